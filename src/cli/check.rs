@@ -1,0 +1,53 @@
+//! `tgscript check [PATH]...`
+
+use super::{EXIT_FAILURE, EXIT_USAGE};
+use crate::check::{check_file, collect_scripts, known_functions};
+use crate::config::Config;
+use crate::engine::ScriptEngine;
+use std::path::{Path, PathBuf};
+
+/// Arguments of `check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Files or folders to check (default: [scripts] dir). Folders are searched for `.rhai`.
+    pub paths: Vec<PathBuf>,
+}
+
+pub(super) fn check(config: &Config, args: CheckArgs) -> u8 {
+    let paths = if args.paths.is_empty() {
+        vec![config.scripts.dir.clone()]
+    } else {
+        args.paths
+    };
+    let files = match collect_scripts(&paths) {
+        Ok(files) => files,
+        Err(e) => {
+            eprintln!("tgscript check: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let mut problems = 0;
+    for file in &files {
+        let root = file
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let engine = ScriptEngine::new(config.limits.clone(), root);
+        let known = known_functions(&engine);
+        for problem in check_file(&engine, &known, file) {
+            println!("{problem}");
+            problems += 1;
+        }
+    }
+    if problems > 0 {
+        eprintln!(
+            "tgscript check: {problems} problem{} in {} file{}",
+            if problems == 1 { "" } else { "s" },
+            files.len(),
+            if files.len() == 1 { "" } else { "s" }
+        );
+        EXIT_FAILURE
+    } else {
+        0
+    }
+}

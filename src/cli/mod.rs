@@ -1,0 +1,123 @@
+//! The command line: a thin shell over the library. Each subcommand lives in its own module
+//! and returns an exit code: 0 ok, 1 script or command error, 2 usage or configuration error.
+
+mod check;
+mod docs;
+mod exec;
+
+use crate::config::Config;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit code of a script or command error.
+pub const EXIT_FAILURE: u8 = 1;
+/// Exit code of a usage or configuration error.
+pub const EXIT_USAGE: u8 = 2;
+
+/// Run Rhai scripts as Telegram bot scenarios.
+#[derive(Debug, Parser)]
+#[command(name = "tgscript", version, about, long_about = None)]
+pub struct Cli {
+    /// Config file (default: ./tgscript.toml when present).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a script's top level once and print its value.
+    Exec(exec::ExecArgs),
+    /// Compile scripts without running them; print `file:line:col: message` per problem.
+    Check(check::CheckArgs),
+    /// Print the reference of every builtin, generated from the registered functions.
+    Docs(docs::DocsArgs),
+    /// Run the scenarios in DIR against the Bot API (or the sandbox), hot reload on.
+    Run {
+        /// Scenario folder (default: [scripts] dir, `scripts`).
+        dir: Option<PathBuf>,
+    },
+    /// Interactive REPL against the sandbox or the configured bot and accounts.
+    Repl,
+    /// Serve the JSON command gateway (WebSocket `/ws`, `POST /command`).
+    Serve {
+        /// Address to listen on (default: [gateway] listen, loopback).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Log in to a TDLib account or show the state of every account.
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Obtain libtdjson 1.8.61 or show which one would be loaded.
+    #[command(subcommand)]
+    Tdlib(TdlibCommand),
+}
+
+/// `tgscript account ...`
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Interactive TDLib login for account ID.
+    Login {
+        /// The account's `userbot_id`.
+        id: i64,
+    },
+    /// Authorization state of every configured account.
+    Status,
+}
+
+/// `tgscript tdlib ...`
+#[derive(Debug, Subcommand)]
+pub enum TdlibCommand {
+    /// Obtain libtdjson 1.8.61 and install it into the data dir.
+    Install,
+    /// Show which libtdjson would be loaded, and its version.
+    Path,
+}
+
+/// Parse the command line, run the subcommand and return the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("tgscript: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let code = match cli.command {
+        Command::Exec(args) => exec::exec(&config, args),
+        Command::Check(args) => check::check(&config, args),
+        Command::Docs(args) => docs::docs(&config, args),
+        Command::Run { .. } => not_built("run", "the Bot API scenarios issue"),
+        Command::Repl => not_built("repl", "the REPL issue"),
+        Command::Serve { .. } => not_built("serve", "the JSON gateway issue"),
+        Command::Account(_) => not_built("account", "the TDLib accounts issue"),
+        Command::Tdlib(_) => not_built("tdlib", "the TDLib accounts issue"),
+    };
+    ExitCode::from(code)
+}
+
+/// Logs go to stderr; `TGSCRIPT_LOG` sets the filter (default `info`).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TGSCRIPT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
+fn not_built(command: &str, issue: &str) -> u8 {
+    eprintln!(
+        "tgscript {command}: not built yet in this version (planned in {issue}). \
+         Available now: exec, check, docs."
+    );
+    EXIT_FAILURE
+}

@@ -1,0 +1,312 @@
+//! `tgscript.toml` and its environment overrides.
+//!
+//! Precedence: built-in defaults, then the file (`--config PATH`, else `./tgscript.toml` when
+//! present), then environment variables `TGSCRIPT_<SECTION>_<KEY>` (e.g.
+//! `TGSCRIPT_LIMITS_TIMEOUT_MS=500`) and `TGSCRIPT_DEFAULT_ACCOUNT`. Errors name the file or
+//! variable, the key and what was expected.
+
+use crate::engine::Limits;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The file looked for in the working directory when `--config` is not given.
+pub const DEFAULT_FILE: &str = "tgscript.toml";
+
+/// Sections whose keys can be overridden with `TGSCRIPT_<SECTION>_<KEY>`.
+const SECTIONS: &[&str] = &["scripts", "limits", "store", "gateway"];
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// The account (`userbot_id`) scenarios act on; optional with a single account.
+    pub default_account: Option<i64>,
+    /// `[scripts]`: where scenarios live and how they reload.
+    pub scripts: ScriptsConfig,
+    /// `[limits]`: the sandbox limits of every script call.
+    pub limits: Limits,
+    /// `[store]`: the state database.
+    pub store: StoreConfig,
+    /// `[gateway]`: the JSON command gateway.
+    pub gateway: GatewayConfig,
+    /// `[[account]]`: user accounts driven through TDLib or the sandbox.
+    #[serde(rename = "account")]
+    pub accounts: Vec<AccountConfig>,
+}
+
+/// `[scripts]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScriptsConfig {
+    /// Scenario folder used by `tgscript run` without an argument (default `scripts`).
+    pub dir: PathBuf,
+    /// Reload scenarios when their files change (default true).
+    pub hot_reload: bool,
+    /// Chat id that receives reload and handler errors, besides the log.
+    pub report_errors_to: Option<i64>,
+}
+
+impl Default for ScriptsConfig {
+    fn default() -> Self {
+        Self {
+            dir: PathBuf::from("scripts"),
+            hot_reload: true,
+            report_errors_to: None,
+        }
+    }
+}
+
+/// `[store]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// Path of the state database (default: in the data dir).
+    pub path: Option<PathBuf>,
+}
+
+/// `[gateway]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GatewayConfig {
+    /// Address to listen on, e.g. `127.0.0.1:8377`.
+    pub listen: Option<String>,
+    /// Bearer token clients must send (`TGSCRIPT_GATEWAY_TOKEN`).
+    pub token: Option<Secret>,
+}
+
+/// `[[account]]`: one user account.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountConfig {
+    /// The account's `userbot_id`.
+    pub id: i64,
+    /// `tdlib` (a real account) or `sandbox` (simulated).
+    #[serde(default)]
+    pub backend: Backend,
+    /// Telegram API id (tdlib accounts).
+    pub api_id: Option<i32>,
+    /// Name of the environment variable that holds the api_hash (never the hash itself).
+    pub api_hash_env: Option<String>,
+    /// Phone number used at login.
+    pub phone: Option<String>,
+    /// TDLib database folder, relative to the config file.
+    pub data_dir: Option<PathBuf>,
+}
+
+/// Which implementation drives an account.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// The real TDLib, loaded at run time.
+    #[default]
+    Tdlib,
+    /// The in-memory simulated account.
+    Sandbox,
+}
+
+/// A secret value: never shown by `Debug` or `Display`.
+#[derive(Clone, PartialEq, Eq, Serialize)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret itself, for comparing or sending; never log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Number(i64),
+        }
+        Ok(Secret(match Raw::deserialize(d)? {
+            Raw::Text(s) => s,
+            Raw::Number(n) => n.to_string(),
+        }))
+    }
+}
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {file}: {source}")]
+    Read {
+        /// The file.
+        file: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML.
+    #[error("{file}: invalid TOML: {message}")]
+    Syntax {
+        /// The file.
+        file: String,
+        /// The parser's message, with line and column.
+        message: String,
+    },
+    /// A key has the wrong type or is unknown.
+    #[error("{origin}: key `{key}`: {message}")]
+    Invalid {
+        /// The file, or `environment variable NAME`.
+        origin: String,
+        /// Dotted key path, e.g. `limits.timeout_ms`.
+        key: String,
+        /// What was wrong and what was expected.
+        message: String,
+    },
+}
+
+impl Config {
+    /// Load from `explicit` (must exist) or `./tgscript.toml` (if present), then apply the
+    /// process environment.
+    pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+        let path = explicit
+            .map(Path::to_path_buf)
+            .or_else(|| Some(PathBuf::from(DEFAULT_FILE)).filter(|p| p.exists()));
+        let file = match &path {
+            Some(p) => Some((
+                p.display().to_string(),
+                std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
+                    file: p.display().to_string(),
+                    source,
+                })?,
+            )),
+            None => None,
+        };
+        let mut config = Self::from_sources(
+            file.as_ref()
+                .map(|(name, text)| (name.as_str(), text.as_str())),
+            std::env::vars(),
+        )?;
+        if let Some(base) = path.as_ref().and_then(|p| p.parent()) {
+            config.resolve_paths(base);
+        }
+        Ok(config)
+    }
+
+    /// Build from an optional `(file name, TOML text)` and environment variables.
+    pub fn from_sources(
+        file: Option<(&str, &str)>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let file_name = file.map_or(DEFAULT_FILE, |(name, _)| name).to_string();
+        let mut table = match file {
+            Some((name, text)) => {
+                toml::from_str::<toml::Table>(text).map_err(|e| ConfigError::Syntax {
+                    file: name.to_string(),
+                    message: e.message().to_string()
+                        + e.span()
+                            .map(|s| format!(" (line {})", line_of(text, s.start)))
+                            .unwrap_or_default()
+                            .as_str(),
+                })?
+            }
+            None => toml::Table::new(),
+        };
+        let defaults = toml::Table::try_from(Config::default()).unwrap_or_default();
+        let mut from_env: Vec<(String, String)> = Vec::new();
+        for (name, raw) in env {
+            let Some((section, key)) = env_key(&name) else {
+                continue;
+            };
+            let typed = typed_env_value(&defaults, section.as_deref(), &key, &raw);
+            let target = match &section {
+                Some(section) => {
+                    let entry = table
+                        .entry(section.clone())
+                        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                    match entry {
+                        toml::Value::Table(t) => t,
+                        _ => continue,
+                    }
+                }
+                None => &mut table,
+            };
+            target.insert(key.clone(), typed);
+            let dotted = section.map_or(key.clone(), |s| format!("{s}.{key}"));
+            from_env.push((dotted, name));
+        }
+        serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+            let key = e.path().to_string();
+            let origin = from_env
+                .iter()
+                .find(|(dotted, _)| key == *dotted || key.starts_with(&format!("{dotted}.")))
+                .map(|(_, var)| format!("environment variable {var}"))
+                .unwrap_or_else(|| file_name.clone());
+            ConfigError::Invalid {
+                origin,
+                key,
+                message: e.into_inner().to_string(),
+            }
+        })
+    }
+
+    /// Make relative paths in the file relative to the folder the file is in.
+    fn resolve_paths(&mut self, base: &Path) {
+        for account in &mut self.accounts {
+            if let Some(dir) = &account.data_dir
+                && dir.is_relative()
+                && !base.as_os_str().is_empty()
+            {
+                account.data_dir = Some(base.join(dir));
+            }
+        }
+    }
+}
+
+/// `TGSCRIPT_LIMITS_TIMEOUT_MS` → `(Some("limits"), "timeout_ms")`;
+/// `TGSCRIPT_DEFAULT_ACCOUNT` → `(None, "default_account")`; anything else → `None`.
+fn env_key(name: &str) -> Option<(Option<String>, String)> {
+    let rest = name.strip_prefix("TGSCRIPT_")?.to_ascii_lowercase();
+    if rest == "default_account" {
+        return Some((None, rest));
+    }
+    let (section, key) = rest.split_once('_')?;
+    SECTIONS
+        .contains(&section)
+        .then(|| (Some(section.to_string()), key.to_string()))
+}
+
+/// An environment value typed like the default it replaces (numbers and booleans parsed),
+/// or as a plain string.
+fn typed_env_value(
+    defaults: &toml::Table,
+    section: Option<&str>,
+    key: &str,
+    raw: &str,
+) -> toml::Value {
+    let default = match section {
+        Some(s) => defaults.get(s).and_then(|t| t.get(key)),
+        None => defaults.get(key),
+    };
+    let parsed = || {
+        toml::from_str::<toml::Table>(&format!("v = {raw}"))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+    };
+    match default {
+        Some(toml::Value::String(_)) => toml::Value::String(raw.to_string()),
+        _ => match parsed() {
+            Some(
+                v @ (toml::Value::Integer(_) | toml::Value::Boolean(_) | toml::Value::Float(_)),
+            ) => v,
+            _ => toml::Value::String(raw.to_string()),
+        },
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}

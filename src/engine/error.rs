@@ -1,0 +1,206 @@
+//! Script errors as values: where (`file:line:col`), what, and which limit was hit.
+
+use super::limits::Limits;
+use super::run::{INTERRUPT_TOKEN, TIMEOUT_TOKEN};
+use rhai::{Dynamic, EvalAltResult, ParseError, Position};
+use std::fmt;
+
+/// An error from compiling or running a script, located as `file:line:col` when known.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct ScriptError {
+    /// The script or module file the error is in, as given to the engine.
+    pub file: Option<String>,
+    /// 1-based line, when known.
+    pub line: Option<u32>,
+    /// 1-based column, when known.
+    pub column: Option<u32>,
+    /// What went wrong, in words a script author can act on.
+    pub message: String,
+    /// The `[limits]` key of the sandbox limit that stopped the script, if one did.
+    pub limit: Option<&'static str>,
+    /// The innermost script function the error happened in, if any.
+    pub function: Option<String>,
+    /// The value the script threw (`throw ...`, or a builtin's error map), if any.
+    pub thrown: Option<Dynamic>,
+}
+
+impl fmt::Display for ScriptError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.file, self.line, self.column) {
+            (Some(file), Some(line), Some(col)) => write!(f, "{file}:{line}:{col}: ")?,
+            (Some(file), Some(line), None) => write!(f, "{file}:{line}: ")?,
+            (Some(file), None, _) => write!(f, "{file}: ")?,
+            (None, Some(line), Some(col)) => write!(f, "{line}:{col}: ")?,
+            _ => {}
+        }
+        f.write_str(&self.message)?;
+        if let Some(function) = &self.function {
+            write!(f, " (in function '{function}')")?;
+        }
+        Ok(())
+    }
+}
+
+impl ScriptError {
+    /// An error with a message and no location.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            file: None,
+            line: None,
+            column: None,
+            message: message.into(),
+            limit: None,
+            function: None,
+            thrown: None,
+        }
+    }
+
+    /// Set the file the error is reported against, when it has none yet.
+    pub fn in_file(mut self, file: impl Into<String>) -> Self {
+        self.file.get_or_insert_with(|| file.into());
+        self
+    }
+
+    /// Locate the error at `pos` (line and column; the file stays as it is).
+    pub fn at(mut self, pos: Position) -> Self {
+        self.line = pos.line().and_then(|l| u32::try_from(l).ok());
+        self.column = pos.position().and_then(|c| u32::try_from(c).ok());
+        self
+    }
+
+    /// A compile (syntax) error of `file`.
+    pub fn from_parse(err: &ParseError, file: Option<&str>) -> Self {
+        let message = match err.err_type() {
+            other if other.to_string().contains("'eval'") => {
+                "eval is disabled in tgscript: scripts cannot run code built from strings"
+                    .to_string()
+            }
+            other => other.to_string(),
+        };
+        let mut e = Self::new(message).at(err.position());
+        e.file = file.map(str::to_string);
+        e
+    }
+
+    /// A runtime (or parse) error of a script whose main file is `file`, explained against
+    /// `limits`.
+    pub fn from_eval(err: Box<EvalAltResult>, limits: &Limits, file: Option<&str>) -> Self {
+        let mut file = file.map(str::to_string);
+        let mut function = None;
+        let mut err = err;
+        loop {
+            match *err {
+                EvalAltResult::ErrorInFunctionCall(name, source, inner, _) => {
+                    if !source.is_empty() {
+                        file = Some(source);
+                    }
+                    function = Some(name);
+                    err = inner;
+                }
+                EvalAltResult::ErrorInModule(_, inner, _) => err = inner,
+                EvalAltResult::ErrorParsing(kind, pos) => {
+                    let mut e = Self::from_parse(&ParseError(Box::new(kind), pos), file.as_deref());
+                    e.function = function;
+                    return e;
+                }
+                other => {
+                    *err = other;
+                    break;
+                }
+            }
+        }
+        let pos = err.take_position();
+        let (message, limit) = describe(&err, limits);
+        let thrown = match *err {
+            EvalAltResult::ErrorRuntime(value, _) => Some(value),
+            _ => None,
+        };
+        let mut e = Self::new(message).at(pos);
+        e.file = file;
+        e.limit = limit;
+        e.function = function;
+        e.thrown = thrown;
+        e
+    }
+}
+
+/// Words for one (innermost) Rhai error, and the limit it stands for.
+fn describe(err: &EvalAltResult, limits: &Limits) -> (String, Option<&'static str>) {
+    use EvalAltResult as E;
+    let limit = |key: &'static str, what: String| {
+        (
+            format!("{what} (raise [limits] {key} if the script needs more)"),
+            Some(key),
+        )
+    };
+    match err {
+        E::ErrorTooManyOperations(_) => limit(
+            "max_operations",
+            format!(
+                "operation limit exceeded: the script ran more than {} operations",
+                limits.max_operations
+            ),
+        ),
+        E::ErrorTerminated(token, _) if token.to_string().starts_with(TIMEOUT_TOKEN) => {
+            let token = token.to_string();
+            let detail = match token.strip_prefix(TIMEOUT_TOKEN) {
+                Some(rest) if !rest.is_empty() => rest.trim_start_matches(": ").to_string(),
+                _ => format!("the call ran longer than {} ms", limits.timeout_ms),
+            };
+            limit("timeout_ms", format!("time limit exceeded: {detail}"))
+        }
+        E::ErrorTerminated(token, _) if token.to_string() == INTERRUPT_TOKEN => {
+            ("interrupted".to_string(), None)
+        }
+        E::ErrorStackOverflow(_) => limit(
+            "max_call_levels",
+            format!(
+                "call depth limit exceeded: more than {} nested function calls",
+                limits.max_call_levels
+            ),
+        ),
+        E::ErrorTooManyModules(_) => limit(
+            "max_modules",
+            format!(
+                "module limit exceeded: more than {} imports",
+                limits.max_modules
+            ),
+        ),
+        E::ErrorDataTooLarge(what, _) if what.starts_with("Length of string") => limit(
+            "max_string_size",
+            format!(
+                "string size limit exceeded: a string grew past {} bytes",
+                limits.max_string_size
+            ),
+        ),
+        E::ErrorDataTooLarge(what, _) if what.starts_with("Size of array") => limit(
+            "max_array_size",
+            format!(
+                "array size limit exceeded: an array grew past {} items",
+                limits.max_array_size
+            ),
+        ),
+        E::ErrorDataTooLarge(what, _) if what.starts_with("Size of object map") => limit(
+            "max_map_size",
+            format!(
+                "map size limit exceeded: a map grew past {} entries",
+                limits.max_map_size
+            ),
+        ),
+        E::ErrorRuntime(value, _) => (thrown_text(value), None),
+        other => (other.to_string(), None),
+    }
+}
+
+/// A thrown value as text: strings as they are, maps and arrays as JSON.
+fn thrown_text(value: &Dynamic) -> String {
+    if let Some(s) = value.read_lock::<rhai::ImmutableString>() {
+        return s.to_string();
+    }
+    if (value.is_map() || value.is_array())
+        && let Ok(json) = serde_json::to_string(value)
+    {
+        return json;
+    }
+    value.to_string()
+}

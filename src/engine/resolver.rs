@@ -1,0 +1,117 @@
+//! `import` resolution: the embedded stdlib, then `.rhai` files inside the scenario folder.
+//! Nothing else on disk is reachable.
+
+use crate::stdlib;
+use rhai::{AST, Engine, EvalAltResult, Module, ModuleResolver, Position, Scope, Shared};
+use std::path::{Component, Path, PathBuf};
+
+/// Resolves `import "name"` to a stdlib module or to `<root>/name.rhai`.
+///
+/// Absolute paths, `..` components and symlinks that lead outside the root are refused.
+/// Nested imports inside a module resolve against the same root.
+#[derive(Debug, Clone)]
+pub struct ScenarioResolver {
+    root: PathBuf,
+}
+
+impl ScenarioResolver {
+    /// A resolver for the scenario folder `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// The scenario folder imports resolve against.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Find and compile the module `path`; the AST's source names where it came from.
+    fn compile(
+        &self,
+        engine: &Engine,
+        path: &str,
+        pos: Position,
+    ) -> Result<AST, Box<EvalAltResult>> {
+        let refuse = |why: &str| -> Box<EvalAltResult> {
+            EvalAltResult::ErrorRuntime(
+                format!(
+                    "import \"{path}\" refused: {why}; import a stdlib module by name (e.g. \"perms\") or a .rhai file inside the scenario folder"
+                )
+                .into(),
+                pos,
+            )
+            .into()
+        };
+        let name = path.strip_suffix(".rhai").unwrap_or(path);
+        if name.is_empty() {
+            return Err(refuse("the module name is empty"));
+        }
+        if let Some(src) = stdlib::source(name) {
+            let mut ast = engine
+                .compile(src)
+                .map_err(|e| EvalAltResult::ErrorInModule(path.to_string(), e.into(), pos))?;
+            ast.set_source(format!("stdlib/{name}.rhai"));
+            return Ok(ast);
+        }
+        let relative = Path::new(name);
+        if relative.is_absolute() || name.starts_with('/') || name.contains('\\') {
+            return Err(refuse("absolute paths are not allowed"));
+        }
+        if relative
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+        {
+            return Err(refuse("'..' may not leave the scenario folder"));
+        }
+        let file = self.root.join(relative).with_extension("rhai");
+        let not_found = || -> Box<EvalAltResult> {
+            EvalAltResult::ErrorRuntime(
+                format!(
+                    "module \"{path}\" not found: no stdlib module of that name and no file {}",
+                    file.display()
+                )
+                .into(),
+                pos,
+            )
+            .into()
+        };
+        let (Ok(real_root), Ok(real_file)) = (self.root.canonicalize(), file.canonicalize()) else {
+            return Err(not_found());
+        };
+        if !real_file.starts_with(&real_root) {
+            return Err(refuse("it links outside the scenario folder"));
+        }
+        let source = std::fs::read_to_string(&real_file).map_err(|_| not_found())?;
+        let display = file.display().to_string();
+        let mut ast = engine
+            .compile(source)
+            .map_err(|e| EvalAltResult::ErrorInModule(display.clone(), e.into(), pos))?;
+        ast.set_source(display);
+        Ok(ast)
+    }
+}
+
+impl ModuleResolver for ScenarioResolver {
+    fn resolve(
+        &self,
+        engine: &Engine,
+        _source: Option<&str>,
+        path: &str,
+        pos: Position,
+    ) -> Result<Shared<Module>, Box<EvalAltResult>> {
+        let ast = self.compile(engine, path, pos)?;
+        let module = Module::eval_ast_as_new(Scope::new(), &ast, engine)
+            .map_err(|e| EvalAltResult::ErrorInModule(path.to_string(), e, pos))?;
+        Ok(module.into())
+    }
+
+    fn resolve_ast(
+        &self,
+        engine: &Engine,
+        _source: Option<&str>,
+        path: &str,
+        pos: Position,
+    ) -> Option<Result<AST, Box<EvalAltResult>>> {
+        Some(self.compile(engine, path, pos))
+    }
+}

@@ -1,0 +1,194 @@
+//! Per-call run state: the wall-clock deadline, the interrupt flag, the print sink and the
+//! map-size guard of the evaluation running on this thread.
+//!
+//! Rhai evaluates synchronously on the calling thread, so the engine's hooks (`on_progress`,
+//! `on_var`, `on_print`) find the state of the call they belong to in a thread-local. Runs may
+//! nest (a module evaluated during an import); the inner run restores the outer one on exit.
+
+use super::limits::Limits;
+use rhai::{Dynamic, EvalAltResult, EvalContext, Position};
+use std::cell::RefCell;
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// Where `print` and `debug` output of a run goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Output {
+    /// To the log only (bots, the gateway): never straight to the terminal.
+    #[default]
+    Log,
+    /// To the log and to stdout (`tgscript exec`, the REPL).
+    Stdout,
+    /// To the log and into [`RunReport::printed`] (the gateway's `run_script`).
+    Capture,
+}
+
+/// How one evaluation runs.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Where printed lines go.
+    pub output: Output,
+    /// Set to `true` from another thread to stop the run at its next operation (REPL Ctrl-C).
+    pub interrupt: Option<Arc<AtomicBool>>,
+}
+
+/// What a run leaves behind besides its value.
+#[derive(Debug, Clone, Default)]
+pub struct RunReport {
+    /// Lines printed with `print`/`debug`, when the output was [`Output::Capture`].
+    pub printed: Vec<String>,
+    /// Wall time the run took.
+    pub elapsed: Duration,
+}
+
+/// Token carried by `ErrorTerminated` when the wall-clock budget ran out.
+pub(crate) const TIMEOUT_TOKEN: &str = "timeout";
+/// Token carried by `ErrorTerminated` when the run was interrupted.
+pub(crate) const INTERRUPT_TOKEN: &str = "interrupted";
+
+/// How often (in operations) the deadline and interrupt flag are looked at.
+const PROGRESS_CHECK_EVERY: u64 = 256;
+/// How often (in variable accesses) the maps in scope are measured.
+const MAP_CHECK_EVERY: u32 = 16;
+
+struct RunState {
+    started: Instant,
+    deadline: Instant,
+    interrupt: Option<Arc<AtomicBool>>,
+    output: Output,
+    printed: Vec<String>,
+    var_accesses: u32,
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<RunState>> = const { RefCell::new(None) };
+}
+
+/// Run `f` as one evaluation under `limits` and `options`; returns its value and report.
+pub fn run<R>(limits: &Limits, options: &RunOptions, f: impl FnOnce() -> R) -> (R, RunReport) {
+    let started = Instant::now();
+    let state = RunState {
+        started,
+        deadline: started + limits.timeout(),
+        interrupt: options.interrupt.clone(),
+        output: options.output,
+        printed: Vec::new(),
+        var_accesses: 0,
+    };
+    let outer = CURRENT.with(|c| c.replace(Some(state)));
+    let value = f();
+    let finished = CURRENT.with(|c| c.replace(outer));
+    let report = finished
+        .map(|s| RunReport {
+            printed: s.printed,
+            elapsed: s.started.elapsed(),
+        })
+        .unwrap_or_default();
+    (value, report)
+}
+
+/// Time left before the current run's deadline (`None` outside a run).
+pub(crate) fn time_left() -> Option<Duration> {
+    CURRENT.with(|c| {
+        c.borrow()
+            .as_ref()
+            .map(|s| s.deadline.saturating_duration_since(Instant::now()))
+    })
+}
+
+/// The error that stops a run for running out of time; `detail` says what ran out.
+pub(crate) fn timeout_error(detail: &str) -> Box<EvalAltResult> {
+    EvalAltResult::ErrorTerminated(format!("{TIMEOUT_TOKEN}: {detail}").into(), Position::NONE)
+        .into()
+}
+
+/// The error that stops an interrupted run.
+pub(crate) fn interrupt_error() -> Box<EvalAltResult> {
+    EvalAltResult::ErrorTerminated(INTERRUPT_TOKEN.into(), Position::NONE).into()
+}
+
+/// Whether the current run has been asked to stop.
+pub(crate) fn interrupted() -> bool {
+    CURRENT.with(|c| {
+        c.borrow()
+            .as_ref()
+            .and_then(|s| s.interrupt.as_ref())
+            .is_some_and(|flag| flag.load(Ordering::Relaxed))
+    })
+}
+
+/// `on_progress` hook: stop the run when its deadline passed or it was interrupted.
+pub(crate) fn on_progress(operations: u64) -> Option<Dynamic> {
+    if !operations.is_multiple_of(PROGRESS_CHECK_EVERY) {
+        return None;
+    }
+    if interrupted() {
+        return Some(INTERRUPT_TOKEN.into());
+    }
+    match time_left() {
+        Some(left) if left.is_zero() => Some(TIMEOUT_TOKEN.into()),
+        _ => None,
+    }
+}
+
+/// `on_var` hook: measure the object maps in scope now and then.
+///
+/// Rhai 1.27 does not apply `max_map_size` when `m[key] = v` adds a key, so a script could grow
+/// a map without bound. Every few variable accesses the maps in the current scope (nested ones
+/// included) are checked against the engine's limits.
+pub(crate) fn on_var(
+    _name: &str,
+    _index: usize,
+    context: EvalContext,
+) -> Result<Option<Dynamic>, Box<EvalAltResult>> {
+    let due = CURRENT.with(|c| {
+        c.borrow_mut().as_mut().is_some_and(|s| {
+            s.var_accesses = s.var_accesses.wrapping_add(1);
+            s.var_accesses % MAP_CHECK_EVERY == 0
+        })
+    });
+    if due {
+        let engine = context.engine();
+        for (_, _, value) in context.scope().iter_raw() {
+            if value.is_map() {
+                engine.ensure_data_size_within_limits(value)?;
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// `on_print` hook.
+pub(crate) fn print(text: &str) {
+    emit(text);
+}
+
+/// `on_debug` hook.
+pub(crate) fn debug(text: &str, source: Option<&str>, pos: Position) {
+    let line = match (source, pos.line()) {
+        (Some(src), Some(line)) => format!("[{src}:{line}] {text}"),
+        (None, Some(line)) => format!("[line {line}] {text}"),
+        _ => text.to_string(),
+    };
+    emit(&line);
+}
+
+fn emit(line: &str) {
+    let output = CURRENT.with(|c| {
+        let mut current = c.borrow_mut();
+        let state = current.as_mut()?;
+        if state.output == Output::Capture {
+            state.printed.push(line.to_string());
+        }
+        Some(state.output)
+    });
+    if output == Some(Output::Stdout) {
+        // Shown on stdout already: keep the log for `TGSCRIPT_LOG=debug`.
+        tracing::debug!(target: "tgscript::script", "{line}");
+        let _ = writeln!(std::io::stdout().lock(), "{line}");
+    } else {
+        tracing::info!(target: "tgscript::script", "{line}");
+    }
+}

@@ -1,0 +1,14 @@
+//! tgscript: host Rhai scripts as Telegram bot scenarios.
+//!
+//! The crate is laid out by concern: [`engine`] is the sandboxed Rhai host (limits, hooks,
+//! module resolution), [`builtins`] the functions scripts call, [`stdlib`] the modules shipped
+//! in the binary, [`check`] the static checks of `tgscript check`, [`docs`] the builtin
+//! reference, [`config`] the `tgscript.toml` loader and [`cli`] the command line on top.
+
+pub mod builtins;
+pub mod check;
+pub mod cli;
+pub mod config;
+pub mod docs;
+pub mod engine;
+pub mod stdlib;

@@ -1,0 +1,67 @@
+//! `tgscript check`: syntax errors and unknown functions, located as `file:line:col`.
+
+use crate::util::TestDir;
+
+#[test]
+fn syntax_error_is_located_and_exits_1() {
+    let t = TestDir::new();
+    t.write("bad.rhai", "fn on_message(msg) {\n    let x = ;\n}\n");
+    t.run(&["check", "bad.rhai"])
+        .expect_code(1)
+        .expect_stdout("bad.rhai:2:13: Unexpected ';'\n");
+}
+
+#[test]
+fn misspelled_builtin_gets_a_suggestion() {
+    let t = TestDir::new();
+    t.write(
+        "typo.rhai",
+        "fn on_message(msg) {\n    let t = noww();\n}\n",
+    );
+    t.run(&["check", "typo.rhai"])
+        .expect_code(1)
+        .expect_stdout("typo.rhai:2:13: unknown function 'noww': did you mean 'now'?\n");
+}
+
+#[test]
+fn misspelled_script_function_gets_a_suggestion() {
+    let t = TestDir::new();
+    t.write("f.rhai", "fn warn_user(id) { id }\nwarn_usr(1);\n");
+    t.run(&["check", "f.rhai"])
+        .expect_code(1)
+        .expect_stdout("f.rhai:2:1: unknown function 'warn_usr': did you mean 'warn_user'?\n");
+}
+
+#[test]
+fn valid_files_exit_0_and_print_nothing() {
+    let t = TestDir::new();
+    t.write(
+        "scripts/a.rhai",
+        "import \"perms\" as perms;\nfn on_message(msg) {\n    let f = |x| x + 1;\n    let n = f.call(1);\n    print(msg.text.len() + n);\n    helper(perms::READ_ONLY)\n}\nfn helper(flags) { flags.len() }\n",
+    );
+    t.write("scripts/sub/b.rhai", "let x = [3, 1, 2];\nx.sort();\nx\n");
+    let run = t.run(&["check", "scripts"]);
+    run.expect_code(0).expect_stdout("");
+    assert_eq!(run.stderr, "", "check printed to stderr: {}", run.stderr);
+}
+
+#[test]
+fn every_problem_in_every_file_is_listed() {
+    let t = TestDir::new();
+    t.write("d/one.rhai", "foo();\nbar();\n");
+    t.write("d/two.rhai", "let = 1;\n");
+    let run = t.run(&["check", "d"]);
+    run.expect_code(1)
+        .expect_stdout_contains("one.rhai:1:1: unknown function 'foo'")
+        .expect_stdout_contains("one.rhai:2:1: unknown function 'bar'")
+        .expect_stdout_contains("two.rhai:1:5: ")
+        .expect_stderr_contains("3 problems in 2 files");
+}
+
+#[test]
+fn missing_path_is_a_usage_error() {
+    let t = TestDir::new();
+    t.run(&["check", "nowhere"])
+        .expect_code(2)
+        .expect_stderr_contains("nowhere: no such file or folder");
+}

@@ -1,0 +1,114 @@
+//! Config loading: file, environment overrides, and errors naming file, key and type.
+
+use crate::util::TestDir;
+use tgscript::config::{Backend, Config, ConfigError};
+
+fn env(vars: &[(&str, &str)]) -> Vec<(String, String)> {
+    vars.iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[test]
+fn defaults_without_a_file() {
+    let config = Config::from_sources(None, env(&[])).expect("defaults load");
+    assert_eq!(config.limits, tgscript::engine::Limits::default());
+    assert_eq!(config.scripts.dir, std::path::PathBuf::from("scripts"));
+    assert!(config.accounts.is_empty());
+}
+
+#[test]
+fn file_values_and_env_overrides() {
+    let text = "default_account = 1\n[limits]\ntimeout_ms = 250\nmax_map_size = 7\n[[account]]\nid = 1\nbackend = \"sandbox\"\n";
+    let config = Config::from_sources(
+        Some(("tgscript.toml", text)),
+        env(&[
+            ("TGSCRIPT_LIMITS_TIMEOUT_MS", "900"),
+            ("TGSCRIPT_GATEWAY_TOKEN", "12345"),
+            ("TGSCRIPT_LOG", "debug"),
+            ("UNRELATED", "x"),
+        ]),
+    )
+    .expect("config loads");
+    assert_eq!(config.limits.timeout_ms, 900, "env wins over the file");
+    assert_eq!(config.limits.max_map_size, 7);
+    assert_eq!(config.default_account, Some(1));
+    assert_eq!(config.accounts[0].backend, Backend::Sandbox);
+    let token = config.gateway.token.expect("token from env");
+    assert_eq!(token.expose(), "12345");
+    assert_eq!(
+        format!("{token:?}"),
+        "Secret(***)",
+        "secrets never show in Debug"
+    );
+}
+
+#[test]
+fn wrong_type_names_file_key_and_expected_type() {
+    let err = Config::from_sources(
+        Some(("conf/tgscript.toml", "[limits]\ntimeout_ms = \"soon\"\n")),
+        env(&[]),
+    )
+    .expect_err("a string is not a number");
+    let text = err.to_string();
+    assert!(matches!(err, ConfigError::Invalid { .. }));
+    assert!(
+        text.starts_with("conf/tgscript.toml: key `limits.timeout_ms`: "),
+        "{text}"
+    );
+    assert!(text.contains("expected u64"), "{text}");
+}
+
+#[test]
+fn wrong_env_type_names_the_variable() {
+    let err = Config::from_sources(None, env(&[("TGSCRIPT_LIMITS_MAX_OPERATIONS", "lots")]))
+        .expect_err("not a number");
+    let text = err.to_string();
+    assert!(
+        text.starts_with(
+            "environment variable TGSCRIPT_LIMITS_MAX_OPERATIONS: key `limits.max_operations`"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn unknown_key_is_reported_with_the_known_ones() {
+    let err = Config::from_sources(Some(("t.toml", "[limits]\ntimeout = 5\n")), env(&[]))
+        .expect_err("typo");
+    let text = err.to_string();
+    assert!(text.contains("unknown field `timeout`"), "{text}");
+    assert!(text.contains("timeout_ms"), "{text}");
+}
+
+#[test]
+fn syntax_error_names_file_and_line() {
+    let err = Config::from_sources(Some(("t.toml", "[limits]\n\ntimeout_ms = = 3\n")), env(&[]))
+        .expect_err("bad toml");
+    let text = err.to_string();
+    assert!(text.starts_with("t.toml: invalid TOML: "), "{text}");
+    assert!(text.contains("line 3"), "{text}");
+}
+
+#[test]
+fn binary_reports_config_errors_with_exit_2() {
+    let t = TestDir::new();
+    t.write("tgscript.toml", "[limits]\nmax_operations = -1\n");
+    t.write("a.rhai", "1");
+    t.run(&["exec", "a.rhai"])
+        .expect_code(2)
+        .expect_stderr_contains("tgscript.toml: key `limits.max_operations`");
+}
+
+#[test]
+fn explicit_config_file_is_used_and_must_exist() {
+    let t = TestDir::new();
+    t.write("conf/custom.toml", "[limits]\nmax_operations = 1000\n");
+    t.write("a.rhai", "loop {}");
+    t.run(&["--config", "conf/custom.toml", "exec", "a.rhai"])
+        .expect_code(1)
+        .expect_stderr_contains("more than 1000 operations");
+    t.run(&["--config", "missing.toml", "exec", "a.rhai"])
+        .expect_code(2)
+        .expect_stderr_contains("cannot read config file missing.toml");
+}

@@ -1,0 +1,109 @@
+//! `tgscript exec`: runs a script once and prints its value.
+
+use crate::util::TestDir;
+
+#[test]
+fn prints_the_value_and_the_printed_lines() {
+    let t = TestDir::new();
+    t.write("hello.rhai", "print(\"hello\");\nlet x = 6;\nx * 7");
+    t.run(&["exec", "hello.rhai"])
+        .expect_code(0)
+        .expect_stdout("hello\n42\n");
+}
+
+#[test]
+fn json_output_and_typed_vars() {
+    let t = TestDir::new();
+    t.write(
+        "vars.rhai",
+        "#{doubled: n * 2, name: name, ids: ids, ok: !flag}",
+    );
+    let run = t.run(&[
+        "exec",
+        "vars.rhai",
+        "--json",
+        "--var",
+        "n=21",
+        "--var",
+        "name=bob",
+        "--var",
+        "ids=[1,2]",
+        "--var",
+        "flag=true",
+    ]);
+    run.expect_code(0);
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).expect("stdout is JSON");
+    assert_eq!(
+        value,
+        serde_json::json!({"doubled": 42, "name": "bob", "ids": [1, 2], "ok": false})
+    );
+}
+
+#[test]
+fn unit_result_prints_nothing() {
+    let t = TestDir::new();
+    t.write("unit.rhai", "let x = 1;");
+    t.run(&["exec", "unit.rhai"])
+        .expect_code(0)
+        .expect_stdout("");
+}
+
+#[test]
+fn runtime_error_is_located_and_exits_1() {
+    let t = TestDir::new();
+    t.write(
+        "boom.rhai",
+        "let a = 1;\nfn f() { throw \"bad thing\"; }\nf()",
+    );
+    t.run(&["exec", "boom.rhai"])
+        .expect_code(1)
+        .expect_stderr_contains("boom.rhai:2:10: bad thing (in function 'f')");
+}
+
+#[test]
+fn bad_var_is_a_usage_error() {
+    let t = TestDir::new();
+    t.write("a.rhai", "1");
+    t.run(&["exec", "a.rhai", "--var", "novalue"])
+        .expect_code(2)
+        .expect_stderr_contains("expected NAME=VALUE");
+}
+
+#[test]
+fn missing_file_says_so() {
+    let t = TestDir::new();
+    t.run(&["exec", "nope.rhai"])
+        .expect_code(1)
+        .expect_stderr_contains("nope.rhai: cannot read the script");
+}
+
+#[test]
+fn unbuilt_subcommands_say_so_plainly() {
+    let t = TestDir::new();
+    for sub in [
+        &["repl"][..],
+        &["serve"],
+        &["tdlib", "path"],
+        &["account", "status"],
+    ] {
+        t.run(sub)
+            .expect_code(1)
+            .expect_stderr_contains("not built yet");
+    }
+}
+
+#[test]
+fn every_example_runs() {
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let t = TestDir::new();
+    let mut ran = 0;
+    for entry in std::fs::read_dir(&examples).expect("examples folder") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "rhai") {
+            t.run(&["exec", path.to_str().expect("utf-8 path")])
+                .expect_code(0);
+            ran += 1;
+        }
+    }
+    assert!(ran > 0, "no examples found in {}", examples.display());
+}

@@ -1,0 +1,9 @@
+//! Integration tests: one crate, one module per area, driving the real `tgscript` binary.
+
+mod check;
+mod config;
+mod docs;
+mod exec;
+mod limits;
+mod modules;
+mod util;

@@ -1,0 +1,78 @@
+//! `import` reaches only the embedded stdlib and the scenario folder.
+
+use crate::util::TestDir;
+
+#[test]
+fn absolute_path_is_refused() {
+    let t = TestDir::new();
+    t.write("s/a.rhai", "import \"/etc/passwd\" as p;\n1");
+    t.run(&["exec", "s/a.rhai"])
+        .expect_code(1)
+        .expect_stderr_contains("import \"/etc/passwd\" refused: absolute paths are not allowed");
+}
+
+#[test]
+fn parent_escape_is_refused() {
+    let t = TestDir::new();
+    t.write("outside.rhai", "export const SECRET = 1;");
+    t.write("s/a.rhai", "import \"../outside\" as p;\np::SECRET");
+    t.run(&["exec", "s/a.rhai"])
+        .expect_code(1)
+        .expect_stderr_contains("import \"../outside\" refused");
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_out_of_the_folder_is_refused() {
+    let t = TestDir::new();
+    let outside = t.write("outside.rhai", "export const SECRET = 1;");
+    t.write("s/a.rhai", "import \"link\" as p;\np::SECRET");
+    std::os::unix::fs::symlink(&outside, t.path().join("s/link.rhai")).expect("symlink");
+    t.run(&["exec", "s/a.rhai"])
+        .expect_code(1)
+        .expect_stderr_contains("refused: it links outside the scenario folder");
+}
+
+#[test]
+fn stdlib_module_works_from_any_folder() {
+    let t = TestDir::new();
+    t.write(
+        "deep/er/a.rhai",
+        "import \"perms\" as perms;\nimport \"time\" as time;\n[perms::READ_ONLY.len(), perms::NO_MEDIA.len(), time::parse_duration(\"10m\")]",
+    );
+    t.run(&["exec", "deep/er/a.rhai", "--json"])
+        .expect_code(0)
+        .expect_stdout("[\n  9,\n  6,\n  600\n]\n");
+}
+
+#[test]
+fn scenario_folder_module_works() {
+    let t = TestDir::new();
+    t.write("s/helpers/greet.rhai", "fn hello(name) { `hi ${name}` }");
+    t.write(
+        "s/a.rhai",
+        "import \"helpers/greet\" as g;\ng::hello(\"ann\")",
+    );
+    t.run(&["exec", "s/a.rhai"])
+        .expect_code(0)
+        .expect_stdout("hi ann\n");
+}
+
+#[test]
+fn missing_module_names_what_was_looked_for() {
+    let t = TestDir::new();
+    t.write("s/a.rhai", "import \"nothere\" as n;\n1");
+    t.run(&["exec", "s/a.rhai"])
+        .expect_code(1)
+        .expect_stderr_contains("no stdlib module of that name and no file");
+}
+
+#[test]
+fn error_inside_a_module_function_is_located_in_the_module() {
+    let t = TestDir::new();
+    t.write("s/m.rhai", "fn explode() {\n    throw \"kaboom\";\n}");
+    t.write("s/a.rhai", "import \"m\" as m;\nm::explode()");
+    t.run(&["exec", "s/a.rhai"])
+        .expect_code(1)
+        .expect_stderr_contains("m.rhai:2:5: kaboom (in function 'explode')");
+}
