@@ -8,7 +8,10 @@
 pub mod builtins;
 pub mod check;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod docs;
 pub mod engine;
+pub mod host;
 pub mod stdlib;
+pub mod telegram;

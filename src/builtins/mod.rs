@@ -2,9 +2,12 @@
 //! its documentation (summary and a runnable `rhai` example) attached to the registration, so
 //! `tgscript docs`, the REPL's `:help` and `tgscript check` all read the same source.
 
+mod chat;
 mod core;
 
+use crate::host::Host;
 use rhai::{Engine, FuncRegistration};
+use std::sync::Arc;
 
 /// Start registering builtin `name` with its parameter list (`"name: Type"`, the return type
 /// last) and doc text (plain lines; each becomes a `///` doc comment).
@@ -30,7 +33,8 @@ pub(crate) fn builtin(name: &str, params: &[&str], doc: &str) -> FuncRegistratio
         .with_volatility(true)
 }
 
-/// Register every builtin into `engine`.
-pub fn register_all(engine: &mut Engine) {
+/// Register every builtin into `engine`; the ones that reach Telegram use `host`.
+pub fn register_all(engine: &mut Engine, host: &Arc<Host>) {
     core::register(engine);
+    chat::register(engine, host);
 }

@@ -192,10 +192,23 @@ fn describe(err: &EvalAltResult, limits: &Limits) -> (String, Option<&'static st
     }
 }
 
-/// A thrown value as text: strings as they are, maps and arrays as JSON.
+/// A thrown value as text: strings as they are, a builtin's `#{command, error, code, hint}`
+/// as a sentence, other maps and arrays as JSON.
 fn thrown_text(value: &Dynamic) -> String {
     if let Some(s) = value.read_lock::<rhai::ImmutableString>() {
         return s.to_string();
+    }
+    if let Some(map) = value.read_lock::<rhai::Map>()
+        && let (Some(command), Some(error)) = (map.get("command"), map.get("error"))
+    {
+        let mut text = format!("{command}: {error}");
+        if let Some(code) = map.get("code") {
+            text.push_str(&format!(" (code {code})"));
+        }
+        if let Some(hint) = map.get("hint") {
+            text.push_str(&format!(" — {hint}"));
+        }
+        return text;
     }
     if (value.is_map() || value.is_array())
         && let Ok(json) = serde_json::to_string(value)

@@ -12,7 +12,9 @@ pub use run::{Output, RunOptions, RunReport};
 
 use rhai::packages::{Package, StandardPackage};
 use rhai::{AST, Dynamic, Engine, Scope};
+use crate::host::Host;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A Rhai engine set up for untrusted scripts: the standard package plus tgscript's builtins,
 /// every [`Limits`] value applied, `eval` disabled, `print`/`debug` routed through
@@ -24,8 +26,13 @@ pub struct ScriptEngine {
 }
 
 impl ScriptEngine {
-    /// An engine whose imports resolve against the scenario folder `root`.
+    /// An offline engine (no bot) whose imports resolve against the scenario folder `root`.
     pub fn new(limits: Limits, root: impl Into<PathBuf>) -> Self {
+        Self::with_host(limits, root, Arc::new(Host::offline()))
+    }
+
+    /// An engine whose builtins act through `host`.
+    pub fn with_host(limits: Limits, root: impl Into<PathBuf>, host: Arc<Host>) -> Self {
         let root = root.into();
         let mut engine = Engine::new_raw();
         engine.register_global_module(StandardPackage::new().as_shared_module());
@@ -41,7 +48,7 @@ impl ScriptEngine {
         // max_map_size hole, see `run::on_var`.
         #[allow(deprecated)]
         engine.on_var(run::on_var);
-        crate::builtins::register_all(&mut engine);
+        crate::builtins::register_all(&mut engine, &host);
         Self {
             engine,
             limits,

@@ -6,6 +6,7 @@
 //! nest (a module evaluated during an import); the inner run restores the outer one on exit.
 
 use super::limits::Limits;
+use crate::telegram::UpdateContext;
 use rhai::{Dynamic, EvalAltResult, EvalContext, Position};
 use std::cell::RefCell;
 use std::io::Write;
@@ -32,6 +33,8 @@ pub struct RunOptions {
     pub output: Output,
     /// Set to `true` from another thread to stop the run at its next operation (REPL Ctrl-C).
     pub interrupt: Option<Arc<AtomicBool>>,
+    /// The update being handled: builtins act on its chat unless given a `chat_id`.
+    pub update: Option<Arc<UpdateContext>>,
 }
 
 /// What a run leaves behind besides its value.
@@ -60,6 +63,7 @@ struct RunState {
     output: Output,
     printed: Vec<String>,
     var_accesses: u32,
+    update: Option<Arc<UpdateContext>>,
 }
 
 thread_local! {
@@ -76,6 +80,7 @@ pub fn run<R>(limits: &Limits, options: &RunOptions, f: impl FnOnce() -> R) -> (
         output: options.output,
         printed: Vec::new(),
         var_accesses: 0,
+        update: options.update.clone(),
     };
     let outer = CURRENT.with(|c| c.replace(Some(state)));
     let value = f();
@@ -107,6 +112,24 @@ pub(crate) fn timeout_error(detail: &str) -> Box<EvalAltResult> {
 /// The error that stops an interrupted run.
 pub(crate) fn interrupt_error() -> Box<EvalAltResult> {
     EvalAltResult::ErrorTerminated(INTERRUPT_TOKEN.into(), Position::NONE).into()
+}
+
+/// Run `f` (a wait on Telegram or TDLib) without charging its time to the run's deadline.
+pub(crate) fn paused<R>(f: impl FnOnce() -> R) -> R {
+    let started = Instant::now();
+    let value = f();
+    let waited = started.elapsed();
+    CURRENT.with(|c| {
+        if let Some(state) = c.borrow_mut().as_mut() {
+            state.deadline += waited;
+        }
+    });
+    value
+}
+
+/// The update the current run handles, if any.
+pub fn current_update() -> Option<Arc<UpdateContext>> {
+    CURRENT.with(|c| c.borrow().as_ref().and_then(|s| s.update.clone()))
 }
 
 /// Whether the current run has been asked to stop.

@@ -1,0 +1,163 @@
+//! The Bot API client scripts use: JSON requests over teloxide's HTTP client (same proxy and
+//! TLS settings as teloxide's own requests), with Telegram's rules applied in one place:
+//! `429 retry_after` is waited out and retried (bounded), `migrate_to_chat_id` is followed
+//! once, and every error keeps Telegram's own description. The token never appears in errors.
+
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// How long one HTTP request may take before it is abandoned.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How many times a `429` is retried.
+pub const MAX_RETRIES: u32 = 3;
+/// The longest `retry_after` that is waited out; longer ones are returned to the script.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+
+/// Why a Bot API call failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum BotError {
+    /// Telegram refused the request.
+    #[error("{description}")]
+    Api {
+        /// `error_code` (400, 403, 429, …).
+        code: i64,
+        /// Telegram's own `description`.
+        description: String,
+        /// `parameters.retry_after`, seconds.
+        retry_after: Option<u64>,
+        /// `parameters.migrate_to_chat_id`.
+        migrate_to_chat_id: Option<i64>,
+    },
+    /// The request did not get an answer (connection, TLS, timeout).
+    #[error("network error: {0}")]
+    Network(String),
+    /// The answer was not a Bot API response.
+    #[error("unexpected response from the Bot API: {0}")]
+    BadResponse(String),
+}
+
+impl BotError {
+    /// The Telegram error code, when Telegram gave one.
+    pub fn code(&self) -> Option<i64> {
+        match self {
+            BotError::Api { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+}
+
+/// A Bot API client: a teloxide [`teloxide::Bot`] (token, API URL, HTTP client) plus the
+/// retry rules.
+#[derive(Clone)]
+pub struct BotClient {
+    bot: teloxide::Bot,
+}
+
+impl std::fmt::Debug for BotClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BotClient")
+            .field("api_url", &self.bot.api_url().as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl BotClient {
+    /// A client for `token` at `api_url` (Telegram's when `None`), using teloxide's HTTP
+    /// client settings from the environment (`TELOXIDE_PROXY`).
+    pub fn new(token: &str, api_url: Option<&str>) -> Result<Self, String> {
+        let mut bot = teloxide::Bot::with_client(token, teloxide::net::client_from_env());
+        if let Some(url) = api_url {
+            let url = reqwest::Url::parse(url)
+                .map_err(|e| format!("TELOXIDE_API_URL is not a valid URL ({e})"))?;
+            bot = bot.set_api_url(url);
+        }
+        Ok(Self { bot })
+    }
+
+    /// The teloxide bot, for long polling.
+    pub fn teloxide(&self) -> &teloxide::Bot {
+        &self.bot
+    }
+
+    /// The token, to keep it out of logs. Never print it.
+    pub fn token(&self) -> &str {
+        self.bot.token()
+    }
+
+    /// Call Bot API `method` with JSON `params`, applying the retry rules.
+    pub async fn call(&self, method: &str, params: &Value) -> Result<Value, BotError> {
+        let mut params = params.clone();
+        let mut retries = 0;
+        let mut migrated = false;
+        loop {
+            match self.call_once(method, &params).await {
+                Err(BotError::Api {
+                    retry_after: Some(seconds),
+                    ..
+                }) if retries < MAX_RETRIES
+                    && Duration::from_secs(seconds) <= MAX_RETRY_AFTER =>
+                {
+                    retries += 1;
+                    tracing::warn!(method, seconds, retries, "rate limited by Telegram, waiting");
+                    tokio::time::sleep(Duration::from_secs(seconds)).await;
+                }
+                Err(BotError::Api {
+                    migrate_to_chat_id: Some(new_chat),
+                    ..
+                }) if !migrated && params.get("chat_id").is_some() => {
+                    migrated = true;
+                    tracing::info!(method, new_chat, "group was upgraded to a supergroup, following");
+                    params["chat_id"] = json!(new_chat);
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn call_once(&self, method: &str, params: &Value) -> Result<Value, BotError> {
+        let url = self
+            .bot
+            .api_url()
+            .join(&format!("bot{}/{method}", self.bot.token()))
+            .map_err(|_| BotError::BadResponse(format!("invalid method name {method:?}")))?;
+        let body = serde_json::to_vec(params).map_err(|e| BotError::BadResponse(e.to_string()))?;
+        let response = self
+            .bot
+            .client()
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body)
+            .timeout(REQUEST_TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| BotError::Network(e.without_url().to_string()))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| BotError::Network(e.without_url().to_string()))?;
+        parse_response(status.as_u16(), &bytes)
+    }
+}
+
+/// Read a Bot API response body: `{"ok": true, "result": …}` or an error.
+pub fn parse_response(status: u16, body: &[u8]) -> Result<Value, BotError> {
+    let value: Value = serde_json::from_slice(body).map_err(|_| {
+        BotError::BadResponse(format!(
+            "HTTP {status} with a body that is not JSON ({} bytes)",
+            body.len()
+        ))
+    })?;
+    if value["ok"] == json!(true) {
+        return Ok(value.get("result").cloned().unwrap_or(Value::Null));
+    }
+    Err(BotError::Api {
+        code: value["error_code"].as_i64().unwrap_or(i64::from(status)),
+        description: value["description"]
+            .as_str()
+            .unwrap_or("the Bot API refused the request without a description")
+            .to_string(),
+        retry_after: value["parameters"]["retry_after"].as_u64(),
+        migrate_to_chat_id: value["parameters"]["migrate_to_chat_id"].as_i64(),
+    })
+}

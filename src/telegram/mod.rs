@@ -1,0 +1,10 @@
+//! Everything that speaks the Bot API: the HTTP client with its retry rules, Telegram's error
+//! words and hints, the pure permission mapping, and what an update tells about its context.
+
+pub mod bot;
+pub mod errors;
+pub mod permissions;
+pub mod update;
+
+pub use bot::{BotClient, BotError};
+pub use update::UpdateContext;
