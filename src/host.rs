@@ -2,6 +2,7 @@
 //! the blocking script threads bridge into.
 
 use crate::engine::run;
+use crate::store::StateStore;
 use crate::telegram::BotClient;
 use std::future::Future;
 use tokio::runtime::Handle;
@@ -11,6 +12,7 @@ use tokio::runtime::Handle;
 pub struct Host {
     bot: Option<BotClient>,
     runtime: Option<Handle>,
+    state: StateStore,
 }
 
 impl Host {
@@ -24,6 +26,7 @@ impl Host {
         Self {
             bot: Some(bot),
             runtime: Some(runtime),
+            state: StateStore::default(),
         }
     }
 
@@ -33,6 +36,11 @@ impl Host {
             "no bot connected: set TELOXIDE_TOKEN (or use `tgscript run` without a token for the sandbox)"
                 .to_string()
         })
+    }
+
+    /// The scripts' state.
+    pub fn state(&self) -> &StateStore {
+        &self.state
     }
 
     /// Run `future` to completion from a script thread. The wait does not count against the

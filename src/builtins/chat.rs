@@ -18,8 +18,15 @@ type RhaiResult = Result<Dynamic, Box<EvalAltResult>>;
 /// `options` merged in.
 fn act(host: &Host, name: &str, fields: &[(&str, Dynamic)], options: Option<Map>) -> RhaiResult {
     let mut request = serde_json::Map::new();
-    let extra = options.into_iter().flatten().map(|(k, v)| (k.to_string(), v));
-    for (key, value) in fields.iter().map(|(k, v)| (k.to_string(), v.clone())).chain(extra) {
+    let extra = options
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.to_string(), v));
+    for (key, value) in fields
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .chain(extra)
+    {
         if value.is_unit() {
             continue;
         }
@@ -245,74 +252,272 @@ print(chat.title);
 
 pub(super) fn register(engine: &mut Engine, host: &Arc<Host>) {
     let h = host.clone();
-    builtin("tg_chat_permission", &["user_id: INT | String", "permission: Array", "media_permissions: Array", "bool"], TG_CHAT_PERMISSION)
-        .register_into_engine(engine, move |user: Dynamic, p: Dynamic, m: Dynamic| {
-            act(&h, "tg_chat_permission", &[("user_id", user), ("permission", p), ("media_permissions", m)], None)
-        });
+    builtin(
+        "tg_chat_permission",
+        &[
+            "user_id: INT | String",
+            "permission: Array",
+            "media_permissions: Array",
+            "bool",
+        ],
+        TG_CHAT_PERMISSION,
+    )
+    .register_into_engine(engine, move |user: Dynamic, p: Dynamic, m: Dynamic| {
+        act(
+            &h,
+            "tg_chat_permission",
+            &[
+                ("user_id", user),
+                ("permission", p),
+                ("media_permissions", m),
+            ],
+            None,
+        )
+    });
     let h = host.clone();
-    builtin("tg_chat_permission", &["user_id: INT | String", "permission: Array", "media_permissions: Array", "options: Map", "bool"], TG_CHAT_PERMISSION)
-        .register_into_engine(engine, move |user: Dynamic, p: Dynamic, m: Dynamic, o: Map| {
-            act(&h, "tg_chat_permission", &[("user_id", user), ("permission", p), ("media_permissions", m)], Some(o))
-        });
+    builtin(
+        "tg_chat_permission",
+        &[
+            "user_id: INT | String",
+            "permission: Array",
+            "media_permissions: Array",
+            "options: Map",
+            "bool",
+        ],
+        TG_CHAT_PERMISSION,
+    )
+    .register_into_engine(
+        engine,
+        move |user: Dynamic, p: Dynamic, m: Dynamic, o: Map| {
+            act(
+                &h,
+                "tg_chat_permission",
+                &[
+                    ("user_id", user),
+                    ("permission", p),
+                    ("media_permissions", m),
+                ],
+                Some(o),
+            )
+        },
+    );
     let h = host.clone();
-    builtin("tg_chat_permission", &["chat_id: INT | String", "user_id: INT | String", "permission: Array", "media_permissions: Array", "bool"], TG_CHAT_PERMISSION)
-        .register_into_engine(engine, move |chat: Dynamic, user: Dynamic, p: Dynamic, m: Dynamic| {
-            act(&h, "tg_chat_permission", &[("chat_id", chat), ("user_id", user), ("permission", p), ("media_permissions", m)], None)
-        });
+    builtin(
+        "tg_chat_permission",
+        &[
+            "chat_id: INT | String",
+            "user_id: INT | String",
+            "permission: Array",
+            "media_permissions: Array",
+            "bool",
+        ],
+        TG_CHAT_PERMISSION,
+    )
+    .register_into_engine(
+        engine,
+        move |chat: Dynamic, user: Dynamic, p: Dynamic, m: Dynamic| {
+            act(
+                &h,
+                "tg_chat_permission",
+                &[
+                    ("chat_id", chat),
+                    ("user_id", user),
+                    ("permission", p),
+                    ("media_permissions", m),
+                ],
+                None,
+            )
+        },
+    );
     let h = host.clone();
-    builtin("tg_chat_permission", &["chat_id: INT | String", "user_id: INT | String", "permission: Array", "media_permissions: Array", "options: Map", "bool"], TG_CHAT_PERMISSION)
-        .register_into_engine(engine, move |chat: Dynamic, user: Dynamic, p: Dynamic, m: Dynamic, o: Map| {
-            act(&h, "tg_chat_permission", &[("chat_id", chat), ("user_id", user), ("permission", p), ("media_permissions", m)], Some(o))
-        });
+    builtin(
+        "tg_chat_permission",
+        &[
+            "chat_id: INT | String",
+            "user_id: INT | String",
+            "permission: Array",
+            "media_permissions: Array",
+            "options: Map",
+            "bool",
+        ],
+        TG_CHAT_PERMISSION,
+    )
+    .register_into_engine(
+        engine,
+        move |chat: Dynamic, user: Dynamic, p: Dynamic, m: Dynamic, o: Map| {
+            act(
+                &h,
+                "tg_chat_permission",
+                &[
+                    ("chat_id", chat),
+                    ("user_id", user),
+                    ("permission", p),
+                    ("media_permissions", m),
+                ],
+                Some(o),
+            )
+        },
+    );
 
-    builtin("chat_permissions", &["permission: Array", "media_permissions: Array", "Map"], CHAT_PERMISSIONS)
-        .with_volatility(false)
-        .register_into_engine(engine, |p: Array, m: Array| -> RhaiResult {
-            let to_json = |a: Array| serde_json::to_value(a).unwrap_or(Value::Null);
-            crate::telegram::permissions::from_flag_lists(&to_json(p), &to_json(m))
-                .map_err(|e| throw(&CommandError::invalid("chat_permissions", e)))
-                .and_then(|map| to_dynamic(Value::Object(map)))
-        });
+    builtin(
+        "chat_permissions",
+        &["permission: Array", "media_permissions: Array", "Map"],
+        CHAT_PERMISSIONS,
+    )
+    .with_volatility(false)
+    .register_into_engine(engine, |p: Array, m: Array| -> RhaiResult {
+        let to_json = |a: Array| serde_json::to_value(a).unwrap_or(Value::Null);
+        crate::telegram::permissions::from_flag_lists(&to_json(p), &to_json(m))
+            .map_err(|e| throw(&CommandError::invalid("chat_permissions", e)))
+            .and_then(|map| to_dynamic(Value::Object(map)))
+    });
 
     let h = host.clone();
-    builtin("tg_restrict_chat_member", &["user_id: INT | String", "permissions: Map", "bool"], TG_RESTRICT)
-        .register_into_engine(engine, move |user: Dynamic, perms: Map| {
-            act(&h, "tg_restrict_chat_member", &[("user_id", user), ("permissions", perms.into())], None)
-        });
+    builtin(
+        "tg_restrict_chat_member",
+        &["user_id: INT | String", "permissions: Map", "bool"],
+        TG_RESTRICT,
+    )
+    .register_into_engine(engine, move |user: Dynamic, perms: Map| {
+        act(
+            &h,
+            "tg_restrict_chat_member",
+            &[("user_id", user), ("permissions", perms.into())],
+            None,
+        )
+    });
     let h = host.clone();
-    builtin("tg_restrict_chat_member", &["user_id: INT | String", "permissions: Map", "until_date: INT", "bool"], TG_RESTRICT)
-        .register_into_engine(engine, move |user: Dynamic, perms: Map, until: Dynamic| {
-            act(&h, "tg_restrict_chat_member", &[("user_id", user), ("permissions", perms.into()), ("until_date", until)], None)
-        });
+    builtin(
+        "tg_restrict_chat_member",
+        &[
+            "user_id: INT | String",
+            "permissions: Map",
+            "until_date: INT",
+            "bool",
+        ],
+        TG_RESTRICT,
+    )
+    .register_into_engine(engine, move |user: Dynamic, perms: Map, until: Dynamic| {
+        act(
+            &h,
+            "tg_restrict_chat_member",
+            &[
+                ("user_id", user),
+                ("permissions", perms.into()),
+                ("until_date", until),
+            ],
+            None,
+        )
+    });
     let h = host.clone();
-    builtin("tg_restrict_chat_member", &["chat_id: INT | String", "user_id: INT | String", "permissions: Map", "bool"], TG_RESTRICT)
-        .register_into_engine(engine, move |chat: Dynamic, user: Dynamic, perms: Map| {
-            act(&h, "tg_restrict_chat_member", &[("chat_id", chat), ("user_id", user), ("permissions", perms.into())], None)
-        });
+    builtin(
+        "tg_restrict_chat_member",
+        &[
+            "chat_id: INT | String",
+            "user_id: INT | String",
+            "permissions: Map",
+            "bool",
+        ],
+        TG_RESTRICT,
+    )
+    .register_into_engine(engine, move |chat: Dynamic, user: Dynamic, perms: Map| {
+        act(
+            &h,
+            "tg_restrict_chat_member",
+            &[
+                ("chat_id", chat),
+                ("user_id", user),
+                ("permissions", perms.into()),
+            ],
+            None,
+        )
+    });
     let h = host.clone();
-    builtin("tg_restrict_chat_member", &["chat_id: INT | String", "user_id: INT | String", "permissions: Map", "until_date: INT", "bool"], TG_RESTRICT)
-        .register_into_engine(engine, move |chat: Dynamic, user: Dynamic, perms: Map, until: Dynamic| {
-            act(&h, "tg_restrict_chat_member", &[("chat_id", chat), ("user_id", user), ("permissions", perms.into()), ("until_date", until)], None)
-        });
+    builtin(
+        "tg_restrict_chat_member",
+        &[
+            "chat_id: INT | String",
+            "user_id: INT | String",
+            "permissions: Map",
+            "until_date: INT",
+            "bool",
+        ],
+        TG_RESTRICT,
+    )
+    .register_into_engine(
+        engine,
+        move |chat: Dynamic, user: Dynamic, perms: Map, until: Dynamic| {
+            act(
+                &h,
+                "tg_restrict_chat_member",
+                &[
+                    ("chat_id", chat),
+                    ("user_id", user),
+                    ("permissions", perms.into()),
+                    ("until_date", until),
+                ],
+                None,
+            )
+        },
+    );
 
     member_action(engine, host, "tg_ban_chat_member", TG_BAN, true);
     member_action(engine, host, "tg_unban_chat_member", TG_UNBAN, false);
     member_action(engine, host, "tg_get_chat_member", TG_GET_MEMBER, false);
-    member_action(engine, host, "tg_approve_chat_join_request", TG_APPROVE, false);
-    member_action(engine, host, "tg_decline_chat_join_request", TG_DECLINE, false);
+    member_action(
+        engine,
+        host,
+        "tg_approve_chat_join_request",
+        TG_APPROVE,
+        false,
+    );
+    member_action(
+        engine,
+        host,
+        "tg_decline_chat_join_request",
+        TG_DECLINE,
+        false,
+    );
     optional_member_action(engine, host, "tg_approve_chat_join_request", TG_APPROVE);
     optional_member_action(engine, host, "tg_decline_chat_join_request", TG_DECLINE);
 
     let h = host.clone();
-    builtin("tg_promote_chat_member", &["user_id: INT | String", "rights: Map", "bool"], TG_PROMOTE)
-        .register_into_engine(engine, move |user: Dynamic, rights: Map| {
-            act(&h, "tg_promote_chat_member", &[("user_id", user), ("rights", rights.into())], None)
-        });
+    builtin(
+        "tg_promote_chat_member",
+        &["user_id: INT | String", "rights: Map", "bool"],
+        TG_PROMOTE,
+    )
+    .register_into_engine(engine, move |user: Dynamic, rights: Map| {
+        act(
+            &h,
+            "tg_promote_chat_member",
+            &[("user_id", user), ("rights", rights.into())],
+            None,
+        )
+    });
     let h = host.clone();
-    builtin("tg_promote_chat_member", &["chat_id: INT | String", "user_id: INT | String", "rights: Map", "bool"], TG_PROMOTE)
-        .register_into_engine(engine, move |chat: Dynamic, user: Dynamic, rights: Map| {
-            act(&h, "tg_promote_chat_member", &[("chat_id", chat), ("user_id", user), ("rights", rights.into())], None)
-        });
+    builtin(
+        "tg_promote_chat_member",
+        &[
+            "chat_id: INT | String",
+            "user_id: INT | String",
+            "rights: Map",
+            "bool",
+        ],
+        TG_PROMOTE,
+    )
+    .register_into_engine(engine, move |chat: Dynamic, user: Dynamic, rights: Map| {
+        act(
+            &h,
+            "tg_promote_chat_member",
+            &[
+                ("chat_id", chat),
+                ("user_id", user),
+                ("rights", rights.into()),
+            ],
+            None,
+        )
+    });
 
     message_action(engine, host, "tg_delete_message", TG_DELETE);
     message_action(engine, host, "tg_pin_chat_message", TG_PIN);
@@ -320,29 +525,71 @@ pub(super) fn register(engine: &mut Engine, host: &Arc<Host>) {
 
     let h = host.clone();
     builtin("tg_create_chat_invite_link", &["Map"], TG_INVITE)
-        .register_into_engine(engine, move || act(&h, "tg_create_chat_invite_link", &[], None));
-    let h = host.clone();
-    builtin("tg_create_chat_invite_link", &["options: Map", "Map"], TG_INVITE)
-        .register_into_engine(engine, move |o: Map| act(&h, "tg_create_chat_invite_link", &[], Some(o)));
-    let h = host.clone();
-    builtin("tg_create_chat_invite_link", &["chat_id: INT | String", "options: Map", "Map"], TG_INVITE)
-        .register_into_engine(engine, move |chat: Dynamic, o: Map| {
-            act(&h, "tg_create_chat_invite_link", &[("chat_id", chat)], Some(o))
+        .register_into_engine(engine, move || {
+            act(&h, "tg_create_chat_invite_link", &[], None)
         });
+    let h = host.clone();
+    builtin(
+        "tg_create_chat_invite_link",
+        &["options: Map", "Map"],
+        TG_INVITE,
+    )
+    .register_into_engine(engine, move |o: Map| {
+        act(&h, "tg_create_chat_invite_link", &[], Some(o))
+    });
+    let h = host.clone();
+    builtin(
+        "tg_create_chat_invite_link",
+        &["chat_id: INT | String", "options: Map", "Map"],
+        TG_INVITE,
+    )
+    .register_into_engine(engine, move |chat: Dynamic, o: Map| {
+        act(
+            &h,
+            "tg_create_chat_invite_link",
+            &[("chat_id", chat)],
+            Some(o),
+        )
+    });
 
     let h = host.clone();
-    builtin("send_message", &["chat_id: INT | String", "text: String", "Map"], SEND_MESSAGE)
-        .register_into_engine(engine, move |chat: Dynamic, text: Dynamic| {
-            act(&h, "send_message", &[("chat_id", chat), ("text", text)], None)
-        });
+    builtin(
+        "send_message",
+        &["chat_id: INT | String", "text: String", "Map"],
+        SEND_MESSAGE,
+    )
+    .register_into_engine(engine, move |chat: Dynamic, text: Dynamic| {
+        act(
+            &h,
+            "send_message",
+            &[("chat_id", chat), ("text", text)],
+            None,
+        )
+    });
     let h = host.clone();
-    builtin("send_message", &["chat_id: INT | String", "text: String", "options: Map", "Map"], SEND_MESSAGE)
-        .register_into_engine(engine, move |chat: Dynamic, text: Dynamic, o: Map| {
-            act(&h, "send_message", &[("chat_id", chat), ("text", text)], Some(o))
-        });
+    builtin(
+        "send_message",
+        &[
+            "chat_id: INT | String",
+            "text: String",
+            "options: Map",
+            "Map",
+        ],
+        SEND_MESSAGE,
+    )
+    .register_into_engine(engine, move |chat: Dynamic, text: Dynamic, o: Map| {
+        act(
+            &h,
+            "send_message",
+            &[("chat_id", chat), ("text", text)],
+            Some(o),
+        )
+    });
     let h = host.clone();
     builtin("reply", &["text: String", "Map"], REPLY)
-        .register_into_engine(engine, move |text: Dynamic| act(&h, "reply", &[("text", text)], None));
+        .register_into_engine(engine, move |text: Dynamic| {
+            act(&h, "reply", &[("text", text)], None)
+        });
     let h = host.clone();
     builtin("reply", &["text: String", "options: Map", "Map"], REPLY)
         .register_into_engine(engine, move |text: Dynamic, o: Map| {
@@ -353,45 +600,87 @@ pub(super) fn register(engine: &mut Engine, host: &Arc<Host>) {
     builtin("answer_callback_query", &["bool"], ANSWER_CALLBACK)
         .register_into_engine(engine, move || act(&h, "answer_callback_query", &[], None));
     let h = host.clone();
-    builtin("answer_callback_query", &["text: String", "bool"], ANSWER_CALLBACK)
-        .register_into_engine(engine, move |text: Dynamic| {
-            act(&h, "answer_callback_query", &[("text", text)], None)
-        });
+    builtin(
+        "answer_callback_query",
+        &["text: String", "bool"],
+        ANSWER_CALLBACK,
+    )
+    .register_into_engine(engine, move |text: Dynamic| {
+        act(&h, "answer_callback_query", &[("text", text)], None)
+    });
     let h = host.clone();
-    builtin("answer_callback_query", &["text: String", "options: Map", "bool"], ANSWER_CALLBACK)
-        .register_into_engine(engine, move |text: Dynamic, o: Map| {
-            act(&h, "answer_callback_query", &[("text", text)], Some(o))
-        });
+    builtin(
+        "answer_callback_query",
+        &["text: String", "options: Map", "bool"],
+        ANSWER_CALLBACK,
+    )
+    .register_into_engine(engine, move |text: Dynamic, o: Map| {
+        act(&h, "answer_callback_query", &[("text", text)], Some(o))
+    });
 
     let h = host.clone();
-    builtin("bot_api", &["method: String", "params: Map", "Dynamic"], BOT_API)
-        .register_into_engine(engine, move |method: Dynamic, params: Map| {
-            act(&h, "bot_api", &[("method", method), ("params", params.into())], None)
-        });
+    builtin(
+        "bot_api",
+        &["method: String", "params: Map", "Dynamic"],
+        BOT_API,
+    )
+    .register_into_engine(engine, move |method: Dynamic, params: Map| {
+        act(
+            &h,
+            "bot_api",
+            &[("method", method), ("params", params.into())],
+            None,
+        )
+    });
 }
 
 /// `name(user_id)` and `name(chat_id, user_id)`; with `options`, also the forms with a
 /// trailing options map.
-fn member_action(engine: &mut Engine, host: &Arc<Host>, name: &'static str, doc: &str, options: bool) {
+fn member_action(
+    engine: &mut Engine,
+    host: &Arc<Host>,
+    name: &'static str,
+    doc: &str,
+    options: bool,
+) {
     let h = host.clone();
     builtin(name, &["user_id: INT | String", "Dynamic"], doc)
-        .register_into_engine(engine, move |user: Dynamic| act(&h, name, &[("user_id", user)], None));
-    let h = host.clone();
-    builtin(name, &["chat_id: INT | String", "user_id: INT | String", "Dynamic"], doc)
-        .register_into_engine(engine, move |chat: Dynamic, user: Dynamic| {
-            act(&h, name, &[("chat_id", chat), ("user_id", user)], None)
+        .register_into_engine(engine, move |user: Dynamic| {
+            act(&h, name, &[("user_id", user)], None)
         });
+    let h = host.clone();
+    builtin(
+        name,
+        &["chat_id: INT | String", "user_id: INT | String", "Dynamic"],
+        doc,
+    )
+    .register_into_engine(engine, move |chat: Dynamic, user: Dynamic| {
+        act(&h, name, &[("chat_id", chat), ("user_id", user)], None)
+    });
     if options {
         let h = host.clone();
-        builtin(name, &["user_id: INT | String", "options: Map", "Dynamic"], doc)
-            .register_into_engine(engine, move |user: Dynamic, o: Map| {
-                act(&h, name, &[("user_id", user)], Some(o))
-            });
+        builtin(
+            name,
+            &["user_id: INT | String", "options: Map", "Dynamic"],
+            doc,
+        )
+        .register_into_engine(engine, move |user: Dynamic, o: Map| {
+            act(&h, name, &[("user_id", user)], Some(o))
+        });
         let h = host.clone();
-        builtin(name, &["chat_id: INT | String", "user_id: INT | String", "options: Map", "Dynamic"], doc)
-            .register_into_engine(engine, move |chat: Dynamic, user: Dynamic, o: Map| {
-                act(&h, name, &[("chat_id", chat), ("user_id", user)], Some(o))
-            });
+        builtin(
+            name,
+            &[
+                "chat_id: INT | String",
+                "user_id: INT | String",
+                "options: Map",
+                "Dynamic",
+            ],
+            doc,
+        )
+        .register_into_engine(engine, move |chat: Dynamic, user: Dynamic, o: Map| {
+            act(&h, name, &[("chat_id", chat), ("user_id", user)], Some(o))
+        });
     }
 }
 
@@ -407,10 +696,16 @@ fn message_action(engine: &mut Engine, host: &Arc<Host>, name: &'static str, doc
     builtin(name, &["bool"], doc).register_into_engine(engine, move || act(&h, name, &[], None));
     let h = host.clone();
     builtin(name, &["message_id: INT", "bool"], doc)
-        .register_into_engine(engine, move |id: Dynamic| act(&h, name, &[("message_id", id)], None));
-    let h = host.clone();
-    builtin(name, &["chat_id: INT | String", "message_id: INT", "bool"], doc)
-        .register_into_engine(engine, move |chat: Dynamic, id: Dynamic| {
-            act(&h, name, &[("chat_id", chat), ("message_id", id)], None)
+        .register_into_engine(engine, move |id: Dynamic| {
+            act(&h, name, &[("message_id", id)], None)
         });
+    let h = host.clone();
+    builtin(
+        name,
+        &["chat_id: INT | String", "message_id: INT", "bool"],
+        doc,
+    )
+    .register_into_engine(engine, move |chat: Dynamic, id: Dynamic| {
+        act(&h, name, &[("chat_id", chat), ("message_id", id)], None)
+    });
 }

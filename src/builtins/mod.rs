@@ -4,6 +4,7 @@
 
 mod chat;
 mod core;
+mod state;
 
 use crate::host::Host;
 use rhai::{Engine, FuncRegistration};
@@ -37,4 +38,5 @@ pub(crate) fn builtin(name: &str, params: &[&str], doc: &str) -> FuncRegistratio
 pub fn register_all(engine: &mut Engine, host: &Arc<Host>) {
     core::register(engine);
     chat::register(engine, host);
+    state::register(engine, host);
 }

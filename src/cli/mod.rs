@@ -4,6 +4,7 @@
 mod check;
 mod docs;
 mod exec;
+mod run;
 
 use crate::config::Config;
 use clap::{Parser, Subcommand};
@@ -37,10 +38,7 @@ pub enum Command {
     /// Print the reference of every builtin, generated from the registered functions.
     Docs(docs::DocsArgs),
     /// Run the scenarios in DIR against the Bot API (or the sandbox), hot reload on.
-    Run {
-        /// Scenario folder (default: [scripts] dir, `scripts`).
-        dir: Option<PathBuf>,
-    },
+    Run(run::RunArgs),
     /// Interactive REPL against the sandbox or the configured bot and accounts.
     Repl,
     /// Serve the JSON command gateway (WebSocket `/ws`, `POST /command`).
@@ -81,7 +79,7 @@ pub enum TdlibCommand {
 /// Parse the command line, run the subcommand and return the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    crate::logging::init();
     let config = match Config::load(cli.config.as_deref()) {
         Ok(config) => config,
         Err(e) => {
@@ -93,7 +91,7 @@ pub fn main() -> ExitCode {
         Command::Exec(args) => exec::exec(&config, args),
         Command::Check(args) => check::check(&config, args),
         Command::Docs(args) => docs::docs(&config, args),
-        Command::Run { .. } => not_built("run", "the Bot API scenarios issue"),
+        Command::Run(args) => run::run(&config, args),
         Command::Repl => not_built("repl", "the REPL issue"),
         Command::Serve { .. } => not_built("serve", "the JSON gateway issue"),
         Command::Account(_) => not_built("account", "the TDLib accounts issue"),
@@ -102,22 +100,10 @@ pub fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
-/// Logs go to stderr; `TGSCRIPT_LOG` sets the filter (default `info`).
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("TGSCRIPT_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
-}
-
 fn not_built(command: &str, issue: &str) -> u8 {
     eprintln!(
         "tgscript {command}: not built yet in this version (planned in {issue}). \
-         Available now: exec, check, docs."
+         Available now: run, exec, check, docs."
     );
     EXIT_FAILURE
 }

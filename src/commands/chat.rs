@@ -18,22 +18,120 @@ struct Action {
 }
 
 const ACTIONS: &[Action] = &[
-    Action { name: "tg_chat_permission", method: "restrictChatMember", fields: &["chat_id", "user_id", "permission", "media_permissions", "until_date"], open: false },
-    Action { name: "tg_restrict_chat_member", method: "restrictChatMember", fields: &["chat_id", "user_id", "permissions", "until_date"], open: false },
-    Action { name: "tg_ban_chat_member", method: "banChatMember", fields: &["chat_id", "user_id", "until_date", "revoke_messages"], open: false },
-    Action { name: "tg_unban_chat_member", method: "unbanChatMember", fields: &["chat_id", "user_id", "only_if_banned"], open: false },
-    Action { name: "tg_promote_chat_member", method: "promoteChatMember", fields: &["chat_id", "user_id", "rights"], open: false },
-    Action { name: "tg_get_chat_member", method: "getChatMember", fields: &["chat_id", "user_id"], open: false },
-    Action { name: "tg_delete_message", method: "deleteMessage", fields: &["chat_id", "message_id"], open: false },
-    Action { name: "tg_pin_chat_message", method: "pinChatMessage", fields: &["chat_id", "message_id", "disable_notification"], open: false },
-    Action { name: "tg_unpin_chat_message", method: "unpinChatMessage", fields: &["chat_id", "message_id"], open: false },
-    Action { name: "tg_approve_chat_join_request", method: "approveChatJoinRequest", fields: &["chat_id", "user_id"], open: false },
-    Action { name: "tg_decline_chat_join_request", method: "declineChatJoinRequest", fields: &["chat_id", "user_id"], open: false },
-    Action { name: "tg_create_chat_invite_link", method: "createChatInviteLink", fields: &["chat_id", "name", "expire_date", "member_limit", "creates_join_request"], open: false },
-    Action { name: "send_message", method: "sendMessage", fields: &["chat_id", "text"], open: true },
-    Action { name: "reply", method: "sendMessage", fields: &["text"], open: true },
-    Action { name: "answer_callback_query", method: "answerCallbackQuery", fields: &["callback_query_id", "text", "show_alert", "url", "cache_time"], open: false },
-    Action { name: "bot_api", method: "", fields: &["method", "params"], open: false },
+    Action {
+        name: "tg_chat_permission",
+        method: "restrictChatMember",
+        fields: &[
+            "chat_id",
+            "user_id",
+            "permission",
+            "media_permissions",
+            "until_date",
+        ],
+        open: false,
+    },
+    Action {
+        name: "tg_restrict_chat_member",
+        method: "restrictChatMember",
+        fields: &["chat_id", "user_id", "permissions", "until_date"],
+        open: false,
+    },
+    Action {
+        name: "tg_ban_chat_member",
+        method: "banChatMember",
+        fields: &["chat_id", "user_id", "until_date", "revoke_messages"],
+        open: false,
+    },
+    Action {
+        name: "tg_unban_chat_member",
+        method: "unbanChatMember",
+        fields: &["chat_id", "user_id", "only_if_banned"],
+        open: false,
+    },
+    Action {
+        name: "tg_promote_chat_member",
+        method: "promoteChatMember",
+        fields: &["chat_id", "user_id", "rights"],
+        open: false,
+    },
+    Action {
+        name: "tg_get_chat_member",
+        method: "getChatMember",
+        fields: &["chat_id", "user_id"],
+        open: false,
+    },
+    Action {
+        name: "tg_delete_message",
+        method: "deleteMessage",
+        fields: &["chat_id", "message_id"],
+        open: false,
+    },
+    Action {
+        name: "tg_pin_chat_message",
+        method: "pinChatMessage",
+        fields: &["chat_id", "message_id", "disable_notification"],
+        open: false,
+    },
+    Action {
+        name: "tg_unpin_chat_message",
+        method: "unpinChatMessage",
+        fields: &["chat_id", "message_id"],
+        open: false,
+    },
+    Action {
+        name: "tg_approve_chat_join_request",
+        method: "approveChatJoinRequest",
+        fields: &["chat_id", "user_id"],
+        open: false,
+    },
+    Action {
+        name: "tg_decline_chat_join_request",
+        method: "declineChatJoinRequest",
+        fields: &["chat_id", "user_id"],
+        open: false,
+    },
+    Action {
+        name: "tg_create_chat_invite_link",
+        method: "createChatInviteLink",
+        fields: &[
+            "chat_id",
+            "name",
+            "expire_date",
+            "member_limit",
+            "creates_join_request",
+        ],
+        open: false,
+    },
+    Action {
+        name: "send_message",
+        method: "sendMessage",
+        fields: &["chat_id", "text"],
+        open: true,
+    },
+    Action {
+        name: "reply",
+        method: "sendMessage",
+        fields: &["text"],
+        open: true,
+    },
+    Action {
+        name: "answer_callback_query",
+        method: "answerCallbackQuery",
+        fields: &[
+            "callback_query_id",
+            "text",
+            "show_alert",
+            "url",
+            "cache_time",
+        ],
+        open: false,
+    },
+    Action {
+        name: "bot_api",
+        method: "",
+        fields: &["method", "params"],
+        open: false,
+    },
 ];
 
 /// Admin rights `tg_promote_chat_member` accepts (Bot API 10.1 `promoteChatMember`).
@@ -110,7 +208,12 @@ pub fn prepare(
             permissions::check_permission_map(perms).map_err(|e| f.error(e))?;
             let perms: Map<String, Value> = perms
                 .iter()
-                .map(|(k, v)| (k.clone(), Value::Bool(v.as_bool().unwrap_or(v.as_i64() == Some(1)))))
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        Value::Bool(v.as_bool().unwrap_or(v.as_i64() == Some(1))),
+                    )
+                })
                 .collect();
             params.insert("chat_id".into(), chat_id(&f, &ctx)?);
             params.insert("user_id".into(), user_id.into());
@@ -183,13 +286,15 @@ pub fn prepare(
             for (key, value) in request {
                 params.insert(key.clone(), value.clone());
             }
-            let text = f.opt_str("text")?.ok_or_else(|| f.error("text is required"))?;
+            let text = f
+                .opt_str("text")?
+                .ok_or_else(|| f.error("text is required"))?;
             params.insert("text".into(), text.into());
             params.insert("chat_id".into(), chat_id(&f, &ctx)?);
             if spec.name == "reply" {
-                let message_id = ctx
-                    .message_id
-                    .ok_or_else(|| f.error("no current message to reply to: use send_message(chat_id, text)"))?;
+                let message_id = ctx.message_id.ok_or_else(|| {
+                    f.error("no current message to reply to: use send_message(chat_id, text)")
+                })?;
                 params
                     .entry("reply_parameters")
                     .or_insert_with(|| json!({ "message_id": message_id }));
@@ -216,7 +321,9 @@ pub fn prepare(
             put_opt_int(&f, &mut params, "cache_time")?;
         }
         "bot_api" => {
-            let method = f.opt_str("method")?.ok_or_else(|| f.error("method is required"))?;
+            let method = f
+                .opt_str("method")?
+                .ok_or_else(|| f.error("method is required"))?;
             if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphanumeric()) {
                 return Err(f.error(format!(
                     "method must be a Bot API method name like \"getChat\", got {method:?}"
@@ -272,7 +379,8 @@ fn chat_id(f: &Fields, ctx: &UpdateContext) -> Result<Value, CommandError> {
         Some(value) => {
             if let Some(id) = as_int(value) {
                 Ok(id.into())
-            } else if let Some(name) = value.as_str().filter(|s| s.len() > 1 && s.starts_with('@')) {
+            } else if let Some(name) = value.as_str().filter(|s| s.len() > 1 && s.starts_with('@'))
+            {
                 Ok(name.into())
             } else {
                 Err(f.error("chat_id must be an integer or an \"@username\""))

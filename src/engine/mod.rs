@@ -10,9 +10,9 @@ pub use limits::Limits;
 pub use resolver::ScenarioResolver;
 pub use run::{Output, RunOptions, RunReport};
 
+use crate::host::Host;
 use rhai::packages::{Package, StandardPackage};
 use rhai::{AST, Dynamic, Engine, Scope};
-use crate::host::Host;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -105,6 +105,29 @@ impl ScriptEngine {
     ) -> (Result<Dynamic, ScriptError>, RunReport) {
         let (result, report) = run::run(&self.limits, options, || {
             self.engine.eval_ast_with_scope::<Dynamic>(scope, ast)
+        });
+        let result = result.map_err(|e| self.error(e, ast.source()));
+        (result, report)
+    }
+
+    /// Call the script function `name` of `ast` with `args` as one sandboxed run. The AST's
+    /// top level (declarations only, for scenarios) is evaluated first so its imports and
+    /// constants are visible.
+    pub fn call_fn(
+        &self,
+        ast: &AST,
+        name: &str,
+        args: Vec<Dynamic>,
+        options: &RunOptions,
+    ) -> (Result<Dynamic, ScriptError>, RunReport) {
+        let (result, report) = run::run(&self.limits, options, || {
+            self.engine.call_fn_with_options::<Dynamic>(
+                rhai::CallFnOptions::new(),
+                &mut Scope::new(),
+                ast,
+                name,
+                args,
+            )
         });
         let result = result.map_err(|e| self.error(e, ast.source()));
         (result, report)

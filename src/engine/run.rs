@@ -35,6 +35,8 @@ pub struct RunOptions {
     pub interrupt: Option<Arc<AtomicBool>>,
     /// The update being handled: builtins act on its chat unless given a `chat_id`.
     pub update: Option<Arc<UpdateContext>>,
+    /// The scenario running (its state namespace); `None` for one-off scripts.
+    pub scenario: Option<Arc<str>>,
 }
 
 /// What a run leaves behind besides its value.
@@ -64,6 +66,7 @@ struct RunState {
     printed: Vec<String>,
     var_accesses: u32,
     update: Option<Arc<UpdateContext>>,
+    scenario: Option<Arc<str>>,
 }
 
 thread_local! {
@@ -81,6 +84,7 @@ pub fn run<R>(limits: &Limits, options: &RunOptions, f: impl FnOnce() -> R) -> (
         printed: Vec::new(),
         var_accesses: 0,
         update: options.update.clone(),
+        scenario: options.scenario.clone(),
     };
     let outer = CURRENT.with(|c| c.replace(Some(state)));
     let value = f();
@@ -130,6 +134,11 @@ pub(crate) fn paused<R>(f: impl FnOnce() -> R) -> R {
 /// The update the current run handles, if any.
 pub fn current_update() -> Option<Arc<UpdateContext>> {
     CURRENT.with(|c| c.borrow().as_ref().and_then(|s| s.update.clone()))
+}
+
+/// The scenario the current run belongs to, if any.
+pub fn current_scenario() -> Option<Arc<str>> {
+    CURRENT.with(|c| c.borrow().as_ref().and_then(|s| s.scenario.clone()))
 }
 
 /// Whether the current run has been asked to stop.

@@ -94,11 +94,14 @@ impl BotClient {
                 Err(BotError::Api {
                     retry_after: Some(seconds),
                     ..
-                }) if retries < MAX_RETRIES
-                    && Duration::from_secs(seconds) <= MAX_RETRY_AFTER =>
-                {
+                }) if retries < MAX_RETRIES && Duration::from_secs(seconds) <= MAX_RETRY_AFTER => {
                     retries += 1;
-                    tracing::warn!(method, seconds, retries, "rate limited by Telegram, waiting");
+                    tracing::warn!(
+                        method,
+                        seconds,
+                        retries,
+                        "rate limited by Telegram, waiting"
+                    );
                     tokio::time::sleep(Duration::from_secs(seconds)).await;
                 }
                 Err(BotError::Api {
@@ -106,7 +109,11 @@ impl BotClient {
                     ..
                 }) if !migrated && params.get("chat_id").is_some() => {
                     migrated = true;
-                    tracing::info!(method, new_chat, "group was upgraded to a supergroup, following");
+                    tracing::info!(
+                        method,
+                        new_chat,
+                        "group was upgraded to a supergroup, following"
+                    );
                     params["chat_id"] = json!(new_chat);
                 }
                 other => return other,
@@ -115,11 +122,12 @@ impl BotClient {
     }
 
     async fn call_once(&self, method: &str, params: &Value) -> Result<Value, BotError> {
-        let url = self
-            .bot
-            .api_url()
-            .join(&format!("bot{}/{method}", self.bot.token()))
-            .map_err(|_| BotError::BadResponse(format!("invalid method name {method:?}")))?;
+        let mut url = self.bot.api_url();
+        url.path_segments_mut()
+            .map_err(|_| BotError::BadResponse("the Bot API URL cannot have a path".into()))?
+            .pop_if_empty()
+            .push(&format!("bot{}", self.bot.token()))
+            .push(method);
         let body = serde_json::to_vec(params).map_err(|e| BotError::BadResponse(e.to_string()))?;
         let response = self
             .bot

@@ -71,7 +71,17 @@ pub fn parse_flags(value: &Value, what: &str, len: usize) -> Result<Vec<bool>, S
 /// seed's dependencies applied: media needs messages; other messages and web page previews
 /// need media; polls need messages.
 pub fn chat_permissions(permission: &[bool; 9], media: &[bool; 6]) -> Map<String, Value> {
-    let [messages, media_allowed, polls, other, previews, info, invite, pin, topics] = *permission;
+    let [
+        messages,
+        media_allowed,
+        polls,
+        other,
+        previews,
+        info,
+        invite,
+        pin,
+        topics,
+    ] = *permission;
     let media_ok = messages && media_allowed;
     let mut map = Map::new();
     let mut set = |field: &str, on: bool| {
@@ -95,7 +105,9 @@ pub fn chat_permissions(permission: &[bool; 9], media: &[bool; 6]) -> Map<String
 pub fn from_flag_lists(permission: &Value, media: &Value) -> Result<Map<String, Value>, String> {
     let p = parse_flags(permission, "permission", 9)?;
     let m = parse_flags(media, "media_permissions", 6)?;
-    let p: [bool; 9] = p.try_into().map_err(|_| "permission must have 9 items".to_string())?;
+    let p: [bool; 9] = p
+        .try_into()
+        .map_err(|_| "permission must have 9 items".to_string())?;
     let m: [bool; 6] = m
         .try_into()
         .map_err(|_| "media_permissions must have 6 items".to_string())?;
@@ -150,7 +162,11 @@ mod tests {
         for field in MEDIA_FIELDS {
             assert_eq!(no_media[field], json!(false), "{field} without media flag");
         }
-        assert_eq!(no_media["can_send_polls"], json!(true), "polls need only messages");
+        assert_eq!(
+            no_media["can_send_polls"],
+            json!(true),
+            "polls need only messages"
+        );
         assert_eq!(no_media["can_send_other_messages"], json!(false));
         assert_eq!(no_media["can_add_web_page_previews"], json!(false));
     }
@@ -167,7 +183,7 @@ mod tests {
 
     #[test]
     fn independent_flags_pass_through() {
-        let perms = map([0, 0, 0, 0, 0, 1, 0, 1, 1], [0; 6]);
+        let perms = map([0, 0, 0, 0, 0, 1, 0, 1, 1], [0, 0, 0, 0, 0, 0]);
         assert_eq!(perms["can_change_info"], json!(true));
         assert_eq!(perms["can_invite_users"], json!(false));
         assert_eq!(perms["can_pin_messages"], json!(true));
@@ -179,9 +195,15 @@ mod tests {
     fn bad_lists_give_seed_style_errors() {
         let ok6 = json!([1, 1, 1, 1, 1, 1]);
         let err = |p: Value, m: Value| from_flag_lists(&p, &m).expect_err("invalid");
-        assert_eq!(err(json!([1, 1, 1, 1, 1]), ok6.clone()), "permission must have 9 items, got 5");
         assert_eq!(
-            err(json!([1; 9]), json!([1, 1, 1, 1, 1, 1, 1])),
+            err(json!([1, 1, 1, 1, 1]), ok6.clone()),
+            "permission must have 9 items, got 5"
+        );
+        assert_eq!(
+            err(
+                json!([1, 1, 1, 1, 1, 1, 1, 1, 1]),
+                json!([1, 1, 1, 1, 1, 1, 1])
+            ),
             "media_permissions must have 6 items, got 7"
         );
         assert_eq!(
@@ -196,6 +218,12 @@ mod tests {
             err(json!("all"), ok6),
             "permission must be an array of 9 items (each 0, 1, true or false)"
         );
-        assert!(from_flag_lists(&json!([true, false, 1, 0, 1, 1, 1, 1, 0]), &json!([0; 6])).is_ok());
+        assert!(
+            from_flag_lists(
+                &json!([true, false, 1, 0, 1, 1, 1, 1, 0]),
+                &json!([0, 0, 0, 0, 0, 0])
+            )
+            .is_ok()
+        );
     }
 }

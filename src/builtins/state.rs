@@ -1,0 +1,323 @@
+//! State builtins: `chat_get/set/delete`, `user_…`, `member_…` and `global_…`, each acting on
+//! the current update's chat / user unless ids are given, in the calling scenario's namespace.
+
+use super::builtin;
+use crate::engine::run;
+use crate::host::Host;
+use crate::store::StateScope;
+use rhai::{Dynamic, Engine, EvalAltResult, Position};
+use serde_json::Value;
+use std::sync::Arc;
+
+type RhaiResult = Result<Dynamic, Box<EvalAltResult>>;
+
+fn fail(message: String) -> Box<EvalAltResult> {
+    EvalAltResult::ErrorRuntime(message.into(), Position::NONE).into()
+}
+
+/// A state value must be plain data: no functions, timestamps or other host types.
+fn to_plain_json(value: &Dynamic, path: &str) -> Result<Value, String> {
+    if let Some(array) = value.read_lock::<rhai::Array>() {
+        return array
+            .iter()
+            .enumerate()
+            .map(|(i, v)| to_plain_json(v, &format!("{path}[{i}]")))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array);
+    }
+    if let Some(map) = value.read_lock::<rhai::Map>() {
+        return map
+            .iter()
+            .map(|(k, v)| to_plain_json(v, &format!("{path}.{k}")).map(|j| (k.to_string(), j)))
+            .collect::<Result<serde_json::Map<_, _>, _>>()
+            .map(Value::Object);
+    }
+    let plain = value.is_unit()
+        || value.is_bool()
+        || value.is_int()
+        || value.is_float()
+        || value.is_string()
+        || value.is_char();
+    if !plain {
+        return Err(format!(
+            "{path} is a {}: state holds only maps, arrays, strings, numbers and booleans",
+            value.type_name()
+        ));
+    }
+    serde_json::to_value(value).map_err(|e| format!("{path} cannot be stored: {e}"))
+}
+
+fn current_id(kind: &str, id: Option<i64>) -> Result<i64, Box<EvalAltResult>> {
+    id.ok_or_else(|| {
+        fail(format!(
+            "no current {kind}: pass the {kind} id as the first argument (outside a handler there is no current update)"
+        ))
+    })
+}
+
+fn as_id(value: &Dynamic, what: &str) -> Result<i64, Box<EvalAltResult>> {
+    value
+        .as_int()
+        .ok()
+        .or_else(|| {
+            value
+                .clone()
+                .into_string()
+                .ok()
+                .and_then(|s| s.parse().ok())
+        })
+        .ok_or_else(|| fail(format!("{what} must be an integer")))
+}
+
+fn namespace() -> String {
+    run::current_scenario().map_or_else(|| "main".to_string(), |s| s.to_string())
+}
+
+fn get(host: &Host, scope: StateScope, key: &str) -> RhaiResult {
+    match host.state().get(&namespace(), scope, key) {
+        Some(value) => rhai::serde::to_dynamic(value),
+        None => Ok(Dynamic::UNIT),
+    }
+}
+
+fn set(host: &Host, scope: StateScope, key: &str, value: &Dynamic) -> RhaiResult {
+    let json = to_plain_json(value, key).map_err(fail)?;
+    host.state()
+        .set(&namespace(), scope, key, json)
+        .map_err(fail)?;
+    Ok(Dynamic::UNIT)
+}
+
+fn delete(host: &Host, scope: StateScope, key: &str) -> RhaiResult {
+    Ok(host.state().delete(&namespace(), scope, key).into())
+}
+
+fn current_chat() -> Result<i64, Box<EvalAltResult>> {
+    current_id("chat", run::current_update().and_then(|u| u.chat_id))
+}
+
+fn current_user() -> Result<i64, Box<EvalAltResult>> {
+    current_id("user", run::current_update().and_then(|u| u.user_id))
+}
+
+const CHAT_DOC: &str = r#"
+Values kept for a chat (the current one unless `chat_id` is given), in this scenario's own
+namespace. `chat_get` returns `()` for a key never set; `chat_set` stores any plain value (map,
+array, string, number, bool; at most 64 KiB as JSON; `()` deletes); `chat_delete` returns
+whether the key was set. State lives in memory until the process stops.
+
+# Example
+```rhai
+let rules = chat_get("rules") ?? "be nice";
+chat_set("rules", "no spam");
+```
+"#;
+
+const USER_DOC: &str = r#"
+Values kept for a user across chats (the current update's user unless `user_id` is given), in
+this scenario's own namespace. Same rules as `chat_get`/`chat_set`/`chat_delete`.
+
+# Example
+```rhai
+let warnings = (user_get("warnings") ?? 0) + 1;
+user_set("warnings", warnings);
+```
+"#;
+
+const MEMBER_DOC: &str = r#"
+Values kept for one user in one chat (the current update's unless `chat_id, user_id` are
+given), in this scenario's own namespace. Same rules as `chat_get`/`chat_set`/`chat_delete`.
+
+# Example
+```rhai
+member_set("verified", true);
+if member_get("verified") == true { print("passed the gate"); }
+```
+"#;
+
+const GLOBAL_DOC: &str = r#"
+Values kept for the whole scenario, whatever the chat. Same rules as
+`chat_get`/`chat_set`/`chat_delete`.
+
+# Example
+```rhai
+global_set("started_at", now());
+```
+"#;
+
+pub(super) fn register(engine: &mut Engine, host: &Arc<Host>) {
+    // chat_*
+    let h = host.clone();
+    builtin("chat_get", &["key: String", "Dynamic"], CHAT_DOC)
+        .register_into_engine(engine, move |key: &str| {
+            get(&h, StateScope::Chat(current_chat()?), key)
+        });
+    let h = host.clone();
+    builtin(
+        "chat_get",
+        &["chat_id: INT", "key: String", "Dynamic"],
+        CHAT_DOC,
+    )
+    .register_into_engine(engine, move |chat: Dynamic, key: &str| {
+        get(&h, StateScope::Chat(as_id(&chat, "chat_id")?), key)
+    });
+    let h = host.clone();
+    builtin(
+        "chat_set",
+        &["key: String", "value: Dynamic", "()"],
+        CHAT_DOC,
+    )
+    .register_into_engine(engine, move |key: &str, value: Dynamic| {
+        set(&h, StateScope::Chat(current_chat()?), key, &value)
+    });
+    let h = host.clone();
+    builtin(
+        "chat_set",
+        &["chat_id: INT", "key: String", "value: Dynamic", "()"],
+        CHAT_DOC,
+    )
+    .register_into_engine(engine, move |chat: Dynamic, key: &str, value: Dynamic| {
+        set(&h, StateScope::Chat(as_id(&chat, "chat_id")?), key, &value)
+    });
+    let h = host.clone();
+    builtin("chat_delete", &["key: String", "bool"], CHAT_DOC)
+        .register_into_engine(engine, move |key: &str| {
+            delete(&h, StateScope::Chat(current_chat()?), key)
+        });
+    let h = host.clone();
+    builtin(
+        "chat_delete",
+        &["chat_id: INT", "key: String", "bool"],
+        CHAT_DOC,
+    )
+    .register_into_engine(engine, move |chat: Dynamic, key: &str| {
+        delete(&h, StateScope::Chat(as_id(&chat, "chat_id")?), key)
+    });
+
+    // user_*
+    let h = host.clone();
+    builtin("user_get", &["key: String", "Dynamic"], USER_DOC)
+        .register_into_engine(engine, move |key: &str| {
+            get(&h, StateScope::User(current_user()?), key)
+        });
+    let h = host.clone();
+    builtin(
+        "user_get",
+        &["user_id: INT", "key: String", "Dynamic"],
+        USER_DOC,
+    )
+    .register_into_engine(engine, move |user: Dynamic, key: &str| {
+        get(&h, StateScope::User(as_id(&user, "user_id")?), key)
+    });
+    let h = host.clone();
+    builtin(
+        "user_set",
+        &["key: String", "value: Dynamic", "()"],
+        USER_DOC,
+    )
+    .register_into_engine(engine, move |key: &str, value: Dynamic| {
+        set(&h, StateScope::User(current_user()?), key, &value)
+    });
+    let h = host.clone();
+    builtin(
+        "user_set",
+        &["user_id: INT", "key: String", "value: Dynamic", "()"],
+        USER_DOC,
+    )
+    .register_into_engine(engine, move |user: Dynamic, key: &str, value: Dynamic| {
+        set(&h, StateScope::User(as_id(&user, "user_id")?), key, &value)
+    });
+    let h = host.clone();
+    builtin("user_delete", &["key: String", "bool"], USER_DOC)
+        .register_into_engine(engine, move |key: &str| {
+            delete(&h, StateScope::User(current_user()?), key)
+        });
+    let h = host.clone();
+    builtin(
+        "user_delete",
+        &["user_id: INT", "key: String", "bool"],
+        USER_DOC,
+    )
+    .register_into_engine(engine, move |user: Dynamic, key: &str| {
+        delete(&h, StateScope::User(as_id(&user, "user_id")?), key)
+    });
+
+    // member_*
+    let member = || -> Result<StateScope, Box<EvalAltResult>> {
+        Ok(StateScope::Member(current_chat()?, current_user()?))
+    };
+    let explicit = |chat: &Dynamic, user: &Dynamic| -> Result<StateScope, Box<EvalAltResult>> {
+        Ok(StateScope::Member(
+            as_id(chat, "chat_id")?,
+            as_id(user, "user_id")?,
+        ))
+    };
+    let h = host.clone();
+    builtin("member_get", &["key: String", "Dynamic"], MEMBER_DOC)
+        .register_into_engine(engine, move |key: &str| get(&h, member()?, key));
+    let h = host.clone();
+    builtin(
+        "member_get",
+        &["chat_id: INT", "user_id: INT", "key: String", "Dynamic"],
+        MEMBER_DOC,
+    )
+    .register_into_engine(engine, move |chat: Dynamic, user: Dynamic, key: &str| {
+        get(&h, explicit(&chat, &user)?, key)
+    });
+    let h = host.clone();
+    builtin(
+        "member_set",
+        &["key: String", "value: Dynamic", "()"],
+        MEMBER_DOC,
+    )
+    .register_into_engine(engine, move |key: &str, value: Dynamic| {
+        set(&h, member()?, key, &value)
+    });
+    let h = host.clone();
+    builtin(
+        "member_set",
+        &[
+            "chat_id: INT",
+            "user_id: INT",
+            "key: String",
+            "value: Dynamic",
+            "()",
+        ],
+        MEMBER_DOC,
+    )
+    .register_into_engine(
+        engine,
+        move |chat: Dynamic, user: Dynamic, key: &str, value: Dynamic| {
+            set(&h, explicit(&chat, &user)?, key, &value)
+        },
+    );
+    let h = host.clone();
+    builtin("member_delete", &["key: String", "bool"], MEMBER_DOC)
+        .register_into_engine(engine, move |key: &str| delete(&h, member()?, key));
+    let h = host.clone();
+    builtin(
+        "member_delete",
+        &["chat_id: INT", "user_id: INT", "key: String", "bool"],
+        MEMBER_DOC,
+    )
+    .register_into_engine(engine, move |chat: Dynamic, user: Dynamic, key: &str| {
+        delete(&h, explicit(&chat, &user)?, key)
+    });
+
+    // global_*
+    let h = host.clone();
+    builtin("global_get", &["key: String", "Dynamic"], GLOBAL_DOC)
+        .register_into_engine(engine, move |key: &str| get(&h, StateScope::Global, key));
+    let h = host.clone();
+    builtin(
+        "global_set",
+        &["key: String", "value: Dynamic", "()"],
+        GLOBAL_DOC,
+    )
+    .register_into_engine(engine, move |key: &str, value: Dynamic| {
+        set(&h, StateScope::Global, key, &value)
+    });
+    let h = host.clone();
+    builtin("global_delete", &["key: String", "bool"], GLOBAL_DOC)
+        .register_into_engine(engine, move |key: &str| delete(&h, StateScope::Global, key));
+}

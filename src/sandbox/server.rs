@@ -1,0 +1,256 @@
+//! A Bot API server on a loopback port, answering from a simulated [`World`]: the sandbox of
+//! `tgscript run` and the server the tests run against. Real HTTP, method names matched
+//! case-insensitively, error bodies as Telegram sends them, long-polling `getUpdates`, and
+//! every request recorded.
+
+use super::world::{Refusal, World};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+use tokio::sync::{Notify, oneshot};
+
+/// One request the server received (except `getUpdates`, which polls all the time).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recorded {
+    /// The method name as the client spelled it.
+    pub method: String,
+    /// The JSON parameters.
+    pub params: Value,
+}
+
+/// Called for each recorded request with the answer it got.
+pub type Observer = Box<dyn Fn(&Recorded, &Result<Value, Refusal>) + Send + Sync>;
+
+struct Shared {
+    world: Mutex<World>,
+    token: Option<String>,
+    calls: Mutex<Vec<Recorded>>,
+    calls_changed: Condvar,
+    updates_changed: Notify,
+    observer: Mutex<Option<Observer>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A running local Bot API server; stops when dropped.
+pub struct BotApiServer {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl BotApiServer {
+    /// Start serving `world` on `127.0.0.1` (a free port) from a thread of its own. With a
+    /// `token`, requests for any other token get Telegram's `401 Unauthorized`.
+    pub fn start(world: World, token: Option<&str>) -> std::io::Result<Self> {
+        let shared = Arc::new(Shared {
+            world: Mutex::new(world),
+            token: token.map(str::to_string),
+            calls: Mutex::new(Vec::new()),
+            calls_changed: Condvar::new(),
+            updates_changed: Notify::new(),
+            observer: Mutex::new(None),
+        });
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let app = Router::new()
+            .route("/{token}/{method}", any(handle))
+            .with_state(shared.clone());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let thread = std::thread::Builder::new()
+            .name("bot-api-server".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                        return;
+                    };
+                    let _ = axum::serve(listener, app)
+                        .with_graceful_shutdown(async {
+                            let _ = stopped.await;
+                        })
+                        .await;
+                });
+            })?;
+        Ok(Self {
+            addr,
+            shared,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        })
+    }
+
+    /// The base URL to give teloxide (`TELOXIDE_API_URL`).
+    pub fn url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+
+    /// Change the world (queue updates, set up members, inject failures); `getUpdates`
+    /// waiters are woken afterwards.
+    pub fn world<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
+        let value = f(&mut lock(&self.shared.world));
+        self.shared.updates_changed.notify_waiters();
+        value
+    }
+
+    /// Every request recorded so far.
+    pub fn calls(&self) -> Vec<Recorded> {
+        lock(&self.shared.calls).clone()
+    }
+
+    /// The recorded requests of `method` (case-insensitive).
+    pub fn calls_of(&self, method: &str) -> Vec<Recorded> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c.method.eq_ignore_ascii_case(method))
+            .collect()
+    }
+
+    /// Block until `done(calls)` holds, or `timeout` passes; returns the calls either way
+    /// (`Err` on timeout).
+    pub fn wait_for(
+        &self,
+        timeout: Duration,
+        done: impl Fn(&[Recorded]) -> bool,
+    ) -> Result<Vec<Recorded>, Vec<Recorded>> {
+        let deadline = Instant::now() + timeout;
+        let mut calls = lock(&self.shared.calls);
+        loop {
+            if done(&calls) {
+                return Ok(calls.clone());
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(calls.clone());
+            }
+            calls = self
+                .shared
+                .calls_changed
+                .wait_timeout(calls, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+
+    /// Call `observer` for every request recorded from now on.
+    pub fn observe(&self, observer: Observer) {
+        *lock(&self.shared.observer) = Some(observer);
+    }
+}
+
+impl Drop for BotApiServer {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        self.shared.updates_changed.notify_waiters();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The longest `getUpdates` long poll the server holds.
+const MAX_POLL: Duration = Duration::from_secs(50);
+
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    Path((token_segment, method)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    let Some(token) = token_segment.strip_prefix("bot") else {
+        return reply(Err(Refusal {
+            code: 404,
+            description: "Not Found".into(),
+            parameters: None,
+        }));
+    };
+    if shared
+        .token
+        .as_deref()
+        .is_some_and(|expected| expected != token)
+    {
+        return reply(Err(Refusal {
+            code: 401,
+            description: "Unauthorized".into(),
+            parameters: None,
+        }));
+    }
+    let mut params: Map<String, Value> = if body.is_empty() {
+        Map::new()
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(Value::Object(map)) => map,
+            _ => return reply(Err(Refusal::bad_request("can't parse JSON object"))),
+        }
+    };
+    for (key, value) in query {
+        let value = serde_json::from_str(&value).unwrap_or(Value::String(value));
+        params.entry(key).or_insert(value);
+    }
+    if method.eq_ignore_ascii_case("getUpdates") {
+        return reply(Ok(get_updates(&shared, &params).await));
+    }
+    let result = lock(&shared.world).call(&method, &params);
+    let recorded = Recorded {
+        method,
+        params: Value::Object(params),
+    };
+    if let Some(observer) = lock(&shared.observer).as_ref() {
+        observer(&recorded, &result);
+    }
+    lock(&shared.calls).push(recorded);
+    shared.calls_changed.notify_all();
+    reply(result)
+}
+
+async fn get_updates(shared: &Shared, params: &Map<String, Value>) -> Value {
+    let offset = params.get("offset").and_then(Value::as_i64).unwrap_or(0);
+    let limit = params
+        .get("limit")
+        .and_then(Value::as_u64)
+        .map_or(100, |l| l.clamp(1, 100) as usize);
+    let timeout = params
+        .get("timeout")
+        .and_then(Value::as_u64)
+        .map_or(Duration::ZERO, Duration::from_secs)
+        .min(MAX_POLL);
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let notified = shared.updates_changed.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let updates = lock(&shared.world).updates_from(offset, limit);
+        if !updates.is_empty() || tokio::time::Instant::now() >= deadline {
+            return Value::Array(updates);
+        }
+        if tokio::time::timeout_at(deadline, notified).await.is_err() {
+            return json!([]);
+        }
+    }
+}
+
+fn reply(result: Result<Value, Refusal>) -> Response {
+    match result {
+        Ok(value) => axum::Json(json!({"ok": true, "result": value})).into_response(),
+        Err(refusal) => {
+            let status = StatusCode::from_u16(refusal.code).unwrap_or(StatusCode::BAD_REQUEST);
+            (status, axum::Json(refusal.body())).into_response()
+        }
+    }
+}

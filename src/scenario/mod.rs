@@ -1,0 +1,140 @@
+//! Scenarios: the `.rhai` files `tgscript run` loads, each compiled with its imports embedded,
+//! checked to hold only declarations at the top level, and called through its handlers.
+
+pub mod dispatch;
+
+use crate::engine::{RunOptions, ScriptEngine, ScriptError, run};
+use crate::telegram::UpdateContext;
+use rhai::{AST, Dynamic, Scope, Stmt};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The handler functions a scenario may define, with their parameters.
+pub const HANDLERS: &[(&str, &[&str])] = &[
+    ("on_load", &[]),
+    ("on_message", &["msg"]),
+    ("on_command", &["cmd", "args", "msg"]),
+    ("on_callback_query", &["query"]),
+    ("on_chat_member", &["update"]),
+    ("on_update", &["update"]),
+];
+
+/// One loaded scenario file.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// File name, e.g. `anti_spam.rhai` (scenarios run in file-name order).
+    pub name: String,
+    /// Path of the file.
+    pub path: PathBuf,
+    /// The compiled script, imports embedded.
+    pub ast: Arc<AST>,
+    /// The handlers it defines.
+    pub handlers: Vec<&'static str>,
+    /// Its state namespace: the file name without `.rhai`.
+    pub namespace: Arc<str>,
+}
+
+impl Scenario {
+    /// Compile and check the scenario at `path`.
+    pub fn load(engine: &ScriptEngine, path: &Path) -> Result<Scenario, ScriptError> {
+        let shown = path.display().to_string();
+        let source = std::fs::read_to_string(path).map_err(|e| {
+            ScriptError::new(format!("cannot read the scenario: {e}")).in_file(&shown)
+        })?;
+        let (compiled, _) = run::run(engine.limits(), &RunOptions::default(), || {
+            engine
+                .rhai()
+                .compile_into_self_contained(&Scope::new(), &source)
+        });
+        let mut ast = compiled.map_err(|e| engine.error(e, Some(&shown)))?;
+        ast.set_source(shown.as_str());
+        check_declarations_only(&ast, &shown)?;
+        let mut defined: BTreeMap<String, usize> = BTreeMap::new();
+        for f in ast.iter_functions() {
+            defined.insert(f.name.to_string(), f.params.len());
+        }
+        let mut handlers = Vec::new();
+        for (name, params) in HANDLERS {
+            match defined.get(*name) {
+                Some(n) if *n == params.len() => handlers.push(*name),
+                Some(n) => {
+                    return Err(ScriptError::new(format!(
+                        "{name} takes {} parameter{} ({}), this one takes {n}",
+                        params.len(),
+                        if params.len() == 1 { "" } else { "s" },
+                        params.join(", ")
+                    ))
+                    .in_file(&shown));
+                }
+                None => {}
+            }
+        }
+        Ok(Scenario {
+            name: path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| shown.clone()),
+            namespace: path
+                .file_stem()
+                .map(|n| n.to_string_lossy().into())
+                .unwrap_or_else(|| shown.as_str().into()),
+            path: path.to_path_buf(),
+            ast: Arc::new(ast),
+            handlers,
+        })
+    }
+
+    /// Whether the scenario defines `handler`.
+    pub fn has(&self, handler: &str) -> bool {
+        self.handlers.contains(&handler)
+    }
+
+    /// Call `handler` with `args` as one sandboxed run in the context of `update`.
+    pub fn call(
+        &self,
+        engine: &ScriptEngine,
+        handler: &str,
+        args: Vec<Dynamic>,
+        update: Option<Arc<UpdateContext>>,
+    ) -> Result<Dynamic, ScriptError> {
+        let options = RunOptions {
+            update,
+            scenario: Some(self.namespace.clone()),
+            ..RunOptions::default()
+        };
+        engine.call_fn(&self.ast, handler, args, &options).0
+    }
+}
+
+/// The scenario files of `dir`: `*.rhai` directly inside it, in file-name order (modules go in
+/// sub-folders and are imported, not run).
+pub fn scenario_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "rhai"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// A scenario's top level may hold only `import`, `const` and `fn`: start-up work belongs in
+/// `fn on_load()`, which runs once per (re)load.
+fn check_declarations_only(ast: &AST, file: &str) -> Result<(), ScriptError> {
+    for stmt in ast.statements() {
+        let allowed = match stmt {
+            Stmt::Import(..) | Stmt::Noop(..) => true,
+            Stmt::Var(_, flags, _) => flags.intersects(rhai::ASTFlags::CONSTANT),
+            _ => false,
+        };
+        if !allowed {
+            return Err(ScriptError::new(
+                "a scenario's top level may only hold import, const and fn declarations: move this into fn on_load()",
+            )
+            .in_file(file)
+            .at(stmt.position()));
+        }
+    }
+    Ok(())
+}
