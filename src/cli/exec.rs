@@ -3,8 +3,11 @@
 use super::{EXIT_FAILURE, EXIT_USAGE};
 use crate::config::Config;
 use crate::engine::{Output, RunOptions, ScriptEngine};
+use crate::host::Host;
+use crate::telegram::BotClient;
 use rhai::{Dynamic, Scope};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Arguments of `exec`.
 #[derive(Debug, clap::Args)]
@@ -38,7 +41,15 @@ pub(super) fn exec(config: &Config, args: ExecArgs) -> u8 {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let engine = ScriptEngine::new(config.limits.clone(), root);
+    // With a bot token, chat builtins reach the bot; a small runtime carries the requests.
+    let (host, _runtime) = match connect() {
+        Ok(connected) => connected,
+        Err(e) => {
+            eprintln!("tgscript exec: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let engine = ScriptEngine::with_host(config.limits.clone(), root, host);
     let ast = match engine.compile_file(&args.file, &scope) {
         Ok(ast) => ast,
         Err(e) => {
@@ -75,6 +86,26 @@ pub(super) fn exec(config: &Config, args: ExecArgs) -> u8 {
             EXIT_FAILURE
         }
     }
+}
+
+/// A host connected to the bot when `TELOXIDE_TOKEN` is set (and the runtime serving it),
+/// else an offline one.
+fn connect() -> Result<(Arc<Host>, Option<tokio::runtime::Runtime>), String> {
+    let Some(token) = std::env::var("TELOXIDE_TOKEN")
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+    else {
+        return Ok((Arc::new(Host::offline()), None));
+    };
+    crate::logging::add_secret(&token);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let bot = BotClient::new(&token, std::env::var("TELOXIDE_API_URL").ok().as_deref())?;
+    let host = Host::with_bot(bot, runtime.handle().clone());
+    Ok((Arc::new(host), Some(runtime)))
 }
 
 /// `name=value` → the name and the value (JSON when it parses, else the raw string).

@@ -10,7 +10,7 @@ use crate::sandbox::console::{self, Input, Users};
 use crate::sandbox::{BotApiServer, World};
 use crate::scenario::dispatch::{Dispatcher, Progress};
 use crate::scenario::{Scenario, scenario_files};
-use crate::telegram::BotClient;
+use crate::telegram::{BotClient, BotError};
 use futures::StreamExt;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -91,6 +91,20 @@ async fn serve(config: &Config, dir: PathBuf) -> u8 {
             return EXIT_USAGE;
         }
     };
+    match bot.call("getMe", &serde_json::json!({})).await {
+        Ok(me) => tracing::info!("connected as @{}", me["username"].as_str().unwrap_or("?")),
+        Err(
+            e @ BotError::Api {
+                code: 401 | 404, ..
+            },
+        ) => {
+            eprintln!(
+                "tgscript run: the Bot API refused the bot token ({e}): check TELOXIDE_TOKEN (and TELOXIDE_API_URL)"
+            );
+            return EXIT_USAGE;
+        }
+        Err(e) => tracing::warn!("getMe failed, polling anyway: {e}"),
+    }
     let host = Arc::new(Host::with_bot(
         bot.clone(),
         tokio::runtime::Handle::current(),

@@ -1,9 +1,11 @@
 //! Integration tests: one crate, one module per area, driving the real `tgscript` binary.
 
+mod bot;
 mod check;
 mod config;
 mod docs;
 mod exec;
 mod limits;
 mod modules;
+mod sandbox;
 mod util;

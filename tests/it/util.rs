@@ -147,3 +147,92 @@ impl Run {
         self
     }
 }
+
+/// A token shaped like a real one; tests check it never shows in any output.
+pub const TOKEN: &str = "123456789:AAHsecretTokenForTests_abcdefghijklmno";
+
+/// A `tgscript` process running in the background (e.g. `run`), its output going to files.
+pub struct Background {
+    child: std::process::Child,
+    stdout: PathBuf,
+    stderr: PathBuf,
+    described: String,
+}
+
+/// What a background run printed, once it ended.
+pub struct Finished {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Finished {
+    /// stdout and stderr together, for "never printed" checks.
+    pub fn all_output(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+impl TestDir {
+    /// Start `tgscript ARGS...` in this folder with `env` set and `stdin` as its input.
+    pub fn spawn_with_input(
+        &self,
+        args: &[&str],
+        env: &[(&str, &str)],
+        stdin: Stdio,
+    ) -> Background {
+        let stdout = self.path().join(".stdout");
+        let stderr = self.path().join(".stderr");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tgscript"));
+        cmd.args(args)
+            .current_dir(self.path())
+            .stdin(stdin)
+            .stdout(std::fs::File::create(&stdout).expect("stdout file"))
+            .stderr(std::fs::File::create(&stderr).expect("stderr file"))
+            .env_remove("TELOXIDE_TOKEN")
+            .env("TGSCRIPT_LOG", "info");
+        for (key, value) in env {
+            cmd.env(key, value);
+        }
+        Background {
+            child: cmd.spawn().expect("start tgscript"),
+            stdout,
+            stderr,
+            described: format!("tgscript {}", args.join(" ")),
+        }
+    }
+
+    /// Start `tgscript ARGS...` in this folder, stdin closed, with `env` set.
+    pub fn spawn(&self, args: &[&str], env: &[(&str, &str)]) -> Background {
+        self.spawn_with_input(args, env, Stdio::null())
+    }
+}
+
+impl Background {
+    /// Ctrl-C (SIGINT), then wait for the process and collect its output.
+    pub fn interrupt(mut self) -> Finished {
+        let status = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "could not signal {}", self.described);
+        self.wait()
+    }
+
+    /// Wait for the process to end by itself and collect its output.
+    pub fn wait(&mut self) -> Finished {
+        let status = self.child.wait().expect("wait for tgscript");
+        Finished {
+            code: status.code(),
+            stdout: std::fs::read_to_string(&self.stdout).unwrap_or_default(),
+            stderr: std::fs::read_to_string(&self.stderr).unwrap_or_default(),
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,165 @@
+//! The sandbox (`run` without a token) and the example scenarios in `scripts/`, end to end:
+//! lines of chat in, the printed Bot API calls out.
+
+use crate::util::TestDir;
+use std::io::Write;
+use std::process::Stdio;
+
+/// Run `tgscript run <repo>/scripts` on the sandbox with `input` as the chat; returns stdout.
+fn sandbox(input: &str) -> String {
+    let scripts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts");
+    let t = TestDir::new();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tgscript"))
+        .args(["run", scripts.to_str().expect("utf-8 path")])
+        .current_dir(t.path())
+        .env_remove("TELOXIDE_TOKEN")
+        .env("TGSCRIPT_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start tgscript");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write chat");
+    let out = child
+        .wait_with_output()
+        .expect("tgscript ends at end of input");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(!stderr.contains("ERROR"), "handlers failed:\n{stderr}");
+    stdout
+}
+
+fn lines_with<'a>(out: &'a str, needle: &str) -> Vec<&'a str> {
+    out.lines().filter(|l| l.contains(needle)).collect()
+}
+
+const READ_ONLY: &str = r#""permissions":{"can_add_web_page_previews":false,"can_change_info":false,"can_invite_users":false,"can_manage_topics":false,"can_pin_messages":false,"can_send_audios":false,"can_send_documents":false,"can_send_messages":false,"can_send_other_messages":false,"can_send_photos":false,"can_send_polls":false,"can_send_video_notes":false,"can_send_videos":false,"can_send_voice_notes":false}"#;
+
+#[test]
+fn anti_spam_warns_twice_then_mutes() {
+    let out = sandbox(
+        "hello everyone\nfree crypto here!\nCASINO bonus\n/as bob hi\nearn $$$ now\nam I muted?\n",
+    );
+    let warnings = lines_with(&out, "bot: Warning");
+    assert_eq!(
+        warnings,
+        [
+            "#3 bot: Warning 1/3: no spam here.",
+            "#5 bot: Warning 2/3: no spam here."
+        ]
+    );
+    let restricts = lines_with(&out, "→ restrictChatMember");
+    assert_eq!(restricts.len(), 1, "{out}");
+    assert!(restricts[0].contains(READ_ONLY), "{}", restricts[0]);
+    assert!(
+        restricts[0].contains(r#""user_id":1001"#),
+        "alice is 1001: {}",
+        restricts[0]
+    );
+    assert!(restricts[0].contains(r#""use_independent_chat_permissions":true"#));
+    assert!(
+        out.contains("bot: Alice is muted after 3 warnings."),
+        "{out}"
+    );
+    assert!(
+        !out.contains("am I muted?"),
+        "a muted user cannot write:\n{out}"
+    );
+}
+
+#[test]
+fn newcomer_gate_restricts_until_the_button() {
+    let out = sandbox(
+        "/join bob\n/as bob can I talk?\n/as alice /press human:1001\n/as bob /press human:1001\n/as bob thanks!\n",
+    );
+    let restricts = lines_with(&out, "→ restrictChatMember");
+    assert_eq!(restricts.len(), 2, "{out}");
+    assert!(
+        restricts[0].contains(READ_ONLY),
+        "joined → read-only: {}",
+        restricts[0]
+    );
+    assert!(
+        restricts[1].contains(r#""can_send_messages":true"#),
+        "{}",
+        restricts[1]
+    );
+    assert!(
+        restricts[1].contains(r#""can_send_photos":true"#),
+        "{}",
+        restricts[1]
+    );
+    assert!(
+        out.contains("Welcome, Bob! Press the button to start writing."),
+        "{out}"
+    );
+    assert!(
+        !out.contains("bob: can I talk?"),
+        "restricted before the button:\n{out}"
+    );
+    let answers = lines_with(&out, "→ answerCallbackQuery");
+    assert_eq!(answers.len(), 2, "{out}");
+    assert!(
+        answers[0].contains("This button is for someone else."),
+        "{}",
+        answers[0]
+    );
+    assert!(answers[1].contains("Welcome aboard!"), "{}", answers[1]);
+    assert!(
+        out.contains("bob: thanks!"),
+        "may write after the button:\n{out}"
+    );
+}
+
+#[test]
+fn admin_commands_by_reply() {
+    let out = sandbox(
+        "/as bob spam spam\n/as bob /mute 10m\n/as owner /reply 1 /mute 10m\n/as bob can I?\n/as owner /reply 1 /unmute\n/as bob yes!\n/as owner /reply 1 /ban\n",
+    );
+    assert!(
+        out.contains("bot: Only administrators can do that."),
+        "{out}"
+    );
+    let restricts = lines_with(&out, "→ restrictChatMember");
+    assert_eq!(restricts.len(), 2, "{out}");
+    assert!(
+        restricts[0].contains(READ_ONLY) && restricts[0].contains(r#""until_date":"#),
+        "{}",
+        restricts[0]
+    );
+    assert!(
+        restricts[1].contains(r#""can_send_messages":true"#),
+        "{}",
+        restricts[1]
+    );
+    assert!(!out.contains("bob: can I?"), "muted:\n{out}");
+    assert!(out.contains("bob: yes!"), "unmuted:\n{out}");
+    let bans = lines_with(&out, "→ banChatMember");
+    assert_eq!(
+        bans,
+        [r#"→ banChatMember {"chat_id":-1001234567890,"user_id":1001}"#]
+    );
+    assert!(out.contains("bot: Bob is banned."), "{out}");
+}
+
+#[test]
+fn readme_main_command_prints_the_restriction() {
+    // The README's quick start pipes these lines into `run scripts/`.
+    let out = sandbox("free crypto\nfree crypto\nfree crypto\n");
+    assert!(
+        lines_with(&out, "→ restrictChatMember")
+            .iter()
+            .any(|l| l.contains(READ_ONLY)),
+        "{out}"
+    );
+}
