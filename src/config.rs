@@ -33,6 +33,22 @@ pub struct Config {
     /// `[[account]]`: user accounts driven through TDLib or the sandbox.
     #[serde(rename = "account")]
     pub accounts: Vec<AccountConfig>,
+    /// Path of libtdjson, when not in `TDJSON_PATH`, the data dir or the system folders.
+    pub tdlib_path: Option<PathBuf>,
+}
+
+/// tgscript's data dir: `TGSCRIPT_DATA_DIR`, else `$XDG_DATA_HOME/tgscript`, else
+/// `~/.local/share/tgscript` (libtdjson, account databases, TDLib's log).
+pub fn data_dir() -> PathBuf {
+    let var = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    var("TGSCRIPT_DATA_DIR")
+        .or_else(|| var("XDG_DATA_HOME").map(|d| d.join("tgscript")))
+        .or_else(|| var("HOME").map(|h| h.join(".local/share/tgscript")))
+        .unwrap_or_else(|| PathBuf::from(".tgscript"))
 }
 
 /// `[scripts]`.
@@ -255,6 +271,12 @@ impl Config {
 
     /// Make relative paths in the file relative to the folder the file is in.
     fn resolve_paths(&mut self, base: &Path) {
+        if let Some(path) = &self.tdlib_path
+            && path.is_relative()
+            && !base.as_os_str().is_empty()
+        {
+            self.tdlib_path = Some(base.join(path));
+        }
         for account in &mut self.accounts {
             if let Some(dir) = &account.data_dir
                 && dir.is_relative()

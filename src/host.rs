@@ -1,6 +1,7 @@
 //! What scripts are connected to: the Bot API client (real or sandbox) and the async runtime
 //! the blocking script threads bridge into.
 
+use crate::accounts::Accounts;
 use crate::engine::run;
 use crate::store::StateStore;
 use crate::telegram::BotClient;
@@ -13,6 +14,7 @@ pub struct Host {
     bot: Option<BotClient>,
     runtime: Option<Handle>,
     state: StateStore,
+    accounts: Accounts,
 }
 
 impl Host {
@@ -27,7 +29,28 @@ impl Host {
             bot: Some(bot),
             runtime: Some(runtime),
             state: StateStore::default(),
+            accounts: Accounts::default(),
         }
+    }
+
+    /// Only accounts (no bot), bridging into `runtime`.
+    pub fn with_accounts_only(accounts: Accounts, runtime: Handle) -> Self {
+        Self {
+            runtime: Some(runtime),
+            accounts,
+            ..Self::default()
+        }
+    }
+
+    /// The same host with `accounts`.
+    pub fn and_accounts(mut self, accounts: Accounts) -> Self {
+        self.accounts = accounts;
+        self
+    }
+
+    /// The user accounts.
+    pub fn accounts(&self) -> &Accounts {
+        &self.accounts
     }
 
     /// The bot, or why there is none.

@@ -5,6 +5,7 @@
 //! in the binary, [`check`] the static checks of `tgscript check`, [`docs`] the builtin
 //! reference, [`config`] the `tgscript.toml` loader and [`cli`] the command line on top.
 
+pub mod accounts;
 pub mod builtins;
 pub mod check;
 pub mod cli;

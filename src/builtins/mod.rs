@@ -2,6 +2,7 @@
 //! its documentation (summary and a runnable `rhai` example) attached to the registration, so
 //! `tgscript docs`, the REPL's `:help` and `tgscript check` all read the same source.
 
+mod account;
 mod chat;
 mod core;
 mod state;
@@ -38,5 +39,6 @@ pub(crate) fn builtin(name: &str, params: &[&str], doc: &str) -> FuncRegistratio
 pub fn register_all(engine: &mut Engine, host: &Arc<Host>) {
     core::register(engine);
     chat::register(engine, host);
+    account::register(engine, host);
     state::register(engine, host);
 }

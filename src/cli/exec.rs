@@ -42,7 +42,7 @@ pub(super) fn exec(config: &Config, args: ExecArgs) -> u8 {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     // With a bot token, chat builtins reach the bot; a small runtime carries the requests.
-    let (host, _runtime) = match connect() {
+    let (host, _runtime) = match connect(config) {
         Ok(connected) => connected,
         Err(e) => {
             eprintln!("tgscript exec: {e}");
@@ -88,23 +88,29 @@ pub(super) fn exec(config: &Config, args: ExecArgs) -> u8 {
     }
 }
 
-/// A host connected to the bot when `TELOXIDE_TOKEN` is set (and the runtime serving it),
-/// else an offline one.
-fn connect() -> Result<(Arc<Host>, Option<tokio::runtime::Runtime>), String> {
-    let Some(token) = std::env::var("TELOXIDE_TOKEN")
+/// A host connected to the bot when `TELOXIDE_TOKEN` is set, and to the configured accounts
+/// (TDLib clients started), with the runtime serving them; else an offline one.
+fn connect(config: &Config) -> Result<(Arc<Host>, Option<tokio::runtime::Runtime>), String> {
+    let token = std::env::var("TELOXIDE_TOKEN")
         .ok()
-        .filter(|t| !t.trim().is_empty())
-    else {
+        .filter(|t| !t.trim().is_empty());
+    if token.is_none() && config.accounts.is_empty() {
         return Ok((Arc::new(Host::offline()), None));
-    };
-    crate::logging::add_secret(&token);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    let bot = BotClient::new(&token, std::env::var("TELOXIDE_API_URL").ok().as_deref())?;
-    let host = Host::with_bot(bot, runtime.handle().clone());
+    let accounts = crate::accounts::from_config(config, runtime.handle(), false)?;
+    let host = match token {
+        Some(token) => {
+            crate::logging::add_secret(&token);
+            let bot = BotClient::new(&token, std::env::var("TELOXIDE_API_URL").ok().as_deref())?;
+            Host::with_bot(bot, runtime.handle().clone()).and_accounts(accounts)
+        }
+        None => Host::with_accounts_only(accounts, runtime.handle().clone()),
+    };
     Ok((Arc::new(host), Some(runtime)))
 }
 

@@ -1,10 +1,12 @@
 //! The command line: a thin shell over the library. Each subcommand lives in its own module
 //! and returns an exit code: 0 ok, 1 script or command error, 2 usage or configuration error.
 
+mod account;
 mod check;
 mod docs;
 mod exec;
 mod run;
+mod tdlib;
 
 use crate::config::Config;
 use clap::{Parser, Subcommand};
@@ -94,8 +96,8 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(&config, args),
         Command::Repl => not_built("repl", "the REPL issue"),
         Command::Serve { .. } => not_built("serve", "the JSON gateway issue"),
-        Command::Account(_) => not_built("account", "the TDLib accounts issue"),
-        Command::Tdlib(_) => not_built("tdlib", "the TDLib accounts issue"),
+        Command::Account(command) => account::account(&config, command),
+        Command::Tdlib(command) => tdlib::tdlib(&config, command),
     };
     ExitCode::from(code)
 }
@@ -103,7 +105,7 @@ pub fn main() -> ExitCode {
 fn not_built(command: &str, issue: &str) -> u8 {
     eprintln!(
         "tgscript {command}: not built yet in this version (planned in {issue}). \
-         Available now: run, exec, check, docs."
+         Available now: run, exec, check, docs, account, tdlib."
     );
     EXIT_FAILURE
 }

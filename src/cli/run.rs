@@ -105,10 +105,15 @@ async fn serve(config: &Config, dir: PathBuf) -> u8 {
         }
         Err(e) => tracing::warn!("getMe failed, polling anyway: {e}"),
     }
-    let host = Arc::new(Host::with_bot(
-        bot.clone(),
-        tokio::runtime::Handle::current(),
-    ));
+    let runtime = tokio::runtime::Handle::current();
+    let accounts = match crate::accounts::from_config(config, &runtime, sandbox.is_some()) {
+        Ok(accounts) => accounts,
+        Err(e) => {
+            eprintln!("tgscript run: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let host = Arc::new(Host::with_bot(bot.clone(), runtime).and_accounts(accounts));
     let engine = Arc::new(ScriptEngine::with_host(config.limits.clone(), &dir, host));
     tracing::info!("limits: {}", config.limits.summary());
 

@@ -2,7 +2,9 @@
 //! (a JSON request map) and data out (a JSON result or a [`CommandError`]). Requests are
 //! validated here, once, before anything is sent.
 
+pub mod account;
 pub mod chat;
+pub mod privacy;
 
 use serde_json::{Map, Value};
 
@@ -44,6 +46,51 @@ impl CommandError {
         }
         Value::Object(map)
     }
+}
+
+/// Run a request in the seed protocol's shape (`{"action": ..., "userbot_id": ..., ...}`):
+/// account commands need `userbot_id`; chat actions act through the bot.
+pub fn execute_request(
+    host: &crate::host::Host,
+    request: &Map<String, Value>,
+    context: Option<&crate::telegram::UpdateContext>,
+) -> Result<Value, CommandError> {
+    let action = match request.get("action") {
+        Some(Value::String(a)) if !a.is_empty() => a.as_str(),
+        Some(_) => return Err(CommandError::invalid("command", "action must be a string")),
+        None => return Err(CommandError::invalid("command", "action is required")),
+    };
+    let mut fields = request.clone();
+    for envelope in ["action", "userbot_id", "request_id"] {
+        fields.remove(envelope);
+    }
+    if account::is_command(action) {
+        let userbot_id = match request.get("userbot_id") {
+            None | Some(Value::Null) => {
+                return Err(CommandError::invalid(action, "userbot_id is required"));
+            }
+            Some(v) => as_int(v)
+                .ok_or_else(|| CommandError::invalid(action, "userbot_id must be an integer"))?,
+        };
+        let accounts = host.accounts().clone();
+        let action = action.to_string();
+        return host
+            .block_on(async move {
+                account::execute(&accounts, Some(userbot_id), &action, &fields).await
+            })
+            .map_err(|e| CommandError::invalid("command", e))?;
+    }
+    if chat::is_action(action) {
+        return chat::execute(host, action, &fields, context);
+    }
+    Err(CommandError::invalid(
+        action,
+        format!(
+            "unknown action '{action}' (account commands: {}; chat actions: {})",
+            account::COMMANDS.join(", "),
+            chat::action_names().collect::<Vec<_>>().join(", ")
+        ),
+    ))
 }
 
 /// Reads typed fields out of a request, with errors in the seed's words.
