@@ -300,7 +300,7 @@ fn register_spec(engine: &mut Engine, host: &Arc<Host>, spec: &'static Spec) {
     };
     let p = spec.params;
     macro_rules! both {
-        ($params:expr, |$($arg:ident : $ty:ty),*| $fields:expr, $opts:expr) => {{
+        ($params:expr, [$($arg:ident : $ty:ty),*], $fields:expr, $opts:expr) => {{
             let params: Vec<String> = $params;
             let h = host.clone();
             builtin(name, &params.iter().map(String::as_str).collect::<Vec<_>>(), spec.doc)
@@ -315,7 +315,7 @@ fn register_spec(engine: &mut Engine, host: &Arc<Host>, spec: &'static Spec) {
     }
     match p {
         [] => {
-            both!(typed(p, &["Map"]), || [], None);
+            both!(typed(p, &["Map"]), [], [], None);
             if matches!(name, "get_blocked_users" | "get_privacy_settings") {
                 let (key, ty) = if name == "get_blocked_users" {
                     ("options", "options: Map")
@@ -324,24 +324,25 @@ fn register_spec(engine: &mut Engine, host: &Arc<Host>, spec: &'static Spec) {
                 };
                 let params = vec![ty.to_string(), "Map".to_string()];
                 if key == "options" {
-                    both!(params, |o: Map| [], Some(o));
+                    both!(params, [o: Map], [], Some(o));
                 } else {
-                    both!(params, |s: Dynamic| [("settings", s)], None);
+                    both!(params, [s: Dynamic], [("settings", s)], None);
                 }
             }
         }
         [a] => {
-            both!(typed(p, &["Map"]), |x: Dynamic| [(*a, x)], None);
+            both!(typed(p, &["Map"]), [x: Dynamic], [(*a, x)], None);
             if name == "block_user" {
                 both!(
                     typed(&[a, "options"], &["Map"]),
-                    |x: Dynamic, o: Map| [(*a, x)],
+                    [x: Dynamic, o: Map],
+                    [(*a, x)],
                     Some(o)
                 );
             }
         }
         [a, _] => {
-            both!(typed(p, &["Map"]), |x: Dynamic, o: Map| [(*a, x)], Some(o));
+            both!(typed(p, &["Map"]), [x: Dynamic, o: Map], [(*a, x)], Some(o));
         }
         _ => {}
     }

@@ -1,5 +1,6 @@
 //! Integration tests: one crate, one module per area, driving the real `tgscript` binary.
 
+mod accounts;
 mod bot;
 mod check;
 mod config;
