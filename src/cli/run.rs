@@ -9,7 +9,8 @@ use crate::host::Host;
 use crate::sandbox::console::{self, Input, Users};
 use crate::sandbox::{BotApiServer, World};
 use crate::scenario::dispatch::{Dispatcher, Progress};
-use crate::scenario::{Scenario, scenario_files};
+use crate::scenario::registry::Registry;
+use crate::scenario::watch;
 use crate::telegram::{BotClient, BotError};
 use futures::StreamExt;
 use std::path::PathBuf;
@@ -114,17 +115,45 @@ async fn serve(config: &Config, dir: PathBuf) -> u8 {
         }
     };
     let host = Arc::new(Host::with_bot(bot.clone(), runtime).and_accounts(accounts));
-    let engine = Arc::new(ScriptEngine::with_host(config.limits.clone(), &dir, host));
+    let engine = Arc::new(ScriptEngine::with_host(
+        config.limits.clone(),
+        &dir,
+        host.clone(),
+    ));
     tracing::info!("limits: {}", config.limits.summary());
 
-    let scenarios = match load_scenarios(&engine, &dir).await {
-        Ok(s) => s,
-        Err(e) => {
+    let report_to = config
+        .scripts
+        .report_errors_to
+        .map(|chat| (host.clone(), chat));
+    let registry = Arc::new(Registry::new(engine, &dir, report_to));
+    let initial = registry.clone();
+    match tokio::task::spawn_blocking(move || initial.reload()).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => {
             eprintln!("tgscript run: cannot read {}: {e}", dir.display());
             return EXIT_FAILURE;
         }
+        Err(e) => {
+            eprintln!("tgscript run: loading the scenarios failed: {e}");
+            return EXIT_FAILURE;
+        }
+    }
+    if registry.snapshot().is_empty() {
+        tracing::warn!("no scenario loaded from {} yet", dir.display());
+    }
+    let _watcher = if config.scripts.hot_reload {
+        match watch::watch(&dir, registry.clone()) {
+            Ok(watcher) => Some(watcher),
+            Err(e) => {
+                tracing::warn!("hot reload is off: cannot watch {}: {e}", dir.display());
+                None
+            }
+        }
+    } else {
+        None
     };
-    let dispatcher = Arc::new(Dispatcher::new(engine, scenarios));
+    let dispatcher = Arc::new(Dispatcher::new(registry));
 
     let mut polling = Polling::builder(bot.teloxide().clone())
         .timeout(POLL_TIMEOUT)
@@ -204,45 +233,6 @@ async fn feed_stdin(server: &BotApiServer, progress: &Progress) {
             Input::Invalid(why) => eprintln!("sandbox: {why}"),
         }
     }
-}
-
-async fn load_scenarios(
-    engine: &Arc<ScriptEngine>,
-    dir: &std::path::Path,
-) -> std::io::Result<Vec<Scenario>> {
-    let files = scenario_files(dir)?;
-    let engine = engine.clone();
-    let loaded = tokio::task::spawn_blocking(move || {
-        let mut scenarios = Vec::new();
-        for file in files {
-            let started = std::time::Instant::now();
-            match Scenario::load(&engine, &file) {
-                Ok(scenario) => {
-                    if scenario.has("on_load")
-                        && let Err(e) = scenario.call(&engine, "on_load", Vec::new(), None)
-                    {
-                        tracing::error!("{} on_load failed: {e}", file.display());
-                        continue;
-                    }
-                    tracing::info!(
-                        "loaded {}: handlers [{}] in {:.1} ms",
-                        file.display(),
-                        scenario.handlers.join(", "),
-                        started.elapsed().as_secs_f64() * 1000.0
-                    );
-                    scenarios.push(scenario);
-                }
-                Err(e) => tracing::error!("not loaded: {e}"),
-            }
-        }
-        scenarios
-    })
-    .await
-    .unwrap_or_default();
-    if loaded.is_empty() {
-        tracing::warn!("no scenario loaded from {}", dir.display());
-    }
-    Ok(loaded)
 }
 
 fn allowed_updates() -> Vec<AllowedUpdate> {

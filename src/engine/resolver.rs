@@ -3,7 +3,22 @@
 
 use crate::stdlib;
 use rhai::{AST, Engine, EvalAltResult, Module, ModuleResolver, Position, Scope, Shared};
+use std::cell::RefCell;
 use std::path::{Component, Path, PathBuf};
+
+thread_local! {
+    /// Module files resolved on this thread while [`track_imports`] runs.
+    static TRACKED: RefCell<Option<Vec<PathBuf>>> = const { RefCell::new(None) };
+}
+
+/// Run `f` (a compile) and return, with its value, every module file it resolved from the
+/// scenario folder: what a scenario depends on, for hot reload.
+pub fn track_imports<R>(f: impl FnOnce() -> R) -> (R, Vec<PathBuf>) {
+    let outer = TRACKED.with(|t| t.replace(Some(Vec::new())));
+    let value = f();
+    let files = TRACKED.with(|t| t.replace(outer)).unwrap_or_default();
+    (value, files)
+}
 
 /// Resolves `import "name"` to a stdlib module or to `<root>/name.rhai`.
 ///
@@ -82,6 +97,11 @@ impl ScenarioResolver {
             return Err(refuse("it links outside the scenario folder"));
         }
         let source = std::fs::read_to_string(&real_file).map_err(|_| not_found())?;
+        TRACKED.with(|t| {
+            if let Some(files) = t.borrow_mut().as_mut() {
+                files.push(real_file.clone());
+            }
+        });
         let display = file.display().to_string();
         let mut ast = engine
             .compile(source)

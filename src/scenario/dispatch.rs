@@ -3,6 +3,7 @@
 //! location, handler name and update id, and everything else goes on.
 
 use super::Scenario;
+use super::registry::Registry;
 use crate::engine::ScriptEngine;
 use crate::telegram::UpdateContext;
 use crate::telegram::update;
@@ -44,19 +45,18 @@ impl Progress {
 
 /// Hands updates to per-chat workers that call the scenarios' handlers.
 pub struct Dispatcher {
-    engine: Arc<ScriptEngine>,
-    scenarios: Arc<Vec<Scenario>>,
+    registry: Arc<Registry>,
     chats: Mutex<HashMap<i64, mpsc::UnboundedSender<Value>>>,
     workers: Mutex<JoinSet<()>>,
     progress: Arc<Progress>,
 }
 
 impl Dispatcher {
-    /// A dispatcher over `scenarios` (called in this order for each update).
-    pub fn new(engine: Arc<ScriptEngine>, scenarios: Vec<Scenario>) -> Self {
+    /// A dispatcher over the scenarios of `registry` (called in file-name order for each
+    /// update; each update sees one version of the set, even across a reload).
+    pub fn new(registry: Arc<Registry>) -> Self {
         Self {
-            engine,
-            scenarios: Arc::new(scenarios),
+            registry,
             chats: Mutex::new(HashMap::new()),
             workers: Mutex::new(JoinSet::new()),
             progress: Arc::new(Progress::default()),
@@ -77,13 +77,12 @@ impl Dispatcher {
         let mut chats = self.chats.lock().unwrap_or_else(PoisonError::into_inner);
         let sender = chats.entry(key).or_insert_with(|| {
             let (tx, rx) = mpsc::unbounded_channel();
-            let engine = self.engine.clone();
-            let scenarios = self.scenarios.clone();
+            let registry = self.registry.clone();
             let progress = self.progress.clone();
             self.workers
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .spawn(chat_worker(rx, engine, scenarios, progress));
+                .spawn(chat_worker(rx, registry, progress));
             tx
         });
         let _ = sender.send(update);
@@ -103,15 +102,15 @@ impl Dispatcher {
 
 async fn chat_worker(
     mut updates: mpsc::UnboundedReceiver<Value>,
-    engine: Arc<ScriptEngine>,
-    scenarios: Arc<Vec<Scenario>>,
+    registry: Arc<Registry>,
     progress: Arc<Progress>,
 ) {
     while let Some(update) = updates.recv().await {
-        let engine = engine.clone();
-        let scenarios = scenarios.clone();
-        let _ =
-            tokio::task::spawn_blocking(move || handle_update(&engine, &scenarios, &update)).await;
+        let registry = registry.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            handle_update(registry.engine(), &registry.snapshot(), &update)
+        })
+        .await;
         progress.handled.fetch_add(1, Ordering::SeqCst);
         progress.changed.notify_waiters();
     }

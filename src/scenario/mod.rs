@@ -2,6 +2,8 @@
 //! checked to hold only declarations at the top level, and called through its handlers.
 
 pub mod dispatch;
+pub mod registry;
+pub mod watch;
 
 use crate::engine::{RunOptions, ScriptEngine, ScriptError, run};
 use crate::telegram::UpdateContext;
@@ -33,6 +35,10 @@ pub struct Scenario {
     pub handlers: Vec<&'static str>,
     /// Its state namespace: the file name without `.rhai`.
     pub namespace: Arc<str>,
+    /// Module files it imported from the scenario folder (its own file aside).
+    pub imports: Vec<PathBuf>,
+    /// Hash of its source and its imports' sources when it was compiled.
+    pub fingerprint: u64,
 }
 
 impl Scenario {
@@ -42,10 +48,12 @@ impl Scenario {
         let source = std::fs::read_to_string(path).map_err(|e| {
             ScriptError::new(format!("cannot read the scenario: {e}")).in_file(&shown)
         })?;
-        let (compiled, _) = run::run(engine.limits(), &RunOptions::default(), || {
-            engine
-                .rhai()
-                .compile_into_self_contained(&Scope::new(), &source)
+        let ((compiled, _), imports) = crate::engine::resolver::track_imports(|| {
+            run::run(engine.limits(), &RunOptions::default(), || {
+                engine
+                    .rhai()
+                    .compile_into_self_contained(&Scope::new(), &source)
+            })
         });
         let mut ast = compiled.map_err(|e| engine.error(e, Some(&shown)))?;
         ast.set_source(shown.as_str());
@@ -82,6 +90,8 @@ impl Scenario {
             path: path.to_path_buf(),
             ast: Arc::new(ast),
             handlers,
+            fingerprint: fingerprint(path, &imports).unwrap_or_default(),
+            imports,
         })
     }
 
@@ -105,6 +115,19 @@ impl Scenario {
         };
         engine.call_fn(&self.ast, handler, args, &options).0
     }
+}
+
+/// A hash of the file at `path` and of the module files it imports (`None` if `path` cannot
+/// be read: deleted, or being replaced).
+pub fn fingerprint(path: &Path, imports: &[PathBuf]) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    std::fs::read(path).ok()?.hash(&mut hasher);
+    for import in imports {
+        import.hash(&mut hasher);
+        std::fs::read(import).unwrap_or_default().hash(&mut hasher);
+    }
+    Some(hasher.finish())
 }
 
 /// The scenario files of `dir`: `*.rhai` directly inside it, in file-name order (modules go in

@@ -1,0 +1,160 @@
+//! The live set of scenarios. A reload builds a new set and swaps it in atomically: handlers
+//! already running finish on the old version, the next update sees the new one, and a
+//! scenario that fails to compile or whose `on_load` fails keeps its last good version.
+
+use super::{Scenario, fingerprint, scenario_files};
+use crate::commands::chat;
+use crate::engine::{ScriptEngine, ScriptError};
+use crate::host::Host;
+use arc_swap::ArcSwap;
+use serde_json::json;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+/// What one reload did to one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Loaded for the first time or recompiled: the handlers it has now.
+    Loaded(PathBuf, Vec<&'static str>),
+    /// Failed: the last good version (if any) keeps running.
+    Failed(PathBuf, String),
+    /// The file is gone; its handlers are unloaded.
+    Unloaded(PathBuf),
+}
+
+/// The scenarios of one folder, swapped as a whole on reload.
+pub struct Registry {
+    engine: Arc<ScriptEngine>,
+    dir: PathBuf,
+    current: ArcSwap<Vec<Scenario>>,
+    /// Fingerprints of the last failed attempt per file, so an unrelated event does not
+    /// report the same error again.
+    failed: Mutex<HashMap<PathBuf, u64>>,
+    /// Where failures are also sent: the host's bot and a chat id.
+    report_to: Option<(Arc<Host>, i64)>,
+}
+
+impl Registry {
+    /// A registry over `dir`, empty until [`Registry::reload`].
+    pub fn new(engine: Arc<ScriptEngine>, dir: &Path, report_to: Option<(Arc<Host>, i64)>) -> Self {
+        Self {
+            engine,
+            dir: dir.to_path_buf(),
+            current: ArcSwap::from_pointee(Vec::new()),
+            failed: Mutex::new(HashMap::new()),
+            report_to,
+        }
+    }
+
+    /// The scenarios now, in file-name order (a snapshot: later reloads do not change it).
+    pub fn snapshot(&self) -> Arc<Vec<Scenario>> {
+        self.current.load_full()
+    }
+
+    /// The engine scenarios run on.
+    pub fn engine(&self) -> &Arc<ScriptEngine> {
+        &self.engine
+    }
+
+    /// Bring the set up to date with the folder: compile new and changed files (a module
+    /// change counts for every scenario importing it), run their `on_load`, drop deleted
+    /// ones, and swap the result in. Logs one line per file that changed.
+    pub fn reload(&self) -> std::io::Result<Vec<Change>> {
+        let files = scenario_files(&self.dir)?;
+        let old = self.snapshot();
+        let mut next = Vec::with_capacity(files.len());
+        let mut changes = Vec::new();
+        for file in &files {
+            let previous = old.iter().find(|s| &s.path == file);
+            let imports = previous.map(|s| s.imports.as_slice()).unwrap_or_default();
+            let Some(print) = fingerprint(file, imports) else {
+                // Being replaced right now: keep what runs; the next event reloads it.
+                next.extend(previous.cloned());
+                continue;
+            };
+            if let Some(previous) = previous.filter(|s| s.fingerprint == print) {
+                next.push(previous.clone());
+                continue;
+            }
+            let already_failed = self.lock_failed().get(file) == Some(&print);
+            if already_failed {
+                next.extend(previous.cloned());
+                continue;
+            }
+            let started = Instant::now();
+            match self.load(file) {
+                Ok(scenario) => {
+                    self.lock_failed().remove(file);
+                    tracing::info!(
+                        "{} {}: ok, handlers [{}], {:.1} ms",
+                        if previous.is_some() {
+                            "reloaded"
+                        } else {
+                            "loaded"
+                        },
+                        file.display(),
+                        scenario.handlers.join(", "),
+                        started.elapsed().as_secs_f64() * 1000.0
+                    );
+                    changes.push(Change::Loaded(file.clone(), scenario.handlers.clone()));
+                    next.push(scenario);
+                }
+                Err(err) => {
+                    self.lock_failed().insert(file.clone(), print);
+                    let kept = if previous.is_some() {
+                        "the last good version keeps running"
+                    } else {
+                        "not loaded"
+                    };
+                    tracing::error!(
+                        "reload of {} failed, {kept}: {err} ({:.1} ms)",
+                        file.display(),
+                        started.elapsed().as_secs_f64() * 1000.0
+                    );
+                    self.report(&format!(
+                        "reload of {} failed, {kept}: {err}",
+                        file.display()
+                    ));
+                    changes.push(Change::Failed(file.clone(), err.to_string()));
+                    next.extend(previous.cloned());
+                }
+            }
+        }
+        for gone in old.iter().filter(|s| !files.contains(&s.path)) {
+            tracing::info!("unloaded {}: the file was deleted", gone.path.display());
+            changes.push(Change::Unloaded(gone.path.clone()));
+        }
+        if !changes.is_empty() {
+            self.current.store(Arc::new(next));
+        }
+        Ok(changes)
+    }
+
+    /// Compile `file` and run its `on_load`; either failing is a failed load.
+    fn load(&self, file: &Path) -> Result<Scenario, ScriptError> {
+        let scenario = Scenario::load(&self.engine, file)?;
+        if scenario.has("on_load") {
+            let _ = scenario.call(&self.engine, "on_load", Vec::new(), None)?;
+        }
+        Ok(scenario)
+    }
+
+    fn lock_failed(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, u64>> {
+        self.failed.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Send a failure to `[scripts] report_errors_to`, if set.
+    fn report(&self, text: &str) {
+        let Some((host, chat_id)) = &self.report_to else {
+            return;
+        };
+        let request = json!({"chat_id": chat_id, "text": format!("tgscript: {text}")});
+        if let Some(request) = request.as_object()
+            && let Err(e) = chat::execute(host, "send_message", request, None)
+        {
+            tracing::warn!("could not report to chat {chat_id}: {e}");
+        }
+    }
+}
