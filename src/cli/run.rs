@@ -127,6 +127,18 @@ async fn serve(config: &Config, dir: PathBuf) -> u8 {
         .report_errors_to
         .map(|chat| (host.clone(), chat));
     let registry = Arc::new(Registry::new(engine, &dir, report_to));
+    // Watch first, so no change made during the first load is missed.
+    let _watcher = if config.scripts.hot_reload {
+        match watch::watch(&dir, registry.clone()) {
+            Ok(watcher) => Some(watcher),
+            Err(e) => {
+                tracing::warn!("hot reload is off: cannot watch {}: {e}", dir.display());
+                None
+            }
+        }
+    } else {
+        None
+    };
     let initial = registry.clone();
     match tokio::task::spawn_blocking(move || initial.reload()).await {
         Ok(Ok(_)) => {}
@@ -142,17 +154,6 @@ async fn serve(config: &Config, dir: PathBuf) -> u8 {
     if registry.snapshot().is_empty() {
         tracing::warn!("no scenario loaded from {} yet", dir.display());
     }
-    let _watcher = if config.scripts.hot_reload {
-        match watch::watch(&dir, registry.clone()) {
-            Ok(watcher) => Some(watcher),
-            Err(e) => {
-                tracing::warn!("hot reload is off: cannot watch {}: {e}", dir.display());
-                None
-            }
-        }
-    } else {
-        None
-    };
     let dispatcher = Arc::new(Dispatcher::new(registry));
 
     let mut polling = Polling::builder(bot.teloxide().clone())

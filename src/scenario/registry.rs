@@ -34,6 +34,8 @@ pub struct Registry {
     failed: Mutex<HashMap<PathBuf, u64>>,
     /// Where failures are also sent: the host's bot and a chat id.
     report_to: Option<(Arc<Host>, i64)>,
+    /// One reload at a time.
+    reloading: Mutex<()>,
 }
 
 impl Registry {
@@ -45,6 +47,7 @@ impl Registry {
             current: ArcSwap::from_pointee(Vec::new()),
             failed: Mutex::new(HashMap::new()),
             report_to,
+            reloading: Mutex::new(()),
         }
     }
 
@@ -62,10 +65,16 @@ impl Registry {
     /// change counts for every scenario importing it), run their `on_load`, drop deleted
     /// ones, and swap the result in. Logs one line per file that changed.
     pub fn reload(&self) -> std::io::Result<Vec<Change>> {
+        let _one_at_a_time = self
+            .reloading
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let files = scenario_files(&self.dir)?;
         let old = self.snapshot();
         let mut next = Vec::with_capacity(files.len());
         let mut changes = Vec::new();
+        // Logged once the new set is live, so "reloaded" means the next update sees it.
+        let mut log: Vec<(bool, String)> = Vec::new();
         for file in &files {
             let previous = old.iter().find(|s| &s.path == file);
             let imports = previous.map(|s| s.imports.as_slice()).unwrap_or_default();
@@ -108,11 +117,14 @@ impl Registry {
                     } else {
                         "not loaded"
                     };
-                    tracing::error!(
-                        "reload of {} failed, {kept}: {err} ({:.1} ms)",
-                        file.display(),
-                        started.elapsed().as_secs_f64() * 1000.0
-                    );
+                    log.push((
+                        false,
+                        format!(
+                            "reload of {} failed, {kept}: {err} ({:.1} ms)",
+                            file.display(),
+                            started.elapsed().as_secs_f64() * 1000.0
+                        ),
+                    ));
                     self.report(&format!(
                         "reload of {} failed, {kept}: {err}",
                         file.display()
@@ -123,16 +135,27 @@ impl Registry {
             }
         }
         for gone in old.iter().filter(|s| !files.contains(&s.path)) {
-            tracing::info!("unloaded {}: the file was deleted", gone.path.display());
+            log.push((
+                true,
+                format!("unloaded {}: the file was deleted", gone.path.display()),
+            ));
             changes.push(Change::Unloaded(gone.path.clone()));
         }
         if !changes.is_empty() {
             self.current.store(Arc::new(next));
         }
+        for (ok, line) in log {
+            if ok {
+                tracing::info!("{line}");
+            } else {
+                tracing::error!("{line}");
+            }
+        }
         Ok(changes)
     }
 
-    /// Compile `file` and run its `on_load`; either failing is a failed load.
+    /// Compile `file` and run its `on_load` (just before the version goes live); either
+    /// failing is a failed load.
     fn load(&self, file: &Path) -> Result<Scenario, ScriptError> {
         let scenario = Scenario::load(&self.engine, file)?;
         if scenario.has("on_load") {

@@ -8,5 +8,6 @@ mod docs;
 mod exec;
 mod limits;
 mod modules;
+mod reload;
 mod sandbox;
 mod util;

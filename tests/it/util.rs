@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
 
 /// A temporary folder to write scripts into and run `tgscript` in.
 pub struct TestDir {
@@ -151,11 +152,13 @@ impl Run {
 /// A token shaped like a real one; tests check it never shows in any output.
 pub const TOKEN: &str = "123456789:AAHsecretTokenForTests_abcdefghijklmno";
 
-/// A `tgscript` process running in the background (e.g. `run`), its output going to files.
+/// A `tgscript` process running in the background (e.g. `run`): stdout goes to a file,
+/// stderr is read as it comes so tests can wait for a log line.
 pub struct Background {
     child: std::process::Child,
     stdout: PathBuf,
-    stderr: PathBuf,
+    stderr: Arc<(Mutex<String>, Condvar)>,
+    reader: Option<std::thread::JoinHandle<()>>,
     described: String,
 }
 
@@ -182,22 +185,36 @@ impl TestDir {
         stdin: Stdio,
     ) -> Background {
         let stdout = self.path().join(".stdout");
-        let stderr = self.path().join(".stderr");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_tgscript"));
         cmd.args(args)
             .current_dir(self.path())
             .stdin(stdin)
             .stdout(std::fs::File::create(&stdout).expect("stdout file"))
-            .stderr(std::fs::File::create(&stderr).expect("stderr file"))
+            .stderr(Stdio::piped())
             .env_remove("TELOXIDE_TOKEN")
             .env("TGSCRIPT_LOG", "info");
         for (key, value) in env {
             cmd.env(key, value);
         }
+        let mut child = cmd.spawn().expect("start tgscript");
+        let stderr = Arc::new((Mutex::new(String::new()), Condvar::new()));
+        let pipe = child.stderr.take().expect("stderr pipe");
+        let sink = stderr.clone();
+        let reader = std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
+                let (text, changed) = &*sink;
+                let mut text = text.lock().unwrap_or_else(|e| e.into_inner());
+                text.push_str(&line);
+                text.push('\n');
+                changed.notify_all();
+            }
+        });
         Background {
-            child: cmd.spawn().expect("start tgscript"),
+            child,
             stdout,
             stderr,
+            reader: Some(reader),
             described: format!("tgscript {}", args.join(" ")),
         }
     }
@@ -222,10 +239,40 @@ impl Background {
     /// Wait for the process to end by itself and collect its output.
     pub fn wait(&mut self) -> Finished {
         let status = self.child.wait().expect("wait for tgscript");
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
         Finished {
             code: status.code(),
             stdout: std::fs::read_to_string(&self.stdout).unwrap_or_default(),
-            stderr: std::fs::read_to_string(&self.stderr).unwrap_or_default(),
+            stderr: self.stderr_so_far(),
+        }
+    }
+
+    /// What it has printed to stderr so far.
+    pub fn stderr_so_far(&self) -> String {
+        self.stderr
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Wait until stderr holds `needle` at least `count` times; panics after `timeout`.
+    pub fn wait_stderr(&self, needle: &str, count: usize, timeout: std::time::Duration) {
+        let deadline = std::time::Instant::now() + timeout;
+        let (text, changed) = &*self.stderr;
+        let mut text = text.lock().unwrap_or_else(|e| e.into_inner());
+        while text.matches(needle).count() < count {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            assert!(
+                !left.is_zero(),
+                "stderr never held {needle:?} {count} time(s):\n{text}"
+            );
+            text = changed
+                .wait_timeout(text, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         }
     }
 }
