@@ -15,6 +15,7 @@ pub mod docs;
 pub mod engine;
 pub mod host;
 pub mod logging;
+pub mod repl;
 pub mod sandbox;
 pub mod scenario;
 pub mod stdlib;

@@ -5,6 +5,7 @@ mod account;
 mod check;
 mod docs;
 mod exec;
+mod repl;
 mod run;
 mod tdlib;
 
@@ -94,7 +95,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::check(&config, args),
         Command::Docs(args) => docs::docs(&config, args),
         Command::Run(args) => run::run(&config, args),
-        Command::Repl => not_built("repl", "the REPL issue"),
+        Command::Repl => repl::repl(&config),
         Command::Serve { .. } => not_built("serve", "the JSON gateway issue"),
         Command::Account(command) => account::account(&config, command),
         Command::Tdlib(command) => tdlib::tdlib(&config, command),
@@ -105,7 +106,7 @@ pub fn main() -> ExitCode {
 fn not_built(command: &str, issue: &str) -> u8 {
     eprintln!(
         "tgscript {command}: not built yet in this version (planned in {issue}). \
-         Available now: run, exec, check, docs, account, tdlib."
+         Available now: run, exec, check, repl, docs, account, tdlib."
     );
     EXIT_FAILURE
 }

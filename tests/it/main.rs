@@ -9,5 +9,6 @@ mod exec;
 mod limits;
 mod modules;
 mod reload;
+mod repl;
 mod sandbox;
 mod util;

@@ -1,0 +1,246 @@
+//! `tgscript repl`: a line editor (history, multi-line input, tab completion) in front of a
+//! [`Session`], or plain statements from a pipe. Connected to the configured bot and accounts,
+//! or to the sandbox group and a sandbox account.
+
+use super::{EXIT_FAILURE, EXIT_USAGE};
+use crate::config::{Config, data_dir};
+use crate::engine::ScriptEngine;
+use crate::host::Host;
+use crate::repl::{Outcome, Session, is_incomplete, show_error};
+use crate::sandbox::{BotApiServer, World, console};
+use crate::telegram::BotClient;
+use rustyline::completion::{Completer, Pair};
+use rustyline::error::ReadlineError;
+use rustyline::highlight::Highlighter;
+use rustyline::hint::Hinter;
+use rustyline::validate::{ValidationContext, ValidationResult, Validator};
+use rustyline::{Context, Editor, Helper};
+use std::io::{BufRead, IsTerminal};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// Token the REPL's sandbox bot uses with the local server.
+const SANDBOX_TOKEN: &str = "0:sandbox";
+
+pub(super) fn repl(config: &Config) -> u8 {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("tgscript repl: cannot start the async runtime: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    let token = std::env::var("TELOXIDE_TOKEN")
+        .ok()
+        .filter(|t| !t.trim().is_empty());
+    let interactive = std::io::stdin().is_terminal();
+    let (bot, sandbox, banner) = match &token {
+        Some(token) => {
+            crate::logging::add_secret(token);
+            match BotClient::new(token, std::env::var("TELOXIDE_API_URL").ok().as_deref()) {
+                Ok(bot) => (
+                    bot,
+                    None,
+                    "connected to the bot: chat builtins need an explicit chat_id".to_string(),
+                ),
+                Err(e) => {
+                    eprintln!("tgscript repl: {e}");
+                    return EXIT_USAGE;
+                }
+            }
+        }
+        None => {
+            let server = match BotApiServer::start(World::new(), Some(SANDBOX_TOKEN)) {
+                Ok(server) => server,
+                Err(e) => {
+                    eprintln!("tgscript repl: cannot start the sandbox: {e}");
+                    return EXIT_FAILURE;
+                }
+            };
+            console::print_calls(&server);
+            let bot = match BotClient::new(SANDBOX_TOKEN, Some(&server.url())) {
+                Ok(bot) => bot,
+                Err(e) => {
+                    eprintln!("tgscript repl: {e}");
+                    return EXIT_FAILURE;
+                }
+            };
+            let chat = crate::sandbox::world::SANDBOX_CHAT_ID;
+            (
+                bot,
+                Some(server),
+                format!(
+                    "sandbox: no TELOXIDE_TOKEN, so chat builtins act on the sandbox group (chat_id {chat}) and every Bot API call is printed"
+                ),
+            )
+        }
+    };
+    let accounts = match crate::accounts::from_config(config, runtime.handle(), true) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("tgscript repl: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let accounts_line = if config.accounts.is_empty() {
+        "account 1 is a sandbox account".to_string()
+    } else {
+        format!("accounts {:?}", accounts.ids())
+    };
+    let host = Host::with_bot(bot, runtime.handle().clone()).and_accounts(accounts);
+    let engine = Arc::new(ScriptEngine::with_host(
+        config.limits.clone(),
+        ".",
+        Arc::new(host),
+    ));
+    let interrupt = Arc::new(AtomicBool::new(false));
+    // Ctrl-C during a run stops the run (through the engine's progress hook), not the REPL.
+    if let Err(e) = signal_hook::flag::register(signal_hook::consts::SIGINT, interrupt.clone()) {
+        tracing::warn!("Ctrl-C will end the REPL: {e}");
+    }
+    let session = Session::new(engine, interrupt);
+    let code = if interactive {
+        eprintln!(
+            "tgscript {} REPL — {banner}; {accounts_line}. :help, :builtins, :quit (or Ctrl-D).",
+            env!("CARGO_PKG_VERSION")
+        );
+        terminal(session)
+    } else {
+        piped(session)
+    };
+    drop(sandbox);
+    code
+}
+
+/// Statements from a pipe: results on stdout, errors on stderr, no prompts; exit 1 if any
+/// input failed.
+fn piped(mut session: Session) -> u8 {
+    let mut failed = false;
+    let mut buffer = String::new();
+    let stdin = std::io::stdin();
+    for line in stdin.lock().lines().map_while(Result::ok) {
+        buffer.push_str(&line);
+        buffer.push('\n');
+        if is_incomplete(session.engine(), session.scope(), &buffer) {
+            continue;
+        }
+        let input = std::mem::take(&mut buffer);
+        match session.input(&input) {
+            Ok(Outcome::Quit) => break,
+            Ok(Outcome::Value(Some(text)) | Outcome::Text(text)) => println!("{text}"),
+            Ok(Outcome::Value(None)) => {}
+            Err(e) => {
+                failed = true;
+                eprintln!("{}", show_error(&input, &e));
+            }
+        }
+    }
+    if !buffer.trim().is_empty() {
+        failed = true;
+        eprintln!("error: the input ended inside an unfinished statement");
+    }
+    if failed { EXIT_FAILURE } else { 0 }
+}
+
+struct ReplHelper {
+    names: Arc<Mutex<Vec<String>>>,
+    session: Arc<Mutex<Session>>,
+}
+
+impl Completer for ReplHelper {
+    type Candidate = Pair;
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
+        let start = line[..pos]
+            .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .map_or(0, |i| i + 1);
+        let word = &line[start..pos];
+        if word.is_empty() {
+            return Ok((pos, Vec::new()));
+        }
+        let names = self.names.lock().unwrap_or_else(PoisonError::into_inner);
+        let matches = names
+            .iter()
+            .filter(|n| n.starts_with(word))
+            .map(|n| Pair {
+                display: n.clone(),
+                replacement: n.clone(),
+            })
+            .collect();
+        Ok((start, matches))
+    }
+}
+
+impl Hinter for ReplHelper {
+    type Hint = String;
+}
+
+impl Highlighter for ReplHelper {}
+
+impl Validator for ReplHelper {
+    fn validate(&self, ctx: &mut ValidationContext) -> rustyline::Result<ValidationResult> {
+        let session = self.session.lock().unwrap_or_else(PoisonError::into_inner);
+        Ok(
+            if is_incomplete(session.engine(), session.scope(), ctx.input()) {
+                ValidationResult::Incomplete
+            } else {
+                ValidationResult::Valid(None)
+            },
+        )
+    }
+}
+
+impl Helper for ReplHelper {}
+
+fn terminal(session: Session) -> u8 {
+    let names = Arc::new(Mutex::new(session.names()));
+    let session = Arc::new(Mutex::new(session));
+    let mut editor: Editor<ReplHelper, rustyline::history::FileHistory> = match Editor::new() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("tgscript repl: cannot open the terminal: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    editor.set_helper(Some(ReplHelper {
+        names: names.clone(),
+        session: session.clone(),
+    }));
+    let history = data_dir().join("repl_history");
+    let _ = editor.load_history(&history);
+    loop {
+        let input = match editor.readline("> ") {
+            Ok(input) => input,
+            Err(ReadlineError::Interrupted) => continue,
+            Err(ReadlineError::Eof) => break,
+            Err(e) => {
+                eprintln!("tgscript repl: {e}");
+                break;
+            }
+        };
+        if !input.trim().is_empty() {
+            let _ = editor.add_history_entry(input.as_str());
+        }
+        let mut current = session.lock().unwrap_or_else(PoisonError::into_inner);
+        match current.input(&input) {
+            Ok(Outcome::Quit) => break,
+            Ok(Outcome::Value(Some(text)) | Outcome::Text(text)) => println!("{text}"),
+            Ok(Outcome::Value(None)) => {}
+            Err(e) => eprintln!("{}", show_error(&input, &e)),
+        }
+        *names.lock().unwrap_or_else(PoisonError::into_inner) = current.names();
+    }
+    if let Some(dir) = history.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let _ = editor.save_history(&history);
+    0
+}

@@ -1,0 +1,225 @@
+//! The REPL session: scope and functions kept between inputs, multi-line detection, the
+//! `:commands`, pretty values, errors with a caret, and the names tab completion offers.
+//! `tgscript repl` puts a line editor (or a pipe) in front of it.
+
+use crate::docs;
+use crate::engine::{Output, RunOptions, ScriptEngine, ScriptError};
+use rhai::{AST, Dynamic, ParseErrorType, Scope};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// What one input gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// A value to show (already pretty-printed), or nothing for `()`.
+    Value(Option<String>),
+    /// Text to show for a `:command`.
+    Text(String),
+    /// `:quit`.
+    Quit,
+}
+
+/// One interactive session over an engine.
+pub struct Session {
+    engine: Arc<ScriptEngine>,
+    scope: Scope<'static>,
+    functions: AST,
+    interrupt: Arc<AtomicBool>,
+}
+
+/// Whether `input` is an unfinished expression or block that should continue on the next line.
+pub fn is_incomplete(engine: &ScriptEngine, scope: &Scope, input: &str) -> bool {
+    if input.trim().is_empty() || input.trim_start().starts_with(':') {
+        return false;
+    }
+    match engine.rhai().compile_with_scope(scope, input) {
+        Ok(_) => false,
+        Err(err) => {
+            matches!(err.err_type(), ParseErrorType::UnexpectedEOF)
+                || (matches!(err.err_type(), ParseErrorType::MissingToken(..))
+                    && at_end(input, err.position()))
+        }
+    }
+}
+
+fn at_end(input: &str, pos: rhai::Position) -> bool {
+    let lines = input.lines().count().max(1);
+    pos.is_none() || pos.line().is_some_and(|l| l >= lines)
+}
+
+impl Session {
+    /// A session whose runs stop when `interrupt` becomes true (Ctrl-C).
+    pub fn new(engine: Arc<ScriptEngine>, interrupt: Arc<AtomicBool>) -> Self {
+        Self {
+            engine,
+            scope: Scope::new(),
+            functions: AST::empty(),
+            interrupt,
+        }
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &ScriptEngine {
+        &self.engine
+    }
+
+    /// The variables defined so far.
+    pub fn scope(&self) -> &Scope<'static> {
+        &self.scope
+    }
+
+    /// Names tab completion offers: builtins and the standard library, functions defined in
+    /// the session, and its variables.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = crate::check::known_functions(&self.engine)
+            .into_iter()
+            .collect();
+        names.extend(self.functions.iter_functions().map(|f| f.name.to_string()));
+        names.extend(self.scope.iter_raw().map(|(name, _, _)| name.to_string()));
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// Run one input: a `:command` or Rhai statements.
+    pub fn input(&mut self, input: &str) -> Result<Outcome, ScriptError> {
+        let trimmed = input.trim();
+        if let Some(command) = trimmed.strip_prefix(':') {
+            return self.command(command);
+        }
+        if trimmed.is_empty() {
+            return Ok(Outcome::Value(None));
+        }
+        self.run(input, "input").map(|v| Outcome::Value(pretty(&v)))
+    }
+
+    fn run(&mut self, source: &str, name: &str) -> Result<Dynamic, ScriptError> {
+        let ast = self.engine.compile_source(source, name, &self.scope)?;
+        self.functions = self.functions.merge(&ast.clone_functions_only());
+        let runnable = self.functions.merge(&ast);
+        self.interrupt.store(false, Ordering::SeqCst);
+        let options = RunOptions {
+            output: Output::Stdout,
+            interrupt: Some(self.interrupt.clone()),
+            ..RunOptions::default()
+        };
+        let (result, _) = self.engine.eval(&mut self.scope, &runnable, &options);
+        result
+    }
+
+    fn command(&mut self, command: &str) -> Result<Outcome, ScriptError> {
+        let (name, arg) = command
+            .split_once(char::is_whitespace)
+            .unwrap_or((command, ""));
+        let arg = arg.trim();
+        match name {
+            "quit" | "q" | "exit" => Ok(Outcome::Quit),
+            "reset" => {
+                self.scope = Scope::new();
+                self.functions = AST::empty();
+                Ok(Outcome::Text("scope and functions cleared".into()))
+            }
+            "load" => {
+                if arg.is_empty() {
+                    return Err(ScriptError::new(
+                        ":load needs a file: :load scripts/helpers.rhai",
+                    ));
+                }
+                let source = std::fs::read_to_string(arg)
+                    .map_err(|e| ScriptError::new(format!("cannot read {arg}: {e}")))?;
+                self.run(&source, arg).map(|v| Outcome::Value(pretty(&v)))
+            }
+            "help" => Ok(Outcome::Text(self.help(arg))),
+            "builtins" => Ok(Outcome::Text(
+                docs::builtins(&self.engine)
+                    .iter()
+                    .map(|d| format!("{:<32} {}", d.signature, d.doc.lines().next().unwrap_or("")))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            )),
+            _ => Err(ScriptError::new(format!(
+                "unknown command :{name} (known: :help NAME, :builtins, :load FILE, :reset, :quit)"
+            ))),
+        }
+    }
+
+    fn help(&self, name: &str) -> String {
+        if name.is_empty() {
+            return ":help NAME  a builtin's signature, parameters, doc and example\n\
+                    :builtins   every builtin\n:load FILE  run a file into the session\n\
+                    :reset      clear variables and functions\n:quit       leave (or Ctrl-D)"
+                .into();
+        }
+        let overloads = docs::lookup(&self.engine, name);
+        if overloads.is_empty() {
+            let known = crate::check::known_functions(&self.engine);
+            let close = known
+                .iter()
+                .filter(|k| strsim::damerau_levenshtein(k, name) <= 2)
+                .min_by_key(|k| strsim::damerau_levenshtein(k, name));
+            return match close {
+                Some(k) => format!("no builtin named {name}: did you mean {k}?"),
+                None => format!("no builtin named {name} (:builtins lists them)"),
+            };
+        }
+        let mut out = String::new();
+        for d in &overloads {
+            out.push_str(&d.signature);
+            out.push('\n');
+        }
+        let params: Vec<String> = overloads
+            .iter()
+            .flat_map(|d| d.params.iter())
+            .map(|p| match &p.ty {
+                Some(ty) => format!("{}: {ty}", p.name),
+                None => p.name.clone(),
+            })
+            .fold(Vec::new(), |mut acc, p| {
+                if !acc.contains(&p) {
+                    acc.push(p);
+                }
+                acc
+            });
+        if !params.is_empty() {
+            out.push_str(&format!("parameters: {}\n", params.join(", ")));
+        }
+        out.push('\n');
+        out.push_str(&overloads[0].doc);
+        out
+    }
+}
+
+/// A value for the terminal: maps and arrays as indented JSON (when they are plain data),
+/// strings quoted, `()` as nothing.
+pub fn pretty(value: &Dynamic) -> Option<String> {
+    if value.is_unit() {
+        return None;
+    }
+    if (value.is_map() || value.is_array() || value.is_string())
+        && let Ok(json) = serde_json::to_string_pretty(value)
+    {
+        return Some(json);
+    }
+    Some(value.to_string())
+}
+
+/// An error under the input it came from: the line, a caret under the column, the message.
+pub fn show_error(input: &str, err: &ScriptError) -> String {
+    let mut out = String::new();
+    if err.file.as_deref() == Some("input")
+        && let (Some(line), Some(col)) = (err.line, err.column)
+        && let Some(text) = input.lines().nth(line as usize - 1)
+    {
+        out.push_str(text);
+        out.push('\n');
+        out.push_str(&" ".repeat(col.saturating_sub(1) as usize));
+        out.push_str("^\n");
+        let mut plain = err.clone();
+        plain.file = None;
+        plain.line = None;
+        plain.column = None;
+        out.push_str(&format!("error at line {line}, column {col}: {plain}"));
+        return out;
+    }
+    format!("error: {err}")
+}

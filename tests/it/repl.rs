@@ -1,0 +1,149 @@
+//! `tgscript repl` in a pseudo-terminal (rexpect) and through a pipe.
+
+use crate::util::TestDir;
+use rexpect::session::{PtySession, spawn_command};
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+const TIMEOUT_MS: u64 = 20_000;
+
+/// The REPL in a pseudo-terminal, on the sandbox, with `env` added.
+fn repl(t: &TestDir, env: &[(&str, &str)]) -> PtySession {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tgscript"));
+    cmd.arg("repl")
+        .current_dir(t.path())
+        .env_remove("TELOXIDE_TOKEN")
+        .env("TGSCRIPT_LOG", "warn")
+        .env("TGSCRIPT_DATA_DIR", t.path().join("data"))
+        .env("TERM", "xterm");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut session = spawn_command(cmd, Some(TIMEOUT_MS)).expect("start the REPL in a pty");
+    session.exp_string("sandbox").expect("banner says sandbox");
+    session.exp_string("> ").expect("prompt");
+    session
+}
+
+#[test]
+fn multi_line_function_then_call() {
+    let t = TestDir::new();
+    let mut p = repl(&t, &[]);
+    p.send_line("fn add(a,").expect("send");
+    p.send_line("    b) {").expect("send");
+    p.send_line("    a + b }").expect("send");
+    p.exp_string("> ").expect("prompt after the definition");
+    p.send_line("add(40, 2)").expect("send");
+    p.exp_string("42")
+        .expect("the function is callable on the next input");
+    p.send_line(":quit").expect("send");
+    p.exp_eof().expect("exit");
+}
+
+#[test]
+fn tab_completes_builtins_and_help_documents_them() {
+    let t = TestDir::new();
+    let mut p = repl(&t, &[]);
+    p.send("tg_chat_p\t").expect("send");
+    p.flush().expect("flush");
+    p.exp_string("tg_chat_permission")
+        .expect("completed to tg_chat_permission");
+    p.send_control('u').expect("clear line");
+    p.send_line("").expect("send");
+    p.exp_string("> ").expect("prompt");
+    p.send_line(":help tg_chat_permission").expect("send");
+    p.exp_string(
+        "parameters: chat_id: INT|String, user_id: INT|String, permission: Array, media_permissions: Array, options: Map",
+    )
+        .expect("documented parameters");
+    p.exp_string("# Example").expect("example");
+    p.send_line(":quit").expect("send");
+    p.exp_eof().expect("exit");
+}
+
+#[test]
+fn ctrl_c_interrupts_a_loop_and_the_session_survives() {
+    let t = TestDir::new();
+    let mut p = repl(
+        &t,
+        &[
+            ("TGSCRIPT_LIMITS_MAX_OPERATIONS", "0"),
+            ("TGSCRIPT_LIMITS_TIMEOUT_MS", "600000"),
+        ],
+    );
+    p.send_line("let x = 41;").expect("send");
+    p.exp_string("> ").expect("prompt");
+    p.send_line("loop {}").expect("send");
+    // Give the loop a moment to start, then interrupt it.
+    p.exp_string("loop {}").expect("echo");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    p.send_control('c').expect("ctrl-c");
+    p.exp_string("interrupted").expect("the loop stops");
+    p.exp_string("> ").expect("back at the prompt");
+    p.send_line("x + 1").expect("send");
+    p.exp_string("42").expect("scope survived");
+    p.send_line(":quit").expect("send");
+    p.exp_eof().expect("exit");
+}
+
+#[test]
+fn sandbox_account_commands_pretty_print_and_seed_errors() {
+    let t = TestDir::new();
+    let mut p = repl(&t, &[]);
+    p.send_line("get_active_sessions()").expect("send");
+    p.exp_string("\"sessions\": [").expect("a pretty map");
+    p.exp_string("\"is_current\": true")
+        .expect("indented fields");
+    p.exp_string("> ").expect("prompt");
+    p.send_line("terminate_session(())").expect("send");
+    p.exp_string("session_id is required")
+        .expect("the seed's error");
+    p.send_line(":quit").expect("send");
+    p.exp_eof().expect("exit");
+}
+
+/// Pipe `input` into `tgscript repl`; returns (exit code, stdout, stderr).
+fn piped(input: &str) -> (Option<i32>, String, String) {
+    let t = TestDir::new();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tgscript"))
+        .arg("repl")
+        .current_dir(t.path())
+        .env_remove("TELOXIDE_TOKEN")
+        .env("TGSCRIPT_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn piped_input_prints_each_result_and_the_status_reflects_failures() {
+    let (code, stdout, stderr) = piped("let x = 2;\nfn sq(n) {\n  n * n\n}\nsq(x)\n[1, 2]\n");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout, "4\n[\n  1,\n  2\n]\n");
+    assert!(
+        !stdout.contains('>') && !stderr.contains('>'),
+        "no prompts in a pipe"
+    );
+
+    let (code, stdout, stderr) = piped("1 + 1\nundefined_thing\n3\n");
+    assert_eq!(code, Some(1), "a failed input makes the exit status 1");
+    assert_eq!(stdout, "2\n3\n", "later inputs still run");
+    assert!(
+        stderr.contains("undefined_thing\n^\nerror at line 1, column 1: "),
+        "{stderr}"
+    );
+}
