@@ -13,6 +13,7 @@ pub mod commands;
 pub mod config;
 pub mod docs;
 pub mod engine;
+pub mod gateway;
 pub mod host;
 pub mod logging;
 pub mod repl;

@@ -7,6 +7,7 @@ mod docs;
 mod exec;
 mod repl;
 mod run;
+mod serve;
 mod tdlib;
 
 use crate::config::Config;
@@ -96,17 +97,9 @@ pub fn main() -> ExitCode {
         Command::Docs(args) => docs::docs(&config, args),
         Command::Run(args) => run::run(&config, args),
         Command::Repl => repl::repl(&config),
-        Command::Serve { .. } => not_built("serve", "the JSON gateway issue"),
+        Command::Serve { listen } => serve::serve(&config, listen),
         Command::Account(command) => account::account(&config, command),
         Command::Tdlib(command) => tdlib::tdlib(&config, command),
     };
     ExitCode::from(code)
-}
-
-fn not_built(command: &str, issue: &str) -> u8 {
-    eprintln!(
-        "tgscript {command}: not built yet in this version (planned in {issue}). \
-         Available now: run, exec, check, repl, docs, account, tdlib."
-    );
-    EXIT_FAILURE
 }

@@ -122,6 +122,12 @@ async fn serve(config: &Config, dir: PathBuf) -> u8 {
     ));
     tracing::info!("limits: {}", config.limits.summary());
 
+    if let Some(listen) = &config.gateway.listen
+        && let Err(e) = start_gateway(config, listen, host.clone(), engine.clone()).await
+    {
+        eprintln!("tgscript run: {e}");
+        return EXIT_USAGE;
+    }
     let report_to = config
         .scripts
         .report_errors_to
@@ -234,6 +240,38 @@ async fn feed_stdin(server: &BotApiServer, progress: &Progress) {
             Input::Invalid(why) => eprintln!("sandbox: {why}"),
         }
     }
+}
+
+/// Serve the JSON gateway beside the bot (`[gateway] listen`).
+async fn start_gateway(
+    config: &Config,
+    listen: &str,
+    host: Arc<Host>,
+    engine: Arc<ScriptEngine>,
+) -> Result<(), String> {
+    let addr: std::net::SocketAddr = listen
+        .parse()
+        .map_err(|e| format!("[gateway] listen = {listen:?}: {e}"))?;
+    let token = config
+        .gateway
+        .token
+        .as_ref()
+        .map(|t| t.expose().to_string());
+    crate::gateway::check_bind(&addr, token.as_deref())?;
+    if let Some(token) = &token {
+        crate::logging::add_secret(token);
+    }
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    tracing::info!("gateway listening on http://{addr} beside the bot");
+    let app = crate::gateway::Gateway::new(host, engine, token).router();
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!("gateway stopped: {e}");
+        }
+    });
+    Ok(())
 }
 
 fn allowed_updates() -> Vec<AllowedUpdate> {

@@ -365,7 +365,7 @@ fn account_handles_act_on_their_own_account_only() {
 
 /// The data dir with libtdjson 1.8.61 installed, obtained once per test run the way a user
 /// would: `tgscript tdlib install` (which uses npm).
-fn tdlib_data_dir() -> &'static str {
+pub fn tdlib_data_dir() -> &'static str {
     static DIR: OnceLock<String> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("tdlib-data");
@@ -380,8 +380,8 @@ fn tdlib_data_dir() -> &'static str {
     })
 }
 
-const TDLIB_CONFIG: &str = "[[account]]\nid = 1\nbackend = \"tdlib\"\napi_id = 12345\napi_hash_env = \"TEST_API_HASH\"\ndata_dir = \"account-1\"\n";
-const API_HASH: &str = "0123456789abcdef0123456789abcdef";
+pub const TDLIB_CONFIG: &str = "[[account]]\nid = 1\nbackend = \"tdlib\"\napi_id = 12345\napi_hash_env = \"TEST_API_HASH\"\ndata_dir = \"account-1\"\n";
+pub const API_HASH: &str = "0123456789abcdef0123456789abcdef";
 
 #[test]
 fn real_libtdjson_answers_every_command_with_unauthorized() {

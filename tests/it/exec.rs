@@ -78,14 +78,6 @@ fn missing_file_says_so() {
 }
 
 #[test]
-fn unbuilt_subcommands_say_so_plainly() {
-    let t = TestDir::new();
-    t.run(&["serve"])
-        .expect_code(1)
-        .expect_stderr_contains("not built yet");
-}
-
-#[test]
 fn every_example_runs() {
     let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     let t = TestDir::new();

@@ -6,6 +6,7 @@ mod check;
 mod config;
 mod docs;
 mod exec;
+mod gateway;
 mod limits;
 mod modules;
 mod reload;

@@ -1,0 +1,292 @@
+//! The JSON command gateway for no-code backends: the seed's protocol over WebSocket (`/ws`)
+//! and HTTP (`POST /command`), every action through the same command layer as the builtins.
+//! Requests of one account run in order, different accounts concurrently; bad input gets an
+//! error event and never closes the connection.
+
+use crate::commands::{self, CommandError};
+use crate::engine::{Output, RunOptions, ScriptEngine};
+use crate::host::Host;
+use axum::Router;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// Largest request frame (or body) accepted; bigger ones get an error event.
+pub const MAX_FRAME: usize = 1024 * 1024;
+/// Frames past this size are cut off by the WebSocket layer itself.
+const HARD_FRAME_LIMIT: usize = 16 * MAX_FRAME;
+/// Default listen address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8377";
+
+/// What the gateway serves with.
+pub struct Gateway {
+    host: Arc<Host>,
+    engine: Arc<ScriptEngine>,
+    token: Option<String>,
+}
+
+impl Gateway {
+    /// A gateway over `engine` (whose host carries the bot and accounts), requiring `token`
+    /// as `Authorization: Bearer` when set.
+    pub fn new(host: Arc<Host>, engine: Arc<ScriptEngine>, token: Option<String>) -> Self {
+        Self {
+            host,
+            engine,
+            token,
+        }
+    }
+
+    /// The routes: `/ws`, `POST /command`, `GET /health`.
+    pub fn router(self) -> Router {
+        let state = Arc::new(self);
+        let protected = Router::new()
+            .route("/ws", get(websocket))
+            .route("/command", post(command))
+            .route_layer(middleware::from_fn_with_state(state.clone(), authorize));
+        Router::new()
+            .route("/health", get(|| async { axum::Json(json!({"ok": true})) }))
+            .merge(protected)
+            .with_state(state)
+    }
+}
+
+/// Refuse to listen beyond loopback without a token.
+pub fn check_bind(addr: &SocketAddr, token: Option<&str>) -> Result<(), String> {
+    if !addr.ip().is_loopback() && token.is_none() {
+        return Err(format!(
+            "refusing to listen on {addr} without a token: set [gateway] token (or TGSCRIPT_GATEWAY_TOKEN), or listen on 127.0.0.1"
+        ));
+    }
+    Ok(())
+}
+
+async fn authorize(State(gw): State<Arc<Gateway>>, request: Request, next: Next) -> Response {
+    if let Some(token) = &gw.token {
+        let given = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if given != Some(token.as_str()) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                axum::Json(json!({"error": "a valid Authorization: Bearer token is required"})),
+            )
+                .into_response();
+        }
+    }
+    next.run(request).await
+}
+
+async fn command(State(gw): State<Arc<Gateway>>, body: axum::body::Bytes) -> Response {
+    let event = if body.len() > MAX_FRAME {
+        too_large(body.len())
+    } else {
+        let text = String::from_utf8_lossy(&body).into_owned();
+        let gw = gw.clone();
+        tokio::task::spawn_blocking(move || handle(&gw, &text))
+            .await
+            .unwrap_or_else(|e| error_event(None, None, &format!("internal error: {e}")))
+    };
+    axum::Json(event).into_response()
+}
+
+async fn websocket(State(gw): State<Arc<Gateway>>, upgrade: WebSocketUpgrade) -> Response {
+    upgrade
+        .max_message_size(HARD_FRAME_LIMIT)
+        .max_frame_size(HARD_FRAME_LIMIT)
+        .on_upgrade(move |socket| connection(gw, socket))
+}
+
+/// One client: frames are queued per account (in order within an account, concurrently
+/// across accounts); answers go out through one writer.
+async fn connection(gw: Arc<Gateway>, socket: WebSocket) {
+    use futures::{SinkExt, StreamExt};
+    let (mut sink, mut stream) = socket.split();
+    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Value>();
+    let writer = tokio::spawn(async move {
+        while let Some(event) = out_rx.recv().await {
+            if sink
+                .send(Message::Text(event.to_string().into()))
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+    let mut queues: HashMap<String, mpsc::UnboundedSender<String>> = HashMap::new();
+    let mut workers = tokio::task::JoinSet::new();
+    while let Some(Ok(message)) = stream.next().await {
+        let text = match message {
+            Message::Text(text) => text.to_string(),
+            Message::Binary(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Message::Close(_) => break,
+            _ => continue,
+        };
+        if text.len() > MAX_FRAME {
+            let _ = out_tx.send(too_large(text.len()));
+            continue;
+        }
+        let key = queue_key(&text);
+        let queue = queues.entry(key).or_insert_with(|| {
+            let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+            let gw = gw.clone();
+            let out = out_tx.clone();
+            workers.spawn(async move {
+                while let Some(text) = rx.recv().await {
+                    let gw = gw.clone();
+                    let event = tokio::task::spawn_blocking(move || handle(&gw, &text))
+                        .await
+                        .unwrap_or_else(|e| {
+                            error_event(None, None, &format!("internal error: {e}"))
+                        });
+                    let _ = out.send(event);
+                }
+            });
+            tx
+        });
+        let _ = queue.send(text);
+    }
+    drop(queues);
+    while workers.join_next().await.is_some() {}
+    drop(out_tx);
+    let _ = writer.await;
+}
+
+/// Requests of one account share a queue; everything else (chat actions, scripts, bad
+/// input) shares another.
+fn queue_key(text: &str) -> String {
+    serde_json::from_str::<Value>(text)
+        .ok()
+        .and_then(|v| v.get("userbot_id").map(Value::to_string))
+        .unwrap_or_default()
+}
+
+/// Answer one request frame with its event.
+pub fn handle(gw: &Gateway, text: &str) -> Value {
+    let request = match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(map)) => map,
+        Ok(other) => {
+            return error_event(
+                None,
+                None,
+                &format!("a request must be a JSON object, got {}", kind(&other)),
+            );
+        }
+        Err(e) => return error_event(None, None, &format!("invalid JSON: {e}")),
+    };
+    let request_id = request.get("request_id").cloned();
+    let userbot_id = request.get("userbot_id").cloned();
+    let action = match request.get("action") {
+        Some(Value::String(a)) if !a.is_empty() => a.clone(),
+        Some(_) => return error_event(userbot_id, request_id, "action must be a string"),
+        None => return error_event(userbot_id, request_id, "action is required"),
+    };
+    let known = action == "run_script"
+        || commands::account::is_command(&action)
+        || commands::chat::is_action(&action);
+    if !known {
+        return error_event(
+            userbot_id,
+            request_id,
+            &format!("unknown action '{action}'"),
+        );
+    }
+    let result = if action == "run_script" {
+        run_script(gw, &request)
+    } else {
+        commands::execute_request(&gw.host, &request, None)
+    };
+    let mut event = json!({"type": "chat_update", "event": action});
+    if let Some(id) = userbot_id {
+        event["userbot_id"] = id;
+    }
+    if let Some(id) = request_id {
+        event["request_id"] = id;
+    }
+    match result {
+        Ok(data) => event["data"] = data,
+        Err(e) => {
+            event["event"] = json!(format!("{action}_error"));
+            event["error"] = json!(e.error);
+            if let Some(code) = e.code {
+                event["code"] = json!(code);
+            }
+        }
+    }
+    event
+}
+
+/// `run_script`: `script` with `vars` in scope, under the sandbox limits; returns the value
+/// and the printed lines.
+fn run_script(gw: &Gateway, request: &Map<String, Value>) -> Result<Value, CommandError> {
+    let fail = |e: String| CommandError::invalid("run_script", e);
+    let script = match request.get("script") {
+        Some(Value::String(s)) => s.as_str(),
+        Some(_) => return Err(fail("script must be a string".into())),
+        None => return Err(fail("script is required".into())),
+    };
+    let mut scope = rhai::Scope::new();
+    match request.get("vars") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(vars)) => {
+            for (name, value) in vars {
+                let value = rhai::serde::to_dynamic(value)
+                    .map_err(|e| fail(format!("vars.{name}: {e}")))?;
+                scope.push_dynamic(name.clone(), value);
+            }
+        }
+        Some(_) => return Err(fail("vars must be an object".into())),
+    }
+    let ast = gw
+        .engine
+        .compile_source(script, "script", &scope)
+        .map_err(|e| fail(e.to_string()))?;
+    let options = RunOptions {
+        output: Output::Capture,
+        ..RunOptions::default()
+    };
+    let (result, report) = gw.engine.eval(&mut scope, &ast, &options);
+    let value = result.map_err(|e| fail(e.to_string()))?;
+    let value = serde_json::to_value(&value).unwrap_or_else(|_| json!(value.to_string()));
+    Ok(json!({"value": value, "printed": report.printed}))
+}
+
+fn error_event(userbot_id: Option<Value>, request_id: Option<Value>, error: &str) -> Value {
+    let mut event = json!({"type": "chat_update", "event": "error", "error": error});
+    if let Some(id) = userbot_id {
+        event["userbot_id"] = id;
+    }
+    if let Some(id) = request_id {
+        event["request_id"] = id;
+    }
+    event
+}
+
+fn too_large(size: usize) -> Value {
+    error_event(
+        None,
+        None,
+        &format!("request too large: {size} bytes (the limit is {MAX_FRAME})"),
+    )
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Array(_) => "an array",
+        Value::String(_) => "a string",
+        Value::Number(_) => "a number",
+        Value::Bool(_) => "a boolean",
+        Value::Null => "null",
+        Value::Object(_) => "an object",
+    }
+}

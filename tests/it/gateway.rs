@@ -1,0 +1,316 @@
+//! The JSON gateway with a real WebSocket client (and HTTP) against the real binary.
+
+use crate::accounts::{API_HASH, TDLIB_CONFIG, tdlib_data_dir};
+use crate::util::{Background, TestDir};
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+const WAIT: Duration = Duration::from_secs(20);
+const TWO_SANDBOXES: &str = "default_account = 1\n[[account]]\nid = 1\nbackend = \"sandbox\"\n[[account]]\nid = 2\nbackend = \"sandbox\"\n";
+
+struct Served {
+    _dir: TestDir,
+    bot: Background,
+    addr: String,
+}
+
+/// `tgscript serve` on a free loopback port with `config`.
+fn serve(config: &str, env: &[(&str, &str)]) -> Served {
+    let dir = TestDir::new();
+    dir.write("tgscript.toml", config);
+    let bot = dir.spawn(&["serve", "--listen", "127.0.0.1:0"], env);
+    bot.wait_stderr("gateway listening on http://", 1, WAIT);
+    let log = bot.stderr_so_far();
+    let addr = log
+        .split("gateway listening on http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("address in the log")
+        .to_string();
+    Served {
+        _dir: dir,
+        bot,
+        addr,
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(
+    addr: &str,
+    token: Option<&str>,
+) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
+    let mut request = format!("ws://{addr}/ws").into_client_request()?;
+    if let Some(token) = token {
+        request.headers_mut().insert(
+            "authorization",
+            format!("Bearer {token}").parse().expect("header"),
+        );
+    }
+    Ok(tokio_tungstenite::connect_async(request).await?.0)
+}
+
+async fn ask(ws: &mut Socket, frame: String) -> Value {
+    ws.send(Message::Text(frame.into())).await.expect("send");
+    loop {
+        let message = tokio::time::timeout(WAIT, ws.next())
+            .await
+            .expect("an answer in time");
+        match message.expect("open").expect("frame") {
+            Message::Text(text) => return serde_json::from_str(&text).expect("JSON event"),
+            Message::Ping(_) | Message::Pong(_) => continue,
+            other => panic!("unexpected frame {other:?}"),
+        }
+    }
+}
+
+async fn post(addr: &str, body: &str) -> Value {
+    let response = reqwest::Client::new()
+        .post(format!("http://{addr}/command"))
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("POST");
+    response.json().await.expect("JSON event")
+}
+
+#[test]
+fn seed_commands_over_websocket_and_http() {
+    let served = serve(TWO_SANDBOXES, &[]);
+    runtime().block_on(async {
+        let mut ws = connect(&served.addr, None).await.expect("connect");
+        let ok = [
+            (json!({"action": "get_active_sessions", "userbot_id": 1}), "sessions"),
+            (json!({"action": "terminate_session", "userbot_id": 1, "session_id": 1002}), "terminated"),
+            (json!({"action": "set_session_settings", "userbot_id": 1, "session_id": 1003, "can_accept_calls": false}), "can_accept_calls"),
+            (json!({"action": "block_user", "userbot_id": 2, "user_id": 5, "block_list": "blockListMain"}), "is_blocked"),
+            (json!({"action": "unblock_user", "userbot_id": 2, "user_id": 5}), "is_blocked"),
+            (json!({"action": "get_blocked_users", "userbot_id": 2, "offset": 0, "limit": 10}), "total_count"),
+            (json!({"action": "get_privacy_setting", "userbot_id": 1, "setting": "userPrivacySettingShowStatus"}), "mode"),
+            (json!({"action": "get_privacy_settings", "userbot_id": 1, "settings": ["userPrivacySettingShowStatus", "newChatPrivacySettings"]}), "settings"),
+            (json!({"action": "set_privacy_setting", "userbot_id": 1, "setting": "userPrivacySettingShowStatus", "mode": "contacts", "allow_user_ids": [123456789]}), "rules"),
+            (json!({"action": "terminate_all_other_sessions", "userbot_id": 1}), "terminated"),
+        ];
+        for (i, (mut request, key)) in ok.into_iter().enumerate() {
+            request["request_id"] = json!(format!("r{i}"));
+            let action = request["action"].clone();
+            let event = ask(&mut ws, request.to_string()).await;
+            assert_eq!(event["type"], json!("chat_update"), "{event}");
+            assert_eq!(event["event"], action, "{event}");
+            assert_eq!(event["request_id"], json!(format!("r{i}")), "{event}");
+            assert_eq!(event["userbot_id"], request["userbot_id"], "{event}");
+            assert!(event["data"].get(key).is_some(), "{event}");
+        }
+        let errors = [
+            (json!({"action": "terminate_session", "userbot_id": 1}), "session_id is required"),
+            (json!({"action": "terminate_session", "userbot_id": 1, "session_id": 1001}), "current session can't be terminated via terminate_session"),
+            (json!({"action": "set_session_settings", "userbot_id": 1, "session_id": 1001}), "at least one of can_accept_calls or can_accept_secret_chats is required"),
+            (json!({"action": "block_user", "userbot_id": 1}), "user_id is required"),
+            (json!({"action": "block_user", "userbot_id": 1, "user_id": 5, "block_list": "nope"}), "block_list must be a TDLib block list type"),
+            (json!({"action": "get_privacy_setting", "userbot_id": 1, "setting": "nope"}), "unsupported privacy setting"),
+            (json!({"action": "get_privacy_settings", "userbot_id": 1, "settings": 5}), "settings must be a list or string"),
+            (json!({"action": "set_privacy_setting", "userbot_id": 1, "setting": "userPrivacySettingShowStatus", "mode": "friends"}), "mode must be one of: all, contacts, nobody"),
+            (json!({"action": "get_active_sessions"}), "userbot_id is required"),
+        ];
+        for (i, (mut request, error)) in errors.into_iter().enumerate() {
+            request["request_id"] = json!(100 + i);
+            let event = ask(&mut ws, request.to_string()).await;
+            assert_eq!(event["event"], json!(format!("{}_error", request["action"].as_str().unwrap_or_default())), "{event}");
+            assert_eq!(event["error"], json!(error), "{event}");
+            assert_eq!(event["request_id"], json!(100 + i), "{event}");
+        }
+
+        // The same request over POST /command gives the same event.
+        let request = json!({"action": "get_blocked_users", "userbot_id": 2, "request_id": "same"}).to_string();
+        let over_ws = ask(&mut ws, request.clone()).await;
+        let over_http = post(&served.addr, &request).await;
+        assert_eq!(over_ws, over_http);
+        let request = json!({"action": "terminate_session", "userbot_id": 2, "request_id": "e"}).to_string();
+        assert_eq!(ask(&mut ws, request.clone()).await, post(&served.addr, &request).await);
+
+        // run_script returns the value and the printed lines.
+        let event = ask(&mut ws, json!({"action": "run_script", "script": "print(`n is ${n}`); n * 2", "vars": {"n": 21}, "request_id": 9}).to_string()).await;
+        assert_eq!(event["data"], json!({"value": 42, "printed": ["n is 21"]}), "{event}");
+        let event = ask(&mut ws, json!({"action": "run_script", "script": "loop {}"}).to_string()).await;
+        assert_eq!(event["event"], json!("run_script_error"));
+        assert!(event["error"].as_str().is_some_and(|e| e.contains("max_operations")), "{event}");
+    });
+}
+
+#[test]
+fn bad_input_gets_an_error_event_and_the_connection_keeps_working() {
+    let served = serve(TWO_SANDBOXES, &[]);
+    runtime().block_on(async {
+        let mut ws = connect(&served.addr, None).await.expect("connect");
+        let cases = [
+            (
+                json!({"action": "get_active_sessions", "userbot_id": 7, "request_id": 1})
+                    .to_string(),
+                "get_active_sessions_error",
+                "unknown userbot_id 7",
+            ),
+            (
+                json!({"action": "launch_rockets", "userbot_id": 1, "request_id": 2}).to_string(),
+                "error",
+                "unknown action 'launch_rockets'",
+            ),
+            ("{not json".to_string(), "error", "invalid JSON"),
+            (
+                "[1, 2]".to_string(),
+                "error",
+                "a request must be a JSON object, got an array",
+            ),
+            (
+                json!({"userbot_id": 1}).to_string(),
+                "error",
+                "action is required",
+            ),
+            (
+                json!({"action": "terminate_session", "userbot_id": 1, "session_id": "five"})
+                    .to_string(),
+                "terminate_session_error",
+                "session_id must be an integer",
+            ),
+            (
+                format!(
+                    "{{\"action\": \"run_script\", \"script\": \"{}\"}}",
+                    "x".repeat(2 * 1024 * 1024)
+                ),
+                "error",
+                "request too large",
+            ),
+        ];
+        for (frame, event_name, error) in cases {
+            let event = ask(&mut ws, frame).await;
+            assert_eq!(event["event"], json!(event_name), "{event}");
+            assert!(
+                event["error"]
+                    .as_str()
+                    .is_some_and(|e| e.starts_with(error)),
+                "{event}"
+            );
+        }
+        let event = ask(
+            &mut ws,
+            json!({"action": "get_active_sessions", "userbot_id": 1}).to_string(),
+        )
+        .await;
+        assert_eq!(
+            event["event"],
+            json!("get_active_sessions"),
+            "still served: {event}"
+        );
+    });
+}
+
+#[test]
+fn token_required_and_non_loopback_refused_without_one() {
+    let served = serve(
+        TWO_SANDBOXES,
+        &[("TGSCRIPT_GATEWAY_TOKEN", "s3cret-gateway-token")],
+    );
+    runtime().block_on(async {
+        let refused = connect(&served.addr, None).await.expect_err("no token");
+        assert!(refused.to_string().contains("401"), "{refused}");
+        let wrong = connect(&served.addr, Some("guess"))
+            .await
+            .expect_err("wrong token");
+        assert!(wrong.to_string().contains("401"), "{wrong}");
+        let status = reqwest::Client::new()
+            .post(format!("http://{}/command", served.addr))
+            .body("{}")
+            .send()
+            .await
+            .expect("POST")
+            .status();
+        assert_eq!(status.as_u16(), 401);
+        let mut ws = connect(&served.addr, Some("s3cret-gateway-token"))
+            .await
+            .expect("served with the token");
+        let event = ask(
+            &mut ws,
+            json!({"action": "get_active_sessions", "userbot_id": 1}).to_string(),
+        )
+        .await;
+        assert_eq!(event["event"], json!("get_active_sessions"));
+    });
+    assert!(
+        !served.bot.stderr_so_far().contains("s3cret-gateway-token"),
+        "token leaked"
+    );
+
+    let t = TestDir::new();
+    t.run(&["serve", "--listen", "0.0.0.0:0"])
+        .expect_code(2)
+        .expect_stderr_contains("refusing to listen on 0.0.0.0:0 without a token");
+}
+
+#[test]
+fn offline_tdlib_account_answers_with_tdlibs_unauthorized() {
+    let data = tdlib_data_dir();
+    let served = serve(
+        TDLIB_CONFIG,
+        &[("TGSCRIPT_DATA_DIR", data), ("TEST_API_HASH", API_HASH)],
+    );
+    runtime().block_on(async {
+        let mut ws = connect(&served.addr, None).await.expect("connect");
+        let event = ask(&mut ws, json!({"action": "get_active_sessions", "userbot_id": 1, "request_id": "td"}).to_string()).await;
+        assert_eq!(
+            event,
+            json!({"type": "chat_update", "event": "get_active_sessions_error", "userbot_id": 1, "request_id": "td", "error": "Unauthorized", "code": 401})
+        );
+    });
+}
+
+#[test]
+fn ten_clients_a_thousand_requests_each_answered_exactly_once() {
+    const CLIENTS: usize = 10;
+    const REQUESTS: usize = 1000;
+    let served = serve(TWO_SANDBOXES, &[]);
+    runtime().block_on(async {
+        let mut clients = Vec::new();
+        for c in 0..CLIENTS {
+            let addr = served.addr.clone();
+            clients.push(tokio::spawn(async move {
+                let ws = connect(&addr, None).await.expect("connect");
+                let (mut sink, mut stream) = ws.split();
+                let sender = tokio::spawn(async move {
+                    for r in 0..REQUESTS {
+                        let request = json!({"action": "get_blocked_users", "userbot_id": 1 + (r % 2), "request_id": format!("{c}-{r}")});
+                        sink.send(Message::Text(request.to_string().into())).await.expect("send");
+                    }
+                    sink
+                });
+                let mut seen = std::collections::HashMap::new();
+                while seen.len() < REQUESTS {
+                    let frame = tokio::time::timeout(WAIT, stream.next()).await.expect("in time").expect("open").expect("frame");
+                    if let Message::Text(text) = frame {
+                        let event: Value = serde_json::from_str(&text).expect("JSON");
+                        assert_eq!(event["event"], json!("get_blocked_users"), "{event}");
+                        *seen.entry(event["request_id"].as_str().unwrap_or_default().to_string()).or_insert(0) += 1;
+                    }
+                }
+                let _ = sender.await;
+                seen
+            }));
+        }
+        for (c, client) in clients.into_iter().enumerate() {
+            let seen = client.await.expect("client");
+            assert_eq!(seen.len(), REQUESTS);
+            for r in 0..REQUESTS {
+                assert_eq!(seen.get(&format!("{c}-{r}")), Some(&1), "request {c}-{r}");
+            }
+        }
+    });
+}
