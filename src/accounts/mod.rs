@@ -86,6 +86,10 @@ pub trait Account: Send + Sync {
     fn call(&self, op: AccountOp) -> BoxFuture<'_, Result<Value, TdError>>;
     /// A one-line state, e.g. `sandbox (ready)` or `tdlib: waiting for the phone number`.
     fn status(&self) -> String;
+    /// Close the account (TDLib flushes its database); nothing to do for simulated ones.
+    fn close(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
 }
 
 /// The configured accounts by `userbot_id`, and the default one.
@@ -149,6 +153,13 @@ impl Accounts {
                     .to_string()
             }
         })
+    }
+
+    /// Close every account, e.g. before the process exits.
+    pub async fn close_all(&self) {
+        for account in self.by_id.values() {
+            account.close().await;
+        }
     }
 
     /// Every account id.

@@ -330,6 +330,15 @@ impl Account for TdlibAccount {
         Box::pin(self.run(op))
     }
 
+    fn close(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let _ = functions::close(self.client_id).await;
+            let mut state = self.state.clone();
+            let closed = |s: &AuthState| matches!(s, AuthState::Stopped(why) if why == "closed");
+            let _ = tokio::time::timeout(START_TIMEOUT, state.wait_for(closed)).await;
+        })
+    }
+
     fn status(&self) -> String {
         match self.state() {
             AuthState::Starting => "tdlib: starting".into(),

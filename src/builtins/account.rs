@@ -3,13 +3,11 @@
 //! `tdlib(#{"@type": ...})` for any TDLib request. Thin adapters over
 //! [`crate::commands::account`].
 
-use super::builtin;
-use super::chat::{throw, to_dynamic};
+use super::{builtin, request, throw, to_dynamic};
 use crate::commands::{self, CommandError, account};
 use crate::engine::run;
 use crate::host::Host;
 use rhai::{Dynamic, Engine, EvalAltResult, Map};
-use serde_json::Value;
 use std::sync::Arc;
 
 type RhaiResult = Result<Dynamic, Box<EvalAltResult>>;
@@ -20,35 +18,6 @@ pub struct AccountHandle {
     id: i64,
 }
 
-fn to_request(
-    command: &str,
-    fields: &[(&str, Dynamic)],
-    options: Option<Map>,
-) -> Result<serde_json::Map<String, Value>, Box<EvalAltResult>> {
-    let mut request = serde_json::Map::new();
-    let extra = options
-        .into_iter()
-        .flatten()
-        .map(|(k, v)| (k.to_string(), v));
-    for (key, value) in fields
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .chain(extra)
-    {
-        if value.is_unit() {
-            continue;
-        }
-        let json = serde_json::to_value(&value).map_err(|_| {
-            throw(&CommandError::invalid(
-                command,
-                format!("{key} cannot be sent to TDLib (a {})", value.type_name()),
-            ))
-        })?;
-        request.insert(key, json);
-    }
-    Ok(request)
-}
-
 /// Run seed command `action` on account `id` (the default when `None`).
 fn act(
     host: &Host,
@@ -57,7 +26,7 @@ fn act(
     fields: &[(&str, Dynamic)],
     options: Option<Map>,
 ) -> RhaiResult {
-    let request = to_request(action, fields, options)?;
+    let request = request(action, fields, options, "TDLib")?;
     let accounts = host.accounts().clone();
     let owned = action.to_string();
     host.block_on(async move { account::execute(&accounts, id, &owned, &request).await })

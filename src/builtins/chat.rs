@@ -4,11 +4,11 @@
 //! Every chat builtin acts on the current update's chat unless a leading `chat_id` (an
 //! integer or `"@username"`) is given; outside a handler the `chat_id` is required.
 
-use super::builtin;
+use super::{builtin, request, throw, to_dynamic};
 use crate::commands::{CommandError, chat};
 use crate::engine::run;
 use crate::host::Host;
-use rhai::{Array, Dynamic, Engine, EvalAltResult, Map, Position};
+use rhai::{Array, Dynamic, Engine, EvalAltResult, Map};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -17,41 +17,11 @@ type RhaiResult = Result<Dynamic, Box<EvalAltResult>>;
 /// Run chat action `name` with the given fields (unit values left out) and the entries of
 /// `options` merged in.
 fn act(host: &Host, name: &str, fields: &[(&str, Dynamic)], options: Option<Map>) -> RhaiResult {
-    let mut request = serde_json::Map::new();
-    let extra = options
-        .into_iter()
-        .flatten()
-        .map(|(k, v)| (k.to_string(), v));
-    for (key, value) in fields
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .chain(extra)
-    {
-        if value.is_unit() {
-            continue;
-        }
-        let json = serde_json::to_value(&value).map_err(|_| {
-            throw(&CommandError::invalid(
-                name,
-                format!("{key} cannot be sent to Telegram (a {})", value.type_name()),
-            ))
-        })?;
-        request.insert(key, json);
-    }
+    let request = request(name, fields, options, "Telegram")?;
     let context = run::current_update();
     chat::execute(host, name, &request, context.as_deref())
         .map_err(|e| throw(&e))
         .and_then(to_dynamic)
-}
-
-/// Turn a command error into the catchable map scripts see.
-pub(crate) fn throw(err: &CommandError) -> Box<EvalAltResult> {
-    let value = rhai::serde::to_dynamic(err.to_json()).unwrap_or_else(|_| err.to_string().into());
-    EvalAltResult::ErrorRuntime(value, Position::NONE).into()
-}
-
-pub(crate) fn to_dynamic(value: Value) -> RhaiResult {
-    rhai::serde::to_dynamic(value)
 }
 
 const TG_CHAT_PERMISSION: &str = r#"

@@ -1,21 +1,14 @@
 //! `tgscript account login ID` / `account status`.
 
-use super::{AccountCommand, EXIT_FAILURE, EXIT_USAGE};
+use super::{AccountCommand, EXIT_FAILURE, EXIT_USAGE, runtime};
 use crate::accounts::{self, Account, tdlib::TdlibAccount};
 use crate::config::{Backend, Config};
 use std::io::{BufRead, Write};
 
 pub(super) fn account(config: &Config, command: AccountCommand) -> u8 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime("account") {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("tgscript account: cannot start the async runtime: {e}");
-            return EXIT_FAILURE;
-        }
+        Err(code) => return code,
     };
     match command {
         AccountCommand::Status => status(config, &runtime),
@@ -52,6 +45,7 @@ fn status(config: &Config, runtime: &tokio::runtime::Runtime) -> u8 {
         };
         println!("{id}{default}: {}", account.status());
     }
+    runtime.block_on(accounts.close_all());
     0
 }
 
@@ -85,7 +79,9 @@ fn login(config: &Config, runtime: &tokio::runtime::Runtime, id: i64) -> u8 {
         let line = line.trim().to_string();
         (!line.is_empty()).then_some(line)
     };
-    match runtime.block_on(account.login(ask)) {
+    let result = runtime.block_on(account.login(ask));
+    runtime.block_on(account.close());
+    match result {
         Ok(()) => {
             println!("account {id}: {}", account.status());
             0

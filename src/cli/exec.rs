@@ -42,7 +42,7 @@ pub(super) fn exec(config: &Config, args: ExecArgs) -> u8 {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     // With a bot token, chat builtins reach the bot; a small runtime carries the requests.
-    let (host, _runtime) = match connect(config) {
+    let (host, runtime) = match connect(config) {
         Ok(connected) => connected,
         Err(e) => {
             eprintln!("tgscript exec: {e}");
@@ -62,6 +62,9 @@ pub(super) fn exec(config: &Config, args: ExecArgs) -> u8 {
         ..RunOptions::default()
     };
     let (result, report) = engine.eval(&mut scope, &ast, &options);
+    if let Some(runtime) = &runtime {
+        runtime.block_on(engine_host_accounts(&engine).close_all());
+    }
     tracing::debug!(
         elapsed_ms = report.elapsed.as_millis() as u64,
         "script finished"
@@ -88,6 +91,11 @@ pub(super) fn exec(config: &Config, args: ExecArgs) -> u8 {
     }
 }
 
+/// The accounts of the engine's host.
+fn engine_host_accounts(engine: &ScriptEngine) -> crate::accounts::Accounts {
+    engine.host().accounts().clone()
+}
+
 /// A host connected to the bot when `TELOXIDE_TOKEN` is set, and to the configured accounts
 /// (TDLib clients started), with the runtime serving them; else an offline one.
 fn connect(config: &Config) -> Result<(Arc<Host>, Option<tokio::runtime::Runtime>), String> {
@@ -97,11 +105,7 @@ fn connect(config: &Config) -> Result<(Arc<Host>, Option<tokio::runtime::Runtime
     if token.is_none() && config.accounts.is_empty() {
         return Ok((Arc::new(Host::offline()), None));
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let runtime = super::runtime("exec").map_err(|_| "no async runtime".to_string())?;
     let accounts = crate::accounts::from_config(config, runtime.handle(), false)?;
     let host = match token {
         Some(token) => {

@@ -13,7 +13,6 @@ mod tdlib;
 use crate::config::Config;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 /// Exit code of a script or command error.
 pub const EXIT_FAILURE: u8 = 1;
@@ -81,17 +80,17 @@ pub enum TdlibCommand {
 }
 
 /// Parse the command line, run the subcommand and return the process exit code.
-pub fn main() -> ExitCode {
+pub fn main() -> u8 {
     let cli = Cli::parse();
     crate::logging::init();
     let config = match Config::load(cli.config.as_deref()) {
         Ok(config) => config,
         Err(e) => {
             eprintln!("tgscript: {e}");
-            return ExitCode::from(EXIT_USAGE);
+            return EXIT_USAGE;
         }
     };
-    let code = match cli.command {
+    match cli.command {
         Command::Exec(args) => exec::exec(&config, args),
         Command::Check(args) => check::check(&config, args),
         Command::Docs(args) => docs::docs(&config, args),
@@ -100,6 +99,21 @@ pub fn main() -> ExitCode {
         Command::Serve { listen } => serve::serve(&config, listen),
         Command::Account(command) => account::account(&config, command),
         Command::Tdlib(command) => tdlib::tdlib(&config, command),
-    };
-    ExitCode::from(code)
+    }
+}
+
+/// Stack size of the threads scripts run on (deep Rhai recursion needs room).
+const SCRIPT_STACK: usize = 8 * 1024 * 1024;
+
+/// The async runtime a subcommand runs its bot, accounts and scripts on; on failure, the
+/// message for `command` is printed and the exit code returned.
+fn runtime(command: &str) -> Result<tokio::runtime::Runtime, u8> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(SCRIPT_STACK)
+        .build()
+        .map_err(|e| {
+            eprintln!("tgscript {command}: cannot start the async runtime: {e}");
+            EXIT_FAILURE
+        })
 }

@@ -2,7 +2,7 @@
 //! [`Session`], or plain statements from a pipe. Connected to the configured bot and accounts,
 //! or to the sandbox group and a sandbox account.
 
-use super::{EXIT_FAILURE, EXIT_USAGE};
+use super::{EXIT_FAILURE, EXIT_USAGE, runtime};
 use crate::config::{Config, data_dir};
 use crate::engine::ScriptEngine;
 use crate::host::Host;
@@ -23,16 +23,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 const SANDBOX_TOKEN: &str = "0:sandbox";
 
 pub(super) fn repl(config: &Config) -> u8 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime("repl") {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("tgscript repl: cannot start the async runtime: {e}");
-            return EXIT_FAILURE;
-        }
+        Err(code) => return code,
     };
     let token = std::env::var("TELOXIDE_TOKEN")
         .ok()

@@ -2,7 +2,7 @@
 //! them to the handlers. Without `TELOXIDE_TOKEN` it runs on the sandbox: a local Bot API
 //! server with a simulated group, fed from stdin.
 
-use super::{EXIT_FAILURE, EXIT_USAGE};
+use super::{EXIT_FAILURE, EXIT_USAGE, runtime};
 use crate::config::Config;
 use crate::engine::ScriptEngine;
 use crate::host::Host;
@@ -24,8 +24,6 @@ use tokio::io::AsyncBufReadExt;
 const SANDBOX_TOKEN: &str = "0:sandbox";
 /// Long-polling timeout of `getUpdates`.
 const POLL_TIMEOUT: Duration = Duration::from_secs(10);
-/// Stack size of the threads handlers run on (deep Rhai recursion needs room).
-const HANDLER_STACK: usize = 8 * 1024 * 1024;
 
 /// Arguments of `run`.
 #[derive(Debug, clap::Args)]
@@ -49,16 +47,9 @@ pub(super) fn run(config: &Config, args: RunArgs) -> u8 {
         );
         return EXIT_USAGE;
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_stack_size(HANDLER_STACK)
-        .build()
-    {
+    let runtime = match runtime("run") {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("tgscript run: cannot start the async runtime: {e}");
-            return EXIT_FAILURE;
-        }
+        Err(code) => return code,
     };
     runtime.block_on(serve(config, dir))
 }
@@ -212,6 +203,7 @@ async fn serve(config: &Config, dir: PathBuf) -> u8 {
         }
     }
     dispatcher.finish().await;
+    host.accounts().close_all().await;
     drop(sandbox);
     0
 }

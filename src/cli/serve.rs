@@ -1,6 +1,6 @@
 //! `tgscript serve [--listen ADDR]`: the JSON command gateway.
 
-use super::{EXIT_FAILURE, EXIT_USAGE};
+use super::{EXIT_FAILURE, EXIT_USAGE, runtime};
 use crate::config::Config;
 use crate::engine::ScriptEngine;
 use crate::gateway::{self, Gateway};
@@ -34,15 +34,9 @@ pub(super) fn serve(config: &Config, listen: Option<String>) -> u8 {
     if let Some(token) = &token {
         crate::logging::add_secret(token);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime("serve") {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("tgscript serve: cannot start the async runtime: {e}");
-            return EXIT_FAILURE;
-        }
+        Err(code) => return code,
     };
     runtime.block_on(async move {
         let handle = tokio::runtime::Handle::current();

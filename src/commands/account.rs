@@ -316,12 +316,7 @@ pub async fn run(
     action: &str,
     command: Command,
 ) -> Result<Value, CommandError> {
-    let td = |e: TdError| CommandError {
-        command: action.to_string(),
-        error: e.message,
-        code: Some(e.code),
-        hint: None,
-    };
+    let td = |e: TdError| td_error(action, e);
     match command {
         Command::GetActiveSessions => {
             let sessions = account
@@ -544,6 +539,33 @@ pub fn normalize_senders(senders: &Value, list: BlockList, offset: i32, limit: i
     })
 }
 
+/// TDLib's error as the command's: its message and code.
+fn td_error(action: &str, e: TdError) -> CommandError {
+    CommandError {
+        command: action.to_string(),
+        error: e.message,
+        code: Some(e.code),
+        hint: None,
+    }
+}
+
+/// The account `userbot_id` names, else the default one.
+fn account_for(
+    accounts: &Accounts,
+    userbot_id: Option<i64>,
+    action: &str,
+) -> Result<std::sync::Arc<dyn Account>, CommandError> {
+    let id = match userbot_id {
+        Some(id) => id,
+        None => accounts
+            .default_id()
+            .map_err(|e| CommandError::invalid(action, e))?,
+    };
+    accounts
+        .get(id)
+        .map_err(|e| CommandError::invalid(action, e))
+}
+
 /// Validate `request`, pick the account (`userbot_id`, else the default) and run it.
 pub async fn execute(
     accounts: &Accounts,
@@ -552,15 +574,7 @@ pub async fn execute(
     request: &Map<String, Value>,
 ) -> Result<Value, CommandError> {
     let command = parse(action, request)?;
-    let id = match userbot_id {
-        Some(id) => id,
-        None => accounts
-            .default_id()
-            .map_err(|e| CommandError::invalid(action, e))?,
-    };
-    let account = accounts
-        .get(id)
-        .map_err(|e| CommandError::invalid(action, e))?;
+    let account = account_for(accounts, userbot_id, action)?;
     run(account.as_ref(), action, command).await
 }
 
@@ -581,22 +595,9 @@ pub async fn raw(
             "a TDLib request needs an \"@type\"",
         ));
     }
-    let id = match userbot_id {
-        Some(id) => id,
-        None => accounts
-            .default_id()
-            .map_err(|e| CommandError::invalid(action, e))?,
-    };
-    let account = accounts
-        .get(id)
-        .map_err(|e| CommandError::invalid(action, e))?;
+    let account = account_for(accounts, userbot_id, action)?;
     account
         .call(AccountOp::Raw(request))
         .await
-        .map_err(|e| CommandError {
-            command: action.to_string(),
-            error: e.message,
-            code: Some(e.code),
-            hint: None,
-        })
+        .map_err(|e| td_error(action, e))
 }

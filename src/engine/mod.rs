@@ -23,6 +23,7 @@ pub struct ScriptEngine {
     engine: Engine,
     limits: Limits,
     root: PathBuf,
+    host: Arc<Host>,
 }
 
 impl ScriptEngine {
@@ -53,12 +54,18 @@ impl ScriptEngine {
             engine,
             limits,
             root,
+            host,
         }
     }
 
     /// The underlying Rhai engine (for metadata and advanced calls).
     pub fn rhai(&self) -> &Engine {
         &self.engine
+    }
+
+    /// What the builtins act through.
+    pub fn host(&self) -> &Arc<Host> {
+        &self.host
     }
 
     /// The limits every call runs under.
