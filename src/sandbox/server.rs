@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
-use tokio::sync::{Notify, oneshot};
+use tokio::sync::{oneshot, watch};
 
 /// One request the server received (except `getUpdates`, which polls all the time).
 #[derive(Debug, Clone, PartialEq)]
@@ -34,7 +34,8 @@ struct Shared {
     token: Option<String>,
     calls: Mutex<Vec<Recorded>>,
     calls_changed: Condvar,
-    updates_changed: Notify,
+    /// Bumped on every change of the world, to wake long polls.
+    world_version: watch::Sender<u64>,
     observer: Mutex<Option<Observer>>,
 }
 
@@ -59,7 +60,7 @@ impl BotApiServer {
             token: token.map(str::to_string),
             calls: Mutex::new(Vec::new()),
             calls_changed: Condvar::new(),
-            updates_changed: Notify::new(),
+            world_version: watch::Sender::new(0),
             observer: Mutex::new(None),
         });
         let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
@@ -103,7 +104,7 @@ impl BotApiServer {
     /// waiters are woken afterwards.
     pub fn world<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
         let value = f(&mut lock(&self.shared.world));
-        self.shared.updates_changed.notify_waiters();
+        self.shared.world_version.send_modify(|v| *v += 1);
         value
     }
 
@@ -157,7 +158,7 @@ impl Drop for BotApiServer {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
-        self.shared.updates_changed.notify_waiters();
+        self.shared.world_version.send_modify(|v| *v += 1);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -231,16 +232,16 @@ async fn get_updates(shared: &Shared, params: &Map<String, Value>) -> Value {
         .map_or(Duration::ZERO, Duration::from_secs)
         .min(MAX_POLL);
     let deadline = tokio::time::Instant::now() + timeout;
+    // Subscribing marks the current version seen: any change after it wakes the poll.
+    let mut changes = shared.world_version.subscribe();
     loop {
-        let notified = shared.updates_changed.notified();
-        tokio::pin!(notified);
-        notified.as_mut().enable();
         let updates = lock(&shared.world).updates_from(offset, limit);
         if !updates.is_empty() || tokio::time::Instant::now() >= deadline {
             return Value::Array(updates);
         }
-        if tokio::time::timeout_at(deadline, notified).await.is_err() {
-            return json!([]);
+        match tokio::time::timeout_at(deadline, changes.changed()).await {
+            Ok(Ok(())) => continue,
+            _ => return json!([]),
         }
     }
 }

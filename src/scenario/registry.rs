@@ -78,8 +78,11 @@ impl Registry {
         for file in &files {
             let previous = old.iter().find(|s| &s.path == file);
             let imports = previous.map(|s| s.imports.as_slice()).unwrap_or_default();
-            let Some(print) = fingerprint(file, imports) else {
-                // Being replaced right now: keep what runs; the next event reloads it.
+            let being_written = std::fs::metadata(file).map_or(true, |m| m.len() == 0);
+            let print = fingerprint(file, imports).filter(|_| !being_written);
+            let Some(print) = print else {
+                // Missing or empty: an editor is replacing it right now (a save truncates
+                // first). Keep what runs; the event that completes the save reloads it.
                 next.extend(previous.cloned());
                 continue;
             };
@@ -96,17 +99,20 @@ impl Registry {
             match self.load(file) {
                 Ok(scenario) => {
                     self.lock_failed().remove(file);
-                    tracing::info!(
-                        "{} {}: ok, handlers [{}], {:.1} ms",
-                        if previous.is_some() {
-                            "reloaded"
-                        } else {
-                            "loaded"
-                        },
-                        file.display(),
-                        scenario.handlers.join(", "),
-                        started.elapsed().as_secs_f64() * 1000.0
-                    );
+                    log.push((
+                        true,
+                        format!(
+                            "{} {}: ok, handlers [{}], {:.1} ms",
+                            if previous.is_some() {
+                                "reloaded"
+                            } else {
+                                "loaded"
+                            },
+                            file.display(),
+                            scenario.handlers.join(", "),
+                            started.elapsed().as_secs_f64() * 1000.0
+                        ),
+                    ));
                     changes.push(Change::Loaded(file.clone(), scenario.handlers.clone()));
                     next.push(scenario);
                 }

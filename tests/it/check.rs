@@ -24,6 +24,18 @@ fn misspelled_builtin_gets_a_suggestion() {
 }
 
 #[test]
+fn misspelled_tg_chat_permission_gets_a_suggestion() {
+    let t = TestDir::new();
+    t.write(
+        "spam.rhai",
+        "fn on_message(msg) {\n    tg_chat_permision(msg.from.id, [0,0,0,0,0,0,0,0,0], [0,0,0,0,0,0]);\n}\n",
+    );
+    t.run(&["check", "spam.rhai"]).expect_code(1).expect_stdout(
+        "spam.rhai:2:5: unknown function 'tg_chat_permision': did you mean 'tg_chat_permission'?\n",
+    );
+}
+
+#[test]
 fn misspelled_script_function_gets_a_suggestion() {
     let t = TestDir::new();
     t.write("f.rhai", "fn warn_user(id) { id }\nwarn_usr(1);\n");

@@ -73,10 +73,9 @@ fn ctrl_c_interrupts_a_loop_and_the_session_survives() {
     );
     p.send_line("let x = 41;").expect("send");
     p.exp_string("> ").expect("prompt");
-    p.send_line("loop {}").expect("send");
-    // Give the loop a moment to start, then interrupt it.
-    p.exp_string("loop {}").expect("echo");
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    p.send_line("print(\"looping\"); loop {}").expect("send");
+    // Once the input prints, the loop is running: interrupt it.
+    p.exp_string("looping\r\n").expect("the loop started");
     p.send_control('c').expect("ctrl-c");
     p.exp_string("interrupted").expect("the loop stops");
     p.exp_string("> ").expect("back at the prompt");
