@@ -48,6 +48,12 @@ impl Host {
         self
     }
 
+    /// The same host keeping script state in `state`.
+    pub fn and_state(mut self, state: StateStore) -> Self {
+        self.state = state;
+        self
+    }
+
     /// The user accounts.
     pub fn accounts(&self) -> &Accounts {
         &self.accounts

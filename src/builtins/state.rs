@@ -4,7 +4,7 @@
 use super::builtin;
 use crate::engine::run;
 use crate::host::Host;
-use crate::store::StateScope;
+use crate::store::{SHARED_NAMESPACE, StateScope};
 use rhai::{Dynamic, Engine, EvalAltResult, Position};
 use serde_json::Value;
 use std::sync::Arc;
@@ -73,23 +73,45 @@ fn namespace() -> String {
     run::current_scenario().map_or_else(|| "main".to_string(), |s| s.to_string())
 }
 
-fn get(host: &Host, scope: StateScope, key: &str) -> RhaiResult {
-    match host.state().get(&namespace(), scope, key) {
+fn get_in(host: &Host, namespace: &str, scope: StateScope, key: &str) -> RhaiResult {
+    match host.state().get(namespace, scope, key).map_err(fail)? {
         Some(value) => rhai::serde::to_dynamic(value),
         None => Ok(Dynamic::UNIT),
     }
 }
 
-fn set(host: &Host, scope: StateScope, key: &str, value: &Dynamic) -> RhaiResult {
+fn set_in(
+    host: &Host,
+    namespace: &str,
+    scope: StateScope,
+    key: &str,
+    value: &Dynamic,
+) -> RhaiResult {
     let json = to_plain_json(value, key).map_err(fail)?;
     host.state()
-        .set(&namespace(), scope, key, json)
+        .set(namespace, scope, key, json)
         .map_err(fail)?;
     Ok(Dynamic::UNIT)
 }
 
+fn delete_in(host: &Host, namespace: &str, scope: StateScope, key: &str) -> RhaiResult {
+    Ok(host
+        .state()
+        .delete(namespace, scope, key)
+        .map_err(fail)?
+        .into())
+}
+
+fn get(host: &Host, scope: StateScope, key: &str) -> RhaiResult {
+    get_in(host, &namespace(), scope, key)
+}
+
+fn set(host: &Host, scope: StateScope, key: &str, value: &Dynamic) -> RhaiResult {
+    set_in(host, &namespace(), scope, key, value)
+}
+
 fn delete(host: &Host, scope: StateScope, key: &str) -> RhaiResult {
-    Ok(host.state().delete(&namespace(), scope, key).into())
+    delete_in(host, &namespace(), scope, key)
 }
 
 fn current_chat() -> Result<i64, Box<EvalAltResult>> {
@@ -104,7 +126,8 @@ const CHAT_DOC: &str = r#"
 Values kept for a chat (the current one unless `chat_id` is given), in this scenario's own
 namespace. `chat_get` returns `()` for a key never set; `chat_set` stores any plain value (map,
 array, string, number, bool; at most 64 KiB as JSON; `()` deletes); `chat_delete` returns
-whether the key was set. State lives in memory until the process stops.
+whether the key was set. State is kept in the state database (`[store] path`): it survives
+restarts and reloads, and a write is durable when the call returns.
 
 # Example
 ```rhai
@@ -132,6 +155,17 @@ given), in this scenario's own namespace. Same rules as `chat_get`/`chat_set`/`c
 ```rhai
 member_set("verified", true);
 if member_get("verified") == true { print("passed the gate"); }
+```
+"#;
+
+const SHARED_DOC: &str = r#"
+Values every scenario sees: the one namespace scenarios share on purpose (the others keep
+their state apart). Same rules as `chat_get`/`chat_set`/`chat_delete`.
+
+# Example
+```rhai
+shared_set("maintenance", true);
+if shared_get("maintenance") == true { return; }
 ```
 "#;
 
@@ -317,6 +351,25 @@ pub(super) fn register(engine: &mut Engine, host: &Arc<Host>) {
     .register_into_engine(engine, move |key: &str, value: Dynamic| {
         set(&h, StateScope::Global, key, &value)
     });
+    let h = host.clone();
+    builtin("shared_get", &["key: String", "Dynamic"], SHARED_DOC)
+        .register_into_engine(engine, move |key: &str| {
+            get_in(&h, SHARED_NAMESPACE, StateScope::Global, key)
+        });
+    let h = host.clone();
+    builtin(
+        "shared_set",
+        &["key: String", "value: Dynamic", "()"],
+        SHARED_DOC,
+    )
+    .register_into_engine(engine, move |key: &str, value: Dynamic| {
+        set_in(&h, SHARED_NAMESPACE, StateScope::Global, key, &value)
+    });
+    let h = host.clone();
+    builtin("shared_delete", &["key: String", "bool"], SHARED_DOC)
+        .register_into_engine(engine, move |key: &str| {
+            delete_in(&h, SHARED_NAMESPACE, StateScope::Global, key)
+        });
     let h = host.clone();
     builtin("global_delete", &["key: String", "bool"], GLOBAL_DOC)
         .register_into_engine(engine, move |key: &str| delete(&h, StateScope::Global, key));

@@ -49,6 +49,10 @@ pub(super) fn exec(config: &Config, args: ExecArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
+    let host = match super::open_store(config, "exec") {
+        Ok(state) => Arc::new(host.and_state(state)),
+        Err(code) => return code,
+    };
     let engine = ScriptEngine::with_host(config.limits.clone(), root, host);
     let ast = match engine.compile_file(&args.file, &scope) {
         Ok(ast) => ast,
@@ -98,12 +102,12 @@ fn engine_host_accounts(engine: &ScriptEngine) -> crate::accounts::Accounts {
 
 /// A host connected to the bot when `TELOXIDE_TOKEN` is set, and to the configured accounts
 /// (TDLib clients started), with the runtime serving them; else an offline one.
-fn connect(config: &Config) -> Result<(Arc<Host>, Option<tokio::runtime::Runtime>), String> {
+fn connect(config: &Config) -> Result<(Host, Option<tokio::runtime::Runtime>), String> {
     let token = std::env::var("TELOXIDE_TOKEN")
         .ok()
         .filter(|t| !t.trim().is_empty());
     if token.is_none() && config.accounts.is_empty() {
-        return Ok((Arc::new(Host::offline()), None));
+        return Ok((Host::offline(), None));
     }
     let runtime = super::runtime("exec").map_err(|_| "no async runtime".to_string())?;
     let accounts = crate::accounts::from_config(config, runtime.handle(), false)?;
@@ -115,7 +119,7 @@ fn connect(config: &Config) -> Result<(Arc<Host>, Option<tokio::runtime::Runtime
         }
         None => Host::with_accounts_only(accounts, runtime.handle().clone()),
     };
-    Ok((Arc::new(host), Some(runtime)))
+    Ok((host, Some(runtime)))
 }
 
 /// `name=value` → the name and the value (JSON when it parses, else the raw string).

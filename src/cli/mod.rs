@@ -117,3 +117,17 @@ fn runtime(command: &str) -> Result<tokio::runtime::Runtime, u8> {
             EXIT_FAILURE
         })
 }
+
+/// The state database of `[store] path` (default `state.db` in the data dir); on failure, the
+/// message for `command` is printed and the exit code returned.
+fn open_store(config: &Config, command: &str) -> Result<crate::store::StateStore, u8> {
+    let path = config
+        .store
+        .path
+        .clone()
+        .unwrap_or_else(|| crate::config::data_dir().join("state.db"));
+    crate::store::StateStore::open(&path).map_err(|e| {
+        eprintln!("tgscript {command}: {e}");
+        EXIT_USAGE
+    })
+}

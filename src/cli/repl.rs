@@ -2,7 +2,7 @@
 //! [`Session`], or plain statements from a pipe. Connected to the configured bot and accounts,
 //! or to the sandbox group and a sandbox account.
 
-use super::{EXIT_FAILURE, EXIT_USAGE, runtime};
+use super::{EXIT_FAILURE, EXIT_USAGE, open_store, runtime};
 use crate::config::{Config, data_dir};
 use crate::engine::ScriptEngine;
 use crate::host::Host;
@@ -84,7 +84,17 @@ pub(super) fn repl(config: &Config) -> u8 {
     } else {
         format!("accounts {:?}", accounts.ids())
     };
-    let host = Host::with_bot(bot, runtime.handle().clone()).and_accounts(accounts);
+    // On the sandbox, state lives in memory like the rest of the simulation.
+    let state = match &sandbox {
+        Some(_) => crate::store::StateStore::in_memory(),
+        None => match open_store(config, "repl") {
+            Ok(state) => state,
+            Err(code) => return code,
+        },
+    };
+    let host = Host::with_bot(bot, runtime.handle().clone())
+        .and_accounts(accounts)
+        .and_state(state);
     let engine = Arc::new(ScriptEngine::with_host(
         config.limits.clone(),
         ".",

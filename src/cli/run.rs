@@ -2,7 +2,7 @@
 //! them to the handlers. Without `TELOXIDE_TOKEN` it runs on the sandbox: a local Bot API
 //! server with a simulated group, fed from stdin.
 
-use super::{EXIT_FAILURE, EXIT_USAGE, runtime};
+use super::{EXIT_FAILURE, EXIT_USAGE, open_store, runtime};
 use crate::config::Config;
 use crate::engine::ScriptEngine;
 use crate::host::Host;
@@ -105,7 +105,19 @@ async fn serve(config: &Config, dir: PathBuf) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let host = Arc::new(Host::with_bot(bot.clone(), runtime).and_accounts(accounts));
+    // The sandbox is a fresh simulation each time: its state lives in memory.
+    let state = match &sandbox {
+        Some(_) => crate::store::StateStore::in_memory(),
+        None => match open_store(config, "run") {
+            Ok(state) => state,
+            Err(code) => return code,
+        },
+    };
+    let host = Arc::new(
+        Host::with_bot(bot.clone(), runtime)
+            .and_accounts(accounts)
+            .and_state(state),
+    );
     let engine = Arc::new(ScriptEngine::with_host(
         config.limits.clone(),
         &dir,

@@ -1,6 +1,6 @@
 //! `tgscript serve [--listen ADDR]`: the JSON command gateway.
 
-use super::{EXIT_FAILURE, EXIT_USAGE, runtime};
+use super::{EXIT_FAILURE, EXIT_USAGE, open_store, runtime};
 use crate::config::Config;
 use crate::engine::ScriptEngine;
 use crate::gateway::{self, Gateway};
@@ -60,7 +60,11 @@ pub(super) fn serve(config: &Config, listen: Option<String>) -> u8 {
             }
             None => Host::with_accounts_only(accounts, handle.clone()),
         };
-        let host = Arc::new(host);
+        let state = match open_store(config, "serve") {
+            Ok(state) => state,
+            Err(code) => return code,
+        };
+        let host = Arc::new(host.and_state(state));
         let engine = Arc::new(ScriptEngine::with_host(config.limits.clone(), &config.scripts.dir, host.clone()));
         let listener = match tokio::net::TcpListener::bind(addr).await {
             Ok(l) => l,

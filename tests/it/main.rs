@@ -12,4 +12,5 @@ mod modules;
 mod reload;
 mod repl;
 mod sandbox;
+mod state;
 mod util;

@@ -108,6 +108,7 @@ fn piped(input: &str) -> (Option<i32>, String, String) {
         .arg("repl")
         .current_dir(t.path())
         .env_remove("TELOXIDE_TOKEN")
+        .env("TGSCRIPT_DATA_DIR", t.path().join(".data"))
         .env("TGSCRIPT_LOG", "warn")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

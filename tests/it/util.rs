@@ -57,6 +57,8 @@ impl TestDir {
                 cmd.env_remove(key);
             }
         }
+        // Each test folder has its own data dir (state database, REPL history).
+        cmd.env("TGSCRIPT_DATA_DIR", self.path().join(".data"));
         for (key, value) in env {
             cmd.env(key, value);
         }
@@ -192,6 +194,7 @@ impl TestDir {
             .stdout(std::fs::File::create(&stdout).expect("stdout file"))
             .stderr(Stdio::piped())
             .env_remove("TELOXIDE_TOKEN")
+            .env("TGSCRIPT_DATA_DIR", self.path().join(".data"))
             .env("TGSCRIPT_LOG", "info");
         for (key, value) in env {
             cmd.env(key, value);
