@@ -220,114 +220,45 @@ print(chat.title);
 ```
 "#;
 
+/// Run chat action `name` with positional `values` named after the registered parameters;
+/// a parameter named `options` is the trailing options map.
+fn call(host: &Host, name: &str, params: &[&'static str], values: Vec<Dynamic>) -> RhaiResult {
+    let mut fields = Vec::with_capacity(values.len());
+    let mut options = None;
+    for (param, value) in params.iter().zip(values) {
+        match *param {
+            "options" => options = value.try_cast::<Map>(),
+            field => fields.push((field, value)),
+        }
+    }
+    act(host, name, &fields, options)
+}
+
+/// The field name of a documented parameter (`"user_id: INT | String"` → `user_id`).
+fn field_name(param: &'static str) -> &'static str {
+    param.split(':').next().unwrap_or(param).trim()
+}
+
+/// Register one overload of chat action `$name`: the parameter list (return type last) names
+/// the request fields, the closure arguments carry them.
+macro_rules! overload {
+    ($engine:ident, $host:ident, $name:expr, $doc:expr, [$($param:literal),*] => ($($arg:ident : $ty:ty),*)) => {{
+        let h = $host.clone();
+        let params: &[&'static str] = &[$($param),*];
+        let fields: Vec<&'static str> = params[..params.len() - 1].iter().map(|p| field_name(p)).collect();
+        builtin($name, params, $doc).register_into_engine($engine, move |$($arg: $ty),*| {
+            call(&h, $name, &fields, vec![$(Dynamic::from($arg)),*])
+        });
+    }};
+}
+
 pub(super) fn register(engine: &mut Engine, host: &Arc<Host>) {
-    let h = host.clone();
-    builtin(
-        "tg_chat_permission",
-        &[
-            "user_id: INT | String",
-            "permission: Array",
-            "media_permissions: Array",
-            "bool",
-        ],
-        TG_CHAT_PERMISSION,
-    )
-    .register_into_engine(engine, move |user: Dynamic, p: Dynamic, m: Dynamic| {
-        act(
-            &h,
-            "tg_chat_permission",
-            &[
-                ("user_id", user),
-                ("permission", p),
-                ("media_permissions", m),
-            ],
-            None,
-        )
-    });
-    let h = host.clone();
-    builtin(
-        "tg_chat_permission",
-        &[
-            "user_id: INT | String",
-            "permission: Array",
-            "media_permissions: Array",
-            "options: Map",
-            "bool",
-        ],
-        TG_CHAT_PERMISSION,
-    )
-    .register_into_engine(
-        engine,
-        move |user: Dynamic, p: Dynamic, m: Dynamic, o: Map| {
-            act(
-                &h,
-                "tg_chat_permission",
-                &[
-                    ("user_id", user),
-                    ("permission", p),
-                    ("media_permissions", m),
-                ],
-                Some(o),
-            )
-        },
-    );
-    let h = host.clone();
-    builtin(
-        "tg_chat_permission",
-        &[
-            "chat_id: INT | String",
-            "user_id: INT | String",
-            "permission: Array",
-            "media_permissions: Array",
-            "bool",
-        ],
-        TG_CHAT_PERMISSION,
-    )
-    .register_into_engine(
-        engine,
-        move |chat: Dynamic, user: Dynamic, p: Dynamic, m: Dynamic| {
-            act(
-                &h,
-                "tg_chat_permission",
-                &[
-                    ("chat_id", chat),
-                    ("user_id", user),
-                    ("permission", p),
-                    ("media_permissions", m),
-                ],
-                None,
-            )
-        },
-    );
-    let h = host.clone();
-    builtin(
-        "tg_chat_permission",
-        &[
-            "chat_id: INT | String",
-            "user_id: INT | String",
-            "permission: Array",
-            "media_permissions: Array",
-            "options: Map",
-            "bool",
-        ],
-        TG_CHAT_PERMISSION,
-    )
-    .register_into_engine(
-        engine,
-        move |chat: Dynamic, user: Dynamic, p: Dynamic, m: Dynamic, o: Map| {
-            act(
-                &h,
-                "tg_chat_permission",
-                &[
-                    ("chat_id", chat),
-                    ("user_id", user),
-                    ("permission", p),
-                    ("media_permissions", m),
-                ],
-                Some(o),
-            )
-        },
-    );
+    let doc = TG_CHAT_PERMISSION;
+    let name = "tg_chat_permission";
+    overload!(engine, host, name, doc, ["user_id: INT | String", "permission: Array", "media_permissions: Array", "bool"] => (a: Dynamic, b: Dynamic, c: Dynamic));
+    overload!(engine, host, name, doc, ["user_id: INT | String", "permission: Array", "media_permissions: Array", "options: Map", "bool"] => (a: Dynamic, b: Dynamic, c: Dynamic, o: Map));
+    overload!(engine, host, name, doc, ["chat_id: INT | String", "user_id: INT | String", "permission: Array", "media_permissions: Array", "bool"] => (a: Dynamic, b: Dynamic, c: Dynamic, d: Dynamic));
+    overload!(engine, host, name, doc, ["chat_id: INT | String", "user_id: INT | String", "permission: Array", "media_permissions: Array", "options: Map", "bool"] => (a: Dynamic, b: Dynamic, c: Dynamic, d: Dynamic, o: Map));
 
     builtin(
         "chat_permissions",
@@ -342,340 +273,60 @@ pub(super) fn register(engine: &mut Engine, host: &Arc<Host>) {
             .and_then(|map| to_dynamic(Value::Object(map)))
     });
 
-    let h = host.clone();
-    builtin(
-        "tg_restrict_chat_member",
-        &["user_id: INT | String", "permissions: Map", "bool"],
-        TG_RESTRICT,
-    )
-    .register_into_engine(engine, move |user: Dynamic, perms: Map| {
-        act(
-            &h,
-            "tg_restrict_chat_member",
-            &[("user_id", user), ("permissions", perms.into())],
-            None,
-        )
-    });
-    let h = host.clone();
-    builtin(
-        "tg_restrict_chat_member",
-        &[
-            "user_id: INT | String",
-            "permissions: Map",
-            "until_date: INT",
-            "bool",
-        ],
-        TG_RESTRICT,
-    )
-    .register_into_engine(engine, move |user: Dynamic, perms: Map, until: Dynamic| {
-        act(
-            &h,
-            "tg_restrict_chat_member",
-            &[
-                ("user_id", user),
-                ("permissions", perms.into()),
-                ("until_date", until),
-            ],
-            None,
-        )
-    });
-    let h = host.clone();
-    builtin(
-        "tg_restrict_chat_member",
-        &[
-            "chat_id: INT | String",
-            "user_id: INT | String",
-            "permissions: Map",
-            "bool",
-        ],
-        TG_RESTRICT,
-    )
-    .register_into_engine(engine, move |chat: Dynamic, user: Dynamic, perms: Map| {
-        act(
-            &h,
-            "tg_restrict_chat_member",
-            &[
-                ("chat_id", chat),
-                ("user_id", user),
-                ("permissions", perms.into()),
-            ],
-            None,
-        )
-    });
-    let h = host.clone();
-    builtin(
-        "tg_restrict_chat_member",
-        &[
-            "chat_id: INT | String",
-            "user_id: INT | String",
-            "permissions: Map",
-            "until_date: INT",
-            "bool",
-        ],
-        TG_RESTRICT,
-    )
-    .register_into_engine(
-        engine,
-        move |chat: Dynamic, user: Dynamic, perms: Map, until: Dynamic| {
-            act(
-                &h,
-                "tg_restrict_chat_member",
-                &[
-                    ("chat_id", chat),
-                    ("user_id", user),
-                    ("permissions", perms.into()),
-                    ("until_date", until),
-                ],
-                None,
-            )
-        },
-    );
+    let (name, doc) = ("tg_restrict_chat_member", TG_RESTRICT);
+    overload!(engine, host, name, doc, ["user_id: INT | String", "permissions: Map", "bool"] => (a: Dynamic, b: Map));
+    overload!(engine, host, name, doc, ["user_id: INT | String", "permissions: Map", "until_date: INT", "bool"] => (a: Dynamic, b: Map, c: Dynamic));
+    overload!(engine, host, name, doc, ["chat_id: INT | String", "user_id: INT | String", "permissions: Map", "bool"] => (a: Dynamic, b: Dynamic, c: Map));
+    overload!(engine, host, name, doc, ["chat_id: INT | String", "user_id: INT | String", "permissions: Map", "until_date: INT", "bool"] => (a: Dynamic, b: Dynamic, c: Map, d: Dynamic));
 
-    member_action(engine, host, "tg_ban_chat_member", TG_BAN, true);
-    member_action(engine, host, "tg_unban_chat_member", TG_UNBAN, false);
-    member_action(engine, host, "tg_get_chat_member", TG_GET_MEMBER, false);
-    member_action(
-        engine,
-        host,
-        "tg_approve_chat_join_request",
-        TG_APPROVE,
-        false,
-    );
-    member_action(
-        engine,
-        host,
-        "tg_decline_chat_join_request",
-        TG_DECLINE,
-        false,
-    );
-    optional_member_action(engine, host, "tg_approve_chat_join_request", TG_APPROVE);
-    optional_member_action(engine, host, "tg_decline_chat_join_request", TG_DECLINE);
-
-    let h = host.clone();
-    builtin(
-        "tg_promote_chat_member",
-        &["user_id: INT | String", "rights: Map", "bool"],
-        TG_PROMOTE,
-    )
-    .register_into_engine(engine, move |user: Dynamic, rights: Map| {
-        act(
-            &h,
-            "tg_promote_chat_member",
-            &[("user_id", user), ("rights", rights.into())],
-            None,
-        )
-    });
-    let h = host.clone();
-    builtin(
-        "tg_promote_chat_member",
-        &[
-            "chat_id: INT | String",
-            "user_id: INT | String",
-            "rights: Map",
-            "bool",
-        ],
-        TG_PROMOTE,
-    )
-    .register_into_engine(engine, move |chat: Dynamic, user: Dynamic, rights: Map| {
-        act(
-            &h,
-            "tg_promote_chat_member",
-            &[
-                ("chat_id", chat),
-                ("user_id", user),
-                ("rights", rights.into()),
-            ],
-            None,
-        )
-    });
-
-    message_action(engine, host, "tg_delete_message", TG_DELETE);
-    message_action(engine, host, "tg_pin_chat_message", TG_PIN);
-    message_action(engine, host, "tg_unpin_chat_message", TG_UNPIN);
-
-    let h = host.clone();
-    builtin("tg_create_chat_invite_link", &["Map"], TG_INVITE)
-        .register_into_engine(engine, move || {
-            act(&h, "tg_create_chat_invite_link", &[], None)
-        });
-    let h = host.clone();
-    builtin(
-        "tg_create_chat_invite_link",
-        &["options: Map", "Map"],
-        TG_INVITE,
-    )
-    .register_into_engine(engine, move |o: Map| {
-        act(&h, "tg_create_chat_invite_link", &[], Some(o))
-    });
-    let h = host.clone();
-    builtin(
-        "tg_create_chat_invite_link",
-        &["chat_id: INT | String", "options: Map", "Map"],
-        TG_INVITE,
-    )
-    .register_into_engine(engine, move |chat: Dynamic, o: Map| {
-        act(
-            &h,
-            "tg_create_chat_invite_link",
-            &[("chat_id", chat)],
-            Some(o),
-        )
-    });
-
-    let h = host.clone();
-    builtin(
-        "send_message",
-        &["chat_id: INT | String", "text: String", "Map"],
-        SEND_MESSAGE,
-    )
-    .register_into_engine(engine, move |chat: Dynamic, text: Dynamic| {
-        act(
-            &h,
-            "send_message",
-            &[("chat_id", chat), ("text", text)],
-            None,
-        )
-    });
-    let h = host.clone();
-    builtin(
-        "send_message",
-        &[
-            "chat_id: INT | String",
-            "text: String",
-            "options: Map",
-            "Map",
-        ],
-        SEND_MESSAGE,
-    )
-    .register_into_engine(engine, move |chat: Dynamic, text: Dynamic, o: Map| {
-        act(
-            &h,
-            "send_message",
-            &[("chat_id", chat), ("text", text)],
-            Some(o),
-        )
-    });
-    let h = host.clone();
-    builtin("reply", &["text: String", "Map"], REPLY)
-        .register_into_engine(engine, move |text: Dynamic| {
-            act(&h, "reply", &[("text", text)], None)
-        });
-    let h = host.clone();
-    builtin("reply", &["text: String", "options: Map", "Map"], REPLY)
-        .register_into_engine(engine, move |text: Dynamic, o: Map| {
-            act(&h, "reply", &[("text", text)], Some(o))
-        });
-
-    let h = host.clone();
-    builtin("answer_callback_query", &["bool"], ANSWER_CALLBACK)
-        .register_into_engine(engine, move || act(&h, "answer_callback_query", &[], None));
-    let h = host.clone();
-    builtin(
-        "answer_callback_query",
-        &["text: String", "bool"],
-        ANSWER_CALLBACK,
-    )
-    .register_into_engine(engine, move |text: Dynamic| {
-        act(&h, "answer_callback_query", &[("text", text)], None)
-    });
-    let h = host.clone();
-    builtin(
-        "answer_callback_query",
-        &["text: String", "options: Map", "bool"],
-        ANSWER_CALLBACK,
-    )
-    .register_into_engine(engine, move |text: Dynamic, o: Map| {
-        act(&h, "answer_callback_query", &[("text", text)], Some(o))
-    });
-
-    let h = host.clone();
-    builtin(
-        "bot_api",
-        &["method: String", "params: Map", "Dynamic"],
-        BOT_API,
-    )
-    .register_into_engine(engine, move |method: Dynamic, params: Map| {
-        act(
-            &h,
-            "bot_api",
-            &[("method", method), ("params", params.into())],
-            None,
-        )
-    });
-}
-
-/// `name(user_id)` and `name(chat_id, user_id)`; with `options`, also the forms with a
-/// trailing options map.
-fn member_action(
-    engine: &mut Engine,
-    host: &Arc<Host>,
-    name: &'static str,
-    doc: &str,
-    options: bool,
-) {
-    let h = host.clone();
-    builtin(name, &["user_id: INT | String", "Dynamic"], doc)
-        .register_into_engine(engine, move |user: Dynamic| {
-            act(&h, name, &[("user_id", user)], None)
-        });
-    let h = host.clone();
-    builtin(
-        name,
-        &["chat_id: INT | String", "user_id: INT | String", "Dynamic"],
-        doc,
-    )
-    .register_into_engine(engine, move |chat: Dynamic, user: Dynamic| {
-        act(&h, name, &[("chat_id", chat), ("user_id", user)], None)
-    });
-    if options {
-        let h = host.clone();
-        builtin(
-            name,
-            &["user_id: INT | String", "options: Map", "Dynamic"],
-            doc,
-        )
-        .register_into_engine(engine, move |user: Dynamic, o: Map| {
-            act(&h, name, &[("user_id", user)], Some(o))
-        });
-        let h = host.clone();
-        builtin(
-            name,
-            &[
-                "chat_id: INT | String",
-                "user_id: INT | String",
-                "options: Map",
-                "Dynamic",
-            ],
-            doc,
-        )
-        .register_into_engine(engine, move |chat: Dynamic, user: Dynamic, o: Map| {
-            act(&h, name, &[("chat_id", chat), ("user_id", user)], Some(o))
-        });
+    for (name, doc) in [
+        ("tg_ban_chat_member", TG_BAN),
+        ("tg_unban_chat_member", TG_UNBAN),
+        ("tg_get_chat_member", TG_GET_MEMBER),
+        ("tg_approve_chat_join_request", TG_APPROVE),
+        ("tg_decline_chat_join_request", TG_DECLINE),
+    ] {
+        overload!(engine, host, name, doc, ["user_id: INT | String", "Dynamic"] => (a: Dynamic));
+        overload!(engine, host, name, doc, ["chat_id: INT | String", "user_id: INT | String", "Dynamic"] => (a: Dynamic, b: Dynamic));
     }
-}
+    let (name, doc) = ("tg_ban_chat_member", TG_BAN);
+    overload!(engine, host, name, doc, ["user_id: INT | String", "options: Map", "bool"] => (a: Dynamic, o: Map));
+    overload!(engine, host, name, doc, ["chat_id: INT | String", "user_id: INT | String", "options: Map", "bool"] => (a: Dynamic, b: Dynamic, o: Map));
+    for (name, doc) in [
+        ("tg_approve_chat_join_request", TG_APPROVE),
+        ("tg_decline_chat_join_request", TG_DECLINE),
+    ] {
+        overload!(engine, host, name, doc, ["bool"] => ());
+    }
 
-/// `name()`: the user of the current update.
-fn optional_member_action(engine: &mut Engine, host: &Arc<Host>, name: &'static str, doc: &str) {
-    let h = host.clone();
-    builtin(name, &["bool"], doc).register_into_engine(engine, move || act(&h, name, &[], None));
-}
+    let (name, doc) = ("tg_promote_chat_member", TG_PROMOTE);
+    overload!(engine, host, name, doc, ["user_id: INT | String", "rights: Map", "bool"] => (a: Dynamic, b: Map));
+    overload!(engine, host, name, doc, ["chat_id: INT | String", "user_id: INT | String", "rights: Map", "bool"] => (a: Dynamic, b: Dynamic, c: Map));
 
-/// `name()`, `name(message_id)` and `name(chat_id, message_id)`.
-fn message_action(engine: &mut Engine, host: &Arc<Host>, name: &'static str, doc: &str) {
-    let h = host.clone();
-    builtin(name, &["bool"], doc).register_into_engine(engine, move || act(&h, name, &[], None));
-    let h = host.clone();
-    builtin(name, &["message_id: INT", "bool"], doc)
-        .register_into_engine(engine, move |id: Dynamic| {
-            act(&h, name, &[("message_id", id)], None)
-        });
-    let h = host.clone();
-    builtin(
-        name,
-        &["chat_id: INT | String", "message_id: INT", "bool"],
-        doc,
-    )
-    .register_into_engine(engine, move |chat: Dynamic, id: Dynamic| {
-        act(&h, name, &[("chat_id", chat), ("message_id", id)], None)
-    });
+    for (name, doc) in [
+        ("tg_delete_message", TG_DELETE),
+        ("tg_pin_chat_message", TG_PIN),
+        ("tg_unpin_chat_message", TG_UNPIN),
+    ] {
+        overload!(engine, host, name, doc, ["bool"] => ());
+        overload!(engine, host, name, doc, ["message_id: INT", "bool"] => (a: Dynamic));
+        overload!(engine, host, name, doc, ["chat_id: INT | String", "message_id: INT", "bool"] => (a: Dynamic, b: Dynamic));
+    }
+
+    let (name, doc) = ("tg_create_chat_invite_link", TG_INVITE);
+    overload!(engine, host, name, doc, ["Map"] => ());
+    overload!(engine, host, name, doc, ["options: Map", "Map"] => (o: Map));
+    overload!(engine, host, name, doc, ["chat_id: INT | String", "options: Map", "Map"] => (a: Dynamic, o: Map));
+
+    let (name, doc) = ("send_message", SEND_MESSAGE);
+    overload!(engine, host, name, doc, ["chat_id: INT | String", "text: String", "Map"] => (a: Dynamic, b: Dynamic));
+    overload!(engine, host, name, doc, ["chat_id: INT | String", "text: String", "options: Map", "Map"] => (a: Dynamic, b: Dynamic, o: Map));
+    let (name, doc) = ("reply", REPLY);
+    overload!(engine, host, name, doc, ["text: String", "Map"] => (a: Dynamic));
+    overload!(engine, host, name, doc, ["text: String", "options: Map", "Map"] => (a: Dynamic, o: Map));
+    let (name, doc) = ("answer_callback_query", ANSWER_CALLBACK);
+    overload!(engine, host, name, doc, ["bool"] => ());
+    overload!(engine, host, name, doc, ["text: String", "bool"] => (a: Dynamic));
+    overload!(engine, host, name, doc, ["text: String", "options: Map", "bool"] => (a: Dynamic, o: Map));
+    overload!(engine, host, "bot_api", BOT_API, ["method: String", "params: Map", "Dynamic"] => (a: Dynamic, b: Map));
 }
