@@ -179,178 +179,122 @@ global_set("started_at", now());
 ```
 "#;
 
-pub(super) fn register(engine: &mut Engine, host: &Arc<Host>) {
-    // chat_*
-    let h = host.clone();
-    builtin("chat_get", &["key: String", "Dynamic"], CHAT_DOC)
-        .register_into_engine(engine, move |key: &str| {
-            get(&h, StateScope::Chat(current_chat()?), key)
-        });
-    let h = host.clone();
-    builtin(
-        "chat_get",
-        &["chat_id: INT", "key: String", "Dynamic"],
-        CHAT_DOC,
-    )
-    .register_into_engine(engine, move |chat: Dynamic, key: &str| {
-        get(&h, StateScope::Chat(as_id(&chat, "chat_id")?), key)
-    });
-    let h = host.clone();
-    builtin(
-        "chat_set",
-        &["key: String", "value: Dynamic", "()"],
-        CHAT_DOC,
-    )
-    .register_into_engine(engine, move |key: &str, value: Dynamic| {
-        set(&h, StateScope::Chat(current_chat()?), key, &value)
-    });
-    let h = host.clone();
-    builtin(
-        "chat_set",
-        &["chat_id: INT", "key: String", "value: Dynamic", "()"],
-        CHAT_DOC,
-    )
-    .register_into_engine(engine, move |chat: Dynamic, key: &str, value: Dynamic| {
-        set(&h, StateScope::Chat(as_id(&chat, "chat_id")?), key, &value)
-    });
-    let h = host.clone();
-    builtin("chat_delete", &["key: String", "bool"], CHAT_DOC)
-        .register_into_engine(engine, move |key: &str| {
-            delete(&h, StateScope::Chat(current_chat()?), key)
-        });
-    let h = host.clone();
-    builtin(
-        "chat_delete",
-        &["chat_id: INT", "key: String", "bool"],
-        CHAT_DOC,
-    )
-    .register_into_engine(engine, move |chat: Dynamic, key: &str| {
-        delete(&h, StateScope::Chat(as_id(&chat, "chat_id")?), key)
-    });
+/// Whose state a family of builtins reaches.
+#[derive(Clone, Copy)]
+enum Target {
+    Chat,
+    User,
+    Member,
+    Global,
+}
 
-    // user_*
-    let h = host.clone();
-    builtin("user_get", &["key: String", "Dynamic"], USER_DOC)
-        .register_into_engine(engine, move |key: &str| {
-            get(&h, StateScope::User(current_user()?), key)
-        });
-    let h = host.clone();
-    builtin(
-        "user_get",
-        &["user_id: INT", "key: String", "Dynamic"],
-        USER_DOC,
-    )
-    .register_into_engine(engine, move |user: Dynamic, key: &str| {
-        get(&h, StateScope::User(as_id(&user, "user_id")?), key)
-    });
-    let h = host.clone();
-    builtin(
-        "user_set",
-        &["key: String", "value: Dynamic", "()"],
-        USER_DOC,
-    )
-    .register_into_engine(engine, move |key: &str, value: Dynamic| {
-        set(&h, StateScope::User(current_user()?), key, &value)
-    });
-    let h = host.clone();
-    builtin(
-        "user_set",
-        &["user_id: INT", "key: String", "value: Dynamic", "()"],
-        USER_DOC,
-    )
-    .register_into_engine(engine, move |user: Dynamic, key: &str, value: Dynamic| {
-        set(&h, StateScope::User(as_id(&user, "user_id")?), key, &value)
-    });
-    let h = host.clone();
-    builtin("user_delete", &["key: String", "bool"], USER_DOC)
-        .register_into_engine(engine, move |key: &str| {
-            delete(&h, StateScope::User(current_user()?), key)
-        });
-    let h = host.clone();
-    builtin(
-        "user_delete",
-        &["user_id: INT", "key: String", "bool"],
-        USER_DOC,
-    )
-    .register_into_engine(engine, move |user: Dynamic, key: &str| {
-        delete(&h, StateScope::User(as_id(&user, "user_id")?), key)
-    });
+impl Target {
+    /// The ids a call may give explicitly, as documented parameters.
+    fn id_params(self) -> &'static [&'static str] {
+        match self {
+            Target::Chat => &["chat_id: INT"],
+            Target::User => &["user_id: INT"],
+            Target::Member => &["chat_id: INT", "user_id: INT"],
+            Target::Global => &[],
+        }
+    }
 
-    // member_*
-    let member = || -> Result<StateScope, Box<EvalAltResult>> {
-        Ok(StateScope::Member(current_chat()?, current_user()?))
+    /// The scope for the given ids, or the current update's when none are given.
+    fn scope(self, ids: &[Dynamic]) -> Result<StateScope, Box<EvalAltResult>> {
+        Ok(match (self, ids) {
+            (Target::Chat, []) => StateScope::Chat(current_chat()?),
+            (Target::Chat, [chat, ..]) => StateScope::Chat(as_id(chat, "chat_id")?),
+            (Target::User, []) => StateScope::User(current_user()?),
+            (Target::User, [user, ..]) => StateScope::User(as_id(user, "user_id")?),
+            (Target::Member, [chat, user, ..]) => {
+                StateScope::Member(as_id(chat, "chat_id")?, as_id(user, "user_id")?)
+            }
+            (Target::Member, _) => StateScope::Member(current_chat()?, current_user()?),
+            (Target::Global, _) => StateScope::Global,
+        })
+    }
+}
+
+/// Register `<family>_get/_set/_delete` for the current update's scope and, where the family
+/// takes ids, for explicit ones.
+fn register_family(engine: &mut Engine, host: &Arc<Host>, family: &str, target: Target, doc: &str) {
+    let params = |extra: &[&'static str]| -> Vec<&'static str> {
+        target.id_params().iter().chain(extra).copied().collect()
     };
-    let explicit = |chat: &Dynamic, user: &Dynamic| -> Result<StateScope, Box<EvalAltResult>> {
-        Ok(StateScope::Member(
-            as_id(chat, "chat_id")?,
-            as_id(user, "user_id")?,
-        ))
-    };
-    let h = host.clone();
-    builtin("member_get", &["key: String", "Dynamic"], MEMBER_DOC)
-        .register_into_engine(engine, move |key: &str| get(&h, member()?, key));
-    let h = host.clone();
-    builtin(
-        "member_get",
-        &["chat_id: INT", "user_id: INT", "key: String", "Dynamic"],
-        MEMBER_DOC,
-    )
-    .register_into_engine(engine, move |chat: Dynamic, user: Dynamic, key: &str| {
-        get(&h, explicit(&chat, &user)?, key)
-    });
-    let h = host.clone();
-    builtin(
-        "member_set",
-        &["key: String", "value: Dynamic", "()"],
-        MEMBER_DOC,
-    )
-    .register_into_engine(engine, move |key: &str, value: Dynamic| {
-        set(&h, member()?, key, &value)
-    });
-    let h = host.clone();
-    builtin(
-        "member_set",
-        &[
-            "chat_id: INT",
-            "user_id: INT",
-            "key: String",
-            "value: Dynamic",
-            "()",
-        ],
-        MEMBER_DOC,
-    )
-    .register_into_engine(
-        engine,
-        move |chat: Dynamic, user: Dynamic, key: &str, value: Dynamic| {
-            set(&h, explicit(&chat, &user)?, key, &value)
-        },
+    let (get_name, set_name, delete_name) = (
+        format!("{family}_get"),
+        format!("{family}_set"),
+        format!("{family}_delete"),
     );
-    let h = host.clone();
-    builtin("member_delete", &["key: String", "bool"], MEMBER_DOC)
-        .register_into_engine(engine, move |key: &str| delete(&h, member()?, key));
-    let h = host.clone();
-    builtin(
-        "member_delete",
-        &["chat_id: INT", "user_id: INT", "key: String", "bool"],
-        MEMBER_DOC,
-    )
-    .register_into_engine(engine, move |chat: Dynamic, user: Dynamic, key: &str| {
-        delete(&h, explicit(&chat, &user)?, key)
-    });
 
-    // global_*
     let h = host.clone();
-    builtin("global_get", &["key: String", "Dynamic"], GLOBAL_DOC)
-        .register_into_engine(engine, move |key: &str| get(&h, StateScope::Global, key));
+    builtin(&get_name, &["key: String", "Dynamic"], doc)
+        .register_into_engine(engine, move |key: &str| get(&h, target.scope(&[])?, key));
     let h = host.clone();
-    builtin(
-        "global_set",
-        &["key: String", "value: Dynamic", "()"],
-        GLOBAL_DOC,
-    )
-    .register_into_engine(engine, move |key: &str, value: Dynamic| {
-        set(&h, StateScope::Global, key, &value)
-    });
+    builtin(&set_name, &["key: String", "value: Dynamic", "()"], doc)
+        .register_into_engine(engine, move |key: &str, value: Dynamic| {
+            set(&h, target.scope(&[])?, key, &value)
+        });
+    let h = host.clone();
+    builtin(&delete_name, &["key: String", "bool"], doc)
+        .register_into_engine(engine, move |key: &str| delete(&h, target.scope(&[])?, key));
+
+    let get_params = params(&["key: String", "Dynamic"]);
+    let set_params = params(&["key: String", "value: Dynamic", "()"]);
+    let delete_params = params(&["key: String", "bool"]);
+    match target.id_params().len() {
+        1 => {
+            let h = host.clone();
+            builtin(&get_name, &get_params, doc)
+                .register_into_engine(engine, move |id: Dynamic, key: &str| {
+                    get(&h, target.scope(&[id])?, key)
+                });
+            let h = host.clone();
+            builtin(&set_name, &set_params, doc).register_into_engine(
+                engine,
+                move |id: Dynamic, key: &str, value: Dynamic| {
+                    set(&h, target.scope(&[id])?, key, &value)
+                },
+            );
+            let h = host.clone();
+            builtin(&delete_name, &delete_params, doc)
+                .register_into_engine(engine, move |id: Dynamic, key: &str| {
+                    delete(&h, target.scope(&[id])?, key)
+                });
+        }
+        2 => {
+            let h = host.clone();
+            builtin(&get_name, &get_params, doc).register_into_engine(
+                engine,
+                move |chat: Dynamic, user: Dynamic, key: &str| {
+                    get(&h, target.scope(&[chat, user])?, key)
+                },
+            );
+            let h = host.clone();
+            builtin(&set_name, &set_params, doc).register_into_engine(
+                engine,
+                move |chat: Dynamic, user: Dynamic, key: &str, value: Dynamic| {
+                    set(&h, target.scope(&[chat, user])?, key, &value)
+                },
+            );
+            let h = host.clone();
+            builtin(&delete_name, &delete_params, doc).register_into_engine(
+                engine,
+                move |chat: Dynamic, user: Dynamic, key: &str| {
+                    delete(&h, target.scope(&[chat, user])?, key)
+                },
+            );
+        }
+        _ => {}
+    }
+}
+
+pub(super) fn register(engine: &mut Engine, host: &Arc<Host>) {
+    register_family(engine, host, "chat", Target::Chat, CHAT_DOC);
+    register_family(engine, host, "user", Target::User, USER_DOC);
+    register_family(engine, host, "member", Target::Member, MEMBER_DOC);
+    register_family(engine, host, "global", Target::Global, GLOBAL_DOC);
+
     let h = host.clone();
     builtin("shared_get", &["key: String", "Dynamic"], SHARED_DOC)
         .register_into_engine(engine, move |key: &str| {
@@ -370,7 +314,4 @@ pub(super) fn register(engine: &mut Engine, host: &Arc<Host>) {
         .register_into_engine(engine, move |key: &str| {
             delete_in(&h, SHARED_NAMESPACE, StateScope::Global, key)
         });
-    let h = host.clone();
-    builtin("global_delete", &["key: String", "bool"], GLOBAL_DOC)
-        .register_into_engine(engine, move |key: &str| delete(&h, StateScope::Global, key));
 }
