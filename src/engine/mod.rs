@@ -22,7 +22,6 @@ use std::sync::Arc;
 pub struct ScriptEngine {
     engine: Engine,
     limits: Limits,
-    root: PathBuf,
     host: Arc<Host>,
 }
 
@@ -43,7 +42,7 @@ impl ScriptEngine {
             .on_progress(run::on_progress)
             .on_print(run::print)
             .on_debug(run::debug)
-            .set_module_resolver(ScenarioResolver::new(root.clone()));
+            .set_module_resolver(ScenarioResolver::new(root));
         engine.disable_symbol("eval");
         // `on_var` is marked volatile API in rhai 1.27 (not deprecated); it closes the
         // max_map_size hole, see `run::on_var`.
@@ -53,7 +52,6 @@ impl ScriptEngine {
         Self {
             engine,
             limits,
-            root,
             host,
         }
     }
@@ -71,11 +69,6 @@ impl ScriptEngine {
     /// The limits every call runs under.
     pub fn limits(&self) -> &Limits {
         &self.limits
-    }
-
-    /// The scenario folder imports resolve against.
-    pub fn root(&self) -> &Path {
-        &self.root
     }
 
     /// Compile the script at `path`, knowing the variables already in `scope`.

@@ -35,11 +35,6 @@ impl ScenarioResolver {
         Self { root: root.into() }
     }
 
-    /// The scenario folder imports resolve against.
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
     /// Find and compile the module `path`; the AST's source names where it came from.
     fn compile(
         &self,

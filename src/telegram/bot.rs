@@ -79,11 +79,6 @@ impl BotClient {
         &self.bot
     }
 
-    /// The token, to keep it out of logs. Never print it.
-    pub fn token(&self) -> &str {
-        self.bot.token()
-    }
-
     /// Call Bot API `method` with JSON `params`, applying the retry rules.
     pub async fn call(&self, method: &str, params: &Value) -> Result<Value, BotError> {
         let mut params = params.clone();
