@@ -25,6 +25,8 @@ pub struct Session {
     scope: Scope<'static>,
     functions: AST,
     interrupt: Arc<AtomicBool>,
+    /// Builtins and the standard library: fixed for the engine, read once.
+    known: Vec<String>,
 }
 
 /// Whether `input` is an unfinished expression or block that should continue on the next line.
@@ -50,11 +52,13 @@ fn at_end(input: &str, pos: rhai::Position) -> bool {
 impl Session {
     /// A session whose runs stop when `interrupt` becomes true (Ctrl-C).
     pub fn new(engine: Arc<ScriptEngine>, interrupt: Arc<AtomicBool>) -> Self {
+        let known = crate::check::known_functions(&engine).into_iter().collect();
         Self {
             engine,
             scope: Scope::new(),
             functions: AST::empty(),
             interrupt,
+            known,
         }
     }
 
@@ -71,9 +75,7 @@ impl Session {
     /// Names tab completion offers: builtins and the standard library, functions defined in
     /// the session, and its variables.
     pub fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = crate::check::known_functions(&self.engine)
-            .into_iter()
-            .collect();
+        let mut names = self.known.clone();
         names.extend(self.functions.iter_functions().map(|f| f.name.to_string()));
         names.extend(self.scope.iter_raw().map(|(name, _, _)| name.to_string()));
         names.sort();
@@ -152,8 +154,8 @@ impl Session {
         }
         let overloads = docs::lookup(&self.engine, name);
         if overloads.is_empty() {
-            let known = crate::check::known_functions(&self.engine);
-            let close = known
+            let close = self
+                .known
                 .iter()
                 .filter(|k| strsim::damerau_levenshtein(k, name) <= 2)
                 .min_by_key(|k| strsim::damerau_levenshtein(k, name));

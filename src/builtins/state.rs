@@ -55,17 +55,12 @@ fn current_id(kind: &str, id: Option<i64>) -> Result<i64, Box<EvalAltResult>> {
     })
 }
 
+/// An id given as an integer or a string of digits, read the way the command layer reads ids.
 fn as_id(value: &Dynamic, what: &str) -> Result<i64, Box<EvalAltResult>> {
-    value
-        .as_int()
+    serde_json::to_value(value)
         .ok()
-        .or_else(|| {
-            value
-                .clone()
-                .into_string()
-                .ok()
-                .and_then(|s| s.parse().ok())
-        })
+        .as_ref()
+        .and_then(crate::commands::as_int)
         .ok_or_else(|| fail(format!("{what} must be an integer")))
 }
 

@@ -4,6 +4,7 @@ use super::{EXIT_FAILURE, EXIT_USAGE};
 use crate::check::{check_file, collect_scripts, known_functions};
 use crate::config::Config;
 use crate::engine::ScriptEngine;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 /// Arguments of `check`.
@@ -27,14 +28,19 @@ pub(super) fn check(config: &Config, args: CheckArgs) -> u8 {
         }
     };
     let mut problems = 0;
+    // One engine (and one list of known functions) per folder: imports resolve against it.
+    let mut engines: HashMap<&Path, (ScriptEngine, BTreeSet<String>)> = HashMap::new();
     for file in &files {
         let root = file
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        let engine = ScriptEngine::new(config.limits.clone(), root);
-        let known = known_functions(&engine);
-        for problem in check_file(&engine, &known, file) {
+        let (engine, known) = engines.entry(root).or_insert_with(|| {
+            let engine = ScriptEngine::new(config.limits.clone(), root);
+            let known = known_functions(&engine);
+            (engine, known)
+        });
+        for problem in check_file(engine, known, file) {
             println!("{problem}");
             problems += 1;
         }

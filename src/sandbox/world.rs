@@ -104,27 +104,14 @@ pub struct World {
     clock: i64,
 }
 
-/// Rights the sandbox bot has as an administrator of the sandbox group.
+/// Rights the sandbox bot has as an administrator of the sandbox group: every right
+/// `promoteChatMember` grants, not anonymous.
 fn full_admin_rights() -> Map<String, Value> {
-    let mut rights = Map::new();
-    for key in [
-        "can_be_edited",
-        "can_manage_chat",
-        "can_delete_messages",
-        "can_manage_video_chats",
-        "can_restrict_members",
-        "can_promote_members",
-        "can_change_info",
-        "can_invite_users",
-        "can_post_stories",
-        "can_edit_stories",
-        "can_delete_stories",
-        "can_pin_messages",
-        "can_manage_topics",
-    ] {
-        rights.insert(key.into(), true.into());
-    }
-    rights.insert("is_anonymous".into(), false.into());
+    let mut rights: Map<String, Value> = crate::commands::chat::ADMIN_RIGHTS
+        .iter()
+        .map(|right| (right.to_string(), Value::Bool(*right != "is_anonymous")))
+        .collect();
+    rights.insert("can_be_edited".into(), true.into());
     rights
 }
 

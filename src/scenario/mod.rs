@@ -90,7 +90,7 @@ impl Scenario {
             path: path.to_path_buf(),
             ast: Arc::new(ast),
             handlers,
-            fingerprint: fingerprint(path, &imports).unwrap_or_default(),
+            fingerprint: fingerprint_of(source.as_bytes(), &imports),
             imports,
         })
     }
@@ -120,14 +120,19 @@ impl Scenario {
 /// A hash of the file at `path` and of the module files it imports (`None` if `path` cannot
 /// be read: deleted, or being replaced).
 pub fn fingerprint(path: &Path, imports: &[PathBuf]) -> Option<u64> {
+    Some(fingerprint_of(&std::fs::read(path).ok()?, imports))
+}
+
+/// A hash of `source` and of the module files it imports.
+fn fingerprint_of(source: &[u8], imports: &[PathBuf]) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    std::fs::read(path).ok()?.hash(&mut hasher);
+    source.hash(&mut hasher);
     for import in imports {
         import.hash(&mut hasher);
         std::fs::read(import).unwrap_or_default().hash(&mut hasher);
     }
-    Some(hasher.finish())
+    hasher.finish()
 }
 
 /// The scenario files of `dir`: `*.rhai` directly inside it, in file-name order (modules go in
