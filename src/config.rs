@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 pub const DEFAULT_FILE: &str = "tgscript.toml";
 
 /// Sections whose keys can be overridden with `TGSCRIPT_<SECTION>_<KEY>`.
-const SECTIONS: &[&str] = &["scripts", "limits", "store", "gateway"];
+const SECTIONS: &[&str] = &["scripts", "limits", "store", "inbox", "gateway"];
 
 /// The whole configuration.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -28,6 +28,8 @@ pub struct Config {
     pub limits: Limits,
     /// `[store]`: the state database.
     pub store: StoreConfig,
+    /// `[inbox]`: how `run` keeps and retries the updates it receives.
+    pub inbox: InboxConfig,
     /// `[gateway]`: the JSON command gateway.
     pub gateway: GatewayConfig,
     /// `[[account]]`: user accounts driven through TDLib or the sandbox.
@@ -79,6 +81,27 @@ impl Default for ScriptsConfig {
 pub struct StoreConfig {
     /// Path of the state database (default: in the data dir).
     pub path: Option<PathBuf>,
+}
+
+/// `[inbox]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InboxConfig {
+    /// Write each update to the database before acknowledging it and record what handled it
+    /// (default true). Off, an update fetched but not handled when the process dies is lost.
+    pub enabled: bool,
+    /// Tries an update gets when a handler keeps failing on it, before it is parked
+    /// (default 3, at least 1).
+    pub max_attempts: u32,
+}
+
+impl Default for InboxConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            max_attempts: 3,
+        }
+    }
 }
 
 /// `[gateway]`.
@@ -254,19 +277,31 @@ impl Config {
             let dotted = section.map_or(key.clone(), |s| format!("{s}.{key}"));
             from_env.push((dotted, name));
         }
-        serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
-            let key = e.path().to_string();
-            let origin = from_env
+        let origin_of = |key: &str| {
+            from_env
                 .iter()
                 .find(|(dotted, _)| key == *dotted || key.starts_with(&format!("{dotted}.")))
                 .map(|(_, var)| format!("environment variable {var}"))
-                .unwrap_or_else(|| file_name.clone());
-            ConfigError::Invalid {
-                origin,
-                key,
-                message: e.into_inner().to_string(),
-            }
-        })
+                .unwrap_or_else(|| file_name.clone())
+        };
+        let config: Config =
+            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+                let key = e.path().to_string();
+                ConfigError::Invalid {
+                    origin: origin_of(&key),
+                    key,
+                    message: e.into_inner().to_string(),
+                }
+            })?;
+        if config.inbox.max_attempts == 0 {
+            let key = "inbox.max_attempts";
+            return Err(ConfigError::Invalid {
+                origin: origin_of(key),
+                key: key.into(),
+                message: "must be at least 1 (the first try counts)".into(),
+            });
+        }
+        Ok(config)
     }
 
     /// Make relative paths in the file relative to the folder the file is in.

@@ -3,9 +3,10 @@
 
 use crate::accounts::Accounts;
 use crate::engine::run;
-use crate::store::StateStore;
+use crate::store::Store;
 use crate::telegram::BotClient;
 use std::future::Future;
+use std::sync::Arc;
 use tokio::runtime::Handle;
 
 /// The connections builtins use. `check` and `docs` use [`Host::offline`].
@@ -13,7 +14,7 @@ use tokio::runtime::Handle;
 pub struct Host {
     bot: Option<BotClient>,
     runtime: Option<Handle>,
-    state: StateStore,
+    store: Arc<Store>,
     accounts: Accounts,
 }
 
@@ -28,7 +29,7 @@ impl Host {
         Self {
             bot: Some(bot),
             runtime: Some(runtime),
-            state: StateStore::default(),
+            store: Arc::default(),
             accounts: Accounts::default(),
         }
     }
@@ -48,9 +49,9 @@ impl Host {
         self
     }
 
-    /// The same host keeping script state in `state`.
-    pub fn and_state(mut self, state: StateStore) -> Self {
-        self.state = state;
+    /// The same host keeping script state (and the journals of inbox runs) in `store`.
+    pub fn and_store(mut self, store: Arc<Store>) -> Self {
+        self.store = store;
         self
     }
 
@@ -67,9 +68,9 @@ impl Host {
         })
     }
 
-    /// The scripts' state.
-    pub fn state(&self) -> &StateStore {
-        &self.state
+    /// The database: script state and the inbox.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
     }
 
     /// Run `future` to completion from a script thread. The wait does not count against the

@@ -4,6 +4,7 @@
 //! module resolution), [`builtins`] the functions scripts call, [`stdlib`] the modules shipped
 //! in the binary, [`check`] the static checks of `tgscript check`, [`docs`] the builtin
 //! reference, [`config`] the `tgscript.toml` loader and [`cli`] the command line on top.
+//! [`store`] is the SQLite database holding script state and the [`inbox`] of updates.
 
 pub mod accounts;
 pub mod builtins;
@@ -15,6 +16,7 @@ pub mod docs;
 pub mod engine;
 pub mod gateway;
 pub mod host;
+pub mod inbox;
 pub mod logging;
 pub mod repl;
 pub mod sandbox;

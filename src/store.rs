@@ -1,7 +1,10 @@
-//! Script state in an embedded SQLite database: values kept per chat, per user, per chat
-//! member and per scenario, each scenario in a namespace of its own (plus one namespace the
-//! scenarios share on purpose). Values are JSON with a size limit per value and per scope;
-//! a write is durable when the call returns (WAL, synchronous commits).
+//! The embedded SQLite database (`[store] path`): script state, the update inbox and the
+//! handlers' call journal (tables of [`crate::inbox`]), behind one connection.
+//!
+//! Script state is kept per chat, per user, per chat member and per scenario, each scenario in
+//! a namespace of its own (plus one namespace the scenarios share on purpose). Values are JSON
+//! with a size limit per value and per scope; a write is durable when the call returns (WAL,
+//! synchronous commits).
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
@@ -17,7 +20,7 @@ pub const MAX_SCOPE_BYTES: usize = 1024 * 1024;
 /// scenario's own namespace (its file name without `.rhai`) can be it.
 pub const SHARED_NAMESPACE: &str = "";
 /// The schema version this build writes.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 /// Whose value it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -78,27 +81,37 @@ pub enum StoreError {
     },
 }
 
-/// The state of every scenario.
-pub struct StateStore {
+/// How far a commit must reach before it returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Durability {
+    /// On disk (fsync): survives a power loss. State writes, and updates before they are
+    /// acknowledged to Telegram.
+    Disk,
+    /// Handed to the OS: survives the process being killed, not a power loss. For records
+    /// whose loss only means a replay (journal entries, completion marks); the WAL keeps
+    /// commits in order, so a power loss can only lose the newest of them.
+    Process,
+}
+
+/// The database: the state of every scenario, the inbox and the journal.
+pub struct Store {
     connection: Mutex<Connection>,
     path: String,
 }
 
-impl fmt::Debug for StateStore {
+impl fmt::Debug for Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StateStore")
-            .field("path", &self.path)
-            .finish()
+        f.debug_struct("Store").field("path", &self.path).finish()
     }
 }
 
-impl Default for StateStore {
+impl Default for Store {
     fn default() -> Self {
         Self::in_memory()
     }
 }
 
-impl StateStore {
+impl Store {
     /// Open (creating it and its folder if needed) the database at `path`, migrating it to
     /// the current schema.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
@@ -136,10 +149,47 @@ impl StateStore {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
+    /// The connection, for the inbox and journal queries of [`crate::inbox`].
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
         self.connection
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Run `f` in one transaction, on disk when it returns: everything it writes is
+    /// committed together, or nothing.
+    pub(crate) fn transaction<R>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<R, String>,
+    ) -> Result<R, String> {
+        self.transaction_with(Durability::Disk, f)
+    }
+
+    /// Run `f` in one transaction committed as far as `durability` says.
+    pub(crate) fn transaction_with<R>(
+        &self,
+        durability: Durability,
+        f: impl FnOnce(&Connection) -> Result<R, String>,
+    ) -> Result<R, String> {
+        let failed = |e: rusqlite::Error| format!("cannot write to the database: {e}");
+        let mut connection = self.lock();
+        let relaxed = durability == Durability::Process;
+        if relaxed {
+            connection
+                .pragma_update(None, "synchronous", "NORMAL")
+                .map_err(failed)?;
+        }
+        let outcome = connection.transaction().map_err(failed).and_then(|tx| {
+            let value = f(&tx)?;
+            tx.commit().map_err(failed)?;
+            Ok(value)
+        });
+        if relaxed {
+            connection
+                .pragma_update(None, "synchronous", "FULL")
+                .map_err(failed)?;
+        }
+        outcome
     }
 
     /// The value of `key`, if set.
@@ -161,63 +211,68 @@ impl StateStore {
             .map_err(|e| format!("cannot read state: {e}"))?;
         Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
     }
+}
 
-    /// Set `key` to `value` (`null` deletes it), durably. Refuses values over
-    /// [`MAX_VALUE_BYTES`] and scopes that would grow over [`MAX_SCOPE_BYTES`].
-    pub fn set(
-        &self,
-        namespace: &str,
-        scope: StateScope,
-        key: &str,
-        value: Value,
-    ) -> Result<(), String> {
-        if value.is_null() {
-            self.delete(namespace, scope, key)?;
-            return Ok(());
-        }
-        let text = value.to_string();
-        if text.len() > MAX_VALUE_BYTES {
-            return Err(format!(
-                "the value for '{key}' is {} bytes as JSON; the limit is {MAX_VALUE_BYTES}",
-                text.len()
-            ));
-        }
-        let (kind, id) = scope.columns();
-        let connection = self.lock();
-        let others: i64 = connection
+/// Set `key` to `value` (`null` deletes it) on `connection`, inside the caller's transaction
+/// (durable when it commits). Refuses values over [`MAX_VALUE_BYTES`] and scopes that would
+/// grow over [`MAX_SCOPE_BYTES`].
+pub(crate) fn set_on(
+    connection: &Connection,
+    namespace: &str,
+    scope: StateScope,
+    key: &str,
+    value: Value,
+) -> Result<(), String> {
+    if value.is_null() {
+        delete_on(connection, namespace, scope, key)?;
+        return Ok(());
+    }
+    let text = value.to_string();
+    if text.len() > MAX_VALUE_BYTES {
+        return Err(format!(
+            "the value for '{key}' is {} bytes as JSON; the limit is {MAX_VALUE_BYTES}",
+            text.len()
+        ));
+    }
+    let (kind, id) = scope.columns();
+    let others: i64 = connection
             .query_row(
                 "SELECT COALESCE(SUM(LENGTH(value)), 0) FROM state WHERE namespace = ?1 AND scope = ?2 AND scope_id = ?3 AND key != ?4",
                 params![namespace, kind, id, key],
                 |row| row.get(0),
             )
             .map_err(|e| format!("cannot read state: {e}"))?;
-        let total = others as usize + text.len();
-        if total > MAX_SCOPE_BYTES {
-            return Err(format!(
-                "the state of {scope} would grow to {total} bytes; the limit per scope is {MAX_SCOPE_BYTES}: delete keys it no longer needs"
-            ));
-        }
-        connection
+    let total = others as usize + text.len();
+    if total > MAX_SCOPE_BYTES {
+        return Err(format!(
+            "the state of {scope} would grow to {total} bytes; the limit per scope is {MAX_SCOPE_BYTES}: delete keys it no longer needs"
+        ));
+    }
+    connection
             .execute(
                 "INSERT INTO state (namespace, scope, scope_id, key, value) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (namespace, scope, scope_id, key) DO UPDATE SET value = excluded.value",
                 params![namespace, kind, id, key, text],
             )
             .map_err(|e| format!("cannot write state: {e}"))?;
-        Ok(())
-    }
+    Ok(())
+}
 
-    /// Remove `key`; returns whether it was set.
-    pub fn delete(&self, namespace: &str, scope: StateScope, key: &str) -> Result<bool, String> {
-        let (kind, id) = scope.columns();
-        self.lock()
-            .execute(
-                "DELETE FROM state WHERE namespace = ?1 AND scope = ?2 AND scope_id = ?3 AND key = ?4",
-                params![namespace, kind, id, key],
-            )
-            .map(|n| n > 0)
-            .map_err(|e| format!("cannot write state: {e}"))
-    }
+/// Remove `key` on `connection`, inside the caller's transaction; returns whether it was set.
+pub(crate) fn delete_on(
+    connection: &Connection,
+    namespace: &str,
+    scope: StateScope,
+    key: &str,
+) -> Result<bool, String> {
+    let (kind, id) = scope.columns();
+    connection
+        .execute(
+            "DELETE FROM state WHERE namespace = ?1 AND scope = ?2 AND scope_id = ?3 AND key = ?4",
+            params![namespace, kind, id, key],
+        )
+        .map(|n| n > 0)
+        .map_err(|e| format!("cannot write state: {e}"))
 }
 
 /// Bring the schema to [`SCHEMA_VERSION`], one step at a time.
@@ -256,6 +311,28 @@ fn migrate(connection: &Connection, path: &str) -> Result<(), StoreError> {
                      PRIMARY KEY (namespace, scope, scope_id, key));
                  INSERT INTO meta (key, value) VALUES ('schema_version', 1)
                      ON CONFLICT (key) DO UPDATE SET value = 1;
+                 COMMIT;",
+            )
+            .map_err(sqlite)?;
+    }
+    if version < 2 {
+        connection
+            .execute_batch(
+                "BEGIN;
+                 CREATE TABLE inbox (
+                     update_id INTEGER PRIMARY KEY, chat_key INTEGER NOT NULL,
+                     payload TEXT NOT NULL, status TEXT NOT NULL,
+                     attempts INTEGER NOT NULL DEFAULT 0, error TEXT,
+                     received_at INTEGER NOT NULL, finished_at INTEGER);
+                 CREATE INDEX inbox_by_status ON inbox (status, update_id);
+                 CREATE TABLE inbox_handled (
+                     update_id INTEGER NOT NULL, scenario TEXT NOT NULL,
+                     PRIMARY KEY (update_id, scenario));
+                 CREATE TABLE journal (
+                     update_id INTEGER NOT NULL, scenario TEXT NOT NULL, seq INTEGER NOT NULL,
+                     call TEXT NOT NULL, result TEXT,
+                     PRIMARY KEY (update_id, scenario, seq));
+                 UPDATE meta SET value = 2 WHERE key = 'schema_version';
                  COMMIT;",
             )
             .map_err(sqlite)?;

@@ -27,10 +27,7 @@ fn act(
     options: Option<Map>,
 ) -> RhaiResult {
     let request = request(action, fields, options, "TDLib")?;
-    let accounts = host.accounts().clone();
-    let owned = action.to_string();
-    host.block_on(async move { account::execute(&accounts, id, &owned, &request).await })
-        .map_err(|e| throw(&CommandError::invalid(action, e)))?
+    account::execute(host, id, action, &request)
         .map_err(|e| throw(&e))
         .and_then(to_dynamic)
 }
@@ -38,9 +35,7 @@ fn act(
 fn raw(host: &Host, id: Option<i64>, request: Map) -> RhaiResult {
     let request = serde_json::to_value(Dynamic::from_map(request))
         .map_err(|e| throw(&CommandError::invalid("tdlib", e.to_string())))?;
-    let accounts = host.accounts().clone();
-    host.block_on(async move { account::raw(&accounts, id, request).await })
-        .map_err(|e| throw(&CommandError::invalid("tdlib", e)))?
+    account::raw(host, id, request)
         .map_err(|e| throw(&e))
         .and_then(to_dynamic)
 }

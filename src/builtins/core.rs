@@ -2,6 +2,7 @@
 
 use super::builtin;
 use crate::engine::run;
+use crate::inbox::journal;
 use rhai::{Engine, EvalAltResult, FLOAT, INT};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -42,11 +43,18 @@ sleep(0.2);    // wait 200 ms
         });
 }
 
+/// The clock, journaled like a read: a handler run again after a crash sees the time it saw.
 fn now() -> INT {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as INT)
-        .unwrap_or(0)
+    let clock = || {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as INT)
+            .unwrap_or(0)
+    };
+    journal::read(|| "clock now".into(), || Ok(clock().into()))
+        .ok()
+        .and_then(|v| v.as_i64())
+        .unwrap_or_else(clock)
 }
 
 /// How long `sleep` waits between looks at the interrupt flag.

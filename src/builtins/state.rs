@@ -4,7 +4,8 @@
 use super::builtin;
 use crate::engine::run;
 use crate::host::Host;
-use crate::store::{SHARED_NAMESPACE, StateScope};
+use crate::inbox::journal;
+use crate::store::{self, SHARED_NAMESPACE, StateScope};
 use rhai::{Dynamic, Engine, EvalAltResult, Position};
 use serde_json::Value;
 use std::sync::Arc;
@@ -68,10 +69,23 @@ fn namespace() -> String {
     run::current_scenario().map_or_else(|| "main".to_string(), |s| s.to_string())
 }
 
+// State calls are journaled when a handler runs from the inbox (see `crate::inbox::journal`):
+// run again after a crash, a handler reads what it read and does not write twice.
+
 fn get_in(host: &Host, namespace: &str, scope: StateScope, key: &str) -> RhaiResult {
-    match host.state().get(namespace, scope, key).map_err(fail)? {
-        Some(value) => rhai::serde::to_dynamic(value),
-        None => Ok(Dynamic::UNIT),
+    let value = journal::read(
+        || format!("state get {namespace} {scope:?} {key}"),
+        || {
+            Ok(host
+                .store()
+                .get(namespace, scope, key)?
+                .unwrap_or(Value::Null))
+        },
+    )
+    .map_err(fail)?;
+    match value {
+        Value::Null => Ok(Dynamic::UNIT),
+        value => rhai::serde::to_dynamic(value),
     }
 }
 
@@ -83,18 +97,23 @@ fn set_in(
     value: &Dynamic,
 ) -> RhaiResult {
     let json = to_plain_json(value, key).map_err(fail)?;
-    host.state()
-        .set(namespace, scope, key, json)
-        .map_err(fail)?;
+    journal::write(
+        host.store(),
+        || format!("state set {namespace} {scope:?} {key} {json}"),
+        |tx| store::set_on(tx, namespace, scope, key, json.clone()).map(|()| Value::Null),
+    )
+    .map_err(fail)?;
     Ok(Dynamic::UNIT)
 }
 
 fn delete_in(host: &Host, namespace: &str, scope: StateScope, key: &str) -> RhaiResult {
-    Ok(host
-        .state()
-        .delete(namespace, scope, key)
-        .map_err(fail)?
-        .into())
+    let was_set = journal::write(
+        host.store(),
+        || format!("state delete {namespace} {scope:?} {key}"),
+        |tx| store::delete_on(tx, namespace, scope, key).map(Value::Bool),
+    )
+    .map_err(fail)?;
+    Ok(was_set.as_bool().unwrap_or(false).into())
 }
 
 fn get(host: &Host, scope: StateScope, key: &str) -> RhaiResult {
@@ -122,7 +141,9 @@ Values kept for a chat (the current one unless `chat_id` is given), in this scen
 namespace. `chat_get` returns `()` for a key never set; `chat_set` stores any plain value (map,
 array, string, number, bool; at most 64 KiB as JSON; `()` deletes); `chat_delete` returns
 whether the key was set. State is kept in the state database (`[store] path`): it survives
-restarts and reloads, and a write is durable when the call returns.
+restarts and reloads, and a write is durable when the call returns. A handler that `run`
+starts again for the same update (after a crash or a failed try) gets its earlier reads back
+and does not write twice.
 
 # Example
 ```rhai

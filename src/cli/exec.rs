@@ -50,7 +50,7 @@ pub(super) fn exec(config: &Config, args: ExecArgs) -> u8 {
         }
     };
     let host = match super::open_store(config, "exec") {
-        Ok(state) => Arc::new(host.and_state(state)),
+        Ok(state) => Arc::new(host.and_store(Arc::new(state))),
         Err(code) => return code,
     };
     let engine = ScriptEngine::with_host(config.limits.clone(), root, host);

@@ -5,6 +5,7 @@ mod account;
 mod check;
 mod docs;
 mod exec;
+mod inbox;
 mod repl;
 mod run;
 mod serve;
@@ -56,6 +57,9 @@ pub enum Command {
     /// Obtain libtdjson 1.8.61 or show which one would be loaded.
     #[command(subcommand)]
     Tdlib(TdlibCommand),
+    /// Show the updates `run` has not finished or parked, or queue a parked one again.
+    #[command(subcommand)]
+    Inbox(inbox::InboxCommand),
 }
 
 /// `tgscript account ...`
@@ -99,6 +103,7 @@ pub fn main() -> u8 {
         Command::Serve { listen } => serve::serve(&config, listen),
         Command::Account(command) => account::account(&config, command),
         Command::Tdlib(command) => tdlib::tdlib(&config, command),
+        Command::Inbox(command) => inbox::inbox(&config, command),
     }
 }
 
@@ -120,13 +125,13 @@ fn runtime(command: &str) -> Result<tokio::runtime::Runtime, u8> {
 
 /// The state database of `[store] path` (default `state.db` in the data dir); on failure, the
 /// message for `command` is printed and the exit code returned.
-fn open_store(config: &Config, command: &str) -> Result<crate::store::StateStore, u8> {
+fn open_store(config: &Config, command: &str) -> Result<crate::store::Store, u8> {
     let path = config
         .store
         .path
         .clone()
         .unwrap_or_else(|| crate::config::data_dir().join("state.db"));
-    crate::store::StateStore::open(&path).map_err(|e| {
+    crate::store::Store::open(&path).map_err(|e| {
         eprintln!("tgscript {command}: {e}");
         EXIT_USAGE
     })

@@ -86,7 +86,7 @@ pub(super) fn repl(config: &Config) -> u8 {
     };
     // On the sandbox, state lives in memory like the rest of the simulation.
     let state = match &sandbox {
-        Some(_) => crate::store::StateStore::in_memory(),
+        Some(_) => crate::store::Store::in_memory(),
         None => match open_store(config, "repl") {
             Ok(state) => state,
             Err(code) => return code,
@@ -94,7 +94,7 @@ pub(super) fn repl(config: &Config) -> u8 {
     };
     let host = Host::with_bot(bot, runtime.handle().clone())
         .and_accounts(accounts)
-        .and_state(state);
+        .and_store(Arc::new(state));
     let engine = Arc::new(ScriptEngine::with_host(
         config.limits.clone(),
         ".",

@@ -1,29 +1,33 @@
-//! `tgscript run [DIR]`: load the scenarios, receive updates by teloxide long polling and hand
-//! them to the handlers. Without `TELOXIDE_TOKEN` it runs on the sandbox: a local Bot API
-//! server with a simulated group, fed from stdin.
+//! `tgscript run [DIR]`: load the scenarios, receive updates by long polling, keep them in the
+//! inbox and hand them to the handlers. Without `TELOXIDE_TOKEN` it runs on the sandbox: a
+//! local Bot API server with a simulated group, fed from stdin.
 
 use super::{EXIT_FAILURE, EXIT_USAGE, open_store, runtime};
 use crate::config::Config;
 use crate::engine::ScriptEngine;
 use crate::host::Host;
+use crate::inbox::Inbox;
 use crate::sandbox::console::{self, Input, Users};
 use crate::sandbox::{BotApiServer, World};
 use crate::scenario::dispatch::{Dispatcher, Progress};
 use crate::scenario::registry::Registry;
 use crate::scenario::watch;
+use crate::telegram::polling::Poller;
 use crate::telegram::{BotClient, BotError};
-use futures::StreamExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use teloxide::types::AllowedUpdate;
-use teloxide::update_listeners::{AsUpdateStream, Polling, UpdateListener};
 use tokio::io::AsyncBufReadExt;
+use tokio::sync::watch::Receiver;
 
 /// Token the sandbox bot uses with the local server.
 const SANDBOX_TOKEN: &str = "0:sandbox";
 /// Long-polling timeout of `getUpdates`.
 const POLL_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest wait before asking again after `getUpdates` failed.
+const MAX_POLL_BACKOFF: Duration = Duration::from_secs(30);
+/// How often a running `run` looks for updates `inbox retry` queued.
+const REQUEUE_EVERY: Duration = Duration::from_secs(1);
 
 /// Arguments of `run`.
 #[derive(Debug, clap::Args)]
@@ -105,18 +109,22 @@ async fn serve(config: &Config, dir: PathBuf) -> u8 {
             return EXIT_USAGE;
         }
     };
-    // The sandbox is a fresh simulation each time: its state lives in memory.
-    let state = match &sandbox {
-        Some(_) => crate::store::StateStore::in_memory(),
+    // The sandbox is a fresh simulation each time: its state and inbox live in memory.
+    let store = Arc::new(match &sandbox {
+        Some(_) => crate::store::Store::in_memory(),
         None => match open_store(config, "run") {
-            Ok(state) => state,
+            Ok(store) => store,
             Err(code) => return code,
         },
-    };
+    });
+    let inbox = config
+        .inbox
+        .enabled
+        .then(|| Arc::new(Inbox::new(store.clone(), config.inbox.max_attempts)));
     let host = Arc::new(
         Host::with_bot(bot.clone(), runtime)
             .and_accounts(accounts)
-            .and_state(state),
+            .and_store(store),
     );
     let engine = Arc::new(ScriptEngine::with_host(
         config.limits.clone(),
@@ -163,21 +171,40 @@ async fn serve(config: &Config, dir: PathBuf) -> u8 {
     if registry.snapshot().is_empty() {
         tracing::warn!("no scenario loaded from {} yet", dir.display());
     }
-    let dispatcher = Arc::new(Dispatcher::new(registry));
+    let dispatcher = Arc::new(Dispatcher::new(registry, inbox.clone()));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let stop = Arc::new(stop);
 
-    let mut polling = Polling::builder(bot.teloxide().clone())
-        .timeout(POLL_TIMEOUT)
-        .allowed_updates(allowed_updates())
-        .delete_webhook()
-        .await
-        .build();
-    let stop = polling.stop_token();
+    if let Some(inbox) = &inbox {
+        match inbox.unfinished() {
+            Ok(left) if left.is_empty() => {}
+            Ok(left) => {
+                tracing::info!(
+                    "inbox: {} update(s) left unfinished or queued for a retry; handling them first",
+                    left.len()
+                );
+                left.into_iter().for_each(|u| dispatcher.dispatch(u));
+            }
+            Err(e) => {
+                eprintln!("tgscript run: {e}");
+                return EXIT_FAILURE;
+            }
+        }
+        tokio::spawn(take_requeued(
+            inbox.clone(),
+            dispatcher.clone(),
+            stopped.clone(),
+        ));
+    }
+    if let Err(e) = bot.call("deleteWebhook", &serde_json::json!({})).await {
+        tracing::warn!("deleteWebhook failed, polling anyway: {e}");
+    }
 
     let ctrl_c_stop = stop.clone();
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             tracing::info!("stopping: waiting for running handlers to finish");
-            ctrl_c_stop.stop();
+            let _ = ctrl_c_stop.send(true);
         }
     });
 
@@ -195,29 +222,109 @@ async fn serve(config: &Config, dir: PathBuf) -> u8 {
         // Each line is handled before the next is read, like a chat; end of input stops.
         tokio::spawn(async move {
             feed_stdin(&server, &progress).await;
-            stop.stop();
+            let _ = stop.send(true);
         });
     }
 
-    {
-        let mut stream = std::pin::pin!(polling.as_stream());
-        while let Some(item) = stream.next().await {
-            match item {
-                Ok(update) => match serde_json::to_value(&update) {
-                    Ok(value) => dispatcher.dispatch(value),
-                    Err(e) => tracing::warn!("skipping an update that cannot be read: {e}"),
-                },
-                Err(e) => tracing::warn!(
-                    "getUpdates failed: {}",
-                    crate::logging::redact(&e.to_string())
-                ),
-            }
-        }
-    }
+    let mut poller = Poller::new(bot, POLL_TIMEOUT);
+    poll(&mut poller, inbox.as_ref(), &dispatcher, stopped).await;
     dispatcher.finish().await;
+    if let Err(e) = poller.confirm().await {
+        tracing::debug!(
+            "could not confirm the last updates (they come again and are skipped): {e}"
+        );
+    }
     host.accounts().close_all().await;
     drop(sandbox);
     0
+}
+
+/// Resolves once `stop` has been set.
+async fn stopped(mut stop: Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
+/// Fetch updates until `stop`: keep each batch in the inbox before it is acknowledged, then
+/// hand the updates not seen before to the dispatcher.
+async fn poll(
+    poller: &mut Poller,
+    inbox: Option<&Arc<Inbox>>,
+    dispatcher: &Dispatcher,
+    stop: Receiver<bool>,
+) {
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        let fetched = tokio::select! {
+            _ = stopped(stop.clone()) => return,
+            fetched = poller.fetch() => fetched,
+        };
+        let failure = match fetched {
+            Ok(batch) if batch.is_empty() => None,
+            Ok(batch) => {
+                let kept = match inbox {
+                    Some(inbox) => {
+                        let (inbox, owned) = (inbox.clone(), batch.clone());
+                        tokio::task::spawn_blocking(move || inbox.accept(&owned))
+                            .await
+                            .unwrap_or_else(|e| Err(e.to_string()))
+                    }
+                    None => Ok(batch.clone()),
+                };
+                match kept {
+                    Ok(fresh) => {
+                        poller.acknowledge(&batch);
+                        fresh.into_iter().for_each(|u| dispatcher.dispatch(u));
+                        None
+                    }
+                    Err(e) => Some(format!(
+                        "cannot keep {} update(s) in the inbox ({e}); they are not acknowledged and come again",
+                        batch.len()
+                    )),
+                }
+            }
+            Err(e @ BotError::Api { code: 409, .. }) => Some(format!(
+                "getUpdates refused ({e}): another process is polling this bot, or a webhook is set; stop it"
+            )),
+            Err(e) => Some(format!(
+                "getUpdates failed: {}",
+                crate::logging::redact(&e.to_string())
+            )),
+        };
+        let Some(failure) = failure else {
+            backoff = Duration::from_secs(1);
+            continue;
+        };
+        tracing::warn!("{failure}; asking again in {} s", backoff.as_secs());
+        tokio::select! {
+            _ = stopped(stop.clone()) => return,
+            _ = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(MAX_POLL_BACKOFF);
+    }
+}
+
+/// Hand updates that `tgscript inbox retry` queued to the dispatcher, until `stop`.
+async fn take_requeued(inbox: Arc<Inbox>, dispatcher: Arc<Dispatcher>, stop: Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = stopped(stop.clone()) => return,
+            _ = tokio::time::sleep(REQUEUE_EVERY) => {}
+        }
+        let inbox = inbox.clone();
+        match tokio::task::spawn_blocking(move || inbox.requeued()).await {
+            Ok(Ok(updates)) => {
+                for update in updates {
+                    tracing::info!(
+                        "inbox: update {} queued again by `inbox retry`",
+                        update["update_id"]
+                    );
+                    dispatcher.dispatch(update);
+                }
+            }
+            Ok(Err(e)) => tracing::warn!("{e}"),
+            Err(e) => tracing::warn!("inbox: {e}"),
+        }
+    }
 }
 
 /// Read stdin to the end, turning each line into sandbox updates and waiting until the
@@ -276,21 +383,4 @@ async fn start_gateway(
         }
     });
     Ok(())
-}
-
-fn allowed_updates() -> Vec<AllowedUpdate> {
-    vec![
-        AllowedUpdate::Message,
-        AllowedUpdate::EditedMessage,
-        AllowedUpdate::ChannelPost,
-        AllowedUpdate::EditedChannelPost,
-        AllowedUpdate::CallbackQuery,
-        AllowedUpdate::ChatMember,
-        AllowedUpdate::MyChatMember,
-        AllowedUpdate::ChatJoinRequest,
-        AllowedUpdate::InlineQuery,
-        AllowedUpdate::Poll,
-        AllowedUpdate::PollAnswer,
-        AllowedUpdate::MessageReaction,
-    ]
 }

@@ -64,7 +64,7 @@ pub(super) fn serve(config: &Config, listen: Option<String>) -> u8 {
             Ok(state) => state,
             Err(code) => return code,
         };
-        let host = Arc::new(host.and_state(state));
+        let host = Arc::new(host.and_store(Arc::new(state)));
         let engine = Arc::new(ScriptEngine::with_host(config.limits.clone(), &config.scripts.dir, host.clone()));
         let listener = match tokio::net::TcpListener::bind(addr).await {
             Ok(l) => l,

@@ -7,6 +7,8 @@ use super::privacy::{self, Audience, Mode};
 use super::{CommandError, Fields, as_int};
 use crate::accounts::sandbox::PRIVACY_SETTINGS;
 use crate::accounts::{Account, AccountOp, Accounts, BlockList, TdError};
+use crate::host::Host;
+use crate::inbox::journal;
 use serde_json::{Map, Value, json};
 
 /// The seed's commands.
@@ -566,24 +568,34 @@ fn account_for(
         .map_err(|e| CommandError::invalid(action, e))
 }
 
-/// Validate `request`, pick the account (`userbot_id`, else the default) and run it.
-pub async fn execute(
-    accounts: &Accounts,
+/// Validate `request`, pick the account (`userbot_id`, else the default) and run it, waiting
+/// on `host`'s runtime. Journaled when a handler runs from the inbox.
+pub fn execute(
+    host: &Host,
     userbot_id: Option<i64>,
     action: &str,
     request: &Map<String, Value>,
 ) -> Result<Value, CommandError> {
     let command = parse(action, request)?;
-    let account = account_for(accounts, userbot_id, action)?;
-    run(account.as_ref(), action, command).await
+    let account = account_for(host.accounts(), userbot_id, action)?;
+    journal::external(
+        action,
+        || {
+            format!(
+                "account {action} {userbot_id:?} {}",
+                Value::Object(request.clone())
+            )
+        },
+        || {
+            host.block_on(run(account.as_ref(), action, command))
+                .map_err(|e| CommandError::invalid(action, e))?
+        },
+    )
 }
 
-/// A raw TDLib request (`tdlib(#{"@type": ...})`) on account `userbot_id` (else the default).
-pub async fn raw(
-    accounts: &Accounts,
-    userbot_id: Option<i64>,
-    request: Value,
-) -> Result<Value, CommandError> {
+/// A raw TDLib request (`tdlib(#{"@type": ...})`) on account `userbot_id` (else the
+/// default), waiting on `host`'s runtime. Journaled when a handler runs from the inbox.
+pub fn raw(host: &Host, userbot_id: Option<i64>, request: Value) -> Result<Value, CommandError> {
     let action = "tdlib";
     if request
         .get("@type")
@@ -595,9 +607,15 @@ pub async fn raw(
             "a TDLib request needs an \"@type\"",
         ));
     }
-    let account = account_for(accounts, userbot_id, action)?;
-    account
-        .call(AccountOp::Raw(request))
-        .await
-        .map_err(|e| td_error(action, e))
+    let account = account_for(host.accounts(), userbot_id, action)?;
+    let call = format!("account tdlib {userbot_id:?} {request}");
+    journal::external(
+        action,
+        || call,
+        || {
+            host.block_on(account.call(AccountOp::Raw(request)))
+                .map_err(|e| CommandError::invalid(action, e))?
+                .map_err(|e| td_error(action, e))
+        },
+    )
 }

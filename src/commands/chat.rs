@@ -5,6 +5,7 @@
 
 use super::{CommandError, Fields, as_int};
 use crate::host::Host;
+use crate::inbox::journal;
 use crate::telegram::{BotError, UpdateContext, errors, permissions};
 use serde_json::{Map, Value, json};
 
@@ -351,14 +352,19 @@ pub fn execute(
 ) -> Result<Value, CommandError> {
     let (method, params) = prepare(action, request, context)?;
     let bot = host.bot().map_err(|e| CommandError::invalid(action, e))?;
-    let result = host
-        .block_on(bot.call(&method, &params))
-        .map_err(|e| CommandError::invalid(action, e))?;
-    match result {
-        Ok(value) if action == "tg_chat_permission" => Ok(Value::Bool(value != Value::Bool(false))),
-        Ok(value) => Ok(value),
-        Err(e) => Err(refusal(action, &e)),
+    let value = journal::external(
+        action,
+        || format!("bot {method} {params}"),
+        || {
+            host.block_on(bot.call(&method, &params))
+                .map_err(|e| CommandError::invalid(action, e))?
+                .map_err(|e| refusal(action, &e))
+        },
+    )?;
+    if action == "tg_chat_permission" {
+        return Ok(Value::Bool(value != Value::Bool(false)));
     }
+    Ok(value)
 }
 
 /// A Bot API failure as a command error: Telegram's description, its code, and a hint.

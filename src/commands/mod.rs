@@ -33,6 +33,17 @@ impl CommandError {
         }
     }
 
+    /// Read back an error [`Self::to_json`] wrote (`command` when the map lacks one).
+    pub fn from_json(command: &str, value: &Value) -> Self {
+        let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_string);
+        Self {
+            command: text("command").unwrap_or_else(|| command.to_string()),
+            error: text("error").unwrap_or_else(|| value.to_string()),
+            code: value.get("code").and_then(Value::as_i64),
+            hint: text("hint"),
+        }
+    }
+
     /// The error as a JSON map: `{command, error, code?, hint?}`.
     pub fn to_json(&self) -> Value {
         let mut map = Map::new();
@@ -72,13 +83,7 @@ pub fn execute_request(
             Some(v) => as_int(v)
                 .ok_or_else(|| CommandError::invalid(action, "userbot_id must be an integer"))?,
         };
-        let accounts = host.accounts().clone();
-        let action = action.to_string();
-        return host
-            .block_on(async move {
-                account::execute(&accounts, Some(userbot_id), &action, &fields).await
-            })
-            .map_err(|e| CommandError::invalid("command", e))?;
+        return account::execute(host, Some(userbot_id), action, &fields);
     }
     if chat::is_action(action) {
         return chat::execute(host, action, &fields, context);

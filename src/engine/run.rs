@@ -1,11 +1,12 @@
-//! Per-call run state: the wall-clock deadline, the interrupt flag, the print sink and the
-//! map-size guard of the evaluation running on this thread.
+//! Per-call run state: the wall-clock deadline, the interrupt flag, the print sink, the
+//! map-size guard and the call journal of the evaluation running on this thread.
 //!
 //! Rhai evaluates synchronously on the calling thread, so the engine's hooks (`on_progress`,
 //! `on_var`, `on_print`) find the state of the call they belong to in a thread-local. Runs may
 //! nest (a module evaluated during an import); the inner run restores the outer one on exit.
 
 use super::limits::Limits;
+use crate::inbox::journal::HandlerJournal;
 use crate::telegram::UpdateContext;
 use rhai::{Dynamic, EvalAltResult, EvalContext, Position};
 use std::cell::RefCell;
@@ -37,6 +38,8 @@ pub struct RunOptions {
     pub update: Option<Arc<UpdateContext>>,
     /// The scenario running (its state namespace); `None` for one-off scripts.
     pub scenario: Option<Arc<str>>,
+    /// The call journal, when a handler runs from the update inbox.
+    pub journal: Option<Arc<HandlerJournal>>,
 }
 
 /// What a run leaves behind besides its value.
@@ -67,6 +70,7 @@ struct RunState {
     var_accesses: u32,
     update: Option<Arc<UpdateContext>>,
     scenario: Option<Arc<str>>,
+    journal: Option<Arc<HandlerJournal>>,
 }
 
 thread_local! {
@@ -85,6 +89,7 @@ pub fn run<R>(limits: &Limits, options: &RunOptions, f: impl FnOnce() -> R) -> (
         var_accesses: 0,
         update: options.update.clone(),
         scenario: options.scenario.clone(),
+        journal: options.journal.clone(),
     };
     let outer = CURRENT.with(|c| c.replace(Some(state)));
     let value = f();
@@ -139,6 +144,11 @@ pub fn current_update() -> Option<Arc<UpdateContext>> {
 /// The scenario the current run belongs to, if any.
 pub fn current_scenario() -> Option<Arc<str>> {
     CURRENT.with(|c| c.borrow().as_ref().and_then(|s| s.scenario.clone()))
+}
+
+/// The call journal of the current run, when it is a handler run from the inbox.
+pub(crate) fn current_journal() -> Option<Arc<HandlerJournal>> {
+    CURRENT.with(|c| c.borrow().as_ref().and_then(|s| s.journal.clone()))
 }
 
 /// Whether the current run has been asked to stop.

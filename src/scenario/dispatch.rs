@@ -1,10 +1,16 @@
 //! Routing updates to scenario handlers: updates of one chat are handled in order, different
 //! chats concurrently; handlers run on blocking threads; a failing handler is logged with its
 //! location, handler name and update id, and everything else goes on.
+//!
+//! With an [`Inbox`], each handler that finishes is recorded, its calls are journaled, and an
+//! update whose handlers fail is tried again (only the failed handlers) up to
+//! `[inbox] max_attempts` times, then parked; later updates of its chat wait for that.
 
 use super::Scenario;
 use super::registry::Registry;
 use crate::engine::ScriptEngine;
+use crate::inbox::journal::HandlerJournal;
+use crate::inbox::{Failure, Inbox};
 use crate::telegram::UpdateContext;
 use crate::telegram::update;
 use rhai::Dynamic;
@@ -12,8 +18,14 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinSet;
+
+/// Pause before the second try of a failing update; it doubles for each further try.
+const FIRST_RETRY_DELAY: Duration = Duration::from_millis(200);
+/// The longest pause between tries.
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(5);
 
 /// Counts of updates taken in and fully handled, to wait for the dispatcher to go idle.
 #[derive(Debug, Default)]
@@ -46,17 +58,20 @@ impl Progress {
 /// Hands updates to per-chat workers that call the scenarios' handlers.
 pub struct Dispatcher {
     registry: Arc<Registry>,
-    chats: Mutex<HashMap<i64, mpsc::UnboundedSender<Value>>>,
+    inbox: Option<Arc<Inbox>>,
+    chats: Mutex<HashMap<i64, mpsc::UnboundedSender<Arc<Value>>>>,
     workers: Mutex<JoinSet<()>>,
     progress: Arc<Progress>,
 }
 
 impl Dispatcher {
     /// A dispatcher over the scenarios of `registry` (called in file-name order for each
-    /// update; each update sees one version of the set, even across a reload).
-    pub fn new(registry: Arc<Registry>) -> Self {
+    /// update; each try sees one version of the set, even across a reload), recording in
+    /// `inbox` what was handled.
+    pub fn new(registry: Arc<Registry>, inbox: Option<Arc<Inbox>>) -> Self {
         Self {
             registry,
+            inbox,
             chats: Mutex::new(HashMap::new()),
             workers: Mutex::new(JoinSet::new()),
             progress: Arc::new(Progress::default()),
@@ -71,21 +86,23 @@ impl Dispatcher {
     /// Queue `update` behind the earlier updates of its chat. Must be called within the
     /// runtime.
     pub fn dispatch(&self, update: Value) {
-        let ctx = UpdateContext::from_update(&update);
-        let key = ctx.chat_id.or(ctx.user_id).unwrap_or(0);
+        let key = update::chat_key(&update);
         self.progress.received.fetch_add(1, Ordering::SeqCst);
         let mut chats = self.chats.lock().unwrap_or_else(PoisonError::into_inner);
         let sender = chats.entry(key).or_insert_with(|| {
             let (tx, rx) = mpsc::unbounded_channel();
-            let registry = self.registry.clone();
-            let progress = self.progress.clone();
+            let worker = ChatWorker {
+                registry: self.registry.clone(),
+                inbox: self.inbox.clone(),
+                progress: self.progress.clone(),
+            };
             self.workers
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .spawn(chat_worker(rx, registry, progress));
+                .spawn(worker.run(rx));
             tx
         });
-        let _ = sender.send(update);
+        let _ = sender.send(Arc::new(update));
     }
 
     /// Stop taking updates and wait until every queued and running handler has finished.
@@ -100,37 +117,135 @@ impl Dispatcher {
     }
 }
 
-async fn chat_worker(
-    mut updates: mpsc::UnboundedReceiver<Value>,
+/// Handles the updates of one chat, one after another.
+struct ChatWorker {
     registry: Arc<Registry>,
+    inbox: Option<Arc<Inbox>>,
     progress: Arc<Progress>,
-) {
-    while let Some(update) = updates.recv().await {
-        let registry = registry.clone();
-        let _ = tokio::task::spawn_blocking(move || {
-            handle_update(registry.engine(), &registry.snapshot(), &update)
-        })
-        .await;
-        progress.handled.fetch_add(1, Ordering::SeqCst);
-        progress.changed.notify_waiters();
+}
+
+impl ChatWorker {
+    async fn run(self, mut updates: mpsc::UnboundedReceiver<Arc<Value>>) {
+        while let Some(update) = updates.recv().await {
+            self.handle(&update).await;
+            self.progress.handled.fetch_add(1, Ordering::SeqCst);
+            self.progress.changed.notify_waiters();
+        }
+    }
+
+    /// Handle `update`, trying again while handlers fail and tries are left.
+    async fn handle(&self, update: &Arc<Value>) {
+        let id = update["update_id"].as_i64().unwrap_or_default();
+        let mut delay = FIRST_RETRY_DELAY;
+        loop {
+            let (registry, inbox, owned) =
+                (self.registry.clone(), self.inbox.clone(), update.clone());
+            let failure = match tokio::task::spawn_blocking(move || {
+                handle_update(
+                    registry.engine(),
+                    &registry.snapshot(),
+                    &owned,
+                    inbox.as_deref(),
+                )
+            })
+            .await
+            {
+                Ok(Ok(())) => None,
+                Ok(Err(error)) => Some(error),
+                Err(e) => Some(format!("the handler thread failed: {e}")),
+            };
+            let Some(inbox) = &self.inbox else {
+                return;
+            };
+            let recorded = match failure {
+                None => inbox.done(id).map(|had_failed| {
+                    if had_failed {
+                        tracing::info!("update {id}: handled; the earlier failure is cleared");
+                    }
+                }),
+                Some(error) => match inbox.failed(id, &error) {
+                    Ok(Failure::Retry { attempts }) => {
+                        tracing::warn!(
+                            "update {id}: try {attempts} of {} failed; trying again in {} ms",
+                            inbox.max_attempts(),
+                            delay.as_millis()
+                        );
+                        tokio::time::sleep(delay).await;
+                        delay = (delay * 2).min(MAX_RETRY_DELAY);
+                        continue;
+                    }
+                    Ok(Failure::Parked { attempts }) => {
+                        tracing::error!(
+                            "update {id} parked after {attempts} failed tries ({error}); fix the scenario, then `tgscript inbox retry {id}` runs it again"
+                        );
+                        Ok(())
+                    }
+                    Err(e) => Err(e),
+                },
+            };
+            if let Err(e) = recorded {
+                tracing::error!("update {id}: cannot record the outcome: {e}");
+            }
+            return;
+        }
     }
 }
 
-/// Call every scenario's handler for `update`, in order; errors are logged, not returned.
-pub fn handle_update(engine: &ScriptEngine, scenarios: &[Scenario], update: &Value) {
+/// Call every scenario's handler for `update`, in order. Failures are logged and every
+/// handler still runs; the result says which failed. With `inbox`, scenarios whose handler
+/// finished on an earlier try are skipped, and each run is journaled and recorded.
+pub fn handle_update(
+    engine: &ScriptEngine,
+    scenarios: &[Scenario],
+    update: &Value,
+    inbox: Option<&Inbox>,
+) -> Result<(), String> {
     let ctx = Arc::new(UpdateContext::from_update(update));
     let (kind, payload) = update::kind(update);
+    let finished = inbox
+        .map(|i| i.handled_by(ctx.update_id))
+        .transpose()?
+        .unwrap_or_default();
+    let mut failures = Vec::new();
     for scenario in scenarios {
+        if finished.contains(&scenario.name) {
+            continue;
+        }
         let Some((handler, args)) = route(scenario, kind, payload, update) else {
             continue;
         };
-        if let Err(err) = scenario.call(engine, handler, args, Some(ctx.clone())) {
-            tracing::error!(
-                "{err} [{} {handler}, update {}]",
-                scenario.name,
-                ctx.update_id
-            );
+        let journal = match inbox
+            .map(|i| HandlerJournal::open(i.store().clone(), ctx.update_id, &scenario.name))
+            .transpose()
+        {
+            Ok(journal) => journal.map(Arc::new),
+            Err(e) => {
+                failures.push(format!("{} {handler}: {e}", scenario.name));
+                continue;
+            }
+        };
+        match scenario.call(engine, handler, args, Some(ctx.clone()), journal) {
+            Ok(_) => {
+                if let Some(Err(e)) =
+                    inbox.map(|i| i.handler_finished(ctx.update_id, &scenario.name))
+                {
+                    failures.push(format!("{} {handler}: {e}", scenario.name));
+                }
+            }
+            Err(err) => {
+                tracing::error!(
+                    "{err} [{} {handler}, update {}]",
+                    scenario.name,
+                    ctx.update_id
+                );
+                failures.push(format!("{err} [{} {handler}]", scenario.name));
+            }
         }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("; "))
     }
 }
 

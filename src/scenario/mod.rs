@@ -6,6 +6,7 @@ pub mod registry;
 pub mod watch;
 
 use crate::engine::{RunOptions, ScriptEngine, ScriptError, run};
+use crate::inbox::journal::HandlerJournal;
 use crate::telegram::UpdateContext;
 use rhai::{AST, Dynamic, Scope, Stmt};
 use std::collections::BTreeMap;
@@ -100,17 +101,20 @@ impl Scenario {
         self.handlers.contains(&handler)
     }
 
-    /// Call `handler` with `args` as one sandboxed run in the context of `update`.
+    /// Call `handler` with `args` as one sandboxed run in the context of `update`, its calls
+    /// recorded in `journal` when given.
     pub fn call(
         &self,
         engine: &ScriptEngine,
         handler: &str,
         args: Vec<Dynamic>,
         update: Option<Arc<UpdateContext>>,
+        journal: Option<Arc<HandlerJournal>>,
     ) -> Result<Dynamic, ScriptError> {
         let options = RunOptions {
             update,
             scenario: Some(self.namespace.clone()),
+            journal,
             ..RunOptions::default()
         };
         engine.call_fn(&self.ast, handler, args, &options).0

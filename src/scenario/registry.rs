@@ -165,7 +165,7 @@ impl Registry {
     fn load(&self, file: &Path) -> Result<Scenario, ScriptError> {
         let scenario = Scenario::load(&self.engine, file)?;
         if scenario.has("on_load") {
-            let _ = scenario.call(&self.engine, "on_load", Vec::new(), None)?;
+            let _ = scenario.call(&self.engine, "on_load", Vec::new(), None, None)?;
         }
         Ok(scenario)
     }

@@ -74,11 +74,6 @@ impl BotClient {
         Ok(Self { bot })
     }
 
-    /// The teloxide bot, for long polling.
-    pub fn teloxide(&self) -> &teloxide::Bot {
-        &self.bot
-    }
-
     /// Call Bot API `method` with JSON `params`, applying the retry rules.
     pub async fn call(&self, method: &str, params: &Value) -> Result<Value, BotError> {
         let mut params = params.clone();

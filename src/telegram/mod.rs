@@ -1,9 +1,11 @@
 //! Everything that speaks the Bot API: the HTTP client with its retry rules, Telegram's error
-//! words and hints, the pure permission mapping, and what an update tells about its context.
+//! words and hints, the pure permission mapping, long polling that acknowledges only what was
+//! kept, and what an update tells about its context.
 
 pub mod bot;
 pub mod errors;
 pub mod permissions;
+pub mod polling;
 pub mod update;
 
 pub use bot::{BotClient, BotError};

@@ -75,3 +75,10 @@ pub fn kind(update: &Value) -> (&str, &Value) {
         None => ("unknown", &Value::Null),
     }
 }
+
+/// The key updates are ordered by: their chat, else their user, else 0. Updates with one key
+/// are handled one after another, in order.
+pub fn chat_key(update: &Value) -> i64 {
+    let ctx = UpdateContext::from_update(update);
+    ctx.chat_id.or(ctx.user_id).unwrap_or(0)
+}

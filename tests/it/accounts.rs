@@ -203,12 +203,14 @@ impl Account for Unauthorized {
 fn failed_to_get_privacy_settings_carries_tdlibs_error() {
     let accounts = Accounts::new(vec![(1, Arc::new(Unauthorized) as Arc<dyn Account>)], None);
     let request = json!({"settings": ["userPrivacySettingShowStatus"]});
-    let err = futures::executor::block_on(tgscript::commands::account::execute(
-        &accounts,
+    let runtime = tokio::runtime::Runtime::new().expect("async runtime");
+    let host = tgscript::host::Host::with_accounts_only(accounts, runtime.handle().clone());
+    let err = tgscript::commands::account::execute(
+        &host,
         Some(1),
         "get_privacy_settings",
         request.as_object().expect("object"),
-    ))
+    )
     .expect_err("fails");
     assert_eq!(err.error, "failed to get privacy settings: Unauthorized");
     assert_eq!(err.code, Some(401));

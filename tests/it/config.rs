@@ -112,3 +112,34 @@ fn explicit_config_file_is_used_and_must_exist() {
         .expect_code(2)
         .expect_stderr_contains("cannot read config file missing.toml");
 }
+
+#[test]
+fn inbox_settings_from_file_and_env_and_zero_tries_refused() {
+    let config = Config::from_sources(
+        Some(("tgscript.toml", "[inbox]\nenabled = false\n")),
+        env(&[("TGSCRIPT_INBOX_MAX_ATTEMPTS", "5")]),
+    )
+    .expect("config loads");
+    assert!(!config.inbox.enabled);
+    assert_eq!(config.inbox.max_attempts, 5);
+    let defaults = Config::from_sources(None, env(&[])).expect("defaults");
+    assert!(defaults.inbox.enabled, "the inbox is on by default");
+    assert_eq!(defaults.inbox.max_attempts, 3);
+
+    let err = Config::from_sources(None, env(&[("TGSCRIPT_INBOX_MAX_ATTEMPTS", "0")]))
+        .expect_err("zero tries");
+    assert_eq!(
+        err.to_string(),
+        "environment variable TGSCRIPT_INBOX_MAX_ATTEMPTS: key `inbox.max_attempts`: must be at least 1 (the first try counts)"
+    );
+    let err = Config::from_sources(
+        Some(("tgscript.toml", "[inbox]\nmax_attempts = 0\n")),
+        env(&[]),
+    )
+    .expect_err("zero tries");
+    assert!(
+        err.to_string()
+            .starts_with("tgscript.toml: key `inbox.max_attempts`"),
+        "{err}"
+    );
+}

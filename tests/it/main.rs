@@ -7,6 +7,7 @@ mod config;
 mod docs;
 mod exec;
 mod gateway;
+mod inbox;
 mod limits;
 mod modules;
 mod reload;

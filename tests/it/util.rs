@@ -239,6 +239,12 @@ impl Background {
         self.wait()
     }
 
+    /// `kill -9` (SIGKILL): no chance to clean up; wait for it and collect its output.
+    pub fn kill9(mut self) -> Finished {
+        self.child.kill().expect("SIGKILL tgscript");
+        self.wait()
+    }
+
     /// Wait for the process to end by itself and collect its output.
     pub fn wait(&mut self) -> Finished {
         let status = self.child.wait().expect("wait for tgscript");

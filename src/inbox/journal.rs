@@ -1,0 +1,352 @@
+//! The call journal of a handler run from the inbox: what the handler read (state, the
+//! clock), wrote (state) and asked of Telegram or TDLib, in call order, under
+//! `(update_id, scenario, seq)`.
+//!
+//! When a handler runs again for the same update — after a crash, or another try after a
+//! failure — each call whose record matches (same call, same arguments, same place in the
+//! order) gets its recorded result back instead of being made again. So state is changed once
+//! and a message is sent once, even though the handler's code runs twice.
+//!
+//! When records are written:
+//! - reads are kept in memory and written with the next write (if the handler dies before
+//!   writing anything, nothing it read mattered);
+//! - a state write and its record are one transaction, on disk when the builtin returns;
+//! - a Telegram or TDLib call is recorded as *in flight* before it is sent, and its answer
+//!   after. A record still in flight after a crash means the call may or may not have reached
+//!   Telegram (which has no way to ask); it is sent again and logged as in doubt. These two
+//!   records survive the process being killed; a power loss may lose the newest of them,
+//!   which makes the call in doubt without the log line.
+//!
+//! The first call that does not match its record (the script changed, or an earlier call
+//! failed on the network the first time) ends the replay: from there the handler runs live
+//! and the stale records are dropped.
+
+use crate::commands::CommandError;
+use crate::engine::run;
+use crate::store::{Durability, Store};
+use rusqlite::{Connection, params};
+use serde_json::{Value, json};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// One recorded call.
+#[derive(Debug, Clone)]
+struct Record {
+    seq: i64,
+    call: String,
+    /// `{"ok": value}` or `{"err": error}`; `None` while a call is in flight.
+    result: Option<String>,
+}
+
+/// Where a handler run stands in its journal.
+#[derive(Debug, Default)]
+struct Cursor {
+    /// Records of an earlier run still to replay, in order.
+    replay: VecDeque<Record>,
+    /// The number of the next call.
+    next: i64,
+    /// Reads not written yet.
+    pending: Vec<Record>,
+    /// Records from this number on are stale (the replay ended there) and must go.
+    stale_from: Option<i64>,
+}
+
+/// What to do with one call.
+enum Step {
+    /// Give back the recorded result.
+    Replay(Result<Value, Value>),
+    /// Make the call; it is number `seq`.
+    Live(i64),
+}
+
+/// The journal of one handler (one scenario) for one update.
+#[derive(Debug)]
+pub struct HandlerJournal {
+    store: Arc<Store>,
+    update_id: i64,
+    scenario: String,
+    cursor: Mutex<Cursor>,
+}
+
+fn encode(result: &Result<Value, Value>) -> String {
+    match result {
+        Ok(value) => json!({ "ok": value }).to_string(),
+        Err(error) => json!({ "err": error }).to_string(),
+    }
+}
+
+fn decode(text: &str) -> Option<Result<Value, Value>> {
+    let mut value: Value = serde_json::from_str(text).ok()?;
+    if let Some(ok) = value.get_mut("ok") {
+        return Some(Ok(ok.take()));
+    }
+    value.get_mut("err").map(|err| Err(err.take()))
+}
+
+impl HandlerJournal {
+    /// The journal of `scenario`'s handler for `update_id`, with what an earlier run of it
+    /// recorded.
+    pub fn open(store: Arc<Store>, update_id: i64, scenario: &str) -> Result<Self, String> {
+        let replay = {
+            let connection = store.lock();
+            let mut query = connection
+                .prepare_cached(
+                    "SELECT seq, call, result FROM journal WHERE update_id = ?1 AND scenario = ?2 ORDER BY seq",
+                )
+                .map_err(|e| format!("journal: {e}"))?;
+            query
+                .query_map(params![update_id, scenario], |row| {
+                    Ok(Record {
+                        seq: row.get(0)?,
+                        call: row.get(1)?,
+                        result: row.get(2)?,
+                    })
+                })
+                .map_err(|e| format!("journal: {e}"))?
+                .collect::<Result<VecDeque<_>, _>>()
+                .map_err(|e| format!("journal: {e}"))?
+        };
+        if !replay.is_empty() {
+            tracing::info!(
+                "update {update_id}, {scenario}: running the handler again; {} recorded call(s) are replayed, not repeated",
+                replay.len()
+            );
+        }
+        Ok(Self {
+            store,
+            update_id,
+            scenario: scenario.to_string(),
+            cursor: Mutex::new(Cursor {
+                replay,
+                ..Cursor::default()
+            }),
+        })
+    }
+
+    fn cursor(&self) -> std::sync::MutexGuard<'_, Cursor> {
+        self.cursor.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Number the next call and decide whether it is replayed.
+    fn step(&self, call: &str) -> Step {
+        let mut cursor = self.cursor();
+        let seq = cursor.next;
+        cursor.next += 1;
+        let Some(front) = cursor.replay.front() else {
+            return Step::Live(seq);
+        };
+        if front.seq == seq && front.call == call {
+            let record = cursor.replay.pop_front();
+            match record.and_then(|r| r.result).as_deref().and_then(decode) {
+                Some(result) => return Step::Replay(result),
+                None => tracing::warn!(
+                    "update {}, {}: call #{seq} ({}) was in flight when the process stopped; it may have reached Telegram already and is made again",
+                    self.update_id,
+                    self.scenario,
+                    summary(call)
+                ),
+            }
+        } else {
+            tracing::info!(
+                "update {}, {}: call #{seq} ({}) differs from the recorded run; the handler goes on live from here",
+                self.update_id,
+                self.scenario,
+                summary(call)
+            );
+        }
+        cursor.replay.clear();
+        cursor.stale_from = Some(seq);
+        Step::Live(seq)
+    }
+
+    /// Keep a read's result, to be written with the next write.
+    fn remember(&self, seq: i64, call: String, result: &Result<Value, Value>) {
+        self.cursor().pending.push(Record {
+            seq,
+            call,
+            result: Some(encode(result)),
+        });
+    }
+
+    /// The reads not yet written, and the stale point, taken for writing.
+    fn take_pending(&self) -> (Vec<Record>, Option<i64>) {
+        let mut cursor = self.cursor();
+        (
+            std::mem::take(&mut cursor.pending),
+            cursor.stale_from.take(),
+        )
+    }
+
+    /// Give back what [`Self::take_pending`] took, when the write failed.
+    fn restore_pending(&self, mut records: Vec<Record>, stale_from: Option<i64>) {
+        let mut cursor = self.cursor();
+        records.append(&mut cursor.pending);
+        cursor.pending = records;
+        cursor.stale_from = cursor.stale_from.or(stale_from);
+    }
+
+    /// Write `records` (dropping stale ones first) on `connection`, inside the caller's
+    /// transaction.
+    fn write_on(
+        &self,
+        connection: &Connection,
+        records: &[Record],
+        stale_from: Option<i64>,
+    ) -> Result<(), String> {
+        let err = |e: rusqlite::Error| format!("journal: {e}");
+        if let Some(seq) = stale_from {
+            connection
+                .execute(
+                    "DELETE FROM journal WHERE update_id = ?1 AND scenario = ?2 AND seq >= ?3",
+                    params![self.update_id, self.scenario, seq],
+                )
+                .map_err(err)?;
+        }
+        let mut insert = connection
+            .prepare_cached(
+                "INSERT OR REPLACE INTO journal (update_id, scenario, seq, call, result) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .map_err(err)?;
+        for record in records {
+            insert
+                .execute(params![
+                    self.update_id,
+                    self.scenario,
+                    record.seq,
+                    record.call,
+                    record.result
+                ])
+                .map_err(err)?;
+        }
+        Ok(())
+    }
+
+    /// Write the answer of call `seq`, which was recorded in flight.
+    fn answer(&self, seq: i64, result: &Result<Value, Value>) {
+        let written = self.store.transaction_with(Durability::Process, |tx| {
+            tx.execute(
+                "UPDATE journal SET result = ?4 WHERE update_id = ?1 AND scenario = ?2 AND seq = ?3",
+                params![self.update_id, self.scenario, seq, encode(result)],
+            )
+            .map_err(|e| e.to_string())
+        });
+        if let Err(e) = written {
+            tracing::warn!(
+                "update {}, {}: cannot record the answer of call #{seq}: {e}",
+                self.update_id,
+                self.scenario
+            );
+        }
+    }
+}
+
+/// The first words of a call, for the log (its arguments may be long).
+fn summary(call: &str) -> String {
+    let mut words = call.split(' ');
+    let kind = words.next().unwrap_or_default();
+    let name = words.next().unwrap_or_default();
+    format!("{kind} {name}")
+}
+
+/// In a journaled handler run: its journal, the call described, and what to do with it.
+fn begin(call: impl FnOnce() -> String) -> Option<(Arc<HandlerJournal>, String, Step)> {
+    let journal = run::current_journal()?;
+    let call = call();
+    let step = journal.step(&call);
+    Some((journal, call, step))
+}
+
+/// A recorded error of a read or write: its message.
+fn message(error: Value) -> String {
+    error.as_str().unwrap_or_default().to_string()
+}
+
+/// A read with no effect (state, the clock). In a journaled handler run it is replayed from
+/// the record of an earlier run, or made and remembered.
+pub fn read(
+    call: impl FnOnce() -> String,
+    make: impl FnOnce() -> Result<Value, String>,
+) -> Result<Value, String> {
+    let Some((journal, call, step)) = begin(call) else {
+        return make();
+    };
+    match step {
+        Step::Replay(result) => result.map_err(message),
+        Step::Live(seq) => {
+            let result = make();
+            journal.remember(seq, call, &result.clone().map_err(Value::from));
+            result
+        }
+    }
+}
+
+/// A state write through `make`, run in one transaction of `store` with its record (and the
+/// reads before it) when the handler is journaled.
+pub fn write(
+    store: &Store,
+    call: impl FnOnce() -> String,
+    make: impl FnOnce(&Connection) -> Result<Value, String>,
+) -> Result<Value, String> {
+    let Some((journal, call, step)) = begin(call) else {
+        return store.transaction(make);
+    };
+    let seq = match step {
+        Step::Replay(result) => return result.map_err(message),
+        Step::Live(seq) => seq,
+    };
+    let (mut records, stale_from) = journal.take_pending();
+    let outcome = store.transaction(|tx| {
+        let value = make(tx)?;
+        records.push(Record {
+            seq,
+            call: call.clone(),
+            result: Some(encode(&Ok(value.clone()))),
+        });
+        journal.write_on(tx, &records, stale_from)?;
+        Ok(value)
+    });
+    if let Err(error) = &outcome {
+        records.retain(|r| r.seq != seq);
+        journal.restore_pending(records, stale_from);
+        journal.remember(seq, call, &Err(error.clone().into()));
+    }
+    outcome
+}
+
+/// A call to Telegram or TDLib through `make`. In a journaled handler run it is replayed
+/// from the record of an earlier run, or recorded in flight, made, and its answer recorded:
+/// a result, or an error the far side gave (one with a code). Network failures are not
+/// answers: a later run makes the call again.
+pub fn external(
+    command: &str,
+    call: impl FnOnce() -> String,
+    make: impl FnOnce() -> Result<Value, CommandError>,
+) -> Result<Value, CommandError> {
+    let Some((journal, call, step)) = begin(call) else {
+        return make();
+    };
+    let seq = match step {
+        Step::Replay(result) => return result.map_err(|e| CommandError::from_json(command, &e)),
+        Step::Live(seq) => seq,
+    };
+    let (mut records, stale_from) = journal.take_pending();
+    records.push(Record {
+        seq,
+        call,
+        result: None,
+    });
+    if let Err(e) = journal.store.transaction_with(Durability::Process, |tx| {
+        journal.write_on(tx, &records, stale_from)
+    }) {
+        records.pop();
+        journal.restore_pending(records, stale_from);
+        return Err(CommandError::invalid(command, format!("not sent: {e}")));
+    }
+    let result = make();
+    match &result {
+        Ok(value) => journal.answer(seq, &Ok(value.clone())),
+        Err(error) if error.code.is_some() => journal.answer(seq, &Err(error.to_json())),
+        Err(_) => {}
+    }
+    result
+}

@@ -1,0 +1,379 @@
+//! The update inbox: every update fetched from Telegram is written to the database before the
+//! offset that acknowledges it is sent, handled from there, and marked done once every
+//! scenario's handler for it has finished.
+//!
+//! - Completion is recorded per handler (`inbox_handled`), so after a crash or a failed try
+//!   only the handlers that did not finish run again.
+//! - The calls a handler makes are journaled ([`journal`]), so a handler run again replays
+//!   what it already did instead of doing it twice.
+//! - An update whose handlers keep failing gets `[inbox] max_attempts` tries, then is parked
+//!   with its error; `tgscript inbox retry ID` queues it again.
+//!
+//! Updates are on disk before they are acknowledged. Completion marks only need to survive
+//! the process being killed: one lost to a power loss means a handler runs again, replaying
+//! its journal.
+
+pub mod journal;
+
+use crate::store::{Durability, Store};
+use crate::telegram::update;
+use rusqlite::{OptionalExtension, params};
+use serde_json::Value;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// How long handled updates stay listed (`inbox list --all`) before they are pruned.
+const KEEP_DONE_SECONDS: i64 = 24 * 60 * 60;
+
+/// Where an update stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Received and not yet fully handled.
+    Pending,
+    /// Parked, then queued again by `inbox retry`; a running `run` takes it up.
+    Retry,
+    /// Every handler finished.
+    Done,
+    /// Its handlers failed on every try.
+    Parked,
+}
+
+impl Status {
+    /// The name stored and shown by `inbox list`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Retry => "retry",
+            Status::Done => "done",
+            Status::Parked => "parked",
+        }
+    }
+
+    fn parse(text: &str) -> Status {
+        match text {
+            "retry" => Status::Retry,
+            "done" => Status::Done,
+            "parked" => Status::Parked,
+            _ => Status::Pending,
+        }
+    }
+}
+
+/// One update as `inbox list` shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Entry {
+    /// Telegram's `update_id`.
+    pub update_id: i64,
+    /// The chat (or, without one, the user) it belongs to; 0 for neither.
+    pub chat: i64,
+    /// `message`, `callback_query`, ...
+    pub kind: String,
+    /// Where it stands.
+    pub status: Status,
+    /// Failed tries so far.
+    pub attempts: u32,
+    /// The last failure, `file:line:col message [scenario handler]`.
+    pub error: Option<String>,
+    /// When it was received, Unix seconds.
+    pub received_at: i64,
+}
+
+/// What a failed try led to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// It gets another try; `attempts` tries have failed so far.
+    Retry {
+        /// Failed tries so far.
+        attempts: u32,
+    },
+    /// It was parked after `attempts` failed tries.
+    Parked {
+        /// Failed tries.
+        attempts: u32,
+    },
+}
+
+/// The inbox of one bot, in the database.
+#[derive(Debug)]
+pub struct Inbox {
+    store: Arc<Store>,
+    max_attempts: u32,
+}
+
+fn db(e: rusqlite::Error) -> String {
+    format!("inbox: {e}")
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn payloads(rows: Vec<(i64, String)>) -> Vec<Value> {
+    rows.into_iter()
+        .filter_map(|(id, text)| match serde_json::from_str(&text) {
+            Ok(update) => Some(update),
+            Err(e) => {
+                tracing::error!("inbox: update {id} cannot be read back ({e}); skipping it");
+                None
+            }
+        })
+        .collect()
+}
+
+impl Inbox {
+    /// The inbox kept in `store`; an update gets `max_attempts` tries (at least one).
+    pub fn new(store: Arc<Store>, max_attempts: u32) -> Self {
+        Self {
+            store,
+            max_attempts: max_attempts.max(1),
+        }
+    }
+
+    /// The database the inbox lives in (its handlers' journals live there too).
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// Tries an update gets before it is parked.
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    /// Write one `getUpdates` batch in one transaction and return the updates not seen
+    /// before, in order (a batch Telegram sends again after a crash is skipped).
+    pub fn accept(&self, updates: &[Value]) -> Result<Vec<Value>, String> {
+        let received = now();
+        self.store.transaction(|tx| {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO inbox (update_id, chat_key, payload, status, received_at)
+                     VALUES (?1, ?2, ?3, 'pending', ?4)",
+                )
+                .map_err(db)?;
+            let mut fresh = Vec::new();
+            for update in updates {
+                let Some(id) = update["update_id"].as_i64() else {
+                    tracing::warn!("skipping an update without update_id");
+                    continue;
+                };
+                let added = insert
+                    .execute(params![
+                        id,
+                        update::chat_key(update),
+                        update.to_string(),
+                        received
+                    ])
+                    .map_err(db)?;
+                if added > 0 {
+                    fresh.push(update.clone());
+                }
+            }
+            Ok(fresh)
+        })
+    }
+
+    /// Updates a previous run left unfinished, and those queued by `inbox retry`, oldest
+    /// first; they are pending from now on. Also prunes old handled updates.
+    pub fn unfinished(&self) -> Result<Vec<Value>, String> {
+        self.store.transaction(|tx| {
+            tx.execute(
+                "DELETE FROM inbox WHERE status = 'done' AND finished_at < ?1",
+                params![now() - KEEP_DONE_SECONDS],
+            )
+            .map_err(db)?;
+            tx.execute(
+                "UPDATE inbox SET status = 'pending' WHERE status = 'retry'",
+                [],
+            )
+            .map_err(db)?;
+            let mut query = tx
+                .prepare(
+                    "SELECT update_id, payload FROM inbox WHERE status = 'pending' ORDER BY update_id",
+                )
+                .map_err(db)?;
+            let rows = query
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+                .map_err(db)?
+                .collect::<Result<Vec<(i64, String)>, _>>()
+                .map_err(db)?;
+            Ok(payloads(rows))
+        })
+    }
+
+    /// Updates `inbox retry` queued since the last look, oldest first; they are pending
+    /// from now on.
+    pub fn requeued(&self) -> Result<Vec<Value>, String> {
+        let connection = self.store.lock();
+        let mut query = connection
+            .prepare_cached(
+                "UPDATE inbox SET status = 'pending' WHERE status = 'retry' RETURNING update_id, payload",
+            )
+            .map_err(db)?;
+        let mut rows = query
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .map_err(db)?
+            .collect::<Result<Vec<(i64, String)>, _>>()
+            .map_err(db)?;
+        rows.sort_by_key(|(id, _)| *id);
+        Ok(payloads(rows))
+    }
+
+    /// The scenarios whose handler for `update_id` has finished already.
+    pub fn handled_by(&self, update_id: i64) -> Result<HashSet<String>, String> {
+        let connection = self.store.lock();
+        let mut query = connection
+            .prepare_cached("SELECT scenario FROM inbox_handled WHERE update_id = ?1")
+            .map_err(db)?;
+        query
+            .query_map(params![update_id], |row| row.get(0))
+            .map_err(db)?
+            .collect::<Result<HashSet<String>, _>>()
+            .map_err(db)
+    }
+
+    /// Record that `scenario`'s handler for `update_id` finished; its journal is dropped in
+    /// the same transaction.
+    pub fn handler_finished(&self, update_id: i64, scenario: &str) -> Result<(), String> {
+        self.store.transaction_with(Durability::Process, |tx| {
+            tx.execute(
+                "INSERT OR IGNORE INTO inbox_handled (update_id, scenario) VALUES (?1, ?2)",
+                params![update_id, scenario],
+            )
+            .map_err(db)?;
+            tx.execute(
+                "DELETE FROM journal WHERE update_id = ?1 AND scenario = ?2",
+                params![update_id, scenario],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    /// Mark `update_id` done: every handler for it has finished. Returns whether an earlier
+    /// try had failed.
+    pub fn done(&self, update_id: i64) -> Result<bool, String> {
+        self.store.transaction_with(Durability::Process, |tx| {
+            let had_failed = tx
+                .query_row(
+                    "SELECT error IS NOT NULL FROM inbox WHERE update_id = ?1",
+                    params![update_id],
+                    |row| row.get(0),
+                )
+                .optional()
+                .map_err(db)?
+                .unwrap_or(false);
+            tx.execute(
+                "UPDATE inbox SET status = 'done', finished_at = ?2, error = NULL WHERE update_id = ?1",
+                params![update_id, now()],
+            )
+            .map_err(db)?;
+            for table in ["inbox_handled", "journal"] {
+                tx.execute(
+                    &format!("DELETE FROM {table} WHERE update_id = ?1"),
+                    params![update_id],
+                )
+                .map_err(db)?;
+            }
+            Ok(had_failed)
+        })
+    }
+
+    /// Count a failed try of `update_id`; parks it once it has had its tries.
+    pub fn failed(&self, update_id: i64, error: &str) -> Result<Failure, String> {
+        let max = self.max_attempts;
+        self.store.transaction(|tx| {
+            let attempts: u32 = tx
+                .query_row(
+                    "UPDATE inbox SET attempts = attempts + 1, error = ?2 WHERE update_id = ?1
+                     RETURNING attempts",
+                    params![update_id, error],
+                    |row| row.get(0),
+                )
+                .map_err(db)?;
+            if attempts < max {
+                return Ok(Failure::Retry { attempts });
+            }
+            tx.execute(
+                "UPDATE inbox SET status = 'parked', finished_at = ?2 WHERE update_id = ?1",
+                params![update_id, now()],
+            )
+            .map_err(db)?;
+            Ok(Failure::Parked { attempts })
+        })
+    }
+
+    /// The updates with one of `statuses`, oldest first.
+    pub fn list(&self, statuses: &[Status]) -> Result<Vec<Entry>, String> {
+        let connection = self.store.lock();
+        let mut query = connection
+            .prepare(
+                "SELECT update_id, chat_key, payload, status, attempts, error, received_at
+                 FROM inbox ORDER BY update_id",
+            )
+            .map_err(db)?;
+        query
+            .query_map([], |row| {
+                let payload: String = row.get(2)?;
+                let status: String = row.get(3)?;
+                Ok(Entry {
+                    update_id: row.get(0)?,
+                    chat: row.get(1)?,
+                    kind: serde_json::from_str::<Value>(&payload)
+                        .map(|u| update::kind(&u).0.to_string())
+                        .unwrap_or_else(|_| "?".into()),
+                    status: Status::parse(&status),
+                    attempts: row.get(4)?,
+                    error: row.get(5)?,
+                    received_at: row.get(6)?,
+                })
+            })
+            .map_err(db)?
+            .filter(|row| row.as_ref().map_or(true, |e| statuses.contains(&e.status)))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db)
+    }
+
+    /// Queue parked update `update_id` for another round of tries; the handlers that
+    /// finished before are not run again. Returns its status before.
+    pub fn retry(&self, update_id: i64) -> Result<Status, String> {
+        self.store.transaction(|tx| {
+            let status: Option<String> = tx
+                .query_row(
+                    "SELECT status FROM inbox WHERE update_id = ?1",
+                    params![update_id],
+                    |row| row.get(0),
+                )
+                .optional()
+                .map_err(db)?;
+            let status = match status.as_deref().map(Status::parse) {
+                None => {
+                    return Err(format!(
+                        "update {update_id} is not in the inbox (see `tgscript inbox list --all`)"
+                    ));
+                }
+                Some(Status::Done) => {
+                    return Err(format!(
+                        "update {update_id} was handled already: every handler finished"
+                    ));
+                }
+                Some(Status::Pending) => {
+                    return Err(format!(
+                        "update {update_id} is still pending: a running or the next `tgscript run` handles it"
+                    ));
+                }
+                Some(status) => status,
+            };
+            tx.execute(
+                "UPDATE inbox SET status = 'retry', attempts = 0, finished_at = NULL WHERE update_id = ?1",
+                params![update_id],
+            )
+            .map_err(db)?;
+            Ok(status)
+        })
+    }
+}
