@@ -6,10 +6,11 @@
 //! with a size limit per value and per scope; a write is durable when the call returns (WAL,
 //! synchronous commits).
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde_json::Value;
 use std::fmt;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// Largest value one key may hold, as compact JSON.
@@ -88,14 +89,18 @@ pub(crate) enum Durability {
     /// acknowledged to Telegram.
     Disk,
     /// Handed to the OS: survives the process being killed, not a power loss. For records
-    /// whose loss only means a replay (journal entries, completion marks); the WAL keeps
-    /// commits in order, so a power loss can only lose the newest of them.
+    /// whose loss only means a replay (journal entries, completion marks). The next
+    /// [`Durability::Disk`] commit syncs them too: a power loss can lose those committed since
+    /// the last one.
     Process,
 }
 
 /// The database: the state of every scenario, the inbox and the journal.
 pub struct Store {
     connection: Mutex<Connection>,
+    /// Whether the connection commits at [`Durability::Process`] now (`synchronous =
+    /// NORMAL`); changed only with the connection locked.
+    relaxed: AtomicBool,
     path: String,
 }
 
@@ -123,28 +128,30 @@ impl Store {
             path: shown.clone(),
             source,
         };
-        let connection = Connection::open(path).map_err(sqlite)?;
+        let mut connection = Connection::open(path).map_err(sqlite)?;
         connection
             .execute_batch(
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;",
             )
             .map_err(sqlite)?;
-        migrate(&connection, &shown)?;
+        migrate(&mut connection, &shown)?;
         Ok(Self {
             connection: Mutex::new(connection),
+            relaxed: AtomicBool::new(false),
             path: shown,
         })
     }
 
     /// A store that lives in memory only (for `check`, `docs` and tests).
     pub fn in_memory() -> Self {
-        let connection = Connection::open_in_memory().unwrap_or_else(|_| {
+        let mut connection = Connection::open_in_memory().unwrap_or_else(|_| {
             // SQLite in memory cannot fail short of allocation failure.
             panic!("SQLite could not open an in-memory database")
         });
-        let _ = migrate(&connection, ":memory:");
+        let _ = migrate(&mut connection, ":memory:");
         Self {
             connection: Mutex::new(connection),
+            relaxed: AtomicBool::new(false),
             path: ":memory:".into(),
         }
     }
@@ -173,23 +180,20 @@ impl Store {
     ) -> Result<R, String> {
         let failed = |e: rusqlite::Error| format!("cannot write to the database: {e}");
         let mut connection = self.lock();
+        // The level is set before the transaction begins, never restored after: a failure
+        // here leaves nothing half done.
         let relaxed = durability == Durability::Process;
-        if relaxed {
+        if self.relaxed.load(Ordering::Relaxed) != relaxed {
+            let level = if relaxed { "NORMAL" } else { "FULL" };
             connection
-                .pragma_update(None, "synchronous", "NORMAL")
+                .pragma_update(None, "synchronous", level)
                 .map_err(failed)?;
+            self.relaxed.store(relaxed, Ordering::Relaxed);
         }
-        let outcome = connection.transaction().map_err(failed).and_then(|tx| {
-            let value = f(&tx)?;
-            tx.commit().map_err(failed)?;
-            Ok(value)
-        });
-        if relaxed {
-            connection
-                .pragma_update(None, "synchronous", "FULL")
-                .map_err(failed)?;
-        }
-        outcome
+        let tx = connection.transaction().map_err(failed)?;
+        let value = f(&tx)?;
+        tx.commit().map_err(failed)?;
+        Ok(value)
     }
 
     /// The value of `key`, if set.
@@ -210,6 +214,40 @@ impl Store {
             .optional()
             .map_err(|e| format!("cannot read state: {e}"))?;
         Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+    }
+}
+
+/// An exclusive claim on a database for one `tgscript run`, held until dropped: two processes
+/// handling the same inbox would run the same handlers twice.
+#[derive(Debug)]
+pub struct Claim {
+    _file: std::fs::File,
+}
+
+impl Store {
+    /// Claim the database for this process (`PATH.lock`, an advisory lock the OS drops when
+    /// the process ends, however it ends). `None` for an in-memory store.
+    pub fn claim(&self) -> Result<Option<Claim>, String> {
+        if self.path == ":memory:" {
+            return Ok(None);
+        }
+        let lock_path = format!("{}.lock", self.path);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| format!("cannot create {lock_path}: {e}"))?;
+        use std::os::fd::AsRawFd;
+        // SAFETY: flock on a file descriptor this function owns; no memory is shared.
+        let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if locked != 0 {
+            return Err(format!(
+                "{} is in use by another `tgscript run` (one process per bot and database): stop it, or give this one its own [store] path",
+                self.path
+            ));
+        }
+        Ok(Some(Claim { _file: file }))
     }
 }
 
@@ -275,18 +313,22 @@ pub(crate) fn delete_on(
         .map_err(|e| format!("cannot write state: {e}"))
 }
 
-/// Bring the schema to [`SCHEMA_VERSION`], one step at a time.
-fn migrate(connection: &Connection, path: &str) -> Result<(), StoreError> {
+/// Bring the schema to [`SCHEMA_VERSION`], one step at a time, in one transaction that
+/// holds the write lock from the start (two processes opening an old database at once
+/// migrate it once).
+fn migrate(connection: &mut Connection, path: &str) -> Result<(), StoreError> {
     let sqlite = |source| StoreError::Sqlite {
         path: path.to_string(),
         source,
     };
-    connection
-        .execute_batch(
-            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);",
-        )
+    let tx = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(sqlite)?;
-    let version: i64 = connection
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);",
+    )
+    .map_err(sqlite)?;
+    let version: i64 = tx
         .query_row(
             "SELECT value FROM meta WHERE key = 'schema_version'",
             [],
@@ -302,40 +344,39 @@ fn migrate(connection: &Connection, path: &str) -> Result<(), StoreError> {
         });
     }
     if version < 1 {
-        connection
-            .execute_batch(
-                "BEGIN;
-                 CREATE TABLE state (
-                     namespace TEXT NOT NULL, scope TEXT NOT NULL, scope_id TEXT NOT NULL,
-                     key TEXT NOT NULL, value TEXT NOT NULL,
-                     PRIMARY KEY (namespace, scope, scope_id, key));
-                 INSERT INTO meta (key, value) VALUES ('schema_version', 1)
-                     ON CONFLICT (key) DO UPDATE SET value = 1;
-                 COMMIT;",
-            )
-            .map_err(sqlite)?;
+        tx.execute_batch(
+            "CREATE TABLE state (
+                 namespace TEXT NOT NULL, scope TEXT NOT NULL, scope_id TEXT NOT NULL,
+                 key TEXT NOT NULL, value TEXT NOT NULL,
+                 PRIMARY KEY (namespace, scope, scope_id, key));",
+        )
+        .map_err(sqlite)?;
     }
     if version < 2 {
-        connection
-            .execute_batch(
-                "BEGIN;
-                 CREATE TABLE inbox (
-                     update_id INTEGER PRIMARY KEY, chat_key INTEGER NOT NULL,
-                     payload TEXT NOT NULL, status TEXT NOT NULL,
-                     attempts INTEGER NOT NULL DEFAULT 0, error TEXT,
-                     received_at INTEGER NOT NULL, finished_at INTEGER);
-                 CREATE INDEX inbox_by_status ON inbox (status, update_id);
-                 CREATE TABLE inbox_handled (
-                     update_id INTEGER NOT NULL, scenario TEXT NOT NULL,
-                     PRIMARY KEY (update_id, scenario));
-                 CREATE TABLE journal (
-                     update_id INTEGER NOT NULL, scenario TEXT NOT NULL, seq INTEGER NOT NULL,
-                     call TEXT NOT NULL, result TEXT,
-                     PRIMARY KEY (update_id, scenario, seq));
-                 UPDATE meta SET value = 2 WHERE key = 'schema_version';
-                 COMMIT;",
-            )
-            .map_err(sqlite)?;
+        tx.execute_batch(
+            "CREATE TABLE inbox (
+                 update_id INTEGER PRIMARY KEY, arrival INTEGER NOT NULL,
+                 chat_key INTEGER NOT NULL, payload TEXT NOT NULL, status TEXT NOT NULL,
+                 attempts INTEGER NOT NULL DEFAULT 0, error TEXT,
+                 received_at INTEGER NOT NULL, finished_at INTEGER);
+             CREATE INDEX inbox_by_status ON inbox (status, arrival);
+             CREATE TABLE inbox_handled (
+                 update_id INTEGER NOT NULL, scenario TEXT NOT NULL,
+                 PRIMARY KEY (update_id, scenario));
+             CREATE TABLE journal (
+                 update_id INTEGER NOT NULL, scenario TEXT NOT NULL, seq INTEGER NOT NULL,
+                 call TEXT NOT NULL, result TEXT,
+                 PRIMARY KEY (update_id, scenario, seq));",
+        )
+        .map_err(sqlite)?;
     }
-    Ok(())
+    if version < SCHEMA_VERSION {
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![SCHEMA_VERSION],
+        )
+        .map_err(sqlite)?;
+    }
+    tx.commit().map_err(sqlite)
 }

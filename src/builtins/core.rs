@@ -43,18 +43,14 @@ sleep(0.2);    // wait 200 ms
         });
 }
 
-/// The clock, journaled like a read: a handler run again after a crash sees the time it saw.
+/// The clock, journaled: a handler resumed right after a crash sees the time it saw.
 fn now() -> INT {
-    let clock = || {
+    journal::clock(
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs() as INT)
-            .unwrap_or(0)
-    };
-    journal::read(|| "clock now".into(), || Ok(clock().into()))
-        .ok()
-        .and_then(|v| v.as_i64())
-        .unwrap_or_else(clock)
+            .unwrap_or(0),
+    )
 }
 
 /// How long `sleep` waits between looks at the interrupt flag.

@@ -111,8 +111,7 @@ fn retry(inbox: &Inbox, ids: &[i64]) -> u8 {
         match inbox.retry(id) {
             Ok(Status::Retry) => println!("update {id} is queued for a retry already"),
             Ok(_) => println!(
-                "update {id} queued for {} more tries: a running `tgscript run` takes it up within a second, otherwise the next start does",
-                inbox.max_attempts()
+                "update {id} queued for another round of tries: a running `tgscript run` takes it up within a second, otherwise the next start does"
             ),
             Err(e) => {
                 eprintln!("tgscript inbox retry: {e}");

@@ -28,6 +28,8 @@ const POLL_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_POLL_BACKOFF: Duration = Duration::from_secs(30);
 /// How often a running `run` looks for updates `inbox retry` queued.
 const REQUEUE_EVERY: Duration = Duration::from_secs(1);
+/// How often a running `run` drops handled updates older than a day.
+const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
 /// Arguments of `run`.
 #[derive(Debug, clap::Args)]
@@ -117,6 +119,13 @@ async fn serve(config: &Config, dir: PathBuf) -> u8 {
             Err(code) => return code,
         },
     });
+    let _claim = match store.claim() {
+        Ok(claim) => claim,
+        Err(e) => {
+            eprintln!("tgscript run: {e}");
+            return EXIT_USAGE;
+        }
+    };
     let inbox = config
         .inbox
         .enabled
@@ -303,15 +312,27 @@ async fn poll(
     }
 }
 
-/// Hand updates that `tgscript inbox retry` queued to the dispatcher, until `stop`.
+/// Hand updates that `tgscript inbox retry` queued to the dispatcher, and now and then prune
+/// old handled updates, until `stop`.
 async fn take_requeued(inbox: Arc<Inbox>, dispatcher: Arc<Dispatcher>, stop: Receiver<bool>) {
+    let mut last_prune = std::time::Instant::now();
     loop {
         tokio::select! {
             _ = stopped(stop.clone()) => return,
             _ = tokio::time::sleep(REQUEUE_EVERY) => {}
         }
         let inbox = inbox.clone();
-        match tokio::task::spawn_blocking(move || inbox.requeued()).await {
+        let prune = last_prune.elapsed() >= PRUNE_EVERY;
+        if prune {
+            last_prune = std::time::Instant::now();
+        }
+        let looked = tokio::task::spawn_blocking(move || {
+            if prune && let Err(e) = inbox.prune() {
+                tracing::warn!("{e}");
+            }
+            inbox.requeued()
+        });
+        match looked.await {
             Ok(Ok(updates)) => {
                 for update in updates {
                     tracing::info!(

@@ -4,22 +4,26 @@
 //!
 //! When a handler runs again for the same update — after a crash, or another try after a
 //! failure — each call whose record matches (same call, same arguments, same place in the
-//! order) gets its recorded result back instead of being made again. So state is changed once
-//! and a message is sent once, even though the handler's code runs twice.
+//! order) and *succeeded* gets its recorded result back instead of being made again. So state
+//! is changed once and a message is sent once, even though the handler's code runs twice.
+//! A call that failed (Telegram refused it, the network failed, a state write was over its
+//! limit) changed nothing, so it is made again: the retry may succeed.
 //!
 //! When records are written:
 //! - reads are kept in memory and written with the next write (if the handler dies before
 //!   writing anything, nothing it read mattered);
 //! - a state write and its record are one transaction, on disk when the builtin returns;
 //! - a Telegram or TDLib call is recorded as *in flight* before it is sent, and its answer
-//!   after. A record still in flight after a crash means the call may or may not have reached
-//!   Telegram (which has no way to ask); it is sent again and logged as in doubt. These two
-//!   records survive the process being killed; a power loss may lose the newest of them,
-//!   which makes the call in doubt without the log line.
+//!   after. A call with no answer (the process stopped while it was in flight, or the network
+//!   failed) may or may not have reached Telegram, which has no way to ask: it is made again
+//!   and logged as in doubt. These records survive the process being killed; after a power
+//!   loss the newest of them may be missing, and such a call is made again without the log
+//!   line.
+//! - `now()` is replayed only while the recorded time is less than a minute old: a retry
+//!   hours later computes dates from the current time.
 //!
-//! The first call that does not match its record (the script changed, or an earlier call
-//! failed on the network the first time) ends the replay: from there the handler runs live
-//! and the stale records are dropped.
+//! The first call that differs from its record (the script changed) ends the replay: from
+//! there the handler runs live and the stale records are dropped.
 
 use crate::commands::CommandError;
 use crate::engine::run;
@@ -53,11 +57,14 @@ struct Cursor {
 
 /// What to do with one call.
 enum Step {
-    /// Give back the recorded result.
-    Replay(Result<Value, Value>),
+    /// Give back the recorded result of a call that succeeded.
+    Replay(Value),
     /// Make the call; it is number `seq`.
     Live(i64),
 }
+
+/// How old a recorded `now()` may be and still be replayed, in seconds.
+const CLOCK_REPLAY_SECONDS: i64 = 60;
 
 /// The journal of one handler (one scenario) for one update.
 #[derive(Debug)]
@@ -108,7 +115,7 @@ impl HandlerJournal {
         };
         if !replay.is_empty() {
             tracing::info!(
-                "update {update_id}, {scenario}: running the handler again; {} recorded call(s) are replayed, not repeated",
+                "update {update_id}, {scenario}: running the handler again over {} recorded call(s); those that succeeded are replayed, not repeated",
                 replay.len()
             );
         }
@@ -132,31 +139,40 @@ impl HandlerJournal {
         let mut cursor = self.cursor();
         let seq = cursor.next;
         cursor.next += 1;
+        while cursor.replay.front().is_some_and(|r| r.seq < seq) {
+            cursor.replay.pop_front();
+        }
         let Some(front) = cursor.replay.front() else {
             return Step::Live(seq);
         };
-        if front.seq == seq && front.call == call {
-            let record = cursor.replay.pop_front();
-            match record.and_then(|r| r.result).as_deref().and_then(decode) {
-                Some(result) => return Step::Replay(result),
-                None => tracing::warn!(
-                    "update {}, {}: call #{seq} ({}) was in flight when the process stopped; it may have reached Telegram already and is made again",
-                    self.update_id,
-                    self.scenario,
-                    summary(call)
-                ),
-            }
-        } else {
+        if front.seq > seq {
+            return Step::Live(seq);
+        }
+        if front.call != call {
             tracing::info!(
                 "update {}, {}: call #{seq} ({}) differs from the recorded run; the handler goes on live from here",
                 self.update_id,
                 self.scenario,
                 summary(call)
             );
+            cursor.replay.clear();
+            cursor.stale_from = Some(seq);
+            return Step::Live(seq);
         }
-        cursor.replay.clear();
-        cursor.stale_from = Some(seq);
-        Step::Live(seq)
+        let result = cursor.replay.pop_front().and_then(|r| r.result);
+        match result.as_deref().map(decode) {
+            Some(Some(Ok(value))) => Step::Replay(value),
+            Some(_) => Step::Live(seq),
+            None => {
+                tracing::warn!(
+                    "update {}, {}: call #{seq} ({}) got no answer in an earlier try (the process stopped or the network failed); it may have reached Telegram already and is made again",
+                    self.update_id,
+                    self.scenario,
+                    summary(call)
+                );
+                Step::Live(seq)
+            }
+        }
     }
 
     /// Keep a read's result, to be written with the next write.
@@ -256,11 +272,6 @@ fn begin(call: impl FnOnce() -> String) -> Option<(Arc<HandlerJournal>, String, 
     Some((journal, call, step))
 }
 
-/// A recorded error of a read or write: its message.
-fn message(error: Value) -> String {
-    error.as_str().unwrap_or_default().to_string()
-}
-
 /// A read with no effect (state, the clock). In a journaled handler run it is replayed from
 /// the record of an earlier run, or made and remembered.
 pub fn read(
@@ -271,7 +282,7 @@ pub fn read(
         return make();
     };
     match step {
-        Step::Replay(result) => result.map_err(message),
+        Step::Replay(value) => Ok(value),
         Step::Live(seq) => {
             let result = make();
             journal.remember(seq, call, &result.clone().map_err(Value::from));
@@ -291,7 +302,7 @@ pub fn write(
         return store.transaction(make);
     };
     let seq = match step {
-        Step::Replay(result) => return result.map_err(message),
+        Step::Replay(value) => return Ok(value),
         Step::Live(seq) => seq,
     };
     let (mut records, stale_from) = journal.take_pending();
@@ -326,13 +337,13 @@ pub fn external(
         return make();
     };
     let seq = match step {
-        Step::Replay(result) => return result.map_err(|e| CommandError::from_json(command, &e)),
+        Step::Replay(value) => return Ok(value),
         Step::Live(seq) => seq,
     };
     let (mut records, stale_from) = journal.take_pending();
     records.push(Record {
         seq,
-        call,
+        call: call.clone(),
         result: None,
     });
     if let Err(e) = journal.store.transaction_with(Durability::Process, |tx| {
@@ -340,7 +351,9 @@ pub fn external(
     }) {
         records.pop();
         journal.restore_pending(records, stale_from);
-        return Err(CommandError::invalid(command, format!("not sent: {e}")));
+        let error = CommandError::invalid(command, format!("not sent: {e}"));
+        journal.remember(seq, call, &Err(error.to_json()));
+        return Err(error);
     }
     let result = make();
     match &result {
@@ -349,4 +362,154 @@ pub fn external(
         Err(_) => {}
     }
     result
+}
+
+/// The clock (`now()`, Unix seconds) read at `current`. In a journaled handler run the
+/// recorded time is replayed while it is less than [`CLOCK_REPLAY_SECONDS`] old, so a handler
+/// resumed right after a crash computes the same dates; an older one is replaced.
+pub fn clock(current: i64) -> i64 {
+    let Some((journal, call, step)) = begin(|| "clock now".to_string()) else {
+        return current;
+    };
+    let seq = match step {
+        Step::Replay(value) => match value.as_i64() {
+            Some(then) if (current - then).abs() < CLOCK_REPLAY_SECONDS => return then,
+            // Too old: the current time replaces it at the same place.
+            _ => journal.cursor().next - 1,
+        },
+        Step::Live(seq) => seq,
+    };
+    journal.remember(seq, call, &Ok(current.into()));
+    current
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Limits, RunOptions};
+    use crate::store::{StateScope, set_on};
+
+    /// Run `f` as a handler run journaled under update 7 of `a.rhai`.
+    fn journaled<R>(store: &Arc<Store>, f: impl FnOnce() -> R) -> R {
+        let journal = HandlerJournal::open(store.clone(), 7, "a.rhai").expect("journal");
+        let options = RunOptions {
+            journal: Some(Arc::new(journal)),
+            ..RunOptions::default()
+        };
+        run::run(&Limits::default(), &options, f).0
+    }
+
+    fn count_up(store: &Arc<Store>) -> Result<Value, String> {
+        let n = read(
+            || "state get n".into(),
+            || Ok(store.get("a", StateScope::Global, "n")?.unwrap_or(0.into())),
+        )?;
+        let next = n.as_i64().unwrap_or_default() + 1;
+        write(
+            store,
+            || format!("state set n {next}"),
+            |tx| set_on(tx, "a", StateScope::Global, "n", next.into()).map(|()| Value::Null),
+        )?;
+        Ok(next.into())
+    }
+
+    #[test]
+    fn a_handler_run_again_replays_its_reads_and_writes_once() {
+        let store = Arc::new(Store::in_memory());
+        assert_eq!(journaled(&store, || count_up(&store)), Ok(1.into()));
+        // Run again (the completion was never recorded): replayed, not counted twice.
+        assert_eq!(journaled(&store, || count_up(&store)), Ok(1.into()));
+        assert_eq!(store.get("a", StateScope::Global, "n"), Ok(Some(1.into())));
+        // Outside a journaled run, every call is live.
+        assert_eq!(count_up(&store), Ok(2.into()));
+    }
+
+    #[test]
+    fn the_clock_is_replayed_only_while_fresh() {
+        let store = Arc::new(Store::in_memory());
+        let first = journaled(&store, || {
+            let t = clock(1_000);
+            let _ = count_up(&store); // a write, so the clock reading is recorded
+            t
+        });
+        assert_eq!(first, 1_000);
+        assert_eq!(journaled(&store, || clock(1_030)), 1_000, "seconds later");
+        assert_eq!(journaled(&store, || clock(5_000)), 5_000, "an hour later");
+    }
+
+    #[test]
+    fn a_refused_call_is_made_again_and_an_answered_one_is_not() {
+        let store = Arc::new(Store::in_memory());
+        let refused = || {
+            Err(CommandError {
+                command: "send_message".into(),
+                error: "Bad Request: chat not found".into(),
+                code: Some(400),
+                hint: None,
+            })
+        };
+        let first = journaled(&store, || {
+            external("send_message", || "bot a".into(), refused)
+        });
+        assert_eq!(first.map_err(|e| e.code), Err(Some(400)));
+        let made = std::cell::Cell::new(0);
+        let again = journaled(&store, || {
+            external(
+                "send_message",
+                || "bot a".into(),
+                || {
+                    made.set(made.get() + 1);
+                    Ok(json!({"message_id": 5}))
+                },
+            )
+        });
+        assert_eq!(again, Ok(json!({"message_id": 5})));
+        assert_eq!(made.get(), 1, "the refused call was made again");
+        let replayed = journaled(&store, || {
+            external(
+                "send_message",
+                || "bot a".into(),
+                || {
+                    made.set(made.get() + 1);
+                    Ok(json!({"message_id": 6}))
+                },
+            )
+        });
+        assert_eq!(
+            replayed,
+            Ok(json!({"message_id": 5})),
+            "the answer is replayed"
+        );
+        assert_eq!(made.get(), 1, "and the call not made");
+    }
+
+    #[test]
+    fn a_call_without_an_answer_is_made_again() {
+        let store = Arc::new(Store::in_memory());
+        let lost = journaled(&store, || {
+            external(
+                "send_message",
+                || "bot a".into(),
+                || {
+                    Err(CommandError::invalid(
+                        "send_message",
+                        "network error: timed out",
+                    ))
+                },
+            )
+        });
+        assert!(lost.is_err());
+        let made = std::cell::Cell::new(0);
+        let again = journaled(&store, || {
+            external(
+                "send_message",
+                || "bot a".into(),
+                || {
+                    made.set(made.get() + 1);
+                    Ok(json!(true))
+                },
+            )
+        });
+        assert_eq!((again, made.get()), (Ok(json!(true)), 1));
+    }
 }

@@ -17,7 +17,7 @@ pub mod journal;
 
 use crate::store::{Durability, Store};
 use crate::telegram::update;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -106,6 +106,18 @@ fn db(e: rusqlite::Error) -> String {
     format!("inbox: {e}")
 }
 
+/// Delete the rows of `update_id` from `tables`.
+fn delete_records(tx: &Connection, update_id: i64, tables: &[&str]) -> Result<(), String> {
+    for table in tables {
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE update_id = ?1"),
+            params![update_id],
+        )
+        .map_err(db)?;
+    }
+    Ok(())
+}
+
 fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -113,16 +125,24 @@ fn now() -> i64 {
         .unwrap_or(0)
 }
 
-fn payloads(rows: Vec<(i64, String)>) -> Vec<Value> {
-    rows.into_iter()
-        .filter_map(|(id, text)| match serde_json::from_str(&text) {
-            Ok(update) => Some(update),
+/// Rows of `(update_id, payload)` read back as updates; a payload that no longer parses is
+/// parked with the reason, so it shows in `inbox list` instead of being skipped forever.
+fn payloads(tx: &Connection, rows: Vec<(i64, String)>) -> Result<Vec<Value>, String> {
+    let mut updates = Vec::with_capacity(rows.len());
+    for (id, text) in rows {
+        match serde_json::from_str(&text) {
+            Ok(update) => updates.push(update),
             Err(e) => {
-                tracing::error!("inbox: update {id} cannot be read back ({e}); skipping it");
-                None
+                tracing::error!("inbox: update {id} cannot be read back ({e}); parking it");
+                tx.execute(
+                    "UPDATE inbox SET status = 'parked', error = ?2, finished_at = ?3 WHERE update_id = ?1",
+                    params![id, format!("stored update cannot be read back: {e}"), now()],
+                )
+                .map_err(db)?;
             }
-        })
-        .collect()
+        }
+    }
+    Ok(updates)
 }
 
 impl Inbox {
@@ -139,21 +159,17 @@ impl Inbox {
         &self.store
     }
 
-    /// Tries an update gets before it is parked.
-    pub fn max_attempts(&self) -> u32 {
-        self.max_attempts
-    }
-
-    /// Write one `getUpdates` batch in one transaction and return the updates not seen
-    /// before, in order (a batch Telegram sends again after a crash is skipped).
+    /// Write one `getUpdates` batch in one transaction, on disk before it returns, and return
+    /// the updates not seen before, in order: a batch Telegram sends again after a crash is
+    /// skipped. An `update_id` Telegram reuses for a different update (it picks ids at random
+    /// after a week without updates) replaces the old row, with a warning.
     pub fn accept(&self, updates: &[Value]) -> Result<Vec<Value>, String> {
         let received = now();
         self.store.transaction(|tx| {
-            let mut insert = tx
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO inbox (update_id, chat_key, payload, status, received_at)
-                     VALUES (?1, ?2, ?3, 'pending', ?4)",
-                )
+            let mut arrival: i64 = tx
+                .query_row("SELECT COALESCE(MAX(arrival), 0) FROM inbox", [], |row| {
+                    row.get(0)
+                })
                 .map_err(db)?;
             let mut fresh = Vec::new();
             for update in updates {
@@ -161,39 +177,75 @@ impl Inbox {
                     tracing::warn!("skipping an update without update_id");
                     continue;
                 };
-                let added = insert
-                    .execute(params![
+                let payload = update.to_string();
+                let known: Option<(String, String)> = tx
+                    .query_row(
+                        "SELECT payload, status FROM inbox WHERE update_id = ?1",
+                        params![id],
+                        |row| Ok((row.get(0)?, row.get(1)?)),
+                    )
+                    .optional()
+                    .map_err(db)?;
+                match known {
+                    Some((old, _)) if old == payload => continue,
+                    Some((_, status)) => {
+                        tracing::warn!(
+                            "inbox: Telegram reused update_id {id} for a new update; the old one ({status}) is dropped"
+                        );
+                        delete_records(tx, id, &["inbox", "inbox_handled", "journal"])?;
+                    }
+                    None => {}
+                }
+                arrival += 1;
+                tx.prepare_cached(
+                    "INSERT INTO inbox (update_id, arrival, chat_key, payload, status, received_at)
+                     VALUES (?1, ?2, ?3, ?4, 'pending', ?5)",
+                )
+                .and_then(|mut insert| {
+                    insert.execute(params![
                         id,
+                        arrival,
                         update::chat_key(update),
-                        update.to_string(),
+                        payload,
                         received
                     ])
-                    .map_err(db)?;
-                if added > 0 {
-                    fresh.push(update.clone());
-                }
+                })
+                .map_err(db)?;
+                fresh.push(update.clone());
             }
             Ok(fresh)
         })
     }
 
-    /// Updates a previous run left unfinished, and those queued by `inbox retry`, oldest
-    /// first; they are pending from now on. Also prunes old handled updates.
+    /// Updates a previous run left unfinished, and those queued by `inbox retry`, in the
+    /// order they arrived; they are pending from now on. An update that has used up its
+    /// tries (the process stopped during each of them: a handler crashed it, or it was
+    /// killed) is parked instead of being run again.
     pub fn unfinished(&self) -> Result<Vec<Value>, String> {
+        self.prune()?;
+        let max = self.max_attempts;
         self.store.transaction(|tx| {
-            tx.execute(
-                "DELETE FROM inbox WHERE status = 'done' AND finished_at < ?1",
-                params![now() - KEEP_DONE_SECONDS],
-            )
-            .map_err(db)?;
             tx.execute(
                 "UPDATE inbox SET status = 'pending' WHERE status = 'retry'",
                 [],
             )
             .map_err(db)?;
+            let parked = tx
+                .execute(
+                    "UPDATE inbox SET status = 'parked', finished_at = ?2,
+                         error = 'the process stopped during each of its ' || attempts || ' tries (a handler crashed it, or it was killed)'
+                     WHERE status = 'pending' AND attempts >= ?1",
+                    params![max, now()],
+                )
+                .map_err(db)?;
+            if parked > 0 {
+                tracing::error!(
+                    "inbox: {parked} update(s) parked: the process stopped during each of their tries; `tgscript inbox list` shows them"
+                );
+            }
             let mut query = tx
                 .prepare(
-                    "SELECT update_id, payload FROM inbox WHERE status = 'pending' ORDER BY update_id",
+                    "SELECT update_id, payload FROM inbox WHERE status = 'pending' ORDER BY arrival",
                 )
                 .map_err(db)?;
             let rows = query
@@ -201,39 +253,60 @@ impl Inbox {
                 .map_err(db)?
                 .collect::<Result<Vec<(i64, String)>, _>>()
                 .map_err(db)?;
-            Ok(payloads(rows))
+            payloads(tx, rows)
         })
     }
 
-    /// Updates `inbox retry` queued since the last look, oldest first; they are pending
-    /// from now on.
-    pub fn requeued(&self) -> Result<Vec<Value>, String> {
-        let connection = self.store.lock();
-        let mut query = connection
-            .prepare_cached(
-                "UPDATE inbox SET status = 'pending' WHERE status = 'retry' RETURNING update_id, payload",
+    /// Drop handled updates older than a day (parked ones stay until retried).
+    pub fn prune(&self) -> Result<(), String> {
+        self.store.transaction_with(Durability::Process, |tx| {
+            tx.execute(
+                "DELETE FROM inbox WHERE status = 'done' AND finished_at < ?1",
+                params![now() - KEEP_DONE_SECONDS],
             )
-            .map_err(db)?;
-        let mut rows = query
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
-            .map_err(db)?
-            .collect::<Result<Vec<(i64, String)>, _>>()
-            .map_err(db)?;
-        rows.sort_by_key(|(id, _)| *id);
-        Ok(payloads(rows))
+            .map(|_| ())
+            .map_err(db)
+        })
     }
 
-    /// The scenarios whose handler for `update_id` has finished already.
-    pub fn handled_by(&self, update_id: i64) -> Result<HashSet<String>, String> {
-        let connection = self.store.lock();
-        let mut query = connection
-            .prepare_cached("SELECT scenario FROM inbox_handled WHERE update_id = ?1")
+    /// Updates `inbox retry` queued since the last look, in the order they arrived; they
+    /// are pending from now on.
+    pub fn requeued(&self) -> Result<Vec<Value>, String> {
+        self.store.transaction_with(Durability::Process, |tx| {
+            let mut rows = tx
+                .prepare_cached(
+                    "UPDATE inbox SET status = 'pending' WHERE status = 'retry'
+                     RETURNING arrival, update_id, payload",
+                )
+                .map_err(db)?
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+                .map_err(db)?
+                .collect::<Result<Vec<(i64, i64, String)>, _>>()
+                .map_err(db)?;
+            rows.sort_by_key(|(arrival, _, _)| *arrival);
+            payloads(
+                tx,
+                rows.into_iter().map(|(_, id, text)| (id, text)).collect(),
+            )
+        })
+    }
+
+    /// Start a try of `update_id`: count it (a try the process does not survive counts as
+    /// failed) and return the scenarios whose handler finished on an earlier try.
+    pub fn begin_try(&self, update_id: i64) -> Result<HashSet<String>, String> {
+        self.store.transaction_with(Durability::Process, |tx| {
+            tx.execute(
+                "UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ?1",
+                params![update_id],
+            )
             .map_err(db)?;
-        query
-            .query_map(params![update_id], |row| row.get(0))
-            .map_err(db)?
-            .collect::<Result<HashSet<String>, _>>()
-            .map_err(db)
+            tx.prepare_cached("SELECT scenario FROM inbox_handled WHERE update_id = ?1")
+                .map_err(db)?
+                .query_map(params![update_id], |row| row.get(0))
+                .map_err(db)?
+                .collect::<Result<HashSet<String>, _>>()
+                .map_err(db)
+        })
     }
 
     /// Record that `scenario`'s handler for `update_id` finished; its journal is dropped in
@@ -272,25 +345,19 @@ impl Inbox {
                 params![update_id, now()],
             )
             .map_err(db)?;
-            for table in ["inbox_handled", "journal"] {
-                tx.execute(
-                    &format!("DELETE FROM {table} WHERE update_id = ?1"),
-                    params![update_id],
-                )
-                .map_err(db)?;
-            }
+            delete_records(tx, update_id, &["inbox_handled", "journal"])?;
             Ok(had_failed)
         })
     }
 
-    /// Count a failed try of `update_id`; parks it once it has had its tries.
+    /// Record that the current try of `update_id` failed with `error`; parks the update once
+    /// it has had its tries.
     pub fn failed(&self, update_id: i64, error: &str) -> Result<Failure, String> {
         let max = self.max_attempts;
         self.store.transaction(|tx| {
             let attempts: u32 = tx
                 .query_row(
-                    "UPDATE inbox SET attempts = attempts + 1, error = ?2 WHERE update_id = ?1
-                     RETURNING attempts",
+                    "UPDATE inbox SET error = ?2 WHERE update_id = ?1 RETURNING attempts",
                     params![update_id, error],
                     |row| row.get(0),
                 )
@@ -313,7 +380,7 @@ impl Inbox {
         let mut query = connection
             .prepare(
                 "SELECT update_id, chat_key, payload, status, attempts, error, received_at
-                 FROM inbox ORDER BY update_id",
+                 FROM inbox ORDER BY arrival",
             )
             .map_err(db)?;
         query

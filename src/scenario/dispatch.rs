@@ -16,7 +16,7 @@ use crate::telegram::update;
 use rhai::Dynamic;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::{Notify, mpsc};
@@ -62,6 +62,7 @@ pub struct Dispatcher {
     chats: Mutex<HashMap<i64, mpsc::UnboundedSender<Arc<Value>>>>,
     workers: Mutex<JoinSet<()>>,
     progress: Arc<Progress>,
+    closed: AtomicBool,
 }
 
 impl Dispatcher {
@@ -75,6 +76,7 @@ impl Dispatcher {
             chats: Mutex::new(HashMap::new()),
             workers: Mutex::new(JoinSet::new()),
             progress: Arc::new(Progress::default()),
+            closed: AtomicBool::new(false),
         }
     }
 
@@ -84,8 +86,16 @@ impl Dispatcher {
     }
 
     /// Queue `update` behind the earlier updates of its chat. Must be called within the
-    /// runtime.
+    /// runtime. After [`Self::finish`] began, updates are not taken (the inbox keeps them for
+    /// the next start).
     pub fn dispatch(&self, update: Value) {
+        if self.closed.load(Ordering::SeqCst) {
+            tracing::debug!(
+                "stopping: update {} is left for the next start",
+                update["update_id"]
+            );
+            return;
+        }
         let key = update::chat_key(&update);
         self.progress.received.fetch_add(1, Ordering::SeqCst);
         let mut chats = self.chats.lock().unwrap_or_else(PoisonError::into_inner);
@@ -107,6 +117,7 @@ impl Dispatcher {
 
     /// Stop taking updates and wait until every queued and running handler has finished.
     pub async fn finish(&self) {
+        self.closed.store(true, Ordering::SeqCst);
         self.chats
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -135,60 +146,67 @@ impl ChatWorker {
 
     /// Handle `update`, trying again while handlers fail and tries are left.
     async fn handle(&self, update: &Arc<Value>) {
-        let id = update["update_id"].as_i64().unwrap_or_default();
         let mut delay = FIRST_RETRY_DELAY;
         loop {
             let (registry, inbox, owned) =
                 (self.registry.clone(), self.inbox.clone(), update.clone());
-            let failure = match tokio::task::spawn_blocking(move || {
-                handle_update(
-                    registry.engine(),
-                    &registry.snapshot(),
-                    &owned,
-                    inbox.as_deref(),
-                )
+            let outcome = tokio::task::spawn_blocking(move || {
+                try_update(&registry, inbox.as_deref(), &owned)
             })
-            .await
-            {
-                Ok(Ok(())) => None,
-                Ok(Err(error)) => Some(error),
-                Err(e) => Some(format!("the handler thread failed: {e}")),
-            };
-            let Some(inbox) = &self.inbox else {
-                return;
-            };
-            let recorded = match failure {
-                None => inbox.done(id).map(|had_failed| {
-                    if had_failed {
-                        tracing::info!("update {id}: handled; the earlier failure is cleared");
-                    }
-                }),
-                Some(error) => match inbox.failed(id, &error) {
-                    Ok(Failure::Retry { attempts }) => {
-                        tracing::warn!(
-                            "update {id}: try {attempts} of {} failed; trying again in {} ms",
-                            inbox.max_attempts(),
-                            delay.as_millis()
-                        );
-                        tokio::time::sleep(delay).await;
-                        delay = (delay * 2).min(MAX_RETRY_DELAY);
-                        continue;
-                    }
-                    Ok(Failure::Parked { attempts }) => {
-                        tracing::error!(
-                            "update {id} parked after {attempts} failed tries ({error}); fix the scenario, then `tgscript inbox retry {id}` runs it again"
-                        );
-                        Ok(())
-                    }
-                    Err(e) => Err(e),
-                },
-            };
-            if let Err(e) = recorded {
-                tracing::error!("update {id}: cannot record the outcome: {e}");
+            .await;
+            match outcome {
+                Ok(Some(attempts)) => {
+                    tracing::warn!(
+                        "update {}: try {attempts} failed; trying again in {} ms",
+                        update["update_id"],
+                        delay.as_millis()
+                    );
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(MAX_RETRY_DELAY);
+                }
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::error!(
+                        "update {}: the handler thread failed: {e}",
+                        update["update_id"]
+                    );
+                    return;
+                }
             }
-            return;
         }
     }
+}
+
+/// One try of `update`: run the handlers and record the outcome in `inbox`. Returns the
+/// number of failed tries when the update gets another one.
+fn try_update(registry: &Registry, inbox: Option<&Inbox>, update: &Value) -> Option<u32> {
+    let result = handle_update(registry.engine(), &registry.snapshot(), update, inbox);
+    let inbox = inbox?;
+    let id = update["update_id"].as_i64().unwrap_or_default();
+    let recorded = match result {
+        Ok(()) => inbox.done(id).map(|had_failed| {
+            if had_failed {
+                tracing::info!("update {id}: handled; the earlier failure is cleared");
+            }
+        }),
+        Err(error) => match inbox.failed(id, &error) {
+            Ok(Failure::Retry { attempts }) => return Some(attempts),
+            Ok(Failure::Parked { attempts }) => {
+                tracing::error!(
+                    "update {id} parked after {attempts} failed {} ({error}); fix the scenario, then `tgscript inbox retry {id}` runs it again",
+                    if attempts == 1 { "try" } else { "tries" }
+                );
+                Ok(())
+            }
+            Err(e) => Err(e),
+        },
+    };
+    if let Err(e) = recorded {
+        tracing::error!(
+            "update {id}: cannot record the outcome ({e}); it stays pending until the next start"
+        );
+    }
+    None
 }
 
 /// Call every scenario's handler for `update`, in order. Failures are logged and every
@@ -203,7 +221,7 @@ pub fn handle_update(
     let ctx = Arc::new(UpdateContext::from_update(update));
     let (kind, payload) = update::kind(update);
     let finished = inbox
-        .map(|i| i.handled_by(ctx.update_id))
+        .map(|i| i.begin_try(ctx.update_id))
         .transpose()?
         .unwrap_or_default();
     let mut failures = Vec::new();
