@@ -1,0 +1,125 @@
+//! Inbox benchmark: what keeping every update in the database costs. `tgscript run` (release
+//! binary) against the local Bot API server; 2,000 updates over 20 chats are queued at once
+//! and timed from the queueing until the last reply arrived, with `[inbox] enabled` true and
+//! false in alternation (5 rounds each, side by side). Two scenarios: a bare reply, and a reply
+//! that also counts messages in chat state (a durable write per update either way).
+//!
+//!   cargo bench --bench inbox
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+use tgscript::sandbox::world::ChatKind;
+use tgscript::sandbox::{BotApiServer, World};
+
+const UPDATES: usize = 2000;
+const CHATS: i64 = 20;
+const ROUNDS: usize = 5;
+const TOKEN: &str = "123456789:AAHbenchTokenForTheInboxBenchmark_xyz";
+const USER: i64 = 1001;
+
+const REPLY: &str = "fn on_message(msg) {\n    reply(msg.text);\n}\n";
+const COUNT_AND_REPLY: &str = "fn on_message(msg) {\n    let n = (chat_get(\"n\") ?? 0) + 1;\n    chat_set(\"n\", n);\n    reply(`${msg.text} #${n}`);\n}\n";
+
+/// Start `tgscript run` in `dir` against `server`; returns once it polls.
+fn start(dir: &Path, server: &BotApiServer) -> Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tgscript"))
+        .args(["run", "scripts"])
+        .current_dir(dir)
+        .env("TELOXIDE_TOKEN", TOKEN)
+        .env("TELOXIDE_API_URL", server.url())
+        .env("TGSCRIPT_DATA_DIR", dir.join(".data"))
+        .env("TGSCRIPT_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start tgscript run");
+    let stderr = child.stderr.take().expect("stderr");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            eprintln!("  tgscript: {line}");
+        }
+    });
+    // deleteWebhook comes right before the first getUpdates.
+    server
+        .wait_for(Duration::from_secs(30), |calls| {
+            calls
+                .iter()
+                .any(|c| c.method.eq_ignore_ascii_case("deleteWebhook"))
+        })
+        .expect("tgscript starts polling");
+    child
+}
+
+/// One round: a fresh server and data dir; seconds from queueing to the last reply.
+fn round(script: &str, inbox: bool) -> f64 {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("scripts")).expect("scripts dir");
+    std::fs::write(dir.path().join("scripts/bench.rhai"), script).expect("scenario");
+    std::fs::write(
+        dir.path().join("tgscript.toml"),
+        format!("[inbox]\nenabled = {inbox}\n"),
+    )
+    .expect("config");
+    let mut world = World::empty();
+    world.add_user(USER, "Alice");
+    for c in 0..CHATS {
+        world.add_chat(-1_002_000_000_000 - c, ChatKind::Supergroup, "bench");
+    }
+    let server = BotApiServer::start(world, Some(TOKEN)).expect("server");
+    let mut child = start(dir.path(), &server);
+    let (tx, rx) = mpsc::channel();
+    server.observe(Box::new(move |call, _| {
+        if call.method.eq_ignore_ascii_case("sendMessage") {
+            let _ = tx.send(());
+        }
+    }));
+    let started = Instant::now();
+    server.world(|w| {
+        for i in 0..UPDATES {
+            let chat = -1_002_000_000_000 - (i as i64 % CHATS);
+            w.user_message(chat, USER, &format!("m{i}"), None);
+        }
+    });
+    let mut seen = 0;
+    while seen < UPDATES {
+        rx.recv_timeout(Duration::from_secs(120))
+            .expect("replies keep coming");
+        seen += 1;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let _ = child.kill();
+    let _ = child.wait();
+    elapsed
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn main() {
+    println!(
+        "inbox benchmark: {UPDATES} updates over {CHATS} chats, median of {ROUNDS} rounds each, inbox on/off alternating"
+    );
+    for (name, script) in [("reply", REPLY), ("chat_set + reply", COUNT_AND_REPLY)] {
+        let (mut with, mut without) = (Vec::new(), Vec::new());
+        for _ in 0..ROUNDS {
+            with.push(round(script, true));
+            without.push(round(script, false));
+        }
+        let (on, off) = (median(with), median(without));
+        println!(
+            "{name:>18}: inbox on {:>7.0} updates/s ({:.3} ms/update) | off {:>7.0} updates/s ({:.3} ms/update) | on/off time {:.2}x, inbox cost {:.3} ms/update",
+            UPDATES as f64 / on,
+            on * 1000.0 / UPDATES as f64,
+            UPDATES as f64 / off,
+            off * 1000.0 / UPDATES as f64,
+            on / off,
+            (on - off) * 1000.0 / UPDATES as f64,
+        );
+    }
+}
