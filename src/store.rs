@@ -21,7 +21,7 @@ pub const MAX_SCOPE_BYTES: usize = 1024 * 1024;
 /// scenario's own namespace (its file name without `.rhai`) can be it.
 pub const SHARED_NAMESPACE: &str = "";
 /// The schema version this build writes.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// Whose value it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -190,7 +190,11 @@ impl Store {
                 .map_err(failed)?;
             self.relaxed.store(relaxed, Ordering::Relaxed);
         }
-        let tx = connection.transaction().map_err(failed)?;
+        // IMMEDIATE: the write lock is taken (or waited for, up to busy_timeout) at the start;
+        // a deferred transaction that read first would fail at once on a busy database.
+        let tx = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(failed)?;
         let value = f(&tx)?;
         tx.commit().map_err(failed)?;
         Ok(value)
@@ -355,11 +359,11 @@ fn migrate(connection: &mut Connection, path: &str) -> Result<(), StoreError> {
     if version < 2 {
         tx.execute_batch(
             "CREATE TABLE inbox (
-                 update_id INTEGER PRIMARY KEY, arrival INTEGER NOT NULL,
-                 chat_key INTEGER NOT NULL, payload TEXT NOT NULL, status TEXT NOT NULL,
+                 update_id INTEGER PRIMARY KEY, chat_key INTEGER NOT NULL,
+                 payload TEXT NOT NULL, status TEXT NOT NULL,
                  attempts INTEGER NOT NULL DEFAULT 0, error TEXT,
                  received_at INTEGER NOT NULL, finished_at INTEGER);
-             CREATE INDEX inbox_by_status ON inbox (status, arrival);
+             CREATE INDEX inbox_by_status ON inbox (status, update_id);
              CREATE TABLE inbox_handled (
                  update_id INTEGER NOT NULL, scenario TEXT NOT NULL,
                  PRIMARY KEY (update_id, scenario));
@@ -367,6 +371,16 @@ fn migrate(connection: &mut Connection, path: &str) -> Result<(), StoreError> {
                  update_id INTEGER NOT NULL, scenario TEXT NOT NULL, seq INTEGER NOT NULL,
                  call TEXT NOT NULL, result TEXT,
                  PRIMARY KEY (update_id, scenario, seq));",
+        )
+        .map_err(sqlite)?;
+    }
+    if version < 3 {
+        // Arrival order: update ids are random after a week without updates.
+        tx.execute_batch(
+            "ALTER TABLE inbox ADD COLUMN arrival INTEGER NOT NULL DEFAULT 0;
+             UPDATE inbox SET arrival = update_id;
+             DROP INDEX inbox_by_status;
+             CREATE INDEX inbox_by_status ON inbox (status, arrival);",
         )
         .map_err(sqlite)?;
     }

@@ -103,14 +103,6 @@ async fn serve(config: &Config, dir: PathBuf) -> u8 {
         }
         Err(e) => tracing::warn!("getMe failed, polling anyway: {e}"),
     }
-    let runtime = tokio::runtime::Handle::current();
-    let accounts = match crate::accounts::from_config(config, &runtime, sandbox.is_some()) {
-        Ok(accounts) => accounts,
-        Err(e) => {
-            eprintln!("tgscript run: {e}");
-            return EXIT_USAGE;
-        }
-    };
     // The sandbox is a fresh simulation each time: its state and inbox live in memory.
     let store = Arc::new(match &sandbox {
         Some(_) => crate::store::Store::in_memory(),
@@ -119,8 +111,17 @@ async fn serve(config: &Config, dir: PathBuf) -> u8 {
             Err(code) => return code,
         },
     });
+    // Before anything else starts (TDLib clients included): one `run` per database.
     let _claim = match store.claim() {
         Ok(claim) => claim,
+        Err(e) => {
+            eprintln!("tgscript run: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let runtime = tokio::runtime::Handle::current();
+    let accounts = match crate::accounts::from_config(config, &runtime, sandbox.is_some()) {
+        Ok(accounts) => accounts,
         Err(e) => {
             eprintln!("tgscript run: {e}");
             return EXIT_USAGE;
@@ -185,20 +186,30 @@ async fn serve(config: &Config, dir: PathBuf) -> u8 {
     let stop = Arc::new(stop);
 
     if let Some(inbox) = &inbox {
-        match inbox.unfinished() {
-            Ok(left) if left.is_empty() => {}
-            Ok(left) => {
-                tracing::info!(
-                    "inbox: {} update(s) left unfinished or queued for a retry; handling them first",
-                    left.len()
-                );
-                left.into_iter().for_each(|u| dispatcher.dispatch(u));
-            }
+        let left = match inbox.unfinished() {
+            Ok(left) => left,
             Err(e) => {
                 eprintln!("tgscript run: {e}");
                 return EXIT_FAILURE;
             }
+        };
+        let count = left.interrupted.len() + left.waiting.len();
+        if count > 0 {
+            tracing::info!(
+                "inbox: {count} update(s) left unfinished or queued for a retry; handling them first"
+            );
         }
+        // The first update of each chat may have been running when the process stopped:
+        // those run one at a time, so a crash they cause is counted against them alone.
+        let progress = dispatcher.progress();
+        for update in left.interrupted {
+            let before = progress.handled();
+            dispatcher.dispatch(update);
+            progress.wait_handled(before + 1).await;
+        }
+        left.waiting
+            .into_iter()
+            .for_each(|u| dispatcher.dispatch(u));
         tokio::spawn(take_requeued(
             inbox.clone(),
             dispatcher.clone(),
@@ -209,11 +220,11 @@ async fn serve(config: &Config, dir: PathBuf) -> u8 {
         tracing::warn!("deleteWebhook failed, polling anyway: {e}");
     }
 
-    let ctrl_c_stop = stop.clone();
+    let signal_stop = stop.clone();
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
+        if stop_signal().await {
             tracing::info!("stopping: waiting for running handlers to finish");
-            let _ = ctrl_c_stop.send(true);
+            let _ = signal_stop.send(true);
         }
     });
 
@@ -246,6 +257,19 @@ async fn serve(config: &Config, dir: PathBuf) -> u8 {
     host.accounts().close_all().await;
     drop(sandbox);
     0
+}
+
+/// Waits for Ctrl-C (SIGINT) or SIGTERM (`systemctl stop`, `docker stop`); `false` if
+/// neither can be listened for.
+async fn stop_signal() -> bool {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => tokio::select! {
+            interrupted = tokio::signal::ctrl_c() => interrupted.is_ok(),
+            _ = term.recv() => true,
+        },
+        Err(_) => tokio::signal::ctrl_c().await.is_ok(),
+    }
 }
 
 /// Resolves once `stop` has been set.

@@ -175,6 +175,16 @@ impl HandlerJournal {
         }
     }
 
+    /// Whether the calls still to replay include one that succeeded.
+    fn succeeded_calls_ahead(&self) -> bool {
+        self.cursor().replay.iter().any(|r| {
+            r.result
+                .as_deref()
+                .and_then(decode)
+                .is_some_and(|result| result.is_ok())
+        })
+    }
+
     /// Keep a read's result, to be written with the next write.
     fn remember(&self, seq: i64, call: String, result: &Result<Value, Value>) {
         self.cursor().pending.push(Record {
@@ -248,7 +258,7 @@ impl HandlerJournal {
         });
         if let Err(e) = written {
             tracing::warn!(
-                "update {}, {}: cannot record the answer of call #{seq}: {e}",
+                "update {}, {}: cannot record the answer of call #{seq} ({e}); if the handler runs again, the call is made again",
                 self.update_id,
                 self.scenario
             );
@@ -326,8 +336,8 @@ pub fn write(
 
 /// A call to Telegram or TDLib through `make`. In a journaled handler run it is replayed
 /// from the record of an earlier run, or recorded in flight, made, and its answer recorded:
-/// a result, or an error the far side gave (one with a code). Network failures are not
-/// answers: a later run makes the call again.
+/// a result, or a refusal (an error code under 500). Network failures and server errors are
+/// not answers: a later run makes the call again, logged as in doubt.
 pub fn external(
     command: &str,
     call: impl FnOnce() -> String,
@@ -358,7 +368,11 @@ pub fn external(
     let result = make();
     match &result {
         Ok(value) => journal.answer(seq, &Ok(value.clone())),
-        Err(error) if error.code.is_some() => journal.answer(seq, &Err(error.to_json())),
+        // A refusal (4xx) changed nothing; a server error (5xx) may have come after the work
+        // was done, so it stays without an answer, like a network failure.
+        Err(error) if error.code.is_some_and(|code| code < 500) => {
+            journal.answer(seq, &Err(error.to_json()))
+        }
         Err(_) => {}
     }
     result
@@ -366,15 +380,23 @@ pub fn external(
 
 /// The clock (`now()`, Unix seconds) read at `current`. In a journaled handler run the
 /// recorded time is replayed while it is less than [`CLOCK_REPLAY_SECONDS`] old, so a handler
-/// resumed right after a crash computes the same dates; an older one is replaced.
+/// resumed right after a crash computes the same dates. An older one is replayed too while
+/// calls that succeeded are still to be replayed (the time must not change what they were),
+/// and replaced by the current time after that.
 pub fn clock(current: i64) -> i64 {
     let Some((journal, call, step)) = begin(|| "clock now".to_string()) else {
         return current;
     };
     let seq = match step {
         Step::Replay(value) => match value.as_i64() {
-            Some(then) if (current - then).abs() < CLOCK_REPLAY_SECONDS => return then,
-            // Too old: the current time replaces it at the same place.
+            Some(then)
+                if (current - then).abs() < CLOCK_REPLAY_SECONDS
+                    || journal.succeeded_calls_ahead() =>
+            {
+                return then;
+            }
+            // Too old, and nothing that succeeded depends on it: the current time replaces
+            // it at the same place.
             _ => journal.cursor().next - 1,
         },
         Step::Live(seq) => seq,
@@ -425,16 +447,44 @@ mod tests {
     }
 
     #[test]
-    fn the_clock_is_replayed_only_while_fresh() {
+    fn the_clock_is_replayed_while_fresh_or_while_what_succeeded_depends_on_it() {
         let store = Arc::new(Store::in_memory());
         let first = journaled(&store, || {
             let t = clock(1_000);
-            let _ = count_up(&store); // a write, so the clock reading is recorded
+            let _ = count_up(&store); // succeeded after reading the clock
             t
         });
         assert_eq!(first, 1_000);
         assert_eq!(journaled(&store, || clock(1_030)), 1_000, "seconds later");
-        assert_eq!(journaled(&store, || clock(5_000)), 5_000, "an hour later");
+        assert_eq!(
+            journaled(&store, || clock(5_000)),
+            1_000,
+            "an hour later, with a write that succeeded still to replay"
+        );
+
+        let store = Arc::new(Store::in_memory());
+        let refused = || {
+            let t = clock(1_000);
+            let _ = external(
+                "restrict",
+                || format!("bot restrict {}", t + 600),
+                || {
+                    Err(CommandError {
+                        command: "restrict".into(),
+                        error: "Bad Request: not enough rights".into(),
+                        code: Some(400),
+                        hint: None,
+                    })
+                },
+            );
+            t
+        };
+        assert_eq!(journaled(&store, refused), 1_000);
+        assert_eq!(
+            journaled(&store, || clock(5_000)),
+            5_000,
+            "an hour later, only a refused call ahead: dates come from the current time"
+        );
     }
 
     #[test]

@@ -72,7 +72,7 @@ pub struct Entry {
     pub kind: String,
     /// Where it stands.
     pub status: Status,
-    /// Failed tries so far.
+    /// Tries so far, the running one included (a try the process did not survive counts).
     pub attempts: u32,
     /// The last failure, `file:line:col message [scenario handler]`.
     pub error: Option<String>,
@@ -93,6 +93,16 @@ pub enum Failure {
         /// Failed tries.
         attempts: u32,
     },
+}
+
+/// What a previous run left.
+#[derive(Debug, Default)]
+pub struct Unfinished {
+    /// Updates whose try the process did not survive, in arrival order: run them one at a
+    /// time, so a crash counts against the update that caused it and no other.
+    pub interrupted: Vec<Value>,
+    /// Updates that never started (or were queued by `inbox retry`), in arrival order.
+    pub waiting: Vec<Value>,
 }
 
 /// The inbox of one bot, in the database.
@@ -219,9 +229,9 @@ impl Inbox {
 
     /// Updates a previous run left unfinished, and those queued by `inbox retry`, in the
     /// order they arrived; they are pending from now on. An update that has used up its
-    /// tries (the process stopped during each of them: a handler crashed it, or it was
+    /// tries (the process stopped during the last of them: a handler crashed it, or it was
     /// killed) is parked instead of being run again.
-    pub fn unfinished(&self) -> Result<Vec<Value>, String> {
+    pub fn unfinished(&self) -> Result<Unfinished, String> {
         self.prune()?;
         let max = self.max_attempts;
         self.store.transaction(|tx| {
@@ -233,27 +243,34 @@ impl Inbox {
             let parked = tx
                 .execute(
                     "UPDATE inbox SET status = 'parked', finished_at = ?2,
-                         error = 'the process stopped during each of its ' || attempts || ' tries (a handler crashed it, or it was killed)'
+                         error = 'the process stopped during its last try (' || attempts
+                             || ' tries in all: a handler crashed it, or it was killed)'
+                             || COALESCE('; before that: ' || error, '')
                      WHERE status = 'pending' AND attempts >= ?1",
                     params![max, now()],
                 )
                 .map_err(db)?;
             if parked > 0 {
                 tracing::error!(
-                    "inbox: {parked} update(s) parked: the process stopped during each of their tries; `tgscript inbox list` shows them"
+                    "inbox: {parked} update(s) parked: the process stopped during their last try; `tgscript inbox list` shows them"
                 );
             }
-            let mut query = tx
-                .prepare(
-                    "SELECT update_id, payload FROM inbox WHERE status = 'pending' ORDER BY arrival",
-                )
-                .map_err(db)?;
-            let rows = query
-                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
-                .map_err(db)?
-                .collect::<Result<Vec<(i64, String)>, _>>()
-                .map_err(db)?;
-            payloads(tx, rows)
+            let pending = |started: &str| -> Result<Vec<Value>, String> {
+                let rows = tx
+                    .prepare(&format!(
+                        "SELECT update_id, payload FROM inbox WHERE status = 'pending' AND attempts {started} ORDER BY arrival"
+                    ))
+                    .map_err(db)?
+                    .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+                    .map_err(db)?
+                    .collect::<Result<Vec<(i64, String)>, _>>()
+                    .map_err(db)?;
+                payloads(tx, rows)
+            };
+            Ok(Unfinished {
+                interrupted: pending("> 0")?,
+                waiting: pending("= 0")?,
+            })
         })
     }
 
@@ -442,5 +459,57 @@ impl Inbox {
             .map_err(db)?;
             Ok(status)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn message(id: i64, chat: i64) -> Value {
+        json!({"update_id": id, "message": {"message_id": id, "chat": {"id": chat}, "text": "hi"}})
+    }
+
+    #[test]
+    fn a_redelivered_batch_is_skipped_and_a_reused_id_replaces_the_old_update() {
+        let inbox = Inbox::new(Arc::new(Store::in_memory()), 3);
+        let batch = [message(1, -5), message(2, -5)];
+        assert_eq!(inbox.accept(&batch).map(|f| f.len()), Ok(2));
+        assert_eq!(
+            inbox.accept(&batch).map(|f| f.len()),
+            Ok(0),
+            "sent again after a crash"
+        );
+        let reused = message(1, -6);
+        assert_eq!(
+            inbox.accept(std::slice::from_ref(&reused)),
+            Ok(vec![reused])
+        );
+    }
+
+    #[test]
+    fn an_update_the_process_keeps_dying_on_is_parked_and_the_others_run_one_at_a_time() {
+        let inbox = Inbox::new(Arc::new(Store::in_memory()), 2);
+        let batch = [message(1, -5), message(2, -6), message(3, -5)];
+        inbox.accept(&batch).expect("kept");
+        // Update 1 started twice and the process died each time; 2 started once.
+        for id in [1, 1, 2] {
+            inbox.begin_try(id).expect("counted");
+        }
+        let left = inbox.unfinished().expect("unfinished");
+        assert_eq!(left.interrupted, [message(2, -6)]);
+        assert_eq!(left.waiting, [message(3, -5)]);
+        let parked = inbox.list(&[Status::Parked]).expect("list");
+        assert_eq!(parked.len(), 1);
+        assert_eq!(parked[0].update_id, 1);
+        assert_eq!(
+            parked[0].error.as_deref(),
+            Some(
+                "the process stopped during its last try (2 tries in all: a handler crashed it, or it was killed)"
+            )
+        );
+        assert_eq!(inbox.retry(1), Ok(Status::Parked));
+        assert_eq!(inbox.requeued().map(|u| u.len()), Ok(1));
     }
 }

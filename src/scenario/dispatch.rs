@@ -89,6 +89,8 @@ impl Dispatcher {
     /// runtime. After [`Self::finish`] began, updates are not taken (the inbox keeps them for
     /// the next start).
     pub fn dispatch(&self, update: Value) {
+        let key = update::chat_key(&update);
+        let mut chats = self.chats.lock().unwrap_or_else(PoisonError::into_inner);
         if self.closed.load(Ordering::SeqCst) {
             tracing::debug!(
                 "stopping: update {} is left for the next start",
@@ -96,9 +98,7 @@ impl Dispatcher {
             );
             return;
         }
-        let key = update::chat_key(&update);
         self.progress.received.fetch_add(1, Ordering::SeqCst);
-        let mut chats = self.chats.lock().unwrap_or_else(PoisonError::into_inner);
         let sender = chats.entry(key).or_insert_with(|| {
             let (tx, rx) = mpsc::unbounded_channel();
             let worker = ChatWorker {
@@ -117,11 +117,11 @@ impl Dispatcher {
 
     /// Stop taking updates and wait until every queued and running handler has finished.
     pub async fn finish(&self) {
-        self.closed.store(true, Ordering::SeqCst);
-        self.chats
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
+        {
+            let mut chats = self.chats.lock().unwrap_or_else(PoisonError::into_inner);
+            self.closed.store(true, Ordering::SeqCst);
+            chats.clear();
+        }
         let mut workers =
             std::mem::take(&mut *self.workers.lock().unwrap_or_else(PoisonError::into_inner));
         while workers.join_next().await.is_some() {}
@@ -180,7 +180,18 @@ impl ChatWorker {
 /// One try of `update`: run the handlers and record the outcome in `inbox`. Returns the
 /// number of failed tries when the update gets another one.
 fn try_update(registry: &Registry, inbox: Option<&Inbox>, update: &Value) -> Option<u32> {
-    let result = handle_update(registry.engine(), &registry.snapshot(), update, inbox);
+    // A panic is a failed try like any other, so the update is still retried or parked.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        handle_update(registry.engine(), &registry.snapshot(), update, inbox)
+    }))
+    .unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(format!("a handler panicked: {what}"))
+    });
     let inbox = inbox?;
     let id = update["update_id"].as_i64().unwrap_or_default();
     let recorded = match result {

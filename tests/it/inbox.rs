@@ -414,6 +414,12 @@ fn on_message(msg) {
         2,
         "refused once, then asked again"
     );
-    let done = bot.interrupt();
-    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    let done = bot.terminate();
+    assert_eq!(done.code, Some(0), "SIGTERM stops cleanly\n{}", done.stderr);
+    assert!(
+        done.stderr
+            .contains("stopping: waiting for running handlers to finish"),
+        "{}",
+        done.stderr
+    );
 }

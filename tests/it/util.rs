@@ -230,9 +230,18 @@ impl TestDir {
 
 impl Background {
     /// Ctrl-C (SIGINT), then wait for the process and collect its output.
-    pub fn interrupt(mut self) -> Finished {
+    pub fn interrupt(self) -> Finished {
+        self.signal("-INT")
+    }
+
+    /// SIGTERM (`systemctl stop`, `docker stop`), then wait and collect the output.
+    pub fn terminate(self) -> Finished {
+        self.signal("-TERM")
+    }
+
+    fn signal(mut self, which: &str) -> Finished {
         let status = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
+            .args([which, &self.child.id().to_string()])
             .status()
             .expect("run kill");
         assert!(status.success(), "could not signal {}", self.described);
