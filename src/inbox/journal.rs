@@ -14,13 +14,14 @@
 //!   writing anything, nothing it read mattered);
 //! - a state write and its record are one transaction, on disk when the builtin returns;
 //! - a Telegram or TDLib call is recorded as *in flight* before it is sent, and its answer
-//!   after. A call with no answer (the process stopped while it was in flight, or the network
-//!   failed) may or may not have reached Telegram, which has no way to ask: it is made again
-//!   and logged as in doubt. These records survive the process being killed; after a power
-//!   loss the newest of them may be missing, and such a call is made again without the log
-//!   line.
-//! - `now()` is replayed only while the recorded time is less than a minute old: a retry
-//!   hours later computes dates from the current time.
+//!   after. A call with no answer (the process stopped while it was in flight, the network
+//!   failed, or the server answered 5xx) may or may not have done its work, and Telegram has
+//!   no way to ask: it is made again and logged as in doubt. These records survive the
+//!   process being killed; after a power loss the newest of them may be missing, and such a
+//!   call is made again without the log line.
+//! - `now()` is replayed while the recorded time is less than a minute old, or while calls
+//!   that succeeded after it are still to be replayed; otherwise (a retry hours later of a
+//!   handler whose calls were refused) dates come from the current time.
 //!
 //! The first call that differs from its record (the script changed) ends the replay: from
 //! there the handler runs live and the stale records are dropped.
@@ -165,7 +166,7 @@ impl HandlerJournal {
             Some(_) => Step::Live(seq),
             None => {
                 tracing::warn!(
-                    "update {}, {}: call #{seq} ({}) got no answer in an earlier try (the process stopped or the network failed); it may have reached Telegram already and is made again",
+                    "update {}, {}: call #{seq} ({}) got no answer in an earlier try (the process stopped, the network failed or the server erred); it may have reached Telegram already and is made again",
                     self.update_id,
                     self.scenario,
                     summary(call)
