@@ -422,6 +422,35 @@ mod tests {
         run::run(&Limits::default(), &options, f).0
     }
 
+    /// Telegram's 400 for `command`.
+    fn refusal(command: &str) -> Result<Value, CommandError> {
+        Err(CommandError {
+            command: command.into(),
+            error: "Bad Request: not enough rights".into(),
+            code: Some(400),
+            hint: None,
+        })
+    }
+
+    /// A journaled `send_message` call that, when it is made, counts in `made` and answers
+    /// `answer`.
+    fn send(
+        store: &Arc<Store>,
+        made: &std::cell::Cell<u32>,
+        answer: Result<Value, CommandError>,
+    ) -> Result<Value, CommandError> {
+        journaled(store, || {
+            external(
+                "send_message",
+                || "bot a".into(),
+                || {
+                    made.set(made.get() + 1);
+                    answer
+                },
+            )
+        })
+    }
+
     fn count_up(store: &Arc<Store>) -> Result<Value, String> {
         let n = read(
             || "state get n".into(),
@@ -469,14 +498,7 @@ mod tests {
             let _ = external(
                 "restrict",
                 || format!("bot restrict {}", t + 600),
-                || {
-                    Err(CommandError {
-                        command: "restrict".into(),
-                        error: "Bad Request: not enough rights".into(),
-                        code: Some(400),
-                        hint: None,
-                    })
-                },
+                || refusal("restrict"),
             );
             t
         };
@@ -491,76 +513,28 @@ mod tests {
     #[test]
     fn a_refused_call_is_made_again_and_an_answered_one_is_not() {
         let store = Arc::new(Store::in_memory());
-        let refused = || {
-            Err(CommandError {
-                command: "send_message".into(),
-                error: "Bad Request: chat not found".into(),
-                code: Some(400),
-                hint: None,
-            })
-        };
-        let first = journaled(&store, || {
-            external("send_message", || "bot a".into(), refused)
-        });
-        assert_eq!(first.map_err(|e| e.code), Err(Some(400)));
         let made = std::cell::Cell::new(0);
-        let again = journaled(&store, || {
-            external(
-                "send_message",
-                || "bot a".into(),
-                || {
-                    made.set(made.get() + 1);
-                    Ok(json!({"message_id": 5}))
-                },
-            )
-        });
+        let first = send(&store, &made, refusal("send_message"));
+        assert_eq!(first.map_err(|e| e.code), Err(Some(400)));
+        let again = send(&store, &made, Ok(json!({"message_id": 5})));
         assert_eq!(again, Ok(json!({"message_id": 5})));
-        assert_eq!(made.get(), 1, "the refused call was made again");
-        let replayed = journaled(&store, || {
-            external(
-                "send_message",
-                || "bot a".into(),
-                || {
-                    made.set(made.get() + 1);
-                    Ok(json!({"message_id": 6}))
-                },
-            )
-        });
+        assert_eq!(made.get(), 2, "the refused call was made again");
+        let replayed = send(&store, &made, Ok(json!({"message_id": 6})));
         assert_eq!(
             replayed,
             Ok(json!({"message_id": 5})),
             "the answer is replayed"
         );
-        assert_eq!(made.get(), 1, "and the call not made");
+        assert_eq!(made.get(), 2, "and the call not made");
     }
 
     #[test]
     fn a_call_without_an_answer_is_made_again() {
         let store = Arc::new(Store::in_memory());
-        let lost = journaled(&store, || {
-            external(
-                "send_message",
-                || "bot a".into(),
-                || {
-                    Err(CommandError::invalid(
-                        "send_message",
-                        "network error: timed out",
-                    ))
-                },
-            )
-        });
-        assert!(lost.is_err());
         let made = std::cell::Cell::new(0);
-        let again = journaled(&store, || {
-            external(
-                "send_message",
-                || "bot a".into(),
-                || {
-                    made.set(made.get() + 1);
-                    Ok(json!(true))
-                },
-            )
-        });
-        assert_eq!((again, made.get()), (Ok(json!(true)), 1));
+        let timeout = CommandError::invalid("send_message", "network error: timed out");
+        assert!(send(&store, &made, Err(timeout)).is_err());
+        let again = send(&store, &made, Ok(json!(true)));
+        assert_eq!((again, made.get()), (Ok(json!(true)), 2));
     }
 }
