@@ -8,7 +8,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tgscript::engine::{Limits, ScriptEngine};
+use tgscript::builtins::offline_engine;
+use tgscript::engine::Limits;
+use tgscript::host::Host;
 use tgscript::sandbox::world::SANDBOX_CHAT_ID;
 use tgscript::sandbox::{BotApiServer, World};
 use tgscript::scenario::registry::Registry;
@@ -89,8 +91,8 @@ fn reload_cost() -> Vec<f64> {
         )
         .expect("write");
     }
-    let engine = Arc::new(ScriptEngine::new(Limits::default(), dir.path()));
-    let registry = Registry::new(engine, dir.path(), None);
+    let engine = Arc::new(offline_engine(Limits::default(), dir.path()));
+    let registry = Registry::new(engine, dir.path(), Arc::new(Host::offline()), None);
     registry.reload().expect("first load");
     let changed = dir.path().join("s5.rhai");
     let mut costs = Vec::with_capacity(EDITS);

@@ -3,9 +3,11 @@
 //! Requests of one account run in order, different accounts concurrently; bad input gets an
 //! error event and never closes the connection.
 
-use crate::commands::{self, CommandError};
+use crate::commands;
+use crate::effects::Effects;
 use crate::engine::{Output, RunOptions, ScriptEngine};
-use crate::host::Host;
+use crate::lanes::Lanes;
+use crate::request::CommandError;
 use axum::Router;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Request, State};
@@ -14,7 +16,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
-use std::collections::HashMap;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -26,19 +28,48 @@ const HARD_FRAME_LIMIT: usize = 16 * MAX_FRAME;
 /// Default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8377";
 
+/// Where the gateway listens and the token it requires, checked: an address that parses, and
+/// never beyond loopback without a token.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The address to listen on.
+    pub addr: SocketAddr,
+    /// The bearer token clients must present, if any.
+    pub token: Option<String>,
+}
+
+impl Settings {
+    /// Settings for `listen` (e.g. `127.0.0.1:8377`) and `token`.
+    pub fn new(listen: &str, token: Option<String>) -> Result<Self, String> {
+        let addr: SocketAddr = listen.parse().map_err(|e| {
+            format!("listen address {listen:?}: {e} (expected an address like {DEFAULT_LISTEN})")
+        })?;
+        if !addr.ip().is_loopback() && token.is_none() {
+            return Err(format!(
+                "refusing to listen on {addr} without a token: set [gateway] token (or TGSCRIPT_GATEWAY_TOKEN), or listen on 127.0.0.1"
+            ));
+        }
+        Ok(Self { addr, token })
+    }
+}
+
 /// What the gateway serves with.
 pub struct Gateway {
-    host: Arc<Host>,
+    effects: Arc<dyn Effects>,
     engine: Arc<ScriptEngine>,
     token: Option<String>,
 }
 
 impl Gateway {
-    /// A gateway over `engine` (whose host carries the bot and accounts), requiring `token`
-    /// as `Authorization: Bearer` when set.
-    pub fn new(host: Arc<Host>, engine: Arc<ScriptEngine>, token: Option<String>) -> Self {
+    /// A gateway whose actions act through `effects` and whose scripts run on `engine`,
+    /// requiring `token` as `Authorization: Bearer` when set. Nothing it runs is journaled.
+    pub fn new(
+        effects: Arc<dyn Effects>,
+        engine: Arc<ScriptEngine>,
+        token: Option<String>,
+    ) -> Self {
         Self {
-            host,
+            effects,
             engine,
             token,
         }
@@ -58,14 +89,35 @@ impl Gateway {
     }
 }
 
-/// Refuse to listen beyond loopback without a token.
-pub fn check_bind(addr: &SocketAddr, token: Option<&str>) -> Result<(), String> {
-    if !addr.ip().is_loopback() && token.is_none() {
-        return Err(format!(
-            "refusing to listen on {addr} without a token: set [gateway] token (or TGSCRIPT_GATEWAY_TOKEN), or listen on 127.0.0.1"
-        ));
-    }
-    Ok(())
+/// Listen as `settings` say; logs the address once it listens.
+pub async fn listen(settings: &Settings) -> Result<tokio::net::TcpListener, String> {
+    let listener = tokio::net::TcpListener::bind(settings.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", settings.addr))?;
+    let local = listener
+        .local_addr()
+        .map_or_else(|_| settings.addr.to_string(), |a| a.to_string());
+    tracing::info!(
+        "gateway listening on http://{local} (WebSocket /ws, POST /command, GET /health){}",
+        if settings.token.is_some() {
+            ", bearer token required"
+        } else {
+            ""
+        }
+    );
+    Ok(listener)
+}
+
+/// Serve `gateway` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    gateway: Gateway,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
+    axum::serve(listener, gateway.router())
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| format!("gateway stopped: {e}"))
 }
 
 async fn authorize(State(gw): State<Arc<Gateway>>, request: Request, next: Next) -> Response {
@@ -123,8 +175,18 @@ async fn connection(gw: Arc<Gateway>, socket: WebSocket) {
             }
         }
     });
-    let mut queues: HashMap<String, mpsc::UnboundedSender<String>> = HashMap::new();
-    let mut workers = tokio::task::JoinSet::new();
+    let lanes = {
+        let out = out_tx.clone();
+        Lanes::new(move |text: String| {
+            let (gw, out) = (gw.clone(), out.clone());
+            async move {
+                let event = tokio::task::spawn_blocking(move || handle(&gw, &text))
+                    .await
+                    .unwrap_or_else(|e| error_event(None, None, &format!("internal error: {e}")));
+                let _ = out.send(event);
+            }
+        })
+    };
     while let Some(Ok(message)) = stream.next().await {
         let text = match message {
             Message::Text(text) => text.to_string(),
@@ -136,28 +198,9 @@ async fn connection(gw: Arc<Gateway>, socket: WebSocket) {
             let _ = out_tx.send(too_large(text.len()));
             continue;
         }
-        let key = queue_key(&text);
-        let queue = queues.entry(key).or_insert_with(|| {
-            let (tx, mut rx) = mpsc::unbounded_channel::<String>();
-            let gw = gw.clone();
-            let out = out_tx.clone();
-            workers.spawn(async move {
-                while let Some(text) = rx.recv().await {
-                    let gw = gw.clone();
-                    let event = tokio::task::spawn_blocking(move || handle(&gw, &text))
-                        .await
-                        .unwrap_or_else(|e| {
-                            error_event(None, None, &format!("internal error: {e}"))
-                        });
-                    let _ = out.send(event);
-                }
-            });
-            tx
-        });
-        let _ = queue.send(text);
+        lanes.push(queue_key(&text), text);
     }
-    drop(queues);
-    while workers.join_next().await.is_some() {}
+    lanes.finish().await;
     drop(out_tx);
     let _ = writer.await;
 }
@@ -191,9 +234,7 @@ pub fn handle(gw: &Gateway, text: &str) -> Value {
         Some(_) => return error_event(userbot_id, request_id, "action must be a string"),
         None => return error_event(userbot_id, request_id, "action is required"),
     };
-    let known = action == "run_script"
-        || commands::account::is_command(&action)
-        || commands::chat::is_action(&action);
+    let known = action == "run_script" || commands::is_known(&action);
     if !known {
         return error_event(
             userbot_id,
@@ -204,7 +245,7 @@ pub fn handle(gw: &Gateway, text: &str) -> Value {
     let result = if action == "run_script" {
         run_script(gw, &request)
     } else {
-        commands::execute_request(&gw.host, &request, None)
+        commands::execute_request(&*gw.effects, &request, None)
     };
     let mut event = json!({"type": "chat_update", "event": action});
     if let Some(id) = userbot_id {

@@ -1,10 +1,12 @@
-//! What scripts are connected to: the Bot API client (real or sandbox) and the async runtime
-//! the blocking script threads bridge into.
+//! The effects served in-process: the Bot API client (real or sandbox), the accounts, the
+//! state database, and the async runtime the blocking script threads bridge into.
 
-use crate::accounts::Accounts;
-use crate::engine::run;
-use crate::store::Store;
-use crate::telegram::BotClient;
+use crate::accounts::{AccountOp, Accounts};
+use crate::effects::{Effects, system_now};
+use crate::request::CommandError;
+use crate::store::{StateOp, Store};
+use crate::telegram::{BotClient, BotError, errors};
+use serde_json::Value;
 use std::future::Future;
 use std::sync::Arc;
 use tokio::runtime::Handle;
@@ -19,40 +21,25 @@ pub struct Host {
 }
 
 impl Host {
-    /// No connections: builtins that need one fail with an error saying how to connect.
+    /// No connections: builtins that need one fail with an error saying how to connect;
+    /// state lives in memory.
     pub fn offline() -> Self {
         Self::default()
     }
 
-    /// Connected to a bot, bridging into the runtime `runtime`.
-    pub fn with_bot(bot: BotClient, runtime: Handle) -> Self {
+    /// Connected to `bot` (if any), `accounts` and `store`, bridging into `runtime`.
+    pub fn new(
+        bot: Option<BotClient>,
+        accounts: Accounts,
+        store: Arc<Store>,
+        runtime: Handle,
+    ) -> Self {
         Self {
-            bot: Some(bot),
+            bot,
             runtime: Some(runtime),
-            store: Arc::default(),
-            accounts: Accounts::default(),
-        }
-    }
-
-    /// Only accounts (no bot), bridging into `runtime`.
-    pub fn with_accounts_only(accounts: Accounts, runtime: Handle) -> Self {
-        Self {
-            runtime: Some(runtime),
+            store,
             accounts,
-            ..Self::default()
         }
-    }
-
-    /// The same host with `accounts`.
-    pub fn and_accounts(mut self, accounts: Accounts) -> Self {
-        self.accounts = accounts;
-        self
-    }
-
-    /// The same host keeping script state (and the journals of inbox runs) in `store`.
-    pub fn and_store(mut self, store: Arc<Store>) -> Self {
-        self.store = store;
-        self
     }
 
     /// The user accounts.
@@ -60,12 +47,9 @@ impl Host {
         &self.accounts
     }
 
-    /// The bot, or why there is none.
-    pub fn bot(&self) -> Result<&BotClient, String> {
-        self.bot.as_ref().ok_or_else(|| {
-            "no bot connected: set TELOXIDE_TOKEN (or use `tgscript run` without a token for the sandbox)"
-                .to_string()
-        })
+    /// The bot, if one is connected.
+    pub fn bot(&self) -> Option<&BotClient> {
+        self.bot.as_ref()
     }
 
     /// The database: script state and the inbox.
@@ -73,13 +57,79 @@ impl Host {
         &self.store
     }
 
-    /// Run `future` to completion from a script thread. The wait does not count against the
-    /// script's `timeout_ms` (calls have their own bounded timeouts).
-    pub fn block_on<F: Future>(&self, future: F) -> Result<F::Output, String> {
-        let runtime = self
-            .runtime
-            .as_ref()
-            .ok_or_else(|| "no async runtime: this builtin needs a connected bot".to_string())?;
-        Ok(run::paused(|| runtime.block_on(future)))
+    /// Run `future` to completion from a script thread.
+    fn block_on<F: Future>(&self, command: &str, future: F) -> Result<F::Output, CommandError> {
+        let runtime = self.runtime.as_ref().ok_or_else(|| {
+            CommandError::invalid(
+                command,
+                "no async runtime: this builtin needs a connected bot",
+            )
+        })?;
+        Ok(runtime.block_on(future))
+    }
+}
+
+impl Effects for Host {
+    fn bot(&self, command: &str, method: &str, params: &Value) -> Result<Value, CommandError> {
+        let bot = self.bot.as_ref().ok_or_else(|| {
+            CommandError::invalid(
+                command,
+                "no bot connected: set TELOXIDE_TOKEN (or use `tgscript run` without a token for the sandbox)",
+            )
+        })?;
+        self.block_on(command, bot.call(method, params))?
+            .map_err(|e| refusal(command, &e))
+    }
+
+    fn account_id(&self, command: &str, userbot_id: Option<i64>) -> Result<i64, CommandError> {
+        let id = match userbot_id {
+            Some(id) => id,
+            None => self
+                .accounts
+                .default_id()
+                .map_err(|e| CommandError::invalid(command, e))?,
+        };
+        self.accounts
+            .get(id)
+            .map(|_| id)
+            .map_err(|e| CommandError::invalid(command, e))
+    }
+
+    fn account(
+        &self,
+        command: &str,
+        userbot_id: i64,
+        op: &AccountOp,
+    ) -> Result<Value, CommandError> {
+        let account = self
+            .accounts
+            .get(userbot_id)
+            .map_err(|e| CommandError::invalid(command, e))?;
+        self.block_on(command, account.call(op.clone()))?
+            .map_err(|e| CommandError {
+                command: command.to_string(),
+                error: e.message,
+                code: Some(e.code),
+                hint: None,
+            })
+    }
+
+    fn state(&self, op: &StateOp) -> Result<Value, String> {
+        self.store.apply(op)
+    }
+
+    fn now(&self) -> i64 {
+        system_now()
+    }
+}
+
+/// A Bot API failure as a command error: Telegram's description, its code, and a hint.
+pub fn refusal(command: &str, err: &BotError) -> CommandError {
+    let error = err.to_string();
+    CommandError {
+        command: command.to_string(),
+        hint: errors::hint(&error).map(str::to_string),
+        code: err.code(),
+        error,
     }
 }

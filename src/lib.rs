@@ -7,18 +7,22 @@
 //! [`store`] is the SQLite database holding script state and the [`inbox`] of updates.
 
 pub mod accounts;
+pub mod app;
 pub mod builtins;
 pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod docs;
+pub mod effects;
 pub mod engine;
 pub mod gateway;
 pub mod host;
 pub mod inbox;
+pub mod lanes;
 pub mod logging;
 pub mod repl;
+pub mod request;
 pub mod sandbox;
 pub mod scenario;
 pub mod stdlib;

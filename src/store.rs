@@ -59,6 +59,76 @@ impl fmt::Display for StateScope {
     }
 }
 
+/// One operation on script state, as builtins ask for it: what the effects boundary carries
+/// and the journal records.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StateOp {
+    /// Read `key` (`null` when never set).
+    Get {
+        /// The scenario's namespace.
+        namespace: String,
+        /// Whose value.
+        scope: StateScope,
+        /// The key.
+        key: String,
+    },
+    /// Set `key` to `value` (`null` deletes it).
+    Set {
+        /// The scenario's namespace.
+        namespace: String,
+        /// Whose value.
+        scope: StateScope,
+        /// The key.
+        key: String,
+        /// Plain JSON.
+        value: Value,
+    },
+    /// Delete `key`; the result says whether it was set.
+    Delete {
+        /// The scenario's namespace.
+        namespace: String,
+        /// Whose value.
+        scope: StateScope,
+        /// The key.
+        key: String,
+    },
+}
+
+impl StateOp {
+    /// Whether the operation changes state.
+    pub fn writes(&self) -> bool {
+        !matches!(self, StateOp::Get { .. })
+    }
+
+    /// The operation as one line, from its fields: what the journal matches a replay on.
+    pub fn describe(&self) -> String {
+        let (verb, namespace, scope, key) = match self {
+            StateOp::Get {
+                namespace,
+                scope,
+                key,
+            } => ("get", namespace, scope, key),
+            StateOp::Set {
+                namespace,
+                scope,
+                key,
+                ..
+            } => ("set", namespace, scope, key),
+            StateOp::Delete {
+                namespace,
+                scope,
+                key,
+            } => ("delete", namespace, scope, key),
+        };
+        let (kind, id) = scope.columns();
+        let mut line = serde_json::json!({"op": verb, "namespace": namespace, "scope": kind, "id": id, "key": key});
+        if let StateOp::Set { value, .. } = self {
+            line["value"] = value.clone();
+        }
+        format!("state {line}")
+    }
+}
+
 /// Why the store could not be opened or used.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -207,17 +277,63 @@ impl Store {
         scope: StateScope,
         key: &str,
     ) -> Result<Option<Value>, String> {
-        let (kind, id) = scope.columns();
-        let text: Option<String> = self
-            .lock()
-            .query_row(
-                "SELECT value FROM state WHERE namespace = ?1 AND scope = ?2 AND scope_id = ?3 AND key = ?4",
-                params![namespace, kind, id, key],
-                |row| row.get(0),
-            )
-            .optional()
-            .map_err(|e| format!("cannot read state: {e}"))?;
-        Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+        get_on(&self.lock(), namespace, scope, key)
+    }
+}
+
+/// The value of `key` on `connection`, if set.
+fn get_on(
+    connection: &Connection,
+    namespace: &str,
+    scope: StateScope,
+    key: &str,
+) -> Result<Option<Value>, String> {
+    let (kind, id) = scope.columns();
+    let text: Option<String> = connection
+        .query_row(
+            "SELECT value FROM state WHERE namespace = ?1 AND scope = ?2 AND scope_id = ?3 AND key = ?4",
+            params![namespace, kind, id, key],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(|e| format!("cannot read state: {e}"))?;
+    Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+}
+
+impl Store {
+    /// Run `op`: a read, or a write in a transaction of its own (durable when it returns).
+    pub fn apply(&self, op: &StateOp) -> Result<Value, String> {
+        match op {
+            StateOp::Get {
+                namespace,
+                scope,
+                key,
+            } => Ok(self.get(namespace, *scope, key)?.unwrap_or(Value::Null)),
+            write => self.transaction(|tx| apply_on(tx, write)),
+        }
+    }
+}
+
+/// Run the write `op` on `connection`, inside the caller's transaction: `null` for a set,
+/// whether the key was set for a delete.
+pub(crate) fn apply_on(connection: &Connection, op: &StateOp) -> Result<Value, String> {
+    match op {
+        StateOp::Set {
+            namespace,
+            scope,
+            key,
+            value,
+        } => set_on(connection, namespace, *scope, key, value.clone()).map(|()| Value::Null),
+        StateOp::Delete {
+            namespace,
+            scope,
+            key,
+        } => delete_on(connection, namespace, *scope, key).map(Value::Bool),
+        StateOp::Get {
+            namespace,
+            scope,
+            key,
+        } => Ok(get_on(connection, namespace, *scope, key)?.unwrap_or(Value::Null)),
     }
 }
 
@@ -242,10 +358,7 @@ impl Store {
             .write(true)
             .open(&lock_path)
             .map_err(|e| format!("cannot create {lock_path}: {e}"))?;
-        use std::os::fd::AsRawFd;
-        // SAFETY: flock on a file descriptor this function owns; no memory is shared.
-        let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        if locked != 0 {
+        if file.try_lock().is_err() {
             return Err(format!(
                 "{} is in use by another `tgscript run` (one process per bot and database): stop it, or give this one its own [store] path",
                 self.path

@@ -6,7 +6,6 @@ pub mod sandbox;
 pub mod tdjson;
 pub mod tdlib;
 
-use crate::config::{AccountConfig, Backend, Config, data_dir};
 use futures::future::BoxFuture;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -78,6 +77,46 @@ pub enum AccountOp {
     SetNewChatPrivacySettings(Value),
     /// Any TDLib request, as JSON with `@type` (the `tdlib()` builtin).
     Raw(Value),
+}
+
+impl AccountOp {
+    /// The operation as one line, from its fields (the TDLib function and its arguments): what
+    /// the journal matches a replay on.
+    pub fn describe(&self) -> String {
+        use serde_json::json;
+        let list = |l: &BlockList| l.type_name();
+        let line = match self {
+            AccountOp::GetActiveSessions => json!({"@type": "getActiveSessions"}),
+            AccountOp::TerminateSession(id) => {
+                json!({"@type": "terminateSession", "session_id": id})
+            }
+            AccountOp::ToggleSessionCanAcceptCalls(id, on) => {
+                json!({"@type": "toggleSessionCanAcceptCalls", "session_id": id, "can_accept_calls": on})
+            }
+            AccountOp::ToggleSessionCanAcceptSecretChats(id, on) => json!({
+                "@type": "toggleSessionCanAcceptSecretChats", "session_id": id, "can_accept_secret_chats": on
+            }),
+            AccountOp::TerminateAllOtherSessions => json!({"@type": "terminateAllOtherSessions"}),
+            AccountOp::SetUserBlockList(user, block) => json!({
+                "@type": "setMessageSenderBlockList", "user_id": user, "block_list": block.as_ref().map(list)
+            }),
+            AccountOp::GetBlockedMessageSenders(block, offset, limit) => json!({
+                "@type": "getBlockedMessageSenders", "block_list": list(block), "offset": offset, "limit": limit
+            }),
+            AccountOp::GetPrivacyRules(setting) => {
+                json!({"@type": "getUserPrivacySettingRules", "setting": setting})
+            }
+            AccountOp::SetPrivacyRules(setting, rules) => {
+                json!({"@type": "setUserPrivacySettingRules", "setting": setting, "rules": rules})
+            }
+            AccountOp::GetNewChatPrivacySettings => json!({"@type": "getNewChatPrivacySettings"}),
+            AccountOp::SetNewChatPrivacySettings(settings) => {
+                json!({"@type": "setNewChatPrivacySettings", "settings": settings})
+            }
+            AccountOp::Raw(request) => request.clone(),
+        };
+        line.to_string()
+    }
 }
 
 /// An account backend.
@@ -166,84 +205,4 @@ impl Accounts {
     pub fn ids(&self) -> Vec<i64> {
         self.by_id.keys().copied().collect()
     }
-}
-
-/// Load libtdjson as configured (for `tdlib` accounts and `tgscript tdlib`).
-pub fn load_tdjson(config: &Config) -> Result<&'static tdjson::Library, tdjson::TdjsonError> {
-    let dir = data_dir();
-    tdjson::load(
-        &tdjson::candidates(config.tdlib_path.as_deref(), &dir),
-        &dir.join("tdlib.log"),
-    )
-}
-
-/// Start the accounts of `config` (TDLib clients on `runtime`). With none configured and
-/// `sandbox_fallback`, a sandbox account with id 1.
-pub fn from_config(
-    config: &Config,
-    runtime: &tokio::runtime::Handle,
-    sandbox_fallback: bool,
-) -> Result<Accounts, String> {
-    if config.accounts.is_empty() {
-        return Ok(if sandbox_fallback {
-            Accounts::sandbox_only()
-        } else {
-            Accounts::default()
-        });
-    }
-    let mut list: Vec<(i64, Arc<dyn Account>)> = Vec::new();
-    for account in &config.accounts {
-        if list.iter().any(|(id, _)| *id == account.id) {
-            return Err(format!("account {} is configured twice", account.id));
-        }
-        let started: Arc<dyn Account> = match account.backend {
-            Backend::Sandbox => Arc::new(sandbox::SandboxAccount::new()),
-            Backend::Tdlib => {
-                load_tdjson(config).map_err(|e| e.to_string())?;
-                Arc::new(tdlib::TdlibAccount::start(
-                    tdlib_settings(account)?,
-                    runtime,
-                )?)
-            }
-        };
-        list.push((account.id, started));
-    }
-    if let Some(id) = config.default_account
-        && !list.iter().any(|(a, _)| *a == id)
-    {
-        return Err(format!(
-            "default_account = {id}, but no [[account]] has id {id}"
-        ));
-    }
-    Ok(Accounts::new(list, config.default_account))
-}
-
-/// The settings of a `tdlib` account; the api_hash is read from the variable the config names.
-pub fn tdlib_settings(account: &AccountConfig) -> Result<tdlib::TdlibSettings, String> {
-    let id = account.id;
-    let api_id = account
-        .api_id
-        .ok_or_else(|| format!("account {id}: api_id is required for a tdlib account"))?;
-    let var = account.api_hash_env.as_deref().ok_or_else(|| {
-        format!(
-            "account {id}: api_hash_env is required (the name of the variable holding the api_hash)"
-        )
-    })?;
-    let api_hash = std::env::var(var)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| {
-            format!("account {id}: the environment variable {var} (api_hash_env) is not set")
-        })?;
-    crate::logging::add_secret(&api_hash);
-    Ok(tdlib::TdlibSettings {
-        id,
-        data_dir: account
-            .data_dir
-            .clone()
-            .unwrap_or_else(|| data_dir().join("accounts").join(id.to_string())),
-        api_id,
-        api_hash,
-        phone: account.phone.clone(),
-    })
 }

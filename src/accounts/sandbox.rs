@@ -9,24 +9,6 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-/// The privacy settings of TDLib 1.8.61, as `@type` names.
-pub const PRIVACY_SETTINGS: &[&str] = &[
-    "userPrivacySettingShowStatus",
-    "userPrivacySettingShowProfilePhoto",
-    "userPrivacySettingShowLinkInForwardedMessages",
-    "userPrivacySettingShowPhoneNumber",
-    "userPrivacySettingShowBio",
-    "userPrivacySettingShowBirthdate",
-    "userPrivacySettingShowProfileAudio",
-    "userPrivacySettingAllowChatInvites",
-    "userPrivacySettingAllowCalls",
-    "userPrivacySettingAllowPeerToPeerCalls",
-    "userPrivacySettingAllowFindingByPhoneNumber",
-    "userPrivacySettingAllowPrivateVoiceAndVideoNoteMessages",
-    "userPrivacySettingAutosaveGifts",
-    "userPrivacySettingAllowUnpaidMessages",
-];
-
 #[derive(Debug)]
 struct State {
     sessions: Vec<Value>,
@@ -68,19 +50,18 @@ fn session(
     })
 }
 
+/// TDLib's answer to a setting that is not a `userPrivacySetting*` type.
+fn known_setting(setting: &str) -> Result<(), TdError> {
+    match setting.strip_prefix("userPrivacySetting") {
+        Some(rest) if !rest.is_empty() && !rest.starts_with("Rule") => Ok(()),
+        _ => Err(TdError::new(400, "Unsupported privacy setting")),
+    }
+}
+
 impl SandboxAccount {
     /// A fresh account: sessions 1001 (current), 1002 and 1003, nobody blocked, every privacy
     /// setting open to everybody.
     pub fn new() -> Self {
-        let rules = PRIVACY_SETTINGS
-            .iter()
-            .map(|s| {
-                (
-                    s.to_string(),
-                    json!({"@type": "userPrivacySettingRules", "rules": [{"@type": "userPrivacySettingRuleAllowAll"}]}),
-                )
-            })
-            .collect();
         Self {
             state: Mutex::new(State {
                 sessions: vec![
@@ -116,7 +97,7 @@ impl SandboxAccount {
                     ("blockListMain", Vec::new()),
                     ("blockListStories", Vec::new()),
                 ]),
-                rules,
+                rules: BTreeMap::new(),
                 new_chat: json!({"@type": "newChatPrivacySettings", "allow_new_chats_from_unknown_users": true, "incoming_paid_message_star_count": 0}),
                 log: Vec::new(),
             }),
@@ -208,15 +189,15 @@ impl SandboxAccount {
                     .collect();
                 Ok(json!({"@type": "messageSenders", "total_count": users.len(), "senders": page}))
             }
-            AccountOp::GetPrivacyRules(setting) => state
-                .rules
-                .get(&setting)
-                .cloned()
-                .ok_or_else(|| TdError::new(400, "Unsupported privacy setting")),
+            // A setting never set is open to everybody, as on a fresh account.
+            AccountOp::GetPrivacyRules(setting) => {
+                known_setting(&setting)?;
+                Ok(state.rules.get(&setting).cloned().unwrap_or_else(|| {
+                    json!({"@type": "userPrivacySettingRules", "rules": [{"@type": "userPrivacySettingRuleAllowAll"}]})
+                }))
+            }
             AccountOp::SetPrivacyRules(setting, rules) => {
-                if !state.rules.contains_key(&setting) {
-                    return Err(TdError::new(400, "Unsupported privacy setting"));
-                }
+                known_setting(&setting)?;
                 state.rules.insert(setting, rules);
                 ok()
             }

@@ -1,12 +1,11 @@
 //! Builtins every script has, whatever it is connected to: time and sleeping.
 
-use super::builtin;
+use super::{builtin, context};
 use crate::engine::run;
-use crate::inbox::journal;
-use rhai::{Engine, EvalAltResult, FLOAT, INT};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use rhai::{EvalAltResult, FLOAT, INT, Module, NativeCallContext};
+use std::time::Duration;
 
-pub(super) fn register(engine: &mut Engine) {
+pub(super) fn register(module: &mut Module) {
     builtin(
         "now",
         &["INT"],
@@ -19,7 +18,7 @@ let in_ten_minutes = now() + 600;
 ```
 "#,
     )
-    .register_into_engine(engine, now);
+    .set_into_module(module, now);
 
     let sleep_doc = r#"
 Pause the script for `seconds` (an integer or a float).
@@ -33,24 +32,19 @@ interrupted run (Ctrl-C in the REPL) stops sleeping.
 sleep(0.2);    // wait 200 ms
 ```
 "#;
-    builtin("sleep", &["seconds: INT", "()"], sleep_doc)
-        .register_into_engine(engine, |seconds: INT| {
-            pause(seconds as FLOAT, &seconds.to_string())
-        });
+    builtin("sleep", &["seconds: INT", "()"], sleep_doc).set_into_module(module, |seconds: INT| {
+        pause(seconds as FLOAT, &seconds.to_string())
+    });
     builtin("sleep", &["seconds: FLOAT", "()"], sleep_doc)
-        .register_into_engine(engine, |seconds: FLOAT| {
+        .set_into_module(module, |seconds: FLOAT| {
             pause(seconds, &seconds.to_string())
         });
 }
 
-/// The clock, journaled: a handler resumed right after a crash sees the time it saw.
-fn now() -> INT {
-    journal::clock(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs() as INT)
-            .unwrap_or(0),
-    )
+/// The clock of the call's effects (journaled for a handler from the inbox: one resumed right
+/// after a crash sees the time it saw).
+fn now(ctx: NativeCallContext) -> INT {
+    context(&ctx).effects.now()
 }
 
 /// How long `sleep` waits between looks at the interrupt flag.

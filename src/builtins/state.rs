@@ -1,16 +1,10 @@
 //! State builtins: `chat_get/set/delete`, `user_…`, `member_…` and `global_…`, each acting on
 //! the current update's chat / user unless ids are given, in the calling scenario's namespace.
 
-use super::builtin;
-use crate::engine::run;
-use crate::host::Host;
-use crate::inbox::journal;
-use crate::store::{self, SHARED_NAMESPACE, StateScope};
-use rhai::{Dynamic, Engine, EvalAltResult, Position};
+use super::{CallContext, RhaiResult, builtin, context};
+use crate::store::{SHARED_NAMESPACE, StateOp, StateScope};
+use rhai::{Dynamic, EvalAltResult, Module, NativeCallContext, Position};
 use serde_json::Value;
-use std::sync::Arc;
-
-type RhaiResult = Result<Dynamic, Box<EvalAltResult>>;
 
 fn fail(message: String) -> Box<EvalAltResult> {
     EvalAltResult::ErrorRuntime(message.into(), Position::NONE).into()
@@ -61,79 +55,65 @@ fn as_id(value: &Dynamic, what: &str) -> Result<i64, Box<EvalAltResult>> {
     serde_json::to_value(value)
         .ok()
         .as_ref()
-        .and_then(crate::commands::as_int)
+        .and_then(crate::request::as_int)
         .ok_or_else(|| fail(format!("{what} must be an integer")))
 }
 
-fn namespace() -> String {
-    run::current_scenario().map_or_else(|| "main".to_string(), |s| s.to_string())
+/// The calling scenario's namespace (`main` for one-off scripts).
+fn namespace(ctx: &CallContext) -> String {
+    ctx.scenario
+        .as_deref()
+        .map_or_else(|| "main".to_string(), str::to_string)
 }
 
-// State calls are journaled when a handler runs from the inbox (see `crate::inbox::journal`):
-// run again after a crash, a handler reads what it read and does not write twice.
+// State goes through the call's effects: journaled when a handler runs from the inbox (run
+// again after a crash, a handler reads what it read and does not write twice).
 
-fn get_in(host: &Host, namespace: &str, scope: StateScope, key: &str) -> RhaiResult {
-    let value = journal::read(
-        || format!("state get {namespace} {scope:?} {key}"),
-        || {
-            Ok(host
-                .store()
-                .get(namespace, scope, key)?
-                .unwrap_or(Value::Null))
-        },
-    )
-    .map_err(fail)?;
-    match value {
+fn get_in(ctx: &CallContext, namespace: String, scope: StateScope, key: &str) -> RhaiResult {
+    let op = StateOp::Get {
+        namespace,
+        scope,
+        key: key.to_string(),
+    };
+    match ctx.effects.state(&op).map_err(fail)? {
         Value::Null => Ok(Dynamic::UNIT),
         value => rhai::serde::to_dynamic(value),
     }
 }
 
 fn set_in(
-    host: &Host,
-    namespace: &str,
+    ctx: &CallContext,
+    namespace: String,
     scope: StateScope,
     key: &str,
     value: &Dynamic,
 ) -> RhaiResult {
-    let json = to_plain_json(value, key).map_err(fail)?;
-    journal::write(
-        host.store(),
-        || format!("state set {namespace} {scope:?} {key} {json}"),
-        |tx| store::set_on(tx, namespace, scope, key, json.clone()).map(|()| Value::Null),
-    )
-    .map_err(fail)?;
+    let op = StateOp::Set {
+        namespace,
+        scope,
+        key: key.to_string(),
+        value: to_plain_json(value, key).map_err(fail)?,
+    };
+    ctx.effects.state(&op).map_err(fail)?;
     Ok(Dynamic::UNIT)
 }
 
-fn delete_in(host: &Host, namespace: &str, scope: StateScope, key: &str) -> RhaiResult {
-    let was_set = journal::write(
-        host.store(),
-        || format!("state delete {namespace} {scope:?} {key}"),
-        |tx| store::delete_on(tx, namespace, scope, key).map(Value::Bool),
-    )
-    .map_err(fail)?;
+fn delete_in(ctx: &CallContext, namespace: String, scope: StateScope, key: &str) -> RhaiResult {
+    let op = StateOp::Delete {
+        namespace,
+        scope,
+        key: key.to_string(),
+    };
+    let was_set = ctx.effects.state(&op).map_err(fail)?;
     Ok(was_set.as_bool().unwrap_or(false).into())
 }
 
-fn get(host: &Host, scope: StateScope, key: &str) -> RhaiResult {
-    get_in(host, &namespace(), scope, key)
+fn current_chat(ctx: &CallContext) -> Result<i64, Box<EvalAltResult>> {
+    current_id("chat", ctx.update.as_ref().and_then(|u| u.chat_id))
 }
 
-fn set(host: &Host, scope: StateScope, key: &str, value: &Dynamic) -> RhaiResult {
-    set_in(host, &namespace(), scope, key, value)
-}
-
-fn delete(host: &Host, scope: StateScope, key: &str) -> RhaiResult {
-    delete_in(host, &namespace(), scope, key)
-}
-
-fn current_chat() -> Result<i64, Box<EvalAltResult>> {
-    current_id("chat", run::current_update().and_then(|u| u.chat_id))
-}
-
-fn current_user() -> Result<i64, Box<EvalAltResult>> {
-    current_id("user", run::current_update().and_then(|u| u.user_id))
+fn current_user(ctx: &CallContext) -> Result<i64, Box<EvalAltResult>> {
+    current_id("user", ctx.update.as_ref().and_then(|u| u.user_id))
 }
 
 const CHAT_DOC: &str = r#"
@@ -216,118 +196,143 @@ impl Target {
     }
 
     /// The scope for the given ids, or the current update's when none are given.
-    fn scope(self, ids: &[Dynamic]) -> Result<StateScope, Box<EvalAltResult>> {
+    fn scope(self, ctx: &CallContext, ids: &[Dynamic]) -> Result<StateScope, Box<EvalAltResult>> {
         Ok(match (self, ids) {
-            (Target::Chat, []) => StateScope::Chat(current_chat()?),
+            (Target::Chat, []) => StateScope::Chat(current_chat(ctx)?),
             (Target::Chat, [chat, ..]) => StateScope::Chat(as_id(chat, "chat_id")?),
-            (Target::User, []) => StateScope::User(current_user()?),
+            (Target::User, []) => StateScope::User(current_user(ctx)?),
             (Target::User, [user, ..]) => StateScope::User(as_id(user, "user_id")?),
             (Target::Member, [chat, user, ..]) => {
                 StateScope::Member(as_id(chat, "chat_id")?, as_id(user, "user_id")?)
             }
-            (Target::Member, _) => StateScope::Member(current_chat()?, current_user()?),
+            (Target::Member, _) => StateScope::Member(current_chat(ctx)?, current_user(ctx)?),
             (Target::Global, _) => StateScope::Global,
         })
     }
 }
 
 /// Register `<family>_get/_set/_delete` for the current update's scope and, where the family
-/// takes ids, for explicit ones.
-fn register_family(engine: &mut Engine, host: &Arc<Host>, family: &str, target: Target, doc: &str) {
-    let params = |extra: &[&'static str]| -> Vec<&'static str> {
-        target.id_params().iter().chain(extra).copied().collect()
+/// takes ids, for explicit ones: each call's leading arguments are the ids, then the key (and
+/// the value).
+fn register_family(module: &mut Module, family: &str, target: Target, doc: &str) {
+    let ids = target.id_params();
+    let with_ids = |extra: &[&'static str]| -> Vec<&'static str> {
+        ids.iter().chain(extra).copied().collect()
     };
-    let (get_name, set_name, delete_name) = (
-        format!("{family}_get"),
-        format!("{family}_set"),
-        format!("{family}_delete"),
+    let get_params = ["key: String", "Dynamic"];
+    let set_params = ["key: String", "value: Dynamic", "()"];
+    let delete_params = ["key: String", "bool"];
+    let get = move |ctx: &CallContext, mut args: Vec<Dynamic>| {
+        let key = args
+            .pop()
+            .unwrap_or_default()
+            .into_string()
+            .unwrap_or_default();
+        get_in(ctx, namespace(ctx), target.scope(ctx, &args)?, &key)
+    };
+    let set = move |ctx: &CallContext, mut args: Vec<Dynamic>| {
+        let value = args.pop().unwrap_or_default();
+        let key = args
+            .pop()
+            .unwrap_or_default()
+            .into_string()
+            .unwrap_or_default();
+        set_in(ctx, namespace(ctx), target.scope(ctx, &args)?, &key, &value)
+    };
+    let delete = move |ctx: &CallContext, mut args: Vec<Dynamic>| {
+        let key = args
+            .pop()
+            .unwrap_or_default()
+            .into_string()
+            .unwrap_or_default();
+        delete_in(ctx, namespace(ctx), target.scope(ctx, &args)?, &key)
+    };
+    let overloads = |params: &[&'static str]| -> Vec<Vec<&'static str>> {
+        let mut all = vec![params.to_vec()];
+        if !ids.is_empty() {
+            all.push(with_ids(params));
+        }
+        all
+    };
+    register_family_fn(
+        module,
+        &format!("{family}_get"),
+        &overloads(&get_params),
+        doc,
+        get,
     );
-
-    let h = host.clone();
-    builtin(&get_name, &["key: String", "Dynamic"], doc)
-        .register_into_engine(engine, move |key: &str| get(&h, target.scope(&[])?, key));
-    let h = host.clone();
-    builtin(&set_name, &["key: String", "value: Dynamic", "()"], doc)
-        .register_into_engine(engine, move |key: &str, value: Dynamic| {
-            set(&h, target.scope(&[])?, key, &value)
-        });
-    let h = host.clone();
-    builtin(&delete_name, &["key: String", "bool"], doc)
-        .register_into_engine(engine, move |key: &str| delete(&h, target.scope(&[])?, key));
-
-    let get_params = params(&["key: String", "Dynamic"]);
-    let set_params = params(&["key: String", "value: Dynamic", "()"]);
-    let delete_params = params(&["key: String", "bool"]);
-    match target.id_params().len() {
-        1 => {
-            let h = host.clone();
-            builtin(&get_name, &get_params, doc)
-                .register_into_engine(engine, move |id: Dynamic, key: &str| {
-                    get(&h, target.scope(&[id])?, key)
-                });
-            let h = host.clone();
-            builtin(&set_name, &set_params, doc).register_into_engine(
-                engine,
-                move |id: Dynamic, key: &str, value: Dynamic| {
-                    set(&h, target.scope(&[id])?, key, &value)
-                },
-            );
-            let h = host.clone();
-            builtin(&delete_name, &delete_params, doc)
-                .register_into_engine(engine, move |id: Dynamic, key: &str| {
-                    delete(&h, target.scope(&[id])?, key)
-                });
-        }
-        2 => {
-            let h = host.clone();
-            builtin(&get_name, &get_params, doc).register_into_engine(
-                engine,
-                move |chat: Dynamic, user: Dynamic, key: &str| {
-                    get(&h, target.scope(&[chat, user])?, key)
-                },
-            );
-            let h = host.clone();
-            builtin(&set_name, &set_params, doc).register_into_engine(
-                engine,
-                move |chat: Dynamic, user: Dynamic, key: &str, value: Dynamic| {
-                    set(&h, target.scope(&[chat, user])?, key, &value)
-                },
-            );
-            let h = host.clone();
-            builtin(&delete_name, &delete_params, doc).register_into_engine(
-                engine,
-                move |chat: Dynamic, user: Dynamic, key: &str| {
-                    delete(&h, target.scope(&[chat, user])?, key)
-                },
-            );
-        }
-        _ => {}
-    }
+    register_family_fn(
+        module,
+        &format!("{family}_set"),
+        &overloads(&set_params),
+        doc,
+        set,
+    );
+    register_family_fn(
+        module,
+        &format!("{family}_delete"),
+        &overloads(&delete_params),
+        doc,
+        delete,
+    );
 }
 
-pub(super) fn register(engine: &mut Engine, host: &Arc<Host>) {
-    register_family(engine, host, "chat", Target::Chat, CHAT_DOC);
-    register_family(engine, host, "user", Target::User, USER_DOC);
-    register_family(engine, host, "member", Target::Member, MEMBER_DOC);
-    register_family(engine, host, "global", Target::Global, GLOBAL_DOC);
+/// Register one state builtin per parameter list; the key parameter is a string.
+fn register_family_fn(
+    module: &mut Module,
+    name: &str,
+    overloads: &[Vec<&'static str>],
+    doc: &str,
+    run: impl Fn(&CallContext, Vec<Dynamic>) -> RhaiResult + Send + Sync + Clone + 'static,
+) {
+    let lists: Vec<&[&'static str]> = overloads.iter().map(Vec::as_slice).collect();
+    let shown = name.to_string();
+    super::register_overloads(module, name, &lists, doc, move |ctx, args| {
+        if let Some((_, key)) = args.values.iter().find(|(n, _)| *n == "key")
+            && !key.is_string()
+        {
+            return Err(fail(format!(
+                "{shown}: the key must be a string, not a {}",
+                key.type_name()
+            )));
+        }
+        run(ctx, args.values.into_iter().map(|(_, v)| v).collect())
+    });
+}
 
-    let h = host.clone();
-    builtin("shared_get", &["key: String", "Dynamic"], SHARED_DOC)
-        .register_into_engine(engine, move |key: &str| {
-            get_in(&h, SHARED_NAMESPACE, StateScope::Global, key)
-        });
-    let h = host.clone();
+pub(super) fn register(module: &mut Module) {
+    register_family(module, "chat", Target::Chat, CHAT_DOC);
+    register_family(module, "user", Target::User, USER_DOC);
+    register_family(module, "member", Target::Member, MEMBER_DOC);
+    register_family(module, "global", Target::Global, GLOBAL_DOC);
+    let shared = || (SHARED_NAMESPACE.to_string(), StateScope::Global);
+    builtin("shared_get", &["key: String", "Dynamic"], SHARED_DOC).set_into_module(
+        module,
+        move |ctx: NativeCallContext, key: &str| {
+            let ctx = context(&ctx);
+            let (namespace, scope) = shared();
+            get_in(&ctx, namespace, scope, key)
+        },
+    );
     builtin(
         "shared_set",
         &["key: String", "value: Dynamic", "()"],
         SHARED_DOC,
     )
-    .register_into_engine(engine, move |key: &str, value: Dynamic| {
-        set_in(&h, SHARED_NAMESPACE, StateScope::Global, key, &value)
-    });
-    let h = host.clone();
-    builtin("shared_delete", &["key: String", "bool"], SHARED_DOC)
-        .register_into_engine(engine, move |key: &str| {
-            delete_in(&h, SHARED_NAMESPACE, StateScope::Global, key)
-        });
+    .set_into_module(
+        module,
+        move |ctx: NativeCallContext, key: &str, value: Dynamic| {
+            let ctx = context(&ctx);
+            let (namespace, scope) = shared();
+            set_in(&ctx, namespace, scope, key, &value)
+        },
+    );
+    builtin("shared_delete", &["key: String", "bool"], SHARED_DOC).set_into_module(
+        module,
+        move |ctx: NativeCallContext, key: &str| {
+            let ctx = context(&ctx);
+            let (namespace, scope) = shared();
+            delete_in(&ctx, namespace, scope, key)
+        },
+    );
 }

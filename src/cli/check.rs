@@ -1,6 +1,7 @@
 //! `tgscript check [PATH]...`
 
-use super::{EXIT_FAILURE, EXIT_USAGE};
+use super::{EXIT_FAILURE, usage};
+use crate::builtins::offline_engine;
 use crate::check::{check_file, collect_scripts, known_functions};
 use crate::config::Config;
 use crate::engine::ScriptEngine;
@@ -14,19 +15,13 @@ pub struct CheckArgs {
     pub paths: Vec<PathBuf>,
 }
 
-pub(super) fn check(config: &Config, args: CheckArgs) -> u8 {
+pub(super) fn check(config: &Config, args: CheckArgs) -> anyhow::Result<u8> {
     let paths = if args.paths.is_empty() {
         vec![config.scripts.dir.clone()]
     } else {
         args.paths
     };
-    let files = match collect_scripts(&paths) {
-        Ok(files) => files,
-        Err(e) => {
-            eprintln!("tgscript check: {e}");
-            return EXIT_USAGE;
-        }
-    };
+    let files = collect_scripts(&paths).map_err(|e| usage(e.to_string()))?;
     let mut problems = 0;
     // One engine (and one list of known functions) per folder: imports resolve against it.
     let mut engines: HashMap<&Path, (ScriptEngine, BTreeSet<String>)> = HashMap::new();
@@ -36,7 +31,7 @@ pub(super) fn check(config: &Config, args: CheckArgs) -> u8 {
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
         let (engine, known) = engines.entry(root).or_insert_with(|| {
-            let engine = ScriptEngine::new(config.limits.clone(), root);
+            let engine = offline_engine(config.limits.clone(), root);
             let known = known_functions(&engine);
             (engine, known)
         });
@@ -46,14 +41,15 @@ pub(super) fn check(config: &Config, args: CheckArgs) -> u8 {
         }
     }
     if problems > 0 {
+        // The problems are the output; this is their count, not a failure of the command.
         eprintln!(
             "tgscript check: {problems} problem{} in {} file{}",
             if problems == 1 { "" } else { "s" },
             files.len(),
             if files.len() == 1 { "" } else { "s" }
         );
-        EXIT_FAILURE
+        Ok(EXIT_FAILURE)
     } else {
-        0
+        Ok(0)
     }
 }

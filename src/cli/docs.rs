@@ -1,8 +1,8 @@
 //! `tgscript docs [--format markdown|json]`
 
+use crate::builtins::offline_engine;
 use crate::config::Config;
 use crate::docs;
-use crate::engine::ScriptEngine;
 
 /// Output format of `docs`.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -21,12 +21,12 @@ pub struct DocsArgs {
     pub format: Format,
 }
 
-pub(super) fn docs(config: &Config, args: DocsArgs) -> u8 {
-    let engine = ScriptEngine::new(config.limits.clone(), ".");
+pub(super) fn docs(config: &Config, args: DocsArgs) -> anyhow::Result<u8> {
+    let engine = offline_engine(config.limits.clone(), ".");
     let builtins = docs::builtins(&engine);
     match args.format {
         Format::Markdown => print!("{}", docs::to_markdown(&builtins)),
         Format::Json => println!("{}", docs::to_json(&builtins)),
     }
-    0
+    Ok(0)
 }

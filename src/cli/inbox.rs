@@ -1,7 +1,8 @@
 //! `tgscript inbox list` / `inbox retry ID...`: look into the update inbox of the state
 //! database, and queue parked updates for another round of tries.
 
-use super::{EXIT_FAILURE, EXIT_USAGE, open_store};
+use super::EXIT_USAGE;
+use crate::app::open_store;
 use crate::config::Config;
 use crate::inbox::{Entry, Inbox, Status};
 use std::sync::Arc;
@@ -29,11 +30,8 @@ pub enum InboxCommand {
     },
 }
 
-pub(super) fn inbox(config: &Config, command: InboxCommand) -> u8 {
-    let store = match open_store(config, "inbox") {
-        Ok(store) => Arc::new(store),
-        Err(code) => return code,
-    };
+pub(super) fn inbox(config: &Config, command: InboxCommand) -> anyhow::Result<u8> {
+    let store = Arc::new(open_store(config)?);
     let inbox = Inbox::new(store, config.inbox.max_attempts);
     match command {
         InboxCommand::List { all, json } => list(&inbox, all, json),
@@ -41,26 +39,14 @@ pub(super) fn inbox(config: &Config, command: InboxCommand) -> u8 {
     }
 }
 
-fn list(inbox: &Inbox, all: bool, json: bool) -> u8 {
+fn list(inbox: &Inbox, all: bool, json: bool) -> anyhow::Result<u8> {
     let mut statuses = vec![Status::Pending, Status::Retry, Status::Parked];
     if all {
         statuses.push(Status::Done);
     }
-    let entries = match inbox.list(&statuses) {
-        Ok(entries) => entries,
-        Err(e) => {
-            eprintln!("tgscript inbox: {e}");
-            return EXIT_FAILURE;
-        }
-    };
+    let entries = inbox.list(&statuses).map_err(anyhow::Error::msg)?;
     if json {
-        match serde_json::to_string_pretty(&entries) {
-            Ok(text) => println!("{text}"),
-            Err(e) => {
-                eprintln!("tgscript inbox: {e}");
-                return EXIT_FAILURE;
-            }
-        }
+        println!("{}", serde_json::to_string_pretty(&entries)?);
     } else if entries.is_empty() {
         println!(
             "the inbox holds no {}update",
@@ -69,7 +55,7 @@ fn list(inbox: &Inbox, all: bool, json: bool) -> u8 {
     } else {
         print!("{}", table(&entries));
     }
-    0
+    Ok(0)
 }
 
 /// The entries as an aligned table, the error last.
@@ -105,7 +91,9 @@ fn table(entries: &[Entry]) -> String {
     out
 }
 
-fn retry(inbox: &Inbox, ids: &[i64]) -> u8 {
+/// Queue each of `ids`; one that cannot be is reported and the others still are (exit 2 if any
+/// could not).
+fn retry(inbox: &Inbox, ids: &[i64]) -> anyhow::Result<u8> {
     let mut code = 0;
     for &id in ids {
         match inbox.retry(id) {
@@ -119,5 +107,5 @@ fn retry(inbox: &Inbox, ids: &[i64]) -> u8 {
             }
         }
     }
-    code
+    Ok(code)
 }

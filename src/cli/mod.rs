@@ -11,6 +11,7 @@ mod run;
 mod serve;
 mod tdlib;
 
+use crate::app::AppError;
 use crate::config::Config;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -83,17 +84,42 @@ pub enum TdlibCommand {
     Path,
 }
 
-/// Parse the command line, run the subcommand and return the process exit code.
+impl Command {
+    /// The subcommand's name, as errors are prefixed with it.
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Exec(_) => "exec",
+            Command::Check(_) => "check",
+            Command::Docs(_) => "docs",
+            Command::Run(_) => "run",
+            Command::Repl => "repl",
+            Command::Serve { .. } => "serve",
+            Command::Account(_) => "account",
+            Command::Tdlib(_) => "tdlib",
+            Command::Inbox(_) => "inbox",
+        }
+    }
+}
+
+/// Parse the command line, run the subcommand and return the process exit code; a failure is
+/// printed once, here.
 pub fn main() -> u8 {
     let cli = Cli::parse();
     crate::logging::init();
-    let config = match Config::load(cli.config.as_deref()) {
-        Ok(config) => config,
+    let name = cli.command.name();
+    match try_main(cli) {
+        Ok(code) => code,
         Err(e) => {
-            eprintln!("tgscript: {e}");
-            return EXIT_USAGE;
+            eprintln!("tgscript {name}: {e:#}");
+            exit_code(&e)
         }
-    };
+    }
+}
+
+/// Load the configuration and run the subcommand: its exit code, or what failed.
+fn try_main(cli: Cli) -> anyhow::Result<u8> {
+    let config =
+        Config::load(cli.config.as_deref()).map_err(|e| AppError::Config(e.to_string()))?;
     match cli.command {
         Command::Exec(args) => exec::exec(&config, args),
         Command::Check(args) => check::check(&config, args),
@@ -107,32 +133,15 @@ pub fn main() -> u8 {
     }
 }
 
-/// Stack size of the threads scripts run on (deep Rhai recursion needs room).
-const SCRIPT_STACK: usize = 8 * 1024 * 1024;
-
-/// The async runtime a subcommand runs its bot, accounts and scripts on; on failure, the
-/// message for `command` is printed and the exit code returned.
-fn runtime(command: &str) -> Result<tokio::runtime::Runtime, u8> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_stack_size(SCRIPT_STACK)
-        .build()
-        .map_err(|e| {
-            eprintln!("tgscript {command}: cannot start the async runtime: {e}");
-            EXIT_FAILURE
-        })
+/// The exit code for a failure: 2 for configuration and usage errors, else 1.
+fn exit_code(error: &anyhow::Error) -> u8 {
+    match error.downcast_ref::<AppError>() {
+        Some(AppError::Config(_)) => EXIT_USAGE,
+        _ => EXIT_FAILURE,
+    }
 }
 
-/// The state database of `[store] path` (default `state.db` in the data dir); on failure, the
-/// message for `command` is printed and the exit code returned.
-fn open_store(config: &Config, command: &str) -> Result<crate::store::Store, u8> {
-    let path = config
-        .store
-        .path
-        .clone()
-        .unwrap_or_else(|| crate::config::data_dir().join("state.db"));
-    crate::store::Store::open(&path).map_err(|e| {
-        eprintln!("tgscript {command}: {e}");
-        EXIT_USAGE
-    })
+/// A usage or configuration error (exit 2).
+fn usage(message: impl Into<String>) -> anyhow::Error {
+    AppError::Config(message.into()).into()
 }

@@ -2,13 +2,10 @@
 //! [`Session`], or plain statements from a pipe. Connected to the configured bot and accounts,
 //! or to the sandbox group and a sandbox account.
 
-use super::{EXIT_FAILURE, EXIT_USAGE, open_store, runtime};
+use super::EXIT_FAILURE;
+use crate::app::{App, SandboxAccount, Wiring};
 use crate::config::{Config, data_dir};
-use crate::engine::ScriptEngine;
-use crate::host::Host;
 use crate::repl::{Outcome, Session, is_incomplete, show_error};
-use crate::sandbox::{BotApiServer, World, console};
-use crate::telegram::BotClient;
 use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;
@@ -16,107 +13,49 @@ use rustyline::hint::Hinter;
 use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Context, Editor, Helper};
 use std::io::{BufRead, IsTerminal};
+use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// Token the REPL's sandbox bot uses with the local server.
-const SANDBOX_TOKEN: &str = "0:sandbox";
-
-pub(super) fn repl(config: &Config) -> u8 {
-    let runtime = match runtime("repl") {
-        Ok(rt) => rt,
-        Err(code) => return code,
-    };
-    let token = std::env::var("TELOXIDE_TOKEN")
-        .ok()
-        .filter(|t| !t.trim().is_empty());
-    let interactive = std::io::stdin().is_terminal();
-    let (bot, sandbox, banner) = match &token {
-        Some(token) => {
-            crate::logging::add_secret(token);
-            match BotClient::new(token, std::env::var("TELOXIDE_API_URL").ok().as_deref()) {
-                Ok(bot) => (
-                    bot,
-                    None,
-                    "connected to the bot: chat builtins need an explicit chat_id".to_string(),
-                ),
-                Err(e) => {
-                    eprintln!("tgscript repl: {e}");
-                    return EXIT_USAGE;
-                }
-            }
-        }
-        None => {
-            let server = match BotApiServer::start(World::new(), Some(SANDBOX_TOKEN)) {
-                Ok(server) => server,
-                Err(e) => {
-                    eprintln!("tgscript repl: cannot start the sandbox: {e}");
-                    return EXIT_FAILURE;
-                }
-            };
-            console::print_calls(&server);
-            let bot = match BotClient::new(SANDBOX_TOKEN, Some(&server.url())) {
-                Ok(bot) => bot,
-                Err(e) => {
-                    eprintln!("tgscript repl: {e}");
-                    return EXIT_FAILURE;
-                }
-            };
-            let chat = crate::sandbox::world::SANDBOX_CHAT_ID;
-            (
-                bot,
-                Some(server),
-                format!(
-                    "sandbox: no TELOXIDE_TOKEN, so chat builtins act on the sandbox group (chat_id {chat}) and every Bot API call is printed"
-                ),
-            )
-        }
-    };
-    let accounts = match crate::accounts::from_config(config, runtime.handle(), true) {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("tgscript repl: {e}");
-            return EXIT_USAGE;
-        }
+pub(super) fn repl(config: &Config) -> anyhow::Result<u8> {
+    let app = App::build(
+        config,
+        Wiring {
+            sandbox_bot: true,
+            sandbox_account: SandboxAccount::Always,
+            claim_store: false,
+        },
+    )?;
+    let banner = match app.sandbox() {
+        Some(_) => format!(
+            "sandbox: no TELOXIDE_TOKEN, so chat builtins act on the sandbox group (chat_id {}) and every Bot API call is printed",
+            crate::sandbox::world::SANDBOX_CHAT_ID
+        ),
+        None => "connected to the bot: chat builtins need an explicit chat_id".to_string(),
     };
     let accounts_line = if config.accounts.is_empty() {
         "account 1 is a sandbox account".to_string()
     } else {
-        format!("accounts {:?}", accounts.ids())
+        format!("accounts {:?}", app.host().accounts().ids())
     };
-    // On the sandbox, state lives in memory like the rest of the simulation.
-    let state = match &sandbox {
-        Some(_) => crate::store::Store::in_memory(),
-        None => match open_store(config, "repl") {
-            Ok(state) => state,
-            Err(code) => return code,
-        },
-    };
-    let host = Host::with_bot(bot, runtime.handle().clone())
-        .and_accounts(accounts)
-        .and_store(Arc::new(state));
-    let engine = Arc::new(ScriptEngine::with_host(
-        config.limits.clone(),
-        ".",
-        Arc::new(host),
-    ));
+    let engine = Arc::new(app.engine(Path::new(".")));
     let interrupt = Arc::new(AtomicBool::new(false));
     // Ctrl-C during a run stops the run (through the engine's progress hook), not the REPL.
     if let Err(e) = signal_hook::flag::register(signal_hook::consts::SIGINT, interrupt.clone()) {
         tracing::warn!("Ctrl-C will end the REPL: {e}");
     }
     let session = Session::new(engine, interrupt);
-    let code = if interactive {
+    let code = if std::io::stdin().is_terminal() {
         eprintln!(
             "tgscript {} REPL — {banner}; {accounts_line}. :help, :builtins, :quit (or Ctrl-D).",
             env!("CARGO_PKG_VERSION")
         );
-        terminal(session)
+        terminal(session)?
     } else {
         piped(session)
     };
-    drop(sandbox);
-    code
+    app.close();
+    Ok(code)
 }
 
 /// Statements from a pipe: results on stdout, errors on stderr, no prompts; exit 1 if any
@@ -203,16 +142,11 @@ impl Validator for ReplHelper {
 
 impl Helper for ReplHelper {}
 
-fn terminal(session: Session) -> u8 {
+fn terminal(session: Session) -> anyhow::Result<u8> {
     let names = Arc::new(Mutex::new(session.names()));
     let session = Arc::new(Mutex::new(session));
-    let mut editor: Editor<ReplHelper, rustyline::history::FileHistory> = match Editor::new() {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("tgscript repl: cannot open the terminal: {e}");
-            return EXIT_FAILURE;
-        }
-    };
+    let mut editor: Editor<ReplHelper, rustyline::history::FileHistory> =
+        Editor::new().map_err(|e| anyhow::anyhow!("cannot open the terminal: {e}"))?;
     editor.set_helper(Some(ReplHelper {
         names: names.clone(),
         session: session.clone(),
@@ -245,5 +179,5 @@ fn terminal(session: Session) -> u8 {
         let _ = std::fs::create_dir_all(dir);
     }
     let _ = editor.save_history(&history);
-    0
+    Ok(0)
 }

@@ -1,23 +1,18 @@
 //! `tgscript tdlib install` / `tdlib path`: obtain libtdjson 1.8.61, show which one loads.
 
-use super::{EXIT_FAILURE, TdlibCommand};
+use super::TdlibCommand;
 use crate::accounts::tdjson::{self, NPM_PACKAGE, TDLIB_VERSION};
 use crate::config::{Config, data_dir};
 use std::path::Path;
 use std::process::Command;
 
-pub(super) fn tdlib(config: &Config, command: TdlibCommand) -> u8 {
-    let result = match command {
+pub(super) fn tdlib(config: &Config, command: TdlibCommand) -> anyhow::Result<u8> {
+    match command {
         TdlibCommand::Install => install(&data_dir()),
         TdlibCommand::Path => path(config),
-    };
-    match result {
-        Ok(()) => 0,
-        Err(e) => {
-            eprintln!("tgscript tdlib: {e}");
-            EXIT_FAILURE
-        }
     }
+    .map_err(anyhow::Error::msg)?;
+    Ok(0)
 }
 
 fn path(config: &Config) -> Result<(), String> {

@@ -1,4 +1,6 @@
-//! The sandboxed Rhai engine: limits, hooks, module resolution and builtins in one place.
+//! The sandboxed Rhai engine: limits, hooks, module resolution and the shipped stdlib. It knows
+//! nothing of Telegram: the application registers its builtins into it as a Rhai package and
+//! passes each call's context as the run's tag (Rhai's `NativeCallContext::tag`).
 
 pub mod error;
 pub mod limits;
@@ -10,29 +12,23 @@ pub use limits::Limits;
 pub use resolver::ScenarioResolver;
 pub use run::{Output, RunOptions, RunReport};
 
-use crate::host::Host;
 use rhai::packages::{Package, StandardPackage};
 use rhai::{AST, Dynamic, Engine, Scope};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-/// A Rhai engine set up for untrusted scripts: the standard package plus tgscript's builtins,
-/// every [`Limits`] value applied, `eval` disabled, `print`/`debug` routed through
-/// [`run::Output`], and `import` confined to the stdlib and one scenario folder.
+/// A Rhai engine set up for untrusted scripts: the standard package, every [`Limits`] value
+/// applied, `eval` disabled, `print`/`debug` routed through [`run::Output`], and `import`
+/// confined to the stdlib and one scenario folder. Builtins come as packages
+/// ([`ScriptEngine::register`]).
 pub struct ScriptEngine {
     engine: Engine,
     limits: Limits,
-    host: Arc<Host>,
 }
 
 impl ScriptEngine {
-    /// An offline engine (no bot) whose imports resolve against the scenario folder `root`.
+    /// A sandbox with Rhai's standard package only, whose imports resolve against the scenario
+    /// folder `root`.
     pub fn new(limits: Limits, root: impl Into<PathBuf>) -> Self {
-        Self::with_host(limits, root, Arc::new(Host::offline()))
-    }
-
-    /// An engine whose builtins act through `host`.
-    pub fn with_host(limits: Limits, root: impl Into<PathBuf>, host: Arc<Host>) -> Self {
         let root = root.into();
         let mut engine = Engine::new_raw();
         engine.register_global_module(StandardPackage::new().as_shared_module());
@@ -48,22 +44,27 @@ impl ScriptEngine {
         // max_map_size hole, see `run::on_var`.
         #[allow(deprecated)]
         engine.on_var(run::on_var);
-        crate::builtins::register_all(&mut engine, &host);
-        Self {
-            engine,
-            limits,
-            host,
-        }
+        Self { engine, limits }
+    }
+
+    /// Add the functions of `package` (the caller's builtins).
+    pub fn register(&mut self, package: &impl Package) {
+        package.register_into_engine(&mut self.engine);
+    }
+
+    /// Add a custom type scripts see by `name` (its type name in errors and docs).
+    pub fn register_type<T: rhai::Variant + Clone>(&mut self, name: &str) {
+        self.engine.register_type_with_name::<T>(name);
+    }
+
+    /// The tag a run gets when its options carry none (see [`RunOptions::tag`]).
+    pub fn set_default_tag(&mut self, tag: Dynamic) {
+        self.engine.set_default_tag(tag);
     }
 
     /// The underlying Rhai engine (for metadata and advanced calls).
     pub fn rhai(&self) -> &Engine {
         &self.engine
-    }
-
-    /// What the builtins act through.
-    pub fn host(&self) -> &Arc<Host> {
-        &self.host
     }
 
     /// The limits every call runs under.
@@ -96,7 +97,8 @@ impl ScriptEngine {
         Ok(ast)
     }
 
-    /// Evaluate `ast` (its top level) in `scope` as one sandboxed run.
+    /// Evaluate `ast` (its top level) in `scope` as one sandboxed run, under the engine's
+    /// default tag.
     pub fn eval(
         &self,
         scope: &mut Scope,
@@ -110,9 +112,9 @@ impl ScriptEngine {
         (result, report)
     }
 
-    /// Call the script function `name` of `ast` with `args` as one sandboxed run. The AST's
-    /// top level (declarations only, for scenarios) is evaluated first so its imports and
-    /// constants are visible.
+    /// Call the script function `name` of `ast` with `args` as one sandboxed run, tagged with
+    /// `options.tag` (else the default tag). The AST's top level (declarations only, for
+    /// scenarios) is evaluated first so its imports and constants are visible.
     pub fn call_fn(
         &self,
         ast: &AST,
@@ -121,13 +123,12 @@ impl ScriptEngine {
         options: &RunOptions,
     ) -> (Result<Dynamic, ScriptError>, RunReport) {
         let (result, report) = run::run(&self.limits, options, || {
-            self.engine.call_fn_with_options::<Dynamic>(
-                rhai::CallFnOptions::new(),
-                &mut Scope::new(),
-                ast,
-                name,
-                args,
-            )
+            let call = match &options.tag {
+                Some(tag) => rhai::CallFnOptions::new().with_tag(tag.clone()),
+                None => rhai::CallFnOptions::new(),
+            };
+            self.engine
+                .call_fn_with_options::<Dynamic>(call, &mut Scope::new(), ast, name, args)
         });
         let result = result.map_err(|e| self.error(e, ast.source()));
         (result, report)

@@ -1,13 +1,13 @@
-//! Per-call run state: the wall-clock deadline, the interrupt flag, the print sink, the
-//! map-size guard and the call journal of the evaluation running on this thread.
+//! Per-call run state: the wall-clock deadline, the interrupt flag, the print sink and the
+//! map-size guard of the evaluation running on this thread.
 //!
-//! Rhai evaluates synchronously on the calling thread, so the engine's hooks (`on_progress`,
-//! `on_var`, `on_print`) find the state of the call they belong to in a thread-local. Runs may
-//! nest (a module evaluated during an import); the inner run restores the outer one on exit.
+//! Rhai evaluates synchronously on the calling thread, and its hooks (`on_progress`, `on_var`,
+//! `on_print`) receive no context of the call, so they find its state in a thread-local. That
+//! is all the thread-local holds: what a call acts on (its update, scenario, effects) travels
+//! with the call as its tag. Runs may nest (a module evaluated during an import); the inner
+//! run restores the outer one on exit.
 
 use super::limits::Limits;
-use crate::inbox::journal::HandlerJournal;
-use crate::telegram::UpdateContext;
 use rhai::{Dynamic, EvalAltResult, EvalContext, Position};
 use std::cell::RefCell;
 use std::io::Write;
@@ -34,12 +34,10 @@ pub struct RunOptions {
     pub output: Output,
     /// Set to `true` from another thread to stop the run at its next operation (REPL Ctrl-C).
     pub interrupt: Option<Arc<AtomicBool>>,
-    /// The update being handled: builtins act on its chat unless given a `chat_id`.
-    pub update: Option<Arc<UpdateContext>>,
-    /// The scenario running (its state namespace); `None` for one-off scripts.
-    pub scenario: Option<Arc<str>>,
-    /// The call journal, when a handler runs from the update inbox.
-    pub journal: Option<Arc<HandlerJournal>>,
+    /// The caller's context of this call, which builtins read back with
+    /// `NativeCallContext::tag()`; `None` for the engine's default tag. Only function calls
+    /// ([`super::ScriptEngine::call_fn`]) can carry one.
+    pub tag: Option<Dynamic>,
 }
 
 /// What a run leaves behind besides its value.
@@ -68,9 +66,6 @@ struct RunState {
     output: Output,
     printed: Vec<String>,
     var_accesses: u32,
-    update: Option<Arc<UpdateContext>>,
-    scenario: Option<Arc<str>>,
-    journal: Option<Arc<HandlerJournal>>,
 }
 
 thread_local! {
@@ -87,9 +82,6 @@ pub fn run<R>(limits: &Limits, options: &RunOptions, f: impl FnOnce() -> R) -> (
         output: options.output,
         printed: Vec::new(),
         var_accesses: 0,
-        update: options.update.clone(),
-        scenario: options.scenario.clone(),
-        journal: options.journal.clone(),
     };
     let outer = CURRENT.with(|c| c.replace(Some(state)));
     let value = f();
@@ -104,7 +96,7 @@ pub fn run<R>(limits: &Limits, options: &RunOptions, f: impl FnOnce() -> R) -> (
 }
 
 /// Time left before the current run's deadline (`None` outside a run).
-pub(crate) fn time_left() -> Option<Duration> {
+pub fn time_left() -> Option<Duration> {
     CURRENT.with(|c| {
         c.borrow()
             .as_ref()
@@ -113,18 +105,18 @@ pub(crate) fn time_left() -> Option<Duration> {
 }
 
 /// The error that stops a run for running out of time; `detail` says what ran out.
-pub(crate) fn timeout_error(detail: &str) -> Box<EvalAltResult> {
+pub fn timeout_error(detail: &str) -> Box<EvalAltResult> {
     EvalAltResult::ErrorTerminated(format!("{TIMEOUT_TOKEN}: {detail}").into(), Position::NONE)
         .into()
 }
 
 /// The error that stops an interrupted run.
-pub(crate) fn interrupt_error() -> Box<EvalAltResult> {
+pub fn interrupt_error() -> Box<EvalAltResult> {
     EvalAltResult::ErrorTerminated(INTERRUPT_TOKEN.into(), Position::NONE).into()
 }
 
 /// Run `f` (a wait on Telegram or TDLib) without charging its time to the run's deadline.
-pub(crate) fn paused<R>(f: impl FnOnce() -> R) -> R {
+pub fn paused<R>(f: impl FnOnce() -> R) -> R {
     let started = Instant::now();
     let value = f();
     let waited = started.elapsed();
@@ -136,23 +128,8 @@ pub(crate) fn paused<R>(f: impl FnOnce() -> R) -> R {
     value
 }
 
-/// The update the current run handles, if any.
-pub fn current_update() -> Option<Arc<UpdateContext>> {
-    CURRENT.with(|c| c.borrow().as_ref().and_then(|s| s.update.clone()))
-}
-
-/// The scenario the current run belongs to, if any.
-pub fn current_scenario() -> Option<Arc<str>> {
-    CURRENT.with(|c| c.borrow().as_ref().and_then(|s| s.scenario.clone()))
-}
-
-/// The call journal of the current run, when it is a handler run from the inbox.
-pub(crate) fn current_journal() -> Option<Arc<HandlerJournal>> {
-    CURRENT.with(|c| c.borrow().as_ref().and_then(|s| s.journal.clone()))
-}
-
 /// Whether the current run has been asked to stop.
-pub(crate) fn interrupted() -> bool {
+pub fn interrupted() -> bool {
     CURRENT.with(|c| {
         c.borrow()
             .as_ref()

@@ -26,8 +26,7 @@
 //! The first call that differs from its record (the script changed) ends the replay: from
 //! there the handler runs live and the stale records are dropped.
 
-use crate::commands::CommandError;
-use crate::engine::run;
+use crate::request::CommandError;
 use crate::store::{Durability, Store};
 use rusqlite::{Connection, params};
 use serde_json::{Value, json};
@@ -275,266 +274,121 @@ fn summary(call: &str) -> String {
     format!("{kind} {name}")
 }
 
-/// In a journaled handler run: its journal, the call described, and what to do with it.
-fn begin(call: impl FnOnce() -> String) -> Option<(Arc<HandlerJournal>, String, Step)> {
-    let journal = run::current_journal()?;
-    let call = call();
-    let step = journal.step(&call);
-    Some((journal, call, step))
-}
-
-/// A read with no effect (state, the clock). In a journaled handler run it is replayed from
-/// the record of an earlier run, or made and remembered.
-pub fn read(
-    call: impl FnOnce() -> String,
-    make: impl FnOnce() -> Result<Value, String>,
-) -> Result<Value, String> {
-    let Some((journal, call, step)) = begin(call) else {
-        return make();
-    };
-    match step {
-        Step::Replay(value) => Ok(value),
-        Step::Live(seq) => {
-            let result = make();
-            journal.remember(seq, call, &result.clone().map_err(Value::from));
-            result
+impl HandlerJournal {
+    /// A read with no effect (state, the clock): replayed from the record of an earlier run,
+    /// or made and remembered.
+    pub fn read(
+        &self,
+        call: String,
+        make: impl FnOnce() -> Result<Value, String>,
+    ) -> Result<Value, String> {
+        match self.step(&call) {
+            Step::Replay(value) => Ok(value),
+            Step::Live(seq) => {
+                let result = make();
+                self.remember(seq, call, &result.clone().map_err(Value::from));
+                result
+            }
         }
     }
-}
 
-/// A state write through `make`, run in one transaction of `store` with its record (and the
-/// reads before it) when the handler is journaled.
-pub fn write(
-    store: &Store,
-    call: impl FnOnce() -> String,
-    make: impl FnOnce(&Connection) -> Result<Value, String>,
-) -> Result<Value, String> {
-    let Some((journal, call, step)) = begin(call) else {
-        return store.transaction(make);
-    };
-    let seq = match step {
-        Step::Replay(value) => return Ok(value),
-        Step::Live(seq) => seq,
-    };
-    let (mut records, stale_from) = journal.take_pending();
-    let outcome = store.transaction(|tx| {
-        let value = make(tx)?;
+    /// A state write through `make`, run in one transaction with its record (and the reads
+    /// before it).
+    pub fn write(
+        &self,
+        call: String,
+        make: impl FnOnce(&Connection) -> Result<Value, String>,
+    ) -> Result<Value, String> {
+        let seq = match self.step(&call) {
+            Step::Replay(value) => return Ok(value),
+            Step::Live(seq) => seq,
+        };
+        let (mut records, stale_from) = self.take_pending();
+        let outcome = self.store.transaction(|tx| {
+            let value = make(tx)?;
+            records.push(Record {
+                seq,
+                call: call.clone(),
+                result: Some(encode(&Ok(value.clone()))),
+            });
+            self.write_on(tx, &records, stale_from)?;
+            Ok(value)
+        });
+        if let Err(error) = &outcome {
+            records.retain(|r| r.seq != seq);
+            self.restore_pending(records, stale_from);
+            self.remember(seq, call, &Err(error.clone().into()));
+        }
+        outcome
+    }
+
+    /// A call to Telegram or TDLib through `make`: replayed from the record of an earlier run,
+    /// or recorded in flight, made, and its answer recorded: a result, or a refusal (an error
+    /// code under 500). Network failures and server errors are not answers: a later run makes
+    /// the call again, logged as in doubt.
+    pub fn external(
+        &self,
+        command: &str,
+        call: String,
+        make: impl FnOnce() -> Result<Value, CommandError>,
+    ) -> Result<Value, CommandError> {
+        let seq = match self.step(&call) {
+            Step::Replay(value) => return Ok(value),
+            Step::Live(seq) => seq,
+        };
+        let (mut records, stale_from) = self.take_pending();
         records.push(Record {
             seq,
             call: call.clone(),
-            result: Some(encode(&Ok(value.clone()))),
+            result: None,
         });
-        journal.write_on(tx, &records, stale_from)?;
-        Ok(value)
-    });
-    if let Err(error) = &outcome {
-        records.retain(|r| r.seq != seq);
-        journal.restore_pending(records, stale_from);
-        journal.remember(seq, call, &Err(error.clone().into()));
-    }
-    outcome
-}
-
-/// A call to Telegram or TDLib through `make`. In a journaled handler run it is replayed
-/// from the record of an earlier run, or recorded in flight, made, and its answer recorded:
-/// a result, or a refusal (an error code under 500). Network failures and server errors are
-/// not answers: a later run makes the call again, logged as in doubt.
-pub fn external(
-    command: &str,
-    call: impl FnOnce() -> String,
-    make: impl FnOnce() -> Result<Value, CommandError>,
-) -> Result<Value, CommandError> {
-    let Some((journal, call, step)) = begin(call) else {
-        return make();
-    };
-    let seq = match step {
-        Step::Replay(value) => return Ok(value),
-        Step::Live(seq) => seq,
-    };
-    let (mut records, stale_from) = journal.take_pending();
-    records.push(Record {
-        seq,
-        call: call.clone(),
-        result: None,
-    });
-    if let Err(e) = journal.store.transaction_with(Durability::Process, |tx| {
-        journal.write_on(tx, &records, stale_from)
-    }) {
-        records.pop();
-        journal.restore_pending(records, stale_from);
-        let error = CommandError::invalid(command, format!("not sent: {e}"));
-        journal.remember(seq, call, &Err(error.to_json()));
-        return Err(error);
-    }
-    let result = make();
-    match &result {
-        Ok(value) => journal.answer(seq, &Ok(value.clone())),
-        // A refusal (4xx) changed nothing; a server error (5xx) may have come after the work
-        // was done, so it stays without an answer, like a network failure.
-        Err(error) if error.code.is_some_and(|code| code < 500) => {
-            journal.answer(seq, &Err(error.to_json()))
+        if let Err(e) = self.store.transaction_with(Durability::Process, |tx| {
+            self.write_on(tx, &records, stale_from)
+        }) {
+            records.pop();
+            self.restore_pending(records, stale_from);
+            let error = CommandError::invalid(command, format!("not sent: {e}"));
+            self.remember(seq, call, &Err(error.to_json()));
+            return Err(error);
         }
-        Err(_) => {}
-    }
-    result
-}
-
-/// The clock (`now()`, Unix seconds) read at `current`. In a journaled handler run the
-/// recorded time is replayed while it is less than [`CLOCK_REPLAY_SECONDS`] old, so a handler
-/// resumed right after a crash computes the same dates. An older one is replayed too while
-/// calls that succeeded are still to be replayed (the time must not change what they were),
-/// and replaced by the current time after that.
-pub fn clock(current: i64) -> i64 {
-    let Some((journal, call, step)) = begin(|| "clock now".to_string()) else {
-        return current;
-    };
-    let seq = match step {
-        Step::Replay(value) => match value.as_i64() {
-            Some(then)
-                if (current - then).abs() < CLOCK_REPLAY_SECONDS
-                    || journal.succeeded_calls_ahead() =>
-            {
-                return then;
+        let result = make();
+        match &result {
+            Ok(value) => self.answer(seq, &Ok(value.clone())),
+            // A refusal (4xx) changed nothing; a server error (5xx) may have come after the
+            // work was done, so it stays without an answer, like a network failure.
+            Err(error) if error.code.is_some_and(|code| code < 500) => {
+                self.answer(seq, &Err(error.to_json()))
             }
-            // Too old, and nothing that succeeded depends on it: the current time replaces
-            // it at the same place.
-            _ => journal.cursor().next - 1,
-        },
-        Step::Live(seq) => seq,
-    };
-    journal.remember(seq, call, &Ok(current.into()));
-    current
+            Err(_) => {}
+        }
+        result
+    }
+
+    /// The clock (`now()`, Unix seconds) read at `current`. The recorded time is replayed
+    /// while it is less than [`CLOCK_REPLAY_SECONDS`] old, so a handler resumed right after a
+    /// crash computes the same dates. An older one is replayed too while calls that succeeded
+    /// are still to be replayed (the time must not change what they were), and replaced by
+    /// the current time after that.
+    pub fn clock(&self, current: i64) -> i64 {
+        let call = "clock now".to_string();
+        let seq = match self.step(&call) {
+            Step::Replay(value) => match value.as_i64() {
+                Some(then)
+                    if (current - then).abs() < CLOCK_REPLAY_SECONDS
+                        || self.succeeded_calls_ahead() =>
+                {
+                    return then;
+                }
+                // Too old, and nothing that succeeded depends on it: the current time
+                // replaces it at the same place.
+                _ => self.cursor().next - 1,
+            },
+            Step::Live(seq) => seq,
+        };
+        self.remember(seq, call, &Ok(current.into()));
+        current
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::engine::{Limits, RunOptions};
-    use crate::store::{StateScope, set_on};
-
-    /// Run `f` as a handler run journaled under update 7 of `a.rhai`.
-    fn journaled<R>(store: &Arc<Store>, f: impl FnOnce() -> R) -> R {
-        let journal = HandlerJournal::open(store.clone(), 7, "a.rhai").expect("journal");
-        let options = RunOptions {
-            journal: Some(Arc::new(journal)),
-            ..RunOptions::default()
-        };
-        run::run(&Limits::default(), &options, f).0
-    }
-
-    /// Telegram's 400 for `command`.
-    fn refusal(command: &str) -> Result<Value, CommandError> {
-        Err(CommandError {
-            command: command.into(),
-            error: "Bad Request: not enough rights".into(),
-            code: Some(400),
-            hint: None,
-        })
-    }
-
-    /// A journaled `send_message` call that, when it is made, counts in `made` and answers
-    /// `answer`.
-    fn send(
-        store: &Arc<Store>,
-        made: &std::cell::Cell<u32>,
-        answer: Result<Value, CommandError>,
-    ) -> Result<Value, CommandError> {
-        journaled(store, || {
-            external(
-                "send_message",
-                || "bot a".into(),
-                || {
-                    made.set(made.get() + 1);
-                    answer
-                },
-            )
-        })
-    }
-
-    fn count_up(store: &Arc<Store>) -> Result<Value, String> {
-        let n = read(
-            || "state get n".into(),
-            || Ok(store.get("a", StateScope::Global, "n")?.unwrap_or(0.into())),
-        )?;
-        let next = n.as_i64().unwrap_or_default() + 1;
-        write(
-            store,
-            || format!("state set n {next}"),
-            |tx| set_on(tx, "a", StateScope::Global, "n", next.into()).map(|()| Value::Null),
-        )?;
-        Ok(next.into())
-    }
-
-    #[test]
-    fn a_handler_run_again_replays_its_reads_and_writes_once() {
-        let store = Arc::new(Store::in_memory());
-        assert_eq!(journaled(&store, || count_up(&store)), Ok(1.into()));
-        // Run again (the completion was never recorded): replayed, not counted twice.
-        assert_eq!(journaled(&store, || count_up(&store)), Ok(1.into()));
-        assert_eq!(store.get("a", StateScope::Global, "n"), Ok(Some(1.into())));
-        // Outside a journaled run, every call is live.
-        assert_eq!(count_up(&store), Ok(2.into()));
-    }
-
-    #[test]
-    fn the_clock_is_replayed_while_fresh_or_while_what_succeeded_depends_on_it() {
-        let store = Arc::new(Store::in_memory());
-        let first = journaled(&store, || {
-            let t = clock(1_000);
-            let _ = count_up(&store); // succeeded after reading the clock
-            t
-        });
-        assert_eq!(first, 1_000);
-        assert_eq!(journaled(&store, || clock(1_030)), 1_000, "seconds later");
-        assert_eq!(
-            journaled(&store, || clock(5_000)),
-            1_000,
-            "an hour later, with a write that succeeded still to replay"
-        );
-
-        let store = Arc::new(Store::in_memory());
-        let refused = || {
-            let t = clock(1_000);
-            let _ = external(
-                "restrict",
-                || format!("bot restrict {}", t + 600),
-                || refusal("restrict"),
-            );
-            t
-        };
-        assert_eq!(journaled(&store, refused), 1_000);
-        assert_eq!(
-            journaled(&store, || clock(5_000)),
-            5_000,
-            "an hour later, only a refused call ahead: dates come from the current time"
-        );
-    }
-
-    #[test]
-    fn a_refused_call_is_made_again_and_an_answered_one_is_not() {
-        let store = Arc::new(Store::in_memory());
-        let made = std::cell::Cell::new(0);
-        let first = send(&store, &made, refusal("send_message"));
-        assert_eq!(first.map_err(|e| e.code), Err(Some(400)));
-        let again = send(&store, &made, Ok(json!({"message_id": 5})));
-        assert_eq!(again, Ok(json!({"message_id": 5})));
-        assert_eq!(made.get(), 2, "the refused call was made again");
-        let replayed = send(&store, &made, Ok(json!({"message_id": 6})));
-        assert_eq!(
-            replayed,
-            Ok(json!({"message_id": 5})),
-            "the answer is replayed"
-        );
-        assert_eq!(made.get(), 2, "and the call not made");
-    }
-
-    #[test]
-    fn a_call_without_an_answer_is_made_again() {
-        let store = Arc::new(Store::in_memory());
-        let made = std::cell::Cell::new(0);
-        let timeout = CommandError::invalid("send_message", "network error: timed out");
-        assert!(send(&store, &made, Err(timeout)).is_err());
-        let again = send(&store, &made, Ok(json!(true)));
-        assert_eq!((again, made.get()), (Ok(json!(true)), 2));
-    }
-}
+mod tests;

@@ -14,6 +14,9 @@
 //! its journal.
 
 pub mod journal;
+mod journaled;
+
+pub use journaled::Journaled;
 
 use crate::store::{Durability, Store};
 use crate::telegram::update;
@@ -51,13 +54,13 @@ impl Status {
         }
     }
 
-    fn parse(text: &str) -> Status {
-        match text {
-            "retry" => Status::Retry,
-            "done" => Status::Done,
-            "parked" => Status::Parked,
-            _ => Status::Pending,
-        }
+    /// The status stored as `text`; anything else is an error (a database written by
+    /// something else), never a guess.
+    fn parse(text: &str) -> Result<Status, String> {
+        [Status::Pending, Status::Retry, Status::Done, Status::Parked]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .ok_or_else(|| format!("inbox: unknown update status {text:?} in the database"))
     }
 }
 
@@ -404,13 +407,20 @@ impl Inbox {
             .query_map([], |row| {
                 let payload: String = row.get(2)?;
                 let status: String = row.get(3)?;
+                let status = Status::parse(&status).map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        3,
+                        rusqlite::types::Type::Text,
+                        e.into(),
+                    )
+                })?;
                 Ok(Entry {
                     update_id: row.get(0)?,
                     chat: row.get(1)?,
                     kind: serde_json::from_str::<Value>(&payload)
-                        .map(|u| update::kind(&u).0.to_string())
+                        .map(|u| update::kind(&u).1.to_string())
                         .unwrap_or_else(|_| "?".into()),
-                    status: Status::parse(&status),
+                    status,
                     attempts: row.get(4)?,
                     error: row.get(5)?,
                     received_at: row.get(6)?,
@@ -434,7 +444,7 @@ impl Inbox {
                 )
                 .optional()
                 .map_err(db)?;
-            let status = match status.as_deref().map(Status::parse) {
+            let status = match status.as_deref().map(Status::parse).transpose()? {
                 None => {
                     return Err(format!(
                         "update {update_id} is not in the inbox (see `tgscript inbox list --all`)"

@@ -6,21 +6,22 @@
 //! update whose handlers fail is tried again (only the failed handlers) up to
 //! `[inbox] max_attempts` times, then parked; later updates of its chat wait for that.
 
-use super::Scenario;
 use super::registry::Registry;
+use super::{Handler, Scenario};
+use crate::builtins::CallContext;
+use crate::effects::Effects;
 use crate::engine::ScriptEngine;
 use crate::inbox::journal::HandlerJournal;
-use crate::inbox::{Failure, Inbox};
+use crate::inbox::{Failure, Inbox, Journaled};
+use crate::lanes::Lanes;
 use crate::telegram::UpdateContext;
-use crate::telegram::update;
+use crate::telegram::update::{self, UpdateKind};
 use rhai::Dynamic;
 use serde_json::Value;
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use tokio::sync::{Notify, mpsc};
-use tokio::task::JoinSet;
+use tokio::sync::Notify;
 
 /// Pause before the second try of a failing update; it doubles for each further try.
 const FIRST_RETRY_DELAY: Duration = Duration::from_millis(200);
@@ -57,12 +58,8 @@ impl Progress {
 
 /// Hands updates to per-chat workers that call the scenarios' handlers.
 pub struct Dispatcher {
-    registry: Arc<Registry>,
-    inbox: Option<Arc<Inbox>>,
-    chats: Mutex<HashMap<i64, mpsc::UnboundedSender<Arc<Value>>>>,
-    workers: Mutex<JoinSet<()>>,
+    lanes: Lanes<i64, Arc<Value>>,
     progress: Arc<Progress>,
-    closed: AtomicBool,
 }
 
 impl Dispatcher {
@@ -70,14 +67,21 @@ impl Dispatcher {
     /// update; each try sees one version of the set, even across a reload), recording in
     /// `inbox` what was handled.
     pub fn new(registry: Arc<Registry>, inbox: Option<Arc<Inbox>>) -> Self {
-        Self {
+        let progress = Arc::new(Progress::default());
+        let worker = Arc::new(ChatWorker {
             registry,
             inbox,
-            chats: Mutex::new(HashMap::new()),
-            workers: Mutex::new(JoinSet::new()),
-            progress: Arc::new(Progress::default()),
-            closed: AtomicBool::new(false),
-        }
+            progress: progress.clone(),
+        });
+        let lanes = Lanes::new(move |update: Arc<Value>| {
+            let worker = worker.clone();
+            async move {
+                worker.handle(&update).await;
+                worker.progress.handled.fetch_add(1, Ordering::SeqCst);
+                worker.progress.changed.notify_waiters();
+            }
+        });
+        Self { lanes, progress }
     }
 
     /// How far handling has got.
@@ -90,41 +94,17 @@ impl Dispatcher {
     /// the next start).
     pub fn dispatch(&self, update: Value) {
         let key = update::chat_key(&update);
-        let mut chats = self.chats.lock().unwrap_or_else(PoisonError::into_inner);
-        if self.closed.load(Ordering::SeqCst) {
-            tracing::debug!(
-                "stopping: update {} is left for the next start",
-                update["update_id"]
-            );
-            return;
-        }
+        let id = update["update_id"].clone();
         self.progress.received.fetch_add(1, Ordering::SeqCst);
-        let sender = chats.entry(key).or_insert_with(|| {
-            let (tx, rx) = mpsc::unbounded_channel();
-            let worker = ChatWorker {
-                registry: self.registry.clone(),
-                inbox: self.inbox.clone(),
-                progress: self.progress.clone(),
-            };
-            self.workers
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .spawn(worker.run(rx));
-            tx
-        });
-        let _ = sender.send(Arc::new(update));
+        if !self.lanes.push(key, Arc::new(update)) {
+            self.progress.received.fetch_sub(1, Ordering::SeqCst);
+            tracing::debug!("stopping: update {id} is left for the next start");
+        }
     }
 
     /// Stop taking updates and wait until every queued and running handler has finished.
     pub async fn finish(&self) {
-        {
-            let mut chats = self.chats.lock().unwrap_or_else(PoisonError::into_inner);
-            self.closed.store(true, Ordering::SeqCst);
-            chats.clear();
-        }
-        let mut workers =
-            std::mem::take(&mut *self.workers.lock().unwrap_or_else(PoisonError::into_inner));
-        while workers.join_next().await.is_some() {}
+        self.lanes.finish().await;
     }
 }
 
@@ -136,14 +116,6 @@ struct ChatWorker {
 }
 
 impl ChatWorker {
-    async fn run(self, mut updates: mpsc::UnboundedReceiver<Arc<Value>>) {
-        while let Some(update) = updates.recv().await {
-            self.handle(&update).await;
-            self.progress.handled.fetch_add(1, Ordering::SeqCst);
-            self.progress.changed.notify_waiters();
-        }
-    }
-
     /// Handle `update`, trying again while handlers fail and tries are left.
     async fn handle(&self, update: &Arc<Value>) {
         let mut delay = FIRST_RETRY_DELAY;
@@ -182,7 +154,13 @@ impl ChatWorker {
 fn try_update(registry: &Registry, inbox: Option<&Inbox>, update: &Value) -> Option<u32> {
     // A panic is a failed try like any other, so the update is still retried or parked.
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        handle_update(registry.engine(), &registry.snapshot(), update, inbox)
+        handle_update(
+            registry.engine(),
+            registry.effects(),
+            &registry.snapshot(),
+            update,
+            inbox,
+        )
     }))
     .unwrap_or_else(|panic| {
         let what = panic
@@ -220,17 +198,19 @@ fn try_update(registry: &Registry, inbox: Option<&Inbox>, update: &Value) -> Opt
     None
 }
 
-/// Call every scenario's handler for `update`, in order. Failures are logged and every
-/// handler still runs; the result says which failed. With `inbox`, scenarios whose handler
-/// finished on an earlier try are skipped, and each run is journaled and recorded.
+/// Call every scenario's handler for `update`, in order, acting through `effects`. Failures
+/// are logged and every handler still runs; the result says which failed. With `inbox`,
+/// scenarios whose handler finished on an earlier try are skipped, and each run gets its
+/// effects through its journal and is recorded.
 pub fn handle_update(
     engine: &ScriptEngine,
+    effects: &Arc<dyn Effects>,
     scenarios: &[Scenario],
     update: &Value,
     inbox: Option<&Inbox>,
 ) -> Result<(), String> {
     let ctx = Arc::new(UpdateContext::from_update(update));
-    let (kind, payload) = update::kind(update);
+    let (kind, _, payload) = update::kind(update);
     let finished = inbox
         .map(|i| i.begin_try(ctx.update_id))
         .transpose()?
@@ -243,17 +223,24 @@ pub fn handle_update(
         let Some((handler, args)) = route(scenario, kind, payload, update) else {
             continue;
         };
-        let journal = match inbox
-            .map(|i| HandlerJournal::open(i.store().clone(), ctx.update_id, &scenario.name))
-            .transpose()
-        {
-            Ok(journal) => journal.map(Arc::new),
-            Err(e) => {
-                failures.push(format!("{} {handler}: {e}", scenario.name));
-                continue;
+        let effects: Arc<dyn Effects> = match inbox {
+            None => effects.clone(),
+            Some(inbox) => {
+                match HandlerJournal::open(inbox.store().clone(), ctx.update_id, &scenario.name) {
+                    Ok(journal) => Arc::new(Journaled::new(effects.clone(), journal)),
+                    Err(e) => {
+                        failures.push(format!("{} {handler}: {e}", scenario.name));
+                        continue;
+                    }
+                }
             }
         };
-        match scenario.call(engine, handler, args, Some(ctx.clone()), journal) {
+        let context = CallContext {
+            effects,
+            update: Some(ctx.clone()),
+            scenario: None,
+        };
+        match scenario.call(engine, handler, args, context) {
             Ok(_) => {
                 if let Some(Err(e)) =
                     inbox.map(|i| i.handler_finished(ctx.update_id, &scenario.name))
@@ -281,36 +268,35 @@ pub fn handle_update(
 /// Which handler of `scenario` gets an update of `kind`, and its arguments.
 fn route(
     scenario: &Scenario,
-    kind: &str,
+    kind: UpdateKind,
     payload: &Value,
     update: &Value,
-) -> Option<(&'static str, Vec<Dynamic>)> {
+) -> Option<(Handler, Vec<Dynamic>)> {
     let dynamic = |v: &Value| rhai::serde::to_dynamic(v).unwrap_or(Dynamic::UNIT);
-    match kind {
-        "message" => {
+    let handler = match kind {
+        UpdateKind::Message => {
             if let Some((cmd, args)) = command(payload)
-                && scenario.has("on_command")
+                && scenario.has(Handler::OnCommand)
             {
                 let args: rhai::Array = args.into_iter().map(Dynamic::from).collect();
                 return Some((
-                    "on_command",
+                    Handler::OnCommand,
                     vec![cmd.into(), args.into(), dynamic(payload)],
                 ));
             }
-            scenario
-                .has("on_message")
-                .then(|| ("on_message", vec![dynamic(payload)]))
+            Handler::OnMessage
         }
-        "callback_query" => scenario
-            .has("on_callback_query")
-            .then(|| ("on_callback_query", vec![dynamic(payload)])),
-        "chat_member" | "my_chat_member" => scenario
-            .has("on_chat_member")
-            .then(|| ("on_chat_member", vec![dynamic(payload)])),
-        _ => scenario
-            .has("on_update")
-            .then(|| ("on_update", vec![dynamic(update)])),
-    }
+        UpdateKind::CallbackQuery => Handler::OnCallbackQuery,
+        UpdateKind::ChatMember | UpdateKind::MyChatMember => Handler::OnChatMember,
+        _ => {
+            return scenario
+                .has(Handler::OnUpdate)
+                .then(|| (Handler::OnUpdate, vec![dynamic(update)]));
+        }
+    };
+    scenario
+        .has(handler)
+        .then(|| (handler, vec![dynamic(payload)]))
 }
 
 /// `"/warn@my_bot 3 spam"` → `("warn", ["3", "spam"])`.

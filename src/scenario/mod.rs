@@ -5,23 +5,70 @@ pub mod dispatch;
 pub mod registry;
 pub mod watch;
 
+use crate::builtins::CallContext;
 use crate::engine::{RunOptions, ScriptEngine, ScriptError, run};
-use crate::inbox::journal::HandlerJournal;
-use crate::telegram::UpdateContext;
 use rhai::{AST, Dynamic, Scope, Stmt};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// The handler functions a scenario may define, with their parameters.
-pub const HANDLERS: &[(&str, &[&str])] = &[
-    ("on_load", &[]),
-    ("on_message", &["msg"]),
-    ("on_command", &["cmd", "args", "msg"]),
-    ("on_callback_query", &["query"]),
-    ("on_chat_member", &["update"]),
-    ("on_update", &["update"]),
-];
+/// The handler functions a scenario may define.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Handler {
+    /// `fn on_load()`: once per (re)load, before the version goes live.
+    OnLoad,
+    /// `fn on_message(msg)`
+    OnMessage,
+    /// `fn on_command(cmd, args, msg)`
+    OnCommand,
+    /// `fn on_callback_query(query)`
+    OnCallbackQuery,
+    /// `fn on_chat_member(update)`
+    OnChatMember,
+    /// `fn on_update(update)`: any other update, raw.
+    OnUpdate,
+}
+
+impl Handler {
+    /// Every handler, in the order they are looked for.
+    pub const ALL: [Handler; 6] = [
+        Handler::OnLoad,
+        Handler::OnMessage,
+        Handler::OnCommand,
+        Handler::OnCallbackQuery,
+        Handler::OnChatMember,
+        Handler::OnUpdate,
+    ];
+
+    /// The function's name in the script.
+    pub fn name(self) -> &'static str {
+        match self {
+            Handler::OnLoad => "on_load",
+            Handler::OnMessage => "on_message",
+            Handler::OnCommand => "on_command",
+            Handler::OnCallbackQuery => "on_callback_query",
+            Handler::OnChatMember => "on_chat_member",
+            Handler::OnUpdate => "on_update",
+        }
+    }
+
+    /// Its parameters.
+    pub fn params(self) -> &'static [&'static str] {
+        match self {
+            Handler::OnLoad => &[],
+            Handler::OnMessage => &["msg"],
+            Handler::OnCommand => &["cmd", "args", "msg"],
+            Handler::OnCallbackQuery => &["query"],
+            Handler::OnChatMember | Handler::OnUpdate => &["update"],
+        }
+    }
+}
+
+impl std::fmt::Display for Handler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// One loaded scenario file.
 #[derive(Debug, Clone)]
@@ -33,7 +80,7 @@ pub struct Scenario {
     /// The compiled script, imports embedded.
     pub ast: Arc<AST>,
     /// The handlers it defines.
-    pub handlers: Vec<&'static str>,
+    pub handlers: Vec<Handler>,
     /// Its state namespace: the file name without `.rhai`.
     pub namespace: Arc<str>,
     /// Module files it imported from the scenario folder (its own file aside).
@@ -64,9 +111,10 @@ impl Scenario {
             defined.insert(f.name.to_string(), f.params.len());
         }
         let mut handlers = Vec::new();
-        for (name, params) in HANDLERS {
-            match defined.get(*name) {
-                Some(n) if *n == params.len() => handlers.push(*name),
+        for handler in Handler::ALL {
+            let (name, params) = (handler.name(), handler.params());
+            match defined.get(name) {
+                Some(n) if *n == params.len() => handlers.push(handler),
                 Some(n) => {
                     return Err(ScriptError::new(format!(
                         "{name} takes {} parameter{} ({}), this one takes {n}",
@@ -97,27 +145,28 @@ impl Scenario {
     }
 
     /// Whether the scenario defines `handler`.
-    pub fn has(&self, handler: &str) -> bool {
+    pub fn has(&self, handler: Handler) -> bool {
         self.handlers.contains(&handler)
     }
 
-    /// Call `handler` with `args` as one sandboxed run in the context of `update`, its calls
-    /// recorded in `journal` when given.
+    /// Call `handler` with `args` as one sandboxed run acting through `context` (its effects
+    /// and update), in this scenario's state namespace.
     pub fn call(
         &self,
         engine: &ScriptEngine,
-        handler: &str,
+        handler: Handler,
         args: Vec<Dynamic>,
-        update: Option<Arc<UpdateContext>>,
-        journal: Option<Arc<HandlerJournal>>,
+        context: CallContext,
     ) -> Result<Dynamic, ScriptError> {
-        let options = RunOptions {
-            update,
+        let context = CallContext {
             scenario: Some(self.namespace.clone()),
-            journal,
+            ..context
+        };
+        let options = RunOptions {
+            tag: Some(context.into_tag()),
             ..RunOptions::default()
         };
-        engine.call_fn(&self.ast, handler, args, &options).0
+        engine.call_fn(&self.ast, handler.name(), args, &options).0
     }
 }
 

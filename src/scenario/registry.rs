@@ -2,10 +2,11 @@
 //! already running finish on the old version, the next update sees the new one, and a
 //! scenario that fails to compile or whose `on_load` fails keeps its last good version.
 
-use super::{Scenario, fingerprint, scenario_files};
+use super::{Handler, Scenario, fingerprint, scenario_files};
+use crate::builtins::CallContext;
 use crate::commands::chat;
+use crate::effects::Effects;
 use crate::engine::{ScriptEngine, ScriptError};
-use crate::host::Host;
 use arc_swap::ArcSwap;
 use serde_json::json;
 use std::collections::HashMap;
@@ -17,7 +18,7 @@ use std::time::Instant;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     /// Loaded for the first time or recompiled: the handlers it has now.
-    Loaded(PathBuf, Vec<&'static str>),
+    Loaded(PathBuf, Vec<Handler>),
     /// Failed: the last good version (if any) keeps running.
     Failed(PathBuf, String),
     /// The file is gone; its handlers are unloaded.
@@ -32,20 +33,29 @@ pub struct Registry {
     /// Fingerprints of the last failed attempt per file, so an unrelated event does not
     /// report the same error again.
     failed: Mutex<HashMap<PathBuf, u64>>,
-    /// Where failures are also sent: the host's bot and a chat id.
-    report_to: Option<(Arc<Host>, i64)>,
+    /// What the scenarios act through (`on_load`, and the handlers of every update).
+    effects: Arc<dyn Effects>,
+    /// A chat failures are also sent to.
+    report_to: Option<i64>,
     /// One reload at a time.
     reloading: Mutex<()>,
 }
 
 impl Registry {
-    /// A registry over `dir`, empty until [`Registry::reload`].
-    pub fn new(engine: Arc<ScriptEngine>, dir: &Path, report_to: Option<(Arc<Host>, i64)>) -> Self {
+    /// A registry over `dir` whose scenarios act through `effects`, empty until
+    /// [`Registry::reload`]; failures are also sent to chat `report_to`.
+    pub fn new(
+        engine: Arc<ScriptEngine>,
+        dir: &Path,
+        effects: Arc<dyn Effects>,
+        report_to: Option<i64>,
+    ) -> Self {
         Self {
             engine,
             dir: dir.to_path_buf(),
             current: ArcSwap::from_pointee(Vec::new()),
             failed: Mutex::new(HashMap::new()),
+            effects,
             report_to,
             reloading: Mutex::new(()),
         }
@@ -59,6 +69,11 @@ impl Registry {
     /// The engine scenarios run on.
     pub fn engine(&self) -> &Arc<ScriptEngine> {
         &self.engine
+    }
+
+    /// What the scenarios act through.
+    pub fn effects(&self) -> &Arc<dyn Effects> {
+        &self.effects
     }
 
     /// Bring the set up to date with the folder: compile new and changed files (a module
@@ -109,7 +124,12 @@ impl Registry {
                                 "loaded"
                             },
                             file.display(),
-                            scenario.handlers.join(", "),
+                            scenario
+                                .handlers
+                                .iter()
+                                .map(|h| h.name())
+                                .collect::<Vec<_>>()
+                                .join(", "),
                             started.elapsed().as_secs_f64() * 1000.0
                         ),
                     ));
@@ -164,8 +184,9 @@ impl Registry {
     /// failing is a failed load.
     fn load(&self, file: &Path) -> Result<Scenario, ScriptError> {
         let scenario = Scenario::load(&self.engine, file)?;
-        if scenario.has("on_load") {
-            let _ = scenario.call(&self.engine, "on_load", Vec::new(), None, None)?;
+        if scenario.has(Handler::OnLoad) {
+            let context = CallContext::direct(self.effects.clone());
+            let _ = scenario.call(&self.engine, Handler::OnLoad, Vec::new(), context)?;
         }
         Ok(scenario)
     }
@@ -176,12 +197,12 @@ impl Registry {
 
     /// Send a failure to `[scripts] report_errors_to`, if set.
     fn report(&self, text: &str) {
-        let Some((host, chat_id)) = &self.report_to else {
+        let Some(chat_id) = self.report_to else {
             return;
         };
         let request = json!({"chat_id": chat_id, "text": format!("tgscript: {text}")});
         if let Some(request) = request.as_object()
-            && let Err(e) = chat::execute(host, "send_message", request, None)
+            && let Err(e) = chat::execute(&*self.effects, "send_message", request, None)
         {
             tracing::warn!("could not report to chat {chat_id}: {e}");
         }

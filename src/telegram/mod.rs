@@ -9,4 +9,4 @@ pub mod polling;
 pub mod update;
 
 pub use bot::{BotClient, BotError};
-pub use update::UpdateContext;
+pub use update::{UpdateContext, UpdateKind};

@@ -2,7 +2,7 @@
 //! kept: Telegram forgets an update when a later request's `offset` passes it, and that
 //! offset is only sent after [`Poller::acknowledge`].
 
-use super::update::KINDS;
+use super::update::UpdateKind;
 use super::{BotClient, BotError};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -53,7 +53,7 @@ impl Poller {
         let mut params = json!({
             "timeout": timeout.as_secs(),
             "limit": limit,
-            "allowed_updates": KINDS,
+            "allowed_updates": UpdateKind::KNOWN.map(UpdateKind::key),
         });
         if let Some(offset) = self.offset {
             params["offset"] = offset.into();

@@ -18,27 +18,79 @@ pub struct UpdateContext {
     pub callback_query_id: Option<String>,
 }
 
-/// The update kinds tgscript routes to handlers, with the key their payload sits under.
-pub const KINDS: &[&str] = &[
-    "message",
-    "edited_message",
-    "channel_post",
-    "edited_channel_post",
-    "callback_query",
-    "chat_member",
-    "my_chat_member",
-    "chat_join_request",
-    "inline_query",
-    "poll",
-    "poll_answer",
-    "message_reaction",
-];
+/// The kinds of update tgscript knows, by the key their payload sits under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UpdateKind {
+    /// `message`
+    Message,
+    /// `edited_message`
+    EditedMessage,
+    /// `channel_post`
+    ChannelPost,
+    /// `edited_channel_post`
+    EditedChannelPost,
+    /// `callback_query`: a button press.
+    CallbackQuery,
+    /// `chat_member`: joins, leaves, promotions.
+    ChatMember,
+    /// `my_chat_member`: the bot's own membership.
+    MyChatMember,
+    /// `chat_join_request`
+    ChatJoinRequest,
+    /// `inline_query`
+    InlineQuery,
+    /// `poll`
+    Poll,
+    /// `poll_answer`
+    PollAnswer,
+    /// `message_reaction`
+    MessageReaction,
+    /// Anything newer than this build.
+    Other,
+}
+
+impl UpdateKind {
+    /// The known kinds.
+    pub const KNOWN: [UpdateKind; 12] = [
+        UpdateKind::Message,
+        UpdateKind::EditedMessage,
+        UpdateKind::ChannelPost,
+        UpdateKind::EditedChannelPost,
+        UpdateKind::CallbackQuery,
+        UpdateKind::ChatMember,
+        UpdateKind::MyChatMember,
+        UpdateKind::ChatJoinRequest,
+        UpdateKind::InlineQuery,
+        UpdateKind::Poll,
+        UpdateKind::PollAnswer,
+        UpdateKind::MessageReaction,
+    ];
+
+    /// The key the payload sits under (`"other"` for [`UpdateKind::Other`]).
+    pub fn key(self) -> &'static str {
+        match self {
+            UpdateKind::Message => "message",
+            UpdateKind::EditedMessage => "edited_message",
+            UpdateKind::ChannelPost => "channel_post",
+            UpdateKind::EditedChannelPost => "edited_channel_post",
+            UpdateKind::CallbackQuery => "callback_query",
+            UpdateKind::ChatMember => "chat_member",
+            UpdateKind::MyChatMember => "my_chat_member",
+            UpdateKind::ChatJoinRequest => "chat_join_request",
+            UpdateKind::InlineQuery => "inline_query",
+            UpdateKind::Poll => "poll",
+            UpdateKind::PollAnswer => "poll_answer",
+            UpdateKind::MessageReaction => "message_reaction",
+            UpdateKind::Other => "other",
+        }
+    }
+}
 
 impl UpdateContext {
     /// Read the context out of a raw update.
     pub fn from_update(update: &Value) -> Self {
         let update_id = update["update_id"].as_i64().unwrap_or_default();
-        let (_, payload) = kind(update);
+        let (_, _, payload) = kind(update);
         let message = if payload.get("message_id").is_some() {
             payload
         } else {
@@ -60,19 +112,20 @@ impl UpdateContext {
     }
 }
 
-/// The kind of an update (`"message"`, `"callback_query"`, …) and its payload.
-pub fn kind(update: &Value) -> (&str, &Value) {
-    for kind in KINDS {
-        if let Some(payload) = update.get(*kind) {
-            return (kind, payload);
+/// The kind of an update, the key its payload sits under (`"message"`, `"callback_query"`,
+/// or a newer one's own key), and the payload.
+pub fn kind(update: &Value) -> (UpdateKind, &str, &Value) {
+    for kind in UpdateKind::KNOWN {
+        if let Some(payload) = update.get(kind.key()) {
+            return (kind, kind.key(), payload);
         }
     }
     let other = update
         .as_object()
         .and_then(|o| o.iter().find(|(k, _)| k.as_str() != "update_id"));
     match other {
-        Some((k, v)) => (k.as_str(), v),
-        None => ("unknown", &Value::Null),
+        Some((k, v)) => (UpdateKind::Other, k.as_str(), v),
+        None => (UpdateKind::Other, "unknown", &Value::Null),
     }
 }
 

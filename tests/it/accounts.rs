@@ -7,8 +7,10 @@ use serde_json::{Value, json};
 use std::sync::{Arc, OnceLock};
 use tgscript::accounts::sandbox::SandboxAccount;
 use tgscript::accounts::{Account, AccountOp, Accounts, TdError};
+use tgscript::builtins::CallContext;
 use tgscript::engine::{Limits, RunOptions, ScriptEngine};
 use tgscript::host::Host;
+use tgscript::store::Store;
 
 struct Sandbox {
     engine: ScriptEngine,
@@ -30,12 +32,22 @@ fn sandbox(n: i64) -> Sandbox {
         .enumerate()
         .map(|(i, a)| (i as i64 + 1, a.clone() as Arc<dyn Account>))
         .collect();
-    let host = Host::with_accounts_only(Accounts::new(list, Some(1)), runtime.handle().clone());
+    let host = accounts_host(Accounts::new(list, Some(1)), &runtime);
     Sandbox {
-        engine: ScriptEngine::with_host(Limits::default(), ".", Arc::new(host)),
+        engine: tgscript::builtins::engine(Limits::default(), ".", CallContext::direct(host)),
         accounts,
         _runtime: runtime,
     }
+}
+
+/// A host with `accounts` and no bot, bridging into `runtime`.
+fn accounts_host(accounts: Accounts, runtime: &tokio::runtime::Runtime) -> Arc<Host> {
+    Arc::new(Host::new(
+        None,
+        accounts,
+        Arc::new(Store::in_memory()),
+        runtime.handle().clone(),
+    ))
 }
 
 impl Sandbox {
@@ -204,9 +216,9 @@ fn failed_to_get_privacy_settings_carries_tdlibs_error() {
     let accounts = Accounts::new(vec![(1, Arc::new(Unauthorized) as Arc<dyn Account>)], None);
     let request = json!({"settings": ["userPrivacySettingShowStatus"]});
     let runtime = tokio::runtime::Runtime::new().expect("async runtime");
-    let host = tgscript::host::Host::with_accounts_only(accounts, runtime.handle().clone());
+    let host = accounts_host(accounts, &runtime);
     let err = tgscript::commands::account::execute(
-        &host,
+        &*host,
         Some(1),
         "get_privacy_settings",
         request.as_object().expect("object"),

@@ -1,11 +1,12 @@
 //! `tgscript docs`: every builtin, from the registration itself, documented with an example.
 
 use crate::util::TestDir;
-use tgscript::engine::{Limits, ScriptEngine};
+use tgscript::builtins::offline_engine;
+use tgscript::engine::Limits;
 
 #[test]
 fn every_registered_builtin_has_doc_and_example() {
-    let engine = ScriptEngine::new(Limits::default(), ".");
+    let engine = offline_engine(Limits::default(), ".");
     let builtins = tgscript::docs::builtins(&engine);
     assert!(
         builtins.iter().any(|b| b.name == "sleep"),
@@ -28,7 +29,7 @@ fn every_registered_builtin_has_doc_and_example() {
 
 #[test]
 fn json_lists_every_registered_builtin() {
-    let engine = ScriptEngine::new(Limits::default(), ".");
+    let engine = offline_engine(Limits::default(), ".");
     let registered: Vec<String> = tgscript::docs::builtins(&engine)
         .into_iter()
         .map(|b| b.signature)

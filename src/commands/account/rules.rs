@@ -1,4 +1,4 @@
-//! Privacy settings: the seed's `mode` / `allow_*` / `restrict_*` fields and TDLib's rule
+//! Privacy rules: the seed's `mode` / `allow_*` / `restrict_*` fields and TDLib's rule
 //! lists, both ways. Pure, so the mapping is tested against the exact lists.
 
 use serde_json::{Value, json};
@@ -112,7 +112,7 @@ pub fn rules_for(mode: Mode, a: &Audience) -> Vec<Value> {
 fn ids(value: &Value, key: &str) -> Vec<i64> {
     value[key]
         .as_array()
-        .map(|a| a.iter().filter_map(super::as_int).collect())
+        .map(|a| a.iter().filter_map(crate::request::as_int).collect())
         .unwrap_or_default()
 }
 

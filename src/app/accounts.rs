@@ -1,0 +1,86 @@
+//! The accounts of the configuration: libtdjson loaded where a `tdlib` account needs it, each
+//! account started, the api_hash read from the variable the config names.
+
+use crate::accounts::{Account, Accounts, sandbox, tdjson, tdlib};
+use crate::config::{AccountConfig, Backend, Config, data_dir};
+use std::sync::Arc;
+
+/// Load libtdjson as configured (for `tdlib` accounts and `tgscript tdlib`).
+pub fn load_tdjson(config: &Config) -> Result<&'static tdjson::Library, tdjson::TdjsonError> {
+    let dir = data_dir();
+    tdjson::load(
+        &tdjson::candidates(config.tdlib_path.as_deref(), &dir),
+        &dir.join("tdlib.log"),
+    )
+}
+
+/// Start the accounts of `config` (TDLib clients on `runtime`). With none configured and
+/// `sandbox_fallback`, a sandbox account with id 1.
+pub fn from_config(
+    config: &Config,
+    runtime: &tokio::runtime::Handle,
+    sandbox_fallback: bool,
+) -> Result<Accounts, String> {
+    if config.accounts.is_empty() {
+        return Ok(if sandbox_fallback {
+            Accounts::sandbox_only()
+        } else {
+            Accounts::default()
+        });
+    }
+    let mut list: Vec<(i64, Arc<dyn Account>)> = Vec::new();
+    for account in &config.accounts {
+        if list.iter().any(|(id, _)| *id == account.id) {
+            return Err(format!("account {} is configured twice", account.id));
+        }
+        let started: Arc<dyn Account> = match account.backend {
+            Backend::Sandbox => Arc::new(sandbox::SandboxAccount::new()),
+            Backend::Tdlib => {
+                load_tdjson(config).map_err(|e| e.to_string())?;
+                Arc::new(tdlib::TdlibAccount::start(
+                    tdlib_settings(account)?,
+                    runtime,
+                )?)
+            }
+        };
+        list.push((account.id, started));
+    }
+    if let Some(id) = config.default_account
+        && !list.iter().any(|(a, _)| *a == id)
+    {
+        return Err(format!(
+            "default_account = {id}, but no [[account]] has id {id}"
+        ));
+    }
+    Ok(Accounts::new(list, config.default_account))
+}
+
+/// The settings of a `tdlib` account; the api_hash is read from the variable the config names.
+pub fn tdlib_settings(account: &AccountConfig) -> Result<tdlib::TdlibSettings, String> {
+    let id = account.id;
+    let api_id = account
+        .api_id
+        .ok_or_else(|| format!("account {id}: api_id is required for a tdlib account"))?;
+    let var = account.api_hash_env.as_deref().ok_or_else(|| {
+        format!(
+            "account {id}: api_hash_env is required (the name of the variable holding the api_hash)"
+        )
+    })?;
+    let api_hash = std::env::var(var)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| {
+            format!("account {id}: the environment variable {var} (api_hash_env) is not set")
+        })?;
+    crate::logging::add_secret(&api_hash);
+    Ok(tdlib::TdlibSettings {
+        id,
+        data_dir: account
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| data_dir().join("accounts").join(id.to_string())),
+        api_id,
+        api_hash,
+        phone: account.phone.clone(),
+    })
+}

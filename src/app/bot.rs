@@ -1,0 +1,307 @@
+//! The bot application `tgscript run` drives: load the scenarios (hot reload on), receive
+//! updates by long polling, keep them in the inbox before acknowledging them, hand them to the
+//! dispatcher, take up retried ones, and stop cleanly on Ctrl-C, SIGTERM or (on the sandbox)
+//! the end of stdin.
+
+use super::{App, AppError};
+use crate::inbox::Inbox;
+use crate::sandbox::BotApiServer;
+use crate::sandbox::console::{self, Input, Users};
+use crate::scenario::dispatch::{Dispatcher, Progress};
+use crate::scenario::registry::Registry;
+use crate::scenario::watch;
+use crate::telegram::polling::Poller;
+use crate::telegram::{BotClient, BotError};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncBufReadExt;
+use tokio::sync::watch::{Receiver, Sender};
+
+/// Long-polling timeout of `getUpdates`.
+const POLL_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest wait before asking again after `getUpdates` failed.
+const MAX_POLL_BACKOFF: Duration = Duration::from_secs(30);
+/// How often a running bot looks for updates `inbox retry` queued.
+const REQUEUE_EVERY: Duration = Duration::from_secs(1);
+/// How often a running bot drops handled updates older than a day.
+const PRUNE_EVERY: Duration = Duration::from_secs(600);
+
+/// Run the scenarios of `dir` as the bot until stopped.
+pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
+    let bot = app
+        .host()
+        .bot()
+        .cloned()
+        .ok_or_else(|| AppError::Config("no bot: set TELOXIDE_TOKEN".into()))?;
+    check_token(&bot).await?;
+    let config = app.config();
+    let inbox = config.inbox.enabled.then(|| {
+        Arc::new(Inbox::new(
+            app.host().store().clone(),
+            config.inbox.max_attempts,
+        ))
+    });
+    let engine = Arc::new(app.engine(dir));
+    tracing::info!("limits: {}", config.limits.summary());
+    if config.gateway.listen.is_some() {
+        let settings = super::gateway_settings(config, None)?;
+        let gateway = app.gateway(engine.clone(), &settings);
+        // Bound before the bot starts, so a port in use is a start-up error.
+        let listener = crate::gateway::listen(&settings)
+            .await
+            .map_err(AppError::Config)?;
+        tokio::spawn(async move {
+            if let Err(e) = crate::gateway::serve(listener, gateway, std::future::pending()).await {
+                tracing::error!("{e}");
+            }
+        });
+    }
+    let registry = Arc::new(Registry::new(
+        engine,
+        dir,
+        app.effects(),
+        config.scripts.report_errors_to,
+    ));
+    // Watch first, so no change made during the first load is missed.
+    let _watcher = config
+        .scripts
+        .hot_reload
+        .then(|| watch::watch(dir, registry.clone()))
+        .and_then(|watching| {
+            watching
+                .map_err(|e| {
+                    tracing::warn!("hot reload is off: cannot watch {}: {e}", dir.display())
+                })
+                .ok()
+        });
+    let initial = registry.clone();
+    tokio::task::spawn_blocking(move || initial.reload())
+        .await
+        .map_err(|e| AppError::Failed(format!("loading the scenarios failed: {e}")))?
+        .map_err(|e| AppError::Failed(format!("cannot read {}: {e}", dir.display())))?;
+    if registry.snapshot().is_empty() {
+        tracing::warn!("no scenario loaded from {} yet", dir.display());
+    }
+    let dispatcher = Arc::new(Dispatcher::new(registry, inbox.clone()));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let stop = Arc::new(stop);
+    if let Some(inbox) = &inbox {
+        resume(inbox, &dispatcher).await?;
+        tokio::spawn(take_requeued(
+            inbox.clone(),
+            dispatcher.clone(),
+            stopped.clone(),
+        ));
+    }
+    if let Err(e) = bot.call("deleteWebhook", &serde_json::json!({})).await {
+        tracing::warn!("deleteWebhook failed, polling anyway: {e}");
+    }
+    tokio::spawn(stop_on_signal(stop.clone()));
+    if let Some(server) = app.sandbox() {
+        eprintln!(
+            "sandbox: no TELOXIDE_TOKEN, so scripts run against a simulated supergroup \"Sandbox Group\" ({}) \
+             where the bot is an administrator. Type messages (you are alice); /as NAME text, /join NAME, \
+             /reply ID text, /press DATA. End of input stops.",
+            crate::sandbox::world::SANDBOX_CHAT_ID
+        );
+        let (server, progress, stop) = (server.clone(), dispatcher.progress(), stop.clone());
+        // Each line is handled before the next is read, like a chat; end of input stops.
+        tokio::spawn(async move {
+            feed_stdin(&server, &progress).await;
+            let _ = stop.send(true);
+        });
+    }
+    let mut poller = Poller::new(bot, POLL_TIMEOUT);
+    poll(&mut poller, inbox.as_ref(), &dispatcher, stopped).await;
+    dispatcher.finish().await;
+    if let Err(e) = poller.confirm().await {
+        tracing::debug!(
+            "could not confirm the last updates (they come again and are skipped): {e}"
+        );
+    }
+    Ok(())
+}
+
+/// A token the Bot API refuses is a start-up error; other failures are only logged.
+async fn check_token(bot: &BotClient) -> Result<(), AppError> {
+    match bot.call("getMe", &serde_json::json!({})).await {
+        Ok(me) => tracing::info!("connected as @{}", me["username"].as_str().unwrap_or("?")),
+        Err(
+            e @ BotError::Api {
+                code: 401 | 404, ..
+            },
+        ) => {
+            return Err(AppError::Config(format!(
+                "the Bot API refused the bot token ({e}): check TELOXIDE_TOKEN (and TELOXIDE_API_URL)"
+            )));
+        }
+        Err(e) => tracing::warn!("getMe failed, polling anyway: {e}"),
+    }
+    Ok(())
+}
+
+/// Hand what a previous run left to the dispatcher before anything new. The first update of
+/// each chat may have been running when the process stopped: those run one at a time, so a
+/// crash they cause is counted against them alone.
+async fn resume(inbox: &Inbox, dispatcher: &Dispatcher) -> Result<(), AppError> {
+    let left = inbox.unfinished().map_err(AppError::Failed)?;
+    let count = left.interrupted.len() + left.waiting.len();
+    if count > 0 {
+        tracing::info!(
+            "inbox: {count} update(s) left unfinished or queued for a retry; handling them first"
+        );
+    }
+    let progress = dispatcher.progress();
+    for update in left.interrupted {
+        let before = progress.handled();
+        dispatcher.dispatch(update);
+        progress.wait_handled(before + 1).await;
+    }
+    left.waiting
+        .into_iter()
+        .for_each(|u| dispatcher.dispatch(u));
+    Ok(())
+}
+
+/// Sets `stop` on Ctrl-C (SIGINT) or SIGTERM (`systemctl stop`, `docker stop`).
+async fn stop_on_signal(stop: Arc<Sender<bool>>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let signalled = match signal(SignalKind::terminate()) {
+        Ok(mut term) => tokio::select! {
+            interrupted = tokio::signal::ctrl_c() => interrupted.is_ok(),
+            _ = term.recv() => true,
+        },
+        Err(_) => tokio::signal::ctrl_c().await.is_ok(),
+    };
+    if signalled {
+        tracing::info!("stopping: waiting for running handlers to finish");
+        let _ = stop.send(true);
+    }
+}
+
+/// Resolves once `stop` has been set.
+async fn stopped(mut stop: Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
+/// Fetch updates until `stop`: keep each batch in the inbox before it is acknowledged, then
+/// hand the updates not seen before to the dispatcher.
+async fn poll(
+    poller: &mut Poller,
+    inbox: Option<&Arc<Inbox>>,
+    dispatcher: &Dispatcher,
+    stop: Receiver<bool>,
+) {
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        let fetched = tokio::select! {
+            _ = stopped(stop.clone()) => return,
+            fetched = poller.fetch() => fetched,
+        };
+        let failure = match fetched {
+            Ok(batch) if batch.is_empty() => None,
+            Ok(batch) => {
+                let kept = match inbox {
+                    Some(inbox) => {
+                        let (inbox, owned) = (inbox.clone(), batch.clone());
+                        tokio::task::spawn_blocking(move || inbox.accept(&owned))
+                            .await
+                            .unwrap_or_else(|e| Err(e.to_string()))
+                    }
+                    None => Ok(batch.clone()),
+                };
+                match kept {
+                    Ok(fresh) => {
+                        poller.acknowledge(&batch);
+                        fresh.into_iter().for_each(|u| dispatcher.dispatch(u));
+                        None
+                    }
+                    Err(e) => Some(format!(
+                        "cannot keep {} update(s) in the inbox ({e}); they are not acknowledged and come again",
+                        batch.len()
+                    )),
+                }
+            }
+            Err(e @ BotError::Api { code: 409, .. }) => Some(format!(
+                "getUpdates refused ({e}): another process is polling this bot, or a webhook is set; stop it"
+            )),
+            Err(e) => Some(format!(
+                "getUpdates failed: {}",
+                crate::logging::redact(&e.to_string())
+            )),
+        };
+        let Some(failure) = failure else {
+            backoff = Duration::from_secs(1);
+            continue;
+        };
+        tracing::warn!("{failure}; asking again in {} s", backoff.as_secs());
+        tokio::select! {
+            _ = stopped(stop.clone()) => return,
+            _ = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(MAX_POLL_BACKOFF);
+    }
+}
+
+/// Hand updates that `tgscript inbox retry` queued to the dispatcher, and now and then prune
+/// old handled updates, until `stop`.
+async fn take_requeued(inbox: Arc<Inbox>, dispatcher: Arc<Dispatcher>, stop: Receiver<bool>) {
+    let mut last_prune = std::time::Instant::now();
+    loop {
+        tokio::select! {
+            _ = stopped(stop.clone()) => return,
+            _ = tokio::time::sleep(REQUEUE_EVERY) => {}
+        }
+        let inbox = inbox.clone();
+        let prune = last_prune.elapsed() >= PRUNE_EVERY;
+        if prune {
+            last_prune = std::time::Instant::now();
+        }
+        let looked = tokio::task::spawn_blocking(move || {
+            if prune && let Err(e) = inbox.prune() {
+                tracing::warn!("{e}");
+            }
+            inbox.requeued()
+        });
+        match looked.await {
+            Ok(Ok(updates)) => {
+                for update in updates {
+                    tracing::info!(
+                        "inbox: update {} queued again by `inbox retry`",
+                        update["update_id"]
+                    );
+                    dispatcher.dispatch(update);
+                }
+            }
+            Ok(Err(e)) => tracing::warn!("{e}"),
+            Err(e) => tracing::warn!("inbox: {e}"),
+        }
+    }
+}
+
+/// Read stdin to the end, turning each line into sandbox updates and waiting until the
+/// scenarios have handled them before reading the next line.
+async fn feed_stdin(server: &BotApiServer, progress: &Progress) {
+    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    let mut users = Users::default();
+    let mut queued = 0;
+    while let Ok(Some(line)) = lines.next_line().await {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let (input, added) = server.world(|w| {
+            let before = w.pending();
+            let input = console::apply_line(w, &mut users, &line);
+            (input, w.pending() - before)
+        });
+        match input {
+            Input::Queued(echo) => {
+                println!("{echo}");
+                queued += added as u64;
+                progress.wait_handled(queued).await;
+            }
+            Input::Invalid(why) => eprintln!("sandbox: {why}"),
+        }
+    }
+}

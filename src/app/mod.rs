@@ -1,0 +1,204 @@
+//! The application: one value ([`App`]) built from the configuration — the bot or the sandbox,
+//! the accounts, the state database, the effects host and the engine's builtins — used by
+//! `run`, `serve`, `repl` and `exec` alike, plus the bot loop ([`bot`]) that `run` drives.
+
+pub mod accounts;
+pub mod bot;
+
+use crate::builtins::{self, CallContext};
+use crate::config::{Config, data_dir};
+use crate::effects::Effects;
+use crate::engine::ScriptEngine;
+use crate::gateway::{self, Gateway};
+use crate::host::Host;
+use crate::sandbox::{BotApiServer, World, console};
+use crate::store::{Claim, Store};
+use crate::telegram::BotClient;
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Token the sandbox bot uses with the local sandbox server.
+const SANDBOX_TOKEN: &str = "0:sandbox";
+/// Stack size of the threads scripts run on (deep Rhai recursion needs room).
+const SCRIPT_STACK: usize = 8 * 1024 * 1024;
+
+/// Why the application could not be built or could not go on.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The configuration, the environment or the arguments are wrong: nothing was run.
+    #[error("{0}")]
+    Config(String),
+    /// Something failed while starting or running.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// When scripts get a sandbox account (id 1) because no account is configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SandboxAccount {
+    /// Never: an account builtin says how to configure one.
+    Never,
+    /// Always (the gateway and the REPL).
+    Always,
+    /// When the bot is the sandbox too (`run` without a token).
+    WithSandboxBot,
+}
+
+/// What a subcommand needs built.
+#[derive(Debug, Clone, Copy)]
+pub struct Wiring {
+    /// Start the sandbox Bot API server (and print every call made to it) when
+    /// `TELOXIDE_TOKEN` is not set; otherwise there is no bot.
+    pub sandbox_bot: bool,
+    /// When scripts get a sandbox account.
+    pub sandbox_account: SandboxAccount,
+    /// Claim the database for this process (`run`: one process per inbox).
+    pub claim_store: bool,
+}
+
+/// Everything a subcommand runs with, built once from the configuration.
+pub struct App {
+    config: Config,
+    runtime: tokio::runtime::Runtime,
+    host: Arc<Host>,
+    sandbox: Option<Arc<BotApiServer>>,
+    _claim: Option<Claim>,
+}
+
+impl App {
+    /// Build what `wiring` asks for from `config` and the environment (`TELOXIDE_TOKEN`,
+    /// `TELOXIDE_API_URL`). On the sandbox, state lives in memory like the rest of the
+    /// simulation.
+    pub fn build(config: &Config, wiring: Wiring) -> Result<App, AppError> {
+        let runtime = runtime()?;
+        let token = std::env::var("TELOXIDE_TOKEN")
+            .ok()
+            .filter(|t| !t.trim().is_empty());
+        let (bot, sandbox) = match token {
+            Some(token) => {
+                crate::logging::add_secret(&token);
+                let url = std::env::var("TELOXIDE_API_URL").ok();
+                let bot = BotClient::new(&token, url.as_deref()).map_err(AppError::Config)?;
+                (Some(bot), None)
+            }
+            None if wiring.sandbox_bot => {
+                let server = BotApiServer::start(World::new(), Some(SANDBOX_TOKEN))
+                    .map_err(|e| AppError::Failed(format!("cannot start the sandbox: {e}")))?;
+                console::print_calls(&server);
+                let bot =
+                    BotClient::new(SANDBOX_TOKEN, Some(&server.url())).map_err(AppError::Failed)?;
+                (Some(bot), Some(Arc::new(server)))
+            }
+            None => (None, None),
+        };
+        let store = match sandbox {
+            Some(_) => Store::in_memory(),
+            None => open_store(config)?,
+        };
+        // Before anything else starts (TDLib clients included): one `run` per database.
+        let claim = match wiring.claim_store {
+            true => store.claim().map_err(AppError::Config)?,
+            false => None,
+        };
+        let sandbox_account = match wiring.sandbox_account {
+            SandboxAccount::Never => false,
+            SandboxAccount::Always => true,
+            SandboxAccount::WithSandboxBot => sandbox.is_some(),
+        };
+        let accounts = accounts::from_config(config, runtime.handle(), sandbox_account)
+            .map_err(AppError::Config)?;
+        let host = Host::new(bot, accounts, Arc::new(store), runtime.handle().clone());
+        Ok(App {
+            config: config.clone(),
+            runtime,
+            host: Arc::new(host),
+            sandbox,
+            _claim: claim,
+        })
+    }
+
+    /// The configuration it was built from.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The effects host: bot, accounts and state.
+    pub fn host(&self) -> &Arc<Host> {
+        &self.host
+    }
+
+    /// The host as the effects scripts act through.
+    pub fn effects(&self) -> Arc<dyn Effects> {
+        self.host.clone()
+    }
+
+    /// The sandbox Bot API server, when the bot is simulated.
+    pub fn sandbox(&self) -> Option<&Arc<BotApiServer>> {
+        self.sandbox.as_ref()
+    }
+
+    /// An engine with the builtins, acting through the host, whose imports resolve against
+    /// `root`.
+    pub fn engine(&self, root: &Path) -> ScriptEngine {
+        builtins::engine(
+            self.config.limits.clone(),
+            root,
+            CallContext::direct(self.effects()),
+        )
+    }
+
+    /// A gateway over the host and `engine`, requiring `settings`' token.
+    pub fn gateway(&self, engine: Arc<ScriptEngine>, settings: &gateway::Settings) -> Gateway {
+        Gateway::new(self.effects(), engine, settings.token.clone())
+    }
+
+    /// Run `future` to completion on the application's runtime.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
+    /// Close the accounts (TDLib flushes its databases).
+    pub fn close(&self) {
+        self.runtime.block_on(self.host.accounts().close_all());
+    }
+}
+
+/// Where the gateway listens and the token it requires: `listen`, else `[gateway] listen`,
+/// else the default loopback address; checked before anything starts.
+pub fn gateway_settings(
+    config: &Config,
+    listen: Option<&str>,
+) -> Result<gateway::Settings, AppError> {
+    let listen = listen
+        .or(config.gateway.listen.as_deref())
+        .unwrap_or(gateway::DEFAULT_LISTEN);
+    let token = config
+        .gateway
+        .token
+        .as_ref()
+        .map(|t| t.expose().to_string());
+    if let Some(token) = &token {
+        crate::logging::add_secret(token);
+    }
+    gateway::Settings::new(listen, token).map_err(AppError::Config)
+}
+
+/// The async runtime bots, accounts and scripts run on.
+pub fn runtime() -> Result<tokio::runtime::Runtime, AppError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(SCRIPT_STACK)
+        .build()
+        .map_err(|e| AppError::Failed(format!("cannot start the async runtime: {e}")))
+}
+
+/// The state database of `[store] path` (default `state.db` in the data dir).
+pub fn open_store(config: &Config) -> Result<Store, AppError> {
+    let path = config
+        .store
+        .path
+        .clone()
+        .unwrap_or_else(|| data_dir().join("state.db"));
+    Store::open(&path).map_err(|e| AppError::Config(e.to_string()))
+}

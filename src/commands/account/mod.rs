@@ -1,0 +1,123 @@
+//! The ten session and privacy commands of the seed protocol, one table entry each
+//! ([`COMMANDS`]): the name, how scripts call it, its doc, and its validation, which turns a
+//! request into the work to do (the seed's error words, before any call). The work runs on one
+//! account through [`Effects`]; results are normalized to plain maps. The Rhai builtins,
+//! `command(...)` and the gateway all come through [`execute`].
+//!
+//! Adding a command is one entry in [`COMMANDS`] plus the function that does its work.
+
+mod privacy;
+pub mod rules;
+mod sessions;
+
+use super::Overloads;
+use crate::accounts::AccountOp;
+use crate::effects::Effects;
+use crate::request::{CommandError, Fields};
+use serde_json::{Map, Value};
+
+pub use privacy::{NEW_CHAT_SETTING, PRIVACY_SETTINGS};
+
+/// One seed command.
+pub struct AccountCommand {
+    /// The seed's name, also the builtin's and the gateway action's.
+    pub name: &'static str,
+    /// How scripts call it: each overload's parameters (`name: Type`, the return type last).
+    /// A `Map` parameter named `options` or `settings` carries more request fields.
+    pub overloads: Overloads,
+    /// Its reference text: what it does, its errors, a runnable example.
+    pub doc: &'static str,
+    /// Validate a request into the work to do; nothing is called yet.
+    pub prepare: fn(&Fields) -> Result<Job, CommandError>,
+}
+
+/// The work of a validated command, on one account.
+pub type Job = Box<dyn FnOnce(&Target) -> Result<Value, CommandError>>;
+
+/// The account a command runs on.
+pub struct Target<'a> {
+    effects: &'a dyn Effects,
+    command: &'a str,
+    userbot_id: i64,
+}
+
+impl Target<'_> {
+    /// Run one TDLib operation on the account.
+    pub fn call(&self, op: AccountOp) -> Result<Value, CommandError> {
+        self.effects.account(self.command, self.userbot_id, &op)
+    }
+
+    /// The command being run.
+    pub fn command(&self) -> &str {
+        self.command
+    }
+}
+
+/// The seed's commands.
+pub const COMMANDS: &[AccountCommand] = &[
+    sessions::GET_ACTIVE_SESSIONS,
+    sessions::TERMINATE_SESSION,
+    sessions::SET_SESSION_SETTINGS,
+    sessions::TERMINATE_ALL_OTHER_SESSIONS,
+    sessions::BLOCK_USER,
+    sessions::UNBLOCK_USER,
+    sessions::GET_BLOCKED_USERS,
+    privacy::GET_PRIVACY_SETTING,
+    privacy::GET_PRIVACY_SETTINGS,
+    privacy::SET_PRIVACY_SETTING,
+];
+
+/// The command named `name`.
+pub fn find(name: &str) -> Option<&'static AccountCommand> {
+    COMMANDS.iter().find(|c| c.name == name)
+}
+
+/// Whether `name` is one of the seed's commands.
+pub fn is_command(name: &str) -> bool {
+    find(name).is_some()
+}
+
+/// Every command name, in the seed's order.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    COMMANDS.iter().map(|c| c.name)
+}
+
+/// Validate `request` as seed command `action`, pick the account (`userbot_id`, else the
+/// default) and run it.
+pub fn execute(
+    effects: &dyn Effects,
+    userbot_id: Option<i64>,
+    action: &str,
+    request: &Map<String, Value>,
+) -> Result<Value, CommandError> {
+    let command = find(action)
+        .ok_or_else(|| CommandError::invalid(action, format!("unknown action '{action}'")))?;
+    let job = (command.prepare)(&Fields::new(action, request))?;
+    let userbot_id = effects.account_id(action, userbot_id)?;
+    job(&Target {
+        effects,
+        command: action,
+        userbot_id,
+    })
+}
+
+/// A raw TDLib request (`tdlib(#{"@type": ...})`) on account `userbot_id` (else the default).
+pub fn raw(
+    effects: &dyn Effects,
+    userbot_id: Option<i64>,
+    request: Value,
+) -> Result<Value, CommandError> {
+    let action = "tdlib";
+    if request
+        .get("@type")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
+        return Err(CommandError::invalid(
+            action,
+            "a TDLib request needs an \"@type\"",
+        ));
+    }
+    let userbot_id = effects.account_id(action, userbot_id)?;
+    effects.account(action, userbot_id, &AccountOp::Raw(request))
+}

@@ -1,0 +1,289 @@
+//! Messages and the rest: delete, pin and unpin, invite links, `send_message`, `reply`,
+//! `answer_callback_query`, and the raw `bot_api`.
+
+use super::{ChatAction, Method, Params, chat_id, put_opt_int};
+use crate::request::{CommandError, Fields};
+use crate::telegram::UpdateContext;
+use serde_json::{Map, Value, json};
+
+/// The current message / a message / a message of another chat.
+const MESSAGE: &[&[&str]] = &[
+    &["bool"],
+    &["message_id: INT", "bool"],
+    &["chat_id: INT | String", "message_id: INT", "bool"],
+];
+
+pub(super) const TG_DELETE_MESSAGE: ChatAction = ChatAction {
+    name: "tg_delete_message",
+    method: Method::Fixed("deleteMessage"),
+    fields: &["chat_id", "message_id"],
+    open: false,
+    confirms: false,
+    overloads: MESSAGE,
+    doc: r#"
+Delete a message; without `message_id`, the message being handled. Optional leading `chat_id`.
+
+# Example
+```rhai
+tg_delete_message();              // the current message
+tg_delete_message(msg.message_id);
+```
+"#,
+    build: message,
+};
+
+pub(super) const TG_PIN_CHAT_MESSAGE: ChatAction = ChatAction {
+    name: "tg_pin_chat_message",
+    method: Method::Fixed("pinChatMessage"),
+    fields: &["chat_id", "message_id", "disable_notification"],
+    open: false,
+    confirms: false,
+    overloads: MESSAGE,
+    doc: r#"
+Pin a message; without `message_id`, the message being handled. Optional leading `chat_id`.
+
+# Example
+```rhai
+tg_pin_chat_message(msg.message_id);
+```
+"#,
+    build: message,
+};
+
+pub(super) const TG_UNPIN_CHAT_MESSAGE: ChatAction = ChatAction {
+    name: "tg_unpin_chat_message",
+    method: Method::Fixed("unpinChatMessage"),
+    fields: &["chat_id", "message_id"],
+    open: false,
+    confirms: false,
+    overloads: MESSAGE,
+    doc: r#"
+Unpin a message; without `message_id`, the most recent pinned message. Optional leading
+`chat_id`.
+
+# Example
+```rhai
+tg_unpin_chat_message();
+```
+"#,
+    build: |f, ctx| {
+        let mut params = Map::new();
+        params.insert("chat_id".into(), chat_id(f, ctx)?);
+        put_opt_int(f, &mut params, "message_id")?;
+        Ok(params)
+    },
+};
+
+pub(super) const TG_CREATE_CHAT_INVITE_LINK: ChatAction = ChatAction {
+    name: "tg_create_chat_invite_link",
+    method: Method::Fixed("createChatInviteLink"),
+    fields: &[
+        "chat_id",
+        "name",
+        "expire_date",
+        "member_limit",
+        "creates_join_request",
+    ],
+    open: false,
+    confirms: false,
+    overloads: &[
+        &["Map"],
+        &["options: Map", "Map"],
+        &["chat_id: INT | String", "options: Map", "Map"],
+    ],
+    doc: r#"
+Create an invite link (`createChatInviteLink`) and return the `ChatInviteLink` map. Options:
+`#{name, expire_date, member_limit, creates_join_request}`. Optional leading `chat_id`.
+
+# Example
+```rhai
+let link = tg_create_chat_invite_link(#{member_limit: 1, name: "one guest"});
+reply(link.invite_link);
+```
+"#,
+    build: |f, ctx| {
+        let mut params = Map::new();
+        params.insert("chat_id".into(), chat_id(f, ctx)?);
+        if let Some(name) = f.opt_str("name")? {
+            params.insert("name".into(), name.into());
+        }
+        put_opt_int(f, &mut params, "expire_date")?;
+        put_opt_int(f, &mut params, "member_limit")?;
+        if let Some(join) = f.opt_bool("creates_join_request")? {
+            params.insert("creates_join_request".into(), join.into());
+        }
+        Ok(params)
+    },
+};
+
+pub(super) const SEND_MESSAGE: ChatAction = ChatAction {
+    name: "send_message",
+    method: Method::Fixed("sendMessage"),
+    fields: &["chat_id", "text"],
+    open: true,
+    confirms: false,
+    overloads: &[
+        &["chat_id: INT | String", "text: String", "Map"],
+        &[
+            "chat_id: INT | String",
+            "text: String",
+            "options: Map",
+            "Map",
+        ],
+    ],
+    doc: r#"
+Send a text message to a chat (`sendMessage`) and return the sent `Message`. Options are Bot
+API fields passed through (`parse_mode`, `reply_markup`, `disable_notification`, …).
+
+# Example
+```rhai
+send_message(-1001234567890, "<b>Rules</b> updated", #{parse_mode: "HTML"});
+```
+"#,
+    build: text_message,
+};
+
+pub(super) const REPLY: ChatAction = ChatAction {
+    name: "reply",
+    method: Method::Fixed("sendMessage"),
+    fields: &["text"],
+    open: true,
+    confirms: false,
+    overloads: &[
+        &["text: String", "Map"],
+        &["text: String", "options: Map", "Map"],
+    ],
+    doc: r#"
+Reply to the message being handled, in its chat. Options are Bot API `sendMessage` fields
+(`reply_markup` for buttons, `parse_mode`, …).
+
+# Example
+```rhai
+reply("Press the button to get in", #{reply_markup: #{inline_keyboard: [[
+    #{text: "I am human", callback_data: "human"}
+]]}});
+```
+"#,
+    build: |f, ctx| {
+        let mut params = text_message(f, ctx)?;
+        let message_id = ctx.message_id.ok_or_else(|| {
+            f.error("no current message to reply to: use send_message(chat_id, text)")
+        })?;
+        params
+            .entry("reply_parameters")
+            .or_insert_with(|| json!({ "message_id": message_id }));
+        Ok(params)
+    },
+};
+
+pub(super) const ANSWER_CALLBACK_QUERY: ChatAction = ChatAction {
+    name: "answer_callback_query",
+    method: Method::Fixed("answerCallbackQuery"),
+    fields: &[
+        "callback_query_id",
+        "text",
+        "show_alert",
+        "url",
+        "cache_time",
+    ],
+    open: false,
+    confirms: false,
+    overloads: &[
+        &["bool"],
+        &["text: String", "bool"],
+        &["text: String", "options: Map", "bool"],
+    ],
+    doc: r#"
+Answer the button press being handled (`answerCallbackQuery`), optionally with a text.
+Options: `#{show_alert, url, cache_time}`.
+
+# Example
+```rhai
+fn on_callback_query(query) { answer_callback_query("Welcome!"); }
+```
+"#,
+    build: |f, ctx| {
+        let id = match f.get("callback_query_id") {
+            Some(Value::String(id)) => id.clone(),
+            Some(_) => return Err(f.error("callback_query_id must be a string")),
+            None => ctx.callback_query_id.clone().ok_or_else(|| {
+                f.error("no current callback query: call it from on_callback_query or pass callback_query_id")
+            })?,
+        };
+        let mut params = Map::new();
+        params.insert("callback_query_id".into(), id.into());
+        if let Some(text) = f.opt_str("text")? {
+            params.insert("text".into(), text.into());
+        }
+        if let Some(alert) = f.opt_bool("show_alert")? {
+            params.insert("show_alert".into(), alert.into());
+        }
+        if let Some(url) = f.opt_str("url")? {
+            params.insert("url".into(), url.into());
+        }
+        put_opt_int(f, &mut params, "cache_time")?;
+        Ok(params)
+    },
+};
+
+pub(super) const BOT_API: ChatAction = ChatAction {
+    name: "bot_api",
+    method: Method::Field("method"),
+    fields: &["method", "params"],
+    open: false,
+    confirms: false,
+    overloads: &[&["method: String", "params: Map", "Dynamic"]],
+    doc: r#"
+Call any Bot API method with a parameter map and return its `result`. Refusals throw
+`#{command, code, error, hint}` like the other chat builtins.
+
+# Example
+```rhai
+let chat = bot_api("getChat", #{chat_id: -1001234567890});
+print(chat.title);
+```
+"#,
+    build: |f, _| {
+        let method = f
+            .opt_str("method")?
+            .ok_or_else(|| f.error("method is required"))?;
+        if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(f.error(format!(
+                "method must be a Bot API method name like \"getChat\", got {method:?}"
+            )));
+        }
+        match f.get("params") {
+            None => Ok(Map::new()),
+            Some(Value::Object(m)) => Ok(m.clone()),
+            Some(_) => Err(f.error("params must be a map")),
+        }
+    },
+};
+
+/// `chat_id` and `message_id` (the message being handled when left out).
+fn message(f: &Fields, ctx: &UpdateContext) -> Result<Params, CommandError> {
+    let mut params = Map::new();
+    params.insert("chat_id".into(), chat_id(f, ctx)?);
+    let message_id = match f.opt_int("message_id")? {
+        Some(id) => id,
+        None => ctx
+            .message_id
+            .ok_or_else(|| f.error("message_id is required (no current message)"))?,
+    };
+    params.insert("message_id".into(), message_id.into());
+    if let Some(quiet) = f.opt_bool("disable_notification")? {
+        params.insert("disable_notification".into(), quiet.into());
+    }
+    Ok(params)
+}
+
+/// `sendMessage`: the request's fields passed through, `text` checked, `chat_id` filled in.
+fn text_message(f: &Fields, ctx: &UpdateContext) -> Result<Params, CommandError> {
+    let mut params = f.map.clone();
+    let text = f
+        .opt_str("text")?
+        .ok_or_else(|| f.error("text is required"))?;
+    params.insert("text".into(), text.into());
+    params.insert("chat_id".into(), chat_id(f, ctx)?);
+    Ok(params)
+}

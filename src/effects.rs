@@ -1,0 +1,44 @@
+//! The one interface between what scripts ask for and the world: Bot API calls, account
+//! operations, script state and the clock. Commands reach everything through [`Effects`];
+//! cross-cutting layers wrap it once (the inbox's journal is one, see
+//! [`crate::inbox::Journaled`]), the way teloxide's adaptors wrap a `Requester`. Everything
+//! that crosses it is plain data, so it can be served in-process ([`crate::host::Host`]) or, later,
+//! over a pipe to a script worker.
+
+use crate::accounts::AccountOp;
+use crate::request::CommandError;
+use crate::store::StateOp;
+use serde_json::Value;
+
+/// What builtins and commands act through. Calls block the calling (script) thread until
+/// they are answered; `command` names the builtin or action an error is reported for.
+pub trait Effects: Send + Sync {
+    /// Call Bot API `method` with `params` and return its `result`.
+    fn bot(&self, command: &str, method: &str, params: &Value) -> Result<Value, CommandError>;
+
+    /// The id of account `userbot_id` (the default account when `None`), checked to exist.
+    /// No effect: the journal passes it through.
+    fn account_id(&self, command: &str, userbot_id: Option<i64>) -> Result<i64, CommandError>;
+
+    /// Run `op` on account `userbot_id` (TDLib-shaped JSON in and out).
+    fn account(
+        &self,
+        command: &str,
+        userbot_id: i64,
+        op: &AccountOp,
+    ) -> Result<Value, CommandError>;
+
+    /// Read or change script state.
+    fn state(&self, op: &StateOp) -> Result<Value, String>;
+
+    /// The clock: Unix seconds.
+    fn now(&self) -> i64;
+}
+
+/// The system clock in Unix seconds (0 before 1970).
+pub fn system_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
