@@ -7,7 +7,7 @@
 
 use crate::accounts::AccountOp;
 use crate::request::CommandError;
-use crate::store::StateOp;
+use crate::store::{StateOp, StoreError};
 use serde_json::Value;
 
 /// What builtins and commands act through. Calls block the calling (script) thread until
@@ -29,7 +29,7 @@ pub trait Effects: Send + Sync {
     ) -> Result<Value, CommandError>;
 
     /// Read or change script state.
-    fn state(&self, op: &StateOp) -> Result<Value, String>;
+    fn state(&self, op: &StateOp) -> Result<Value, StoreError>;
 
     /// The clock: Unix seconds.
     fn now(&self) -> i64;

@@ -28,6 +28,35 @@ const HARD_FRAME_LIMIT: usize = 16 * MAX_FRAME;
 /// Default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8377";
 
+/// Why the gateway cannot listen or serve.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    /// The listen address does not parse.
+    #[error("listen address {listen:?}: {error} (expected an address like {DEFAULT_LISTEN})")]
+    Address {
+        /// What was given.
+        listen: String,
+        /// Why it does not parse.
+        error: std::net::AddrParseError,
+    },
+    /// A non-loopback address without a token.
+    #[error(
+        "refusing to listen on {0} without a token: set [gateway] token (or TGSCRIPT_GATEWAY_TOKEN), or listen on 127.0.0.1"
+    )]
+    Unprotected(SocketAddr),
+    /// The address cannot be bound.
+    #[error("cannot listen on {addr}: {error}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// Serving failed.
+    #[error("gateway stopped: {0}")]
+    Stopped(std::io::Error),
+}
+
 /// Where the gateway listens and the token it requires, checked: an address that parses, and
 /// never beyond loopback without a token.
 #[derive(Debug, Clone)]
@@ -40,14 +69,13 @@ pub struct Settings {
 
 impl Settings {
     /// Settings for `listen` (e.g. `127.0.0.1:8377`) and `token`.
-    pub fn new(listen: &str, token: Option<String>) -> Result<Self, String> {
-        let addr: SocketAddr = listen.parse().map_err(|e| {
-            format!("listen address {listen:?}: {e} (expected an address like {DEFAULT_LISTEN})")
+    pub fn new(listen: &str, token: Option<String>) -> Result<Self, GatewayError> {
+        let addr: SocketAddr = listen.parse().map_err(|error| GatewayError::Address {
+            listen: listen.to_string(),
+            error,
         })?;
         if !addr.ip().is_loopback() && token.is_none() {
-            return Err(format!(
-                "refusing to listen on {addr} without a token: set [gateway] token (or TGSCRIPT_GATEWAY_TOKEN), or listen on 127.0.0.1"
-            ));
+            return Err(GatewayError::Unprotected(addr));
         }
         Ok(Self { addr, token })
     }
@@ -90,10 +118,13 @@ impl Gateway {
 }
 
 /// Listen as `settings` say; logs the address once it listens.
-pub async fn listen(settings: &Settings) -> Result<tokio::net::TcpListener, String> {
+pub async fn listen(settings: &Settings) -> Result<tokio::net::TcpListener, GatewayError> {
     let listener = tokio::net::TcpListener::bind(settings.addr)
         .await
-        .map_err(|e| format!("cannot listen on {}: {e}", settings.addr))?;
+        .map_err(|error| GatewayError::Listen {
+            addr: settings.addr,
+            error,
+        })?;
     let local = listener
         .local_addr()
         .map_or_else(|_| settings.addr.to_string(), |a| a.to_string());
@@ -113,11 +144,11 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     gateway: Gateway,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), String> {
+) -> Result<(), GatewayError> {
     axum::serve(listener, gateway.router())
         .with_graceful_shutdown(shutdown)
         .await
-        .map_err(|e| format!("gateway stopped: {e}"))
+        .map_err(GatewayError::Stopped)
 }
 
 async fn authorize(State(gw): State<Arc<Gateway>>, request: Request, next: Next) -> Response {

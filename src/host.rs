@@ -4,7 +4,7 @@
 use crate::accounts::{AccountOp, Accounts};
 use crate::effects::{Effects, system_now};
 use crate::request::CommandError;
-use crate::store::{StateOp, Store};
+use crate::store::{StateOp, Store, StoreError};
 use crate::telegram::{BotClient, BotError, errors};
 use serde_json::Value;
 use std::future::Future;
@@ -87,12 +87,12 @@ impl Effects for Host {
             None => self
                 .accounts
                 .default_id()
-                .map_err(|e| CommandError::invalid(command, e))?,
+                .map_err(|e| CommandError::invalid(command, e.to_string()))?,
         };
         self.accounts
             .get(id)
             .map(|_| id)
-            .map_err(|e| CommandError::invalid(command, e))
+            .map_err(|e| CommandError::invalid(command, e.to_string()))
     }
 
     fn account(
@@ -104,7 +104,7 @@ impl Effects for Host {
         let account = self
             .accounts
             .get(userbot_id)
-            .map_err(|e| CommandError::invalid(command, e))?;
+            .map_err(|e| CommandError::invalid(command, e.to_string()))?;
         self.block_on(command, account.call(op.clone()))?
             .map_err(|e| CommandError {
                 command: command.to_string(),
@@ -114,7 +114,7 @@ impl Effects for Host {
             })
     }
 
-    fn state(&self, op: &StateOp) -> Result<Value, String> {
+    fn state(&self, op: &StateOp) -> Result<Value, StoreError> {
         self.store.apply(op)
     }
 

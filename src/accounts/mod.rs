@@ -31,6 +31,31 @@ impl TdError {
     }
 }
 
+/// Why an account cannot be had or started.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountsError {
+    /// No account has this `userbot_id`.
+    #[error("unknown userbot_id {0}")]
+    UnknownId(i64),
+    /// No account is configured at all.
+    #[error("no account configured: add an [[account]] to tgscript.toml")]
+    NoAccount,
+    /// Several accounts and no default among them.
+    #[error("several accounts are configured: set default_account or use account(id)")]
+    NoDefault,
+    /// A TDLib client was asked for before libtdjson was loaded.
+    #[error("libtdjson is not loaded")]
+    TdjsonNotLoaded,
+    /// An account's TDLib folder cannot be created.
+    #[error("cannot create {path}: {error}")]
+    DataDir {
+        /// The folder.
+        path: String,
+        /// Why.
+        error: std::io::Error,
+    },
+}
+
 /// Which block list (`blockListMain` or `blockListStories`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BlockList {
@@ -175,22 +200,19 @@ impl Accounts {
     }
 
     /// The account `id`, or `unknown userbot_id <id>`.
-    pub fn get(&self, id: i64) -> Result<Arc<dyn Account>, String> {
+    pub fn get(&self, id: i64) -> Result<Arc<dyn Account>, AccountsError> {
         self.by_id
             .get(&id)
             .cloned()
-            .ok_or_else(|| format!("unknown userbot_id {id}"))
+            .ok_or(AccountsError::UnknownId(id))
     }
 
     /// The default account's id, or why there is none.
-    pub fn default_id(&self) -> Result<i64, String> {
-        self.default.ok_or_else(|| {
-            if self.by_id.is_empty() {
-                "no account configured: add an [[account]] to tgscript.toml".to_string()
-            } else {
-                "several accounts are configured: set default_account or use account(id)"
-                    .to_string()
-            }
+    pub fn default_id(&self) -> Result<i64, AccountsError> {
+        self.default.ok_or(if self.by_id.is_empty() {
+            AccountsError::NoAccount
+        } else {
+            AccountsError::NoDefault
         })
     }
 

@@ -1,7 +1,7 @@
 //! The real account: one TDLib client per account through tdlib-rs's typed functions, one
 //! receive loop for all clients, authorization driven from the account's config.
 
-use super::{Account, AccountOp, BlockList, TdError, tdjson};
+use super::{Account, AccountOp, AccountsError, BlockList, TdError, tdjson};
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -84,12 +84,14 @@ impl TdlibAccount {
     pub fn start(
         settings: TdlibSettings,
         runtime: &tokio::runtime::Handle,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, AccountsError> {
         if tdjson::loaded().is_none() {
-            return Err("libtdjson is not loaded".into());
+            return Err(AccountsError::TdjsonNotLoaded);
         }
-        std::fs::create_dir_all(&settings.data_dir)
-            .map_err(|e| format!("cannot create {}: {e}", settings.data_dir.display()))?;
+        std::fs::create_dir_all(&settings.data_dir).map_err(|error| AccountsError::DataDir {
+            path: settings.data_dir.display().to_string(),
+            error,
+        })?;
         start_receive_loop();
         let client_id = tdlib_rs::create_client();
         let (tx, mut updates) = mpsc::unbounded_channel();

@@ -50,7 +50,7 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
         // Bound before the bot starts, so a port in use is a start-up error.
         let listener = crate::gateway::listen(&settings)
             .await
-            .map_err(AppError::Config)?;
+            .map_err(|e| AppError::Config(e.to_string()))?;
         tokio::spawn(async move {
             if let Err(e) = crate::gateway::serve(listener, gateway, std::future::pending()).await {
                 tracing::error!("{e}");
@@ -145,7 +145,9 @@ async fn check_token(bot: &BotClient) -> Result<(), AppError> {
 /// each chat may have been running when the process stopped: those run one at a time, so a
 /// crash they cause is counted against them alone.
 async fn resume(inbox: &Inbox, dispatcher: &Dispatcher) -> Result<(), AppError> {
-    let left = inbox.unfinished().map_err(AppError::Failed)?;
+    let left = inbox
+        .unfinished()
+        .map_err(|e| AppError::Failed(e.to_string()))?;
     let count = left.interrupted.len() + left.waiting.len();
     if count > 0 {
         tracing::info!(
@@ -207,7 +209,8 @@ async fn poll(
                         let (inbox, owned) = (inbox.clone(), batch.clone());
                         tokio::task::spawn_blocking(move || inbox.accept(&owned))
                             .await
-                            .unwrap_or_else(|e| Err(e.to_string()))
+                            .map_err(|e| e.to_string())
+                            .and_then(|kept| kept.map_err(|e| e.to_string()))
                     }
                     None => Ok(batch.clone()),
                 };

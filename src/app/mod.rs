@@ -98,7 +98,7 @@ impl App {
         };
         // Before anything else starts (TDLib clients included): one `run` per database.
         let claim = match wiring.claim_store {
-            true => store.claim().map_err(AppError::Config)?,
+            true => store.claim().map_err(|e| AppError::Config(e.to_string()))?,
             false => None,
         };
         let sandbox_account = match wiring.sandbox_account {
@@ -107,7 +107,7 @@ impl App {
             SandboxAccount::WithSandboxBot => sandbox.is_some(),
         };
         let accounts = accounts::from_config(config, runtime.handle(), sandbox_account)
-            .map_err(AppError::Config)?;
+            .map_err(|e| AppError::Config(e.to_string()))?;
         let host = Host::new(bot, accounts, Arc::new(store), runtime.handle().clone());
         Ok(App {
             config: config.clone(),
@@ -181,7 +181,7 @@ pub fn gateway_settings(
     if let Some(token) = &token {
         crate::logging::add_secret(token);
     }
-    gateway::Settings::new(listen, token).map_err(AppError::Config)
+    gateway::Settings::new(listen, token).map_err(|e| AppError::Config(e.to_string()))
 }
 
 /// The async runtime bots, accounts and scripts run on.

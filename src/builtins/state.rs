@@ -75,7 +75,7 @@ fn get_in(ctx: &CallContext, namespace: String, scope: StateScope, key: &str) ->
         scope,
         key: key.to_string(),
     };
-    match ctx.effects.state(&op).map_err(fail)? {
+    match ctx.effects.state(&op).map_err(|e| fail(e.to_string()))? {
         Value::Null => Ok(Dynamic::UNIT),
         value => rhai::serde::to_dynamic(value),
     }
@@ -94,7 +94,7 @@ fn set_in(
         key: key.to_string(),
         value: to_plain_json(value, key).map_err(fail)?,
     };
-    ctx.effects.state(&op).map_err(fail)?;
+    ctx.effects.state(&op).map_err(|e| fail(e.to_string()))?;
     Ok(Dynamic::UNIT)
 }
 
@@ -104,7 +104,7 @@ fn delete_in(ctx: &CallContext, namespace: String, scope: StateScope, key: &str)
         scope,
         key: key.to_string(),
     };
-    let was_set = ctx.effects.state(&op).map_err(fail)?;
+    let was_set = ctx.effects.state(&op).map_err(|e| fail(e.to_string()))?;
     Ok(was_set.as_bool().unwrap_or(false).into())
 }
 

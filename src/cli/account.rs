@@ -52,11 +52,11 @@ fn login(config: &Config, runtime: &tokio::runtime::Runtime, id: i64) -> anyhow:
             "login: account {id} is a sandbox account: it needs no login"
         )));
     }
-    let account = accounts::load_tdjson(config)
-        .map_err(|e| e.to_string())
+    let started = accounts::load_tdjson(config)
+        .map_err(accounts::AccountConfigError::from)
         .and_then(|_| accounts::tdlib_settings(entry))
-        .and_then(|settings| TdlibAccount::start(settings, runtime.handle()))
-        .map_err(|e| usage(format!("login: {e}")))?;
+        .and_then(|settings| Ok(TdlibAccount::start(settings, runtime.handle())?));
+    let account = started.map_err(|e| usage(format!("login: {e}")))?;
     let ask = |what: &str| -> Option<String> {
         eprint!("{what}: ");
         let _ = std::io::stderr().flush();

@@ -142,6 +142,6 @@ fn exit_code(error: &anyhow::Error) -> u8 {
 }
 
 /// A usage or configuration error (exit 2).
-fn usage(message: impl Into<String>) -> anyhow::Error {
-    AppError::Config(message.into()).into()
+fn usage(message: impl std::fmt::Display) -> anyhow::Error {
+    AppError::Config(message.to_string()).into()
 }

@@ -20,13 +20,13 @@ pub(super) fn serve(config: &Config, listen: Option<String>) -> anyhow::Result<u
     let served = app.block_on(async {
         let listener = crate::gateway::listen(&settings)
             .await
-            .map_err(AppError::Failed)?;
+            .map_err(|e| AppError::Failed(e.to_string()))?;
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
         crate::gateway::serve(listener, gateway, shutdown)
             .await
-            .map_err(AppError::Failed)
+            .map_err(|e| AppError::Failed(e.to_string()))
     });
     app.close();
     served?;

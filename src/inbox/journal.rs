@@ -27,7 +27,7 @@
 //! there the handler runs live and the stale records are dropped.
 
 use crate::request::CommandError;
-use crate::store::{Durability, Store};
+use crate::store::{Durability, Store, StoreError};
 use rusqlite::{Connection, params};
 use serde_json::{Value, json};
 use std::collections::VecDeque;
@@ -93,14 +93,14 @@ fn decode(text: &str) -> Option<Result<Value, Value>> {
 impl HandlerJournal {
     /// The journal of `scenario`'s handler for `update_id`, with what an earlier run of it
     /// recorded.
-    pub fn open(store: Arc<Store>, update_id: i64, scenario: &str) -> Result<Self, String> {
+    pub fn open(store: Arc<Store>, update_id: i64, scenario: &str) -> Result<Self, StoreError> {
         let replay = {
             let connection = store.lock();
             let mut query = connection
                 .prepare_cached(
                     "SELECT seq, call, result FROM journal WHERE update_id = ?1 AND scenario = ?2 ORDER BY seq",
                 )
-                .map_err(|e| format!("journal: {e}"))?;
+                .map_err(StoreError::query("journal"))?;
             query
                 .query_map(params![update_id, scenario], |row| {
                     Ok(Record {
@@ -109,9 +109,9 @@ impl HandlerJournal {
                         result: row.get(2)?,
                     })
                 })
-                .map_err(|e| format!("journal: {e}"))?
+                .map_err(StoreError::query("journal"))?
                 .collect::<Result<VecDeque<_>, _>>()
-                .map_err(|e| format!("journal: {e}"))?
+                .map_err(StoreError::query("journal"))?
         };
         if !replay.is_empty() {
             tracing::info!(
@@ -218,8 +218,8 @@ impl HandlerJournal {
         connection: &Connection,
         records: &[Record],
         stale_from: Option<i64>,
-    ) -> Result<(), String> {
-        let err = |e: rusqlite::Error| format!("journal: {e}");
+    ) -> Result<(), StoreError> {
+        let err = StoreError::query("journal");
         if let Some(seq) = stale_from {
             connection
                 .execute(
@@ -254,7 +254,7 @@ impl HandlerJournal {
                 "UPDATE journal SET result = ?4 WHERE update_id = ?1 AND scenario = ?2 AND seq = ?3",
                 params![self.update_id, self.scenario, seq, encode(result)],
             )
-            .map_err(|e| e.to_string())
+            .map_err(StoreError::query("journal"))
         });
         if let Err(e) = written {
             tracing::warn!(
@@ -280,13 +280,17 @@ impl HandlerJournal {
     pub fn read(
         &self,
         call: String,
-        make: impl FnOnce() -> Result<Value, String>,
-    ) -> Result<Value, String> {
+        make: impl FnOnce() -> Result<Value, StoreError>,
+    ) -> Result<Value, StoreError> {
         match self.step(&call) {
             Step::Replay(value) => Ok(value),
             Step::Live(seq) => {
                 let result = make();
-                self.remember(seq, call, &result.clone().map_err(Value::from));
+                let record = match &result {
+                    Ok(value) => Ok(value.clone()),
+                    Err(error) => Err(Value::from(error.to_string())),
+                };
+                self.remember(seq, call, &record);
                 result
             }
         }
@@ -297,14 +301,14 @@ impl HandlerJournal {
     pub fn write(
         &self,
         call: String,
-        make: impl FnOnce(&Connection) -> Result<Value, String>,
-    ) -> Result<Value, String> {
+        make: impl FnOnce(&Connection) -> Result<Value, StoreError>,
+    ) -> Result<Value, StoreError> {
         let seq = match self.step(&call) {
             Step::Replay(value) => return Ok(value),
             Step::Live(seq) => seq,
         };
         let (mut records, stale_from) = self.take_pending();
-        let outcome = self.store.transaction(|tx| {
+        let outcome: Result<Value, StoreError> = self.store.transaction(|tx| {
             let value = make(tx)?;
             records.push(Record {
                 seq,
@@ -317,7 +321,7 @@ impl HandlerJournal {
         if let Err(error) = &outcome {
             records.retain(|r| r.seq != seq);
             self.restore_pending(records, stale_from);
-            self.remember(seq, call, &Err(error.clone().into()));
+            self.remember(seq, call, &Err(error.to_string().into()));
         }
         outcome
     }

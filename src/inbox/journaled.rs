@@ -7,7 +7,7 @@ use super::journal::HandlerJournal;
 use crate::accounts::AccountOp;
 use crate::effects::Effects;
 use crate::request::CommandError;
-use crate::store::{self, StateOp};
+use crate::store::{self, StateOp, StoreError};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -49,7 +49,7 @@ impl Effects for Journaled {
         })
     }
 
-    fn state(&self, op: &StateOp) -> Result<Value, String> {
+    fn state(&self, op: &StateOp) -> Result<Value, StoreError> {
         if op.writes() {
             self.journal
                 .write(op.describe(), |tx| store::apply_on(tx, op))

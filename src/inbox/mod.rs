@@ -13,12 +13,14 @@
 //! the process being killed: one lost to a power loss means a handler runs again, replaying
 //! its journal.
 
+mod entry;
 pub mod journal;
 mod journaled;
 
+pub use entry::{Entry, Failure, Status, Unfinished};
 pub use journaled::Journaled;
 
-use crate::store::{Durability, Store};
+use crate::store::{Durability, Store, StoreError};
 use crate::telegram::update;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
@@ -29,85 +31,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// How long handled updates stay listed (`inbox list --all`) before they are pruned.
 const KEEP_DONE_SECONDS: i64 = 24 * 60 * 60;
 
-/// Where an update stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// Received and not yet fully handled.
-    Pending,
-    /// Parked, then queued again by `inbox retry`; a running `run` takes it up.
-    Retry,
-    /// Every handler finished.
-    Done,
-    /// Its handlers failed on every try.
-    Parked,
-}
-
-impl Status {
-    /// The name stored and shown by `inbox list`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pending => "pending",
-            Status::Retry => "retry",
-            Status::Done => "done",
-            Status::Parked => "parked",
-        }
-    }
-
-    /// The status stored as `text`; anything else is an error (a database written by
-    /// something else), never a guess.
-    fn parse(text: &str) -> Result<Status, String> {
-        [Status::Pending, Status::Retry, Status::Done, Status::Parked]
-            .into_iter()
-            .find(|s| s.as_str() == text)
-            .ok_or_else(|| format!("inbox: unknown update status {text:?} in the database"))
-    }
-}
-
-/// One update as `inbox list` shows it.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Entry {
-    /// Telegram's `update_id`.
-    pub update_id: i64,
-    /// The chat (or, without one, the user) it belongs to; 0 for neither.
-    pub chat: i64,
-    /// `message`, `callback_query`, ...
-    pub kind: String,
-    /// Where it stands.
-    pub status: Status,
-    /// Tries so far, the running one included (a try the process did not survive counts).
-    pub attempts: u32,
-    /// The last failure, `file:line:col message [scenario handler]`.
-    pub error: Option<String>,
-    /// When it was received, Unix seconds.
-    pub received_at: i64,
-}
-
-/// What a failed try led to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Failure {
-    /// It gets another try; `attempts` tries have failed so far.
-    Retry {
-        /// Failed tries so far.
-        attempts: u32,
-    },
-    /// It was parked after `attempts` failed tries.
-    Parked {
-        /// Failed tries.
-        attempts: u32,
-    },
-}
-
-/// What a previous run left.
-#[derive(Debug, Default)]
-pub struct Unfinished {
-    /// Updates whose try the process did not survive, in arrival order: run them one at a
-    /// time, so a crash counts against the update that caused it and no other.
-    pub interrupted: Vec<Value>,
-    /// Updates that never started (or were queued by `inbox retry`), in arrival order.
-    pub waiting: Vec<Value>,
-}
-
 /// The inbox of one bot, in the database.
 #[derive(Debug)]
 pub struct Inbox {
@@ -115,12 +38,32 @@ pub struct Inbox {
     max_attempts: u32,
 }
 
-fn db(e: rusqlite::Error) -> String {
-    format!("inbox: {e}")
+/// Why the inbox could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum InboxError {
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A status this build does not know (a database written by something else).
+    #[error("inbox: unknown update status {0:?} in the database")]
+    UnknownStatus(String),
+    /// `inbox retry` of an update the inbox does not hold.
+    #[error("update {0} is not in the inbox (see `tgscript inbox list --all`)")]
+    NotInInbox(i64),
+    /// `inbox retry` of an update every handler finished.
+    #[error("update {0} was handled already: every handler finished")]
+    AlreadyHandled(i64),
+    /// `inbox retry` of an update that is still to be handled.
+    #[error("update {0} is still pending: a running or the next `tgscript run` handles it")]
+    StillPending(i64),
+}
+
+fn db(e: rusqlite::Error) -> InboxError {
+    StoreError::query("inbox")(e).into()
 }
 
 /// Delete the rows of `update_id` from `tables`.
-fn delete_records(tx: &Connection, update_id: i64, tables: &[&str]) -> Result<(), String> {
+fn delete_records(tx: &Connection, update_id: i64, tables: &[&str]) -> Result<(), InboxError> {
     for table in tables {
         tx.execute(
             &format!("DELETE FROM {table} WHERE update_id = ?1"),
@@ -140,7 +83,7 @@ fn now() -> i64 {
 
 /// Rows of `(update_id, payload)` read back as updates; a payload that no longer parses is
 /// parked with the reason, so it shows in `inbox list` instead of being skipped forever.
-fn payloads(tx: &Connection, rows: Vec<(i64, String)>) -> Result<Vec<Value>, String> {
+fn payloads(tx: &Connection, rows: Vec<(i64, String)>) -> Result<Vec<Value>, InboxError> {
     let mut updates = Vec::with_capacity(rows.len());
     for (id, text) in rows {
         match serde_json::from_str(&text) {
@@ -176,7 +119,7 @@ impl Inbox {
     /// the updates not seen before, in order: a batch Telegram sends again after a crash is
     /// skipped. An `update_id` Telegram reuses for a different update (it picks ids at random
     /// after a week without updates) replaces the old row, with a warning.
-    pub fn accept(&self, updates: &[Value]) -> Result<Vec<Value>, String> {
+    pub fn accept(&self, updates: &[Value]) -> Result<Vec<Value>, InboxError> {
         let received = now();
         self.store.transaction(|tx| {
             let mut arrival: i64 = tx
@@ -234,7 +177,7 @@ impl Inbox {
     /// order they arrived; they are pending from now on. An update that has used up its
     /// tries (the process stopped during the last of them: a handler crashed it, or it was
     /// killed) is parked instead of being run again.
-    pub fn unfinished(&self) -> Result<Unfinished, String> {
+    pub fn unfinished(&self) -> Result<Unfinished, InboxError> {
         self.prune()?;
         let max = self.max_attempts;
         self.store.transaction(|tx| {
@@ -258,7 +201,7 @@ impl Inbox {
                     "inbox: {parked} update(s) parked: the process stopped during their last try; `tgscript inbox list` shows them"
                 );
             }
-            let pending = |started: &str| -> Result<Vec<Value>, String> {
+            let pending = |started: &str| -> Result<Vec<Value>, InboxError> {
                 let rows = tx
                     .prepare(&format!(
                         "SELECT update_id, payload FROM inbox WHERE status = 'pending' AND attempts {started} ORDER BY arrival"
@@ -278,7 +221,7 @@ impl Inbox {
     }
 
     /// Drop handled updates older than a day (parked ones stay until retried).
-    pub fn prune(&self) -> Result<(), String> {
+    pub fn prune(&self) -> Result<(), InboxError> {
         self.store.transaction_with(Durability::Process, |tx| {
             tx.execute(
                 "DELETE FROM inbox WHERE status = 'done' AND finished_at < ?1",
@@ -291,7 +234,7 @@ impl Inbox {
 
     /// Updates `inbox retry` queued since the last look, in the order they arrived; they
     /// are pending from now on.
-    pub fn requeued(&self) -> Result<Vec<Value>, String> {
+    pub fn requeued(&self) -> Result<Vec<Value>, InboxError> {
         self.store.transaction_with(Durability::Process, |tx| {
             let mut rows = tx
                 .prepare_cached(
@@ -313,7 +256,7 @@ impl Inbox {
 
     /// Start a try of `update_id`: count it (a try the process does not survive counts as
     /// failed) and return the scenarios whose handler finished on an earlier try.
-    pub fn begin_try(&self, update_id: i64) -> Result<HashSet<String>, String> {
+    pub fn begin_try(&self, update_id: i64) -> Result<HashSet<String>, InboxError> {
         self.store.transaction_with(Durability::Process, |tx| {
             tx.execute(
                 "UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ?1",
@@ -331,7 +274,7 @@ impl Inbox {
 
     /// Record that `scenario`'s handler for `update_id` finished; its journal is dropped in
     /// the same transaction.
-    pub fn handler_finished(&self, update_id: i64, scenario: &str) -> Result<(), String> {
+    pub fn handler_finished(&self, update_id: i64, scenario: &str) -> Result<(), InboxError> {
         self.store.transaction_with(Durability::Process, |tx| {
             tx.execute(
                 "INSERT OR IGNORE INTO inbox_handled (update_id, scenario) VALUES (?1, ?2)",
@@ -349,7 +292,7 @@ impl Inbox {
 
     /// Mark `update_id` done: every handler for it has finished. Returns whether an earlier
     /// try had failed.
-    pub fn done(&self, update_id: i64) -> Result<bool, String> {
+    pub fn done(&self, update_id: i64) -> Result<bool, InboxError> {
         self.store.transaction_with(Durability::Process, |tx| {
             let had_failed = tx
                 .query_row(
@@ -372,7 +315,7 @@ impl Inbox {
 
     /// Record that the current try of `update_id` failed with `error`; parks the update once
     /// it has had its tries.
-    pub fn failed(&self, update_id: i64, error: &str) -> Result<Failure, String> {
+    pub fn failed(&self, update_id: i64, error: &str) -> Result<Failure, InboxError> {
         let max = self.max_attempts;
         self.store.transaction(|tx| {
             let attempts: u32 = tx
@@ -395,7 +338,7 @@ impl Inbox {
     }
 
     /// The updates with one of `statuses`, oldest first.
-    pub fn list(&self, statuses: &[Status]) -> Result<Vec<Entry>, String> {
+    pub fn list(&self, statuses: &[Status]) -> Result<Vec<Entry>, InboxError> {
         let connection = self.store.lock();
         let mut query = connection
             .prepare(
@@ -434,7 +377,7 @@ impl Inbox {
 
     /// Queue parked update `update_id` for another round of tries; the handlers that
     /// finished before are not run again. Returns its status before.
-    pub fn retry(&self, update_id: i64) -> Result<Status, String> {
+    pub fn retry(&self, update_id: i64) -> Result<Status, InboxError> {
         self.store.transaction(|tx| {
             let status: Option<String> = tx
                 .query_row(
@@ -445,21 +388,9 @@ impl Inbox {
                 .optional()
                 .map_err(db)?;
             let status = match status.as_deref().map(Status::parse).transpose()? {
-                None => {
-                    return Err(format!(
-                        "update {update_id} is not in the inbox (see `tgscript inbox list --all`)"
-                    ));
-                }
-                Some(Status::Done) => {
-                    return Err(format!(
-                        "update {update_id} was handled already: every handler finished"
-                    ));
-                }
-                Some(Status::Pending) => {
-                    return Err(format!(
-                        "update {update_id} is still pending: a running or the next `tgscript run` handles it"
-                    ));
-                }
+                None => return Err(InboxError::NotInInbox(update_id)),
+                Some(Status::Done) => return Err(InboxError::AlreadyHandled(update_id)),
+                Some(Status::Pending) => return Err(InboxError::StillPending(update_id)),
                 Some(status) => status,
             };
             tx.execute(
@@ -473,53 +404,4 @@ impl Inbox {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn message(id: i64, chat: i64) -> Value {
-        json!({"update_id": id, "message": {"message_id": id, "chat": {"id": chat}, "text": "hi"}})
-    }
-
-    #[test]
-    fn a_redelivered_batch_is_skipped_and_a_reused_id_replaces_the_old_update() {
-        let inbox = Inbox::new(Arc::new(Store::in_memory()), 3);
-        let batch = [message(1, -5), message(2, -5)];
-        assert_eq!(inbox.accept(&batch).map(|f| f.len()), Ok(2));
-        assert_eq!(
-            inbox.accept(&batch).map(|f| f.len()),
-            Ok(0),
-            "sent again after a crash"
-        );
-        let reused = message(1, -6);
-        assert_eq!(
-            inbox.accept(std::slice::from_ref(&reused)),
-            Ok(vec![reused])
-        );
-    }
-
-    #[test]
-    fn an_update_the_process_keeps_dying_on_is_parked_and_the_others_run_one_at_a_time() {
-        let inbox = Inbox::new(Arc::new(Store::in_memory()), 2);
-        let batch = [message(1, -5), message(2, -6), message(3, -5)];
-        inbox.accept(&batch).expect("kept");
-        // Update 1 started twice and the process died each time; 2 started once.
-        for id in [1, 1, 2] {
-            inbox.begin_try(id).expect("counted");
-        }
-        let left = inbox.unfinished().expect("unfinished");
-        assert_eq!(left.interrupted, [message(2, -6)]);
-        assert_eq!(left.waiting, [message(3, -5)]);
-        let parked = inbox.list(&[Status::Parked]).expect("list");
-        assert_eq!(parked.len(), 1);
-        assert_eq!(parked[0].update_id, 1);
-        assert_eq!(
-            parked[0].error.as_deref(),
-            Some(
-                "the process stopped during its last try (2 tries in all: a handler crashed it, or it was killed)"
-            )
-        );
-        assert_eq!(inbox.retry(1), Ok(Status::Parked));
-        assert_eq!(inbox.requeued().map(|u| u.len()), Ok(1));
-    }
-}
+mod tests;

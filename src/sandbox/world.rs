@@ -1,6 +1,10 @@
 //! The simulated Telegram world behind the local Bot API server: a bot, users, chats with
 //! members and rights, messages, and the queue of updates `getUpdates` hands out. Methods
 //! answer the way the real Bot API does, including its refusals, word for word.
+//!
+//! Longer than the other files on purpose: it is one state machine (the world) with one
+//! method per Bot API method it simulates, and its rules (who may restrict whom, what a ban
+//! does to membership) refer to each other; split, they would be read in three places.
 
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, VecDeque};

@@ -213,7 +213,8 @@ pub fn handle_update(
     let (kind, _, payload) = update::kind(update);
     let finished = inbox
         .map(|i| i.begin_try(ctx.update_id))
-        .transpose()?
+        .transpose()
+        .map_err(|e| e.to_string())?
         .unwrap_or_default();
     let mut failures = Vec::new();
     for scenario in scenarios {

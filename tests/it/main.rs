@@ -8,6 +8,7 @@ mod docs;
 mod exec;
 mod gateway;
 mod inbox;
+mod layers;
 mod limits;
 mod modules;
 mod reload;

@@ -6,128 +6,21 @@
 //! with a size limit per value and per scope; a write is durable when the call returns (WAL,
 //! synchronous commits).
 
+mod state;
+
+pub(crate) use state::apply_on;
+#[cfg(test)]
+pub(crate) use state::set_on;
+pub use state::{MAX_SCOPE_BYTES, MAX_VALUE_BYTES, SHARED_NAMESPACE, StateOp, StateScope};
+
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use serde_json::Value;
 use std::fmt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-/// Largest value one key may hold, as compact JSON.
-pub const MAX_VALUE_BYTES: usize = 64 * 1024;
-/// Largest total of the values of one scope (one chat, user, member or scenario).
-pub const MAX_SCOPE_BYTES: usize = 1024 * 1024;
-/// The namespace `shared_get`/`shared_set` use: visible to every scenario. Empty, so no
-/// scenario's own namespace (its file name without `.rhai`) can be it.
-pub const SHARED_NAMESPACE: &str = "";
 /// The schema version this build writes.
 const SCHEMA_VERSION: i64 = 3;
-
-/// Whose value it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum StateScope {
-    /// One chat.
-    Chat(i64),
-    /// One user, across chats.
-    User(i64),
-    /// One user in one chat.
-    Member(i64, i64),
-    /// The whole scenario.
-    Global,
-}
-
-impl StateScope {
-    /// The scope's kind and id as stored.
-    fn columns(self) -> (&'static str, String) {
-        match self {
-            StateScope::Chat(c) => ("chat", c.to_string()),
-            StateScope::User(u) => ("user", u.to_string()),
-            StateScope::Member(c, u) => ("member", format!("{c}:{u}")),
-            StateScope::Global => ("global", String::new()),
-        }
-    }
-}
-
-impl fmt::Display for StateScope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StateScope::Chat(c) => write!(f, "chat {c}"),
-            StateScope::User(u) => write!(f, "user {u}"),
-            StateScope::Member(c, u) => write!(f, "member {u} of chat {c}"),
-            StateScope::Global => f.write_str("the scenario"),
-        }
-    }
-}
-
-/// One operation on script state, as builtins ask for it: what the effects boundary carries
-/// and the journal records.
-#[derive(Debug, Clone, PartialEq)]
-pub enum StateOp {
-    /// Read `key` (`null` when never set).
-    Get {
-        /// The scenario's namespace.
-        namespace: String,
-        /// Whose value.
-        scope: StateScope,
-        /// The key.
-        key: String,
-    },
-    /// Set `key` to `value` (`null` deletes it).
-    Set {
-        /// The scenario's namespace.
-        namespace: String,
-        /// Whose value.
-        scope: StateScope,
-        /// The key.
-        key: String,
-        /// Plain JSON.
-        value: Value,
-    },
-    /// Delete `key`; the result says whether it was set.
-    Delete {
-        /// The scenario's namespace.
-        namespace: String,
-        /// Whose value.
-        scope: StateScope,
-        /// The key.
-        key: String,
-    },
-}
-
-impl StateOp {
-    /// Whether the operation changes state.
-    pub fn writes(&self) -> bool {
-        !matches!(self, StateOp::Get { .. })
-    }
-
-    /// The operation as one line, from its fields: what the journal matches a replay on.
-    pub fn describe(&self) -> String {
-        let (verb, namespace, scope, key) = match self {
-            StateOp::Get {
-                namespace,
-                scope,
-                key,
-            } => ("get", namespace, scope, key),
-            StateOp::Set {
-                namespace,
-                scope,
-                key,
-                ..
-            } => ("set", namespace, scope, key),
-            StateOp::Delete {
-                namespace,
-                scope,
-                key,
-            } => ("delete", namespace, scope, key),
-        };
-        let (kind, id) = scope.columns();
-        let mut line = serde_json::json!({"op": verb, "namespace": namespace, "scope": kind, "id": id, "key": key});
-        if let StateOp::Set { value, .. } = self {
-            line["value"] = value.clone();
-        }
-        format!("state {line}")
-    }
-}
 
 /// Why the store could not be opened or used.
 #[derive(Debug, thiserror::Error)]
@@ -150,6 +43,58 @@ pub enum StoreError {
         /// Its version.
         found: i64,
     },
+    /// A transaction could not begin or commit.
+    #[error("cannot write to the database: {0}")]
+    Commit(rusqlite::Error),
+    /// A query of `what` (state, the inbox, the journal) failed.
+    #[error("{what}: {error}")]
+    Query {
+        /// Whose query.
+        what: &'static str,
+        /// SQLite's error.
+        error: rusqlite::Error,
+    },
+    /// A state value over [`MAX_VALUE_BYTES`].
+    #[error("the value for '{key}' is {bytes} bytes as JSON; the limit is {MAX_VALUE_BYTES}")]
+    ValueTooLarge {
+        /// The key.
+        key: String,
+        /// Its size as JSON.
+        bytes: usize,
+    },
+    /// A write that would grow a scope over [`MAX_SCOPE_BYTES`].
+    #[error(
+        "the state of {scope} would grow to {total} bytes; the limit per scope is {MAX_SCOPE_BYTES}: delete keys it no longer needs"
+    )]
+    ScopeFull {
+        /// The scope.
+        scope: StateScope,
+        /// Its size after the write.
+        total: usize,
+    },
+    /// The claim's lock file could not be created.
+    #[error("cannot create {path}: {error}")]
+    LockFile {
+        /// The lock file.
+        path: String,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// Another process holds the claim.
+    #[error(
+        "{path} is in use by another `tgscript run` (one process per bot and database): stop it, or give this one its own [store] path"
+    )]
+    InUse {
+        /// The database file.
+        path: String,
+    },
+}
+
+impl StoreError {
+    /// A failed query of `what`, as a `map_err` argument.
+    pub fn query(what: &'static str) -> impl Fn(rusqlite::Error) -> StoreError + Copy {
+        move |error| StoreError::Query { what, error }
+    }
 }
 
 /// How far a commit must reach before it returns.
@@ -235,20 +180,20 @@ impl Store {
 
     /// Run `f` in one transaction, on disk when it returns: everything it writes is
     /// committed together, or nothing.
-    pub(crate) fn transaction<R>(
+    pub(crate) fn transaction<R, E: From<StoreError>>(
         &self,
-        f: impl FnOnce(&Connection) -> Result<R, String>,
-    ) -> Result<R, String> {
+        f: impl FnOnce(&Connection) -> Result<R, E>,
+    ) -> Result<R, E> {
         self.transaction_with(Durability::Disk, f)
     }
 
     /// Run `f` in one transaction committed as far as `durability` says.
-    pub(crate) fn transaction_with<R>(
+    pub(crate) fn transaction_with<R, E: From<StoreError>>(
         &self,
         durability: Durability,
-        f: impl FnOnce(&Connection) -> Result<R, String>,
-    ) -> Result<R, String> {
-        let failed = |e: rusqlite::Error| format!("cannot write to the database: {e}");
+        f: impl FnOnce(&Connection) -> Result<R, E>,
+    ) -> Result<R, E> {
+        let failed = |e: rusqlite::Error| E::from(StoreError::Commit(e));
         let mut connection = self.lock();
         // The level is set before the transaction begins, never restored after: a failure
         // here leaves nothing half done.
@@ -269,72 +214,6 @@ impl Store {
         tx.commit().map_err(failed)?;
         Ok(value)
     }
-
-    /// The value of `key`, if set.
-    pub fn get(
-        &self,
-        namespace: &str,
-        scope: StateScope,
-        key: &str,
-    ) -> Result<Option<Value>, String> {
-        get_on(&self.lock(), namespace, scope, key)
-    }
-}
-
-/// The value of `key` on `connection`, if set.
-fn get_on(
-    connection: &Connection,
-    namespace: &str,
-    scope: StateScope,
-    key: &str,
-) -> Result<Option<Value>, String> {
-    let (kind, id) = scope.columns();
-    let text: Option<String> = connection
-        .query_row(
-            "SELECT value FROM state WHERE namespace = ?1 AND scope = ?2 AND scope_id = ?3 AND key = ?4",
-            params![namespace, kind, id, key],
-            |row| row.get(0),
-        )
-        .optional()
-        .map_err(|e| format!("cannot read state: {e}"))?;
-    Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
-}
-
-impl Store {
-    /// Run `op`: a read, or a write in a transaction of its own (durable when it returns).
-    pub fn apply(&self, op: &StateOp) -> Result<Value, String> {
-        match op {
-            StateOp::Get {
-                namespace,
-                scope,
-                key,
-            } => Ok(self.get(namespace, *scope, key)?.unwrap_or(Value::Null)),
-            write => self.transaction(|tx| apply_on(tx, write)),
-        }
-    }
-}
-
-/// Run the write `op` on `connection`, inside the caller's transaction: `null` for a set,
-/// whether the key was set for a delete.
-pub(crate) fn apply_on(connection: &Connection, op: &StateOp) -> Result<Value, String> {
-    match op {
-        StateOp::Set {
-            namespace,
-            scope,
-            key,
-            value,
-        } => set_on(connection, namespace, *scope, key, value.clone()).map(|()| Value::Null),
-        StateOp::Delete {
-            namespace,
-            scope,
-            key,
-        } => delete_on(connection, namespace, *scope, key).map(Value::Bool),
-        StateOp::Get {
-            namespace,
-            scope,
-            key,
-        } => Ok(get_on(connection, namespace, *scope, key)?.unwrap_or(Value::Null)),
-    }
 }
 
 /// An exclusive claim on a database for one `tgscript run`, held until dropped: two processes
@@ -347,7 +226,7 @@ pub struct Claim {
 impl Store {
     /// Claim the database for this process (`PATH.lock`, an advisory lock the OS drops when
     /// the process ends, however it ends). `None` for an in-memory store.
-    pub fn claim(&self) -> Result<Option<Claim>, String> {
+    pub fn claim(&self) -> Result<Option<Claim>, StoreError> {
         if self.path == ":memory:" {
             return Ok(None);
         }
@@ -357,77 +236,17 @@ impl Store {
             .truncate(false)
             .write(true)
             .open(&lock_path)
-            .map_err(|e| format!("cannot create {lock_path}: {e}"))?;
+            .map_err(|error| StoreError::LockFile {
+                path: lock_path.clone(),
+                error,
+            })?;
         if file.try_lock().is_err() {
-            return Err(format!(
-                "{} is in use by another `tgscript run` (one process per bot and database): stop it, or give this one its own [store] path",
-                self.path
-            ));
+            return Err(StoreError::InUse {
+                path: self.path.clone(),
+            });
         }
         Ok(Some(Claim { _file: file }))
     }
-}
-
-/// Set `key` to `value` (`null` deletes it) on `connection`, inside the caller's transaction
-/// (durable when it commits). Refuses values over [`MAX_VALUE_BYTES`] and scopes that would
-/// grow over [`MAX_SCOPE_BYTES`].
-pub(crate) fn set_on(
-    connection: &Connection,
-    namespace: &str,
-    scope: StateScope,
-    key: &str,
-    value: Value,
-) -> Result<(), String> {
-    if value.is_null() {
-        delete_on(connection, namespace, scope, key)?;
-        return Ok(());
-    }
-    let text = value.to_string();
-    if text.len() > MAX_VALUE_BYTES {
-        return Err(format!(
-            "the value for '{key}' is {} bytes as JSON; the limit is {MAX_VALUE_BYTES}",
-            text.len()
-        ));
-    }
-    let (kind, id) = scope.columns();
-    let others: i64 = connection
-            .query_row(
-                "SELECT COALESCE(SUM(LENGTH(value)), 0) FROM state WHERE namespace = ?1 AND scope = ?2 AND scope_id = ?3 AND key != ?4",
-                params![namespace, kind, id, key],
-                |row| row.get(0),
-            )
-            .map_err(|e| format!("cannot read state: {e}"))?;
-    let total = others as usize + text.len();
-    if total > MAX_SCOPE_BYTES {
-        return Err(format!(
-            "the state of {scope} would grow to {total} bytes; the limit per scope is {MAX_SCOPE_BYTES}: delete keys it no longer needs"
-        ));
-    }
-    connection
-            .execute(
-                "INSERT INTO state (namespace, scope, scope_id, key, value) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (namespace, scope, scope_id, key) DO UPDATE SET value = excluded.value",
-                params![namespace, kind, id, key, text],
-            )
-            .map_err(|e| format!("cannot write state: {e}"))?;
-    Ok(())
-}
-
-/// Remove `key` on `connection`, inside the caller's transaction; returns whether it was set.
-pub(crate) fn delete_on(
-    connection: &Connection,
-    namespace: &str,
-    scope: StateScope,
-    key: &str,
-) -> Result<bool, String> {
-    let (kind, id) = scope.columns();
-    connection
-        .execute(
-            "DELETE FROM state WHERE namespace = ?1 AND scope = ?2 AND scope_id = ?3 AND key = ?4",
-            params![namespace, kind, id, key],
-        )
-        .map(|n| n > 0)
-        .map_err(|e| format!("cannot write state: {e}"))
 }
 
 /// Bring the schema to [`SCHEMA_VERSION`], one step at a time, in one transaction that

@@ -1,0 +1,249 @@
+//! Script state: values kept per chat, per user, per chat member and per scenario, each
+//! scenario in a namespace of its own (plus one namespace the scenarios share on purpose),
+//! as JSON with a size limit per value and per scope.
+
+use super::{Store, StoreError};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::Value;
+use std::fmt;
+
+/// Largest value one key may hold, as compact JSON.
+pub const MAX_VALUE_BYTES: usize = 64 * 1024;
+/// Largest total of the values of one scope (one chat, user, member or scenario).
+pub const MAX_SCOPE_BYTES: usize = 1024 * 1024;
+/// The namespace `shared_get`/`shared_set` use: visible to every scenario. Empty, so no
+/// scenario's own namespace (its file name without `.rhai`) can be it.
+pub const SHARED_NAMESPACE: &str = "";
+/// Whose value it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StateScope {
+    /// One chat.
+    Chat(i64),
+    /// One user, across chats.
+    User(i64),
+    /// One user in one chat.
+    Member(i64, i64),
+    /// The whole scenario.
+    Global,
+}
+
+impl StateScope {
+    /// The scope's kind and id as stored.
+    fn columns(self) -> (&'static str, String) {
+        match self {
+            StateScope::Chat(c) => ("chat", c.to_string()),
+            StateScope::User(u) => ("user", u.to_string()),
+            StateScope::Member(c, u) => ("member", format!("{c}:{u}")),
+            StateScope::Global => ("global", String::new()),
+        }
+    }
+}
+
+impl fmt::Display for StateScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StateScope::Chat(c) => write!(f, "chat {c}"),
+            StateScope::User(u) => write!(f, "user {u}"),
+            StateScope::Member(c, u) => write!(f, "member {u} of chat {c}"),
+            StateScope::Global => f.write_str("the scenario"),
+        }
+    }
+}
+
+/// One operation on script state, as builtins ask for it: what the effects boundary carries
+/// and the journal records.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StateOp {
+    /// Read `key` (`null` when never set).
+    Get {
+        /// The scenario's namespace.
+        namespace: String,
+        /// Whose value.
+        scope: StateScope,
+        /// The key.
+        key: String,
+    },
+    /// Set `key` to `value` (`null` deletes it).
+    Set {
+        /// The scenario's namespace.
+        namespace: String,
+        /// Whose value.
+        scope: StateScope,
+        /// The key.
+        key: String,
+        /// Plain JSON.
+        value: Value,
+    },
+    /// Delete `key`; the result says whether it was set.
+    Delete {
+        /// The scenario's namespace.
+        namespace: String,
+        /// Whose value.
+        scope: StateScope,
+        /// The key.
+        key: String,
+    },
+}
+
+impl StateOp {
+    /// Whether the operation changes state.
+    pub fn writes(&self) -> bool {
+        !matches!(self, StateOp::Get { .. })
+    }
+
+    /// The operation as one line, from its fields: what the journal matches a replay on.
+    pub fn describe(&self) -> String {
+        let (verb, namespace, scope, key) = match self {
+            StateOp::Get {
+                namespace,
+                scope,
+                key,
+            } => ("get", namespace, scope, key),
+            StateOp::Set {
+                namespace,
+                scope,
+                key,
+                ..
+            } => ("set", namespace, scope, key),
+            StateOp::Delete {
+                namespace,
+                scope,
+                key,
+            } => ("delete", namespace, scope, key),
+        };
+        let (kind, id) = scope.columns();
+        let mut line = serde_json::json!({"op": verb, "namespace": namespace, "scope": kind, "id": id, "key": key});
+        if let StateOp::Set { value, .. } = self {
+            line["value"] = value.clone();
+        }
+        format!("state {line}")
+    }
+}
+
+impl Store {
+    /// The value of `key`, if set.
+    pub fn get(
+        &self,
+        namespace: &str,
+        scope: StateScope,
+        key: &str,
+    ) -> Result<Option<Value>, StoreError> {
+        get_on(&self.lock(), namespace, scope, key)
+    }
+}
+
+/// The value of `key` on `connection`, if set.
+fn get_on(
+    connection: &Connection,
+    namespace: &str,
+    scope: StateScope,
+    key: &str,
+) -> Result<Option<Value>, StoreError> {
+    let (kind, id) = scope.columns();
+    let text: Option<String> = connection
+        .query_row(
+            "SELECT value FROM state WHERE namespace = ?1 AND scope = ?2 AND scope_id = ?3 AND key = ?4",
+            params![namespace, kind, id, key],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(StoreError::query("cannot read state"))?;
+    Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+}
+
+impl Store {
+    /// Run `op`: a read, or a write in a transaction of its own (durable when it returns).
+    pub fn apply(&self, op: &StateOp) -> Result<Value, StoreError> {
+        match op {
+            StateOp::Get {
+                namespace,
+                scope,
+                key,
+            } => Ok(self.get(namespace, *scope, key)?.unwrap_or(Value::Null)),
+            write => self.transaction(|tx| apply_on(tx, write)),
+        }
+    }
+}
+
+/// Run the write `op` on `connection`, inside the caller's transaction: `null` for a set,
+/// whether the key was set for a delete.
+pub(crate) fn apply_on(connection: &Connection, op: &StateOp) -> Result<Value, StoreError> {
+    match op {
+        StateOp::Set {
+            namespace,
+            scope,
+            key,
+            value,
+        } => set_on(connection, namespace, *scope, key, value.clone()).map(|()| Value::Null),
+        StateOp::Delete {
+            namespace,
+            scope,
+            key,
+        } => delete_on(connection, namespace, *scope, key).map(Value::Bool),
+        StateOp::Get {
+            namespace,
+            scope,
+            key,
+        } => Ok(get_on(connection, namespace, *scope, key)?.unwrap_or(Value::Null)),
+    }
+}
+
+/// Set `key` to `value` (`null` deletes it) on `connection`, inside the caller's transaction
+/// (durable when it commits). Refuses values over [`MAX_VALUE_BYTES`] and scopes that would
+/// grow over [`MAX_SCOPE_BYTES`].
+pub(crate) fn set_on(
+    connection: &Connection,
+    namespace: &str,
+    scope: StateScope,
+    key: &str,
+    value: Value,
+) -> Result<(), StoreError> {
+    if value.is_null() {
+        delete_on(connection, namespace, scope, key)?;
+        return Ok(());
+    }
+    let text = value.to_string();
+    if text.len() > MAX_VALUE_BYTES {
+        return Err(StoreError::ValueTooLarge {
+            key: key.to_string(),
+            bytes: text.len(),
+        });
+    }
+    let (kind, id) = scope.columns();
+    let others: i64 = connection
+            .query_row(
+                "SELECT COALESCE(SUM(LENGTH(value)), 0) FROM state WHERE namespace = ?1 AND scope = ?2 AND scope_id = ?3 AND key != ?4",
+                params![namespace, kind, id, key],
+                |row| row.get(0),
+            )
+            .map_err(StoreError::query("cannot read state"))?;
+    let total = others as usize + text.len();
+    if total > MAX_SCOPE_BYTES {
+        return Err(StoreError::ScopeFull { scope, total });
+    }
+    connection
+            .execute(
+                "INSERT INTO state (namespace, scope, scope_id, key, value) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (namespace, scope, scope_id, key) DO UPDATE SET value = excluded.value",
+                params![namespace, kind, id, key, text],
+            )
+            .map_err(StoreError::query("cannot write state"))?;
+    Ok(())
+}
+
+/// Remove `key` on `connection`, inside the caller's transaction; returns whether it was set.
+pub(crate) fn delete_on(
+    connection: &Connection,
+    namespace: &str,
+    scope: StateScope,
+    key: &str,
+) -> Result<bool, StoreError> {
+    let (kind, id) = scope.columns();
+    connection
+        .execute(
+            "DELETE FROM state WHERE namespace = ?1 AND scope = ?2 AND scope_id = ?3 AND key = ?4",
+            params![namespace, kind, id, key],
+        )
+        .map(|n| n > 0)
+        .map_err(StoreError::query("cannot write state"))
+}
