@@ -95,15 +95,10 @@ impl Effects for Host {
             .map_err(|e| CommandError::invalid(command, e.to_string()))
     }
 
-    fn account(
-        &self,
-        command: &str,
-        userbot_id: i64,
-        op: &AccountOp,
-    ) -> Result<Value, CommandError> {
+    fn account(&self, command: &str, id: i64, op: &AccountOp) -> Result<Value, CommandError> {
         let account = self
             .accounts
-            .get(userbot_id)
+            .get(id)
             .map_err(|e| CommandError::invalid(command, e.to_string()))?;
         self.block_on(command, account.call(op.clone()))?
             .map_err(|e| CommandError {

@@ -1,9 +1,9 @@
 //! State builtins: `chat_get/set/delete`, `user_…`, `member_…` and `global_…`, each acting on
 //! the current update's chat / user unless ids are given, in the calling scenario's namespace.
 
-use super::{CallContext, RhaiResult, builtin, context};
+use super::{CallContext, RhaiResult};
 use crate::store::{SHARED_NAMESPACE, StateOp, StateScope};
-use rhai::{Dynamic, EvalAltResult, Module, NativeCallContext, Position};
+use rhai::{Dynamic, EvalAltResult, Module, Position};
 use serde_json::Value;
 
 fn fail(message: String) -> Box<EvalAltResult> {
@@ -182,6 +182,8 @@ enum Target {
     User,
     Member,
     Global,
+    /// The namespace every scenario sees.
+    Shared,
 }
 
 impl Target {
@@ -191,7 +193,15 @@ impl Target {
             Target::Chat => &["chat_id: INT"],
             Target::User => &["user_id: INT"],
             Target::Member => &["chat_id: INT", "user_id: INT"],
-            Target::Global => &[],
+            Target::Global | Target::Shared => &[],
+        }
+    }
+
+    /// The namespace the family reaches: the calling scenario's, or the shared one.
+    fn namespace(self, ctx: &CallContext) -> String {
+        match self {
+            Target::Shared => SHARED_NAMESPACE.to_string(),
+            _ => namespace(ctx),
         }
     }
 
@@ -206,7 +216,7 @@ impl Target {
                 StateScope::Member(as_id(chat, "chat_id")?, as_id(user, "user_id")?)
             }
             (Target::Member, _) => StateScope::Member(current_chat(ctx)?, current_user(ctx)?),
-            (Target::Global, _) => StateScope::Global,
+            (Target::Global | Target::Shared, _) => StateScope::Global,
         })
     }
 }
@@ -223,29 +233,23 @@ fn register_family(module: &mut Module, family: &str, target: Target, doc: &str)
     let set_params = ["key: String", "value: Dynamic", "()"];
     let delete_params = ["key: String", "bool"];
     let get = move |ctx: &CallContext, mut args: Vec<Dynamic>| {
-        let key = args
-            .pop()
-            .unwrap_or_default()
-            .into_string()
-            .unwrap_or_default();
-        get_in(ctx, namespace(ctx), target.scope(ctx, &args)?, &key)
+        let key = pop_key(&mut args);
+        get_in(ctx, target.namespace(ctx), target.scope(ctx, &args)?, &key)
     };
     let set = move |ctx: &CallContext, mut args: Vec<Dynamic>| {
         let value = args.pop().unwrap_or_default();
-        let key = args
-            .pop()
-            .unwrap_or_default()
-            .into_string()
-            .unwrap_or_default();
-        set_in(ctx, namespace(ctx), target.scope(ctx, &args)?, &key, &value)
+        let key = pop_key(&mut args);
+        set_in(
+            ctx,
+            target.namespace(ctx),
+            target.scope(ctx, &args)?,
+            &key,
+            &value,
+        )
     };
     let delete = move |ctx: &CallContext, mut args: Vec<Dynamic>| {
-        let key = args
-            .pop()
-            .unwrap_or_default()
-            .into_string()
-            .unwrap_or_default();
-        delete_in(ctx, namespace(ctx), target.scope(ctx, &args)?, &key)
+        let key = pop_key(&mut args);
+        delete_in(ctx, target.namespace(ctx), target.scope(ctx, &args)?, &key)
     };
     let overloads = |params: &[&'static str]| -> Vec<Vec<&'static str>> {
         let mut all = vec![params.to_vec()];
@@ -277,6 +281,13 @@ fn register_family(module: &mut Module, family: &str, target: Target, doc: &str)
     );
 }
 
+/// The key: the last argument left (the value, if any, taken before).
+fn pop_key(args: &mut Vec<Dynamic>) -> String {
+    args.pop()
+        .and_then(|key| key.into_string().ok())
+        .unwrap_or_default()
+}
+
 /// Register one state builtin per parameter list; the key parameter is a string.
 fn register_family_fn(
     module: &mut Module,
@@ -305,34 +316,5 @@ pub(super) fn register(module: &mut Module) {
     register_family(module, "user", Target::User, USER_DOC);
     register_family(module, "member", Target::Member, MEMBER_DOC);
     register_family(module, "global", Target::Global, GLOBAL_DOC);
-    let shared = || (SHARED_NAMESPACE.to_string(), StateScope::Global);
-    builtin("shared_get", &["key: String", "Dynamic"], SHARED_DOC).set_into_module(
-        module,
-        move |ctx: NativeCallContext, key: &str| {
-            let ctx = context(&ctx);
-            let (namespace, scope) = shared();
-            get_in(&ctx, namespace, scope, key)
-        },
-    );
-    builtin(
-        "shared_set",
-        &["key: String", "value: Dynamic", "()"],
-        SHARED_DOC,
-    )
-    .set_into_module(
-        module,
-        move |ctx: NativeCallContext, key: &str, value: Dynamic| {
-            let ctx = context(&ctx);
-            let (namespace, scope) = shared();
-            set_in(&ctx, namespace, scope, key, &value)
-        },
-    );
-    builtin("shared_delete", &["key: String", "bool"], SHARED_DOC).set_into_module(
-        module,
-        move |ctx: NativeCallContext, key: &str| {
-            let ctx = context(&ctx);
-            let (namespace, scope) = shared();
-            delete_in(&ctx, namespace, scope, key)
-        },
-    );
+    register_family(module, "shared", Target::Shared, SHARED_DOC);
 }

@@ -32,7 +32,7 @@ pub fn execute_request(
     for envelope in ["action", "userbot_id", "request_id"] {
         fields.remove(envelope);
     }
-    if account::is_command(action) {
+    if account::find(action).is_some() {
         let userbot_id = match request.get("userbot_id") {
             None | Some(Value::Null) => {
                 return Err(CommandError::invalid(action, "userbot_id is required"));
@@ -42,20 +42,36 @@ pub fn execute_request(
         };
         return account::execute(effects, Some(userbot_id), action, &fields);
     }
-    if chat::is_action(action) {
+    if chat::find(action).is_some() {
         return chat::execute(effects, action, &fields, context);
     }
     Err(CommandError::invalid(
         action,
         format!(
             "unknown action '{action}' (account commands: {}; chat actions: {})",
-            account::names().collect::<Vec<_>>().join(", "),
-            chat::action_names().collect::<Vec<_>>().join(", ")
+            names(account::COMMANDS),
+            names(chat::ACTIONS)
         ),
     ))
 }
 
+/// An entry of a command table, known by its name.
+trait Named {
+    /// The name scripts and the gateway call it by.
+    fn name(&self) -> &'static str;
+}
+
+/// The entry of `table` named `name`.
+fn find<T: Named>(table: &'static [T], name: &str) -> Option<&'static T> {
+    table.iter().find(|entry| entry.name() == name)
+}
+
 /// Whether `action` is a command of either family.
 pub fn is_known(action: &str) -> bool {
-    account::is_command(action) || chat::is_action(action)
+    account::find(action).is_some() || chat::find(action).is_some()
+}
+
+/// The names of `table`'s entries, comma-separated.
+fn names<T: Named>(table: &[T]) -> String {
+    table.iter().map(Named::name).collect::<Vec<_>>().join(", ")
 }

@@ -37,16 +37,10 @@ impl Effects for Journaled {
         self.inner.account_id(command, userbot_id)
     }
 
-    fn account(
-        &self,
-        command: &str,
-        userbot_id: i64,
-        op: &AccountOp,
-    ) -> Result<Value, CommandError> {
-        let call = format!("account {userbot_id} {}", op.describe());
-        self.journal.external(command, call, || {
-            self.inner.account(command, userbot_id, op)
-        })
+    fn account(&self, command: &str, id: i64, op: &AccountOp) -> Result<Value, CommandError> {
+        let call = format!("account {id} {}", op.describe());
+        self.journal
+            .external(command, call, || self.inner.account(command, id, op))
     }
 
     fn state(&self, op: &StateOp) -> Result<Value, StoreError> {

@@ -115,30 +115,23 @@ fn a_back_import_added_on_purpose_is_caught() {
     let dir = tempfile::tempdir().expect("tempdir");
     let src = dir.path().join("src");
     std::fs::create_dir_all(src.join("engine")).expect("dirs");
-    std::fs::write(src.join("lib.rs"), "pub mod engine;\npub mod builtins;\n").expect("lib");
-    std::fs::write(
-        src.join("builtins.rs"),
-        "use crate::engine::ScriptEngine; // builtins sit on the engine\n",
-    )
-    .expect("builtins");
-    std::fs::write(
-        src.join("engine/mod.rs"),
-        "// crate::builtins in a comment is fine\n",
-    )
-    .expect("engine");
-    assert_eq!(
-        find_cycle(&module_graph(&src)),
-        None,
-        "one way down is no cycle"
+    let write = |file: &str, text: &str| std::fs::write(src.join(file), text).expect(file);
+    write("lib.rs", "pub mod engine;\npub mod builtins;\n");
+    write(
+        "builtins.rs",
+        "use crate::engine::ScriptEngine; // on the engine\n",
     );
+    write("engine/mod.rs", "// crate::builtins in a comment is fine\n");
+    let one_way = find_cycle(&module_graph(&src));
+    assert_eq!(one_way, None, "one way down is no cycle");
 
-    std::fs::write(
-        src.join("engine/mod.rs"),
+    write(
+        "engine/mod.rs",
         "pub fn f() { crate::builtins::register(); }\n",
-    )
-    .expect("engine");
+    );
+    let back = find_cycle(&module_graph(&src));
     assert_eq!(
-        find_cycle(&module_graph(&src)),
+        back,
         Some(vec!["builtins".into(), "engine".into(), "builtins".into()]),
         "the engine calling back into the builtins closes a circle"
     );

@@ -67,19 +67,15 @@ pub const COMMANDS: &[AccountCommand] = &[
     privacy::SET_PRIVACY_SETTING,
 ];
 
+impl super::Named for AccountCommand {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
 /// The command named `name`.
 pub fn find(name: &str) -> Option<&'static AccountCommand> {
-    COMMANDS.iter().find(|c| c.name == name)
-}
-
-/// Whether `name` is one of the seed's commands.
-pub fn is_command(name: &str) -> bool {
-    find(name).is_some()
-}
-
-/// Every command name, in the seed's order.
-pub fn names() -> impl Iterator<Item = &'static str> {
-    COMMANDS.iter().map(|c| c.name)
+    super::find(COMMANDS, name)
 }
 
 /// Validate `request` as seed command `action`, pick the account (`userbot_id`, else the

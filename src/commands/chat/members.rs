@@ -1,7 +1,7 @@
 //! Moderation of members: `tg_chat_permission` (Salebot's), `tg_restrict_chat_member`, ban,
 //! unban, promote, get a member, approve and decline join requests.
 
-use super::{ChatAction, Method, Params, chat_id, put_opt_int};
+use super::{ChatAction, Method, Params, Takes, chat_id, put_opt_bool, put_opt_int};
 use crate::request::{CommandError, Fields};
 use crate::telegram::{UpdateContext, permissions};
 use serde_json::{Map, Value};
@@ -34,46 +34,6 @@ const MEMBER: &[&[&str]] = &[
 
 pub(super) const TG_CHAT_PERMISSION: ChatAction = ChatAction {
     name: "tg_chat_permission",
-    method: Method::Fixed("restrictChatMember"),
-    fields: &[
-        "chat_id",
-        "user_id",
-        "permission",
-        "media_permissions",
-        "until_date",
-    ],
-    open: false,
-    confirms: true,
-    overloads: &[
-        &[
-            "user_id: INT | String",
-            "permission: Array",
-            "media_permissions: Array",
-            "bool",
-        ],
-        &[
-            "user_id: INT | String",
-            "permission: Array",
-            "media_permissions: Array",
-            "options: Map",
-            "bool",
-        ],
-        &[
-            "chat_id: INT | String",
-            "user_id: INT | String",
-            "permission: Array",
-            "media_permissions: Array",
-            "bool",
-        ],
-        &[
-            "chat_id: INT | String",
-            "user_id: INT | String",
-            "permission: Array",
-            "media_permissions: Array",
-            "options: Map",
-            "bool",
-        ],
-    ],
     doc: r#"
 Set what a member may do in the chat, exactly as Salebot's `tg_chat_permission`.
 
@@ -97,6 +57,44 @@ tg_chat_permission(-1001234567890, "42", [0, 0, 0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 
                    #{until_date: now() + 600});
 ```
 "#,
+    overloads: &[
+        &[
+            "user_id: INT | String",
+            "permission: Array",
+            "media_permissions: Array",
+            "bool",
+        ],
+        &[
+            "user_id: INT | String",
+            "permission: Array",
+            "media_permissions: Array",
+            "options: Map",
+            "bool",
+        ],
+        &[
+            "chat_id: INT | String",
+            "user_id: INT | String",
+            "permission: Array",
+            "media_permissions: Array",
+            "bool",
+        ],
+        &[
+            "chat_id: INT | String",
+            "user_id: INT | String",
+            "permission: Array",
+            "media_permissions: Array",
+            "options: Map",
+            "bool",
+        ],
+    ],
+    method: Method::Confirmed("restrictChatMember"),
+    takes: Takes::Only(&[
+        "chat_id",
+        "user_id",
+        "permission",
+        "media_permissions",
+        "until_date",
+    ]),
     build: |f, ctx| {
         let user_id = f.int("user_id")?;
         let permission = f.get("permission").unwrap_or(&Value::Null);
@@ -109,10 +107,18 @@ tg_chat_permission(-1001234567890, "42", [0, 0, 0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 
 
 pub(super) const TG_RESTRICT_CHAT_MEMBER: ChatAction = ChatAction {
     name: "tg_restrict_chat_member",
-    method: Method::Fixed("restrictChatMember"),
-    fields: &["chat_id", "user_id", "permissions", "until_date"],
-    open: false,
-    confirms: false,
+    doc: r#"
+Restrict a member with a permission map taking any of the 16 `ChatPermissions` fields of Bot
+API 10.1 (`can_send_messages`, `can_send_audios`, … `can_react_to_messages`, `can_edit_tag`);
+fields left out are false. Sent with `use_independent_chat_permissions: true`. Optional
+`until_date` (Unix seconds) and leading `chat_id`.
+
+# Example
+```rhai
+tg_restrict_chat_member(msg.from.id, #{can_send_messages: true, can_react_to_messages: true},
+                        now() + 3600);
+```
+"#,
     overloads: &[
         &["user_id: INT | String", "permissions: Map", "bool"],
         &[
@@ -135,18 +141,8 @@ pub(super) const TG_RESTRICT_CHAT_MEMBER: ChatAction = ChatAction {
             "bool",
         ],
     ],
-    doc: r#"
-Restrict a member with a permission map taking any of the 16 `ChatPermissions` fields of Bot
-API 10.1 (`can_send_messages`, `can_send_audios`, … `can_react_to_messages`, `can_edit_tag`);
-fields left out are false. Sent with `use_independent_chat_permissions: true`. Optional
-`until_date` (Unix seconds) and leading `chat_id`.
-
-# Example
-```rhai
-tg_restrict_chat_member(msg.from.id, #{can_send_messages: true, can_react_to_messages: true},
-                        now() + 3600);
-```
-"#,
+    method: Method::Fixed("restrictChatMember"),
+    takes: Takes::Only(&["chat_id", "user_id", "permissions", "until_date"]),
     build: |f, ctx| {
         let user_id = f.int("user_id")?;
         let perms = f
@@ -168,10 +164,15 @@ tg_restrict_chat_member(msg.from.id, #{can_send_messages: true, can_react_to_mes
 
 pub(super) const TG_BAN_CHAT_MEMBER: ChatAction = ChatAction {
     name: "tg_ban_chat_member",
-    method: Method::Fixed("banChatMember"),
-    fields: &["chat_id", "user_id", "until_date", "revoke_messages"],
-    open: false,
-    confirms: false,
+    doc: r#"
+Ban a user from the chat (`banChatMember`). Options: `#{until_date, revoke_messages}`.
+Optional leading `chat_id`.
+
+# Example
+```rhai
+tg_ban_chat_member(msg.reply_to_message.from.id);
+```
+"#,
     overloads: &[
         MEMBER[0],
         MEMBER[1],
@@ -183,32 +184,18 @@ pub(super) const TG_BAN_CHAT_MEMBER: ChatAction = ChatAction {
             "bool",
         ],
     ],
-    doc: r#"
-Ban a user from the chat (`banChatMember`). Options: `#{until_date, revoke_messages}`.
-Optional leading `chat_id`.
-
-# Example
-```rhai
-tg_ban_chat_member(msg.reply_to_message.from.id);
-```
-"#,
+    method: Method::Fixed("banChatMember"),
+    takes: Takes::Only(&["chat_id", "user_id", "until_date", "revoke_messages"]),
     build: |f, ctx| {
         let mut params = member(f, ctx)?;
         put_opt_int(f, &mut params, "until_date")?;
-        if let Some(revoke) = f.opt_bool("revoke_messages")? {
-            params.insert("revoke_messages".into(), revoke.into());
-        }
+        put_opt_bool(f, &mut params, "revoke_messages")?;
         Ok(params)
     },
 };
 
 pub(super) const TG_UNBAN_CHAT_MEMBER: ChatAction = ChatAction {
     name: "tg_unban_chat_member",
-    method: Method::Fixed("unbanChatMember"),
-    fields: &["chat_id", "user_id", "only_if_banned"],
-    open: false,
-    confirms: false,
-    overloads: MEMBER,
     doc: r#"
 Lift a ban (`unbanChatMember` with `only_if_banned: true`, so a member who is not banned is
 left alone). Optional leading `chat_id`.
@@ -218,6 +205,9 @@ left alone). Optional leading `chat_id`.
 tg_unban_chat_member(42);
 ```
 "#,
+    overloads: MEMBER,
+    method: Method::Fixed("unbanChatMember"),
+    takes: Takes::Only(&["chat_id", "user_id", "only_if_banned"]),
     build: |f, ctx| {
         let mut params = member(f, ctx)?;
         let only_if_banned = f.opt_bool("only_if_banned")?.unwrap_or(true);
@@ -228,19 +218,6 @@ tg_unban_chat_member(42);
 
 pub(super) const TG_PROMOTE_CHAT_MEMBER: ChatAction = ChatAction {
     name: "tg_promote_chat_member",
-    method: Method::Fixed("promoteChatMember"),
-    fields: &["chat_id", "user_id", "rights"],
-    open: false,
-    confirms: false,
-    overloads: &[
-        &["user_id: INT | String", "rights: Map", "bool"],
-        &[
-            "chat_id: INT | String",
-            "user_id: INT | String",
-            "rights: Map",
-            "bool",
-        ],
-    ],
     doc: r#"
 Make a member an administrator with the given rights (`promoteChatMember`): any of
 `is_anonymous`, `can_manage_chat`, `can_delete_messages`, `can_restrict_members`,
@@ -252,6 +229,17 @@ out are false; all false demotes. Optional leading `chat_id`.
 tg_promote_chat_member(42, #{can_delete_messages: true, can_pin_messages: true});
 ```
 "#,
+    overloads: &[
+        &["user_id: INT | String", "rights: Map", "bool"],
+        &[
+            "chat_id: INT | String",
+            "user_id: INT | String",
+            "rights: Map",
+            "bool",
+        ],
+    ],
+    method: Method::Fixed("promoteChatMember"),
+    takes: Takes::Only(&["chat_id", "user_id", "rights"]),
     build: |f, ctx| {
         let mut params = member(f, ctx)?;
         let rights = f
@@ -275,11 +263,6 @@ tg_promote_chat_member(42, #{can_delete_messages: true, can_pin_messages: true})
 
 pub(super) const TG_GET_CHAT_MEMBER: ChatAction = ChatAction {
     name: "tg_get_chat_member",
-    method: Method::Fixed("getChatMember"),
-    fields: &["chat_id", "user_id"],
-    open: false,
-    confirms: false,
-    overloads: MEMBER,
     doc: r#"
 A member of the chat as the Bot API `ChatMember` map (`status` is "creator", "administrator",
 "member", "restricted", "left" or "kicked"). Optional leading `chat_id`.
@@ -290,6 +273,9 @@ let me = tg_get_chat_member(msg.from.id);
 if me.status == "administrator" || me.status == "creator" { reply("hello, admin"); }
 ```
 "#,
+    overloads: MEMBER,
+    method: Method::Fixed("getChatMember"),
+    takes: Takes::Only(&["chat_id", "user_id"]),
     build: member,
 };
 
@@ -298,11 +284,6 @@ const JOIN_REQUEST: &[&[&str]] = &[MEMBER[0], MEMBER[1], &["bool"]];
 
 pub(super) const TG_APPROVE_CHAT_JOIN_REQUEST: ChatAction = ChatAction {
     name: "tg_approve_chat_join_request",
-    method: Method::Fixed("approveChatJoinRequest"),
-    fields: &["chat_id", "user_id"],
-    open: false,
-    confirms: false,
-    overloads: JOIN_REQUEST,
     doc: r#"
 Approve a join request (`approveChatJoinRequest`); without `user_id`, the user of the
 current update. Optional leading `chat_id`.
@@ -314,16 +295,14 @@ fn on_update(update) {
 }
 ```
 "#,
+    overloads: JOIN_REQUEST,
+    method: Method::Fixed("approveChatJoinRequest"),
+    takes: Takes::Only(&["chat_id", "user_id"]),
     build: member,
 };
 
 pub(super) const TG_DECLINE_CHAT_JOIN_REQUEST: ChatAction = ChatAction {
     name: "tg_decline_chat_join_request",
-    method: Method::Fixed("declineChatJoinRequest"),
-    fields: &["chat_id", "user_id"],
-    open: false,
-    confirms: false,
-    overloads: JOIN_REQUEST,
     doc: r#"
 Decline a join request (`declineChatJoinRequest`); without `user_id`, the user of the current
 update. Optional leading `chat_id`.
@@ -333,6 +312,9 @@ update. Optional leading `chat_id`.
 tg_decline_chat_join_request(42);
 ```
 "#,
+    overloads: JOIN_REQUEST,
+    method: Method::Fixed("declineChatJoinRequest"),
+    takes: Takes::Only(&["chat_id", "user_id"]),
     build: member,
 };
 

@@ -1,7 +1,7 @@
 //! Messages and the rest: delete, pin and unpin, invite links, `send_message`, `reply`,
 //! `answer_callback_query`, and the raw `bot_api`.
 
-use super::{ChatAction, Method, Params, chat_id, put_opt_int};
+use super::{ChatAction, Method, Params, Takes, chat_id, put_opt_bool, put_opt_int, put_opt_str};
 use crate::request::{CommandError, Fields};
 use crate::telegram::UpdateContext;
 use serde_json::{Map, Value, json};
@@ -15,11 +15,6 @@ const MESSAGE: &[&[&str]] = &[
 
 pub(super) const TG_DELETE_MESSAGE: ChatAction = ChatAction {
     name: "tg_delete_message",
-    method: Method::Fixed("deleteMessage"),
-    fields: &["chat_id", "message_id"],
-    open: false,
-    confirms: false,
-    overloads: MESSAGE,
     doc: r#"
 Delete a message; without `message_id`, the message being handled. Optional leading `chat_id`.
 
@@ -29,16 +24,14 @@ tg_delete_message();              // the current message
 tg_delete_message(msg.message_id);
 ```
 "#,
+    overloads: MESSAGE,
+    method: Method::Fixed("deleteMessage"),
+    takes: Takes::Only(&["chat_id", "message_id"]),
     build: message,
 };
 
 pub(super) const TG_PIN_CHAT_MESSAGE: ChatAction = ChatAction {
     name: "tg_pin_chat_message",
-    method: Method::Fixed("pinChatMessage"),
-    fields: &["chat_id", "message_id", "disable_notification"],
-    open: false,
-    confirms: false,
-    overloads: MESSAGE,
     doc: r#"
 Pin a message; without `message_id`, the message being handled. Optional leading `chat_id`.
 
@@ -47,16 +40,14 @@ Pin a message; without `message_id`, the message being handled. Optional leading
 tg_pin_chat_message(msg.message_id);
 ```
 "#,
+    overloads: MESSAGE,
+    method: Method::Fixed("pinChatMessage"),
+    takes: Takes::Only(&["chat_id", "message_id", "disable_notification"]),
     build: message,
 };
 
 pub(super) const TG_UNPIN_CHAT_MESSAGE: ChatAction = ChatAction {
     name: "tg_unpin_chat_message",
-    method: Method::Fixed("unpinChatMessage"),
-    fields: &["chat_id", "message_id"],
-    open: false,
-    confirms: false,
-    overloads: MESSAGE,
     doc: r#"
 Unpin a message; without `message_id`, the most recent pinned message. Optional leading
 `chat_id`.
@@ -66,6 +57,9 @@ Unpin a message; without `message_id`, the most recent pinned message. Optional 
 tg_unpin_chat_message();
 ```
 "#,
+    overloads: MESSAGE,
+    method: Method::Fixed("unpinChatMessage"),
+    takes: Takes::Only(&["chat_id", "message_id"]),
     build: |f, ctx| {
         let mut params = Map::new();
         params.insert("chat_id".into(), chat_id(f, ctx)?);
@@ -76,21 +70,6 @@ tg_unpin_chat_message();
 
 pub(super) const TG_CREATE_CHAT_INVITE_LINK: ChatAction = ChatAction {
     name: "tg_create_chat_invite_link",
-    method: Method::Fixed("createChatInviteLink"),
-    fields: &[
-        "chat_id",
-        "name",
-        "expire_date",
-        "member_limit",
-        "creates_join_request",
-    ],
-    open: false,
-    confirms: false,
-    overloads: &[
-        &["Map"],
-        &["options: Map", "Map"],
-        &["chat_id: INT | String", "options: Map", "Map"],
-    ],
     doc: r#"
 Create an invite link (`createChatInviteLink`) and return the `ChatInviteLink` map. Options:
 `#{name, expire_date, member_limit, creates_join_request}`. Optional leading `chat_id`.
@@ -101,36 +80,32 @@ let link = tg_create_chat_invite_link(#{member_limit: 1, name: "one guest"});
 reply(link.invite_link);
 ```
 "#,
+    overloads: &[
+        &["Map"],
+        &["options: Map", "Map"],
+        &["chat_id: INT | String", "options: Map", "Map"],
+    ],
+    method: Method::Fixed("createChatInviteLink"),
+    takes: Takes::Only(&[
+        "chat_id",
+        "name",
+        "expire_date",
+        "member_limit",
+        "creates_join_request",
+    ]),
     build: |f, ctx| {
         let mut params = Map::new();
         params.insert("chat_id".into(), chat_id(f, ctx)?);
-        if let Some(name) = f.opt_str("name")? {
-            params.insert("name".into(), name.into());
-        }
+        put_opt_str(f, &mut params, "name")?;
         put_opt_int(f, &mut params, "expire_date")?;
         put_opt_int(f, &mut params, "member_limit")?;
-        if let Some(join) = f.opt_bool("creates_join_request")? {
-            params.insert("creates_join_request".into(), join.into());
-        }
+        put_opt_bool(f, &mut params, "creates_join_request")?;
         Ok(params)
     },
 };
 
 pub(super) const SEND_MESSAGE: ChatAction = ChatAction {
     name: "send_message",
-    method: Method::Fixed("sendMessage"),
-    fields: &["chat_id", "text"],
-    open: true,
-    confirms: false,
-    overloads: &[
-        &["chat_id: INT | String", "text: String", "Map"],
-        &[
-            "chat_id: INT | String",
-            "text: String",
-            "options: Map",
-            "Map",
-        ],
-    ],
     doc: r#"
 Send a text message to a chat (`sendMessage`) and return the sent `Message`. Options are Bot
 API fields passed through (`parse_mode`, `reply_markup`, `disable_notification`, …).
@@ -140,19 +115,22 @@ API fields passed through (`parse_mode`, `reply_markup`, `disable_notification`,
 send_message(-1001234567890, "<b>Rules</b> updated", #{parse_mode: "HTML"});
 ```
 "#,
+    overloads: &[
+        &["chat_id: INT | String", "text: String", "Map"],
+        &[
+            "chat_id: INT | String",
+            "text: String",
+            "options: Map",
+            "Map",
+        ],
+    ],
+    method: Method::Fixed("sendMessage"),
+    takes: Takes::AndMore(&["chat_id", "text"]),
     build: text_message,
 };
 
 pub(super) const REPLY: ChatAction = ChatAction {
     name: "reply",
-    method: Method::Fixed("sendMessage"),
-    fields: &["text"],
-    open: true,
-    confirms: false,
-    overloads: &[
-        &["text: String", "Map"],
-        &["text: String", "options: Map", "Map"],
-    ],
     doc: r#"
 Reply to the message being handled, in its chat. Options are Bot API `sendMessage` fields
 (`reply_markup` for buttons, `parse_mode`, …).
@@ -164,6 +142,12 @@ reply("Press the button to get in", #{reply_markup: #{inline_keyboard: [[
 ]]}});
 ```
 "#,
+    overloads: &[
+        &["text: String", "Map"],
+        &["text: String", "options: Map", "Map"],
+    ],
+    method: Method::Fixed("sendMessage"),
+    takes: Takes::AndMore(&["text"]),
     build: |f, ctx| {
         let mut params = text_message(f, ctx)?;
         let message_id = ctx.message_id.ok_or_else(|| {
@@ -178,21 +162,6 @@ reply("Press the button to get in", #{reply_markup: #{inline_keyboard: [[
 
 pub(super) const ANSWER_CALLBACK_QUERY: ChatAction = ChatAction {
     name: "answer_callback_query",
-    method: Method::Fixed("answerCallbackQuery"),
-    fields: &[
-        "callback_query_id",
-        "text",
-        "show_alert",
-        "url",
-        "cache_time",
-    ],
-    open: false,
-    confirms: false,
-    overloads: &[
-        &["bool"],
-        &["text: String", "bool"],
-        &["text: String", "options: Map", "bool"],
-    ],
     doc: r#"
 Answer the button press being handled (`answerCallbackQuery`), optionally with a text.
 Options: `#{show_alert, url, cache_time}`.
@@ -202,6 +171,19 @@ Options: `#{show_alert, url, cache_time}`.
 fn on_callback_query(query) { answer_callback_query("Welcome!"); }
 ```
 "#,
+    overloads: &[
+        &["bool"],
+        &["text: String", "bool"],
+        &["text: String", "options: Map", "bool"],
+    ],
+    method: Method::Fixed("answerCallbackQuery"),
+    takes: Takes::Only(&[
+        "callback_query_id",
+        "text",
+        "show_alert",
+        "url",
+        "cache_time",
+    ]),
     build: |f, ctx| {
         let id = match f.get("callback_query_id") {
             Some(Value::String(id)) => id.clone(),
@@ -212,15 +194,9 @@ fn on_callback_query(query) { answer_callback_query("Welcome!"); }
         };
         let mut params = Map::new();
         params.insert("callback_query_id".into(), id.into());
-        if let Some(text) = f.opt_str("text")? {
-            params.insert("text".into(), text.into());
-        }
-        if let Some(alert) = f.opt_bool("show_alert")? {
-            params.insert("show_alert".into(), alert.into());
-        }
-        if let Some(url) = f.opt_str("url")? {
-            params.insert("url".into(), url.into());
-        }
+        put_opt_str(f, &mut params, "text")?;
+        put_opt_bool(f, &mut params, "show_alert")?;
+        put_opt_str(f, &mut params, "url")?;
         put_opt_int(f, &mut params, "cache_time")?;
         Ok(params)
     },
@@ -228,11 +204,6 @@ fn on_callback_query(query) { answer_callback_query("Welcome!"); }
 
 pub(super) const BOT_API: ChatAction = ChatAction {
     name: "bot_api",
-    method: Method::Field("method"),
-    fields: &["method", "params"],
-    open: false,
-    confirms: false,
-    overloads: &[&["method: String", "params: Map", "Dynamic"]],
     doc: r#"
 Call any Bot API method with a parameter map and return its `result`. Refusals throw
 `#{command, code, error, hint}` like the other chat builtins.
@@ -243,6 +214,9 @@ let chat = bot_api("getChat", #{chat_id: -1001234567890});
 print(chat.title);
 ```
 "#,
+    overloads: &[&["method: String", "params: Map", "Dynamic"]],
+    method: Method::Field("method"),
+    takes: Takes::Only(&["method", "params"]),
     build: |f, _| {
         let method = f
             .opt_str("method")?
@@ -271,9 +245,7 @@ fn message(f: &Fields, ctx: &UpdateContext) -> Result<Params, CommandError> {
             .ok_or_else(|| f.error("message_id is required (no current message)"))?,
     };
     params.insert("message_id".into(), message_id.into());
-    if let Some(quiet) = f.opt_bool("disable_notification")? {
-        params.insert("disable_notification".into(), quiet.into());
-    }
+    put_opt_bool(f, &mut params, "disable_notification")?;
     Ok(params)
 }
 

@@ -17,33 +17,39 @@ pub use members::ADMIN_RIGHTS;
 /// The parameters of one Bot API call.
 pub type Params = Map<String, Value>;
 
-/// Which Bot API method an action calls.
+/// Which Bot API method an action calls, and what it answers.
 #[derive(Debug, Clone, Copy)]
 pub enum Method {
-    /// Always this one.
+    /// Always this one; the action answers Telegram's result.
     Fixed(&'static str),
+    /// Always this one; the action answers `true` for whatever Telegram confirmed.
+    Confirmed(&'static str),
     /// The one the request names in this field (`bot_api`).
     Field(&'static str),
+}
+
+/// The request fields an action takes.
+#[derive(Debug, Clone, Copy)]
+pub enum Takes {
+    /// These, and no other (an unknown field is refused).
+    Only(&'static [&'static str]),
+    /// These, and any other, passed through to the Bot API (message options).
+    AndMore(&'static [&'static str]),
 }
 
 /// One chat action.
 pub struct ChatAction {
     /// The builtin's and the gateway action's name.
     pub name: &'static str,
-    /// The Bot API method it calls.
-    pub method: Method,
-    /// The request fields it takes.
-    pub fields: &'static [&'static str],
-    /// Whether other fields are passed through to the Bot API (message options) instead of
-    /// refused.
-    pub open: bool,
-    /// Whether it answers `true` for whatever Telegram confirmed, instead of the result.
-    pub confirms: bool,
+    /// Its reference text: what it does, a runnable example.
+    pub doc: &'static str,
     /// How scripts call it: each overload's parameters (`name: Type`, the return type last).
     /// A parameter named `options` is a map of more request fields.
     pub overloads: Overloads,
-    /// Its reference text: what it does, a runnable example.
-    pub doc: &'static str,
+    /// The Bot API method it calls.
+    pub method: Method,
+    /// The request fields it takes.
+    pub takes: Takes,
     /// The call's parameters for a request; `ctx` (the update being handled) fills in the
     /// chat, user and message the request leaves out.
     pub build: fn(&Fields, &UpdateContext) -> Result<Params, CommandError>,
@@ -69,19 +75,15 @@ pub const ACTIONS: &[ChatAction] = &[
     messages::BOT_API,
 ];
 
+impl super::Named for ChatAction {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
 /// The action named `name`.
 pub fn find(name: &str) -> Option<&'static ChatAction> {
-    ACTIONS.iter().find(|a| a.name == name)
-}
-
-/// Whether `name` is a chat action.
-pub fn is_action(name: &str) -> bool {
-    find(name).is_some()
-}
-
-/// Every chat action name.
-pub fn action_names() -> impl Iterator<Item = &'static str> {
-    ACTIONS.iter().map(|a| a.name)
+    super::find(ACTIONS, name)
 }
 
 /// The Bot API method and JSON parameters `action` sends for `request`, validated.
@@ -95,17 +97,17 @@ pub fn prepare(
     let spec = find(action)
         .ok_or_else(|| CommandError::invalid(action, format!("unknown action '{action}'")))?;
     let f = Fields::new(spec.name, request);
-    if !spec.open
-        && let Some(unknown) = request.keys().find(|k| !spec.fields.contains(&k.as_str()))
+    if let Takes::Only(fields) = spec.takes
+        && let Some(unknown) = request.keys().find(|k| !fields.contains(&k.as_str()))
     {
         return Err(f.error(format!(
             "unknown field '{unknown}' (known: {})",
-            spec.fields.join(", ")
+            fields.join(", ")
         )));
     }
     let params = (spec.build)(&f, context.unwrap_or(&UpdateContext::default()))?;
     let method = match spec.method {
-        Method::Fixed(method) => method,
+        Method::Fixed(method) | Method::Confirmed(method) => method,
         Method::Field(field) => f.opt_str(field)?.unwrap_or_default(),
     };
     Ok((method.to_string(), Value::Object(params)))
@@ -122,7 +124,10 @@ pub fn execute(
     let (method, params) = prepare(action, request, context)?;
     let value = effects.bot(action, &method, &params)?;
     match find(action) {
-        Some(spec) if spec.confirms => Ok(Value::Bool(value != Value::Bool(false))),
+        Some(ChatAction {
+            method: Method::Confirmed(_),
+            ..
+        }) => Ok(Value::Bool(value != Value::Bool(false))),
         _ => Ok(value),
     }
 }
@@ -148,8 +153,27 @@ fn chat_id(f: &Fields, ctx: &UpdateContext) -> Result<Value, CommandError> {
     }
 }
 
+/// Copy the optional integer `key` of the request into `params`.
 fn put_opt_int(f: &Fields, params: &mut Params, key: &str) -> Result<(), CommandError> {
-    if let Some(value) = f.opt_int(key)? {
+    put(params, key, f.opt_int(key)?)
+}
+
+/// Copy the optional boolean `key` of the request into `params`.
+fn put_opt_bool(f: &Fields, params: &mut Params, key: &str) -> Result<(), CommandError> {
+    put(params, key, f.opt_bool(key)?)
+}
+
+/// Copy the optional string `key` of the request into `params`.
+fn put_opt_str(f: &Fields, params: &mut Params, key: &str) -> Result<(), CommandError> {
+    put(params, key, f.opt_str(key)?)
+}
+
+fn put(
+    params: &mut Params,
+    key: &str,
+    value: Option<impl Into<Value>>,
+) -> Result<(), CommandError> {
+    if let Some(value) = value {
         params.insert(key.into(), value.into());
     }
     Ok(())
