@@ -1,10 +1,20 @@
 //! tgscript: host Rhai scripts as Telegram bot scenarios.
 //!
-//! The crate is laid out by concern: [`engine`] is the sandboxed Rhai host (limits, hooks,
-//! module resolution), [`builtins`] the functions scripts call, [`stdlib`] the modules shipped
-//! in the binary, [`check`] the static checks of `tgscript check`, [`docs`] the builtin
-//! reference, [`config`] the `tgscript.toml` loader and [`cli`] the command line on top.
-//! [`store`] is the SQLite database holding script state and the [`inbox`] of updates.
+//! Layers point down and never back (a test keeps it so):
+//! - foundations: [`telegram`] (the Bot API client and update kinds), [`accounts`] (TDLib and
+//!   the sandbox account), [`store`] (SQLite: state, inbox tables), [`request`] (typed
+//!   request fields, [`request::CommandError`]), [`lanes`], [`logging`], [`stdlib`];
+//! - [`engine`]: the sandboxed Rhai host (limits, hooks, module resolution); it knows nothing
+//!   above it, and each call's context rides as the run's tag;
+//! - [`effects`]: the one interface to the world, served by [`host`] and wrapped once by the
+//!   inbox's journal ([`inbox::Journaled`]);
+//! - [`commands`]: one table per command family, validated and executed in one place;
+//! - [`builtins`]: the Rhai package registered from those tables;
+//! - [`scenario`], [`inbox`], [`gateway`], [`repl`], [`sandbox`], [`check`], [`docs`],
+//!   [`config`];
+//! - [`app`]: the one application value `run`, `serve`, `repl` and `exec` are built from, and
+//!   the bot loop;
+//! - [`cli`]: arguments in, one error out.
 
 pub mod accounts;
 pub mod app;
