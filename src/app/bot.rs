@@ -10,8 +10,8 @@ use crate::sandbox::console::{self, Input, Users};
 use crate::scenario::dispatch::{Dispatcher, Progress};
 use crate::scenario::registry::Registry;
 use crate::scenario::watch;
+use crate::telegram::BotError;
 use crate::telegram::polling::Poller;
-use crate::telegram::{BotClient, BotError};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,7 +34,6 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
         .bot()
         .cloned()
         .ok_or_else(|| AppError::Config("no bot: set TELOXIDE_TOKEN".into()))?;
-    check_token(&bot).await?;
     let config = app.config();
     let inbox = config.inbox.enabled.then(|| {
         Arc::new(Inbox::new(
@@ -119,24 +118,6 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
         tracing::debug!(
             "could not confirm the last updates (they come again and are skipped): {e}"
         );
-    }
-    Ok(())
-}
-
-/// A token the Bot API refuses is a start-up error; other failures are only logged.
-async fn check_token(bot: &BotClient) -> Result<(), AppError> {
-    match bot.call("getMe", &serde_json::json!({})).await {
-        Ok(me) => tracing::info!("connected as @{}", me["username"].as_str().unwrap_or("?")),
-        Err(
-            e @ BotError::Api {
-                code: 401 | 404, ..
-            },
-        ) => {
-            return Err(AppError::Config(format!(
-                "the Bot API refused the bot token ({e}): check TELOXIDE_TOKEN (and TELOXIDE_API_URL)"
-            )));
-        }
-        Err(e) => tracing::warn!("getMe failed, polling anyway: {e}"),
     }
     Ok(())
 }

@@ -13,7 +13,7 @@ use crate::gateway::{self, Gateway};
 use crate::host::Host;
 use crate::sandbox::{BotApiServer, World, console};
 use crate::store::{Claim, Store};
-use crate::telegram::BotClient;
+use crate::telegram::{BotClient, BotError};
 use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
@@ -53,6 +53,9 @@ pub struct Wiring {
     pub sandbox_bot: bool,
     /// When scripts get a sandbox account.
     pub sandbox_account: SandboxAccount,
+    /// Ask the Bot API who the bot is before anything else starts: a refused token is a
+    /// start-up error (`run`).
+    pub verify_token: bool,
     /// Claim the database for this process (`run`: one process per inbox).
     pub claim_store: bool,
 }
@@ -92,6 +95,9 @@ impl App {
             }
             None => (None, None),
         };
+        if let (true, Some(bot)) = (wiring.verify_token, &bot) {
+            runtime.block_on(verify_token(bot))?;
+        }
         let store = match sandbox {
             Some(_) => Store::in_memory(),
             None => open_store(config)?,
@@ -162,6 +168,24 @@ impl App {
     pub fn close(&self) {
         self.runtime.block_on(self.host.accounts().close_all());
     }
+}
+
+/// A token the Bot API refuses is a start-up error; other failures are only logged.
+async fn verify_token(bot: &BotClient) -> Result<(), AppError> {
+    match bot.call("getMe", &serde_json::json!({})).await {
+        Ok(me) => tracing::info!("connected as @{}", me["username"].as_str().unwrap_or("?")),
+        Err(
+            e @ BotError::Api {
+                code: 401 | 404, ..
+            },
+        ) => {
+            return Err(AppError::Config(format!(
+                "the Bot API refused the bot token ({e}): check TELOXIDE_TOKEN (and TELOXIDE_API_URL)"
+            )));
+        }
+        Err(e) => tracing::warn!("getMe failed, polling anyway: {e}"),
+    }
+    Ok(())
 }
 
 /// Where the gateway listens and the token it requires: `listen`, else `[gateway] listen`,

@@ -126,10 +126,15 @@ fn builtin(name: &str, params: &[&str], doc: &str) -> FuncRegistration {
     described(name, params, doc).with_volatility(true)
 }
 
-/// The arguments of one call of a table-registered builtin, by parameter name.
+/// The arguments of one call of a table-registered builtin, by parameter name; a map of
+/// more request fields is named [`MORE_FIELDS`].
 struct Args {
     values: Vec<(&'static str, Dynamic)>,
 }
+
+/// The name an argument gets when it is a map of more request fields: a `Map` parameter named
+/// `options` (or, for account commands, `settings`). No request field has an empty name.
+const MORE_FIELDS: &str = "";
 
 /// The field name of a documented parameter (`"user_id: INT | String"` → `user_id`).
 fn field_name(param: &str) -> &str {
@@ -157,7 +162,15 @@ fn register_overloads(
 ) {
     for params in overloads {
         let (args, _returns) = params.split_at(params.len().saturating_sub(1));
-        let names: Vec<&'static str> = args.iter().map(|p| field_name(p)).collect();
+        let names: Vec<&'static str> = args
+            .iter()
+            .map(
+                |p| match (field_name(p), param_type(p) == TypeId::of::<Map>()) {
+                    ("options" | "settings", true) => MORE_FIELDS,
+                    (name, _) => name,
+                },
+            )
+            .collect();
         let types: Vec<TypeId> = args.iter().map(|p| param_type(p)).collect();
         let run = run.clone();
         let func = move |ctx: Option<NativeCallContext>, values: &mut [&mut Dynamic]| {
@@ -195,9 +208,8 @@ fn register_overloads(
     }
 }
 
-/// A command's request from named arguments: unit values left out, a map named `options`
-/// (or, for account commands, `settings`) merged in as more fields. `receiver` names what the
-/// values are sent to, for the error.
+/// A command's request from named arguments: unit values left out, maps of
+/// [`MORE_FIELDS`] merged in. `receiver` names what the values are sent to, for the error.
 fn request(
     command: &str,
     args: Vec<(&str, Dynamic)>,
@@ -207,7 +219,7 @@ fn request(
     let mut fields = Vec::with_capacity(args.len());
     for (key, value) in args {
         match value.try_cast_result::<Map>() {
-            Ok(map) if key == "options" || key == "settings" => {
+            Ok(map) if key == MORE_FIELDS => {
                 fields.extend(map.into_iter().map(|(k, v)| (k.to_string(), v)));
             }
             Ok(map) => fields.push((key.to_string(), Dynamic::from_map(map))),

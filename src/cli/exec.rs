@@ -38,6 +38,7 @@ pub(super) fn exec(config: &Config, args: ExecArgs) -> anyhow::Result<u8> {
         Wiring {
             sandbox_bot: false,
             sandbox_account: SandboxAccount::Never,
+            verify_token: false,
             claim_store: false,
         },
     )?;

@@ -23,6 +23,7 @@ pub(super) fn repl(config: &Config) -> anyhow::Result<u8> {
         Wiring {
             sandbox_bot: true,
             sandbox_account: SandboxAccount::Always,
+            verify_token: false,
             claim_store: false,
         },
     )?;

@@ -32,6 +32,7 @@ pub(super) fn run(config: &Config, args: RunArgs) -> anyhow::Result<u8> {
         Wiring {
             sandbox_bot: true,
             sandbox_account: SandboxAccount::WithSandboxBot,
+            verify_token: true,
             claim_store: true,
         },
     )?;

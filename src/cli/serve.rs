@@ -11,6 +11,7 @@ pub(super) fn serve(config: &Config, listen: Option<String>) -> anyhow::Result<u
         Wiring {
             sandbox_bot: false,
             sandbox_account: SandboxAccount::Always,
+            verify_token: false,
             claim_store: false,
         },
     )?;

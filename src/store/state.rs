@@ -111,12 +111,18 @@ impl StateOp {
                 key,
             } => ("delete", namespace, scope, key),
         };
-        let (kind, id) = scope.columns();
-        let mut line = serde_json::json!({"op": verb, "namespace": namespace, "scope": kind, "id": id, "key": key});
-        if let StateOp::Set { value, .. } = self {
-            line["value"] = value.clone();
+        // The words journals have always been written in (`state get ns Chat(5) key`), so
+        // a handler interrupted before an upgrade still replays after it.
+        let whose = match scope {
+            StateScope::Chat(c) => format!("Chat({c})"),
+            StateScope::User(u) => format!("User({u})"),
+            StateScope::Member(c, u) => format!("Member({c}, {u})"),
+            StateScope::Global => "Global".to_string(),
+        };
+        match self {
+            StateOp::Set { value, .. } => format!("state {verb} {namespace} {whose} {key} {value}"),
+            _ => format!("state {verb} {namespace} {whose} {key}"),
         }
-        format!("state {line}")
     }
 }
 
@@ -246,4 +252,32 @@ pub(crate) fn delete_on(
         )
         .map(|n| n > 0)
         .map_err(StoreError::query("cannot write state"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn journal_lines_keep_the_words_earlier_versions_wrote() {
+        let get = StateOp::Get {
+            namespace: "anti_spam".into(),
+            scope: StateScope::Member(-100, 42),
+            key: "warnings".into(),
+        };
+        assert_eq!(
+            get.describe(),
+            "state get anti_spam Member(-100, 42) warnings"
+        );
+        let set = StateOp::Set {
+            namespace: "anti_spam".into(),
+            scope: StateScope::Chat(-100),
+            key: "rules".into(),
+            value: serde_json::json!({"max": 3}),
+        };
+        assert_eq!(
+            set.describe(),
+            r#"state set anti_spam Chat(-100) rules {"max":3}"#
+        );
+    }
 }

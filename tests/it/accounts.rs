@@ -132,6 +132,11 @@ fn seed_validation_errors_through_builtins_and_command_make_no_call() {
             "settings must be a list or string",
         ),
         (
+            "get_privacy_settings(#{\"@type\": \"userPrivacySettingShowStatus\"})",
+            r#"command(#{action: "get_privacy_settings", userbot_id: 1, settings: true})"#,
+            "settings must be a list or string",
+        ),
+        (
             "get_privacy_settings([\"userPrivacySettingShowStatus\", \"nope\"])",
             r#"command(#{action: "get_privacy_settings", userbot_id: 1, settings: "nope"})"#,
             "unsupported privacy setting",
