@@ -1,6 +1,6 @@
 //! `tgscript check [PATH]...`
 
-use super::{EXIT_FAILURE, usage};
+use super::usage;
 use crate::builtins::offline_engine;
 use crate::check::{check_file, collect_scripts, known_functions};
 use crate::config::Config;
@@ -41,15 +41,12 @@ pub(super) fn check(config: &Config, args: CheckArgs) -> anyhow::Result<u8> {
         }
     }
     if problems > 0 {
-        // The problems are the output; this is their count, not a failure of the command.
-        eprintln!(
-            "tgscript check: {problems} problem{} in {} file{}",
+        anyhow::bail!(
+            "{problems} problem{} in {} file{}",
             if problems == 1 { "" } else { "s" },
             files.len(),
             if files.len() == 1 { "" } else { "s" }
         );
-        Ok(EXIT_FAILURE)
-    } else {
-        Ok(0)
     }
+    Ok(0)
 }

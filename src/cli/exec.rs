@@ -1,6 +1,6 @@
 //! `tgscript exec FILE [--var k=v]... [--json]`
 
-use super::{EXIT_FAILURE, usage};
+use super::usage;
 use crate::app::{App, SandboxAccount, Wiring};
 use crate::config::Config;
 use crate::engine::{Output, RunOptions};
@@ -43,14 +43,7 @@ pub(super) fn exec(config: &Config, args: ExecArgs) -> anyhow::Result<u8> {
         },
     )?;
     let engine = app.engine(root);
-    let ast = match engine.compile_file(&args.file, &scope) {
-        Ok(ast) => ast,
-        Err(e) => {
-            // A script error is the script's own output: shown as it is, located.
-            eprintln!("{e}");
-            return Ok(EXIT_FAILURE);
-        }
-    };
+    let ast = engine.compile_file(&args.file, &scope)?;
     let options = RunOptions {
         output: Output::Stdout,
         ..RunOptions::default()
@@ -61,24 +54,15 @@ pub(super) fn exec(config: &Config, args: ExecArgs) -> anyhow::Result<u8> {
         elapsed_ms = report.elapsed.as_millis() as u64,
         "script finished"
     );
-    match result {
-        Ok(value) if args.json => {
-            let json = serde_json::to_string_pretty(&value)
-                .map_err(|e| anyhow::anyhow!("the result cannot be shown as JSON: {e}"))?;
-            println!("{json}");
-            Ok(0)
-        }
-        Ok(value) => {
-            if !value.is_unit() {
-                println!("{value}");
-            }
-            Ok(0)
-        }
-        Err(e) => {
-            eprintln!("{e}");
-            Ok(EXIT_FAILURE)
-        }
+    let value = result?;
+    if args.json {
+        let json = serde_json::to_string_pretty(&value)
+            .map_err(|e| anyhow::anyhow!("the result cannot be shown as JSON: {e}"))?;
+        println!("{json}");
+    } else if !value.is_unit() {
+        println!("{value}");
     }
+    Ok(0)
 }
 
 /// `name=value` → the name and the value (JSON when it parses, else the raw string).

@@ -13,6 +13,7 @@ mod tdlib;
 
 use crate::app::AppError;
 use crate::config::Config;
+use crate::engine::ScriptError;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -110,7 +111,11 @@ pub fn main() -> u8 {
     match try_main(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("tgscript {name}: {e:#}");
+            match e.downcast_ref::<ScriptError>() {
+                // A script's error is located in the script: shown as it is.
+                Some(script) => eprintln!("{script}"),
+                None => eprintln!("tgscript {name}: {e:#}"),
+            }
             exit_code(&e)
         }
     }
