@@ -68,3 +68,48 @@ impl<K: Eq + Hash, T: Send + 'static> Lanes<K, T> {
         while workers.join_next().await.is_some() {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn items_of_a_key_keep_their_order_and_keys_run_side_by_side() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let record = seen.clone();
+        let lanes = Lanes::new(move |(key, n): (u8, u32)| {
+            let record = record.clone();
+            async move {
+                // Key 1's items are slow: key 2's must not wait behind them.
+                if key == 1 {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                record
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push((key, n));
+            }
+        });
+        for n in 0..3 {
+            assert!(lanes.push(1, (1, n)));
+            assert!(lanes.push(2, (2, n)));
+        }
+        lanes.finish().await;
+        assert!(!lanes.push(1, (1, 9)), "nothing is taken after finish");
+        let seen = seen.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let of = |key| {
+            seen.iter()
+                .filter(|(k, _)| *k == key)
+                .map(|(_, n)| *n)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(of(1), [0, 1, 2], "in order within a key");
+        assert_eq!(of(2), [0, 1, 2], "in order within a key");
+        assert_eq!(
+            seen[..3],
+            [(2, 0), (2, 1), (2, 2)],
+            "key 2 did not wait for key 1"
+        );
+    }
+}

@@ -44,17 +44,7 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
     let engine = Arc::new(app.engine(dir));
     tracing::info!("limits: {}", config.limits.summary());
     if config.gateway.listen.is_some() {
-        let settings = super::gateway_settings(config, None)?;
-        let gateway = app.gateway(engine.clone(), &settings);
-        // Bound before the bot starts, so a port in use is a start-up error.
-        let listener = crate::gateway::listen(&settings)
-            .await
-            .map_err(|e| AppError::Config(e.to_string()))?;
-        tokio::spawn(async move {
-            if let Err(e) = crate::gateway::serve(listener, gateway, std::future::pending()).await {
-                tracing::error!("{e}");
-            }
-        });
+        start_gateway(app, engine.clone()).await?;
     }
     let registry = Arc::new(Registry::new(
         engine,
@@ -62,26 +52,7 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
         app.effects(),
         config.scripts.report_errors_to,
     ));
-    // Watch first, so no change made during the first load is missed.
-    let _watcher = config
-        .scripts
-        .hot_reload
-        .then(|| watch::watch(dir, registry.clone()))
-        .and_then(|watching| {
-            watching
-                .map_err(|e| {
-                    tracing::warn!("hot reload is off: cannot watch {}: {e}", dir.display())
-                })
-                .ok()
-        });
-    let initial = registry.clone();
-    tokio::task::spawn_blocking(move || initial.reload())
-        .await
-        .map_err(|e| AppError::Failed(format!("loading the scenarios failed: {e}")))?
-        .map_err(|e| AppError::Failed(format!("cannot read {}: {e}", dir.display())))?;
-    if registry.snapshot().is_empty() {
-        tracing::warn!("no scenario loaded from {} yet", dir.display());
-    }
+    let _watcher = load(&registry, dir, config.scripts.hot_reload).await?;
     let dispatcher = Arc::new(Dispatcher::new(registry, inbox.clone()));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let stop = Arc::new(stop);
@@ -120,6 +91,51 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
         );
     }
     Ok(())
+}
+
+/// Serve the JSON gateway beside the bot (`[gateway] listen`), bound before the bot starts so
+/// a port in use is a start-up error.
+async fn start_gateway(
+    app: &App,
+    engine: Arc<crate::engine::ScriptEngine>,
+) -> Result<(), AppError> {
+    let settings = super::gateway_settings(app.config(), None)?;
+    let gateway = app.gateway(engine, &settings);
+    let listener = crate::gateway::listen(&settings)
+        .await
+        .map_err(|e| AppError::Config(e.to_string()))?;
+    tokio::spawn(async move {
+        if let Err(e) = crate::gateway::serve(listener, gateway, std::future::pending()).await {
+            tracing::error!("{e}");
+        }
+    });
+    Ok(())
+}
+
+/// Watch `dir` (when `hot_reload`) and load its scenarios. The watcher starts first, so no
+/// change made during the first load is missed; it runs while the returned value lives.
+async fn load(
+    registry: &Arc<Registry>,
+    dir: &Path,
+    hot_reload: bool,
+) -> Result<Option<notify::RecommendedWatcher>, AppError> {
+    let watcher = match hot_reload.then(|| watch::watch(dir, registry.clone())) {
+        Some(Ok(watcher)) => Some(watcher),
+        Some(Err(e)) => {
+            tracing::warn!("hot reload is off: cannot watch {}: {e}", dir.display());
+            None
+        }
+        None => None,
+    };
+    let initial = registry.clone();
+    tokio::task::spawn_blocking(move || initial.reload())
+        .await
+        .map_err(|e| AppError::Failed(format!("loading the scenarios failed: {e}")))?
+        .map_err(|e| AppError::Failed(format!("cannot read {}: {e}", dir.display())))?;
+    if registry.snapshot().is_empty() {
+        tracing::warn!("no scenario loaded from {} yet", dir.display());
+    }
+    Ok(watcher)
 }
 
 /// Hand what a previous run left to the dispatcher before anything new. The first update of

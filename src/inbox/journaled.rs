@@ -56,3 +56,98 @@ impl Effects for Journaled {
         self.journal.clock(self.inner.now())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{StateScope, Store};
+    use serde_json::json;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    /// Effects that count the calls that reach them; state in `store`.
+    struct Counting {
+        store: Arc<Store>,
+        bot_calls: AtomicU32,
+        account_calls: AtomicU32,
+    }
+
+    impl Effects for Counting {
+        fn bot(&self, _: &str, method: &str, _: &Value) -> Result<Value, CommandError> {
+            let n = self.bot_calls.fetch_add(1, Ordering::SeqCst);
+            Ok(json!({"method": method, "message_id": n}))
+        }
+        fn account_id(&self, _: &str, userbot_id: Option<i64>) -> Result<i64, CommandError> {
+            Ok(userbot_id.unwrap_or(1))
+        }
+        fn account(&self, _: &str, _: i64, _: &AccountOp) -> Result<Value, CommandError> {
+            self.account_calls.fetch_add(1, Ordering::SeqCst);
+            Ok(json!({"@type": "ok"}))
+        }
+        fn state(&self, op: &StateOp) -> Result<Value, StoreError> {
+            self.store.apply(op)
+        }
+        fn now(&self) -> i64 {
+            1_000
+        }
+    }
+
+    /// One run of a handler that counts in state, blocks a user and replies.
+    fn handler(effects: &dyn Effects) -> Value {
+        let key = |namespace: &str| (namespace.to_string(), StateScope::Chat(5), "n".to_string());
+        let (namespace, scope, key) = key("a");
+        let get = StateOp::Get {
+            namespace: namespace.clone(),
+            scope,
+            key: key.clone(),
+        };
+        let n = effects.state(&get).expect("read").as_i64().unwrap_or(0) + 1;
+        let set = StateOp::Set {
+            namespace,
+            scope,
+            key,
+            value: n.into(),
+        };
+        effects.state(&set).expect("write");
+        effects
+            .account("block_user", 1, &AccountOp::SetUserBlockList(42, None))
+            .expect("block");
+        effects
+            .bot("reply", "sendMessage", &json!({"text": n}))
+            .expect("reply")
+    }
+
+    #[test]
+    fn a_handler_run_again_through_the_journal_does_nothing_twice() {
+        let store = Arc::new(Store::in_memory());
+        let inner = Arc::new(Counting {
+            store: store.clone(),
+            bot_calls: AtomicU32::new(0),
+            account_calls: AtomicU32::new(0),
+        });
+        let journaled = || {
+            let journal = HandlerJournal::open(store.clone(), 7, "a.rhai").expect("journal");
+            Journaled::new(inner.clone(), journal)
+        };
+        let first = handler(&journaled());
+        let again = handler(&journaled());
+        assert_eq!(first, again, "the reply's answer is replayed");
+        assert_eq!(
+            inner.bot_calls.load(Ordering::SeqCst),
+            1,
+            "one message sent"
+        );
+        assert_eq!(
+            inner.account_calls.load(Ordering::SeqCst),
+            1,
+            "one TDLib call"
+        );
+        let n = store.get("a", StateScope::Chat(5), "n").ok().flatten();
+        assert_eq!(n, Some(json!(1)), "counted once");
+        handler(inner.as_ref());
+        assert_eq!(
+            inner.bot_calls.load(Ordering::SeqCst),
+            2,
+            "unjournaled calls are made"
+        );
+    }
+}
