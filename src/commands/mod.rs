@@ -32,7 +32,7 @@ pub fn execute_request(
     for envelope in ["action", "userbot_id", "request_id"] {
         fields.remove(envelope);
     }
-    if account::find(action).is_some() {
+    if find(account::COMMANDS, action).is_some() {
         let userbot_id = match request.get("userbot_id") {
             None | Some(Value::Null) => {
                 return Err(CommandError::invalid(action, "userbot_id is required"));
@@ -42,7 +42,7 @@ pub fn execute_request(
         };
         return account::execute(effects, Some(userbot_id), action, &fields);
     }
-    if chat::find(action).is_some() {
+    if find(chat::ACTIONS, action).is_some() {
         return chat::execute(effects, action, &fields, context);
     }
     Err(CommandError::invalid(
@@ -56,19 +56,19 @@ pub fn execute_request(
 }
 
 /// An entry of a command table, known by its name.
-trait Named {
+pub trait Named {
     /// The name scripts and the gateway call it by.
     fn name(&self) -> &'static str;
 }
 
 /// The entry of `table` named `name`.
-fn find<T: Named>(table: &'static [T], name: &str) -> Option<&'static T> {
+pub fn find<T: Named>(table: &'static [T], name: &str) -> Option<&'static T> {
     table.iter().find(|entry| entry.name() == name)
 }
 
 /// Whether `action` is a command of either family.
 pub fn is_known(action: &str) -> bool {
-    account::find(action).is_some() || chat::find(action).is_some()
+    find(account::COMMANDS, action).is_some() || find(chat::ACTIONS, action).is_some()
 }
 
 /// The names of `table`'s entries, comma-separated.

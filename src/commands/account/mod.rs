@@ -73,11 +73,6 @@ impl super::Named for AccountCommand {
     }
 }
 
-/// The command named `name`.
-pub fn find(name: &str) -> Option<&'static AccountCommand> {
-    super::find(COMMANDS, name)
-}
-
 /// Validate `request` as seed command `action`, pick the account (`userbot_id`, else the
 /// default) and run it.
 pub fn execute(
@@ -86,7 +81,7 @@ pub fn execute(
     action: &str,
     request: &Map<String, Value>,
 ) -> Result<Value, CommandError> {
-    let command = find(action)
+    let command = super::find(COMMANDS, action)
         .ok_or_else(|| CommandError::invalid(action, format!("unknown action '{action}'")))?;
     let job = (command.prepare)(&Fields::new(action, request))?;
     let userbot_id = effects.account_id(action, userbot_id)?;

@@ -81,11 +81,6 @@ impl super::Named for ChatAction {
     }
 }
 
-/// The action named `name`.
-pub fn find(name: &str) -> Option<&'static ChatAction> {
-    super::find(ACTIONS, name)
-}
-
 /// The Bot API method and JSON parameters `action` sends for `request`, validated.
 /// `context` is the update being handled: its chat, user and message fill in what the
 /// request leaves out.
@@ -94,7 +89,7 @@ pub fn prepare(
     request: &Map<String, Value>,
     context: Option<&UpdateContext>,
 ) -> Result<(String, Value), CommandError> {
-    let spec = find(action)
+    let spec = super::find(ACTIONS, action)
         .ok_or_else(|| CommandError::invalid(action, format!("unknown action '{action}'")))?;
     let f = Fields::new(spec.name, request);
     if let Takes::Only(fields) = spec.takes
@@ -123,7 +118,7 @@ pub fn execute(
 ) -> Result<Value, CommandError> {
     let (method, params) = prepare(action, request, context)?;
     let value = effects.bot(action, &method, &params)?;
-    match find(action) {
+    match super::find(ACTIONS, action) {
         Some(ChatAction {
             method: Method::Confirmed(_),
             ..
