@@ -20,12 +20,14 @@ declare -A scripts=(
   [map_growth]='let m = #{}; let i = 0; loop { m["k" + i] = i; i += 1; }'
   [sleep]='sleep(1000)'
   [eval]='eval("1")'
+  [replace_empty]='let s = ""; for i in 0..800 { s += "a"; } let big = "b"; for i in 0..19 { big += big; } s.replace("", big)'
+  [nested_sort]='let a = []; for i in 0..200 { a.push(i); } a.sort(|x, y| { let b = []; for j in 0..200 { b.push(j); } b.sort(|p, q| { loop {} }); 0 }); "finished"'
 )
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 printf '%-16s %10s %12s  %s\n' script wall_ms peak_rss_kb "error"
-for name in baseline loop recursion string_doubling array_growth map_growth sleep eval; do
+for name in baseline loop recursion string_doubling array_growth map_growth sleep eval replace_empty nested_sort; do
   printf '%s' "${scripts[$name]}" > "$work/$name.rhai"
   walls=() rss=()
   for _ in $(seq "$runs"); do

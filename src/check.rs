@@ -83,13 +83,29 @@ pub fn check_file(
     known: &BTreeSet<String>,
     file: &Path,
 ) -> Vec<ScriptError> {
-    match engine.compile_file(file, &Scope::new()) {
-        Err(e) => vec![e],
-        Ok(ast) => unknown_calls(&ast, known)
-            .into_iter()
-            .map(|e| e.in_file(file.display().to_string()))
-            .collect(),
+    let shown = file.display().to_string();
+    let ast = match engine.compile_file(file, &Scope::new()) {
+        Err(e) => return vec![e],
+        Ok(ast) => ast,
+    };
+    let mut problems: Vec<ScriptError> = unknown_calls(&ast, known)
+        .into_iter()
+        .map(|e| e.in_file(shown.clone()))
+        .collect();
+    // Imports are resolved the way `run` resolves them: a missing module or an import cycle
+    // is found here, not at start-up.
+    let mut imports = false;
+    ast.walk(&mut |path| {
+        imports |= matches!(path.last(), Some(ASTNode::Stmt(Stmt::Import(..))));
+        !imports
+    });
+    if imports
+        && let Ok(source) = std::fs::read_to_string(file)
+        && let Err(e) = engine.compile_self_contained(&source, &shown)
+    {
+        problems.push(e);
     }
+    problems
 }
 
 /// Calls in `ast` to functions that nothing defines, each with a "did you mean" when a known

@@ -11,6 +11,7 @@
 mod account;
 mod chat;
 mod core;
+mod guarded;
 mod state;
 
 pub use account::AccountHandle;
@@ -73,9 +74,11 @@ fn context(ctx: &NativeCallContext) -> Arc<CallContext> {
 }
 
 rhai::def_package! {
-    /// Every tgscript builtin: time, chat actions, account commands and state.
+    /// Every tgscript builtin: time, guarded standard functions, chat actions, account
+    /// commands and state.
     pub Builtins(module) {
         core::register(module);
+        guarded::register(module);
         chat::register(module);
         account::register(module);
         state::register(module);

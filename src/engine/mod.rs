@@ -97,6 +97,25 @@ impl ScriptEngine {
         Ok(ast)
     }
 
+    /// Compile `source` (named `file` in errors) with its imports resolved and embedded, as
+    /// one sandboxed run (modules are evaluated once, under the limits): the AST, and the
+    /// module files of the scenario folder it imported.
+    pub fn compile_self_contained(
+        &self,
+        source: &str,
+        file: &str,
+    ) -> Result<(AST, Vec<PathBuf>), ScriptError> {
+        let ((compiled, _), imports) = resolver::track_imports(|| {
+            run::run(&self.limits, &RunOptions::default(), || {
+                self.engine
+                    .compile_into_self_contained(&Scope::new(), source)
+            })
+        });
+        let mut ast = compiled.map_err(|e| self.error(e, Some(file)))?;
+        ast.set_source(file);
+        Ok((ast, imports))
+    }
+
     /// Evaluate `ast` (its top level) in `scope` as one sandboxed run, under the engine's
     /// default tag.
     pub fn eval(

@@ -9,7 +9,13 @@ use std::path::{Component, Path, PathBuf};
 thread_local! {
     /// Module files resolved on this thread while [`track_imports`] runs.
     static TRACKED: RefCell<Option<Vec<PathBuf>>> = const { RefCell::new(None) };
+    /// The modules being evaluated on this thread, outermost first: an import of one of them
+    /// again is a cycle (evaluated, it would recurse until the stack overflows).
+    static RESOLVING: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
+
+/// How deep imports may nest (a module importing a module importing …).
+pub const MAX_IMPORT_DEPTH: usize = 16;
 
 /// Run `f` (a compile) and return, with its value, every module file it resolved from the
 /// scenario folder: what a scenario depends on, for hot reload.
@@ -115,8 +121,31 @@ impl ModuleResolver for ScenarioResolver {
         pos: Position,
     ) -> Result<Shared<Module>, Box<EvalAltResult>> {
         let ast = self.compile(engine, path, pos)?;
-        let module = Module::eval_ast_as_new(Scope::new(), &ast, engine)
-            .map_err(|e| EvalAltResult::ErrorInModule(path.to_string(), e, pos))?;
+        let name = path.strip_suffix(".rhai").unwrap_or(path).to_string();
+        let refused = RESOLVING.with(|stack| {
+            let stack = stack.borrow();
+            if let Some(start) = stack.iter().position(|n| *n == name) {
+                let chain: Vec<&str> = stack[start..].iter().map(String::as_str).collect();
+                Some(format!(
+                    "import cycle: {} → {name}; a module may not import itself, directly or through others",
+                    chain.join(" → ")
+                ))
+            } else if stack.len() >= MAX_IMPORT_DEPTH {
+                Some(format!(
+                    "imports nested deeper than {MAX_IMPORT_DEPTH} modules ({} → {name})",
+                    stack.join(" → ")
+                ))
+            } else {
+                None
+            }
+        });
+        if let Some(why) = refused {
+            return Err(EvalAltResult::ErrorRuntime(why.into(), pos).into());
+        }
+        RESOLVING.with(|stack| stack.borrow_mut().push(name));
+        let module = Module::eval_ast_as_new(Scope::new(), &ast, engine);
+        RESOLVING.with(|stack| stack.borrow_mut().pop());
+        let module = module.map_err(|e| EvalAltResult::ErrorInModule(path.to_string(), e, pos))?;
         Ok(module.into())
     }
 

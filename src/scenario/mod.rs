@@ -6,8 +6,8 @@ pub mod registry;
 pub mod watch;
 
 use crate::builtins::CallContext;
-use crate::engine::{RunOptions, ScriptEngine, ScriptError, run};
-use rhai::{AST, Dynamic, Scope, Stmt};
+use crate::engine::{RunOptions, ScriptEngine, ScriptError};
+use rhai::{AST, Dynamic, Stmt};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -96,15 +96,7 @@ impl Scenario {
         let source = std::fs::read_to_string(path).map_err(|e| {
             ScriptError::new(format!("cannot read the scenario: {e}")).in_file(&shown)
         })?;
-        let ((compiled, _), imports) = crate::engine::resolver::track_imports(|| {
-            run::run(engine.limits(), &RunOptions::default(), || {
-                engine
-                    .rhai()
-                    .compile_into_self_contained(&Scope::new(), &source)
-            })
-        });
-        let mut ast = compiled.map_err(|e| engine.error(e, Some(&shown)))?;
-        ast.set_source(shown.as_str());
+        let (ast, imports) = engine.compile_self_contained(&source, &shown)?;
         check_declarations_only(&ast, &shown)?;
         let mut defined: BTreeMap<String, usize> = BTreeMap::new();
         for f in ast.iter_functions() {

@@ -190,6 +190,36 @@ fn bad_input_throws_before_any_request() {
     );
 }
 
+#[test]
+fn bot_api_refuses_the_methods_that_take_the_bot_over() {
+    let server = server();
+    let out = exec(
+        &server,
+        r#"
+        let errors = [];
+        for method in ["getUpdates", "setWebhook", "deleteWebhook", "logOut", "close", "GETUPDATES"] {
+            try { bot_api(method, #{url: "https://evil.example/hook"}) } catch (e) { errors.push(e.error) }
+        }
+        errors
+        "#,
+    );
+    let errors: Vec<String> = serde_json::from_str(&out).expect("json");
+    assert_eq!(errors.len(), 6, "{errors:?}");
+    assert!(
+        errors[0].starts_with("getUpdates is refused: tgscript receives"),
+        "{errors:?}"
+    );
+    assert!(
+        errors.iter().all(|e| e.contains(" is refused: ")),
+        "{errors:?}"
+    );
+    assert_eq!(
+        server.calls(),
+        Vec::new(),
+        "none reached the Bot API server"
+    );
+}
+
 /// Each refusal comes back as `#{command, code, error, hint}`.
 #[test]
 fn telegram_refusals_are_catchable_maps() {

@@ -108,3 +108,58 @@ fn eval_is_disabled() {
         .expect_code(1)
         .expect_stderr_contains("hostile.rhai:1:1: eval is disabled");
 }
+
+#[test]
+fn a_comparer_out_of_time_stops_the_sort_instead_of_being_swallowed() {
+    let t = TestDir::new();
+    t.write(
+        "hostile.rhai",
+        "let a = [];\nfor i in 0..200 { a.push(i); }\n\
+         a.sort(|x, y| {\n    let b = [];\n    for j in 0..200 { b.push(j); }\n    b.sort(|p, q| { loop {} });\n    0\n});\n\
+         \"the sort finished\"",
+    );
+    let run = t.run_with_env(
+        &["exec", "hostile.rhai"],
+        &[
+            ("TGSCRIPT_LIMITS_MAX_OPERATIONS", "0"),
+            ("TGSCRIPT_LIMITS_TIMEOUT_MS", "300"),
+        ],
+    );
+    run.expect_code(1)
+        .expect_stderr_contains("time limit exceeded: the call ran longer than 300 ms");
+    assert!(!run.stdout.contains("the sort finished"), "{}", run.stdout);
+}
+
+#[test]
+fn an_error_in_a_dedup_or_sort_comparer_is_raised() {
+    let t = TestDir::new();
+    t.write(
+        "dedup.rhai",
+        "let errors = [];\n\
+         try { [1, 1, 2].dedup(|a, b| throw \"boom\"); } catch (e) { errors.push(e); }\n\
+         try { [2, 1].sort(|a, b| throw \"bang\"); } catch (e) { errors.push(e); }\n\
+         let same = [1, 1, 2, 3, 3, 1];\nsame.dedup();\n\
+         let sorted = [3, 1, 2];\nsorted.sort(|a, b| a - b);\n\
+         [errors, same, sorted]",
+    );
+    t.run(&["exec", "dedup.rhai", "--json"])
+        .expect_code(0)
+        .expect_stdout_contains(r#""boom""#)
+        .expect_stdout_contains(r#""bang""#);
+    let run = t.run(&["exec", "dedup.rhai", "--json"]);
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(
+        value[1],
+        serde_json::json!([1, 2, 3, 1]),
+        "dedup still works"
+    );
+    assert_eq!(value[2], serde_json::json!([1, 2, 3]), "sort still works");
+}
+
+#[test]
+fn replace_that_would_outgrow_the_string_limit_is_refused_before_it_allocates() {
+    stopped_by(
+        "let s = \"\";\nfor i in 0..800 { s += \"a\"; }\nlet big = \"\";\nfor i in 0..2000 { big += \"b\"; }\ns.replace(\"\", big)",
+        "max_string_size",
+    );
+}

@@ -76,3 +76,65 @@ fn error_inside_a_module_function_is_located_in_the_module() {
         .expect_code(1)
         .expect_stderr_contains("m.rhai:2:5: kaboom (in function 'explode')");
 }
+
+#[test]
+fn a_module_importing_itself_is_refused_with_the_chain() {
+    let t = TestDir::new();
+    t.write("s/loop.rhai", "import \"loop\" as again;\nfn f() { 1 }");
+    t.write("s/a.rhai", "import \"loop\" as l;\nl::f()");
+    t.run(&["exec", "s/a.rhai"])
+        .expect_code(1)
+        .expect_stderr_contains("import cycle: loop → loop");
+}
+
+#[test]
+fn check_finds_an_import_cycle_and_a_missing_module() {
+    let t = TestDir::new();
+    t.write("s/m/a.rhai", "import \"m/b\" as b;\nfn x() { 1 }");
+    t.write("s/m/b.rhai", "import \"m/a\" as a;\nfn y() { 2 }");
+    t.write(
+        "s/cyclic.rhai",
+        "import \"m/a\" as a;\nfn on_message(msg) { a::x() }",
+    );
+    t.write(
+        "s/missing.rhai",
+        "import \"nope\" as n;\nfn on_message(msg) { }",
+    );
+    t.write(
+        "s/fine.rhai",
+        "import \"perms\" as perms;\nfn on_message(msg) { }",
+    );
+    t.run(&["check", "s/cyclic.rhai", "s/missing.rhai", "s/fine.rhai"])
+        .expect_code(1)
+        .expect_stdout_contains("import cycle: m/a → m/b → m/a")
+        .expect_stdout_contains("module \"nope\" not found")
+        .expect_stderr_contains("2 problems in 3 files");
+}
+
+#[test]
+fn an_import_cycle_is_a_load_error_and_the_bot_goes_on() {
+    let t = TestDir::new();
+    t.write("scripts/m/a.rhai", "import \"m/b\" as b;\nfn x() { 1 }");
+    t.write("scripts/m/b.rhai", "import \"m/a\" as a;\nfn y() { 2 }");
+    t.write(
+        "scripts/cyclic.rhai",
+        "import \"m/a\" as a;\nfn on_message(msg) { reply(\"never\"); }\n",
+    );
+    t.write(
+        "scripts/echo.rhai",
+        "fn on_message(msg) { reply(`echo ${msg.text}`); }\n",
+    );
+    let input = t.write("input.txt", "hello\n");
+    let stdin = std::fs::File::open(input).expect("input");
+    let done = t
+        .spawn_with_input(&["run", "scripts"], &[], stdin.into())
+        .wait();
+    assert_eq!(done.code, Some(0), "{}", done.all_output());
+    assert!(
+        done.stderr.contains("import cycle: m/a → m/b → m/a"),
+        "{}",
+        done.stderr
+    );
+    assert!(done.stdout.contains("echo hello"), "{}", done.stdout);
+    assert!(!done.stdout.contains("never"), "{}", done.stdout);
+}
