@@ -112,6 +112,9 @@ pub struct GatewayConfig {
     pub listen: Option<String>,
     /// Bearer token clients must send (`TGSCRIPT_GATEWAY_TOKEN`).
     pub token: Option<Secret>,
+    /// Web origins (`https://console.example`) whose pages may call the gateway; a request
+    /// carrying any other browser `Origin` is refused.
+    pub allowed_origins: Vec<String>,
 }
 
 /// `[[account]]`: one user account.
@@ -299,6 +302,20 @@ impl Config {
                 origin: origin_of(key),
                 key: key.into(),
                 message: "must be at least 1 (the first try counts)".into(),
+            });
+        }
+        if config
+            .gateway
+            .token
+            .as_ref()
+            .is_some_and(|t| t.expose().trim().is_empty())
+        {
+            let key = "gateway.token";
+            return Err(ConfigError::Invalid {
+                origin: origin_of(key),
+                key: key.into(),
+                message: "is empty: set a token clients must send, or leave it out (loopback only)"
+                    .into(),
             });
         }
         Ok(config)

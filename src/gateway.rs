@@ -65,11 +65,17 @@ pub struct Settings {
     pub addr: SocketAddr,
     /// The bearer token clients must present, if any.
     pub token: Option<String>,
+    /// Web origins whose pages may call the gateway.
+    pub allowed_origins: Vec<String>,
 }
 
 impl Settings {
-    /// Settings for `listen` (e.g. `127.0.0.1:8377`) and `token`.
-    pub fn new(listen: &str, token: Option<String>) -> Result<Self, GatewayError> {
+    /// Settings for `listen` (e.g. `127.0.0.1:8377`), `token` and the web origins allowed.
+    pub fn new(
+        listen: &str,
+        token: Option<String>,
+        allowed_origins: Vec<String>,
+    ) -> Result<Self, GatewayError> {
         let addr: SocketAddr = listen.parse().map_err(|error| GatewayError::Address {
             listen: listen.to_string(),
             error,
@@ -77,7 +83,11 @@ impl Settings {
         if !addr.ip().is_loopback() && token.is_none() {
             return Err(GatewayError::Unprotected(addr));
         }
-        Ok(Self { addr, token })
+        Ok(Self {
+            addr,
+            token,
+            allowed_origins,
+        })
     }
 }
 
@@ -86,20 +96,19 @@ pub struct Gateway {
     effects: Arc<dyn Effects>,
     engine: Arc<ScriptEngine>,
     token: Option<String>,
+    allowed_origins: Vec<String>,
 }
 
 impl Gateway {
     /// A gateway whose actions act through `effects` and whose scripts run on `engine`,
-    /// requiring `token` as `Authorization: Bearer` when set. Nothing it runs is journaled.
-    pub fn new(
-        effects: Arc<dyn Effects>,
-        engine: Arc<ScriptEngine>,
-        token: Option<String>,
-    ) -> Self {
+    /// requiring `settings`' token as `Authorization: Bearer` when set and refusing web pages
+    /// of other origins. Nothing it runs is journaled.
+    pub fn new(effects: Arc<dyn Effects>, engine: Arc<ScriptEngine>, settings: &Settings) -> Self {
         Self {
             effects,
             engine,
-            token,
+            token: settings.token.clone(),
+            allowed_origins: settings.allowed_origins.clone(),
         }
     }
 
@@ -151,25 +160,62 @@ pub async fn serve(
         .map_err(GatewayError::Stopped)
 }
 
+/// Refuse what a client may not ask: a request from a web page of an origin not allowed (a
+/// page open in the operator's browser must not drive the gateway), and one without the
+/// token, when a token is configured.
 async fn authorize(State(gw): State<Arc<Gateway>>, request: Request, next: Next) -> Response {
+    let refuse = |status: StatusCode, error: String| {
+        (status, axum::Json(json!({"error": error}))).into_response()
+    };
+    if let Some(origin) = request.headers().get(header::ORIGIN) {
+        let origin = String::from_utf8_lossy(origin.as_bytes());
+        if !gw.allowed_origins.iter().any(|allowed| *allowed == origin) {
+            return refuse(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "requests from web pages of {origin} are refused: add it to [gateway] allowed_origins to allow them"
+                ),
+            );
+        }
+    }
     if let Some(token) = &gw.token {
+        use subtle::ConstantTimeEq;
         let given = request
             .headers()
             .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        if given != Some(token.as_str()) {
-            return (
+            .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "))
+            .unwrap_or_default();
+        if !bool::from(given.ct_eq(token.as_bytes())) {
+            return refuse(
                 StatusCode::UNAUTHORIZED,
-                axum::Json(json!({"error": "a valid Authorization: Bearer token is required"})),
-            )
-                .into_response();
+                "a valid Authorization: Bearer token is required".into(),
+            );
         }
     }
     next.run(request).await
 }
 
-async fn command(State(gw): State<Arc<Gateway>>, body: axum::body::Bytes) -> Response {
+async fn command(
+    State(gw): State<Arc<Gateway>>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            axum::Json(error_event(
+                None,
+                None,
+                "POST /command takes a JSON request: send it with Content-Type: application/json",
+            )),
+        )
+            .into_response();
+    }
     let event = if body.len() > MAX_FRAME {
         too_large(body.len())
     } else {

@@ -156,7 +156,7 @@ impl App {
 
     /// A gateway over the host and `engine`, requiring `settings`' token.
     pub fn gateway(&self, engine: Arc<ScriptEngine>, settings: &gateway::Settings) -> Gateway {
-        Gateway::new(self.effects(), engine, settings.token.clone())
+        Gateway::new(self.effects(), engine, settings)
     }
 
     /// Run `future` to completion on the application's runtime.
@@ -205,7 +205,8 @@ pub fn gateway_settings(
     if let Some(token) = &token {
         crate::logging::add_secret(token);
     }
-    gateway::Settings::new(listen, token).map_err(|e| AppError::Config(e.to_string()))
+    gateway::Settings::new(listen, token, config.gateway.allowed_origins.clone())
+        .map_err(|e| AppError::Config(e.to_string()))
 }
 
 /// The async runtime bots, accounts and scripts run on.

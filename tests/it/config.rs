@@ -143,3 +143,18 @@ fn inbox_settings_from_file_and_env_and_zero_tries_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn an_empty_gateway_token_is_an_error_not_no_token() {
+    let err = Config::from_sources(None, env(&[("TGSCRIPT_GATEWAY_TOKEN", "")]))
+        .expect_err("an empty token");
+    let text = err.to_string();
+    assert!(text.contains("gateway.token"), "{text}");
+    assert!(text.contains("TGSCRIPT_GATEWAY_TOKEN"), "{text}");
+    let file = Config::from_sources(
+        Some(("tgscript.toml", "[gateway]\ntoken = \" \"\n")),
+        env(&[]),
+    )
+    .expect_err("a blank token in the file");
+    assert!(file.to_string().contains("is empty"), "{file}");
+}

@@ -78,6 +78,7 @@ async fn ask(ws: &mut Socket, frame: String) -> Value {
 async fn post(addr: &str, body: &str) -> Value {
     let response = reqwest::Client::new()
         .post(format!("http://{addr}/command"))
+        .header("content-type", "application/json")
         .body(body.to_string())
         .send()
         .await
@@ -312,5 +313,79 @@ fn ten_clients_a_thousand_requests_each_answered_exactly_once() {
                 assert_eq!(seen.get(&format!("{c}-{r}")), Some(&1), "request {c}-{r}");
             }
         }
+    });
+}
+
+#[test]
+fn web_pages_of_other_origins_are_refused_and_plain_clients_served() {
+    let served = serve(
+        "default_account = 1\n[[account]]\nid = 1\nbackend = \"sandbox\"\n[gateway]\nallowed_origins = [\"https://console.example\"]\n",
+        &[],
+    );
+    runtime().block_on(async {
+        let client = reqwest::Client::new();
+        let url = format!("http://{}/command", served.addr);
+        let terminate = json!({"action": "terminate_all_other_sessions", "userbot_id": 1});
+        let send = |origin: Option<&str>, content_type: &str, body: String| {
+            let mut request = client
+                .post(&url)
+                .header("content-type", content_type)
+                .body(body);
+            if let Some(origin) = origin {
+                request = request.header("origin", origin);
+            }
+            request.send()
+        };
+        // What any web page may send without asking: a text/plain POST from its origin.
+        let page = send(
+            Some("http://evil.example"),
+            "text/plain",
+            terminate.to_string(),
+        );
+        assert_eq!(page.await.expect("POST").status().as_u16(), 403);
+        let page_json = send(
+            Some("http://evil.example"),
+            "application/json",
+            terminate.to_string(),
+        );
+        assert_eq!(page_json.await.expect("POST").status().as_u16(), 403);
+        let not_json = send(None, "text/plain", terminate.to_string())
+            .await
+            .expect("POST");
+        assert_eq!(not_json.status().as_u16(), 415);
+
+        let sessions = json!({"action": "get_active_sessions", "userbot_id": 1}).to_string();
+        let event = post(&served.addr, &sessions).await;
+        assert_eq!(
+            event["data"]["sessions"].as_array().map(Vec::len),
+            Some(3),
+            "nothing was terminated: {event}"
+        );
+        let allowed = send(
+            Some("https://console.example"),
+            "application/json",
+            sessions,
+        )
+        .await
+        .expect("POST");
+        assert_eq!(allowed.status().as_u16(), 200);
+
+        let mut request = format!("ws://{}/ws", served.addr)
+            .into_client_request()
+            .expect("request");
+        request
+            .headers_mut()
+            .insert("origin", "http://evil.example".parse().expect("header"));
+        let refused = tokio_tungstenite::connect_async(request)
+            .await
+            .expect_err("a WebSocket from another origin");
+        assert!(refused.to_string().contains("403"), "{refused}");
+        let mut ws = connect(&served.addr, None).await.expect("a plain client");
+        let event = ask(
+            &mut ws,
+            json!({"action": "get_active_sessions", "userbot_id": 1}).to_string(),
+        )
+        .await;
+        assert_eq!(event["event"], json!("get_active_sessions"), "{event}");
     });
 }
