@@ -14,6 +14,9 @@ use tokio::sync::{mpsc, watch};
 
 /// How long a command waits for a new client to finish starting.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long one request may wait for TDLib's answer (one that needs the network, offline,
+/// would wait forever).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What is needed to start a TDLib client.
 #[derive(Debug, Clone)]
@@ -329,7 +332,20 @@ fn block_list(list: BlockList) -> enums::BlockList {
 
 impl Account for TdlibAccount {
     fn call(&self, op: AccountOp) -> BoxFuture<'_, Result<Value, TdError>> {
-        Box::pin(self.run(op))
+        Box::pin(async move {
+            tokio::time::timeout(REQUEST_TIMEOUT, self.run(op))
+                .await
+                .unwrap_or_else(|_| {
+                    // 5xx: no answer, so the journal treats the call as in doubt.
+                    Err(TdError::new(
+                        504,
+                        format!(
+                            "TDLib did not answer within {} s (is the account online and logged in?)",
+                            REQUEST_TIMEOUT.as_secs()
+                        ),
+                    ))
+                })
+        })
     }
 
     fn close(&self) -> BoxFuture<'_, ()> {

@@ -38,9 +38,15 @@ command(#{action: "terminate_session", userbot_id: 1, session_id: 1002});
 "#;
 
 const TDLIB_DOC: &str = r#"
-Send any TDLib request (`#{"@type": "getMe"}`, …) to the default account and return TDLib's
+Send a TDLib request (`#{"@type": "getMe"}`, …) to the default account and return TDLib's
 answer; `account(id).tdlib(...)` for another account. Errors throw `#{command: "tdlib", error,
-code}` with TDLib's own code and message.
+code}` with TDLib's own code and message; a request TDLib does not answer within 30 s fails
+with code 504. Allowed: requests that read or change the account's own data (types starting
+with get, search, check, view, toggle, set, add, remove, delete, block, report, join, leave,
+create, edit, send, forward, pin, unpin, mark, terminate, clear, read, open, translate,
+resend); refused: TDLib's log, parameters, database key and proxies, `setOption`, login steps,
+`deleteAccount` and password changes, the client itself (`close`, `destroy`, `logOut`), file
+downloads and reads, and any request naming a host file (`inputFileLocal`).
 
 # Example
 ```rhai

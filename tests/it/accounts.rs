@@ -503,3 +503,39 @@ fn missing_libtdjson_names_the_install_command_and_bot_only_use_needs_none() {
         .expect_code(0)
         .expect_stdout("2\n");
 }
+
+#[test]
+fn raw_tdlib_requests_that_reach_the_host_are_refused_before_any_call() {
+    let s = sandbox(1);
+    for request in [
+        r#"#{"@type": "setLogStream", log_stream: #{"@type": "logStreamFile", path: "/tmp/x.log"}}"#,
+        r#"#{"@type": "setLogVerbosityLevel", new_verbosity_level: 1023}"#,
+        r#"#{"@type": "addLogMessage", verbosity_level: 0, text: "x"}"#,
+        r#"#{"@type": "close"}"#,
+        r#"#{"@type": "destroy"}"#,
+        r#"#{"@type": "logOut"}"#,
+        r#"#{"@type": "downloadFile", file_id: 1, priority: 1}"#,
+        r#"#{"@type": "setTdlibParameters"}"#,
+        r#"#{"@type": "sendMessage", chat_id: 1, input_message_content: #{"@type": "inputMessageDocument", document: #{"@type": "inputFileLocal", path: "/etc/passwd"}}}"#,
+    ] {
+        let got = s.error(&format!("tdlib({request})"));
+        assert_eq!(got["command"], json!("tdlib"), "{request}: {got}");
+        let error = got["error"].as_str().unwrap_or_default();
+        assert!(
+            error.contains("is not allowed from scripts")
+                || error.contains("names a file on the host"),
+            "{request}: {got}"
+        );
+    }
+    assert_eq!(
+        s.accounts[0].calls(),
+        Vec::new(),
+        "none reached the account"
+    );
+    let version = s.eval(r#"tdlib(#{"@type": "getOption", name: "version"}).value"#);
+    assert_eq!(
+        version,
+        json!("1.8.61"),
+        "reading requests still go through"
+    );
+}
