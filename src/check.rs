@@ -100,7 +100,7 @@ pub fn check_file(
         !imports
     });
     if imports
-        && let Ok(source) = std::fs::read_to_string(file)
+        && let Ok(source) = engine.limits().read_script(file)
         && let Err(e) = engine.compile_self_contained(&source, &shown)
     {
         problems.push(e);

@@ -1,7 +1,21 @@
 //! The sandbox limits every script call runs under, as one value loaded from `[limits]`.
 
 use serde::{Deserialize, Serialize};
+use std::path::Path;
 use std::time::Duration;
+
+/// Why a script file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ScriptReadError {
+    /// The file could not be read.
+    #[error("{0}")]
+    Io(std::io::Error),
+    /// The file is over the limit.
+    #[error(
+        "the script is larger than {0} bytes (raise [limits] max_script_size if it needs more)"
+    )]
+    TooLarge(usize),
+}
 
 /// Resource limits applied to every script evaluation and handler call.
 ///
@@ -31,6 +45,9 @@ pub struct Limits {
     pub max_function_expr_depth: usize,
     /// Maximum number of modules one call may import (default 32).
     pub max_modules: usize,
+    /// Maximum size of one script or module file, and of a script given as text, in bytes
+    /// (default 128 KiB): compiling costs more than linear time in the size.
+    pub max_script_size: usize,
 }
 
 impl Default for Limits {
@@ -45,6 +62,7 @@ impl Default for Limits {
             max_expr_depth: 64,
             max_function_expr_depth: 32,
             max_modules: 32,
+            max_script_size: 128 * 1024,
         }
     }
 }
@@ -53,6 +71,21 @@ impl Limits {
     /// The wall-clock budget of one call.
     pub fn timeout(&self) -> Duration {
         Duration::from_millis(self.timeout_ms)
+    }
+
+    /// The text of the script at `path`, read no further than [`Self::max_script_size`] (a
+    /// device or a huge file is refused, not read to the end).
+    pub fn read_script(&self, path: &Path) -> Result<String, ScriptReadError> {
+        use std::io::Read;
+        let limit = self.max_script_size;
+        let mut text = String::new();
+        std::fs::File::open(path)
+            .and_then(|file| file.take(limit as u64 + 1).read_to_string(&mut text))
+            .map_err(ScriptReadError::Io)?;
+        if text.len() > limit {
+            return Err(ScriptReadError::TooLarge(limit));
+        }
+        Ok(text)
     }
 
     /// Apply every limit to a Rhai engine (the timeout is enforced by [`crate::engine::run`]).
@@ -70,7 +103,7 @@ impl Limits {
     /// One line describing the limits, shown by `tgscript run` at start-up.
     pub fn summary(&self) -> String {
         format!(
-            "max_operations={} timeout_ms={} max_string_size={} max_array_size={} max_map_size={} max_call_levels={} max_expr_depth={} max_function_expr_depth={} max_modules={}",
+            "max_operations={} timeout_ms={} max_string_size={} max_array_size={} max_map_size={} max_call_levels={} max_expr_depth={} max_function_expr_depth={} max_modules={} max_script_size={}",
             self.max_operations,
             self.timeout_ms,
             self.max_string_size,
@@ -79,7 +112,8 @@ impl Limits {
             self.max_call_levels,
             self.max_expr_depth,
             self.max_function_expr_depth,
-            self.max_modules
+            self.max_modules,
+            self.max_script_size
         )
     }
 }

@@ -8,7 +8,7 @@ pub mod resolver;
 pub mod run;
 
 pub use error::ScriptError;
-pub use limits::Limits;
+pub use limits::{Limits, ScriptReadError};
 pub use resolver::ScenarioResolver;
 pub use run::{Output, RunOptions, RunReport};
 
@@ -38,7 +38,7 @@ impl ScriptEngine {
             .on_progress(run::on_progress)
             .on_print(run::print)
             .on_debug(run::debug)
-            .set_module_resolver(ScenarioResolver::new(root));
+            .set_module_resolver(ScenarioResolver::new(root, limits.clone()));
         engine.disable_symbol("eval");
         // `on_var` is marked volatile API in rhai 1.27 (not deprecated); it closes the
         // max_map_size hole, see `run::on_var`.
@@ -76,7 +76,7 @@ impl ScriptEngine {
     /// Errors are located as `path:line:col`.
     pub fn compile_file(&self, path: &Path, scope: &Scope) -> Result<AST, ScriptError> {
         let shown = path.display().to_string();
-        let source = std::fs::read_to_string(path).map_err(|e| {
+        let source = self.limits.read_script(path).map_err(|e| {
             ScriptError::new(format!("cannot read the script: {e}")).in_file(&shown)
         })?;
         self.compile_source(&source, &shown, scope)
@@ -89,6 +89,13 @@ impl ScriptEngine {
         file: &str,
         scope: &Scope,
     ) -> Result<AST, ScriptError> {
+        if source.len() > self.limits.max_script_size {
+            return Err(ScriptError::new(format!(
+                "the script is larger than {} bytes (raise [limits] max_script_size if it needs more)",
+                self.limits.max_script_size
+            ))
+            .in_file(file));
+        }
         let mut ast = self
             .engine
             .compile_with_scope(scope, source)
@@ -105,6 +112,13 @@ impl ScriptEngine {
         source: &str,
         file: &str,
     ) -> Result<(AST, Vec<PathBuf>), ScriptError> {
+        if source.len() > self.limits.max_script_size {
+            return Err(ScriptError::new(format!(
+                "the script is larger than {} bytes (raise [limits] max_script_size if it needs more)",
+                self.limits.max_script_size
+            ))
+            .in_file(file));
+        }
         let ((compiled, _), imports) = resolver::track_imports(|| {
             run::run(&self.limits, &RunOptions::default(), || {
                 self.engine

@@ -1,6 +1,7 @@
 //! `import` resolution: the embedded stdlib, then `.rhai` files inside the scenario folder.
 //! Nothing else on disk is reachable.
 
+use super::limits::{Limits, ScriptReadError};
 use crate::stdlib;
 use rhai::{AST, Engine, EvalAltResult, Module, ModuleResolver, Position, Scope, Shared};
 use std::cell::RefCell;
@@ -33,12 +34,16 @@ pub fn track_imports<R>(f: impl FnOnce() -> R) -> (R, Vec<PathBuf>) {
 #[derive(Debug, Clone)]
 pub struct ScenarioResolver {
     root: PathBuf,
+    limits: Limits,
 }
 
 impl ScenarioResolver {
-    /// A resolver for the scenario folder `root`.
-    pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+    /// A resolver for the scenario folder `root`, reading module files within `limits`.
+    pub fn new(root: impl Into<PathBuf>, limits: Limits) -> Self {
+        Self {
+            root: root.into(),
+            limits,
+        }
     }
 
     /// Find and compile the module `path`; the AST's source names where it came from.
@@ -97,7 +102,16 @@ impl ScenarioResolver {
         if !real_file.starts_with(&real_root) {
             return Err(refuse("it links outside the scenario folder"));
         }
-        let source = std::fs::read_to_string(&real_file).map_err(|_| not_found())?;
+        let source = match self.limits.read_script(&real_file) {
+            Ok(source) => source,
+            Err(ScriptReadError::TooLarge(_)) => {
+                return Err(refuse(&format!(
+                    "the module is larger than {} bytes ([limits] max_script_size)",
+                    self.limits.max_script_size
+                )));
+            }
+            Err(ScriptReadError::Io(_)) => return Err(not_found()),
+        };
         TRACKED.with(|t| {
             if let Some(files) = t.borrow_mut().as_mut() {
                 files.push(real_file.clone());

@@ -93,7 +93,7 @@ impl Scenario {
     /// Compile and check the scenario at `path`.
     pub fn load(engine: &ScriptEngine, path: &Path) -> Result<Scenario, ScriptError> {
         let shown = path.display().to_string();
-        let source = std::fs::read_to_string(path).map_err(|e| {
+        let source = engine.limits().read_script(path).map_err(|e| {
             ScriptError::new(format!("cannot read the scenario: {e}")).in_file(&shown)
         })?;
         let (ast, imports) = engine.compile_self_contained(&source, &shown)?;

@@ -163,3 +163,19 @@ fn replace_that_would_outgrow_the_string_limit_is_refused_before_it_allocates() 
         "max_string_size",
     );
 }
+
+#[test]
+fn a_script_over_the_size_limit_is_refused_without_reading_it_all() {
+    let t = TestDir::new();
+    t.write("big.rhai", &"let x = 1;\n".repeat(20_000));
+    t.run(&["exec", "big.rhai"])
+        .expect_code(1)
+        .expect_stderr_contains("big.rhai: cannot read the script: the script is larger than 131072 bytes (raise [limits] max_script_size");
+    // A device never ends: it is read up to the limit and refused.
+    t.run(&["exec", "/dev/zero"])
+        .expect_code(1)
+        .expect_stderr_contains("the script is larger than 131072 bytes");
+    t.run(&["check", "/dev/zero"])
+        .expect_code(1)
+        .expect_stdout_contains("the script is larger than 131072 bytes");
+}
