@@ -258,9 +258,10 @@ fn to_dynamic(value: Value) -> RhaiResult {
     rhai::serde::to_dynamic(value)
 }
 
-/// Run `command` (which waits on Telegram or TDLib) without charging the wait to the script's
-/// time limit, and hand its result back to the script.
+/// Run `command` (which waits on Telegram or TDLib) as one of the call's `max_api_calls`,
+/// without charging the wait to the script's time limit, and hand its result back.
 fn answer(command: impl FnOnce() -> Result<Value, CommandError>) -> RhaiResult {
+    crate::engine::run::charge_api_call()?;
     crate::engine::run::paused(command)
         .map_err(|e| throw(&e))
         .and_then(to_dynamic)

@@ -1,7 +1,7 @@
 //! Script errors as values: where (`file:line:col`), what, and which limit was hit.
 
 use super::limits::Limits;
-use super::run::{INTERRUPT_TOKEN, TIMEOUT_TOKEN};
+use super::run::{CALLS_TOKEN, INTERRUPT_TOKEN, TIMEOUT_TOKEN};
 use rhai::{Dynamic, EvalAltResult, ParseError, Position};
 use std::fmt;
 
@@ -152,6 +152,13 @@ fn describe(err: &EvalAltResult, limits: &Limits) -> (String, Option<&'static st
         E::ErrorTerminated(token, _) if token.to_string() == INTERRUPT_TOKEN => {
             ("interrupted".to_string(), None)
         }
+        E::ErrorTerminated(token, _) if token.to_string() == CALLS_TOKEN => limit(
+            "max_api_calls",
+            format!(
+                "call limit exceeded: the script made more than {} calls to Telegram or TDLib",
+                limits.max_api_calls
+            ),
+        ),
         E::ErrorStackOverflow(_) => limit(
             "max_call_levels",
             format!(

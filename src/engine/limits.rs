@@ -48,6 +48,12 @@ pub struct Limits {
     /// Maximum size of one script or module file, and of a script given as text, in bytes
     /// (default 128 KiB): compiling costs more than linear time in the size.
     pub max_script_size: usize,
+    /// Maximum number of calls to Telegram or TDLib (Bot API requests, account commands, raw
+    /// TDLib requests) one script call may make (default 100; 0 = no limit).
+    pub max_api_calls: u32,
+    /// Maximum bytes one script call may `print`/`debug` (default 64 KiB; 0 = no limit); the
+    /// rest is dropped, with one line saying so.
+    pub max_print_size: usize,
 }
 
 impl Default for Limits {
@@ -63,6 +69,8 @@ impl Default for Limits {
             max_function_expr_depth: 32,
             max_modules: 32,
             max_script_size: 128 * 1024,
+            max_api_calls: 100,
+            max_print_size: 64 * 1024,
         }
     }
 }
@@ -103,7 +111,7 @@ impl Limits {
     /// One line describing the limits, shown by `tgscript run` at start-up.
     pub fn summary(&self) -> String {
         format!(
-            "max_operations={} timeout_ms={} max_string_size={} max_array_size={} max_map_size={} max_call_levels={} max_expr_depth={} max_function_expr_depth={} max_modules={} max_script_size={}",
+            "max_operations={} timeout_ms={} max_string_size={} max_array_size={} max_map_size={} max_call_levels={} max_expr_depth={} max_function_expr_depth={} max_modules={} max_script_size={} max_api_calls={} max_print_size={}",
             self.max_operations,
             self.timeout_ms,
             self.max_string_size,
@@ -113,7 +121,9 @@ impl Limits {
             self.max_expr_depth,
             self.max_function_expr_depth,
             self.max_modules,
-            self.max_script_size
+            self.max_script_size,
+            self.max_api_calls,
+            self.max_print_size
         )
     }
 }

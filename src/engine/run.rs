@@ -53,6 +53,8 @@ pub struct RunReport {
 pub(crate) const TIMEOUT_TOKEN: &str = "timeout";
 /// Token carried by `ErrorTerminated` when the run was interrupted.
 pub(crate) const INTERRUPT_TOKEN: &str = "interrupted";
+/// Token carried by `ErrorTerminated` when the run made more calls than `max_api_calls`.
+pub(crate) const CALLS_TOKEN: &str = "too many calls";
 
 /// How often (in operations) the deadline and interrupt flag are looked at.
 const PROGRESS_CHECK_EVERY: u64 = 256;
@@ -66,6 +68,12 @@ struct RunState {
     output: Output,
     printed: Vec<String>,
     var_accesses: u32,
+    /// Calls to Telegram or TDLib so far, and how many are allowed (0: no limit).
+    api_calls: u32,
+    max_api_calls: u32,
+    /// Bytes printed so far, and how many may be (0: no limit).
+    printed_bytes: usize,
+    max_print_size: usize,
 }
 
 thread_local! {
@@ -82,6 +90,10 @@ pub fn run<R>(limits: &Limits, options: &RunOptions, f: impl FnOnce() -> R) -> (
         output: options.output,
         printed: Vec::new(),
         var_accesses: 0,
+        api_calls: 0,
+        max_api_calls: limits.max_api_calls,
+        printed_bytes: 0,
+        max_print_size: limits.max_print_size,
     };
     let outer = CURRENT.with(|c| c.replace(Some(state)));
     let value = f();
@@ -126,6 +138,21 @@ pub fn paused<R>(f: impl FnOnce() -> R) -> R {
         }
     });
     value
+}
+
+/// Count one call to Telegram or TDLib against the current run's `max_api_calls`; the error
+/// stops the run when it has made as many as it may.
+pub fn charge_api_call() -> Result<(), Box<EvalAltResult>> {
+    let over = CURRENT.with(|c| {
+        c.borrow_mut().as_mut().is_some_and(|s| {
+            s.api_calls = s.api_calls.saturating_add(1);
+            s.max_api_calls > 0 && s.api_calls > s.max_api_calls
+        })
+    });
+    if over {
+        return Err(EvalAltResult::ErrorTerminated(CALLS_TOKEN.into(), Position::NONE).into());
+    }
+    Ok(())
 }
 
 /// Whether the current run has been asked to stop.
@@ -195,14 +222,31 @@ pub(crate) fn debug(text: &str, source: Option<&str>, pos: Position) {
 }
 
 fn emit(line: &str) {
+    let mut note = None;
     let output = CURRENT.with(|c| {
         let mut current = c.borrow_mut();
         let state = current.as_mut()?;
+        let before = state.printed_bytes;
+        state.printed_bytes = before.saturating_add(line.len() + 1);
+        if state.max_print_size > 0 && state.printed_bytes > state.max_print_size {
+            // Said once, when the limit is first passed; the rest of the output is dropped.
+            if before <= state.max_print_size {
+                note = Some(format!(
+                    "(more than {} bytes printed in this call: the rest is dropped; raise [limits] max_print_size if the script needs more)",
+                    state.max_print_size
+                ));
+            }
+            return None;
+        }
         if state.output == Output::Capture {
             state.printed.push(line.to_string());
         }
         Some(state.output)
     });
+    if let Some(note) = note {
+        tracing::warn!(target: "tgscript::script", "{note}");
+        return;
+    }
     if output == Some(Output::Stdout) {
         // Shown on stdout already: keep the log for `TGSCRIPT_LOG=debug`.
         tracing::debug!(target: "tgscript::script", "{line}");

@@ -456,3 +456,22 @@ fn token_never_printed_on_success() {
         "token part leaked"
     );
 }
+
+#[test]
+fn one_script_call_makes_at_most_max_api_calls() {
+    let server = server();
+    let t = TestDir::new();
+    t.write(
+        "flood.rhai",
+        &format!("for i in 0..150 {{ send_message({SANDBOX_CHAT_ID}, `spam ${{i}}`); }}"),
+    );
+    let vars = env(&server);
+    t.run_with_env(&["exec", "flood.rhai"], &env_refs(&vars))
+        .expect_code(1)
+        .expect_stderr_contains("call limit exceeded: the script made more than 100 calls to Telegram or TDLib (raise [limits] max_api_calls");
+    assert_eq!(
+        server.calls_of("sendMessage").len(),
+        100,
+        "the 101st was not sent"
+    );
+}

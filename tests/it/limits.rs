@@ -179,3 +179,21 @@ fn a_script_over_the_size_limit_is_refused_without_reading_it_all() {
         .expect_code(1)
         .expect_stdout_contains("the script is larger than 131072 bytes");
 }
+
+#[test]
+fn printing_more_than_max_print_size_drops_the_rest_with_one_line() {
+    let t = TestDir::new();
+    t.write(
+        "chatty.rhai",
+        "for i in 0..20000 { print(\"0123456789\"); }\n\"done\"",
+    );
+    let run = t.run(&["exec", "chatty.rhai"]);
+    run.expect_code(0)
+        .expect_stderr_contains("more than 65536 bytes printed in this call: the rest is dropped");
+    assert!(
+        run.stdout.len() <= 65536 + "done\n".len(),
+        "{} bytes",
+        run.stdout.len()
+    );
+    assert!(run.stdout.ends_with("done\n"), "the value is still shown");
+}
