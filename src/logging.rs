@@ -59,4 +59,7 @@ pub fn init() {
         .with_target(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
+    // A panic (a bug, caught where handlers run) is one redacted log line, not a backtrace
+    // printed past the logger.
+    std::panic::set_hook(Box::new(|info| tracing::error!("internal error: {info}")));
 }

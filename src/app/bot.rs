@@ -213,9 +213,16 @@ async fn poll(
                 };
                 match kept {
                     Ok(fresh) => {
-                        poller.acknowledge(&batch);
+                        let acknowledged = poller.acknowledge(&batch);
                         fresh.into_iter().for_each(|u| dispatcher.dispatch(u));
-                        None
+                        // Items without an update_id cannot be acknowledged and would come
+                        // again at once: wait before asking again.
+                        (!acknowledged).then(|| {
+                            format!(
+                                "getUpdates returned {} item(s) without an update_id; they are skipped",
+                                batch.len()
+                            )
+                        })
                     }
                     Err(e) => Some(format!(
                         "cannot keep {} update(s) in the inbox ({e}); they are not acknowledged and come again",

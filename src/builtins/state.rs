@@ -10,20 +10,36 @@ fn fail(message: String) -> Box<EvalAltResult> {
     EvalAltResult::ErrorRuntime(message.into(), Position::NONE).into()
 }
 
-/// A state value must be plain data: no functions, timestamps or other host types.
+/// How deep maps and arrays may nest in a state value (JSON read back stops at 128).
+const MAX_STATE_DEPTH: usize = 64;
+
+/// A state value must be plain data: no functions, timestamps or other host types, nested at
+/// most [`MAX_STATE_DEPTH`] deep.
 fn to_plain_json(value: &Dynamic, path: &str) -> Result<Value, String> {
+    plain_json(value, path, 0)
+}
+
+fn plain_json(value: &Dynamic, path: &str, depth: usize) -> Result<Value, String> {
+    let nested = value.is_array() || value.is_map();
+    if nested && depth >= MAX_STATE_DEPTH {
+        return Err(format!(
+            "{path} is nested more than {MAX_STATE_DEPTH} maps or arrays deep: state holds flatter values"
+        ));
+    }
     if let Some(array) = value.read_lock::<rhai::Array>() {
         return array
             .iter()
             .enumerate()
-            .map(|(i, v)| to_plain_json(v, &format!("{path}[{i}]")))
+            .map(|(i, v)| plain_json(v, &format!("{path}[{i}]"), depth + 1))
             .collect::<Result<Vec<_>, _>>()
             .map(Value::Array);
     }
     if let Some(map) = value.read_lock::<rhai::Map>() {
         return map
             .iter()
-            .map(|(k, v)| to_plain_json(v, &format!("{path}.{k}")).map(|j| (k.to_string(), j)))
+            .map(|(k, v)| {
+                plain_json(v, &format!("{path}.{k}"), depth + 1).map(|j| (k.to_string(), j))
+            })
             .collect::<Result<serde_json::Map<_, _>, _>>()
             .map(Value::Object);
     }

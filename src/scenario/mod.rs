@@ -181,12 +181,28 @@ fn fingerprint_of(source: &[u8], imports: &[PathBuf]) -> u64 {
 }
 
 /// The scenario files of `dir`: `*.rhai` directly inside it, in file-name order (modules go in
-/// sub-folders and are imported, not run).
+/// sub-folders and are imported, not run). A file that links out of the folder is skipped,
+/// with a warning: what runs is what the folder holds.
 pub fn scenario_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let real_dir = dir.canonicalize()?;
+    let inside = |path: &Path| {
+        let inside = path
+            .canonicalize()
+            .is_ok_and(|real| real.starts_with(&real_dir));
+        if !inside {
+            tracing::warn!(
+                "{} links outside {}: not loaded",
+                path.display(),
+                dir.display()
+            );
+        }
+        inside
+    };
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "rhai"))
+        .filter(|p| inside(p))
         .collect();
     files.sort();
     Ok(files)

@@ -72,6 +72,15 @@ pub enum StoreError {
         /// Its size after the write.
         total: usize,
     },
+    /// A stored state value is not JSON any more (the database was edited by hand, or
+    /// damaged).
+    #[error("the stored value of '{key}' cannot be read back ({error}): set it again or delete it")]
+    Unreadable {
+        /// The key.
+        key: String,
+        /// The JSON error.
+        error: String,
+    },
     /// The claim's lock file could not be created.
     #[error("cannot create {path}: {error}")]
     LockFile {

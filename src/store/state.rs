@@ -154,7 +154,14 @@ fn get_on(
         )
         .optional()
         .map_err(StoreError::query("cannot read state"))?;
-    Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+    // A value that no longer parses is an error, not silently "unset".
+    text.map(|t| {
+        serde_json::from_str(&t).map_err(|e| StoreError::Unreadable {
+            key: key.to_string(),
+            error: e.to_string(),
+        })
+    })
+    .transpose()
 }
 
 impl Store {

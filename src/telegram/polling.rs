@@ -34,11 +34,15 @@ impl Poller {
         self.get_updates(self.timeout, BATCH_LIMIT).await
     }
 
-    /// `batch` is kept: the next request tells Telegram to forget it.
-    pub fn acknowledge(&mut self, batch: &[Value]) {
-        if let Some(last) = batch.iter().filter_map(|u| u["update_id"].as_i64()).max() {
-            self.offset = Some(self.offset.map_or(last + 1, |o| o.max(last + 1)));
-        }
+    /// `batch` is kept: the next request tells Telegram to forget it. `false` when nothing
+    /// in it had an `update_id`, so nothing could be acknowledged.
+    pub fn acknowledge(&mut self, batch: &[Value]) -> bool {
+        let Some(last) = batch.iter().filter_map(|u| u["update_id"].as_i64()).max() else {
+            return false;
+        };
+        let next = last.saturating_add(1);
+        self.offset = Some(self.offset.map_or(next, |o| o.max(next)));
+        true
     }
 
     /// Tell Telegram now to forget the acknowledged updates (when stopping).
@@ -64,5 +68,35 @@ impl Poller {
                 "getUpdates returned {other} instead of a list"
             ))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn poller() -> Poller {
+        let bot = BotClient::new("1:test", Some("http://127.0.0.1:9")).expect("client");
+        Poller::new(bot, Duration::ZERO)
+    }
+
+    #[test]
+    fn the_offset_never_wraps_and_junk_is_not_acknowledged() {
+        let mut p = poller();
+        assert!(
+            !p.acknowledge(&[json!({"no": "update_id"})]),
+            "nothing to acknowledge"
+        );
+        assert_eq!(p.offset, None);
+        assert!(p.acknowledge(&[json!({"update_id": 5}), json!({"update_id": 3})]));
+        assert_eq!(p.offset, Some(6));
+        assert!(p.acknowledge(&[json!({"update_id": i64::MAX})]));
+        assert_eq!(
+            p.offset,
+            Some(i64::MAX),
+            "saturates instead of wrapping to i64::MIN"
+        );
+        assert!(p.acknowledge(&[json!({"update_id": 7})]));
+        assert_eq!(p.offset, Some(i64::MAX), "never goes back");
     }
 }

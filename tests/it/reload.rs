@@ -304,3 +304,30 @@ fn a_hundred_reloads_under_a_stream_of_updates_lose_and_repeat_nothing() {
     assert_eq!(loads, RELOADS + 1);
     live.stop();
 }
+
+#[test]
+fn a_scenario_file_linking_out_of_the_folder_is_not_loaded() {
+    let t = crate::util::TestDir::new();
+    let outside = t.write(
+        "elsewhere/evil.rhai",
+        "fn on_message(msg) { reply(\"from outside\"); }\n",
+    );
+    t.write(
+        "scripts/echo.rhai",
+        "fn on_message(msg) { reply(`echo ${msg.text}`); }\n",
+    );
+    std::os::unix::fs::symlink(&outside, t.path().join("scripts/linked.rhai")).expect("symlink");
+    let input = t.write("input.txt", "hello\n");
+    let stdin = std::fs::File::open(input).expect("input");
+    let done = t
+        .spawn_with_input(&["run", "scripts"], &[], stdin.into())
+        .wait();
+    assert_eq!(done.code, Some(0), "{}", done.all_output());
+    assert!(
+        done.stderr.contains("links outside scripts: not loaded"),
+        "{}",
+        done.stderr
+    );
+    assert!(done.stdout.contains("echo hello"), "{}", done.stdout);
+    assert!(!done.stdout.contains("from outside"), "{}", done.stdout);
+}

@@ -123,3 +123,36 @@ fn state_survives_restarts_and_reloads_and_scenarios_are_isolated() {
     assert_eq!(texts(6)[4..], ["A 3", "b 3"]);
     bot.interrupt();
 }
+
+#[test]
+fn a_value_nested_too_deep_is_refused_instead_of_reading_back_as_unit() {
+    let t = TestDir::new();
+    t.write(
+        "deep.rhai",
+        r#"
+        let v = 1;
+        for i in 0..200 { v = [v]; }
+        let error = "";
+        try { global_set("deep", v); } catch (e) { error = e; }
+        let shallow = 1;
+        for i in 0..10 { shallow = [shallow]; }
+        global_set("shallow", shallow);
+        [error, global_get("deep"), global_get("shallow") == shallow]
+        "#,
+    );
+    let run = t.run(&["exec", "deep.rhai", "--json"]);
+    run.expect_code(0);
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert!(
+        value[0]
+            .as_str()
+            .is_some_and(|e| e.contains("is nested more than 64 maps or arrays deep")),
+        "{value}"
+    );
+    assert_eq!(value[1], serde_json::Value::Null, "nothing was stored");
+    assert_eq!(
+        value[2],
+        serde_json::json!(true),
+        "a shallow value round-trips"
+    );
+}
