@@ -23,8 +23,18 @@ use tokio::sync::mpsc;
 
 /// Largest request frame (or body) accepted; bigger ones get an error event.
 pub const MAX_FRAME: usize = 1024 * 1024;
-/// Frames past this size are cut off by the WebSocket layer itself.
-const HARD_FRAME_LIMIT: usize = 16 * MAX_FRAME;
+/// Frames past this size are cut off by the WebSocket layer while reading (the connection
+/// closes); between [`MAX_FRAME`] and this, the request gets an error event.
+const HARD_FRAME_LIMIT: usize = 4 * MAX_FRAME;
+/// Requests one connection may have in flight; past them the connection is not read until
+/// one is answered.
+const PER_CONNECTION: usize = 16;
+/// Requests all connections together may have running at once.
+const OVERALL: usize = 64;
+/// Answers waiting for a connection's client to read them.
+const OUT_BUFFER: usize = 64;
+/// How long a client may leave an answer unread before it is disconnected.
+const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8377";
 
@@ -97,6 +107,8 @@ pub struct Gateway {
     engine: Arc<ScriptEngine>,
     token: Option<String>,
     allowed_origins: Vec<String>,
+    /// Requests running now, across connections.
+    running: Arc<tokio::sync::Semaphore>,
 }
 
 impl Gateway {
@@ -109,6 +121,7 @@ impl Gateway {
             engine,
             token: settings.token.clone(),
             allowed_origins: settings.allowed_origins.clone(),
+            running: Arc::new(tokio::sync::Semaphore::new(OVERALL)),
         }
     }
 
@@ -219,11 +232,7 @@ async fn command(
     let event = if body.len() > MAX_FRAME {
         too_large(body.len())
     } else {
-        let text = String::from_utf8_lossy(&body).into_owned();
-        let gw = gw.clone();
-        tokio::task::spawn_blocking(move || handle(&gw, &text))
-            .await
-            .unwrap_or_else(|e| error_event(None, None, &format!("internal error: {e}")))
+        run(&gw, String::from_utf8_lossy(&body).into_owned()).await
     };
     axum::Json(event).into_response()
 }
@@ -240,29 +249,46 @@ async fn websocket(State(gw): State<Arc<Gateway>>, upgrade: WebSocketUpgrade) ->
 async fn connection(gw: Arc<Gateway>, socket: WebSocket) {
     use futures::{SinkExt, StreamExt};
     let (mut sink, mut stream) = socket.split();
-    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Value>();
+    let (out_tx, mut out_rx) = mpsc::channel::<Value>(OUT_BUFFER);
     let writer = tokio::spawn(async move {
         while let Some(event) = out_rx.recv().await {
-            if sink
-                .send(Message::Text(event.to_string().into()))
-                .await
-                .is_err()
-            {
+            let sent = tokio::time::timeout(
+                WRITE_TIMEOUT,
+                sink.send(Message::Text(event.to_string().into())),
+            )
+            .await;
+            if !matches!(sent, Ok(Ok(()))) {
+                tracing::warn!(
+                    "gateway: a client left its answers unread for {} s (or went away); disconnecting it",
+                    WRITE_TIMEOUT.as_secs()
+                );
                 break;
             }
         }
     });
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(PER_CONNECTION));
     let lanes = {
         let out = out_tx.clone();
-        Lanes::new(move |text: String| {
-            let (gw, out) = (gw.clone(), out.clone());
-            async move {
-                let event = tokio::task::spawn_blocking(move || handle(&gw, &text))
-                    .await
-                    .unwrap_or_else(|e| error_event(None, None, &format!("internal error: {e}")));
-                let _ = out.send(event);
-            }
-        })
+        Lanes::new(
+            move |(text, slot): (String, tokio::sync::OwnedSemaphorePermit)| {
+                let (gw, out) = (gw.clone(), out.clone());
+                async move {
+                    let event = match gw.running.clone().acquire_owned().await {
+                        Ok(_running) => {
+                            let gw = gw.clone();
+                            tokio::task::spawn_blocking(move || handle(&gw, &text))
+                                .await
+                                .unwrap_or_else(|e| {
+                                    error_event(None, None, &format!("internal error: {e}"))
+                                })
+                        }
+                        Err(_) => error_event(None, None, "the gateway is stopping"),
+                    };
+                    let _ = out.send(event).await;
+                    drop(slot);
+                }
+            },
+        )
     };
     while let Some(Ok(message)) = stream.next().await {
         let text = match message {
@@ -271,15 +297,33 @@ async fn connection(gw: Arc<Gateway>, socket: WebSocket) {
             Message::Close(_) => break,
             _ => continue,
         };
+        if out_tx.is_closed() {
+            break;
+        }
         if text.len() > MAX_FRAME {
-            let _ = out_tx.send(too_large(text.len()));
+            let _ = out_tx.send(too_large(text.len())).await;
             continue;
         }
-        lanes.push(queue_key(&text), text);
+        // Past PER_CONNECTION unanswered requests, wait: the client's frames stay unread.
+        let Ok(slot) = in_flight.clone().acquire_owned().await else {
+            break;
+        };
+        lanes.push(queue_key(&text), (text, slot));
     }
     lanes.finish().await;
     drop(out_tx);
     let _ = writer.await;
+}
+
+/// Answer one request frame on a blocking thread, as one of the requests running at once.
+async fn run(gw: &Arc<Gateway>, text: String) -> Value {
+    let Ok(_running) = gw.running.clone().acquire_owned().await else {
+        return error_event(None, None, "the gateway is stopping");
+    };
+    let gw = gw.clone();
+    tokio::task::spawn_blocking(move || handle(&gw, &text))
+        .await
+        .unwrap_or_else(|e| error_event(None, None, &format!("internal error: {e}")))
 }
 
 /// Requests of one account share a queue; everything else (chat actions, scripts, bad

@@ -389,3 +389,44 @@ fn web_pages_of_other_origins_are_refused_and_plain_clients_served() {
         assert_eq!(event["event"], json!("get_active_sessions"), "{event}");
     });
 }
+
+#[test]
+fn a_client_that_never_reads_is_cut_off_and_others_are_served() {
+    let served = serve(TWO_SANDBOXES, &[]);
+    runtime().block_on(async {
+        // 200 answers of 50 KB each: far more than the socket buffers hold unread.
+        let script = "let s = \"\"; for i in 0..50000 { s += \"y\"; } s";
+        let mut greedy = connect(&served.addr, None).await.expect("connect");
+        let frames: Vec<String> = (0..200)
+            .map(|i| json!({"action": "run_script", "script": script, "request_id": i}).to_string())
+            .collect();
+        let flood = tokio::spawn(async move {
+            for frame in frames {
+                if greedy.send(Message::Text(frame.into())).await.is_err() {
+                    break;
+                }
+            }
+            greedy // kept open, never read
+        });
+        let mut polite = connect(&served.addr, None).await.expect("connect");
+        let event = ask(
+            &mut polite,
+            json!({"action": "get_active_sessions", "userbot_id": 1, "request_id": "p"})
+                .to_string(),
+        )
+        .await;
+        assert_eq!(event["request_id"], json!("p"), "{event}");
+        served.bot.wait_stderr("left its answers unread", 1, WAIT);
+        let event = ask(
+            &mut polite,
+            json!({"action": "get_blocked_users", "userbot_id": 2, "request_id": "q"}).to_string(),
+        )
+        .await;
+        assert_eq!(
+            event["request_id"],
+            json!("q"),
+            "still served after: {event}"
+        );
+        drop(flood);
+    });
+}
