@@ -1,7 +1,7 @@
 //! Script errors as values: where (`file:line:col`), what, and which limit was hit.
 
 use super::limits::Limits;
-use super::run::{CALLS_TOKEN, INTERRUPT_TOKEN, TIMEOUT_TOKEN};
+use super::run::{CALLS_TOKEN, CLOSURES_TOKEN, INTERRUPT_TOKEN, TIMEOUT_TOKEN};
 use rhai::{Dynamic, EvalAltResult, ParseError, Position};
 use std::fmt;
 
@@ -152,6 +152,13 @@ fn describe(err: &EvalAltResult, limits: &Limits) -> (String, Option<&'static st
         E::ErrorTerminated(token, _) if token.to_string() == INTERRUPT_TOKEN => {
             ("interrupted".to_string(), None)
         }
+        E::ErrorTerminated(token, _) if token.to_string() == CLOSURES_TOKEN => limit(
+            "max_closure_depth",
+            format!(
+                "closure nesting limit exceeded: closures captured inside each other more than {} deep",
+                limits.max_closure_depth
+            ),
+        ),
         E::ErrorTerminated(token, _) if token.to_string() == CALLS_TOKEN => limit(
             "max_api_calls",
             format!(

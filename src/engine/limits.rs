@@ -54,6 +54,9 @@ pub struct Limits {
     /// Maximum bytes one script call may `print`/`debug` (default 64 KiB; 0 = no limit); the
     /// rest is dropped, with one line saying so.
     pub max_print_size: usize,
+    /// Maximum depth of closures captured inside closures (default 1,000): a chain of them is
+    /// dropped recursively, and a deep one would overflow the stack.
+    pub max_closure_depth: usize,
 }
 
 impl Default for Limits {
@@ -71,6 +74,7 @@ impl Default for Limits {
             max_script_size: 128 * 1024,
             max_api_calls: 100,
             max_print_size: 64 * 1024,
+            max_closure_depth: 1_000,
         }
     }
 }
@@ -111,7 +115,7 @@ impl Limits {
     /// One line describing the limits, shown by `tgscript run` at start-up.
     pub fn summary(&self) -> String {
         format!(
-            "max_operations={} timeout_ms={} max_string_size={} max_array_size={} max_map_size={} max_call_levels={} max_expr_depth={} max_function_expr_depth={} max_modules={} max_script_size={} max_api_calls={} max_print_size={}",
+            "max_operations={} timeout_ms={} max_string_size={} max_array_size={} max_map_size={} max_call_levels={} max_expr_depth={} max_function_expr_depth={} max_modules={} max_script_size={} max_api_calls={} max_print_size={} max_closure_depth={}",
             self.max_operations,
             self.timeout_ms,
             self.max_string_size,
@@ -123,7 +127,8 @@ impl Limits {
             self.max_modules,
             self.max_script_size,
             self.max_api_calls,
-            self.max_print_size
+            self.max_print_size,
+            self.max_closure_depth
         )
     }
 }

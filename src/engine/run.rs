@@ -53,6 +53,8 @@ pub struct RunReport {
 pub(crate) const TIMEOUT_TOKEN: &str = "timeout";
 /// Token carried by `ErrorTerminated` when the run was interrupted.
 pub(crate) const INTERRUPT_TOKEN: &str = "interrupted";
+/// Token carried by `ErrorTerminated` when closures nest deeper than `max_closure_depth`.
+pub(crate) const CLOSURES_TOKEN: &str = "closures nested too deep";
 /// Token carried by `ErrorTerminated` when the run made more calls than `max_api_calls`.
 pub(crate) const CALLS_TOKEN: &str = "too many calls";
 
@@ -74,6 +76,8 @@ struct RunState {
     /// Bytes printed so far, and how many may be (0: no limit).
     printed_bytes: usize,
     max_print_size: usize,
+    /// How deep closures may capture closures.
+    max_closure_depth: usize,
 }
 
 thread_local! {
@@ -94,6 +98,7 @@ pub fn run<R>(limits: &Limits, options: &RunOptions, f: impl FnOnce() -> R) -> (
         max_api_calls: limits.max_api_calls,
         printed_bytes: 0,
         max_print_size: limits.max_print_size,
+        max_closure_depth: limits.max_closure_depth,
     };
     let outer = CURRENT.with(|c| c.replace(Some(state)));
     let value = f();
@@ -190,20 +195,53 @@ pub(crate) fn on_var(
     context: EvalContext,
 ) -> Result<Option<Dynamic>, Box<EvalAltResult>> {
     let due = CURRENT.with(|c| {
-        c.borrow_mut().as_mut().is_some_and(|s| {
+        c.borrow_mut().as_mut().and_then(|s| {
             s.var_accesses = s.var_accesses.wrapping_add(1);
-            s.var_accesses % MAP_CHECK_EVERY == 0
+            (s.var_accesses % MAP_CHECK_EVERY == 0).then_some(s.max_closure_depth)
         })
     });
-    if due {
+    if let Some(max_closure_depth) = due {
         let engine = context.engine();
         for (_, _, value) in context.scope().iter_raw() {
             if value.is_map() {
                 engine.ensure_data_size_within_limits(value)?;
             }
+            if max_closure_depth > 0
+                && value.is_fnptr()
+                && closure_depth(value, max_closure_depth + 1) > max_closure_depth
+            {
+                return Err(
+                    EvalAltResult::ErrorTerminated(CLOSURES_TOKEN.into(), Position::NONE).into(),
+                );
+            }
         }
     }
     Ok(None)
+}
+
+/// How many closures deep `value` goes, following what each closure captured, counted no
+/// further than `limit`. A closure that captures itself (a recursive closure) is not deeper
+/// for it.
+fn closure_depth(value: &Dynamic, limit: usize) -> usize {
+    let mut depth = 0;
+    let mut seen = std::collections::HashSet::new();
+    let mut level: Vec<Dynamic> = vec![value.clone()];
+    while !level.is_empty() && depth < limit {
+        let mut next = Vec::new();
+        for value in &level {
+            if let Some(f) = value.read_lock::<rhai::FnPtr>()
+                && seen.insert(std::ptr::from_ref::<rhai::FnPtr>(&f) as usize)
+            {
+                next.extend(f.iter_curry().filter(|c| c.is_fnptr()).cloned());
+            }
+        }
+        if next.is_empty() && level.iter().all(|v| !v.is_fnptr()) {
+            break;
+        }
+        depth += 1;
+        level = next;
+    }
+    depth
 }
 
 /// `on_print` hook.

@@ -197,3 +197,20 @@ fn printing_more_than_max_print_size_drops_the_rest_with_one_line() {
     );
     assert!(run.stdout.ends_with("done\n"), "the value is still shown");
 }
+
+#[test]
+fn a_chain_of_closures_is_stopped_before_it_can_overflow_the_stack() {
+    // 100,000 closures each capturing the previous one aborted the process when dropped.
+    stopped_by(
+        "let f = || 0;\nfor i in 0..100000 { let g = f; f = || g; }\n1",
+        "max_closure_depth",
+    );
+    let t = TestDir::new();
+    t.write(
+        "fine.rhai",
+        "let f = || 0;\nfor i in 0..500 { let g = f; f = || g; }\n1",
+    );
+    t.run(&["exec", "fine.rhai"])
+        .expect_code(0)
+        .expect_stdout("1\n");
+}
