@@ -6,6 +6,7 @@ mod check;
 mod config;
 mod docs;
 mod exec;
+mod fuzz;
 mod gateway;
 mod inbox;
 mod layers;
