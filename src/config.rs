@@ -37,7 +37,14 @@ pub struct Config {
     pub accounts: Vec<AccountConfig>,
     /// Path of libtdjson, when not in `TDJSON_PATH`, the data dir or the system folders.
     pub tdlib_path: Option<PathBuf>,
+    /// What loading found odd but not wrong (a `TGSCRIPT_*` variable that sets nothing), for
+    /// the caller to log.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
+
+/// `TGSCRIPT_*` variables read elsewhere, not settings of the file.
+const OTHER_VARIABLES: &[&str] = &["TGSCRIPT_LOG", "TGSCRIPT_DATA_DIR", "TGSCRIPT_TEST_SEED"];
 
 /// tgscript's data dir: `TGSCRIPT_DATA_DIR`, else `$XDG_DATA_HOME/tgscript`, else
 /// `~/.local/share/tgscript` (libtdjson, account databases, TDLib's log).
@@ -259,8 +266,12 @@ impl Config {
         };
         let defaults = toml::Table::try_from(Config::default()).unwrap_or_default();
         let mut from_env: Vec<(String, String)> = Vec::new();
+        let mut warnings = Vec::new();
         for (name, raw) in env {
             let Some((section, key)) = env_key(&name) else {
+                if name.starts_with("TGSCRIPT_") && !OTHER_VARIABLES.contains(&name.as_str()) {
+                    warnings.push(unknown_variable(&name));
+                }
                 continue;
             };
             let typed = typed_env_value(&defaults, section.as_deref(), &key, &raw);
@@ -287,8 +298,8 @@ impl Config {
                 .map(|(_, var)| format!("environment variable {var}"))
                 .unwrap_or_else(|| file_name.clone())
         };
-        let config: Config =
-            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+        let mut config: Config = serde_path_to_error::deserialize(toml::Value::Table(table))
+            .map_err(|e| {
                 let key = e.path().to_string();
                 ConfigError::Invalid {
                     origin: origin_of(&key),
@@ -318,6 +329,7 @@ impl Config {
                     .into(),
             });
         }
+        config.warnings = warnings;
         Ok(config)
     }
 
@@ -338,6 +350,27 @@ impl Config {
             }
         }
     }
+}
+
+/// The warning for a `TGSCRIPT_*` variable that names no section, with the closest one.
+fn unknown_variable(name: &str) -> String {
+    let section = name
+        .trim_start_matches("TGSCRIPT_")
+        .split('_')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let closest = SECTIONS
+        .iter()
+        .map(|s| (strsim::levenshtein(s, &section), s))
+        .min()
+        .filter(|(distance, _)| *distance <= 2)
+        .map(|(_, s)| format!(" (did you mean TGSCRIPT_{}_…?)", s.to_ascii_uppercase()))
+        .unwrap_or_default();
+    format!(
+        "{name} sets nothing: tgscript reads TGSCRIPT_<SECTION>_<KEY> for the sections {}, and TGSCRIPT_DEFAULT_ACCOUNT{closest}",
+        SECTIONS.join(", ")
+    )
 }
 
 /// `TGSCRIPT_LIMITS_TIMEOUT_MS` → `(Some("limits"), "timeout_ms")`;

@@ -125,6 +125,9 @@ pub fn main() -> u8 {
 fn try_main(cli: Cli) -> anyhow::Result<u8> {
     let config =
         Config::load(cli.config.as_deref()).map_err(|e| AppError::Config(e.to_string()))?;
+    for warning in &config.warnings {
+        tracing::warn!("{warning}");
+    }
     match cli.command {
         Command::Exec(args) => exec::exec(&config, args),
         Command::Check(args) => check::check(&config, args),

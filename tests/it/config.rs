@@ -158,3 +158,29 @@ fn an_empty_gateway_token_is_an_error_not_no_token() {
     .expect_err("a blank token in the file");
     assert!(file.to_string().contains("is empty"), "{file}");
 }
+
+#[test]
+fn a_tgscript_variable_that_sets_nothing_is_warned_about() {
+    let config = Config::from_sources(
+        None,
+        env(&[
+            ("TGSCRIPT_LIMTS_TIMEOUT_MS", "900"),
+            ("TGSCRIPT_LOG", "debug"),
+            ("TGSCRIPT_LIMITS_TIMEOUT_MS", "800"),
+        ]),
+    )
+    .expect("loads");
+    assert_eq!(config.limits.timeout_ms, 800);
+    assert_eq!(config.warnings.len(), 1, "{:?}", config.warnings);
+    assert!(
+        config.warnings[0].contains("TGSCRIPT_LIMTS_TIMEOUT_MS sets nothing")
+            && config.warnings[0].contains("did you mean TGSCRIPT_LIMITS_"),
+        "{:?}",
+        config.warnings
+    );
+    let t = TestDir::new();
+    t.write("one.rhai", "1");
+    t.run_with_env(&["exec", "one.rhai"], &[("TGSCRIPT_GATEWY_TOKEN", "x")])
+        .expect_code(0)
+        .expect_stderr_contains("TGSCRIPT_GATEWY_TOKEN sets nothing");
+}
