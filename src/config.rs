@@ -307,6 +307,14 @@ impl Config {
                     message: e.into_inner().to_string(),
                 }
             })?;
+        if config.limits.timeout_ms == 0 {
+            let key = "limits.timeout_ms";
+            return Err(ConfigError::Invalid {
+                origin: origin_of(key),
+                key: key.into(),
+                message: "must be at least 1: a call with no time would stop at once (set a large value for a long budget)".into(),
+            });
+        }
         if config.inbox.max_attempts == 0 {
             let key = "inbox.max_attempts";
             return Err(ConfigError::Invalid {

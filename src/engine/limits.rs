@@ -46,7 +46,7 @@ pub struct Limits {
     /// Maximum number of modules one call may import (default 32).
     pub max_modules: usize,
     /// Maximum size of one script or module file, and of a script given as text, in bytes
-    /// (default 128 KiB): compiling costs more than linear time in the size.
+    /// (default 128 KiB; 0 = no limit): compiling costs more than linear time in the size.
     pub max_script_size: usize,
     /// Maximum number of calls to Telegram or TDLib (Bot API requests, account commands, raw
     /// TDLib requests) one script call may make (default 100; 0 = no limit).
@@ -91,10 +91,15 @@ impl Limits {
         use std::io::Read;
         let limit = self.max_script_size;
         let mut text = String::new();
+        let most = if limit == 0 {
+            u64::MAX
+        } else {
+            limit as u64 + 1
+        };
         std::fs::File::open(path)
-            .and_then(|file| file.take(limit as u64 + 1).read_to_string(&mut text))
+            .and_then(|file| file.take(most).read_to_string(&mut text))
             .map_err(ScriptReadError::Io)?;
-        if text.len() > limit {
+        if limit > 0 && text.len() > limit {
             return Err(ScriptReadError::TooLarge(limit));
         }
         Ok(text)

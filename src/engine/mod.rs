@@ -89,7 +89,7 @@ impl ScriptEngine {
         file: &str,
         scope: &Scope,
     ) -> Result<AST, ScriptError> {
-        if source.len() > self.limits.max_script_size {
+        if self.limits.max_script_size > 0 && source.len() > self.limits.max_script_size {
             return Err(ScriptError::new(format!(
                 "the script is larger than {} bytes (raise [limits] max_script_size if it needs more)",
                 self.limits.max_script_size
@@ -112,7 +112,7 @@ impl ScriptEngine {
         source: &str,
         file: &str,
     ) -> Result<(AST, Vec<PathBuf>), ScriptError> {
-        if source.len() > self.limits.max_script_size {
+        if self.limits.max_script_size > 0 && source.len() > self.limits.max_script_size {
             return Err(ScriptError::new(format!(
                 "the script is larger than {} bytes (raise [limits] max_script_size if it needs more)",
                 self.limits.max_script_size

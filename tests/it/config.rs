@@ -184,3 +184,18 @@ fn a_tgscript_variable_that_sets_nothing_is_warned_about() {
         .expect_code(0)
         .expect_stderr_contains("TGSCRIPT_GATEWY_TOKEN sets nothing");
 }
+
+#[test]
+fn a_zero_timeout_is_refused_and_zero_elsewhere_means_no_limit() {
+    let err = Config::from_sources(None, env(&[("TGSCRIPT_LIMITS_TIMEOUT_MS", "0")]))
+        .expect_err("no time at all");
+    assert!(err.to_string().contains("limits.timeout_ms"), "{err}");
+    let t = TestDir::new();
+    t.write("long.rhai", &format!("{}1", "let x = 1;\n".repeat(15_000)));
+    t.run_with_env(
+        &["exec", "long.rhai"],
+        &[("TGSCRIPT_LIMITS_MAX_SCRIPT_SIZE", "0")],
+    )
+    .expect_code(0)
+    .expect_stdout("1\n");
+}
