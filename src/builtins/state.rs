@@ -75,11 +75,14 @@ fn as_id(value: &Dynamic, what: &str) -> Result<i64, Box<EvalAltResult>> {
         .ok_or_else(|| fail(format!("{what} must be an integer")))
 }
 
-/// The calling scenario's namespace (`main` for one-off scripts).
+/// The namespace of scripts run once (`exec`, the REPL, the gateway's `run_script`).
+const ONE_OFF_NAMESPACE: &str = "main";
+
+/// The calling scenario's namespace ([`ONE_OFF_NAMESPACE`] for one-off scripts).
 fn namespace(ctx: &CallContext) -> String {
     ctx.scenario
         .as_deref()
-        .map_or_else(|| "main".to_string(), str::to_string)
+        .map_or_else(|| ONE_OFF_NAMESPACE.to_string(), str::to_string)
 }
 
 // State goes through the call's effects: journaled when a handler runs from the inbox (run
