@@ -307,34 +307,34 @@ impl Config {
                     message: e.into_inner().to_string(),
                 }
             })?;
-        if config.limits.timeout_ms == 0 {
-            let key = "limits.timeout_ms";
-            return Err(ConfigError::Invalid {
-                origin: origin_of(key),
-                key: key.into(),
-                message: "must be at least 1: a call with no time would stop at once (set a large value for a long budget)".into(),
-            });
-        }
-        if config.inbox.max_attempts == 0 {
-            let key = "inbox.max_attempts";
-            return Err(ConfigError::Invalid {
-                origin: origin_of(key),
-                key: key.into(),
-                message: "must be at least 1 (the first try counts)".into(),
-            });
-        }
-        if config
+        // Values the types allow but that cannot work.
+        let token_empty = config
             .gateway
             .token
             .as_ref()
-            .is_some_and(|t| t.expose().trim().is_empty())
-        {
-            let key = "gateway.token";
+            .is_some_and(|t| t.expose().trim().is_empty());
+        let refused = [
+            (
+                config.limits.timeout_ms == 0,
+                "limits.timeout_ms",
+                "must be at least 1: a call with no time would stop at once (set a large value for a long budget)",
+            ),
+            (
+                config.inbox.max_attempts == 0,
+                "inbox.max_attempts",
+                "must be at least 1 (the first try counts)",
+            ),
+            (
+                token_empty,
+                "gateway.token",
+                "is empty: set a token clients must send, or leave it out (loopback only)",
+            ),
+        ];
+        if let Some((_, key, message)) = refused.into_iter().find(|(wrong, ..)| *wrong) {
             return Err(ConfigError::Invalid {
                 origin: origin_of(key),
                 key: key.into(),
-                message: "is empty: set a token clients must send, or leave it out (loopback only)"
-                    .into(),
+                message: message.into(),
             });
         }
         config.warnings = warnings;

@@ -124,12 +124,7 @@ fn an_import_cycle_is_a_load_error_and_the_bot_goes_on() {
         "scripts/echo.rhai",
         "fn on_message(msg) { reply(`echo ${msg.text}`); }\n",
     );
-    let input = t.write("input.txt", "hello\n");
-    let stdin = std::fs::File::open(input).expect("input");
-    let done = t
-        .spawn_with_input(&["run", "scripts"], &[], stdin.into())
-        .wait();
-    assert_eq!(done.code, Some(0), "{}", done.all_output());
+    let done = t.run_chat("hello\n");
     assert!(
         done.stderr.contains("import cycle: m/a → m/b → m/a"),
         "{}",

@@ -317,12 +317,7 @@ fn a_scenario_file_linking_out_of_the_folder_is_not_loaded() {
         "fn on_message(msg) { reply(`echo ${msg.text}`); }\n",
     );
     std::os::unix::fs::symlink(&outside, t.path().join("scripts/linked.rhai")).expect("symlink");
-    let input = t.write("input.txt", "hello\n");
-    let stdin = std::fs::File::open(input).expect("input");
-    let done = t
-        .spawn_with_input(&["run", "scripts"], &[], stdin.into())
-        .wait();
-    assert_eq!(done.code, Some(0), "{}", done.all_output());
+    let done = t.run_chat("hello\n");
     assert!(
         done.stderr.contains("links outside scripts: not loaded"),
         "{}",

@@ -179,6 +179,18 @@ impl Finished {
 }
 
 impl TestDir {
+    /// `tgscript run scripts` on the sandbox here, fed `chat` as its input and run to the end
+    /// of it; asserts it ended well.
+    pub fn run_chat(&self, chat: &str) -> Finished {
+        let input = self.write(".chat", chat);
+        let stdin = std::fs::File::open(input).expect("chat input");
+        let done = self
+            .spawn_with_input(&["run", "scripts"], &[], stdin.into())
+            .wait();
+        assert_eq!(done.code, Some(0), "{}", done.all_output());
+        done
+    }
+
     /// Start `tgscript ARGS...` in this folder with `env` set and `stdin` as its input.
     pub fn spawn_with_input(
         &self,
