@@ -290,16 +290,19 @@ async fn connection(gw: Arc<Gateway>, socket: WebSocket) {
             },
         )
     };
-    while let Some(Ok(message)) = stream.next().await {
+    loop {
+        // A client whose answers cannot be written any more is done, even if it says nothing.
+        let message = tokio::select! {
+            message = stream.next() => message,
+            _ = out_tx.closed() => break,
+        };
+        let Some(Ok(message)) = message else { break };
         let text = match message {
             Message::Text(text) => text.to_string(),
             Message::Binary(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
             Message::Close(_) => break,
             _ => continue,
         };
-        if out_tx.is_closed() {
-            break;
-        }
         if text.len() > MAX_FRAME {
             let _ = out_tx.send(too_large(text.len())).await;
             continue;
@@ -326,13 +329,17 @@ async fn run(gw: &Arc<Gateway>, text: String) -> Value {
         .unwrap_or_else(|e| error_event(None, None, &format!("internal error: {e}")))
 }
 
-/// Requests of one account share a queue; everything else (chat actions, scripts, bad
-/// input) shares another.
-fn queue_key(text: &str) -> String {
+/// How many queues one connection's requests are spread over.
+const LANES_PER_CONNECTION: i64 = 32;
+
+/// Requests of one account share a queue (accounts are spread over
+/// [`LANES_PER_CONNECTION`] queues, so any number of ids costs a bounded number of them);
+/// everything else (chat actions, scripts, bad input) shares queue 0.
+fn queue_key(text: &str) -> i64 {
     serde_json::from_str::<Value>(text)
         .ok()
-        .and_then(|v| v.get("userbot_id").map(Value::to_string))
-        .unwrap_or_default()
+        .and_then(|v| v.get("userbot_id").and_then(crate::request::as_int))
+        .map_or(0, |id| 1 + id.rem_euclid(LANES_PER_CONNECTION))
 }
 
 /// Answer one request frame with its event.

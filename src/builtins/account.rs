@@ -43,10 +43,11 @@ answer; `account(id).tdlib(...)` for another account. Errors throw `#{command: "
 code}` with TDLib's own code and message; a request TDLib does not answer within 30 s fails
 with code 504. Allowed: requests that read or change the account's own data (types starting
 with get, search, check, view, toggle, set, add, remove, delete, block, report, join, leave,
-create, edit, send, forward, pin, unpin, mark, terminate, clear, read, open, translate,
-resend); refused: TDLib's log, parameters, database key and proxies, `setOption`, login steps,
-`deleteAccount` and password changes, the client itself (`close`, `destroy`, `logOut`), file
-downloads and reads, and any request naming a host file (`inputFileLocal`).
+create, edit, send, forward, pin, unpin, mark, terminate, clear, read, open, close, load,
+parse, import, ban, process, translate, resend); refused: TDLib's log, parameters, database
+key and proxies, `setOption`, login steps, phone number changes, `deleteAccount` and password
+changes, the client itself (`close`, `destroy`, `logOut`), file downloads and reads, and any
+request naming a host file (`inputFileLocal`).
 
 # Example
 ```rhai

@@ -1,5 +1,5 @@
-//! Rhai standard functions registered again where Rhai's own escape the sandbox: `sort` and
-//! `dedup` swallow every error their callback raises (the time and operation limits, an
+//! Rhai standard functions registered again where Rhai's own escape the sandbox: `sort`,
+//! `order` and `dedup` swallow every error their callback raises (the time and operation limits, an
 //! interrupt), and `replace` builds its result before any size check. These stop on the first
 //! error and refuse a result over `[limits] max_string_size` before allocating it.
 
@@ -18,6 +18,17 @@ time or operations — stops the sort and is raised, unlike Rhai's own `sort`.
 ```rhai
 let x = [3, 1, 2];
 x.sort(|a, b| a - b);   // [1, 2, 3]
+```
+"#;
+
+const ORDER_DOC: &str = r#"
+A sorted copy of the array, ordered by `comparer(a, b)` as `sort` orders it; the array itself is
+left as it is. An error in the comparer stops it and is raised.
+
+# Example
+```rhai
+let x = [3, 1, 2];
+let y = x.order(|a, b| a - b);   // [1, 2, 3]; x is still [3, 1, 2]
 ```
 "#;
 
@@ -51,6 +62,22 @@ pub(super) fn register(module: &mut Module) {
             .with_purity(false)
             .with_volatility(true)
             .set_into_module(module, sort);
+    }
+    for name in ["order", "order_by"] {
+        described(
+            name,
+            &["array: Array", "comparer: FnPtr", "Array"],
+            ORDER_DOC,
+        )
+        .with_volatility(true)
+        .set_into_module(
+            module,
+            |ctx: NativeCallContext, array: &mut Array, comparer: FnPtr| -> Result<Array> {
+                let mut sorted = array.clone();
+                sort(ctx, &mut sorted, comparer)?;
+                Ok(sorted)
+            },
+        );
     }
     described("dedup", &["array: Array", "()"], DEDUP_DOC)
         .with_purity(false)

@@ -21,16 +21,27 @@ pub(super) fn check(config: &Config, args: CheckArgs) -> anyhow::Result<u8> {
     } else {
         args.paths
     };
-    let files = collect_scripts(&paths).map_err(|e| usage(e.to_string()))?;
+    // Imports resolve the way `run` resolves them: against the folder given (a scenario
+    // folder, its modules in sub-folders), or a file's own folder when a file is given.
+    let mut files: Vec<(PathBuf, PathBuf)> = Vec::new();
+    for path in &paths {
+        let root = if path.is_dir() {
+            path.clone()
+        } else {
+            path.parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .to_path_buf()
+        };
+        let found =
+            collect_scripts(std::slice::from_ref(path)).map_err(|e| usage(e.to_string()))?;
+        files.extend(found.into_iter().map(|file| (root.clone(), file)));
+    }
     let mut problems = 0;
     // One engine (and one list of known functions) per folder: imports resolve against it.
-    let mut engines: HashMap<&Path, (ScriptEngine, BTreeSet<String>)> = HashMap::new();
-    for file in &files {
-        let root = file
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let (engine, known) = engines.entry(root).or_insert_with(|| {
+    let mut engines: HashMap<PathBuf, (ScriptEngine, BTreeSet<String>)> = HashMap::new();
+    for (root, file) in &files {
+        let (engine, known) = engines.entry(root.clone()).or_insert_with(|| {
             let engine = offline_engine(config.limits.clone(), root);
             let known = known_functions(&engine);
             (engine, known)

@@ -12,7 +12,7 @@ thread_local! {
     static TRACKED: RefCell<Option<Vec<PathBuf>>> = const { RefCell::new(None) };
     /// The modules being evaluated on this thread, outermost first: an import of one of them
     /// again is a cycle (evaluated, it would recurse until the stack overflows).
-    static RESOLVING: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    static RESOLVING: RefCell<Vec<(String, String)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// How deep imports may nest (a module importing a module importing …).
@@ -46,13 +46,14 @@ impl ScenarioResolver {
         }
     }
 
-    /// Find and compile the module `path`; the AST's source names where it came from.
+    /// Find and compile the module `path`; the AST's source names where it came from, and the
+    /// key says which module it is however the import spelled it (`a`, `./a`).
     fn compile(
         &self,
         engine: &Engine,
         path: &str,
         pos: Position,
-    ) -> Result<AST, Box<EvalAltResult>> {
+    ) -> Result<(AST, String), Box<EvalAltResult>> {
         let refuse = |why: &str| -> Box<EvalAltResult> {
             EvalAltResult::ErrorRuntime(
                 format!(
@@ -72,7 +73,7 @@ impl ScenarioResolver {
                 .compile(src)
                 .map_err(|e| EvalAltResult::ErrorInModule(path.to_string(), e.into(), pos))?;
             ast.set_source(format!("stdlib/{name}.rhai"));
-            return Ok(ast);
+            return Ok((ast, format!("stdlib/{name}")));
         }
         let relative = Path::new(name);
         if relative.is_absolute() || name.starts_with('/') || name.contains('\\') {
@@ -122,7 +123,7 @@ impl ScenarioResolver {
             .compile(source)
             .map_err(|e| EvalAltResult::ErrorInModule(display.clone(), e.into(), pos))?;
         ast.set_source(display);
-        Ok(ast)
+        Ok((ast, real_file.display().to_string()))
     }
 }
 
@@ -134,20 +135,21 @@ impl ModuleResolver for ScenarioResolver {
         path: &str,
         pos: Position,
     ) -> Result<Shared<Module>, Box<EvalAltResult>> {
-        let ast = self.compile(engine, path, pos)?;
+        let (ast, key) = self.compile(engine, path, pos)?;
         let name = path.strip_suffix(".rhai").unwrap_or(path).to_string();
         let refused = RESOLVING.with(|stack| {
             let stack = stack.borrow();
-            if let Some(start) = stack.iter().position(|n| *n == name) {
-                let chain: Vec<&str> = stack[start..].iter().map(String::as_str).collect();
+            if let Some(start) = stack.iter().position(|(k, _)| *k == key) {
+                let chain: Vec<&str> = stack[start..].iter().map(|(_, n)| n.as_str()).collect();
                 Some(format!(
                     "import cycle: {} → {name}; a module may not import itself, directly or through others",
                     chain.join(" → ")
                 ))
             } else if stack.len() >= MAX_IMPORT_DEPTH {
+                let chain: Vec<&str> = stack.iter().map(|(_, n)| n.as_str()).collect();
                 Some(format!(
                     "imports nested deeper than {MAX_IMPORT_DEPTH} modules ({} → {name})",
-                    stack.join(" → ")
+                    chain.join(" → ")
                 ))
             } else {
                 None
@@ -156,9 +158,17 @@ impl ModuleResolver for ScenarioResolver {
         if let Some(why) = refused {
             return Err(EvalAltResult::ErrorRuntime(why.into(), pos).into());
         }
-        RESOLVING.with(|stack| stack.borrow_mut().push(name));
+        /// Takes the module off the stack however its evaluation ends (a panic included).
+        struct Resolving;
+        impl Drop for Resolving {
+            fn drop(&mut self) {
+                RESOLVING.with(|stack| stack.borrow_mut().pop());
+            }
+        }
+        RESOLVING.with(|stack| stack.borrow_mut().push((key, name)));
+        let resolving = Resolving;
         let module = Module::eval_ast_as_new(Scope::new(), &ast, engine);
-        RESOLVING.with(|stack| stack.borrow_mut().pop());
+        drop(resolving);
         let module = module.map_err(|e| EvalAltResult::ErrorInModule(path.to_string(), e, pos))?;
         Ok(module.into())
     }
@@ -170,6 +180,6 @@ impl ModuleResolver for ScenarioResolver {
         path: &str,
         pos: Position,
     ) -> Option<Result<AST, Box<EvalAltResult>>> {
-        Some(self.compile(engine, path, pos))
+        Some(self.compile(engine, path, pos).map(|(ast, _)| ast))
     }
 }

@@ -219,27 +219,31 @@ pub(crate) fn on_var(
     Ok(None)
 }
 
-/// How many closures deep `value` goes, following what each closure captured, counted no
-/// further than `limit`. A closure that captures itself (a recursive closure) is not deeper
-/// for it.
+/// How many levels deep `value` goes through what closures captured (and the arrays and maps
+/// they captured hold), counted no further than `limit`. A closure that captures itself (a
+/// recursive closure) is not deeper for it.
 fn closure_depth(value: &Dynamic, limit: usize) -> usize {
     let mut depth = 0;
     let mut seen = std::collections::HashSet::new();
+    // Every value looked at stays alive until the walk ends, so no address is reused.
+    let mut visited: Vec<Vec<Dynamic>> = Vec::new();
     let mut level: Vec<Dynamic> = vec![value.clone()];
     while !level.is_empty() && depth < limit {
         let mut next = Vec::new();
         for value in &level {
-            if let Some(f) = value.read_lock::<rhai::FnPtr>()
-                && seen.insert(std::ptr::from_ref::<rhai::FnPtr>(&f) as usize)
-            {
-                next.extend(f.iter_curry().filter(|c| c.is_fnptr()).cloned());
+            if let Some(f) = value.read_lock::<rhai::FnPtr>() {
+                if seen.insert(std::ptr::from_ref::<rhai::FnPtr>(&f) as usize) {
+                    next.extend(f.iter_curry().cloned());
+                }
+            } else if let Some(items) = value.read_lock::<rhai::Array>() {
+                next.extend(items.iter().cloned());
+            } else if let Some(map) = value.read_lock::<rhai::Map>() {
+                next.extend(map.values().cloned());
             }
         }
-        if next.is_empty() && level.iter().all(|v| !v.is_fnptr()) {
-            break;
-        }
+        next.retain(|v| v.is_fnptr() || v.is_array() || v.is_map());
         depth += 1;
-        level = next;
+        visited.push(std::mem::replace(&mut level, next));
     }
     depth
 }

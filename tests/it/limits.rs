@@ -131,6 +131,27 @@ fn a_comparer_out_of_time_stops_the_sort_instead_of_being_swallowed() {
 }
 
 #[test]
+fn a_comparer_out_of_time_stops_order_too() {
+    let t = TestDir::new();
+    t.write(
+        "hostile.rhai",
+        "let a = [];\nfor i in 0..200 { a.push(i); }\nlet b = a;\n\
+         let c = a.order(|x, y| { b.order(|p, q| { loop {} }); x - y });\n\
+         \"the order finished\"",
+    );
+    let run = t.run_with_env(
+        &["exec", "hostile.rhai"],
+        &[
+            ("TGSCRIPT_LIMITS_MAX_OPERATIONS", "0"),
+            ("TGSCRIPT_LIMITS_TIMEOUT_MS", "300"),
+        ],
+    );
+    run.expect_code(1)
+        .expect_stderr_contains("time limit exceeded: the call ran longer than 300 ms");
+    assert!(!run.stdout.contains("the order finished"), "{}", run.stdout);
+}
+
+#[test]
 fn an_error_in_a_dedup_or_sort_comparer_is_raised() {
     let t = TestDir::new();
     t.write(
@@ -203,6 +224,11 @@ fn a_chain_of_closures_is_stopped_before_it_can_overflow_the_stack() {
     // 100,000 closures each capturing the previous one aborted the process when dropped.
     stopped_by(
         "let f = || 0;\nfor i in 0..100000 { let g = f; f = || g; }\n1",
+        "max_closure_depth",
+    );
+    // The same chain hidden in arrays and maps between the closures.
+    stopped_by(
+        "let f = || 0;\nfor i in 0..100000 { let a = [#{f: f}]; f = || a; }\n1",
         "max_closure_depth",
     );
     let t = TestDir::new();

@@ -88,6 +88,31 @@ fn a_module_importing_itself_is_refused_with_the_chain() {
 }
 
 #[test]
+fn a_cycle_is_found_however_the_import_spells_the_module() {
+    let t = TestDir::new();
+    t.write("s/a.rhai", "import \"./a\" as again;\nfn f() { 1 }");
+    t.write("s/main.rhai", "import \"a\" as a;\na::f()");
+    t.run(&["exec", "s/main.rhai"])
+        .expect_code(1)
+        .expect_stderr_contains("import cycle: a → ./a");
+}
+
+#[test]
+fn check_resolves_imports_against_the_folder_given_as_run_does() {
+    let t = TestDir::new();
+    t.write(
+        "scripts/lib/a.rhai",
+        "import \"lib/b\" as b;\nfn x() { b::y() }",
+    );
+    t.write("scripts/lib/b.rhai", "fn y() { 1 }");
+    t.write(
+        "scripts/use.rhai",
+        "import \"lib/a\" as a;\nfn on_message(msg) { a::x() }",
+    );
+    t.run(&["check", "scripts"]).expect_code(0);
+}
+
+#[test]
 fn check_finds_an_import_cycle_and_a_missing_module() {
     let t = TestDir::new();
     t.write("s/m/a.rhai", "import \"m/b\" as b;\nfn x() { 1 }");

@@ -108,9 +108,21 @@ pub const RAW_VERBS: &[&str] = &[
 
 /// Request types refused although their verb is allowed (`*` ends a prefix).
 pub const RAW_REFUSED: &[&str] = &[
-    "setLog*",
-    "getLog*",
+    "setLogStream",
+    "setLogVerbosityLevel",
+    "setLogTagVerbosityLevel",
+    "getLogStream",
+    "getLogVerbosityLevel",
+    "getLogTags",
+    "getLogTagVerbosityLevel",
     "addLogMessage",
+    "getProxies",
+    "addFileToDownloads",
+    "setAutoDownloadSettings",
+    "getLanguagePackString",
+    "sendPhoneNumberCode",
+    "checkPhoneNumberCode",
+    "resendPhoneNumberCode",
     "setTdlibParameters",
     "setAuthentication*",
     "checkAuthentication*",
