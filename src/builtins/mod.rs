@@ -67,6 +67,11 @@ fn context(ctx: &NativeCallContext) -> Arc<CallContext> {
     {
         return context;
     }
+    offline()
+}
+
+/// The context of a call with no connections: no bot, state in memory.
+fn offline() -> Arc<CallContext> {
     static OFFLINE: OnceLock<Arc<CallContext>> = OnceLock::new();
     OFFLINE
         .get_or_init(|| Arc::new(CallContext::direct(Arc::new(Host::offline()))))
@@ -177,10 +182,7 @@ fn register_overloads(
         let types: Vec<TypeId> = args.iter().map(|p| param_type(p)).collect();
         let run = run.clone();
         let func = move |ctx: Option<NativeCallContext>, values: &mut [&mut Dynamic]| {
-            let context = ctx
-                .as_ref()
-                .map(context)
-                .unwrap_or_else(|| Arc::new(CallContext::direct(Arc::new(Host::offline()))));
+            let context = ctx.as_ref().map(context).unwrap_or_else(offline);
             // The first argument is the receiver of a method call (`handle.block_user(..)`):
             // read, never taken; the others are passed by value.
             let values = names
