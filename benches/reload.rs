@@ -14,6 +14,7 @@ use tgscript::host::Host;
 use tgscript::sandbox::world::SANDBOX_CHAT_ID;
 use tgscript::sandbox::{BotApiServer, World};
 use tgscript::scenario::registry::Registry;
+use tgscript::scenario::runner::Runner;
 
 const EDITS: usize = 100;
 const TOKEN: &str = "123456:bench-token";
@@ -92,7 +93,8 @@ fn reload_cost() -> Vec<f64> {
         .expect("write");
     }
     let engine = Arc::new(offline_engine(Limits::default(), dir.path()));
-    let registry = Registry::new(engine, dir.path(), Arc::new(Host::offline()), None);
+    let runner = Arc::new(Runner::Inline(engine));
+    let registry = Registry::new(runner, dir.path(), Arc::new(Host::offline()), None);
     registry.reload().expect("first load");
     let changed = dir.path().join("s5.rhai");
     let mut costs = Vec::with_capacity(EDITS);

@@ -70,6 +70,16 @@ pub struct ScriptsConfig {
     pub hot_reload: bool,
     /// Chat id that receives reload and handler errors, besides the log.
     pub report_errors_to: Option<i64>,
+    /// Where scenario handlers, `on_load` and the gateway's `run_script` run (default
+    /// `process`).
+    pub isolation: Isolation,
+    /// The most worker processes at once (default 0: eight per core).
+    pub workers: usize,
+    /// Each worker's address-space limit in MiB (default 256; 0 = none). A worker is replaced
+    /// once it holds more than half of it.
+    pub worker_memory_mb: u64,
+    /// Calls a worker serves before it is replaced (default 10,000; 0 = no limit).
+    pub worker_max_calls: u32,
 }
 
 impl Default for ScriptsConfig {
@@ -78,8 +88,35 @@ impl Default for ScriptsConfig {
             dir: PathBuf::from("scripts"),
             hot_reload: true,
             report_errors_to: None,
+            isolation: Isolation::Process,
+            workers: 0,
+            worker_memory_mb: 256,
+            worker_max_calls: 10_000,
         }
     }
+}
+
+impl ScriptsConfig {
+    /// How many workers the pool may run: `workers`, else eight per core (a call holds its
+    /// worker while it waits on Telegram).
+    pub fn worker_count(&self) -> usize {
+        match self.workers {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()) * 8,
+            n => n,
+        }
+    }
+}
+
+/// `[scripts] isolation`: where untrusted scripts run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Isolation {
+    /// In worker processes with OS limits (the default).
+    #[default]
+    Process,
+    /// In this process: cheaper, for trusted single-author setups (the REPL and `exec` always
+    /// run inline).
+    Inline,
 }
 
 /// `[store]`.

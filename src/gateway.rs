@@ -5,9 +5,9 @@
 
 use crate::commands;
 use crate::effects::Effects;
-use crate::engine::{Output, RunOptions, ScriptEngine};
 use crate::lanes::Lanes;
 use crate::request::CommandError;
+use crate::scenario::runner::Runner;
 use axum::Router;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Request, State};
@@ -104,7 +104,7 @@ impl Settings {
 /// What the gateway serves with.
 pub struct Gateway {
     effects: Arc<dyn Effects>,
-    engine: Arc<ScriptEngine>,
+    runner: Arc<Runner>,
     token: Option<String>,
     allowed_origins: Vec<String>,
     /// Requests running now, across connections.
@@ -112,13 +112,13 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    /// A gateway whose actions act through `effects` and whose scripts run on `engine`,
+    /// A gateway whose actions act through `effects` and whose scripts run on `runner`,
     /// requiring `settings`' token as `Authorization: Bearer` when set and refusing web pages
     /// of other origins. Nothing it runs is journaled.
-    pub fn new(effects: Arc<dyn Effects>, engine: Arc<ScriptEngine>, settings: &Settings) -> Self {
+    pub fn new(effects: Arc<dyn Effects>, runner: Arc<Runner>, settings: &Settings) -> Self {
         Self {
             effects,
-            engine,
+            runner,
             token: settings.token.clone(),
             allowed_origins: settings.allowed_origins.clone(),
             running: Arc::new(tokio::sync::Semaphore::new(OVERALL)),
@@ -404,30 +404,15 @@ fn run_script(gw: &Gateway, request: &Map<String, Value>) -> Result<Value, Comma
         Some(_) => return Err(fail("script must be a string".into())),
         None => return Err(fail("script is required".into())),
     };
-    let mut scope = rhai::Scope::new();
-    match request.get("vars") {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(vars)) => {
-            for (name, value) in vars {
-                let value = rhai::serde::to_dynamic(value)
-                    .map_err(|e| fail(format!("vars.{name}: {e}")))?;
-                scope.push_dynamic(name.clone(), value);
-            }
-        }
+    let vars = match request.get("vars") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(vars)) => vars.clone(),
         Some(_) => return Err(fail("vars must be an object".into())),
-    }
-    let ast = gw
-        .engine
-        .compile_source(script, "script", &scope)
-        .map_err(|e| fail(e.to_string()))?;
-    let options = RunOptions {
-        output: Output::Capture,
-        ..RunOptions::default()
     };
-    let (result, report) = gw.engine.eval(&mut scope, &ast, &options);
-    let value = result.map_err(|e| fail(e.to_string()))?;
-    let value = serde_json::to_value(&value).unwrap_or_else(|_| json!(value.to_string()));
-    Ok(json!({"value": value, "printed": report.printed}))
+    gw.runner
+        .eval(script, &vars, &gw.effects)
+        .map(|evaluated| evaluated.to_json())
+        .map_err(|e| fail(e.to_string()))
 }
 
 fn error_event(userbot_id: Option<Value>, request_id: Option<Value>, error: &str) -> Value {

@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 /// A failed command, thrown to scripts as `#{command, error, code?, hint?}`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 #[error("{command}: {error}")]
 pub struct CommandError {
     /// The command (builtin or action) that failed.

@@ -57,7 +57,7 @@ pub enum AccountsError {
 }
 
 /// Which block list (`blockListMain` or `blockListStories`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum BlockList {
     /// `blockListMain`: messages and calls.
     Main,
@@ -76,7 +76,7 @@ impl BlockList {
 }
 
 /// One operation on an account: the TDLib functions the seed commands use.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum AccountOp {
     /// `getActiveSessions`
     GetActiveSessions,

@@ -41,13 +41,13 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
             config.inbox.max_attempts,
         ))
     });
-    let engine = Arc::new(app.engine(dir));
+    let runner = app.runner(dir)?;
     tracing::info!("limits: {}", config.limits.summary());
     if config.gateway.listen.is_some() {
-        start_gateway(app, engine.clone()).await?;
+        start_gateway(app, runner.clone()).await?;
     }
     let registry = Arc::new(Registry::new(
-        engine,
+        runner,
         dir,
         app.effects(),
         config.scripts.report_errors_to,
@@ -97,10 +97,10 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
 /// a port in use is a start-up error.
 async fn start_gateway(
     app: &App,
-    engine: Arc<crate::engine::ScriptEngine>,
+    runner: Arc<crate::scenario::runner::Runner>,
 ) -> Result<(), AppError> {
     let settings = super::gateway_settings(app.config(), None)?;
-    let gateway = app.gateway(engine, &settings);
+    let gateway = app.gateway(runner, &settings);
     let listener = crate::gateway::listen(&settings)
         .await
         .map_err(|e| AppError::Config(e.to_string()))?;

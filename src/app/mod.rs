@@ -6,12 +6,14 @@ pub mod accounts;
 pub mod bot;
 
 use crate::builtins::{self, CallContext};
-use crate::config::{Config, data_dir};
+use crate::config::{Config, Isolation, data_dir};
 use crate::effects::Effects;
 use crate::engine::ScriptEngine;
 use crate::gateway::{self, Gateway};
 use crate::host::Host;
 use crate::sandbox::{BotApiServer, World, console};
+use crate::scenario::runner::Runner;
+use crate::scenario::runner::pool::{PoolSettings, WorkerPool};
 use crate::store::{Claim, Store};
 use crate::telegram::{BotClient, BotError};
 use std::future::Future;
@@ -66,6 +68,8 @@ pub struct App {
     runtime: tokio::runtime::Runtime,
     host: Arc<Host>,
     sandbox: Option<Arc<BotApiServer>>,
+    /// The script workers, when `[scripts] isolation = "process"`.
+    workers: Option<Arc<WorkerPool>>,
     _claim: Option<Claim>,
 }
 
@@ -115,11 +119,16 @@ impl App {
         let accounts = accounts::from_config(config, runtime.handle(), sandbox_account)
             .map_err(|e| AppError::Config(e.to_string()))?;
         let host = Host::new(bot, accounts, Arc::new(store), runtime.handle().clone());
+        let workers = match config.scripts.isolation {
+            Isolation::Inline => None,
+            Isolation::Process => Some(Arc::new(worker_pool(config)?)),
+        };
         Ok(App {
             config: config.clone(),
             runtime,
             host: Arc::new(host),
             sandbox,
+            workers,
             _claim: claim,
         })
     }
@@ -154,9 +163,29 @@ impl App {
         )
     }
 
-    /// A gateway over the host and `engine`, requiring `settings`' token.
-    pub fn gateway(&self, engine: Arc<ScriptEngine>, settings: &gateway::Settings) -> Gateway {
-        Gateway::new(self.effects(), engine, settings)
+    /// Where the untrusted scripts of the folder `root` run (handlers, `on_load`,
+    /// `run_script`): the worker pool, or an engine of this process with
+    /// `[scripts] isolation = "inline"`. The first call starts the first worker and logs its
+    /// confinement; a binary that cannot run as a worker is an error here.
+    pub fn runner(&self, root: &Path) -> Result<Arc<Runner>, AppError> {
+        let Some(pool) = &self.workers else {
+            tracing::info!("scripts run in-process ([scripts] isolation = \"inline\")");
+            return Ok(Arc::new(Runner::Inline(Arc::new(self.engine(root)))));
+        };
+        let confinement = pool.start().map_err(|e| AppError::Failed(e.to_string()))?;
+        tracing::info!(
+            "scripts run in worker processes (up to {}): {confinement}",
+            self.config.scripts.worker_count()
+        );
+        Ok(Arc::new(Runner::Process {
+            pool: pool.clone(),
+            root: root.to_path_buf(),
+        }))
+    }
+
+    /// A gateway over the host whose scripts run on `runner`, requiring `settings`' token.
+    pub fn gateway(&self, runner: Arc<Runner>, settings: &gateway::Settings) -> Gateway {
+        Gateway::new(self.effects(), runner, settings)
     }
 
     /// Run `future` to completion on the application's runtime.
@@ -207,6 +236,22 @@ pub fn gateway_settings(
     }
     gateway::Settings::new(listen, token, config.gateway.allowed_origins.clone())
         .map_err(|e| AppError::Config(e.to_string()))
+}
+
+/// The worker pool of `[scripts]`, running this binary as `tgscript worker`.
+fn worker_pool(config: &Config) -> Result<WorkerPool, AppError> {
+    let exe = std::env::current_exe().map_err(|e| {
+        AppError::Failed(format!(
+            "cannot find the tgscript binary for its script workers: {e}"
+        ))
+    })?;
+    Ok(WorkerPool::new(PoolSettings {
+        exe,
+        workers: config.scripts.worker_count(),
+        memory_mb: config.scripts.worker_memory_mb,
+        max_calls: config.scripts.worker_max_calls,
+        limits: config.limits.clone(),
+    }))
 }
 
 /// The async runtime bots, accounts and scripts run on.

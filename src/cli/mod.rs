@@ -62,6 +62,9 @@ pub enum Command {
     /// Show the updates `run` has not finished or parked, or queue a parked one again.
     #[command(subcommand)]
     Inbox(inbox::InboxCommand),
+    /// A script worker process: started by `run` and `serve` themselves, never by hand.
+    #[command(hide = true)]
+    Worker,
 }
 
 /// `tgscript account ...`
@@ -98,6 +101,7 @@ impl Command {
             Command::Account(_) => "account",
             Command::Tdlib(_) => "tdlib",
             Command::Inbox(_) => "inbox",
+            Command::Worker => "worker",
         }
     }
 }
@@ -107,6 +111,10 @@ impl Command {
 pub fn main() -> u8 {
     let cli = Cli::parse();
     crate::logging::init();
+    if let Command::Worker = cli.command {
+        // No configuration: everything a worker needs comes from its host over the pipe.
+        return crate::scenario::runner::worker::main();
+    }
     let name = cli.command.name();
     match try_main(cli) {
         Ok(code) => code,
@@ -138,6 +146,7 @@ fn try_main(cli: Cli) -> anyhow::Result<u8> {
         Command::Account(command) => account::account(&config, command),
         Command::Tdlib(command) => tdlib::tdlib(&config, command),
         Command::Inbox(command) => inbox::inbox(&config, command),
+        Command::Worker => Ok(crate::scenario::runner::worker::main()),
     }
 }
 

@@ -2,7 +2,6 @@
 
 use crate::app::{App, AppError, SandboxAccount, Wiring, gateway_settings};
 use crate::config::Config;
-use std::sync::Arc;
 
 pub(super) fn serve(config: &Config, listen: Option<String>) -> anyhow::Result<u8> {
     let settings = gateway_settings(config, listen.as_deref())?;
@@ -15,8 +14,8 @@ pub(super) fn serve(config: &Config, listen: Option<String>) -> anyhow::Result<u
             claim_store: false,
         },
     )?;
-    let engine = Arc::new(app.engine(&config.scripts.dir));
-    let gateway = app.gateway(engine, &settings);
+    let runner = app.runner(&config.scripts.dir)?;
+    let gateway = app.gateway(runner, &settings);
     tracing::info!("accounts {:?}", app.host().accounts().ids());
     let served = app.block_on(async {
         let listener = crate::gateway::listen(&settings)

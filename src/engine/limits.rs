@@ -79,7 +79,29 @@ impl Default for Limits {
     }
 }
 
+/// Every `[limits]` key, as errors name them.
+const KEYS: &[&str] = &[
+    "max_operations",
+    "timeout_ms",
+    "max_string_size",
+    "max_array_size",
+    "max_map_size",
+    "max_call_levels",
+    "max_expr_depth",
+    "max_function_expr_depth",
+    "max_modules",
+    "max_script_size",
+    "max_api_calls",
+    "max_print_size",
+    "max_closure_depth",
+];
+
 impl Limits {
+    /// The `[limits]` key spelt `name`, if there is one.
+    pub fn key(name: &str) -> Option<&'static str> {
+        KEYS.iter().copied().find(|k| *k == name)
+    }
+
     /// The wall-clock budget of one call.
     pub fn timeout(&self) -> Duration {
         Duration::from_millis(self.timeout_ms)

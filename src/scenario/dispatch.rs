@@ -7,17 +7,15 @@
 //! `[inbox] max_attempts` times, then parked; later updates of its chat wait for that.
 
 use super::registry::Registry;
+use super::runner::Runner;
 use super::{Handler, Scenario};
-use crate::builtins::CallContext;
 use crate::effects::Effects;
-use crate::engine::ScriptEngine;
 use crate::inbox::journal::HandlerJournal;
 use crate::inbox::{Failure, Inbox, Journaled};
 use crate::lanes::Lanes;
 use crate::telegram::UpdateContext;
 use crate::telegram::update::{self, UpdateKind};
-use rhai::Dynamic;
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -155,7 +153,7 @@ fn try_update(registry: &Registry, inbox: Option<&Inbox>, update: &Value) -> Opt
     // A panic is a failed try like any other, so the update is still retried or parked.
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         handle_update(
-            registry.engine(),
+            registry.runner(),
             registry.effects(),
             &registry.snapshot(),
             update,
@@ -203,7 +201,7 @@ fn try_update(registry: &Registry, inbox: Option<&Inbox>, update: &Value) -> Opt
 /// scenarios whose handler finished on an earlier try are skipped, and each run gets its
 /// effects through its journal and is recorded.
 pub fn handle_update(
-    engine: &ScriptEngine,
+    runner: &Runner,
     effects: &Arc<dyn Effects>,
     scenarios: &[Scenario],
     update: &Value,
@@ -236,12 +234,7 @@ pub fn handle_update(
                 }
             }
         };
-        let context = CallContext {
-            effects,
-            update: Some(ctx.clone()),
-            scenario: None,
-        };
-        match scenario.call(engine, handler, args, context) {
+        match runner.call(scenario, handler, args, effects, Some(ctx.clone())) {
             Ok(_) => {
                 if let Some(Err(e)) =
                     inbox.map(|i| i.handler_finished(ctx.update_id, &scenario.name))
@@ -272,17 +265,15 @@ fn route(
     kind: UpdateKind,
     payload: &Value,
     update: &Value,
-) -> Option<(Handler, Vec<Dynamic>)> {
-    let dynamic = |v: &Value| rhai::serde::to_dynamic(v).unwrap_or(Dynamic::UNIT);
+) -> Option<(Handler, Vec<Value>)> {
     let handler = match kind {
         UpdateKind::Message => {
             if let Some((cmd, args)) = command(payload)
                 && scenario.has(Handler::OnCommand)
             {
-                let args: rhai::Array = args.into_iter().map(Dynamic::from).collect();
                 return Some((
                     Handler::OnCommand,
-                    vec![cmd.into(), args.into(), dynamic(payload)],
+                    vec![json!(cmd), json!(args), payload.clone()],
                 ));
             }
             Handler::OnMessage
@@ -292,12 +283,12 @@ fn route(
         _ => {
             return scenario
                 .has(Handler::OnUpdate)
-                .then(|| (Handler::OnUpdate, vec![dynamic(update)]));
+                .then(|| (Handler::OnUpdate, vec![update.clone()]));
         }
     };
     scenario
         .has(handler)
-        .then(|| (handler, vec![dynamic(payload)]))
+        .then(|| (handler, vec![payload.clone()]))
 }
 
 /// `"/warn@my_bot 3 spam"` → `("warn", ["3", "spam"])`.

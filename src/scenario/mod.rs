@@ -3,17 +3,18 @@
 
 pub mod dispatch;
 pub mod registry;
+pub mod runner;
 pub mod watch;
 
-use crate::builtins::CallContext;
-use crate::engine::{RunOptions, ScriptEngine, ScriptError};
-use rhai::{AST, Dynamic, Stmt};
+use crate::engine::{ScriptEngine, ScriptError};
+use rhai::{AST, Stmt};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// The handler functions a scenario may define.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Handler {
     /// `fn on_load()`: once per (re)load, before the version goes live.
     OnLoad,
@@ -77,8 +78,9 @@ pub struct Scenario {
     pub name: String,
     /// Path of the file.
     pub path: PathBuf,
-    /// The compiled script, imports embedded.
-    pub ast: Arc<AST>,
+    /// The compiled script, imports embedded; `None` when it was compiled in a worker process
+    /// (see [`runner`]), which keeps its own.
+    pub ast: Option<Arc<AST>>,
     /// The handlers it defines.
     pub handlers: Vec<Handler>,
     /// Its state namespace: the file name without `.rhai`.
@@ -119,7 +121,21 @@ impl Scenario {
                 None => {}
             }
         }
-        Ok(Scenario {
+        let fingerprint = fingerprint_of(source.as_bytes(), &imports);
+        let mut scenario = Scenario::compiled_elsewhere(path, handlers, imports, fingerprint);
+        scenario.ast = Some(Arc::new(ast));
+        Ok(scenario)
+    }
+
+    /// The scenario at `path` as a worker process compiled it: what it has, not its code.
+    pub fn compiled_elsewhere(
+        path: &Path,
+        handlers: Vec<Handler>,
+        imports: Vec<PathBuf>,
+        fingerprint: u64,
+    ) -> Scenario {
+        let shown = path.display().to_string();
+        Scenario {
             name: path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -129,36 +145,16 @@ impl Scenario {
                 .map(|n| n.to_string_lossy().into())
                 .unwrap_or_else(|| shown.as_str().into()),
             path: path.to_path_buf(),
-            ast: Arc::new(ast),
+            ast: None,
             handlers,
-            fingerprint: fingerprint_of(source.as_bytes(), &imports),
+            fingerprint,
             imports,
-        })
+        }
     }
 
     /// Whether the scenario defines `handler`.
     pub fn has(&self, handler: Handler) -> bool {
         self.handlers.contains(&handler)
-    }
-
-    /// Call `handler` with `args` as one sandboxed run acting through `context` (its effects
-    /// and update), in this scenario's state namespace.
-    pub fn call(
-        &self,
-        engine: &ScriptEngine,
-        handler: Handler,
-        args: Vec<Dynamic>,
-        context: CallContext,
-    ) -> Result<Dynamic, ScriptError> {
-        let context = CallContext {
-            scenario: Some(self.namespace.clone()),
-            ..context
-        };
-        let options = RunOptions {
-            tag: Some(context.into_tag()),
-            ..RunOptions::default()
-        };
-        engine.call_fn(&self.ast, handler.name(), args, &options).0
     }
 }
 

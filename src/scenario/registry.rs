@@ -2,11 +2,11 @@
 //! already running finish on the old version, the next update sees the new one, and a
 //! scenario that fails to compile or whose `on_load` fails keeps its last good version.
 
+use super::runner::Runner;
 use super::{Handler, Scenario, fingerprint, scenario_files};
-use crate::builtins::CallContext;
 use crate::commands::chat;
 use crate::effects::Effects;
-use crate::engine::{ScriptEngine, ScriptError};
+use crate::engine::ScriptError;
 use arc_swap::ArcSwap;
 use serde_json::json;
 use std::collections::HashMap;
@@ -27,7 +27,7 @@ pub enum Change {
 
 /// The scenarios of one folder, swapped as a whole on reload.
 pub struct Registry {
-    engine: Arc<ScriptEngine>,
+    runner: Arc<Runner>,
     dir: PathBuf,
     current: ArcSwap<Vec<Scenario>>,
     /// Fingerprints of the last failed attempt per file, so an unrelated event does not
@@ -42,16 +42,16 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// A registry over `dir` whose scenarios act through `effects`, empty until
-    /// [`Registry::reload`]; failures are also sent to chat `report_to`.
+    /// A registry over `dir` whose scenarios run on `runner` and act through `effects`, empty
+    /// until [`Registry::reload`]; failures are also sent to chat `report_to`.
     pub fn new(
-        engine: Arc<ScriptEngine>,
+        runner: Arc<Runner>,
         dir: &Path,
         effects: Arc<dyn Effects>,
         report_to: Option<i64>,
     ) -> Self {
         Self {
-            engine,
+            runner,
             dir: dir.to_path_buf(),
             current: ArcSwap::from_pointee(Vec::new()),
             failed: Mutex::new(HashMap::new()),
@@ -66,9 +66,9 @@ impl Registry {
         self.current.load_full()
     }
 
-    /// The engine scenarios run on.
-    pub fn engine(&self) -> &Arc<ScriptEngine> {
-        &self.engine
+    /// Where scenario calls run.
+    pub fn runner(&self) -> &Arc<Runner> {
+        &self.runner
     }
 
     /// What the scenarios act through.
@@ -183,12 +183,7 @@ impl Registry {
     /// Compile `file` and run its `on_load` (just before the version goes live); either
     /// failing is a failed load.
     fn load(&self, file: &Path) -> Result<Scenario, ScriptError> {
-        let scenario = Scenario::load(&self.engine, file)?;
-        if scenario.has(Handler::OnLoad) {
-            let context = CallContext::direct(self.effects.clone());
-            let _ = scenario.call(&self.engine, Handler::OnLoad, Vec::new(), context)?;
-        }
-        Ok(scenario)
+        self.runner.load(file, &self.effects)
     }
 
     fn lock_failed(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, u64>> {

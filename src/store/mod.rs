@@ -89,6 +89,10 @@ pub enum StoreError {
         /// Why.
         error: std::io::Error,
     },
+    /// A store error as a script worker process was told of it by its host: the host's
+    /// words.
+    #[error("{0}")]
+    Remote(String),
     /// Another process holds the claim.
     #[error(
         "{path} is in use by another `tgscript run` (one process per bot and database): stop it, or give this one its own [store] path"

@@ -15,7 +15,7 @@ pub const MAX_SCOPE_BYTES: usize = 1024 * 1024;
 /// scenario's own namespace (its file name without `.rhai`) can be it.
 pub const SHARED_NAMESPACE: &str = "";
 /// Whose value it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum StateScope {
     /// One chat.
     Chat(i64),
@@ -52,7 +52,7 @@ impl fmt::Display for StateScope {
 
 /// One operation on script state, as builtins ask for it: what the effects boundary carries
 /// and the journal records.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum StateOp {
     /// Read `key` (`null` when never set).
     Get {

@@ -4,7 +4,7 @@ use serde_json::Value;
 
 /// The chat, user and message an update is about. Builtins act on this chat unless a
 /// `chat_id` is passed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct UpdateContext {
     /// `update_id` of the update being handled.
     pub update_id: i64,

@@ -11,7 +11,8 @@ use tgscript::gateway::{Gateway, Settings};
 use tgscript::host::Host;
 use tgscript::store::Store;
 
-/// A gateway over two sandbox accounts and no bot, as `serve` builds it.
+/// A gateway over two sandbox accounts and no bot, as `serve` builds it (scripts inline:
+/// the frames and the command layer are what is fuzzed here).
 fn gateway(runtime: &tokio::runtime::Runtime) -> (Gateway, Arc<Host>) {
     let host = Arc::new(Host::new(
         None,
@@ -25,7 +26,8 @@ fn gateway(runtime: &tokio::runtime::Runtime) -> (Gateway, Arc<Host>) {
         CallContext::direct(host.clone()),
     ));
     let settings = Settings::new("127.0.0.1:0", None, Vec::new()).expect("settings");
-    (Gateway::new(host.clone(), engine, &settings), host)
+    let runner = Arc::new(tgscript::scenario::runner::Runner::Inline(engine));
+    (Gateway::new(host.clone(), runner, &settings), host)
 }
 
 /// Any JSON value, a few levels deep.

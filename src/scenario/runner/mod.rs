@@ -1,0 +1,176 @@
+//! Where script calls run. Handlers, `on_load` and the gateway's `run_script` go through a
+//! [`Runner`]: in this process ([`Runner::Inline`], for trusted single-author setups), or in
+//! worker processes ([`Runner::Process`], the default): the same binary started as
+//! `tgscript worker`, confined by OS limits ([`confine`]), whose builtins ask the host for
+//! their effects over a pipe ([`protocol`]). A worker that dies or overruns fails that one
+//! call; the pool ([`pool`]) starts another. The REPL and `exec` always run inline.
+
+pub mod confine;
+pub mod pool;
+pub mod protocol;
+pub mod worker;
+
+use super::{Handler, Scenario};
+use crate::builtins::CallContext;
+use crate::effects::Effects;
+use crate::engine::{Output, RunOptions, ScriptEngine, ScriptError};
+use crate::telegram::UpdateContext;
+use pool::WorkerPool;
+use serde_json::{Map, Value, json};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Runs the calls of one scenario folder.
+pub enum Runner {
+    /// On this process's threads, with this engine.
+    Inline(Arc<ScriptEngine>),
+    /// In the workers of `pool`, imports resolved against `root`.
+    Process {
+        /// The workers.
+        pool: Arc<WorkerPool>,
+        /// The scenario folder.
+        root: PathBuf,
+    },
+}
+
+/// A script's value and the lines it printed (`run_script`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluated {
+    /// The value as JSON.
+    pub value: Value,
+    /// Lines printed with `print`/`debug`.
+    pub printed: Vec<String>,
+}
+
+impl Evaluated {
+    /// As the gateway answers it: `{"value", "printed"}`.
+    pub fn to_json(&self) -> Value {
+        json!({"value": self.value, "printed": self.printed})
+    }
+}
+
+impl Runner {
+    /// Compile the scenario at `path` and run its `on_load` acting through `effects`; either
+    /// failing is a failed load.
+    pub fn load(&self, path: &Path, effects: &Arc<dyn Effects>) -> Result<Scenario, ScriptError> {
+        match self {
+            Runner::Inline(engine) => load(engine, path, effects, &mut || {}),
+            Runner::Process { pool, root } => pool.load(root, path, effects.as_ref()),
+        }
+    }
+
+    /// Call `handler` of `scenario` with `args`, acting through `effects` on `update`.
+    pub fn call(
+        &self,
+        scenario: &Scenario,
+        handler: Handler,
+        args: Vec<Value>,
+        effects: Arc<dyn Effects>,
+        update: Option<Arc<UpdateContext>>,
+    ) -> Result<(), ScriptError> {
+        match self {
+            Runner::Inline(engine) => call(engine, scenario, handler, &args, effects, update),
+            Runner::Process { pool, root } => {
+                pool.call(root, scenario, handler, args, effects.as_ref(), update)
+            }
+        }
+    }
+
+    /// Evaluate `script` with `vars` in scope, printed lines captured, acting through
+    /// `effects`.
+    pub fn eval(
+        &self,
+        script: &str,
+        vars: &Map<String, Value>,
+        effects: &Arc<dyn Effects>,
+    ) -> Result<Evaluated, ScriptError> {
+        match self {
+            Runner::Inline(engine) => eval(engine, script, vars, &mut || {}),
+            Runner::Process { pool, root } => pool.eval(root, script, vars, effects.as_ref()),
+        }
+    }
+}
+
+/// Compile the scenario at `path` on `engine` and run its `on_load` through `effects`;
+/// `compiled` is called in between.
+pub(crate) fn load(
+    engine: &ScriptEngine,
+    path: &Path,
+    effects: &Arc<dyn Effects>,
+    compiled: &mut dyn FnMut(),
+) -> Result<Scenario, ScriptError> {
+    let scenario = Scenario::load(engine, path)?;
+    compiled();
+    if scenario.has(Handler::OnLoad) {
+        call(
+            engine,
+            &scenario,
+            Handler::OnLoad,
+            &[],
+            effects.clone(),
+            None,
+        )?;
+    }
+    Ok(scenario)
+}
+
+/// Call `handler` of `scenario` (compiled in this process) on `engine`, in its state
+/// namespace, acting through `effects` on `update`.
+pub(crate) fn call(
+    engine: &ScriptEngine,
+    scenario: &Scenario,
+    handler: Handler,
+    args: &[Value],
+    effects: Arc<dyn Effects>,
+    update: Option<Arc<UpdateContext>>,
+) -> Result<(), ScriptError> {
+    let ast = scenario.ast.as_ref().ok_or_else(|| {
+        ScriptError::new("this scenario was compiled in a worker process").in_file(&scenario.name)
+    })?;
+    let context = CallContext {
+        effects,
+        update,
+        scenario: Some(scenario.namespace.clone()),
+    };
+    let options = RunOptions {
+        tag: Some(context.into_tag()),
+        ..RunOptions::default()
+    };
+    let args = args
+        .iter()
+        .map(|v| rhai::serde::to_dynamic(v).unwrap_or(rhai::Dynamic::UNIT))
+        .collect();
+    engine
+        .call_fn(ast, handler.name(), args, &options)
+        .0
+        .map(drop)
+}
+
+/// Evaluate `script` with `vars` in scope on `engine`, under its default context; `compiled`
+/// is called once it is compiled.
+pub(crate) fn eval(
+    engine: &ScriptEngine,
+    script: &str,
+    vars: &Map<String, Value>,
+    compiled: &mut dyn FnMut(),
+) -> Result<Evaluated, ScriptError> {
+    let mut scope = rhai::Scope::new();
+    for (name, value) in vars {
+        let value = rhai::serde::to_dynamic(value)
+            .map_err(|e| ScriptError::new(format!("vars.{name}: {e}")))?;
+        scope.push_dynamic(name.clone(), value);
+    }
+    let ast = engine.compile_source(script, "script", &scope)?;
+    compiled();
+    let options = RunOptions {
+        output: Output::Capture,
+        ..RunOptions::default()
+    };
+    let (result, report) = engine.eval(&mut scope, &ast, &options);
+    let value = result?;
+    let value = serde_json::to_value(&value).unwrap_or_else(|_| json!(value.to_string()));
+    Ok(Evaluated {
+        value,
+        printed: report.printed,
+    })
+}

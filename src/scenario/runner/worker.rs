@@ -1,0 +1,279 @@
+//! The worker process (`tgscript worker`, started by the host's pool, never by hand): it
+//! confines itself, then runs one request at a time on its own engines, asking the host for
+//! every effect. Its stdout is the pipe to the host (anything else that would print there goes
+//! to stderr, which is the host's log).
+
+use super::protocol::{
+    Effect, FromWorker, Outcome, Refusal, Setup, ToWorker, WireError, read_frame, write_frame,
+};
+use super::{confine, eval, load};
+use crate::accounts::AccountOp;
+use crate::builtins::{self, CallContext};
+use crate::effects::Effects;
+use crate::engine::{Limits, ScriptEngine, ScriptError};
+use crate::request::CommandError;
+use crate::scenario::Scenario;
+use crate::store::{StateOp, StoreError};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter};
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// How many compiled scenario versions a worker keeps before it forgets them all.
+const MAX_CACHED: usize = 256;
+
+/// The two ends of the pipe to the host.
+struct Pipe {
+    input: BufReader<File>,
+    output: BufWriter<File>,
+}
+
+/// The effects of a worker: each is a question to the host, answered before the script goes
+/// on.
+struct HostEffects {
+    pipe: Mutex<Pipe>,
+}
+
+impl HostEffects {
+    fn ask(&self, effect: Effect) -> Result<Value, Refusal> {
+        let mut pipe = self.pipe.lock().unwrap_or_else(PoisonError::into_inner);
+        let asked = write_frame(&mut pipe.output, &FromWorker::Effect(effect));
+        match asked.and_then(|()| read_frame::<ToWorker>(&mut pipe.input)) {
+            Ok(Some(ToWorker::Answer(answer))) => answer,
+            // The host is gone or out of step: nothing sensible can follow.
+            _ => std::process::exit(1),
+        }
+    }
+
+    fn command(&self, command: &str, effect: Effect) -> Result<Value, CommandError> {
+        self.ask(effect).map_err(|refusal| match refusal {
+            Refusal::Command(e) => e,
+            Refusal::Store(e) => CommandError::invalid(command, e),
+        })
+    }
+
+    fn send(&self, message: &FromWorker) -> io::Result<()> {
+        let mut pipe = self.pipe.lock().unwrap_or_else(PoisonError::into_inner);
+        write_frame(&mut pipe.output, message)
+    }
+
+    fn receive(&self) -> io::Result<Option<ToWorker>> {
+        let mut pipe = self.pipe.lock().unwrap_or_else(PoisonError::into_inner);
+        read_frame(&mut pipe.input)
+    }
+}
+
+impl Effects for HostEffects {
+    fn bot(&self, command: &str, method: &str, params: &Value) -> Result<Value, CommandError> {
+        let effect = Effect::Bot {
+            command: command.to_string(),
+            method: method.to_string(),
+            params: params.clone(),
+        };
+        self.command(command, effect)
+    }
+
+    fn account_id(&self, command: &str, userbot_id: Option<i64>) -> Result<i64, CommandError> {
+        let effect = Effect::AccountId {
+            command: command.to_string(),
+            userbot_id,
+        };
+        let id = self.command(command, effect)?;
+        id.as_i64()
+            .ok_or_else(|| CommandError::invalid(command, "the host sent no account id"))
+    }
+
+    fn account(&self, command: &str, id: i64, op: &AccountOp) -> Result<Value, CommandError> {
+        let effect = Effect::Account {
+            command: command.to_string(),
+            id,
+            op: op.clone(),
+        };
+        self.command(command, effect)
+    }
+
+    fn state(&self, op: &StateOp) -> Result<Value, StoreError> {
+        self.ask(Effect::State(op.clone()))
+            .map_err(|refusal| match refusal {
+                Refusal::Store(e) => StoreError::Remote(e),
+                Refusal::Command(e) => StoreError::Remote(e.to_string()),
+            })
+    }
+
+    fn now(&self) -> i64 {
+        self.ask(Effect::Now)
+            .ok()
+            .and_then(|v| v.as_i64())
+            .unwrap_or_default()
+    }
+}
+
+/// What a worker keeps between requests.
+struct Worker {
+    limits: Limits,
+    effects: Arc<HostEffects>,
+    /// One engine per scenario folder.
+    engines: HashMap<PathBuf, ScriptEngine>,
+    /// Compiled scenarios by file and version.
+    scenarios: HashMap<(PathBuf, u64), Scenario>,
+}
+
+impl Worker {
+    fn engine(&mut self, root: &Path) -> &ScriptEngine {
+        let (limits, effects) = (&self.limits, &self.effects);
+        self.engines.entry(root.to_path_buf()).or_insert_with(|| {
+            let context = CallContext::direct(effects.clone());
+            builtins::engine(limits.clone(), root, context)
+        })
+    }
+
+    fn handle(&mut self, request: ToWorker) -> Result<Outcome, ScriptError> {
+        let effects: Arc<dyn Effects> = self.effects.clone();
+        let compiled = self.effects.clone();
+        let mut compiled = move || {
+            let _ = compiled.send(&FromWorker::Compiled);
+        };
+        match request {
+            ToWorker::Load { root, path } => {
+                let scenario = load(self.engine(&root), &path, &effects, &mut compiled)?;
+                let outcome = Outcome::Loaded {
+                    handlers: scenario.handlers.clone(),
+                    imports: scenario.imports.clone(),
+                    fingerprint: scenario.fingerprint,
+                };
+                self.remember(scenario);
+                Ok(outcome)
+            }
+            ToWorker::Call {
+                root,
+                path,
+                fingerprint,
+                namespace,
+                handler,
+                args,
+                update,
+            } => {
+                let key = (path.clone(), fingerprint);
+                if !self.scenarios.contains_key(&key) {
+                    let scenario = Scenario::load(self.engine(&root), &path)?;
+                    if scenario.fingerprint != fingerprint {
+                        return Err(ScriptError::new(
+                            "the file changed since it was loaded: this try fails, and the reload it causes takes over",
+                        )
+                        .in_file(path.display().to_string()));
+                    }
+                    compiled();
+                    self.remember(scenario);
+                }
+                let Some(scenario) = self.scenarios.get(&key) else {
+                    return Err(ScriptError::new("the scenario was not kept"));
+                };
+                let scenario = Scenario {
+                    namespace: namespace.into(),
+                    ..scenario.clone()
+                };
+                let engine = self.engine(&root);
+                super::call(
+                    engine,
+                    &scenario,
+                    handler,
+                    &args,
+                    effects,
+                    update.map(Arc::new),
+                )?;
+                Ok(Outcome::Returned)
+            }
+            ToWorker::Eval { root, script, vars } => {
+                let evaluated = eval(self.engine(&root), &script, &vars, &mut compiled)?;
+                Ok(Outcome::Evaluated {
+                    value: evaluated.value,
+                    printed: evaluated.printed,
+                })
+            }
+            ToWorker::Answer(_) => Err(ScriptError::new("an answer came with no question")),
+        }
+    }
+
+    fn remember(&mut self, scenario: Scenario) {
+        if self.scenarios.len() >= MAX_CACHED {
+            self.scenarios.clear();
+        }
+        self.scenarios
+            .insert((scenario.path.clone(), scenario.fingerprint), scenario);
+    }
+}
+
+/// Run as a worker until the host closes the pipe; the process exit code.
+pub fn main() -> u8 {
+    let mut pipe = match take_pipe() {
+        Ok(pipe) => pipe,
+        Err(e) => {
+            tracing::error!("worker: cannot set up its pipe: {e}");
+            return 1;
+        }
+    };
+    let setup: Setup = match read_frame(&mut pipe.input) {
+        Ok(Some(setup)) => setup,
+        _ => {
+            tracing::error!("worker: the host sent no setup");
+            return 1;
+        }
+    };
+    // Confined before any script is read, compiled or run.
+    let confinement = confine::confine(&setup);
+    let effects = Arc::new(HostEffects {
+        pipe: Mutex::new(pipe),
+    });
+    if effects.send(&FromWorker::Ready { confinement }).is_err() {
+        return 1;
+    }
+    let mut worker = Worker {
+        limits: setup.limits,
+        effects: effects.clone(),
+        engines: HashMap::new(),
+        scenarios: HashMap::new(),
+    };
+    loop {
+        let request = match effects.receive() {
+            Ok(Some(request)) => request,
+            Ok(None) => return 0,
+            Err(e) => {
+                tracing::error!("worker: {e}");
+                return 1;
+            }
+        };
+        let done = worker.handle(request).map_err(WireError::from);
+        if effects.send(&FromWorker::Done(done)).is_err() {
+            return 1;
+        }
+    }
+}
+
+/// The protocol pipe: stdin, and a copy of stdout; stdout itself then points at stderr, so
+/// nothing printed by accident can corrupt a frame.
+fn take_pipe() -> io::Result<Pipe> {
+    // SAFETY: dup/dup2 on the standard descriptors, checked; the new descriptor is owned
+    // by the returned file and by nothing else.
+    let output = unsafe {
+        let fd = libc::dup(1);
+        if fd < 0 || libc::dup2(2, 1) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        File::from(OwnedFd::from_raw_fd(fd))
+    };
+    // SAFETY: as above, for stdin.
+    let input = unsafe {
+        let fd = libc::dup(0);
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        File::from(OwnedFd::from_raw_fd(fd))
+    };
+    Ok(Pipe {
+        input: BufReader::new(input),
+        output: BufWriter::new(output),
+    })
+}
