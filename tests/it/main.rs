@@ -9,6 +9,7 @@ mod exec;
 mod fuzz;
 mod gateway;
 mod inbox;
+mod isolation;
 mod layers;
 mod limits;
 mod modules;

@@ -192,3 +192,74 @@ const DENIED: &[i64] = &[
     #[cfg(target_arch = "x86_64")]
     libc::SYS_creat,
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Run by the test below in a process of its own: confinement cannot be undone.
+    #[test]
+    #[ignore = "confines the whole process; run by a_confined_process_can_read_but_not_write_connect_or_spawn"]
+    fn confined_child() {
+        let setup = Setup {
+            limits: crate::engine::Limits::default(),
+            memory_mb: 1024,
+            cpu_seconds: 60,
+        };
+        let description = confine(&setup);
+        println!("confined: {description}");
+        assert!(description.contains("seccomp: on"), "{description}");
+        assert!(
+            std::fs::read_to_string("/proc/self/status").is_ok(),
+            "reads work"
+        );
+        let file = std::env::temp_dir().join(format!("tgscript-confined-{}", std::process::id()));
+        assert!(std::fs::File::create(&file).is_err(), "no file is written");
+        assert!(!file.exists());
+        assert!(
+            std::net::TcpListener::bind("127.0.0.1:0").is_err(),
+            "no sockets"
+        );
+        assert!(
+            std::net::TcpStream::connect("127.0.0.1:9").is_err(),
+            "no sockets"
+        );
+        assert!(
+            std::process::Command::new("/bin/true").status().is_err(),
+            "no programs started"
+        );
+        // SAFETY: raising a limit is refused by the filter, and the struct is ours.
+        let raised = unsafe {
+            let limit = libc::rlimit {
+                rlim_cur: libc::RLIM_INFINITY,
+                rlim_max: libc::RLIM_INFINITY,
+            };
+            libc::setrlimit(libc::RLIMIT_AS, &limit)
+        };
+        assert_ne!(raised, 0, "limits stay where they are");
+    }
+
+    #[test]
+    fn a_confined_process_can_read_but_not_write_connect_or_spawn() {
+        let exe = std::env::current_exe().expect("the test binary");
+        let output = std::process::Command::new(exe)
+            .args([
+                "--exact",
+                "scenario::runner::confine::tests::confined_child",
+                "--ignored",
+                "--test-threads=1",
+                "--nocapture",
+            ])
+            .output()
+            .expect("run the confined test");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success() && stdout.contains("1 passed"),
+            "{stdout}\n{stderr}"
+        );
+        let line = stdout.lines().find_map(|l| l.split_once("confined: "));
+        assert!(line.is_some(), "{stdout}");
+        println!("confined: {}", line.map(|(_, d)| d).unwrap_or_default());
+    }
+}

@@ -1,0 +1,234 @@
+//! Scripts in worker processes: the real `tgscript worker` binary behind the pool, and the
+//! real `run` and `serve` with the default `[scripts] isolation = "process"`. A worker that
+//! dies, hangs or bloats costs one call; the host and every other chat go on.
+
+use crate::util::{TOKEN, TestDir};
+use serde_json::{Map, Value, json};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tgscript::effects::Effects;
+use tgscript::engine::Limits;
+use tgscript::host::Host;
+use tgscript::sandbox::world::ChatKind;
+use tgscript::sandbox::{BotApiServer, World};
+use tgscript::scenario::runner::Runner;
+use tgscript::scenario::runner::pool::{GRACE, PoolSettings, WorkerPool};
+use tgscript::store::StateScope;
+
+const WAIT: Duration = Duration::from_secs(30);
+const USER: i64 = 1001;
+
+/// A script that holds ~300 MB in closures capturing distinct strings (closures are not
+/// counted by Rhai's size limits): over a 128 MiB worker's address space.
+const MEMORY_BOMB: &str = r#"let s = "y"; for i in 0..19 { s += s; } let a = []; for i in 0..600 { let t = s + i; a.push(|| t); } a.len()"#;
+
+fn pool(limits: Limits, memory_mb: u64) -> Arc<WorkerPool> {
+    Arc::new(WorkerPool::new(PoolSettings {
+        exe: env!("CARGO_BIN_EXE_tgscript").into(),
+        workers: 2,
+        memory_mb,
+        max_calls: 0,
+        limits,
+    }))
+}
+
+fn process(pool: &Arc<WorkerPool>, root: &Path) -> Runner {
+    Runner::Process {
+        pool: pool.clone(),
+        root: root.to_path_buf(),
+    }
+}
+
+fn eval(runner: &Runner, effects: &Arc<dyn Effects>, script: &str) -> Result<Value, String> {
+    runner
+        .eval(script, &Map::new(), effects)
+        .map(|e| e.to_json())
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn a_worker_runs_the_script_and_asks_the_host_for_its_effects() {
+    let dir = TestDir::new();
+    let host = Arc::new(Host::offline());
+    let effects: Arc<dyn Effects> = host.clone();
+    let pool = pool(Limits::default(), 256);
+    let confinement = pool.start().expect("a worker starts");
+    assert!(
+        confinement.contains("address space 256 MiB"),
+        "{confinement}"
+    );
+    let runner = process(&pool, dir.path());
+    let vars = json!({"n": 21});
+    let evaluated = runner
+        .eval(
+            "global_set(\"seen\", n); print(`n is ${n}`); n * 2",
+            vars.as_object().expect("object"),
+            &effects,
+        )
+        .expect("evaluated");
+    assert_eq!(evaluated.value, json!(42));
+    assert_eq!(evaluated.printed, ["n is 21"]);
+    // The state write crossed the pipe into the host's store.
+    let stored = host.store().get("main", StateScope::Global, "seen");
+    assert_eq!(stored.ok().flatten(), Some(json!(21)));
+    // A script error keeps its location and limit.
+    let error = runner
+        .eval("let x = 1;\nloop { x += 1; }", &Map::new(), &effects)
+        .expect_err("stopped");
+    assert_eq!(error.limit, Some("max_operations"), "{error}");
+    assert_eq!(error.line, Some(2), "{error}");
+}
+
+#[test]
+fn a_worker_that_dies_fails_its_call_alone_and_is_replaced() {
+    let dir = TestDir::new();
+    let effects: Arc<dyn Effects> = Arc::new(Host::offline());
+    let limits = Limits {
+        timeout_ms: 10_000,
+        ..Limits::default()
+    };
+    let pool = pool(limits, 128);
+    let runner = process(&pool, dir.path());
+    let died = eval(&runner, &effects, MEMORY_BOMB).expect_err("out of memory");
+    assert!(died.contains("worker process died"), "{died}");
+    assert!(died.contains("worker_memory_mb"), "{died}");
+    // The same scenario with no limit on closures overflows the worker's stack, not ours.
+    let pool = self::pool(
+        Limits {
+            max_closure_depth: 0,
+            ..Limits::default()
+        },
+        256,
+    );
+    let runner = process(&pool, dir.path());
+    let chain = "let f = || 0; for i in 0..100000 { let g = f; f = || g; } 1";
+    let died = eval(&runner, &effects, chain).expect_err("stack overflow");
+    assert!(died.contains("worker process died"), "{died}");
+    assert_eq!(
+        eval(&runner, &effects, "1 + 1"),
+        Ok(json!({"value": 2, "printed": []}))
+    );
+}
+
+/// The worker processes started by this test process.
+fn our_workers() -> Vec<i32> {
+    let me = std::process::id().to_string();
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        // Field 4 of /proc/PID/stat (after the parenthesised name) is the parent's pid.
+        let parent = stat
+            .rsplit(") ")
+            .next()
+            .and_then(|rest| rest.split(' ').nth(1));
+        if parent == Some(me.as_str()) && cmdline.ends_with(b"worker\0") {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+#[test]
+fn a_worker_that_stops_answering_is_killed_at_the_deadline() {
+    let dir = TestDir::new();
+    let effects: Arc<dyn Effects> = Arc::new(Host::offline());
+    let limits = Limits {
+        timeout_ms: 500,
+        ..Limits::default()
+    };
+    let pool = pool(limits, 256);
+    let runner = Arc::new(process(&pool, dir.path()));
+    pool.start().expect("a worker starts");
+    let before = our_workers();
+    let call = {
+        let (runner, effects) = (runner.clone(), effects.clone());
+        std::thread::spawn(move || {
+            let started = Instant::now();
+            (eval(&runner, &effects, "sleep(0.3); 1"), started.elapsed())
+        })
+    };
+    // Freeze the worker mid-call, as a native hang would: Rhai's own checks cannot run.
+    std::thread::sleep(Duration::from_millis(100));
+    for pid in &before {
+        // SAFETY: signalling a child process of this test.
+        unsafe { libc::kill(*pid, libc::SIGSTOP) };
+    }
+    let (result, took) = call.join().expect("the call thread");
+    let error = result.expect_err("killed");
+    assert!(error.contains("worker process was killed"), "{error}");
+    assert!(error.contains("[limits] timeout_ms"), "{error}");
+    println!("a frozen worker's call ended after {took:?} (limit 500 ms + {GRACE:?})");
+    assert_eq!(
+        eval(&runner, &effects, "2"),
+        Ok(json!({"value": 2, "printed": []}))
+    );
+}
+
+#[test]
+fn a_handler_that_kills_its_worker_on_every_try_is_parked_and_other_chats_are_answered() {
+    let (first, second) = (-1_003_000_000_001, -1_003_000_000_002);
+    let mut world = World::empty();
+    world.add_user(USER, "Alice");
+    world.add_chat(first, ChatKind::Supergroup, "first");
+    world.add_chat(second, ChatKind::Supergroup, "second");
+    let server = BotApiServer::start(world, Some(TOKEN)).expect("local Bot API server");
+    let t = TestDir::new();
+    t.write(
+        "tgscript.toml",
+        "[inbox]\nmax_attempts = 2\n[scripts]\nworker_memory_mb = 128\n[limits]\ntimeout_ms = 10000\n",
+    );
+    t.write(
+        "scripts/echo.rhai",
+        &format!(
+            "fn on_message(msg) {{\n    if msg.text == \"crash\" {{ {MEMORY_BOMB}; }}\n    send_message(msg.chat.id, `echo: ${{msg.text}}`);\n}}\n"
+        ),
+    );
+    let env = [
+        ("TELOXIDE_TOKEN", TOKEN.to_string()),
+        ("TELOXIDE_API_URL", server.url()),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let bot = t.spawn(&["run", "scripts"], &env);
+    server.world(|w| {
+        w.user_message(first, USER, "crash", None);
+        w.user_message(second, USER, "one", None);
+        w.user_message(second, USER, "two", None);
+        w.user_message(first, USER, "after", None);
+    });
+    let texts = |calls: &[tgscript::sandbox::Recorded]| -> Vec<(i64, String)> {
+        calls
+            .iter()
+            .filter(|c| c.method == "sendMessage")
+            .map(|c| {
+                (
+                    c.params["chat_id"].as_i64().unwrap_or_default(),
+                    c.params["text"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    };
+    let sent = server
+        .wait_for(WAIT, |calls| texts(calls).len() >= 3)
+        .map(|calls| texts(&calls))
+        .unwrap_or_else(|calls| panic!("three answers expected: {:#?}", texts(&calls)));
+    let done = bot.interrupt();
+    assert_eq!(done.code, Some(0), "the host ran on: {}", done.all_output());
+    assert!(sent.contains(&(second, "echo: one".into())), "{sent:?}");
+    assert!(sent.contains(&(second, "echo: two".into())), "{sent:?}");
+    assert!(sent.contains(&(first, "echo: after".into())), "{sent:?}");
+    assert!(
+        !sent.iter().any(|(_, text)| text == "echo: crash"),
+        "{sent:?}"
+    );
+    let log = done.all_output();
+    assert!(log.contains("worker process died"), "{log}");
+    assert!(
+        log.contains("update 1 parked after 2 failed tries"),
+        "{log}"
+    );
+}
