@@ -1,8 +1,10 @@
-//! Inbox benchmark: what keeping every update in the database costs. `tgscript run` (release
-//! binary) against the local Bot API server; 2,000 updates over 20 chats are queued at once
-//! and timed from the queueing until the last reply arrived, with `[inbox] enabled` true and
-//! false in alternation (5 rounds each, side by side). Two scenarios: a bare reply, and a reply
-//! that also counts messages in chat state (a durable write per update either way).
+//! Inbox benchmark: what keeping every update in the database costs, and what running scripts
+//! in worker processes costs. `tgscript run` (release binary) against the local Bot API
+//! server; 2,000 updates over 20 chats are queued at once and timed from the queueing until
+//! the last reply arrived, for `[inbox] enabled` true and false and `[scripts] isolation`
+//! process and inline, in alternation (5 rounds each, side by side). Two scenarios: a bare
+//! reply, and a reply that also counts messages in chat state (a durable write per update
+//! either way).
 //!
 //!   cargo bench --bench inbox
 
@@ -55,13 +57,13 @@ fn start(dir: &Path, server: &BotApiServer) -> Child {
 }
 
 /// One round: a fresh server and data dir; seconds from queueing to the last reply.
-fn round(script: &str, inbox: bool) -> f64 {
+fn round(script: &str, inbox: bool, isolation: &str) -> f64 {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir_all(dir.path().join("scripts")).expect("scripts dir");
     std::fs::write(dir.path().join("scripts/bench.rhai"), script).expect("scenario");
     std::fs::write(
         dir.path().join("tgscript.toml"),
-        format!("[inbox]\nenabled = {inbox}\n"),
+        format!("[inbox]\nenabled = {inbox}\n[scripts]\nisolation = \"{isolation}\"\n"),
     )
     .expect("config");
     let mut world = World::empty();
@@ -103,23 +105,36 @@ fn median(mut values: Vec<f64>) -> f64 {
 
 fn main() {
     println!(
-        "inbox benchmark: {UPDATES} updates over {CHATS} chats, median of {ROUNDS} rounds each, inbox on/off alternating"
+        "inbox benchmark: {UPDATES} updates over {CHATS} chats, median of {ROUNDS} rounds each, alternating"
     );
+    let per_update = |seconds: f64| seconds * 1e6 / UPDATES as f64;
     for (name, script) in [("reply", REPLY), ("chat_set + reply", COUNT_AND_REPLY)] {
-        let (mut with, mut without) = (Vec::new(), Vec::new());
+        let configs = [
+            (true, "process"),
+            (true, "inline"),
+            (false, "process"),
+            (false, "inline"),
+        ];
+        let mut times = vec![Vec::new(); configs.len()];
         for _ in 0..ROUNDS {
-            with.push(round(script, true));
-            without.push(round(script, false));
+            for (i, (inbox, isolation)) in configs.iter().enumerate() {
+                times[i].push(round(script, *inbox, isolation));
+            }
         }
-        let (on, off) = (median(with), median(without));
+        let medians: Vec<f64> = times.into_iter().map(median).collect();
+        for (i, (inbox, isolation)) in configs.iter().enumerate() {
+            println!(
+                "{name:>18}: inbox {:<3} isolation {isolation:<7} {:>7.0} updates/s ({:.0} µs/update)",
+                if *inbox { "on" } else { "off" },
+                UPDATES as f64 / medians[i],
+                per_update(medians[i]),
+            );
+        }
         println!(
-            "{name:>18}: inbox on {:>7.0} updates/s ({:.3} ms/update) | off {:>7.0} updates/s ({:.3} ms/update) | on/off time {:.2}x, inbox cost {:.3} ms/update",
-            UPDATES as f64 / on,
-            on * 1000.0 / UPDATES as f64,
-            UPDATES as f64 / off,
-            off * 1000.0 / UPDATES as f64,
-            on / off,
-            (on - off) * 1000.0 / UPDATES as f64,
+            "{name:>18}: inbox cost {:.0} µs/update (process), isolation cost {:.0} µs/update with the inbox, {:.0} without",
+            per_update(medians[0] - medians[2]),
+            per_update(medians[0] - medians[1]),
+            per_update(medians[2] - medians[3]),
         );
     }
 }

@@ -232,3 +232,172 @@ fn a_handler_that_kills_its_worker_on_every_try_is_parked_and_other_chats_are_an
         "{log}"
     );
 }
+
+/// Hostile scripts, each with words its error must contain: the red team's reproductions and
+/// more of the same kind. None may take the host down.
+const HOSTILE: &[(&str, &str)] = &[
+    ("loop {}", "[limits] max_operations"),
+    (
+        "let f = || 0; for i in 0..100000 { let g = f; f = || g; } 1",
+        "[limits] max_closure_depth",
+    ),
+    (
+        "let f = || 0; for i in 0..100000 { let a = [#{f: f}]; f = || a; } 1",
+        "[limits] max_closure_depth",
+    ),
+    (MEMORY_BOMB, "worker process died"),
+    ("fn f(x) { f(x + 1) } f(0)", "[limits] max_call_levels"),
+    (
+        "let a = []; for i in 0..200 { a.push(i); } a.sort(|x, y| { let b = []; for j in 0..200 { b.push(j); } b.sort(|p, q| { loop {} }); 0 }); 1",
+        "[limits]",
+    ),
+    (
+        r#"let s = ""; for i in 0..800 { s += "a"; } let big = "b"; for i in 0..19 { big += big; } s.replace("", big)"#,
+        "[limits] max_string_size",
+    ),
+    (
+        r#"let s = "x"; loop { s += s; }"#,
+        "[limits] max_string_size",
+    ),
+    (
+        "let m = #{}; let i = 0; loop { m[`k${i}`] = i; i += 1; }",
+        "[limits]",
+    ),
+    ("sleep(1000)", "[limits] timeout_ms"),
+    (
+        r#"tdlib(#{"@type": "addLogMessage", verbosity_level: 0, text: "x"})"#,
+        "is not allowed from scripts",
+    ),
+    (
+        r#"tdlib(#{"@type": "setLogStream", log_stream: #{"@type": "logStreamFile", path: "/tmp/tgscript-hostile.log"}})"#,
+        "is not allowed from scripts",
+    ),
+    ("eval(\"1\")", "eval is disabled"),
+];
+
+#[test]
+fn hostile_scripts_through_run_script_fail_alone_and_the_gateway_serves_on() {
+    let t = TestDir::new();
+    t.write(
+        "tgscript.toml",
+        "[scripts]\nworker_memory_mb = 128\n[limits]\ntimeout_ms = 2000\n",
+    );
+    let served = t.spawn(&["serve", "--listen", "127.0.0.1:0"], &[]);
+    served.wait_stderr("gateway listening on http://", 1, WAIT);
+    let log = served.stderr_so_far();
+    let addr = log
+        .split("gateway listening on http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("address in the log")
+        .to_string();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let client = reqwest::Client::builder()
+        .timeout(WAIT)
+        .build()
+        .expect("client");
+    let run_script = |script: &str| -> (Value, Duration) {
+        let started = Instant::now();
+        let body = json!({"action": "run_script", "script": script}).to_string();
+        let event: Value = runtime.block_on(async {
+            let response = client
+                .post(format!("http://{addr}/command"))
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .expect("an answer");
+            response.json().await.expect("JSON event")
+        });
+        (event, started.elapsed())
+    };
+    for (script, expected) in HOSTILE {
+        let (event, took) = run_script(script);
+        assert_eq!(
+            event["event"],
+            json!("run_script_error"),
+            "{script}: {event}"
+        );
+        let error = event["error"].as_str().unwrap_or_default();
+        assert!(error.contains(expected), "{script}: {event}");
+        println!("{took:>10.1?}  {expected}");
+        let (event, _) = run_script("40 + 2");
+        assert_eq!(event["data"]["value"], json!(42), "after {script}: {event}");
+    }
+    let done = served.interrupt();
+    assert_eq!(done.code, Some(0), "the host ran on: {}", done.all_output());
+    assert!(
+        !Path::new("/tmp/tgscript-hostile.log").exists(),
+        "no log file written"
+    );
+}
+
+#[test]
+fn hostile_handlers_under_run_fail_alone_and_every_chat_is_answered() {
+    let (hostile_chat, quiet_chat) = (-1_003_000_000_011, -1_003_000_000_012);
+    let mut world = World::empty();
+    world.add_user(USER, "Alice");
+    world.add_chat(hostile_chat, ChatKind::Supergroup, "hostile");
+    world.add_chat(quiet_chat, ChatKind::Supergroup, "quiet");
+    let server = BotApiServer::start(world, Some(TOKEN)).expect("local Bot API server");
+    let t = TestDir::new();
+    t.write(
+        "tgscript.toml",
+        "default_account = 1\n[[account]]\nid = 1\nbackend = \"sandbox\"\n[inbox]\nmax_attempts = 1\n[scripts]\nworker_memory_mb = 128\n[limits]\ntimeout_ms = 2000\n",
+    );
+    // Scripts that are not statements of a handler (a top-level fn, a compile error) are
+    // covered through run_script and exec.
+    let corpus: Vec<&(&str, &str)> = HOSTILE
+        .iter()
+        .filter(|(script, _)| !script.starts_with("fn ") && !script.contains("eval"))
+        .collect();
+    for (i, (script, _)) in corpus.iter().enumerate() {
+        t.write(
+            &format!("scripts/h{i:02}.rhai"),
+            &format!("fn on_message(msg) {{\n    if msg.text == \"h{i}\" {{ {script}; }}\n}}\n"),
+        );
+    }
+    t.write(
+        "scripts/zz_echo.rhai",
+        "fn on_message(msg) {\n    send_message(msg.chat.id, `echo: ${msg.text}`);\n}\n",
+    );
+    let env = [
+        ("TELOXIDE_TOKEN", TOKEN.to_string()),
+        ("TELOXIDE_API_URL", server.url()),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let bot = t.spawn(&["run", "scripts"], &env);
+    server.world(|w| {
+        for i in 0..corpus.len() {
+            w.user_message(hostile_chat, USER, &format!("h{i}"), None);
+            w.user_message(quiet_chat, USER, &format!("q{i}"), None);
+        }
+    });
+    let answers = 2 * corpus.len();
+    let sent = server
+        .wait_for(WAIT, |calls| {
+            calls.iter().filter(|c| c.method == "sendMessage").count() >= answers
+        })
+        .unwrap_or_else(|calls| panic!("{answers} answers expected: {calls:#?}"));
+    let done = bot.interrupt();
+    assert_eq!(done.code, Some(0), "the host ran on: {}", done.all_output());
+    let texts: Vec<&str> = sent
+        .iter()
+        .filter_map(|c| c.params["text"].as_str())
+        .collect();
+    for i in 0..corpus.len() {
+        assert!(texts.contains(&format!("echo: q{i}").as_str()), "{texts:?}");
+        assert!(texts.contains(&format!("echo: h{i}").as_str()), "{texts:?}");
+    }
+    let log = done.all_output();
+    for (i, (_, expected)) in corpus.iter().enumerate() {
+        let line = log
+            .lines()
+            .find(|l| l.contains(&format!("[h{i:02}.rhai on_message")))
+            .unwrap_or_else(|| panic!("no failure logged for h{i}: {log}"));
+        assert!(line.contains(expected), "h{i}: {line}");
+    }
+}

@@ -15,11 +15,11 @@ use crate::engine::{Limits, ScriptError};
 use crate::scenario::{Handler, Scenario};
 use crate::telegram::UpdateContext;
 use serde_json::{Map, Value};
-use std::io::BufReader;
+use std::io::{self, BufReader, Read};
+use std::os::fd::AsRawFd;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -74,8 +74,51 @@ enum Lost {
 struct Worker {
     child: Child,
     stdin: ChildStdin,
-    frames: Receiver<Result<FromWorker, String>>,
+    stdout: BufReader<Deadline>,
     calls: u32,
+}
+
+/// A worker's stdout, read on the calling thread no later than `until`.
+struct Deadline {
+    stdout: ChildStdout,
+    until: Instant,
+}
+
+impl Read for Deadline {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let left = self.until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(io::ErrorKind::TimedOut.into());
+            }
+            let mut fd = libc::pollfd {
+                fd: self.stdout.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            let ms = libc::c_int::try_from(left.as_millis() + 1).unwrap_or(libc::c_int::MAX);
+            // SAFETY: one pollfd, owned by this frame, for a descriptor we own.
+            match unsafe { libc::poll(&mut fd, 1, ms) } {
+                // Readable, or closed: read says which without blocking.
+                n if n > 0 => return self.stdout.read(buf),
+                0 => continue,
+                _ => {
+                    let error = io::Error::last_os_error();
+                    if error.kind() != io::ErrorKind::Interrupted {
+                        return Err(error);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Why no message came from a worker.
+enum Silence {
+    /// Nothing by the deadline.
+    TimedOut,
+    /// Its pipe closed or carried something that is not a message.
+    Broken(String),
 }
 
 impl WorkerPool {
@@ -286,28 +329,13 @@ impl Worker {
             let _ = child.kill();
             return Err(Lost::Start("no pipe to the worker".into()));
         };
-        let (sender, frames) = mpsc::channel();
-        std::thread::Builder::new()
-            .name("script-worker-reader".into())
-            .spawn(move || {
-                let mut stdout = BufReader::new(stdout);
-                loop {
-                    let frame = read_frame::<FromWorker>(&mut stdout);
-                    let (frame, last) = match frame {
-                        Ok(Some(message)) => (Ok(message), false),
-                        Ok(None) => (Err("it closed its pipe".to_string()), true),
-                        Err(e) => (Err(format!("it sent a bad message: {e}")), true),
-                    };
-                    if sender.send(frame).is_err() || last {
-                        return;
-                    }
-                }
-            })
-            .map_err(|e| Lost::Start(e.to_string()))?;
         let mut worker = Worker {
             child,
             stdin,
-            frames,
+            stdout: BufReader::new(Deadline {
+                stdout,
+                until: Instant::now(),
+            }),
             calls: 0,
         };
         let setup = Setup {
@@ -319,13 +347,13 @@ impl Worker {
             worker.stop();
             return Err(Lost::Start(e.to_string()));
         }
-        match worker.frames.recv_timeout(START_TIMEOUT) {
-            Ok(Ok(FromWorker::Ready { confinement })) => Ok((worker, confinement)),
+        match worker.receive(Instant::now() + START_TIMEOUT) {
+            Ok(FromWorker::Ready { confinement }) => Ok((worker, confinement)),
             other => {
                 let why = match other {
-                    Ok(Err(e)) => e,
-                    Err(_) => "it did not answer".to_string(),
-                    Ok(Ok(_)) => "it answered out of turn".to_string(),
+                    Err(Silence::Broken(e)) => e,
+                    Err(Silence::TimedOut) => "it did not answer".to_string(),
+                    Ok(_) => "it answered out of turn".to_string(),
                 };
                 let status = worker.stop();
                 Err(Lost::Start(format!("{why}; {}", describe(status))))
@@ -346,25 +374,34 @@ impl Worker {
         write_frame(&mut self.stdin, request).map_err(|e| self.lost(&e.to_string()))?;
         let mut deadline = Instant::now() + budget;
         loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.frames.recv_timeout(left) {
-                Ok(Ok(FromWorker::Done(done))) => return Ok(done),
-                Ok(Ok(FromWorker::Compiled)) => deadline = Instant::now() + budget,
-                Ok(Ok(FromWorker::Effect(effect))) => {
+            match self.receive(deadline) {
+                Ok(FromWorker::Done(done)) => return Ok(done),
+                Ok(FromWorker::Compiled) => deadline = Instant::now() + budget,
+                Ok(FromWorker::Effect(effect)) => {
                     // Waiting on Telegram or TDLib is not the script's time.
                     let asked = Instant::now();
                     let answer = ToWorker::Answer(serve(effects, effect));
                     deadline += asked.elapsed();
                     write_frame(&mut self.stdin, &answer).map_err(|e| self.lost(&e.to_string()))?;
                 }
-                Ok(Ok(FromWorker::Ready { .. })) => return Err(self.lost("it started again")),
-                Ok(Err(e)) => return Err(self.lost(&e)),
-                Err(RecvTimeoutError::Disconnected) => return Err(self.lost("its pipe broke")),
-                Err(RecvTimeoutError::Timeout) => {
+                Ok(FromWorker::Ready { .. }) => return Err(self.lost("it started again")),
+                Err(Silence::Broken(e)) => return Err(self.lost(&e)),
+                Err(Silence::TimedOut) => {
                     self.stop();
                     return Err(Lost::Overran(started.elapsed()));
                 }
             }
+        }
+    }
+
+    /// The worker's next message, if it comes by `until`.
+    fn receive(&mut self, until: Instant) -> Result<FromWorker, Silence> {
+        self.stdout.get_mut().until = until;
+        match read_frame::<FromWorker>(&mut self.stdout) {
+            Ok(Some(message)) => Ok(message),
+            Ok(None) => Err(Silence::Broken("it closed its pipe".into())),
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => Err(Silence::TimedOut),
+            Err(e) => Err(Silence::Broken(format!("it sent a bad message: {e}"))),
         }
     }
 
