@@ -36,10 +36,10 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
         .ok_or_else(|| AppError::Config("no bot: set TELOXIDE_TOKEN".into()))?;
     let config = app.config();
     let inbox = config.inbox.enabled.then(|| {
-        Arc::new(Inbox::new(
-            app.host().store().clone(),
-            config.inbox.max_attempts,
-        ))
+        Arc::new(
+            Inbox::new(app.host().store().clone(), config.inbox.max_attempts)
+                .with_journal_limit(config.limits.max_journal_bytes),
+        )
     });
     let runner = app.runner(dir)?;
     tracing::info!("limits: {}", config.limits.summary());

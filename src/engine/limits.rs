@@ -57,6 +57,10 @@ pub struct Limits {
     /// Maximum depth of closures captured inside closures (default 1,000): a chain of them is
     /// dropped recursively, and a deep one would overflow the stack.
     pub max_closure_depth: usize,
+    /// Maximum bytes of calls one handler may record in the inbox's journal for one update
+    /// (default 4 MiB; 0 = no limit): its state reads and writes and its calls to Telegram and
+    /// TDLib with their answers.
+    pub max_journal_bytes: usize,
 }
 
 impl Default for Limits {
@@ -75,6 +79,7 @@ impl Default for Limits {
             max_api_calls: 100,
             max_print_size: 64 * 1024,
             max_closure_depth: 1_000,
+            max_journal_bytes: 4 * 1024 * 1024,
         }
     }
 }
@@ -94,6 +99,7 @@ const KEYS: &[&str] = &[
     "max_api_calls",
     "max_print_size",
     "max_closure_depth",
+    "max_journal_bytes",
 ];
 
 impl Limits {
@@ -142,7 +148,7 @@ impl Limits {
     /// One line describing the limits, shown by `tgscript run` at start-up.
     pub fn summary(&self) -> String {
         format!(
-            "max_operations={} timeout_ms={} max_string_size={} max_array_size={} max_map_size={} max_call_levels={} max_expr_depth={} max_function_expr_depth={} max_modules={} max_script_size={} max_api_calls={} max_print_size={} max_closure_depth={}",
+            "max_operations={} timeout_ms={} max_string_size={} max_array_size={} max_map_size={} max_call_levels={} max_expr_depth={} max_function_expr_depth={} max_modules={} max_script_size={} max_api_calls={} max_print_size={} max_closure_depth={} max_journal_bytes={}",
             self.max_operations,
             self.timeout_ms,
             self.max_string_size,
@@ -155,7 +161,8 @@ impl Limits {
             self.max_script_size,
             self.max_api_calls,
             self.max_print_size,
-            self.max_closure_depth
+            self.max_closure_depth,
+            self.max_journal_bytes
         )
     }
 }

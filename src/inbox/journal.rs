@@ -53,6 +53,8 @@ struct Cursor {
     pending: Vec<Record>,
     /// Records from this number on are stale (the replay ended there) and must go.
     stale_from: Option<i64>,
+    /// Bytes this run has recorded.
+    recorded: usize,
 }
 
 /// What to do with one call.
@@ -73,6 +75,8 @@ pub struct HandlerJournal {
     update_id: i64,
     scenario: String,
     cursor: Mutex<Cursor>,
+    /// The most bytes one run may record before its calls are refused (0: no limit).
+    limit: usize,
 }
 
 fn encode(result: &Result<Value, Value>) -> String {
@@ -127,7 +131,26 @@ impl HandlerJournal {
                 replay,
                 ..Cursor::default()
             }),
+            limit: 0,
         })
+    }
+
+    /// The same journal, refusing calls once a run has recorded more than `bytes` (0: no
+    /// limit): one update's handler cannot fill the database.
+    pub fn limited(mut self, bytes: usize) -> Self {
+        self.limit = bytes;
+        self
+    }
+
+    /// Why the next live call is refused, if the run is over its limit.
+    fn over_limit(&self) -> Option<StoreError> {
+        (self.limit > 0 && self.cursor().recorded > self.limit)
+            .then_some(StoreError::JournalFull(self.limit))
+    }
+
+    /// Count `bytes` more recorded by this run.
+    fn count(&self, bytes: usize) {
+        self.cursor().recorded += bytes;
     }
 
     fn cursor(&self) -> std::sync::MutexGuard<'_, Cursor> {
@@ -187,10 +210,13 @@ impl HandlerJournal {
 
     /// Keep a read's result, to be written with the next write.
     fn remember(&self, seq: i64, call: String, result: &Result<Value, Value>) {
-        self.cursor().pending.push(Record {
+        let result = encode(result);
+        let mut cursor = self.cursor();
+        cursor.recorded += call.len() + result.len();
+        cursor.pending.push(Record {
             seq,
             call,
-            result: Some(encode(result)),
+            result: Some(result),
         });
     }
 
@@ -249,10 +275,12 @@ impl HandlerJournal {
 
     /// Write the answer of call `seq`, which was recorded in flight.
     fn answer(&self, seq: i64, result: &Result<Value, Value>) {
+        let result = encode(result);
+        self.count(result.len());
         let written = self.store.transaction_with(Durability::Process, |tx| {
             tx.execute(
                 "UPDATE journal SET result = ?4 WHERE update_id = ?1 AND scenario = ?2 AND seq = ?3",
-                params![self.update_id, self.scenario, seq, encode(result)],
+                params![self.update_id, self.scenario, seq, result],
             )
             .map_err(StoreError::query("journal"))
         });
@@ -285,6 +313,9 @@ impl HandlerJournal {
         match self.step(&call) {
             Step::Replay(value) => Ok(value),
             Step::Live(seq) => {
+                if let Some(refusal) = self.over_limit() {
+                    return Err(refusal);
+                }
                 let result = make();
                 let record = match &result {
                     Ok(value) => Ok(value.clone()),
@@ -307,13 +338,18 @@ impl HandlerJournal {
             Step::Replay(value) => return Ok(value),
             Step::Live(seq) => seq,
         };
+        if let Some(refusal) = self.over_limit() {
+            return Err(refusal);
+        }
         let (mut records, stale_from) = self.take_pending();
         let outcome: Result<Value, StoreError> = self.store.transaction(|tx| {
             let value = make(tx)?;
+            let result = encode(&Ok(value.clone()));
+            self.count(call.len() + result.len());
             records.push(Record {
                 seq,
                 call: call.clone(),
-                result: Some(encode(&Ok(value.clone()))),
+                result: Some(result),
             });
             self.write_on(tx, &records, stale_from)?;
             Ok(value)
@@ -340,6 +376,10 @@ impl HandlerJournal {
             Step::Replay(value) => return Ok(value),
             Step::Live(seq) => seq,
         };
+        if let Some(refusal) = self.over_limit() {
+            return Err(CommandError::invalid(command, refusal.to_string()));
+        }
+        self.count(call.len());
         let (mut records, stale_from) = self.take_pending();
         records.push(Record {
             seq,

@@ -22,6 +22,7 @@ pub use journaled::Journaled;
 
 use crate::store::{Durability, Store, StoreError};
 use crate::telegram::update;
+use journal::HandlerJournal;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 use std::collections::HashSet;
@@ -36,6 +37,7 @@ const KEEP_DONE_SECONDS: i64 = 24 * 60 * 60;
 pub struct Inbox {
     store: Arc<Store>,
     max_attempts: u32,
+    max_journal_bytes: usize,
 }
 
 /// Why the inbox could not do what was asked.
@@ -107,7 +109,21 @@ impl Inbox {
         Self {
             store,
             max_attempts: max_attempts.max(1),
+            max_journal_bytes: 0,
         }
+    }
+
+    /// The same inbox, whose handlers may each record at most `bytes` of calls per update
+    /// (0: no limit).
+    pub fn with_journal_limit(mut self, bytes: usize) -> Self {
+        self.max_journal_bytes = bytes;
+        self
+    }
+
+    /// The journal of `scenario`'s handler for update `update_id`, under the journal limit.
+    pub fn journal(&self, update_id: i64, scenario: &str) -> Result<HandlerJournal, StoreError> {
+        HandlerJournal::open(self.store.clone(), update_id, scenario)
+            .map(|journal| journal.limited(self.max_journal_bytes))
     }
 
     /// The database the inbox lives in (its handlers' journals live there too).

@@ -10,7 +10,6 @@ use super::registry::Registry;
 use super::runner::Runner;
 use super::{Handler, Scenario};
 use crate::effects::Effects;
-use crate::inbox::journal::HandlerJournal;
 use crate::inbox::{Failure, Inbox, Journaled};
 use crate::lanes::Lanes;
 use crate::telegram::UpdateContext;
@@ -224,15 +223,13 @@ pub fn handle_update(
         };
         let effects: Arc<dyn Effects> = match inbox {
             None => effects.clone(),
-            Some(inbox) => {
-                match HandlerJournal::open(inbox.store().clone(), ctx.update_id, &scenario.name) {
-                    Ok(journal) => Arc::new(Journaled::new(effects.clone(), journal)),
-                    Err(e) => {
-                        failures.push(format!("{} {handler}: {e}", scenario.name));
-                        continue;
-                    }
+            Some(inbox) => match inbox.journal(ctx.update_id, &scenario.name) {
+                Ok(journal) => Arc::new(Journaled::new(effects.clone(), journal)),
+                Err(e) => {
+                    failures.push(format!("{} {handler}: {e}", scenario.name));
+                    continue;
                 }
-            }
+            },
         };
         match runner.call(scenario, handler, args, effects, Some(ctx.clone())) {
             Ok(_) => {

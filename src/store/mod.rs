@@ -89,6 +89,11 @@ pub enum StoreError {
         /// Why.
         error: std::io::Error,
     },
+    /// A handler recorded more than this many bytes of calls for one update.
+    #[error(
+        "journal limit exceeded: this handler recorded more than {0} bytes of calls for one update (raise [limits] max_journal_bytes if it needs more)"
+    )]
+    JournalFull(usize),
     /// A store error as a script worker process was told of it by its host: the host's
     /// words.
     #[error("{0}")]

@@ -129,3 +129,31 @@ fn a_call_without_an_answer_is_made_again() {
     let again = send(&store, &made, Ok(json!(true)));
     assert_eq!((again, made.get()), (Ok(json!(true)), 2));
 }
+
+#[test]
+fn a_run_over_its_journal_limit_has_its_next_calls_refused() {
+    let store = Arc::new(Store::in_memory());
+    let journal = journal(&store).limited(200);
+    let big = Value::from("x".repeat(150));
+    let mut made = 0;
+    for _ in 0..2 {
+        let answer = journal.external("send_message", "bot a".into(), || {
+            made += 1;
+            Ok(big.clone())
+        });
+        assert!(answer.is_ok(), "under the limit: {answer:?}");
+    }
+    let refused = journal.external("send_message", "bot a".into(), || {
+        made += 1;
+        Ok(big.clone())
+    });
+    let error = refused.expect_err("over the limit").error;
+    assert!(error.contains("[limits] max_journal_bytes"), "{error}");
+    assert_eq!(made, 2, "the refused call was not made");
+    let read = journal.read("state get n".into(), || Ok(Value::Null));
+    assert!(
+        matches!(read, Err(StoreError::JournalFull(200))),
+        "{read:?}"
+    );
+    assert!(journal.clock(5) == 5, "the clock is still read");
+}
