@@ -230,11 +230,11 @@ async fn command(
             .into_response();
     }
     let event = if body.len() > MAX_FRAME {
-        too_large(body.len())
+        too_large(body.len()).to_string()
     } else {
         run(&gw, String::from_utf8_lossy(&body).into_owned()).await
     };
-    axum::Json(event).into_response()
+    ([(header::CONTENT_TYPE, "application/json")], event).into_response()
 }
 
 async fn websocket(State(gw): State<Arc<Gateway>>, upgrade: WebSocketUpgrade) -> Response {
@@ -249,14 +249,11 @@ async fn websocket(State(gw): State<Arc<Gateway>>, upgrade: WebSocketUpgrade) ->
 async fn connection(gw: Arc<Gateway>, socket: WebSocket) {
     use futures::{SinkExt, StreamExt};
     let (mut sink, mut stream) = socket.split();
-    let (out_tx, mut out_rx) = mpsc::channel::<Value>(OUT_BUFFER);
+    let (out_tx, mut out_rx) = mpsc::channel::<String>(OUT_BUFFER);
     let writer = tokio::spawn(async move {
         while let Some(event) = out_rx.recv().await {
-            let sent = tokio::time::timeout(
-                WRITE_TIMEOUT,
-                sink.send(Message::Text(event.to_string().into())),
-            )
-            .await;
+            let sent =
+                tokio::time::timeout(WRITE_TIMEOUT, sink.send(Message::Text(event.into()))).await;
             if !matches!(sent, Ok(Ok(()))) {
                 tracing::warn!(
                     "gateway: a client left its answers unread for {} s (or went away); disconnecting it",
@@ -280,9 +277,10 @@ async fn connection(gw: Arc<Gateway>, socket: WebSocket) {
                                 .await
                                 .unwrap_or_else(|e| {
                                     error_event(None, None, &format!("internal error: {e}"))
+                                        .to_string()
                                 })
                         }
-                        Err(_) => error_event(None, None, "the gateway is stopping"),
+                        Err(_) => error_event(None, None, "the gateway is stopping").to_string(),
                     };
                     let _ = out.send(event).await;
                     drop(slot);
@@ -304,7 +302,7 @@ async fn connection(gw: Arc<Gateway>, socket: WebSocket) {
             _ => continue,
         };
         if text.len() > MAX_FRAME {
-            let _ = out_tx.send(too_large(text.len())).await;
+            let _ = out_tx.send(too_large(text.len()).to_string()).await;
             continue;
         }
         // Past PER_CONNECTION unanswered requests, wait: the client's frames stay unread.
@@ -319,14 +317,14 @@ async fn connection(gw: Arc<Gateway>, socket: WebSocket) {
 }
 
 /// Answer one request frame on a blocking thread, as one of the requests running at once.
-async fn run(gw: &Arc<Gateway>, text: String) -> Value {
+async fn run(gw: &Arc<Gateway>, text: String) -> String {
     let Ok(_running) = gw.running.clone().acquire_owned().await else {
-        return error_event(None, None, "the gateway is stopping");
+        return error_event(None, None, "the gateway is stopping").to_string();
     };
     let gw = gw.clone();
     tokio::task::spawn_blocking(move || handle(&gw, &text))
         .await
-        .unwrap_or_else(|e| error_event(None, None, &format!("internal error: {e}")))
+        .unwrap_or_else(|e| error_event(None, None, &format!("internal error: {e}")).to_string())
 }
 
 /// How many queues one connection's requests are spread over.
@@ -342,8 +340,42 @@ fn queue_key(text: &str) -> i64 {
         .map_or(0, |id| 1 + id.rem_euclid(LANES_PER_CONNECTION))
 }
 
-/// Answer one request frame with its event.
-pub fn handle(gw: &Gateway, text: &str) -> Value {
+/// A stand-in for a `request_id` too big for a JSON number here, replaced by its digits in
+/// the event's text.
+const EXACT_ID: &str = "\u{0}request_id\u{0}";
+
+/// Answer one request frame with its event, as JSON text. A numeric `request_id` comes back
+/// exactly as it was written, however many digits it has.
+pub fn handle(gw: &Gateway, text: &str) -> String {
+    #[derive(serde::Deserialize)]
+    struct Ids<'a> {
+        #[serde(borrow)]
+        request_id: Option<&'a serde_json::value::RawValue>,
+    }
+    let mut event = answer(gw, text);
+    let raw = serde_json::from_str::<Ids>(text)
+        .ok()
+        .and_then(|ids| ids.request_id)
+        .map(|raw| raw.get().to_string())
+        .filter(|raw| {
+            let digits = raw.strip_prefix('-').unwrap_or(raw);
+            !digits.is_empty()
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && raw.parse::<i64>().is_err()
+                && raw.parse::<u64>().is_err()
+        });
+    match raw {
+        Some(digits) if event.get("request_id").is_some() => {
+            event["request_id"] = json!(EXACT_ID);
+            let placeholder = json!(EXACT_ID).to_string();
+            event.to_string().replacen(&placeholder, &digits, 1)
+        }
+        _ => event.to_string(),
+    }
+}
+
+/// The event answering one request frame.
+fn answer(gw: &Gateway, text: &str) -> Value {
     let request = match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(map)) => map,
         Ok(other) => {

@@ -119,7 +119,8 @@ proptest! {
     ]) {
         let runtime = tokio::runtime::Runtime::new().expect("runtime");
         let (gateway, _) = gateway(&runtime);
-        let event = tgscript::gateway::handle(&gateway, &frame);
+        let text = tgscript::gateway::handle(&gateway, &frame);
+        let event: Value = serde_json::from_str(&text).map_err(|e| TestCaseError::fail(format!("{e}: {text}")))?;
         prop_assert_eq!(&event["type"], &json!("chat_update"), "{}", event);
         prop_assert!(event["event"].is_string(), "{}", event);
     }

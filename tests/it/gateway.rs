@@ -132,6 +132,31 @@ fn seed_commands_over_websocket_and_http() {
             assert_eq!(event["request_id"], json!(100 + i), "{event}");
         }
 
+        // A request_id too big for a 64-bit integer comes back digit for digit.
+        for id in ["123456789012345678901234567890", "-98765432109876543210", "18446744073709551615"] {
+            let request = format!(r#"{{"action": "get_active_sessions", "userbot_id": 1, "request_id": {id}}}"#);
+            ws.send(Message::Text(request.clone().into())).await.expect("send");
+            let answer = loop {
+                match tokio::time::timeout(WAIT, ws.next()).await.expect("in time") {
+                    Some(Ok(Message::Text(text))) => break text.to_string(),
+                    Some(Ok(_)) => continue,
+                    other => panic!("{other:?}"),
+                }
+            };
+            assert!(answer.contains(&format!(r#""request_id":{id}"#)), "{answer}");
+            let over_http = reqwest::Client::new()
+                .post(format!("http://{}/command", served.addr))
+                .header("content-type", "application/json")
+                .body(request)
+                .send()
+                .await
+                .expect("POST")
+                .text()
+                .await
+                .expect("body");
+            assert!(over_http.contains(&format!(r#""request_id":{id}"#)), "{over_http}");
+        }
+
         // The same request over POST /command gives the same event.
         let request = json!({"action": "get_blocked_users", "userbot_id": 2, "request_id": "same"}).to_string();
         let over_ws = ask(&mut ws, request.clone()).await;
