@@ -450,6 +450,17 @@ fn typed_env_value(
     };
     match default {
         Some(toml::Value::String(_)) => toml::Value::String(raw.to_string()),
+        // A list: TOML's own `["a", "b"]`, or words separated by commas.
+        Some(toml::Value::Array(_)) => match parsed() {
+            Some(list @ toml::Value::Array(_)) => list,
+            _ => toml::Value::Array(
+                raw.split(',')
+                    .map(str::trim)
+                    .filter(|item| !item.is_empty())
+                    .map(|item| toml::Value::String(item.to_string()))
+                    .collect(),
+            ),
+        },
         _ => match parsed() {
             Some(
                 v @ (toml::Value::Integer(_) | toml::Value::Boolean(_) | toml::Value::Float(_)),

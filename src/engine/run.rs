@@ -273,10 +273,14 @@ fn emit(line: &str) {
         if state.max_print_size > 0 && state.printed_bytes > state.max_print_size {
             // Said once, when the limit is first passed; the rest of the output is dropped.
             if before <= state.max_print_size {
-                note = Some(format!(
+                let said = format!(
                     "(more than {} bytes printed in this call: the rest is dropped; raise [limits] max_print_size if the script needs more)",
                     state.max_print_size
-                ));
+                );
+                if state.output == Output::Capture {
+                    state.printed.push(said.clone());
+                }
+                note = Some(said);
             }
             return None;
         }

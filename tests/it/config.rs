@@ -199,3 +199,56 @@ fn a_zero_timeout_is_refused_and_zero_elsewhere_means_no_limit() {
     .expect_code(0)
     .expect_stdout("1\n");
 }
+
+#[test]
+fn lists_and_isolation_settings_come_from_the_environment_too() {
+    let config = Config::from_sources(
+        None,
+        env(&[
+            (
+                "TGSCRIPT_GATEWAY_ALLOWED_ORIGINS",
+                "https://a.example, https://b.example",
+            ),
+            ("TGSCRIPT_SCRIPTS_ISOLATION", "inline"),
+            ("TGSCRIPT_SCRIPTS_WORKERS", "3"),
+        ]),
+    )
+    .expect("config loads");
+    assert_eq!(
+        config.gateway.allowed_origins,
+        ["https://a.example", "https://b.example"]
+    );
+    assert_eq!(
+        config.scripts.isolation,
+        tgscript::config::Isolation::Inline
+    );
+    assert_eq!(config.scripts.worker_count(), 3);
+    let config = Config::from_sources(
+        None,
+        env(&[(
+            "TGSCRIPT_GATEWAY_ALLOWED_ORIGINS",
+            r#"["https://c.example"]"#,
+        )]),
+    )
+    .expect("a TOML list loads");
+    assert_eq!(config.gateway.allowed_origins, ["https://c.example"]);
+    let Err(error) = Config::from_sources(
+        Some(("tgscript.toml", "[scripts]\nisolation = \"thread\"\n")),
+        env(&[]),
+    ) else {
+        panic!("an unknown isolation is an error");
+    };
+    let error = error.to_string();
+    assert!(
+        error.contains("scripts.isolation")
+            && error.contains("process")
+            && error.contains("inline"),
+        "{error}"
+    );
+    // The default: scripts in worker processes.
+    let config = Config::from_sources(None, env(&[])).expect("defaults");
+    assert_eq!(
+        config.scripts.isolation,
+        tgscript::config::Isolation::Process
+    );
+}

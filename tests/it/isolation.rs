@@ -401,3 +401,32 @@ fn hostile_handlers_under_run_fail_alone_and_every_chat_is_answered() {
         assert!(line.contains(expected), "h{i}: {line}");
     }
 }
+
+#[test]
+fn run_script_output_past_max_print_size_says_so_in_printed() {
+    let dir = TestDir::new();
+    let effects: Arc<dyn Effects> = Arc::new(Host::offline());
+    let pool = pool(
+        Limits {
+            max_print_size: 100,
+            ..Limits::default()
+        },
+        256,
+    );
+    let runner = process(&pool, dir.path());
+    let evaluated = runner
+        .eval(
+            "for i in 0..100 { print(`line ${i}`); } 7",
+            &Map::new(),
+            &effects,
+        )
+        .expect("evaluated");
+    assert_eq!(evaluated.value, json!(7));
+    let last = evaluated.printed.last().cloned().unwrap_or_default();
+    assert!(
+        last.contains("the rest is dropped"),
+        "{:?}",
+        evaluated.printed
+    );
+    assert!(evaluated.printed.len() < 20, "{:?}", evaluated.printed);
+}
