@@ -1,7 +1,7 @@
 //! Script errors as values: where (`file:line:col`), what, and which limit was hit.
 
 use super::limits::Limits;
-use super::run::{CALLS_TOKEN, CLOSURES_TOKEN, INTERRUPT_TOKEN, TIMEOUT_TOKEN};
+use super::run::{CALLS_TOKEN, CLOSURES_TOKEN, INTERRUPT_TOKEN, MEMORY_TOKEN, TIMEOUT_TOKEN};
 use rhai::{Dynamic, EvalAltResult, ParseError, Position};
 use std::fmt;
 
@@ -157,6 +157,13 @@ fn describe(err: &EvalAltResult, limits: &Limits) -> (String, Option<&'static st
             format!(
                 "closure nesting limit exceeded: closures captured inside each other more than {} deep",
                 limits.max_closure_depth
+            ),
+        ),
+        E::ErrorTerminated(token, _) if token.to_string() == MEMORY_TOKEN => limit(
+            "max_memory_mb",
+            format!(
+                "memory limit exceeded: the call held more than {} MiB",
+                limits.max_memory_mb
             ),
         ),
         E::ErrorTerminated(token, _) if token.to_string() == CALLS_TOKEN => limit(

@@ -61,6 +61,9 @@ pub struct Limits {
     /// (default 4 MiB; 0 = no limit): its state reads and writes and its calls to Telegram and
     /// TDLib with their answers.
     pub max_journal_bytes: usize,
+    /// Maximum memory one call may hold beyond what it started with, in MiB (default 64; 0 =
+    /// no limit): whatever holds it, closures included.
+    pub max_memory_mb: usize,
 }
 
 impl Default for Limits {
@@ -80,6 +83,7 @@ impl Default for Limits {
             max_print_size: 64 * 1024,
             max_closure_depth: 1_000,
             max_journal_bytes: 4 * 1024 * 1024,
+            max_memory_mb: 64,
         }
     }
 }
@@ -100,6 +104,7 @@ const KEYS: &[&str] = &[
     "max_print_size",
     "max_closure_depth",
     "max_journal_bytes",
+    "max_memory_mb",
 ];
 
 impl Limits {
@@ -148,7 +153,7 @@ impl Limits {
     /// One line describing the limits, shown by `tgscript run` at start-up.
     pub fn summary(&self) -> String {
         format!(
-            "max_operations={} timeout_ms={} max_string_size={} max_array_size={} max_map_size={} max_call_levels={} max_expr_depth={} max_function_expr_depth={} max_modules={} max_script_size={} max_api_calls={} max_print_size={} max_closure_depth={} max_journal_bytes={}",
+            "max_operations={} timeout_ms={} max_string_size={} max_array_size={} max_map_size={} max_call_levels={} max_expr_depth={} max_function_expr_depth={} max_modules={} max_script_size={} max_api_calls={} max_print_size={} max_closure_depth={} max_journal_bytes={} max_memory_mb={}",
             self.max_operations,
             self.timeout_ms,
             self.max_string_size,
@@ -162,7 +167,8 @@ impl Limits {
             self.max_api_calls,
             self.max_print_size,
             self.max_closure_depth,
-            self.max_journal_bytes
+            self.max_journal_bytes,
+            self.max_memory_mb
         )
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod limits;
+pub mod memory;
 pub mod resolver;
 pub mod run;
 

@@ -57,6 +57,11 @@ pub(crate) const INTERRUPT_TOKEN: &str = "interrupted";
 pub(crate) const CLOSURES_TOKEN: &str = "closures nested too deep";
 /// Token carried by `ErrorTerminated` when the run made more calls than `max_api_calls`.
 pub(crate) const CALLS_TOKEN: &str = "too many calls";
+/// Token carried by `ErrorTerminated` when the run grew past `max_memory_mb`.
+pub(crate) const MEMORY_TOKEN: &str = "too much memory";
+
+/// How often (in operations) the memory the run holds is looked at.
+const MEMORY_CHECK_EVERY: u64 = 8;
 
 /// How often (in operations) the deadline and interrupt flag are looked at.
 const PROGRESS_CHECK_EVERY: u64 = 256;
@@ -78,6 +83,10 @@ struct RunState {
     max_print_size: usize,
     /// How deep closures may capture closures.
     max_closure_depth: usize,
+    /// What the thread held when the run began, and how much more it may hold (0: no
+    /// limit).
+    memory_baseline: isize,
+    max_memory: isize,
 }
 
 thread_local! {
@@ -99,6 +108,9 @@ pub fn run<R>(limits: &Limits, options: &RunOptions, f: impl FnOnce() -> R) -> (
         printed_bytes: 0,
         max_print_size: limits.max_print_size,
         max_closure_depth: limits.max_closure_depth,
+        memory_baseline: super::memory::held(),
+        max_memory: isize::try_from(limits.max_memory_mb.saturating_mul(1024 * 1024))
+            .unwrap_or(isize::MAX),
     };
     let outer = CURRENT.with(|c| c.replace(Some(state)));
     let value = f();
@@ -172,6 +184,9 @@ pub fn interrupted() -> bool {
 
 /// `on_progress` hook: stop the run when its deadline passed or it was interrupted.
 pub(crate) fn on_progress(operations: u64) -> Option<Dynamic> {
+    if operations.is_multiple_of(MEMORY_CHECK_EVERY) && over_memory() {
+        return Some(MEMORY_TOKEN.into());
+    }
     if !operations.is_multiple_of(PROGRESS_CHECK_EVERY) {
         return None;
     }
@@ -182,6 +197,17 @@ pub(crate) fn on_progress(operations: u64) -> Option<Dynamic> {
         Some(left) if left.is_zero() => Some(TIMEOUT_TOKEN.into()),
         _ => None,
     }
+}
+
+/// Whether the current run holds more than `max_memory_mb` over what its thread held when
+/// it began.
+fn over_memory() -> bool {
+    let held = super::memory::held();
+    CURRENT.with(|c| {
+        c.borrow().as_ref().is_some_and(|s| {
+            s.max_memory > 0 && held.saturating_sub(s.memory_baseline) > s.max_memory
+        })
+    })
 }
 
 /// `on_var` hook: measure the object maps in scope now and then.

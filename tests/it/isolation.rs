@@ -20,7 +20,8 @@ const WAIT: Duration = Duration::from_secs(30);
 const USER: i64 = 1001;
 
 /// A script that holds ~300 MB in closures capturing distinct strings (closures are not
-/// counted by Rhai's size limits): over a 128 MiB worker's address space.
+/// counted by Rhai's size limits): over `max_memory_mb`, and with that limit off, over a
+/// 128 MiB worker's address space.
 const MEMORY_BOMB: &str = r#"let s = "y"; for i in 0..19 { s += s; } let a = []; for i in 0..600 { let t = s + i; a.push(|| t); } a.len()"#;
 
 fn pool(limits: Limits, memory_mb: u64) -> Arc<WorkerPool> {
@@ -86,6 +87,7 @@ fn a_worker_that_dies_fails_its_call_alone_and_is_replaced() {
     let effects: Arc<dyn Effects> = Arc::new(Host::offline());
     let limits = Limits {
         timeout_ms: 10_000,
+        max_memory_mb: 0,
         ..Limits::default()
     };
     let pool = pool(limits, 128);
@@ -180,7 +182,7 @@ fn a_handler_that_kills_its_worker_on_every_try_is_parked_and_other_chats_are_an
     let t = TestDir::new();
     t.write(
         "tgscript.toml",
-        "[inbox]\nmax_attempts = 2\n[scripts]\nworker_memory_mb = 128\n[limits]\ntimeout_ms = 10000\n",
+        "[inbox]\nmax_attempts = 2\n[scripts]\nworker_memory_mb = 128\n[limits]\ntimeout_ms = 10000\nmax_memory_mb = 0\n",
     );
     t.write(
         "scripts/echo.rhai",
@@ -245,7 +247,8 @@ const HOSTILE: &[(&str, &str)] = &[
         "let f = || 0; for i in 0..100000 { let a = [#{f: f}]; f = || a; } 1",
         "[limits] max_closure_depth",
     ),
-    (MEMORY_BOMB, "worker process died"),
+    (MEMORY_BOMB, "[limits] max_memory_mb"),
+    ("loop { let a = #{}; let f = || a; a.f = f; }", "[limits]"),
     ("fn f(x) { f(x + 1) } f(0)", "[limits] max_call_levels"),
     (
         "let a = []; for i in 0..200 { a.push(i); } a.sort(|x, y| { let b = []; for j in 0..200 { b.push(j); } b.sort(|p, q| { loop {} }); 0 }); 1",

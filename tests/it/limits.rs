@@ -235,3 +235,31 @@ fn a_chain_of_closures_is_stopped_before_it_can_overflow_the_stack() {
         .expect_code(0)
         .expect_stdout("1\n");
 }
+
+#[test]
+fn memory_held_through_closures_or_leaked_in_cycles_is_stopped_at_max_memory_mb() {
+    // Each closure captures a distinct 512 KiB string: no size limit sees them.
+    stopped_by(
+        r#"let s = "y"; for i in 0..19 { s += s; } let a = []; for i in 0..1000 { let t = s + i; a.push(|| t); } a.len()"#,
+        "max_memory_mb",
+    );
+    // Reference cycles are never freed: what they hold counts until the call stops.
+    stopped_by(
+        r#"let s = "y"; for i in 0..16 { s += s; } loop { let a = #{s: s + 1}; let f = || a; a.f = f; }"#,
+        "max_memory_mb",
+    );
+    let t = TestDir::new();
+    t.write(
+        "roomy.rhai",
+        r#"let s = "y"; for i in 0..19 { s += s; } let a = []; for i in 0..20 { let t = s + i; a.push(|| t); } a.len()"#,
+    );
+    t.run(&["exec", "roomy.rhai"])
+        .expect_code(0)
+        .expect_stdout("20\n");
+    t.run_with_env(
+        &["exec", "roomy.rhai"],
+        &[("TGSCRIPT_LIMITS_MAX_MEMORY_MB", "4")],
+    )
+    .expect_code(1)
+    .expect_stderr_contains("[limits] max_memory_mb");
+}
