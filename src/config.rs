@@ -357,6 +357,11 @@ impl Config {
                 "must be at least 1: a call with no time would stop at once (set a large value for a long budget)",
             ),
             (
+                config.limits.tdlib_timeout_ms == 0,
+                "limits.tdlib_timeout_ms",
+                "must be at least 1: a TDLib request with no time would fail at once",
+            ),
+            (
                 config.inbox.max_attempts == 0,
                 "inbox.max_attempts",
                 "must be at least 1 (the first try counts)",

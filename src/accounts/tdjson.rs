@@ -218,8 +218,37 @@ static RAW_WAITERS: Mutex<Option<HashMap<String, oneshot::Sender<Value>>>> = Mut
 static RAW_COUNTER: AtomicU64 = AtomicU64::new(0);
 const RAW_EXTRA_PREFIX: &str = "tgscript-raw-";
 
+/// The answer to one raw request, on its way; dropping it (a timed-out request) forgets the
+/// request, so an answer that never comes leaves nothing behind.
+pub struct RawReply {
+    extra: String,
+    answer: Option<oneshot::Receiver<Value>>,
+}
+
+impl RawReply {
+    /// Wait for the answer (`None` if the client stopped first).
+    pub async fn answer(mut self) -> Option<Value> {
+        match self.answer.take() {
+            Some(answer) => answer.await.ok(),
+            None => None,
+        }
+    }
+}
+
+impl Drop for RawReply {
+    fn drop(&mut self) {
+        if let Some(waiters) = RAW_WAITERS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_mut()
+        {
+            waiters.remove(&self.extra);
+        }
+    }
+}
+
 /// Send a raw TDLib request for `client_id`; the answer arrives through the receive loop.
-pub fn send_raw(client_id: i32, mut request: Value) -> oneshot::Receiver<Value> {
+pub fn send_raw(client_id: i32, mut request: Value) -> RawReply {
     let extra = format!(
         "{RAW_EXTRA_PREFIX}{}",
         RAW_COUNTER.fetch_add(1, Ordering::Relaxed)
@@ -230,12 +259,15 @@ pub fn send_raw(client_id: i32, mut request: Value) -> oneshot::Receiver<Value> 
         .unwrap_or_else(PoisonError::into_inner)
         .get_or_insert_with(HashMap::new)
         .insert(extra.clone(), tx);
-    request["@extra"] = Value::String(extra);
+    request["@extra"] = Value::String(extra.clone());
     if let (Some(lib), Ok(text)) = (LOADED.get(), CString::new(request.to_string())) {
         // SAFETY: a valid client id and a NUL-terminated JSON request.
         unsafe { (lib.send)(client_id, text.as_ptr()) }
     }
-    rx
+    RawReply {
+        extra,
+        answer: Some(rx),
+    }
 }
 
 /// Route a raw request's answer; returns false when `text` is not one.
@@ -308,5 +340,31 @@ pub extern "C" fn td_receive(timeout: c_double) -> *const c_char {
         if left.is_zero() {
             return std::ptr::null();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// How many raw requests are waiting for an answer.
+    fn raw_waiting() -> usize {
+        RAW_WAITERS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map_or(0, HashMap::len)
+    }
+
+    #[test]
+    fn a_raw_request_given_up_on_leaves_no_waiter_behind() {
+        let before = raw_waiting();
+        let reply = send_raw(
+            0,
+            serde_json::json!({"@type": "getOption", "name": "version"}),
+        );
+        assert_eq!(raw_waiting(), before + 1);
+        drop(reply);
+        assert_eq!(raw_waiting(), before, "a timed-out request is forgotten");
     }
 }

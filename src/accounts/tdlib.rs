@@ -14,9 +14,6 @@ use tokio::sync::{mpsc, watch};
 
 /// How long a command waits for a new client to finish starting.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long one request may wait for TDLib's answer (one that needs the network, offline,
-/// would wait forever).
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What is needed to start a TDLib client.
 #[derive(Debug, Clone)]
@@ -31,6 +28,8 @@ pub struct TdlibSettings {
     pub api_hash: String,
     /// Phone number for `account login`.
     pub phone: Option<String>,
+    /// How long a request may wait for TDLib's answer.
+    pub request_timeout: Duration,
 }
 
 /// Where an account stands, after TDLib's authorization states.
@@ -295,8 +294,9 @@ impl TdlibAccount {
             }
             AccountOp::Raw(request) => {
                 let answer = tdjson::send_raw(cid, request)
+                    .answer()
                     .await
-                    .map_err(|_| TdError::new(500, "the TDLib client stopped"))?;
+                    .ok_or_else(|| TdError::new(500, "the TDLib client stopped"))?;
                 if answer["@type"] == json!("error") {
                     return Err(TdError::new(
                         answer["code"].as_i64().unwrap_or(500),
@@ -333,15 +333,16 @@ fn block_list(list: BlockList) -> enums::BlockList {
 impl Account for TdlibAccount {
     fn call(&self, op: AccountOp) -> BoxFuture<'_, Result<Value, TdError>> {
         Box::pin(async move {
-            tokio::time::timeout(REQUEST_TIMEOUT, self.run(op))
+            let limit = self.settings.request_timeout;
+            tokio::time::timeout(limit, self.run(op))
                 .await
                 .unwrap_or_else(|_| {
                     // 5xx: no answer, so the journal treats the call as in doubt.
                     Err(TdError::new(
                         504,
                         format!(
-                            "TDLib did not answer within {} s (is the account online and logged in?)",
-                            REQUEST_TIMEOUT.as_secs()
+                            "TDLib did not answer within {} ms (is the account online and logged in? [limits] tdlib_timeout_ms sets the wait)",
+                            limit.as_millis()
                         ),
                     ))
                 })

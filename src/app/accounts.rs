@@ -71,7 +71,7 @@ pub fn from_config(
             Backend::Tdlib => {
                 load_tdjson(config)?;
                 Arc::new(tdlib::TdlibAccount::start(
-                    tdlib_settings(account)?,
+                    tdlib_settings(account, tdlib_timeout(config))?,
                     runtime,
                 )?)
             }
@@ -86,8 +86,17 @@ pub fn from_config(
     Ok(Accounts::new(list, config.default_account))
 }
 
+/// How long TDLib requests wait: `[limits] tdlib_timeout_ms`.
+pub fn tdlib_timeout(config: &Config) -> std::time::Duration {
+    std::time::Duration::from_millis(config.limits.tdlib_timeout_ms)
+}
+
 /// The settings of a `tdlib` account; the api_hash is read from the variable the config names.
-pub fn tdlib_settings(account: &AccountConfig) -> Result<tdlib::TdlibSettings, AccountConfigError> {
+/// Its requests wait `request_timeout` for an answer.
+pub fn tdlib_settings(
+    account: &AccountConfig,
+    request_timeout: std::time::Duration,
+) -> Result<tdlib::TdlibSettings, AccountConfigError> {
     let id = account.id;
     let api_id = account.api_id.ok_or(AccountConfigError::NoApiId(id))?;
     let var = account
@@ -111,5 +120,6 @@ pub fn tdlib_settings(account: &AccountConfig) -> Result<tdlib::TdlibSettings, A
         api_id,
         api_hash,
         phone: account.phone.clone(),
+        request_timeout,
     })
 }

@@ -54,7 +54,7 @@ fn login(config: &Config, runtime: &tokio::runtime::Runtime, id: i64) -> anyhow:
     }
     let started = accounts::load_tdjson(config)
         .map_err(accounts::AccountConfigError::from)
-        .and_then(|_| accounts::tdlib_settings(entry))
+        .and_then(|_| accounts::tdlib_settings(entry, accounts::tdlib_timeout(config)))
         .and_then(|settings| Ok(TdlibAccount::start(settings, runtime.handle())?));
     let account = started.map_err(|e| usage(format!("login: {e}")))?;
     let ask = |what: &str| -> Option<String> {

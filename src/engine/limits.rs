@@ -64,6 +64,9 @@ pub struct Limits {
     /// Maximum memory one call may hold beyond what it started with, in MiB (default 64; 0 =
     /// no limit): whatever holds it, closures included.
     pub max_memory_mb: usize,
+    /// How long a TDLib request may wait for its answer, in milliseconds (default 30,000):
+    /// past it the request fails with code 504, as one without an answer.
+    pub tdlib_timeout_ms: u64,
 }
 
 impl Default for Limits {
@@ -84,6 +87,7 @@ impl Default for Limits {
             max_closure_depth: 1_000,
             max_journal_bytes: 4 * 1024 * 1024,
             max_memory_mb: 64,
+            tdlib_timeout_ms: 30_000,
         }
     }
 }
@@ -105,6 +109,7 @@ const KEYS: &[&str] = &[
     "max_closure_depth",
     "max_journal_bytes",
     "max_memory_mb",
+    "tdlib_timeout_ms",
 ];
 
 impl Limits {
@@ -153,7 +158,7 @@ impl Limits {
     /// One line describing the limits, shown by `tgscript run` at start-up.
     pub fn summary(&self) -> String {
         format!(
-            "max_operations={} timeout_ms={} max_string_size={} max_array_size={} max_map_size={} max_call_levels={} max_expr_depth={} max_function_expr_depth={} max_modules={} max_script_size={} max_api_calls={} max_print_size={} max_closure_depth={} max_journal_bytes={} max_memory_mb={}",
+            "max_operations={} timeout_ms={} max_string_size={} max_array_size={} max_map_size={} max_call_levels={} max_expr_depth={} max_function_expr_depth={} max_modules={} max_script_size={} max_api_calls={} max_print_size={} max_closure_depth={} max_journal_bytes={} max_memory_mb={} tdlib_timeout_ms={}",
             self.max_operations,
             self.timeout_ms,
             self.max_string_size,
@@ -168,7 +173,8 @@ impl Limits {
             self.max_print_size,
             self.max_closure_depth,
             self.max_journal_bytes,
-            self.max_memory_mb
+            self.max_memory_mb,
+            self.tdlib_timeout_ms
         )
     }
 }

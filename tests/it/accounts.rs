@@ -539,3 +539,34 @@ fn raw_tdlib_requests_that_reach_the_host_are_refused_before_any_call() {
         "reading requests still go through"
     );
 }
+
+#[test]
+fn a_tdlib_request_that_cannot_be_answered_offline_times_out_within_the_bound() {
+    let data = tdlib_data_dir();
+    let t = TestDir::new();
+    t.write(
+        "tgscript.toml",
+        &format!("{TDLIB_CONFIG}[limits]\ntdlib_timeout_ms = 1500\ntimeout_ms = 5000\n"),
+    );
+    // getCountryCode needs Telegram's servers: offline, TDLib never answers.
+    t.write(
+        "a.rhai",
+        r#"let r = []; for i in 0..2 { try { tdlib(#{"@type": "getCountryCode"}); } catch (e) { r.push(e.code); } } r"#,
+    );
+    let started = std::time::Instant::now();
+    t.run_with_env(
+        &["exec", "a.rhai"],
+        &[("TGSCRIPT_DATA_DIR", data), ("TEST_API_HASH", API_HASH)],
+    )
+    .expect_code(0)
+    .expect_stdout("[504, 504]\n");
+    println!("two unanswerable requests took {:?}", started.elapsed());
+    t.write("b.rhai", r#"tdlib(#{"@type": "getCountryCode"})"#);
+    t.run_with_env(
+        &["exec", "b.rhai"],
+        &[("TGSCRIPT_DATA_DIR", data), ("TEST_API_HASH", API_HASH)],
+    )
+    .expect_code(1)
+    .expect_stderr_contains("TDLib did not answer within 1500 ms")
+    .expect_stderr_contains("[limits] tdlib_timeout_ms");
+}
