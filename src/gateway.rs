@@ -35,6 +35,8 @@ const OVERALL: usize = 64;
 const OUT_BUFFER: usize = 64;
 /// How long a client may leave an answer unread before it is disconnected.
 const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// Connections served at once; more wait in the kernel's backlog until one closes.
+pub const MAX_CONNECTIONS: usize = 512;
 /// Default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8377";
 
@@ -167,10 +169,83 @@ pub async fn serve(
     gateway: Gateway,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), GatewayError> {
+    let listener = Bounded {
+        listener,
+        open: Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS)),
+    };
     axum::serve(listener, gateway.router())
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(GatewayError::Stopped)
+}
+
+/// A listener that serves at most [`MAX_CONNECTIONS`] connections at once: past them it stops
+/// accepting until one closes.
+struct Bounded {
+    listener: tokio::net::TcpListener,
+    open: Arc<tokio::sync::Semaphore>,
+}
+
+/// A connection holding its place among the [`MAX_CONNECTIONS`].
+struct Counted {
+    stream: tokio::net::TcpStream,
+    _place: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl axum::serve::Listener for Bounded {
+    type Io = Counted;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Counted, std::net::SocketAddr) {
+        // The semaphore is never closed, so a place always comes.
+        let place = self.open.clone().acquire_owned().await.ok();
+        let (stream, addr) = axum::serve::Listener::accept(&mut self.listener).await;
+        (
+            Counted {
+                stream,
+                _place: place,
+            },
+            addr,
+        )
+    }
+
+    fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.listener.local_addr()
+    }
+}
+
+impl tokio::io::AsyncRead for Counted {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Counted {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
 }
 
 /// Refuse what a client may not ask: a request from a web page of an origin not allowed (a

@@ -455,3 +455,34 @@ fn a_client_that_never_reads_is_cut_off_and_others_are_served() {
         drop(flood);
     });
 }
+
+#[test]
+fn past_max_connections_new_clients_wait_until_one_closes() {
+    let served = serve(TWO_SANDBOXES, &[]);
+    runtime().block_on(async {
+        let mut idle = Vec::new();
+        for _ in 0..tgscript::gateway::MAX_CONNECTIONS {
+            idle.push(
+                tokio::net::TcpStream::connect(&served.addr)
+                    .await
+                    .expect("connect"),
+            );
+        }
+        let request = json!({"action": "get_active_sessions", "userbot_id": 1}).to_string();
+        let waiting = tokio::spawn({
+            let (addr, request) = (served.addr.clone(), request.clone());
+            async move { post(&addr, &request).await }
+        });
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(
+            !waiting.is_finished(),
+            "not served while every place is taken"
+        );
+        idle.clear();
+        let event = tokio::time::timeout(WAIT, waiting)
+            .await
+            .expect("served once places are free")
+            .expect("the request task");
+        assert_eq!(event["event"], json!("get_active_sessions"), "{event}");
+    });
+}
