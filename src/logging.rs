@@ -52,7 +52,8 @@ impl Drop for RedactingStderr {
 /// a terminal, secrets redacted. Libraries that use `log` (teloxide) are included.
 pub fn init() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("TGSCRIPT_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        // notify reports a watch it could not remove (its folder was deleted) at info.
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,notify=warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(RedactingStderr::default)

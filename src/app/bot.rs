@@ -118,7 +118,7 @@ async fn load(
     registry: &Arc<Registry>,
     dir: &Path,
     hot_reload: bool,
-) -> Result<Option<notify::RecommendedWatcher>, AppError> {
+) -> Result<Option<watch::Watch>, AppError> {
     let watcher = match hot_reload.then(|| watch::watch(dir, registry.clone())) {
         Some(Ok(watcher)) => Some(watcher),
         Some(Err(e)) => {

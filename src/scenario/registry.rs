@@ -84,7 +84,21 @@ impl Registry {
             .reloading
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let files = scenario_files(&self.dir)?;
+        let files = match scenario_files(&self.dir) {
+            Ok(files) => files,
+            // The folder itself is gone: what it held is gone too (it loads again when the
+            // folder comes back).
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !self.dir.exists() => {
+                if !self.snapshot().is_empty() {
+                    tracing::warn!(
+                        "the scenario folder {} is gone: every scenario is unloaded until it comes back",
+                        self.dir.display()
+                    );
+                }
+                Vec::new()
+            }
+            Err(e) => return Err(e),
+        };
         let old = self.snapshot();
         let mut next = Vec::with_capacity(files.len());
         let mut changes = Vec::new();

@@ -1,13 +1,31 @@
 //! Watching the scenario folder: file events (debounced) trigger [`Registry::reload`]. Editors'
 //! save patterns — write in place, write a temporary file and rename it, backup and swap files
-//! — all end in a reload of the right file; swap and backup files themselves are ignored.
+//! — all end in a reload of the right file; swap and backup files themselves are ignored. A
+//! folder deleted and made again (a deploy that replaces it) is watched again once it is back.
 
 use super::registry::Registry;
-use notify::{RecursiveMode, Watcher};
+use notify::{RecommendedWatcher, RecursiveMode, Watcher};
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 use tokio::sync::mpsc;
+
+/// How often the folder itself is looked at (deleted, or replaced by a new one).
+pub const FOLDER_CHECK: Duration = Duration::from_millis(500);
+
+/// A folder being watched; dropping it stops the watching.
+pub struct Watch {
+    _watcher: Arc<Mutex<RecommendedWatcher>>,
+}
+
+/// Which folder `dir` is now: its device and inode (`None` while it does not exist).
+fn identity(dir: &Path) -> Option<(u64, u64)> {
+    std::fs::metadata(dir)
+        .ok()
+        .filter(|m| m.is_dir())
+        .map(|m| (m.dev(), m.ino()))
+}
 
 /// Quiet time after the last event before reloading.
 pub const DEBOUNCE: Duration = Duration::from_millis(25);
@@ -23,9 +41,9 @@ pub fn is_relevant(path: &Path) -> bool {
         && path.extension().is_some_and(|e| e == "rhai")
 }
 
-/// Watch `dir` recursively and reload `registry` on relevant changes until the returned
-/// watcher is dropped.
-pub fn watch(dir: &Path, registry: Arc<Registry>) -> notify::Result<notify::RecommendedWatcher> {
+/// Watch `dir` recursively and reload `registry` on relevant changes, and when the folder
+/// is deleted or replaced, until the returned [`Watch`] is dropped.
+pub fn watch(dir: &Path, registry: Arc<Registry>) -> notify::Result<Watch> {
     let (tx, mut events) = mpsc::unbounded_channel::<()>();
     let mut watcher =
         notify::recommended_watcher(move |event: notify::Result<notify::Event>| match event {
@@ -36,10 +54,32 @@ pub fn watch(dir: &Path, registry: Arc<Registry>) -> notify::Result<notify::Reco
             Err(e) => tracing::warn!("file watcher: {e}"),
         })?;
     watcher.watch(dir, RecursiveMode::Recursive)?;
+    let watcher = Arc::new(Mutex::new(watcher));
+    let watching = Arc::downgrade(&watcher);
+    let dir = dir.to_path_buf();
     tokio::spawn(async move {
-        while events.recv().await.is_some() {
-            // Debounce: wait until the folder has been quiet for a moment.
-            while let Ok(Some(())) = tokio::time::timeout(DEBOUNCE, events.recv()).await {}
+        let mut folder = identity(&dir);
+        let mut check = tokio::time::interval(FOLDER_CHECK);
+        loop {
+            tokio::select! {
+                event = events.recv() => {
+                    if event.is_none() {
+                        return;
+                    }
+                    // Debounce: wait until the folder has been quiet for a moment.
+                    while let Ok(Some(())) = tokio::time::timeout(DEBOUNCE, events.recv()).await {}
+                }
+                _ = check.tick() => {
+                    let now = identity(&dir);
+                    if now == folder {
+                        continue;
+                    }
+                    folder = now;
+                    if folder.is_some() && !rewatch(&watching, &dir) {
+                        return;
+                    }
+                }
+            }
             let registry = registry.clone();
             match tokio::task::spawn_blocking(move || registry.reload()).await {
                 Ok(Err(e)) => tracing::error!("cannot read the scenario folder: {e}"),
@@ -48,5 +88,23 @@ pub fn watch(dir: &Path, registry: Arc<Registry>) -> notify::Result<notify::Reco
             }
         }
     });
-    Ok(watcher)
+    Ok(Watch { _watcher: watcher })
+}
+
+/// Watch the folder `dir` is now (made again after it was deleted); false when the watching
+/// has been stopped.
+fn rewatch(watching: &Weak<Mutex<RecommendedWatcher>>, dir: &Path) -> bool {
+    let Some(watcher) = watching.upgrade() else {
+        return false;
+    };
+    let mut watcher = watcher.lock().unwrap_or_else(PoisonError::into_inner);
+    let _ = watcher.unwatch(dir);
+    match watcher.watch(dir, RecursiveMode::Recursive) {
+        Ok(()) => tracing::info!(
+            "the scenario folder {} is back: watching it again",
+            dir.display()
+        ),
+        Err(e) => tracing::warn!("cannot watch {} again: {e}", dir.display()),
+    }
+    true
 }

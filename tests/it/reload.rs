@@ -326,3 +326,20 @@ fn a_scenario_file_linking_out_of_the_folder_is_not_loaded() {
     assert!(done.stdout.contains("echo hello"), "{}", done.stdout);
     assert!(!done.stdout.contains("from outside"), "{}", done.stdout);
 }
+
+#[test]
+fn a_scenario_folder_deleted_and_made_again_is_unloaded_then_loaded_anew() {
+    let live = Live::start(&[("a.rhai", &versioned("v1"))]);
+    live.wait_text("loaded v1");
+    assert_eq!(live.say("hi", "v1"), "v1: hi");
+    std::fs::remove_dir_all(live.scripts()).expect("delete the folder");
+    live.wait_log("every scenario is unloaded", 1);
+    // A deploy puts a new folder in its place.
+    live.dir.write("scripts/a.rhai", &versioned("v2"));
+    live.wait_log("is back: watching it again", 1);
+    live.wait_text("loaded v2");
+    assert_eq!(live.say("again", "v2"), "v2: again");
+    // And it is watched: an edit in the new folder reloads.
+    live.dir.write("scripts/a.rhai", &versioned("v3"));
+    live.wait_text("loaded v3");
+}
