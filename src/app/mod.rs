@@ -118,6 +118,7 @@ impl App {
         };
         let accounts = accounts::from_config(config, runtime.handle(), sandbox_account)
             .map_err(|e| AppError::Config(e.to_string()))?;
+        store.limit_scopes(config.limits.max_state_scopes);
         let host = Host::new(bot, accounts, Arc::new(store), runtime.handle().clone());
         let workers = match config.scripts.isolation {
             Isolation::Inline => None,

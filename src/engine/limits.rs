@@ -67,6 +67,9 @@ pub struct Limits {
     /// How long a TDLib request may wait for its answer, in milliseconds (default 30,000):
     /// past it the request fails with code 504, as one without an answer.
     pub tdlib_timeout_ms: u64,
+    /// Maximum number of scopes (chats, users, members, global) one scenario's state may
+    /// span (default 100,000; 0 = no limit); each scope holds at most 1 MiB.
+    pub max_state_scopes: usize,
 }
 
 impl Default for Limits {
@@ -88,6 +91,7 @@ impl Default for Limits {
             max_journal_bytes: 4 * 1024 * 1024,
             max_memory_mb: 64,
             tdlib_timeout_ms: 30_000,
+            max_state_scopes: 100_000,
         }
     }
 }
@@ -110,6 +114,7 @@ const KEYS: &[&str] = &[
     "max_journal_bytes",
     "max_memory_mb",
     "tdlib_timeout_ms",
+    "max_state_scopes",
 ];
 
 impl Limits {
@@ -158,7 +163,7 @@ impl Limits {
     /// One line describing the limits, shown by `tgscript run` at start-up.
     pub fn summary(&self) -> String {
         format!(
-            "max_operations={} timeout_ms={} max_string_size={} max_array_size={} max_map_size={} max_call_levels={} max_expr_depth={} max_function_expr_depth={} max_modules={} max_script_size={} max_api_calls={} max_print_size={} max_closure_depth={} max_journal_bytes={} max_memory_mb={} tdlib_timeout_ms={}",
+            "max_operations={} timeout_ms={} max_string_size={} max_array_size={} max_map_size={} max_call_levels={} max_expr_depth={} max_function_expr_depth={} max_modules={} max_script_size={} max_api_calls={} max_print_size={} max_closure_depth={} max_journal_bytes={} max_memory_mb={} tdlib_timeout_ms={} max_state_scopes={}",
             self.max_operations,
             self.timeout_ms,
             self.max_string_size,
@@ -174,7 +179,8 @@ impl Limits {
             self.max_closure_depth,
             self.max_journal_bytes,
             self.max_memory_mb,
-            self.tdlib_timeout_ms
+            self.tdlib_timeout_ms,
+            self.max_state_scopes
         )
     }
 }

@@ -148,6 +148,12 @@ impl HandlerJournal {
             .then_some(StoreError::JournalFull(self.limit))
     }
 
+    /// How many scopes a namespace of its store may hold (state writes go through the
+    /// journal's own transaction).
+    pub fn max_scopes(&self) -> usize {
+        self.store.max_scopes()
+    }
+
     /// Count `bytes` more recorded by this run.
     fn count(&self, bytes: usize) {
         self.cursor().recorded += bytes;

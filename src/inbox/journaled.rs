@@ -45,8 +45,9 @@ impl Effects for Journaled {
 
     fn state(&self, op: &StateOp) -> Result<Value, StoreError> {
         if op.writes() {
-            self.journal
-                .write(op.describe(), |tx| store::apply_on(tx, op))
+            self.journal.write(op.describe(), |tx| {
+                store::apply_on(tx, op, self.journal.max_scopes())
+            })
         } else {
             self.journal.read(op.describe(), || self.inner.state(op))
         }

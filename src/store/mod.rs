@@ -16,7 +16,7 @@ pub use state::{MAX_SCOPE_BYTES, MAX_VALUE_BYTES, SHARED_NAMESPACE, StateOp, Sta
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::fmt;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// The schema version this build writes.
@@ -81,6 +81,18 @@ pub enum StoreError {
         /// The JSON error.
         error: String,
     },
+    /// A write that would give a scenario's state one scope more than it may hold.
+    #[error(
+        "the state of namespace '{namespace}' already spans {scopes} scopes (chats, users, members); the limit is {limit}: delete what it no longer needs, or raise [limits] max_state_scopes"
+    )]
+    TooManyScopes {
+        /// The namespace.
+        namespace: String,
+        /// Scopes it holds.
+        scopes: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// The claim's lock file could not be created.
     #[error("cannot create {path}: {error}")]
     LockFile {
@@ -135,6 +147,8 @@ pub struct Store {
     /// NORMAL`); changed only with the connection locked.
     relaxed: AtomicBool,
     path: String,
+    /// How many scopes one namespace may hold (0, until [`Store::limit_scopes`]: no limit).
+    max_scopes: AtomicUsize,
 }
 
 impl fmt::Debug for Store {
@@ -172,6 +186,7 @@ impl Store {
             connection: Mutex::new(connection),
             relaxed: AtomicBool::new(false),
             path: shown,
+            max_scopes: AtomicUsize::new(0),
         })
     }
 
@@ -186,7 +201,18 @@ impl Store {
             connection: Mutex::new(connection),
             relaxed: AtomicBool::new(false),
             path: ":memory:".into(),
+            max_scopes: AtomicUsize::new(0),
         }
+    }
+
+    /// Let one namespace (a scenario's state) hold at most `scopes` scopes (0: no limit).
+    pub fn limit_scopes(&self, scopes: usize) {
+        self.max_scopes.store(scopes, Ordering::Relaxed);
+    }
+
+    /// How many scopes one namespace may hold (0: no limit).
+    pub(crate) fn max_scopes(&self) -> usize {
+        self.max_scopes.load(Ordering::Relaxed)
     }
 
     /// The connection, for the inbox and journal queries of [`crate::inbox`].

@@ -173,21 +173,31 @@ impl Store {
                 scope,
                 key,
             } => Ok(self.get(namespace, *scope, key)?.unwrap_or(Value::Null)),
-            write => self.transaction(|tx| apply_on(tx, write)),
+            write => self.transaction(|tx| apply_on(tx, write, self.max_scopes())),
         }
     }
 }
 
 /// Run the write `op` on `connection`, inside the caller's transaction: `null` for a set,
-/// whether the key was set for a delete.
-pub(crate) fn apply_on(connection: &Connection, op: &StateOp) -> Result<Value, StoreError> {
+/// whether the key was set for a delete. A namespace may hold `max_scopes` scopes (0: no
+/// limit).
+pub(crate) fn apply_on(
+    connection: &Connection,
+    op: &StateOp,
+    max_scopes: usize,
+) -> Result<Value, StoreError> {
     match op {
         StateOp::Set {
             namespace,
             scope,
             key,
             value,
-        } => set_on(connection, namespace, *scope, key, value.clone()).map(|()| Value::Null),
+        } => {
+            if !value.is_null() && max_scopes > 0 {
+                room_for_scope(connection, namespace, *scope, max_scopes)?;
+            }
+            set_on(connection, namespace, *scope, key, value.clone()).map(|()| Value::Null)
+        }
         StateOp::Delete {
             namespace,
             scope,
@@ -244,6 +254,44 @@ pub(crate) fn set_on(
     Ok(())
 }
 
+/// Refuse a write into a scope `namespace` does not hold yet when it already holds
+/// `max_scopes`.
+fn room_for_scope(
+    connection: &Connection,
+    namespace: &str,
+    scope: StateScope,
+    max_scopes: usize,
+) -> Result<(), StoreError> {
+    let (kind, id) = scope.columns();
+    let failed = StoreError::query("cannot read state");
+    let held: bool = connection
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM state WHERE namespace = ?1 AND scope = ?2 AND scope_id = ?3)",
+            params![namespace, kind, id],
+            |row| row.get(0),
+        )
+        .map_err(failed)?;
+    if held {
+        return Ok(());
+    }
+    let scopes: i64 = connection
+        .query_row(
+            "SELECT COUNT(*) FROM (SELECT DISTINCT scope, scope_id FROM state WHERE namespace = ?1)",
+            params![namespace],
+            |row| row.get(0),
+        )
+        .map_err(failed)?;
+    let scopes = usize::try_from(scopes).unwrap_or(usize::MAX);
+    if scopes >= max_scopes {
+        return Err(StoreError::TooManyScopes {
+            namespace: namespace.to_string(),
+            scopes,
+            limit: max_scopes,
+        });
+    }
+    Ok(())
+}
+
 /// Remove `key` on `connection`, inside the caller's transaction; returns whether it was set.
 pub(crate) fn delete_on(
     connection: &Connection,
@@ -263,6 +311,38 @@ pub(crate) fn delete_on(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_namespace_holds_at_most_max_scopes_scopes_and_keeps_writing_to_those_it_has() {
+        let store = Store::in_memory();
+        store.limit_scopes(2);
+        let set = |chat: i64, key: &str| {
+            store.apply(&StateOp::Set {
+                namespace: "a".into(),
+                scope: StateScope::Chat(chat),
+                key: key.into(),
+                value: 1.into(),
+            })
+        };
+        assert!(set(1, "x").is_ok());
+        assert!(set(2, "x").is_ok());
+        let refused = set(3, "x").expect_err("a third scope");
+        assert!(
+            refused.to_string().contains("[limits] max_state_scopes"),
+            "{refused}"
+        );
+        assert!(set(1, "y").is_ok(), "a scope it holds takes more keys");
+        let other = store.apply(&StateOp::Set {
+            namespace: "b".into(),
+            scope: StateScope::Chat(3),
+            key: "x".into(),
+            value: 1.into(),
+        });
+        assert!(other.is_ok(), "another scenario has its own count");
+        assert_eq!(
+            store.get("a", StateScope::Chat(3), "x").ok().flatten(),
+            None
+        );
+    }
     use super::*;
 
     #[test]
