@@ -5,6 +5,7 @@
 //! their effects over a pipe ([`protocol`]). A worker that dies or overruns fails that one
 //! call; the pool ([`pool`]) starts another. The REPL and `exec` always run inline.
 
+mod child;
 pub mod confine;
 pub mod pool;
 pub mod protocol;

@@ -3,10 +3,14 @@
 //! Requests of one account run in order, different accounts concurrently; bad input gets an
 //! error event and never closes the connection.
 
-use crate::commands;
+mod events;
+mod listener;
+
+pub use events::handle;
+use events::{error_event, too_large};
+
 use crate::effects::Effects;
 use crate::lanes::Lanes;
-use crate::request::CommandError;
 use crate::scenario::runner::Runner;
 use axum::Router;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -15,7 +19,7 @@ use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -169,83 +173,11 @@ pub async fn serve(
     gateway: Gateway,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), GatewayError> {
-    let listener = Bounded {
-        listener,
-        open: Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS)),
-    };
+    let listener = listener::Bounded::new(listener, MAX_CONNECTIONS);
     axum::serve(listener, gateway.router())
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(GatewayError::Stopped)
-}
-
-/// A listener that serves at most [`MAX_CONNECTIONS`] connections at once: past them it stops
-/// accepting until one closes.
-struct Bounded {
-    listener: tokio::net::TcpListener,
-    open: Arc<tokio::sync::Semaphore>,
-}
-
-/// A connection holding its place among the [`MAX_CONNECTIONS`].
-struct Counted {
-    stream: tokio::net::TcpStream,
-    _place: Option<tokio::sync::OwnedSemaphorePermit>,
-}
-
-impl axum::serve::Listener for Bounded {
-    type Io = Counted;
-    type Addr = std::net::SocketAddr;
-
-    async fn accept(&mut self) -> (Counted, std::net::SocketAddr) {
-        // The semaphore is never closed, so a place always comes.
-        let place = self.open.clone().acquire_owned().await.ok();
-        let (stream, addr) = axum::serve::Listener::accept(&mut self.listener).await;
-        (
-            Counted {
-                stream,
-                _place: place,
-            },
-            addr,
-        )
-    }
-
-    fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
-        self.listener.local_addr()
-    }
-}
-
-impl tokio::io::AsyncRead for Counted {
-    fn poll_read(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.stream).poll_read(cx, buf)
-    }
-}
-
-impl tokio::io::AsyncWrite for Counted {
-    fn poll_write(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        std::pin::Pin::new(&mut self.stream).poll_write(cx, buf)
-    }
-
-    fn poll_flush(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.stream).poll_flush(cx)
-    }
-
-    fn poll_shutdown(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.stream).poll_shutdown(cx)
-    }
 }
 
 /// Refuse what a client may not ask: a request from a web page of an origin not allowed (a
@@ -413,141 +345,4 @@ fn queue_key(text: &str) -> i64 {
         .ok()
         .and_then(|v| v.get("userbot_id").and_then(crate::request::as_int))
         .map_or(0, |id| 1 + id.rem_euclid(LANES_PER_CONNECTION))
-}
-
-/// A stand-in for a `request_id` too big for a JSON number here, replaced by its digits in
-/// the event's text.
-const EXACT_ID: &str = "\u{0}request_id\u{0}";
-
-/// Answer one request frame with its event, as JSON text. A numeric `request_id` comes back
-/// exactly as it was written, however many digits it has.
-pub fn handle(gw: &Gateway, text: &str) -> String {
-    #[derive(serde::Deserialize)]
-    struct Ids<'a> {
-        #[serde(borrow)]
-        request_id: Option<&'a serde_json::value::RawValue>,
-    }
-    let mut event = answer(gw, text);
-    let raw = serde_json::from_str::<Ids>(text)
-        .ok()
-        .and_then(|ids| ids.request_id)
-        .map(|raw| raw.get().to_string())
-        .filter(|raw| {
-            let digits = raw.strip_prefix('-').unwrap_or(raw);
-            !digits.is_empty()
-                && digits.bytes().all(|b| b.is_ascii_digit())
-                && raw.parse::<i64>().is_err()
-                && raw.parse::<u64>().is_err()
-        });
-    match raw {
-        Some(digits) if event.get("request_id").is_some() => {
-            event["request_id"] = json!(EXACT_ID);
-            let placeholder = json!(EXACT_ID).to_string();
-            event.to_string().replacen(&placeholder, &digits, 1)
-        }
-        _ => event.to_string(),
-    }
-}
-
-/// The event answering one request frame.
-fn answer(gw: &Gateway, text: &str) -> Value {
-    let request = match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(map)) => map,
-        Ok(other) => {
-            return error_event(
-                None,
-                None,
-                &format!("a request must be a JSON object, got {}", kind(&other)),
-            );
-        }
-        Err(e) => return error_event(None, None, &format!("invalid JSON: {e}")),
-    };
-    let request_id = request.get("request_id").cloned();
-    let userbot_id = request.get("userbot_id").cloned();
-    let action = match request.get("action") {
-        Some(Value::String(a)) if !a.is_empty() => a.clone(),
-        Some(_) => return error_event(userbot_id, request_id, "action must be a string"),
-        None => return error_event(userbot_id, request_id, "action is required"),
-    };
-    let known = action == "run_script" || commands::is_known(&action);
-    if !known {
-        return error_event(
-            userbot_id,
-            request_id,
-            &format!("unknown action '{action}'"),
-        );
-    }
-    let result = if action == "run_script" {
-        run_script(gw, &request)
-    } else {
-        commands::execute_request(&*gw.effects, &request, None)
-    };
-    let mut event = json!({"type": "chat_update", "event": action});
-    if let Some(id) = userbot_id {
-        event["userbot_id"] = id;
-    }
-    if let Some(id) = request_id {
-        event["request_id"] = id;
-    }
-    match result {
-        Ok(data) => event["data"] = data,
-        Err(e) => {
-            event["event"] = json!(format!("{action}_error"));
-            event["error"] = json!(e.error);
-            if let Some(code) = e.code {
-                event["code"] = json!(code);
-            }
-        }
-    }
-    event
-}
-
-/// `run_script`: `script` with `vars` in scope, under the sandbox limits; returns the value
-/// and the printed lines.
-fn run_script(gw: &Gateway, request: &Map<String, Value>) -> Result<Value, CommandError> {
-    let fail = |e: String| CommandError::invalid("run_script", e);
-    let script = match request.get("script") {
-        Some(Value::String(s)) => s.as_str(),
-        Some(_) => return Err(fail("script must be a string".into())),
-        None => return Err(fail("script is required".into())),
-    };
-    let vars = match request.get("vars") {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(vars)) => vars.clone(),
-        Some(_) => return Err(fail("vars must be an object".into())),
-    };
-    gw.runner
-        .eval(script, &vars, &gw.effects)
-        .map(|evaluated| evaluated.to_json())
-        .map_err(|e| fail(e.to_string()))
-}
-
-fn error_event(userbot_id: Option<Value>, request_id: Option<Value>, error: &str) -> Value {
-    let mut event = json!({"type": "chat_update", "event": "error", "error": error});
-    if let Some(id) = userbot_id {
-        event["userbot_id"] = id;
-    }
-    if let Some(id) = request_id {
-        event["request_id"] = id;
-    }
-    event
-}
-
-fn too_large(size: usize) -> Value {
-    error_event(
-        None,
-        None,
-        &format!("request too large: {size} bytes (the limit is {MAX_FRAME})"),
-    )
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Array(_) => "an array",
-        Value::String(_) => "a string",
-        Value::Number(_) => "a number",
-        Value::Bool(_) => "a boolean",
-        Value::Null => "null",
-        Value::Object(_) => "an object",
-    }
 }
