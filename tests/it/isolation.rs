@@ -53,7 +53,13 @@ fn a_worker_runs_the_script_and_asks_the_host_for_its_effects() {
     let dir = TestDir::new();
     let host = Arc::new(Host::offline());
     let effects: Arc<dyn Effects> = host.clone();
-    let pool = pool(Limits::default(), 256);
+    // Operations run out long before time does, however loaded the machine is.
+    let limits = Limits {
+        max_operations: 1_000_000,
+        timeout_ms: 60_000,
+        ..Limits::default()
+    };
+    let pool = pool(limits, 256);
     let confinement = pool.start().expect("a worker starts");
     assert!(
         confinement.contains("address space 256 MiB"),

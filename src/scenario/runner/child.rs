@@ -130,7 +130,7 @@ impl Worker {
                     Err(Silence::TimedOut) => "it did not answer".to_string(),
                     Ok(_) => "it answered out of turn".to_string(),
                 };
-                let status = worker.stop();
+                let status = worker.reap();
                 Err(Lost::Start(format!("{why}; {}", describe(status))))
             }
         }
@@ -182,7 +182,7 @@ impl Worker {
 
     /// The worker is lost (`why`): stopped, and how it ended described.
     fn lost(&mut self, why: &str) -> Lost {
-        let status = self.stop();
+        let status = self.reap();
         Lost::Died(format!("{why}; {}", describe(status)))
     }
 
@@ -203,15 +203,20 @@ impl Worker {
         if let Ok(Some(status)) = self.child.try_wait() {
             return Some(status);
         }
-        // A worker that closed its pipe is exiting: give it a moment to say how.
+        let _ = self.child.kill();
+        self.child.wait().ok()
+    }
+
+    /// Reap a worker that closed its pipe: it is exiting, so give it a moment to say how
+    /// before it is killed.
+    fn reap(&mut self) -> Option<ExitStatus> {
         for _ in 0..20 {
-            std::thread::sleep(Duration::from_millis(5));
             if let Ok(Some(status)) = self.child.try_wait() {
                 return Some(status);
             }
+            std::thread::sleep(Duration::from_millis(5));
         }
-        let _ = self.child.kill();
-        self.child.wait().ok()
+        self.stop()
     }
 }
 
