@@ -14,6 +14,9 @@ use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+/// The CPU time a worker may use in its life (`RLIMIT_CPU`): a backstop; workers are replaced
+/// once they used half of it.
+const CPU_SECONDS: u64 = 600;
 /// How long a new worker may take to start and confine itself.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 /// Environment variables a worker keeps (everything else, tokens and hashes included, is
@@ -116,7 +119,7 @@ impl Worker {
         let setup = Setup {
             limits: settings.limits.clone(),
             memory_mb: settings.memory_mb,
-            cpu_seconds: 0,
+            cpu_seconds: CPU_SECONDS,
         };
         if let Err(e) = write_frame(&mut worker.stdin, &setup) {
             worker.stop();
@@ -192,7 +195,11 @@ impl Worker {
         if settings.max_calls > 0 && self.calls >= settings.max_calls {
             return false;
         }
-        match (settings.memory_mb, resident_bytes(self.child.id())) {
+        let pid = self.child.id();
+        if cpu_seconds(pid).is_some_and(|used| used * 2 > CPU_SECONDS) {
+            return false;
+        }
+        match (settings.memory_mb, resident_bytes(pid)) {
             (0, _) | (_, None) => true,
             (limit, Some(resident)) => resident < limit * 1024 * 1024 / 2,
         }
@@ -266,6 +273,18 @@ fn describe(status: Option<ExitStatus>) -> String {
     }
 }
 
+/// The CPU time process `pid` has used, in seconds, from `/proc`.
+fn cpu_seconds(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // After the parenthesised name: state is field 3, utime and stime fields 14 and 15.
+    let mut fields = stat.rsplit_once(") ")?.1.split(' ');
+    let utime: u64 = fields.nth(11)?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    // SAFETY: sysconf reads a constant of the system.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    Some((utime + stime) / u64::try_from(ticks).ok().filter(|&t| t > 0)?)
+}
+
 /// The resident memory of process `pid`, from `/proc`.
 fn resident_bytes(pid: u32) -> Option<u64> {
     let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).ok()?;
@@ -273,4 +292,26 @@ fn resident_bytes(pid: u32) -> Option<u64> {
     // SAFETY: sysconf reads a constant of the system.
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     Some(pages * u64::try_from(page).ok()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_process_cpu_time_and_memory_are_read_from_proc() {
+        let me = std::process::id();
+        let spin = Instant::now();
+        let mut x = 0u64;
+        while spin.elapsed() < Duration::from_millis(50) {
+            x = x.wrapping_add(std::hint::black_box(1));
+        }
+        assert!(x > 0);
+        assert!(cpu_seconds(me).is_some(), "utime and stime parse");
+        assert!(
+            resident_bytes(me).is_some_and(|b| b > 1024 * 1024),
+            "some memory is resident"
+        );
+        assert_eq!(cpu_seconds(u32::MAX), None, "no such process");
+    }
 }
