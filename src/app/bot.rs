@@ -104,11 +104,11 @@ async fn start_gateway(
     let listener = crate::gateway::listen(&settings)
         .await
         .map_err(|e| AppError::Config(e.to_string()))?;
-    tokio::spawn(async move {
-        if let Err(e) = crate::gateway::serve(listener, gateway, std::future::pending()).await {
-            tracing::error!("{e}");
-        }
-    });
+    tokio::spawn(crate::gateway::serve(
+        listener,
+        gateway,
+        std::future::pending(),
+    ));
     Ok(())
 }
 

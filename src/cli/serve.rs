@@ -24,9 +24,8 @@ pub(super) fn serve(config: &Config, listen: Option<String>) -> anyhow::Result<u
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        crate::gateway::serve(listener, gateway, shutdown)
-            .await
-            .map_err(|e| AppError::Failed(e.to_string()))
+        crate::gateway::serve(listener, gateway, shutdown).await;
+        Ok::<(), AppError>(())
     });
     app.close();
     served?;

@@ -1,82 +1,65 @@
-//! The gateway's listener: a bounded number of connections at once.
+//! Serving the gateway's connections: at most [`super::MAX_CONNECTIONS`] at once (more wait
+//! in the kernel's backlog until one closes), request headers read within [`HEADER_TIMEOUT`]
+//! (a client that sends them slowly is cut off), WebSocket upgrades, and a graceful stop that
+//! lets open connections finish.
 
+use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
-/// A listener that serves at most [`super::MAX_CONNECTIONS`] connections at once: past them it stops
-/// accepting until one closes.
-pub(super) struct Bounded {
+/// How long a client may take to send a request's headers.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// The pause after `accept` failed (out of file descriptors, say) before trying again.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// Serve `router` on `listener`, at most `connections` at once, until `shutdown` resolves;
+/// then wait for the open connections to finish.
+pub(super) async fn serve(
     listener: tokio::net::TcpListener,
-    open: Arc<tokio::sync::Semaphore>,
-}
-
-/// A connection holding its place among the [`super::MAX_CONNECTIONS`].
-pub(super) struct Counted {
-    stream: tokio::net::TcpStream,
-    _place: Option<tokio::sync::OwnedSemaphorePermit>,
-}
-
-impl Bounded {
-    /// `listener`, serving at most `connections` at once.
-    pub(super) fn new(listener: tokio::net::TcpListener, connections: usize) -> Self {
-        Self {
-            listener,
-            open: Arc::new(tokio::sync::Semaphore::new(connections)),
-        }
-    }
-}
-
-impl axum::serve::Listener for Bounded {
-    type Io = Counted;
-    type Addr = std::net::SocketAddr;
-
-    async fn accept(&mut self) -> (Counted, std::net::SocketAddr) {
-        // The semaphore is never closed, so a place always comes.
-        let place = self.open.clone().acquire_owned().await.ok();
-        let (stream, addr) = axum::serve::Listener::accept(&mut self.listener).await;
-        (
-            Counted {
-                stream,
-                _place: place,
+    router: Router,
+    connections: usize,
+    shutdown: impl Future<Output = ()>,
+) {
+    let open = Arc::new(tokio::sync::Semaphore::new(connections));
+    let graceful = GracefulShutdown::new();
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let place = tokio::select! {
+            place = open.clone().acquire_owned() => place.ok(),
+            () = &mut shutdown => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    tracing::debug!("gateway: accept failed: {e}");
+                    tokio::time::sleep(ACCEPT_BACKOFF).await;
+                    continue;
+                }
             },
-            addr,
-        )
+            () = &mut shutdown => break,
+        };
+        let service = TowerToHyperService::new(router.clone());
+        let (builder, watcher) = (builder.clone(), graceful.watcher());
+        tokio::spawn(async move {
+            // The place is held while the connection lives.
+            let _place = place;
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            if let Err(e) = watcher.watch(connection).await {
+                tracing::debug!("gateway: connection ended: {e}");
+            }
+        });
     }
-
-    fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
-        self.listener.local_addr()
-    }
-}
-
-impl tokio::io::AsyncRead for Counted {
-    fn poll_read(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.stream).poll_read(cx, buf)
-    }
-}
-
-impl tokio::io::AsyncWrite for Counted {
-    fn poll_write(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        std::pin::Pin::new(&mut self.stream).poll_write(cx, buf)
-    }
-
-    fn poll_flush(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.stream).poll_flush(cx)
-    }
-
-    fn poll_shutdown(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.stream).poll_shutdown(cx)
-    }
+    drop(listener);
+    graceful.shutdown().await;
 }

@@ -4,6 +4,7 @@
 //! error event and never closes the connection.
 
 mod events;
+pub use listener::HEADER_TIMEOUT;
 mod listener;
 
 pub use events::handle;
@@ -68,9 +69,6 @@ pub enum GatewayError {
         /// Why.
         error: std::io::Error,
     },
-    /// Serving failed.
-    #[error("gateway stopped: {0}")]
-    Stopped(std::io::Error),
 }
 
 /// Where the gateway listens and the token it requires, checked: an address that parses, and
@@ -167,17 +165,14 @@ pub async fn listen(settings: &Settings) -> Result<tokio::net::TcpListener, Gate
     Ok(listener)
 }
 
-/// Serve `gateway` on `listener` until `shutdown` resolves.
+/// Serve `gateway` on `listener` until `shutdown` resolves, then let open connections
+/// finish.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     gateway: Gateway,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), GatewayError> {
-    let listener = listener::Bounded::new(listener, MAX_CONNECTIONS);
-    axum::serve(listener, gateway.router())
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(GatewayError::Stopped)
+    shutdown: impl Future<Output = ()>,
+) {
+    listener::serve(listener, gateway.router(), MAX_CONNECTIONS, shutdown).await;
 }
 
 /// Refuse what a client may not ask: a request from a web page of an origin not allowed (a

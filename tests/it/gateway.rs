@@ -486,3 +486,31 @@ fn past_max_connections_new_clients_wait_until_one_closes() {
         assert_eq!(event["event"], json!("get_active_sessions"), "{event}");
     });
 }
+
+#[test]
+fn a_client_that_sends_its_headers_too_slowly_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let served = serve(TWO_SANDBOXES, &[]);
+    runtime().block_on(async {
+        let mut slow = tokio::net::TcpStream::connect(&served.addr)
+            .await
+            .expect("connect");
+        slow.write_all(b"POST /command HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .expect("the first header line");
+        // Meanwhile, other clients are served.
+        let request = json!({"action": "get_active_sessions", "userbot_id": 1}).to_string();
+        let event = post(&served.addr, &request).await;
+        assert_eq!(event["event"], json!("get_active_sessions"), "{event}");
+        let mut rest = Vec::new();
+        let closed = tokio::time::timeout(
+            tgscript::gateway::HEADER_TIMEOUT + WAIT,
+            slow.read_to_end(&mut rest),
+        )
+        .await;
+        assert!(
+            matches!(closed, Ok(Ok(_)) | Ok(Err(_))),
+            "the server closed the slow connection"
+        );
+    });
+}
