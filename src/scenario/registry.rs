@@ -39,6 +39,8 @@ pub struct Registry {
     report_to: Option<i64>,
     /// One reload at a time.
     reloading: Mutex<()>,
+    /// Whether a reload found the folder itself gone since this was last taken.
+    folder_gone: std::sync::atomic::AtomicBool,
 }
 
 impl Registry {
@@ -58,12 +60,20 @@ impl Registry {
             effects,
             report_to,
             reloading: Mutex::new(()),
+            folder_gone: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
     /// The scenarios now, in file-name order (a snapshot: later reloads do not change it).
     pub fn snapshot(&self) -> Arc<Vec<Scenario>> {
         self.current.load_full()
+    }
+
+    /// Whether a reload found the scenario folder itself gone since the last call: whatever
+    /// folder is there next is a new one (to be watched anew).
+    pub fn take_folder_gone(&self) -> bool {
+        self.folder_gone
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Where scenario calls run.
@@ -89,6 +99,8 @@ impl Registry {
             // The folder itself is gone: what it held is gone too (it loads again when the
             // folder comes back).
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !self.dir.exists() => {
+                self.folder_gone
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
                 if !self.snapshot().is_empty() {
                     tracing::warn!(
                         "the scenario folder {} is gone: every scenario is unloaded until it comes back",

@@ -19,12 +19,15 @@ pub struct Watch {
     _watcher: Arc<Mutex<RecommendedWatcher>>,
 }
 
-/// Which folder `dir` is now: its device and inode (`None` while it does not exist).
-fn identity(dir: &Path) -> Option<(u64, u64)> {
+/// Which folder `dir` is now: its device, inode and birth time (`None` while it does not
+/// exist). A folder made again may get the inode of the deleted one, not its birth time.
+type Identity = (u64, u64, Option<std::time::SystemTime>);
+
+fn identity(dir: &Path) -> Option<Identity> {
     std::fs::metadata(dir)
         .ok()
         .filter(|m| m.is_dir())
-        .map(|m| (m.dev(), m.ino()))
+        .map(|m| (m.dev(), m.ino(), m.created().ok()))
 }
 
 /// Quiet time after the last event before reloading.
@@ -80,11 +83,15 @@ pub fn watch(dir: &Path, registry: Arc<Registry>) -> notify::Result<Watch> {
                     }
                 }
             }
-            let registry = registry.clone();
-            match tokio::task::spawn_blocking(move || registry.reload()).await {
+            let reloading = registry.clone();
+            match tokio::task::spawn_blocking(move || reloading.reload()).await {
                 Ok(Err(e)) => tracing::error!("cannot read the scenario folder: {e}"),
                 Err(e) => tracing::error!("reload task failed: {e}"),
                 Ok(Ok(_)) => {}
+            }
+            // Gone: whatever folder appears there next (even on the same inode) is a new one.
+            if registry.take_folder_gone() {
+                folder = None;
             }
         }
     });
