@@ -40,6 +40,8 @@ const OVERALL: usize = 64;
 const OUT_BUFFER: usize = 64;
 /// How long a client may leave an answer unread before it is disconnected.
 const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long a `POST /command` body may take to arrive once its headers have.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Connections served at once; more wait in the kernel's backlog until one closes.
 pub const MAX_CONNECTIONS: usize = 512;
 /// Default listen address.
@@ -213,7 +215,7 @@ async fn authorize(State(gw): State<Arc<Gateway>>, request: Request, next: Next)
 async fn command(
     State(gw): State<Arc<Gateway>>,
     headers: axum::http::HeaderMap,
-    body: axum::body::Bytes,
+    body: axum::body::Body,
 ) -> Response {
     let json = headers
         .get(header::CONTENT_TYPE)
@@ -231,10 +233,36 @@ async fn command(
         )
             .into_response();
     }
-    let event = if body.len() > MAX_FRAME {
-        too_large(body.len()).to_string()
-    } else {
-        run(&gw, String::from_utf8_lossy(&body).into_owned()).await
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let event = match declared {
+        Some(size) if size > MAX_FRAME => too_large(size).to_string(),
+        _ => {
+            match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_FRAME)).await {
+                Ok(Ok(body)) => run(&gw, String::from_utf8_lossy(&body).into_owned()).await,
+                Ok(Err(e)) => error_event(
+                    None,
+                    None,
+                    &format!(
+                        "the request body could not be read ({e}); the limit is {MAX_FRAME} bytes"
+                    ),
+                )
+                .to_string(),
+                Err(_) => {
+                    let error = format!(
+                        "the request body did not arrive within {} s",
+                        BODY_TIMEOUT.as_secs()
+                    );
+                    return (
+                        StatusCode::REQUEST_TIMEOUT,
+                        axum::Json(error_event(None, None, &error)),
+                    )
+                        .into_response();
+                }
+            }
+        }
     };
     ([(header::CONTENT_TYPE, "application/json")], event).into_response()
 }

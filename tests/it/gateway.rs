@@ -512,5 +512,28 @@ fn a_client_that_sends_its_headers_too_slowly_is_cut_off() {
             matches!(closed, Ok(Ok(_)) | Ok(Err(_))),
             "the server closed the slow connection"
         );
+        // Headers in time, then a body that never comes: 408 with an error event.
+        let mut stalled = tokio::net::TcpStream::connect(&served.addr)
+            .await
+            .expect("connect");
+        stalled
+            .write_all(b"POST /command HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"act")
+            .await
+            .expect("headers and a little of the body");
+        let mut answer = vec![0; 4096];
+        let read = tokio::time::timeout(WAIT, stalled.read(&mut answer))
+            .await
+            .expect("an answer before the test's own limit")
+            .expect("read");
+        let answer = String::from_utf8_lossy(&answer[..read]);
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(answer.contains("did not arrive within"), "{answer}");
+        // A body over the frame limit is refused with the documented event, unread.
+        let big = format!(r#"{{"action": "run_script", "script": "{}"}}"#, "x".repeat(2 << 20));
+        let event = post(&served.addr, &big).await;
+        assert!(
+            event["error"].as_str().unwrap_or_default().contains("request too large"),
+            "{event}"
+        );
     });
 }
