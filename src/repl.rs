@@ -105,7 +105,13 @@ impl Session {
             interrupt: Some(self.interrupt.clone()),
             ..RunOptions::default()
         };
+        // An input that fails leaves the variables as they were before it: a half-built value
+        // (a closure chain stopped at its limit, say) must not break every later input.
+        let before = self.scope.clone();
         let (result, _) = self.engine.eval(&mut self.scope, &runnable, &options);
+        if result.is_err() {
+            self.scope = before;
+        }
         result
     }
 

@@ -243,7 +243,7 @@ fn a_handler_that_kills_its_worker_on_every_try_is_parked_and_other_chats_are_an
 
 /// Hostile scripts, each with words its error must contain: the red team's reproductions and
 /// more of the same kind. None may take the host down.
-const HOSTILE: &[(&str, &str)] = &[
+pub(crate) const HOSTILE: &[(&str, &str)] = &[
     ("loop {}", "[limits] max_operations"),
     (
         "let f = || 0; for i in 0..100000 { let g = f; f = || g; } 1",

@@ -147,3 +147,46 @@ fn piped_input_prints_each_result_and_the_status_reflects_failures() {
         "{stderr}"
     );
 }
+
+#[test]
+fn hostile_inputs_each_fail_with_their_limit_and_the_repl_goes_on() {
+    let t = TestDir::new();
+    let mut input: String = crate::isolation::HOSTILE
+        .iter()
+        .map(|(script, _)| format!("{script}\n"))
+        .collect();
+    input.push_str("40 + 2\n");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tgscript"))
+        .arg("repl")
+        .current_dir(t.path())
+        .env_remove("TELOXIDE_TOKEN")
+        .env("TGSCRIPT_DATA_DIR", t.path().join(".data"))
+        .env("TGSCRIPT_LOG", "warn")
+        // Operations run out before time does, however loaded the machine is.
+        .env("TGSCRIPT_LIMITS_TIMEOUT_MS", "5000")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(1), "inputs failed: {stderr}");
+    assert!(
+        stdout.ends_with("42\n"),
+        "the REPL went on: {stdout}\n{stderr}"
+    );
+    for (script, expected) in crate::isolation::HOSTILE {
+        let expected = expected.replace("[limits] ", "");
+        assert!(stderr.contains(&expected), "{script}: {stderr}");
+    }
+}
