@@ -14,11 +14,13 @@ use std::time::Duration;
 
 /// How long a client may take to send a request's headers.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a stop waits for open requests to finish before it goes on regardless.
+const STOP_GRACE: Duration = Duration::from_secs(5);
 /// The pause after `accept` failed (out of file descriptors, say) before trying again.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// Serve `router` on `listener`, at most `connections` at once, until `shutdown` resolves;
-/// then wait for the open connections to finish.
+/// then give the open connections [`STOP_GRACE`] to finish.
 pub(super) async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
@@ -61,5 +63,13 @@ pub(super) async fn serve(
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    if tokio::time::timeout(STOP_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "gateway: connections still open after {} s; stopping anyway",
+            STOP_GRACE.as_secs()
+        );
+    }
 }

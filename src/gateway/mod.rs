@@ -238,7 +238,18 @@ async fn command(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     let event = match declared {
-        Some(size) if size > MAX_FRAME => too_large(size).to_string(),
+        Some(size) if size > MAX_FRAME => {
+            // Read (and drop) a body up to the hard limit, so the client gets to read the
+            // answer instead of a broken pipe; past it the connection just closes.
+            if size <= HARD_FRAME_LIMIT {
+                let _ = tokio::time::timeout(
+                    BODY_TIMEOUT,
+                    axum::body::to_bytes(body, HARD_FRAME_LIMIT),
+                )
+                .await;
+            }
+            too_large(size).to_string()
+        }
         _ => {
             match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_FRAME)).await {
                 Ok(Ok(body)) => run(&gw, String::from_utf8_lossy(&body).into_owned()).await,
