@@ -11,14 +11,14 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 const WAIT: Duration = Duration::from_secs(20);
 const TWO_SANDBOXES: &str = "default_account = 1\n[[account]]\nid = 1\nbackend = \"sandbox\"\n[[account]]\nid = 2\nbackend = \"sandbox\"\n";
 
-struct Served {
+pub(crate) struct Served {
     _dir: TestDir,
-    bot: Background,
-    addr: String,
+    pub(crate) bot: Background,
+    pub(crate) addr: String,
 }
 
 /// `tgscript serve` on a free loopback port with `config`.
-fn serve(config: &str, env: &[(&str, &str)]) -> Served {
+pub(crate) fn serve(config: &str, env: &[(&str, &str)]) -> Served {
     let dir = TestDir::new();
     dir.write("tgscript.toml", config);
     let bot = dir.spawn(&["serve", "--listen", "127.0.0.1:0"], env);

@@ -177,14 +177,31 @@ fn a_worker_that_stops_answering_is_killed_at_the_deadline() {
     );
 }
 
-#[test]
-fn a_handler_that_kills_its_worker_on_every_try_is_parked_and_other_chats_are_answered() {
-    let (first, second) = (-1_003_000_000_001, -1_003_000_000_002);
+/// The local Bot API server with Alice in two supergroups.
+fn two_chats(first: i64, second: i64) -> BotApiServer {
     let mut world = World::empty();
     world.add_user(USER, "Alice");
     world.add_chat(first, ChatKind::Supergroup, "first");
     world.add_chat(second, ChatKind::Supergroup, "second");
-    let server = BotApiServer::start(world, Some(TOKEN)).expect("local Bot API server");
+    BotApiServer::start(world, Some(TOKEN)).expect("local Bot API server")
+}
+
+/// `tgscript run scripts` in `t` as the bot of `server`.
+fn run_against(t: &TestDir, server: &BotApiServer) -> crate::util::Background {
+    let url = server.url();
+    t.spawn(
+        &["run", "scripts"],
+        &[
+            ("TELOXIDE_TOKEN", TOKEN),
+            ("TELOXIDE_API_URL", url.as_str()),
+        ],
+    )
+}
+
+#[test]
+fn a_handler_that_kills_its_worker_on_every_try_is_parked_and_other_chats_are_answered() {
+    let (first, second) = (-1_003_000_000_001, -1_003_000_000_002);
+    let server = two_chats(first, second);
     let t = TestDir::new();
     t.write(
         "tgscript.toml",
@@ -196,12 +213,7 @@ fn a_handler_that_kills_its_worker_on_every_try_is_parked_and_other_chats_are_an
             "fn on_message(msg) {{\n    if msg.text == \"crash\" {{ {MEMORY_BOMB}; }}\n    send_message(msg.chat.id, `echo: ${{msg.text}}`);\n}}\n"
         ),
     );
-    let env = [
-        ("TELOXIDE_TOKEN", TOKEN.to_string()),
-        ("TELOXIDE_API_URL", server.url()),
-    ];
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let bot = t.spawn(&["run", "scripts"], &env);
+    let bot = run_against(&t, &server);
     server.world(|w| {
         w.user_message(first, USER, "crash", None);
         w.user_message(second, USER, "one", None);
@@ -286,20 +298,11 @@ pub(crate) const HOSTILE: &[(&str, &str)] = &[
 
 #[test]
 fn hostile_scripts_through_run_script_fail_alone_and_the_gateway_serves_on() {
-    let t = TestDir::new();
-    t.write(
-        "tgscript.toml",
+    let served = crate::gateway::serve(
         "[scripts]\nworker_memory_mb = 128\n[limits]\ntimeout_ms = 2000\n",
+        &[],
     );
-    let served = t.spawn(&["serve", "--listen", "127.0.0.1:0"], &[]);
-    served.wait_stderr("gateway listening on http://", 1, WAIT);
-    let log = served.stderr_so_far();
-    let addr = log
-        .split("gateway listening on http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .expect("address in the log")
-        .to_string();
+    let addr = served.addr.clone();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -336,7 +339,7 @@ fn hostile_scripts_through_run_script_fail_alone_and_the_gateway_serves_on() {
         let (event, _) = run_script("40 + 2");
         assert_eq!(event["data"]["value"], json!(42), "after {script}: {event}");
     }
-    let done = served.interrupt();
+    let done = served.bot.interrupt();
     assert_eq!(done.code, Some(0), "the host ran on: {}", done.all_output());
     assert!(
         !Path::new("/tmp/tgscript-hostile.log").exists(),
@@ -347,11 +350,7 @@ fn hostile_scripts_through_run_script_fail_alone_and_the_gateway_serves_on() {
 #[test]
 fn hostile_handlers_under_run_fail_alone_and_every_chat_is_answered() {
     let (hostile_chat, quiet_chat) = (-1_003_000_000_011, -1_003_000_000_012);
-    let mut world = World::empty();
-    world.add_user(USER, "Alice");
-    world.add_chat(hostile_chat, ChatKind::Supergroup, "hostile");
-    world.add_chat(quiet_chat, ChatKind::Supergroup, "quiet");
-    let server = BotApiServer::start(world, Some(TOKEN)).expect("local Bot API server");
+    let server = two_chats(hostile_chat, quiet_chat);
     let t = TestDir::new();
     t.write(
         "tgscript.toml",
@@ -373,12 +372,7 @@ fn hostile_handlers_under_run_fail_alone_and_every_chat_is_answered() {
         "scripts/zz_echo.rhai",
         "fn on_message(msg) {\n    send_message(msg.chat.id, `echo: ${msg.text}`);\n}\n",
     );
-    let env = [
-        ("TELOXIDE_TOKEN", TOKEN.to_string()),
-        ("TELOXIDE_API_URL", server.url()),
-    ];
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let bot = t.spawn(&["run", "scripts"], &env);
+    let bot = run_against(&t, &server);
     server.world(|w| {
         for i in 0..corpus.len() {
             w.user_message(hostile_chat, USER, &format!("h{i}"), None);
@@ -438,4 +432,28 @@ fn run_script_output_past_max_print_size_says_so_in_printed() {
         evaluated.printed
     );
     assert!(evaluated.printed.len() < 20, "{:?}", evaluated.printed);
+}
+
+#[test]
+fn a_worker_that_answers_with_garbage_is_a_clear_error_not_a_hang() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TestDir::new();
+    // Claims a frame of 4 GiB, then goes silent: the host must refuse it, not allocate it.
+    let fake = dir.write(
+        "fake-worker",
+        "#!/bin/sh\nprintf '\\377\\377\\377\\377garbage'\nsleep 30\n",
+    );
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let pool = WorkerPool::new(PoolSettings {
+        exe: fake,
+        workers: 1,
+        memory_mb: 0,
+        max_calls: 0,
+        limits: Limits::default(),
+    });
+    let started = Instant::now();
+    let error = pool.start().expect_err("no worker").to_string();
+    assert!(error.contains("cannot start a script worker"), "{error}");
+    assert!(error.contains("bad message"), "{error}");
+    assert!(started.elapsed() < WAIT, "answered without waiting it out");
 }

@@ -103,6 +103,11 @@ fn sandbox_account_commands_pretty_print_and_seed_errors() {
 
 /// Pipe `input` into `tgscript repl`; returns (exit code, stdout, stderr).
 fn piped(input: &str) -> (Option<i32>, String, String) {
+    piped_with_env(input, &[])
+}
+
+/// The REPL reading `input` from a pipe, with `env` added.
+fn piped_with_env(input: &str, env: &[(&str, &str)]) -> (Option<i32>, String, String) {
     let t = TestDir::new();
     let mut child = Command::new(env!("CARGO_BIN_EXE_tgscript"))
         .arg("repl")
@@ -110,6 +115,7 @@ fn piped(input: &str) -> (Option<i32>, String, String) {
         .env_remove("TELOXIDE_TOKEN")
         .env("TGSCRIPT_DATA_DIR", t.path().join(".data"))
         .env("TGSCRIPT_LOG", "warn")
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -150,37 +156,14 @@ fn piped_input_prints_each_result_and_the_status_reflects_failures() {
 
 #[test]
 fn hostile_inputs_each_fail_with_their_limit_and_the_repl_goes_on() {
-    let t = TestDir::new();
     let mut input: String = crate::isolation::HOSTILE
         .iter()
         .map(|(script, _)| format!("{script}\n"))
         .collect();
     input.push_str("40 + 2\n");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tgscript"))
-        .arg("repl")
-        .current_dir(t.path())
-        .env_remove("TELOXIDE_TOKEN")
-        .env("TGSCRIPT_DATA_DIR", t.path().join(".data"))
-        .env("TGSCRIPT_LOG", "warn")
-        // Operations run out before time does, however loaded the machine is.
-        .env("TGSCRIPT_LIMITS_TIMEOUT_MS", "5000")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write");
-    let out = child.wait_with_output().expect("wait");
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    assert_eq!(out.status.code(), Some(1), "inputs failed: {stderr}");
+    // Operations run out before time does, however loaded the machine is.
+    let (code, stdout, stderr) = piped_with_env(&input, &[("TGSCRIPT_LIMITS_TIMEOUT_MS", "5000")]);
+    assert_eq!(code, Some(1), "inputs failed: {stderr}");
     assert!(
         stdout.ends_with("42\n"),
         "the REPL went on: {stdout}\n{stderr}"
