@@ -17,6 +17,9 @@ use std::time::{Duration, Instant};
 /// The CPU time a worker may use in its life (`RLIMIT_CPU`): a backstop; workers are replaced
 /// once they used half of it.
 const CPU_SECONDS: u64 = 600;
+/// How often (in calls) a worker's memory and CPU time are read from `/proc`: two file reads
+/// are not worth making after every call.
+const MEASURE_EVERY: u32 = 8;
 /// How long a new worker may take to start and confine itself.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 /// Environment variables a worker keeps (everything else, tokens and hashes included, is
@@ -189,11 +192,14 @@ impl Worker {
         Lost::Died(format!("{why}; {}", describe(status)))
     }
 
-    /// Whether the worker may serve another call: under its call count and under half its
-    /// memory limit.
+    /// Whether the worker may serve another call: under its call count, and (looked at every
+    /// [`MEASURE_EVERY`] calls) under half its memory limit and half its CPU time.
     pub(super) fn healthy(&self, settings: &PoolSettings) -> bool {
         if settings.max_calls > 0 && self.calls >= settings.max_calls {
             return false;
+        }
+        if !self.calls.is_multiple_of(MEASURE_EVERY) {
+            return true;
         }
         let pid = self.child.id();
         if cpu_seconds(pid).is_some_and(|used| used * 2 > CPU_SECONDS) {
