@@ -4,7 +4,7 @@
 //! the end of stdin.
 
 use super::{App, AppError};
-use crate::inbox::Inbox;
+use crate::inbox::{Inbox, Origin};
 use crate::sandbox::BotApiServer;
 use crate::sandbox::console::{self, Input, Users};
 use crate::scenario::dispatch::{Dispatcher, Progress};
@@ -154,12 +154,12 @@ async fn resume(inbox: &Inbox, dispatcher: &Dispatcher) -> Result<(), AppError> 
     let progress = dispatcher.progress();
     for update in left.interrupted {
         let before = progress.handled();
-        dispatcher.dispatch(update);
+        dispatcher.dispatch(update, Origin::Stored);
         progress.wait_handled(before + 1).await;
     }
     left.waiting
         .into_iter()
-        .for_each(|u| dispatcher.dispatch(u));
+        .for_each(|u| dispatcher.dispatch(u, Origin::Stored));
     Ok(())
 }
 
@@ -214,7 +214,9 @@ async fn poll(
                 match kept {
                     Ok(fresh) => {
                         let acknowledged = poller.acknowledge(&batch);
-                        fresh.into_iter().for_each(|u| dispatcher.dispatch(u));
+                        fresh
+                            .into_iter()
+                            .for_each(|u| dispatcher.dispatch(u, Origin::Fetched));
                         // Items without an update_id cannot be acknowledged and would come
                         // again at once: wait before asking again.
                         (!acknowledged).then(|| {
@@ -278,7 +280,7 @@ async fn take_requeued(inbox: Arc<Inbox>, dispatcher: Arc<Dispatcher>, stop: Rec
                         "inbox: update {} queued again by `inbox retry`",
                         update["update_id"]
                     );
-                    dispatcher.dispatch(update);
+                    dispatcher.dispatch(update, Origin::Stored);
                 }
             }
             Ok(Err(e)) => tracing::warn!("{e}"),

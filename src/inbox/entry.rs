@@ -82,3 +82,22 @@ pub struct Unfinished {
     /// Updates that never started (or were queued by `inbox retry`), in arrival order.
     pub waiting: Vec<Value>,
 }
+
+/// Where a try of an update starts from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Try {
+    /// Scenarios whose handler finished on an earlier try.
+    pub finished: std::collections::HashSet<String>,
+    /// Whether an earlier try failed.
+    pub had_failed: bool,
+}
+
+/// Where an update handed to the dispatcher comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Fetched and kept by this process just now: never tried, nothing recorded for it, so
+    /// its first try reads nothing back.
+    Fetched,
+    /// Read back from the inbox (left by a previous run, or queued by `inbox retry`).
+    Stored,
+}

@@ -13,12 +13,14 @@
 //! - reads are kept in memory and written with the next write (if the handler dies before
 //!   writing anything, nothing it read mattered);
 //! - a state write and its record are one transaction, on disk when the builtin returns;
-//! - a Telegram or TDLib call is recorded as *in flight* before it is sent, and its answer
-//!   after. A call with no answer (the process stopped while it was in flight, the network
-//!   failed, or the server answered 5xx) may or may not have done its work, and Telegram has
-//!   no way to ask: it is made again and logged as in doubt. These records survive the
-//!   process being killed; after a power loss the newest of them may be missing, and such a
-//!   call is made again without the log line.
+//! - a Telegram or TDLib call is recorded as *in flight* before it is sent (committed, with
+//!   whatever other chats queued before it: [`crate::store`]'s group commit), and its answer
+//!   after (queued: committed with the next record, or within moments). A call with no
+//!   answer (the process stopped while it was in flight or just after, the network failed,
+//!   or the server answered 5xx) may or may not have done its work, and Telegram has no way
+//!   to ask: it is made again and logged as in doubt. These records survive the process
+//!   being killed; after a power loss the newest of them may be missing, and such a call is
+//!   made again without the log line.
 //! - `now()` is replayed while the recorded time is less than a minute old, or while calls
 //!   that succeeded after it are still to be replayed; otherwise (a retry hours later of a
 //!   handler whose calls were refused) dates come from the current time.
@@ -123,16 +125,21 @@ impl HandlerJournal {
                 replay.len()
             );
         }
-        Ok(Self {
+        let journal = Self::empty(store, update_id, scenario);
+        journal.cursor().replay = replay;
+        Ok(journal)
+    }
+
+    /// The journal of `scenario`'s handler for `update_id` when nothing can have been
+    /// recorded for it yet (its first try): nothing is read back.
+    pub fn empty(store: Arc<Store>, update_id: i64, scenario: &str) -> Self {
+        Self {
             store,
             update_id,
             scenario: scenario.to_string(),
-            cursor: Mutex::new(Cursor {
-                replay,
-                ..Cursor::default()
-            }),
+            cursor: Mutex::new(Cursor::default()),
             limit: 0,
-        })
+        }
     }
 
     /// The same journal, refusing calls once a run has recorded more than `bytes` (0: no
@@ -243,61 +250,64 @@ impl HandlerJournal {
         cursor.stale_from = cursor.stale_from.or(stale_from);
     }
 
-    /// Write `records` (dropping stale ones first) on `connection`, inside the caller's
-    /// transaction.
-    fn write_on(
-        &self,
-        connection: &Connection,
-        records: &[Record],
-        stale_from: Option<i64>,
-    ) -> Result<(), StoreError> {
-        let err = StoreError::query("journal");
-        if let Some(seq) = stale_from {
-            connection
-                .execute(
-                    "DELETE FROM journal WHERE update_id = ?1 AND scenario = ?2 AND seq >= ?3",
-                    params![self.update_id, self.scenario, seq],
-                )
-                .map_err(err)?;
-        }
-        let mut insert = connection
-            .prepare_cached(
-                "INSERT OR REPLACE INTO journal (update_id, scenario, seq, call, result) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )
-            .map_err(err)?;
-        for record in records {
-            insert
-                .execute(params![
-                    self.update_id,
-                    self.scenario,
-                    record.seq,
-                    record.call,
-                    record.result
-                ])
-                .map_err(err)?;
-        }
-        Ok(())
-    }
-
-    /// Write the answer of call `seq`, which was recorded in flight.
+    /// Write the answer of call `seq`, which was recorded in flight. Queued, not waited for:
+    /// it is committed with the next record or within moments; if the process stops before,
+    /// the call counts as unanswered (made again, and logged, if the handler runs again).
     fn answer(&self, seq: i64, result: &Result<Value, Value>) {
         let result = encode(result);
         self.count(result.len());
-        let written = self.store.transaction_with(Durability::Process, |tx| {
-            tx.execute(
-                "UPDATE journal SET result = ?4 WHERE update_id = ?1 AND scenario = ?2 AND seq = ?3",
-                params![self.update_id, self.scenario, seq, result],
-            )
-            .map_err(StoreError::query("journal"))
-        });
-        if let Err(e) = written {
-            tracing::warn!(
-                "update {}, {}: cannot record the answer of call #{seq} ({e}); if the handler runs again, the call is made again",
-                self.update_id,
-                self.scenario
-            );
-        }
+        let (update_id, scenario) = (self.update_id, self.scenario.clone());
+        self.store
+            .submit(Durability::Process, move |tx| {
+                tx.prepare_cached(
+                    "UPDATE journal SET result = ?4 WHERE update_id = ?1 AND scenario = ?2 AND seq = ?3",
+                )
+                .and_then(|mut answer| answer.execute(params![update_id, scenario, seq, result]))
+                .map(drop)
+                .map_err(StoreError::query("journal"))
+            })
+            .detach(format!(
+                "update {}, {}: cannot record the answer of call #{seq}; if the handler runs again, the call is made again",
+                self.update_id, self.scenario
+            ));
     }
+}
+
+/// Write the records of `scenario`'s handler for `update_id` (dropping the stale ones, from
+/// `stale_from` on, first) on `connection`, inside the caller's transaction.
+fn write_records(
+    connection: &Connection,
+    update_id: i64,
+    scenario: &str,
+    records: &[Record],
+    stale_from: Option<i64>,
+) -> Result<(), StoreError> {
+    let err = StoreError::query("journal");
+    if let Some(seq) = stale_from {
+        connection
+            .execute(
+                "DELETE FROM journal WHERE update_id = ?1 AND scenario = ?2 AND seq >= ?3",
+                params![update_id, scenario, seq],
+            )
+            .map_err(err)?;
+    }
+    let mut insert = connection
+        .prepare_cached(
+            "INSERT OR REPLACE INTO journal (update_id, scenario, seq, call, result) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .map_err(err)?;
+    for record in records {
+        insert
+            .execute(params![
+                update_id,
+                scenario,
+                record.seq,
+                record.call,
+                record.result
+            ])
+            .map_err(err)?;
+    }
+    Ok(())
 }
 
 /// The first words of a call, for the log (its arguments may be long).
@@ -357,7 +367,7 @@ impl HandlerJournal {
                 call: call.clone(),
                 result: Some(result),
             });
-            self.write_on(tx, &records, stale_from)?;
+            write_records(tx, self.update_id, &self.scenario, &records, stale_from)?;
             Ok(value)
         });
         if let Err(error) = &outcome {
@@ -392,9 +402,17 @@ impl HandlerJournal {
             call: call.clone(),
             result: None,
         });
-        if let Err(e) = self.store.transaction_with(Durability::Process, |tx| {
-            self.write_on(tx, &records, stale_from)
-        }) {
+        let (update_id, scenario, in_flight) =
+            (self.update_id, self.scenario.clone(), records.clone());
+        // Waited for: the call is on record before it is sent (and with it everything queued
+        // before, answers and completion marks of other chats included).
+        let recorded = self
+            .store
+            .submit(Durability::Process, move |tx| {
+                write_records(tx, update_id, &scenario, &in_flight, stale_from)
+            })
+            .wait();
+        if let Err(e) = recorded {
             records.pop();
             self.restore_pending(records, stale_from);
             let error = CommandError::invalid(command, format!("not sent: {e}"));

@@ -17,7 +17,7 @@ mod entry;
 pub mod journal;
 mod journaled;
 
-pub use entry::{Entry, Failure, Status, Unfinished};
+pub use entry::{Entry, Failure, Origin, Status, Try, Unfinished};
 pub use journaled::Journaled;
 
 use crate::store::{Durability, Store, StoreError};
@@ -25,7 +25,6 @@ use crate::telegram::update;
 use journal::HandlerJournal;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -120,10 +119,19 @@ impl Inbox {
         self
     }
 
-    /// The journal of `scenario`'s handler for update `update_id`, under the journal limit.
-    pub fn journal(&self, update_id: i64, scenario: &str) -> Result<HandlerJournal, StoreError> {
-        HandlerJournal::open(self.store.clone(), update_id, scenario)
-            .map(|journal| journal.limited(self.max_journal_bytes))
+    /// The journal of `scenario`'s handler for update `update_id`, under the journal limit;
+    /// on an update's first try ([`Origin::Fetched`]) nothing is read back.
+    pub fn journal(
+        &self,
+        update_id: i64,
+        scenario: &str,
+        origin: Origin,
+    ) -> Result<HandlerJournal, StoreError> {
+        let journal = match origin {
+            Origin::Fetched => HandlerJournal::empty(self.store.clone(), update_id, scenario),
+            Origin::Stored => HandlerJournal::open(self.store.clone(), update_id, scenario)?,
+        };
+        Ok(journal.limited(self.max_journal_bytes))
     }
 
     /// The database the inbox lives in (its handlers' journals live there too).
@@ -271,62 +279,95 @@ impl Inbox {
     }
 
     /// Start a try of `update_id`: count it (a try the process does not survive counts as
-    /// failed) and return the scenarios whose handler finished on an earlier try.
-    pub fn begin_try(&self, update_id: i64) -> Result<HashSet<String>, InboxError> {
-        self.store.transaction_with(Durability::Process, |tx| {
-            tx.execute(
-                "UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ?1",
-                params![update_id],
-            )
-            .map_err(db)?;
-            tx.prepare_cached("SELECT scenario FROM inbox_handled WHERE update_id = ?1")
-                .map_err(db)?
-                .query_map(params![update_id], |row| row.get(0))
-                .map_err(db)?
-                .collect::<Result<HashSet<String>, _>>()
-                .map_err(db)
-        })
-    }
-
-    /// Record that `scenario`'s handler for `update_id` finished; its journal is dropped in
-    /// the same transaction.
-    pub fn handler_finished(&self, update_id: i64, scenario: &str) -> Result<(), InboxError> {
-        self.store.transaction_with(Durability::Process, |tx| {
-            tx.execute(
-                "INSERT OR IGNORE INTO inbox_handled (update_id, scenario) VALUES (?1, ?2)",
-                params![update_id, scenario],
-            )
-            .map_err(db)?;
-            tx.execute(
-                "DELETE FROM journal WHERE update_id = ?1 AND scenario = ?2",
-                params![update_id, scenario],
-            )
-            .map_err(db)?;
-            Ok(())
-        })
-    }
-
-    /// Mark `update_id` done: every handler for it has finished. Returns whether an earlier
-    /// try had failed.
-    pub fn done(&self, update_id: i64) -> Result<bool, InboxError> {
+    /// failed) and return what earlier tries left. The count is committed before the try's
+    /// first call or state write, or before this returns when `wait` (a handler that runs in
+    /// this process could crash it before doing either). On an update's first try
+    /// ([`Origin::Fetched`]) nothing is read back.
+    pub fn begin_try(&self, update_id: i64, origin: Origin, wait: bool) -> Result<Try, InboxError> {
+        if origin == Origin::Fetched {
+            let counted = self.store.submit(Durability::Process, move |tx| {
+                tx.prepare_cached("UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ?1")
+                    .and_then(|mut count| count.execute(params![update_id]))
+                    .map(drop)
+                    .map_err(StoreError::query("inbox"))
+            });
+            if wait {
+                counted.wait()?;
+            } else {
+                counted.detach(format!(
+                    "update {update_id}: cannot count this try (if the process stops during it, it is not counted)"
+                ));
+            }
+            return Ok(Try::default());
+        }
         self.store.transaction_with(Durability::Process, |tx| {
             let had_failed = tx
                 .query_row(
-                    "SELECT error IS NOT NULL FROM inbox WHERE update_id = ?1",
+                    "UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ?1
+                     RETURNING error IS NOT NULL",
                     params![update_id],
                     |row| row.get(0),
                 )
                 .optional()
                 .map_err(db)?
                 .unwrap_or(false);
-            tx.execute(
-                "UPDATE inbox SET status = 'done', finished_at = ?2, error = NULL WHERE update_id = ?1",
-                params![update_id, now()],
-            )
-            .map_err(db)?;
-            delete_records(tx, update_id, &["inbox_handled", "journal"])?;
-            Ok(had_failed)
+            let finished = tx
+                .prepare_cached("SELECT scenario FROM inbox_handled WHERE update_id = ?1")
+                .map_err(db)?
+                .query_map(params![update_id], |row| row.get(0))
+                .map_err(db)?
+                .collect::<Result<_, _>>()
+                .map_err(db)?;
+            Ok(Try {
+                finished,
+                had_failed,
+            })
         })
+    }
+
+    /// Record that `scenario`'s handler for `update_id` finished; its journal is dropped in
+    /// the same transaction. Queued, not waited for: it is committed before anything the
+    /// next handler does, and if the process stops first the handler's calls are replayed.
+    pub fn handler_finished(&self, update_id: i64, scenario: &str) {
+        let name = scenario.to_string();
+        self.store
+            .submit(Durability::Process, move |tx| {
+                tx.prepare_cached(
+                    "INSERT OR IGNORE INTO inbox_handled (update_id, scenario) VALUES (?1, ?2)",
+                )
+                .and_then(|mut mark| mark.execute(params![update_id, name]))
+                .and_then(|_| {
+                    tx.prepare_cached("DELETE FROM journal WHERE update_id = ?1 AND scenario = ?2")
+                })
+                .and_then(|mut drop_journal| drop_journal.execute(params![update_id, name]))
+                .map(drop)
+                .map_err(StoreError::query("inbox"))
+            })
+            .detach(format!(
+                "update {update_id}, {scenario}: cannot record that the handler finished (if the update runs again, its calls are replayed)"
+            ));
+    }
+
+    /// Mark `update_id` done: every handler for it has finished. Queued like
+    /// [`Self::handler_finished`]: committed before anything later of its chat is called.
+    pub fn done(&self, update_id: i64) {
+        self.store
+            .submit(Durability::Process, move |tx| {
+                tx.prepare_cached(
+                    "UPDATE inbox SET status = 'done', finished_at = ?2, error = NULL WHERE update_id = ?1",
+                )
+                .and_then(|mut done| done.execute(params![update_id, now()]))
+                .map_err(StoreError::query("inbox"))?;
+                for table in ["inbox_handled", "journal"] {
+                    tx.prepare_cached(&format!("DELETE FROM {table} WHERE update_id = ?1"))
+                        .and_then(|mut forget| forget.execute(params![update_id]))
+                        .map_err(StoreError::query("inbox"))?;
+                }
+                Ok(())
+            })
+            .detach(format!(
+                "update {update_id}: cannot mark it done (the next start runs it again, replaying its calls)"
+            ));
     }
 
     /// Record that the current try of `update_id` failed with `error`; parks the update once

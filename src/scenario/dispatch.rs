@@ -10,7 +10,7 @@ use super::registry::Registry;
 use super::runner::Runner;
 use super::{Handler, Scenario};
 use crate::effects::Effects;
-use crate::inbox::{Failure, Inbox, Journaled};
+use crate::inbox::{Failure, Inbox, Journaled, Origin};
 use crate::lanes::Lanes;
 use crate::telegram::UpdateContext;
 use crate::telegram::update::{self, UpdateKind};
@@ -55,7 +55,7 @@ impl Progress {
 
 /// Hands updates to per-chat workers that call the scenarios' handlers.
 pub struct Dispatcher {
-    lanes: Lanes<i64, Arc<Value>>,
+    lanes: Lanes<i64, (Arc<Value>, Origin)>,
     progress: Arc<Progress>,
 }
 
@@ -70,10 +70,10 @@ impl Dispatcher {
             inbox,
             progress: progress.clone(),
         });
-        let lanes = Lanes::new(move |update: Arc<Value>| {
+        let lanes = Lanes::new(move |(update, origin): (Arc<Value>, Origin)| {
             let worker = worker.clone();
             async move {
-                worker.handle(&update).await;
+                worker.handle(&update, origin).await;
                 worker.progress.handled.fetch_add(1, Ordering::SeqCst);
                 worker.progress.changed.notify_waiters();
             }
@@ -86,14 +86,14 @@ impl Dispatcher {
         self.progress.clone()
     }
 
-    /// Queue `update` behind the earlier updates of its chat. Must be called within the
-    /// runtime. After [`Self::finish`] began, updates are not taken (the inbox keeps them for
-    /// the next start).
-    pub fn dispatch(&self, update: Value) {
+    /// Queue `update` (from `origin`) behind the earlier updates of its chat. Must be called
+    /// within the runtime. After [`Self::finish`] began, updates are not taken (the inbox
+    /// keeps them for the next start).
+    pub fn dispatch(&self, update: Value, origin: Origin) {
         let key = update::chat_key(&update);
         let id = update["update_id"].clone();
         self.progress.received.fetch_add(1, Ordering::SeqCst);
-        if !self.lanes.push(key, Arc::new(update)) {
+        if !self.lanes.push(key, (Arc::new(update), origin)) {
             self.progress.received.fetch_sub(1, Ordering::SeqCst);
             tracing::debug!("stopping: update {id} is left for the next start");
         }
@@ -114,15 +114,17 @@ struct ChatWorker {
 
 impl ChatWorker {
     /// Handle `update`, trying again while handlers fail and tries are left.
-    async fn handle(&self, update: &Arc<Value>) {
+    async fn handle(&self, update: &Arc<Value>, mut origin: Origin) {
         let mut delay = FIRST_RETRY_DELAY;
         loop {
             let (registry, inbox, owned) =
                 (self.registry.clone(), self.inbox.clone(), update.clone());
             let outcome = tokio::task::spawn_blocking(move || {
-                try_update(&registry, inbox.as_deref(), &owned)
+                try_update(&registry, inbox.as_deref(), &owned, origin)
             })
             .await;
+            // A later try reads back what this one left.
+            origin = Origin::Stored;
             match outcome {
                 Ok(Some(attempts)) => {
                     tracing::warn!(
@@ -146,9 +148,14 @@ impl ChatWorker {
     }
 }
 
-/// One try of `update`: run the handlers and record the outcome in `inbox`. Returns the
-/// number of failed tries when the update gets another one.
-fn try_update(registry: &Registry, inbox: Option<&Inbox>, update: &Value) -> Option<u32> {
+/// One try of `update` (from `origin`): run the handlers and record the outcome in `inbox`.
+/// Returns the number of failed tries when the update gets another one.
+fn try_update(
+    registry: &Registry,
+    inbox: Option<&Inbox>,
+    update: &Value,
+    origin: Origin,
+) -> Option<u32> {
     // A panic is a failed try like any other, so the update is still retried or parked.
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         handle_update(
@@ -156,7 +163,7 @@ fn try_update(registry: &Registry, inbox: Option<&Inbox>, update: &Value) -> Opt
             registry.effects(),
             &registry.snapshot(),
             update,
-            inbox,
+            inbox.map(|inbox| (inbox, origin)),
         )
     }))
     .unwrap_or_else(|panic| {
@@ -170,11 +177,13 @@ fn try_update(registry: &Registry, inbox: Option<&Inbox>, update: &Value) -> Opt
     let inbox = inbox?;
     let id = update["update_id"].as_i64().unwrap_or_default();
     let recorded = match result {
-        Ok(()) => inbox.done(id).map(|had_failed| {
+        Ok(had_failed) => {
+            inbox.done(id);
             if had_failed {
                 tracing::info!("update {id}: handled; the earlier failure is cleared");
             }
-        }),
+            Ok(())
+        }
         Err(error) => match inbox.failed(id, &error) {
             Ok(Failure::Retry { attempts }) => return Some(attempts),
             Ok(Failure::Parked { attempts }) => {
@@ -196,34 +205,37 @@ fn try_update(registry: &Registry, inbox: Option<&Inbox>, update: &Value) -> Opt
 }
 
 /// Call every scenario's handler for `update`, in order, acting through `effects`. Failures
-/// are logged and every handler still runs; the result says which failed. With `inbox`,
-/// scenarios whose handler finished on an earlier try are skipped, and each run gets its
-/// effects through its journal and is recorded.
+/// are logged and every handler still runs; the result says which failed, or whether an
+/// earlier try had failed. With an inbox (and where the update comes from), scenarios whose
+/// handler finished on an earlier try are skipped, and each run gets its effects through its
+/// journal and is recorded; the last one's completion is left to the update's `done`.
 pub fn handle_update(
     runner: &Runner,
     effects: &Arc<dyn Effects>,
     scenarios: &[Scenario],
     update: &Value,
-    inbox: Option<&Inbox>,
-) -> Result<(), String> {
+    inbox: Option<(&Inbox, Origin)>,
+) -> Result<bool, String> {
     let ctx = Arc::new(UpdateContext::from_update(update));
     let (kind, _, payload) = update::kind(update);
-    let finished = inbox
-        .map(|i| i.begin_try(ctx.update_id))
+    let earlier = inbox
+        .map(|(i, origin)| i.begin_try(ctx.update_id, origin, runner.in_this_process()))
         .transpose()
         .map_err(|e| e.to_string())?
         .unwrap_or_default();
+    let calls: Vec<_> = scenarios
+        .iter()
+        .filter(|scenario| !earlier.finished.contains(&scenario.name))
+        .filter_map(|scenario| {
+            route(scenario, kind, payload, update).map(|(handler, args)| (scenario, handler, args))
+        })
+        .collect();
+    let last = calls.len().saturating_sub(1);
     let mut failures = Vec::new();
-    for scenario in scenarios {
-        if finished.contains(&scenario.name) {
-            continue;
-        }
-        let Some((handler, args)) = route(scenario, kind, payload, update) else {
-            continue;
-        };
+    for (n, (scenario, handler, args)) in calls.into_iter().enumerate() {
         let effects: Arc<dyn Effects> = match inbox {
             None => effects.clone(),
-            Some(inbox) => match inbox.journal(ctx.update_id, &scenario.name) {
+            Some((inbox, origin)) => match inbox.journal(ctx.update_id, &scenario.name, origin) {
                 Ok(journal) => Arc::new(Journaled::new(effects.clone(), journal)),
                 Err(e) => {
                     failures.push(format!("{} {handler}: {e}", scenario.name));
@@ -232,11 +244,11 @@ pub fn handle_update(
             },
         };
         match runner.call(scenario, handler, args, effects, Some(ctx.clone())) {
+            // The update's `done` records the last one, unless the try failed.
+            Ok(_) if n == last && failures.is_empty() => {}
             Ok(_) => {
-                if let Some(Err(e)) =
-                    inbox.map(|i| i.handler_finished(ctx.update_id, &scenario.name))
-                {
-                    failures.push(format!("{} {handler}: {e}", scenario.name));
+                if let Some((inbox, _)) = inbox {
+                    inbox.handler_finished(ctx.update_id, &scenario.name);
                 }
             }
             Err(err) => {
@@ -250,7 +262,7 @@ pub fn handle_update(
         }
     }
     if failures.is_empty() {
-        Ok(())
+        Ok(earlier.had_failed)
     } else {
         Err(failures.join("; "))
     }

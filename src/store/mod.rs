@@ -6,7 +6,10 @@
 //! with a size limit per value and per scope; a write is durable when the call returns (WAL,
 //! synchronous commits).
 
+mod commit;
 mod state;
+
+pub use commit::Pending;
 
 pub(crate) use state::apply_on;
 #[cfg(test)]
@@ -17,7 +20,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::fmt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 /// The schema version this build writes.
 const SCHEMA_VERSION: i64 = 3;
@@ -46,6 +49,9 @@ pub enum StoreError {
     /// A transaction could not begin or commit.
     #[error("cannot write to the database: {0}")]
     Commit(rusqlite::Error),
+    /// The shared commit a queued write was part of failed (SQLite's words).
+    #[error("cannot write to the database: {0}")]
+    CommitFailed(String),
     /// A query of `what` (state, the inbox, the journal) failed.
     #[error("{what}: {error}")]
     Query {
@@ -140,20 +146,52 @@ pub(crate) enum Durability {
     Process,
 }
 
+impl Durability {
+    /// The stronger of two.
+    fn stronger(self, other: Durability) -> Durability {
+        if self == Durability::Disk || other == Durability::Disk {
+            Durability::Disk
+        } else {
+            Durability::Process
+        }
+    }
+}
+
 /// The database: the state of every scenario, the inbox and the journal.
 pub struct Store {
+    shared: Arc<Shared>,
+    committer: Option<std::thread::JoinHandle<()>>,
+    /// How many scopes one namespace may hold (0, until [`Store::limit_scopes`]: no limit).
+    max_scopes: AtomicUsize,
+}
+
+/// What the store shares with its committer thread (see [`commit`]).
+struct Shared {
     connection: Mutex<Connection>,
     /// Whether the connection commits at [`Durability::Process`] now (`synchronous =
     /// NORMAL`); changed only with the connection locked.
     relaxed: AtomicBool,
     path: String,
-    /// How many scopes one namespace may hold (0, until [`Store::limit_scopes`]: no limit).
-    max_scopes: AtomicUsize,
+    /// Writes waiting for the next commit.
+    queue: Mutex<commit::Queue>,
+    /// Wakes the committer thread.
+    ready: Condvar,
 }
 
 impl fmt::Debug for Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Store").field("path", &self.path).finish()
+        f.debug_struct("Store")
+            .field("path", &self.shared.path)
+            .finish()
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        commit::close(&self.shared);
+        if let Some(committer) = self.committer.take() {
+            let _ = committer.join();
+        }
     }
 }
 
@@ -182,12 +220,7 @@ impl Store {
             )
             .map_err(sqlite)?;
         migrate(&mut connection, &shown)?;
-        Ok(Self {
-            connection: Mutex::new(connection),
-            relaxed: AtomicBool::new(false),
-            path: shown,
-            max_scopes: AtomicUsize::new(0),
-        })
+        Ok(Self::over(connection, shown))
     }
 
     /// A store that lives in memory only (for `check`, `docs` and tests).
@@ -197,10 +230,31 @@ impl Store {
             panic!("SQLite could not open an in-memory database")
         });
         let _ = migrate(&mut connection, ":memory:");
-        Self {
+        Self::over(connection, ":memory:".into())
+    }
+
+    /// The store on `connection` (migrated), with its committer thread started.
+    fn over(connection: Connection, path: String) -> Self {
+        let shared = Arc::new(Shared {
             connection: Mutex::new(connection),
             relaxed: AtomicBool::new(false),
-            path: ":memory:".into(),
+            path,
+            queue: Mutex::default(),
+            ready: Condvar::new(),
+        });
+        let for_thread = shared.clone();
+        let committer = std::thread::Builder::new()
+            .name("store-commit".into())
+            .spawn(move || commit::committer(for_thread))
+            .map_err(|e| {
+                tracing::warn!(
+                    "no committer thread ({e}); queued writes wait for the next use of the database"
+                )
+            })
+            .ok();
+        Self {
+            shared,
+            committer,
             max_scopes: AtomicUsize::new(0),
         }
     }
@@ -215,11 +269,10 @@ impl Store {
         self.max_scopes.load(Ordering::Relaxed)
     }
 
-    /// The connection, for the inbox and journal queries of [`crate::inbox`].
+    /// The connection, for the inbox and journal queries of [`crate::inbox`], with every
+    /// queued write committed first (so a read sees them).
     pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
-        self.connection
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        commit::lock(&self.shared)
     }
 
     /// Run `f` in one transaction, on disk when it returns: everything it writes is
@@ -237,26 +290,13 @@ impl Store {
         durability: Durability,
         f: impl FnOnce(&Connection) -> Result<R, E>,
     ) -> Result<R, E> {
-        let failed = |e: rusqlite::Error| E::from(StoreError::Commit(e));
-        let mut connection = self.lock();
-        // The level is set before the transaction begins, never restored after: a failure
-        // here leaves nothing half done.
-        let relaxed = durability == Durability::Process;
-        if self.relaxed.load(Ordering::Relaxed) != relaxed {
-            let level = if relaxed { "NORMAL" } else { "FULL" };
-            connection
-                .pragma_update(None, "synchronous", level)
-                .map_err(failed)?;
-            self.relaxed.store(relaxed, Ordering::Relaxed);
-        }
-        // IMMEDIATE: the write lock is taken (or waited for, up to busy_timeout) at the start;
-        // a deferred transaction that read first would fail at once on a busy database.
-        let tx = connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(failed)?;
-        let value = f(&tx)?;
-        tx.commit().map_err(failed)?;
-        Ok(value)
+        let mut connection = self
+            .shared
+            .connection
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let queued = commit::take(&self.shared);
+        commit::batch(&self.shared, &mut connection, queued, durability, f)
     }
 }
 
@@ -271,10 +311,10 @@ impl Store {
     /// Claim the database for this process (`PATH.lock`, an advisory lock the OS drops when
     /// the process ends, however it ends). `None` for an in-memory store.
     pub fn claim(&self) -> Result<Option<Claim>, StoreError> {
-        if self.path == ":memory:" {
+        if self.shared.path == ":memory:" {
             return Ok(None);
         }
-        let lock_path = format!("{}.lock", self.path);
+        let lock_path = format!("{}.lock", self.shared.path);
         let file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -286,7 +326,7 @@ impl Store {
             })?;
         if file.try_lock().is_err() {
             return Err(StoreError::InUse {
-                path: self.path.clone(),
+                path: self.shared.path.clone(),
             });
         }
         Ok(Some(Claim { _file: file }))
