@@ -86,10 +86,14 @@ pub struct Unfinished {
 /// Where a try of an update starts from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Try {
+    /// Its first: nothing was recorded for the update, so nothing is read back.
+    pub first: bool,
     /// Scenarios whose handler finished on an earlier try.
     pub finished: std::collections::HashSet<String>,
     /// Whether an earlier try failed.
     pub had_failed: bool,
+    /// Whether the try before was cut short (the process stopped during it).
+    pub interrupted: bool,
 }
 
 /// Where an update handed to the dispatcher comes from.

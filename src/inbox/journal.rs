@@ -13,14 +13,15 @@
 //! - reads are kept in memory and written with the next write (if the handler dies before
 //!   writing anything, nothing it read mattered);
 //! - a state write and its record are one transaction, on disk when the builtin returns;
-//! - a Telegram or TDLib call is recorded as *in flight* before it is sent (committed, with
-//!   whatever other chats queued before it: [`crate::store`]'s group commit), and its answer
-//!   after (queued: committed with the next record, or within moments). A call with no
-//!   answer (the process stopped while it was in flight or just after, the network failed,
-//!   or the server answered 5xx) may or may not have done its work, and Telegram has no way
-//!   to ask: it is made again and logged as in doubt. These records survive the process
-//!   being killed; after a power loss the newest of them may be missing, and such a call is
-//!   made again without the log line.
+//! - a Telegram or TDLib call is recorded once it is made, with its answer (a result, or a
+//!   refusal), or without one (the network failed, or the server answered 5xx: it may or may
+//!   not have done its work, and Telegram has no way to ask). The record is queued for the
+//!   store's group commit, not waited for: it is on disk within moments ([`crate::store`]),
+//!   and before any later record. A call with no answer is made again when the handler
+//!   runs again, and logged as in doubt. So is a call past the records of a try the process
+//!   did not survive: it may have been made in the moments before its record reached the
+//!   database. These records survive the process being killed; after a power loss the
+//!   newest of them may be missing, and such a call is made again without the log line.
 //! - `now()` is replayed while the recorded time is less than a minute old, or while calls
 //!   that succeeded after it are still to be replayed; otherwise (a retry hours later of a
 //!   handler whose calls were refused) dates come from the current time.
@@ -30,19 +31,11 @@
 
 use crate::request::CommandError;
 use crate::store::{Durability, Store, StoreError};
+use record::{Record, decode, encode, summary, write_records};
 use rusqlite::{Connection, params};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
-
-/// One recorded call.
-#[derive(Debug, Clone)]
-struct Record {
-    seq: i64,
-    call: String,
-    /// `{"ok": value}` or `{"err": error}`; `None` while a call is in flight.
-    result: Option<String>,
-}
 
 /// Where a handler run stands in its journal.
 #[derive(Debug, Default)]
@@ -57,6 +50,8 @@ struct Cursor {
     stale_from: Option<i64>,
     /// Bytes this run has recorded.
     recorded: usize,
+    /// Whether the last call numbered had a record at its place.
+    on_record: bool,
 }
 
 /// What to do with one call.
@@ -79,21 +74,8 @@ pub struct HandlerJournal {
     cursor: Mutex<Cursor>,
     /// The most bytes one run may record before its calls are refused (0: no limit).
     limit: usize,
-}
-
-fn encode(result: &Result<Value, Value>) -> String {
-    match result {
-        Ok(value) => json!({ "ok": value }).to_string(),
-        Err(error) => json!({ "err": error }).to_string(),
-    }
-}
-
-fn decode(text: &str) -> Option<Result<Value, Value>> {
-    let mut value: Value = serde_json::from_str(text).ok()?;
-    if let Some(ok) = value.get_mut("ok") {
-        return Some(Ok(ok.take()));
-    }
-    value.get_mut("err").map(|err| Err(err.take()))
+    /// The try before this run was cut short: calls past the records may have been made.
+    interrupted: bool,
 }
 
 impl HandlerJournal {
@@ -139,7 +121,20 @@ impl HandlerJournal {
             scenario: scenario.to_string(),
             cursor: Mutex::new(Cursor::default()),
             limit: 0,
+            interrupted: false,
         }
+    }
+
+    /// The same journal for a run after a try the process did not survive (`interrupted`):
+    /// a call past the records is logged as possibly made already.
+    pub fn after_interruption(mut self, interrupted: bool) -> Self {
+        self.interrupted = interrupted;
+        self
+    }
+
+    /// Whether this run follows an interrupted try and the call just numbered had no record.
+    fn beyond_an_interruption(&self) -> bool {
+        self.interrupted && !self.cursor().on_record
     }
 
     /// The same journal, refusing calls once a run has recorded more than `bytes` (0: no
@@ -175,6 +170,7 @@ impl HandlerJournal {
         let mut cursor = self.cursor();
         let seq = cursor.next;
         cursor.next += 1;
+        cursor.on_record = false;
         while cursor.replay.front().is_some_and(|r| r.seq < seq) {
             cursor.replay.pop_front();
         }
@@ -195,6 +191,7 @@ impl HandlerJournal {
             cursor.stale_from = Some(seq);
             return Step::Live(seq);
         }
+        cursor.on_record = true;
         let result = cursor.replay.pop_front().and_then(|r| r.result);
         match result.as_deref().map(decode) {
             Some(Some(Ok(value))) => Step::Replay(value),
@@ -249,73 +246,6 @@ impl HandlerJournal {
         cursor.pending = records;
         cursor.stale_from = cursor.stale_from.or(stale_from);
     }
-
-    /// Write the answer of call `seq`, which was recorded in flight. Queued, not waited for:
-    /// it is committed with the next record or within moments; if the process stops before,
-    /// the call counts as unanswered (made again, and logged, if the handler runs again).
-    fn answer(&self, seq: i64, result: &Result<Value, Value>) {
-        let result = encode(result);
-        self.count(result.len());
-        let (update_id, scenario) = (self.update_id, self.scenario.clone());
-        self.store
-            .submit(Durability::Process, move |tx| {
-                tx.prepare_cached(
-                    "UPDATE journal SET result = ?4 WHERE update_id = ?1 AND scenario = ?2 AND seq = ?3",
-                )
-                .and_then(|mut answer| answer.execute(params![update_id, scenario, seq, result]))
-                .map(drop)
-                .map_err(StoreError::query("journal"))
-            })
-            .detach(format!(
-                "update {}, {}: cannot record the answer of call #{seq}; if the handler runs again, the call is made again",
-                self.update_id, self.scenario
-            ));
-    }
-}
-
-/// Write the records of `scenario`'s handler for `update_id` (dropping the stale ones, from
-/// `stale_from` on, first) on `connection`, inside the caller's transaction.
-fn write_records(
-    connection: &Connection,
-    update_id: i64,
-    scenario: &str,
-    records: &[Record],
-    stale_from: Option<i64>,
-) -> Result<(), StoreError> {
-    let err = StoreError::query("journal");
-    if let Some(seq) = stale_from {
-        connection
-            .execute(
-                "DELETE FROM journal WHERE update_id = ?1 AND scenario = ?2 AND seq >= ?3",
-                params![update_id, scenario, seq],
-            )
-            .map_err(err)?;
-    }
-    let mut insert = connection
-        .prepare_cached(
-            "INSERT OR REPLACE INTO journal (update_id, scenario, seq, call, result) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )
-        .map_err(err)?;
-    for record in records {
-        insert
-            .execute(params![
-                update_id,
-                scenario,
-                record.seq,
-                record.call,
-                record.result
-            ])
-            .map_err(err)?;
-    }
-    Ok(())
-}
-
-/// The first words of a call, for the log (its arguments may be long).
-fn summary(call: &str) -> String {
-    let mut words = call.split(' ');
-    let kind = words.next().unwrap_or_default();
-    let name = words.next().unwrap_or_default();
-    format!("{kind} {name}")
 }
 
 impl HandlerJournal {
@@ -379,9 +309,10 @@ impl HandlerJournal {
     }
 
     /// A call to Telegram or TDLib through `make`: replayed from the record of an earlier run,
-    /// or recorded in flight, made, and its answer recorded: a result, or a refusal (an error
-    /// code under 500). Network failures and server errors are not answers: a later run makes
-    /// the call again, logged as in doubt.
+    /// or made and recorded with its answer: a result, or a refusal (an error code under
+    /// 500). A network failure or a server error is not an answer: it is recorded without
+    /// one, and a later run makes the call again, logged as in doubt. The record is queued,
+    /// not waited for (see the module's words on when records are written).
     pub fn external(
         &self,
         command: &str,
@@ -395,40 +326,41 @@ impl HandlerJournal {
         if let Some(refusal) = self.over_limit() {
             return Err(CommandError::invalid(command, refusal.to_string()));
         }
-        self.count(call.len());
-        let (mut records, stale_from) = self.take_pending();
-        records.push(Record {
-            seq,
-            call: call.clone(),
-            result: None,
-        });
-        let (update_id, scenario, in_flight) =
-            (self.update_id, self.scenario.clone(), records.clone());
-        // Waited for: the call is on record before it is sent (and with it everything queued
-        // before, answers and completion marks of other chats included).
-        let recorded = self
-            .store
-            .submit(Durability::Process, move |tx| {
-                write_records(tx, update_id, &scenario, &in_flight, stale_from)
-            })
-            .wait();
-        if let Err(e) = recorded {
-            records.pop();
-            self.restore_pending(records, stale_from);
-            let error = CommandError::invalid(command, format!("not sent: {e}"));
-            self.remember(seq, call, &Err(error.to_json()));
-            return Err(error);
+        if self.beyond_an_interruption() {
+            tracing::warn!(
+                "update {}, {}: call #{seq} ({}) got no answer in an earlier try (that try was cut short by the process stopping, perhaps before the call's record reached the database); it may have reached Telegram already and is made again",
+                self.update_id,
+                self.scenario,
+                summary(&call)
+            );
         }
         let result = make();
-        match &result {
-            Ok(value) => self.answer(seq, &Ok(value.clone())),
+        let answer = match &result {
+            Ok(value) => Some(encode(&Ok(value.clone()))),
             // A refusal (4xx) changed nothing; a server error (5xx) may have come after the
             // work was done, so it stays without an answer, like a network failure.
             Err(error) if error.code.is_some_and(|code| code < 500) => {
-                self.answer(seq, &Err(error.to_json()))
+                Some(encode(&Err(error.to_json())))
             }
-            Err(_) => {}
-        }
+            Err(_) => None,
+        };
+        self.count(call.len() + answer.as_ref().map_or(0, String::len));
+        let (mut records, stale_from) = self.take_pending();
+        let what = summary(&call);
+        records.push(Record {
+            seq,
+            call,
+            result: answer,
+        });
+        let (update_id, scenario) = (self.update_id, self.scenario.clone());
+        self.store
+            .submit(Durability::Process, move |tx| {
+                write_records(tx, update_id, &scenario, &records, stale_from)
+            })
+            .detach(format!(
+                "update {}, {}: cannot record call #{seq} ({what}); if the handler runs again, the call is made again",
+                self.update_id, self.scenario
+            ));
         result
     }
 
@@ -458,5 +390,6 @@ impl HandlerJournal {
     }
 }
 
+mod record;
 #[cfg(test)]
 mod tests;

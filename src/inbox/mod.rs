@@ -16,6 +16,7 @@
 mod entry;
 pub mod journal;
 mod journaled;
+mod tries;
 
 pub use entry::{Entry, Failure, Origin, Status, Try, Unfinished};
 pub use journaled::Journaled;
@@ -37,6 +38,9 @@ pub struct Inbox {
     store: Arc<Store>,
     max_attempts: u32,
     max_journal_bytes: usize,
+    /// The arrival number of the newest update kept, once read (only `accept` writes it,
+    /// and one process at a time holds the inbox).
+    last_arrival: std::sync::Mutex<Option<i64>>,
 }
 
 /// Why the inbox could not do what was asked.
@@ -109,6 +113,7 @@ impl Inbox {
             store,
             max_attempts: max_attempts.max(1),
             max_journal_bytes: 0,
+            last_arrival: std::sync::Mutex::new(None),
         }
     }
 
@@ -119,19 +124,22 @@ impl Inbox {
         self
     }
 
-    /// The journal of `scenario`'s handler for update `update_id`, under the journal limit;
-    /// on an update's first try ([`Origin::Fetched`]) nothing is read back.
+    /// The journal of `scenario`'s handler for update `update_id` on try `now`, under the
+    /// journal limit; on a first try nothing is read back.
     pub fn journal(
         &self,
         update_id: i64,
         scenario: &str,
-        origin: Origin,
+        now: &Try,
     ) -> Result<HandlerJournal, StoreError> {
-        let journal = match origin {
-            Origin::Fetched => HandlerJournal::empty(self.store.clone(), update_id, scenario),
-            Origin::Stored => HandlerJournal::open(self.store.clone(), update_id, scenario)?,
+        let journal = if now.first {
+            HandlerJournal::empty(self.store.clone(), update_id, scenario)
+        } else {
+            HandlerJournal::open(self.store.clone(), update_id, scenario)?
         };
-        Ok(journal.limited(self.max_journal_bytes))
+        Ok(journal
+            .limited(self.max_journal_bytes)
+            .after_interruption(now.interrupted))
     }
 
     /// The database the inbox lives in (its handlers' journals live there too).
@@ -145,12 +153,20 @@ impl Inbox {
     /// after a week without updates) replaces the old row, with a warning.
     pub fn accept(&self, updates: &[Value]) -> Result<Vec<Value>, InboxError> {
         let received = now();
+        // Held through the commit: the number is taken only if the batch is kept.
+        let mut last = self
+            .last_arrival
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         self.store.transaction(|tx| {
-            let mut arrival: i64 = tx
-                .query_row("SELECT COALESCE(MAX(arrival), 0) FROM inbox", [], |row| {
-                    row.get(0)
-                })
-                .map_err(db)?;
+            let mut arrival: i64 = match *last {
+                Some(arrival) => arrival,
+                None => tx
+                    .query_row("SELECT COALESCE(MAX(arrival), 0) FROM inbox", [], |row| {
+                        row.get(0)
+                    })
+                    .map_err(db)?,
+            };
             let mut fresh = Vec::new();
             for update in updates {
                 let Some(id) = update["update_id"].as_i64() else {
@@ -159,12 +175,12 @@ impl Inbox {
                 };
                 let payload = update.to_string();
                 let known: Option<(String, String)> = tx
-                    .query_row(
-                        "SELECT payload, status FROM inbox WHERE update_id = ?1",
-                        params![id],
-                        |row| Ok((row.get(0)?, row.get(1)?)),
-                    )
-                    .optional()
+                    .prepare_cached("SELECT payload, status FROM inbox WHERE update_id = ?1")
+                    .and_then(|mut known| {
+                        known
+                            .query_row(params![id], |row| Ok((row.get(0)?, row.get(1)?)))
+                            .optional()
+                    })
                     .map_err(db)?;
                 match known {
                     Some((old, _)) if old == payload => continue,
@@ -193,7 +209,11 @@ impl Inbox {
                 .map_err(db)?;
                 fresh.push(update.clone());
             }
-            Ok(fresh)
+            Ok((fresh, arrival))
+        })
+        .map(|(fresh, arrival)| {
+            *last = Some(arrival);
+            fresh
         })
     }
 
@@ -275,122 +295,6 @@ impl Inbox {
                 tx,
                 rows.into_iter().map(|(_, id, text)| (id, text)).collect(),
             )
-        })
-    }
-
-    /// Start a try of `update_id`: count it (a try the process does not survive counts as
-    /// failed) and return what earlier tries left. The count is committed before the try's
-    /// first call or state write, or before this returns when `wait` (a handler that runs in
-    /// this process could crash it before doing either). On an update's first try
-    /// ([`Origin::Fetched`]) nothing is read back.
-    pub fn begin_try(&self, update_id: i64, origin: Origin, wait: bool) -> Result<Try, InboxError> {
-        if origin == Origin::Fetched {
-            let counted = self.store.submit(Durability::Process, move |tx| {
-                tx.prepare_cached("UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ?1")
-                    .and_then(|mut count| count.execute(params![update_id]))
-                    .map(drop)
-                    .map_err(StoreError::query("inbox"))
-            });
-            if wait {
-                counted.wait()?;
-            } else {
-                counted.detach(format!(
-                    "update {update_id}: cannot count this try (if the process stops during it, it is not counted)"
-                ));
-            }
-            return Ok(Try::default());
-        }
-        self.store.transaction_with(Durability::Process, |tx| {
-            let had_failed = tx
-                .query_row(
-                    "UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ?1
-                     RETURNING error IS NOT NULL",
-                    params![update_id],
-                    |row| row.get(0),
-                )
-                .optional()
-                .map_err(db)?
-                .unwrap_or(false);
-            let finished = tx
-                .prepare_cached("SELECT scenario FROM inbox_handled WHERE update_id = ?1")
-                .map_err(db)?
-                .query_map(params![update_id], |row| row.get(0))
-                .map_err(db)?
-                .collect::<Result<_, _>>()
-                .map_err(db)?;
-            Ok(Try {
-                finished,
-                had_failed,
-            })
-        })
-    }
-
-    /// Record that `scenario`'s handler for `update_id` finished; its journal is dropped in
-    /// the same transaction. Queued, not waited for: it is committed before anything the
-    /// next handler does, and if the process stops first the handler's calls are replayed.
-    pub fn handler_finished(&self, update_id: i64, scenario: &str) {
-        let name = scenario.to_string();
-        self.store
-            .submit(Durability::Process, move |tx| {
-                tx.prepare_cached(
-                    "INSERT OR IGNORE INTO inbox_handled (update_id, scenario) VALUES (?1, ?2)",
-                )
-                .and_then(|mut mark| mark.execute(params![update_id, name]))
-                .and_then(|_| {
-                    tx.prepare_cached("DELETE FROM journal WHERE update_id = ?1 AND scenario = ?2")
-                })
-                .and_then(|mut drop_journal| drop_journal.execute(params![update_id, name]))
-                .map(drop)
-                .map_err(StoreError::query("inbox"))
-            })
-            .detach(format!(
-                "update {update_id}, {scenario}: cannot record that the handler finished (if the update runs again, its calls are replayed)"
-            ));
-    }
-
-    /// Mark `update_id` done: every handler for it has finished. Queued like
-    /// [`Self::handler_finished`]: committed before anything later of its chat is called.
-    pub fn done(&self, update_id: i64) {
-        self.store
-            .submit(Durability::Process, move |tx| {
-                tx.prepare_cached(
-                    "UPDATE inbox SET status = 'done', finished_at = ?2, error = NULL WHERE update_id = ?1",
-                )
-                .and_then(|mut done| done.execute(params![update_id, now()]))
-                .map_err(StoreError::query("inbox"))?;
-                for table in ["inbox_handled", "journal"] {
-                    tx.prepare_cached(&format!("DELETE FROM {table} WHERE update_id = ?1"))
-                        .and_then(|mut forget| forget.execute(params![update_id]))
-                        .map_err(StoreError::query("inbox"))?;
-                }
-                Ok(())
-            })
-            .detach(format!(
-                "update {update_id}: cannot mark it done (the next start runs it again, replaying its calls)"
-            ));
-    }
-
-    /// Record that the current try of `update_id` failed with `error`; parks the update once
-    /// it has had its tries.
-    pub fn failed(&self, update_id: i64, error: &str) -> Result<Failure, InboxError> {
-        let max = self.max_attempts;
-        self.store.transaction(|tx| {
-            let attempts: u32 = tx
-                .query_row(
-                    "UPDATE inbox SET error = ?2 WHERE update_id = ?1 RETURNING attempts",
-                    params![update_id, error],
-                    |row| row.get(0),
-                )
-                .map_err(db)?;
-            if attempts < max {
-                return Ok(Failure::Retry { attempts });
-            }
-            tx.execute(
-                "UPDATE inbox SET status = 'parked', finished_at = ?2 WHERE update_id = ?1",
-                params![update_id, now()],
-            )
-            .map_err(db)?;
-            Ok(Failure::Parked { attempts })
         })
     }
 

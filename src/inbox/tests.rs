@@ -31,7 +31,7 @@ fn an_update_the_process_keeps_dying_on_is_parked_and_the_others_run_one_at_a_ti
     inbox.accept(&batch).expect("kept");
     // Update 1 started twice and the process died each time; 2 started once.
     for id in [1, 1, 2] {
-        inbox.begin_try(id, Origin::Fetched, true).expect("counted");
+        inbox.begin_try(id, Origin::Fetched).expect("counted");
     }
     let left = inbox.unfinished().expect("unfinished");
     assert_eq!(left.interrupted, [message(2, -6)]);

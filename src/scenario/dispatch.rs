@@ -219,7 +219,7 @@ pub fn handle_update(
     let ctx = Arc::new(UpdateContext::from_update(update));
     let (kind, _, payload) = update::kind(update);
     let earlier = inbox
-        .map(|(i, origin)| i.begin_try(ctx.update_id, origin, runner.in_this_process()))
+        .map(|(i, origin)| i.begin_try(ctx.update_id, origin))
         .transpose()
         .map_err(|e| e.to_string())?
         .unwrap_or_default();
@@ -235,7 +235,7 @@ pub fn handle_update(
     for (n, (scenario, handler, args)) in calls.into_iter().enumerate() {
         let effects: Arc<dyn Effects> = match inbox {
             None => effects.clone(),
-            Some((inbox, origin)) => match inbox.journal(ctx.update_id, &scenario.name, origin) {
+            Some((inbox, _)) => match inbox.journal(ctx.update_id, &scenario.name, &earlier) {
                 Ok(journal) => Arc::new(Journaled::new(effects.clone(), journal)),
                 Err(e) => {
                     failures.push(format!("{} {handler}: {e}", scenario.name));

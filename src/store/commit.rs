@@ -1,155 +1,268 @@
-//! Group commit. Writes are queued ([`Store::submit`]), and whoever takes the connection
-//! next — the store's committer thread, a writer waiting for its write, a reader, another
-//! transaction — runs everything queued, in order, in one transaction: one commit carries
-//! the records of many chats instead of one commit each.
+//! Group commit. Writes are queued ([`Store::submit`]) and committed together: one commit
+//! carries the records of many chats instead of one commit each.
 //!
-//! Order is kept: a write is committed no later than anything submitted or begun after it,
-//! so a call recorded in flight before it is sent (a write that is waited for) also commits
-//! every answer and completion queued before it. A writer that does not wait (a completion
-//! mark, whose loss on a crash only means a replay) has its write committed by the committer
-//! thread within moments; a failure is logged with the context it was given.
+//! - A writer that waits for its write either leads — takes the connection and commits
+//!   everything queued, again while more comes — or, while another thread leads, sleeps
+//!   until its write is settled. So one thread works the connection at a time and the others
+//!   wait without contending for it.
+//! - A write nobody waits for (a completion mark or a call's answer, whose loss on a crash
+//!   only means a replay) is committed by the next leader, or by the store's committer
+//!   thread, which lets such writes gather for up to [`COMMIT_DELAY`]. A failure is logged
+//!   with the context it was given.
+//! - Order is kept: a write is committed no later than anything submitted or begun after
+//!   it (readers and other transactions commit the queue first), so a call recorded in
+//!   flight before it is sent also commits every answer and completion queued before it.
 
-use super::{Durability, Store, StoreError};
+use super::{Durability, Shared, Store, StoreError};
 use rusqlite::{Connection, TransactionBehavior};
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
-/// Reports the batch's commit to a queued write: `None` when it committed, else why not.
-type Settle = Box<dyn FnOnce(Option<&str>) + Send>;
-/// A queued write: runs inside the batch's transaction and says whether it succeeded.
-type Run = Box<dyn FnOnce(&Connection) -> (bool, Settle) + Send>;
+/// How long the committer thread lets writes nobody waits for gather before it commits
+/// them (the longest they wait; a process killed meanwhile loses them, which only means a
+/// replay).
+const COMMIT_DELAY: Duration = Duration::from_millis(2);
+/// How many queued writes make the committer thread commit at once.
+const EARLY_COMMIT: usize = 256;
+/// How long a waiting writer sleeps before it looks again whether someone still leads (a
+/// backstop: the leader wakes it when its write is settled).
+const WAIT_SLICE: Duration = Duration::from_millis(50);
 
-/// A write waiting in the queue.
-pub(super) struct Queued {
-    durability: Durability,
-    run: Run,
+/// A queued write as its batch sees it.
+trait Job: Send {
+    /// Make the write inside the batch's transaction; whether it succeeded. Called again
+    /// (after its changes were rolled back) when another write of the batch failed.
+    fn run(&mut self, connection: &Connection) -> bool;
+    /// Tell the writer how the batch ended: committed (`None`), or why not.
+    fn settle(self: Box<Self>, failed: Option<&str>);
 }
 
-/// The writes not yet run, and the committer thread's state.
+/// A write waiting in the queue.
+struct Queued {
+    durability: Durability,
+    job: Box<dyn Job>,
+}
+
+/// The writes not yet run, and who commits them.
 #[derive(Default)]
 pub(super) struct Queue {
     jobs: Vec<Queued>,
-    /// The committer thread waits for work.
-    sleeping: bool,
+    /// A waiting writer is committing the queue.
+    leading: bool,
+    /// What the committer thread is doing.
+    committer: Committer,
     /// The store is going away: the committer thread runs what is left and ends.
     closed: bool,
 }
 
+/// What the committer thread is doing.
+#[derive(Default, Clone, Copy, PartialEq, Eq)]
+enum Committer {
+    /// Committing (or not started): it looks at the queue again when done.
+    #[default]
+    Busy,
+    /// Waiting for a first write.
+    Idle,
+    /// Letting a batch gather, for up to [`COMMIT_DELAY`].
+    Gathering,
+}
+
 /// Where a queued write's outcome is left for its writer.
 struct Slot<R> {
-    outcome: Mutex<Option<Result<R, StoreError>>>,
-    /// Set when nobody will wait: a failure is logged with these words instead.
-    detached: Mutex<Option<String>>,
+    outcome: Mutex<Outcome<R>>,
+    settled: Condvar,
+}
+
+/// A write's outcome as its writer will find it.
+enum Outcome<R> {
+    /// Not committed yet.
+    Queued,
+    /// Committed (or failed).
+    Settled(Result<R, StoreError>),
+    /// Nobody waits: a failure is logged after these words.
+    Detached(String),
 }
 
 /// The outcome of a write given to [`Store::submit`]: wait for it, or let it go.
 #[must_use = "wait for the write, or detach it with words for the log"]
 pub struct Pending<R> {
     slot: Arc<Slot<R>>,
-    store: Arc<super::Shared>,
+    shared: Arc<Shared>,
 }
 
 impl<R> Pending<R> {
-    /// Wait until the write is committed (taking the connection and committing the queue if
-    /// nobody else is), and return what it returned.
+    /// Wait until the write is committed — committing the queue if nobody else is — and
+    /// return what it returned.
     pub fn wait(self) -> Result<R, StoreError> {
-        drop(lock(&self.store));
-        self.slot
+        loop {
+            if let Some(result) = self.take() {
+                return result;
+            }
+            if lead(&self.shared) {
+                continue;
+            }
+            let outcome = self
+                .slot
+                .outcome
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if matches!(*outcome, Outcome::Queued) {
+                drop(
+                    self.slot
+                        .settled
+                        .wait_timeout(outcome, WAIT_SLICE)
+                        .unwrap_or_else(PoisonError::into_inner),
+                );
+            }
+        }
+    }
+
+    /// The outcome, once settled.
+    fn take(&self) -> Option<Result<R, StoreError>> {
+        let mut outcome = self
+            .slot
             .outcome
             .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-            .unwrap_or_else(|| {
-                Err(StoreError::CommitFailed(
-                    "the database failed before this write was made (see the log)".into(),
-                ))
-            })
+            .unwrap_or_else(PoisonError::into_inner);
+        match std::mem::replace(&mut *outcome, Outcome::Queued) {
+            Outcome::Settled(result) => Some(result),
+            other => {
+                *outcome = other;
+                None
+            }
+        }
     }
 
     /// Do not wait: the write is committed soon; if it fails, the failure is logged after
     /// `context` (which says what was written and what its loss means).
     pub fn detach(self, context: String) {
-        *self
-            .slot
-            .detached
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(context);
-        // It may have run already.
-        let done = self
+        let mut outcome = self
             .slot
             .outcome
             .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(Err(e)) = done {
-            log_failure(&self.slot, &e);
+            .unwrap_or_else(PoisonError::into_inner);
+        match std::mem::replace(&mut *outcome, Outcome::Detached(context)) {
+            Outcome::Settled(Err(e)) => {
+                if let Outcome::Detached(context) = &*outcome {
+                    tracing::warn!("{context}: {e}");
+                }
+            }
+            Outcome::Settled(Ok(_)) | Outcome::Queued | Outcome::Detached(_) => {}
         }
     }
 }
 
-fn log_failure<R>(slot: &Slot<R>, error: &StoreError) {
-    if let Some(context) = slot
-        .detached
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .as_deref()
-    {
-        tracing::warn!("{context}: {error}");
+/// A write given to [`Store::submit`], its result, and where it goes.
+struct Write<R, F> {
+    write: F,
+    result: Option<Result<R, StoreError>>,
+    slot: Arc<Slot<R>>,
+}
+
+impl<R: Send, F: Fn(&Connection) -> Result<R, StoreError> + Send> Job for Write<R, F> {
+    fn run(&mut self, connection: &Connection) -> bool {
+        let result = (self.write)(connection);
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn settle(self: Box<Self>, failed: Option<&str>) {
+        let result = match (failed, self.result) {
+            (Some(why), _) => Err(StoreError::CommitFailed(why.to_string())),
+            (None, Some(result)) => result,
+            (None, None) => Err(StoreError::CommitFailed("the write was not made".into())),
+        };
+        let mut outcome = self
+            .slot
+            .outcome
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match (&*outcome, result) {
+            (Outcome::Detached(context), Err(e)) => tracing::warn!("{context}: {e}"),
+            (Outcome::Detached(_), Ok(_)) => {}
+            (_, result) => {
+                *outcome = Outcome::Settled(result);
+                self.slot.settled.notify_one();
+            }
+        }
     }
 }
 
 impl Store {
-    /// Queue `write` for the next commit (in a transaction shared with other writes, in a
-    /// savepoint of its own: if it fails, only its own changes are undone), committed at least
-    /// as far as `durability` says.
+    /// Queue `write` for the next commit, in a transaction shared with other writes
+    /// (committed at least as far as `durability` says); if it fails, only its own changes
+    /// are undone. It may run twice: once more, after a rollback, when another write of its
+    /// batch failed.
     pub(crate) fn submit<R: Send + 'static>(
         &self,
         durability: Durability,
-        write: impl FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
+        write: impl Fn(&Connection) -> Result<R, StoreError> + Send + 'static,
     ) -> Pending<R> {
         let slot = Arc::new(Slot {
-            outcome: Mutex::new(None),
-            detached: Mutex::new(None),
+            outcome: Mutex::new(Outcome::Queued),
+            settled: Condvar::new(),
         });
-        let out = slot.clone();
-        let run: Run = Box::new(move |connection| {
-            let result = write(connection);
-            let ok = result.is_ok();
-            let settle: Settle = Box::new(move |failed| {
-                let result = match failed {
-                    Some(why) => Err(StoreError::CommitFailed(why.to_string())),
-                    None => result,
-                };
-                if let Err(e) = &result
-                    && out
-                        .detached
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .is_some()
-                {
-                    log_failure(&out, e);
-                    return;
-                }
-                *out.outcome.lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
-            });
-            (ok, settle)
+        let job = Box::new(Write {
+            write,
+            result: None,
+            slot: slot.clone(),
         });
         let shared = &self.shared;
         let mut queue = shared.queue.lock().unwrap_or_else(PoisonError::into_inner);
-        queue.jobs.push(Queued { durability, run });
-        if queue.sleeping {
+        queue.jobs.push(Queued { durability, job });
+        let wake = match queue.committer {
+            Committer::Idle => true,
+            Committer::Gathering => queue.jobs.len() >= EARLY_COMMIT,
+            Committer::Busy => false,
+        };
+        drop(queue);
+        if wake {
             shared.ready.notify_one();
         }
-        drop(queue);
         Pending {
             slot,
-            store: shared.clone(),
+            shared: shared.clone(),
         }
     }
 }
 
+fn queue(shared: &Shared) -> MutexGuard<'_, Queue> {
+    shared.queue.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Commit the queue, again while more comes, unless someone else leads already; whether
+/// this thread led.
+fn lead(shared: &Shared) -> bool {
+    {
+        let mut queue = queue(shared);
+        if queue.leading {
+            return false;
+        }
+        queue.leading = true;
+    }
+    loop {
+        let mut connection = shared
+            .connection
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let jobs = {
+            let mut queue = queue(shared);
+            if queue.jobs.is_empty() {
+                queue.leading = false;
+                return true;
+            }
+            std::mem::take(&mut queue.jobs)
+        };
+        let _ = batch(shared, &mut connection, jobs, Durability::Process, |_| {
+            Ok::<(), StoreError>(())
+        });
+    }
+}
+
 /// The connection of `shared`, with every queued write committed first.
-pub(super) fn lock(shared: &super::Shared) -> MutexGuard<'_, Connection> {
+pub(super) fn lock(shared: &Shared) -> MutexGuard<'_, Connection> {
     let mut connection = shared
         .connection
         .lock()
@@ -163,33 +276,40 @@ pub(super) fn lock(shared: &super::Shared) -> MutexGuard<'_, Connection> {
     connection
 }
 
-/// Everything queued so far.
-pub(super) fn take(shared: &super::Shared) -> Vec<Queued> {
-    std::mem::take(
-        &mut shared
-            .queue
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .jobs,
-    )
+/// Run `f` in one transaction with everything queued before it, committed as far as
+/// `durability` (or a queued write) says.
+pub(super) fn transaction<R, E: From<StoreError>>(
+    shared: &Shared,
+    durability: Durability,
+    f: impl FnOnce(&Connection) -> Result<R, E>,
+) -> Result<R, E> {
+    let mut connection = shared
+        .connection
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    let jobs = take(shared);
+    batch(shared, &mut connection, jobs, durability, f)
 }
 
-/// Run `jobs`, then `f`, in one transaction committed as far as the strongest of them needs;
-/// each in a savepoint of its own, so one that fails leaves the others. Returns what `f`
-/// returned; the jobs are told how the commit went.
-pub(super) fn batch<R, E: From<StoreError>>(
-    shared: &super::Shared,
+/// Everything queued so far.
+fn take(shared: &Shared) -> Vec<Queued> {
+    std::mem::take(&mut queue(shared).jobs)
+}
+
+/// Run `jobs`, then `f`, in one transaction committed as far as the strongest of them needs.
+/// A job or `f` that fails has its own changes undone and leaves the others. Returns what
+/// `f` returned; the jobs are told how the commit went.
+fn batch<R, E: From<StoreError>>(
+    shared: &Shared,
     connection: &mut Connection,
-    jobs: Vec<Queued>,
+    mut jobs: Vec<Queued>,
     durability: Durability,
     f: impl FnOnce(&Connection) -> Result<R, E>,
 ) -> Result<R, E> {
     let durability = jobs
         .iter()
-        .map(|job| job.durability)
+        .map(|queued| queued.durability)
         .fold(durability, Durability::stronger);
-    let queued = jobs.len();
-    let mut settles = Vec::with_capacity(queued);
     let committed = (|| {
         // The level is set before the transaction begins, never restored after: a failure
         // here leaves nothing half done.
@@ -202,70 +322,84 @@ pub(super) fn batch<R, E: From<StoreError>>(
         // IMMEDIATE: the write lock is taken (or waited for, up to busy_timeout) at the
         // start; a deferred transaction that read first would fail at once on a busy database.
         let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        for job in jobs {
-            tx.prepare_cached("SAVEPOINT queued")?.execute([])?;
-            let (ok, settle) = (job.run)(&tx);
-            settles.push(settle);
-            undo_unless(&tx, ok)?;
+        // The jobs in one savepoint; only if one fails, each again in a savepoint of its own.
+        if !jobs.is_empty() {
+            savepoint(&tx)?;
+            // Stops at the first failure: all are run again below.
+            let all = jobs.iter_mut().all(|queued| queued.job.run(&tx));
+            release(&tx, all)?;
+            if !all {
+                for queued in &mut jobs {
+                    savepoint(&tx)?;
+                    let ok = queued.job.run(&tx);
+                    release(&tx, ok)?;
+                }
+            }
         }
-        tx.prepare_cached("SAVEPOINT queued")?.execute([])?;
+        savepoint(&tx)?;
         let value = f(&tx);
-        undo_unless(&tx, value.is_ok())?;
+        release(&tx, value.is_ok())?;
         tx.commit()?;
         Ok(value)
     })();
     let failed = committed.as_ref().err().map(ToString::to_string);
-    if let Some(why) = &failed
-        && settles.len() < queued
-    {
-        tracing::warn!(
-            "{} queued database write(s) not made: {why}",
-            queued - settles.len()
-        );
-    }
-    for settle in settles {
-        settle(failed.as_deref());
+    for queued in jobs {
+        queued.job.settle(failed.as_deref());
     }
     committed.map_err(|e| E::from(StoreError::Commit(e)))?
 }
 
+/// Open the savepoint `queued`.
+fn savepoint(tx: &Connection) -> rusqlite::Result<()> {
+    tx.prepare_cached("SAVEPOINT queued")?.execute([]).map(drop)
+}
+
 /// End the savepoint `queued`, undoing what was done in it unless `ok`.
-fn undo_unless(tx: &Connection, ok: bool) -> rusqlite::Result<()> {
+fn release(tx: &Connection, ok: bool) -> rusqlite::Result<()> {
     if !ok {
         tx.prepare_cached("ROLLBACK TO queued")?.execute([])?;
     }
-    tx.prepare_cached("RELEASE queued")?.execute([])?;
-    Ok(())
+    tx.prepare_cached("RELEASE queued")?.execute([]).map(drop)
 }
 
-/// The committer thread of a store: commits what is queued whenever something is, until
-/// the store closes (then commits what is left).
-pub(super) fn committer(shared: Arc<super::Shared>) {
+/// The committer thread of a store: commits what nobody waits for, letting it gather a
+/// moment first, until the store closes (then commits what is left).
+pub(super) fn committer(shared: Arc<Shared>) {
     loop {
         {
-            let mut queue = shared.queue.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut queue = queue(&shared);
             while queue.jobs.is_empty() && !queue.closed {
-                queue.sleeping = true;
+                queue.committer = Committer::Idle;
                 queue = shared
                     .ready
                     .wait(queue)
                     .unwrap_or_else(PoisonError::into_inner);
-                queue.sleeping = false;
             }
             if queue.jobs.is_empty() && queue.closed {
                 return;
             }
+            if queue.jobs.len() < EARLY_COMMIT && !queue.closed {
+                queue.committer = Committer::Gathering;
+                queue = shared
+                    .ready
+                    .wait_timeout(queue, COMMIT_DELAY)
+                    .map(|(queue, _)| queue)
+                    .unwrap_or_else(|e| e.into_inner().0);
+            }
+            queue.committer = Committer::Busy;
         }
-        drop(lock(&shared));
+        if !lead(&shared) {
+            // A writer leads and commits the queue; look again after a moment.
+            std::thread::sleep(COMMIT_DELAY);
+        }
     }
 }
 
 /// Tell the committer thread of `shared` to finish.
-pub(super) fn close(shared: &super::Shared) {
-    shared
-        .queue
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .closed = true;
+pub(super) fn close(shared: &Shared) {
+    queue(shared).closed = true;
     shared.ready.notify_all();
 }
+
+#[cfg(test)]
+mod tests;

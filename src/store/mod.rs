@@ -20,10 +20,10 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::fmt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 /// The schema version this build writes.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 /// Why the store could not be opened or used.
 #[derive(Debug, thiserror::Error)]
@@ -290,13 +290,7 @@ impl Store {
         durability: Durability,
         f: impl FnOnce(&Connection) -> Result<R, E>,
     ) -> Result<R, E> {
-        let mut connection = self
-            .shared
-            .connection
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let queued = commit::take(&self.shared);
-        commit::batch(&self.shared, &mut connection, queued, durability, f)
+        commit::transaction(&self.shared, durability, f)
     }
 }
 
@@ -399,6 +393,11 @@ fn migrate(connection: &mut Connection, path: &str) -> Result<(), StoreError> {
              CREATE INDEX inbox_by_status ON inbox (status, arrival);",
         )
         .map_err(sqlite)?;
+    }
+    if version < 4 {
+        // Whether a try is under way: one the process did not survive is known at the next.
+        tx.execute_batch("ALTER TABLE inbox ADD COLUMN running INTEGER NOT NULL DEFAULT 0;")
+            .map_err(sqlite)?;
     }
     if version < SCHEMA_VERSION {
         tx.execute(

@@ -1,5 +1,6 @@
 //! The journal's replay rules, call by call.
 use super::*;
+use serde_json::json;
 use crate::store::{StateScope, set_on};
 
 /// The journal of update 7 of `a.rhai`, with what earlier runs recorded.

@@ -51,11 +51,6 @@ impl Evaluated {
 }
 
 impl Runner {
-    /// Whether scripts run in this process (a script that crashes it takes the host down).
-    pub fn in_this_process(&self) -> bool {
-        matches!(self, Runner::Inline(_))
-    }
-
     /// Compile the scenario at `path` and run its `on_load` acting through `effects`; either
     /// failing is a failed load.
     pub fn load(&self, path: &Path, effects: &Arc<dyn Effects>) -> Result<Scenario, ScriptError> {

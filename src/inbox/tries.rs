@@ -1,0 +1,130 @@
+//! The tries of an update: begun (counted, marked under way), each handler's completion,
+//! the update done, or a failed try (retried or parked).
+
+use super::{Failure, Inbox, InboxError, Origin, Try, db, now};
+use crate::store::{Durability, StoreError};
+use rusqlite::{OptionalExtension, params};
+
+impl Inbox {
+    /// Start a try of `update_id` (from `origin`): count it and mark it under way, committed
+    /// before it returns (a try the process does not survive counts as failed, and the next
+    /// one knows), and return what earlier tries left. On an update's first try
+    /// ([`Origin::Fetched`]) nothing is read back; its count joins the group commit of the
+    /// other chats' tries.
+    pub fn begin_try(&self, update_id: i64, origin: Origin) -> Result<Try, InboxError> {
+        if origin == Origin::Fetched {
+            self.store
+                .submit(Durability::Process, move |tx| {
+                    tx.prepare_cached(
+                        "UPDATE inbox SET attempts = attempts + 1, running = 1 WHERE update_id = ?1",
+                    )
+                    .and_then(|mut count| count.execute(params![update_id]))
+                    .map(drop)
+                    .map_err(StoreError::query("inbox"))
+                })
+                .wait()?;
+            return Ok(Try {
+                first: true,
+                ..Try::default()
+            });
+        }
+        self.store.transaction_with(Durability::Process, |tx| {
+            let (had_failed, interrupted) = tx
+                .query_row(
+                    "SELECT error IS NOT NULL, running FROM inbox WHERE update_id = ?1",
+                    params![update_id],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()
+                .map_err(db)?
+                .unwrap_or((false, false));
+            tx.execute(
+                "UPDATE inbox SET attempts = attempts + 1, running = 1 WHERE update_id = ?1",
+                params![update_id],
+            )
+            .map_err(db)?;
+            let finished = tx
+                .prepare_cached("SELECT scenario FROM inbox_handled WHERE update_id = ?1")
+                .map_err(db)?
+                .query_map(params![update_id], |row| row.get(0))
+                .map_err(db)?
+                .collect::<Result<_, _>>()
+                .map_err(db)?;
+            Ok(Try {
+                first: false,
+                finished,
+                had_failed,
+                interrupted,
+            })
+        })
+    }
+
+    /// Record that `scenario`'s handler for `update_id` finished; its journal is dropped in
+    /// the same transaction. Queued, not waited for: it is committed before anything the
+    /// next handler does, and if the process stops first the handler's calls are replayed.
+    pub fn handler_finished(&self, update_id: i64, scenario: &str) {
+        let name = scenario.to_string();
+        self.store
+            .submit(Durability::Process, move |tx| {
+                tx.prepare_cached(
+                    "INSERT OR IGNORE INTO inbox_handled (update_id, scenario) VALUES (?1, ?2)",
+                )
+                .and_then(|mut mark| mark.execute(params![update_id, name]))
+                .and_then(|_| {
+                    tx.prepare_cached("DELETE FROM journal WHERE update_id = ?1 AND scenario = ?2")
+                })
+                .and_then(|mut drop_journal| drop_journal.execute(params![update_id, name]))
+                .map(drop)
+                .map_err(StoreError::query("inbox"))
+            })
+            .detach(format!(
+                "update {update_id}, {scenario}: cannot record that the handler finished (if the update runs again, its calls are replayed)"
+            ));
+    }
+
+    /// Mark `update_id` done: every handler for it has finished. Queued like
+    /// [`Self::handler_finished`]: committed before anything later of its chat is called.
+    pub fn done(&self, update_id: i64) {
+        self.store
+            .submit(Durability::Process, move |tx| {
+                tx.prepare_cached(
+                    "UPDATE inbox SET status = 'done', finished_at = ?2, error = NULL, running = 0 WHERE update_id = ?1",
+                )
+                .and_then(|mut done| done.execute(params![update_id, now()]))
+                .map_err(StoreError::query("inbox"))?;
+                for table in ["inbox_handled", "journal"] {
+                    tx.prepare_cached(&format!("DELETE FROM {table} WHERE update_id = ?1"))
+                        .and_then(|mut forget| forget.execute(params![update_id]))
+                        .map_err(StoreError::query("inbox"))?;
+                }
+                Ok(())
+            })
+            .detach(format!(
+                "update {update_id}: cannot mark it done (the next start runs it again, replaying its calls)"
+            ));
+    }
+
+    /// Record that the current try of `update_id` failed with `error`; parks the update once
+    /// it has had its tries.
+    pub fn failed(&self, update_id: i64, error: &str) -> Result<Failure, InboxError> {
+        let max = self.max_attempts;
+        self.store.transaction(|tx| {
+            let attempts: u32 = tx
+                .query_row(
+                    "UPDATE inbox SET error = ?2, running = 0 WHERE update_id = ?1 RETURNING attempts",
+                    params![update_id, error],
+                    |row| row.get(0),
+                )
+                .map_err(db)?;
+            if attempts < max {
+                return Ok(Failure::Retry { attempts });
+            }
+            tx.execute(
+                "UPDATE inbox SET status = 'parked', finished_at = ?2 WHERE update_id = ?1",
+                params![update_id, now()],
+            )
+            .map_err(db)?;
+            Ok(Failure::Parked { attempts })
+        })
+    }
+}

@@ -1,0 +1,84 @@
+//! Group commit: a failing write undone alone, many writers, order.
+
+use super::*;
+
+fn store_with_table() -> Arc<Store> {
+    let store = Arc::new(Store::in_memory());
+    store
+        .lock()
+        .execute_batch("CREATE TABLE t (k TEXT PRIMARY KEY, n INTEGER);")
+        .expect("table");
+    store
+}
+
+fn insert(key: &'static str, fail: bool) -> impl Fn(&Connection) -> Result<(), StoreError> {
+    move |tx| {
+        tx.execute("INSERT INTO t (k, n) VALUES (?1, 1)", [key])
+            .map_err(StoreError::query("t"))?;
+        if fail {
+            return Err(StoreError::JournalFull(1));
+        }
+        Ok(())
+    }
+}
+
+fn keys(store: &Store) -> Vec<String> {
+    let connection = store.lock();
+    let mut query = connection
+        .prepare("SELECT k FROM t ORDER BY k")
+        .expect("query");
+    query
+        .query_map([], |row| row.get(0))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("keys")
+}
+
+#[test]
+fn a_write_that_fails_is_undone_alone_and_the_others_of_its_batch_commit() {
+    let store = store_with_table();
+    let a = store.submit(Durability::Process, insert("a", false));
+    let b = store.submit(Durability::Process, insert("b", true));
+    let c = store.submit(Durability::Disk, insert("c", false));
+    assert!(c.wait().is_ok());
+    assert!(matches!(b.wait(), Err(StoreError::JournalFull(1))));
+    assert!(a.wait().is_ok());
+    assert_eq!(keys(&store), ["a", "c"], "b's insert was rolled back");
+}
+
+#[test]
+fn writes_of_many_threads_commit_and_a_read_sees_those_nobody_waited_for() {
+    let store = store_with_table();
+    std::thread::scope(|scope| {
+        for thread in 0..8 {
+            let store = &store;
+            scope.spawn(move || {
+                for n in 0..50 {
+                    let key = format!("{thread}-{n}");
+                    let write = move |tx: &Connection| {
+                        tx.execute("INSERT INTO t (k, n) VALUES (?1, 1)", [&key])
+                            .map(drop)
+                            .map_err(StoreError::query("t"))
+                    };
+                    let pending = store.submit(Durability::Process, write);
+                    if n % 2 == 0 {
+                        pending.wait().expect("committed");
+                    } else {
+                        pending.detach("test write".into());
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(keys(&store).len(), 400, "every write, waited for or not");
+    // A transaction begun later commits after the queue: it sees every earlier write.
+    let late = store.submit(Durability::Process, insert("late", false));
+    late.detach("late write".into());
+    let seen: i64 = store
+        .transaction(|tx| {
+            tx.query_row("SELECT COUNT(*) FROM t", [], |row| row.get(0))
+                .map_err(StoreError::query("t"))
+        })
+        .expect("count");
+    assert_eq!(seen, 401);
+}
