@@ -24,6 +24,9 @@ const POLL_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_POLL_BACKOFF: Duration = Duration::from_secs(30);
 /// How often a running bot looks for updates `inbox retry` queued.
 const REQUEUE_EVERY: Duration = Duration::from_secs(1);
+/// How many fetched updates may wait for their handlers before polling pauses: the rest
+/// wait at Telegram (or in the inbox), not in memory.
+const MAX_BACKLOG: u64 = 1000;
 /// How often a running bot drops handled updates older than a day.
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
@@ -185,7 +188,8 @@ async fn stopped(mut stop: Receiver<bool>) {
 }
 
 /// Fetch updates until `stop`: keep each batch in the inbox before it is acknowledged, then
-/// hand the updates not seen before to the dispatcher.
+/// hand the updates not seen before to the dispatcher. While [`MAX_BACKLOG`] of them wait
+/// for their handlers, fetching pauses.
 async fn poll(
     poller: &mut Poller,
     inbox: Option<&Arc<Inbox>>,
@@ -193,7 +197,12 @@ async fn poll(
     stop: Receiver<bool>,
 ) {
     let mut backoff = Duration::from_secs(1);
+    let progress = dispatcher.progress();
     loop {
+        tokio::select! {
+            _ = stopped(stop.clone()) => return,
+            _ = progress.wait_backlog_below(MAX_BACKLOG) => {}
+        }
         let fetched = tokio::select! {
             _ = stopped(stop.clone()) => return,
             fetched = poller.fetch() => fetched,

@@ -39,6 +39,20 @@ impl Progress {
         self.handled.load(Ordering::SeqCst)
     }
 
+    /// Wait until fewer than `limit` updates taken in are still to be handled.
+    pub async fn wait_backlog_below(&self, limit: u64) {
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            let received = self.received.load(Ordering::SeqCst);
+            if received.saturating_sub(self.handled()) < limit {
+                return;
+            }
+            changed.await;
+        }
+    }
+
     /// Wait until at least `count` updates have been handled.
     pub async fn wait_handled(&self, count: u64) {
         loop {

@@ -1,7 +1,7 @@
 //! The journal's replay rules, call by call.
 use super::*;
-use serde_json::json;
 use crate::store::{StateScope, set_on};
+use serde_json::json;
 
 /// The journal of update 7 of `a.rhai`, with what earlier runs recorded.
 fn journal(store: &Arc<Store>) -> HandlerJournal {
