@@ -88,6 +88,8 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
     let mut poller = Poller::new(bot, POLL_TIMEOUT);
     poll(&mut poller, inbox.as_ref(), &dispatcher, stopped).await;
     dispatcher.finish().await;
+    // The last completion marks are queued: on disk before the offset is confirmed.
+    app.host().store().flush();
     if let Err(e) = poller.confirm().await {
         tracing::debug!(
             "could not confirm the last updates (they come again and are skipped): {e}"

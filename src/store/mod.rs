@@ -275,6 +275,11 @@ impl Store {
         commit::lock(&self.shared)
     }
 
+    /// Commit every queued write now (before the process ends, say).
+    pub fn flush(&self) {
+        drop(self.lock());
+    }
+
     /// Run `f` in one transaction, on disk when it returns: everything it writes is
     /// committed together, or nothing.
     pub(crate) fn transaction<R, E: From<StoreError>>(
