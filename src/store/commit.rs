@@ -54,6 +54,8 @@ pub(super) struct Queue {
     committer: Committer,
     /// The store is going away: the committer thread runs what is left and ends.
     closed: bool,
+    /// A writer handed the queue over: the committer thread commits it without waiting.
+    urgent: bool,
 }
 
 /// What the committer thread is doing.
@@ -99,7 +101,7 @@ impl<R> Pending<R> {
             if let Some(result) = self.take() {
                 return result;
             }
-            if lead(&self.shared) {
+            if lead(&self.shared, Some(1)) {
                 continue;
             }
             let outcome = self
@@ -232,9 +234,11 @@ fn queue(shared: &Shared) -> MutexGuard<'_, Queue> {
     shared.queue.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Commit the queue, again while more comes, unless someone else leads already; whether
-/// this thread led.
-fn lead(shared: &Shared) -> bool {
+/// Commit the queue — again while more comes, up to `rounds` batches — unless someone else
+/// leads already; whether this thread led. A writer leads one batch (its own write is in
+/// it): if more is queued then, it hands over to the committer thread, so no writer is kept
+/// committing for others under a steady load.
+fn lead(shared: &Shared, rounds: Option<usize>) -> bool {
     {
         let mut queue = queue(shared);
         if queue.leading {
@@ -242,6 +246,7 @@ fn lead(shared: &Shared) -> bool {
         }
         queue.leading = true;
     }
+    let mut led = 0;
     loop {
         let mut connection = shared
             .connection
@@ -249,12 +254,18 @@ fn lead(shared: &Shared) -> bool {
             .unwrap_or_else(PoisonError::into_inner);
         let jobs = {
             let mut queue = queue(shared);
-            if queue.jobs.is_empty() {
+            let enough = rounds.is_some_and(|rounds| led >= rounds);
+            if queue.jobs.is_empty() || enough {
                 queue.leading = false;
+                if !queue.jobs.is_empty() {
+                    queue.urgent = true;
+                    shared.ready.notify_one();
+                }
                 return true;
             }
             std::mem::take(&mut queue.jobs)
         };
+        led += 1;
         let _ = batch(shared, &mut connection, jobs, Durability::Process, |_| {
             Ok::<(), StoreError>(())
         });
@@ -378,7 +389,7 @@ pub(super) fn committer(shared: Arc<Shared>) {
             if queue.jobs.is_empty() && queue.closed {
                 return;
             }
-            if queue.jobs.len() < EARLY_COMMIT && !queue.closed {
+            if queue.jobs.len() < EARLY_COMMIT && !queue.closed && !queue.urgent {
                 queue.committer = Committer::Gathering;
                 queue = shared
                     .ready
@@ -387,8 +398,9 @@ pub(super) fn committer(shared: Arc<Shared>) {
                     .unwrap_or_else(|e| e.into_inner().0);
             }
             queue.committer = Committer::Busy;
+            queue.urgent = false;
         }
-        if !lead(&shared) {
+        if !lead(&shared, None) {
             // A writer leads and commits the queue; look again after a moment.
             std::thread::sleep(COMMIT_DELAY);
         }
