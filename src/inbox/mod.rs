@@ -68,13 +68,11 @@ fn db(e: rusqlite::Error) -> InboxError {
 }
 
 /// Delete the rows of `update_id` from `tables`.
-fn delete_records(tx: &Connection, update_id: i64, tables: &[&str]) -> Result<(), InboxError> {
+fn delete_records(tx: &Connection, update_id: i64, tables: &[&str]) -> Result<(), StoreError> {
     for table in tables {
-        tx.execute(
-            &format!("DELETE FROM {table} WHERE update_id = ?1"),
-            params![update_id],
-        )
-        .map_err(db)?;
+        tx.prepare_cached(&format!("DELETE FROM {table} WHERE update_id = ?1"))
+            .and_then(|mut delete| delete.execute(params![update_id]))
+            .map_err(StoreError::query("inbox"))?;
     }
     Ok(())
 }

@@ -1,9 +1,13 @@
 //! The tries of an update: begun (counted, marked under way), each handler's completion,
 //! the update done, or a failed try (retried or parked).
 
-use super::{Failure, Inbox, InboxError, Origin, Try, db, now};
+use super::{Failure, Inbox, InboxError, Origin, Try, db, delete_records, now};
 use crate::store::{Durability, StoreError};
 use rusqlite::{OptionalExtension, params};
+
+/// Count a try of update `?1` and mark it under way.
+const COUNT_TRY: &str =
+    "UPDATE inbox SET attempts = attempts + 1, running = 1 WHERE update_id = ?1";
 
 impl Inbox {
     /// Start a try of `update_id` (from `origin`): count it and mark it under way, committed
@@ -15,12 +19,10 @@ impl Inbox {
         if origin == Origin::Fetched {
             self.store
                 .submit(Durability::Process, move |tx| {
-                    tx.prepare_cached(
-                        "UPDATE inbox SET attempts = attempts + 1, running = 1 WHERE update_id = ?1",
-                    )
-                    .and_then(|mut count| count.execute(params![update_id]))
-                    .map(drop)
-                    .map_err(StoreError::query("inbox"))
+                    tx.prepare_cached(COUNT_TRY)
+                        .and_then(|mut count| count.execute(params![update_id]))
+                        .map(drop)
+                        .map_err(StoreError::query("inbox"))
                 })
                 .wait()?;
             return Ok(Try {
@@ -38,11 +40,9 @@ impl Inbox {
                 .optional()
                 .map_err(db)?
                 .unwrap_or((false, false));
-            tx.execute(
-                "UPDATE inbox SET attempts = attempts + 1, running = 1 WHERE update_id = ?1",
-                params![update_id],
-            )
-            .map_err(db)?;
+            tx.prepare_cached(COUNT_TRY)
+                .and_then(|mut count| count.execute(params![update_id]))
+                .map_err(db)?;
             let finished = tx
                 .prepare_cached("SELECT scenario FROM inbox_handled WHERE update_id = ?1")
                 .map_err(db)?
@@ -60,8 +60,9 @@ impl Inbox {
     }
 
     /// Record that `scenario`'s handler for `update_id` finished; its journal is dropped in
-    /// the same transaction. Queued, not waited for: it is committed before anything the
-    /// next handler does, and if the process stops first the handler's calls are replayed.
+    /// the same transaction. Queued, not waited for: it is committed before any later record
+    /// (the next handler's too), and if the process stops first the handler's calls are
+    /// replayed.
     pub fn handler_finished(&self, update_id: i64, scenario: &str) {
         let name = scenario.to_string();
         self.store
@@ -83,7 +84,8 @@ impl Inbox {
     }
 
     /// Mark `update_id` done: every handler for it has finished. Queued like
-    /// [`Self::handler_finished`]: committed before anything later of its chat is called.
+    /// [`Self::handler_finished`]: committed before the next update of its chat begins (its
+    /// try's count is waited for, and commits after it).
     pub fn done(&self, update_id: i64) {
         self.store
             .submit(Durability::Process, move |tx| {
@@ -92,12 +94,7 @@ impl Inbox {
                 )
                 .and_then(|mut done| done.execute(params![update_id, now()]))
                 .map_err(StoreError::query("inbox"))?;
-                for table in ["inbox_handled", "journal"] {
-                    tx.prepare_cached(&format!("DELETE FROM {table} WHERE update_id = ?1"))
-                        .and_then(|mut forget| forget.execute(params![update_id]))
-                        .map_err(StoreError::query("inbox"))?;
-                }
-                Ok(())
+                delete_records(tx, update_id, &["inbox_handled", "journal"])
             })
             .detach(format!(
                 "update {update_id}: cannot mark it done (the next start runs it again, replaying its calls)"

@@ -230,6 +230,14 @@ impl Store {
     }
 }
 
+/// The connection of `shared`, as it is (queued writes not committed).
+fn connection(shared: &Shared) -> MutexGuard<'_, Connection> {
+    shared
+        .connection
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+}
+
 fn queue(shared: &Shared) -> MutexGuard<'_, Queue> {
     shared.queue.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -248,10 +256,7 @@ fn lead(shared: &Shared, rounds: Option<usize>) -> bool {
     }
     let mut led = 0;
     loop {
-        let mut connection = shared
-            .connection
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut connection = connection(shared);
         let jobs = {
             let mut queue = queue(shared);
             let enough = rounds.is_some_and(|rounds| led >= rounds);
@@ -274,10 +279,7 @@ fn lead(shared: &Shared, rounds: Option<usize>) -> bool {
 
 /// The connection of `shared`, with every queued write committed first.
 pub(super) fn lock(shared: &Shared) -> MutexGuard<'_, Connection> {
-    let mut connection = shared
-        .connection
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
+    let mut connection = connection(shared);
     let jobs = take(shared);
     if !jobs.is_empty() {
         let _ = batch(shared, &mut connection, jobs, Durability::Process, |_| {
@@ -294,10 +296,7 @@ pub(super) fn transaction<R, E: From<StoreError>>(
     durability: Durability,
     f: impl FnOnce(&Connection) -> Result<R, E>,
 ) -> Result<R, E> {
-    let mut connection = shared
-        .connection
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
+    let mut connection = connection(shared);
     let jobs = take(shared);
     batch(shared, &mut connection, jobs, durability, f)
 }
@@ -320,7 +319,7 @@ fn batch<R, E: From<StoreError>>(
     let durability = jobs
         .iter()
         .map(|queued| queued.durability)
-        .fold(durability, Durability::stronger);
+        .fold(durability, Ord::max);
     let committed = (|| {
         // The level is set before the transaction begins, never restored after: a failure
         // here leaves nothing half done.

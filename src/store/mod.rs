@@ -133,28 +133,17 @@ impl StoreError {
     }
 }
 
-/// How far a commit must reach before it returns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How far a commit must reach before it returns, weaker before stronger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Durability {
-    /// On disk (fsync): survives a power loss. State writes, and updates before they are
-    /// acknowledged to Telegram.
-    Disk,
     /// Handed to the OS: survives the process being killed, not a power loss. For records
     /// whose loss only means a replay (journal entries, completion marks). The next
     /// [`Durability::Disk`] commit syncs them too: a power loss can lose those committed since
     /// the last one.
     Process,
-}
-
-impl Durability {
-    /// The stronger of two.
-    fn stronger(self, other: Durability) -> Durability {
-        if self == Durability::Disk || other == Durability::Disk {
-            Durability::Disk
-        } else {
-            Durability::Process
-        }
-    }
+    /// On disk (fsync): survives a power loss. State writes, and updates before they are
+    /// acknowledged to Telegram.
+    Disk,
 }
 
 /// The database: the state of every scenario, the inbox and the journal.
