@@ -61,7 +61,7 @@ fn overhead(c: &mut Criterion) {
     let answering = Arc::new(Answering::default());
     let effects: Arc<dyn Effects> = answering.clone();
     let runner = Runner::Inline(Arc::new(offline_engine(Limits::default(), dir.path())));
-    let scenarios = vec![runner.load(&path, &effects).expect("loads")];
+    let scenarios = vec![runner.load(&path, "", &effects).expect("loads")];
     let update = json!({"update_id": 1, "message": {"message_id": 1, "date": 1_700_000_000u64,
         "chat": {"id": -1_001_000_000_000i64, "type": "supergroup", "title": "bench"},
         "from": {"id": 10_000, "is_bot": false, "first_name": "U"},

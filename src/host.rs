@@ -42,6 +42,16 @@ impl Host {
         }
     }
 
+    /// The same connections with `bot` as the bot (another bot of the process).
+    pub fn with_bot(&self, bot: BotClient) -> Self {
+        Self {
+            bot: Some(bot),
+            runtime: self.runtime.clone(),
+            store: self.store.clone(),
+            accounts: self.accounts.clone(),
+        }
+    }
+
     /// The user accounts.
     pub fn accounts(&self) -> &Accounts {
         &self.accounts

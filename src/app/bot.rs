@@ -3,14 +3,18 @@
 //! dispatcher, take up retried ones, and stop cleanly on Ctrl-C, SIGTERM or (on the sandbox)
 //! the end of stdin.
 
-use super::{App, AppError};
+use super::bots::BotSetup;
+use super::{App, AppError, webhook};
+use crate::config::BotMode;
+use crate::host::Host;
 use crate::inbox::{Inbox, Origin};
 use crate::sandbox::BotApiServer;
 use crate::sandbox::console::{self, Input, Users};
 use crate::scenario::dispatch::{Dispatcher, Progress};
 use crate::scenario::registry::Registry;
 use crate::scenario::watch;
-use crate::telegram::BotError;
+use crate::scenario::runner::Runner;
+use crate::telegram::{BotClient, BotError};
 use crate::telegram::polling::Poller;
 use std::path::Path;
 use std::sync::Arc;
@@ -30,35 +34,90 @@ const MAX_BACKLOG: u64 = 1000;
 /// How often a running bot drops handled updates older than a day.
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
-/// Run the scenarios of `dir` as the bot until stopped.
+/// One bot started: its scenarios loaded (and watched), its dispatcher, its inbox.
+struct Running {
+    id: String,
+    host: Arc<Host>,
+    mode: BotMode,
+    runner: Arc<Runner>,
+    inbox: Option<Arc<Inbox>>,
+    dispatcher: Arc<Dispatcher>,
+    _watcher: Option<watch::Watch>,
+}
+
+/// Run the bots (those of `[[bot]]`, else the one of `TELOXIDE_TOKEN` or the sandbox with the
+/// scenarios of `dir`) until stopped.
 pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
-    let bot = app
-        .host()
-        .bot()
-        .cloned()
-        .ok_or_else(|| AppError::Config("no bot: set TELOXIDE_TOKEN".into()))?;
+    let config = app.config();
+    let setups = app.bots(dir)?;
+    tracing::info!("limits: {}", config.limits.summary());
+    // Bound before any bot starts, so a port in use is a start-up error.
+    let listener = match setups.iter().any(|b| b.mode == BotMode::Webhook) {
+        true => Some(webhook::bind(&config.webhook).await?),
+        false => None,
+    };
+    let (stop, stop_seen) = tokio::sync::watch::channel(false);
+    let stop = Arc::new(stop);
+    let mut bots = Vec::with_capacity(setups.len());
+    for setup in setups {
+        bots.push(start(app, setup, &stop_seen).await?);
+    }
+    if config.gateway.listen.is_some()
+        && let Some(first) = bots.first()
+    {
+        start_gateway(app, first.runner.clone()).await?;
+    }
+    if let Some(listener) = listener {
+        let routes = webhook::Routes::default();
+        for bot in bots.iter().filter(|b| b.mode == BotMode::Webhook) {
+            let route = webhook::Route::new(bot.inbox.clone(), bot.dispatcher.clone())?;
+            webhook::set_webhook(&bot.id, &bot.host, &config.webhook, &route).await?;
+            routes.insert(&bot.id, route);
+        }
+        tokio::spawn(webhook::serve(listener, routes, stopped(stop_seen.clone())));
+    }
+    tokio::spawn(stop_on_signal(stop.clone()));
+    if let (Some(server), Some(first)) = (app.sandbox(), bots.first()) {
+        eprintln!(
+            "sandbox: no TELOXIDE_TOKEN, so scripts run against a simulated supergroup \"Sandbox Group\" ({}) \
+             where the bot is an administrator. Type messages (you are alice); /as NAME text, /join NAME, \
+             /reply ID text, /press DATA. End of input stops.",
+            crate::sandbox::world::SANDBOX_CHAT_ID
+        );
+        let (server, progress, stop) = (server.clone(), first.dispatcher.progress(), stop.clone());
+        // Each line is handled before the next is read, like a chat; end of input stops.
+        tokio::spawn(async move {
+            feed_stdin(&server, &progress).await;
+            let _ = stop.send(true);
+        });
+    }
+    futures::future::join_all(bots.iter().map(|bot| serve(app, bot, stop_seen.clone()))).await;
+    Ok(())
+}
+
+/// Start `setup`'s bot: its inbox, its scenarios (watched for changes), its dispatcher, and
+/// what a previous run left of its updates.
+async fn start(app: &App, setup: BotSetup, stopped: &Receiver<bool>) -> Result<Running, AppError> {
     let config = app.config();
     let inbox = config.inbox.enabled.then(|| {
         Arc::new(
             Inbox::new(app.host().store().clone(), config.inbox.max_attempts)
+                .for_bot(&setup.id)
                 .with_journal_limit(config.limits.max_journal_bytes),
         )
     });
-    let runner = app.runner(dir)?;
-    tracing::info!("limits: {}", config.limits.summary());
-    if config.gateway.listen.is_some() {
-        start_gateway(app, runner.clone()).await?;
-    }
-    let registry = Arc::new(Registry::new(
-        runner,
-        dir,
-        app.effects(),
-        config.scripts.report_errors_to,
-    ));
-    let _watcher = load(&registry, dir, config.scripts.hot_reload).await?;
+    let runner = app.runner(&setup.dir)?;
+    let registry = Arc::new(
+        Registry::new(
+            runner.clone(),
+            &setup.dir,
+            setup.host.clone(),
+            config.scripts.report_errors_to,
+        )
+        .for_bot(&setup.id),
+    );
+    let watcher = load(&registry, &setup.dir, config.scripts.hot_reload).await?;
     let dispatcher = Arc::new(Dispatcher::new(registry, inbox.clone()));
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let stop = Arc::new(stop);
     if let Some(inbox) = &inbox {
         resume(inbox, &dispatcher).await?;
         tokio::spawn(take_requeued(
@@ -67,43 +126,69 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
             stopped.clone(),
         ));
     }
-    if let Err(e) = bot.call("deleteWebhook", &serde_json::json!({})).await {
-        tracing::warn!("deleteWebhook failed, polling anyway: {e}");
+    Ok(Running {
+        id: setup.id,
+        host: setup.host,
+        mode: setup.mode,
+        runner,
+        inbox,
+        dispatcher,
+        _watcher: watcher,
+    })
+}
+
+/// Serve `bot` until `stop`: poll it (a polling bot) or wait (a webhook bot's updates come
+/// to the listener); then let its running handlers finish.
+async fn serve(app: &App, bot: &Running, stop: Receiver<bool>) {
+    let Some(client) = bot.host.bot().cloned() else {
+        return;
+    };
+    if bot.mode == BotMode::Webhook {
+        stopped(stop).await;
+        bot.dispatcher.finish().await;
+        return;
     }
-    tokio::spawn(stop_on_signal(stop.clone()));
-    if let Some(server) = app.sandbox() {
-        eprintln!(
-            "sandbox: no TELOXIDE_TOKEN, so scripts run against a simulated supergroup \"Sandbox Group\" ({}) \
-             where the bot is an administrator. Type messages (you are alice); /as NAME text, /join NAME, \
-             /reply ID text, /press DATA. End of input stops.",
-            crate::sandbox::world::SANDBOX_CHAT_ID
-        );
-        let (server, progress, stop) = (server.clone(), dispatcher.progress(), stop.clone());
-        // Each line is handled before the next is read, like a chat; end of input stops.
-        tokio::spawn(async move {
-            feed_stdin(&server, &progress).await;
-            let _ = stop.send(true);
-        });
-    }
-    let mut poller = Poller::new(bot, POLL_TIMEOUT);
-    poll(&mut poller, inbox.as_ref(), &dispatcher, stopped).await;
-    dispatcher.finish().await;
+    remove_webhook(&bot.id, &client).await;
+    let mut poller = Poller::new(client, POLL_TIMEOUT);
+    poll(&mut poller, bot.inbox.as_ref(), &bot.dispatcher, stop).await;
+    bot.dispatcher.finish().await;
     // The last completion marks are queued: on disk before the offset is confirmed.
     app.host().store().flush();
     if let Err(e) = poller.confirm().await {
         tracing::debug!(
-            "could not confirm the last updates (they come again and are skipped): {e}"
+            "bot {}: could not confirm the last updates (they come again and are skipped): {e}",
+            bot.id
         );
     }
-    Ok(())
+}
+
+/// A polling bot may not have a webhook (Telegram refuses `getUpdates` then): one that is set
+/// is removed, and said so.
+async fn remove_webhook(id: &str, client: &BotClient) {
+    let info = client.call("getWebhookInfo", &serde_json::json!({})).await;
+    let url = match &info {
+        Ok(info) => info["url"].as_str().unwrap_or_default().to_string(),
+        Err(e) => {
+            tracing::warn!("bot {id}: getWebhookInfo failed ({e}); removing any webhook to poll");
+            String::new()
+        }
+    };
+    if info.is_ok() && url.is_empty() {
+        return;
+    }
+    if !url.is_empty() {
+        tracing::warn!(
+            "bot {id}: removing its webhook {url} to poll for updates (set mode = \"webhook\" to keep it)"
+        );
+    }
+    if let Err(e) = client.call("deleteWebhook", &serde_json::json!({})).await {
+        tracing::warn!("bot {id}: deleteWebhook failed, polling anyway: {e}");
+    }
 }
 
 /// Serve the JSON gateway beside the bot (`[gateway] listen`), bound before the bot starts so
 /// a port in use is a start-up error.
-async fn start_gateway(
-    app: &App,
-    runner: Arc<crate::scenario::runner::Runner>,
-) -> Result<(), AppError> {
+async fn start_gateway(app: &App, runner: Arc<Runner>) -> Result<(), AppError> {
     let settings = super::gateway_settings(app.config(), None)?;
     let gateway = app.gateway(runner, &settings);
     let listener = crate::gateway::listen(&settings)

@@ -4,6 +4,8 @@
 
 pub mod accounts;
 pub mod bot;
+pub mod bots;
+pub mod webhook;
 
 use crate::builtins::{self, CallContext};
 use crate::config::{Config, Isolation, data_dir};
@@ -50,8 +52,9 @@ pub enum SandboxAccount {
 /// What a subcommand needs built.
 #[derive(Debug, Clone, Copy)]
 pub struct Wiring {
-    /// Start the sandbox Bot API server (and print every call made to it) when
-    /// `TELOXIDE_TOKEN` is not set; otherwise there is no bot.
+    /// Serve the bots (`run`): those of `[[bot]]` (each token variable must be set), else
+    /// the one of `TELOXIDE_TOKEN`, else the sandbox Bot API server (every call made to it
+    /// printed). Off, only `TELOXIDE_TOKEN` is looked at, and without it there is no bot.
     pub sandbox_bot: bool,
     /// When scripts get a sandbox account.
     pub sandbox_account: SandboxAccount,
@@ -70,6 +73,8 @@ pub struct App {
     sandbox: Option<Arc<BotApiServer>>,
     /// The script workers, when `[scripts] isolation = "process"`.
     workers: Option<Arc<WorkerPool>>,
+    /// The `[[bot]]`s and their clients (`run` only).
+    configured: Vec<bots::Configured>,
     _claim: Option<Claim>,
 }
 
@@ -78,11 +83,17 @@ impl App {
     /// `TELOXIDE_API_URL`). On the sandbox, state lives in memory like the rest of the
     /// simulation.
     pub fn build(config: &Config, wiring: Wiring) -> Result<App, AppError> {
+        let configured = match wiring.sandbox_bot {
+            true => bots::configured(config)?,
+            false => Vec::new(),
+        };
         let runtime = runtime()?;
         let token = std::env::var("TELOXIDE_TOKEN")
             .ok()
             .filter(|t| !t.trim().is_empty());
         let (bot, sandbox) = match token {
+            // The first configured bot is the one the gateway and `on_load` reports act for.
+            _ if !configured.is_empty() => (configured.first().map(|b| b.client.clone()), None),
             Some(token) => {
                 crate::logging::add_secret(&token);
                 let url = std::env::var("TELOXIDE_API_URL").ok();
@@ -99,8 +110,19 @@ impl App {
             }
             None => (None, None),
         };
-        if let (true, Some(bot)) = (wiring.verify_token, &bot) {
-            runtime.block_on(verify_token(bot))?;
+        if wiring.verify_token {
+            if configured.is_empty()
+                && let Some(bot) = &bot
+            {
+                runtime.block_on(verify_token(bot, "TELOXIDE_TOKEN (and TELOXIDE_API_URL)"))?;
+            }
+            for bot in &configured {
+                let check = format!(
+                    "{} (and api_url) of bot {:?}",
+                    bot.config.token_env, bot.config.id
+                );
+                runtime.block_on(verify_token(&bot.client, &check))?;
+            }
         }
         let store = match sandbox {
             Some(_) => Store::in_memory(),
@@ -130,6 +152,7 @@ impl App {
             host: Arc::new(host),
             sandbox,
             workers,
+            configured,
             _claim: claim,
         })
     }
@@ -200,8 +223,9 @@ impl App {
     }
 }
 
-/// A token the Bot API refuses is a start-up error; other failures are only logged.
-async fn verify_token(bot: &BotClient) -> Result<(), AppError> {
+/// A token the Bot API refuses is a start-up error (saying to check `what`); other failures
+/// are only logged.
+async fn verify_token(bot: &BotClient, what: &str) -> Result<(), AppError> {
     match bot.call("getMe", &serde_json::json!({})).await {
         Ok(me) => tracing::info!("connected as @{}", me["username"].as_str().unwrap_or("?")),
         Err(
@@ -210,7 +234,7 @@ async fn verify_token(bot: &BotClient) -> Result<(), AppError> {
             },
         ) => {
             return Err(AppError::Config(format!(
-                "the Bot API refused the bot token ({e}): check TELOXIDE_TOKEN (and TELOXIDE_API_URL)"
+                "the Bot API refused the bot token ({e}): check {what}"
             )));
         }
         Err(e) => tracing::warn!("getMe failed, polling anyway: {e}"),

@@ -2,7 +2,7 @@
 //! the current update's chat / user unless ids are given, in the calling scenario's namespace.
 
 use super::{CallContext, RhaiResult};
-use crate::store::{SHARED_NAMESPACE, StateOp, StateScope};
+use crate::store::{StateOp, StateScope, shared_namespace};
 use rhai::{Dynamic, EvalAltResult, Module, Position};
 use serde_json::Value;
 
@@ -219,7 +219,7 @@ impl Target {
     /// The namespace the family reaches: the calling scenario's, or the shared one.
     fn namespace(self, ctx: &CallContext) -> String {
         match self {
-            Target::Shared => SHARED_NAMESPACE.to_string(),
+            Target::Shared => shared_namespace(&namespace(ctx)),
             _ => namespace(ctx),
         }
     }

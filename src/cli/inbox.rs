@@ -1,10 +1,10 @@
 //! `tgscript inbox list` / `inbox retry ID...`: look into the update inbox of the state
 //! database, and queue parked updates for another round of tries.
 
-use super::EXIT_USAGE;
+use super::{EXIT_USAGE, usage};
 use crate::app::open_store;
-use crate::config::Config;
-use crate::inbox::{Entry, Inbox, Status};
+use crate::config::{Config, valid_bot_id};
+use crate::inbox::{DEFAULT_BOT, Entry, Inbox, Status};
 use std::sync::Arc;
 
 /// `tgscript inbox ...`
@@ -19,6 +19,9 @@ pub enum InboxCommand {
         /// Print a JSON array instead of a table.
         #[arg(long)]
         json: bool,
+        /// Whose inbox (a `[[bot]]` id; default: the only bot).
+        #[arg(long)]
+        bot: Option<String>,
     },
     /// Queue parked updates for another round of `[inbox] max_attempts` tries: a running
     /// `tgscript run` takes them up within a second, otherwise the next start does. Handlers
@@ -27,15 +30,42 @@ pub enum InboxCommand {
         /// The `update_id`s, as `inbox list` shows them.
         #[arg(required = true)]
         ids: Vec<i64>,
+        /// Whose inbox (a `[[bot]]` id; default: the only bot).
+        #[arg(long)]
+        bot: Option<String>,
     },
 }
 
 pub(super) fn inbox(config: &Config, command: InboxCommand) -> anyhow::Result<u8> {
+    let (InboxCommand::List { bot, .. } | InboxCommand::Retry { bot, .. }) = &command;
+    let bot = whose(config, bot.as_deref())?;
     let store = Arc::new(open_store(config)?);
-    let inbox = Inbox::new(store, config.inbox.max_attempts);
+    let inbox = Inbox::new(store, config.inbox.max_attempts).for_bot(&bot);
     match command {
-        InboxCommand::List { all, json } => list(&inbox, all, json),
-        InboxCommand::Retry { ids } => retry(&inbox, &ids),
+        InboxCommand::List { all, json, .. } => list(&inbox, all, json),
+        InboxCommand::Retry { ids, .. } => retry(&inbox, &ids),
+    }
+}
+
+/// The bot whose inbox to open: `given` (any bot id: a bot removed from the config keeps its
+/// inbox), else the only bot of the config.
+fn whose(config: &Config, given: Option<&str>) -> anyhow::Result<String> {
+    if let Some(id) = given {
+        if !valid_bot_id(id) {
+            return Err(usage(format!(
+                "--bot {id:?}: a bot id is 1–64 letters, digits, `_` or `-`"
+            )));
+        }
+        return Ok(id.to_string());
+    }
+    match config.bots.as_slice() {
+        [] => Ok(DEFAULT_BOT.to_string()),
+        [only] => Ok(only.id.clone()),
+        bots => Err(usage(format!(
+            "the config has {} bots: pass --bot ID ({})",
+            bots.len(),
+            bots.iter().map(|b| b.id.as_str()).collect::<Vec<_>>().join(", ")
+        ))),
     }
 }
 

@@ -1,5 +1,5 @@
-//! `tgscript run [DIR]`: the bot. Without `TELOXIDE_TOKEN` it runs on the sandbox: a local
-//! Bot API server with a simulated group, fed from stdin.
+//! `tgscript run [DIR]`: the bots of `[[bot]]`, else the one of `TELOXIDE_TOKEN`, else the
+//! sandbox: a local Bot API server with a simulated group, fed from stdin.
 
 use super::usage;
 use crate::app::{App, SandboxAccount, Wiring, bot};
@@ -20,11 +20,23 @@ pub struct RunArgs {
 }
 
 pub(super) fn run(config: &Config, args: RunArgs) -> anyhow::Result<u8> {
+    if !config.bots.is_empty() && args.dir.is_some() {
+        return Err(usage(
+            "the config has [[bot]]s, each with its own scenario folder (scripts = \"…\"): run without a folder",
+        ));
+    }
     let dir = args.dir.unwrap_or_else(|| config.scripts.dir.clone());
-    if !dir.is_dir() {
+    if config.bots.is_empty() && !dir.is_dir() {
         return Err(usage(format!(
             "scenario folder {} not found (pass a folder or set [scripts] dir)",
             dir.display()
+        )));
+    }
+    if let Some(bot) = config.bots.iter().find(|b| !b.scripts.is_dir()) {
+        return Err(usage(format!(
+            "bot {:?}: scenario folder {} not found (set its scripts = \"…\")",
+            bot.id,
+            bot.scripts.display()
         )));
     }
     let app = App::build(

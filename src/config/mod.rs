@@ -5,7 +5,10 @@
 //! `TGSCRIPT_LIMITS_TIMEOUT_MS=500`) and `TGSCRIPT_DEFAULT_ACCOUNT`. Errors name the file or
 //! variable, the key and what was expected.
 
+mod bots;
 mod env;
+
+pub use bots::{BotConfig, BotMode, WebhookConfig, valid_bot_id};
 
 use crate::engine::Limits;
 use env::{env_key, typed_env_value, unknown_variable};
@@ -17,7 +20,7 @@ use std::path::{Path, PathBuf};
 pub const DEFAULT_FILE: &str = "tgscript.toml";
 
 /// Sections whose keys can be overridden with `TGSCRIPT_<SECTION>_<KEY>`.
-const SECTIONS: &[&str] = &["scripts", "limits", "store", "inbox", "gateway"];
+const SECTIONS: &[&str] = &["scripts", "limits", "store", "inbox", "gateway", "webhook"];
 
 /// The whole configuration.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -35,6 +38,11 @@ pub struct Config {
     pub inbox: InboxConfig,
     /// `[gateway]`: the JSON command gateway.
     pub gateway: GatewayConfig,
+    /// `[[bot]]`: the bots this process serves (none: the one `TELOXIDE_TOKEN` names).
+    #[serde(rename = "bot")]
+    pub bots: Vec<BotConfig>,
+    /// `[webhook]`: where the webhook bots get their updates.
+    pub webhook: WebhookConfig,
     /// `[[account]]`: user accounts driven through TDLib or the sandbox.
     #[serde(rename = "account")]
     pub accounts: Vec<AccountConfig>,
@@ -382,6 +390,7 @@ impl Config {
                 message: message.into(),
             });
         }
+        bots::check(&config.bots, &config.webhook, origin_of)?;
         config.warnings = warnings;
         Ok(config)
     }
@@ -393,6 +402,11 @@ impl Config {
             && !base.as_os_str().is_empty()
         {
             self.tdlib_path = Some(base.join(path));
+        }
+        for bot in &mut self.bots {
+            if bot.scripts.is_relative() && !base.as_os_str().is_empty() {
+                bot.scripts = base.join(&bot.scripts);
+            }
         }
         for account in &mut self.accounts {
             if let Some(dir) = &account.data_dir

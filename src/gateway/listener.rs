@@ -21,7 +21,7 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// Serve `router` on `listener`, at most `connections` at once, until `shutdown` resolves;
 /// then give the open connections [`STOP_GRACE`] to finish.
-pub(super) async fn serve(
+pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
     connections: usize,
@@ -44,7 +44,7 @@ pub(super) async fn serve(
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => stream,
                 Err(e) => {
-                    tracing::debug!("gateway: accept failed: {e}");
+                    tracing::debug!("accept failed: {e}");
                     tokio::time::sleep(ACCEPT_BACKOFF).await;
                     continue;
                 }

@@ -5,7 +5,7 @@
 
 mod events;
 pub use listener::HEADER_TIMEOUT;
-mod listener;
+pub mod listener;
 
 pub use events::handle;
 use events::{error_event, too_large};

@@ -69,6 +69,7 @@ const CLOCK_REPLAY_SECONDS: i64 = 60;
 #[derive(Debug)]
 pub struct HandlerJournal {
     store: Arc<Store>,
+    bot: Arc<str>,
     update_id: i64,
     scenario: String,
     cursor: Mutex<Cursor>,
@@ -79,18 +80,23 @@ pub struct HandlerJournal {
 }
 
 impl HandlerJournal {
-    /// The journal of `scenario`'s handler for `update_id`, with what an earlier run of it
-    /// recorded.
-    pub fn open(store: Arc<Store>, update_id: i64, scenario: &str) -> Result<Self, StoreError> {
+    /// The journal of `scenario`'s handler for `bot`'s update `update_id`, with what an
+    /// earlier run of it recorded.
+    pub fn open(
+        store: Arc<Store>,
+        bot: &Arc<str>,
+        update_id: i64,
+        scenario: &str,
+    ) -> Result<Self, StoreError> {
         let replay = {
             let connection = store.lock();
             let mut query = connection
                 .prepare_cached(
-                    "SELECT seq, call, result FROM journal WHERE update_id = ?1 AND scenario = ?2 ORDER BY seq",
+                    "SELECT seq, call, result FROM journal WHERE update_id = ?1 AND scenario = ?2 AND bot = ?3 ORDER BY seq",
                 )
                 .map_err(StoreError::query("journal"))?;
             query
-                .query_map(params![update_id, scenario], |row| {
+                .query_map(params![update_id, scenario, bot], |row| {
                     Ok(Record {
                         seq: row.get(0)?,
                         call: row.get(1)?,
@@ -107,16 +113,17 @@ impl HandlerJournal {
                 replay.len()
             );
         }
-        let journal = Self::empty(store, update_id, scenario);
+        let journal = Self::empty(store, bot, update_id, scenario);
         journal.cursor().replay = replay;
         Ok(journal)
     }
 
-    /// The journal of `scenario`'s handler for `update_id` when nothing can have been
-    /// recorded for it yet (its first try): nothing is read back.
-    pub fn empty(store: Arc<Store>, update_id: i64, scenario: &str) -> Self {
+    /// The journal of `scenario`'s handler for `bot`'s update `update_id` when nothing can
+    /// have been recorded for it yet (its first try): nothing is read back.
+    pub fn empty(store: Arc<Store>, bot: &Arc<str>, update_id: i64, scenario: &str) -> Self {
         Self {
             store,
+            bot: bot.clone(),
             update_id,
             scenario: scenario.to_string(),
             cursor: Mutex::new(Cursor::default()),
@@ -297,7 +304,14 @@ impl HandlerJournal {
                 call: call.clone(),
                 result: Some(result),
             });
-            write_records(tx, self.update_id, &self.scenario, &records, stale_from)?;
+            write_records(
+                tx,
+                &self.bot,
+                self.update_id,
+                &self.scenario,
+                &records,
+                stale_from,
+            )?;
             Ok(value)
         });
         if let Err(error) = &outcome {
@@ -352,10 +366,10 @@ impl HandlerJournal {
             call,
             result: answer,
         });
-        let (update_id, scenario) = (self.update_id, self.scenario.clone());
+        let (bot, update_id, scenario) = (self.bot.clone(), self.update_id, self.scenario.clone());
         self.store
             .submit(Durability::Process, move |tx| {
-                write_records(tx, update_id, &scenario, &records, stale_from)
+                write_records(tx, &bot, update_id, &scenario, &records, stale_from)
             })
             .detach(format!(
                 "update {}, {}: cannot record call #{seq} ({what}); if the handler runs again, the call is made again",

@@ -29,6 +29,8 @@ use serde_json::Value;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+pub use crate::store::DEFAULT_BOT;
+
 /// How long handled updates stay listed (`inbox list --all`) before they are pruned.
 const KEEP_DONE_SECONDS: i64 = 24 * 60 * 60;
 
@@ -36,6 +38,8 @@ const KEEP_DONE_SECONDS: i64 = 24 * 60 * 60;
 #[derive(Debug)]
 pub struct Inbox {
     store: Arc<Store>,
+    /// The bot whose updates these are (its rows carry its id).
+    bot: Arc<str>,
     max_attempts: u32,
     max_journal_bytes: usize,
     /// The arrival number of the newest update kept, once read (only `accept` writes it,
@@ -67,11 +71,18 @@ fn db(e: rusqlite::Error) -> InboxError {
     StoreError::query("inbox")(e).into()
 }
 
-/// Delete the rows of `update_id` from `tables`.
-fn delete_records(tx: &Connection, update_id: i64, tables: &[&str]) -> Result<(), StoreError> {
+/// Delete the rows of `bot`'s update `update_id` from `tables`.
+fn delete_records(
+    tx: &Connection,
+    bot: &str,
+    update_id: i64,
+    tables: &[&str],
+) -> Result<(), StoreError> {
     for table in tables {
-        tx.prepare_cached(&format!("DELETE FROM {table} WHERE update_id = ?1"))
-            .and_then(|mut delete| delete.execute(params![update_id]))
+        tx.prepare_cached(&format!(
+            "DELETE FROM {table} WHERE update_id = ?1 AND bot = ?2"
+        ))
+        .and_then(|mut delete| delete.execute(params![update_id, bot]))
             .map_err(StoreError::query("inbox"))?;
     }
     Ok(())
@@ -86,7 +97,11 @@ fn now() -> i64 {
 
 /// Rows of `(update_id, payload)` read back as updates; a payload that no longer parses is
 /// parked with the reason, so it shows in `inbox list` instead of being skipped forever.
-fn payloads(tx: &Connection, rows: Vec<(i64, String)>) -> Result<Vec<Value>, InboxError> {
+fn payloads(
+    tx: &Connection,
+    bot: &str,
+    rows: Vec<(i64, String)>,
+) -> Result<Vec<Value>, InboxError> {
     let mut updates = Vec::with_capacity(rows.len());
     for (id, text) in rows {
         match serde_json::from_str(&text) {
@@ -94,8 +109,8 @@ fn payloads(tx: &Connection, rows: Vec<(i64, String)>) -> Result<Vec<Value>, Inb
             Err(e) => {
                 tracing::error!("inbox: update {id} cannot be read back ({e}); parking it");
                 tx.execute(
-                    "UPDATE inbox SET status = 'parked', error = ?2, finished_at = ?3 WHERE update_id = ?1",
-                    params![id, format!("stored update cannot be read back: {e}"), now()],
+                    "UPDATE inbox SET status = 'parked', error = ?2, finished_at = ?3 WHERE update_id = ?1 AND bot = ?4",
+                    params![id, format!("stored update cannot be read back: {e}"), now(), bot],
                 )
                 .map_err(db)?;
             }
@@ -105,14 +120,28 @@ fn payloads(tx: &Connection, rows: Vec<(i64, String)>) -> Result<Vec<Value>, Inb
 }
 
 impl Inbox {
-    /// The inbox kept in `store`; an update gets `max_attempts` tries (at least one).
+    /// The inbox of the bot [`DEFAULT_BOT`] kept in `store`; an update gets `max_attempts`
+    /// tries (at least one).
     pub fn new(store: Arc<Store>, max_attempts: u32) -> Self {
         Self {
             store,
+            bot: DEFAULT_BOT.into(),
             max_attempts: max_attempts.max(1),
             max_journal_bytes: 0,
             last_arrival: std::sync::Mutex::new(None),
         }
+    }
+
+    /// The same inbox for the bot `id` instead (each bot's updates, handler marks and
+    /// journals are apart from every other bot's).
+    pub fn for_bot(mut self, id: &str) -> Self {
+        self.bot = id.into();
+        self
+    }
+
+    /// The bot whose inbox this is.
+    pub fn bot(&self) -> &str {
+        &self.bot
     }
 
     /// The same inbox, whose handlers may each record at most `bytes` of calls per update
@@ -131,9 +160,9 @@ impl Inbox {
         now: &Try,
     ) -> Result<HandlerJournal, StoreError> {
         let journal = if now.first {
-            HandlerJournal::empty(self.store.clone(), update_id, scenario)
+            HandlerJournal::empty(self.store.clone(), &self.bot, update_id, scenario)
         } else {
-            HandlerJournal::open(self.store.clone(), update_id, scenario)?
+            HandlerJournal::open(self.store.clone(), &self.bot, update_id, scenario)?
         };
         Ok(journal
             .limited(self.max_journal_bytes)
@@ -160,9 +189,11 @@ impl Inbox {
             let mut arrival: i64 = match *last {
                 Some(arrival) => arrival,
                 None => tx
-                    .query_row("SELECT COALESCE(MAX(arrival), 0) FROM inbox", [], |row| {
-                        row.get(0)
-                    })
+                    .query_row(
+                        "SELECT COALESCE(MAX(arrival), 0) FROM inbox WHERE bot = ?1",
+                        params![self.bot],
+                        |row| row.get(0),
+                    )
                     .map_err(db)?,
             };
             let mut fresh = Vec::new();
@@ -173,10 +204,14 @@ impl Inbox {
                 };
                 let payload = update.to_string();
                 let known: Option<(String, String)> = tx
-                    .prepare_cached("SELECT payload, status FROM inbox WHERE update_id = ?1")
+                    .prepare_cached(
+                        "SELECT payload, status FROM inbox WHERE update_id = ?1 AND bot = ?2",
+                    )
                     .and_then(|mut known| {
                         known
-                            .query_row(params![id], |row| Ok((row.get(0)?, row.get(1)?)))
+                            .query_row(params![id, self.bot], |row| {
+                                Ok((row.get(0)?, row.get(1)?))
+                            })
                             .optional()
                     })
                     .map_err(db)?;
@@ -186,14 +221,14 @@ impl Inbox {
                         tracing::warn!(
                             "inbox: Telegram reused update_id {id} for a new update; the old one ({status}) is dropped"
                         );
-                        delete_records(tx, id, &["inbox", "inbox_handled", "journal"])?;
+                        delete_records(tx, &self.bot, id, &["inbox", "inbox_handled", "journal"])?;
                     }
                     None => {}
                 }
                 arrival += 1;
                 tx.prepare_cached(
-                    "INSERT INTO inbox (update_id, arrival, chat_key, payload, status, received_at)
-                     VALUES (?1, ?2, ?3, ?4, 'pending', ?5)",
+                    "INSERT INTO inbox (update_id, arrival, chat_key, payload, status, received_at, bot)
+                     VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6)",
                 )
                 .and_then(|mut insert| {
                     insert.execute(params![
@@ -201,7 +236,8 @@ impl Inbox {
                         arrival,
                         update::chat_key(update),
                         payload,
-                        received
+                        received,
+                        self.bot
                     ])
                 })
                 .map_err(db)?;
@@ -224,8 +260,8 @@ impl Inbox {
         let max = self.max_attempts;
         self.store.transaction(|tx| {
             tx.execute(
-                "UPDATE inbox SET status = 'pending' WHERE status = 'retry'",
-                [],
+                "UPDATE inbox SET status = 'pending' WHERE status = 'retry' AND bot = ?1",
+                params![self.bot],
             )
             .map_err(db)?;
             let parked = tx
@@ -234,8 +270,8 @@ impl Inbox {
                          error = 'the process stopped during its last try (' || attempts
                              || ' tries in all: a handler crashed it, or it was killed)'
                              || COALESCE('; before that: ' || error, '')
-                     WHERE status = 'pending' AND attempts >= ?1",
-                    params![max, now()],
+                     WHERE status = 'pending' AND attempts >= ?1 AND bot = ?3",
+                    params![max, now(), self.bot],
                 )
                 .map_err(db)?;
             if parked > 0 {
@@ -246,14 +282,14 @@ impl Inbox {
             let pending = |started: &str| -> Result<Vec<Value>, InboxError> {
                 let rows = tx
                     .prepare(&format!(
-                        "SELECT update_id, payload FROM inbox WHERE status = 'pending' AND attempts {started} ORDER BY arrival"
+                        "SELECT update_id, payload FROM inbox WHERE status = 'pending' AND attempts {started} AND bot = ?1 ORDER BY arrival"
                     ))
                     .map_err(db)?
-                    .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+                    .query_map(params![self.bot], |row| Ok((row.get(0)?, row.get(1)?)))
                     .map_err(db)?
                     .collect::<Result<Vec<(i64, String)>, _>>()
                     .map_err(db)?;
-                payloads(tx, rows)
+                payloads(tx, &self.bot, rows)
             };
             Ok(Unfinished {
                 interrupted: pending("> 0")?,
@@ -266,8 +302,8 @@ impl Inbox {
     pub fn prune(&self) -> Result<(), InboxError> {
         self.store.transaction_with(Durability::Process, |tx| {
             tx.execute(
-                "DELETE FROM inbox WHERE status = 'done' AND finished_at < ?1",
-                params![now() - KEEP_DONE_SECONDS],
+                "DELETE FROM inbox WHERE status = 'done' AND finished_at < ?1 AND bot = ?2",
+                params![now() - KEEP_DONE_SECONDS, self.bot],
             )
             .map(|_| ())
             .map_err(db)
@@ -280,17 +316,18 @@ impl Inbox {
         self.store.transaction_with(Durability::Process, |tx| {
             let mut rows = tx
                 .prepare_cached(
-                    "UPDATE inbox SET status = 'pending' WHERE status = 'retry'
+                    "UPDATE inbox SET status = 'pending' WHERE status = 'retry' AND bot = ?1
                      RETURNING arrival, update_id, payload",
                 )
                 .map_err(db)?
-                .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+                .query_map(params![self.bot], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
                 .map_err(db)?
                 .collect::<Result<Vec<(i64, i64, String)>, _>>()
                 .map_err(db)?;
             rows.sort_by_key(|(arrival, _, _)| *arrival);
             payloads(
                 tx,
+                &self.bot,
                 rows.into_iter().map(|(_, id, text)| (id, text)).collect(),
             )
         })
@@ -302,11 +339,11 @@ impl Inbox {
         let mut query = connection
             .prepare(
                 "SELECT update_id, chat_key, payload, status, attempts, error, received_at
-                 FROM inbox ORDER BY arrival",
+                 FROM inbox WHERE bot = ?1 ORDER BY arrival",
             )
             .map_err(db)?;
         query
-            .query_map([], |row| {
+            .query_map(params![self.bot], |row| {
                 let payload: String = row.get(2)?;
                 let status: String = row.get(3)?;
                 let status = Status::parse(&status).map_err(|e| {
@@ -340,8 +377,8 @@ impl Inbox {
         self.store.transaction(|tx| {
             let status: Option<String> = tx
                 .query_row(
-                    "SELECT status FROM inbox WHERE update_id = ?1",
-                    params![update_id],
+                    "SELECT status FROM inbox WHERE update_id = ?1 AND bot = ?2",
+                    params![update_id, self.bot],
                     |row| row.get(0),
                 )
                 .optional()
@@ -353,8 +390,8 @@ impl Inbox {
                 Some(status) => status,
             };
             tx.execute(
-                "UPDATE inbox SET status = 'retry', attempts = 0, finished_at = NULL WHERE update_id = ?1",
-                params![update_id],
+                "UPDATE inbox SET status = 'retry', attempts = 0, finished_at = NULL WHERE update_id = ?1 AND bot = ?2",
+                params![update_id, self.bot],
             )
             .map_err(db)?;
             Ok(status)

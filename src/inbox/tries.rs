@@ -5,9 +5,9 @@ use super::{Failure, Inbox, InboxError, Origin, Try, db, delete_records, now};
 use crate::store::{Durability, StoreError};
 use rusqlite::{OptionalExtension, params};
 
-/// Count a try of update `?1` and mark it under way.
+/// Count a try of update `?1` of bot `?2` and mark it under way.
 const COUNT_TRY: &str =
-    "UPDATE inbox SET attempts = attempts + 1, running = 1 WHERE update_id = ?1";
+    "UPDATE inbox SET attempts = attempts + 1, running = 1 WHERE update_id = ?1 AND bot = ?2";
 
 impl Inbox {
     /// Start a try of `update_id` (from `origin`): count it and mark it under way, committed
@@ -16,11 +16,12 @@ impl Inbox {
     /// ([`Origin::Fetched`]) nothing is read back; its count joins the group commit of the
     /// other chats' tries.
     pub fn begin_try(&self, update_id: i64, origin: Origin) -> Result<Try, InboxError> {
+        let bot = self.bot.clone();
         if origin == Origin::Fetched {
             self.store
                 .submit(Durability::Process, move |tx| {
                     tx.prepare_cached(COUNT_TRY)
-                        .and_then(|mut count| count.execute(params![update_id]))
+                        .and_then(|mut count| count.execute(params![update_id, bot]))
                         .map(drop)
                         .map_err(StoreError::query("inbox"))
                 })
@@ -33,20 +34,22 @@ impl Inbox {
         self.store.transaction_with(Durability::Process, |tx| {
             let (had_failed, interrupted) = tx
                 .query_row(
-                    "SELECT error IS NOT NULL, running FROM inbox WHERE update_id = ?1",
-                    params![update_id],
+                    "SELECT error IS NOT NULL, running FROM inbox WHERE update_id = ?1 AND bot = ?2",
+                    params![update_id, bot],
                     |row| Ok((row.get(0)?, row.get(1)?)),
                 )
                 .optional()
                 .map_err(db)?
                 .unwrap_or((false, false));
             tx.prepare_cached(COUNT_TRY)
-                .and_then(|mut count| count.execute(params![update_id]))
+                .and_then(|mut count| count.execute(params![update_id, bot]))
                 .map_err(db)?;
             let finished = tx
-                .prepare_cached("SELECT scenario FROM inbox_handled WHERE update_id = ?1")
+                .prepare_cached(
+                    "SELECT scenario FROM inbox_handled WHERE update_id = ?1 AND bot = ?2",
+                )
                 .map_err(db)?
-                .query_map(params![update_id], |row| row.get(0))
+                .query_map(params![update_id, bot], |row| row.get(0))
                 .map_err(db)?
                 .collect::<Result<_, _>>()
                 .map_err(db)?;
@@ -64,17 +67,19 @@ impl Inbox {
     /// (the next handler's too), and if the process stops first the handler's calls are
     /// replayed.
     pub fn handler_finished(&self, update_id: i64, scenario: &str) {
-        let name = scenario.to_string();
+        let (bot, name) = (self.bot.clone(), scenario.to_string());
         self.store
             .submit(Durability::Process, move |tx| {
                 tx.prepare_cached(
-                    "INSERT OR IGNORE INTO inbox_handled (update_id, scenario) VALUES (?1, ?2)",
+                    "INSERT OR IGNORE INTO inbox_handled (bot, update_id, scenario) VALUES (?3, ?1, ?2)",
                 )
-                .and_then(|mut mark| mark.execute(params![update_id, name]))
+                .and_then(|mut mark| mark.execute(params![update_id, name, bot]))
                 .and_then(|_| {
-                    tx.prepare_cached("DELETE FROM journal WHERE update_id = ?1 AND scenario = ?2")
+                    tx.prepare_cached(
+                        "DELETE FROM journal WHERE update_id = ?1 AND scenario = ?2 AND bot = ?3",
+                    )
                 })
-                .and_then(|mut drop_journal| drop_journal.execute(params![update_id, name]))
+                .and_then(|mut drop_journal| drop_journal.execute(params![update_id, name, bot]))
                 .map(drop)
                 .map_err(StoreError::query("inbox"))
             })
@@ -87,14 +92,15 @@ impl Inbox {
     /// [`Self::handler_finished`]: committed before the next update of its chat begins (its
     /// try's count is waited for, and commits after it).
     pub fn done(&self, update_id: i64) {
+        let bot = self.bot.clone();
         self.store
             .submit(Durability::Process, move |tx| {
                 tx.prepare_cached(
-                    "UPDATE inbox SET status = 'done', finished_at = ?2, error = NULL, running = 0 WHERE update_id = ?1",
+                    "UPDATE inbox SET status = 'done', finished_at = ?2, error = NULL, running = 0 WHERE update_id = ?1 AND bot = ?3",
                 )
-                .and_then(|mut done| done.execute(params![update_id, now()]))
+                .and_then(|mut done| done.execute(params![update_id, now(), bot]))
                 .map_err(StoreError::query("inbox"))?;
-                delete_records(tx, update_id, &["inbox_handled", "journal"])
+                delete_records(tx, &bot, update_id, &["inbox_handled", "journal"])
             })
             .detach(format!(
                 "update {update_id}: cannot mark it done (the next start runs it again, replaying its calls)"
@@ -108,8 +114,8 @@ impl Inbox {
         self.store.transaction(|tx| {
             let attempts: u32 = tx
                 .query_row(
-                    "UPDATE inbox SET error = ?2, running = 0 WHERE update_id = ?1 RETURNING attempts",
-                    params![update_id, error],
+                    "UPDATE inbox SET error = ?2, running = 0 WHERE update_id = ?1 AND bot = ?3 RETURNING attempts",
+                    params![update_id, error, self.bot],
                     |row| row.get(0),
                 )
                 .map_err(db)?;
@@ -117,8 +123,8 @@ impl Inbox {
                 return Ok(Failure::Retry { attempts });
             }
             tx.execute(
-                "UPDATE inbox SET status = 'parked', finished_at = ?2 WHERE update_id = ?1",
-                params![update_id, now()],
+                "UPDATE inbox SET status = 'parked', finished_at = ?2 WHERE update_id = ?1 AND bot = ?3",
+                params![update_id, now(), self.bot],
             )
             .map_err(db)?;
             Ok(Failure::Parked { attempts })

@@ -205,6 +205,13 @@ async fn handle(
         params.entry(key).or_insert(value);
     }
     if method.eq_ignore_ascii_case("getUpdates") {
+        if lock(&shared.world).webhook().is_some() {
+            return reply(Err(Refusal {
+                code: 409,
+                description: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first".into(),
+                parameters: None,
+            }));
+        }
         return reply(Ok(get_updates(&shared, &params).await));
     }
     let result = lock(&shared.world).call(&method, &params);

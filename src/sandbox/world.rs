@@ -106,6 +106,8 @@ pub struct World {
     next_update_id: i64,
     failures: Vec<(String, Refusal)>,
     clock: i64,
+    /// The parameters of the last `setWebhook`, until `deleteWebhook`.
+    webhook: Option<Map<String, Value>>,
 }
 
 /// Rights the sandbox bot has as an administrator of the sandbox group: every right
@@ -139,6 +141,7 @@ impl World {
             next_update_id: 1,
             failures: Vec::new(),
             clock: 1_767_225_600,
+            webhook: None,
         }
     }
 
@@ -215,6 +218,11 @@ impl World {
         update["update_id"] = id.into();
         self.updates.push_back(update);
         id
+    }
+
+    /// The parameters of the webhook set (`setWebhook`), if one is.
+    pub fn webhook(&self) -> Option<&Map<String, Value>> {
+        self.webhook.as_ref()
     }
 
     /// How many updates were ever queued.
@@ -397,9 +405,21 @@ impl World {
         }
         match lower.as_str() {
             "getme" => Ok(self.bot.clone()),
-            "deletewebhook" | "close" | "logout" | "setmycommands" => Ok(json!(true)),
+            "setwebhook" => match params.get("url").and_then(Value::as_str) {
+                Some(url) if !url.is_empty() => {
+                    self.webhook = Some(params.clone());
+                    Ok(json!(true))
+                }
+                _ => Err(Refusal::bad_request("bad webhook: url is empty")),
+            },
+            "deletewebhook" => {
+                self.webhook = None;
+                Ok(json!(true))
+            }
+            "close" | "logout" | "setmycommands" => Ok(json!(true)),
             "getwebhookinfo" => Ok(json!({
-                "url": "", "has_custom_certificate": false, "pending_update_count": self.updates.len(),
+                "url": self.webhook.as_ref().and_then(|w| w.get("url")).cloned().unwrap_or(json!("")),
+                "has_custom_certificate": false, "pending_update_count": self.updates.len(),
             })),
             "getchat" => {
                 let chat = self.chat(params)?;

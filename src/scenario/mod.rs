@@ -92,6 +92,14 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// The same scenario with its state namespace under `prefix` (see [`crate::store::namespace_prefix`]).
+    pub fn with_namespace_prefix(mut self, prefix: &str) -> Self {
+        if !prefix.is_empty() {
+            self.namespace = format!("{prefix}{}", self.namespace).into();
+        }
+        self
+    }
+
     /// Compile and check the scenario at `path`.
     pub fn load(engine: &ScriptEngine, path: &Path) -> Result<Scenario, ScriptError> {
         let shown = path.display().to_string();

@@ -41,6 +41,8 @@ pub struct Registry {
     reloading: Mutex<()>,
     /// Whether a reload found the folder itself gone since this was last taken.
     folder_gone: std::sync::atomic::AtomicBool,
+    /// What its scenarios' state namespaces begin with (their bot's).
+    prefix: String,
 }
 
 impl Registry {
@@ -61,7 +63,14 @@ impl Registry {
             report_to,
             reloading: Mutex::new(()),
             folder_gone: std::sync::atomic::AtomicBool::new(false),
+            prefix: String::new(),
         }
+    }
+
+    /// The same registry for the bot `bot`: its scenarios' state namespaces are its own.
+    pub fn for_bot(mut self, bot: &str) -> Self {
+        self.prefix = crate::store::namespace_prefix(bot);
+        self
     }
 
     /// The scenarios now, in file-name order (a snapshot: later reloads do not change it).
@@ -209,7 +218,7 @@ impl Registry {
     /// Compile `file` and run its `on_load` (just before the version goes live); either
     /// failing is a failed load.
     fn load(&self, file: &Path) -> Result<Scenario, ScriptError> {
-        self.runner.load(file, &self.effects)
+        self.runner.load(file, &self.prefix, &self.effects)
     }
 
     fn lock_failed(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, u64>> {

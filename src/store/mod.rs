@@ -14,7 +14,10 @@ pub use commit::Pending;
 pub(crate) use state::apply_on;
 #[cfg(test)]
 pub(crate) use state::set_on;
-pub use state::{MAX_SCOPE_BYTES, MAX_VALUE_BYTES, SHARED_NAMESPACE, StateOp, StateScope};
+pub use state::{
+    MAX_SCOPE_BYTES, MAX_VALUE_BYTES, SHARED_NAMESPACE, StateOp, StateScope, namespace_prefix,
+    shared_namespace,
+};
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::fmt;
@@ -22,8 +25,12 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
+/// The id of the bot `TELOXIDE_TOKEN` names when no `[[bot]]` is configured (and of
+/// everything kept before bots had ids).
+pub const DEFAULT_BOT: &str = "default";
+
 /// The schema version this build writes.
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 
 /// Why the store could not be opened or used.
 #[derive(Debug, thiserror::Error)]
@@ -392,6 +399,42 @@ fn migrate(connection: &mut Connection, path: &str) -> Result<(), StoreError> {
         // Whether a try is under way: one the process did not survive is known at the next.
         tx.execute_batch("ALTER TABLE inbox ADD COLUMN running INTEGER NOT NULL DEFAULT 0;")
             .map_err(sqlite)?;
+    }
+    if version < 5 {
+        // Many bots in one database: every inbox row carries its bot, the keys too; what was
+        // kept before is the default bot's.
+        tx.execute_batch(
+            "CREATE TABLE inbox_v5 (
+                 bot TEXT NOT NULL, update_id INTEGER NOT NULL, chat_key INTEGER NOT NULL,
+                 payload TEXT NOT NULL, status TEXT NOT NULL,
+                 attempts INTEGER NOT NULL DEFAULT 0, error TEXT,
+                 received_at INTEGER NOT NULL, finished_at INTEGER,
+                 arrival INTEGER NOT NULL DEFAULT 0, running INTEGER NOT NULL DEFAULT 0,
+                 PRIMARY KEY (bot, update_id));
+             INSERT INTO inbox_v5 (bot, update_id, chat_key, payload, status, attempts, error,
+                                   received_at, finished_at, arrival, running)
+                 SELECT 'default', update_id, chat_key, payload, status, attempts, error,
+                        received_at, finished_at, arrival, running FROM inbox;
+             DROP TABLE inbox;
+             ALTER TABLE inbox_v5 RENAME TO inbox;
+             CREATE INDEX inbox_by_status ON inbox (bot, status, arrival);
+             CREATE TABLE inbox_handled_v5 (
+                 bot TEXT NOT NULL, update_id INTEGER NOT NULL, scenario TEXT NOT NULL,
+                 PRIMARY KEY (bot, update_id, scenario));
+             INSERT INTO inbox_handled_v5 (bot, update_id, scenario)
+                 SELECT 'default', update_id, scenario FROM inbox_handled;
+             DROP TABLE inbox_handled;
+             ALTER TABLE inbox_handled_v5 RENAME TO inbox_handled;
+             CREATE TABLE journal_v5 (
+                 bot TEXT NOT NULL, update_id INTEGER NOT NULL, scenario TEXT NOT NULL,
+                 seq INTEGER NOT NULL, call TEXT NOT NULL, result TEXT,
+                 PRIMARY KEY (bot, update_id, scenario, seq));
+             INSERT INTO journal_v5 (bot, update_id, scenario, seq, call, result)
+                 SELECT 'default', update_id, scenario, seq, call, result FROM journal;
+             DROP TABLE journal;
+             ALTER TABLE journal_v5 RENAME TO journal;",
+        )
+        .map_err(sqlite)?;
     }
     if version < SCHEMA_VERSION {
         tx.execute(

@@ -2,7 +2,7 @@
 //! scenario in a namespace of its own (plus one namespace the scenarios share on purpose),
 //! as JSON with a size limit per value and per scope.
 
-use super::{Store, StoreError};
+use super::{DEFAULT_BOT, Store, StoreError};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 use std::fmt;
@@ -14,6 +14,25 @@ pub const MAX_SCOPE_BYTES: usize = 1024 * 1024;
 /// The namespace `shared_get`/`shared_set` use: visible to every scenario. Empty, so no
 /// scenario's own namespace (its file name without `.rhai`) can be it.
 pub const SHARED_NAMESPACE: &str = "";
+/// What the state namespaces of bot `bot`'s scenarios begin with: nothing for the
+/// [`DEFAULT_BOT`] (so state kept before bots had ids stays its own), else `bot/`. A scenario's
+/// own namespace is its file name (no `/`), so no two bots' namespaces meet.
+pub fn namespace_prefix(bot: &str) -> String {
+    match bot {
+        DEFAULT_BOT => String::new(),
+        bot => format!("{bot}/"),
+    }
+}
+
+/// The namespace the scenarios of `namespace`'s bot share (`shared_get`/`shared_set`): its
+/// bot's prefix followed by [`SHARED_NAMESPACE`].
+pub fn shared_namespace(namespace: &str) -> String {
+    match namespace.rsplit_once('/') {
+        Some((bot, _)) => format!("{bot}/{SHARED_NAMESPACE}"),
+        None => SHARED_NAMESPACE.to_string(),
+    }
+}
+
 /// Whose value it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum StateScope {

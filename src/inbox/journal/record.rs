@@ -31,10 +31,11 @@ pub(super) fn decode(text: &str) -> Option<Result<Value, Value>> {
     value.get_mut("err").map(|err| Err(err.take()))
 }
 
-/// Write the records of `scenario`'s handler for `update_id` (dropping the stale ones, from
+/// Write the records of `scenario`'s handler for `bot`'s `update_id` (dropping the stale ones, from
 /// `stale_from` on, first) on `connection`, inside the caller's transaction.
 pub(super) fn write_records(
     connection: &Connection,
+    bot: &str,
     update_id: i64,
     scenario: &str,
     records: &[Record],
@@ -44,14 +45,14 @@ pub(super) fn write_records(
     if let Some(seq) = stale_from {
         connection
             .execute(
-                "DELETE FROM journal WHERE update_id = ?1 AND scenario = ?2 AND seq >= ?3",
-                params![update_id, scenario, seq],
+                "DELETE FROM journal WHERE update_id = ?1 AND scenario = ?2 AND seq >= ?3 AND bot = ?4",
+                params![update_id, scenario, seq, bot],
             )
             .map_err(err)?;
     }
     let mut insert = connection
         .prepare_cached(
-            "INSERT OR REPLACE INTO journal (update_id, scenario, seq, call, result) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT OR REPLACE INTO journal (update_id, scenario, seq, call, result, bot) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )
         .map_err(err)?;
     for record in records {
@@ -61,7 +62,8 @@ pub(super) fn write_records(
                 scenario,
                 record.seq,
                 record.call,
-                record.result
+                record.result,
+                bot
             ])
             .map_err(err)?;
     }

@@ -5,7 +5,7 @@ use serde_json::json;
 
 /// The journal of update 7 of `a.rhai`, with what earlier runs recorded.
 fn journal(store: &Arc<Store>) -> HandlerJournal {
-    HandlerJournal::open(store.clone(), 7, "a.rhai").expect("journal")
+    HandlerJournal::open(store.clone(), &"default".into(), 7, "a.rhai").expect("journal")
 }
 
 /// Telegram's 400 for `command`.

@@ -51,12 +51,18 @@ impl Evaluated {
 }
 
 impl Runner {
-    /// Compile the scenario at `path` and run its `on_load` acting through `effects`; either
+    /// Compile the scenario at `path`, its state namespace under `prefix` (see
+    /// [`super::namespace_prefix`]), and run its `on_load` acting through `effects`; either
     /// failing is a failed load.
-    pub fn load(&self, path: &Path, effects: &Arc<dyn Effects>) -> Result<Scenario, ScriptError> {
+    pub fn load(
+        &self,
+        path: &Path,
+        prefix: &str,
+        effects: &Arc<dyn Effects>,
+    ) -> Result<Scenario, ScriptError> {
         match self {
-            Runner::Inline(engine) => load(engine, path, effects, &mut || {}),
-            Runner::Process { pool, root } => pool.load(root, path, effects.as_ref()),
+            Runner::Inline(engine) => load(engine, path, prefix, effects, &mut || {}),
+            Runner::Process { pool, root } => pool.load(root, path, prefix, effects.as_ref()),
         }
     }
 
@@ -92,15 +98,16 @@ impl Runner {
     }
 }
 
-/// Compile the scenario at `path` on `engine` and run its `on_load` through `effects`;
-/// `compiled` is called in between.
+/// Compile the scenario at `path` on `engine`, its namespace under `prefix`, and run its
+/// `on_load` through `effects`; `compiled` is called in between.
 pub(crate) fn load(
     engine: &ScriptEngine,
     path: &Path,
+    prefix: &str,
     effects: &Arc<dyn Effects>,
     compiled: &mut dyn FnMut(),
 ) -> Result<Scenario, ScriptError> {
-    let scenario = Scenario::load(engine, path)?;
+    let scenario = Scenario::load(engine, path)?.with_namespace_prefix(prefix);
     compiled();
     if scenario.has(Handler::OnLoad) {
         call(

@@ -70,16 +70,19 @@ impl WorkerPool {
         Ok(confinement)
     }
 
-    /// Compile the scenario at `path` in a worker and run its `on_load` through `effects`.
+    /// Compile the scenario at `path` in a worker, its namespace under `prefix`, and run its
+    /// `on_load` through `effects`.
     pub fn load(
         &self,
         root: &Path,
         path: &Path,
+        prefix: &str,
         effects: &dyn Effects,
     ) -> Result<Scenario, ScriptError> {
         let request = ToWorker::Load {
             root: root.to_path_buf(),
             path: path.to_path_buf(),
+            prefix: prefix.to_string(),
         };
         let shown = path.display().to_string();
         match self
@@ -90,12 +93,10 @@ impl WorkerPool {
                 handlers,
                 imports,
                 fingerprint,
-            } => Ok(Scenario::compiled_elsewhere(
-                path,
-                handlers,
-                imports,
-                fingerprint,
-            )),
+            } => Ok(
+                Scenario::compiled_elsewhere(path, handlers, imports, fingerprint)
+                    .with_namespace_prefix(prefix),
+            ),
             other => Err(unexpected(&other)),
         }
     }

@@ -39,6 +39,8 @@ pub enum ToWorker {
         root: PathBuf,
         /// The scenario file.
         path: PathBuf,
+        /// What its state namespace begins with (its bot's).
+        prefix: String,
     },
     /// Call `handler` of the scenario at `path` as the host loaded it (`fingerprint`).
     Call {

@@ -137,8 +137,8 @@ impl Worker {
             let _ = compiled.send(&FromWorker::Compiled);
         };
         match request {
-            ToWorker::Load { root, path } => {
-                let scenario = load(self.engine(&root), &path, &effects, &mut compiled)?;
+            ToWorker::Load { root, path, prefix } => {
+                let scenario = load(self.engine(&root), &path, &prefix, &effects, &mut compiled)?;
                 let outcome = Outcome::Loaded {
                     handlers: scenario.handlers.clone(),
                     imports: scenario.imports.clone(),

@@ -1,0 +1,88 @@
+//! The bots `run` serves: the one `TELOXIDE_TOKEN` names (id `default`, `[scripts] dir` or
+//! the folder given), or those of `[[bot]]`, each with its own Bot API client and effects
+//! host (state, inbox and accounts shared through the one database and runtime), scenario
+//! folder and mode.
+
+use super::{App, AppError};
+use crate::config::{BotConfig, BotMode, Config};
+use crate::host::Host;
+use crate::store::DEFAULT_BOT;
+use crate::telegram::BotClient;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// One bot as `run` serves it.
+pub struct BotSetup {
+    /// Its id (`default` for the `TELOXIDE_TOKEN` bot).
+    pub id: String,
+    /// What its scripts act through: its own Bot API client.
+    pub host: Arc<Host>,
+    /// Its scenario folder.
+    pub dir: PathBuf,
+    /// How it gets its updates.
+    pub mode: BotMode,
+}
+
+/// A configured bot and its client.
+pub(super) struct Configured {
+    pub(super) config: BotConfig,
+    pub(super) client: BotClient,
+}
+
+/// The clients of the `[[bot]]`s, tokens read from the variables they name: an unset or
+/// empty variable is a configuration error that names the bot and the variable, before
+/// anything starts.
+pub(super) fn configured(config: &Config) -> Result<Vec<Configured>, AppError> {
+    let default_url = std::env::var("TELOXIDE_API_URL").ok();
+    config
+        .bots
+        .iter()
+        .map(|bot| {
+            let token = std::env::var(&bot.token_env)
+                .ok()
+                .filter(|t| !t.trim().is_empty())
+                .ok_or_else(|| {
+                    AppError::Config(format!(
+                        "bot {:?}: its token variable {} is unset or empty; set it to the bot's token (from @BotFather), or remove the bot from the config",
+                        bot.id, bot.token_env
+                    ))
+                })?;
+            crate::logging::add_secret(&token);
+            let url = bot.api_url.as_deref().or(default_url.as_deref());
+            let client = BotClient::new(&token, url)
+                .map_err(|e| AppError::Config(format!("bot {:?}: {e}", bot.id)))?;
+            Ok(Configured {
+                config: bot.clone(),
+                client,
+            })
+        })
+        .collect()
+}
+
+impl App {
+    /// The bots to serve: the `[[bot]]`s, else the one bot of `TELOXIDE_TOKEN` (or the
+    /// sandbox) with the scenarios of `dir`.
+    pub fn bots(&self, dir: &Path) -> Result<Vec<BotSetup>, AppError> {
+        if self.configured.is_empty() {
+            if self.host.bot().is_none() {
+                return Err(AppError::Config("no bot: set TELOXIDE_TOKEN".into()));
+            }
+            return Ok(vec![BotSetup {
+                id: DEFAULT_BOT.to_string(),
+                host: self.host.clone(),
+                dir: dir.to_path_buf(),
+                mode: BotMode::Polling,
+            }]);
+        }
+        Ok(self
+            .configured
+            .iter()
+            .map(|bot| BotSetup {
+                id: bot.config.id.clone(),
+                host: Arc::new(self.host.with_bot(bot.client.clone())),
+                dir: bot.config.scripts.clone(),
+                mode: bot.config.mode,
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,201 @@
+//! The webhook listener (`[webhook] listen`): Telegram posts each update of a webhook bot to
+//! `POST /webhook/<bot id>` with the secret tgscript gave it in `setWebhook`. The secret is
+//! checked in constant time (401 without it), the body must be an update (400, nothing
+//! stored), and the update is in the inbox on disk before the 200: Telegram delivers again
+//! whatever it got no 200 for, and a repeated `update_id` is answered 200 and not handled
+//! again.
+
+use super::AppError;
+use crate::config::WebhookConfig;
+use crate::host::Host;
+use crate::inbox::{Inbox, Origin};
+use crate::scenario::dispatch::Dispatcher;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::future::Future;
+use std::io::Read;
+use std::sync::{Arc, PoisonError, RwLock};
+use subtle::ConstantTimeEq;
+
+/// The header Telegram sends the secret in.
+const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
+/// The most deliveries served at once (Telegram opens at most 100 per bot).
+const MAX_CONNECTIONS: usize = 1024;
+/// The updates a webhook bot asks Telegram for: every kind a scenario can handle, member
+/// changes included (Telegram leaves `chat_member` out unless asked).
+const ALLOWED_UPDATES: &[&str] = &[
+    "message",
+    "edited_message",
+    "channel_post",
+    "edited_channel_post",
+    "callback_query",
+    "chat_member",
+    "my_chat_member",
+    "chat_join_request",
+    "message_reaction",
+    "inline_query",
+    "poll_answer",
+];
+
+/// Where one webhook bot's deliveries go.
+pub struct Route {
+    secret: String,
+    inbox: Option<Arc<Inbox>>,
+    dispatcher: Arc<Dispatcher>,
+}
+
+impl Route {
+    /// A route into `inbox` (when on) and `dispatcher`, with a new random secret.
+    pub fn new(inbox: Option<Arc<Inbox>>, dispatcher: Arc<Dispatcher>) -> Result<Self, AppError> {
+        Ok(Self {
+            secret: new_secret()?,
+            inbox,
+            dispatcher,
+        })
+    }
+}
+
+/// The webhook bots by id.
+#[derive(Clone, Default)]
+pub struct Routes(Arc<RwLock<HashMap<String, Arc<Route>>>>);
+
+impl Routes {
+    /// Send bot `id`'s deliveries to `route`.
+    pub fn insert(&self, id: &str, route: Route) {
+        self.0
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id.to_string(), Arc::new(route));
+    }
+
+    fn get(&self, id: &str) -> Option<Arc<Route>> {
+        self.0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(id)
+            .cloned()
+    }
+}
+
+/// Bind `[webhook] listen`.
+pub async fn bind(config: &WebhookConfig) -> Result<tokio::net::TcpListener, AppError> {
+    let listen = config.listen.as_deref().unwrap_or_default();
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
+        AppError::Config(format!(
+            "[webhook] listen = {listen:?}: cannot listen there ({e})"
+        ))
+    })?;
+    let local = listener
+        .local_addr()
+        .map_or_else(|_| listen.to_string(), |a| a.to_string());
+    tracing::info!("webhook listener on http://{local} (POST /webhook/<bot id>)");
+    Ok(listener)
+}
+
+/// Point bot `id`'s webhook (through `host`'s client) at `[webhook] public_url` +
+/// `/webhook/<id>`, with `route`'s secret.
+pub async fn set_webhook(
+    id: &str,
+    host: &Host,
+    config: &WebhookConfig,
+    route: &Route,
+) -> Result<(), AppError> {
+    let Some(bot) = host.bot() else {
+        return Err(AppError::Failed(format!("bot {id}: no Bot API client")));
+    };
+    let base = config.public_url.as_deref().unwrap_or_default();
+    let url = format!("{}/webhook/{id}", base.trim_end_matches('/'));
+    let params = json!({
+        "url": url,
+        "secret_token": route.secret,
+        "allowed_updates": ALLOWED_UPDATES,
+        "max_connections": config.max_connections,
+    });
+    bot.call("setWebhook", &params)
+        .await
+        .map_err(|e| AppError::Failed(format!("bot {id}: setWebhook to {url} failed: {e}")))?;
+    tracing::info!("bot {id}: webhook set to {url}");
+    Ok(())
+}
+
+/// Serve the deliveries of `routes` on `listener` until `shutdown`.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    routes: Routes,
+    shutdown: impl Future<Output = ()>,
+) {
+    let router = Router::new()
+        .route("/webhook/{id}", axum::routing::post(deliver))
+        .with_state(routes);
+    crate::gateway::listener::serve(listener, router, MAX_CONNECTIONS, shutdown).await;
+}
+
+/// One delivery: checked, kept, then handed to the bot's dispatcher.
+async fn deliver(
+    State(routes): State<Routes>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(route) = routes.get(&id) else {
+        return (StatusCode::NOT_FOUND, format!("no webhook bot {id:?}\n")).into_response();
+    };
+    let given = headers
+        .get(SECRET_HEADER)
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    if !bool::from(given.ct_eq(route.secret.as_bytes())) {
+        tracing::warn!("bot {id}: a webhook delivery without the right secret was refused");
+        return (StatusCode::UNAUTHORIZED, "wrong or missing secret token\n").into_response();
+    }
+    let update = match serde_json::from_slice::<Value>(&body) {
+        Ok(update) if update.is_object() && update["update_id"].is_i64() => update,
+        _ => {
+            return (
+                StatusCode::BAD_REQUEST,
+                "not an update: expected a JSON object with an integer update_id\n",
+            )
+                .into_response();
+        }
+    };
+    let fresh = match &route.inbox {
+        None => vec![update],
+        Some(inbox) => {
+            let (inbox, batch) = (inbox.clone(), [update]);
+            match tokio::task::spawn_blocking(move || inbox.accept(&batch)).await {
+                Ok(Ok(fresh)) => fresh,
+                Ok(Err(e)) => return not_kept(&id, &e.to_string()),
+                Err(e) => return not_kept(&id, &e.to_string()),
+            }
+        }
+    };
+    fresh
+        .into_iter()
+        .for_each(|update| route.dispatcher.dispatch(update, Origin::Fetched));
+    (StatusCode::OK, "ok\n").into_response()
+}
+
+/// The answer when an update could not be kept: Telegram delivers it again later.
+fn not_kept(id: &str, error: &str) -> Response {
+    tracing::error!("bot {id}: cannot keep a webhook update ({error}); Telegram delivers it again");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "the update could not be kept; deliver it again\n",
+    )
+        .into_response()
+}
+
+/// 48 random hex digits from the kernel (Telegram allows `A-Z`, `a-z`, `0-9`, `_`, `-`, up
+/// to 256 characters).
+fn new_secret() -> Result<String, AppError> {
+    let mut bytes = [0u8; 24];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| AppError::Failed(format!("cannot make a webhook secret: /dev/urandom: {e}")))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
