@@ -76,7 +76,9 @@ fn main() {
         root: dir.path().to_path_buf(),
     };
     let here = inline.load(&path, "", &effects).expect("loads inline");
-    let there = process.load(&path, "", &effects).expect("loads in a worker");
+    let there = process
+        .load(&path, "", &effects)
+        .expect("loads in a worker");
     let (mut inline_us, mut process_us) = (Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
         inline_us.push(round(&inline, &here, &effects));

@@ -196,6 +196,8 @@ fn new_secret() -> Result<String, AppError> {
     let mut bytes = [0u8; 24];
     std::fs::File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(&mut bytes))
-        .map_err(|e| AppError::Failed(format!("cannot make a webhook secret: /dev/urandom: {e}")))?;
+        .map_err(|e| {
+            AppError::Failed(format!("cannot make a webhook secret: /dev/urandom: {e}"))
+        })?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }

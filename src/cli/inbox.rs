@@ -64,7 +64,10 @@ fn whose(config: &Config, given: Option<&str>) -> anyhow::Result<String> {
         bots => Err(usage(format!(
             "the config has {} bots: pass --bot ID ({})",
             bots.len(),
-            bots.iter().map(|b| b.id.as_str()).collect::<Vec<_>>().join(", ")
+            bots.iter()
+                .map(|b| b.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ))),
     }
 }

@@ -126,7 +126,8 @@ mod tests {
             account_calls: AtomicU32::new(0),
         });
         let journaled = || {
-            let journal = HandlerJournal::open(store.clone(), &"default".into(), 7, "a.rhai").expect("journal");
+            let journal = HandlerJournal::open(store.clone(), &"default".into(), 7, "a.rhai")
+                .expect("journal");
             Journaled::new(inner.clone(), journal)
         };
         let first = handler(&journaled());

@@ -83,7 +83,7 @@ fn delete_records(
             "DELETE FROM {table} WHERE update_id = ?1 AND bot = ?2"
         ))
         .and_then(|mut delete| delete.execute(params![update_id, bot]))
-            .map_err(StoreError::query("inbox"))?;
+        .map_err(StoreError::query("inbox"))?;
     }
     Ok(())
 }
@@ -320,7 +320,9 @@ impl Inbox {
                      RETURNING arrival, update_id, payload",
                 )
                 .map_err(db)?
-                .query_map(params![self.bot], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+                .query_map(params![self.bot], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                })
                 .map_err(db)?
                 .collect::<Result<Vec<(i64, i64, String)>, _>>()
                 .map_err(db)?;

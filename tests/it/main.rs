@@ -2,6 +2,7 @@
 
 mod accounts;
 mod bot;
+mod bots;
 mod check;
 mod config;
 mod docs;

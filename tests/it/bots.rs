@@ -1,0 +1,260 @@
+//! Many bots in one process (`[[bot]]`), polling and webhook, each against a local Bot API
+//! server of its own that accepts only its token; the webhook bot's updates are posted to
+//! tgscript's listener the way Telegram posts them.
+
+use crate::util::{Background, TestDir};
+use serde_json::{Value, json};
+use std::time::Duration;
+use tgscript::sandbox::world::SANDBOX_CHAT_ID;
+use tgscript::sandbox::{BotApiServer, World};
+
+const WAIT: Duration = Duration::from_secs(20);
+const ALICE: i64 = 1001;
+
+/// Counts per chat and across the bot's scenarios (`shared_…`), and fails on "boom": two bots
+/// whose state met would count past each other.
+const COUNTER: &str = r#"fn on_message(msg) {
+    if msg.text == "boom" { throw "boom"; }
+    let n = (chat_get("n") ?? 0) + 1;
+    chat_set("n", n);
+    let all = (shared_get("all") ?? 0) + 1;
+    shared_set("all", all);
+    send_message(msg.chat.id, `${msg.text}: ${n} ${all}`);
+}
+"#;
+
+fn token(bot: &str) -> String {
+    format!(
+        "4242{}:AAH{bot}TokenForTheMultiBotTests_abcdefgh",
+        bot.len()
+    )
+}
+
+fn server(bot: &str) -> BotApiServer {
+    let mut world = World::new();
+    world.add_user(ALICE, "Alice");
+    BotApiServer::start(world, Some(&token(bot))).expect("start a local Bot API server")
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("its address").port()
+}
+
+/// The texts of the messages `server`'s bot sent, once at least `n` were.
+fn sent(server: &BotApiServer, n: usize) -> Vec<String> {
+    let texts = |calls: &[tgscript::sandbox::Recorded]| -> Vec<String> {
+        calls
+            .iter()
+            .filter(|c| c.method == "sendMessage")
+            .filter_map(|c| c.params["text"].as_str().map(str::to_string))
+            .collect()
+    };
+    match server.wait_for(WAIT, |calls| texts(calls).len() >= n) {
+        Ok(calls) => texts(&calls),
+        Err(calls) => panic!("expected {n} sendMessage call(s), got: {calls:#?}"),
+    }
+}
+
+/// The webhook `server`'s bot was given the `nth` time tgscript set it: `(url, secret)`.
+fn webhook(server: &BotApiServer, nth: usize) -> (String, String) {
+    let sets = |calls: &[tgscript::sandbox::Recorded]| {
+        calls.iter().filter(|c| c.method == "setWebhook").count()
+    };
+    let calls = server
+        .wait_for(WAIT, |calls| sets(calls) >= nth)
+        .unwrap_or_else(|calls| panic!("no setWebhook call #{nth}: {calls:#?}"));
+    let set = calls
+        .iter()
+        .filter(|c| c.method == "setWebhook")
+        .nth(nth - 1)
+        .map(|c| c.params.clone())
+        .unwrap_or_default();
+    let allowed = set["allowed_updates"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(allowed.contains(&json!("chat_member")), "{set}");
+    (
+        set["url"].as_str().unwrap_or_default().to_string(),
+        set["secret_token"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+/// A message update from alice in the sandbox group of `server`'s world.
+fn update(server: &BotApiServer, update_id: i64, text: &str) -> Value {
+    let message = server.world(|w| w.user_message(SANDBOX_CHAT_ID, ALICE, text, None));
+    json!({"update_id": update_id, "message": message})
+}
+
+/// POST `body` to `url` as Telegram does (with `secret`, if any); the status.
+fn post(url: &str, secret: Option<&str>, body: &str) -> u16 {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let mut request = reqwest::Client::new()
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        if let Some(secret) = secret {
+            request = request.header("X-Telegram-Bot-Api-Secret-Token", secret);
+        }
+        request.send().await.expect("POST").status().as_u16()
+    })
+}
+
+/// A config with `bots` (`(id, mode, server)`) and a webhook listener on `port`.
+fn config(t: &TestDir, port: u16, bots: &[(&str, &str, &BotApiServer)]) {
+    let mut text = format!(
+        "[inbox]\nmax_attempts = 1\n\n[webhook]\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}/\"\n"
+    );
+    for (id, mode, server) in bots {
+        t.write(&format!("{id}/count.rhai"), COUNTER);
+        text += &format!(
+            "\n[[bot]]\nid = \"{id}\"\ntoken_env = \"TOKEN_{}\"\nscripts = \"{id}\"\nmode = \"{mode}\"\napi_url = \"{}\"\n",
+            id.to_uppercase(),
+            server.url()
+        );
+    }
+    t.write("tgscript.toml", &text);
+}
+
+fn start(t: &TestDir, bots: &[&str]) -> Background {
+    let env: Vec<(String, String)> = bots
+        .iter()
+        .map(|id| (format!("TOKEN_{}", id.to_uppercase()), token(id)))
+        .collect();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    t.spawn(&["run"], &env)
+}
+
+#[test]
+fn three_bots_in_one_process_keep_their_tokens_state_and_inboxes_apart() {
+    let (a, b, hook) = (server("a"), server("b"), server("hook"));
+    let t = TestDir::new();
+    let port = free_port();
+    config(
+        &t,
+        port,
+        &[
+            ("a", "polling", &a),
+            ("b", "polling", &b),
+            ("hook", "webhook", &hook),
+        ],
+    );
+    let run = start(&t, &["a", "b", "hook"]);
+    let (url, secret) = webhook(&hook, 1);
+    assert_eq!(url, format!("http://127.0.0.1:{port}/webhook/hook"));
+
+    // Bot b's first update fails (and is parked); nothing of it reaches the other bots.
+    b.world(|w| w.user_message(SANDBOX_CHAT_ID, ALICE, "boom", None));
+    for text in ["one", "two"] {
+        a.world(|w| w.user_message(SANDBOX_CHAT_ID, ALICE, text, None));
+        b.world(|w| w.user_message(SANDBOX_CHAT_ID, ALICE, text, None));
+    }
+    for (id, text) in [(1, "one"), (2, "two")] {
+        let body = update(&hook, id, text).to_string();
+        assert_eq!(post(&url, Some(&secret), &body), 200);
+    }
+    // Each bot counted its own two messages, in its own namespaces, with its own token
+    // (each server answers only its own).
+    for server in [&a, &b, &hook] {
+        assert_eq!(sent(server, 2), ["one: 1 1", "two: 2 2"]);
+    }
+    let done = run.terminate();
+    assert_eq!(done.code, Some(0), "{}", done.all_output());
+    assert!(done.stderr.contains("boom"), "{}", done.stderr);
+
+    let parked = t.run(&["inbox", "list", "--bot", "b", "--json"]);
+    parked.expect_code(0);
+    let parked: Value = serde_json::from_str(&parked.stdout).expect("JSON");
+    assert_eq!(parked.as_array().map(Vec::len), Some(1), "{parked}");
+    assert_eq!(parked[0]["status"], "parked", "{parked}");
+    for bot in ["a", "hook"] {
+        let all = t.run(&["inbox", "list", "--all", "--bot", bot, "--json"]);
+        let all: Value = serde_json::from_str(&all.stdout).expect("JSON");
+        let statuses: Vec<_> = all
+            .as_array()
+            .map(|a| a.iter().map(|e| e["status"].clone()).collect())
+            .unwrap_or_default();
+        assert_eq!(statuses, [json!("done"), json!("done")], "bot {bot}: {all}");
+    }
+    t.run(&["inbox", "list"])
+        .expect_code(2)
+        .expect_stderr_contains("pass --bot ID (a, b, hook)");
+}
+
+#[test]
+fn a_webhook_update_is_kept_before_its_200_and_handled_once() {
+    let hook = server("hook");
+    let t = TestDir::new();
+    let port = free_port();
+    config(&t, port, &[("hook", "webhook", &hook)]);
+    let run = start(&t, &["hook"]);
+    let (url, secret) = webhook(&hook, 1);
+
+    let first = update(&hook, 500, "first").to_string();
+    assert_eq!(post(&url, None, &first), 401, "no secret");
+    assert_eq!(post(&url, Some("wrong"), &first), 401, "a wrong secret");
+    let other_bot = url.replace("/webhook/hook", "/webhook/nobody");
+    assert_eq!(post(&other_bot, Some(&secret), &first), 404);
+    assert_eq!(post(&url, Some(&secret), "not json"), 400);
+    assert_eq!(post(&url, Some(&secret), r#"{"message": {}}"#), 400);
+    assert_eq!(post(&url, Some(&secret), r#"{"update_id": "7"}"#), 400);
+    // Kept before the 200: killed right after it, the next start handles it.
+    assert_eq!(post(&url, Some(&secret), &first), 200);
+    let killed = run.kill9();
+
+    let run = start(&t, &["hook"]);
+    let (url, secret) = webhook(&hook, 2);
+    assert_eq!(sent(&hook, 1)[0], "first: 1 1");
+    // Telegram delivering it again gets a 200, and it is not handled again.
+    assert_eq!(post(&url, Some(&secret), &first), 200);
+    let second = update(&hook, 501, "second").to_string();
+    assert_eq!(post(&url, Some(&secret), &second), 200);
+    let texts = sent(&hook, 2);
+    let done = run.terminate();
+    assert_eq!(done.code, Some(0), "{}", done.all_output());
+    let firsts = texts.iter().filter(|t| t.starts_with("first")).count();
+    // Only a call made without an answer when the process was killed may go twice, and
+    // then it is logged.
+    assert!(
+        firsts == 1 || done.stderr.contains("got no answer in an earlier try"),
+        "{texts:?}\n{}\n{}",
+        killed.stderr,
+        done.stderr
+    );
+    assert_eq!(texts.last().map(String::as_str), Some("second: 2 2"));
+
+    let kept = t.run(&["inbox", "list", "--all", "--json"]);
+    let kept: Value = serde_json::from_str(&kept.stdout).expect("JSON");
+    let ids: Vec<_> = kept
+        .as_array()
+        .map(|a| a.iter().map(|e| e["update_id"].clone()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        ids,
+        [json!(500), json!(501)],
+        "nothing refused was stored: {kept}"
+    );
+}
+
+#[test]
+fn a_bot_whose_token_variable_is_unset_stops_the_start() {
+    let a = server("a");
+    let t = TestDir::new();
+    config(&t, free_port(), &[("a", "polling", &a)]);
+    for value in [None, Some("  ")] {
+        let env: Vec<(&str, &str)> = value.map(|v| ("TOKEN_A", v)).into_iter().collect();
+        t.run_with_env(&["run"], &env)
+            .expect_code(2)
+            .expect_stderr_contains("bot \"a\": its token variable TOKEN_A is unset or empty");
+    }
+    assert!(a.calls().is_empty(), "nothing started: {:?}", a.calls());
+    // With [[bot]]s, a folder argument is refused rather than silently ignored.
+    t.run_with_env(&["run", "a"], &[("TOKEN_A", &token("a"))])
+        .expect_code(2)
+        .expect_stderr_contains("run without a folder");
+}
