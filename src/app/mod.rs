@@ -290,10 +290,14 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, AppError> {
 
 /// The state database of `[store] path` (default `state.db` in the data dir).
 pub fn open_store(config: &Config) -> Result<Store, AppError> {
-    let path = config
+    Store::open(&store_path(config)).map_err(|e| AppError::Config(e.to_string()))
+}
+
+/// Where the state database of `[store] path` is (default `state.db` in the data dir).
+pub fn store_path(config: &Config) -> std::path::PathBuf {
+    config
         .store
         .path
         .clone()
-        .unwrap_or_else(|| data_dir().join("state.db"));
-    Store::open(&path).map_err(|e| AppError::Config(e.to_string()))
+        .unwrap_or_else(|| data_dir().join("state.db"))
 }

@@ -2,6 +2,7 @@
 //! and returns an exit code: 0 ok, 1 script or command error, 2 usage or configuration error.
 
 mod account;
+mod backup;
 mod check;
 mod docs;
 mod exec;
@@ -62,6 +63,9 @@ pub enum Command {
     /// Show the updates `run` has not finished or parked, or queue a parked one again.
     #[command(subcommand)]
     Inbox(inbox::InboxCommand),
+    /// Copy the state database (state, inbox, journals) to FILE, consistently, while `run`
+    /// keeps going.
+    Backup(backup::BackupArgs),
     /// A script worker process: started by `run` and `serve` themselves, never by hand.
     #[command(hide = true)]
     Worker,
@@ -101,6 +105,7 @@ impl Command {
             Command::Account(_) => "account",
             Command::Tdlib(_) => "tdlib",
             Command::Inbox(_) => "inbox",
+            Command::Backup(_) => "backup",
             Command::Worker => "worker",
         }
     }
@@ -146,6 +151,7 @@ fn try_main(cli: Cli) -> anyhow::Result<u8> {
         Command::Account(command) => account::account(&config, command),
         Command::Tdlib(command) => tdlib::tdlib(&config, command),
         Command::Inbox(command) => inbox::inbox(&config, command),
+        Command::Backup(args) => backup::backup(&config, args),
         Command::Worker => Ok(crate::scenario::runner::worker::main()),
     }
 }

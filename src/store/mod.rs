@@ -6,8 +6,11 @@
 //! with a size limit per value and per scope; a write is durable when the call returns (WAL,
 //! synchronous commits).
 
+mod backup;
 mod commit;
 mod state;
+
+pub use backup::{BackupReport, backup};
 
 pub use commit::Pending;
 
@@ -56,6 +59,9 @@ pub enum StoreError {
     /// A transaction could not begin or commit.
     #[error("cannot write to the database: {0}")]
     Commit(rusqlite::Error),
+    /// A backup could not be taken (what went wrong, and what to do).
+    #[error("backup: {0}")]
+    Backup(String),
     /// The shared commit a queued write was part of failed (SQLite's words).
     #[error("cannot write to the database: {0}")]
     CommitFailed(String),

@@ -1,6 +1,7 @@
 //! Integration tests: one crate, one module per area, driving the real `tgscript` binary.
 
 mod accounts;
+mod backup;
 mod bot;
 mod bots;
 mod check;
