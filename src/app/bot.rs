@@ -1,11 +1,10 @@
-//! The bot application `tgscript run` drives: load the scenarios (hot reload on), receive
-//! updates by long polling, keep them in the inbox before acknowledging them, hand them to the
-//! dispatcher, take up retried ones, and stop cleanly on Ctrl-C, SIGTERM or (on the sandbox)
-//! the end of stdin.
-
+//! One bot of a `run` (see [`super::fleet`] for the set): load its scenarios (hot reload
+//! on), receive its updates by long polling (a webhook bot's come to the listener), keep them
+//! in its inbox before acknowledging them, hand them to its dispatcher, take up retried ones,
+//! and stop cleanly on Ctrl-C, SIGTERM or (on the sandbox) the end of stdin.
 use super::bots::BotSetup;
-use super::{App, AppError, webhook};
-use crate::config::BotMode;
+use super::{App, AppError};
+use crate::config::{BotConfig, BotMode};
 use crate::host::Host;
 use crate::inbox::{Inbox, Origin};
 use crate::sandbox::BotApiServer;
@@ -35,69 +34,25 @@ const MAX_BACKLOG: u64 = 1000;
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
 /// One bot started: its scenarios loaded (and watched), its dispatcher, its inbox.
-struct Running {
-    id: String,
-    host: Arc<Host>,
-    mode: BotMode,
-    runner: Arc<Runner>,
-    inbox: Option<Arc<Inbox>>,
-    dispatcher: Arc<Dispatcher>,
+pub(super) struct Running {
+    pub(super) id: String,
+    pub(super) host: Arc<Host>,
+    pub(super) mode: BotMode,
+    pub(super) runner: Arc<Runner>,
+    pub(super) inbox: Option<Arc<Inbox>>,
+    pub(super) dispatcher: Arc<Dispatcher>,
+    /// Its `[[bot]]` entry, when it comes from the config.
+    pub(super) config: Option<BotConfig>,
     _watcher: Option<watch::Watch>,
-}
-
-/// Run the bots (those of `[[bot]]`, else the one of `TELOXIDE_TOKEN` or the sandbox with the
-/// scenarios of `dir`) until stopped.
-pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
-    let config = app.config();
-    let setups = app.bots(dir)?;
-    tracing::info!("limits: {}", config.limits.summary());
-    // Bound before any bot starts, so a port in use is a start-up error.
-    let listener = match setups.iter().any(|b| b.mode == BotMode::Webhook) {
-        true => Some(webhook::bind(&config.webhook).await?),
-        false => None,
-    };
-    let (stop, stop_seen) = tokio::sync::watch::channel(false);
-    let stop = Arc::new(stop);
-    let mut bots = Vec::with_capacity(setups.len());
-    for setup in setups {
-        bots.push(start(app, setup, &stop_seen).await?);
-    }
-    if config.gateway.listen.is_some()
-        && let Some(first) = bots.first()
-    {
-        start_gateway(app, first.runner.clone()).await?;
-    }
-    if let Some(listener) = listener {
-        let routes = webhook::Routes::default();
-        for bot in bots.iter().filter(|b| b.mode == BotMode::Webhook) {
-            let route = webhook::Route::new(bot.inbox.clone(), bot.dispatcher.clone())?;
-            webhook::set_webhook(&bot.id, &bot.host, &config.webhook, &route).await?;
-            routes.insert(&bot.id, route);
-        }
-        tokio::spawn(webhook::serve(listener, routes, stopped(stop_seen.clone())));
-    }
-    tokio::spawn(stop_on_signal(stop.clone()));
-    if let (Some(server), Some(first)) = (app.sandbox(), bots.first()) {
-        eprintln!(
-            "sandbox: no TELOXIDE_TOKEN, so scripts run against a simulated supergroup \"Sandbox Group\" ({}) \
-             where the bot is an administrator. Type messages (you are alice); /as NAME text, /join NAME, \
-             /reply ID text, /press DATA. End of input stops.",
-            crate::sandbox::world::SANDBOX_CHAT_ID
-        );
-        let (server, progress, stop) = (server.clone(), first.dispatcher.progress(), stop.clone());
-        // Each line is handled before the next is read, like a chat; end of input stops.
-        tokio::spawn(async move {
-            feed_stdin(&server, &progress).await;
-            let _ = stop.send(true);
-        });
-    }
-    futures::future::join_all(bots.iter().map(|bot| serve(app, bot, stop_seen.clone()))).await;
-    Ok(())
 }
 
 /// Start `setup`'s bot: its inbox, its scenarios (watched for changes), its dispatcher, and
 /// what a previous run left of its updates.
-async fn start(app: &App, setup: BotSetup, stopped: &Receiver<bool>) -> Result<Running, AppError> {
+pub(super) async fn start(
+    app: &App,
+    setup: BotSetup,
+    stopped: &Receiver<bool>,
+) -> Result<Running, AppError> {
     let config = app.config();
     let inbox = config.inbox.enabled.then(|| {
         Arc::new(
@@ -133,13 +88,14 @@ async fn start(app: &App, setup: BotSetup, stopped: &Receiver<bool>) -> Result<R
         runner,
         inbox,
         dispatcher,
+        config: setup.config,
         _watcher: watcher,
     })
 }
 
 /// Serve `bot` until `stop`: poll it (a polling bot) or wait (a webhook bot's updates come
 /// to the listener); then let its running handlers finish.
-async fn serve(app: &App, bot: &Running, stop: Receiver<bool>) {
+pub(super) async fn serve(bot: Arc<Running>, stop: Receiver<bool>) {
     let Some(client) = bot.host.bot().cloned() else {
         return;
     };
@@ -153,7 +109,7 @@ async fn serve(app: &App, bot: &Running, stop: Receiver<bool>) {
     poll(&mut poller, bot.inbox.as_ref(), &bot.dispatcher, stop).await;
     bot.dispatcher.finish().await;
     // The last completion marks are queued: on disk before the offset is confirmed.
-    app.host().store().flush();
+    bot.host.store().flush();
     if let Err(e) = poller.confirm().await {
         tracing::debug!(
             "bot {}: could not confirm the last updates (they come again and are skipped): {e}",
@@ -188,7 +144,7 @@ async fn remove_webhook(id: &str, client: &BotClient) {
 
 /// Serve the JSON gateway beside the bot (`[gateway] listen`), bound before the bot starts so
 /// a port in use is a start-up error.
-async fn start_gateway(app: &App, runner: Arc<Runner>) -> Result<(), AppError> {
+pub(super) async fn start_gateway(app: &App, runner: Arc<Runner>) -> Result<(), AppError> {
     let settings = super::gateway_settings(app.config(), None)?;
     let gateway = app.gateway(runner, &settings);
     let listener = crate::gateway::listen(&settings)
@@ -254,7 +210,7 @@ async fn resume(inbox: &Inbox, dispatcher: &Dispatcher) -> Result<(), AppError> 
 }
 
 /// Sets `stop` on Ctrl-C (SIGINT) or SIGTERM (`systemctl stop`, `docker stop`).
-async fn stop_on_signal(stop: Arc<Sender<bool>>) {
+pub(super) async fn stop_on_signal(stop: Arc<Sender<bool>>) {
     use tokio::signal::unix::{SignalKind, signal};
     let signalled = match signal(SignalKind::terminate()) {
         Ok(mut term) => tokio::select! {
@@ -270,7 +226,7 @@ async fn stop_on_signal(stop: Arc<Sender<bool>>) {
 }
 
 /// Resolves once `stop` has been set.
-async fn stopped(mut stop: Receiver<bool>) {
+pub(super) async fn stopped(mut stop: Receiver<bool>) {
     let _ = stop.wait_for(|s| *s).await;
 }
 
@@ -387,7 +343,7 @@ async fn take_requeued(inbox: Arc<Inbox>, dispatcher: Arc<Dispatcher>, stop: Rec
 
 /// Read stdin to the end, turning each line into sandbox updates and waiting until the
 /// scenarios have handled them before reading the next line.
-async fn feed_stdin(server: &BotApiServer, progress: &Progress) {
+pub(super) async fn feed_stdin(server: &BotApiServer, progress: &Progress) {
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     let mut users = Users::default();
     let mut queued = 0;

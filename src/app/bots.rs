@@ -21,6 +21,8 @@ pub struct BotSetup {
     pub dir: PathBuf,
     /// How it gets its updates.
     pub mode: BotMode,
+    /// Its `[[bot]]` entry, when it comes from the config (a config edit changes it).
+    pub config: Option<BotConfig>,
 }
 
 /// A configured bot and its client.
@@ -33,30 +35,29 @@ pub(super) struct Configured {
 /// empty variable is a configuration error that names the bot and the variable, before
 /// anything starts.
 pub(super) fn configured(config: &Config) -> Result<Vec<Configured>, AppError> {
+    config.bots.iter().map(configured_one).collect()
+}
+
+/// The client of one `[[bot]]`, its token read from the variable it names.
+fn configured_one(bot: &BotConfig) -> Result<Configured, AppError> {
+    let token = std::env::var(&bot.token_env)
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+        .ok_or_else(|| {
+            AppError::Config(format!(
+                "bot {:?}: its token variable {} is unset or empty; set it to the bot's token (from @BotFather), or remove the bot from the config",
+                bot.id, bot.token_env
+            ))
+        })?;
+    crate::logging::add_secret(&token);
     let default_url = std::env::var("TELOXIDE_API_URL").ok();
-    config
-        .bots
-        .iter()
-        .map(|bot| {
-            let token = std::env::var(&bot.token_env)
-                .ok()
-                .filter(|t| !t.trim().is_empty())
-                .ok_or_else(|| {
-                    AppError::Config(format!(
-                        "bot {:?}: its token variable {} is unset or empty; set it to the bot's token (from @BotFather), or remove the bot from the config",
-                        bot.id, bot.token_env
-                    ))
-                })?;
-            crate::logging::add_secret(&token);
-            let url = bot.api_url.as_deref().or(default_url.as_deref());
-            let client = BotClient::new(&token, url)
-                .map_err(|e| AppError::Config(format!("bot {:?}: {e}", bot.id)))?;
-            Ok(Configured {
-                config: bot.clone(),
-                client,
-            })
-        })
-        .collect()
+    let url = bot.api_url.as_deref().or(default_url.as_deref());
+    let client = BotClient::new(&token, url)
+        .map_err(|e| AppError::Config(format!("bot {:?}: {e}", bot.id)))?;
+    Ok(Configured {
+        config: bot.clone(),
+        client,
+    })
 }
 
 impl App {
@@ -72,17 +73,25 @@ impl App {
                 host: self.host.clone(),
                 dir: dir.to_path_buf(),
                 mode: BotMode::Polling,
+                config: None,
             }]);
         }
-        Ok(self
-            .configured
-            .iter()
-            .map(|bot| BotSetup {
-                id: bot.config.id.clone(),
-                host: Arc::new(self.host.with_bot(bot.client.clone())),
-                dir: bot.config.scripts.clone(),
-                mode: bot.config.mode,
-            })
-            .collect())
+        Ok(self.configured.iter().map(|bot| self.setup(bot)).collect())
+    }
+
+    /// A `[[bot]]` added to (or changed in) the config while running, its token read from
+    /// the variable it names.
+    pub fn bot_from_config(&self, bot: &BotConfig) -> Result<BotSetup, AppError> {
+        configured_one(bot).map(|bot| self.setup(&bot))
+    }
+
+    fn setup(&self, bot: &Configured) -> BotSetup {
+        BotSetup {
+            id: bot.config.id.clone(),
+            host: Arc::new(self.host.with_bot(bot.client.clone())),
+            dir: bot.config.scripts.clone(),
+            mode: bot.config.mode,
+            config: Some(bot.config.clone()),
+        }
     }
 }

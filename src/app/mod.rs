@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod bot;
 pub mod bots;
+pub mod fleet;
 pub mod webhook;
 
 use crate::builtins::{self, CallContext};
@@ -75,6 +76,8 @@ pub struct App {
     workers: Option<Arc<WorkerPool>>,
     /// The `[[bot]]`s and their clients (`run` only).
     configured: Vec<bots::Configured>,
+    /// Whether where scripts run has been logged (and the first worker started).
+    announced: std::sync::atomic::AtomicBool,
     _claim: Option<Claim>,
 }
 
@@ -153,6 +156,7 @@ impl App {
             sandbox,
             workers,
             configured,
+            announced: std::sync::atomic::AtomicBool::new(false),
             _claim: claim,
         })
     }
@@ -192,15 +196,24 @@ impl App {
     /// `[scripts] isolation = "inline"`. The first call starts the first worker and logs its
     /// confinement; a binary that cannot run as a worker is an error here.
     pub fn runner(&self, root: &Path) -> Result<Arc<Runner>, AppError> {
+        use std::sync::atomic::Ordering;
+        let first = !self.announced.swap(true, Ordering::SeqCst);
         let Some(pool) = &self.workers else {
-            tracing::info!("scripts run in-process ([scripts] isolation = \"inline\")");
+            if first {
+                tracing::info!("scripts run in-process ([scripts] isolation = \"inline\")");
+            }
             return Ok(Arc::new(Runner::Inline(Arc::new(self.engine(root)))));
         };
-        let confinement = pool.start().map_err(|e| AppError::Failed(e.to_string()))?;
-        tracing::info!(
-            "scripts run in worker processes (up to {}): {confinement}",
-            self.config.scripts.worker_count()
-        );
+        if first {
+            let confinement = pool.start().map_err(|e| {
+                self.announced.store(false, Ordering::SeqCst);
+                AppError::Failed(e.to_string())
+            })?;
+            tracing::info!(
+                "scripts run in worker processes (up to {}): {confinement}",
+                self.config.scripts.worker_count()
+            );
+        }
         Ok(Arc::new(Runner::Process {
             pool: pool.clone(),
             root: root.to_path_buf(),

@@ -73,6 +73,14 @@ impl Routes {
             .insert(id.to_string(), Arc::new(route));
     }
 
+    /// Deliveries for bot `id` are refused (404) from now on.
+    pub fn remove(&self, id: &str) {
+        self.0
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(id);
+    }
+
     fn get(&self, id: &str) -> Option<Arc<Route>> {
         self.0
             .read()

@@ -2,7 +2,7 @@
 //! sandbox: a local Bot API server with a simulated group, fed from stdin.
 
 use super::usage;
-use crate::app::{App, SandboxAccount, Wiring, bot};
+use crate::app::{App, SandboxAccount, Wiring, fleet};
 use crate::config::Config;
 use std::path::PathBuf;
 
@@ -48,7 +48,7 @@ pub(super) fn run(config: &Config, args: RunArgs) -> anyhow::Result<u8> {
             claim_store: true,
         },
     )?;
-    let ran = app.block_on(bot::run(&app, &dir));
+    let ran = app.block_on(fleet::run(&app, &dir));
     app.close();
     ran?;
     Ok(0)

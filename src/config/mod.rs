@@ -48,6 +48,9 @@ pub struct Config {
     pub accounts: Vec<AccountConfig>,
     /// Path of libtdjson, when not in `TDJSON_PATH`, the data dir or the system folders.
     pub tdlib_path: Option<PathBuf>,
+    /// The file it was loaded from, if any (`run` watches it for `[[bot]]` changes).
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
     /// What loading found odd but not wrong (a `TGSCRIPT_*` variable that sets nothing), for
     /// the caller to log.
     #[serde(skip)]
@@ -290,6 +293,7 @@ impl Config {
         if let Some(base) = path.as_ref().and_then(|p| p.parent()) {
             config.resolve_paths(base);
         }
+        config.source = path;
         Ok(config)
     }
 

@@ -105,10 +105,15 @@ fn post(url: &str, secret: Option<&str>, body: &str) -> u16 {
     })
 }
 
-/// A config with `bots` (`(id, mode, server)`) and a webhook listener on `port`.
+/// A config with `bots` (`(id, mode, server)`) and a webhook listener on `port`; an update
+/// gets one try (a failing one is parked at once).
 fn config(t: &TestDir, port: u16, bots: &[(&str, &str, &BotApiServer)]) {
+    config_with(t, port, bots, "[inbox]\nmax_attempts = 1\n");
+}
+
+fn config_with(t: &TestDir, port: u16, bots: &[(&str, &str, &BotApiServer)], head: &str) {
     let mut text = format!(
-        "[inbox]\nmax_attempts = 1\n\n[webhook]\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}/\"\n"
+        "{head}\n[webhook]\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}/\"\n"
     );
     for (id, mode, server) in bots {
         t.write(&format!("{id}/count.rhai"), COUNTER);
@@ -191,7 +196,8 @@ fn a_webhook_update_is_kept_before_its_200_and_handled_once() {
     let hook = server("hook");
     let t = TestDir::new();
     let port = free_port();
-    config(&t, port, &[("hook", "webhook", &hook)]);
+    // The default tries: a try cut short by the kill is tried again.
+    config_with(&t, port, &[("hook", "webhook", &hook)], "");
     let run = start(&t, &["hook"]);
     let (url, secret) = webhook(&hook, 1);
 
@@ -257,4 +263,39 @@ fn a_bot_whose_token_variable_is_unset_stops_the_start() {
     t.run_with_env(&["run", "a"], &[("TOKEN_A", &token("a"))])
         .expect_code(2)
         .expect_stderr_contains("run without a folder");
+}
+
+#[test]
+fn bots_added_to_and_removed_from_the_config_start_and_stop_while_the_others_go_on() {
+    let (a, b) = (server("a"), server("b"));
+    let t = TestDir::new();
+    let port = free_port();
+    config(&t, port, &[("a", "polling", &a)]);
+    let run = start(&t, &["a", "b"]);
+    a.world(|w| w.user_message(SANDBOX_CHAT_ID, ALICE, "one", None));
+    assert_eq!(sent(&a, 1), ["one: 1 1"]);
+
+    // b added: it starts; a is not restarted (its count goes on).
+    config(&t, port, &[("a", "polling", &a), ("b", "polling", &b)]);
+    b.world(|w| w.user_message(SANDBOX_CHAT_ID, ALICE, "one", None));
+    assert_eq!(sent(&b, 1), ["one: 1 1"]);
+    a.world(|w| w.user_message(SANDBOX_CHAT_ID, ALICE, "two", None));
+    assert_eq!(sent(&a, 2), ["one: 1 1", "two: 2 2"]);
+
+    // a removed: it stops; b goes on.
+    config(&t, port, &[("b", "polling", &b)]);
+    run.wait_stderr("bot a: removed from the config", 1, WAIT);
+    a.world(|w| w.user_message(SANDBOX_CHAT_ID, ALICE, "three", None));
+    b.world(|w| w.user_message(SANDBOX_CHAT_ID, ALICE, "two", None));
+    assert_eq!(sent(&b, 2), ["one: 1 1", "two: 2 2"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(sent(&a, 2).len(), 2, "a removed bot answers nothing more");
+
+    // A broken edit changes nothing.
+    t.write("tgscript.toml", "[[bot]]\nid = \"b\"\n");
+    run.wait_stderr("the bots stay as they are", 1, WAIT);
+    b.world(|w| w.user_message(SANDBOX_CHAT_ID, ALICE, "three", None));
+    assert_eq!(sent(&b, 3)[2], "three: 3 3");
+    let done = run.terminate();
+    assert_eq!(done.code, Some(0), "{}", done.all_output());
 }

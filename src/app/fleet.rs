@@ -1,0 +1,222 @@
+//! The bots of a `run` as a set that changes while it runs: each bot is started (scenarios,
+//! dispatcher, inbox; a webhook bot's route and `setWebhook`) and served on a task of its
+//! own; an edit of the config file starts the `[[bot]]`s added, stops those removed (their
+//! running handlers finish; their inboxes stay in the database) and restarts those changed,
+//! leaving the others alone.
+
+use super::bot::{self, Running};
+use super::bots::BotSetup;
+use super::{App, AppError, webhook};
+use crate::config::{BotConfig, BotMode, Config};
+use notify::{RecursiveMode, Watcher};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+/// Quiet time after the last change of the config file before it is read again.
+const CONFIG_DEBOUNCE: Duration = Duration::from_millis(200);
+
+/// One bot of the set, served on its own task.
+struct Member {
+    bot: Arc<Running>,
+    stop: watch::Sender<bool>,
+    served: JoinHandle<()>,
+}
+
+/// The bots being served.
+struct Fleet<'a> {
+    app: &'a App,
+    routes: webhook::Routes,
+    members: HashMap<String, Member>,
+}
+
+impl Fleet<'_> {
+    /// Start `setup`'s bot and serve it.
+    async fn start(&mut self, setup: BotSetup) -> Result<(), AppError> {
+        let (stop, stop_seen) = watch::channel(false);
+        let bot = Arc::new(bot::start(self.app, setup, &stop_seen).await?);
+        if bot.mode == BotMode::Webhook {
+            let route = webhook::Route::new(bot.inbox.clone(), bot.dispatcher.clone())?;
+            webhook::set_webhook(&bot.id, &bot.host, &self.app.config().webhook, &route).await?;
+            self.routes.insert(&bot.id, route);
+        }
+        let served = tokio::spawn(bot::serve(bot.clone(), stop_seen));
+        self.members
+            .insert(bot.id.clone(), Member { bot, stop, served });
+        Ok(())
+    }
+
+    /// Stop bot `id` and wait until its running handlers have finished.
+    async fn stop(&mut self, id: &str) {
+        self.routes.remove(id);
+        if let Some(member) = self.members.remove(id) {
+            let _ = member.stop.send(true);
+            let _ = member.served.await;
+        }
+    }
+
+    /// Stop every bot.
+    async fn stop_all(&mut self) {
+        let ids: Vec<String> = self.members.keys().cloned().collect();
+        for member in self.members.values() {
+            let _ = member.stop.send(true);
+        }
+        for id in ids {
+            self.stop(&id).await;
+        }
+    }
+
+    /// Make the bots of the config `next` run: start the added, stop the removed, restart
+    /// the changed; failures are logged and leave the other bots alone.
+    async fn reconfigure(&mut self, next: &Config) {
+        let now: BTreeMap<String, BotConfig> = self
+            .members
+            .values()
+            .filter_map(|m| m.bot.config.clone().map(|c| (m.bot.id.clone(), c)))
+            .collect();
+        let wanted: BTreeMap<String, &BotConfig> =
+            next.bots.iter().map(|b| (b.id.clone(), b)).collect();
+        for id in now.keys().filter(|id| !wanted.contains_key(*id)) {
+            tracing::info!(
+                "bot {id}: removed from the config; stopping it (its inbox stays in the database)"
+            );
+            self.stop(id).await;
+        }
+        for (id, bot) in wanted {
+            let changed = match now.get(&id) {
+                Some(old) if old == bot => continue,
+                Some(_) => true,
+                None => false,
+            };
+            if changed {
+                tracing::info!("bot {id}: changed in the config; restarting it");
+                self.stop(&id).await;
+            } else if self.members.contains_key(&id) {
+                tracing::warn!("bot {id}: already running (not from the config); left alone");
+                continue;
+            }
+            let started = match self.app.bot_from_config(bot) {
+                Ok(setup) => self.start(setup).await,
+                Err(e) => Err(e),
+            };
+            match started {
+                Ok(()) => tracing::info!("bot {id}: started ({})", bot.mode.name()),
+                Err(e) => tracing::error!("bot {id}: cannot start: {e}"),
+            }
+        }
+    }
+}
+
+/// Run the bots (those of `[[bot]]`, else the one of `TELOXIDE_TOKEN` or the sandbox with the
+/// scenarios of `dir`) until stopped; `[[bot]]` edits of the config file take effect while
+/// running.
+pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
+    let config = app.config();
+    let setups = app.bots(dir)?;
+    tracing::info!("limits: {}", config.limits.summary());
+    // Bound before any bot starts, so a port in use is a start-up error.
+    let listener = match config.webhook.listen.is_some()
+        || setups.iter().any(|b| b.mode == BotMode::Webhook)
+    {
+        true => Some(webhook::bind(&config.webhook).await?),
+        false => None,
+    };
+    let (stop, stop_seen) = watch::channel(false);
+    let stop = Arc::new(stop);
+    let mut fleet = Fleet {
+        app,
+        routes: webhook::Routes::default(),
+        members: HashMap::new(),
+    };
+    let first = setups.first().map(|s| s.id.clone());
+    for setup in setups {
+        fleet.start(setup).await?;
+    }
+    let first = first.and_then(|id| fleet.members.get(&id).map(|m| m.bot.clone()));
+    if config.gateway.listen.is_some()
+        && let Some(first) = &first
+    {
+        bot::start_gateway(app, first.runner.clone()).await?;
+    }
+    if let Some(listener) = listener {
+        tokio::spawn(webhook::serve(
+            listener,
+            fleet.routes.clone(),
+            bot::stopped(stop_seen.clone()),
+        ));
+    }
+    tokio::spawn(bot::stop_on_signal(stop.clone()));
+    if let (Some(server), Some(first)) = (app.sandbox(), &first) {
+        eprintln!(
+            "sandbox: no TELOXIDE_TOKEN, so scripts run against a simulated supergroup \"Sandbox Group\" ({}) \
+             where the bot is an administrator. Type messages (you are alice); /as NAME text, /join NAME, \
+             /reply ID text, /press DATA. End of input stops.",
+            crate::sandbox::world::SANDBOX_CHAT_ID
+        );
+        let (server, progress, stop) = (server.clone(), first.dispatcher.progress(), stop.clone());
+        // Each line is handled before the next is read, like a chat; end of input stops.
+        tokio::spawn(async move {
+            bot::feed_stdin(&server, &progress).await;
+            let _ = stop.send(true);
+        });
+    }
+    let (_config_watch, mut edits) = match (&config.source, config.bots.is_empty()) {
+        (Some(path), false) => watch_file(path),
+        _ => (None, mpsc::unbounded_channel().1),
+    };
+    loop {
+        tokio::select! {
+            () = bot::stopped(stop_seen.clone()) => break,
+            Some(()) = edits.recv() => {
+                while let Ok(Some(())) = tokio::time::timeout(CONFIG_DEBOUNCE, edits.recv()).await {}
+                let Some(path) = &config.source else { continue };
+                match Config::load(Some(path)) {
+                    Ok(next) => fleet.reconfigure(&next).await,
+                    Err(e) => tracing::error!("{e}; the bots stay as they are"),
+                }
+            }
+        }
+    }
+    fleet.stop_all().await;
+    Ok(())
+}
+
+/// Watch the config file `path` (through its folder, so an editor's rename-into-place is
+/// seen): a message on every change, while the returned watcher lives.
+fn watch_file(
+    path: &Path,
+) -> (
+    Option<notify::RecommendedWatcher>,
+    mpsc::UnboundedReceiver<()>,
+) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let name = path.file_name().map(|n| n.to_os_string());
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if let Ok(event) = event
+            && event
+                .paths
+                .iter()
+                .any(|p| p.file_name().map(|n| n.to_os_string()) == name)
+        {
+            let _ = tx.send(());
+        }
+    })
+    .and_then(|mut w| w.watch(&folder, RecursiveMode::NonRecursive).map(|()| w));
+    match watcher {
+        Ok(watcher) => (Some(watcher), rx),
+        Err(e) => {
+            tracing::warn!(
+                "config file {}: cannot watch it ({e}); [[bot]] edits need a restart",
+                path.display()
+            );
+            (None, rx)
+        }
+    }
+}
