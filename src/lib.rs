@@ -38,3 +38,4 @@ pub mod scenario;
 pub mod stdlib;
 pub mod store;
 pub mod telegram;
+pub mod telemetry;

@@ -49,17 +49,22 @@ impl Drop for RedactingStderr {
 }
 
 /// Install the logger: stderr, `TGSCRIPT_LOG` as the filter (default `info`), colours only on
-/// a terminal, secrets redacted. Libraries that use `log` (teloxide) are included.
+/// a terminal, secrets redacted; `TGSCRIPT_LOG_FORMAT=json` gives one JSON object per line.
+/// Libraries that use `log` (teloxide) are included.
 pub fn init() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("TGSCRIPT_LOG")
         // notify reports a watch it could not remove (its folder was deleted) at info.
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,notify=warn"));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(RedactingStderr::default)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+        .with_target(false);
+    let _ = match std::env::var("TGSCRIPT_LOG_FORMAT").as_deref() {
+        Ok("json") => builder.json().try_init(),
+        _ => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init(),
+    };
     // A panic (a bug, caught where handlers run) is one redacted log line, not a backtrace
     // printed past the logger.
     std::panic::set_hook(Box::new(|info| tracing::error!("internal error: {info}")));

@@ -3,6 +3,7 @@
 //! in its inbox before acknowledging them, hand them to its dispatcher, take up retried ones,
 //! and stop cleanly on Ctrl-C, SIGTERM or (on the sandbox) the end of stdin.
 use super::bots::BotSetup;
+use super::health::BotStatus;
 use super::{App, AppError};
 use crate::config::{BotConfig, BotMode};
 use crate::host::Host;
@@ -30,6 +31,8 @@ const REQUEUE_EVERY: Duration = Duration::from_secs(1);
 /// How many fetched updates may wait for their handlers before polling pauses: the rest
 /// wait at Telegram (or in the inbox), not in memory.
 const MAX_BACKLOG: u64 = 1000;
+/// How often a webhook bot's deliveries are looked at (`getWebhookInfo`) for `/health`.
+const WEBHOOK_PROBE_EVERY: Duration = Duration::from_secs(15);
 /// How often a running bot drops handled updates older than a day.
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
@@ -43,6 +46,8 @@ pub(super) struct Running {
     pub(super) dispatcher: Arc<Dispatcher>,
     /// Its `[[bot]]` entry, when it comes from the config.
     pub(super) config: Option<BotConfig>,
+    /// How it is doing (for `/health`).
+    pub(super) status: Arc<BotStatus>,
     _watcher: Option<watch::Watch>,
 }
 
@@ -89,6 +94,7 @@ pub(super) async fn start(
         inbox,
         dispatcher,
         config: setup.config,
+        status: Arc::default(),
         _watcher: watcher,
     })
 }
@@ -100,13 +106,13 @@ pub(super) async fn serve(bot: Arc<Running>, stop: Receiver<bool>) {
         return;
     };
     if bot.mode == BotMode::Webhook {
-        stopped(stop).await;
+        probe_webhook(&bot, &client, stop).await;
         bot.dispatcher.finish().await;
         return;
     }
     remove_webhook(&bot.id, &client).await;
     let mut poller = Poller::new(client, POLL_TIMEOUT);
-    poll(&mut poller, bot.inbox.as_ref(), &bot.dispatcher, stop).await;
+    poll(&mut poller, &bot, stop).await;
     bot.dispatcher.finish().await;
     // The last completion marks are queued: on disk before the offset is confirmed.
     bot.host.store().flush();
@@ -115,6 +121,28 @@ pub(super) async fn serve(bot: Arc<Running>, stop: Receiver<bool>) {
             "bot {}: could not confirm the last updates (they come again and are skipped): {e}",
             bot.id
         );
+    }
+}
+
+/// Until `stop`, ask now and then how Telegram's deliveries to webhook `bot` go
+/// (`getWebhookInfo`): unreachable while the Bot API does not answer or Telegram reports a
+/// delivery error newer than the last update that came.
+async fn probe_webhook(bot: &Running, client: &BotClient, stop: Receiver<bool>) {
+    loop {
+        tokio::select! {
+            () = stopped(stop.clone()) => return,
+            () = tokio::time::sleep(WEBHOOK_PROBE_EVERY) => {}
+        }
+        match client.call("getWebhookInfo", &serde_json::json!({})).await {
+            Ok(info) => match info["last_error_message"].as_str() {
+                Some(error) if info["last_error_date"].as_i64() > Some(bot.status.last_ok()) => {
+                    bot.status
+                        .failed(&format!("Telegram cannot deliver: {error}"));
+                }
+                _ => bot.status.reachable_again(),
+            },
+            Err(e) => bot.status.failed(&format!("getWebhookInfo failed: {e}")),
+        }
     }
 }
 
@@ -144,9 +172,13 @@ async fn remove_webhook(id: &str, client: &BotClient) {
 
 /// Serve the JSON gateway beside the bot (`[gateway] listen`), bound before the bot starts so
 /// a port in use is a start-up error.
-pub(super) async fn start_gateway(app: &App, runner: Arc<Runner>) -> Result<(), AppError> {
+pub(super) async fn start_gateway(
+    app: &App,
+    runner: Arc<Runner>,
+    report: Arc<dyn crate::telemetry::Report>,
+) -> Result<(), AppError> {
     let settings = super::gateway_settings(app.config(), None)?;
-    let gateway = app.gateway(runner, &settings);
+    let gateway = app.gateway(runner, &settings).with_report(report);
     let listener = crate::gateway::listen(&settings)
         .await
         .map_err(|e| AppError::Config(e.to_string()))?;
@@ -233,12 +265,8 @@ pub(super) async fn stopped(mut stop: Receiver<bool>) {
 /// Fetch updates until `stop`: keep each batch in the inbox before it is acknowledged, then
 /// hand the updates not seen before to the dispatcher. While [`MAX_BACKLOG`] of them wait
 /// for their handlers, fetching pauses.
-async fn poll(
-    poller: &mut Poller,
-    inbox: Option<&Arc<Inbox>>,
-    dispatcher: &Dispatcher,
-    stop: Receiver<bool>,
-) {
+async fn poll(poller: &mut Poller, bot: &Running, stop: Receiver<bool>) {
+    let (inbox, dispatcher) = (bot.inbox.as_ref(), &bot.dispatcher);
     let mut backoff = Duration::from_secs(1);
     let progress = dispatcher.progress();
     loop {
@@ -250,6 +278,10 @@ async fn poll(
             _ = stopped(stop.clone()) => return,
             fetched = poller.fetch() => fetched,
         };
+        match &fetched {
+            Ok(_) => bot.status.ok(),
+            Err(e) => bot.status.failed(&crate::logging::redact(&e.to_string())),
+        }
         let failure = match fetched {
             Ok(batch) if batch.is_empty() => None,
             Ok(batch) => {

@@ -6,12 +6,14 @@
 
 use super::bot::{self, Running};
 use super::bots::BotSetup;
+use super::health::{FleetReport, RunningBots};
 use super::{App, AppError, webhook};
 use crate::config::{BotConfig, BotMode, Config};
+use crate::telemetry::Report;
 use notify::{RecursiveMode, Watcher};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -31,6 +33,8 @@ struct Fleet<'a> {
     app: &'a App,
     routes: webhook::Routes,
     members: HashMap<String, Member>,
+    /// The same bots, as `/health` reads them.
+    running: RunningBots,
 }
 
 impl Fleet<'_> {
@@ -39,11 +43,19 @@ impl Fleet<'_> {
         let (stop, stop_seen) = watch::channel(false);
         let bot = Arc::new(bot::start(self.app, setup, &stop_seen).await?);
         if bot.mode == BotMode::Webhook {
-            let route = webhook::Route::new(bot.inbox.clone(), bot.dispatcher.clone())?;
+            let route = webhook::Route::new(
+                bot.inbox.clone(),
+                bot.dispatcher.clone(),
+                bot.status.clone(),
+            )?;
             webhook::set_webhook(&bot.id, &bot.host, &self.app.config().webhook, &route).await?;
             self.routes.insert(&bot.id, route);
         }
         let served = tokio::spawn(bot::serve(bot.clone(), stop_seen));
+        self.running
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(bot.id.clone(), bot.clone());
         self.members
             .insert(bot.id.clone(), Member { bot, stop, served });
         Ok(())
@@ -52,6 +64,10 @@ impl Fleet<'_> {
     /// Stop bot `id` and wait until its running handlers have finished.
     async fn stop(&mut self, id: &str) {
         self.routes.remove(id);
+        self.running
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(id);
         if let Some(member) = self.members.remove(id) {
             let _ = member.stop.send(true);
             let _ = member.served.await;
@@ -130,7 +146,12 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
         app,
         routes: webhook::Routes::default(),
         members: HashMap::new(),
+        running: RunningBots::default(),
     };
+    let report: Arc<dyn Report> = Arc::new(FleetReport {
+        bots: fleet.running.clone(),
+        accounts: app.host().accounts().clone(),
+    });
     let first = setups.first().map(|s| s.id.clone());
     for setup in setups {
         fleet.start(setup).await?;
@@ -139,12 +160,13 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
     if config.gateway.listen.is_some()
         && let Some(first) = &first
     {
-        bot::start_gateway(app, first.runner.clone()).await?;
+        bot::start_gateway(app, first.runner.clone(), report.clone()).await?;
     }
     if let Some(listener) = listener {
         tokio::spawn(webhook::serve(
             listener,
             fleet.routes.clone(),
+            report,
             bot::stopped(stop_seen.clone()),
         ));
     }

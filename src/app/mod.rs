@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod bot;
 pub mod bots;
 pub mod fleet;
+mod health;
 pub mod webhook;
 
 use crate::builtins::{self, CallContext};
@@ -86,6 +87,8 @@ impl App {
     /// `TELOXIDE_API_URL`). On the sandbox, state lives in memory like the rest of the
     /// simulation.
     pub fn build(config: &Config, wiring: Wiring) -> Result<App, AppError> {
+        // Before anything is counted.
+        crate::telemetry::recorder();
         let configured = match wiring.sandbox_bot {
             true => bots::configured(config)?,
             false => Vec::new(),

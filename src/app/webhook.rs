@@ -6,10 +6,12 @@
 //! again.
 
 use super::AppError;
+use super::health::BotStatus;
 use crate::config::WebhookConfig;
 use crate::host::Host;
 use crate::inbox::{Inbox, Origin};
 use crate::scenario::dispatch::Dispatcher;
+use crate::telemetry::Report;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -47,15 +49,22 @@ pub struct Route {
     secret: String,
     inbox: Option<Arc<Inbox>>,
     dispatcher: Arc<Dispatcher>,
+    status: Arc<BotStatus>,
 }
 
 impl Route {
-    /// A route into `inbox` (when on) and `dispatcher`, with a new random secret.
-    pub fn new(inbox: Option<Arc<Inbox>>, dispatcher: Arc<Dispatcher>) -> Result<Self, AppError> {
+    /// A route into `inbox` (when on) and `dispatcher`, with a new random secret; each
+    /// delivery is noted in `status`.
+    pub fn new(
+        inbox: Option<Arc<Inbox>>,
+        dispatcher: Arc<Dispatcher>,
+        status: Arc<BotStatus>,
+    ) -> Result<Self, AppError> {
         Ok(Self {
             secret: new_secret()?,
             inbox,
             dispatcher,
+            status,
         })
     }
 }
@@ -131,15 +140,18 @@ pub async fn set_webhook(
     Ok(())
 }
 
-/// Serve the deliveries of `routes` on `listener` until `shutdown`.
+/// Serve the deliveries of `routes` on `listener`, and `report` at `/health` and the metrics
+/// at `/metrics`, until `shutdown`.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     routes: Routes,
+    report: Arc<dyn Report>,
     shutdown: impl Future<Output = ()>,
 ) {
     let router = Router::new()
         .route("/webhook/{id}", axum::routing::post(deliver))
-        .with_state(routes);
+        .with_state(routes)
+        .merge(crate::gateway::report_routes(Some(report)));
     crate::gateway::listener::serve(listener, router, MAX_CONNECTIONS, shutdown).await;
 }
 
@@ -182,6 +194,7 @@ async fn deliver(
             }
         }
     };
+    route.status.ok();
     fresh
         .into_iter()
         .for_each(|update| route.dispatcher.dispatch(update, Origin::Fetched));

@@ -58,7 +58,12 @@ pub struct Config {
 }
 
 /// `TGSCRIPT_*` variables read elsewhere, not settings of the file.
-const OTHER_VARIABLES: &[&str] = &["TGSCRIPT_LOG", "TGSCRIPT_DATA_DIR", "TGSCRIPT_TEST_SEED"];
+const OTHER_VARIABLES: &[&str] = &[
+    "TGSCRIPT_LOG",
+    "TGSCRIPT_LOG_FORMAT",
+    "TGSCRIPT_DATA_DIR",
+    "TGSCRIPT_TEST_SEED",
+];
 
 /// tgscript's data dir: `TGSCRIPT_DATA_DIR`, else `$XDG_DATA_HOME/tgscript`, else
 /// `~/.local/share/tgscript` (libtdjson, account databases, TDLib's log).

@@ -4,6 +4,7 @@
 use super::{Gateway, MAX_FRAME};
 use crate::commands;
 use crate::request::CommandError;
+use crate::telemetry;
 use serde_json::{Map, Value, json};
 
 /// A stand-in for a `request_id` too big for a JSON number here, replaced by its digits in
@@ -19,6 +20,7 @@ pub fn handle(gw: &Gateway, text: &str) -> String {
         request_id: Option<&'a serde_json::value::RawValue>,
     }
     let mut event = answer(gw, text);
+    count(&event);
     let raw = serde_json::from_str::<Ids>(text)
         .ok()
         .and_then(|ids| ids.request_id)
@@ -38,6 +40,22 @@ pub fn handle(gw: &Gateway, text: &str) -> String {
         }
         _ => event.to_string(),
     }
+}
+
+/// Count a request by action (as the event names it: known actions only) and outcome.
+fn count(event: &Value) {
+    let name = event["event"].as_str().unwrap_or("error");
+    let (action, outcome) = match name.strip_suffix("_error") {
+        _ if name == "error" => ("unknown", "error"),
+        Some(action) => (action, "error"),
+        None => (name, "ok"),
+    };
+    metrics::counter!(
+        telemetry::GATEWAY_REQUESTS,
+        "action" => action.to_string(),
+        "outcome" => outcome
+    )
+    .increment(1);
 }
 
 /// The event answering one request frame.

@@ -7,6 +7,7 @@ mod events;
 pub use listener::HEADER_TIMEOUT;
 pub mod listener;
 
+use crate::telemetry::Report;
 pub use events::handle;
 use events::{error_event, too_large};
 
@@ -115,6 +116,8 @@ pub struct Gateway {
     allowed_origins: Vec<String>,
     /// Requests running now, across connections.
     running: Arc<tokio::sync::Semaphore>,
+    /// What `/health` reports (the bots and accounts of a `run`); none: just `ok`.
+    report: Option<Arc<dyn Report>>,
 }
 
 impl Gateway {
@@ -128,21 +131,63 @@ impl Gateway {
             token: settings.token.clone(),
             allowed_origins: settings.allowed_origins.clone(),
             running: Arc::new(tokio::sync::Semaphore::new(OVERALL)),
+            report: None,
         }
     }
 
-    /// The routes: `/ws`, `POST /command`, `GET /health`.
+    /// The same gateway answering `/health` with `report`.
+    pub fn with_report(mut self, report: Arc<dyn Report>) -> Self {
+        self.report = Some(report);
+        self
+    }
+
+    /// The routes: `/ws`, `POST /command`, `GET /health`, `GET /metrics`.
     pub fn router(self) -> Router {
+        let report = report_routes(self.report.clone());
         let state = Arc::new(self);
         let protected = Router::new()
             .route("/ws", get(websocket))
             .route("/command", post(command))
             .route_layer(middleware::from_fn_with_state(state.clone(), authorize));
         Router::new()
-            .route("/health", get(|| async { axum::Json(json!({"ok": true})) }))
             .merge(protected)
             .with_state(state)
+            .merge(report)
     }
+}
+
+/// `GET /health` (200, or 503 while `report` says something configured cannot work; just
+/// `{"ok": true}` without one) and `GET /metrics` (Prometheus text), open to any client: put
+/// them behind the proxy's own rules if the listener is public.
+pub fn report_routes(report: Option<Arc<dyn Report>>) -> Router {
+    let health = move || {
+        let report = report.clone();
+        async move {
+            let Some(report) = report else {
+                return (StatusCode::OK, axum::Json(json!({"ok": true}))).into_response();
+            };
+            match tokio::task::spawn_blocking(move || report.health()).await {
+                Ok((true, body)) => (StatusCode::OK, axum::Json(body)).into_response(),
+                Ok((false, body)) => {
+                    (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
+                }
+                Err(e) => (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    axum::Json(json!({"ok": false, "error": e.to_string()})),
+                )
+                    .into_response(),
+            }
+        }
+    };
+    let metrics = || async {
+        (
+            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+            crate::telemetry::render(),
+        )
+    };
+    Router::new()
+        .route("/health", get(health))
+        .route("/metrics", get(metrics))
 }
 
 /// Listen as `settings` say; logs the address once it listens.

@@ -373,6 +373,22 @@ impl Inbox {
             .map_err(db)
     }
 
+    /// How many of its updates are still to be handled (pending or queued again) and how
+    /// many are parked.
+    pub fn counts(&self) -> Result<(u64, u64), InboxError> {
+        let connection = self.store.lock();
+        connection
+            .prepare_cached(
+                "SELECT COALESCE(SUM(status IN ('pending', 'retry')), 0),
+                        COALESCE(SUM(status = 'parked'), 0)
+                 FROM inbox WHERE bot = ?1 AND status != 'done'",
+            )
+            .and_then(|mut count| {
+                count.query_row(params![self.bot], |row| Ok((row.get(0)?, row.get(1)?)))
+            })
+            .map_err(db)
+    }
+
     /// Queue parked update `update_id` for another round of tries; the handlers that
     /// finished before are not run again. Returns its status before.
     pub fn retry(&self, update_id: i64) -> Result<Status, InboxError> {

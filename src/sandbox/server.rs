@@ -37,6 +37,8 @@ struct Shared {
     /// Bumped on every change of the world, to wake long polls.
     world_version: watch::Sender<u64>,
     observer: Mutex<Option<Observer>>,
+    /// While set, every request gets `502 Bad Gateway` (an outage in front of the Bot API).
+    down: std::sync::atomic::AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -62,6 +64,7 @@ impl BotApiServer {
             calls_changed: Condvar::new(),
             world_version: watch::Sender::new(0),
             observer: Mutex::new(None),
+            down: std::sync::atomic::AtomicBool::new(false),
         });
         let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
         listener.set_nonblocking(true)?;
@@ -106,6 +109,15 @@ impl BotApiServer {
         let value = f(&mut lock(&self.shared.world));
         self.shared.world_version.send_modify(|v| *v += 1);
         value
+    }
+
+    /// Stop answering (every request gets `502 Bad Gateway`, nothing is recorded) while
+    /// `down`, as the Bot API does behind a failing proxy; a long poll waiting then ends.
+    pub fn set_down(&self, down: bool) {
+        self.shared
+            .down
+            .store(down, std::sync::atomic::Ordering::SeqCst);
+        self.shared.world_version.send_modify(|v| *v += 1);
     }
 
     /// Every request recorded so far.
@@ -174,6 +186,13 @@ async fn handle(
     Query(query): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> Response {
+    if shared.down.load(std::sync::atomic::Ordering::SeqCst) {
+        return reply(Err(Refusal {
+            code: 502,
+            description: "Bad Gateway".into(),
+            parameters: None,
+        }));
+    }
     let Some(token) = token_segment.strip_prefix("bot") else {
         return reply(Err(Refusal {
             code: 404,
@@ -243,7 +262,8 @@ async fn get_updates(shared: &Shared, params: &Map<String, Value>) -> Value {
     let mut changes = shared.world_version.subscribe();
     loop {
         let updates = lock(&shared.world).updates_from(offset, limit);
-        if !updates.is_empty() || tokio::time::Instant::now() >= deadline {
+        let down = shared.down.load(std::sync::atomic::Ordering::SeqCst);
+        if !updates.is_empty() || down || tokio::time::Instant::now() >= deadline {
             return Value::Array(updates);
         }
         match tokio::time::timeout_at(deadline, changes.changed()).await {

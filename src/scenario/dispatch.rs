@@ -14,6 +14,7 @@ use crate::inbox::{Failure, Inbox, Journaled, Origin};
 use crate::lanes::Lanes;
 use crate::telegram::UpdateContext;
 use crate::telegram::update::{self, UpdateKind};
+use crate::telemetry;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -71,6 +72,8 @@ impl Progress {
 pub struct Dispatcher {
     lanes: Lanes<i64, (Arc<Value>, Origin)>,
     progress: Arc<Progress>,
+    /// Its bot (metrics label).
+    bot: String,
 }
 
 impl Dispatcher {
@@ -79,6 +82,7 @@ impl Dispatcher {
     /// `inbox` what was handled.
     pub fn new(registry: Arc<Registry>, inbox: Option<Arc<Inbox>>) -> Self {
         let progress = Arc::new(Progress::default());
+        let bot = registry.bot().to_string();
         let worker = Arc::new(ChatWorker {
             registry,
             inbox,
@@ -92,7 +96,11 @@ impl Dispatcher {
                 worker.progress.changed.notify_waiters();
             }
         });
-        Self { lanes, progress }
+        Self {
+            lanes,
+            progress,
+            bot,
+        }
     }
 
     /// How far handling has got.
@@ -107,6 +115,7 @@ impl Dispatcher {
         let key = update::chat_key(&update);
         let id = update["update_id"].clone();
         self.progress.received.fetch_add(1, Ordering::SeqCst);
+        metrics::counter!(telemetry::UPDATES_RECEIVED, "bot" => self.bot.clone()).increment(1);
         if !self.lanes.push(key, (Arc::new(update), origin)) {
             self.progress.received.fetch_sub(1, Ordering::SeqCst);
             tracing::debug!("stopping: update {id} is left for the next start");
@@ -170,6 +179,7 @@ fn try_update(
     update: &Value,
     origin: Origin,
 ) -> Option<u32> {
+    let started = std::time::Instant::now();
     // A panic is a failed try like any other, so the update is still retried or parked.
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         handle_update(
@@ -188,6 +198,14 @@ fn try_update(
             .unwrap_or_default();
         Err(format!("a handler panicked: {what}"))
     });
+    let bot = registry.bot().to_string();
+    metrics::histogram!(telemetry::HANDLER_SECONDS, "bot" => bot.clone())
+        .record(started.elapsed().as_secs_f64());
+    let counted = match &result {
+        Ok(_) => telemetry::UPDATES_HANDLED,
+        Err(_) => telemetry::UPDATES_FAILED,
+    };
+    metrics::counter!(counted, "bot" => bot.clone()).increment(1);
     let inbox = inbox?;
     let id = update["update_id"].as_i64().unwrap_or_default();
     let recorded = match result {
@@ -201,6 +219,7 @@ fn try_update(
         Err(error) => match inbox.failed(id, &error) {
             Ok(Failure::Retry { attempts }) => return Some(attempts),
             Ok(Failure::Parked { attempts }) => {
+                metrics::counter!(telemetry::UPDATES_PARKED, "bot" => bot).increment(1);
                 tracing::error!(
                     "update {id} parked after {attempts} failed {} ({error}); fix the scenario, then `tgscript inbox retry {id}` runs it again",
                     if attempts == 1 { "try" } else { "tries" }

@@ -7,6 +7,7 @@ use super::{Handler, Scenario, fingerprint, scenario_files};
 use crate::commands::chat;
 use crate::effects::Effects;
 use crate::engine::ScriptError;
+use crate::telemetry;
 use arc_swap::ArcSwap;
 use serde_json::json;
 use std::collections::HashMap;
@@ -43,6 +44,8 @@ pub struct Registry {
     folder_gone: std::sync::atomic::AtomicBool,
     /// What its scenarios' state namespaces begin with (their bot's).
     prefix: String,
+    /// The bot whose scenarios these are (metrics label).
+    bot: String,
 }
 
 impl Registry {
@@ -64,13 +67,20 @@ impl Registry {
             reloading: Mutex::new(()),
             folder_gone: std::sync::atomic::AtomicBool::new(false),
             prefix: String::new(),
+            bot: crate::store::DEFAULT_BOT.to_string(),
         }
     }
 
     /// The same registry for the bot `bot`: its scenarios' state namespaces are its own.
     pub fn for_bot(mut self, bot: &str) -> Self {
         self.prefix = crate::store::namespace_prefix(bot);
+        self.bot = bot.to_string();
         self
+    }
+
+    /// The bot whose scenarios these are.
+    pub fn bot(&self) -> &str {
+        &self.bot
     }
 
     /// The scenarios now, in file-name order (a snapshot: later reloads do not change it).
@@ -146,7 +156,14 @@ impl Registry {
                 continue;
             }
             let started = Instant::now();
-            match self.load(file) {
+            let loaded = self.load(file);
+            metrics::counter!(
+                telemetry::RELOADS,
+                "bot" => self.bot.clone(),
+                "outcome" => if loaded.is_ok() { "ok" } else { "failed" }
+            )
+            .increment(1);
+            match loaded {
                 Ok(scenario) => {
                     self.lock_failed().remove(file);
                     log.push((

@@ -3,6 +3,7 @@
 //! `429 retry_after` is waited out and retried (bounded), `migrate_to_chat_id` is followed
 //! once, and every error keeps Telegram's own description. The token never appears in errors.
 
+use crate::telemetry;
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -79,13 +80,24 @@ impl BotClient {
         let mut params = params.clone();
         let mut retries = 0;
         let mut migrated = false;
+        let label = telemetry::method_label(method);
         loop {
-            match self.call_once(method, &params).await {
+            let result = self.call_once(method, &params).await;
+            let outcome = match &result {
+                Ok(_) => "ok",
+                Err(e) if e.code().is_some_and(|code| code < 500) => "refused",
+                Err(_) => "failed",
+            };
+            metrics::counter!(telemetry::BOT_API_CALLS, "method" => label.clone(), "outcome" => outcome)
+                .increment(1);
+            match result {
                 Err(BotError::Api {
                     retry_after: Some(seconds),
                     ..
                 }) if retries < MAX_RETRIES && Duration::from_secs(seconds) <= MAX_RETRY_AFTER => {
                     retries += 1;
+                    metrics::counter!(telemetry::RATE_LIMITED, "method" => label.clone())
+                        .increment(1);
                     tracing::warn!(
                         method,
                         seconds,

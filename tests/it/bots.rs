@@ -299,3 +299,149 @@ fn bots_added_to_and_removed_from_the_config_start_and_stop_while_the_others_go_
     let done = run.terminate();
     assert_eq!(done.code, Some(0), "{}", done.all_output());
 }
+
+/// GET `url`: the status and the body.
+fn get(url: &str) -> (u16, String) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let response = reqwest::Client::new().get(url).send().await.expect("GET");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("body"))
+    })
+}
+
+/// Poll `url` until it answers `status`; the body then.
+fn wait_status(url: &str, status: u16) -> String {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let (got, body) = get(url);
+        if got == status {
+            return body;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{url} still answers {got}, not {status}: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The value of the Prometheus sample `name{labels}` in `text` (labels in any order).
+fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .find(|l| {
+            l.starts_with(&format!("{name}{{"))
+                && labels
+                    .iter()
+                    .all(|(k, v)| l.contains(&format!("{k}=\"{v}\"")))
+        })
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+#[test]
+fn health_follows_the_bot_api_and_metrics_count_the_updates() {
+    let (a, hook) = (server("a"), server("hook"));
+    let t = TestDir::new();
+    let port = free_port();
+    config_with(
+        &t,
+        port,
+        &[("a", "polling", &a), ("hook", "webhook", &hook)],
+        "",
+    );
+    let run = start(&t, &["a", "hook"]);
+    let (url, secret) = webhook(&hook, 1);
+    let health = format!("http://127.0.0.1:{port}/health");
+    for text in ["one", "two", "three"] {
+        a.world(|w| w.user_message(SANDBOX_CHAT_ID, ALICE, text, None));
+    }
+    let body = update(&hook, 9, "one").to_string();
+    assert_eq!(post(&url, Some(&secret), &body), 200);
+    sent(&a, 3);
+    sent(&hook, 1);
+    // The last completion marks are committed a moment after the replies.
+    let mut ok: Value = serde_json::from_str(&wait_status(&health, 200)).expect("JSON");
+    let deadline = std::time::Instant::now() + WAIT;
+    while ok["bots"][0]["inbox"]["pending"] != 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        ok = serde_json::from_str(&wait_status(&health, 200)).expect("JSON");
+    }
+    assert_eq!(ok["ok"], true, "{ok}");
+    let bots = ok["bots"].as_array().cloned().unwrap_or_default();
+    assert_eq!(bots.len(), 2, "{ok}");
+    assert_eq!(bots[0]["id"], "a");
+    assert_eq!(bots[0]["mode"], "polling");
+    assert_eq!(bots[0]["inbox"], json!({"pending": 0, "parked": 0}), "{ok}");
+    assert_eq!(bots[1]["mode"], "webhook");
+
+    // Bot a's Bot API stops answering: 503 naming it; back when it returns.
+    a.set_down(true);
+    let down: Value = serde_json::from_str(&wait_status(&health, 503)).expect("JSON");
+    assert_eq!(down["bots"][0]["reachable"], false, "{down}");
+    assert!(
+        down["bots"][0]["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("Bad Gateway")),
+        "{down}"
+    );
+    assert_eq!(
+        down["bots"][1]["reachable"], true,
+        "the other bot is fine: {down}"
+    );
+    a.set_down(false);
+    wait_status(&health, 200);
+
+    let (status, metrics) = get(&format!("http://127.0.0.1:{port}/metrics"));
+    assert_eq!(status, 200);
+    for line in metrics.lines().filter(|l| !l.is_empty()) {
+        let parses = line.starts_with('#')
+            || line
+                .rsplit_once(' ')
+                .is_some_and(|(series, value)| !series.is_empty() && value.parse::<f64>().is_ok());
+        assert!(parses, "not Prometheus text: {line:?}");
+    }
+    let count = |name, bot| sample(&metrics, name, &[("bot", bot)]);
+    assert_eq!(
+        count("tgscript_updates_received_total", "a"),
+        Some(3.0),
+        "{metrics}"
+    );
+    assert_eq!(
+        count("tgscript_updates_handled_total", "a"),
+        Some(3.0),
+        "{metrics}"
+    );
+    assert_eq!(count("tgscript_updates_received_total", "hook"), Some(1.0));
+    assert_eq!(count("tgscript_updates_handled_total", "hook"), Some(1.0));
+    assert_eq!(
+        sample(
+            &metrics,
+            "tgscript_handler_duration_seconds_count",
+            &[("bot", "a")]
+        ),
+        Some(3.0),
+        "{metrics}"
+    );
+    let sends = sample(
+        &metrics,
+        "tgscript_bot_api_calls_total",
+        &[("method", "sendMessage"), ("outcome", "ok")],
+    );
+    assert_eq!(sends, Some(4.0), "{metrics}");
+    assert!(
+        sample(
+            &metrics,
+            "tgscript_bot_api_calls_total",
+            &[("method", "getUpdates"), ("outcome", "failed")]
+        )
+        .is_some_and(|n| n >= 1.0),
+        "{metrics}"
+    );
+    let done = run.terminate();
+    assert_eq!(done.code, Some(0), "{}", done.all_output());
+}

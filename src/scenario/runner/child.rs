@@ -24,7 +24,7 @@ const MEASURE_EVERY: u32 = 8;
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 /// Environment variables a worker keeps (everything else, tokens and hashes included, is
 /// cleared).
-const KEPT_ENV: &[&str] = &["TGSCRIPT_LOG", "NO_COLOR"];
+const KEPT_ENV: &[&str] = &["TGSCRIPT_LOG", "TGSCRIPT_LOG_FORMAT", "NO_COLOR"];
 
 /// Why a call did not get an answer from its worker.
 #[derive(Debug)]

@@ -1,0 +1,129 @@
+//! What `GET /health` says of a `run`: each bot (mode, whether it reaches the Bot API, the
+//! last successful poll or delivery, the last error, its inbox's pending and parked updates)
+//! and each account (its authorization state); unhealthy (503) while a bot cannot reach the
+//! Bot API.
+
+use super::bot::Running;
+use crate::accounts::Accounts;
+use crate::effects::system_now;
+use crate::telemetry::Report;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+/// How one bot is doing, as its poll loop, deliveries and probes see it.
+#[derive(Debug)]
+pub struct BotStatus {
+    reachable: AtomicBool,
+    last_ok: AtomicI64,
+    last_error: Mutex<Option<String>>,
+}
+
+impl Default for BotStatus {
+    /// Reachable as of now: a bot starts once `getMe` or `setWebhook` answered.
+    fn default() -> Self {
+        Self {
+            reachable: AtomicBool::new(true),
+            last_ok: AtomicI64::new(system_now()),
+            last_error: Mutex::new(None),
+        }
+    }
+}
+
+impl BotStatus {
+    /// The Bot API answered (a poll), or Telegram delivered an update.
+    pub fn ok(&self) {
+        self.reachable.store(true, Ordering::SeqCst);
+        self.last_ok.store(system_now(), Ordering::SeqCst);
+    }
+
+    /// The Bot API could not be reached, or refused the bot: `error`.
+    pub fn failed(&self, error: &str) {
+        self.reachable.store(false, Ordering::SeqCst);
+        *self
+            .last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(error.to_string());
+    }
+
+    /// The Bot API answers again (without an update to show for it).
+    pub fn reachable_again(&self) {
+        self.reachable.store(true, Ordering::SeqCst);
+    }
+
+    /// When the bot last polled successfully or got a delivery (Unix seconds).
+    pub fn last_ok(&self) -> i64 {
+        self.last_ok.load(Ordering::SeqCst)
+    }
+
+    /// Whether the bot reaches the Bot API.
+    pub fn reachable(&self) -> bool {
+        self.reachable.load(Ordering::SeqCst)
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "reachable": self.reachable(),
+            "last_ok": self.last_ok.load(Ordering::SeqCst),
+            "last_error": *self.last_error.lock().unwrap_or_else(PoisonError::into_inner),
+        })
+    }
+}
+
+/// The bots running now, by id (the fleet keeps it up to date).
+pub(super) type RunningBots = Arc<RwLock<BTreeMap<String, Arc<Running>>>>;
+
+/// The health of a `run`: its bots and accounts.
+pub(super) struct FleetReport {
+    /// The bots.
+    pub(super) bots: RunningBots,
+    /// The accounts.
+    pub(super) accounts: Accounts,
+}
+
+impl Report for FleetReport {
+    fn health(&self) -> (bool, Value) {
+        let bots: Vec<Arc<Running>> = self
+            .bots
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect();
+        let healthy = bots.iter().all(|bot| bot.status.reachable());
+        let bots: Vec<Value> = bots
+            .iter()
+            .map(|bot| {
+                let mut entry = json!({"id": bot.id, "mode": bot.mode.name()});
+                if let (Some(map), Value::Object(status)) =
+                    (entry.as_object_mut(), bot.status.to_json())
+                {
+                    map.extend(status);
+                }
+                entry["inbox"] = match bot.inbox.as_ref().map(|inbox| inbox.counts()) {
+                    None => json!("off"),
+                    Some(Ok((pending, parked))) => json!({"pending": pending, "parked": parked}),
+                    Some(Err(e)) => json!({"error": e.to_string()}),
+                };
+                entry
+            })
+            .collect();
+        let accounts: Vec<Value> = self
+            .accounts
+            .ids()
+            .into_iter()
+            .map(|id| {
+                let state = self
+                    .accounts
+                    .get(id)
+                    .map_or_else(|e| e.to_string(), |account| account.status());
+                json!({"id": id, "state": state})
+            })
+            .collect();
+        (
+            healthy,
+            json!({"ok": healthy, "bots": bots, "accounts": accounts}),
+        )
+    }
+}
