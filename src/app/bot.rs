@@ -2,10 +2,10 @@
 //! on), receive its updates by long polling (a webhook bot's come to the listener), keep them
 //! in its inbox before acknowledging them, hand them to its dispatcher, take up retried ones,
 //! and stop cleanly on Ctrl-C, SIGTERM or (on the sandbox) the end of stdin.
-use super::bots::BotSetup;
+use super::bots::{BotSetup, BotSource};
 use super::health::BotStatus;
 use super::{App, AppError};
-use crate::config::{BotConfig, BotMode};
+use crate::config::BotMode;
 use crate::host::Host;
 use crate::inbox::{Inbox, Origin};
 use crate::sandbox::BotApiServer;
@@ -44,8 +44,10 @@ pub(super) struct Running {
     pub(super) runner: Arc<Runner>,
     pub(super) inbox: Option<Arc<Inbox>>,
     pub(super) dispatcher: Arc<Dispatcher>,
-    /// Its `[[bot]]` entry, when it comes from the config.
-    pub(super) config: Option<BotConfig>,
+    /// Where it comes from.
+    pub(super) source: BotSource,
+    /// Its scenario folder.
+    pub(super) dir: std::path::PathBuf,
     /// How it is doing (for `/health`).
     pub(super) status: Arc<BotStatus>,
     _watcher: Option<watch::Watch>,
@@ -93,7 +95,8 @@ pub(super) async fn start(
         runner,
         inbox,
         dispatcher,
-        config: setup.config,
+        source: setup.source,
+        dir: setup.dir.clone(),
         status: Arc::default(),
         _watcher: watcher,
     })
@@ -176,9 +179,13 @@ pub(super) async fn start_gateway(
     app: &App,
     runner: Arc<Runner>,
     report: Arc<dyn crate::telemetry::Report>,
+    bots: Arc<dyn crate::gateway::admin::BotControl>,
 ) -> Result<(), AppError> {
     let settings = super::gateway_settings(app.config(), None)?;
-    let gateway = app.gateway(runner, &settings).with_report(report);
+    let gateway = app
+        .gateway(runner, &settings)
+        .with_report(report)
+        .with_bots(bots);
     let listener = crate::gateway::listen(&settings)
         .await
         .map_err(|e| AppError::Config(e.to_string()))?;

@@ -6,7 +6,7 @@
 use super::{App, AppError};
 use crate::config::{BotConfig, BotMode, Config};
 use crate::host::Host;
-use crate::store::DEFAULT_BOT;
+use crate::store::{DEFAULT_BOT, SavedBot};
 use crate::telegram::BotClient;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -21,8 +21,30 @@ pub struct BotSetup {
     pub dir: PathBuf,
     /// How it gets its updates.
     pub mode: BotMode,
-    /// Its `[[bot]]` entry, when it comes from the config (a config edit changes it).
-    pub config: Option<BotConfig>,
+    /// Where it comes from.
+    pub source: BotSource,
+}
+
+/// Where a bot comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BotSource {
+    /// `TELOXIDE_TOKEN` (or the sandbox).
+    Environment,
+    /// A `[[bot]]` entry (a config edit changes it).
+    Config(BotConfig),
+    /// `add_bot` over the gateway (kept in the database).
+    Gateway,
+}
+
+impl BotSource {
+    /// As `list_bots` names it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            BotSource::Environment => "environment",
+            BotSource::Config(_) => "config",
+            BotSource::Gateway => "gateway",
+        }
+    }
 }
 
 /// A configured bot and its client.
@@ -73,7 +95,7 @@ impl App {
                 host: self.host.clone(),
                 dir: dir.to_path_buf(),
                 mode: BotMode::Polling,
-                config: None,
+                source: BotSource::Environment,
             }]);
         }
         Ok(self.configured.iter().map(|bot| self.setup(bot)).collect())
@@ -85,13 +107,38 @@ impl App {
         configured_one(bot).map(|bot| self.setup(&bot))
     }
 
+    /// A bot added through the gateway (now, or kept from an earlier run).
+    pub fn bot_from_saved(&self, bot: &SavedBot) -> Result<BotSetup, AppError> {
+        from_saved(&self.host, bot)
+    }
+
     fn setup(&self, bot: &Configured) -> BotSetup {
         BotSetup {
             id: bot.config.id.clone(),
             host: Arc::new(self.host.with_bot(bot.client.clone())),
             dir: bot.config.scripts.clone(),
             mode: bot.config.mode,
-            config: Some(bot.config.clone()),
+            source: BotSource::Config(bot.config.clone()),
         }
     }
+}
+
+/// The setup of a bot added through the gateway, its client sharing `host`'s connections.
+pub(super) fn from_saved(host: &Host, bot: &SavedBot) -> Result<BotSetup, AppError> {
+    crate::logging::add_secret(&bot.token);
+    let default_url = std::env::var("TELOXIDE_API_URL").ok();
+    let url = bot.api_url.as_deref().or(default_url.as_deref());
+    let client = BotClient::new(&bot.token, url)
+        .map_err(|e| AppError::Config(format!("bot {:?}: {e}", bot.id)))?;
+    let mode = match bot.mode.as_str() {
+        "webhook" => BotMode::Webhook,
+        _ => BotMode::Polling,
+    };
+    Ok(BotSetup {
+        id: bot.id.clone(),
+        host: Arc::new(host.with_bot(client)),
+        dir: PathBuf::from(&bot.scripts),
+        mode,
+        source: BotSource::Gateway,
+    })
 }

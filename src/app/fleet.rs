@@ -5,10 +5,12 @@
 //! leaving the others alone.
 
 use super::bot::{self, Running};
-use super::bots::BotSetup;
+use super::bots::{BotSetup, BotSource};
+use super::control::{self, Control, FleetControl};
 use super::health::{FleetReport, RunningBots};
 use super::{App, AppError, webhook};
 use crate::config::{BotConfig, BotMode, Config};
+use crate::store::SavedBot;
 use crate::telemetry::Report;
 use notify::{RecursiveMode, Watcher};
 use std::collections::{BTreeMap, HashMap};
@@ -74,6 +76,57 @@ impl Fleet<'_> {
         }
     }
 
+    /// Do what the gateway asked.
+    async fn control(&mut self, control: Control) {
+        match control {
+            Control::Add {
+                setup,
+                saved,
+                reply,
+            } => {
+                let id = setup.id.clone();
+                let added = match self.members.contains_key(&id) {
+                    true => Err(format!("bot {id:?} runs already")),
+                    false => self.add(*setup, &saved).await,
+                };
+                if added.is_ok() {
+                    tracing::info!("bot {id}: added through the gateway ({})", saved.mode);
+                }
+                let _ = reply.send(added);
+            }
+            Control::Remove { id, reply } => {
+                let removable = match self.members.get(&id) {
+                    None => Err(format!("no bot {id:?} runs here")),
+                    Some(member) => control::removable(&member.bot.source)
+                        .map_err(|why| format!("bot {id:?} cannot be removed here: {why}")),
+                };
+                if removable.is_ok() {
+                    self.stop(&id).await;
+                    if let Err(e) = self.app.host().store().forget_bot(&id) {
+                        tracing::error!("bot {id}: stopped, but still kept in the database: {e}");
+                    }
+                    tracing::info!("bot {id}: removed through the gateway (its inbox stays)");
+                }
+                let _ = reply.send(removable);
+            }
+        }
+    }
+
+    /// Start a bot added through the gateway once its token is accepted, and keep it.
+    async fn add(&mut self, setup: BotSetup, saved: &SavedBot) -> Result<(), String> {
+        if let Some(client) = setup.host.bot()
+            && let Err(e) = client.call("getMe", &serde_json::json!({})).await
+        {
+            return Err(format!("the Bot API refused the bot: {e}"));
+        }
+        self.start(setup).await.map_err(|e| e.to_string())?;
+        self.app
+            .host()
+            .store()
+            .save_bot(saved)
+            .map_err(|e| format!("started, but not kept for the next start: {e}"))
+    }
+
     /// Stop every bot.
     async fn stop_all(&mut self) {
         let ids: Vec<String> = self.members.keys().cloned().collect();
@@ -91,7 +144,10 @@ impl Fleet<'_> {
         let now: BTreeMap<String, BotConfig> = self
             .members
             .values()
-            .filter_map(|m| m.bot.config.clone().map(|c| (m.bot.id.clone(), c)))
+            .filter_map(|m| match &m.bot.source {
+                BotSource::Config(c) => Some((m.bot.id.clone(), c.clone())),
+                _ => None,
+            })
             .collect();
         let wanted: BTreeMap<String, &BotConfig> =
             next.bots.iter().map(|b| (b.id.clone(), b)).collect();
@@ -157,10 +213,30 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
         fleet.start(setup).await?;
     }
     let first = first.and_then(|id| fleet.members.get(&id).map(|m| m.bot.clone()));
+    // Bots added through the gateway in an earlier run.
+    match app.host().store().saved_bots() {
+        Ok(saved) => {
+            for bot in saved {
+                let started = match app.bot_from_saved(&bot) {
+                    Ok(setup) => fleet.start(setup).await,
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = started {
+                    tracing::error!(
+                        "bot {} (added through the gateway): cannot start: {e}",
+                        bot.id
+                    );
+                }
+            }
+        }
+        Err(e) => tracing::error!("cannot read the bots added through the gateway: {e}"),
+    }
+    let (control, mut controls) = mpsc::unbounded_channel();
     if config.gateway.listen.is_some()
         && let Some(first) = &first
     {
-        bot::start_gateway(app, first.runner.clone(), report.clone()).await?;
+        let bots = Arc::new(FleetControl::new(app, control, fleet.running.clone()));
+        bot::start_gateway(app, first.runner.clone(), report.clone(), bots).await?;
     }
     if let Some(listener) = listener {
         tokio::spawn(webhook::serve(
@@ -192,6 +268,7 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
     loop {
         tokio::select! {
             () = bot::stopped(stop_seen.clone()) => break,
+            Some(control) = controls.recv() => fleet.control(control).await,
             Some(()) = edits.recv() => {
                 while let Ok(Some(())) = tokio::time::timeout(CONFIG_DEBOUNCE, edits.recv()).await {}
                 let Some(path) = &config.source else { continue };

@@ -71,6 +71,27 @@ impl BotStatus {
     }
 }
 
+/// `bot` as `/health` and `list_bots` show it: id, mode, where it comes from, reachability,
+/// last successful poll or delivery, last error, updates handled, its inbox's pending and
+/// parked updates.
+pub(super) fn describe(bot: &Running) -> Value {
+    let mut entry = json!({
+        "id": bot.id,
+        "mode": bot.mode.name(),
+        "source": bot.source.name(),
+        "handled": bot.dispatcher.progress().handled(),
+    });
+    if let (Some(map), Value::Object(status)) = (entry.as_object_mut(), bot.status.to_json()) {
+        map.extend(status);
+    }
+    entry["inbox"] = match bot.inbox.as_ref().map(|inbox| inbox.counts()) {
+        None => json!("off"),
+        Some(Ok((pending, parked))) => json!({"pending": pending, "parked": parked}),
+        Some(Err(e)) => json!({"error": e.to_string()}),
+    };
+    entry
+}
+
 /// The bots running now, by id (the fleet keeps it up to date).
 pub(super) type RunningBots = Arc<RwLock<BTreeMap<String, Arc<Running>>>>;
 
@@ -92,23 +113,7 @@ impl Report for FleetReport {
             .cloned()
             .collect();
         let healthy = bots.iter().all(|bot| bot.status.reachable());
-        let bots: Vec<Value> = bots
-            .iter()
-            .map(|bot| {
-                let mut entry = json!({"id": bot.id, "mode": bot.mode.name()});
-                if let (Some(map), Value::Object(status)) =
-                    (entry.as_object_mut(), bot.status.to_json())
-                {
-                    map.extend(status);
-                }
-                entry["inbox"] = match bot.inbox.as_ref().map(|inbox| inbox.counts()) {
-                    None => json!("off"),
-                    Some(Ok((pending, parked))) => json!({"pending": pending, "parked": parked}),
-                    Some(Err(e)) => json!({"error": e.to_string()}),
-                };
-                entry
-            })
-            .collect();
+        let bots: Vec<Value> = bots.iter().map(|bot| describe(bot)).collect();
         let accounts: Vec<Value> = self
             .accounts
             .ids()

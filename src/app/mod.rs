@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod bot;
 pub mod bots;
+mod control;
 pub mod fleet;
 mod health;
 pub mod webhook;
@@ -275,7 +276,16 @@ pub fn gateway_settings(
     if let Some(token) = &token {
         crate::logging::add_secret(token);
     }
+    let admin = config
+        .gateway
+        .admin_token
+        .as_ref()
+        .map(|t| t.expose().to_string());
+    if let Some(admin) = &admin {
+        crate::logging::add_secret(admin);
+    }
     gateway::Settings::new(listen, token, config.gateway.allowed_origins.clone())
+        .map(|settings| settings.with_admin_token(admin))
         .map_err(|e| AppError::Config(e.to_string()))
 }
 

@@ -175,6 +175,10 @@ pub struct GatewayConfig {
     pub listen: Option<String>,
     /// Bearer token clients must send (`TGSCRIPT_GATEWAY_TOKEN`).
     pub token: Option<Secret>,
+    /// Bearer token of the admin actions (`add_bot`, `put_script`, …;
+    /// `TGSCRIPT_GATEWAY_ADMIN_TOKEN`); it is accepted wherever `token` is. Without it, no
+    /// admin action is taken.
+    pub admin_token: Option<Secret>,
     /// Web origins (`https://console.example`) whose pages may call the gateway; a request
     /// carrying any other browser `Origin` is refused.
     pub allowed_origins: Vec<String>,

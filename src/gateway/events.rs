@@ -1,7 +1,7 @@
 //! The events that answer request frames: one per frame, an action's `data` or its
 //! `_error`, with `request_id` and `userbot_id` echoed.
 
-use super::{Gateway, MAX_FRAME};
+use super::{Gateway, MAX_FRAME, admin};
 use crate::commands;
 use crate::request::CommandError;
 use crate::telemetry;
@@ -11,15 +11,21 @@ use serde_json::{Map, Value, json};
 /// the event's text.
 const EXACT_ID: &str = "\u{0}request_id\u{0}";
 
-/// Answer one request frame with its event, as JSON text. A numeric `request_id` comes back
-/// exactly as it was written, however many digits it has.
+/// Answer one request frame with its event, as JSON text, for a client without the admin
+/// token. A numeric `request_id` comes back exactly as it was written, however many digits
+/// it has.
 pub fn handle(gw: &Gateway, text: &str) -> String {
+    handle_as(gw, text, false)
+}
+
+/// [`handle`], for a client that presented the admin token when `admin`.
+pub fn handle_as(gw: &Gateway, text: &str, admin: bool) -> String {
     #[derive(serde::Deserialize)]
     struct Ids<'a> {
         #[serde(borrow)]
         request_id: Option<&'a serde_json::value::RawValue>,
     }
-    let mut event = answer(gw, text);
+    let mut event = answer(gw, text, admin);
     count(&event);
     let raw = serde_json::from_str::<Ids>(text)
         .ok()
@@ -58,9 +64,30 @@ fn count(event: &Value) {
     .increment(1);
 }
 
+/// The error event for `text` when it is an admin action and the client is not `admin`.
+pub(super) fn refused_admin(text: &str, admin: bool) -> Option<String> {
+    if admin {
+        return None;
+    }
+    let request = serde_json::from_str::<Value>(text).ok()?;
+    let action = request.get("action")?.as_str()?;
+    if !admin::is_admin_action(action) {
+        return None;
+    }
+    let mut event = error_event(
+        request.get("userbot_id").cloned(),
+        request.get("request_id").cloned(),
+        &admin::unauthorized(action).error,
+    );
+    event["event"] = json!(format!("{action}_error"));
+    event["code"] = json!(401);
+    count(&event);
+    Some(event.to_string())
+}
+
 /// The event answering one request frame.
-fn answer(gw: &Gateway, text: &str) -> Value {
-    let request = match serde_json::from_str::<Value>(text) {
+fn answer(gw: &Gateway, text: &str, admin: bool) -> Value {
+    let mut request = match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(map)) => map,
         Ok(other) => {
             return error_event(
@@ -78,7 +105,8 @@ fn answer(gw: &Gateway, text: &str) -> Value {
         Some(_) => return error_event(userbot_id, request_id, "action must be a string"),
         None => return error_event(userbot_id, request_id, "action is required"),
     };
-    let known = action == "run_script" || commands::is_known(&action);
+    let is_admin = admin::is_admin_action(&action);
+    let known = is_admin || action == "run_script" || commands::is_known(&action);
     if !known {
         return error_event(
             userbot_id,
@@ -86,10 +114,30 @@ fn answer(gw: &Gateway, text: &str) -> Value {
             &format!("unknown action '{action}'"),
         );
     }
-    let result = if action == "run_script" {
+    let no_bots = |action: &str| {
+        CommandError::invalid(
+            action,
+            "no bots run in this process: admin actions and bot_id need `tgscript run`",
+        )
+    };
+    let result = if is_admin {
+        match (&gw.bots, admin) {
+            (_, false) => Err(admin::unauthorized(&action)),
+            (Some(bots), true) => bots.act(&action, &request),
+            (None, true) => Err(no_bots(&action)),
+        }
+    } else if action == "run_script" {
         run_script(gw, &request)
     } else {
-        commands::execute_request(&*gw.effects, &request, None)
+        let effects = match request.remove("bot_id") {
+            None => Ok(gw.effects.clone()),
+            Some(Value::String(id)) => match &gw.bots {
+                Some(bots) => bots.effects(&action, &id),
+                None => Err(no_bots(&action)),
+            },
+            Some(_) => Err(CommandError::invalid(&action, "bot_id must be a string")),
+        };
+        effects.and_then(|effects| commands::execute_request(&*effects, &request, None))
     };
     let mut event = json!({"type": "chat_update", "event": action});
     if let Some(id) = userbot_id {

@@ -5,11 +5,13 @@
 
 mod events;
 pub use listener::HEADER_TIMEOUT;
+pub mod admin;
 pub mod listener;
 
 use crate::telemetry::Report;
-pub use events::handle;
+use admin::{AdminToken, BotControl};
 use events::{error_event, too_large};
+pub use events::{handle, handle_as};
 
 use crate::effects::Effects;
 use crate::lanes::Lanes;
@@ -84,6 +86,8 @@ pub struct Settings {
     pub token: Option<String>,
     /// Web origins whose pages may call the gateway.
     pub allowed_origins: Vec<String>,
+    /// The bearer token of the admin actions, if any.
+    pub admin_token: Option<String>,
 }
 
 impl Settings {
@@ -104,7 +108,14 @@ impl Settings {
             addr,
             token,
             allowed_origins,
+            admin_token: None,
         })
+    }
+
+    /// The same settings, taking admin actions from clients that send `token`.
+    pub fn with_admin_token(mut self, token: Option<String>) -> Self {
+        self.admin_token = token;
+        self
     }
 }
 
@@ -113,7 +124,10 @@ pub struct Gateway {
     effects: Arc<dyn Effects>,
     runner: Arc<Runner>,
     token: Option<String>,
+    admin_token: Option<String>,
     allowed_origins: Vec<String>,
+    /// The bots of the process, for admin actions and `bot_id` (none under `serve`).
+    bots: Option<Arc<dyn BotControl>>,
     /// Requests running now, across connections.
     running: Arc<tokio::sync::Semaphore>,
     /// What `/health` reports (the bots and accounts of a `run`); none: just `ok`.
@@ -129,10 +143,18 @@ impl Gateway {
             effects,
             runner,
             token: settings.token.clone(),
+            admin_token: settings.admin_token.clone(),
+            bots: None,
             allowed_origins: settings.allowed_origins.clone(),
             running: Arc::new(tokio::sync::Semaphore::new(OVERALL)),
             report: None,
         }
+    }
+
+    /// The same gateway taking admin actions and `bot_id` through `bots`.
+    pub fn with_bots(mut self, bots: Arc<dyn BotControl>) -> Self {
+        self.bots = Some(bots);
+        self
     }
 
     /// The same gateway answering `/health` with `report`.
@@ -240,28 +262,38 @@ async fn authorize(State(gw): State<Arc<Gateway>>, request: Request, next: Next)
             );
         }
     }
-    if let Some(token) = &gw.token {
-        use subtle::ConstantTimeEq;
-        let given = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "))
-            .unwrap_or_default();
-        if !bool::from(given.ct_eq(token.as_bytes())) {
-            return refuse(
-                StatusCode::UNAUTHORIZED,
-                "a valid Authorization: Bearer token is required".into(),
-            );
-        }
+    use subtle::ConstantTimeEq;
+    let given = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "))
+        .unwrap_or_default();
+    let matches = |token: &Option<String>| {
+        token
+            .as_ref()
+            .is_some_and(|t| bool::from(given.ct_eq(t.as_bytes())))
+    };
+    let admin = matches(&gw.admin_token);
+    if gw.token.is_some() && !admin && !matches(&gw.token) {
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            "a valid Authorization: Bearer token is required".into(),
+        );
+    }
+    let mut request = request;
+    if admin {
+        request.extensions_mut().insert(AdminToken);
     }
     next.run(request).await
 }
 
 async fn command(
     State(gw): State<Arc<Gateway>>,
+    admin: Option<axum::Extension<AdminToken>>,
     headers: axum::http::HeaderMap,
     body: axum::body::Body,
 ) -> Response {
+    let admin = admin.is_some();
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -297,7 +329,13 @@ async fn command(
         }
         _ => {
             match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_FRAME)).await {
-                Ok(Ok(body)) => run(&gw, String::from_utf8_lossy(&body).into_owned()).await,
+                Ok(Ok(body)) => {
+                    let text = String::from_utf8_lossy(&body).into_owned();
+                    if let Some(refused) = events::refused_admin(&text, admin) {
+                        return (StatusCode::UNAUTHORIZED, refused).into_response();
+                    }
+                    run(&gw, text, admin).await
+                }
                 Ok(Err(e)) => error_event(
                     None,
                     None,
@@ -323,16 +361,21 @@ async fn command(
     ([(header::CONTENT_TYPE, "application/json")], event).into_response()
 }
 
-async fn websocket(State(gw): State<Arc<Gateway>>, upgrade: WebSocketUpgrade) -> Response {
+async fn websocket(
+    State(gw): State<Arc<Gateway>>,
+    admin: Option<axum::Extension<AdminToken>>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let admin = admin.is_some();
     upgrade
         .max_message_size(HARD_FRAME_LIMIT)
         .max_frame_size(HARD_FRAME_LIMIT)
-        .on_upgrade(move |socket| connection(gw, socket))
+        .on_upgrade(move |socket| connection(gw, socket, admin))
 }
 
 /// One client: frames are queued per account (in order within an account, concurrently
 /// across accounts); answers go out through one writer.
-async fn connection(gw: Arc<Gateway>, socket: WebSocket) {
+async fn connection(gw: Arc<Gateway>, socket: WebSocket, admin: bool) {
     use futures::{SinkExt, StreamExt};
     let (mut sink, mut stream) = socket.split();
     let (out_tx, mut out_rx) = mpsc::channel::<String>(OUT_BUFFER);
@@ -359,7 +402,7 @@ async fn connection(gw: Arc<Gateway>, socket: WebSocket) {
                     let event = match gw.running.clone().acquire_owned().await {
                         Ok(_running) => {
                             let gw = gw.clone();
-                            tokio::task::spawn_blocking(move || handle(&gw, &text))
+                            tokio::task::spawn_blocking(move || handle_as(&gw, &text, admin))
                                 .await
                                 .unwrap_or_else(|e| {
                                     error_event(None, None, &format!("internal error: {e}"))
@@ -403,12 +446,12 @@ async fn connection(gw: Arc<Gateway>, socket: WebSocket) {
 }
 
 /// Answer one request frame on a blocking thread, as one of the requests running at once.
-async fn run(gw: &Arc<Gateway>, text: String) -> String {
+async fn run(gw: &Arc<Gateway>, text: String, admin: bool) -> String {
     let Ok(_running) = gw.running.clone().acquire_owned().await else {
         return error_event(None, None, "the gateway is stopping").to_string();
     };
     let gw = gw.clone();
-    tokio::task::spawn_blocking(move || handle(&gw, &text))
+    tokio::task::spawn_blocking(move || handle_as(&gw, &text, admin))
         .await
         .unwrap_or_else(|e| error_event(None, None, &format!("internal error: {e}")).to_string())
 }

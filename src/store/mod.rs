@@ -7,10 +7,12 @@
 //! synchronous commits).
 
 mod backup;
+mod bots;
 mod commit;
 mod state;
 
 pub use backup::{BackupReport, backup};
+pub use bots::SavedBot;
 
 pub use commit::Pending;
 
@@ -33,7 +35,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 pub const DEFAULT_BOT: &str = "default";
 
 /// The schema version this build writes.
-const SCHEMA_VERSION: i64 = 5;
+const SCHEMA_VERSION: i64 = 6;
 
 /// Why the store could not be opened or used.
 #[derive(Debug, thiserror::Error)]
@@ -205,11 +207,20 @@ impl Default for Store {
 
 impl Store {
     /// Open (creating it and its folder if needed) the database at `path`, migrating it to
-    /// the current schema.
+    /// the current schema. A database it creates is readable by its owner only (it may hold
+    /// bot tokens added through the gateway).
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let shown = path.display().to_string();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             let _ = std::fs::create_dir_all(dir);
+        }
+        if !path.exists() {
+            use std::os::unix::fs::OpenOptionsExt;
+            let _ = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path);
         }
         let sqlite = |source| StoreError::Sqlite {
             path: shown.clone(),
@@ -439,6 +450,15 @@ fn migrate(connection: &mut Connection, path: &str) -> Result<(), StoreError> {
                  SELECT 'default', update_id, scenario, seq, call, result FROM journal;
              DROP TABLE journal;
              ALTER TABLE journal_v5 RENAME TO journal;",
+        )
+        .map_err(sqlite)?;
+    }
+    if version < 6 {
+        // Bots added through the gateway, kept across restarts.
+        tx.execute_batch(
+            "CREATE TABLE bots (
+                 id TEXT PRIMARY KEY, token TEXT NOT NULL, mode TEXT NOT NULL,
+                 scripts TEXT NOT NULL, api_url TEXT);",
         )
         .map_err(sqlite)?;
     }

@@ -445,3 +445,162 @@ fn health_follows_the_bot_api_and_metrics_count_the_updates() {
     let done = run.terminate();
     assert_eq!(done.code, Some(0), "{}", done.all_output());
 }
+
+/// POST `request` to the gateway's `/command` at `port` (with `token` as the bearer, if any):
+/// the status and the event.
+fn command(port: u16, token: Option<&str>, request: Value) -> (u16, Value) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let mut post = reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{port}/command"))
+            .header("content-type", "application/json")
+            .body(request.to_string());
+        if let Some(token) = token {
+            post = post.bearer_auth(token);
+        }
+        let response = post.send().await.expect("POST /command");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("an event"))
+    })
+}
+
+#[test]
+fn bots_and_their_scripts_are_added_and_removed_over_the_gateway_and_kept_across_restarts() {
+    const ADMIN: &str = "admin-secret-for-the-tests";
+    let (a, g) = (server("a"), server("g"));
+    let t = TestDir::new();
+    let (port, gateway) = (free_port(), free_port());
+    config_with(
+        &t,
+        port,
+        &[("a", "polling", &a)],
+        &format!("[gateway]\nlisten = \"127.0.0.1:{gateway}\"\nadmin_token = \"{ADMIN}\"\n"),
+    );
+    let run = start(&t, &["a"]);
+    run.wait_stderr("gateway listening", 1, WAIT);
+    let add = json!({"action": "add_bot", "id": "g", "token": token("g"), "api_url": g.url(), "scripts": t.path().join("g").display().to_string()});
+    let (status, refused) = command(gateway, None, add.clone());
+    assert_eq!(status, 401, "{refused}");
+    assert_eq!(refused["event"], "add_bot_error");
+    let (status, added) = command(gateway, Some(ADMIN), add.clone());
+    assert_eq!(
+        (status, &added["event"]),
+        (200, &json!("add_bot")),
+        "{added}"
+    );
+    let (_, again) = command(gateway, Some(ADMIN), add.clone());
+    assert_eq!(again["event"], "add_bot_error", "{again}");
+
+    // A script that does not check is refused and not written; a good one is loaded.
+    let put = |source: &str| {
+        command(
+            gateway,
+            Some(ADMIN),
+            json!({"action": "put_script", "bot_id": "g", "name": "count.rhai", "source": source}),
+        )
+        .1
+    };
+    let bad = put("fn on_message(msg) { send_mesage(msg.chat.id, \"x\"); }");
+    assert_eq!(bad["event"], "put_script_error", "{bad}");
+    assert!(
+        bad["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("send_mesage") && e.contains("count.rhai")),
+        "{bad}"
+    );
+    assert!(!t.path().join("g/count.rhai").exists());
+    assert_eq!(put(COUNTER)["event"], "put_script", "written");
+    run.wait_stderr("g/count.rhai: ok", 1, WAIT);
+    g.world(|w| w.user_message(SANDBOX_CHAT_ID, ALICE, "one", None));
+    a.world(|w| w.user_message(SANDBOX_CHAT_ID, ALICE, "one", None));
+    assert_eq!(sent(&g, 1), ["one: 1 1"]);
+    assert_eq!(sent(&a, 1), ["one: 1 1"]);
+    let got = command(
+        gateway,
+        Some(ADMIN),
+        json!({"action": "get_script", "bot_id": "g", "name": "count"}),
+    )
+    .1;
+    assert_eq!(got["data"]["source"], COUNTER, "{got}");
+
+    // Chat actions pick their bot by bot_id; an unknown one is named with the known ones.
+    let (_, said) = command(
+        gateway,
+        None,
+        json!({"action": "send_message", "bot_id": "g", "chat_id": SANDBOX_CHAT_ID, "text": "from the backend"}),
+    );
+    assert_eq!(said["event"], "send_message", "{said}");
+    assert_eq!(sent(&g, 2)[1], "from the backend");
+    let (_, unknown) = command(
+        gateway,
+        None,
+        json!({"action": "send_message", "bot_id": "zz", "chat_id": 1, "text": "x"}),
+    );
+    assert!(
+        unknown["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("running: a, g")),
+        "{unknown}"
+    );
+    let listed = command(gateway, Some(ADMIN), json!({"action": "list_bots"})).1;
+    let sources: Vec<_> = listed["data"]["bots"]
+        .as_array()
+        .map(|b| {
+            b.iter()
+                .map(|b| (b["id"].clone(), b["source"].clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        sources,
+        [
+            (json!("a"), json!("config")),
+            (json!("g"), json!("gateway"))
+        ],
+        "{listed}"
+    );
+    let (_, kept) = command(
+        gateway,
+        Some(ADMIN),
+        json!({"action": "remove_bot", "id": "a"}),
+    );
+    assert!(
+        kept["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("config file")),
+        "{kept}"
+    );
+    let done = run.terminate();
+    assert_eq!(done.code, Some(0), "{}", done.all_output());
+    assert!(
+        !done.all_output().contains(&token("g")),
+        "the token is never printed"
+    );
+
+    // Kept across a restart; removed, it stays away.
+    let run = start(&t, &["a"]);
+    run.wait_stderr("gateway listening", 1, WAIT);
+    g.world(|w| w.user_message(SANDBOX_CHAT_ID, ALICE, "two", None));
+    assert_eq!(sent(&g, 3)[2], "two: 2 2");
+    let (_, removed) = command(
+        gateway,
+        Some(ADMIN),
+        json!({"action": "remove_bot", "id": "g"}),
+    );
+    assert_eq!(removed["event"], "remove_bot", "{removed}");
+    let done = run.terminate();
+    assert_eq!(done.code, Some(0), "{}", done.all_output());
+    let run = start(&t, &["a"]);
+    run.wait_stderr("gateway listening", 1, WAIT);
+    let listed = command(gateway, Some(ADMIN), json!({"action": "list_bots"})).1;
+    assert_eq!(
+        listed["data"]["bots"].as_array().map(Vec::len),
+        Some(1),
+        "{listed}"
+    );
+    let done = run.terminate();
+    assert_eq!(done.code, Some(0), "{}", done.all_output());
+}

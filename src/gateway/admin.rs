@@ -1,0 +1,51 @@
+//! The gateway's admin actions: bots added, removed and listed while `run` runs
+//! (`add_bot`, `remove_bot`, `list_bots`) and their scenario files (`put_script`,
+//! `get_script`, `delete_script`). They need the admin token (`[gateway] admin_token`, sent
+//! as `Authorization: Bearer`), and a process that runs bots, which answers them through
+//! [`BotControl`].
+
+use crate::effects::Effects;
+use crate::request::CommandError;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+/// The admin actions.
+pub const ADMIN_ACTIONS: &[&str] = &[
+    "add_bot",
+    "remove_bot",
+    "list_bots",
+    "put_script",
+    "get_script",
+    "delete_script",
+];
+
+/// Whether `action` is an admin action.
+pub fn is_admin_action(action: &str) -> bool {
+    ADMIN_ACTIONS.contains(&action)
+}
+
+/// Marks a request that presented the admin token.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct AdminToken;
+
+/// What the gateway asks of the process that runs the bots.
+pub trait BotControl: Send + Sync {
+    /// Run admin `action` with the fields of `request` (called on a blocking thread).
+    fn act(&self, action: &str, request: &Map<String, Value>) -> Result<Value, CommandError>;
+
+    /// What chat actions for bot `bot_id` act through; an unknown id is an error that names
+    /// the known ones.
+    fn effects(&self, command: &str, bot_id: &str) -> Result<Arc<dyn Effects>, CommandError>;
+}
+
+/// The error of an admin action asked without the admin token.
+pub(super) fn unauthorized(action: &str) -> CommandError {
+    CommandError {
+        command: action.to_string(),
+        error: format!(
+            "{action} needs the admin token: send Authorization: Bearer <[gateway] admin_token>"
+        ),
+        code: Some(401),
+        hint: None,
+    }
+}
