@@ -6,8 +6,8 @@
 use super::registry::Registry;
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -16,7 +16,94 @@ pub const FOLDER_CHECK: Duration = Duration::from_millis(500);
 
 /// A folder being watched; dropping it stops the watching.
 pub struct Watch {
-    _watcher: Arc<Mutex<RecommendedWatcher>>,
+    dir: PathBuf,
+    /// Held while the folder is watched: its reload task stops once this is gone.
+    alive: Arc<()>,
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        if let Some(hub) = HUB.get() {
+            hub.remove(&self.dir, &self.alive);
+        }
+    }
+}
+
+/// One file watcher for the whole process (inotify instances are few: 128 per user by
+/// default, and a process may serve hundreds of bots), its events sent to the folders whose
+/// paths they are under.
+struct Hub {
+    watcher: Mutex<RecommendedWatcher>,
+    folders: Arc<Mutex<Vec<Folder>>>,
+}
+
+/// A watched folder and where its events go.
+struct Folder {
+    dir: PathBuf,
+    alive: Weak<()>,
+    events: mpsc::UnboundedSender<()>,
+}
+
+static HUB: OnceLock<Hub> = OnceLock::new();
+
+impl Hub {
+    /// The process's hub, made on first use.
+    fn get() -> notify::Result<&'static Hub> {
+        if let Some(hub) = HUB.get() {
+            return Ok(hub);
+        }
+        let folders: Arc<Mutex<Vec<Folder>>> = Arc::default();
+        let routes = folders.clone();
+        let watcher =
+            notify::recommended_watcher(move |event: notify::Result<notify::Event>| match event {
+                // Reading a file is no change (and a reload reads every file).
+                Ok(event) if event.kind.is_access() => {}
+                Ok(event) => {
+                    let folders = routes.lock().unwrap_or_else(PoisonError::into_inner);
+                    for folder in folders.iter() {
+                        if event
+                            .paths
+                            .iter()
+                            .any(|p| p.starts_with(&folder.dir) && is_relevant(p))
+                        {
+                            let _ = folder.events.send(());
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!("file watcher: {e}"),
+            })?;
+        let _ = HUB.set(Hub {
+            watcher: Mutex::new(watcher),
+            folders,
+        });
+        HUB.get()
+            .ok_or_else(|| notify::Error::generic("the file watcher could not be kept"))
+    }
+
+    fn watch(&self, dir: &Path) -> notify::Result<()> {
+        let mut watcher = self.watcher.lock().unwrap_or_else(PoisonError::into_inner);
+        let _ = watcher.unwatch(dir);
+        watcher.watch(dir, RecursiveMode::Recursive)
+    }
+
+    fn remove(&self, dir: &Path, alive: &Arc<()>) {
+        let mine = Arc::downgrade(alive);
+        let others = {
+            let mut folders = self.folders.lock().unwrap_or_else(PoisonError::into_inner);
+            folders.retain(|f| !f.alive.ptr_eq(&mine));
+            let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+            folders.iter().any(|f| f.dir == absolute)
+        };
+        // Not while holding the folders: the watcher's thread takes them to route an event,
+        // and unwatching waits for that thread.
+        if !others {
+            let _ = self
+                .watcher
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .unwatch(dir);
+        }
+    }
 }
 
 /// Which folder `dir` is now: its device, inode and birth time (`None` while it does not
@@ -47,19 +134,24 @@ pub fn is_relevant(path: &Path) -> bool {
 /// Watch `dir` recursively and reload `registry` on relevant changes, and when the folder
 /// is deleted or replaced, until the returned [`Watch`] is dropped.
 pub fn watch(dir: &Path, registry: Arc<Registry>) -> notify::Result<Watch> {
+    let hub = Hub::get()?;
     let (tx, mut events) = mpsc::unbounded_channel::<()>();
-    let mut watcher =
-        notify::recommended_watcher(move |event: notify::Result<notify::Event>| match event {
-            Ok(event) if event.paths.iter().any(|p| is_relevant(p)) => {
-                let _ = tx.send(());
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!("file watcher: {e}"),
-        })?;
-    watcher.watch(dir, RecursiveMode::Recursive)?;
-    let watcher = Arc::new(Mutex::new(watcher));
-    let watching = Arc::downgrade(&watcher);
-    let dir = dir.to_path_buf();
+    let alive = Arc::new(());
+    hub.folders
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(Folder {
+            // Events name absolute paths (the watcher makes a relative folder absolute).
+            dir: std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf()),
+            alive: Arc::downgrade(&alive),
+            events: tx,
+        });
+    if let Err(e) = hub.watch(dir) {
+        hub.remove(dir, &alive);
+        return Err(e);
+    }
+    let watching = Arc::downgrade(&alive);
+    let (dir, dir_kept) = (dir.to_path_buf(), dir.to_path_buf());
     tokio::spawn(async move {
         let mut folder = identity(&dir);
         let mut check = tokio::time::interval(FOLDER_CHECK);
@@ -95,18 +187,19 @@ pub fn watch(dir: &Path, registry: Arc<Registry>) -> notify::Result<Watch> {
             }
         }
     });
-    Ok(Watch { _watcher: watcher })
+    Ok(Watch {
+        dir: dir_kept,
+        alive,
+    })
 }
 
 /// Watch the folder `dir` is now (made again after it was deleted); false when the watching
 /// has been stopped.
-fn rewatch(watching: &Weak<Mutex<RecommendedWatcher>>, dir: &Path) -> bool {
-    let Some(watcher) = watching.upgrade() else {
+fn rewatch(watching: &Weak<()>, dir: &Path) -> bool {
+    let (Some(_alive), Some(hub)) = (watching.upgrade(), HUB.get()) else {
         return false;
     };
-    let mut watcher = watcher.lock().unwrap_or_else(PoisonError::into_inner);
-    let _ = watcher.unwatch(dir);
-    match watcher.watch(dir, RecursiveMode::Recursive) {
+    match hub.watch(dir) {
         Ok(()) => tracing::info!(
             "the scenario folder {} is back: watching it again",
             dir.display()
