@@ -24,6 +24,8 @@ use std::path::{Path, PathBuf};
 pub struct ScriptEngine {
     engine: Engine,
     limits: Limits,
+    /// The scenario folder imports resolve against.
+    root: PathBuf,
 }
 
 impl ScriptEngine {
@@ -39,13 +41,27 @@ impl ScriptEngine {
             .on_progress(run::on_progress)
             .on_print(run::print)
             .on_debug(run::debug)
-            .set_module_resolver(ScenarioResolver::new(root, limits.clone()));
+            .set_module_resolver(ScenarioResolver::new(root.clone(), limits.clone()));
         engine.disable_symbol("eval");
         // `on_var` is marked volatile API in rhai 1.27 (not deprecated); it closes the
         // max_map_size hole, see `run::on_var`.
         #[allow(deprecated)]
         engine.on_var(run::on_var);
-        Self { engine, limits }
+        Self {
+            engine,
+            limits,
+            root,
+        }
+    }
+
+    /// Resolve imports against the scenario folder `root` from now on (when it is not the
+    /// folder already).
+    pub fn set_root(&mut self, root: &Path) {
+        if self.root != root {
+            self.root = root.to_path_buf();
+            self.engine
+                .set_module_resolver(ScenarioResolver::new(root, self.limits.clone()));
+        }
     }
 
     /// Add the functions of `package` (the caller's builtins).

@@ -1,5 +1,5 @@
 //! The worker process (`tgscript worker`, started by the host's pool, never by hand): it
-//! confines itself, then runs one request at a time on its own engines, asking the host for
+//! confines itself, then runs one request at a time on its own engine, asking the host for
 //! every effect. Its stdout is the pipe to the host (anything else that would print there goes
 //! to stderr, which is the host's log).
 
@@ -22,8 +22,9 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// How many compiled scenario versions a worker keeps before it forgets them all.
-const MAX_CACHED: usize = 256;
+/// How many compiled scenario versions a worker keeps before it forgets them all: enough for
+/// a process serving a thousand bots, each call of which may come to any worker.
+const MAX_CACHED: usize = 4096;
 
 /// The two ends of the pipe to the host.
 struct Pipe {
@@ -115,8 +116,9 @@ impl Effects for HostEffects {
 struct Worker {
     limits: Limits,
     effects: Arc<HostEffects>,
-    /// One engine per scenario folder.
-    engines: HashMap<PathBuf, ScriptEngine>,
+    /// One engine for every scenario folder (scenarios compile with their imports embedded,
+    /// so only compiling needs the folder: it is pointed at the request's), made on first use.
+    engine: Option<ScriptEngine>,
     /// Compiled scenarios by file and version.
     scenarios: HashMap<(PathBuf, u64), Scenario>,
 }
@@ -124,10 +126,12 @@ struct Worker {
 impl Worker {
     fn engine(&mut self, root: &Path) -> &ScriptEngine {
         let (limits, effects) = (&self.limits, &self.effects);
-        self.engines.entry(root.to_path_buf()).or_insert_with(|| {
+        let engine = self.engine.get_or_insert_with(|| {
             let context = CallContext::direct(effects.clone());
             builtins::engine(limits.clone(), root, context)
-        })
+        });
+        engine.set_root(root);
+        engine
     }
 
     fn handle(&mut self, request: ToWorker) -> Result<Outcome, ScriptError> {
@@ -233,7 +237,7 @@ pub fn main() -> u8 {
     let mut worker = Worker {
         limits: setup.limits,
         effects: effects.clone(),
-        engines: HashMap::new(),
+        engine: None,
         scenarios: HashMap::new(),
     };
     loop {
