@@ -369,11 +369,10 @@ impl Config {
                 }
             })?;
         // Values the types allow but that cannot work.
-        let token_empty = config
-            .gateway
-            .token
-            .as_ref()
-            .is_some_and(|t| t.expose().trim().is_empty());
+        let empty =
+            |token: &Option<Secret>| token.as_ref().is_some_and(|t| t.expose().trim().is_empty());
+        let token_empty = empty(&config.gateway.token);
+        let admin_empty = empty(&config.gateway.admin_token);
         let refused = [
             (
                 config.limits.timeout_ms == 0,
@@ -394,6 +393,11 @@ impl Config {
                 token_empty,
                 "gateway.token",
                 "is empty: set a token clients must send, or leave it out (loopback only)",
+            ),
+            (
+                admin_empty,
+                "gateway.admin_token",
+                "is empty: set the token admin clients must send, or leave it out (no admin actions)",
             ),
         ];
         if let Some((_, key, message)) = refused.into_iter().find(|(wrong, ..)| *wrong) {
