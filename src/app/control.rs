@@ -251,8 +251,30 @@ impl BotControl for FleetControl {
         }
     }
 
-    fn effects(&self, command: &str, bot_id: &str) -> Result<Arc<dyn Effects>, CommandError> {
-        Ok(self.bot(command, bot_id)?.host.clone())
+    fn effects(
+        &self,
+        command: &str,
+        bot_id: Option<&str>,
+    ) -> Result<Arc<dyn Effects>, CommandError> {
+        if let Some(id) = bot_id {
+            return Ok(self.bot(command, id)?.host.clone());
+        }
+        let running = self.running.read().unwrap_or_else(PoisonError::into_inner);
+        match running.values().collect::<Vec<_>>().as_slice() {
+            [only] => Ok(only.host.clone()),
+            bots => Err(CommandError::invalid(
+                command,
+                format!(
+                    "{} bots run here: pass bot_id ({})",
+                    bots.len(),
+                    running
+                        .keys()
+                        .map(String::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        }
     }
 }
 

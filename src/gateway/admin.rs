@@ -33,9 +33,13 @@ pub trait BotControl: Send + Sync {
     /// Run admin `action` with the fields of `request` (called on a blocking thread).
     fn act(&self, action: &str, request: &Map<String, Value>) -> Result<Value, CommandError>;
 
-    /// What chat actions for bot `bot_id` act through; an unknown id is an error that names
-    /// the known ones.
-    fn effects(&self, command: &str, bot_id: &str) -> Result<Arc<dyn Effects>, CommandError>;
+    /// What chat actions for bot `bot_id` act through (`None`: the only bot that runs); an
+    /// unknown id, or none while several bots run, is an error that names the bots.
+    fn effects(
+        &self,
+        command: &str,
+        bot_id: Option<&str>,
+    ) -> Result<Arc<dyn Effects>, CommandError>;
 }
 
 /// The error of an admin action asked without the admin token.

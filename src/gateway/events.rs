@@ -129,13 +129,12 @@ fn answer(gw: &Gateway, text: &str, admin: bool) -> Value {
     } else if action == "run_script" {
         run_script(gw, &request)
     } else {
-        let effects = match request.remove("bot_id") {
-            None => Ok(gw.effects.clone()),
-            Some(Value::String(id)) => match &gw.bots {
-                Some(bots) => bots.effects(&action, &id),
-                None => Err(no_bots(&action)),
-            },
-            Some(_) => Err(CommandError::invalid(&action, "bot_id must be a string")),
+        let effects = match (request.remove("bot_id"), &gw.bots) {
+            (None, None) => Ok(gw.effects.clone()),
+            (None, Some(bots)) => bots.effects(&action, None),
+            (Some(Value::String(id)), Some(bots)) => bots.effects(&action, Some(&id)),
+            (Some(Value::String(_)), None) => Err(no_bots(&action)),
+            (Some(_), _) => Err(CommandError::invalid(&action, "bot_id must be a string")),
         };
         effects.and_then(|effects| commands::execute_request(&*effects, &request, None))
     };

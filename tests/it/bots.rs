@@ -534,6 +534,17 @@ fn bots_and_their_scripts_are_added_and_removed_over_the_gateway_and_kept_across
     );
     assert_eq!(said["event"], "send_message", "{said}");
     assert_eq!(sent(&g, 2)[1], "from the backend");
+    let (_, which) = command(
+        gateway,
+        None,
+        json!({"action": "send_message", "chat_id": 1, "text": "x"}),
+    );
+    assert!(
+        which["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("pass bot_id (a, g)")),
+        "{which}"
+    );
     let (_, unknown) = command(
         gateway,
         None,
@@ -603,4 +614,43 @@ fn bots_and_their_scripts_are_added_and_removed_over_the_gateway_and_kept_across
     );
     let done = run.terminate();
     assert_eq!(done.code, Some(0), "{}", done.all_output());
+}
+
+#[test]
+fn a_polling_bot_says_which_webhook_it_removes_and_json_logs_are_one_object_per_line() {
+    let a = server("a");
+    a.world(|w| {
+        let params = json!({"url": "https://old.example/hook"});
+        w.call("setWebhook", params.as_object().expect("params"))
+    })
+    .expect("a webhook set before");
+    let t = TestDir::new();
+    config(&t, free_port(), &[("a", "polling", &a)]);
+    let env = [
+        ("TOKEN_A", token("a")),
+        ("TGSCRIPT_LOG_FORMAT", "json".to_string()),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let run = t.spawn(&["run"], &env);
+    a.world(|w| w.user_message(SANDBOX_CHAT_ID, ALICE, "one", None));
+    assert_eq!(
+        sent(&a, 1),
+        ["one: 1 1"],
+        "it polls once the webhook is gone"
+    );
+    let done = run.terminate();
+    assert_eq!(done.code, Some(0), "{}", done.all_output());
+    assert!(
+        done.stderr
+            .contains("bot a: removing its webhook https://old.example/hook"),
+        "{}",
+        done.stderr
+    );
+    for line in done.stderr.lines().filter(|l| !l.trim().is_empty()) {
+        let object: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(
+            object["level"].is_string() && object["fields"]["message"].is_string(),
+            "{line}"
+        );
+    }
 }
