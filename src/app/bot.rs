@@ -3,7 +3,7 @@
 //! in its inbox before acknowledging them, hand them to its dispatcher, take up retried ones,
 //! and stop cleanly on Ctrl-C, SIGTERM or (on the sandbox) the end of stdin.
 use super::bots::{BotSetup, BotSource};
-use super::health::BotStatus;
+use super::status::BotStatus;
 use super::{App, AppError};
 use crate::config::BotMode;
 use crate::host::Host;

@@ -8,6 +8,7 @@ pub mod bots;
 mod control;
 pub mod fleet;
 mod health;
+mod status;
 pub mod webhook;
 
 use crate::builtins::{self, CallContext};

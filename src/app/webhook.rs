@@ -6,7 +6,7 @@
 //! again.
 
 use super::AppError;
-use super::health::BotStatus;
+use super::status::BotStatus;
 use crate::config::WebhookConfig;
 use crate::host::Host;
 use crate::inbox::{Inbox, Origin};

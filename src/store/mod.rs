@@ -9,6 +9,7 @@
 mod backup;
 mod bots;
 mod commit;
+mod schema;
 mod state;
 
 pub use backup::{BackupReport, backup};
@@ -24,7 +25,7 @@ pub use state::{
     shared_namespace,
 };
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::Connection;
 use std::fmt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -232,7 +233,7 @@ impl Store {
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;",
             )
             .map_err(sqlite)?;
-        migrate(&mut connection, &shown)?;
+        schema::migrate(&mut connection, &shown)?;
         Ok(Self::over(connection, shown))
     }
 
@@ -242,7 +243,7 @@ impl Store {
             // SQLite in memory cannot fail short of allocation failure.
             panic!("SQLite could not open an in-memory database")
         });
-        let _ = migrate(&mut connection, ":memory:");
+        let _ = schema::migrate(&mut connection, ":memory:");
         Self::over(connection, ":memory:".into())
     }
 
@@ -343,132 +344,4 @@ impl Store {
         }
         Ok(Some(Claim { _file: file }))
     }
-}
-
-/// Bring the schema to [`SCHEMA_VERSION`], one step at a time, in one transaction that
-/// holds the write lock from the start (two processes opening an old database at once
-/// migrate it once).
-fn migrate(connection: &mut Connection, path: &str) -> Result<(), StoreError> {
-    let sqlite = |source| StoreError::Sqlite {
-        path: path.to_string(),
-        source,
-    };
-    let tx = connection
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(sqlite)?;
-    tx.execute_batch(
-        "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);",
-    )
-    .map_err(sqlite)?;
-    let version: i64 = tx
-        .query_row(
-            "SELECT value FROM meta WHERE key = 'schema_version'",
-            [],
-            |row| row.get(0),
-        )
-        .optional()
-        .map_err(sqlite)?
-        .unwrap_or(0);
-    if version > SCHEMA_VERSION {
-        return Err(StoreError::TooNew {
-            path: path.to_string(),
-            found: version,
-        });
-    }
-    if version < 1 {
-        tx.execute_batch(
-            "CREATE TABLE state (
-                 namespace TEXT NOT NULL, scope TEXT NOT NULL, scope_id TEXT NOT NULL,
-                 key TEXT NOT NULL, value TEXT NOT NULL,
-                 PRIMARY KEY (namespace, scope, scope_id, key));",
-        )
-        .map_err(sqlite)?;
-    }
-    if version < 2 {
-        tx.execute_batch(
-            "CREATE TABLE inbox (
-                 update_id INTEGER PRIMARY KEY, chat_key INTEGER NOT NULL,
-                 payload TEXT NOT NULL, status TEXT NOT NULL,
-                 attempts INTEGER NOT NULL DEFAULT 0, error TEXT,
-                 received_at INTEGER NOT NULL, finished_at INTEGER);
-             CREATE INDEX inbox_by_status ON inbox (status, update_id);
-             CREATE TABLE inbox_handled (
-                 update_id INTEGER NOT NULL, scenario TEXT NOT NULL,
-                 PRIMARY KEY (update_id, scenario));
-             CREATE TABLE journal (
-                 update_id INTEGER NOT NULL, scenario TEXT NOT NULL, seq INTEGER NOT NULL,
-                 call TEXT NOT NULL, result TEXT,
-                 PRIMARY KEY (update_id, scenario, seq));",
-        )
-        .map_err(sqlite)?;
-    }
-    if version < 3 {
-        // Arrival order: update ids are random after a week without updates.
-        tx.execute_batch(
-            "ALTER TABLE inbox ADD COLUMN arrival INTEGER NOT NULL DEFAULT 0;
-             UPDATE inbox SET arrival = update_id;
-             DROP INDEX inbox_by_status;
-             CREATE INDEX inbox_by_status ON inbox (status, arrival);",
-        )
-        .map_err(sqlite)?;
-    }
-    if version < 4 {
-        // Whether a try is under way: one the process did not survive is known at the next.
-        tx.execute_batch("ALTER TABLE inbox ADD COLUMN running INTEGER NOT NULL DEFAULT 0;")
-            .map_err(sqlite)?;
-    }
-    if version < 5 {
-        // Many bots in one database: every inbox row carries its bot, the keys too; what was
-        // kept before is the default bot's.
-        tx.execute_batch(
-            "CREATE TABLE inbox_v5 (
-                 bot TEXT NOT NULL, update_id INTEGER NOT NULL, chat_key INTEGER NOT NULL,
-                 payload TEXT NOT NULL, status TEXT NOT NULL,
-                 attempts INTEGER NOT NULL DEFAULT 0, error TEXT,
-                 received_at INTEGER NOT NULL, finished_at INTEGER,
-                 arrival INTEGER NOT NULL DEFAULT 0, running INTEGER NOT NULL DEFAULT 0,
-                 PRIMARY KEY (bot, update_id));
-             INSERT INTO inbox_v5 (bot, update_id, chat_key, payload, status, attempts, error,
-                                   received_at, finished_at, arrival, running)
-                 SELECT 'default', update_id, chat_key, payload, status, attempts, error,
-                        received_at, finished_at, arrival, running FROM inbox;
-             DROP TABLE inbox;
-             ALTER TABLE inbox_v5 RENAME TO inbox;
-             CREATE INDEX inbox_by_status ON inbox (bot, status, arrival);
-             CREATE TABLE inbox_handled_v5 (
-                 bot TEXT NOT NULL, update_id INTEGER NOT NULL, scenario TEXT NOT NULL,
-                 PRIMARY KEY (bot, update_id, scenario));
-             INSERT INTO inbox_handled_v5 (bot, update_id, scenario)
-                 SELECT 'default', update_id, scenario FROM inbox_handled;
-             DROP TABLE inbox_handled;
-             ALTER TABLE inbox_handled_v5 RENAME TO inbox_handled;
-             CREATE TABLE journal_v5 (
-                 bot TEXT NOT NULL, update_id INTEGER NOT NULL, scenario TEXT NOT NULL,
-                 seq INTEGER NOT NULL, call TEXT NOT NULL, result TEXT,
-                 PRIMARY KEY (bot, update_id, scenario, seq));
-             INSERT INTO journal_v5 (bot, update_id, scenario, seq, call, result)
-                 SELECT 'default', update_id, scenario, seq, call, result FROM journal;
-             DROP TABLE journal;
-             ALTER TABLE journal_v5 RENAME TO journal;",
-        )
-        .map_err(sqlite)?;
-    }
-    if version < 6 {
-        // Bots added through the gateway, kept across restarts.
-        tx.execute_batch(
-            "CREATE TABLE bots (
-                 id TEXT PRIMARY KEY, token TEXT NOT NULL, mode TEXT NOT NULL,
-                 scripts TEXT NOT NULL, api_url TEXT);",
-        )
-        .map_err(sqlite)?;
-    }
-    if version < SCHEMA_VERSION {
-        tx.execute(
-            "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![SCHEMA_VERSION],
-        )
-        .map_err(sqlite)?;
-    }
-    tx.commit().map_err(sqlite)
 }
