@@ -217,6 +217,13 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
     match app.host().store().saved_bots() {
         Ok(saved) => {
             for bot in saved {
+                if fleet.members.contains_key(&bot.id) {
+                    tracing::warn!(
+                        "bot {} was added through the gateway and is in the config too: the config's runs",
+                        bot.id
+                    );
+                    continue;
+                }
                 let started = match app.bot_from_saved(&bot) {
                     Ok(setup) => fleet.start(setup).await,
                     Err(e) => Err(e),
