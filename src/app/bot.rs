@@ -136,6 +136,13 @@ async fn probe_webhook(bot: &Running, client: &BotClient, stop: Receiver<bool>) 
             () = stopped(stop.clone()) => return,
             () = tokio::time::sleep(WEBHOOK_PROBE_EVERY) => {}
         }
+        // A bot that just got a delivery is known to work: no need to ask Telegram (with
+        // many bots, the asking itself would be load).
+        if crate::effects::system_now() - bot.status.last_ok()
+            < WEBHOOK_PROBE_EVERY.as_secs() as i64
+        {
+            continue;
+        }
         match client.call("getWebhookInfo", &serde_json::json!({})).await {
             Ok(info) => match info["last_error_message"].as_str() {
                 Some(error) if info["last_error_date"].as_i64() > Some(bot.status.last_ok()) => {

@@ -269,22 +269,18 @@ pub fn gateway_settings(
     let listen = listen
         .or(config.gateway.listen.as_deref())
         .unwrap_or(gateway::DEFAULT_LISTEN);
-    let token = config
-        .gateway
-        .token
-        .as_ref()
-        .map(|t| t.expose().to_string());
-    if let Some(token) = &token {
-        crate::logging::add_secret(token);
-    }
-    let admin = config
-        .gateway
-        .admin_token
-        .as_ref()
-        .map(|t| t.expose().to_string());
-    if let Some(admin) = &admin {
-        crate::logging::add_secret(admin);
-    }
+    // Secrets from now on: never in the log.
+    let secret = |token: &Option<crate::config::Secret>| {
+        let token = token.as_ref().map(|t| t.expose().to_string());
+        if let Some(token) = &token {
+            crate::logging::add_secret(token);
+        }
+        token
+    };
+    let (token, admin) = (
+        secret(&config.gateway.token),
+        secret(&config.gateway.admin_token),
+    );
     gateway::Settings::new(listen, token, config.gateway.allowed_origins.clone())
         .map(|settings| settings.with_admin_token(admin))
         .map_err(|e| AppError::Config(e.to_string()))
