@@ -87,13 +87,18 @@ fn update(server: &BotApiServer, update_id: i64, text: &str) -> Value {
     json!({"update_id": update_id, "message": message})
 }
 
-/// POST `body` to `url` as Telegram does (with `secret`, if any); the status.
-fn post(url: &str, secret: Option<&str>, body: &str) -> u16 {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+/// Run `future` to completion on a runtime of its own.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .expect("runtime");
-    runtime.block_on(async {
+        .expect("runtime")
+        .block_on(future)
+}
+
+/// POST `body` to `url` as Telegram does (with `secret`, if any); the status.
+fn post(url: &str, secret: Option<&str>, body: &str) -> u16 {
+    block_on(async {
         let mut request = reqwest::Client::new()
             .post(url)
             .header("content-type", "application/json")
@@ -302,11 +307,7 @@ fn bots_added_to_and_removed_from_the_config_start_and_stop_while_the_others_go_
 
 /// GET `url`: the status and the body.
 fn get(url: &str) -> (u16, String) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
+    block_on(async {
         let response = reqwest::Client::new().get(url).send().await.expect("GET");
         let status = response.status().as_u16();
         (status, response.text().await.expect("body"))
@@ -449,11 +450,7 @@ fn health_follows_the_bot_api_and_metrics_count_the_updates() {
 /// POST `request` to the gateway's `/command` at `port` (with `token` as the bearer, if any):
 /// the status and the event.
 fn command(port: u16, token: Option<&str>, request: Value) -> (u16, Value) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
+    block_on(async {
         let mut post = reqwest::Client::new()
             .post(format!("http://127.0.0.1:{port}/command"))
             .header("content-type", "application/json")
@@ -512,6 +509,28 @@ fn bots_and_their_scripts_are_added_and_removed_over_the_gateway_and_kept_across
         "{bad}"
     );
     assert!(!t.path().join("g/count.rhai").exists());
+    // Broken or hostile fields are refused and write nothing: a name that leaves the
+    // folder, a source that is not a string, a script past max_script_size, a bad add_bot.
+    let hostile = [
+        json!({"action": "put_script", "bot_id": "g", "name": "../evil.rhai", "source": COUNTER}),
+        json!({"action": "put_script", "bot_id": "g", "name": "/tmp/evil", "source": COUNTER}),
+        json!({"action": "put_script", "bot_id": "g", "name": "x.rhai", "source": 42}),
+        json!({"action": "put_script", "bot_id": "g", "name": "x.rhai", "source": "x".repeat(200_000)}),
+        json!({"action": "get_script", "bot_id": 7, "name": "x.rhai"}),
+        json!({"action": "add_bot", "id": "../x", "token": "1:A"}),
+        json!({"action": "add_bot", "id": "h", "token": "1:A", "mode": "smoke"}),
+    ];
+    for request in hostile {
+        let (status, event) = command(gateway, Some(ADMIN), request.clone());
+        assert_eq!(status, 200, "{request}: {event}");
+        assert!(
+            event["event"]
+                .as_str()
+                .is_some_and(|e| e.ends_with("_error")),
+            "{request}: {event}"
+        );
+    }
+    assert!(!t.path().join("evil.rhai").exists() && !t.path().join("g/x.rhai").exists());
     assert_eq!(put(COUNTER)["event"], "put_script", "written");
     run.wait_stderr("g/count.rhai: ok", 1, WAIT);
     g.world(|w| w.user_message(SANDBOX_CHAT_ID, ALICE, "one", None));
