@@ -26,6 +26,8 @@ pub const RATE_LIMITED: &str = "tgscript_bot_api_rate_limited_total";
 pub const RELOADS: &str = "tgscript_scenario_reloads_total";
 /// Gateway requests by action and outcome (`ok`, `error`).
 pub const GATEWAY_REQUESTS: &str = "tgscript_gateway_requests_total";
+/// Account events a subscriber's full queue dropped.
+pub const ACCOUNT_EVENTS_DROPPED: &str = "tgscript_account_events_dropped_total";
 
 /// The most distinct Bot API method names kept as labels; more are counted as `other` (a
 /// script may call any name).

@@ -2,14 +2,20 @@
 //! in-memory account that behaves like it ([`sandbox`]). Operations are typed; results and
 //! errors are TDLib-shaped JSON, normalized once in [`crate::commands::account`].
 
+pub mod auth;
+pub mod events;
 pub mod sandbox;
 pub mod tdjson;
 pub mod tdlib;
 
+pub use auth::{AuthState, LoginStep};
+pub use events::{AccountEvent, EventHub, EventSink};
+
 use futures::future::BoxFuture;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
 
 /// A TDLib error: `{"@type": "error", "code": …, "message": …}`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,12 +37,18 @@ impl TdError {
     }
 }
 
+/// The id of the sandbox account scripts get when no account is configured.
+pub const FALLBACK_ID: i64 = 1;
+
 /// Why an account cannot be had or started.
 #[derive(Debug, thiserror::Error)]
 pub enum AccountsError {
     /// No account has this `userbot_id`.
     #[error("unknown userbot_id {0}")]
     UnknownId(i64),
+    /// An account with this `userbot_id` exists already.
+    #[error("account {0} exists already (remove_account it first)")]
+    Exists(i64),
     /// No account is configured at all.
     #[error("no account configured: add an [[account]] to tgscript.toml")]
     NoAccount,
@@ -100,6 +112,8 @@ pub enum AccountOp {
     GetNewChatPrivacySettings,
     /// `setNewChatPrivacySettings` (`newChatPrivacySettings` JSON)
     SetNewChatPrivacySettings(Value),
+    /// `confirmSession`: a new login is the owner's.
+    ConfirmSession(i64),
     /// Any TDLib request, as JSON with `@type` (the `tdlib()` builtin).
     Raw(Value),
 }
@@ -138,6 +152,9 @@ impl AccountOp {
             AccountOp::SetNewChatPrivacySettings(settings) => {
                 json!({"@type": "setNewChatPrivacySettings", "settings": settings})
             }
+            AccountOp::ConfirmSession(id) => {
+                json!({"@type": "confirmSession", "session_id": id})
+            }
             AccountOp::Raw(request) => request.clone(),
         };
         line.to_string()
@@ -150,24 +167,46 @@ pub trait Account: Send + Sync {
     fn call(&self, op: AccountOp) -> BoxFuture<'_, Result<Value, TdError>>;
     /// A one-line state, e.g. `sandbox (ready)` or `tdlib: waiting for the phone number`.
     fn status(&self) -> String;
+    /// `tdlib` or `sandbox`.
+    fn backend(&self) -> &'static str;
+    /// Where the account stands in logging in.
+    fn authorization(&self) -> AuthState;
+    /// Take one login step and return the state it led to; TDLib's refusal is the error, and
+    /// no answer within `within` is a 504.
+    fn login(&self, step: LoginStep, within: Duration)
+    -> BoxFuture<'_, Result<AuthState, TdError>>;
+    /// The simulated account, to drive what a real one would get from Telegram (a login
+    /// from a new device, a QR link confirmed).
+    fn as_sandbox(&self) -> Option<&sandbox::SandboxAccount> {
+        None
+    }
     /// Close the account (TDLib flushes its database); nothing to do for simulated ones.
     fn close(&self) -> BoxFuture<'_, ()> {
         Box::pin(async {})
     }
 }
 
-/// The configured accounts by `userbot_id`, and the default one.
-#[derive(Clone, Default)]
-pub struct Accounts {
+#[derive(Default)]
+struct Registry {
     by_id: BTreeMap<i64, Arc<dyn Account>>,
     default: Option<i64>,
 }
 
+/// The accounts of the process by `userbot_id`, the default one, and the hub their events
+/// are published on. Clones share them: an account added through the gateway is seen by
+/// every bot and script.
+#[derive(Clone, Default)]
+pub struct Accounts {
+    registry: Arc<RwLock<Registry>>,
+    hub: Arc<EventHub>,
+}
+
 impl std::fmt::Debug for Accounts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let registry = self.read();
         f.debug_struct("Accounts")
-            .field("ids", &self.by_id.keys().collect::<Vec<_>>())
-            .field("default", &self.default)
+            .field("ids", &registry.by_id.keys().collect::<Vec<_>>())
+            .field("default", &registry.default)
             .finish()
     }
 }
@@ -176,55 +215,98 @@ impl Accounts {
     /// Accounts from a list; `default` names the one scenarios act on (the only one, when
     /// there is one and no default is given).
     pub fn new(accounts: Vec<(i64, Arc<dyn Account>)>, default: Option<i64>) -> Self {
-        let by_id: BTreeMap<i64, Arc<dyn Account>> = accounts.into_iter().collect();
-        let default = default.or_else(|| {
-            if by_id.len() == 1 {
-                by_id.keys().next().copied()
-            } else {
-                None
-            }
-        });
-        Self { by_id, default }
+        let this = Self::with_default(default);
+        this.write().by_id = accounts.into_iter().collect();
+        this
     }
 
-    /// A single sandbox account with id 1 (what the sandbox and the REPL use when no account
-    /// is configured).
+    /// No accounts yet; `default` names the one scenarios act on.
+    pub fn with_default(default: Option<i64>) -> Self {
+        let this = Self::default();
+        this.write().default = default;
+        this
+    }
+
+    /// A single sandbox account with id [`FALLBACK_ID`], logged in (what the sandbox and the
+    /// REPL use when no account is configured).
     pub fn sandbox_only() -> Self {
-        Self::new(
-            vec![(
-                1,
-                Arc::new(sandbox::SandboxAccount::new()) as Arc<dyn Account>,
-            )],
-            Some(1),
-        )
+        let this = Self::with_default(Some(FALLBACK_ID));
+        let account = sandbox::SandboxAccount::logged_in(this.sink(FALLBACK_ID));
+        this.write().by_id.insert(FALLBACK_ID, Arc::new(account));
+        this
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Registry> {
+        self.registry.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Registry> {
+        self.registry
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Where account `id` publishes its events.
+    pub fn sink(&self, id: i64) -> EventSink {
+        EventSink::new(self.hub.clone(), id)
+    }
+
+    /// The hub every account's events are published on.
+    pub fn hub(&self) -> &Arc<EventHub> {
+        &self.hub
+    }
+
+    /// Add `account` as `id`; an id in use is refused.
+    pub fn insert(&self, id: i64, account: Arc<dyn Account>) -> Result<(), AccountsError> {
+        let mut registry = self.write();
+        if registry.by_id.contains_key(&id) {
+            return Err(AccountsError::Exists(id));
+        }
+        registry.by_id.insert(id, account);
+        Ok(())
+    }
+
+    /// Take account `id` out (its handle still works for whoever holds it).
+    pub fn remove(&self, id: i64) -> Option<Arc<dyn Account>> {
+        self.write().by_id.remove(&id)
     }
 
     /// The account `id`, or `unknown userbot_id <id>`.
     pub fn get(&self, id: i64) -> Result<Arc<dyn Account>, AccountsError> {
-        self.by_id
+        self.read()
+            .by_id
             .get(&id)
             .cloned()
             .ok_or(AccountsError::UnknownId(id))
     }
 
-    /// The default account's id, or why there is none.
+    /// The default account's id, or why there is none: the configured default, else the
+    /// only account.
     pub fn default_id(&self) -> Result<i64, AccountsError> {
-        self.default.ok_or(if self.by_id.is_empty() {
-            AccountsError::NoAccount
-        } else {
-            AccountsError::NoDefault
-        })
+        let registry = self.read();
+        let only = (registry.by_id.len() == 1)
+            .then(|| registry.by_id.keys().next().copied())
+            .flatten();
+        registry
+            .default
+            .or(only)
+            .ok_or(if registry.by_id.is_empty() {
+                AccountsError::NoAccount
+            } else {
+                AccountsError::NoDefault
+            })
     }
 
     /// Close every account, e.g. before the process exits.
     pub async fn close_all(&self) {
-        for account in self.by_id.values() {
+        let all: Vec<Arc<dyn Account>> = self.read().by_id.values().cloned().collect();
+        for account in all {
             account.close().await;
         }
     }
 
     /// Every account id.
     pub fn ids(&self) -> Vec<i64> {
-        self.by_id.keys().copied().collect()
+        self.read().by_id.keys().copied().collect()
     }
 }

@@ -1,13 +1,22 @@
 //! An in-memory account that behaves like TDLib: a current session and two others, both block
 //! lists with paging, rules per privacy setting, new-chat settings, and TDLib-style errors for
-//! unknown ids. Every operation is logged so tests can tell that validation stopped a command
-//! before it reached the account.
+//! unknown ids. It logs in like TDLib too (the code is [`SANDBOX_CODE`], the two-step password
+//! [`SANDBOX_PASSWORD`], a QR link is confirmed with [`SandboxAccount::confirm_qr`]), and
+//! [`SandboxAccount::login_from`] simulates a login from a new device. Every operation is
+//! logged so tests can tell that validation stopped a command before it reached the account.
 
-use super::{Account, AccountOp, TdError};
+use super::auth::{AuthState, LoginStep, UPDATE_UNCONFIRMED_SESSION};
+use super::{Account, AccountOp, EventSink, TdError};
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+/// The login code the sandbox account takes.
+pub const SANDBOX_CODE: &str = "12345";
+/// The two-step verification password of the sandbox account.
+pub const SANDBOX_PASSWORD: &str = "sandbox";
 
 #[derive(Debug)]
 struct State {
@@ -16,12 +25,16 @@ struct State {
     rules: BTreeMap<String, Value>,
     new_chat: Value,
     log: Vec<AccountOp>,
+    auth: AuthState,
+    /// The id the next simulated login gets.
+    next_session: i64,
 }
 
 /// The simulated account.
 #[derive(Debug)]
 pub struct SandboxAccount {
     state: Mutex<State>,
+    events: EventSink,
 }
 
 impl Default for SandboxAccount {
@@ -58,12 +71,40 @@ fn known_setting(setting: &str) -> Result<(), TdError> {
     }
 }
 
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
 impl SandboxAccount {
-    /// A fresh account: sessions 1001 (current), 1002 and 1003, nobody blocked, every privacy
-    /// setting open to everybody.
+    /// A fresh account, logged in, publishing nowhere: sessions 1001 (current), 1002 and
+    /// 1003, nobody blocked, every privacy setting open to everybody.
     pub fn new() -> Self {
+        Self::logged_in(EventSink::default())
+    }
+
+    /// A fresh account, logged in, publishing its events to `events`.
+    pub fn logged_in(events: EventSink) -> Self {
+        Self::starting_in(AuthState::Ready, events)
+    }
+
+    /// A fresh account that waits for the phone number, publishing to `events`.
+    pub fn logged_out(events: EventSink) -> Self {
+        let account = Self::starting_in(AuthState::WaitPhoneNumber, events);
+        account
+            .events
+            .publish(AuthState::WaitPhoneNumber.to_update());
+        account
+    }
+
+    fn starting_in(auth: AuthState, events: EventSink) -> Self {
         Self {
+            events,
             state: Mutex::new(State {
+                auth,
+                next_session: 2001,
                 sessions: vec![
                     session(
                         1001,
@@ -108,6 +149,112 @@ impl SandboxAccount {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Move to `next` and publish it.
+    fn enter(&self, state: &mut State, next: AuthState) -> AuthState {
+        state.auth = next.clone();
+        self.events.publish(next.to_update());
+        next
+    }
+
+    /// Confirm the QR link the account shows (what scanning it in a logged-in app does).
+    pub fn confirm_qr(&self) -> Result<AuthState, TdError> {
+        let mut state = self.lock();
+        if !matches!(state.auth, AuthState::WaitOtherDevice { .. }) {
+            return Err(TdError::new(
+                400,
+                format!(
+                    "no QR link to confirm: the account is {} (send login_qr first)",
+                    state.auth.name()
+                ),
+            ));
+        }
+        Ok(self.enter(&mut state, AuthState::Ready))
+    }
+
+    /// Simulate a login from a new device at `location` (e.g. "Berlin, Germany"): a session
+    /// waiting for confirmation, announced with `updateUnconfirmedSession`. Returns its id.
+    pub fn login_from(&self, location: &str) -> i64 {
+        let mut state = self.lock();
+        let id = state.next_session;
+        state.next_session += 1;
+        let mut new = session(
+            id,
+            false,
+            "Telegram iOS",
+            "iPhone 15",
+            "iOS",
+            "198.51.100.7",
+            location,
+        );
+        let now = unix_now();
+        new["is_unconfirmed"] = json!(true);
+        new["log_in_date"] = json!(now);
+        new["last_active_date"] = json!(now);
+        state.sessions.push(new);
+        drop(state);
+        self.events.publish(json!({
+            "@type": UPDATE_UNCONFIRMED_SESSION,
+            "session": {"@type": "unconfirmedSession", "id": id, "log_in_date": now,
+                        "device_model": "iPhone 15", "location": location},
+        }));
+        id
+    }
+
+    fn no_unconfirmed_session(&self) {
+        self.events
+            .publish(json!({"@type": UPDATE_UNCONFIRMED_SESSION, "session": null}));
+    }
+
+    fn step(&self, step: LoginStep) -> Result<AuthState, TdError> {
+        let mut state = self.lock();
+        if !step.fits(&state.auth) {
+            return Err(TdError::new(
+                400,
+                format!("Call to {} unexpected", step.function()),
+            ));
+        }
+        let next = match step {
+            LoginStep::Phone(phone) if phone.is_empty() => {
+                return Err(TdError::new(400, super::auth::NO_PHONE));
+            }
+            LoginStep::Phone(phone) => {
+                let digits = phone.strip_prefix('+').unwrap_or(&phone);
+                if digits.len() < 5 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(TdError::new(400, "PHONE_NUMBER_INVALID"));
+                }
+                AuthState::WaitCode {
+                    via: "sandbox".into(),
+                }
+            }
+            LoginStep::Code(code) if code == SANDBOX_CODE => AuthState::WaitPassword {
+                hint: "the sandbox password".into(),
+            },
+            LoginStep::Code(_) => return Err(TdError::new(400, "PHONE_CODE_INVALID")),
+            LoginStep::Password(password) if password == SANDBOX_PASSWORD => AuthState::Ready,
+            LoginStep::Password(_) => return Err(TdError::new(400, "PASSWORD_HASH_INVALID")),
+            LoginStep::Qr => {
+                let token = state.next_session;
+                state.next_session += 1;
+                AuthState::WaitOtherDevice {
+                    link: format!("tg://login?token=c2FuZGJveC{token}"),
+                }
+            }
+            LoginStep::Logout => {
+                self.enter(&mut state, AuthState::LoggingOut);
+                self.enter(&mut state, AuthState::Closed);
+                AuthState::WaitPhoneNumber
+            }
+            // The sandbox never asks for an email, so `fits` refused these.
+            LoginStep::EmailAddress(_) | LoginStep::EmailCode(_) => {
+                return Err(TdError::new(
+                    400,
+                    format!("Call to {} unexpected", step.function()),
+                ));
+            }
+        };
+        Ok(self.enter(&mut state, next))
+    }
+
     /// Every operation that reached the account, in order.
     pub fn calls(&self) -> Vec<AccountOp> {
         self.lock().log.clone()
@@ -116,6 +263,12 @@ impl SandboxAccount {
     fn apply(&self, op: AccountOp) -> Result<Value, TdError> {
         let mut state = self.lock();
         state.log.push(op.clone());
+        // Like TDLib, only these two are answered before login.
+        let before_login = matches!(&op, AccountOp::Raw(r)
+            if r["@type"] == json!("getAuthorizationState") || r["@type"] == json!("getOption"));
+        if state.auth != AuthState::Ready && !before_login {
+            return Err(TdError::new(401, "Unauthorized"));
+        }
         let ok = || Ok(json!({"@type": "ok"}));
         let find = |state: &State, id: i64| {
             state
@@ -133,7 +286,22 @@ impl SandboxAccount {
                 if state.sessions[i]["is_current"] == json!(true) {
                     return Err(TdError::new(400, "Can't terminate current session"));
                 }
-                state.sessions.remove(i);
+                let removed = state.sessions.remove(i);
+                drop(state);
+                tracing::info!("sandbox account: session {id} terminated");
+                if removed["is_unconfirmed"] == json!(true) {
+                    self.no_unconfirmed_session();
+                }
+                ok()
+            }
+            AccountOp::ConfirmSession(id) => {
+                let i = find(&state, id)?;
+                if state.sessions[i]["is_unconfirmed"] != json!(true) {
+                    return Err(TdError::new(400, "Session is already confirmed"));
+                }
+                state.sessions[i]["is_unconfirmed"] = json!(false);
+                drop(state);
+                self.no_unconfirmed_session();
                 ok()
             }
             AccountOp::ToggleSessionCanAcceptCalls(id, on) => {
@@ -147,7 +315,15 @@ impl SandboxAccount {
                 ok()
             }
             AccountOp::TerminateAllOtherSessions => {
+                let unconfirmed = state
+                    .sessions
+                    .iter()
+                    .any(|s| s["is_unconfirmed"] == json!(true));
                 state.sessions.retain(|s| s["is_current"] == json!(true));
+                drop(state);
+                if unconfirmed {
+                    self.no_unconfirmed_session();
+                }
                 ok()
             }
             AccountOp::SetUserBlockList(user, list) => {
@@ -210,7 +386,7 @@ impl SandboxAccount {
                 Some("getOption") if request["name"] == json!("version") => {
                     Ok(json!({"@type": "optionValueString", "value": "1.8.61"}))
                 }
-                Some("getAuthorizationState") => Ok(json!({"@type": "authorizationStateReady"})),
+                Some("getAuthorizationState") => Ok(json!({"@type": state.auth.type_name()})),
                 Some(other) => Err(TdError::new(
                     400,
                     format!("the sandbox account does not simulate {other}"),
@@ -228,6 +404,30 @@ impl Account for SandboxAccount {
     }
 
     fn status(&self) -> String {
-        "sandbox: ready (simulated account)".to_string()
+        format!(
+            "sandbox: {} (simulated account)",
+            self.lock().auth.describe()
+        )
+    }
+
+    fn backend(&self) -> &'static str {
+        "sandbox"
+    }
+
+    fn as_sandbox(&self) -> Option<&SandboxAccount> {
+        Some(self)
+    }
+
+    fn authorization(&self) -> AuthState {
+        self.lock().auth.clone()
+    }
+
+    fn login(
+        &self,
+        step: LoginStep,
+        _within: Duration,
+    ) -> BoxFuture<'_, Result<AuthState, TdError>> {
+        let result = self.step(step);
+        Box::pin(async move { result })
     }
 }

@@ -1,12 +1,14 @@
 //! The real account: one TDLib client per account through tdlib-rs's typed functions, one
 //! receive loop for all clients, authorization driven from the account's config.
 
-use super::{Account, AccountOp, AccountsError, BlockList, TdError, tdjson};
+use super::auth::{AuthState, LoginStep};
+use super::{Account, AccountOp, AccountsError, BlockList, EventSink, TdError, tdjson};
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 use tdlib_rs::enums::{self, AuthorizationState, Update};
 use tdlib_rs::{functions, types};
@@ -14,6 +16,8 @@ use tokio::sync::{mpsc, watch};
 
 /// How long a command waits for a new client to finish starting.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a login step's answer may come before the state it leads to.
+const STATE_SETTLE: Duration = Duration::from_secs(2);
 
 /// What is needed to start a TDLib client.
 #[derive(Debug, Clone)]
@@ -30,25 +34,6 @@ pub struct TdlibSettings {
     pub phone: Option<String>,
     /// How long a request may wait for TDLib's answer.
     pub request_timeout: Duration,
-}
-
-/// Where an account stands, after TDLib's authorization states.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AuthState {
-    /// The client is starting.
-    Starting,
-    /// TDLib waits for this input (`phone number`, `code`, `password`, …).
-    Waiting(&'static str),
-    /// Logged in.
-    Ready,
-    /// Closed or failed, with why.
-    Stopped(String),
-}
-
-impl AuthState {
-    fn settled(&self) -> bool {
-        !matches!(self, AuthState::Starting)
-    }
 }
 
 /// Update channels of the running clients, by TDLib client id.
@@ -77,77 +62,84 @@ fn start_receive_loop() {
 /// A TDLib-backed account.
 pub struct TdlibAccount {
     settings: TdlibSettings,
-    client_id: i32,
+    /// The current client (a new one replaces it after `logOut` closed the old one).
+    client_id: AtomicI32,
+    state_tx: Arc<watch::Sender<AuthState>>,
     state: watch::Receiver<AuthState>,
+    events: EventSink,
+    runtime: tokio::runtime::Handle,
+}
+
+/// How a code was sent, from TDLib's `authenticationCodeType*` (e.g. `sms`,
+/// `telegramMessage`).
+fn code_type(info: &types::AuthenticationCodeInfo) -> String {
+    let kind = serde_json::to_value(&info.r#type).unwrap_or(Value::Null);
+    kind["@type"]
+        .as_str()
+        .and_then(|t| t.strip_prefix("authenticationCodeType"))
+        .map(|t| {
+            let mut chars = t.chars();
+            chars
+                .next()
+                .map(|c| c.to_ascii_lowercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .unwrap_or_else(|| "unknown".into())
 }
 
 impl TdlibAccount {
-    /// Start the client for `settings` on `runtime`; libtdjson must be loaded.
+    /// Start the client for `settings` on `runtime`, publishing its events to `events`;
+    /// libtdjson must be loaded.
     pub fn start(
         settings: TdlibSettings,
         runtime: &tokio::runtime::Handle,
+        events: EventSink,
     ) -> Result<Self, AccountsError> {
         if tdjson::loaded().is_none() {
             return Err(AccountsError::TdjsonNotLoaded);
         }
+        start_receive_loop();
+        let (state_tx, state) = watch::channel(AuthState::Starting);
+        let account = Self {
+            settings,
+            client_id: AtomicI32::new(0),
+            state_tx: Arc::new(state_tx),
+            state,
+            events,
+            runtime: runtime.clone(),
+        };
+        account.open_client()?;
+        Ok(account)
+    }
+
+    /// Create a TDLib client and drive its authorization states.
+    fn open_client(&self) -> Result<(), AccountsError> {
+        let settings = &self.settings;
         std::fs::create_dir_all(&settings.data_dir).map_err(|error| AccountsError::DataDir {
             path: settings.data_dir.display().to_string(),
             error,
         })?;
-        start_receive_loop();
         let client_id = tdlib_rs::create_client();
-        let (tx, mut updates) = mpsc::unbounded_channel();
+        let (tx, updates) = mpsc::unbounded_channel();
         ROUTES
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .get_or_insert_with(HashMap::new)
             .insert(client_id, tx);
-        let (state_tx, state) = watch::channel(AuthState::Starting);
-        let driver_settings = settings.clone();
-        runtime.spawn(async move {
-            // The first request starts the client.
-            let _ = functions::get_option("version".into(), client_id).await;
-            while let Some(update) = updates.recv().await {
-                let Update::AuthorizationState(update) = update else {
-                    continue;
-                };
-                let next = match update.authorization_state {
-                    AuthorizationState::WaitTdlibParameters => {
-                        let s = &driver_settings;
-                        let db = s.data_dir.display().to_string();
-                        let result = functions::set_tdlib_parameters(
-                            false, db.clone(), db, String::new(), false, false, false, false,
-                            s.api_id, s.api_hash.clone(), "en".into(), "tgscript".into(),
-                            String::new(), env!("CARGO_PKG_VERSION").into(), client_id,
-                        )
-                        .await;
-                        match result {
-                            Ok(()) => continue,
-                            Err(e) => AuthState::Stopped(format!("setTdlibParameters failed: {} {}", e.code, e.message)),
-                        }
-                    }
-                    AuthorizationState::WaitPhoneNumber => AuthState::Waiting("phone number"),
-                    AuthorizationState::WaitCode(_) => AuthState::Waiting("code"),
-                    AuthorizationState::WaitPassword(_) => AuthState::Waiting("password"),
-                    AuthorizationState::WaitEmailAddress(_) => AuthState::Waiting("email address"),
-                    AuthorizationState::WaitEmailCode(_) => AuthState::Waiting("email code"),
-                    AuthorizationState::WaitRegistration(_) => AuthState::Waiting("registration"),
-                    AuthorizationState::WaitOtherDeviceConfirmation(_) => AuthState::Waiting("confirmation on another device"),
-                    AuthorizationState::WaitPremiumPurchase(_) => AuthState::Waiting("a Telegram Premium purchase"),
-                    AuthorizationState::Ready => AuthState::Ready,
-                    AuthorizationState::LoggingOut => AuthState::Stopped("logging out".into()),
-                    AuthorizationState::Closing => AuthState::Stopped("closing".into()),
-                    AuthorizationState::Closed => AuthState::Stopped("closed".into()),
-                };
-                tracing::debug!(account = driver_settings.id, state = ?next, "TDLib authorization state");
-                let _ = state_tx.send(next);
-            }
-        });
-        Ok(Self {
-            settings,
+        self.client_id.store(client_id, Ordering::SeqCst);
+        let _ = self.state_tx.send(AuthState::Starting);
+        self.runtime.spawn(drive(
             client_id,
-            state,
-        })
+            settings.clone(),
+            updates,
+            self.state_tx.clone(),
+            self.events.clone(),
+        ));
+        Ok(())
+    }
+
+    fn client(&self) -> i32 {
+        self.client_id.load(Ordering::SeqCst)
     }
 
     /// The current authorization state.
@@ -170,65 +162,56 @@ impl TdlibAccount {
         Ok(settled.clone())
     }
 
-    /// Walk TDLib's authorization states, asking `ask(what)` for each input TDLib wants.
-    pub async fn login(&self, ask: impl Fn(&str) -> Option<String>) -> Result<(), TdError> {
-        let mut state = self.state.clone();
-        loop {
-            let current = self.settled().await?;
-            let answer =
-                |what: &str| ask(what).ok_or_else(|| TdError::new(400, format!("no {what} given")));
-            let result = match current {
-                AuthState::Ready => return Ok(()),
-                AuthState::Stopped(why) => return Err(TdError::new(500, why)),
-                AuthState::Starting => continue,
-                AuthState::Waiting("phone number") => {
-                    let phone = match &self.settings.phone {
-                        Some(phone) => phone.clone(),
-                        None => answer("phone number")?,
-                    };
-                    functions::set_authentication_phone_number(phone, None, self.client_id).await
-                }
-                AuthState::Waiting("code") => {
-                    functions::check_authentication_code(answer("code")?, self.client_id).await
-                }
-                AuthState::Waiting("password") => {
-                    functions::check_authentication_password(answer("password")?, self.client_id)
-                        .await
-                }
-                AuthState::Waiting("email address") => {
-                    functions::set_authentication_email_address(
-                        answer("email address")?,
-                        self.client_id,
-                    )
-                    .await
-                }
-                AuthState::Waiting("email code") => {
-                    let code = enums::EmailAddressAuthentication::Code(
-                        types::EmailAddressAuthenticationCode {
-                            code: answer("email code")?,
-                        },
-                    );
-                    functions::check_authentication_email_code(code, self.client_id).await
-                }
-                AuthState::Waiting(other) => {
-                    return Err(TdError::new(
-                        400,
-                        format!("TDLib waits for {other}: finish it in an official app first"),
-                    ));
-                }
-            };
-            if let Err(e) = result {
-                return Err(TdError::new(i64::from(e.code), e.message));
+    /// Take `step` and wait for the state it leads to.
+    async fn take(&self, step: LoginStep) -> Result<AuthState, TdError> {
+        let before = self.settled().await?;
+        let cid = self.client();
+        let logout = matches!(step, LoginStep::Logout);
+        let result = match step {
+            LoginStep::Phone(phone) => {
+                let phone = match (phone.is_empty(), &self.settings.phone) {
+                    (false, _) => phone,
+                    (true, Some(configured)) => configured.clone(),
+                    (true, None) => return Err(TdError::new(400, super::auth::NO_PHONE)),
+                };
+                functions::set_authentication_phone_number(phone, None, cid).await
             }
-            // Wait for the state to move on.
-            let before = self.state();
-            let _ = tokio::time::timeout(START_TIMEOUT, state.wait_for(|s| *s != before)).await;
+            LoginStep::Code(code) => functions::check_authentication_code(code, cid).await,
+            LoginStep::Password(password) => {
+                functions::check_authentication_password(password, cid).await
+            }
+            LoginStep::EmailAddress(address) => {
+                functions::set_authentication_email_address(address, cid).await
+            }
+            LoginStep::EmailCode(code) => {
+                let code = enums::EmailAddressAuthentication::Code(
+                    types::EmailAddressAuthenticationCode { code },
+                );
+                functions::check_authentication_email_code(code, cid).await
+            }
+            LoginStep::Qr => functions::request_qr_code_authentication(Vec::new(), cid).await,
+            LoginStep::Logout => functions::log_out(cid).await,
+        };
+        result.map_err(|e| TdError::new(i64::from(e.code), e.message))?;
+        let mut state = self.state.clone();
+        if logout {
+            // Logged out: TDLib closes the client; a new one waits for the phone number.
+            let closed = |s: &AuthState| matches!(s, AuthState::Closed);
+            let _ = tokio::time::timeout(START_TIMEOUT, state.wait_for(closed)).await;
+            if matches!(self.state(), AuthState::Closed) {
+                self.open_client()
+                    .map_err(|e| TdError::new(500, e.to_string()))?;
+                return self.settled().await;
+            }
         }
+        // The new state comes with (or just before) the answer.
+        let _ = tokio::time::timeout(STATE_SETTLE, state.wait_for(|s| *s != before)).await;
+        Ok(self.state())
     }
 
     async fn run(&self, op: AccountOp) -> Result<Value, TdError> {
         self.settled().await?;
-        let cid = self.client_id;
+        let cid = self.client();
         let to_json = |v: Result<Value, types::Error>| {
             v.map_err(|e| TdError::new(i64::from(e.code), e.message))
         };
@@ -292,6 +275,7 @@ impl TdlibAccount {
                     functions::set_new_chat_privacy_settings(settings, cid).await
                 ))
             }
+            AccountOp::ConfirmSession(id) => to_json(ok(functions::confirm_session(id, cid).await)),
             AccountOp::Raw(request) => {
                 let answer = tdjson::send_raw(cid, request)
                     .answer()
@@ -336,37 +320,144 @@ impl Account for TdlibAccount {
             let limit = self.settings.request_timeout;
             tokio::time::timeout(limit, self.run(op))
                 .await
-                .unwrap_or_else(|_| {
-                    // 5xx: no answer, so the journal treats the call as in doubt.
-                    Err(TdError::new(
-                        504,
-                        format!(
-                            "TDLib did not answer within {} ms (is the account online and logged in? [limits] tdlib_timeout_ms sets the wait)",
-                            limit.as_millis()
-                        ),
-                    ))
-                })
+                .unwrap_or_else(|_| Err(no_answer(limit)))
+        })
+    }
+
+    fn login(
+        &self,
+        step: LoginStep,
+        within: Duration,
+    ) -> BoxFuture<'_, Result<AuthState, TdError>> {
+        Box::pin(async move {
+            tokio::time::timeout(within, self.take(step))
+                .await
+                .unwrap_or_else(|_| Err(no_answer(within)))
         })
     }
 
     fn close(&self) -> BoxFuture<'_, ()> {
         Box::pin(async move {
-            let _ = functions::close(self.client_id).await;
+            let _ = functions::close(self.client()).await;
             let mut state = self.state.clone();
-            let closed = |s: &AuthState| matches!(s, AuthState::Stopped(why) if why == "closed");
+            let closed = |s: &AuthState| matches!(s, AuthState::Closed | AuthState::Failed(_));
             let _ = tokio::time::timeout(START_TIMEOUT, state.wait_for(closed)).await;
         })
     }
 
+    fn backend(&self) -> &'static str {
+        "tdlib"
+    }
+
+    fn authorization(&self) -> AuthState {
+        self.state()
+    }
+
     fn status(&self) -> String {
-        match self.state() {
-            AuthState::Starting => "tdlib: starting".into(),
-            AuthState::Waiting(what) => format!(
-                "tdlib: waiting for the {what} (run `tgscript account login {}`)",
+        let state = self.state();
+        match state.next_action() {
+            Some(_) => format!(
+                "tdlib: {} (run `tgscript account login {}`)",
+                state.describe(),
                 self.settings.id
             ),
-            AuthState::Ready => "tdlib: ready".into(),
-            AuthState::Stopped(why) => format!("tdlib: {why}"),
+            None => format!("tdlib: {}", state.describe()),
+        }
+    }
+}
+
+/// The error of a request TDLib did not answer within `limit`: a 504, so the journal treats
+/// the call as one without an answer.
+fn no_answer(limit: Duration) -> TdError {
+    TdError::new(
+        504,
+        format!(
+            "TDLib did not answer within {} ms (is the machine online, and the account logged in? [limits] tdlib_timeout_ms sets the wait)",
+            limit.as_millis()
+        ),
+    )
+}
+
+/// Drive client `client_id`: give TDLib its parameters, follow its authorization states
+/// into `state`, and publish every update (authorization states normalized) to `events`.
+async fn drive(
+    client_id: i32,
+    settings: TdlibSettings,
+    mut updates: mpsc::UnboundedReceiver<Update>,
+    state: Arc<watch::Sender<AuthState>>,
+    events: EventSink,
+) {
+    // The first request starts the client.
+    let _ = functions::get_option("version".into(), client_id).await;
+    while let Some(update) = updates.recv().await {
+        let Update::AuthorizationState(update) = update else {
+            events.publish(serde_json::to_value(&update).unwrap_or(Value::Null));
+            continue;
+        };
+        let next = match update.authorization_state {
+            AuthorizationState::WaitTdlibParameters => {
+                let s = &settings;
+                let db = s.data_dir.display().to_string();
+                let result = functions::set_tdlib_parameters(
+                    false,
+                    db.clone(),
+                    db,
+                    String::new(),
+                    false,
+                    false,
+                    false,
+                    false,
+                    s.api_id,
+                    s.api_hash.clone(),
+                    "en".into(),
+                    "tgscript".into(),
+                    String::new(),
+                    env!("CARGO_PKG_VERSION").into(),
+                    client_id,
+                )
+                .await;
+                match result {
+                    Ok(()) => continue,
+                    Err(e) => AuthState::Failed(format!(
+                        "setTdlibParameters failed: {} {}",
+                        e.code, e.message
+                    )),
+                }
+            }
+            AuthorizationState::WaitPhoneNumber => AuthState::WaitPhoneNumber,
+            AuthorizationState::WaitCode(wait) => AuthState::WaitCode {
+                via: code_type(&wait.code_info),
+            },
+            AuthorizationState::WaitPassword(wait) => AuthState::WaitPassword {
+                hint: wait.password_hint,
+            },
+            AuthorizationState::WaitEmailAddress(_) => AuthState::WaitEmailAddress,
+            AuthorizationState::WaitEmailCode(_) => AuthState::WaitEmailCode,
+            AuthorizationState::WaitRegistration(_) => AuthState::WaitRegistration,
+            AuthorizationState::WaitOtherDeviceConfirmation(wait) => {
+                AuthState::WaitOtherDevice { link: wait.link }
+            }
+            AuthorizationState::WaitPremiumPurchase(_) => AuthState::WaitPremiumPurchase,
+            AuthorizationState::Ready => AuthState::Ready,
+            AuthorizationState::LoggingOut => AuthState::LoggingOut,
+            AuthorizationState::Closing => AuthState::Closing,
+            AuthorizationState::Closed => AuthState::Closed,
+        };
+        tracing::debug!(
+            account = settings.id,
+            state = next.name(),
+            "TDLib authorization state"
+        );
+        events.publish(next.to_update());
+        let closed = next == AuthState::Closed;
+        let _ = state.send(next);
+        if closed {
+            ROUTES
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get_or_insert_with(HashMap::new)
+                .remove(&client_id);
+            return;
         }
     }
 }

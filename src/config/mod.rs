@@ -5,9 +5,11 @@
 //! `TGSCRIPT_LIMITS_TIMEOUT_MS=500`) and `TGSCRIPT_DEFAULT_ACCOUNT`. Errors name the file or
 //! variable, the key and what was expected.
 
+mod accounts;
 mod bots;
 mod env;
 
+pub use accounts::{AccountConfig, Backend, TdlibConfig};
 pub use bots::{BotConfig, BotMode, WebhookConfig, valid_bot_id};
 
 use crate::engine::Limits;
@@ -48,6 +50,8 @@ pub struct Config {
     pub accounts: Vec<AccountConfig>,
     /// Path of libtdjson, when not in `TDJSON_PATH`, the data dir or the system folders.
     pub tdlib_path: Option<PathBuf>,
+    /// `[tdlib]`: API credentials every `tdlib` account uses unless it names its own.
+    pub tdlib: TdlibConfig,
     /// The file it was loaded from, if any (`run` watches it for `[[bot]]` changes).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -182,36 +186,6 @@ pub struct GatewayConfig {
     /// Web origins (`https://console.example`) whose pages may call the gateway; a request
     /// carrying any other browser `Origin` is refused.
     pub allowed_origins: Vec<String>,
-}
-
-/// `[[account]]`: one user account.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AccountConfig {
-    /// The account's `userbot_id`.
-    pub id: i64,
-    /// `tdlib` (a real account) or `sandbox` (simulated).
-    #[serde(default)]
-    pub backend: Backend,
-    /// Telegram API id (tdlib accounts).
-    pub api_id: Option<i32>,
-    /// Name of the environment variable that holds the api_hash (never the hash itself).
-    pub api_hash_env: Option<String>,
-    /// Phone number used at login.
-    pub phone: Option<String>,
-    /// TDLib database folder, relative to the config file.
-    pub data_dir: Option<PathBuf>,
-}
-
-/// Which implementation drives an account.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Backend {
-    /// The real TDLib, loaded at run time.
-    #[default]
-    Tdlib,
-    /// The in-memory simulated account.
-    Sandbox,
 }
 
 /// A secret value: never shown by `Debug` or `Display`.

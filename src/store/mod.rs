@@ -6,6 +6,7 @@
 //! with a size limit per value and per scope; a write is durable when the call returns (WAL,
 //! synchronous commits).
 
+mod accounts;
 mod backup;
 mod bots;
 mod commit;
@@ -36,7 +37,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 pub const DEFAULT_BOT: &str = "default";
 
 /// The schema version this build writes.
-const SCHEMA_VERSION: i64 = 6;
+const SCHEMA_VERSION: i64 = 7;
 
 /// Why the store could not be opened or used.
 #[derive(Debug, thiserror::Error)]

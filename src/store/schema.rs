@@ -121,6 +121,11 @@ pub(super) fn migrate(connection: &mut Connection, path: &str) -> Result<(), Sto
         )
         .map_err(sqlite)?;
     }
+    if version < 7 {
+        // Accounts added through the gateway, kept across restarts (their spec as JSON).
+        tx.execute_batch("CREATE TABLE accounts (id INTEGER PRIMARY KEY, spec TEXT NOT NULL);")
+            .map_err(sqlite)?;
+    }
     if version < SCHEMA_VERSION {
         tx.execute(
             "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)

@@ -1,0 +1,46 @@
+//! `[[account]]` (one user account each) and `[tdlib]` (the API credentials accounts share).
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// `[[account]]`: one user account.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountConfig {
+    /// The account's `userbot_id`.
+    pub id: i64,
+    /// `tdlib` (a real account) or `sandbox` (simulated).
+    #[serde(default)]
+    pub backend: Backend,
+    /// Telegram API id (tdlib accounts; default: `[tdlib] api_id`).
+    pub api_id: Option<i32>,
+    /// Name of the environment variable that holds the api_hash (never the hash itself;
+    /// default: `[tdlib] api_hash_env`).
+    pub api_hash_env: Option<String>,
+    /// Phone number used at login.
+    pub phone: Option<String>,
+    /// TDLib database folder, relative to the config file.
+    pub data_dir: Option<PathBuf>,
+}
+
+/// Which implementation drives an account.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// The real TDLib, loaded at run time.
+    #[default]
+    Tdlib,
+    /// The in-memory simulated account.
+    Sandbox,
+}
+
+/// `[tdlib]`: what every `tdlib` account uses unless its `[[account]]` (or `add_account`)
+/// says otherwise.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TdlibConfig {
+    /// Telegram API id.
+    pub api_id: Option<i32>,
+    /// Name of the environment variable that holds the api_hash.
+    pub api_hash_env: Option<String>,
+}
