@@ -5,7 +5,7 @@
 //! that crosses it is plain data, so it can be served in-process ([`crate::host::Host`]) or, later,
 //! over a pipe to a script worker.
 
-use crate::accounts::AccountOp;
+use crate::accounts::{AccountOp, AuthState, LoginStep};
 use crate::request::CommandError;
 use crate::store::{StateOp, StoreError};
 use serde_json::Value;
@@ -27,6 +27,21 @@ pub trait Effects: Send + Sync {
         userbot_id: i64,
         op: &AccountOp,
     ) -> Result<Value, CommandError>;
+
+    /// Take login `step` on account `userbot_id` (`None`: read where it stands) and return
+    /// the state it led to. Only the host the gateway acts through logs accounts in; scripts
+    /// never can.
+    fn login(
+        &self,
+        command: &str,
+        _userbot_id: i64,
+        _step: Option<LoginStep>,
+    ) -> Result<AuthState, CommandError> {
+        Err(CommandError::invalid(
+            command,
+            "accounts log in through the gateway's login actions or `tgscript account login`, not from scripts",
+        ))
+    }
 
     /// Read or change script state.
     fn state(&self, op: &StateOp) -> Result<Value, StoreError>;

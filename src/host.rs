@@ -1,7 +1,7 @@
 //! The effects served in-process: the Bot API client (real or sandbox), the accounts, the
 //! state database, and the async runtime the blocking script threads bridge into.
 
-use crate::accounts::{AccountOp, Accounts};
+use crate::accounts::{AccountOp, Accounts, AuthState, LoginStep};
 use crate::effects::{Effects, system_now};
 use crate::request::CommandError;
 use crate::store::{StateOp, Store, StoreError};
@@ -9,22 +9,40 @@ use crate::telegram::{BotClient, BotError, errors};
 use serde_json::Value;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::runtime::Handle;
 
+/// How long a login step waits for TDLib by default (`[limits] tdlib_timeout_ms`).
+const LOGIN_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The connections builtins use. `check` and `docs` use [`Host::offline`].
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Host {
     bot: Option<BotClient>,
     runtime: Option<Handle>,
     store: Arc<Store>,
     accounts: Accounts,
+    /// How long a login step may wait for TDLib's answer.
+    login_timeout: Duration,
 }
 
 impl Host {
     /// No connections: builtins that need one fail with an error saying how to connect;
     /// state lives in memory.
     pub fn offline() -> Self {
-        Self::default()
+        Self {
+            bot: None,
+            runtime: None,
+            store: Arc::default(),
+            accounts: Accounts::default(),
+            login_timeout: LOGIN_TIMEOUT,
+        }
+    }
+
+    /// The same host, its login steps waiting `timeout` for TDLib.
+    pub fn with_login_timeout(mut self, timeout: Duration) -> Self {
+        self.login_timeout = timeout;
+        self
     }
 
     /// Connected to `bot` (if any), `accounts` and `store`, bridging into `runtime`.
@@ -39,6 +57,7 @@ impl Host {
             runtime: Some(runtime),
             store,
             accounts,
+            login_timeout: LOGIN_TIMEOUT,
         }
     }
 
@@ -49,6 +68,7 @@ impl Host {
             runtime: self.runtime.clone(),
             store: self.store.clone(),
             accounts: self.accounts.clone(),
+            login_timeout: self.login_timeout,
         }
     }
 
@@ -111,12 +131,37 @@ impl Effects for Host {
             .get(id)
             .map_err(|e| CommandError::invalid(command, e.to_string()))?;
         self.block_on(command, account.call(op.clone()))?
-            .map_err(|e| CommandError {
+            .map_err(|e| td_refusal(command, e))
+    }
+
+    fn login(
+        &self,
+        command: &str,
+        id: i64,
+        step: Option<LoginStep>,
+    ) -> Result<AuthState, CommandError> {
+        let account = self
+            .accounts
+            .get(id)
+            .map_err(|e| CommandError::invalid(command, e.to_string()))?;
+        let current = account.authorization();
+        let Some(step) = step else {
+            return Ok(current);
+        };
+        if current.settled() && !step.fits(&current) {
+            let next = current
+                .next_action()
+                .map(|next| format!(": {next} is the next step"))
+                .unwrap_or_default();
+            return Err(CommandError {
                 command: command.to_string(),
-                error: e.message,
-                code: Some(e.code),
+                error: format!("account {id} is {}{next}", current.name()),
+                code: Some(400),
                 hint: None,
-            })
+            });
+        }
+        self.block_on(command, account.login(step, self.login_timeout))?
+            .map_err(|e| td_refusal(command, e))
     }
 
     fn state(&self, op: &StateOp) -> Result<Value, StoreError> {
@@ -125,6 +170,16 @@ impl Effects for Host {
 
     fn now(&self) -> i64 {
         system_now()
+    }
+}
+
+/// A TDLib failure as a command error: TDLib's message and code.
+fn td_refusal(command: &str, e: crate::accounts::TdError) -> CommandError {
+    CommandError {
+        command: command.to_string(),
+        error: e.message,
+        code: Some(e.code),
+        hint: None,
     }
 }
 

@@ -1,9 +1,14 @@
-//! The accounts of the configuration: libtdjson loaded where a `tdlib` account needs it, each
-//! account started, the api_hash read from the variable the config names.
+//! The accounts of a process: those of `[[account]]` and those `add_account` kept in the
+//! database, each started (libtdjson loaded where a `tdlib` account needs it, the api_hash
+//! read from the variable named), and a warning for each that is not logged in.
 
-use crate::accounts::{Account, Accounts, AccountsError, sandbox, tdjson, tdlib};
+use crate::accounts::{
+    Account, Accounts, AccountsError, EventSink, FALLBACK_ID, sandbox, tdjson, tdlib,
+};
 use crate::config::{AccountConfig, Backend, Config, data_dir};
+use crate::store::Store;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Why the configured accounts cannot be started.
 #[derive(Debug, thiserror::Error)]
@@ -15,11 +20,11 @@ pub enum AccountConfigError {
     #[error("default_account = {0}, but no [[account]] has id {0}")]
     NoSuchDefault(i64),
     /// A `tdlib` account without `api_id`.
-    #[error("account {0}: api_id is required for a tdlib account")]
+    #[error("account {0}: api_id is required for a tdlib account (or set [tdlib] api_id)")]
     NoApiId(i64),
     /// A `tdlib` account without `api_hash_env`.
     #[error(
-        "account {0}: api_hash_env is required (the name of the variable holding the api_hash)"
+        "account {0}: api_hash_env is required (the name of the variable holding the api_hash; or set [tdlib] api_hash_env)"
     )]
     NoApiHashEnv(i64),
     /// The variable `api_hash_env` names is unset or empty.
@@ -36,6 +41,19 @@ pub enum AccountConfigError {
     /// A client cannot be started.
     #[error(transparent)]
     Start(#[from] AccountsError),
+    /// The accounts kept in the database cannot be read.
+    #[error("accounts kept in the database: {0}")]
+    Saved(String),
+}
+
+/// Where an account comes from: a configured sandbox account starts logged in, one added
+/// through the gateway starts where a new TDLib account does (waiting for the phone number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// `[[account]]` in the config file.
+    Configured,
+    /// `add_account`, kept in the database.
+    Added,
 }
 
 /// Load libtdjson as configured (for `tdlib` accounts and `tgscript tdlib`).
@@ -47,61 +65,117 @@ pub fn load_tdjson(config: &Config) -> Result<&'static tdjson::Library, tdjson::
     )
 }
 
-/// Start the accounts of `config` (TDLib clients on `runtime`). With none configured and
-/// `sandbox_fallback`, a sandbox account with id 1.
+/// Start the accounts of `config` and those kept in `store` (TDLib clients on `runtime`).
+/// With none at all and `sandbox_fallback`, a sandbox account with id 1.
 pub fn from_config(
     config: &Config,
     runtime: &tokio::runtime::Handle,
     sandbox_fallback: bool,
+    store: &Store,
 ) -> Result<Accounts, AccountConfigError> {
-    if config.accounts.is_empty() {
-        return Ok(if sandbox_fallback {
-            Accounts::sandbox_only()
-        } else {
-            Accounts::default()
-        });
-    }
-    let mut list: Vec<(i64, Arc<dyn Account>)> = Vec::new();
+    let saved = saved(store)?;
+    let accounts = match config.accounts.is_empty() && sandbox_fallback {
+        true if !saved.iter().any(|a| a.id == FALLBACK_ID) => Accounts::sandbox_only(),
+        _ => Accounts::with_default(config.default_account),
+    };
     for account in &config.accounts {
-        if list.iter().any(|(id, _)| *id == account.id) {
+        if accounts.get(account.id).is_ok() {
             return Err(AccountConfigError::Twice(account.id));
         }
-        let started: Arc<dyn Account> = match account.backend {
-            Backend::Sandbox => Arc::new(sandbox::SandboxAccount::new()),
-            Backend::Tdlib => {
-                load_tdjson(config)?;
-                Arc::new(tdlib::TdlibAccount::start(
-                    tdlib_settings(account, tdlib_timeout(config))?,
-                    runtime,
-                )?)
-            }
-        };
-        list.push((account.id, started));
+        let started = start(
+            config,
+            account,
+            Origin::Configured,
+            runtime,
+            accounts.sink(account.id),
+        )?;
+        accounts.insert(account.id, started)?;
     }
     if let Some(id) = config.default_account
-        && !list.iter().any(|(a, _)| *a == id)
+        && accounts.get(id).is_err()
     {
         return Err(AccountConfigError::NoSuchDefault(id));
     }
-    Ok(Accounts::new(list, config.default_account))
+    for account in saved {
+        if accounts.get(account.id).is_ok() {
+            tracing::warn!(
+                "account {}: added through the gateway and now in the config file too; the config file's is used",
+                account.id
+            );
+            continue;
+        }
+        match start(
+            config,
+            &account,
+            Origin::Added,
+            runtime,
+            accounts.sink(account.id),
+        ) {
+            Ok(started) => accounts.insert(account.id, started)?,
+            Err(e) => tracing::error!(
+                "account {} (added through the gateway) cannot start: {e}",
+                account.id
+            ),
+        }
+    }
+    Ok(accounts)
+}
+
+/// The accounts `add_account` kept.
+fn saved(store: &Store) -> Result<Vec<AccountConfig>, AccountConfigError> {
+    let rows = store
+        .saved_accounts()
+        .map_err(|e| AccountConfigError::Saved(e.to_string()))?;
+    rows.into_iter()
+        .map(|(id, spec)| {
+            serde_json::from_str(&spec)
+                .map_err(|e| AccountConfigError::Saved(format!("account {id}: {e}")))
+        })
+        .collect()
+}
+
+/// Start one account, publishing its events to `events`.
+pub fn start(
+    config: &Config,
+    account: &AccountConfig,
+    origin: Origin,
+    runtime: &tokio::runtime::Handle,
+    events: EventSink,
+) -> Result<Arc<dyn Account>, AccountConfigError> {
+    Ok(match (account.backend, origin) {
+        (Backend::Sandbox, Origin::Configured) => {
+            Arc::new(sandbox::SandboxAccount::logged_in(events))
+        }
+        (Backend::Sandbox, Origin::Added) => Arc::new(sandbox::SandboxAccount::logged_out(events)),
+        (Backend::Tdlib, _) => {
+            let settings = tdlib_settings(config, account, tdlib_timeout(config))?;
+            load_tdjson(config)?;
+            Arc::new(tdlib::TdlibAccount::start(settings, runtime, events)?)
+        }
+    })
 }
 
 /// How long TDLib requests wait: `[limits] tdlib_timeout_ms`.
-pub fn tdlib_timeout(config: &Config) -> std::time::Duration {
-    std::time::Duration::from_millis(config.limits.tdlib_timeout_ms)
+pub fn tdlib_timeout(config: &Config) -> Duration {
+    Duration::from_millis(config.limits.tdlib_timeout_ms)
 }
 
-/// The settings of a `tdlib` account; the api_hash is read from the variable the config names.
-/// Its requests wait `request_timeout` for an answer.
+/// The settings of a `tdlib` account (what it leaves out from `[tdlib]`); the api_hash is
+/// read from the variable named. Its requests wait `request_timeout` for an answer.
 pub fn tdlib_settings(
+    config: &Config,
     account: &AccountConfig,
-    request_timeout: std::time::Duration,
+    request_timeout: Duration,
 ) -> Result<tdlib::TdlibSettings, AccountConfigError> {
     let id = account.id;
-    let api_id = account.api_id.ok_or(AccountConfigError::NoApiId(id))?;
+    let api_id = account
+        .api_id
+        .or(config.tdlib.api_id)
+        .ok_or(AccountConfigError::NoApiId(id))?;
     let var = account
         .api_hash_env
         .as_deref()
+        .or(config.tdlib.api_hash_env.as_deref())
         .ok_or(AccountConfigError::NoApiHashEnv(id))?;
     let api_hash = std::env::var(var)
         .ok()
@@ -116,10 +190,37 @@ pub fn tdlib_settings(
         data_dir: account
             .data_dir
             .clone()
-            .unwrap_or_else(|| data_dir().join("accounts").join(id.to_string())),
+            .unwrap_or_else(|| default_data_dir(id)),
         api_id,
         api_hash,
         phone: account.phone.clone(),
         request_timeout,
     })
+}
+
+/// Where account `id`'s TDLib database is unless its entry names a folder.
+pub fn default_data_dir(id: i64) -> std::path::PathBuf {
+    data_dir().join("accounts").join(id.to_string())
+}
+
+/// Once each account has started (up to 30 s), warn for every one that is not logged in,
+/// with how to log it in.
+pub async fn warn_not_logged_in(accounts: Accounts) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    for id in accounts.ids() {
+        let Ok(account) = accounts.get(id) else {
+            continue;
+        };
+        let mut state = account.authorization();
+        while !state.settled() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            state = account.authorization();
+        }
+        if state.next_action().is_some() || !state.settled() {
+            tracing::warn!(
+                "account {id} is not logged in ({}): log it in with `tgscript account login {id}` or the gateway's login_start",
+                state.describe()
+            );
+        }
+    }
 }

@@ -5,6 +5,7 @@
 use super::bots::{BotSetup, BotSource};
 use super::status::BotStatus;
 use super::{App, AppError};
+use crate::accounts::Accounts;
 use crate::config::BotMode;
 use crate::host::Host;
 use crate::inbox::{Inbox, Origin};
@@ -69,6 +70,7 @@ pub(super) async fn start(
         )
     });
     let runner = app.runner(&setup.dir)?;
+    let account_events = super::account_updates::subscribe(app.host().accounts().hub());
     let registry = Arc::new(
         Registry::new(
             runner.clone(),
@@ -79,7 +81,14 @@ pub(super) async fn start(
         .for_bot(&setup.id),
     );
     let watcher = load(&registry, &setup.dir, config.scripts.hot_reload).await?;
-    let dispatcher = Arc::new(Dispatcher::new(registry, inbox.clone()));
+    let dispatcher = Arc::new(Dispatcher::new(registry.clone(), inbox.clone()));
+    tokio::spawn(super::account_updates::forward(
+        account_events,
+        registry,
+        inbox.clone(),
+        dispatcher.clone(),
+        stopped.clone(),
+    ));
     if let Some(inbox) = &inbox {
         resume(inbox, &dispatcher).await?;
         tokio::spawn(take_requeued(
@@ -389,12 +398,19 @@ async fn take_requeued(inbox: Arc<Inbox>, dispatcher: Arc<Dispatcher>, stop: Rec
 
 /// Read stdin to the end, turning each line into sandbox updates and waiting until the
 /// scenarios have handled them before reading the next line.
-pub(super) async fn feed_stdin(server: &BotApiServer, progress: &Progress) {
+pub(super) async fn feed_stdin(server: &BotApiServer, progress: &Progress, accounts: &Accounts) {
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     let mut users = Users::default();
     let mut queued = 0;
     while let Ok(Some(line)) = lines.next_line().await {
         if line.trim().is_empty() {
+            continue;
+        }
+        if let Some(said) = console::account_line(accounts, &line) {
+            match said {
+                Ok(echo) => println!("{echo}"),
+                Err(why) => eprintln!("sandbox: {why}"),
+            }
             continue;
         }
         let (input, added) = server.world(|w| {

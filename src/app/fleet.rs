@@ -189,6 +189,9 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
     let config = app.config();
     let setups = app.bots(dir)?;
     tracing::info!("limits: {}", config.limits.summary());
+    tokio::spawn(super::accounts::warn_not_logged_in(
+        app.host().accounts().clone(),
+    ));
     // Bound before any bot starts, so a port in use is a start-up error.
     let listener = match config.webhook.listen.is_some()
         || setups.iter().any(|b| b.mode == BotMode::Webhook)
@@ -258,13 +261,14 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
         eprintln!(
             "sandbox: no TELOXIDE_TOKEN, so scripts run against a simulated supergroup \"Sandbox Group\" ({}) \
              where the bot is an administrator. Type messages (you are alice); /as NAME text, /join NAME, \
-             /reply ID text, /press DATA. End of input stops.",
+             /reply ID text, /press DATA; /login_from PLACE and /confirm_qr for the sandbox account. End of input stops.",
             crate::sandbox::world::SANDBOX_CHAT_ID
         );
         let (server, progress, stop) = (server.clone(), first.dispatcher.progress(), stop.clone());
+        let accounts = app.host().accounts().clone();
         // Each line is handled before the next is read, like a chat; end of input stops.
         tokio::spawn(async move {
-            bot::feed_stdin(&server, &progress).await;
+            bot::feed_stdin(&server, &progress, &accounts).await;
             let _ = stop.send(true);
         });
     }

@@ -2,6 +2,8 @@
 //! the accounts, the state database, the effects host and the engine's builtins — used by
 //! `run`, `serve`, `repl` and `exec` alike, plus the bot loop ([`bot`]) that `run` drives.
 
+mod account_admin;
+mod account_updates;
 pub mod accounts;
 pub mod bot;
 pub mod bots;
@@ -146,10 +148,11 @@ impl App {
             SandboxAccount::Always => true,
             SandboxAccount::WithSandboxBot => sandbox.is_some(),
         };
-        let accounts = accounts::from_config(config, runtime.handle(), sandbox_account)
+        let accounts = accounts::from_config(config, runtime.handle(), sandbox_account, &store)
             .map_err(|e| AppError::Config(e.to_string()))?;
         store.limit_scopes(config.limits.max_state_scopes);
-        let host = Host::new(bot, accounts, Arc::new(store), runtime.handle().clone());
+        let host = Host::new(bot, accounts, Arc::new(store), runtime.handle().clone())
+            .with_login_timeout(accounts::tdlib_timeout(config));
         let workers = match config.scripts.isolation {
             Isolation::Inline => None,
             Isolation::Process => Some(Arc::new(worker_pool(config)?)),
@@ -225,9 +228,13 @@ impl App {
         }))
     }
 
-    /// A gateway over the host whose scripts run on `runner`, requiring `settings`' token.
+    /// A gateway over the host whose scripts run on `runner`, requiring `settings`' token,
+    /// taking the account admin actions and pushing account events.
     pub fn gateway(&self, runner: Arc<Runner>, settings: &gateway::Settings) -> Gateway {
-        Gateway::new(self.effects(), runner, settings)
+        Gateway::new(self.effects(), runner, settings).with_accounts(
+            Arc::new(account_admin::AccountAdmin::new(self)),
+            self.host.accounts().hub().clone(),
+        )
     }
 
     /// Run `future` to completion on the application's runtime.

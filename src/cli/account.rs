@@ -1,35 +1,54 @@
-//! `tgscript account login ID` / `account status`.
+//! `tgscript account login ID` / `account status`: the same login steps as the gateway's
+//! actions, at a terminal, with progress and a time limit per step.
 
 use super::{AccountCommand, usage};
-use crate::accounts::{Account, tdlib::TdlibAccount};
-use crate::app::{accounts, runtime};
-use crate::config::{Backend, Config};
+use crate::accounts::auth::UPDATE_CONNECTION_STATE;
+use crate::accounts::events::{Delivery, Filter};
+use crate::accounts::{Account, AuthState, LoginStep};
+use crate::app::{accounts, open_store, runtime};
+use crate::config::Config;
 use std::io::{BufRead, Write};
+use std::sync::Arc;
+use std::time::Duration;
 
 pub(super) fn account(config: &Config, command: AccountCommand) -> anyhow::Result<u8> {
     let runtime = runtime()?;
-    match command {
-        AccountCommand::Status => status(config, &runtime),
-        AccountCommand::Login { id } => login(config, &runtime, id),
-    }
+    let store = open_store(config)?;
+    let accounts = accounts::from_config(config, runtime.handle(), false, &store).map_err(usage)?;
+    let done = match command {
+        AccountCommand::Status => status(&accounts, &runtime),
+        AccountCommand::Login { id } => login(config, &accounts, &runtime, id),
+    };
+    runtime.block_on(accounts.close_all());
+    done
 }
 
-fn status(config: &Config, runtime: &tokio::runtime::Runtime) -> anyhow::Result<u8> {
-    if config.accounts.is_empty() {
+/// Wait (up to 30 s) until `account` has started; its state then.
+async fn settled(account: &Arc<dyn Account>) -> AuthState {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let mut state = account.authorization();
+    while !state.settled() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        state = account.authorization();
+    }
+    state
+}
+
+fn status(
+    accounts: &crate::accounts::Accounts,
+    runtime: &tokio::runtime::Runtime,
+) -> anyhow::Result<u8> {
+    if accounts.ids().is_empty() {
         println!(
             "no accounts configured (scripts get a sandbox account with id 1 where one is needed)"
         );
         return Ok(0);
     }
-    let accounts = accounts::from_config(config, runtime.handle(), false).map_err(usage)?;
     for id in accounts.ids() {
         let Ok(account) = accounts.get(id) else {
             continue;
         };
-        // Let each client settle before reading its state.
-        let _ = runtime.block_on(account.call(crate::accounts::AccountOp::Raw(
-            serde_json::json!({"@type": "getAuthorizationState"}),
-        )));
+        runtime.block_on(settled(&account));
         let default = if accounts.default_id().ok() == Some(id) {
             " (default)"
         } else {
@@ -37,44 +56,102 @@ fn status(config: &Config, runtime: &tokio::runtime::Runtime) -> anyhow::Result<
         };
         println!("{id}{default}: {}", account.status());
     }
-    runtime.block_on(accounts.close_all());
     Ok(0)
 }
 
-fn login(config: &Config, runtime: &tokio::runtime::Runtime, id: i64) -> anyhow::Result<u8> {
-    let entry = config.accounts.iter().find(|a| a.id == id).ok_or_else(|| {
+fn ask(what: &str) -> anyhow::Result<String> {
+    eprint!("{what}: ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let line = line.trim().to_string();
+    if line.is_empty() {
+        anyhow::bail!("login: no {what} given");
+    }
+    Ok(line)
+}
+
+fn login(
+    config: &Config,
+    accounts: &crate::accounts::Accounts,
+    runtime: &tokio::runtime::Runtime,
+    id: i64,
+) -> anyhow::Result<u8> {
+    let account = accounts.get(id).map_err(|_| {
         usage(format!(
-            "login: unknown userbot_id {id} (add an [[account]] with id = {id})"
+            "login: unknown userbot_id {id} (add an [[account]] with id = {id}, or add_account it through the gateway)"
         ))
     })?;
-    if entry.backend != Backend::Tdlib {
-        return Err(usage(format!(
-            "login: account {id} is a sandbox account: it needs no login"
-        )));
-    }
-    let started = accounts::load_tdjson(config)
-        .map_err(accounts::AccountConfigError::from)
-        .and_then(|_| accounts::tdlib_settings(entry, accounts::tdlib_timeout(config)))
-        .and_then(|settings| Ok(TdlibAccount::start(settings, runtime.handle())?));
-    let account = started.map_err(|e| usage(format!("login: {e}")))?;
-    let ask = |what: &str| -> Option<String> {
-        eprint!("{what}: ");
-        let _ = std::io::stderr().flush();
-        let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).ok()?;
-        let line = line.trim().to_string();
-        (!line.is_empty()).then_some(line)
-    };
-    let result = runtime.block_on(account.login(ask));
-    runtime.block_on(account.close());
-    let () = result.map_err(|e| {
-        anyhow::anyhow!(
-            "login: {} ({}); account {id} is {}",
-            e.message,
-            e.code,
-            account.status()
-        )
-    })?;
+    let configured_phone = config
+        .accounts
+        .iter()
+        .find(|a| a.id == id)
+        .and_then(|a| a.phone.clone());
+    // Connection progress, printed as TDLib reports it.
+    let progress = accounts.hub().subscribe(
+        Filter {
+            accounts: Some([id].into()),
+            kinds: Some([UPDATE_CONNECTION_STATE.to_string()].into()),
+        },
+        64,
+    );
+    let printer = runtime.spawn(async move {
+        loop {
+            if let Delivery::Event(event) = progress.next().await {
+                let state = event.update["state"]["@type"].as_str().unwrap_or_default();
+                eprintln!("{}", connection_words(state));
+            }
+        }
+    });
+    let within = accounts::tdlib_timeout(config);
+    eprintln!("account {id}: starting {}…", account.backend());
+    let result = (|| -> anyhow::Result<()> {
+        loop {
+            let state = runtime.block_on(settled(&account));
+            let step = match &state {
+                AuthState::Ready => return Ok(()),
+                AuthState::WaitPhoneNumber => match &configured_phone {
+                    Some(_) => LoginStep::Phone(String::new()),
+                    None => LoginStep::Phone(ask("phone number")?),
+                },
+                AuthState::WaitCode { via } => {
+                    eprintln!("code sent via {via}");
+                    LoginStep::Code(ask("code")?)
+                }
+                AuthState::WaitPassword { hint } => {
+                    LoginStep::Password(ask(&format!("password (hint: {hint})"))?)
+                }
+                AuthState::WaitEmailAddress => LoginStep::EmailAddress(ask("email address")?),
+                AuthState::WaitEmailCode => LoginStep::EmailCode(ask("email code")?),
+                other => anyhow::bail!("login: account {id} is {}", other.describe()),
+            };
+            eprintln!(
+                "{}: sending to Telegram (waiting up to {} s)…",
+                step.function(),
+                within.as_secs()
+            );
+            let next = runtime
+                .block_on(account.login(step, within))
+                .map_err(|e| anyhow::anyhow!("login: {} ({})", e.message, e.code))?;
+            if next == state {
+                anyhow::bail!("login: account {id} is still {}", next.describe());
+            }
+        }
+    })();
+    printer.abort();
+    result?;
     println!("account {id}: {}", account.status());
     Ok(0)
+}
+
+/// TDLib's `connectionState*` in words.
+fn connection_words(state: &str) -> &'static str {
+    match state {
+        "connectionStateWaitingForNetwork" => "waiting for the network…",
+        "connectionStateConnectingToProxy" => "connecting to the proxy…",
+        "connectionStateConnecting" => "connecting to Telegram…",
+        "connectionStateUpdating" => "connected, updating…",
+        "connectionStateReady" => "connected",
+        _ => "connection state changed",
+    }
 }

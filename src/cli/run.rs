@@ -12,7 +12,8 @@ use std::path::PathBuf;
     after_help = "Sandbox input (no TELOXIDE_TOKEN): each line is a message from alice; \
 `/as NAME text` speaks as NAME (`owner` owns the group), `/join NAME` joins the group, \
 `/reply ID text` replies to message #ID, `/press DATA` presses a button under the newest bot \
-message with buttons. Every Bot API call is printed as `→ method {json}`. End of input stops."
+message with buttons. `/login_from PLACE` logs in to the sandbox account from a new device, \
+`/confirm_qr` confirms its QR login. Every Bot API call is printed as `→ method {json}`. End of input stops."
 )]
 pub struct RunArgs {
     /// Scenario folder (default: [scripts] dir, `scripts`).

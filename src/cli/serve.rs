@@ -18,6 +18,9 @@ pub(super) fn serve(config: &Config, listen: Option<String>) -> anyhow::Result<u
     let gateway = app.gateway(runner, &settings);
     tracing::info!("accounts {:?}", app.host().accounts().ids());
     let served = app.block_on(async {
+        tokio::spawn(crate::app::accounts::warn_not_logged_in(
+            app.host().accounts().clone(),
+        ));
         let listener = crate::gateway::listen(&settings)
             .await
             .map_err(|e| AppError::Failed(e.to_string()))?;

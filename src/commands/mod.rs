@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod chat;
+pub mod login;
 
 use crate::effects::Effects;
 use crate::request::{CommandError, as_int};
@@ -32,7 +33,8 @@ pub fn execute_request(
     for envelope in ["action", "userbot_id", "request_id"] {
         fields.remove(envelope);
     }
-    if find(account::COMMANDS, action).is_some() {
+    let is_login = find(login::ACTIONS, action).is_some();
+    if is_login || find(account::COMMANDS, action).is_some() {
         let userbot_id = match request.get("userbot_id") {
             None | Some(Value::Null) => {
                 return Err(CommandError::invalid(action, "userbot_id is required"));
@@ -40,6 +42,9 @@ pub fn execute_request(
             Some(v) => as_int(v)
                 .ok_or_else(|| CommandError::invalid(action, "userbot_id must be an integer"))?,
         };
+        if is_login {
+            return login::execute(effects, userbot_id, action, &fields);
+        }
         return account::execute(effects, Some(userbot_id), action, &fields);
     }
     if find(chat::ACTIONS, action).is_some() {
@@ -68,7 +73,9 @@ pub fn find<T: Named>(table: &'static [T], name: &str) -> Option<&'static T> {
 
 /// Whether `action` is a command of either family.
 pub fn is_known(action: &str) -> bool {
-    find(account::COMMANDS, action).is_some() || find(chat::ACTIONS, action).is_some()
+    find(account::COMMANDS, action).is_some()
+        || find(chat::ACTIONS, action).is_some()
+        || find(login::ACTIONS, action).is_some()
 }
 
 /// The names of `table`'s entries, comma-separated.

@@ -19,9 +19,9 @@ pub const ADMIN_ACTIONS: &[&str] = &[
     "delete_script",
 ];
 
-/// Whether `action` is an admin action.
+/// Whether `action` is an admin action (of bots or of accounts).
 pub fn is_admin_action(action: &str) -> bool {
-    ADMIN_ACTIONS.contains(&action)
+    ADMIN_ACTIONS.contains(&action) || super::accounts::is_account_admin(action)
 }
 
 /// Marks a request that presented the admin token.

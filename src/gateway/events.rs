@@ -1,7 +1,7 @@
 //! The events that answer request frames: one per frame, an action's `data` or its
 //! `_error`, with `request_id` and `userbot_id` echoed.
 
-use super::{Gateway, MAX_FRAME, admin};
+use super::{Gateway, MAX_FRAME, accounts, admin, subscribe};
 use crate::commands;
 use crate::request::CommandError;
 use crate::telemetry;
@@ -106,7 +106,10 @@ fn answer(gw: &Gateway, text: &str, admin: bool) -> Value {
         None => return error_event(userbot_id, request_id, "action is required"),
     };
     let is_admin = admin::is_admin_action(&action);
-    let known = is_admin || action == "run_script" || commands::is_known(&action);
+    let known = is_admin
+        || action == "run_script"
+        || subscribe::is_subscription(&action)
+        || commands::is_known(&action);
     if !known {
         return error_event(
             userbot_id,
@@ -120,7 +123,21 @@ fn answer(gw: &Gateway, text: &str, admin: bool) -> Value {
             "no bots run in this process: admin actions and bot_id need `tgscript run`",
         )
     };
-    let result = if is_admin {
+    let result = if accounts::is_account_admin(&action) {
+        match (&gw.accounts, admin) {
+            (_, false) => Err(admin::unauthorized(&action)),
+            (Some(accounts), true) => accounts.act(&action, &request),
+            (None, true) => Err(CommandError::invalid(
+                &action,
+                "this process does not manage accounts",
+            )),
+        }
+    } else if subscribe::is_subscription(&action) {
+        Err(CommandError::invalid(
+            &action,
+            "subscribe and unsubscribe need the WebSocket (/ws): POST /command answers one request",
+        ))
+    } else if is_admin {
         match (&gw.bots, admin) {
             (_, false) => Err(admin::unauthorized(&action)),
             (Some(bots), true) => bots.act(&action, &request),

@@ -16,6 +16,8 @@ use std::time::Duration;
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a stop waits for open requests to finish before it goes on regardless.
 const STOP_GRACE: Duration = Duration::from_secs(5);
+/// The kernel's send buffer of each connection, in bytes.
+const SEND_BUFFER: usize = 64 * 1024;
 /// The pause after `accept` failed (out of file descriptors, say) before trying again.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
@@ -42,7 +44,12 @@ pub async fn serve(
         };
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok((stream, _)) => {
+                    // What the kernel holds for a client that does not read stays small:
+                    // past it, the client's own queues (and their limits) take over.
+                    let _ = socket2::SockRef::from(&stream).set_send_buffer_size(SEND_BUFFER);
+                    stream
+                }
                 Err(e) => {
                     tracing::debug!("accept failed: {e}");
                     tokio::time::sleep(ACCEPT_BACKOFF).await;

@@ -3,15 +3,19 @@
 //! Requests of one account run in order, different accounts concurrently; bad input gets an
 //! error event and never closes the connection.
 
+pub mod accounts;
 mod events;
 pub use listener::HEADER_TIMEOUT;
 pub mod admin;
 pub mod listener;
 mod report;
+pub mod subscribe;
 
 pub use report::report_routes;
 
+use crate::accounts::EventHub;
 use crate::telemetry::Report;
+use accounts::AccountControl;
 use admin::{AdminToken, BotControl};
 use events::{error_event, too_large};
 pub use events::{handle, handle_as};
@@ -135,6 +139,10 @@ pub struct Gateway {
     running: Arc<tokio::sync::Semaphore>,
     /// What `/health` reports (the bots and accounts of a `run`); none: just `ok`.
     report: Option<Arc<dyn Report>>,
+    /// The accounts, for the account admin actions.
+    accounts: Option<Arc<dyn AccountControl>>,
+    /// Where account events are published, for `subscribe`.
+    events: Option<Arc<EventHub>>,
 }
 
 impl Gateway {
@@ -151,7 +159,17 @@ impl Gateway {
             allowed_origins: settings.allowed_origins.clone(),
             running: Arc::new(tokio::sync::Semaphore::new(OVERALL)),
             report: None,
+            accounts: None,
+            events: None,
         }
+    }
+
+    /// The same gateway taking the account admin actions through `accounts` and pushing
+    /// the events of `hub` to subscribed clients.
+    pub fn with_accounts(mut self, accounts: Arc<dyn AccountControl>, hub: Arc<EventHub>) -> Self {
+        self.accounts = Some(accounts);
+        self.events = Some(hub);
+        self
     }
 
     /// The same gateway taking admin actions and `bot_id` through `bots`.
@@ -362,6 +380,7 @@ async fn connection(gw: Arc<Gateway>, socket: WebSocket, admin: bool) {
         }
     });
     let in_flight = Arc::new(tokio::sync::Semaphore::new(PER_CONNECTION));
+    let events = gw.events.clone();
     let lanes = {
         let out = out_tx.clone();
         Lanes::new(
@@ -386,6 +405,7 @@ async fn connection(gw: Arc<Gateway>, socket: WebSocket, admin: bool) {
             },
         )
     };
+    let mut subscriber = subscribe::Subscriber::default();
     loop {
         // A client whose answers cannot be written any more is done, even if it says nothing.
         let message = tokio::select! {
@@ -404,12 +424,17 @@ async fn connection(gw: Arc<Gateway>, socket: WebSocket, admin: bool) {
             continue;
         }
         // Past PER_CONNECTION unanswered requests, wait: the client's frames stay unread.
+        if let Some(request) = subscription_request(&text) {
+            subscriber.handle(events.as_ref(), &request, &out_tx).await;
+            continue;
+        }
         let Ok(slot) = in_flight.clone().acquire_owned().await else {
             break;
         };
         lanes.push(queue_key(&text), (text, slot));
     }
     lanes.finish().await;
+    drop(subscriber);
     drop(out_tx);
     let _ = writer.await;
 }
@@ -423,6 +448,25 @@ async fn run(gw: &Arc<Gateway>, text: String, admin: bool) -> String {
     tokio::task::spawn_blocking(move || handle_as(&gw, &text, admin))
         .await
         .unwrap_or_else(|e| error_event(None, None, &format!("internal error: {e}")).to_string())
+}
+
+/// The request, when `text` is a `subscribe` or `unsubscribe` (answered by the connection
+/// itself, in the order it came).
+fn subscription_request(text: &str) -> Option<serde_json::Map<String, Value>> {
+    if !text.contains("subscribe") {
+        return None;
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(request))
+            if request
+                .get("action")
+                .and_then(Value::as_str)
+                .is_some_and(subscribe::is_subscription) =>
+        {
+            Some(request)
+        }
+        _ => None,
+    }
 }
 
 /// How many queues one connection's requests are spread over.

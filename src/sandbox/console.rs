@@ -8,12 +8,16 @@
 //! - `/join NAME` — NAME joins the group (a `chat_member` update);
 //! - `/reply ID text` — a message replying to message #ID;
 //! - `/press DATA` — press the button with callback data DATA under the newest bot message
-//!   that has buttons.
+//!   that has buttons;
+//! - `/login_from PLACE` — someone logs in to the sandbox account from a new device at PLACE
+//!   (`updateUnconfirmedSession`);
+//! - `/confirm_qr` — the QR link of the sandbox account's `login_qr` is confirmed.
 //!
 //! Prefixes combine: `/as owner /reply 3 /ban`.
 
 use super::server::{BotApiServer, Recorded};
 use super::world::{OWNER_ID, Refusal, SANDBOX_CHAT_ID, Status, World};
+use crate::accounts::Accounts;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -60,6 +64,39 @@ impl Users {
         world.add_user(id, &first);
         id
     }
+}
+
+/// Apply a line about the sandbox account (`/login_from PLACE`, `/confirm_qr`) to the
+/// default account; `None` when the line is about the chat.
+pub fn account_line(accounts: &Accounts, line: &str) -> Option<Result<String, String>> {
+    let line = line.trim();
+    let place = line.strip_prefix("/login_from").map(str::trim);
+    if place.is_none() && line != "/confirm_qr" {
+        return None;
+    }
+    let account = accounts
+        .default_id()
+        .and_then(|id| accounts.get(id).map(|a| (id, a)));
+    let (id, account) = match account {
+        Ok(found) => found,
+        Err(e) => return Some(Err(e.to_string())),
+    };
+    let Some(sandbox) = account.as_sandbox() else {
+        return Some(Err(format!("account {id} is not a sandbox account")));
+    };
+    Some(match place {
+        Some("") => Err("/login_from needs a place, e.g. /login_from Berlin, Germany".into()),
+        Some(place) => {
+            let session = sandbox.login_from(place);
+            Ok(format!(
+                "account {id}: session {session} logs in from {place} (waiting for confirmation)"
+            ))
+        }
+        None => sandbox
+            .confirm_qr()
+            .map(|state| format!("account {id}: QR link confirmed, {}", state.describe()))
+            .map_err(|e| e.message),
+    })
 }
 
 /// What one input line did.

@@ -171,6 +171,10 @@ impl ChatWorker {
     }
 }
 
+/// The key an account event sits under in the update the inbox keeps for it:
+/// `{"update_id": <negative>, "account_update": {"account_id", "update"}}`.
+pub const ACCOUNT_UPDATE: &str = "account_update";
+
 /// One try of `update` (from `origin`): run the handlers and record the outcome in `inbox`.
 /// Returns the number of failed tries when the update gets another one.
 fn try_update(
@@ -308,6 +312,15 @@ fn route(
     payload: &Value,
     update: &Value,
 ) -> Option<(Handler, Vec<Value>)> {
+    if let Some(event) = update.get(ACCOUNT_UPDATE) {
+        let kind = event["update"]["@type"].as_str().unwrap_or_default();
+        return scenario.takes_account_update(kind).then(|| {
+            (
+                Handler::OnAccountUpdate,
+                vec![event["account_id"].clone(), event["update"].clone()],
+            )
+        });
+    }
     let handler = match kind {
         UpdateKind::Message => {
             if let Some((cmd, args)) = command(payload)

@@ -28,17 +28,20 @@ pub enum Handler {
     OnChatMember,
     /// `fn on_update(update)`: any other update, raw.
     OnUpdate,
+    /// `fn on_account_update(account_id, update)`: an event of a user account.
+    OnAccountUpdate,
 }
 
 impl Handler {
     /// Every handler, in the order they are looked for.
-    pub const ALL: [Handler; 6] = [
+    pub const ALL: [Handler; 7] = [
         Handler::OnLoad,
         Handler::OnMessage,
         Handler::OnCommand,
         Handler::OnCallbackQuery,
         Handler::OnChatMember,
         Handler::OnUpdate,
+        Handler::OnAccountUpdate,
     ];
 
     /// The function's name in the script.
@@ -50,6 +53,7 @@ impl Handler {
             Handler::OnCallbackQuery => "on_callback_query",
             Handler::OnChatMember => "on_chat_member",
             Handler::OnUpdate => "on_update",
+            Handler::OnAccountUpdate => "on_account_update",
         }
     }
 
@@ -61,6 +65,7 @@ impl Handler {
             Handler::OnCommand => &["cmd", "args", "msg"],
             Handler::OnCallbackQuery => &["query"],
             Handler::OnChatMember | Handler::OnUpdate => &["update"],
+            Handler::OnAccountUpdate => &["account_id", "update"],
         }
     }
 }
@@ -89,7 +94,19 @@ pub struct Scenario {
     pub imports: Vec<PathBuf>,
     /// Hash of its source and its imports' sources when it was compiled.
     pub fingerprint: u64,
+    /// The account update types `on_account_update` takes besides the default ones
+    /// (`const ACCOUNT_UPDATES = [...]`).
+    pub account_updates: Vec<String>,
 }
+
+/// The account update types every `on_account_update` gets.
+pub const DEFAULT_ACCOUNT_UPDATES: &[&str] = &[
+    crate::accounts::auth::UPDATE_AUTHORIZATION_STATE,
+    crate::accounts::auth::UPDATE_UNCONFIRMED_SESSION,
+];
+
+/// The name of the constant that lists more account update types.
+const ACCOUNT_UPDATES: &str = "ACCOUNT_UPDATES";
 
 impl Scenario {
     /// The same scenario with its state namespace under `prefix` (see [`crate::store::namespace_prefix`]).
@@ -131,6 +148,7 @@ impl Scenario {
         }
         let fingerprint = fingerprint_of(source.as_bytes(), &imports);
         let mut scenario = Scenario::compiled_elsewhere(path, handlers, imports, fingerprint);
+        scenario.account_updates = account_updates(&ast, &shown)?;
         scenario.ast = Some(Arc::new(ast));
         Ok(scenario)
     }
@@ -157,12 +175,20 @@ impl Scenario {
             handlers,
             fingerprint,
             imports,
+            account_updates: Vec::new(),
         }
     }
 
     /// Whether the scenario defines `handler`.
     pub fn has(&self, handler: Handler) -> bool {
         self.handlers.contains(&handler)
+    }
+
+    /// Whether its `on_account_update` takes account updates of type `kind`.
+    pub fn takes_account_update(&self, kind: &str) -> bool {
+        self.has(Handler::OnAccountUpdate)
+            && (DEFAULT_ACCOUNT_UPDATES.contains(&kind)
+                || self.account_updates.iter().any(|k| k == kind))
     }
 }
 
@@ -210,6 +236,31 @@ pub fn scenario_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
         .collect();
     files.sort();
     Ok(files)
+}
+
+/// The update types of `const ACCOUNT_UPDATES = ["update…", …];`, if the scenario has it.
+fn account_updates(ast: &AST, file: &str) -> Result<Vec<String>, ScriptError> {
+    for stmt in ast.statements() {
+        let Stmt::Var(var, _, position) = stmt else {
+            continue;
+        };
+        if var.0.name != ACCOUNT_UPDATES {
+            continue;
+        }
+        let wrong = || {
+            ScriptError::new(format!(
+                "{ACCOUNT_UPDATES} must be a list of TDLib update type names, e.g. [\"updateNewMessage\"]"
+            ))
+            .in_file(file)
+            .at(*position)
+        };
+        let list = var.1.get_literal_value(None).ok_or_else(wrong)?;
+        let items = list
+            .into_typed_array::<rhai::ImmutableString>()
+            .map_err(|_| wrong())?;
+        return Ok(items.into_iter().map(|s| s.to_string()).collect());
+    }
+    Ok(Vec::new())
 }
 
 /// A scenario's top level may hold only `import`, `const` and `fn`: start-up work belongs in

@@ -5,8 +5,9 @@ use crate::util::TestDir;
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 use tgscript::accounts::sandbox::SandboxAccount;
-use tgscript::accounts::{Account, AccountOp, Accounts, TdError};
+use tgscript::accounts::{Account, AccountOp, Accounts, AuthState, LoginStep, TdError};
 use tgscript::builtins::CallContext;
 use tgscript::engine::{Limits, RunOptions, ScriptEngine};
 use tgscript::host::Host;
@@ -213,6 +214,15 @@ impl Account for Unauthorized {
     }
     fn status(&self) -> String {
         "unauthorized".into()
+    }
+    fn backend(&self) -> &'static str {
+        "test"
+    }
+    fn authorization(&self) -> AuthState {
+        AuthState::WaitPhoneNumber
+    }
+    fn login(&self, _: LoginStep, _: Duration) -> BoxFuture<'_, Result<AuthState, TdError>> {
+        Box::pin(async { Err(TdError::new(400, "not here")) })
     }
 }
 

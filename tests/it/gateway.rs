@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-const WAIT: Duration = Duration::from_secs(20);
+pub(crate) const WAIT: Duration = Duration::from_secs(20);
 const TWO_SANDBOXES: &str = "default_account = 1\n[[account]]\nid = 1\nbackend = \"sandbox\"\n[[account]]\nid = 2\nbackend = \"sandbox\"\n";
 
 pub(crate) struct Served {
@@ -37,17 +37,17 @@ pub(crate) fn serve(config: &str, env: &[(&str, &str)]) -> Served {
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime")
 }
 
-type Socket =
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(
+pub(crate) async fn connect(
     addr: &str,
     token: Option<&str>,
 ) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
@@ -61,7 +61,7 @@ async fn connect(
     Ok(tokio_tungstenite::connect_async(request).await?.0)
 }
 
-async fn ask(ws: &mut Socket, frame: String) -> Value {
+pub(crate) async fn ask(ws: &mut Socket, frame: String) -> Value {
     ws.send(Message::Text(frame.into())).await.expect("send");
     loop {
         let message = tokio::time::timeout(WAIT, ws.next())

@@ -1,5 +1,6 @@
 //! Integration tests: one crate, one module per area, driving the real `tgscript` binary.
 
+mod account_events;
 mod accounts;
 mod backup;
 mod bot;

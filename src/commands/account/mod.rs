@@ -59,6 +59,7 @@ pub const COMMANDS: &[AccountCommand] = &[
     sessions::TERMINATE_SESSION,
     sessions::SET_SESSION_SETTINGS,
     sessions::TERMINATE_ALL_OTHER_SESSIONS,
+    sessions::CONFIRM_SESSION,
     sessions::BLOCK_USER,
     sessions::UNBLOCK_USER,
     sessions::GET_BLOCKED_USERS,

@@ -107,6 +107,32 @@ terminate_all_other_sessions();
     },
 };
 
+pub(super) const CONFIRM_SESSION: AccountCommand = AccountCommand {
+    name: "confirm_session",
+    overloads: &[&["session_id: Dynamic", "Map"]],
+    doc: r#"
+Confirm a login from a new device (the session of an `updateUnconfirmedSession`) as the
+owner's: Telegram stops treating it as unconfirmed. Errors: `session_id is required`, TDLib's
+own (`Session not found`). Returns `#{session_id, confirmed: true}`. TDLib: confirmSession.
+
+# Example
+```rhai
+fn on_account_update(account_id, update) {
+    if update["@type"] == "updateUnconfirmedSession" && update.session != () {
+        account(account_id).confirm_session(update.session.id);
+    }
+}
+```
+"#,
+    prepare: |f| {
+        let id = f.int("session_id")?;
+        Ok(Box::new(move |account| {
+            account.call(AccountOp::ConfirmSession(id))?;
+            Ok(json!({"session_id": id, "confirmed": true}))
+        }))
+    },
+};
+
 pub(super) const BLOCK_USER: AccountCommand = AccountCommand {
     name: "block_user",
     overloads: &[

@@ -93,10 +93,14 @@ impl WorkerPool {
                 handlers,
                 imports,
                 fingerprint,
-            } => Ok(
-                Scenario::compiled_elsewhere(path, handlers, imports, fingerprint)
-                    .with_namespace_prefix(prefix),
-            ),
+                account_updates,
+            } => {
+                let mut scenario =
+                    Scenario::compiled_elsewhere(path, handlers, imports, fingerprint)
+                        .with_namespace_prefix(prefix);
+                scenario.account_updates = account_updates;
+                Ok(scenario)
+            }
             other => Err(unexpected(&other)),
         }
     }

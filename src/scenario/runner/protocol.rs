@@ -144,6 +144,8 @@ pub enum Outcome {
         imports: Vec<PathBuf>,
         /// The version compiled.
         fingerprint: u64,
+        /// The account update types it declared (`ACCOUNT_UPDATES`).
+        account_updates: Vec<String>,
     },
     /// A handler returned.
     Returned,

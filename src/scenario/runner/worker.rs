@@ -147,6 +147,7 @@ impl Worker {
                     handlers: scenario.handlers.clone(),
                     imports: scenario.imports.clone(),
                     fingerprint: scenario.fingerprint,
+                    account_updates: scenario.account_updates.clone(),
                 };
                 self.remember(scenario);
                 Ok(outcome)

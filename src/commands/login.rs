@@ -1,0 +1,103 @@
+//! Logging accounts in and out, one step per action ([`ACTIONS`]): `login_start`,
+//! `login_code`, `login_password`, `login_email_address`, `login_email_code`, `login_qr`,
+//! `logout` and `get_authorization_state`. Each answers the state the step led to
+//! ([`crate::accounts::AuthState::to_json`]). They are gateway actions only: no builtin takes
+//! a code or a password, and no log or event shows one.
+
+use crate::accounts::LoginStep;
+use crate::effects::Effects;
+use crate::request::{CommandError, Fields};
+use serde_json::{Map, Value};
+
+/// One login action.
+pub struct LoginAction {
+    /// The gateway action's name.
+    pub name: &'static str,
+    /// Its reference text.
+    pub doc: &'static str,
+    /// The step a request asks for (`None`: read the state only).
+    pub step: fn(&Fields) -> Result<Option<LoginStep>, CommandError>,
+}
+
+impl super::Named for LoginAction {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+/// A required, non-empty string field.
+fn text(f: &Fields, key: &str) -> Result<String, CommandError> {
+    match f.opt_str(key)? {
+        Some(value) if !value.trim().is_empty() => Ok(value.trim().to_string()),
+        _ => Err(f.error(format!("{key} is required"))),
+    }
+}
+
+/// The login actions.
+pub const ACTIONS: &[LoginAction] = &[
+    LoginAction {
+        name: "login_start",
+        doc: "Start logging in with `phone` (international format; default: the phone given to \
+              add_account or [[account]]). Answers wait_code (with `code_sent_via`).",
+        step: |f| {
+            let phone = f.opt_str("phone")?.unwrap_or_default().trim().to_string();
+            Ok(Some(LoginStep::Phone(phone)))
+        },
+    },
+    LoginAction {
+        name: "login_code",
+        doc: "The `code` Telegram sent. Answers wait_password (two-step verification) or ready; a \
+              wrong code is TDLib's 400 PHONE_CODE_INVALID.",
+        step: |f| Ok(Some(LoginStep::Code(text(f, "code")?))),
+    },
+    LoginAction {
+        name: "login_password",
+        doc: "The two-step verification `password`. Answers ready; a wrong one is TDLib's 400 \
+              PASSWORD_HASH_INVALID.",
+        step: |f| Ok(Some(LoginStep::Password(text(f, "password")?))),
+    },
+    LoginAction {
+        name: "login_email_address",
+        doc: "The `email_address` TDLib asks for (wait_email_address). Answers wait_email_code.",
+        step: |f| Ok(Some(LoginStep::EmailAddress(text(f, "email_address")?))),
+    },
+    LoginAction {
+        name: "login_email_code",
+        doc: "The `code` sent to the email address (wait_email_code). Answers the next state.",
+        step: |f| Ok(Some(LoginStep::EmailCode(text(f, "code")?))),
+    },
+    LoginAction {
+        name: "login_qr",
+        doc: "Log in by QR code instead: answers wait_other_device_confirmation with `link` \
+              (tg://login?token=…); open it in a logged-in app (Settings → Devices → Link \
+              Desktop Device), and authorization_state ready follows as an event.",
+        step: |_| Ok(Some(LoginStep::Qr)),
+    },
+    LoginAction {
+        name: "logout",
+        doc: "Log the account out (TDLib deletes its session); answers wait_phone_number once a \
+              fresh client is up.",
+        step: |_| Ok(Some(LoginStep::Logout)),
+    },
+    LoginAction {
+        name: "get_authorization_state",
+        doc: "Where the account stands: `{state, @type, next?, code_sent_via?, password_hint?, \
+              link?}`.",
+        step: |_| Ok(None),
+    },
+];
+
+/// Run login action `action` with `request`'s fields on account `userbot_id`.
+pub fn execute(
+    effects: &dyn Effects,
+    userbot_id: i64,
+    action: &str,
+    request: &Map<String, Value>,
+) -> Result<Value, CommandError> {
+    let entry = super::find(ACTIONS, action)
+        .ok_or_else(|| CommandError::invalid(action, format!("unknown action '{action}'")))?;
+    let step = (entry.step)(&Fields::new(action, request))?;
+    let userbot_id = effects.account_id(action, Some(userbot_id))?;
+    let state = effects.login(action, userbot_id, step)?;
+    Ok(state.to_json())
+}

@@ -1,0 +1,211 @@
+//! Account events pushed to WebSocket clients: `subscribe` (accounts and event kinds) and
+//! `unsubscribe`. Each connection has at most one subscription (a new `subscribe` replaces
+//! it) with a bounded queue ([`BUFFER`]): a client that does not read loses the newest events
+//! past it and then gets `events_dropped` with the count; other clients are not affected.
+
+use crate::accounts::auth::{
+    UPDATE_AUTHORIZATION_STATE, UPDATE_CONNECTION_STATE, UPDATE_UNCONFIRMED_SESSION,
+};
+use crate::accounts::events::{Delivery, EventHub, Filter};
+use crate::request::as_int;
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// The actions of this module (WebSocket only).
+pub const SUBSCRIPTION_ACTIONS: &[&str] = &["subscribe", "unsubscribe"];
+/// Events one subscription keeps for a client that is not reading.
+pub const BUFFER: usize = 256;
+/// The event kinds of a `subscribe` that names none.
+pub const DEFAULT_EVENTS: &[&str] = &[
+    "authorization_state",
+    "unconfirmed_session",
+    "connection_state",
+];
+
+/// The named event kinds and the TDLib update each stands for; any other TDLib update type
+/// (`updateNewMessage`, …) may be named as is and comes as `tdlib_update`.
+const NAMED: &[(&str, &str)] = &[
+    ("authorization_state", UPDATE_AUTHORIZATION_STATE),
+    ("unconfirmed_session", UPDATE_UNCONFIRMED_SESSION),
+    ("connection_state", UPDATE_CONNECTION_STATE),
+];
+
+/// Whether `action` is `subscribe` or `unsubscribe`.
+pub fn is_subscription(action: &str) -> bool {
+    SUBSCRIPTION_ACTIONS.contains(&action)
+}
+
+/// The TDLib update type an event kind stands for.
+fn update_type(kind: &str) -> Result<String, String> {
+    if let Some((_, update)) = NAMED.iter().find(|(name, _)| *name == kind) {
+        return Ok(update.to_string());
+    }
+    let tdlib = kind
+        .strip_prefix("update")
+        .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))
+        && kind.chars().all(|c| c.is_ascii_alphanumeric());
+    if tdlib {
+        Ok(kind.to_string())
+    } else {
+        let named: Vec<&str> = NAMED.iter().map(|(name, _)| *name).collect();
+        Err(format!(
+            "unknown event kind '{kind}' (known: {}, or a TDLib update type such as updateNewMessage)",
+            named.join(", ")
+        ))
+    }
+}
+
+/// The event name a TDLib update comes as.
+fn event_name(update_type: &str) -> &'static str {
+    NAMED
+        .iter()
+        .find(|(_, update)| *update == update_type)
+        .map_or("tdlib_update", |(name, _)| name)
+}
+
+/// The event a delivery is sent as.
+fn event(delivery: Delivery) -> String {
+    match delivery {
+        Delivery::Event(event) => {
+            let kind = event.kind().to_string();
+            let mut data = event.update;
+            let data = match event_name(&kind) {
+                "authorization_state" => data["authorization_state"].take(),
+                "unconfirmed_session" => json!({"session": data["session"].take()}),
+                "connection_state" => data["state"].take(),
+                _ => {
+                    if let Some(map) = data.as_object_mut() {
+                        map.remove("@extra");
+                        map.remove("@client_id");
+                    }
+                    data
+                }
+            };
+            json!({"type": "chat_update", "event": event_name(&kind), "userbot_id": event.userbot_id, "data": data})
+        }
+        Delivery::Dropped(count) => json!({
+            "type": "chat_update", "event": "events_dropped",
+            "data": {"count": count, "why": format!("this client did not read its events; at most {BUFFER} are kept")},
+        }),
+    }
+    .to_string()
+}
+
+/// The subscription of one connection.
+#[derive(Default)]
+pub struct Subscriber {
+    forwarding: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Subscriber {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl Subscriber {
+    fn stop(&mut self) {
+        if let Some(task) = self.forwarding.take() {
+            task.abort();
+        }
+    }
+
+    /// Answer a `subscribe` or `unsubscribe` request: the event to send, and (subscribe)
+    /// start sending the events on `out` after it.
+    pub async fn handle(
+        &mut self,
+        hub: Option<&Arc<EventHub>>,
+        request: &Map<String, Value>,
+        out: &mpsc::Sender<String>,
+    ) {
+        let action = request
+            .get("action")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let mut answer = json!({"type": "chat_update", "event": action});
+        if let Some(id) = request.get("request_id") {
+            answer["request_id"] = id.clone();
+        }
+        let result = match (action.as_str(), hub) {
+            ("unsubscribe", _) => {
+                let was = self.forwarding.is_some();
+                self.stop();
+                Ok((json!({"unsubscribed": was}), None))
+            }
+            (_, None) => Err("this process has no accounts to subscribe to".to_string()),
+            (_, Some(hub)) => filter(request).map(|(filter, data)| {
+                self.stop();
+                (data, Some(hub.subscribe(filter, BUFFER)))
+            }),
+        };
+        match result {
+            Ok((data, subscription)) => {
+                answer["data"] = data;
+                if out.send(answer.to_string()).await.is_err() {
+                    return;
+                }
+                if let Some(subscription) = subscription {
+                    let out = out.clone();
+                    self.forwarding = Some(tokio::spawn(async move {
+                        loop {
+                            let delivery = subscription.next().await;
+                            if out.send(event(delivery)).await.is_err() {
+                                return;
+                            }
+                        }
+                    }));
+                }
+            }
+            Err(error) => {
+                answer["event"] = json!(format!("{action}_error"));
+                answer["error"] = json!(error);
+                let _ = out.send(answer.to_string()).await;
+            }
+        }
+    }
+}
+
+/// The filter of a `subscribe` request (`userbot_ids`: a list, absent = all accounts;
+/// `events`: a list of kinds, absent = [`DEFAULT_EVENTS`]) and the answer's data.
+fn filter(request: &Map<String, Value>) -> Result<(Filter, Value), String> {
+    let accounts = match request.get("userbot_ids") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(all)) if all == "all" => None,
+        Some(Value::Array(ids)) => Some(
+            ids.iter()
+                .map(|id| as_int(id).ok_or("userbot_ids must be a list of integers (or \"all\")"))
+                .collect::<Result<_, _>>()?,
+        ),
+        Some(_) => return Err("userbot_ids must be a list of integers (or \"all\")".into()),
+    };
+    let kinds: Vec<String> = match request.get("events") {
+        None | Some(Value::Null) => DEFAULT_EVENTS.iter().map(|k| k.to_string()).collect(),
+        Some(Value::Array(kinds)) => kinds
+            .iter()
+            .map(|k| {
+                k.as_str()
+                    .map(str::to_string)
+                    .ok_or("events must be a list of strings")
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err("events must be a list of strings".into()),
+    };
+    let types = kinds
+        .iter()
+        .map(|k| update_type(k))
+        .collect::<Result<_, _>>()?;
+    let data = json!({
+        "userbot_ids": accounts.as_ref().map_or(json!("all"), |ids: &std::collections::BTreeSet<i64>| json!(ids)),
+        "events": kinds,
+        "buffer": BUFFER,
+    });
+    Ok((
+        Filter {
+            accounts,
+            kinds: Some(types),
+        },
+        data,
+    ))
+}
