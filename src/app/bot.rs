@@ -34,6 +34,8 @@ const REQUEUE_EVERY: Duration = Duration::from_secs(1);
 const MAX_BACKLOG: u64 = 1000;
 /// How often a webhook bot's deliveries are looked at (`getWebhookInfo`) for `/health`.
 const WEBHOOK_PROBE_EVERY: Duration = Duration::from_secs(15);
+/// How long the sandbox console gives an account event to reach the dispatcher.
+const ACCOUNT_EVENT_GRACE: Duration = Duration::from_millis(200);
 /// How often a running bot drops handled updates older than a day.
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
@@ -408,7 +410,14 @@ pub(super) async fn feed_stdin(server: &BotApiServer, progress: &Progress, accou
         }
         if let Some(said) = console::account_line(accounts, &line) {
             match said {
-                Ok(echo) => println!("{echo}"),
+                Ok(echo) => {
+                    println!("{echo}");
+                    // The event reaches the scenarios through the inbox: let them handle it
+                    // before the next line, as for a chat line.
+                    tokio::time::sleep(ACCOUNT_EVENT_GRACE).await;
+                    progress.wait_backlog_below(1).await;
+                    queued = progress.handled();
+                }
                 Err(why) => eprintln!("sandbox: {why}"),
             }
             continue;

@@ -531,3 +531,37 @@ fn account_login_at_a_terminal_shows_progress_and_gives_up_within_the_bound_offl
         "api_hash leaked"
     );
 }
+
+#[test]
+fn the_sandbox_console_injects_a_new_login_and_account_updates_is_checked_at_load() {
+    let t = TestDir::new();
+    t.write(
+        "scripts/a.rhai",
+        "const ACCOUNT_UPDATES = [\"updateNewMessage\"];\nfn on_account_update(id, u) { if u.session != () { print(`got ${u[\"@type\"]} at ${u.session.location} for ${id}`); } }\n",
+    );
+    t.write(
+        "scripts/b.rhai",
+        "const ACCOUNT_UPDATES = 5;\nfn on_account_update(id, u) { }\n",
+    );
+    t.write("scripts/guard_sessions.rhai", GUARD);
+    let done = t.run_chat("/login_from Paris, France\n/login_from\n/confirm_qr\n");
+    let out = done.all_output();
+    assert!(
+        out.contains("account 1: session 2001 logs in from Paris, France"),
+        "{out}"
+    );
+    assert!(
+        out.contains("got updateUnconfirmedSession at Paris, France for 1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("terminateSession") || out.contains("session 2001 terminated"),
+        "the guard ends a login from outside its allow-list:\n{out}"
+    );
+    assert!(
+        out.contains("b.rhai:1:1: ACCOUNT_UPDATES must be a list of TDLib update type names"),
+        "{out}"
+    );
+    assert!(out.contains("/login_from needs a place"), "{out}");
+    assert!(out.contains("no QR link to confirm"), "{out}");
+}
