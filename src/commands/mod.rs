@@ -2,10 +2,14 @@
 //! (a JSON request map) and data out (a JSON result or a [`CommandError`]). Each family is one
 //! table ([`account::COMMANDS`], [`chat::ACTIONS`]) whose entries carry the name, the builtin
 //! overloads, the docs and the validation; requests are validated here, once, before anything
-//! is sent, and executed through [`crate::effects::Effects`].
+//! is sent, and executed through [`crate::effects::Effects`]. Each entry lists the request
+//! fields it reads ([`FieldSpec`]), from which the gateway's reference is generated.
 
 pub mod account;
 pub mod chat;
+pub mod fields;
+
+pub use fields::FieldSpec;
 
 use crate::effects::Effects;
 use crate::request::{CommandError, as_int};

@@ -37,17 +37,17 @@ pub(crate) fn serve(config: &str, env: &[(&str, &str)]) -> Served {
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime")
 }
 
-type Socket =
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(
+pub(crate) async fn connect(
     addr: &str,
     token: Option<&str>,
 ) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
@@ -61,7 +61,7 @@ async fn connect(
     Ok(tokio_tungstenite::connect_async(request).await?.0)
 }
 
-async fn ask(ws: &mut Socket, frame: String) -> Value {
+pub(crate) async fn ask(ws: &mut Socket, frame: String) -> Value {
     ws.send(Message::Text(frame.into())).await.expect("send");
     loop {
         let message = tokio::time::timeout(WAIT, ws.next())
@@ -113,13 +113,18 @@ fn seed_commands_over_websocket_and_http() {
             assert_eq!(event["userbot_id"], request["userbot_id"], "{event}");
             assert!(event["data"].get(key).is_some(), "{event}");
         }
+        let unsupported = format!(
+            "unsupported privacy setting (valid: {}, {})",
+            tgscript::commands::account::PRIVACY_SETTINGS.join(", "),
+            tgscript::commands::account::NEW_CHAT_SETTING
+        );
         let errors = [
             (json!({"action": "terminate_session", "userbot_id": 1}), "session_id is required"),
             (json!({"action": "terminate_session", "userbot_id": 1, "session_id": 1001}), "current session can't be terminated via terminate_session"),
             (json!({"action": "set_session_settings", "userbot_id": 1, "session_id": 1001}), "at least one of can_accept_calls or can_accept_secret_chats is required"),
             (json!({"action": "block_user", "userbot_id": 1}), "user_id is required"),
             (json!({"action": "block_user", "userbot_id": 1, "user_id": 5, "block_list": "nope"}), "block_list must be a TDLib block list type"),
-            (json!({"action": "get_privacy_setting", "userbot_id": 1, "setting": "nope"}), "unsupported privacy setting"),
+            (json!({"action": "get_privacy_setting", "userbot_id": 1, "setting": "nope"}), unsupported.as_str()),
             (json!({"action": "get_privacy_settings", "userbot_id": 1, "settings": 5}), "settings must be a list or string"),
             (json!({"action": "set_privacy_setting", "userbot_id": 1, "setting": "userPrivacySettingShowStatus", "mode": "friends"}), "mode must be one of: all, contacts, nobody"),
             (json!({"action": "get_active_sessions"}), "userbot_id is required"),
