@@ -3,6 +3,7 @@
 //! Requests of one account run in order, different accounts concurrently; bad input gets an
 //! error event and never closes the connection.
 
+mod auth;
 mod events;
 pub use listener::HEADER_TIMEOUT;
 pub mod admin;
@@ -20,13 +21,13 @@ use crate::effects::Effects;
 use crate::lanes::Lanes;
 use crate::scenario::runner::Runner;
 use axum::Router;
+use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -173,7 +174,10 @@ impl Gateway {
         let protected = Router::new()
             .route("/ws", get(websocket))
             .route("/command", post(command))
-            .route_layer(middleware::from_fn_with_state(state.clone(), authorize));
+            .route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                auth::authorize,
+            ));
         Router::new()
             .merge(protected)
             .with_state(state)
@@ -211,49 +215,6 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) {
     listener::serve(listener, gateway.router(), MAX_CONNECTIONS, shutdown).await;
-}
-
-/// Refuse what a client may not ask: a request from a web page of an origin not allowed (a
-/// page open in the operator's browser must not drive the gateway), and one without the
-/// token, when a token is configured.
-async fn authorize(State(gw): State<Arc<Gateway>>, request: Request, next: Next) -> Response {
-    let refuse = |status: StatusCode, error: String| {
-        (status, axum::Json(json!({"error": error}))).into_response()
-    };
-    if let Some(origin) = request.headers().get(header::ORIGIN) {
-        let origin = String::from_utf8_lossy(origin.as_bytes());
-        if !gw.allowed_origins.iter().any(|allowed| *allowed == origin) {
-            return refuse(
-                StatusCode::FORBIDDEN,
-                format!(
-                    "requests from web pages of {origin} are refused: add it to [gateway] allowed_origins to allow them"
-                ),
-            );
-        }
-    }
-    use subtle::ConstantTimeEq;
-    let given = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "))
-        .unwrap_or_default();
-    let matches = |token: &Option<String>| {
-        token
-            .as_ref()
-            .is_some_and(|t| bool::from(given.ct_eq(t.as_bytes())))
-    };
-    let admin = matches(&gw.admin_token);
-    if gw.token.is_some() && !admin && !matches(&gw.token) {
-        return refuse(
-            StatusCode::UNAUTHORIZED,
-            "a valid Authorization: Bearer token is required".into(),
-        );
-    }
-    let mut request = request;
-    if admin {
-        request.extensions_mut().insert(AdminToken);
-    }
-    next.run(request).await
 }
 
 async fn command(
