@@ -70,11 +70,6 @@ pub fn find<T: Named>(table: &'static [T], name: &str) -> Option<&'static T> {
     table.iter().find(|entry| entry.name() == name)
 }
 
-/// Whether `action` is a command of either family.
-pub fn is_known(action: &str) -> bool {
-    find(account::COMMANDS, action).is_some() || find(chat::ACTIONS, action).is_some()
-}
-
 /// The names of `table`'s entries, comma-separated.
 fn names<T: Named>(table: &[T]) -> String {
     table.iter().map(Named::name).collect::<Vec<_>>().join(", ")

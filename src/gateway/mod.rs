@@ -3,11 +3,13 @@
 //! Requests of one account run in order, different accounts concurrently; bad input gets an
 //! error event and never closes the connection.
 
+pub mod actions;
 mod auth;
 mod events;
 pub use listener::HEADER_TIMEOUT;
 pub mod admin;
 pub mod listener;
+pub mod reference;
 mod report;
 
 pub use report::report_routes;
@@ -244,7 +246,7 @@ async fn command(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    let event = match declared {
+    let (event, status) = match declared {
         Some(size) if size > MAX_FRAME => {
             // Read (and drop) a body up to the hard limit, so the client gets to read the
             // answer instead of a broken pipe; past it the connection just closes.
@@ -255,18 +257,18 @@ async fn command(
                 )
                 .await;
             }
-            too_large(size).to_string()
+            (too_large(size).to_string(), StatusCode::PAYLOAD_TOO_LARGE)
         }
-        _ => {
-            match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_FRAME)).await {
-                Ok(Ok(body)) => {
-                    let text = String::from_utf8_lossy(&body).into_owned();
-                    if let Some(refused) = events::refused_admin(&text, admin) {
-                        return (StatusCode::UNAUTHORIZED, refused).into_response();
-                    }
-                    run(&gw, text, admin).await
+        _ => match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_FRAME)).await {
+            Ok(Ok(body)) => {
+                let text = String::from_utf8_lossy(&body).into_owned();
+                if let Some(refused) = events::refused_admin(&text, admin) {
+                    return (StatusCode::UNAUTHORIZED, refused).into_response();
                 }
-                Ok(Err(e)) => error_event(
+                run(&gw, text, admin).await
+            }
+            Ok(Err(e)) => (
+                error_event(
                     None,
                     None,
                     &format!(
@@ -274,21 +276,22 @@ async fn command(
                     ),
                 )
                 .to_string(),
-                Err(_) => {
-                    let error = format!(
-                        "the request body did not arrive within {} s",
-                        BODY_TIMEOUT.as_secs()
-                    );
-                    return (
-                        StatusCode::REQUEST_TIMEOUT,
-                        axum::Json(error_event(None, None, &error)),
-                    )
-                        .into_response();
-                }
+                StatusCode::PAYLOAD_TOO_LARGE,
+            ),
+            Err(_) => {
+                let error = format!(
+                    "the request body did not arrive within {} s",
+                    BODY_TIMEOUT.as_secs()
+                );
+                return (
+                    StatusCode::REQUEST_TIMEOUT,
+                    axum::Json(error_event(None, None, &error)),
+                )
+                    .into_response();
             }
-        }
+        },
     };
-    ([(header::CONTENT_TYPE, "application/json")], event).into_response()
+    (status, [(header::CONTENT_TYPE, "application/json")], event).into_response()
 }
 
 async fn websocket(
@@ -375,15 +378,20 @@ async fn connection(gw: Arc<Gateway>, socket: WebSocket, admin: bool) {
     let _ = writer.await;
 }
 
-/// Answer one request frame on a blocking thread, as one of the requests running at once.
-async fn run(gw: &Arc<Gateway>, text: String, admin: bool) -> String {
+/// Answer one request frame on a blocking thread, as one of the requests running at once,
+/// with the HTTP status of its event.
+async fn run(gw: &Arc<Gateway>, text: String, admin: bool) -> (String, StatusCode) {
     let Ok(_running) = gw.running.clone().acquire_owned().await else {
-        return error_event(None, None, "the gateway is stopping").to_string();
+        let event = error_event(None, None, "the gateway is stopping");
+        return (event.to_string(), StatusCode::SERVICE_UNAVAILABLE);
     };
     let gw = gw.clone();
-    tokio::task::spawn_blocking(move || handle_as(&gw, &text, admin))
+    tokio::task::spawn_blocking(move || events::respond(&gw, &text, admin))
         .await
-        .unwrap_or_else(|e| error_event(None, None, &format!("internal error: {e}")).to_string())
+        .unwrap_or_else(|e| {
+            let event = error_event(None, None, &format!("internal error: {e}"));
+            (event.to_string(), StatusCode::INTERNAL_SERVER_ERROR)
+        })
 }
 
 /// How many queues one connection's requests are spread over.
