@@ -12,6 +12,7 @@ pub mod listener;
 pub mod reference;
 mod report;
 
+pub use auth::SUBPROTOCOL;
 pub use report::report_routes;
 
 use crate::telemetry::Report;
@@ -301,6 +302,7 @@ async fn websocket(
 ) -> Response {
     let admin = admin.is_some();
     upgrade
+        .protocols([SUBPROTOCOL])
         .max_message_size(HARD_FRAME_LIMIT)
         .max_frame_size(HARD_FRAME_LIMIT)
         .on_upgrade(move |socket| connection(gw, socket, admin))

@@ -17,7 +17,8 @@ reported in the event's `warnings` (`unknown field 'x' ignored (known: ...)`); t
 served. `POST /command` answers a success with 200 and an error event with 400 (validation, an
 unknown action, bad JSON), 401 (admin actions without the admin token), 413 (too large), the
 error's code when it is 4xx/5xx (Telegram's, TDLib's; 504 when TDLib does not answer), 502 for
-other codes, 500 for internal errors. The token goes in `Authorization: Bearer <token>`.";
+other codes, 500 for internal errors. The token goes in `Authorization: Bearer <token>` or, for
+browsers, as the WebSocket subprotocols `tgscript, bearer.<token>`.";
 
 /// The reference as a JSON value: `{"envelope": [...], "actions": [...]}`.
 pub fn to_value() -> Value {

@@ -1,12 +1,14 @@
 //! The gateway's protocol as one set of rules: the reference (`docs --gateway`) lists exactly
 //! the actions the dispatch accepts, unknown fields warn on every kind of action, an unknown
-//! action names the known ones, and `POST /command` answers errors with 4xx/5xx.
+//! action names the known ones, `POST /command` answers errors with 4xx/5xx, and browsers
+//! may present the token as a WebSocket subprotocol.
 
-use crate::gateway::runtime;
+use crate::gateway::{ask, connect, runtime, serve};
 use crate::util::{Background, TestDir};
 use serde_json::{Value, json};
 use std::time::Duration;
 use tgscript::sandbox::world::{OWNER_ID, SANDBOX_CHAT_ID};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 const WAIT: Duration = Duration::from_secs(20);
 const ADMIN: &str = "admin-token-of-the-protocol-tests";
@@ -211,4 +213,54 @@ fn unknown_fields_warn_on_every_kind_of_action_and_errors_get_their_status() {
         )
     });
     assert_eq!(status, 400, "{bad_json}");
+}
+
+#[test]
+fn a_browser_may_present_the_token_as_a_websocket_subprotocol() {
+    const TOKEN: &str = "subprotocol-gateway-token";
+    let served = serve(
+        "default_account = 1\n[[account]]\nid = 1\nbackend = \"sandbox\"\n",
+        &[("TGSCRIPT_GATEWAY_TOKEN", TOKEN)],
+    );
+    let offer = |protocols: String| {
+        let mut request = format!("ws://{}/ws", served.addr)
+            .into_client_request()
+            .expect("request");
+        request
+            .headers_mut()
+            .insert("sec-websocket-protocol", protocols.parse().expect("header"));
+        tokio_tungstenite::connect_async(request)
+    };
+    runtime().block_on(async {
+        let (mut ws, response) = offer(format!("tgscript, bearer.{TOKEN}"))
+            .await
+            .expect("the token as a subprotocol is accepted");
+        assert_eq!(
+            response
+                .headers()
+                .get("sec-websocket-protocol")
+                .map(|v| v.as_bytes()),
+            Some(&b"tgscript"[..]),
+            "the tgscript subprotocol is selected, the token never echoed"
+        );
+        let event = ask(
+            &mut ws,
+            json!({"action": "get_active_sessions", "userbot_id": 1}).to_string(),
+        )
+        .await;
+        assert_eq!(event["event"], "get_active_sessions", "{event}");
+        let wrong = offer("tgscript, bearer.guess".to_string())
+            .await
+            .expect_err("a wrong token");
+        assert!(wrong.to_string().contains("401"), "{wrong}");
+        let none = offer("tgscript".to_string()).await.expect_err("no token");
+        assert!(none.to_string().contains("401"), "{none}");
+        // The header still works.
+        let mut ws = connect(&served.addr, Some(TOKEN))
+            .await
+            .expect("header token");
+        let event = ask(&mut ws, json!({"action": "list_bots"}).to_string()).await;
+        assert_eq!(event["event"], "list_bots_error", "{event}");
+    });
+    assert!(!served.bot.stderr_so_far().contains(TOKEN), "token leaked");
 }
