@@ -104,6 +104,34 @@ pub fn example_request(fields: &[FieldSpec]) -> Map<String, Value> {
         .collect()
 }
 
+/// The request made of every one of `fields` that has an example or a default, and the
+/// names of the keys a command read from it that `fields` does not list (for tests keeping a
+/// table and its validation in agreement).
+#[cfg(test)]
+pub(crate) fn undocumented_reads(
+    fields: &[FieldSpec],
+    read: impl FnOnce(&crate::request::Fields),
+    command: &str,
+) -> Vec<String> {
+    let request: Map<String, Value> = fields
+        .iter()
+        .filter_map(|f| {
+            let value = serde_json::from_str(f.example.or(f.default)?).ok()?;
+            Some((f.name.to_string(), value))
+        })
+        .collect();
+    let f = crate::request::Fields::new(command, &request);
+    read(&f);
+    let mut unknown: Vec<String> = f
+        .read
+        .take()
+        .into_iter()
+        .filter(|key| !fields.iter().any(|spec| spec.name == key))
+        .collect();
+    unknown.dedup();
+    unknown
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -242,4 +242,20 @@ mod tests {
             assert!(returns.is_ok(), "{}: returns is not JSON", command.name);
         }
     }
+
+    #[test]
+    fn validation_reads_only_documented_fields() {
+        for command in COMMANDS {
+            let read = |f: &Fields| {
+                let _ = (command.prepare)(f);
+            };
+            let unknown =
+                super::super::fields::undocumented_reads(command.fields, read, command.name);
+            assert!(
+                unknown.is_empty(),
+                "{} reads undocumented {unknown:?}",
+                command.name
+            );
+        }
+    }
 }

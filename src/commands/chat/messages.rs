@@ -67,7 +67,11 @@ tg_pin_chat_message(msg.message_id);
         ),
     ]),
     returns: "true",
-    build: message,
+    build: |f, ctx| {
+        let mut params = message(f, ctx)?;
+        put_opt_bool(f, &mut params, "disable_notification")?;
+        Ok(params)
+    },
 };
 
 pub(super) const TG_UNPIN_CHAT_MESSAGE: ChatAction = ChatAction {
@@ -190,7 +194,14 @@ reply("Press the button to get in", #{reply_markup: #{inline_keyboard: [[
         &["text: String", "options: Map", "Map"],
     ],
     method: Method::Fixed("sendMessage"),
-    takes: Takes::AndMore(&[TEXT]),
+    takes: Takes::AndMore(&[
+        TEXT,
+        FieldSpec::optional(
+            "chat_id",
+            "integer|string",
+            "the chat (left out: the one of the message being handled)",
+        ),
+    ]),
     returns: r#"{"message_id": 8, "date": 1767225600, "chat": {"id": -1001234567890, "type": "supergroup"}, "text": "hello"}"#,
     build: |f, ctx| {
         let mut params = text_message(f, ctx)?;
@@ -348,7 +359,6 @@ fn message(f: &Fields, ctx: &UpdateContext) -> Result<Params, CommandError> {
             .ok_or_else(|| f.error("message_id is required (no current message)"))?,
     };
     params.insert("message_id".into(), message_id.into());
-    put_opt_bool(f, &mut params, "disable_notification")?;
     Ok(params)
 }
 

@@ -130,6 +130,19 @@ pub fn prepare(
 ) -> Result<(String, Value), CommandError> {
     let spec = super::find(ACTIONS, action)
         .ok_or_else(|| CommandError::invalid(action, format!("unknown action '{action}'")))?;
+    // A field an action does not take is ignored: its build never sees it.
+    let only: Map<String, Value>;
+    let request = match spec.takes {
+        Takes::Only(fields) => {
+            only = request
+                .iter()
+                .filter(|(key, _)| fields.iter().any(|f| f.name == key.as_str()))
+                .map(|(key, value)| (key.clone(), value.clone()))
+                .collect();
+            &only
+        }
+        Takes::AndMore(_) => request,
+    };
     let f = Fields::new(spec.name, request);
     let params = (spec.build)(&f, context.unwrap_or(&UpdateContext::default()))?;
     let method = match spec.method {
@@ -231,6 +244,26 @@ mod tests {
     }
 
     #[test]
+    fn validation_reads_only_documented_fields() {
+        let ctx = UpdateContext::default();
+        for action in ACTIONS {
+            let read = |f: &Fields| {
+                let _ = (action.build)(f, &ctx);
+                if let Method::Field(field) = action.method {
+                    let _ = f.opt_str(field);
+                }
+            };
+            let fields = action.takes.fields();
+            let unknown = crate::commands::fields::undocumented_reads(fields, read, action.name);
+            assert!(
+                unknown.is_empty(),
+                "{} reads undocumented {unknown:?}",
+                action.name
+            );
+        }
+    }
+
+    #[test]
     fn unknown_fields_are_ignored_not_refused() {
         let request = serde_json::json!({"chat_id": 1, "user_id": 2, "options": {}});
         let (method, params) = prepare(
@@ -241,5 +274,11 @@ mod tests {
         .expect("served");
         assert_eq!(method, "getChatMember");
         assert_eq!(params, serde_json::json!({"chat_id": 1, "user_id": 2}));
+        // Not even a field another action takes reaches the Bot API.
+        let request =
+            serde_json::json!({"chat_id": 1, "message_id": 2, "disable_notification": true});
+        let (_, params) =
+            prepare("tg_delete_message", request.as_object().expect("map"), None).expect("served");
+        assert_eq!(params, serde_json::json!({"chat_id": 1, "message_id": 2}));
     }
 }
