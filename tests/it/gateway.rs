@@ -301,6 +301,16 @@ fn offline_tdlib_account_answers_with_tdlibs_unauthorized() {
             event,
             json!({"type": "chat_update", "event": "get_active_sessions_error", "userbot_id": 1, "request_id": "td", "error": "Unauthorized", "code": 401})
         );
+        // POST /command answers with TDLib's code as the status.
+        let status = reqwest::Client::new()
+            .post(format!("http://{}/command", served.addr))
+            .header("content-type", "application/json")
+            .body(json!({"action": "get_active_sessions", "userbot_id": 1}).to_string())
+            .send()
+            .await
+            .expect("POST")
+            .status();
+        assert_eq!(status.as_u16(), 401);
     });
 }
 

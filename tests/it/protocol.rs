@@ -213,6 +213,9 @@ fn unknown_fields_warn_on_every_kind_of_action_and_errors_get_their_status() {
         )
     });
     assert_eq!(status, 400, "{bad_json}");
+    let big = json!({"action": "run_script", "script": "x".repeat(2 << 20)});
+    let (status, too_large) = command(&addr, None, &big);
+    assert_eq!(status, 413, "{too_large}");
 }
 
 #[test]
