@@ -1,5 +1,6 @@
 //! Every action the gateway accepts, from three tables: the account commands
-//! ([`commands::account::COMMANDS`]), the chat actions ([`commands::chat::ACTIONS`]) and the
+//! ([`crate::commands::account::COMMANDS`]), the chat actions
+//! ([`crate::commands::chat::ACTIONS`]) and the
 //! gateway's own ([`GATEWAY_ACTIONS`]: `run_script` and the admin actions). The dispatch's
 //! "known?" check ([`find`]), the unknown-field warnings ([`Action::warnings`]) and the
 //! reference (`tgscript docs --gateway`) all read them through [`all`].
