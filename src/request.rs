@@ -61,12 +61,20 @@ pub struct Fields<'a> {
     pub command: &'a str,
     /// The request.
     pub map: &'a Map<String, Value>,
+    /// The keys read so far: tests check them against the fields a command documents.
+    #[cfg(test)]
+    pub read: std::cell::RefCell<Vec<String>>,
 }
 
 impl<'a> Fields<'a> {
     /// Wrap `map` as the request of `command`.
     pub fn new(command: &'a str, map: &'a Map<String, Value>) -> Self {
-        Self { command, map }
+        Self {
+            command,
+            map,
+            #[cfg(test)]
+            read: std::cell::RefCell::default(),
+        }
     }
 
     /// A validation error of this command.
@@ -76,6 +84,8 @@ impl<'a> Fields<'a> {
 
     /// The value of `key`, if present and not null.
     pub fn get(&self, key: &str) -> Option<&'a Value> {
+        #[cfg(test)]
+        self.read.borrow_mut().push(key.to_string());
         self.map.get(key).filter(|v| !v.is_null())
     }
 

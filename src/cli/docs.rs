@@ -1,15 +1,18 @@
-//! `tgscript docs [--format markdown|json]`
+//! `tgscript docs [--gateway] [--format markdown|json]`: the builtins, or the gateway's
+//! protocol.
 
 use crate::builtins::offline_engine;
 use crate::config::Config;
 use crate::docs;
+use crate::gateway::reference;
 
 /// Output format of `docs`.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Format {
-    /// Markdown, one section per builtin.
+    /// Markdown, one section per builtin (or gateway action).
     Markdown,
-    /// JSON: `{"builtins": [{name, signature, params, returns, doc}]}`.
+    /// JSON: `{"builtins": [{name, signature, params, returns, doc}]}`, or with `--gateway`
+    /// `{"envelope": [...], "actions": [{name, kind, admin, fields, success, errors, example}]}`.
     Json,
 }
 
@@ -19,9 +22,20 @@ pub struct DocsArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "markdown")]
     pub format: Format,
+    /// The gateway's protocol (every action, its fields, events and an example) instead of
+    /// the builtins.
+    #[arg(long)]
+    pub gateway: bool,
 }
 
 pub(super) fn docs(config: &Config, args: DocsArgs) -> anyhow::Result<u8> {
+    if args.gateway {
+        match args.format {
+            Format::Markdown => print!("{}", reference::to_markdown()),
+            Format::Json => println!("{}", reference::to_json()),
+        }
+        return Ok(0);
+    }
     let engine = offline_engine(config.limits.clone(), ".");
     let builtins = docs::builtins(&engine);
     match args.format {

@@ -42,7 +42,8 @@ pub enum Command {
     Exec(exec::ExecArgs),
     /// Compile scripts without running them; print `file:line:col: message` per problem.
     Check(check::CheckArgs),
-    /// Print the reference of every builtin, generated from the registered functions.
+    /// Print the reference of every builtin (or with `--gateway`, of every gateway action),
+    /// generated from the registered functions and the action tables.
     Docs(docs::DocsArgs),
     /// Run the scenarios in DIR against the Bot API (or the sandbox), hot reload on.
     Run(run::RunArgs),

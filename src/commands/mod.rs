@@ -2,11 +2,15 @@
 //! (a JSON request map) and data out (a JSON result or a [`CommandError`]). Each family is one
 //! table ([`account::COMMANDS`], [`chat::ACTIONS`]) whose entries carry the name, the builtin
 //! overloads, the docs and the validation; requests are validated here, once, before anything
-//! is sent, and executed through [`crate::effects::Effects`].
+//! is sent, and executed through [`crate::effects::Effects`]. Each entry lists the request
+//! fields it reads ([`FieldSpec`]), from which the gateway's reference is generated.
 
 pub mod account;
 pub mod chat;
+pub mod fields;
 pub mod login;
+
+pub use fields::FieldSpec;
 
 use crate::effects::Effects;
 use crate::request::{CommandError, as_int};
@@ -53,8 +57,9 @@ pub fn execute_request(
     Err(CommandError::invalid(
         action,
         format!(
-            "unknown action '{action}' (account commands: {}; chat actions: {})",
+            "unknown action '{action}' (account commands: {}; login actions: {}; chat actions: {})",
             names(account::COMMANDS),
+            names(login::ACTIONS),
             names(chat::ACTIONS)
         ),
     ))
@@ -69,13 +74,6 @@ pub trait Named {
 /// The entry of `table` named `name`.
 pub fn find<T: Named>(table: &'static [T], name: &str) -> Option<&'static T> {
     table.iter().find(|entry| entry.name() == name)
-}
-
-/// Whether `action` is a command of either family.
-pub fn is_known(action: &str) -> bool {
-    find(account::COMMANDS, action).is_some()
-        || find(chat::ACTIONS, action).is_some()
-        || find(login::ACTIONS, action).is_some()
 }
 
 /// The names of `table`'s entries, comma-separated.

@@ -7,20 +7,6 @@
 use crate::request::CommandError;
 use serde_json::{Map, Value};
 
-/// The account admin actions.
-pub const ACCOUNT_ADMIN_ACTIONS: &[&str] = &[
-    "add_account",
-    "remove_account",
-    "list_accounts",
-    "sandbox_login_from",
-    "sandbox_confirm_qr",
-];
-
-/// Whether `action` is an account admin action.
-pub fn is_account_admin(action: &str) -> bool {
-    ACCOUNT_ADMIN_ACTIONS.contains(&action)
-}
-
 /// What the gateway asks of the process that holds the accounts.
 pub trait AccountControl: Send + Sync {
     /// Run account admin `action` with the fields of `request` (on a blocking thread).

@@ -9,21 +9,6 @@ use crate::request::CommandError;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
-/// The admin actions.
-pub const ADMIN_ACTIONS: &[&str] = &[
-    "add_bot",
-    "remove_bot",
-    "list_bots",
-    "put_script",
-    "get_script",
-    "delete_script",
-];
-
-/// Whether `action` is an admin action (of bots or of accounts).
-pub fn is_admin_action(action: &str) -> bool {
-    ADMIN_ACTIONS.contains(&action) || super::accounts::is_account_admin(action)
-}
-
 /// Marks a request that presented the admin token.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct AdminToken;

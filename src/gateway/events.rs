@@ -1,11 +1,13 @@
 //! The events that answer request frames: one per frame, an action's `data` or its
 //! `_error`, with `request_id` and `userbot_id` echoed.
 
-use super::{Gateway, MAX_FRAME, accounts, admin, subscribe};
+use super::actions::{self, Action};
+use super::{Gateway, MAX_FRAME, admin};
 use crate::commands;
 use crate::request::CommandError;
 use crate::telemetry;
-use serde_json::{Map, Value, json};
+use axum::http::StatusCode;
+use serde_json::{Value, json};
 
 /// A stand-in for a `request_id` too big for a JSON number here, replaced by its digits in
 /// the event's text.
@@ -20,6 +22,12 @@ pub fn handle(gw: &Gateway, text: &str) -> String {
 
 /// [`handle`], for a client that presented the admin token when `admin`.
 pub fn handle_as(gw: &Gateway, text: &str, admin: bool) -> String {
+    respond(gw, text, admin).0
+}
+
+/// [`handle_as`], with the HTTP status `POST /command` answers the event with
+/// ([`status`]).
+pub(super) fn respond(gw: &Gateway, text: &str, admin: bool) -> (String, StatusCode) {
     #[derive(serde::Deserialize)]
     struct Ids<'a> {
         #[serde(borrow)]
@@ -27,6 +35,7 @@ pub fn handle_as(gw: &Gateway, text: &str, admin: bool) -> String {
     }
     let mut event = answer(gw, text, admin);
     count(&event);
+    let status = status(&event);
     let raw = serde_json::from_str::<Ids>(text)
         .ok()
         .and_then(|ids| ids.request_id)
@@ -38,13 +47,31 @@ pub fn handle_as(gw: &Gateway, text: &str, admin: bool) -> String {
                 && raw.parse::<i64>().is_err()
                 && raw.parse::<u64>().is_err()
         });
-    match raw {
+    let text = match raw {
         Some(digits) if event.get("request_id").is_some() => {
             event["request_id"] = json!(EXACT_ID);
             let placeholder = json!(EXACT_ID).to_string();
             event.to_string().replacen(&placeholder, &digits, 1)
         }
         _ => event.to_string(),
+    };
+    (text, status)
+}
+
+/// The HTTP status of `event`: 200 for a success; for an error, its `code` when that is an
+/// HTTP error status (Telegram's and TDLib's are: 400, 401, 403, 404, 429, 504 …), 502 for
+/// any other code, and 400 without one (a validation error, an unknown action, bad JSON).
+pub(super) fn status(event: &Value) -> StatusCode {
+    if event.get("error").is_none() {
+        return StatusCode::OK;
+    }
+    match event.get("code").and_then(Value::as_i64) {
+        None => StatusCode::BAD_REQUEST,
+        Some(code) => u16::try_from(code)
+            .ok()
+            .filter(|code| (400..=599).contains(code))
+            .and_then(|code| StatusCode::from_u16(code).ok())
+            .unwrap_or(StatusCode::BAD_GATEWAY),
     }
 }
 
@@ -71,7 +98,7 @@ pub(super) fn refused_admin(text: &str, admin: bool) -> Option<String> {
     }
     let request = serde_json::from_str::<Value>(text).ok()?;
     let action = request.get("action")?.as_str()?;
-    if !admin::is_admin_action(action) {
+    if !actions::find(action)?.admin() {
         return None;
     }
     let mut event = error_event(
@@ -83,6 +110,14 @@ pub(super) fn refused_admin(text: &str, admin: bool) -> Option<String> {
     event["code"] = json!(401);
     count(&event);
     Some(event.to_string())
+}
+
+/// The error of an action that needs the bots of a `run` where none run.
+pub(super) fn no_bots(action: &str) -> CommandError {
+    CommandError::invalid(
+        action,
+        "no bots run in this process: admin actions and bot_id need `tgscript run`",
+    )
 }
 
 /// The event answering one request frame.
@@ -105,55 +140,27 @@ fn answer(gw: &Gateway, text: &str, admin: bool) -> Value {
         Some(_) => return error_event(userbot_id, request_id, "action must be a string"),
         None => return error_event(userbot_id, request_id, "action is required"),
     };
-    let is_admin = admin::is_admin_action(&action);
-    let known = is_admin
-        || action == "run_script"
-        || subscribe::is_subscription(&action)
-        || commands::is_known(&action);
-    if !known {
+    let Some(spec) = actions::find(&action) else {
         return error_event(
             userbot_id,
             request_id,
-            &format!("unknown action '{action}'"),
+            &format!("unknown action '{action}' (known: {})", actions::names()),
         );
-    }
-    let no_bots = |action: &str| {
-        CommandError::invalid(
-            action,
-            "no bots run in this process: admin actions and bot_id need `tgscript run`",
-        )
     };
-    let result = if accounts::is_account_admin(&action) {
-        match (&gw.accounts, admin) {
-            (_, false) => Err(admin::unauthorized(&action)),
-            (Some(accounts), true) => accounts.act(&action, &request),
-            (None, true) => Err(CommandError::invalid(
-                &action,
-                "this process does not manage accounts",
-            )),
+    let warnings = spec.warnings(&request);
+    let result = match spec {
+        Action::Gateway(own) if own.admin && !admin => Err(admin::unauthorized(&action)),
+        Action::Gateway(own) => (own.run)(gw, &action, &request),
+        Action::Account(_) | Action::Login(_) | Action::Chat(_) => {
+            let effects = match (request.remove("bot_id"), &gw.bots) {
+                (None, None) => Ok(gw.effects.clone()),
+                (None, Some(bots)) => bots.effects(&action, None),
+                (Some(Value::String(id)), Some(bots)) => bots.effects(&action, Some(&id)),
+                (Some(Value::String(_)), None) => Err(no_bots(&action)),
+                (Some(_), _) => Err(CommandError::invalid(&action, "bot_id must be a string")),
+            };
+            effects.and_then(|effects| commands::execute_request(&*effects, &request, None))
         }
-    } else if subscribe::is_subscription(&action) {
-        Err(CommandError::invalid(
-            &action,
-            "subscribe and unsubscribe need the WebSocket (/ws): POST /command answers one request",
-        ))
-    } else if is_admin {
-        match (&gw.bots, admin) {
-            (_, false) => Err(admin::unauthorized(&action)),
-            (Some(bots), true) => bots.act(&action, &request),
-            (None, true) => Err(no_bots(&action)),
-        }
-    } else if action == "run_script" {
-        run_script(gw, &request)
-    } else {
-        let effects = match (request.remove("bot_id"), &gw.bots) {
-            (None, None) => Ok(gw.effects.clone()),
-            (None, Some(bots)) => bots.effects(&action, None),
-            (Some(Value::String(id)), Some(bots)) => bots.effects(&action, Some(&id)),
-            (Some(Value::String(_)), None) => Err(no_bots(&action)),
-            (Some(_), _) => Err(CommandError::invalid(&action, "bot_id must be a string")),
-        };
-        effects.and_then(|effects| commands::execute_request(&*effects, &request, None))
     };
     let mut event = json!({"type": "chat_update", "event": action});
     if let Some(id) = userbot_id {
@@ -172,27 +179,10 @@ fn answer(gw: &Gateway, text: &str, admin: bool) -> Value {
             }
         }
     }
+    if !warnings.is_empty() {
+        event["warnings"] = json!(warnings);
+    }
     event
-}
-
-/// `run_script`: `script` with `vars` in scope, under the sandbox limits; returns the value
-/// and the printed lines.
-fn run_script(gw: &Gateway, request: &Map<String, Value>) -> Result<Value, CommandError> {
-    let fail = |e: String| CommandError::invalid("run_script", e);
-    let script = match request.get("script") {
-        Some(Value::String(s)) => s.as_str(),
-        Some(_) => return Err(fail("script must be a string".into())),
-        None => return Err(fail("script is required".into())),
-    };
-    let vars = match request.get("vars") {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(vars)) => vars.clone(),
-        Some(_) => return Err(fail("vars must be an object".into())),
-    };
-    gw.runner
-        .eval(script, &vars, &gw.effects)
-        .map(|evaluated| evaluated.to_json())
-        .map_err(|e| fail(e.to_string()))
 }
 
 /// An `error` event for a request that could not be run.
@@ -229,5 +219,27 @@ fn kind(value: &Value) -> &'static str {
         Value::Bool(_) => "a boolean",
         Value::Null => "null",
         Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_event_gets_its_code_as_the_status_when_it_is_one() {
+        let status_of = |code: Option<i64>| {
+            let mut event = error_event(None, None, "x");
+            if let Some(code) = code {
+                event["code"] = json!(code);
+            }
+            status(&event).as_u16()
+        };
+        assert_eq!(status(&json!({"event": "x", "data": 1})), StatusCode::OK);
+        assert_eq!(status_of(None), 400, "validation");
+        assert_eq!(status_of(Some(429)), 429, "Telegram's flood limit");
+        assert_eq!(status_of(Some(504)), 504, "TDLib did not answer");
+        assert_eq!(status_of(Some(0)), 502, "not an HTTP error code");
+        assert_eq!(status_of(Some(200)), 502, "not an error code");
     }
 }

@@ -4,13 +4,17 @@
 //! error event and never closes the connection.
 
 pub mod accounts;
+pub mod actions;
+mod auth;
 mod events;
 pub use listener::HEADER_TIMEOUT;
 pub mod admin;
 pub mod listener;
+pub mod reference;
 mod report;
 pub mod subscribe;
 
+pub use auth::SUBPROTOCOL;
 pub use report::report_routes;
 
 use crate::accounts::EventHub;
@@ -24,13 +28,13 @@ use crate::effects::Effects;
 use crate::lanes::Lanes;
 use crate::scenario::runner::Runner;
 use axum::Router;
+use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -191,7 +195,10 @@ impl Gateway {
         let protected = Router::new()
             .route("/ws", get(websocket))
             .route("/command", post(command))
-            .route_layer(middleware::from_fn_with_state(state.clone(), authorize));
+            .route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                auth::authorize,
+            ));
         Router::new()
             .merge(protected)
             .with_state(state)
@@ -231,49 +238,6 @@ pub async fn serve(
     listener::serve(listener, gateway.router(), MAX_CONNECTIONS, shutdown).await;
 }
 
-/// Refuse what a client may not ask: a request from a web page of an origin not allowed (a
-/// page open in the operator's browser must not drive the gateway), and one without the
-/// token, when a token is configured.
-async fn authorize(State(gw): State<Arc<Gateway>>, request: Request, next: Next) -> Response {
-    let refuse = |status: StatusCode, error: String| {
-        (status, axum::Json(json!({"error": error}))).into_response()
-    };
-    if let Some(origin) = request.headers().get(header::ORIGIN) {
-        let origin = String::from_utf8_lossy(origin.as_bytes());
-        if !gw.allowed_origins.iter().any(|allowed| *allowed == origin) {
-            return refuse(
-                StatusCode::FORBIDDEN,
-                format!(
-                    "requests from web pages of {origin} are refused: add it to [gateway] allowed_origins to allow them"
-                ),
-            );
-        }
-    }
-    use subtle::ConstantTimeEq;
-    let given = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "))
-        .unwrap_or_default();
-    let matches = |token: &Option<String>| {
-        token
-            .as_ref()
-            .is_some_and(|t| bool::from(given.ct_eq(t.as_bytes())))
-    };
-    let admin = matches(&gw.admin_token);
-    if gw.token.is_some() && !admin && !matches(&gw.token) {
-        return refuse(
-            StatusCode::UNAUTHORIZED,
-            "a valid Authorization: Bearer token is required".into(),
-        );
-    }
-    let mut request = request;
-    if admin {
-        request.extensions_mut().insert(AdminToken);
-    }
-    next.run(request).await
-}
-
 async fn command(
     State(gw): State<Arc<Gateway>>,
     admin: Option<axum::Extension<AdminToken>>,
@@ -301,7 +265,7 @@ async fn command(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    let event = match declared {
+    let (event, status) = match declared {
         Some(size) if size > MAX_FRAME => {
             // Read (and drop) a body up to the hard limit, so the client gets to read the
             // answer instead of a broken pipe; past it the connection just closes.
@@ -312,18 +276,18 @@ async fn command(
                 )
                 .await;
             }
-            too_large(size).to_string()
+            (too_large(size).to_string(), StatusCode::PAYLOAD_TOO_LARGE)
         }
-        _ => {
-            match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_FRAME)).await {
-                Ok(Ok(body)) => {
-                    let text = String::from_utf8_lossy(&body).into_owned();
-                    if let Some(refused) = events::refused_admin(&text, admin) {
-                        return (StatusCode::UNAUTHORIZED, refused).into_response();
-                    }
-                    run(&gw, text, admin).await
+        _ => match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_FRAME)).await {
+            Ok(Ok(body)) => {
+                let text = String::from_utf8_lossy(&body).into_owned();
+                if let Some(refused) = events::refused_admin(&text, admin) {
+                    return (StatusCode::UNAUTHORIZED, refused).into_response();
                 }
-                Ok(Err(e)) => error_event(
+                run(&gw, text, admin).await
+            }
+            Ok(Err(e)) => (
+                error_event(
                     None,
                     None,
                     &format!(
@@ -331,21 +295,22 @@ async fn command(
                     ),
                 )
                 .to_string(),
-                Err(_) => {
-                    let error = format!(
-                        "the request body did not arrive within {} s",
-                        BODY_TIMEOUT.as_secs()
-                    );
-                    return (
-                        StatusCode::REQUEST_TIMEOUT,
-                        axum::Json(error_event(None, None, &error)),
-                    )
-                        .into_response();
-                }
+                StatusCode::PAYLOAD_TOO_LARGE,
+            ),
+            Err(_) => {
+                let error = format!(
+                    "the request body did not arrive within {} s",
+                    BODY_TIMEOUT.as_secs()
+                );
+                return (
+                    StatusCode::REQUEST_TIMEOUT,
+                    axum::Json(error_event(None, None, &error)),
+                )
+                    .into_response();
             }
-        }
+        },
     };
-    ([(header::CONTENT_TYPE, "application/json")], event).into_response()
+    (status, [(header::CONTENT_TYPE, "application/json")], event).into_response()
 }
 
 async fn websocket(
@@ -355,6 +320,7 @@ async fn websocket(
 ) -> Response {
     let admin = admin.is_some();
     upgrade
+        .protocols([SUBPROTOCOL])
         .max_message_size(HARD_FRAME_LIMIT)
         .max_frame_size(HARD_FRAME_LIMIT)
         .on_upgrade(move |socket| connection(gw, socket, admin))
@@ -439,15 +405,20 @@ async fn connection(gw: Arc<Gateway>, socket: WebSocket, admin: bool) {
     let _ = writer.await;
 }
 
-/// Answer one request frame on a blocking thread, as one of the requests running at once.
-async fn run(gw: &Arc<Gateway>, text: String, admin: bool) -> String {
+/// Answer one request frame on a blocking thread, as one of the requests running at once,
+/// with the HTTP status of its event.
+async fn run(gw: &Arc<Gateway>, text: String, admin: bool) -> (String, StatusCode) {
     let Ok(_running) = gw.running.clone().acquire_owned().await else {
-        return error_event(None, None, "the gateway is stopping").to_string();
+        let event = error_event(None, None, "the gateway is stopping");
+        return (event.to_string(), StatusCode::SERVICE_UNAVAILABLE);
     };
     let gw = gw.clone();
-    tokio::task::spawn_blocking(move || handle_as(&gw, &text, admin))
+    tokio::task::spawn_blocking(move || events::respond(&gw, &text, admin))
         .await
-        .unwrap_or_else(|e| error_event(None, None, &format!("internal error: {e}")).to_string())
+        .unwrap_or_else(|e| {
+            let event = error_event(None, None, &format!("internal error: {e}"));
+            (event.to_string(), StatusCode::INTERNAL_SERVER_ERROR)
+        })
 }
 
 /// The request, when `text` is a `subscribe` or `unsubscribe` (answered by the connection

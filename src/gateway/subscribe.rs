@@ -128,6 +128,12 @@ impl Subscriber {
         if let Some(id) = request.get("request_id") {
             answer["request_id"] = id.clone();
         }
+        let warnings = super::actions::find(&action)
+            .map(|spec| spec.warnings(request))
+            .unwrap_or_default();
+        if !warnings.is_empty() {
+            answer["warnings"] = json!(warnings);
+        }
         let result = match (action.as_str(), hub) {
             ("unsubscribe", _) => {
                 let was = self.forwarding.is_some();

@@ -82,7 +82,7 @@ fn a_sandbox_account_is_added_logged_in_step_by_step_and_by_qr_and_survives_a_re
         let subscribed = request(
             &mut ws,
             &mut pushed,
-            json!({"action": "subscribe", "request_id": 1}),
+            json!({"action": "subscribe", "request_id": 1, "kinds": []}),
         )
         .await;
         assert_eq!(
@@ -93,7 +93,7 @@ fn a_sandbox_account_is_added_logged_in_step_by_step_and_by_qr_and_survives_a_re
         let added = request(
             &mut ws,
             &mut pushed,
-            json!({"action": "add_account", "userbot_id": 7, "backend": "sandbox"}),
+            json!({"action": "add_account", "userbot_id": 7, "backend": "sandbox", "options": {}}),
         )
         .await;
         assert_eq!(
@@ -101,6 +101,14 @@ fn a_sandbox_account_is_added_logged_in_step_by_step_and_by_qr_and_survives_a_re
             json!("wait_phone_number"),
             "{added}"
         );
+        // Unknown fields: served, with a warning, whatever the kind of action.
+        for (answer, field) in [(&subscribed, "kinds"), (&added, "options")] {
+            let warned = answer["warnings"][0].as_str().unwrap_or_default();
+            assert!(
+                warned.starts_with(&format!("unknown field '{field}' ignored")),
+                "{answer}"
+            );
+        }
         let steps = [
             (
                 json!({"action": "login_start", "userbot_id": 7, "phone": "+15550001234"}),
@@ -148,10 +156,15 @@ fn a_sandbox_account_is_added_logged_in_step_by_step_and_by_qr_and_survives_a_re
         let state = request(
             &mut ws,
             &mut pushed,
-            json!({"action": "get_authorization_state", "userbot_id": 7}),
+            json!({"action": "get_authorization_state", "userbot_id": 7, "verbose": true}),
         )
         .await;
         assert_eq!(state["data"]["state"], json!("ready"), "{state}");
+        let warned = state["warnings"][0].as_str().unwrap_or_default();
+        assert!(
+            warned.starts_with("unknown field 'verbose' ignored"),
+            "{state}"
+        );
         // The events came in order, each state once.
         while states(&pushed, 7).len() < 4 {
             pushed.push(next_event(&mut ws).await);

@@ -113,13 +113,18 @@ fn seed_commands_over_websocket_and_http() {
             assert_eq!(event["userbot_id"], request["userbot_id"], "{event}");
             assert!(event["data"].get(key).is_some(), "{event}");
         }
+        let unsupported = format!(
+            "unsupported privacy setting (valid: {}, {})",
+            tgscript::commands::account::PRIVACY_SETTINGS.join(", "),
+            tgscript::commands::account::NEW_CHAT_SETTING
+        );
         let errors = [
             (json!({"action": "terminate_session", "userbot_id": 1}), "session_id is required"),
             (json!({"action": "terminate_session", "userbot_id": 1, "session_id": 1001}), "current session can't be terminated via terminate_session"),
             (json!({"action": "set_session_settings", "userbot_id": 1, "session_id": 1001}), "at least one of can_accept_calls or can_accept_secret_chats is required"),
             (json!({"action": "block_user", "userbot_id": 1}), "user_id is required"),
             (json!({"action": "block_user", "userbot_id": 1, "user_id": 5, "block_list": "nope"}), "block_list must be a TDLib block list type"),
-            (json!({"action": "get_privacy_setting", "userbot_id": 1, "setting": "nope"}), "unsupported privacy setting"),
+            (json!({"action": "get_privacy_setting", "userbot_id": 1, "setting": "nope"}), unsupported.as_str()),
             (json!({"action": "get_privacy_settings", "userbot_id": 1, "settings": 5}), "settings must be a list or string"),
             (json!({"action": "set_privacy_setting", "userbot_id": 1, "setting": "userPrivacySettingShowStatus", "mode": "friends"}), "mode must be one of: all, contacts, nobody"),
             (json!({"action": "get_active_sessions"}), "userbot_id is required"),
@@ -296,6 +301,16 @@ fn offline_tdlib_account_answers_with_tdlibs_unauthorized() {
             event,
             json!({"type": "chat_update", "event": "get_active_sessions_error", "userbot_id": 1, "request_id": "td", "error": "Unauthorized", "code": 401})
         );
+        // POST /command answers with TDLib's code as the status.
+        let status = reqwest::Client::new()
+            .post(format!("http://{}/command", served.addr))
+            .header("content-type", "application/json")
+            .body(json!({"action": "get_active_sessions", "userbot_id": 1}).to_string())
+            .send()
+            .await
+            .expect("POST")
+            .status();
+        assert_eq!(status.as_u16(), 401);
     });
 }
 

@@ -16,6 +16,7 @@ mod isolation;
 mod layers;
 mod limits;
 mod modules;
+mod protocol;
 mod reload;
 mod repl;
 mod sandbox;

@@ -10,7 +10,7 @@ mod privacy;
 pub mod rules;
 mod sessions;
 
-use super::Overloads;
+use super::{FieldSpec, Overloads};
 use crate::accounts::AccountOp;
 use crate::effects::Effects;
 use crate::request::{CommandError, Fields};
@@ -27,6 +27,10 @@ pub struct AccountCommand {
     pub overloads: Overloads,
     /// Its reference text: what it does, its errors, a runnable example.
     pub doc: &'static str,
+    /// The request fields [`Self::prepare`] reads (besides `userbot_id`).
+    pub fields: &'static [FieldSpec],
+    /// What a success's `data` looks like: an example, as JSON text.
+    pub returns: &'static str,
     /// Validate a request into the work to do; nothing is called yet.
     pub prepare: fn(&Fields) -> Result<Job, CommandError>,
 }
@@ -219,4 +223,40 @@ pub fn raw(
     raw_allowed(kind, &request).map_err(|why| CommandError::invalid(action, why))?;
     let userbot_id = effects.account_id(action, userbot_id)?;
     effects.account(action, userbot_id, &AccountOp::Raw(request))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_of_only_the_documented_fields_validates() {
+        for command in COMMANDS {
+            let request = super::super::fields::example_request(command.fields);
+            if let Err(e) = (command.prepare)(&Fields::new(command.name, &request)) {
+                panic!(
+                    "{}: the documented example {request:?} is refused: {e}",
+                    command.name
+                );
+            }
+            let returns: Result<Value, _> = serde_json::from_str(command.returns);
+            assert!(returns.is_ok(), "{}: returns is not JSON", command.name);
+        }
+    }
+
+    #[test]
+    fn validation_reads_only_documented_fields() {
+        for command in COMMANDS {
+            let read = |f: &Fields| {
+                let _ = (command.prepare)(f);
+            };
+            let unknown =
+                super::super::fields::undocumented_reads(command.fields, read, command.name);
+            assert!(
+                unknown.is_empty(),
+                "{} reads undocumented {unknown:?}",
+                command.name
+            );
+        }
+    }
 }

@@ -4,8 +4,17 @@
 use super::rules::{self, Audience, Mode};
 use super::{AccountCommand, Target};
 use crate::accounts::AccountOp;
+use crate::commands::FieldSpec;
 use crate::request::{CommandError, Fields, as_int};
 use serde_json::{Value, json};
+
+/// The setting a command reads or changes.
+const SETTING: FieldSpec = FieldSpec::required(
+    "setting",
+    "string|map",
+    r#""userPrivacySettingShowStatus""#,
+    "a userPrivacySetting* type name (or {\"@type\": ...}), or newChatPrivacySettings",
+);
 
 /// The privacy settings of TDLib 1.8.61, as `@type` names.
 pub const PRIVACY_SETTINGS: &[&str] = &[
@@ -55,6 +64,8 @@ let s = get_privacy_setting("userPrivacySettingShowStatus");
 print(s.mode);
 ```
 "#,
+    fields: &[SETTING],
+    returns: r#"{"setting": "userPrivacySettingShowStatus", "mode": "contacts", "allow_user_ids": [], "allow_chat_ids": [], "restrict_user_ids": [], "restrict_chat_ids": [], "allow_premium_users": false, "rules": [{"@type": "userPrivacySettingRuleAllowContacts"}, {"@type": "userPrivacySettingRuleRestrictAll"}]}"#,
     prepare: |f| {
         let which = setting(f, f.get("setting"))?;
         Ok(Box::new(move |account| get_setting(account, &which)))
@@ -75,6 +86,13 @@ let all = get_privacy_settings();
 let two = get_privacy_settings(["userPrivacySettingShowStatus", "newChatPrivacySettings"]);
 ```
 "#,
+    fields: &[FieldSpec::optional(
+        "settings",
+        "list|string",
+        "settings to read (names or {\"@type\"} objects); all of them when left out",
+    )
+    .eg(r#"["userPrivacySettingShowStatus", "newChatPrivacySettings"]"#)],
+    returns: r#"{"settings": [{"setting": "userPrivacySettingShowStatus", "mode": "all", "allow_user_ids": [], "allow_chat_ids": [], "restrict_user_ids": [], "restrict_chat_ids": [], "allow_premium_users": false, "rules": [{"@type": "userPrivacySettingRuleAllowAll"}]}, {"setting": "newChatPrivacySettings", "allow_new_chats_from_unknown_users": true, "incoming_paid_message_star_count": 0}]}"#,
     prepare: |f| {
         let settings: Vec<Setting> = match f.get("settings") {
             None => PRIVACY_SETTINGS
@@ -130,6 +148,54 @@ allow chats, allow premium, restrict all.
 set_privacy_setting("userPrivacySettingShowStatus", #{mode: "contacts", restrict_user_ids: [42]});
 ```
 "#,
+    fields: &[
+        SETTING,
+        FieldSpec::optional(
+            "mode",
+            "string",
+            "all, contacts or nobody (required unless rules or newChatPrivacySettings)",
+        )
+        .eg(r#""contacts""#),
+        FieldSpec::optional("allow_user_ids", "list", "users allowed despite the mode")
+            .or("[]")
+            .eg("[42]"),
+        FieldSpec::optional("allow_chat_ids", "list", "chats whose members are allowed").or("[]"),
+        FieldSpec::optional(
+            "restrict_user_ids",
+            "list",
+            "users refused despite the mode",
+        )
+        .or("[]"),
+        FieldSpec::optional(
+            "restrict_chat_ids",
+            "list",
+            "chats whose members are refused",
+        )
+        .or("[]"),
+        FieldSpec::optional(
+            "allow_premium_users",
+            "boolean",
+            "premium users allowed (contacts, nobody)",
+        )
+        .or("false"),
+        FieldSpec::optional(
+            "rules",
+            "map|list",
+            "raw rules instead of mode: a userPrivacySettingRules object or a list of rules",
+        ),
+        FieldSpec::optional(
+            "allow_new_chats_from_unknown_users",
+            "boolean",
+            "for newChatPrivacySettings (required there)",
+        ),
+        FieldSpec::optional(
+            "incoming_paid_message_star_count",
+            "integer",
+            "for newChatPrivacySettings: stars a new chat pays",
+        )
+        .or("0"),
+    ],
+    returns: r#"{"setting": "userPrivacySettingShowStatus", "mode": "contacts", "allow_user_ids": [42], "allow_chat_ids": [], "restrict_user_ids": [], "restrict_chat_ids": [], "allow_premium_users": false, "rules": [{"@type": "userPrivacySettingRuleAllowUsers", "user_ids": [42]}, {"@type": "userPrivacySettingRuleAllowContacts"}, {"@type": "userPrivacySettingRuleRestrictAll"}]}"#,
     prepare: |f| {
         let which = setting(f, f.get("setting"))?;
         let op = match which {
@@ -160,7 +226,12 @@ fn setting(f: &Fields, value: Option<&Value>) -> Result<Setting, CommandError> {
         .iter()
         .find(|s| **s == name)
         .map(|s| Setting::Rules(s))
-        .ok_or_else(|| f.error("unsupported privacy setting"))
+        .ok_or_else(|| {
+            f.error(format!(
+                "unsupported privacy setting (valid: {}, {NEW_CHAT_SETTING})",
+                PRIVACY_SETTINGS.join(", ")
+            ))
+        })
 }
 
 fn id_list(f: &Fields, key: &str) -> Result<Vec<i64>, CommandError> {

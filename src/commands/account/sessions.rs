@@ -4,8 +4,20 @@
 
 use super::{AccountCommand, Target};
 use crate::accounts::{AccountOp, BlockList};
+use crate::commands::FieldSpec;
 use crate::request::{CommandError, Fields, as_int};
 use serde_json::{Value, json};
+
+/// The user a block-list command is about.
+const USER_ID: FieldSpec = FieldSpec::required("user_id", "integer", "42", "the user");
+
+/// The block list a command works on.
+const BLOCK_LIST: FieldSpec = FieldSpec::optional(
+    "block_list",
+    "string|map",
+    "\"blockListMain\" or \"blockListStories\" (or {\"@type\": ...})",
+)
+.or(r#""blockListMain""#);
 
 pub(super) const GET_ACTIVE_SESSIONS: AccountCommand = AccountCommand {
     name: "get_active_sessions",
@@ -22,6 +34,8 @@ integers; `type` is e.g. "android"). TDLib: getActiveSessions.
 for s in get_active_sessions().sessions { print(`${s.id} ${s.device_model} ${s.location}`); }
 ```
 "#,
+    fields: &[],
+    returns: r#"{"sessions": [{"id": 1001, "is_current": true, "type": "desktop", "application_name": "Telegram Desktop", "device_model": "Desktop", "location": "Berlin, Germany"}], "inactive_session_ttl_days": 180}"#,
     prepare: |_| {
         Ok(Box::new(|account| {
             Ok(normalize_sessions(
@@ -43,6 +57,13 @@ terminate_session`. Returns `#{session_id, terminated: true}`. TDLib: terminateS
 terminate_session(1002);
 ```
 "#,
+    fields: &[FieldSpec::required(
+        "session_id",
+        "integer",
+        "1002",
+        "the session to end (an id from get_active_sessions)",
+    )],
+    returns: r#"{"session_id": 1002, "terminated": true}"#,
     prepare: |f| {
         let id = f.int("session_id")?;
         Ok(Box::new(move |account| terminate_session(account, id)))
@@ -63,6 +84,16 @@ toggleSessionCanAcceptCalls / toggleSessionCanAcceptSecretChats.
 set_session_settings(1002, #{can_accept_calls: false});
 ```
 "#,
+    fields: &[
+        FieldSpec::required("session_id", "integer", "1002", "the session to change"),
+        FieldSpec::optional("can_accept_calls", "boolean", "whether it accepts calls").eg("false"),
+        FieldSpec::optional(
+            "can_accept_secret_chats",
+            "boolean",
+            "whether it accepts secret chats",
+        ),
+    ],
+    returns: r#"{"session_id": 1002, "can_accept_calls": false}"#,
     prepare: |f| {
         let session_id = f.int("session_id")?;
         let calls = f.opt_bool("can_accept_calls")?;
@@ -99,6 +130,8 @@ terminateAllOtherSessions.
 terminate_all_other_sessions();
 ```
 "#,
+    fields: &[],
+    returns: r#"{"terminated": true}"#,
     prepare: |_| {
         Ok(Box::new(|account| {
             account.call(AccountOp::TerminateAllOtherSessions)?;
@@ -124,6 +157,13 @@ fn on_account_update(account_id, update) {
 }
 ```
 "#,
+    fields: &[FieldSpec::required(
+        "session_id",
+        "integer",
+        "2001",
+        "the new login to confirm (the id of an unconfirmed_session event)",
+    )],
+    returns: r#"{"session_id": 2001, "confirmed": true}"#,
     prepare: |f| {
         let id = f.int("session_id")?;
         Ok(Box::new(move |account| {
@@ -150,6 +190,12 @@ block_user(42);
 block_user(43, #{block_list: "blockListStories"});
 ```
 "#,
+    fields: &[
+        USER_ID,
+        FieldSpec::optional("is_blocked", "boolean", "false unblocks").or("true"),
+        BLOCK_LIST,
+    ],
+    returns: r#"{"user_id": 42, "is_blocked": true, "block_list": "blockListMain"}"#,
     prepare: |f| {
         let user_id = f.int("user_id")?;
         let is_blocked = f.opt_bool("is_blocked")?.unwrap_or(true);
@@ -172,6 +218,8 @@ setMessageSenderBlockList with no list.
 unblock_user(42);
 ```
 "#,
+    fields: &[USER_ID],
+    returns: r#"{"user_id": 42, "is_blocked": false, "block_list": null}"#,
     prepare: |f| {
         let user_id = f.int("user_id")?;
         Ok(Box::new(move |account| {
@@ -193,6 +241,14 @@ let page = get_blocked_users(#{offset: 0, limit: 20});
 print(`${page.total_count} blocked`);
 ```
 "#,
+    fields: &[
+        BLOCK_LIST,
+        FieldSpec::optional("offset", "integer", "senders to skip").or("0"),
+        FieldSpec::optional("limit", "integer", "senders to return, 1–100")
+            .or("50")
+            .eg("20"),
+    ],
+    returns: r#"{"block_list": "blockListMain", "offset": 0, "limit": 20, "total_count": 1, "senders": [{"kind": "user", "id": 42}]}"#,
     prepare: |f| {
         let list = block_list(f)?;
         let offset = f.opt_int("offset")?.unwrap_or(0);

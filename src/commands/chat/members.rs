@@ -1,7 +1,11 @@
 //! Moderation of members: `tg_chat_permission` (Salebot's), `tg_restrict_chat_member`, ban,
 //! unban, promote, get a member, approve and decline join requests.
 
-use super::{ChatAction, Method, Params, Takes, chat_id, put_opt_bool, put_opt_int};
+use super::{
+    CHAT_ID, ChatAction, Method, Params, Takes, UNTIL_DATE, USER_ID, chat_id, put_opt_bool,
+    put_opt_int,
+};
+use crate::commands::FieldSpec;
 use crate::request::{CommandError, Fields};
 use crate::telegram::{UpdateContext, permissions};
 use serde_json::{Map, Value};
@@ -89,12 +93,23 @@ tg_chat_permission(-1001234567890, "42", [0, 0, 0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 
     ],
     method: Method::Confirmed("restrictChatMember"),
     takes: Takes::Only(&[
-        "chat_id",
-        "user_id",
-        "permission",
-        "media_permissions",
-        "until_date",
+        CHAT_ID,
+        USER_ID,
+        FieldSpec::required(
+            "permission",
+            "list",
+            "[1, 1, 1, 1, 1, 1, 1, 1, 0]",
+            "the 9 flags (0, 1, true, false), in Salebot's order",
+        ),
+        FieldSpec::required(
+            "media_permissions",
+            "list",
+            "[1, 1, 1, 1, 1, 1]",
+            "the 6 media flags, in Salebot's order",
+        ),
+        UNTIL_DATE,
     ]),
+    returns: "true",
     build: |f, ctx| {
         let user_id = f.int("user_id")?;
         let permission = f.get("permission").unwrap_or(&Value::Null);
@@ -142,7 +157,18 @@ tg_restrict_chat_member(msg.from.id, #{can_send_messages: true, can_react_to_mes
         ],
     ],
     method: Method::Fixed("restrictChatMember"),
-    takes: Takes::Only(&["chat_id", "user_id", "permissions", "until_date"]),
+    takes: Takes::Only(&[
+        CHAT_ID,
+        USER_ID,
+        FieldSpec::required(
+            "permissions",
+            "map",
+            r#"{"can_send_messages": true}"#,
+            "ChatPermissions fields (left out: false)",
+        ),
+        UNTIL_DATE,
+    ]),
+    returns: "true",
     build: |f, ctx| {
         let user_id = f.int("user_id")?;
         let perms = f
@@ -185,7 +211,17 @@ tg_ban_chat_member(msg.reply_to_message.from.id);
         ],
     ],
     method: Method::Fixed("banChatMember"),
-    takes: Takes::Only(&["chat_id", "user_id", "until_date", "revoke_messages"]),
+    takes: Takes::Only(&[
+        CHAT_ID,
+        USER_ID,
+        UNTIL_DATE,
+        FieldSpec::optional(
+            "revoke_messages",
+            "boolean",
+            "delete the user's messages too",
+        ),
+    ]),
+    returns: "true",
     build: |f, ctx| {
         let mut params = member(f, ctx)?;
         put_opt_int(f, &mut params, "until_date")?;
@@ -207,7 +243,17 @@ tg_unban_chat_member(42);
 "#,
     overloads: MEMBER,
     method: Method::Fixed("unbanChatMember"),
-    takes: Takes::Only(&["chat_id", "user_id", "only_if_banned"]),
+    takes: Takes::Only(&[
+        CHAT_ID,
+        USER_ID,
+        FieldSpec::optional(
+            "only_if_banned",
+            "boolean",
+            "leave a member who is not banned alone",
+        )
+        .or("true"),
+    ]),
+    returns: "true",
     build: |f, ctx| {
         let mut params = member(f, ctx)?;
         let only_if_banned = f.opt_bool("only_if_banned")?.unwrap_or(true);
@@ -239,7 +285,17 @@ tg_promote_chat_member(42, #{can_delete_messages: true, can_pin_messages: true})
         ],
     ],
     method: Method::Fixed("promoteChatMember"),
-    takes: Takes::Only(&["chat_id", "user_id", "rights"]),
+    takes: Takes::Only(&[
+        CHAT_ID,
+        USER_ID,
+        FieldSpec::required(
+            "rights",
+            "map",
+            r#"{"can_delete_messages": true}"#,
+            "admin rights (left out: false; all false demotes)",
+        ),
+    ]),
+    returns: "true",
     build: |f, ctx| {
         let mut params = member(f, ctx)?;
         let rights = f
@@ -275,7 +331,8 @@ if me.status == "administrator" || me.status == "creator" { reply("hello, admin"
 "#,
     overloads: MEMBER,
     method: Method::Fixed("getChatMember"),
-    takes: Takes::Only(&["chat_id", "user_id"]),
+    takes: Takes::Only(&[CHAT_ID, USER_ID]),
+    returns: r#"{"status": "member", "user": {"id": 42, "is_bot": false, "first_name": "Ann"}}"#,
     build: member,
 };
 
@@ -297,7 +354,8 @@ fn on_update(update) {
 "#,
     overloads: JOIN_REQUEST,
     method: Method::Fixed("approveChatJoinRequest"),
-    takes: Takes::Only(&["chat_id", "user_id"]),
+    takes: Takes::Only(&[CHAT_ID, USER_ID]),
+    returns: "true",
     build: member,
 };
 
@@ -314,7 +372,8 @@ tg_decline_chat_join_request(42);
 "#,
     overloads: JOIN_REQUEST,
     method: Method::Fixed("declineChatJoinRequest"),
-    takes: Takes::Only(&["chat_id", "user_id"]),
+    takes: Takes::Only(&[CHAT_ID, USER_ID]),
+    returns: "true",
     build: member,
 };
 

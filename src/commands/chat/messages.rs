@@ -1,10 +1,24 @@
 //! Messages and the rest: delete, pin and unpin, invite links, `send_message`, `reply`,
 //! `answer_callback_query`, and the raw `bot_api`.
 
-use super::{ChatAction, Method, Params, Takes, chat_id, put_opt_bool, put_opt_int, put_opt_str};
+use super::{
+    CHAT_ID, ChatAction, Method, Params, Takes, chat_id, put_opt_bool, put_opt_int, put_opt_str,
+};
+use crate::commands::FieldSpec;
 use crate::request::{CommandError, Fields};
 use crate::telegram::UpdateContext;
 use serde_json::{Map, Value, json};
+
+/// The message an action is about.
+const MESSAGE_ID: FieldSpec = FieldSpec::required(
+    "message_id",
+    "integer",
+    "7",
+    "the message (scripts: the one being handled when left out)",
+);
+
+/// The text of a message to send.
+const TEXT: FieldSpec = FieldSpec::required("text", "string", r#""hello""#, "the message text");
 
 /// The current message / a message / a message of another chat.
 const MESSAGE: &[&[&str]] = &[
@@ -26,7 +40,8 @@ tg_delete_message(msg.message_id);
 "#,
     overloads: MESSAGE,
     method: Method::Fixed("deleteMessage"),
-    takes: Takes::Only(&["chat_id", "message_id"]),
+    takes: Takes::Only(&[CHAT_ID, MESSAGE_ID]),
+    returns: "true",
     build: message,
 };
 
@@ -42,8 +57,21 @@ tg_pin_chat_message(msg.message_id);
 "#,
     overloads: MESSAGE,
     method: Method::Fixed("pinChatMessage"),
-    takes: Takes::Only(&["chat_id", "message_id", "disable_notification"]),
-    build: message,
+    takes: Takes::Only(&[
+        CHAT_ID,
+        MESSAGE_ID,
+        FieldSpec::optional(
+            "disable_notification",
+            "boolean",
+            "pin without notifying members",
+        ),
+    ]),
+    returns: "true",
+    build: |f, ctx| {
+        let mut params = message(f, ctx)?;
+        put_opt_bool(f, &mut params, "disable_notification")?;
+        Ok(params)
+    },
 };
 
 pub(super) const TG_UNPIN_CHAT_MESSAGE: ChatAction = ChatAction {
@@ -59,7 +87,15 @@ tg_unpin_chat_message();
 "#,
     overloads: MESSAGE,
     method: Method::Fixed("unpinChatMessage"),
-    takes: Takes::Only(&["chat_id", "message_id"]),
+    takes: Takes::Only(&[
+        CHAT_ID,
+        FieldSpec::optional(
+            "message_id",
+            "integer",
+            "the message (left out: the most recent pinned one)",
+        ),
+    ]),
+    returns: "true",
     build: |f, ctx| {
         let mut params = Map::new();
         params.insert("chat_id".into(), chat_id(f, ctx)?);
@@ -87,12 +123,22 @@ reply(link.invite_link);
     ],
     method: Method::Fixed("createChatInviteLink"),
     takes: Takes::Only(&[
-        "chat_id",
-        "name",
-        "expire_date",
-        "member_limit",
-        "creates_join_request",
+        CHAT_ID,
+        FieldSpec::optional("name", "string", "the link's name").eg(r#""one guest""#),
+        FieldSpec::optional("expire_date", "integer", "Unix seconds the link expires at"),
+        FieldSpec::optional(
+            "member_limit",
+            "integer",
+            "how many may join through it, 1–99999",
+        )
+        .eg("1"),
+        FieldSpec::optional(
+            "creates_join_request",
+            "boolean",
+            "joining needs an admin's approval",
+        ),
     ]),
+    returns: r#"{"invite_link": "https://t.me/+AbCdEfGhIjKl", "name": "one guest", "member_limit": 1, "creates_join_request": false, "is_primary": false, "is_revoked": false}"#,
     build: |f, ctx| {
         let mut params = Map::new();
         params.insert("chat_id".into(), chat_id(f, ctx)?);
@@ -125,7 +171,8 @@ send_message(-1001234567890, "<b>Rules</b> updated", #{parse_mode: "HTML"});
         ],
     ],
     method: Method::Fixed("sendMessage"),
-    takes: Takes::AndMore(&["chat_id", "text"]),
+    takes: Takes::AndMore(&[CHAT_ID, TEXT]),
+    returns: r#"{"message_id": 8, "date": 1767225600, "chat": {"id": -1001234567890, "type": "supergroup"}, "text": "hello"}"#,
     build: text_message,
 };
 
@@ -147,7 +194,15 @@ reply("Press the button to get in", #{reply_markup: #{inline_keyboard: [[
         &["text: String", "options: Map", "Map"],
     ],
     method: Method::Fixed("sendMessage"),
-    takes: Takes::AndMore(&["text"]),
+    takes: Takes::AndMore(&[
+        TEXT,
+        FieldSpec::optional(
+            "chat_id",
+            "integer|string",
+            "the chat (left out: the one of the message being handled)",
+        ),
+    ]),
+    returns: r#"{"message_id": 8, "date": 1767225600, "chat": {"id": -1001234567890, "type": "supergroup"}, "text": "hello"}"#,
     build: |f, ctx| {
         let mut params = text_message(f, ctx)?;
         let message_id = ctx.message_id.ok_or_else(|| {
@@ -178,12 +233,26 @@ fn on_callback_query(query) { answer_callback_query("Welcome!"); }
     ],
     method: Method::Fixed("answerCallbackQuery"),
     takes: Takes::Only(&[
-        "callback_query_id",
-        "text",
-        "show_alert",
-        "url",
-        "cache_time",
+        FieldSpec::required(
+            "callback_query_id",
+            "string",
+            r#""4382bfdwdsb323b2d9""#,
+            "the button press (scripts: the one being handled)",
+        ),
+        FieldSpec::optional("text", "string", "a notification to show").eg(r#""Welcome!""#),
+        FieldSpec::optional(
+            "show_alert",
+            "boolean",
+            "an alert instead of a notification",
+        ),
+        FieldSpec::optional("url", "string", "a URL to open (games, t.me links)"),
+        FieldSpec::optional(
+            "cache_time",
+            "integer",
+            "seconds clients may cache the answer",
+        ),
     ]),
+    returns: "true",
     build: |f, ctx| {
         let id = match f.get("callback_query_id") {
             Some(Value::String(id)) => id.clone(),
@@ -218,7 +287,18 @@ print(chat.title);
 "#,
     overloads: &[&["method: String", "params: Map", "Dynamic"]],
     method: Method::Field("method"),
-    takes: Takes::Only(&["method", "params"]),
+    takes: Takes::Only(&[
+        FieldSpec::required(
+            "method",
+            "string",
+            r#""getChat""#,
+            "the Bot API method (getUpdates, setWebhook, deleteWebhook, logOut, close refused)",
+        ),
+        FieldSpec::optional("params", "map", "its parameters")
+            .or("{}")
+            .eg(r#"{"chat_id": -1001234567890}"#),
+    ]),
+    returns: r#"{"id": -1001234567890, "type": "supergroup", "title": "Rules"}"#,
     build: |f, _| {
         let method = f
             .opt_str("method")?
@@ -279,7 +359,6 @@ fn message(f: &Fields, ctx: &UpdateContext) -> Result<Params, CommandError> {
             .ok_or_else(|| f.error("message_id is required (no current message)"))?,
     };
     params.insert("message_id".into(), message_id.into());
-    put_opt_bool(f, &mut params, "disable_notification")?;
     Ok(params)
 }
 

@@ -6,7 +6,7 @@
 mod members;
 mod messages;
 
-use super::Overloads;
+use super::{FieldSpec, Overloads};
 use crate::effects::Effects;
 use crate::request::{CommandError, Fields, as_int};
 use crate::telegram::UpdateContext;
@@ -31,11 +31,48 @@ pub enum Method {
 /// The request fields an action takes.
 #[derive(Debug, Clone, Copy)]
 pub enum Takes {
-    /// These, and no other (an unknown field is refused).
-    Only(&'static [&'static str]),
+    /// These; any other is ignored (the gateway answers it with a warning).
+    Only(&'static [FieldSpec]),
     /// These, and any other, passed through to the Bot API (message options).
-    AndMore(&'static [&'static str]),
+    AndMore(&'static [FieldSpec]),
 }
+
+impl Takes {
+    /// The fields listed.
+    pub fn fields(&self) -> &'static [FieldSpec] {
+        match self {
+            Takes::Only(fields) | Takes::AndMore(fields) => fields,
+        }
+    }
+
+    /// Whether fields beyond the listed ones go to the Bot API (and so are not unknown).
+    pub fn passes_more(&self) -> bool {
+        matches!(self, Takes::AndMore(_))
+    }
+}
+
+/// The target chat, as the gateway must give it.
+const CHAT_ID: FieldSpec = FieldSpec::required(
+    "chat_id",
+    "integer|string",
+    "-1001234567890",
+    "the chat: an integer id or \"@username\" (scripts: the current chat when left out)",
+);
+
+/// The member an action is about.
+const USER_ID: FieldSpec = FieldSpec::required(
+    "user_id",
+    "integer|string",
+    "42",
+    "the user: an integer id or a string of digits (scripts: the current user when left out)",
+);
+
+/// When a restriction or ban ends.
+const UNTIL_DATE: FieldSpec = FieldSpec::optional(
+    "until_date",
+    "integer",
+    "Unix seconds it ends at (left out or 0: forever)",
+);
 
 /// One chat action.
 pub struct ChatAction {
@@ -50,6 +87,8 @@ pub struct ChatAction {
     pub method: Method,
     /// The request fields it takes.
     pub takes: Takes,
+    /// What a success's `data` looks like: an example, as JSON text.
+    pub returns: &'static str,
     /// The call's parameters for a request; `ctx` (the update being handled) fills in the
     /// chat, user and message the request leaves out.
     pub build: fn(&Fields, &UpdateContext) -> Result<Params, CommandError>,
@@ -91,15 +130,20 @@ pub fn prepare(
 ) -> Result<(String, Value), CommandError> {
     let spec = super::find(ACTIONS, action)
         .ok_or_else(|| CommandError::invalid(action, format!("unknown action '{action}'")))?;
+    // A field an action does not take is ignored: its build never sees it.
+    let only: Map<String, Value>;
+    let request = match spec.takes {
+        Takes::Only(fields) => {
+            only = request
+                .iter()
+                .filter(|(key, _)| fields.iter().any(|f| f.name == key.as_str()))
+                .map(|(key, value)| (key.clone(), value.clone()))
+                .collect();
+            &only
+        }
+        Takes::AndMore(_) => request,
+    };
     let f = Fields::new(spec.name, request);
-    if let Takes::Only(fields) = spec.takes
-        && let Some(unknown) = request.keys().find(|k| !fields.contains(&k.as_str()))
-    {
-        return Err(f.error(format!(
-            "unknown field '{unknown}' (known: {})",
-            fields.join(", ")
-        )));
-    }
     let params = (spec.build)(&f, context.unwrap_or(&UpdateContext::default()))?;
     let method = match spec.method {
         Method::Fixed(method) | Method::Confirmed(method) => method,
@@ -172,4 +216,69 @@ fn put(
         params.insert(key.into(), value.into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_of_only_the_documented_fields_validates() {
+        // Only `reply` needs the update being handled (its chat and message).
+        let ctx = UpdateContext {
+            chat_id: Some(-1001234567890),
+            message_id: Some(7),
+            ..UpdateContext::default()
+        };
+        for action in ACTIONS {
+            let request = crate::commands::fields::example_request(action.takes.fields());
+            if let Err(e) = prepare(action.name, &request, Some(&ctx)) {
+                panic!(
+                    "{}: the documented example {request:?} is refused: {e}",
+                    action.name
+                );
+            }
+            let returns: Result<Value, _> = serde_json::from_str(action.returns);
+            assert!(returns.is_ok(), "{}: returns is not JSON", action.name);
+        }
+    }
+
+    #[test]
+    fn validation_reads_only_documented_fields() {
+        let ctx = UpdateContext::default();
+        for action in ACTIONS {
+            let read = |f: &Fields| {
+                let _ = (action.build)(f, &ctx);
+                if let Method::Field(field) = action.method {
+                    let _ = f.opt_str(field);
+                }
+            };
+            let fields = action.takes.fields();
+            let unknown = crate::commands::fields::undocumented_reads(fields, read, action.name);
+            assert!(
+                unknown.is_empty(),
+                "{} reads undocumented {unknown:?}",
+                action.name
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_ignored_not_refused() {
+        let request = serde_json::json!({"chat_id": 1, "user_id": 2, "options": {}});
+        let (method, params) = prepare(
+            "tg_get_chat_member",
+            request.as_object().expect("map"),
+            None,
+        )
+        .expect("served");
+        assert_eq!(method, "getChatMember");
+        assert_eq!(params, serde_json::json!({"chat_id": 1, "user_id": 2}));
+        // Not even a field another action takes reaches the Bot API.
+        let request =
+            serde_json::json!({"chat_id": 1, "message_id": 2, "disable_notification": true});
+        let (_, params) =
+            prepare("tg_delete_message", request.as_object().expect("map"), None).expect("served");
+        assert_eq!(params, serde_json::json!({"chat_id": 1, "message_id": 2}));
+    }
 }

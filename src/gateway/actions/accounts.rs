@@ -1,0 +1,179 @@
+//! The gateway's own account actions: accounts added, removed and listed (admin), the
+//! sandbox's stand-ins for Telegram (admin), and `subscribe` / `unsubscribe` (WebSocket only:
+//! the connection answers them itself, see [`crate::gateway::subscribe`]).
+
+use super::ActionSpec;
+use crate::commands::FieldSpec;
+use crate::gateway::Gateway;
+use crate::request::CommandError;
+use serde_json::{Map, Value};
+
+/// Hand account admin `action` to the process's accounts.
+fn act(gw: &Gateway, action: &str, request: &Map<String, Value>) -> Result<Value, CommandError> {
+    match &gw.accounts {
+        Some(accounts) => accounts.act(action, request),
+        None => Err(CommandError::invalid(action, NOT_HERE)),
+    }
+}
+
+/// `subscribe` / `unsubscribe` over `POST /command`.
+fn websocket_only(
+    _: &Gateway,
+    action: &str,
+    _: &Map<String, Value>,
+) -> Result<Value, CommandError> {
+    Err(CommandError::invalid(action, WEBSOCKET_ONLY))
+}
+
+const NOT_HERE: &str = "this process does not manage accounts";
+const WEBSOCKET_ONLY: &str =
+    "subscribe and unsubscribe need the WebSocket (/ws): POST /command answers one request";
+const USERBOT_ID: FieldSpec = FieldSpec::required("userbot_id", "integer", "7", "the account");
+
+/// `add_account`.
+pub(super) const ADD_ACCOUNT: ActionSpec = ActionSpec {
+    name: "add_account",
+    admin: true,
+    doc: "Start an account in the running process and keep it in the database (it starts \
+          again with the next `run` or `serve`); log it in with the login actions. A tdlib \
+          account's database is `accounts/<id>` in the data dir.",
+    fields: &[
+        USERBOT_ID,
+        FieldSpec::optional("backend", "string", "tdlib (a real account) or sandbox")
+            .or(r#""tdlib""#),
+        FieldSpec::optional("api_id", "integer", "Telegram API id").or(r#""[tdlib] api_id""#),
+        FieldSpec::optional(
+            "api_hash_env",
+            "string",
+            "the name of the environment variable holding the api_hash (never the hash)",
+        )
+        .or(r#""[tdlib] api_hash_env""#),
+        FieldSpec::optional(
+            "phone",
+            "string",
+            "the phone number login_start uses by default",
+        ),
+    ],
+    success: "{userbot_id, backend, authorization_state}",
+    returns: r#"{"userbot_id": 7, "backend": "tdlib", "authorization_state": {"state": "starting", "@type": "authorizationStateWaitTdlibParameters"}}"#,
+    errors: &[
+        NOT_HERE,
+        "userbot_id is required / account N exists already (remove_account it first)",
+        "backend must be \"tdlib\" or \"sandbox\"",
+        "account N: api_id is required for a tdlib account (or set [tdlib] api_id)",
+        "account N: the environment variable X (api_hash_env) is not set",
+        "libtdjson 1.8.61 not found …: run `tgscript tdlib install`",
+    ],
+    run: act,
+};
+
+/// `remove_account`.
+pub(super) const REMOVE_ACCOUNT: ActionSpec = ActionSpec {
+    name: "remove_account",
+    admin: true,
+    doc: "Stop an account added through the gateway and forget it (accounts of the config \
+          file stay).",
+    fields: &[
+        USERBOT_ID,
+        FieldSpec::optional("log_out", "boolean", "log the account out first").or("false"),
+        FieldSpec::optional("delete_data", "boolean", "delete its TDLib database").or("false"),
+    ],
+    success: "{userbot_id, removed, logged_out, data_deleted}",
+    returns: r#"{"userbot_id": 7, "removed": true, "logged_out": false, "data_deleted": false}"#,
+    errors: &[
+        NOT_HERE,
+        "unknown userbot_id N",
+        "account N is in the config file: remove its [[account]] there",
+    ],
+    run: act,
+};
+
+/// `list_accounts`.
+pub(super) const LIST_ACCOUNTS: ActionSpec = ActionSpec {
+    name: "list_accounts",
+    admin: true,
+    doc: "Every account of the process with its authorization state.",
+    fields: &[],
+    success: "{accounts: [{userbot_id, backend, authorization_state, default, added_through}]}",
+    returns: r#"{"accounts": [{"userbot_id": 7, "backend": "tdlib", "authorization_state": {"state": "ready", "@type": "authorizationStateReady"}, "default": true, "added_through": "gateway"}]}"#,
+    errors: &[NOT_HERE],
+    run: act,
+};
+
+/// `sandbox_login_from`.
+pub(super) const SANDBOX_LOGIN_FROM: ActionSpec = ActionSpec {
+    name: "sandbox_login_from",
+    admin: true,
+    doc: "Sandbox accounts only: someone logs in from a new device at `location`; the account \
+          sends unconfirmed_session, as TDLib's updateUnconfirmedSession.",
+    fields: &[
+        USERBOT_ID,
+        FieldSpec::optional("location", "string", "\"City, Country\" of the login")
+            .or(r#""Berlin, Germany""#),
+    ],
+    success: "{userbot_id, session_id, location}",
+    returns: r#"{"userbot_id": 1, "session_id": 2001, "location": "Lagos, Nigeria"}"#,
+    errors: &[NOT_HERE, "account N is not a sandbox account"],
+    run: act,
+};
+
+/// `sandbox_confirm_qr`.
+pub(super) const SANDBOX_CONFIRM_QR: ActionSpec = ActionSpec {
+    name: "sandbox_confirm_qr",
+    admin: true,
+    doc: "Sandbox accounts only: the QR link of login_qr is confirmed on another device.",
+    fields: &[USERBOT_ID],
+    success: "{userbot_id, authorization_state}",
+    returns: r#"{"userbot_id": 8, "authorization_state": {"state": "ready", "@type": "authorizationStateReady"}}"#,
+    errors: &[
+        NOT_HERE,
+        "account N is not a sandbox account",
+        "no QR link to confirm: the account is <state> (send login_qr first)",
+    ],
+    run: act,
+};
+
+/// `subscribe`.
+pub(super) const SUBSCRIBE: ActionSpec = ActionSpec {
+    name: "subscribe",
+    admin: false,
+    doc: "WebSocket only: push account events to this connection (replacing its last \
+          subscription): chat_update events authorization_state, unconfirmed_session, \
+          connection_state, tdlib_update (TDLib update types named in `events`), and \
+          events_dropped {count} after this client did not read for a while (at most 256 \
+          events are kept for it).",
+    fields: &[
+        FieldSpec::optional(
+            "userbot_ids",
+            "list|string",
+            "the accounts, or \"all\" (those added later too)",
+        )
+        .or(r#""all""#),
+        FieldSpec::optional(
+            "events",
+            "list",
+            "event kinds, or TDLib update types such as updateNewMessage",
+        )
+        .or(r#"["authorization_state", "unconfirmed_session", "connection_state"]"#),
+    ],
+    success: "{userbot_ids, events, buffer}",
+    returns: r#"{"userbot_ids": [7], "events": ["authorization_state", "unconfirmed_session", "connection_state"], "buffer": 256}"#,
+    errors: &[
+        WEBSOCKET_ONLY,
+        "userbot_ids must be a list of integers (or \"all\")",
+        "unknown event kind 'x' (known: …)",
+    ],
+    run: websocket_only,
+};
+
+/// `unsubscribe`.
+pub(super) const UNSUBSCRIBE: ActionSpec = ActionSpec {
+    name: "unsubscribe",
+    admin: false,
+    doc: "WebSocket only: stop this connection's account events.",
+    fields: &[],
+    success: "{unsubscribed}: whether there was a subscription",
+    returns: r#"{"unsubscribed": true}"#,
+    errors: &[WEBSOCKET_ONLY],
+    run: websocket_only,
+};

@@ -1,0 +1,167 @@
+//! The admin actions over the bots of a `run` and their scenario files, answered by the
+//! process's [`crate::gateway::admin::BotControl`].
+
+use super::ActionSpec;
+use crate::commands::FieldSpec;
+use crate::gateway::{Gateway, events};
+use crate::request::CommandError;
+use serde_json::{Map, Value};
+
+/// Hand admin `action` to the bots of the process.
+fn act(gw: &Gateway, action: &str, request: &Map<String, Value>) -> Result<Value, CommandError> {
+    match &gw.bots {
+        Some(bots) => bots.act(action, request),
+        None => Err(events::no_bots(action)),
+    }
+}
+
+/// The error of an admin action where no bots run.
+const NOT_HERE: &str = "no bots run in this process: admin actions and bot_id need `tgscript run`";
+/// The bot a script action is about.
+const BOT_ID: FieldSpec = FieldSpec::required(
+    "bot_id",
+    "string",
+    r#""shop""#,
+    "the bot whose scenario folder it is",
+);
+/// The scenario file a script action is about.
+const NAME: FieldSpec = FieldSpec::required(
+    "name",
+    "string",
+    r#""anti_spam.rhai""#,
+    "a file name like anti_spam.rhai (letters, digits, `_`, `-`; no folders)",
+);
+/// The bot an add or remove is about.
+const ID: FieldSpec = FieldSpec::required(
+    "id",
+    "string",
+    r#""shop""#,
+    "the bot's id: 1–64 letters, digits, `_` or `-`",
+);
+
+/// `add_bot`.
+pub(super) const ADD_BOT: ActionSpec = ActionSpec {
+    name: "add_bot",
+    admin: true,
+    doc: "Start a bot in the running process and keep it in the database (it starts again \
+          with the next `run`).",
+    fields: &[
+        ID,
+        FieldSpec::required(
+            "token",
+            "string",
+            r#""123456789:AAH...""#,
+            "the bot's token (never logged)",
+        ),
+        FieldSpec::optional(
+            "mode",
+            "string",
+            "polling, or webhook (needs [webhook] listen)",
+        )
+        .or(r#""polling""#),
+        FieldSpec::optional("scripts", "string", "its scenario folder")
+            .or(r#""<data dir>/bots/<id>""#),
+        FieldSpec::optional(
+            "api_url",
+            "string",
+            "a Bot API server (default: Telegram's)",
+        ),
+    ],
+    success: "the bot as started: {id, mode, scripts}",
+    returns: r#"{"id": "shop", "mode": "polling", "scripts": "/var/lib/tgscript/bots/shop"}"#,
+    errors: &[
+        NOT_HERE,
+        "id is required / id: use 1–64 letters, digits, `_` or `-` / token is required",
+        "mode webhook needs [webhook] listen and public_url in the config",
+        "the Bot API refused the bot: ...",
+    ],
+    run: act,
+};
+
+/// `remove_bot`.
+pub(super) const REMOVE_BOT: ActionSpec = ActionSpec {
+    name: "remove_bot",
+    admin: true,
+    doc: "Stop a bot added over the gateway and forget it (bots of the config file stay).",
+    fields: &[ID],
+    success: "{id, removed: true}",
+    returns: r#"{"id": "shop", "removed": true}"#,
+    errors: &[
+        NOT_HERE,
+        "id is required / no bot \"x\" runs here",
+        "bot \"x\" cannot be removed here: it comes from the config file: remove its [[bot]] entry there",
+    ],
+    run: act,
+};
+
+/// `list_bots`.
+pub(super) const LIST_BOTS: ActionSpec = ActionSpec {
+    name: "list_bots",
+    admin: true,
+    doc: "The bots running now, as `/health` describes them, with their scenario folders.",
+    fields: &[],
+    success: "{bots: [{id, mode, source, handled, inbox, scripts, ...}]}",
+    returns: r#"{"bots": [{"id": "shop", "mode": "polling", "source": "gateway", "handled": 12, "inbox": {"pending": 0, "parked": 0}, "scripts": "/var/lib/tgscript/bots/shop"}]}"#,
+    errors: &[NOT_HERE],
+    run: act,
+};
+
+/// `put_script`.
+pub(super) const PUT_SCRIPT: ActionSpec = ActionSpec {
+    name: "put_script",
+    admin: true,
+    doc: "Write a scenario file of a bot, checked like `tgscript check` first (nothing is \
+          written when it has problems); hot reload then loads it.",
+    fields: &[
+        BOT_ID,
+        NAME,
+        FieldSpec::required(
+            "source",
+            "string",
+            r#""fn on_message(msg) { reply(\"hi\"); }""#,
+            "the script (at most [limits] max_script_size bytes)",
+        ),
+    ],
+    success: "{bot_id, name, bytes}",
+    returns: r#"{"bot_id": "shop", "name": "anti_spam.rhai", "bytes": 38}"#,
+    errors: &[
+        NOT_HERE,
+        "bot_id is required / name is required / source is required / no bot \"x\" runs here",
+        "name \"x\": a file name like anti_spam.rhai (letters, digits, `_`, `-`)",
+        "the script has N bytes; [limits] max_script_size is M",
+        "the problems `tgscript check` finds, separated by `; `",
+    ],
+    run: act,
+};
+
+/// `get_script`.
+pub(super) const GET_SCRIPT: ActionSpec = ActionSpec {
+    name: "get_script",
+    admin: true,
+    doc: "Read a scenario file of a bot.",
+    fields: &[BOT_ID, NAME],
+    success: "{name, source}",
+    returns: r#"{"name": "anti_spam.rhai", "source": "fn on_message(msg) { reply(\"hi\"); }"}"#,
+    errors: &[
+        NOT_HERE,
+        "bot_id is required / name is required / no bot \"x\" runs here",
+        "<file>: No such file or directory (os error 2)",
+    ],
+    run: act,
+};
+
+/// `delete_script`.
+pub(super) const DELETE_SCRIPT: ActionSpec = ActionSpec {
+    name: "delete_script",
+    admin: true,
+    doc: "Delete a scenario file of a bot; hot reload then unloads it.",
+    fields: &[BOT_ID, NAME],
+    success: "{name, deleted: true}",
+    returns: r#"{"name": "anti_spam.rhai", "deleted": true}"#,
+    errors: &[
+        NOT_HERE,
+        "bot_id is required / name is required / no bot \"x\" runs here",
+        "<file>: No such file or directory (os error 2)",
+    ],
+    run: act,
+};

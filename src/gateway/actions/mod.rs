@@ -1,0 +1,301 @@
+//! Every action the gateway accepts, from four tables: the account commands
+//! ([`crate::commands::account::COMMANDS`]), the login steps
+//! ([`crate::commands::login::ACTIONS`]), the chat actions
+//! ([`crate::commands::chat::ACTIONS`]) and the gateway's own ([`GATEWAY_ACTIONS`]:
+//! `run_script`, the admin actions over bots and accounts, `subscribe`). The dispatch's
+//! "known?" check ([`find`]), the unknown-field warnings ([`Action::warnings`]) and the
+//! reference (`tgscript docs --gateway`) all read them through [`all`].
+//!
+//! Adding a gateway action is one entry in [`GATEWAY_ACTIONS`] (an [`ActionSpec`] whose `run`
+//! does the work); an account command or chat action is one entry in its table.
+
+mod accounts;
+mod bots;
+mod script;
+
+use super::Gateway;
+use crate::commands::account::{self, AccountCommand};
+use crate::commands::chat::{self, ChatAction, Method};
+use crate::commands::login::{self, LoginAction};
+use crate::commands::{FieldSpec, fields};
+use crate::request::CommandError;
+use serde_json::{Map, Value};
+
+/// What runs a gateway action: the gateway, the action's name and the request (envelope
+/// included); called on a blocking thread.
+pub type Handler = fn(&Gateway, &str, &Map<String, Value>) -> Result<Value, CommandError>;
+
+/// One action of the gateway's own.
+pub struct ActionSpec {
+    /// The action's name.
+    pub name: &'static str,
+    /// Whether it needs the admin token (`[gateway] admin_token`).
+    pub admin: bool,
+    /// What it does.
+    pub doc: &'static str,
+    /// Its request fields (besides the envelope).
+    pub fields: &'static [FieldSpec],
+    /// What a success's `data` holds, in words.
+    pub success: &'static str,
+    /// What a success's `data` looks like: an example, as JSON text.
+    pub returns: &'static str,
+    /// The errors its `<name>_error` event may carry.
+    pub errors: &'static [&'static str],
+    /// Does the work.
+    pub run: Handler,
+}
+
+/// The gateway's own actions.
+pub const GATEWAY_ACTIONS: &[ActionSpec] = &[
+    script::RUN_SCRIPT,
+    bots::ADD_BOT,
+    bots::REMOVE_BOT,
+    bots::LIST_BOTS,
+    bots::PUT_SCRIPT,
+    bots::GET_SCRIPT,
+    bots::DELETE_SCRIPT,
+    accounts::ADD_ACCOUNT,
+    accounts::REMOVE_ACCOUNT,
+    accounts::LIST_ACCOUNTS,
+    accounts::SANDBOX_LOGIN_FROM,
+    accounts::SANDBOX_CONFIRM_QR,
+    accounts::SUBSCRIBE,
+    accounts::UNSUBSCRIBE,
+];
+
+/// The fields every request may carry, whatever its action.
+pub const ENVELOPE: &[FieldSpec] = &[
+    FieldSpec::required(
+        "action",
+        "string",
+        r#""get_active_sessions""#,
+        "the action's name",
+    ),
+    FieldSpec::optional(
+        "request_id",
+        "any",
+        "echoed in the answer (a number digit for digit, however long)",
+    ),
+    FieldSpec::optional(
+        "userbot_id",
+        "integer",
+        "the account (required by account commands); echoed in the answer",
+    ),
+    FieldSpec::optional(
+        "bot_id",
+        "string",
+        "account commands and chat actions: the bot to act through when `run` runs several",
+    ),
+];
+
+/// The families actions come in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A seed command on a TDLib account (`userbot_id`).
+    Account,
+    /// A login step of an account (`userbot_id`).
+    Login,
+    /// A Bot API call through a bot.
+    Chat,
+    /// The gateway's own (scripts, bots, …).
+    Gateway,
+}
+
+impl Kind {
+    /// The kind's name in the reference.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Account => "account",
+            Kind::Login => "login",
+            Kind::Chat => "chat",
+            Kind::Gateway => "gateway",
+        }
+    }
+}
+
+/// One accepted action, whichever table it is in.
+#[derive(Clone, Copy)]
+pub enum Action {
+    /// An account command.
+    Account(&'static AccountCommand),
+    /// A login step.
+    Login(&'static LoginAction),
+    /// A chat action.
+    Chat(&'static ChatAction),
+    /// One of the gateway's own.
+    Gateway(&'static ActionSpec),
+}
+
+/// Every action the gateway accepts, account commands first, then login steps, chat
+/// actions and the gateway's own.
+pub fn all() -> impl Iterator<Item = Action> {
+    let accounts = account::COMMANDS.iter().map(Action::Account);
+    let logins = login::ACTIONS.iter().map(Action::Login);
+    let chats = chat::ACTIONS.iter().map(Action::Chat);
+    accounts
+        .chain(logins)
+        .chain(chats)
+        .chain(GATEWAY_ACTIONS.iter().map(Action::Gateway))
+}
+
+/// The action named `name`, if the gateway accepts it.
+pub fn find(name: &str) -> Option<Action> {
+    all().find(|action| action.name() == name)
+}
+
+/// The names of every accepted action, comma-separated.
+pub fn names() -> String {
+    all().map(|a| a.name()).collect::<Vec<_>>().join(", ")
+}
+
+impl Action {
+    /// The action's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Account(c) => c.name,
+            Action::Login(l) => l.name,
+            Action::Chat(c) => c.name,
+            Action::Gateway(g) => g.name,
+        }
+    }
+
+    /// The table it comes from.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Action::Account(_) => Kind::Account,
+            Action::Login(_) => Kind::Login,
+            Action::Chat(_) => Kind::Chat,
+            Action::Gateway(_) => Kind::Gateway,
+        }
+    }
+
+    /// Whether it needs the admin token.
+    pub fn admin(&self) -> bool {
+        matches!(self, Action::Gateway(g) if g.admin)
+    }
+
+    /// Its request fields (besides the envelope).
+    pub fn fields(&self) -> &'static [FieldSpec] {
+        match self {
+            Action::Account(c) => c.fields,
+            Action::Login(l) => l.fields,
+            Action::Chat(c) => c.takes.fields(),
+            Action::Gateway(g) => g.fields,
+        }
+    }
+
+    /// Whether fields beyond [`Self::fields`] are passed on (to the Bot API), not unknown.
+    pub fn passes_more(&self) -> bool {
+        matches!(self, Action::Chat(c) if c.takes.passes_more())
+    }
+
+    /// The envelope fields it reads (`bot_id` picks the bot of account and chat commands).
+    pub fn envelope(&self) -> &'static [&'static str] {
+        match self {
+            Action::Account(_) | Action::Login(_) | Action::Chat(_) => {
+                &["action", "request_id", "userbot_id", "bot_id"]
+            }
+            Action::Gateway(_) => &["action", "request_id", "userbot_id"],
+        }
+    }
+
+    /// A warning for each field of `request` the action does not know (none when it passes
+    /// more fields on).
+    pub fn warnings(&self, request: &Map<String, Value>) -> Vec<String> {
+        if self.passes_more() {
+            return Vec::new();
+        }
+        fields::unknown_fields(self.fields(), self.envelope(), request)
+    }
+
+    /// Its reference text.
+    pub fn doc(&self) -> &'static str {
+        match self {
+            Action::Account(c) => c.doc,
+            Action::Login(l) => l.doc,
+            Action::Chat(c) => c.doc,
+            Action::Gateway(g) => g.doc,
+        }
+    }
+
+    /// What a success's `data` holds, in words.
+    pub fn success(&self) -> String {
+        match self {
+            Action::Account(c) => returns_sentence(c.doc),
+            Action::Login(_) => "the authorization state the step led to: {state, @type, next?, code_sent_via?, password_hint?, link?}".to_string(),
+            Action::Chat(ChatAction {
+                method: Method::Confirmed(_),
+                ..
+            }) => "true, once Telegram confirmed".to_string(),
+            Action::Chat(ChatAction {
+                method: Method::Field(_),
+                ..
+            }) => "the method's result, as Telegram answers it".to_string(),
+            Action::Chat(c) => format!("Telegram's result of {}", method_name(c)),
+            Action::Gateway(g) => g.success.to_string(),
+        }
+    }
+
+    /// An example of a success's `data`, as JSON text.
+    pub fn returns(&self) -> &'static str {
+        match self {
+            Action::Account(c) => c.returns,
+            Action::Login(l) => l.returns,
+            Action::Chat(c) => c.returns,
+            Action::Gateway(g) => g.returns,
+        }
+    }
+
+    /// The errors its `<name>_error` event may carry.
+    pub fn errors(&self) -> Vec<String> {
+        match self {
+            Action::Account(_) => vec![
+                "userbot_id is required / userbot_id must be an integer / unknown userbot_id N".into(),
+                "a validation error in the seed's words (see doc), e.g. `session_id is required`".into(),
+                "TDLib's error, with its code (e.g. 401 Unauthorized; 504 when TDLib does not answer)".into(),
+            ],
+            Action::Login(_) => vec![
+                "userbot_id is required / unknown userbot_id N".into(),
+                "account N is <state>: <action> is the next step (a step that does not fit the state; nothing is sent)".into(),
+                "TDLib's refusal, with its code (e.g. 400 PHONE_CODE_INVALID, 400 PASSWORD_HASH_INVALID)".into(),
+                "TDLib did not answer within N ms (code 504; [limits] tdlib_timeout_ms)".into(),
+            ],
+            Action::Chat(_) => vec![
+                "a validation error naming the field, e.g. `user_id must be an integer`".into(),
+                "Telegram's refusal, with its code and a hint (e.g. 400 Bad Request: not enough rights)".into(),
+            ],
+            Action::Gateway(g) => {
+                let token = g.admin.then(|| super::admin::unauthorized(g.name).error);
+                token
+                    .into_iter()
+                    .chain(g.errors.iter().map(|e| e.to_string()))
+                    .collect()
+            }
+        }
+    }
+}
+
+/// The Bot API method of a chat action that always calls the same one.
+fn method_name(action: &ChatAction) -> &'static str {
+    match action.method {
+        Method::Fixed(m) | Method::Confirmed(m) => m,
+        Method::Field(field) => field,
+    }
+}
+
+/// What `doc` says a command returns (its `Returns …` sentence, else its first paragraph),
+/// on one line.
+fn returns_sentence(doc: &str) -> String {
+    let text = match doc.find("Returns ") {
+        Some(at) => {
+            let rest = &doc[at..];
+            let end = rest
+                .find(". ")
+                .or_else(|| rest.find(".\n"))
+                .map_or(rest.len(), |e| e + 1);
+            &rest[..end]
+        }
+        None => doc.trim().split("\n\n").next().unwrap_or_default(),
+    };
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,57 @@
+//! `run_script`: a script run once, under the sandbox limits.
+
+use super::ActionSpec;
+use crate::commands::FieldSpec;
+use crate::gateway::Gateway;
+use crate::request::CommandError;
+use serde_json::{Map, Value};
+
+/// `run_script`.
+pub(super) const RUN_SCRIPT: ActionSpec = ActionSpec {
+    name: "run_script",
+    admin: false,
+    doc: "Run a Rhai script once with `vars` in scope, under the sandbox limits (the same \
+          builtins as scenarios; no update is being handled).",
+    fields: &[
+        FieldSpec::required(
+            "script",
+            "string",
+            r#""print(`n is ${n}`); n * 2""#,
+            "the script",
+        ),
+        FieldSpec::optional("vars", "map", "variables in the script's scope")
+            .or("{}")
+            .eg(r#"{"n": 21}"#),
+    ],
+    success: "the script's value and the lines it printed: {value, printed}",
+    returns: r#"{"value": 42, "printed": ["n is 21"]}"#,
+    errors: &[
+        "script is required / script must be a string / vars must be an object",
+        "the script's error (a syntax error, a thrown value, a limit such as max_operations)",
+    ],
+    run: run_script,
+};
+
+/// `run_script`: `script` with `vars` in scope, under the sandbox limits; returns the value
+/// and the printed lines.
+fn run_script(
+    gw: &Gateway,
+    action: &str,
+    request: &Map<String, Value>,
+) -> Result<Value, CommandError> {
+    let fail = |e: String| CommandError::invalid(action, e);
+    let script = match request.get("script") {
+        Some(Value::String(s)) => s.as_str(),
+        Some(_) => return Err(fail("script must be a string".into())),
+        None => return Err(fail("script is required".into())),
+    };
+    let vars = match request.get("vars") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(vars)) => vars.clone(),
+        Some(_) => return Err(fail("vars must be an object".into())),
+    };
+    gw.runner
+        .eval(script, &vars, &gw.effects)
+        .map(|evaluated| evaluated.to_json())
+        .map_err(|e| fail(e.to_string()))
+}

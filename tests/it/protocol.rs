@@ -1,0 +1,269 @@
+//! The gateway's protocol as one set of rules: the reference (`docs --gateway`) lists exactly
+//! the actions the dispatch accepts, unknown fields warn on every kind of action, an unknown
+//! action names the known ones, `POST /command` answers errors with 4xx/5xx, and browsers
+//! may present the token as a WebSocket subprotocol.
+
+use crate::gateway::{ask, connect, runtime, serve};
+use crate::util::{Background, TestDir};
+use serde_json::{Value, json};
+use std::time::Duration;
+use tgscript::sandbox::world::{OWNER_ID, SANDBOX_CHAT_ID};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+const WAIT: Duration = Duration::from_secs(20);
+const ADMIN: &str = "admin-token-of-the-protocol-tests";
+
+/// Every action the dispatch accepts, by name.
+fn accepted() -> Vec<&'static str> {
+    tgscript::gateway::actions::all()
+        .map(|a| a.name())
+        .collect()
+}
+
+#[test]
+fn the_reference_lists_exactly_the_actions_the_dispatch_accepts() {
+    let t = TestDir::new();
+    let run = t.run(&["docs", "--gateway", "--format", "json"]);
+    run.expect_code(0);
+    let json: Value = serde_json::from_str(&run.stdout).expect("docs --gateway is JSON");
+    let listed: Vec<&str> = json["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .map(|a| a["name"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(listed, accepted());
+    for name in [
+        "get_active_sessions",
+        "tg_chat_permission",
+        "run_script",
+        "add_bot",
+    ] {
+        assert!(listed.contains(&name), "{name} listed");
+    }
+    let terminate = json["actions"]
+        .as_array()
+        .and_then(|all| all.iter().find(|a| a["name"] == "terminate_session"))
+        .expect("terminate_session");
+    assert_eq!(terminate["kind"], "account");
+    assert_eq!(terminate["admin"], false);
+    assert_eq!(
+        terminate["fields"],
+        json!([{"name": "session_id", "type": "integer", "required": true, "default": null, "doc": "the session to end (an id from get_active_sessions)"}])
+    );
+    assert_eq!(terminate["example"]["request"]["session_id"], 1002);
+    assert_eq!(terminate["example"]["event"]["event"], "terminate_session");
+    let add_bot = json["actions"]
+        .as_array()
+        .and_then(|all| all.iter().find(|a| a["name"] == "add_bot"))
+        .expect("add_bot");
+    assert_eq!(
+        (&add_bot["kind"], &add_bot["admin"]),
+        (&json!("gateway"), &json!(true))
+    );
+    let envelope: Vec<&str> = json["envelope"]
+        .as_array()
+        .expect("envelope")
+        .iter()
+        .map(|f| f["name"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(envelope, ["action", "request_id", "userbot_id", "bot_id"]);
+
+    let markdown = t.run(&["docs", "--gateway"]);
+    markdown.expect_code(0);
+    for name in accepted() {
+        markdown.expect_stdout_contains(&format!("\n## `{name}`\n"));
+    }
+    markdown.expect_stdout_contains("| `session_id` | integer | required | — |");
+}
+
+/// `tgscript run` on the sandbox bot and account, with the gateway on a free port and an
+/// admin token: the process and the gateway's address.
+fn sandbox_run(t: &TestDir) -> (Background, String) {
+    t.write("scripts/hello.rhai", "fn on_message(msg) { }\n");
+    t.write(
+        "tgscript.toml",
+        &format!("[gateway]\nlisten = \"127.0.0.1:0\"\nadmin_token = \"{ADMIN}\"\n"),
+    );
+    let run = t.spawn_with_input(&["run", "scripts"], &[], std::process::Stdio::piped());
+    run.wait_stderr("gateway listening on http://", 1, WAIT);
+    let addr = run
+        .stderr_so_far()
+        .split("gateway listening on http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the address in the log")
+        .to_string();
+    (run, addr)
+}
+
+/// POST `request` to `addr`'s `/command` with `token` as the bearer: the status and event.
+fn command(addr: &str, token: Option<&str>, request: &Value) -> (u16, Value) {
+    runtime().block_on(async {
+        let mut post = reqwest::Client::new()
+            .post(format!("http://{addr}/command"))
+            .header("content-type", "application/json")
+            .body(request.to_string());
+        if let Some(token) = token {
+            post = post.bearer_auth(token);
+        }
+        let response = post.send().await.expect("POST /command");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("an event"))
+    })
+}
+
+#[test]
+fn unknown_fields_warn_on_every_kind_of_action_and_errors_get_their_status() {
+    let t = TestDir::new();
+    let (_run, addr) = sandbox_run(&t);
+    let warned = [
+        (
+            json!({"action": "get_active_sessions", "userbot_id": 1, "options": {}}),
+            "unknown field 'options' ignored (known: action, request_id, userbot_id, bot_id)",
+        ),
+        (
+            json!({"action": "tg_get_chat_member", "chat_id": SANDBOX_CHAT_ID, "user_id": OWNER_ID, "options": {}}),
+            "unknown field 'options' ignored (known: chat_id, user_id, action, request_id, userbot_id, bot_id)",
+        ),
+        (
+            json!({"action": "run_script", "script": "40 + 2", "options": {}}),
+            "unknown field 'options' ignored (known: script, vars, action, request_id, userbot_id)",
+        ),
+        (
+            json!({"action": "list_bots", "options": {}}),
+            "unknown field 'options' ignored (known: action, request_id, userbot_id)",
+        ),
+    ];
+    for (request, warning) in warned {
+        let (status, event) = command(&addr, Some(ADMIN), &request);
+        assert_eq!(status, 200, "{request}: {event}");
+        assert_eq!(event["event"], request["action"], "served: {event}");
+        assert_eq!(event["warnings"], json!([warning]), "{event}");
+    }
+    // Fields passed on to the Bot API are not unknown; a request of known fields has none.
+    let (status, sent) = command(
+        &addr,
+        None,
+        &json!({"action": "send_message", "chat_id": SANDBOX_CHAT_ID, "text": "hi", "parse_mode": "HTML"}),
+    );
+    assert_eq!(
+        (status, &sent["event"]),
+        (200, &json!("send_message")),
+        "{sent}"
+    );
+    assert!(sent.get("warnings").is_none(), "{sent}");
+    // An error event carries them too.
+    let (status, refused) = command(
+        &addr,
+        None,
+        &json!({"action": "terminate_session", "userbot_id": 1, "sesion_id": 1002}),
+    );
+    assert_eq!(status, 400, "a validation error: {refused}");
+    assert_eq!(refused["error"], "session_id is required", "{refused}");
+    assert_eq!(
+        refused["warnings"],
+        json!([
+            "unknown field 'sesion_id' ignored (known: session_id, action, request_id, userbot_id, bot_id)"
+        ])
+    );
+
+    // An unknown action names every accepted one.
+    let (status, unknown) = command(&addr, None, &json!({"action": "launch_rockets"}));
+    assert_eq!(status, 400, "{unknown}");
+    assert_eq!(unknown["event"], "error");
+    assert_eq!(
+        unknown["error"],
+        format!(
+            "unknown action 'launch_rockets' (known: {})",
+            accepted().join(", ")
+        )
+    );
+    // The other statuses: an admin action without the admin token, Telegram's own code.
+    let (status, unauthorized) = command(&addr, None, &json!({"action": "list_bots"}));
+    assert_eq!(
+        (status, &unauthorized["code"]),
+        (401, &json!(401)),
+        "{unauthorized}"
+    );
+    let (status, telegram) = command(
+        &addr,
+        None,
+        &json!({"action": "tg_ban_chat_member", "chat_id": SANDBOX_CHAT_ID, "user_id": OWNER_ID}),
+    );
+    assert_eq!(telegram["event"], "tg_ban_chat_member_error", "{telegram}");
+    let code = telegram["code"].as_u64().expect("Telegram's code");
+    assert_eq!(
+        u64::from(status),
+        code,
+        "the status is Telegram's code: {telegram}"
+    );
+    assert!((400..500).contains(&status), "{telegram}");
+    let (status, bad_json) = runtime().block_on(async {
+        let response = reqwest::Client::new()
+            .post(format!("http://{addr}/command"))
+            .header("content-type", "application/json")
+            .body("{not json")
+            .send()
+            .await
+            .expect("POST");
+        (
+            response.status().as_u16(),
+            response.text().await.unwrap_or_default(),
+        )
+    });
+    assert_eq!(status, 400, "{bad_json}");
+    let big = json!({"action": "run_script", "script": "x".repeat(2 << 20)});
+    let (status, too_large) = command(&addr, None, &big);
+    assert_eq!(status, 413, "{too_large}");
+}
+
+#[test]
+fn a_browser_may_present_the_token_as_a_websocket_subprotocol() {
+    const TOKEN: &str = "subprotocol-gateway-token";
+    let served = serve(
+        "default_account = 1\n[[account]]\nid = 1\nbackend = \"sandbox\"\n",
+        &[("TGSCRIPT_GATEWAY_TOKEN", TOKEN)],
+    );
+    let offer = |protocols: String| {
+        let mut request = format!("ws://{}/ws", served.addr)
+            .into_client_request()
+            .expect("request");
+        request
+            .headers_mut()
+            .insert("sec-websocket-protocol", protocols.parse().expect("header"));
+        tokio_tungstenite::connect_async(request)
+    };
+    runtime().block_on(async {
+        let (mut ws, response) = offer(format!("tgscript, bearer.{TOKEN}"))
+            .await
+            .expect("the token as a subprotocol is accepted");
+        assert_eq!(
+            response
+                .headers()
+                .get("sec-websocket-protocol")
+                .map(|v| v.as_bytes()),
+            Some(&b"tgscript"[..]),
+            "the tgscript subprotocol is selected, the token never echoed"
+        );
+        let event = ask(
+            &mut ws,
+            json!({"action": "get_active_sessions", "userbot_id": 1}).to_string(),
+        )
+        .await;
+        assert_eq!(event["event"], "get_active_sessions", "{event}");
+        let wrong = offer("tgscript, bearer.guess".to_string())
+            .await
+            .expect_err("a wrong token");
+        assert!(wrong.to_string().contains("401"), "{wrong}");
+        let none = offer("tgscript".to_string()).await.expect_err("no token");
+        assert!(none.to_string().contains("401"), "{none}");
+        // The header still works.
+        let mut ws = connect(&served.addr, Some(TOKEN))
+            .await
+            .expect("header token");
+        let event = ask(&mut ws, json!({"action": "list_bots"}).to_string()).await;
+        assert_eq!(event["event"], "list_bots_error", "{event}");
+    });
+    assert!(!served.bot.stderr_so_far().contains(TOKEN), "token leaked");
+}
