@@ -47,6 +47,24 @@ pub enum AuthState {
 }
 
 impl AuthState {
+    /// Every state's name, as [`AuthState::name`] gives it (for the protocol reference).
+    pub const NAMES: &[&str] = &[
+        "starting",
+        "wait_phone_number",
+        "wait_code",
+        "wait_password",
+        "wait_email_address",
+        "wait_email_code",
+        "wait_other_device_confirmation",
+        "wait_registration",
+        "wait_premium_purchase",
+        "ready",
+        "logging_out",
+        "closing",
+        "closed",
+        "failed",
+    ];
+
     /// The state's name in events: `wait_code`, `ready`, …
     pub fn name(&self) -> &'static str {
         match self {
@@ -263,5 +281,31 @@ mod tests {
             assert_eq!(state.to_json()["next"], json!(state.next_action()));
         }
         assert!(!LoginStep::Code("1".into()).fits(&AuthState::Ready));
+    }
+
+    #[test]
+    fn every_state_is_named_in_the_list_the_reference_shows() {
+        let all = [
+            AuthState::Starting,
+            AuthState::WaitPhoneNumber,
+            AuthState::WaitCode { via: String::new() },
+            AuthState::WaitPassword {
+                hint: String::new(),
+            },
+            AuthState::WaitEmailAddress,
+            AuthState::WaitEmailCode,
+            AuthState::WaitOtherDevice {
+                link: String::new(),
+            },
+            AuthState::WaitRegistration,
+            AuthState::WaitPremiumPurchase,
+            AuthState::Ready,
+            AuthState::LoggingOut,
+            AuthState::Closing,
+            AuthState::Closed,
+            AuthState::Failed(String::new()),
+        ];
+        let names: Vec<&str> = all.iter().map(AuthState::name).collect();
+        assert_eq!(names, AuthState::NAMES);
     }
 }

@@ -390,7 +390,7 @@ async fn connection(gw: Arc<Gateway>, socket: WebSocket, admin: bool) {
             continue;
         }
         // Past PER_CONNECTION unanswered requests, wait: the client's frames stay unread.
-        if let Some(request) = subscription_request(&text) {
+        if let Some(request) = subscribe::request(&text) {
             subscriber.handle(events.as_ref(), &request, &out_tx).await;
             continue;
         }
@@ -419,25 +419,6 @@ async fn run(gw: &Arc<Gateway>, text: String, admin: bool) -> (String, StatusCod
             let event = error_event(None, None, &format!("internal error: {e}"));
             (event.to_string(), StatusCode::INTERNAL_SERVER_ERROR)
         })
-}
-
-/// The request, when `text` is a `subscribe` or `unsubscribe` (answered by the connection
-/// itself, in the order it came).
-fn subscription_request(text: &str) -> Option<serde_json::Map<String, Value>> {
-    if !text.contains("subscribe") {
-        return None;
-    }
-    match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(request))
-            if request
-                .get("action")
-                .and_then(Value::as_str)
-                .is_some_and(subscribe::is_subscription) =>
-        {
-            Some(request)
-        }
-        _ => None,
-    }
 }
 
 /// How many queues one connection's requests are spread over.

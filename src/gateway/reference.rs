@@ -3,6 +3,8 @@
 //! events and an example request and event.
 
 use super::actions::{self, Action, ENVELOPE, Kind};
+use super::subscribe::PUSHED;
+use crate::accounts::AuthState;
 use crate::commands::{FieldSpec, fields};
 use serde_json::{Map, Value, json};
 
@@ -20,11 +22,16 @@ error's code when it is 4xx/5xx (Telegram's, TDLib's; 504 when TDLib does not an
 other codes, 500 for internal errors. The token goes in `Authorization: Bearer <token>` or, for
 browsers, as the WebSocket subprotocols `tgscript, bearer.<token>`.";
 
-/// The reference as a JSON value: `{"envelope": [...], "actions": [...]}`.
+/// The reference as a JSON value: `{"envelope": [...], "actions": [...], "events": [...],
+/// "authorization_states": [...]}`.
 pub fn to_value() -> Value {
     json!({
         "envelope": ENVELOPE.iter().map(field).collect::<Vec<_>>(),
         "actions": actions::all().map(|a| entry(&a)).collect::<Vec<_>>(),
+        "events": PUSHED.iter().map(|(name, data, example)| {
+            json!({"name": name, "data": data, "example": parse(example)})
+        }).collect::<Vec<_>>(),
+        "authorization_states": AuthState::NAMES,
     })
 }
 
@@ -153,6 +160,20 @@ pub fn to_markdown() -> String {
             "\n**Example**\n\n```json\n{request}\n{event}\n```\n"
         ));
     }
+    out.push_str(&format!(
+        "\n## Pushed events\n\nAfter `subscribe`, on the WebSocket, in order per account. The \
+         authorization states: {}.\n",
+        AuthState::NAMES
+            .iter()
+            .map(|s| format!("`{s}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    for (name, data, example) in PUSHED {
+        out.push_str(&format!(
+            "\n### `{name}`\n\n`data`: {data}\n\n```json\n{example}\n```\n"
+        ));
+    }
     out
 }
 
@@ -183,6 +204,15 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn every_pushed_event_has_a_json_example_of_its_own_name() {
+        for (name, _, example) in PUSHED {
+            let event: Value = serde_json::from_str(example).expect("JSON");
+            assert_eq!(event["event"], json!(name));
+        }
+        assert!(to_markdown().contains("`wait_other_device_confirmation`"));
     }
 
     #[test]

@@ -31,9 +31,57 @@ const NAMED: &[(&str, &str)] = &[
     ("connection_state", UPDATE_CONNECTION_STATE),
 ];
 
+/// The events a subscription pushes: name, what `data` holds, an example event (JSON text).
+pub const PUSHED: &[(&str, &str, &str)] = &[
+    (
+        "authorization_state",
+        "the account's new authorization state: {state, @type, next?, code_sent_via?, password_hint?, link?, error?}",
+        r#"{"type": "chat_update", "event": "authorization_state", "userbot_id": 7, "data": {"state": "wait_code", "@type": "authorizationStateWaitCode", "next": "login_code", "code_sent_via": "sms"}}"#,
+    ),
+    (
+        "unconfirmed_session",
+        "a login from a new device waits for confirmation (TDLib's updateUnconfirmedSession): {session: {id, log_in_date, device_model, location}}, or {session: null} once none does",
+        r#"{"type": "chat_update", "event": "unconfirmed_session", "userbot_id": 7, "data": {"session": {"@type": "unconfirmedSession", "id": 2001, "log_in_date": 1796000000, "device_model": "iPhone 15", "location": "Lagos, Nigeria"}}}"#,
+    ),
+    (
+        "connection_state",
+        "TDLib's connection to Telegram: {@type: connectionStateWaitingForNetwork | …Connecting | …Updating | …Ready}",
+        r#"{"type": "chat_update", "event": "connection_state", "userbot_id": 7, "data": {"@type": "connectionStateConnecting"}}"#,
+    ),
+    (
+        "tdlib_update",
+        "a TDLib update of a type named in `events`, as TDLib sends it (without @extra / @client_id)",
+        r#"{"type": "chat_update", "event": "tdlib_update", "userbot_id": 7, "data": {"@type": "updateOption", "name": "version", "value": {"@type": "optionValueString", "value": "1.8.61"}}}"#,
+    ),
+    (
+        "events_dropped",
+        "this client did not read: {count} newer events were dropped (at most 256 are kept for it)",
+        r#"{"type": "chat_update", "event": "events_dropped", "data": {"count": 12, "why": "this client did not read its events; at most 256 are kept"}}"#,
+    ),
+];
+
 /// Whether `action` is `subscribe` or `unsubscribe`.
 pub fn is_subscription(action: &str) -> bool {
     SUBSCRIPTION_ACTIONS.contains(&action)
+}
+
+/// The request, when `text` is a `subscribe` or `unsubscribe` (answered by the connection
+/// itself, in the order it came).
+pub(super) fn request(text: &str) -> Option<Map<String, Value>> {
+    if !text.contains("subscribe") {
+        return None;
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(request))
+            if request
+                .get("action")
+                .and_then(Value::as_str)
+                .is_some_and(is_subscription) =>
+        {
+            Some(request)
+        }
+        _ => None,
+    }
 }
 
 /// The TDLib update type an event kind stands for.
