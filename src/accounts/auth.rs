@@ -217,16 +217,19 @@ impl LoginStep {
 
     /// Whether TDLib takes the step in `state` (else the step is refused before any call).
     pub fn fits(&self, state: &AuthState) -> bool {
+        // TDLib takes a (new) phone number or a QR request while any login is under way.
+        let restart = matches!(
+            state,
+            AuthState::WaitPhoneNumber
+                | AuthState::WaitCode { .. }
+                | AuthState::WaitPassword { .. }
+                | AuthState::WaitEmailAddress
+                | AuthState::WaitEmailCode
+                | AuthState::WaitRegistration
+                | AuthState::WaitOtherDevice { .. }
+        );
         match self {
-            LoginStep::Phone(_) => matches!(state, AuthState::WaitPhoneNumber),
-            LoginStep::Qr => matches!(
-                state,
-                AuthState::WaitPhoneNumber
-                    | AuthState::WaitCode { .. }
-                    | AuthState::WaitOtherDevice { .. }
-                    | AuthState::WaitEmailAddress
-                    | AuthState::WaitEmailCode
-            ),
+            LoginStep::Phone(_) | LoginStep::Qr => restart,
             LoginStep::Code(_) => matches!(state, AuthState::WaitCode { .. }),
             LoginStep::Password(_) => matches!(state, AuthState::WaitPassword { .. }),
             LoginStep::EmailAddress(_) => matches!(state, AuthState::WaitEmailAddress),

@@ -62,10 +62,12 @@ struct Queue {
     events: usize,
 }
 
+/// Which events a subscription takes.
+type Takes = Box<dyn Fn(&AccountEvent) -> bool + Send + Sync>;
+
 /// One subscriber's filter and queue; dropping it unsubscribes.
-#[derive(Debug)]
 pub struct Subscription {
-    filter: Filter,
+    takes: Takes,
     capacity: usize,
     queue: Mutex<Queue>,
     ready: Notify,
@@ -77,7 +79,7 @@ impl Subscription {
     }
 
     fn offer(&self, event: &AccountEvent) {
-        if !self.filter.takes(event) {
+        if !(self.takes)(event) {
             return;
         }
         {
@@ -115,15 +117,10 @@ impl Subscription {
         }
         Some(delivery)
     }
-
-    /// Its filter.
-    pub fn filter(&self) -> &Filter {
-        &self.filter
-    }
 }
 
 /// Where accounts publish and subscribers subscribe.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct EventHub {
     subscribers: Mutex<Vec<Weak<Subscription>>>,
 }
@@ -146,8 +143,18 @@ impl EventHub {
 
     /// A new subscriber taking what `filter` passes, keeping at most `capacity` undelivered.
     pub fn subscribe(&self, filter: Filter, capacity: usize) -> Arc<Subscription> {
+        self.subscribe_where(move |event| filter.takes(event), capacity)
+    }
+
+    /// A new subscriber taking the events `takes` says yes to (asked as each is published),
+    /// keeping at most `capacity` undelivered.
+    pub fn subscribe_where(
+        &self,
+        takes: impl Fn(&AccountEvent) -> bool + Send + Sync + 'static,
+        capacity: usize,
+    ) -> Arc<Subscription> {
         let subscription = Arc::new(Subscription {
-            filter,
+            takes: Box::new(takes),
             capacity: capacity.max(1),
             queue: Mutex::default(),
             ready: Notify::new(),
@@ -157,6 +164,19 @@ impl EventHub {
             .unwrap_or_else(PoisonError::into_inner)
             .push(Arc::downgrade(&subscription));
         subscription
+    }
+}
+
+impl std::fmt::Debug for EventHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let subscribers = self
+            .subscribers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len();
+        f.debug_struct("EventHub")
+            .field("subscribers", &subscribers)
+            .finish()
     }
 }
 

@@ -37,6 +37,17 @@ impl TdError {
     }
 }
 
+/// Wait (up to `within`) until `account` has left [`AuthState::Starting`]; its state then.
+pub async fn settled(account: &dyn Account, within: Duration) -> AuthState {
+    let deadline = tokio::time::Instant::now() + within;
+    let mut state = account.authorization();
+    while !state.settled() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        state = account.authorization();
+    }
+    state
+}
+
 /// The id of the sandbox account scripts get when no account is configured.
 pub const FALLBACK_ID: i64 = 1;
 

@@ -35,6 +35,8 @@ struct State {
 pub struct SandboxAccount {
     state: Mutex<State>,
     events: EventSink,
+    /// The phone `login_start` uses when given none.
+    phone: Option<String>,
 }
 
 impl Default for SandboxAccount {
@@ -90,9 +92,12 @@ impl SandboxAccount {
         Self::starting_in(AuthState::Ready, events)
     }
 
-    /// A fresh account that waits for the phone number, publishing to `events`.
-    pub fn logged_out(events: EventSink) -> Self {
-        let account = Self::starting_in(AuthState::WaitPhoneNumber, events);
+    /// A fresh account that waits for the phone number (`phone`, when `login_start` gives
+    /// none), publishing to `events`. Its state lock is held while it publishes, so its
+    /// events keep their order (the hub and the queues lock after it, never before).
+    pub fn logged_out(events: EventSink, phone: Option<String>) -> Self {
+        let mut account = Self::starting_in(AuthState::WaitPhoneNumber, events);
+        account.phone = phone;
         account
             .events
             .publish(AuthState::WaitPhoneNumber.to_update());
@@ -102,6 +107,7 @@ impl SandboxAccount {
     fn starting_in(auth: AuthState, events: EventSink) -> Self {
         Self {
             events,
+            phone: None,
             state: Mutex::new(State {
                 auth,
                 next_session: 2001,
@@ -214,10 +220,14 @@ impl SandboxAccount {
             ));
         }
         let next = match step {
-            LoginStep::Phone(phone) if phone.is_empty() => {
+            LoginStep::Phone(phone) if phone.is_empty() && self.phone.is_none() => {
                 return Err(TdError::new(400, super::auth::NO_PHONE));
             }
             LoginStep::Phone(phone) => {
+                let phone = match phone.is_empty() {
+                    true => self.phone.clone().unwrap_or_default(),
+                    false => phone,
+                };
                 let digits = phone.strip_prefix('+').unwrap_or(&phone);
                 if digits.len() < 5 || !digits.bytes().all(|b| b.is_ascii_digit()) {
                     return Err(TdError::new(400, "PHONE_NUMBER_INVALID"));

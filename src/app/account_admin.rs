@@ -5,7 +5,7 @@
 //! sandbox actions drive a sandbox account the way Telegram would.
 
 use super::accounts::{self, Origin, default_data_dir};
-use crate::accounts::{Accounts, LoginStep};
+use crate::accounts::{Accounts, AccountsError, LoginStep};
 use crate::config::{AccountConfig, Backend, Config};
 use crate::gateway::accounts::AccountControl;
 use crate::request::{CommandError, Fields};
@@ -19,6 +19,8 @@ pub struct AccountAdmin {
     accounts: Accounts,
     store: Arc<Store>,
     runtime: tokio::runtime::Handle,
+    /// Held through an add or a remove: two of them never race on one id.
+    changing: std::sync::Mutex<()>,
 }
 
 impl AccountAdmin {
@@ -29,6 +31,7 @@ impl AccountAdmin {
             accounts: app.host().accounts().clone(),
             store: app.host().store().clone(),
             runtime: app.runtime.handle().clone(),
+            changing: std::sync::Mutex::new(()),
         }
     }
 
@@ -64,11 +67,14 @@ impl AccountAdmin {
             phone: f.opt_str("phone")?.map(str::to_string),
             data_dir: None,
         };
+        let _one_at_a_time = self
+            .changing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if self.accounts.get(id).is_ok() {
-            return Err(f.error(format!(
-                "account {id} exists already (remove_account it first)"
-            )));
+            return Err(f.error(AccountsError::Exists(id).to_string()));
         }
+        let saved = serde_json::to_string(&spec).map_err(|e| f.error(e.to_string()))?;
         let started = accounts::start(
             &self.config,
             &spec,
@@ -77,14 +83,22 @@ impl AccountAdmin {
             self.accounts.sink(id),
         )
         .map_err(|e| f.error(e.to_string()))?;
-        let saved = serde_json::to_string(&spec).map_err(|e| f.error(e.to_string()))?;
-        self.store
-            .save_account(id, &saved)
-            .map_err(|e| f.error(e.to_string()))?;
         let state = started.authorization();
-        self.accounts
-            .insert(id, started)
-            .map_err(|e| f.error(e.to_string()))?;
+        let kept = self
+            .store
+            .save_account(id, &saved)
+            .map_err(|e| e.to_string())
+            .and_then(|()| {
+                self.accounts
+                    .insert(id, started.clone())
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(e) = kept {
+            // Nothing is left running of an account that was not kept.
+            self.runtime.block_on(started.close());
+            let _ = self.store.forget_account(id);
+            return Err(f.error(e));
+        }
         tracing::info!(
             "account {id} added through the gateway ({})",
             spec_backend(backend)
@@ -98,15 +112,25 @@ impl AccountAdmin {
         let id = f.int("userbot_id")?;
         let log_out = f.opt_bool("log_out")?.unwrap_or(false);
         let delete_data = f.opt_bool("delete_data")?.unwrap_or(false);
+        let _one_at_a_time = self
+            .changing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if self.configured(id) {
             return Err(f.error(format!(
                 "account {id} is in the config file: remove its [[account]] there"
             )));
         }
-        let account = self
-            .accounts
-            .remove(id)
-            .ok_or_else(|| f.error(format!("unknown userbot_id {id}")))?;
+        let Some(account) = self.accounts.remove(id) else {
+            // Kept but not running (it could not start): forgetting it is all there is to do.
+            return match self.store.forget_account(id) {
+                Ok(true) => Ok(
+                    json!({"userbot_id": id, "removed": true, "logged_out": false, "data_deleted": false}),
+                ),
+                Ok(false) => Err(f.error(format!("unknown userbot_id {id}"))),
+                Err(e) => Err(f.error(e.to_string())),
+            };
+        };
         let within = accounts::tdlib_timeout(&self.config);
         let logged_out = log_out
             && self

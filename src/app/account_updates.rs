@@ -3,40 +3,47 @@
 //! update}}`), kept in the bot's inbox before it is handled, so it has the guarantees of a
 //! Bot API update (handled once, its calls replayed after a crash, retried, then parked).
 
-use crate::accounts::events::{Delivery, EventHub, Filter, Subscription};
+use crate::accounts::events::{Delivery, EventHub, Subscription};
 use crate::inbox::{Inbox, Origin};
 use crate::scenario::dispatch::{ACCOUNT_UPDATE, Dispatcher};
 use crate::scenario::registry::Registry;
 use serde_json::json;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 use tokio::sync::watch::Receiver;
 
 /// Account events a bot keeps for its scenarios while the inbox takes them in.
 const BUFFER: usize = 10_000;
 
-/// A fresh update id for an account event: negative (Telegram's are positive), and lower
-/// than any before it, in this process and in earlier ones (it follows the clock in µs).
-fn next_id() -> i64 {
-    static LAST: AtomicI64 = AtomicI64::new(0);
-    let micros = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_micros() as i64)
-        .unwrap_or(0);
-    let mut last = LAST.load(Ordering::SeqCst);
-    loop {
-        let id = (-micros).min(last - 1);
-        match LAST.compare_exchange(last, id, Ordering::SeqCst, Ordering::SeqCst) {
-            Ok(_) => return id,
-            Err(now) => last = now,
-        }
-    }
+/// A bot's subscription to the account events some scenario of `registry` takes (asked as
+/// each is published, so a reload's new `ACCOUNT_UPDATES` count at once). Events published
+/// before it, or while the process is down, are not seen.
+pub(super) fn subscribe(hub: &EventHub, registry: Arc<Registry>) -> Arc<Subscription> {
+    hub.subscribe_where(
+        move |event| {
+            registry
+                .snapshot()
+                .iter()
+                .any(|scenario| scenario.takes_account_update(event.kind()))
+        },
+        BUFFER,
+    )
 }
 
-/// A bot's subscription to every account event of `hub` (taken before anything is
-/// published that it should see).
-pub(super) fn subscribe(hub: &EventHub) -> Arc<Subscription> {
-    hub.subscribe(Filter::default(), BUFFER)
+/// Update ids for account events: negative (Telegram's are positive), each lower than any
+/// kept in the bot's inbox and any before it in this process (following the clock in µs).
+struct Ids {
+    last: i64,
+}
+
+impl Ids {
+    fn next(&mut self) -> i64 {
+        let micros = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_micros() as i64)
+            .unwrap_or(0);
+        self.last = (-micros).min(self.last - 1);
+        self.last
+    }
 }
 
 /// Take `events` into `inbox` (when there is one) and hand them to `dispatcher`, until
@@ -48,6 +55,20 @@ pub(super) async fn forward(
     dispatcher: Arc<Dispatcher>,
     mut stopped: Receiver<bool>,
 ) {
+    let lowest = match &inbox {
+        Some(inbox) => {
+            let inbox = inbox.clone();
+            tokio::task::spawn_blocking(move || inbox.lowest_update_id())
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .flatten()
+        }
+        None => None,
+    };
+    let mut ids = Ids {
+        last: lowest.unwrap_or(0).min(0),
+    };
     loop {
         let delivery = tokio::select! {
             delivery = events.next() => delivery,
@@ -63,15 +84,8 @@ pub(super) async fn forward(
                 continue;
             }
         };
-        let wanted = registry
-            .snapshot()
-            .iter()
-            .any(|scenario| scenario.takes_account_update(event.kind()));
-        if !wanted {
-            continue;
-        }
         let update = json!({
-            "update_id": next_id(),
+            "update_id": ids.next(),
             ACCOUNT_UPDATE: {"account_id": event.userbot_id, "update": event.update},
         });
         let kept = match &inbox {

@@ -121,17 +121,23 @@ pub fn from_config(
     Ok(accounts)
 }
 
-/// The accounts `add_account` kept.
+/// The accounts `add_account` kept; one that cannot be read back is logged and left out.
 fn saved(store: &Store) -> Result<Vec<AccountConfig>, AccountConfigError> {
     let rows = store
         .saved_accounts()
         .map_err(|e| AccountConfigError::Saved(e.to_string()))?;
-    rows.into_iter()
-        .map(|(id, spec)| {
-            serde_json::from_str(&spec)
-                .map_err(|e| AccountConfigError::Saved(format!("account {id}: {e}")))
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, spec)| match serde_json::from_str(&spec) {
+            Ok(account) => Some(account),
+            Err(e) => {
+                tracing::error!(
+                    "account {id} (added through the gateway) cannot be read back ({e}): not started; remove_account it and add it again"
+                );
+                None
+            }
         })
-        .collect()
+        .collect())
 }
 
 /// Start one account, publishing its events to `events`.
@@ -146,13 +152,34 @@ pub fn start(
         (Backend::Sandbox, Origin::Configured) => {
             Arc::new(sandbox::SandboxAccount::logged_in(events))
         }
-        (Backend::Sandbox, Origin::Added) => Arc::new(sandbox::SandboxAccount::logged_out(events)),
+        (Backend::Sandbox, Origin::Added) => Arc::new(sandbox::SandboxAccount::logged_out(
+            events,
+            account.phone.clone(),
+        )),
         (Backend::Tdlib, _) => {
             let settings = tdlib_settings(config, account, tdlib_timeout(config))?;
             load_tdjson(config)?;
             Arc::new(tdlib::TdlibAccount::start(settings, runtime, events)?)
         }
     })
+}
+
+/// How long a starting account is waited for before its state is reported.
+pub const SETTLE: Duration = Duration::from_secs(30);
+
+/// The spec of account `id`: its `[[account]]`, else what `add_account` kept.
+pub fn spec(
+    config: &Config,
+    store: &Store,
+    id: i64,
+) -> Result<Option<(AccountConfig, Origin)>, AccountConfigError> {
+    if let Some(account) = config.accounts.iter().find(|a| a.id == id) {
+        return Ok(Some((account.clone(), Origin::Configured)));
+    }
+    Ok(saved(store)?
+        .into_iter()
+        .find(|a| a.id == id)
+        .map(|a| (a, Origin::Added)))
 }
 
 /// How long TDLib requests wait: `[limits] tdlib_timeout_ms`.
@@ -206,16 +233,11 @@ pub fn default_data_dir(id: i64) -> std::path::PathBuf {
 /// Once each account has started (up to 30 s), warn for every one that is not logged in,
 /// with how to log it in.
 pub async fn warn_not_logged_in(accounts: Accounts) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     for id in accounts.ids() {
         let Ok(account) = accounts.get(id) else {
             continue;
         };
-        let mut state = account.authorization();
-        while !state.settled() && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            state = account.authorization();
-        }
+        let state = crate::accounts::settled(&*account, SETTLE).await;
         if state.next_action().is_some() || !state.settled() {
             tracing::warn!(
                 "account {id} is not logged in ({}): log it in with `tgscript account login {id}` or the gateway's login_start",

@@ -72,7 +72,6 @@ pub(super) async fn start(
         )
     });
     let runner = app.runner(&setup.dir)?;
-    let account_events = super::account_updates::subscribe(app.host().accounts().hub());
     let registry = Arc::new(
         Registry::new(
             runner.clone(),
@@ -82,15 +81,10 @@ pub(super) async fn start(
         )
         .for_bot(&setup.id),
     );
+    let account_events =
+        super::account_updates::subscribe(app.host().accounts().hub(), registry.clone());
     let watcher = load(&registry, &setup.dir, config.scripts.hot_reload).await?;
     let dispatcher = Arc::new(Dispatcher::new(registry.clone(), inbox.clone()));
-    tokio::spawn(super::account_updates::forward(
-        account_events,
-        registry,
-        inbox.clone(),
-        dispatcher.clone(),
-        stopped.clone(),
-    ));
     if let Some(inbox) = &inbox {
         resume(inbox, &dispatcher).await?;
         tokio::spawn(take_requeued(
@@ -99,6 +93,14 @@ pub(super) async fn start(
             stopped.clone(),
         ));
     }
+    // After what a previous run left is taken up; the subscription holds new events meanwhile.
+    tokio::spawn(super::account_updates::forward(
+        account_events,
+        registry,
+        inbox.clone(),
+        dispatcher.clone(),
+        stopped.clone(),
+    ));
     Ok(Running {
         id: setup.id,
         host: setup.host,

@@ -4,17 +4,21 @@
 use super::{AccountCommand, usage};
 use crate::accounts::auth::UPDATE_CONNECTION_STATE;
 use crate::accounts::events::{Delivery, Filter};
-use crate::accounts::{Account, AuthState, LoginStep};
+use crate::accounts::{Account, Accounts, AuthState, LoginStep};
 use crate::app::{accounts, open_store, runtime};
 use crate::config::Config;
 use std::io::{BufRead, Write};
 use std::sync::Arc;
-use std::time::Duration;
 
 pub(super) fn account(config: &Config, command: AccountCommand) -> anyhow::Result<u8> {
     let runtime = runtime()?;
     let store = open_store(config)?;
-    let accounts = accounts::from_config(config, runtime.handle(), false, &store).map_err(usage)?;
+    let accounts = match command {
+        AccountCommand::Status => accounts::from_config(config, runtime.handle(), false, &store),
+        // Only the account being logged in starts.
+        AccountCommand::Login { id } => one(config, &store, &runtime, id),
+    }
+    .map_err(usage)?;
     let done = match command {
         AccountCommand::Status => status(&accounts, &runtime),
         AccountCommand::Login { id } => login(config, &accounts, &runtime, id),
@@ -23,21 +27,27 @@ pub(super) fn account(config: &Config, command: AccountCommand) -> anyhow::Resul
     done
 }
 
-/// Wait (up to 30 s) until `account` has started; its state then.
-async fn settled(account: &Arc<dyn Account>) -> AuthState {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let mut state = account.authorization();
-    while !state.settled() && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        state = account.authorization();
+/// Account `id` alone, started (none if no account has that id).
+fn one(
+    config: &Config,
+    store: &crate::store::Store,
+    runtime: &tokio::runtime::Runtime,
+    id: i64,
+) -> Result<Accounts, accounts::AccountConfigError> {
+    let found = Accounts::default();
+    if let Some((spec, origin)) = accounts::spec(config, store, id)? {
+        let started = accounts::start(config, &spec, origin, runtime.handle(), found.sink(id))?;
+        found.insert(id, started)?;
     }
-    state
+    Ok(found)
 }
 
-fn status(
-    accounts: &crate::accounts::Accounts,
-    runtime: &tokio::runtime::Runtime,
-) -> anyhow::Result<u8> {
+/// Wait until `account` has started; its state then.
+async fn settled(account: &Arc<dyn Account>) -> AuthState {
+    crate::accounts::settled(&**account, accounts::SETTLE).await
+}
+
+fn status(accounts: &Accounts, runtime: &tokio::runtime::Runtime) -> anyhow::Result<u8> {
     if accounts.ids().is_empty() {
         println!(
             "no accounts configured (scripts get a sandbox account with id 1 where one is needed)"
@@ -64,7 +74,8 @@ fn ask(what: &str) -> anyhow::Result<String> {
     let _ = std::io::stderr().flush();
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
-    let line = line.trim().to_string();
+    // Only the line's end: a password may begin or end with spaces.
+    let line = line.trim_end_matches(['\r', '\n']).to_string();
     if line.is_empty() {
         anyhow::bail!("login: no {what} given");
     }
@@ -73,7 +84,7 @@ fn ask(what: &str) -> anyhow::Result<String> {
 
 fn login(
     config: &Config,
-    accounts: &crate::accounts::Accounts,
+    accounts: &Accounts,
     runtime: &tokio::runtime::Runtime,
     id: i64,
 ) -> anyhow::Result<u8> {

@@ -30,10 +30,10 @@ impl super::Named for LoginAction {
     }
 }
 
-/// A required, non-empty string field.
+/// A required, non-empty string field, as given (a password may begin or end with spaces).
 fn text(f: &Fields, key: &str) -> Result<String, CommandError> {
     match f.opt_str(key)? {
-        Some(value) if !value.trim().is_empty() => Ok(value.trim().to_string()),
+        Some(value) if !value.is_empty() => Ok(value.to_string()),
         _ => Err(f.error(format!("{key} is required"))),
     }
 }
@@ -134,16 +134,25 @@ pub const ACTIONS: &[LoginAction] = &[
     },
 ];
 
-/// Run login action `action` with `request`'s fields on account `userbot_id`.
-pub fn execute(
+/// Run a login request in the seed protocol's shape (`{"action": "login_code",
+/// "userbot_id": 7, "code": ...}`). Only the gateway calls it: `command(...)` in scripts runs
+/// account commands and chat actions, never a login step.
+pub fn execute_request(
     effects: &dyn Effects,
-    userbot_id: i64,
-    action: &str,
     request: &Map<String, Value>,
 ) -> Result<Value, CommandError> {
+    let action = request
+        .get("action")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let entry = super::find(ACTIONS, action)
         .ok_or_else(|| CommandError::invalid(action, format!("unknown action '{action}'")))?;
-    let step = (entry.step)(&Fields::new(action, request))?;
+    let userbot_id = super::required_userbot_id(action, request)?;
+    let mut fields = request.clone();
+    for envelope in ["action", "userbot_id", "request_id"] {
+        fields.remove(envelope);
+    }
+    let step = (entry.step)(&Fields::new(action, &fields))?;
     let userbot_id = effects.account_id(action, Some(userbot_id))?;
     let state = effects.login(action, userbot_id, step)?;
     Ok(state.to_json())

@@ -37,18 +37,8 @@ pub fn execute_request(
     for envelope in ["action", "userbot_id", "request_id"] {
         fields.remove(envelope);
     }
-    let is_login = find(login::ACTIONS, action).is_some();
-    if is_login || find(account::COMMANDS, action).is_some() {
-        let userbot_id = match request.get("userbot_id") {
-            None | Some(Value::Null) => {
-                return Err(CommandError::invalid(action, "userbot_id is required"));
-            }
-            Some(v) => as_int(v)
-                .ok_or_else(|| CommandError::invalid(action, "userbot_id must be an integer"))?,
-        };
-        if is_login {
-            return login::execute(effects, userbot_id, action, &fields);
-        }
+    if find(account::COMMANDS, action).is_some() {
+        let userbot_id = required_userbot_id(action, request)?;
         return account::execute(effects, Some(userbot_id), action, &fields);
     }
     if find(chat::ACTIONS, action).is_some() {
@@ -57,12 +47,24 @@ pub fn execute_request(
     Err(CommandError::invalid(
         action,
         format!(
-            "unknown action '{action}' (account commands: {}; login actions: {}; chat actions: {})",
+            "unknown action '{action}' (account commands: {}; chat actions: {})",
             names(account::COMMANDS),
-            names(login::ACTIONS),
             names(chat::ACTIONS)
         ),
     ))
+}
+
+/// The request's `userbot_id`: `userbot_id is required` / `userbot_id must be an integer`.
+pub fn required_userbot_id(
+    action: &str,
+    request: &Map<String, Value>,
+) -> Result<i64, CommandError> {
+    match request.get("userbot_id") {
+        None | Some(Value::Null) => Err(CommandError::invalid(action, "userbot_id is required")),
+        Some(v) => {
+            as_int(v).ok_or_else(|| CommandError::invalid(action, "userbot_id must be an integer"))
+        }
+    }
 }
 
 /// An entry of a command table, known by its name.

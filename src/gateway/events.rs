@@ -151,7 +151,8 @@ fn answer(gw: &Gateway, text: &str, admin: bool) -> Value {
     let result = match spec {
         Action::Gateway(own) if own.admin && !admin => Err(admin::unauthorized(&action)),
         Action::Gateway(own) => (own.run)(gw, &action, &request),
-        Action::Account(_) | Action::Login(_) | Action::Chat(_) => {
+        Action::Login(_) => commands::login::execute_request(&*gw.effects, &request),
+        Action::Account(_) | Action::Chat(_) => {
             let effects = match (request.remove("bot_id"), &gw.bots) {
                 (None, None) => Ok(gw.effects.clone()),
                 (None, Some(bots)) => bots.effects(&action, None),

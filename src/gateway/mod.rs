@@ -391,7 +391,9 @@ async fn connection(gw: Arc<Gateway>, socket: WebSocket, admin: bool) {
         }
         // Past PER_CONNECTION unanswered requests, wait: the client's frames stay unread.
         if let Some(request) = subscribe::request(&text) {
-            subscriber.handle(events.as_ref(), &request, &out_tx).await;
+            subscriber
+                .handle(events.as_ref(), &request, &out_tx, admin)
+                .await;
             continue;
         }
         let Ok(slot) = in_flight.clone().acquire_owned().await else {

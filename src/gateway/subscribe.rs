@@ -161,11 +161,14 @@ impl Subscriber {
 
     /// Answer a `subscribe` or `unsubscribe` request: the event to send, and (subscribe)
     /// start sending the events on `out` after it.
+    /// TDLib update types named in `events` need `admin` (the admin token): they can carry
+    /// the account's private messages, login codes among them.
     pub async fn handle(
         &mut self,
         hub: Option<&Arc<EventHub>>,
         request: &Map<String, Value>,
         out: &mpsc::Sender<String>,
+        admin: bool,
     ) {
         let action = request
             .get("action")
@@ -189,7 +192,7 @@ impl Subscriber {
                 Ok((json!({"unsubscribed": was}), None))
             }
             (_, None) => Err("this process has no accounts to subscribe to".to_string()),
-            (_, Some(hub)) => filter(request).map(|(filter, data)| {
+            (_, Some(hub)) => filter(request, admin).map(|(filter, data)| {
                 self.stop();
                 (data, Some(hub.subscribe(filter, BUFFER)))
             }),
@@ -223,7 +226,7 @@ impl Subscriber {
 
 /// The filter of a `subscribe` request (`userbot_ids`: a list, absent = all accounts;
 /// `events`: a list of kinds, absent = [`DEFAULT_EVENTS`]) and the answer's data.
-fn filter(request: &Map<String, Value>) -> Result<(Filter, Value), String> {
+fn filter(request: &Map<String, Value>, admin: bool) -> Result<(Filter, Value), String> {
     let accounts = match request.get("userbot_ids") {
         None | Some(Value::Null) => None,
         Some(Value::String(all)) if all == "all" => None,
@@ -246,10 +249,16 @@ fn filter(request: &Map<String, Value>) -> Result<(Filter, Value), String> {
             .collect::<Result<_, _>>()?,
         Some(_) => return Err("events must be a list of strings".into()),
     };
-    let types = kinds
+    let types: std::collections::BTreeSet<String> = kinds
         .iter()
         .map(|k| update_type(k))
         .collect::<Result<_, _>>()?;
+    let raw = types.iter().find(|t| event_name(t) == "tdlib_update");
+    if let (Some(raw), false) = (raw, admin) {
+        return Err(format!(
+            "subscribing to {raw} needs the admin token: TDLib's own updates can carry the account's private messages, login codes among them"
+        ));
+    }
     let data = json!({
         "userbot_ids": accounts.as_ref().map_or(json!("all"), |ids: &std::collections::BTreeSet<i64>| json!(ids)),
         "events": kinds,

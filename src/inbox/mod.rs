@@ -251,6 +251,18 @@ impl Inbox {
         })
     }
 
+    /// The lowest update id the inbox holds (account events have negative ones), if any.
+    pub fn lowest_update_id(&self) -> Result<Option<i64>, InboxError> {
+        self.store
+            .lock()
+            .query_row(
+                "SELECT MIN(update_id) FROM inbox WHERE bot = ?1",
+                params![self.bot],
+                |row| row.get(0),
+            )
+            .map_err(db)
+    }
+
     /// Updates a previous run left unfinished, and those queued by `inbox retry`, in the
     /// order they arrived; they are pending from now on. An update that has used up its
     /// tries (the process stopped during the last of them: a handler crashed it, or it was

@@ -3,10 +3,11 @@
 //! authorization states and publishes every update.
 
 use super::TdlibSettings;
-use crate::accounts::EventSink;
 use crate::accounts::auth::AuthState;
+use crate::accounts::{AccountsError, EventSink};
 use serde_json::Value;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use tdlib_rs::enums::{AuthorizationState, Update};
 use tdlib_rs::{functions, types};
@@ -53,15 +54,48 @@ fn code_type(info: &types::AuthenticationCodeInfo) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+/// What an account and its client's driver share.
+pub(super) struct Shared {
+    /// How to start the client.
+    pub(super) settings: TdlibSettings,
+    /// The current TDLib client.
+    pub(super) client_id: AtomicI32,
+    /// Where the account stands.
+    pub(super) state: watch::Sender<AuthState>,
+    /// Where its updates go.
+    pub(super) events: EventSink,
+    /// The runtime drivers run on.
+    pub(super) runtime: tokio::runtime::Handle,
+    /// Open a new client once this one is closed (`logOut`; not `close`).
+    pub(super) reopen: AtomicBool,
+}
+
+/// Create a TDLib client for `shared` and drive it.
+pub(super) fn open(shared: &Arc<Shared>) -> Result<(), AccountsError> {
+    let settings = &shared.settings;
+    std::fs::create_dir_all(&settings.data_dir).map_err(|error| AccountsError::DataDir {
+        path: settings.data_dir.display().to_string(),
+        error,
+    })?;
+    let client_id = tdlib_rs::create_client();
+    let (tx, updates) = mpsc::unbounded_channel();
+    ROUTES
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get_or_insert_with(HashMap::new)
+        .insert(client_id, tx);
+    shared.client_id.store(client_id, Ordering::SeqCst);
+    let _ = shared.state.send(AuthState::Starting);
+    shared
+        .runtime
+        .spawn(drive(client_id, shared.clone(), updates));
+    Ok(())
+}
+
 /// Drive client `client_id`: give TDLib its parameters, follow its authorization states
 /// into `state`, and publish every update (authorization states normalized) to `events`.
-pub(super) async fn drive(
-    client_id: i32,
-    settings: TdlibSettings,
-    mut updates: mpsc::UnboundedReceiver<Update>,
-    state: Arc<watch::Sender<AuthState>>,
-    events: EventSink,
-) {
+async fn drive(client_id: i32, shared: Arc<Shared>, mut updates: mpsc::UnboundedReceiver<Update>) {
+    let (settings, state, events) = (&shared.settings, &shared.state, &shared.events);
     // The first request starts the client.
     let _ = functions::get_option("version".into(), client_id).await;
     while let Some(update) = updates.recv().await {
@@ -71,7 +105,7 @@ pub(super) async fn drive(
         };
         let next = match update.authorization_state {
             AuthorizationState::WaitTdlibParameters => {
-                let s = &settings;
+                let s = settings;
                 let db = s.data_dir.display().to_string();
                 let result = functions::set_tdlib_parameters(
                     false,
@@ -123,15 +157,22 @@ pub(super) async fn drive(
             state = next.name(),
             "TDLib authorization state"
         );
-        events.publish(next.to_update());
+        // The state first: a client reacting to the event reads the new one.
+        let update = next.to_update();
         let closed = next == AuthState::Closed;
         let _ = state.send(next);
+        events.publish(update);
         if closed {
             ROUTES
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .get_or_insert_with(HashMap::new)
                 .remove(&client_id);
+            if shared.reopen.swap(false, Ordering::SeqCst)
+                && let Err(e) = open(&shared)
+            {
+                let _ = state.send(AuthState::Failed(e.to_string()));
+            }
             return;
         }
     }

@@ -1,21 +1,20 @@
 //! The real account: one TDLib client per account through tdlib-rs's typed functions, one
-//! receive loop for all clients, authorization driven from the account's config.
+//! receive loop for all clients, login one step at a time (a new client after `logOut`).
 
 mod driver;
 
 use super::auth::{AuthState, LoginStep};
 use super::{Account, AccountOp, AccountsError, BlockList, EventSink, TdError, tdjson};
-use driver::{ROUTES, drive, start_receive_loop};
+use driver::{Shared, open, start_receive_loop};
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::Duration;
 use tdlib_rs::enums;
 use tdlib_rs::{functions, types};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 /// How long a command waits for a new client to finish starting.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -23,7 +22,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(30);
 const STATE_SETTLE: Duration = Duration::from_secs(2);
 
 /// What is needed to start a TDLib client.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct TdlibSettings {
     /// The `userbot_id`.
     pub id: i64,
@@ -39,15 +38,25 @@ pub struct TdlibSettings {
     pub request_timeout: Duration,
 }
 
+/// Shows everything but the api_hash.
+impl std::fmt::Debug for TdlibSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TdlibSettings")
+            .field("id", &self.id)
+            .field("data_dir", &self.data_dir)
+            .field("api_id", &self.api_id)
+            .field("api_hash", &"<secret>")
+            .field("request_timeout", &self.request_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A TDLib-backed account.
 pub struct TdlibAccount {
-    settings: TdlibSettings,
-    /// The current client (a new one replaces it after `logOut` closed the old one).
-    client_id: AtomicI32,
-    state_tx: Arc<watch::Sender<AuthState>>,
+    shared: Arc<Shared>,
     state: watch::Receiver<AuthState>,
-    events: EventSink,
-    runtime: tokio::runtime::Handle,
+    /// Held while a login step runs: one at a time.
+    steps: tokio::sync::Mutex<()>,
 }
 
 impl TdlibAccount {
@@ -63,46 +72,24 @@ impl TdlibAccount {
         }
         start_receive_loop();
         let (state_tx, state) = watch::channel(AuthState::Starting);
-        let account = Self {
+        let shared = Arc::new(Shared {
             settings,
             client_id: AtomicI32::new(0),
-            state_tx: Arc::new(state_tx),
-            state,
+            state: state_tx,
             events,
             runtime: runtime.clone(),
-        };
-        account.open_client()?;
-        Ok(account)
-    }
-
-    /// Create a TDLib client and drive its authorization states.
-    fn open_client(&self) -> Result<(), AccountsError> {
-        let settings = &self.settings;
-        std::fs::create_dir_all(&settings.data_dir).map_err(|error| AccountsError::DataDir {
-            path: settings.data_dir.display().to_string(),
-            error,
-        })?;
-        let client_id = tdlib_rs::create_client();
-        let (tx, updates) = mpsc::unbounded_channel();
-        ROUTES
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get_or_insert_with(HashMap::new)
-            .insert(client_id, tx);
-        self.client_id.store(client_id, Ordering::SeqCst);
-        let _ = self.state_tx.send(AuthState::Starting);
-        self.runtime.spawn(drive(
-            client_id,
-            settings.clone(),
-            updates,
-            self.state_tx.clone(),
-            self.events.clone(),
-        ));
-        Ok(())
+            reopen: AtomicBool::new(false),
+        });
+        open(&shared)?;
+        Ok(Self {
+            shared,
+            state,
+            steps: tokio::sync::Mutex::new(()),
+        })
     }
 
     fn client(&self) -> i32 {
-        self.client_id.load(Ordering::SeqCst)
+        self.shared.client_id.load(Ordering::SeqCst)
     }
 
     /// The current authorization state.
@@ -127,12 +114,13 @@ impl TdlibAccount {
 
     /// Take `step` and wait for the state it leads to.
     async fn take(&self, step: LoginStep) -> Result<AuthState, TdError> {
+        let _one_at_a_time = self.steps.lock().await;
         let before = self.settled().await?;
         let cid = self.client();
         let logout = matches!(step, LoginStep::Logout);
         let result = match step {
             LoginStep::Phone(phone) => {
-                let phone = match (phone.is_empty(), &self.settings.phone) {
+                let phone = match (phone.is_empty(), &self.shared.settings.phone) {
                     (false, _) => phone,
                     (true, Some(configured)) => configured.clone(),
                     (true, None) => return Err(TdError::new(400, super::auth::NO_PHONE)),
@@ -153,19 +141,22 @@ impl TdlibAccount {
                 functions::check_authentication_email_code(code, cid).await
             }
             LoginStep::Qr => functions::request_qr_code_authentication(Vec::new(), cid).await,
-            LoginStep::Logout => functions::log_out(cid).await,
+            LoginStep::Logout => {
+                // TDLib closes the client; the driver then opens a new one.
+                self.shared.reopen.store(true, Ordering::SeqCst);
+                functions::log_out(cid).await
+            }
         };
+        if result.is_err() {
+            self.shared.reopen.store(false, Ordering::SeqCst);
+        }
         result.map_err(|e| TdError::new(i64::from(e.code), e.message))?;
         let mut state = self.state.clone();
         if logout {
-            // Logged out: TDLib closes the client; a new one waits for the phone number.
-            let closed = |s: &AuthState| matches!(s, AuthState::Closed);
-            let _ = tokio::time::timeout(START_TIMEOUT, state.wait_for(closed)).await;
-            if matches!(self.state(), AuthState::Closed) {
-                self.open_client()
-                    .map_err(|e| TdError::new(500, e.to_string()))?;
-                return self.settled().await;
-            }
+            let fresh =
+                |s: &AuthState| matches!(s, AuthState::WaitPhoneNumber | AuthState::Failed(_));
+            let _ = tokio::time::timeout(START_TIMEOUT, state.wait_for(fresh)).await;
+            return Ok(self.state());
         }
         // The new state comes with (or just before) the answer.
         let _ = tokio::time::timeout(STATE_SETTLE, state.wait_for(|s| *s != before)).await;
@@ -280,7 +271,7 @@ fn block_list(list: BlockList) -> enums::BlockList {
 impl Account for TdlibAccount {
     fn call(&self, op: AccountOp) -> BoxFuture<'_, Result<Value, TdError>> {
         Box::pin(async move {
-            let limit = self.settings.request_timeout;
+            let limit = self.shared.settings.request_timeout;
             tokio::time::timeout(limit, self.run(op))
                 .await
                 .unwrap_or_else(|_| Err(no_answer(limit)))
@@ -301,6 +292,7 @@ impl Account for TdlibAccount {
 
     fn close(&self) -> BoxFuture<'_, ()> {
         Box::pin(async move {
+            self.shared.reopen.store(false, Ordering::SeqCst);
             let _ = functions::close(self.client()).await;
             let mut state = self.state.clone();
             let closed = |s: &AuthState| matches!(s, AuthState::Closed | AuthState::Failed(_));
@@ -322,7 +314,7 @@ impl Account for TdlibAccount {
             Some(_) => format!(
                 "tdlib: {} (run `tgscript account login {}`)",
                 state.describe(),
-                self.settings.id
+                self.shared.settings.id
             ),
             None => format!("tdlib: {}", state.describe()),
         }

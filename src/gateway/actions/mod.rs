@@ -192,10 +192,10 @@ impl Action {
     /// The envelope fields it reads (`bot_id` picks the bot of account and chat commands).
     pub fn envelope(&self) -> &'static [&'static str] {
         match self {
-            Action::Account(_) | Action::Login(_) | Action::Chat(_) => {
+            Action::Account(_) | Action::Chat(_) => {
                 &["action", "request_id", "userbot_id", "bot_id"]
             }
-            Action::Gateway(_) => &["action", "request_id", "userbot_id"],
+            Action::Login(_) | Action::Gateway(_) => &["action", "request_id", "userbot_id"],
         }
     }
 
