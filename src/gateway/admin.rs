@@ -27,6 +27,14 @@ pub trait BotControl: Send + Sync {
     ) -> Result<Arc<dyn Effects>, CommandError>;
 }
 
+/// The error of an action that needs the bots of a `run` where none run.
+pub(super) fn no_bots(action: &str) -> CommandError {
+    CommandError::invalid(
+        action,
+        "no bots run in this process: admin actions and bot_id need `tgscript run`",
+    )
+}
+
 /// The error of an admin action asked without the admin token.
 pub(super) fn unauthorized(action: &str) -> CommandError {
     CommandError {

@@ -112,14 +112,6 @@ pub(super) fn refused_admin(text: &str, admin: bool) -> Option<String> {
     Some(event.to_string())
 }
 
-/// The error of an action that needs the bots of a `run` where none run.
-pub(super) fn no_bots(action: &str) -> CommandError {
-    CommandError::invalid(
-        action,
-        "no bots run in this process: admin actions and bot_id need `tgscript run`",
-    )
-}
-
 /// The event answering one request frame.
 fn answer(gw: &Gateway, text: &str, admin: bool) -> Value {
     let mut request = match serde_json::from_str::<Value>(text) {
@@ -157,7 +149,7 @@ fn answer(gw: &Gateway, text: &str, admin: bool) -> Value {
                 (None, None) => Ok(gw.effects.clone()),
                 (None, Some(bots)) => bots.effects(&action, None),
                 (Some(Value::String(id)), Some(bots)) => bots.effects(&action, Some(&id)),
-                (Some(Value::String(_)), None) => Err(no_bots(&action)),
+                (Some(Value::String(_)), None) => Err(admin::no_bots(&action)),
                 (Some(_), _) => Err(CommandError::invalid(&action, "bot_id must be a string")),
             };
             effects.and_then(|effects| commands::execute_request(&*effects, &request, None))

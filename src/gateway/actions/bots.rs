@@ -3,7 +3,7 @@
 
 use super::ActionSpec;
 use crate::commands::FieldSpec;
-use crate::gateway::{Gateway, events};
+use crate::gateway::{Gateway, admin};
 use crate::request::CommandError;
 use serde_json::{Map, Value};
 
@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 fn act(gw: &Gateway, action: &str, request: &Map<String, Value>) -> Result<Value, CommandError> {
     match &gw.bots {
         Some(bots) => bots.act(action, request),
-        None => Err(events::no_bots(action)),
+        None => Err(admin::no_bots(action)),
     }
 }
 

@@ -2,17 +2,33 @@
 //! time, its effects served on the calling thread, read no later than the call's deadline,
 //! killed when it overruns, and described when it dies.
 
-use super::pool::PoolSettings;
 use super::protocol::{
     Effect, FromWorker, Outcome, Refusal, Setup, ToWorker, WireError, read_frame, write_frame,
 };
 use crate::effects::Effects;
+use crate::engine::Limits;
 use serde_json::Value;
 use std::io::{self, BufReader, Read};
 use std::os::fd::AsRawFd;
 use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
+
+/// How the pool starts and recycles its workers.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    /// The tgscript binary (started as `tgscript worker`).
+    pub exe: PathBuf,
+    /// The most workers at once.
+    pub workers: usize,
+    /// Each worker's address-space limit in MiB (0: none).
+    pub memory_mb: u64,
+    /// Calls a worker serves before it is replaced (0: no limit).
+    pub max_calls: u32,
+    /// The limits scripts run under.
+    pub limits: Limits,
+}
 
 /// The CPU time a worker may use in its life (`RLIMIT_CPU`): a backstop; workers are replaced
 /// once they used half of it.

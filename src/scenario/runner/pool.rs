@@ -7,35 +7,21 @@
 //! replaced.
 
 use super::Evaluated;
+pub use super::child::PoolSettings;
 use super::child::{Lost, Worker};
 use super::protocol::{Outcome, ToWorker};
 use crate::effects::Effects;
-use crate::engine::{Limits, ScriptError};
+use crate::engine::ScriptError;
 use crate::scenario::{Handler, Scenario};
 use crate::telegram::UpdateContext;
 use serde_json::{Map, Value};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
 /// How long past its time limit a call may run before its worker is killed (Rhai's own
 /// checks stop an ordinary script well before).
 pub const GRACE: Duration = Duration::from_secs(1);
-
-/// How the pool starts and recycles its workers.
-#[derive(Debug, Clone)]
-pub struct PoolSettings {
-    /// The tgscript binary (started as `tgscript worker`).
-    pub exe: PathBuf,
-    /// The most workers at once.
-    pub workers: usize,
-    /// Each worker's address-space limit in MiB (0: none).
-    pub memory_mb: u64,
-    /// Calls a worker serves before it is replaced (0: no limit).
-    pub max_calls: u32,
-    /// The limits scripts run under.
-    pub limits: Limits,
-}
 
 /// The script workers of a process.
 pub struct WorkerPool {
@@ -215,7 +201,8 @@ impl WorkerPool {
         match lost {
             Lost::Start(e) => ScriptError::new(format!(
                 "cannot start a script worker ({e}); set [scripts] isolation = \"inline\" to run scripts in-process"
-            )),
+            ))
+            .transient(),
             Lost::Overran(after) => {
                 let mut error = ScriptError::new(format!(
                     "time limit exceeded: the call ran longer than {} ms and did not stop, so its worker process was killed after {} ms (raise [limits] timeout_ms if the script needs more)",
@@ -227,7 +214,8 @@ impl WorkerPool {
             }
             Lost::Died(how) => ScriptError::new(format!(
                 "the script's worker process died ({how}); this call failed, the next one gets a new worker"
-            )),
+            ))
+            .transient(),
         }
     }
 }
