@@ -21,7 +21,10 @@ pub struct ScriptError {
     /// The innermost script function the error happened in, if any.
     pub function: Option<String>,
     /// The value the script threw (`throw ...`, or a builtin's error map), if any.
-    pub thrown: Option<Dynamic>,
+    pub thrown: Option<Box<Dynamic>>,
+    /// Whether the failure came from around the script (its worker process lost), not from
+    /// what it does: see [`ScriptError::is_transient`].
+    pub transient: bool,
 }
 
 impl fmt::Display for ScriptError {
@@ -52,6 +55,39 @@ impl ScriptError {
             limit: None,
             function: None,
             thrown: None,
+            transient: false,
+        }
+    }
+
+    /// The same error, marked as one that trying again may not meet.
+    pub fn transient(mut self) -> Self {
+        self.transient = true;
+        self
+    }
+
+    /// Whether trying again may succeed: a failure from around the script (its worker lost),
+    /// or a builtin's error that did not come from what the script asked — a network error,
+    /// an unreadable answer, Telegram's or TDLib's 5xx, a 429 beyond its retries. A script
+    /// error, a limit hit or a 4xx refusal fails the same way every time.
+    pub fn is_transient(&self) -> bool {
+        if self.transient {
+            return true;
+        }
+        let Some(map) = self
+            .thrown
+            .as_deref()
+            .and_then(|t| t.clone().try_cast::<rhai::Map>())
+        else {
+            return false;
+        };
+        let code = map.get("code").and_then(|c| c.as_int().ok());
+        let error = map
+            .get("error")
+            .and_then(|e| e.clone().into_immutable_string().ok())
+            .unwrap_or_default();
+        match code {
+            Some(code) => code >= 500 || code == 429,
+            None => error.starts_with("network error") || error.starts_with("unexpected response"),
         }
     }
 
@@ -112,7 +148,7 @@ impl ScriptError {
         let pos = err.take_position();
         let (message, limit) = describe(&err, limits);
         let thrown = match *err {
-            EvalAltResult::ErrorRuntime(value, _) => Some(value),
+            EvalAltResult::ErrorRuntime(value, _) => Some(Box::new(value)),
             _ => None,
         };
         let mut e = Self::new(message).at(pos);

@@ -108,9 +108,14 @@ impl Inbox {
     }
 
     /// Record that the current try of `update_id` failed with `error`; parks the update once
-    /// it has had its tries.
-    pub fn failed(&self, update_id: i64, error: &str) -> Result<Failure, InboxError> {
-        let max = self.max_attempts;
+    /// it has had its tries, or at once when `for_good` (it would fail the same way again).
+    pub fn failed(
+        &self,
+        update_id: i64,
+        error: &str,
+        for_good: bool,
+    ) -> Result<Failure, InboxError> {
+        let max = if for_good { 1 } else { self.max_attempts };
         self.store.transaction(|tx| {
             let attempts: u32 = tx
                 .query_row(

@@ -175,6 +175,15 @@ impl ChatWorker {
 /// `{"update_id": <negative>, "account_update": {"account_id", "update"}}`.
 pub const ACCOUNT_UPDATE: &str = "account_update";
 
+/// Why a try of an update failed, and whether another may succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TryFailed {
+    /// Every failure of the try, in words.
+    pub error: String,
+    /// Whether trying again may succeed (see [`crate::engine::ScriptError::is_transient`]).
+    pub transient: bool,
+}
+
 /// One try of `update` (from `origin`): run the handlers and record the outcome in `inbox`.
 /// Returns the number of failed tries when the update gets another one.
 fn try_update(
@@ -200,7 +209,10 @@ fn try_update(
             .map(|s| s.to_string())
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_default();
-        Err(format!("a handler panicked: {what}"))
+        Err(TryFailed {
+            error: format!("a handler panicked: {what}"),
+            transient: true,
+        })
     });
     let bot = registry.bot().to_string();
     metrics::histogram!(telemetry::HANDLER_SECONDS, "bot" => bot.clone())
@@ -220,14 +232,19 @@ fn try_update(
             }
             Ok(())
         }
-        Err(error) => match inbox.failed(id, &error) {
+        Err(TryFailed { error, transient }) => match inbox.failed(id, &error, !transient) {
             Ok(Failure::Retry { attempts }) => return Some(attempts),
             Ok(Failure::Parked { attempts }) => {
                 metrics::counter!(telemetry::UPDATES_PARKED, "bot" => bot).increment(1);
-                tracing::error!(
-                    "update {id} parked after {attempts} failed {} ({error}); fix the scenario, then `tgscript inbox retry {id}` runs it again",
-                    if attempts == 1 { "try" } else { "tries" }
-                );
+                let why = match transient {
+                    true => format!("after {attempts} failed tries"),
+                    false => "after one try: it would fail the same way again (a script error or a refusal)".to_string(),
+                };
+                let again = match inbox.store().is_in_memory() {
+                    true => "fix the scenario, then send the input again (the sandbox's inbox lives in memory)".to_string(),
+                    false => format!("fix the scenario, then `tgscript inbox retry {id}` runs it again"),
+                };
+                tracing::error!("update {id} parked {why} ({error}); {again}");
                 Ok(())
             }
             Err(e) => Err(e),
@@ -252,13 +269,16 @@ pub fn handle_update(
     scenarios: &[Scenario],
     update: &Value,
     inbox: Option<(&Inbox, Origin)>,
-) -> Result<bool, String> {
+) -> Result<bool, TryFailed> {
     let ctx = Arc::new(UpdateContext::from_update(update));
     let (kind, _, payload) = update::kind(update);
     let earlier = inbox
         .map(|(i, origin)| i.begin_try(ctx.update_id, origin))
         .transpose()
-        .map_err(|e| e.to_string())?
+        .map_err(|e| TryFailed {
+            error: e.to_string(),
+            transient: true,
+        })?
         .unwrap_or_default();
     let calls: Vec<_> = scenarios
         .iter()
@@ -269,6 +289,8 @@ pub fn handle_update(
         .collect();
     let last = calls.len().saturating_sub(1);
     let mut failures = Vec::new();
+    // A try whose failures would all come back fails for good.
+    let mut transient = false;
     for (n, (scenario, handler, args)) in calls.into_iter().enumerate() {
         let effects: Arc<dyn Effects> = match inbox {
             None => effects.clone(),
@@ -276,6 +298,7 @@ pub fn handle_update(
                 Ok(journal) => Arc::new(Journaled::new(effects.clone(), journal)),
                 Err(e) => {
                     failures.push(format!("{} {handler}: {e}", scenario.name));
+                    transient = true;
                     continue;
                 }
             },
@@ -294,6 +317,7 @@ pub fn handle_update(
                     scenario.name,
                     ctx.update_id
                 );
+                transient |= err.is_transient();
                 failures.push(format!("{err} [{} {handler}]", scenario.name));
             }
         }
@@ -301,7 +325,10 @@ pub fn handle_update(
     if failures.is_empty() {
         Ok(earlier.had_failed)
     } else {
-        Err(failures.join("; "))
+        Err(TryFailed {
+            error: failures.join("; "),
+            transient,
+        })
     }
 }
 

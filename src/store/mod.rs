@@ -322,6 +322,11 @@ pub struct Claim {
 }
 
 impl Store {
+    /// Whether the store lives in memory only (what it holds ends with the process).
+    pub fn is_in_memory(&self) -> bool {
+        self.shared.path == ":memory:"
+    }
+
     /// Claim the database for this process (`PATH.lock`, an advisory lock the OS drops when
     /// the process ends, however it ends). `None` for an in-memory store.
     pub fn claim(&self) -> Result<Option<Claim>, StoreError> {

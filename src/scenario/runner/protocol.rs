@@ -168,18 +168,22 @@ pub struct WireError {
     limit: Option<String>,
     function: Option<String>,
     thrown: Option<Value>,
+    /// Whether trying again may succeed (see `ScriptError::is_transient`).
+    #[serde(default)]
+    transient: bool,
 }
 
 impl From<ScriptError> for WireError {
     fn from(e: ScriptError) -> Self {
         Self {
-            thrown: e.thrown.and_then(|t| serde_json::to_value(&t).ok()),
+            thrown: e.thrown.and_then(|t| serde_json::to_value(&*t).ok()),
             file: e.file,
             line: e.line,
             column: e.column,
             message: e.message,
             limit: e.limit.map(str::to_string),
             function: e.function,
+            transient: e.transient,
         }
     }
 }
@@ -192,7 +196,11 @@ impl From<WireError> for ScriptError {
         error.column = e.column;
         error.limit = e.limit.as_deref().and_then(Limits::key);
         error.function = e.function;
-        error.thrown = e.thrown.and_then(|t| rhai::serde::to_dynamic(t).ok());
+        error.thrown = e
+            .thrown
+            .and_then(|t| rhai::serde::to_dynamic(t).ok())
+            .map(Box::new);
+        error.transient = e.transient;
         error
     }
 }
@@ -260,7 +268,7 @@ mod tests {
         let mut error = ScriptError::new("time limit exceeded").in_file("a.rhai");
         error.limit = Some("timeout_ms");
         error.line = Some(3);
-        error.thrown = Some(rhai::Dynamic::from("boom"));
+        error.thrown = Some(Box::new(rhai::Dynamic::from("boom")));
         let back = ScriptError::from(WireError::from(error.clone()));
         assert_eq!(back.to_string(), error.to_string());
         assert_eq!(back.limit, Some("timeout_ms"));

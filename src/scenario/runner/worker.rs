@@ -163,18 +163,22 @@ impl Worker {
             } => {
                 let key = (path.clone(), fingerprint);
                 if !self.scenarios.contains_key(&key) {
-                    let scenario = Scenario::load(self.engine(&root), &path)?;
+                    // The version asked for is not here and the file moved on: the next try
+                    // runs on what the reload makes of it.
+                    let scenario = Scenario::load(self.engine(&root), &path)
+                        .map_err(ScriptError::transient)?;
                     if scenario.fingerprint != fingerprint {
                         return Err(ScriptError::new(
                             "the file changed since it was loaded: this try fails, and the reload it causes takes over",
                         )
-                        .in_file(path.display().to_string()));
+                        .in_file(path.display().to_string())
+                        .transient());
                     }
                     compiled();
                     self.remember(scenario);
                 }
                 let Some(scenario) = self.scenarios.get(&key) else {
-                    return Err(ScriptError::new("the scenario was not kept"));
+                    return Err(ScriptError::new("the scenario was not kept").transient());
                 };
                 let scenario = Scenario {
                     namespace: namespace.into(),
