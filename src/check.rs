@@ -1,49 +1,15 @@
 //! `tgscript check`: compile scripts without running them and flag calls to functions that
 //! are neither builtins, Rhai's standard library, nor defined in the script.
 
-use crate::engine::{ScriptEngine, ScriptError};
+use crate::engine::{KnownFunctions, ScriptEngine, ScriptError};
 use rhai::{AST, ASTNode, Expr, Scope, Stmt};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-/// Rhai keywords that are called like functions but are not registered as functions.
-const KEYWORD_FUNCTIONS: &[&str] = &[
-    "print",
-    "debug",
-    "type_of",
-    "Fn",
-    "call",
-    "curry",
-    "is_shared",
-    "is_def_fn",
-    "is_def_var",
-];
-
 /// Every function name scripts can call without defining it: builtins, the standard library
 /// and Rhai's keyword functions.
 pub fn known_functions(engine: &ScriptEngine) -> BTreeSet<String> {
-    #[derive(serde::Deserialize)]
-    struct Metadata {
-        #[serde(default)]
-        functions: Vec<Named>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Named {
-        name: String,
-    }
-    let json = engine
-        .rhai()
-        .gen_fn_metadata_to_json(true)
-        .unwrap_or_else(|_| "{}".to_string());
-    let metadata: Metadata = serde_json::from_str(&json).unwrap_or(Metadata {
-        functions: Vec::new(),
-    });
-    metadata
-        .functions
-        .into_iter()
-        .map(|f| f.name)
-        .chain(KEYWORD_FUNCTIONS.iter().map(|s| s.to_string()))
-        .collect()
+    engine.known_functions().keys().cloned().collect()
 }
 
 /// Every `.rhai` file under `paths` (files are taken as given; folders are searched
@@ -78,17 +44,13 @@ pub fn collect_scripts(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
 }
 
 /// Compile `file` and return every problem found, syntax errors first.
-pub fn check_file(
-    engine: &ScriptEngine,
-    known: &BTreeSet<String>,
-    file: &Path,
-) -> Vec<ScriptError> {
+pub fn check_file(engine: &ScriptEngine, file: &Path) -> Vec<ScriptError> {
     let shown = file.display().to_string();
     let ast = match engine.compile_file(file, &Scope::new()) {
         Err(e) => return vec![e],
         Ok(ast) => ast,
     };
-    let mut problems: Vec<ScriptError> = unknown_calls(&ast, known)
+    let mut problems: Vec<ScriptError> = call_problems(&ast, &engine.known_functions())
         .into_iter()
         .map(|e| e.in_file(shown.clone()))
         .collect();
@@ -108,43 +70,86 @@ pub fn check_file(
     problems
 }
 
-/// Calls in `ast` to functions that nothing defines, each with a "did you mean" when a known
-/// name is close.
-pub fn unknown_calls(ast: &AST, known: &BTreeSet<String>) -> Vec<ScriptError> {
-    let mut defined: BTreeSet<String> = BTreeSet::new();
+/// Calls in `ast` to functions that nothing defines (with a "did you mean" when a known name
+/// is close), and calls with a number of arguments no overload of the function takes.
+pub fn call_problems(ast: &AST, known: &KnownFunctions) -> Vec<ScriptError> {
+    // Script functions by name, with the numbers of parameters of their definitions.
+    let mut defined: KnownFunctions = KnownFunctions::new();
     for f in ast.iter_functions() {
-        defined.insert(f.name.to_string());
+        defined
+            .entry(f.name.to_string())
+            .or_default()
+            .insert(f.params.len());
         // A parameter holding a function pointer may be called like a function.
-        defined.extend(f.params.iter().map(|p| p.to_string()));
+        for p in f.params {
+            defined.insert(p.to_string(), BTreeSet::new());
+        }
     }
+    // (name, arguments, called as a method, where)
     let mut calls = Vec::new();
     ast.walk(&mut |path: &[ASTNode]| {
         match path.last() {
             Some(ASTNode::Stmt(Stmt::Var(var, ..))) => {
-                defined.insert(var.0.name.to_string());
+                defined.insert(var.0.name.to_string(), BTreeSet::new());
             }
             Some(ASTNode::Stmt(Stmt::FnCall(call, pos)))
             | Some(ASTNode::Expr(Expr::FnCall(call, pos)))
-            | Some(ASTNode::Expr(Expr::MethodCall(call, pos)))
-                if !call.is_qualified() && call.op_token.is_none() && is_identifier(&call.name) =>
+                if plain(call) =>
             {
-                calls.push((call.name.to_string(), *pos));
+                calls.push((call.name.to_string(), call.args.len(), false, *pos));
+            }
+            Some(ASTNode::Expr(Expr::MethodCall(call, pos))) if plain(call) => {
+                calls.push((call.name.to_string(), call.args.len() + 1, true, *pos));
             }
             _ => {}
         }
         true
     });
+    let names = || known.keys().chain(defined.keys());
     calls
         .into_iter()
-        .filter(|(name, _)| !known.contains(name) && !defined.contains(name))
-        .map(|(name, pos)| {
-            let mut message = format!("unknown function '{name}'");
-            if let Some(suggestion) = closest(&name, known.iter().chain(defined.iter())) {
-                message.push_str(&format!(": did you mean '{suggestion}'?"));
-            }
-            ScriptError::new(message).at(pos)
+        .filter_map(|(name, args, method, pos)| {
+            let message = match (defined.get(&name), known.get(&name)) {
+                (None, None) => {
+                    let mut message = format!("unknown function '{name}'");
+                    if let Some(suggestion) = closest(&name, names()) {
+                        message.push_str(&format!(": did you mean '{suggestion}'?"));
+                    }
+                    message
+                }
+                // A script function called as a method gets `this` besides its parameters.
+                (Some(arities), _) if method || arities.is_empty() || arities.contains(&args) => {
+                    return None;
+                }
+                (Some(arities), _) => wrong_count(&name, arities, args),
+                (None, Some(arities)) if arities.is_empty() || arities.contains(&args) => {
+                    return None;
+                }
+                (None, Some(arities)) => wrong_count(&name, arities, args),
+            };
+            Some(ScriptError::new(message).at(pos))
         })
         .collect()
+}
+
+/// A call by name, not an operator or a module's function.
+fn plain(call: &rhai::FnCallExpr) -> bool {
+    !call.is_qualified() && call.op_token.is_none() && is_identifier(&call.name)
+}
+
+/// `reply takes 1 or 2 arguments, this call gives 5`.
+fn wrong_count(name: &str, arities: &BTreeSet<usize>, given: usize) -> String {
+    let counts: Vec<String> = arities.iter().map(usize::to_string).collect();
+    let takes = match counts.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => "no".to_string(),
+    };
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    format!(
+        "{name} takes {takes} argument{}, this call gives {given}",
+        plural(arities.iter().next_back().copied().unwrap_or(0))
+    )
 }
 
 fn is_identifier(name: &str) -> bool {
@@ -155,11 +160,16 @@ fn is_identifier(name: &str) -> bool {
 
 /// The known name nearest to `name`, if it is close enough to be a likely typo.
 fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a String>) -> Option<&'a str> {
+    closest_name(name, candidates.map(String::as_str))
+}
+
+/// The name of `candidates` nearest to `name`, if it is close enough to be a likely typo.
+pub fn closest_name<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     let budget = (name.chars().count() / 4).clamp(1, 3);
     candidates
-        .filter(|c| c.as_str() != name)
+        .filter(|c| *c != name)
         .map(|c| (strsim::damerau_levenshtein(name, c), c))
         .filter(|(distance, _)| *distance <= budget)
         .min_by_key(|(distance, c)| (*distance, c.len()))
-        .map(|(_, c)| c.as_str())
+        .map(|(_, c)| c)
 }

@@ -7,7 +7,6 @@ use super::App;
 use super::bots::{self, BotSetup, BotSource};
 use super::health::{RunningBots, describe};
 use crate::builtins::{self, CallContext};
-use crate::check;
 use crate::config::{BotMode, valid_bot_id};
 use crate::effects::Effects;
 use crate::engine::Limits;
@@ -172,7 +171,8 @@ impl FleetControl {
             &bot.dir,
             CallContext::direct(bot.host.clone()),
         );
-        let problems = check::check_file(&engine, &check::known_functions(&engine), &draft);
+        // Exactly what the load after the rename would refuse.
+        let problems = crate::scenario::Scenario::problems(&engine, &draft);
         if !problems.is_empty() {
             let _ = std::fs::remove_file(&draft);
             let lines: Vec<String> = problems

@@ -1,11 +1,14 @@
-//! `tgscript check [PATH]...`
+//! `tgscript check [PATH]...`: the files a scenario folder's `run` would load are checked
+//! exactly as a load checks them ([`Scenario::problems`]); modules (in sub-folders) and
+//! one-off scripts are compiled and their calls and imports checked.
 
 use super::usage;
 use crate::builtins::offline_engine;
-use crate::check::{check_file, collect_scripts, known_functions};
+use crate::check::{check_file, collect_scripts};
 use crate::config::Config;
 use crate::engine::ScriptEngine;
-use std::collections::{BTreeSet, HashMap};
+use crate::scenario::Scenario;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `check`.
@@ -13,6 +16,19 @@ use std::path::{Path, PathBuf};
 pub struct CheckArgs {
     /// Files or folders to check (default: [scripts] dir). Folders are searched for `.rhai`.
     pub paths: Vec<PathBuf>,
+}
+
+/// Whether `file` is one `run` loads as a scenario: directly in a folder checked, or a file
+/// named on its own that defines a handler-like `fn on_…`.
+fn is_scenario(engine: &ScriptEngine, from_folder: bool, root: &Path, file: &Path) -> bool {
+    match from_folder {
+        true => file.parent() == Some(root),
+        // Read within the script size limit (a file may be endless).
+        false => engine
+            .limits()
+            .read_script(file)
+            .is_ok_and(|source| source.contains("fn on_")),
+    }
 }
 
 pub(super) fn check(config: &Config, args: CheckArgs) -> anyhow::Result<u8> {
@@ -23,7 +39,7 @@ pub(super) fn check(config: &Config, args: CheckArgs) -> anyhow::Result<u8> {
     };
     // Imports resolve the way `run` resolves them: against the folder given (a scenario
     // folder, its modules in sub-folders), or a file's own folder when a file is given.
-    let mut files: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let mut files: Vec<(PathBuf, PathBuf, bool)> = Vec::new();
     for path in &paths {
         let root = if path.is_dir() {
             path.clone()
@@ -35,18 +51,25 @@ pub(super) fn check(config: &Config, args: CheckArgs) -> anyhow::Result<u8> {
         };
         let found =
             collect_scripts(std::slice::from_ref(path)).map_err(|e| usage(e.to_string()))?;
-        files.extend(found.into_iter().map(|file| (root.clone(), file)));
+        let from_folder = path.is_dir();
+        files.extend(
+            found
+                .into_iter()
+                .map(|file| (root.clone(), file, from_folder)),
+        );
     }
     let mut problems = 0;
-    // One engine (and one list of known functions) per folder: imports resolve against it.
-    let mut engines: HashMap<PathBuf, (ScriptEngine, BTreeSet<String>)> = HashMap::new();
-    for (root, file) in &files {
-        let (engine, known) = engines.entry(root.clone()).or_insert_with(|| {
-            let engine = offline_engine(config.limits.clone(), root);
-            let known = known_functions(&engine);
-            (engine, known)
-        });
-        for problem in check_file(engine, known, file) {
+    // One engine per folder: imports resolve against it.
+    let mut engines: HashMap<PathBuf, ScriptEngine> = HashMap::new();
+    for (root, file, from_folder) in &files {
+        let engine = engines
+            .entry(root.clone())
+            .or_insert_with(|| offline_engine(config.limits.clone(), root));
+        let problems_of = match is_scenario(engine, *from_folder, root, file) {
+            true => Scenario::problems(engine, file),
+            false => check_file(engine, file),
+        };
+        for problem in problems_of {
             println!("{problem}");
             problems += 1;
         }

@@ -15,7 +15,9 @@ pub use run::{Output, RunOptions, RunReport};
 
 use rhai::packages::{Package, StandardPackage};
 use rhai::{AST, Dynamic, Engine, Scope};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A Rhai engine set up for untrusted scripts: the standard package, every [`Limits`] value
 /// applied, `eval` disabled, `print`/`debug` routed through [`run::Output`], and `import`
@@ -26,7 +28,26 @@ pub struct ScriptEngine {
     limits: Limits,
     /// The scenario folder imports resolve against.
     root: PathBuf,
+    /// The functions scripts may call without defining them, once asked for.
+    known: std::sync::OnceLock<Arc<KnownFunctions>>,
 }
+
+/// Functions scripts may call without defining them, by name, each with the numbers of
+/// arguments its overloads take (empty: any number, for Rhai's keyword functions).
+pub type KnownFunctions = std::collections::BTreeMap<String, BTreeSet<usize>>;
+
+/// Rhai keywords that are called like functions but are not registered as functions.
+const KEYWORD_FUNCTIONS: &[&str] = &[
+    "print",
+    "debug",
+    "type_of",
+    "Fn",
+    "call",
+    "curry",
+    "is_shared",
+    "is_def_fn",
+    "is_def_var",
+];
 
 impl ScriptEngine {
     /// A sandbox with Rhai's standard package only, whose imports resolve against the scenario
@@ -51,7 +72,44 @@ impl ScriptEngine {
             engine,
             limits,
             root,
+            known: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Every function scripts can call without defining it — the registered builtins, the
+    /// standard library and Rhai's keyword functions — with the numbers of arguments each
+    /// takes (computed once per engine).
+    pub fn known_functions(&self) -> Arc<KnownFunctions> {
+        self.known
+            .get_or_init(|| {
+                #[derive(serde::Deserialize)]
+                struct Metadata {
+                    #[serde(default)]
+                    functions: Vec<Named>,
+                }
+                #[derive(serde::Deserialize)]
+                struct Named {
+                    name: String,
+                    #[serde(default)]
+                    params: Vec<serde_json::Value>,
+                }
+                let json = self
+                    .engine
+                    .gen_fn_metadata_to_json(true)
+                    .unwrap_or_else(|_| "{}".to_string());
+                let metadata: Metadata = serde_json::from_str(&json).unwrap_or(Metadata {
+                    functions: Vec::new(),
+                });
+                let mut known = KnownFunctions::new();
+                for f in metadata.functions {
+                    known.entry(f.name).or_default().insert(f.params.len());
+                }
+                for keyword in KEYWORD_FUNCTIONS {
+                    known.insert(keyword.to_string(), BTreeSet::new());
+                }
+                Arc::new(known)
+            })
+            .clone()
     }
 
     /// Resolve imports against the scenario folder `root` from now on (when it is not the
@@ -67,6 +125,7 @@ impl ScriptEngine {
     /// Add the functions of `package` (the caller's builtins).
     pub fn register(&mut self, package: &impl Package) {
         package.register_into_engine(&mut self.engine);
+        self.known = std::sync::OnceLock::new();
     }
 
     /// Add a custom type scripts see by `name` (its type name in errors and docs).

@@ -8,7 +8,6 @@ pub mod watch;
 
 use crate::engine::{ScriptEngine, ScriptError};
 use rhai::{AST, Stmt};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -117,38 +116,46 @@ impl Scenario {
         self
     }
 
-    /// Compile and check the scenario at `path`.
+    /// Compile and check the scenario at `path`; the first problem refuses it (see
+    /// [`Scenario::problems`] for all of them).
     pub fn load(engine: &ScriptEngine, path: &Path) -> Result<Scenario, ScriptError> {
+        Self::examine(engine, path).map_err(|mut problems| problems.remove(0))
+    }
+
+    /// Every problem a load refuses the scenario at `path` for, in order (none: it loads).
+    /// `tgscript check` reports these, so nothing passes it that a load refuses.
+    pub fn problems(engine: &ScriptEngine, path: &Path) -> Vec<ScriptError> {
+        Self::examine(engine, path).err().unwrap_or_default()
+    }
+
+    /// Compile the scenario at `path` and run every check on it: a file that cannot be read
+    /// or compiled (imports included) stops there; otherwise the top level, the handlers'
+    /// names and parameters, `ACCOUNT_UPDATES` and the functions it calls are all checked.
+    fn examine(engine: &ScriptEngine, path: &Path) -> Result<Scenario, Vec<ScriptError>> {
         let shown = path.display().to_string();
         let source = engine.limits().read_script(path).map_err(|e| {
-            ScriptError::new(format!("cannot read the scenario: {e}")).in_file(&shown)
+            vec![ScriptError::new(format!("cannot read the scenario: {e}")).in_file(&shown)]
         })?;
-        let (ast, imports) = engine.compile_self_contained(&source, &shown)?;
-        check_declarations_only(&ast, &shown)?;
-        let mut defined: BTreeMap<String, usize> = BTreeMap::new();
-        for f in ast.iter_functions() {
-            defined.insert(f.name.to_string(), f.params.len());
-        }
-        let mut handlers = Vec::new();
-        for handler in Handler::ALL {
-            let (name, params) = (handler.name(), handler.params());
-            match defined.get(name) {
-                Some(n) if *n == params.len() => handlers.push(handler),
-                Some(n) => {
-                    return Err(ScriptError::new(format!(
-                        "{name} takes {} parameter{} ({}), this one takes {n}",
-                        params.len(),
-                        if params.len() == 1 { "" } else { "s" },
-                        params.join(", ")
-                    ))
-                    .in_file(&shown));
-                }
-                None => {}
-            }
+        let (ast, imports) = engine
+            .compile_self_contained(&source, &shown)
+            .map_err(|e| vec![e])?;
+        let mut problems = declarations_only(&ast, &shown);
+        let handlers = handlers(&ast, &shown, &mut problems);
+        let account_updates = account_updates(&ast, &shown).unwrap_or_else(|e| {
+            problems.push(e);
+            Vec::new()
+        });
+        problems.extend(
+            crate::check::call_problems(&ast, &engine.known_functions())
+                .into_iter()
+                .map(|e| e.in_file(&shown)),
+        );
+        if !problems.is_empty() {
+            return Err(problems);
         }
         let fingerprint = fingerprint_of(source.as_bytes(), &imports);
         let mut scenario = Scenario::compiled_elsewhere(path, handlers, imports, fingerprint);
-        scenario.account_updates = account_updates(&ast, &shown)?;
+        scenario.account_updates = account_updates;
         scenario.ast = Some(Arc::new(ast));
         Ok(scenario)
     }
@@ -264,21 +271,79 @@ fn account_updates(ast: &AST, file: &str) -> Result<Vec<String>, ScriptError> {
 }
 
 /// A scenario's top level may hold only `import`, `const` and `fn`: start-up work belongs in
-/// `fn on_load()`, which runs once per (re)load.
-fn check_declarations_only(ast: &AST, file: &str) -> Result<(), ScriptError> {
-    for stmt in ast.statements() {
-        let allowed = match stmt {
-            Stmt::Import(..) | Stmt::Noop(..) => true,
-            Stmt::Var(_, flags, _) => flags.intersects(rhai::ASTFlags::CONSTANT),
-            _ => false,
-        };
-        if !allowed {
-            return Err(ScriptError::new(
+/// `fn on_load()`, which runs once per (re)load. One error per other statement.
+fn declarations_only(ast: &AST, file: &str) -> Vec<ScriptError> {
+    ast.statements()
+        .iter()
+        .filter(|stmt| match stmt {
+            Stmt::Import(..) | Stmt::Noop(..) => false,
+            Stmt::Var(_, flags, _) => !flags.intersects(rhai::ASTFlags::CONSTANT),
+            _ => true,
+        })
+        .map(|stmt| {
+            ScriptError::new(
                 "a scenario's top level may only hold import, const and fn declarations: move this into fn on_load()",
             )
             .in_file(file)
-            .at(stmt.position()));
+            .at(stmt.position())
+        })
+        .collect()
+}
+
+/// The handlers `ast` defines; a handler with the wrong parameters, and an `on_*` function
+/// that is no handler and that nothing calls (a misspelled handler, most likely), are
+/// problems.
+fn handlers(ast: &AST, file: &str, problems: &mut Vec<ScriptError>) -> Vec<Handler> {
+    let mut found = Vec::new();
+    let called = called_names(ast);
+    for f in ast.iter_functions() {
+        let name = f.name;
+        let at = |message: String| ScriptError::new(message).in_file(file);
+        match Handler::ALL.iter().find(|h| h.name() == name) {
+            Some(handler) if f.params.len() == handler.params().len() => found.push(*handler),
+            Some(handler) => {
+                let params = handler.params();
+                problems.push(at(format!(
+                    "{name} takes {} parameter{} ({}), this one takes {}",
+                    params.len(),
+                    if params.len() == 1 { "" } else { "s" },
+                    params.join(", "),
+                    f.params.len()
+                )));
+            }
+            None if name.starts_with("on_") && !called.contains(name) => {
+                let names: Vec<&str> = Handler::ALL.iter().map(|h| h.name()).collect();
+                let hint = crate::check::closest_name(name, names.iter().copied())
+                    .map(|close| format!("did you mean '{close}'? "))
+                    .unwrap_or_default();
+                problems.push(at(format!(
+                    "fn {name} is not a handler and nothing calls it: {hint}(handlers: {})",
+                    names.join(", ")
+                )));
+            }
+            None => {}
         }
     }
-    Ok(())
+    found.sort_by_key(|h| Handler::ALL.iter().position(|x| x == h));
+    found
+}
+
+/// The names of the functions `ast` calls.
+fn called_names(ast: &AST) -> std::collections::BTreeSet<String> {
+    let mut called = std::collections::BTreeSet::new();
+    ast.walk(&mut |path: &[rhai::ASTNode]| {
+        match path.last() {
+            Some(rhai::ASTNode::Stmt(Stmt::FnCall(call, _)))
+            | Some(rhai::ASTNode::Expr(rhai::Expr::FnCall(call, _))) => {
+                called.insert(call.name.to_string());
+            }
+            Some(rhai::ASTNode::Expr(rhai::Expr::StringConstant(s, _))) => {
+                // Fn("name") and call("name") name a function by its string.
+                called.insert(s.to_string());
+            }
+            _ => {}
+        }
+        true
+    });
+    called
 }

@@ -34,6 +34,8 @@ pub struct Registry {
     /// Fingerprints of the last failed attempt per file, so an unrelated event does not
     /// report the same error again.
     failed: Mutex<HashMap<PathBuf, u64>>,
+    /// When each file was last seen modified, so a save that changes nothing still answers.
+    saved: Mutex<HashMap<PathBuf, std::time::SystemTime>>,
     /// What the scenarios act through (`on_load`, and the handlers of every update).
     effects: Arc<dyn Effects>,
     /// A chat failures are also sent to.
@@ -62,6 +64,7 @@ impl Registry {
             dir: dir.to_path_buf(),
             current: ArcSwap::from_pointee(Vec::new()),
             failed: Mutex::new(HashMap::new()),
+            saved: Mutex::new(HashMap::new()),
             effects,
             report_to,
             reloading: Mutex::new(()),
@@ -146,12 +149,36 @@ impl Registry {
                 next.extend(previous.cloned());
                 continue;
             };
+            let resaved = self.resaved(file);
             if let Some(previous) = previous.filter(|s| s.fingerprint == print) {
+                if self.lock_failed().remove(file).is_some() {
+                    log.push((
+                        true,
+                        format!(
+                            "recovered {}: back to the version that runs, the failed edit is gone",
+                            file.display()
+                        ),
+                    ));
+                } else if resaved {
+                    log.push((
+                        true,
+                        format!("unchanged {}: saved with the same content", file.display()),
+                    ));
+                }
                 next.push(previous.clone());
                 continue;
             }
             let already_failed = self.lock_failed().get(file) == Some(&print);
             if already_failed {
+                if resaved {
+                    log.push((
+                        false,
+                        format!(
+                            "unchanged {}: saved with the same content, which still fails to load (see the error above)",
+                            file.display()
+                        ),
+                    ));
+                }
                 next.extend(previous.cloned());
                 continue;
             }
@@ -165,15 +192,15 @@ impl Registry {
             .increment(1);
             match loaded {
                 Ok(scenario) => {
-                    self.lock_failed().remove(file);
+                    let recovered = self.lock_failed().remove(file).is_some();
                     log.push((
                         true,
                         format!(
                             "{} {}: ok, handlers [{}], {:.1} ms",
-                            if previous.is_some() {
-                                "reloaded"
-                            } else {
-                                "loaded"
+                            match (recovered, previous.is_some()) {
+                                (true, _) => "recovered",
+                                (false, true) => "reloaded",
+                                (false, false) => "loaded",
                             },
                             file.display(),
                             scenario
@@ -236,6 +263,17 @@ impl Registry {
     /// failing is a failed load.
     fn load(&self, file: &Path) -> Result<Scenario, ScriptError> {
         self.runner.load(file, &self.prefix, &self.effects)
+    }
+
+    /// Whether `file` was modified since the last reload looked (never, for the first look).
+    fn resaved(&self, file: &Path) -> bool {
+        let Ok(modified) = std::fs::metadata(file).and_then(|m| m.modified()) else {
+            return false;
+        };
+        let mut saved = self.saved.lock().unwrap_or_else(PoisonError::into_inner);
+        saved
+            .insert(file.to_path_buf(), modified)
+            .is_some_and(|before| before != modified)
     }
 
     fn lock_failed(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, u64>> {

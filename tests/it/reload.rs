@@ -169,7 +169,7 @@ fn an_edit_takes_effect_and_a_broken_edit_keeps_the_last_good_version() {
     );
 
     write(&live.scripts().join("main.rhai"), &versioned("v3"));
-    live.wait_log("reloaded scripts/main.rhai", 2);
+    live.wait_log("recovered scripts/main.rhai", 1);
     assert_eq!(
         live.say("four", "v3"),
         "v3: four",
@@ -181,6 +181,47 @@ fn an_edit_takes_effect_and_a_broken_edit_keeps_the_last_good_version() {
         "the log names file, line and column:\n{stderr}"
     );
     assert!(stderr.contains("reloaded "), "{stderr}");
+}
+
+#[test]
+fn every_save_answers_unchanged_failed_recovered_and_an_unknown_function_keeps_the_last_version() {
+    let live = Live::start(&[("main.rhai", &versioned("v1"))]);
+    live.wait_text("loaded v1");
+    let file = live.scripts().join("main.rhai");
+    write(&file, &versioned("v1"));
+    live.wait_log(
+        "unchanged scripts/main.rhai: saved with the same content",
+        1,
+    );
+    // A call to a function nothing defines is refused at load, not at the first update.
+    write(
+        &file,
+        "fn on_message(msg) {\n    member_gett(msg.from.id);\n}\n",
+    );
+    live.wait_log("scripts/main.rhai:2:5: unknown function 'member_gett'", 1);
+    assert_eq!(
+        live.say("one", "v"),
+        "v1: one",
+        "the last good version runs"
+    );
+    write(
+        &file,
+        "fn on_message(msg) {\n    member_gett(msg.from.id);\n}\n",
+    );
+    live.wait_log("which still fails to load", 1);
+    // Back to the content that runs: recovered, though nothing needed compiling.
+    write(&file, &versioned("v1"));
+    live.wait_log(
+        "recovered scripts/main.rhai: back to the version that runs",
+        1,
+    );
+    assert_eq!(live.say("two", "v"), "v1: two");
+    let stderr = live.stop();
+    assert_eq!(
+        stderr.matches("unknown function 'member_gett'").count(),
+        1,
+        "{stderr}"
+    );
 }
 
 #[test]
