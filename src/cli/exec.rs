@@ -16,7 +16,7 @@ pub struct ExecArgs {
     /// (`n=3`, `ok=true`, `ids=[1,2]`), else as a string. Repeatable.
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
-    /// Print the result as JSON.
+    /// Print the result as JSON (alone on stdout: the script's prints go to stderr).
     #[arg(long)]
     pub json: bool,
 }
@@ -44,8 +44,12 @@ pub(super) fn exec(config: &Config, args: ExecArgs) -> anyhow::Result<u8> {
     )?;
     let engine = app.engine(root);
     let ast = engine.compile_file(&args.file, &scope)?;
+    // With --json, stdout holds the result alone (prints go to stderr), so it parses.
     let options = RunOptions {
-        output: Output::Stdout,
+        output: match args.json {
+            true => Output::Stderr,
+            false => Output::Stdout,
+        },
         ..RunOptions::default()
     };
     let (result, report) = engine.eval(&mut scope, &ast, &options);

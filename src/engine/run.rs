@@ -23,6 +23,8 @@ pub enum Output {
     Log,
     /// To the log and to stdout (`tgscript exec`, the REPL).
     Stdout,
+    /// To the log and to stderr (`tgscript exec --json`: stdout holds the JSON alone).
+    Stderr,
     /// To the log and into [`RunReport::printed`] (the gateway's `run_script`).
     Capture,
 }
@@ -323,6 +325,9 @@ fn emit(line: &str) {
         // Shown on stdout already: keep the log for `TGSCRIPT_LOG=debug`.
         tracing::debug!(target: "tgscript::script", "{line}");
         let _ = writeln!(std::io::stdout().lock(), "{line}");
+    } else if output == Some(Output::Stderr) {
+        tracing::debug!(target: "tgscript::script", "{line}");
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
     } else {
         tracing::info!(target: "tgscript::script", "{line}");
     }

@@ -40,6 +40,25 @@ fn json_output_and_typed_vars() {
 }
 
 #[test]
+fn json_output_stays_json_when_the_script_prints() {
+    let t = TestDir::new();
+    t.write(
+        "p.rhai",
+        "print(\"working\"); debug(\"details\"); #{done: true}",
+    );
+    let run = t.run(&["exec", "p.rhai", "--json"]);
+    run.expect_code(0);
+    let value: serde_json::Value =
+        serde_json::from_str(&run.stdout).expect("stdout is the JSON alone");
+    assert_eq!(value, serde_json::json!({"done": true}));
+    assert!(
+        run.stderr.contains("working"),
+        "prints go to stderr: {}",
+        run.stderr
+    );
+}
+
+#[test]
 fn unit_result_prints_nothing() {
     let t = TestDir::new();
     t.write("unit.rhai", "let x = 1;");
