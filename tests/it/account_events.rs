@@ -375,6 +375,20 @@ fn a_client_that_does_not_read_gets_events_dropped_with_the_count_and_others_get
             }
             n
         });
+        // TDLib's own update types can carry private messages: the admin token only.
+        let mut plain = connect(&addr, None).await.expect("connect");
+        let refused = ask(
+            &mut plain,
+            json!({"action": "subscribe", "events": ["updateNewMessage"]}).to_string(),
+        )
+        .await;
+        assert_eq!(refused["event"], json!("subscribe_error"), "{refused}");
+        assert!(
+            refused["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("needs the admin token")),
+            "{refused}"
+        );
         let mut admin = connect(&addr, Some(ADMIN)).await.expect("connect");
         for _ in 0..EVENTS {
             let answer = ask(

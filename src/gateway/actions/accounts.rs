@@ -139,7 +139,8 @@ pub(super) const SUBSCRIBE: ActionSpec = ActionSpec {
     admin: false,
     doc: "WebSocket only: push account events to this connection (replacing its last \
           subscription): chat_update events authorization_state, unconfirmed_session, \
-          connection_state, tdlib_update (TDLib update types named in `events`), and \
+          connection_state, tdlib_update (TDLib update types named in `events`: admin token \
+          only, they can carry private messages), and \
           events_dropped {count} after this client did not read for a while (at most 256 \
           events are kept for it).",
     fields: &[
@@ -162,6 +163,7 @@ pub(super) const SUBSCRIBE: ActionSpec = ActionSpec {
         WEBSOCKET_ONLY,
         "userbot_ids must be a list of integers (or \"all\")",
         "unknown event kind 'x' (known: …)",
+        "subscribing to updateX needs the admin token: TDLib's own updates can carry the account's private messages, …",
     ],
     run: websocket_only,
 };
