@@ -18,16 +18,27 @@ pub struct CheckArgs {
     pub paths: Vec<PathBuf>,
 }
 
-/// Whether `file` is one `run` loads as a scenario: directly in a folder checked, or a file
-/// named on its own that defines a handler-like `fn on_…`.
-fn is_scenario(engine: &ScriptEngine, from_folder: bool, root: &Path, file: &Path) -> bool {
+/// Whether `file` defines a handler-like `fn on_…` (read within the script size limit: a
+/// file may be endless).
+fn has_handlers(engine: &ScriptEngine, file: &Path) -> bool {
+    engine
+        .limits()
+        .read_script(file)
+        .is_ok_and(|source| source.contains("fn on_"))
+}
+
+/// Whether `file` is one `run` loads as a scenario: directly in a scenario folder checked (one
+/// where some file defines a handler), or a file named on its own that defines one.
+fn is_scenario(
+    engine: &ScriptEngine,
+    from_folder: bool,
+    scenario_folder: bool,
+    root: &Path,
+    file: &Path,
+) -> bool {
     match from_folder {
-        true => file.parent() == Some(root),
-        // Read within the script size limit (a file may be endless).
-        false => engine
-            .limits()
-            .read_script(file)
-            .is_ok_and(|source| source.contains("fn on_")),
+        true => scenario_folder && file.parent() == Some(root),
+        false => has_handlers(engine, file),
     }
 }
 
@@ -59,13 +70,18 @@ pub(super) fn check(config: &Config, args: CheckArgs) -> anyhow::Result<u8> {
         );
     }
     let mut problems = 0;
-    // One engine per folder: imports resolve against it.
-    let mut engines: HashMap<PathBuf, ScriptEngine> = HashMap::new();
+    // One engine per folder (imports resolve against it), and whether it is a scenario
+    // folder: a folder of one-off scripts (`examples/`) is not.
+    let mut engines: HashMap<PathBuf, (ScriptEngine, bool)> = HashMap::new();
     for (root, file, from_folder) in &files {
-        let engine = engines
-            .entry(root.clone())
-            .or_insert_with(|| offline_engine(config.limits.clone(), root));
-        let problems_of = match is_scenario(engine, *from_folder, root, file) {
+        let (engine, scenario_folder) = engines.entry(root.clone()).or_insert_with(|| {
+            let engine = offline_engine(config.limits.clone(), root);
+            let scenario_folder = files
+                .iter()
+                .any(|(r, f, _)| r == root && f.parent() == Some(root) && has_handlers(&engine, f));
+            (engine, scenario_folder)
+        });
+        let problems_of = match is_scenario(engine, *from_folder, *scenario_folder, root, file) {
             true => Scenario::problems(engine, file),
             false => check_file(engine, file),
         };

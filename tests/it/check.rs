@@ -67,9 +67,8 @@ fn every_problem_in_every_file_is_listed() {
         .expect_stdout_contains("one.rhai:1:1: unknown function 'foo'")
         .expect_stdout_contains("one.rhai:2:1: unknown function 'bar'")
         .expect_stdout_contains("two.rhai:1:5: ")
-        // Files directly in the folder are scenarios, checked as a load checks them.
-        .expect_stdout_contains("one.rhai:1:1: a scenario's top level may only hold")
-        .expect_stderr_contains("5 problems in 2 files");
+        // No file defines a handler: a folder of one-off scripts, not scenarios.
+        .expect_stderr_contains("3 problems in 2 files");
 }
 
 #[test]
@@ -78,4 +77,18 @@ fn missing_path_is_a_usage_error() {
     t.run(&["check", "nowhere"])
         .expect_code(2)
         .expect_stderr_contains("nowhere: no such file or folder");
+}
+
+#[test]
+fn a_folder_of_one_off_scripts_is_not_checked_as_scenarios() {
+    let t = TestDir::new();
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
+    t.run(&["check", examples]).expect_code(0).expect_stdout("");
+    // The same top level in a folder whose files define handlers is a scenario's problem.
+    t.write("s/a.rhai", "let x = 5;\nfn on_message(msg) { }\n");
+    t.write("s/b.rhai", "let y = 6;\n");
+    t.run(&["check", "s"])
+        .expect_code(1)
+        .expect_stdout_contains("s/a.rhai:1:1: a scenario's top level may only hold")
+        .expect_stdout_contains("s/b.rhai:1:1: a scenario's top level may only hold");
 }
