@@ -279,8 +279,15 @@ pub(super) async fn stop_on_signal(stop: Arc<Sender<bool>>) {
         Err(_) => tokio::signal::ctrl_c().await.is_ok(),
     };
     if signalled {
-        tracing::info!("stopping: waiting for running handlers to finish");
+        tracing::info!(
+            "stopping: waiting for running handlers to finish (Ctrl-C again to exit now)"
+        );
         let _ = stop.send(true);
+        // A second Ctrl-C exits at once: the inbox keeps what was not finished.
+        if tokio::signal::ctrl_c().await.is_ok() {
+            tracing::warn!("second Ctrl-C: exiting now; unfinished updates run again next start");
+            std::process::exit(130);
+        }
     }
 }
 

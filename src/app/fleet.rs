@@ -260,8 +260,9 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
     if let (Some(server), Some(first)) = (app.sandbox(), &first) {
         eprintln!(
             "sandbox: no TELOXIDE_TOKEN, so scripts run against a simulated supergroup \"Sandbox Group\" ({}) \
-             where the bot is an administrator. Type messages (you are alice); /as NAME text, /join NAME, \
-             /reply ID text, /press DATA; /login_from PLACE and /confirm_qr for the sandbox account. End of input stops.",
+             where the bot is an administrator, with members alice, bob and carol. Type messages (you are alice); \
+             /as NAME text, /reply N text, /photo, /edit N text, /join, /leave, /request, /press [#N] DATA, /wait 10m; \
+             /login_from PLACE and /confirm_qr for the sandbox account. End of input or Ctrl-C stops.",
             crate::sandbox::world::SANDBOX_CHAT_ID
         );
         let (server, progress, stop) = (server.clone(), first.dispatcher.progress(), stop.clone());

@@ -242,9 +242,13 @@ impl App {
         self.runtime.block_on(future)
     }
 
-    /// Close the accounts (TDLib flushes its databases).
-    pub fn close(&self) {
+    /// Close the accounts (TDLib flushes its databases), then stop the runtime without
+    /// waiting on a blocked read of stdin (the sandbox console's): a Ctrl-C with no input
+    /// pending stops at once.
+    pub fn close(self) {
         self.runtime.block_on(self.host.accounts().close_all());
+        let App { runtime, .. } = self;
+        runtime.shutdown_timeout(SHUTDOWN_GRACE);
     }
 }
 
@@ -308,6 +312,9 @@ fn worker_pool(config: &Config) -> Result<WorkerPool, AppError> {
         limits: config.limits.clone(),
     }))
 }
+
+/// How long closing waits for blocking tasks still running (a read of stdin never ends).
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// The async runtime bots, accounts and scripts run on.
 pub fn runtime() -> Result<tokio::runtime::Runtime, AppError> {

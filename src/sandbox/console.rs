@@ -3,20 +3,25 @@
 //!
 //! Input lines:
 //! - `text` — a message from the current user (alice at first);
-//! - `/as NAME text` — a message from NAME (users are created on first use; `owner` owns the
-//!   group);
-//! - `/join NAME` — NAME joins the group (a `chat_member` update);
-//! - `/reply ID text` — a message replying to message #ID;
-//! - `/press DATA` — press the button with callback data DATA under the newest bot message
-//!   that has buttons;
+//! - `/as NAME text` — a message from NAME (any case; alice, bob and carol are members from
+//!   the start, `owner` owns the group, anyone else must `/join` first);
+//! - `/reply N text` — a message replying to message #N (it must exist);
+//! - `/photo [caption]` — a photo; `/edit N text` — edit one's own message #N;
+//! - `/join [NAME]`, `/leave [NAME]`, `/request [NAME]` — NAME (default: the current user)
+//!   joins or leaves the group (`chat_member`), or asks to join (`chat_join_request`);
+//! - `/press [#N] DATA` — press the button with callback data DATA under message #N (default:
+//!   the newest message with buttons);
+//! - `/wait DURATION` — move the sandbox's clock ahead (`30s`, `10m`, `2h`, `1d`): mutes and
+//!   bans end on time;
 //! - `/login_from PLACE` — someone logs in to the sandbox account from a new device at PLACE
 //!   (`updateUnconfirmedSession`);
 //! - `/confirm_qr` — the QR link of the sandbox account's `login_qr` is confirmed.
 //!
-//! Prefixes combine: `/as owner /reply 3 /ban`.
+//! Prefixes combine: `/as owner /reply 3 /ban`. A console command without what it needs prints
+//! its usage and changes nothing.
 
 use super::server::{BotApiServer, Recorded};
-use super::world::{OWNER_ID, Refusal, SANDBOX_CHAT_ID, Status, World};
+use super::world::{OWNER_ID, Post, Refusal, SANDBOX_CHAT_ID, SANDBOX_MEMBERS, World};
 use crate::accounts::Accounts;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -41,26 +46,28 @@ impl Default for Users {
     fn default() -> Self {
         let mut ids = BTreeMap::new();
         ids.insert("owner".to_string(), OWNER_ID);
-        Self {
-            ids,
-            next: OWNER_ID + 1,
+        for (id, name) in SANDBOX_MEMBERS {
+            ids.insert(name.to_ascii_lowercase(), id);
         }
+        let next = ids.values().max().map_or(OWNER_ID, |m| m + 1);
+        Self { ids, next }
     }
 }
 
 impl Users {
-    /// The id of user `name`, creating the user in `world` on first use.
+    /// The id of user `name` (any case), creating the user in `world` on first use.
     pub fn id(&mut self, world: &mut World, name: &str) -> i64 {
-        if let Some(id) = self.ids.get(name) {
+        let name = name.to_lowercase();
+        if let Some(id) = self.ids.get(&name) {
             return *id;
         }
         let id = self.next;
         self.next += 1;
-        self.ids.insert(name.to_string(), id);
-        let mut first = name.to_string();
+        let mut first = name.clone();
         if let Some(c) = first.get_mut(0..1) {
             c.make_ascii_uppercase();
         }
+        self.ids.insert(name, id);
         world.add_user(id, &first);
         id
     }
@@ -108,72 +115,153 @@ pub enum Input {
     Invalid(String),
 }
 
+/// The argument of console command `name` at the start of `line` (`""` when it has none), or
+/// `None` when the line does not start with it.
+fn command<'a>(line: &'a str, name: &str) -> Option<&'a str> {
+    let rest = line.strip_prefix(name)?;
+    match rest.chars().next() {
+        None => Some(""),
+        Some(c) if c.is_whitespace() => Some(rest.trim_start()),
+        Some(_) => None,
+    }
+}
+
+/// Split `text` into its first word and the rest.
+fn first_word(text: &str) -> (&str, &str) {
+    let text = text.trim_start();
+    match text.split_once(char::is_whitespace) {
+        Some((word, rest)) => (word, rest.trim_start()),
+        None => (text, ""),
+    }
+}
+
+/// A message number as the log shows it (`3` or `#3`).
+fn message_number(word: &str) -> Option<i64> {
+    word.strip_prefix('#').unwrap_or(word).parse().ok()
+}
+
+/// Seconds in a duration like `30s`, `10m`, `2h`, `1d`.
+fn seconds(duration: &str) -> Option<i64> {
+    let split = duration.find(|c: char| !c.is_ascii_digit())?;
+    let (amount, unit) = duration.split_at(split);
+    let unit = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => return None,
+    };
+    amount.parse::<i64>().ok()?.checked_mul(unit)
+}
+
 /// Apply one input line to the world.
 pub fn apply_line(world: &mut World, users: &mut Users, line: &str) -> Input {
+    match apply(world, users, line) {
+        Ok(echo) => Input::Queued(echo),
+        Err(why) => Input::Invalid(why),
+    }
+}
+
+fn apply(world: &mut World, users: &mut Users, line: &str) -> Result<String, String> {
     let mut user = "alice".to_string();
     let mut reply_to = None;
     let mut rest = line.trim();
     loop {
-        if let Some(after) = rest.strip_prefix("/as ") {
-            let mut parts = after.trim_start().splitn(2, ' ');
-            user = parts.next().unwrap_or_default().to_string();
-            rest = parts.next().unwrap_or("").trim_start();
-        } else if let Some(after) = rest.strip_prefix("/reply ") {
-            let mut parts = after.trim_start().splitn(2, ' ');
-            match parts
-                .next()
-                .and_then(|id| id.trim_start_matches('#').parse::<i64>().ok())
-            {
-                Some(id) => reply_to = Some(id),
-                None => {
-                    return Input::Invalid("/reply needs a message number: /reply 3 text".into());
-                }
+        if let Some(after) = command(rest, "/as") {
+            let (name, text) = first_word(after);
+            if name.is_empty() || text.is_empty() {
+                return Err(
+                    "usage: /as NAME text (also /as NAME /press DATA, /as NAME /join, …)".into(),
+                );
             }
-            rest = parts.next().unwrap_or("").trim_start();
+            if name.eq_ignore_ascii_case("bot") {
+                return Err("the bot's messages come from the scripts: /as takes a user (alice, bob, carol, owner, or a new name)".into());
+            }
+            user = name.to_lowercase();
+            rest = text;
+        } else if let Some(after) = command(rest, "/reply") {
+            let (number, text) = first_word(after);
+            match message_number(number) {
+                Some(id) if !text.is_empty() => reply_to = Some(id),
+                _ => return Err("usage: /reply N text (N: a message number, #N in the log)".into()),
+            }
+            rest = text;
         } else {
             break;
         }
     }
-    if user.is_empty() {
-        return Input::Invalid("/as needs a name: /as bob hello".into());
-    }
-    if let Some(name) = rest.strip_prefix("/join") {
-        let name = name.trim();
-        let name = if name.is_empty() { user.as_str() } else { name };
-        let id = users.id(world, name);
-        world.user_joins(SANDBOX_CHAT_ID, id);
-        return Input::Queued(format!("{name} joined the group"));
-    }
+    let chat = SANDBOX_CHAT_ID;
     let id = users.id(world, &user);
-    if let Some(data) = rest.strip_prefix("/press ") {
-        let Some(message) = world.last_message_with_buttons(SANDBOX_CHAT_ID) else {
-            return Input::Invalid("no bot message with buttons to press".into());
+    let someone = |users: &mut Users, world: &mut World, name: &str| match name.is_empty() {
+        true => (user.clone(), id),
+        false => (name.to_lowercase(), users.id(world, name)),
+    };
+    if let Some(name) = command(rest, "/join") {
+        let (name, id) = someone(users, world, name);
+        world.user_joins(chat, id)?;
+        return Ok(format!("{name} joined the group"));
+    }
+    if let Some(name) = command(rest, "/leave") {
+        let (name, id) = someone(users, world, name);
+        world.user_leaves(chat, id)?;
+        return Ok(format!("{name} left the group"));
+    }
+    if let Some(name) = command(rest, "/request") {
+        let (name, id) = someone(users, world, name);
+        world.request_join(chat, id)?;
+        return Ok(format!("{name} asked to join the group"));
+    }
+    if let Some(after) = command(rest, "/wait") {
+        let by = seconds(after).ok_or("usage: /wait DURATION (30s, 10m, 2h, 1d)")?;
+        world.advance(by);
+        return Ok(format!("the sandbox's clock moved {after} ahead"));
+    }
+    if let Some(after) = command(rest, "/press") {
+        let (first, data) = first_word(after);
+        let (message, data) = match first.starts_with('#') {
+            true => (message_number(first), data),
+            false => (None, after),
         };
-        world.press_button(SANDBOX_CHAT_ID, id, message, data.trim());
-        return Input::Queued(format!("{user} pressed [{}] under #{message}", data.trim()));
-    }
-    if rest.is_empty() {
-        return Input::Invalid("empty message".into());
-    }
-    match world.status(SANDBOX_CHAT_ID, id) {
-        Status::Restricted(perms, _)
-            if perms.get("can_send_messages") != Some(&Value::Bool(true)) =>
-        {
-            return Input::Invalid(format!("{user} is restricted and cannot send messages"));
+        if data.is_empty() || (first.starts_with('#') && message.is_none()) {
+            return Err("usage: /press [#N] DATA (the callback data of a button under message #N, default: the newest with buttons)".into());
         }
-        Status::Kicked(_) => return Input::Invalid(format!("{user} is banned from the group")),
-        _ => {}
+        let message = world.press_button(chat, id, message, data)?;
+        return Ok(format!("{user} pressed [{data}] under #{message}"));
     }
-    let message = world.user_message(SANDBOX_CHAT_ID, id, rest, reply_to);
+    if let Some(after) = command(rest, "/edit") {
+        let (number, text) = first_word(after);
+        let Some(number) = message_number(number).filter(|_| !text.is_empty()) else {
+            return Err("usage: /edit N new text (N: one of your messages)".into());
+        };
+        world.edit(chat, id, number, text)?;
+        return Ok(format!("#{number} {user} (edited): {text}"));
+    }
+    let (text, photo) = match command(rest, "/photo") {
+        Some(caption) => (caption, true),
+        None => (rest, false),
+    };
+    if text.is_empty() && !photo {
+        return Err("empty message".into());
+    }
+    let post = Post {
+        text,
+        reply_to,
+        photo,
+    };
+    let message = world.post(chat, id, &post)?;
     let number = message["message_id"].as_i64().unwrap_or_default();
     let replying = reply_to
         .map(|r| format!(" (reply to #{r})"))
         .unwrap_or_default();
-    Input::Queued(format!("#{number} {user}{replying}: {rest}"))
+    let shown = match photo {
+        true => format!("[photo] {text}").trim_end().to_string(),
+        false => text.to_string(),
+    };
+    Ok(format!("#{number} {user}{replying}: {shown}"))
 }
 
 /// Print every Bot API call the scripts make: `→ method {json}`, refusals under it, and bot
-/// messages as `#N bot: text`.
+/// messages as `#N 🤖 bot: text` (a user's line is `#N name: text`).
 pub fn print_calls(server: &BotApiServer) {
     server.observe(Box::new(
         |call: &Recorded, result: &Result<Value, Refusal>| {
@@ -184,7 +272,7 @@ pub fn print_calls(server: &BotApiServer) {
             match result {
                 Ok(message) if call.method.eq_ignore_ascii_case("sendMessage") => {
                     out.push_str(&format!(
-                        "\n#{} bot: {}",
+                        "\n#{} 🤖 bot: {}",
                         message["message_id"],
                         message["text"].as_str().unwrap_or_default()
                     ));

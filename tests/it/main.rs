@@ -22,5 +22,6 @@ mod reload;
 mod repl;
 mod retries;
 mod sandbox;
+mod sandbox_world;
 mod state;
 mod util;

@@ -54,8 +54,8 @@ fn anti_spam_warns_twice_then_mutes() {
     assert_eq!(
         warnings,
         [
-            "#3 bot: Warning 1/3: no spam here.",
-            "#5 bot: Warning 2/3: no spam here."
+            "#3 🤖 bot: Warning 1/3: no spam here.",
+            "#5 🤖 bot: Warning 2/3: no spam here."
         ]
     );
     let restricts = lines_with(&out, "→ restrictChatMember");
@@ -80,7 +80,7 @@ fn anti_spam_warns_twice_then_mutes() {
 #[test]
 fn newcomer_gate_restricts_until_the_button() {
     let out = sandbox(
-        "/join bob\n/as bob can I talk?\n/as alice /press human:1001\n/as bob /press human:1001\n/as bob thanks!\n",
+        "/join dave\n/as dave can I talk?\n/as alice /press human:1004\n/as Dave /press human:1004\n/as DAVE thanks!\n",
     );
     let restricts = lines_with(&out, "→ restrictChatMember");
     assert_eq!(restricts.len(), 2, "{out}");
@@ -100,11 +100,11 @@ fn newcomer_gate_restricts_until_the_button() {
         restricts[1]
     );
     assert!(
-        out.contains("Welcome, Bob! Press the button to start writing."),
+        out.contains("Welcome, Dave! Press the button to start writing."),
         "{out}"
     );
     assert!(
-        !out.contains("bob: can I talk?"),
+        !out.contains("dave: can I talk?"),
         "restricted before the button:\n{out}"
     );
     let answers = lines_with(&out, "→ answerCallbackQuery");
@@ -116,7 +116,7 @@ fn newcomer_gate_restricts_until_the_button() {
     );
     assert!(answers[1].contains("Welcome aboard!"), "{}", answers[1]);
     assert!(
-        out.contains("bob: thanks!"),
+        out.contains("dave: thanks!"),
         "may write after the button:\n{out}"
     );
 }
@@ -147,7 +147,7 @@ fn admin_commands_by_reply() {
     let bans = lines_with(&out, "→ banChatMember");
     assert_eq!(
         bans,
-        [r#"→ banChatMember {"chat_id":-1001234567890,"user_id":1001}"#]
+        [r#"→ banChatMember {"chat_id":-1001234567890,"user_id":1002}"#]
     );
     assert!(out.contains("bot: Bob is banned."), "{out}");
 }
@@ -162,4 +162,31 @@ fn readme_main_command_prints_the_restriction() {
             .any(|l| l.contains(READ_ONLY)),
         "{out}"
     );
+}
+
+#[test]
+fn ctrl_c_in_a_terminal_stops_the_sandbox_at_once() {
+    let scripts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts");
+    let t = TestDir::new();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tgscript"));
+    cmd.args(["run", scripts.to_str().expect("utf-8 path")])
+        .current_dir(t.path())
+        .env_remove("TELOXIDE_TOKEN")
+        .env("TGSCRIPT_LOG", "info");
+    let mut p = rexpect::session::spawn_command(cmd, Some(20_000)).expect("run in a pty");
+    p.exp_string("End of input or Ctrl-C stops")
+        .expect("the sandbox banner");
+    p.send_line("hello").expect("type a line");
+    p.exp_string("#1 alice: hello")
+        .expect("the line is handled");
+    // A usage error is answered at once and the console reads on, so it is soon blocked
+    // reading the terminal (a stop before that read never waited for input).
+    p.send_line("/as").expect("type a line");
+    p.exp_string("usage: /as").expect("the usage");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // No input pending: the console is blocked reading the terminal, and still the process
+    // ends (before, it waited for Enter or Ctrl-D; how fast is measured by bench/ctrl_c.sh).
+    p.send_control('c').expect("ctrl-c");
+    p.exp_string("stopping").expect("the stop is logged");
+    p.exp_eof().expect("the sandbox exits without more input");
 }

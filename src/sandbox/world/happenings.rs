@@ -1,0 +1,285 @@
+//! What the sandbox's users do: post (text or a photo, maybe replying), edit, join, leave, ask
+//! to join, press a button. Each is refused where Telegram's app would not let it happen (a
+//! non-member cannot post, a banned user cannot come back, a button that is not on the
+//! message cannot be pressed), with a sentence that says why and what to do.
+
+use super::{Status, World};
+use serde_json::{Map, Value, json};
+
+/// A message a user posts.
+#[derive(Debug, Clone, Default)]
+pub struct Post<'a> {
+    /// The text (the caption of a photo).
+    pub text: &'a str,
+    /// The message it replies to.
+    pub reply_to: Option<i64>,
+    /// A photo (with `text` as its caption) instead of a text message.
+    pub photo: bool,
+}
+
+impl World {
+    /// How the console names `user`: the username, else the id.
+    pub fn name(&self, user: i64) -> String {
+        self.users
+            .get(&user)
+            .and_then(|u| u["username"].as_str())
+            .map_or_else(|| user.to_string(), str::to_string)
+    }
+
+    /// A message from `user` in `chat`, for tests and set-ups: `user` becomes a member first
+    /// if need be and nothing is refused. Queues the update; returns the message.
+    pub fn user_message(
+        &mut self,
+        chat: i64,
+        user: i64,
+        text: &str,
+        reply_to: Option<i64>,
+    ) -> Value {
+        if !self.is_member(chat, user) {
+            self.set_status(chat, user, Status::Member);
+        }
+        let post = Post {
+            text,
+            reply_to,
+            photo: false,
+        };
+        self.store_post(chat, user, &post)
+    }
+
+    /// `user` posts in `chat`, as Telegram allows it: members only, not banned, not
+    /// restricted from sending this kind of message, replying only to a message that exists.
+    /// Queues the update; returns the message.
+    pub fn post(&mut self, chat: i64, user: i64, post: &Post) -> Result<Value, String> {
+        let name = self.name(user);
+        let right = match post.photo {
+            true => ("can_send_photos", "photos"),
+            false => ("can_send_messages", "messages"),
+        };
+        match self.status(chat, user) {
+            Status::Kicked(until) => return Err(self.banned(&name, until)),
+            Status::Left | Status::Requested => {
+                return Err(format!(
+                    "{name} is not a member of the group: /join {name} first"
+                ));
+            }
+            Status::Restricted(perms, until) if perms.get(right.0) != Some(&json!(true)) => {
+                return Err(format!(
+                    "{name} is restricted and cannot send {}{}",
+                    right.1,
+                    self.ending(until)
+                ));
+            }
+            _ => {}
+        }
+        if let Some(id) = post.reply_to
+            && self.message(chat, id).is_none()
+        {
+            return Err(format!(
+                "message #{id} does not exist (never sent, or deleted)"
+            ));
+        }
+        Ok(self.store_post(chat, user, post))
+    }
+
+    fn store_post(&mut self, chat: i64, user: i64, post: &Post) -> Value {
+        let mut content = Map::new();
+        let text_key = match post.photo {
+            true => {
+                content.insert(
+                    "photo".into(),
+                    json!([{"file_id": format!("sandbox-photo-{}", self.pending() + 1),
+                        "file_unique_id": format!("sp{}", self.pending() + 1),
+                        "width": 800, "height": 600, "file_size": 51_200}]),
+                );
+                "caption"
+            }
+            false => "text",
+        };
+        if !post.text.is_empty() || !post.photo {
+            content.insert(text_key.into(), post.text.into());
+        }
+        if post.text.starts_with('/') {
+            let len = post
+                .text
+                .split_whitespace()
+                .next()
+                .map_or(0, |w| w.encode_utf16().count());
+            let key = match post.photo {
+                true => "caption_entities",
+                false => "entities",
+            };
+            content.insert(
+                key.into(),
+                json!([{"type": "bot_command", "offset": 0, "length": len}]),
+            );
+        }
+        let message = self.store_message(chat, user, content, post.reply_to);
+        self.push_update(json!({"message": message.clone()}));
+        message
+    }
+
+    /// `user` edits their message `id` in `chat` to `text`: queues an `edited_message`.
+    pub fn edit(&mut self, chat: i64, user: i64, id: i64, text: &str) -> Result<Value, String> {
+        let name = self.name(user);
+        let now = self.now();
+        let message = self
+            .chats
+            .get_mut(&chat)
+            .and_then(|c| c.messages.get_mut(&id))
+            .ok_or_else(|| format!("message #{id} does not exist (never sent, or deleted)"))?;
+        if message["from"]["id"].as_i64() != Some(user) {
+            return Err(format!(
+                "message #{id} is not {name}'s: only its sender can edit it"
+            ));
+        }
+        let key = match message.get("photo") {
+            Some(_) => "caption",
+            None => "text",
+        };
+        message[key] = text.into();
+        message["edit_date"] = now.into();
+        let edited = message.clone();
+        self.push_update(json!({"edited_message": edited.clone()}));
+        Ok(edited)
+    }
+
+    /// `user` joins `chat` (a `chat_member` update, left → member); a banned user cannot.
+    pub fn user_joins(&mut self, chat: i64, user: i64) -> Result<(), String> {
+        let name = self.name(user);
+        match self.status(chat, user) {
+            Status::Kicked(until) => Err(self.banned(&name, until)),
+            Status::Left | Status::Requested => {
+                self.member_change(chat, user, Status::Member);
+                Ok(())
+            }
+            _ => Err(format!("{name} is already in the group")),
+        }
+    }
+
+    /// `user` leaves `chat` (a `chat_member` update, member → left).
+    pub fn user_leaves(&mut self, chat: i64, user: i64) -> Result<(), String> {
+        let name = self.name(user);
+        match self.status(chat, user) {
+            Status::Creator => Err(format!("{name} owns the group and cannot leave it")),
+            _ if !self.is_member(chat, user) => Err(format!("{name} is not in the group")),
+            _ => {
+                self.member_change(chat, user, Status::Left);
+                Ok(())
+            }
+        }
+    }
+
+    /// `user` asks to join `chat` (a `chat_join_request` update) until an administrator
+    /// approves or declines.
+    pub fn request_join(&mut self, chat: i64, user: i64) -> Result<(), String> {
+        let name = self.name(user);
+        match self.status(chat, user) {
+            Status::Kicked(until) => return Err(self.banned(&name, until)),
+            Status::Requested => return Err(format!("{name} has already asked to join")),
+            Status::Left => {}
+            _ => return Err(format!("{name} is already in the group")),
+        }
+        self.set_status(chat, user, Status::Requested);
+        let date = self.now();
+        let Some(c) = self.chats.get(&chat) else {
+            return Err(format!("chat {chat} not found"));
+        };
+        let update = json!({"chat_join_request": {
+            "chat": self.chat_json(c), "from": self.user_json(user), "user_chat_id": user,
+            "date": date,
+        }});
+        self.push_update(update);
+        Ok(())
+    }
+
+    /// Set `user`'s status in `chat` and queue the `chat_member` update that says so.
+    pub(super) fn member_change(&mut self, chat: i64, user: i64, status: Status) {
+        let old = self.member_json(chat, user);
+        self.set_status(chat, user, status);
+        let new = self.member_json(chat, user);
+        let date = self.now();
+        let Some(c) = self.chats.get(&chat) else {
+            return;
+        };
+        let update = json!({"chat_member": {
+            "chat": self.chat_json(c), "from": self.user_json(user), "date": date,
+            "old_chat_member": old, "new_chat_member": new,
+        }});
+        self.push_update(update);
+    }
+
+    /// `user` presses the button with callback `data` under message `message_id` (default:
+    /// the newest message with buttons): queues a `callback_query`; returns the message id.
+    pub fn press_button(
+        &mut self,
+        chat: i64,
+        user: i64,
+        message_id: Option<i64>,
+        data: &str,
+    ) -> Result<i64, String> {
+        let message_id = match message_id {
+            Some(id) => id,
+            None => self
+                .last_message_with_buttons(chat)
+                .ok_or("no message with buttons to press")?,
+        };
+        let message = self
+            .message(chat, message_id)
+            .ok_or_else(|| format!("message #{message_id} does not exist"))?
+            .clone();
+        let on_message: Vec<&str> = message["reply_markup"]["inline_keyboard"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_array)
+            .flatten()
+            .filter_map(|button| button["callback_data"].as_str())
+            .collect();
+        if !on_message.contains(&data) {
+            return Err(match on_message.is_empty() {
+                true => format!("message #{message_id} has no buttons"),
+                false => format!(
+                    "no button [{data}] under #{message_id}; its buttons: {}",
+                    on_message
+                        .iter()
+                        .map(|d| format!("[{d}]"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+            });
+        }
+        let id = format!("{}", 4_000_000 + self.next_update_id);
+        self.queries.insert(id.clone(), false);
+        self.push_update(json!({"callback_query": {
+            "id": id, "from": self.user_json(user), "message": message,
+            "chat_instance": format!("{chat}"), "data": data,
+        }}));
+        Ok(message_id)
+    }
+
+    /// The newest message in `chat` that has inline buttons.
+    fn last_message_with_buttons(&self, chat: i64) -> Option<i64> {
+        self.chats
+            .get(&chat)?
+            .messages
+            .values()
+            .rev()
+            .find(|m| m.get("reply_markup").is_some())
+            .and_then(|m| m["message_id"].as_i64())
+    }
+
+    fn banned(&self, name: &str, until: i64) -> String {
+        format!("{name} is banned from the group{}", self.ending(until))
+    }
+
+    /// When a restriction or ban ends, said for the console.
+    fn ending(&self, until: i64) -> String {
+        match until {
+            0 => " until an administrator lifts it".to_string(),
+            until => format!(
+                " for {} s more (/wait to move the sandbox's clock)",
+                until - self.now()
+            ),
+        }
+    }
+}

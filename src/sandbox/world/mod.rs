@@ -1,0 +1,379 @@
+//! The simulated Telegram world behind the local Bot API server: a bot, users, chats with
+//! members and rights, messages, and the queue of updates `getUpdates` hands out. Methods
+//! answer the way the real Bot API does, including its refusals, word for word, and where a
+//! script could tell the difference the world behaves like Telegram: time is the real time
+//! (plus what [`World::advance`] added), restrictions and bans end at their `until_date`, a
+//! banned user cannot come back, a callback query is answered once.
+//!
+//! This file holds the state and what is read from it; `methods` answers the Bot API calls
+//! the bot makes, `happenings` what the users do (post, join, leave, press a button).
+
+mod happenings;
+mod methods;
+
+pub use happenings::Post;
+
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+/// The sandbox supergroup's id.
+pub const SANDBOX_CHAT_ID: i64 = -1001234567890;
+/// The sandbox bot's user id.
+pub const BOT_ID: i64 = 7_000_000_001;
+/// The sandbox group owner's user id (`/as owner`).
+pub const OWNER_ID: i64 = 1000;
+
+/// A Bot API refusal: HTTP status, `error_code`, `description` and optional `parameters`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    /// `error_code` (also the HTTP status).
+    pub code: u16,
+    /// Telegram's `description`.
+    pub description: String,
+    /// `parameters` (`retry_after`, `migrate_to_chat_id`), omitted when `None`.
+    pub parameters: Option<Value>,
+}
+
+impl Refusal {
+    /// A `400 Bad Request: …` refusal.
+    pub fn bad_request(what: &str) -> Self {
+        Self {
+            code: 400,
+            description: format!("Bad Request: {what}"),
+            parameters: None,
+        }
+    }
+
+    /// The response body, exactly as Telegram sends it (`parameters` only when present).
+    pub fn body(&self) -> Value {
+        let mut body = json!({
+            "ok": false,
+            "error_code": self.code,
+            "description": self.description,
+        });
+        if let Some(parameters) = &self.parameters {
+            body["parameters"] = parameters.clone();
+        }
+        body
+    }
+}
+
+/// What kind of chat a simulated chat is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChatKind {
+    /// A supergroup: restrictions work.
+    Supergroup,
+    /// A basic group: restrictions are refused.
+    Group,
+}
+
+/// A member's standing in a chat.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Status {
+    /// The chat owner.
+    Creator,
+    /// An administrator with these rights.
+    Administrator(Map<String, Value>),
+    /// An ordinary member.
+    Member,
+    /// A restricted member with these permissions and end date (0 = forever).
+    Restricted(Map<String, Value>, i64),
+    /// Not in the chat.
+    Left,
+    /// Asked to join (`chat_join_request`), waiting for an administrator.
+    Requested,
+    /// Banned until the date (0 = forever).
+    Kicked(i64),
+}
+
+/// A simulated chat.
+#[derive(Debug, Clone)]
+pub struct Chat {
+    /// Chat id.
+    pub id: i64,
+    /// Supergroup or basic group.
+    pub kind: ChatKind,
+    /// Title.
+    pub title: String,
+    /// Members by user id.
+    pub members: BTreeMap<i64, Status>,
+    /// Messages by id (the whole Message object).
+    pub messages: BTreeMap<i64, Value>,
+    next_message_id: i64,
+}
+
+/// The whole simulated world.
+#[derive(Debug)]
+pub struct World {
+    /// The bot's own user object.
+    pub bot: Value,
+    /// Users by id.
+    pub users: BTreeMap<i64, Value>,
+    /// Chats by id.
+    pub chats: BTreeMap<i64, Chat>,
+    updates: VecDeque<Value>,
+    next_update_id: i64,
+    failures: Vec<(String, Refusal)>,
+    /// Seconds added to the real time ([`World::advance`]).
+    clock_offset: i64,
+    /// Callback query ids handed out, and whether each was answered.
+    queries: HashMap<String, bool>,
+    /// Invite links created so far (each gets a new one).
+    links: u64,
+    /// The parameters of the last `setWebhook`, until `deleteWebhook`.
+    webhook: Option<Map<String, Value>>,
+}
+
+/// The members of the sandbox group from the start, besides the owner: (id, first name).
+pub const SANDBOX_MEMBERS: [(i64, &str); 3] = [(1001, "Alice"), (1002, "Bob"), (1003, "Carol")];
+
+/// Rights the sandbox bot has as an administrator of the sandbox group: every right
+/// `promoteChatMember` grants, not anonymous.
+fn full_admin_rights() -> Map<String, Value> {
+    let mut rights: Map<String, Value> = crate::commands::chat::ADMIN_RIGHTS
+        .iter()
+        .map(|right| (right.to_string(), Value::Bool(*right != "is_anonymous")))
+        .collect();
+    rights.insert("can_be_edited".into(), true.into());
+    rights
+}
+
+impl Default for World {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl World {
+    /// An empty world with just the bot.
+    pub fn empty() -> Self {
+        Self {
+            bot: json!({
+                "id": BOT_ID, "is_bot": true, "first_name": "Sandbox Bot", "username": "sandbox_bot",
+                "can_join_groups": true, "can_read_all_group_messages": true, "supports_inline_queries": false,
+            }),
+            users: BTreeMap::new(),
+            chats: BTreeMap::new(),
+            updates: VecDeque::new(),
+            next_update_id: 1,
+            failures: Vec::new(),
+            clock_offset: 0,
+            queries: HashMap::new(),
+            links: 0,
+            webhook: None,
+        }
+    }
+
+    /// The sandbox: a supergroup owned by `owner` where the bot is an administrator with
+    /// every right, and alice (1001), bob (1002) and carol (1003) are members.
+    pub fn new() -> Self {
+        let mut world = Self::empty();
+        world.add_chat(SANDBOX_CHAT_ID, ChatKind::Supergroup, "Sandbox Group");
+        world.add_user(OWNER_ID, "owner");
+        world.set_status(SANDBOX_CHAT_ID, OWNER_ID, Status::Creator);
+        world.set_status(
+            SANDBOX_CHAT_ID,
+            BOT_ID,
+            Status::Administrator(full_admin_rights()),
+        );
+        for (id, name) in SANDBOX_MEMBERS {
+            world.add_user(id, name);
+            world.set_status(SANDBOX_CHAT_ID, id, Status::Member);
+        }
+        world
+    }
+
+    /// Add a chat.
+    pub fn add_chat(&mut self, id: i64, kind: ChatKind, title: &str) {
+        self.chats.insert(
+            id,
+            Chat {
+                id,
+                kind,
+                title: title.to_string(),
+                members: BTreeMap::new(),
+                messages: BTreeMap::new(),
+                next_message_id: 1,
+            },
+        );
+    }
+
+    /// Add a user (a human) by id and first name; returns the user object.
+    pub fn add_user(&mut self, id: i64, first_name: &str) -> Value {
+        let user = json!({
+            "id": id, "is_bot": false, "first_name": first_name,
+            "username": first_name.to_ascii_lowercase(), "language_code": "en",
+        });
+        self.users.insert(id, user.clone());
+        user
+    }
+
+    /// Set a member's status in a chat.
+    pub fn set_status(&mut self, chat: i64, user: i64, status: Status) {
+        if let Some(c) = self.chats.get_mut(&chat) {
+            c.members.insert(user, status);
+        }
+    }
+
+    /// A member's status now (`Left` when unknown): a restriction whose `until_date` has
+    /// passed is over (a member again), so is a ban (left).
+    pub fn status(&self, chat: i64, user: i64) -> Status {
+        let now = self.now();
+        let status = self
+            .chats
+            .get(&chat)
+            .and_then(|c| c.members.get(&user))
+            .cloned()
+            .unwrap_or(Status::Left);
+        match status {
+            Status::Restricted(_, until) if until != 0 && until <= now => Status::Member,
+            Status::Kicked(until) if until != 0 && until <= now => Status::Left,
+            status => status,
+        }
+    }
+
+    /// Whether `user` is in `chat` (a member, restricted, an administrator or the owner).
+    pub fn is_member(&self, chat: i64, user: i64) -> bool {
+        !matches!(
+            self.status(chat, user),
+            Status::Left | Status::Kicked(_) | Status::Requested
+        )
+    }
+
+    /// Make the next call of `method` (any case) fail with `refusal`.
+    pub fn fail_next(&mut self, method: &str, refusal: Refusal) {
+        self.failures.push((method.to_ascii_lowercase(), refusal));
+    }
+
+    /// The world's time: the real Unix time plus what [`World::advance`] added.
+    pub fn now(&self) -> i64 {
+        let real = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        real.saturating_add(self.clock_offset)
+    }
+
+    /// Move the world's time `seconds` ahead (restrictions and bans may end).
+    pub fn advance(&mut self, seconds: i64) {
+        self.clock_offset = self.clock_offset.saturating_add(seconds);
+    }
+
+    /// Queue a raw update (its `update_id` is assigned); returns the id.
+    pub fn push_update(&mut self, mut update: Value) -> i64 {
+        let id = self.next_update_id;
+        self.next_update_id += 1;
+        update["update_id"] = id.into();
+        self.updates.push_back(update);
+        id
+    }
+
+    /// The parameters of the webhook set (`setWebhook`), if one is.
+    pub fn webhook(&self) -> Option<&Map<String, Value>> {
+        self.webhook.as_ref()
+    }
+
+    /// How many updates were ever queued.
+    pub fn pending(&self) -> usize {
+        usize::try_from(self.next_update_id - 1).unwrap_or_default()
+    }
+
+    /// Updates with `update_id >= offset` (older ones are confirmed and dropped), at most
+    /// `limit`.
+    pub fn updates_from(&mut self, offset: i64, limit: usize) -> Vec<Value> {
+        while self
+            .updates
+            .front()
+            .is_some_and(|u| u["update_id"].as_i64().unwrap_or(0) < offset)
+        {
+            self.updates.pop_front();
+        }
+        self.updates.iter().take(limit).cloned().collect()
+    }
+
+    fn chat_json(&self, chat: &Chat) -> Value {
+        match chat.kind {
+            ChatKind::Supergroup => {
+                json!({"id": chat.id, "type": "supergroup", "title": chat.title})
+            }
+            ChatKind::Group => json!({"id": chat.id, "type": "group", "title": chat.title}),
+        }
+    }
+
+    fn user_json(&self, id: i64) -> Value {
+        if id == BOT_ID {
+            return self.bot.clone();
+        }
+        self.users.get(&id).cloned().unwrap_or_else(
+            || json!({"id": id, "is_bot": false, "first_name": format!("user{id}")}),
+        )
+    }
+
+    /// Store a new message from `from` in `chat` with `content` (its `text`, or `photo` and
+    /// `caption`, its `reply_markup`, …), replying to message `reply_to` when that exists;
+    /// returns the whole message (`Null` for an unknown chat).
+    fn store_message(
+        &mut self,
+        chat: i64,
+        from: i64,
+        content: Map<String, Value>,
+        reply_to: Option<i64>,
+    ) -> Value {
+        let date = self.now();
+        let from_json = self.user_json(from);
+        let Some(c) = self.chats.get(&chat) else {
+            return Value::Null;
+        };
+        let chat_json = self.chat_json(c);
+        let reply = reply_to.and_then(|id| c.messages.get(&id).cloned());
+        let Some(c) = self.chats.get_mut(&chat) else {
+            return Value::Null;
+        };
+        let id = c.next_message_id;
+        c.next_message_id += 1;
+        let mut message = json!({
+            "message_id": id, "date": date, "chat": chat_json, "from": from_json,
+        });
+        if let Some(fields) = message.as_object_mut() {
+            fields.extend(content);
+        }
+        if let Some(reply) = reply {
+            message["reply_to_message"] = reply;
+        }
+        c.messages.insert(id, message.clone());
+        message
+    }
+
+    /// The message `id` of `chat`, if it exists (was sent and not deleted).
+    pub fn message(&self, chat: i64, id: i64) -> Option<&Value> {
+        self.chats.get(&chat)?.messages.get(&id)
+    }
+
+    /// The `ChatMember` object of a user.
+    pub fn member_json(&self, chat: i64, user: i64) -> Value {
+        let user_json = self.user_json(user);
+        match self.status(chat, user) {
+            Status::Creator => {
+                json!({"status": "creator", "user": user_json, "is_anonymous": false})
+            }
+            Status::Administrator(rights) => {
+                let mut m = rights;
+                m.insert("status".into(), "administrator".into());
+                m.insert("user".into(), user_json);
+                Value::Object(m)
+            }
+            Status::Member => json!({"status": "member", "user": user_json}),
+            Status::Restricted(perms, until) => {
+                let mut m = perms;
+                m.insert("status".into(), "restricted".into());
+                m.insert("user".into(), user_json);
+                m.insert("is_member".into(), true.into());
+                m.insert("until_date".into(), until.into());
+                Value::Object(m)
+            }
+            Status::Left | Status::Requested => json!({"status": "left", "user": user_json}),
+            Status::Kicked(until) => {
+                json!({"status": "kicked", "user": user_json, "until_date": until})
+            }
+        }
+    }
+}
