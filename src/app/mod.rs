@@ -47,9 +47,7 @@ pub enum AppError {
 /// When scripts get a sandbox account (id 1) because no account is configured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SandboxAccount {
-    /// Never: an account builtin says how to configure one.
-    Never,
-    /// Always (the gateway and the REPL).
+    /// Always (the gateway, the REPL and `exec`).
     Always,
     /// When the bot is the sandbox too (`run` without a token).
     WithSandboxBot,
@@ -144,7 +142,6 @@ impl App {
             false => None,
         };
         let sandbox_account = match wiring.sandbox_account {
-            SandboxAccount::Never => false,
             SandboxAccount::Always => true,
             SandboxAccount::WithSandboxBot => sandbox.is_some(),
         };

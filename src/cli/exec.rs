@@ -37,13 +37,24 @@ pub(super) fn exec(config: &Config, args: ExecArgs) -> anyhow::Result<u8> {
         config,
         Wiring {
             sandbox_bot: false,
-            sandbox_account: SandboxAccount::Never,
+            // The same sandbox account as the REPL when no [[account]] is configured.
+            sandbox_account: SandboxAccount::Always,
             verify_token: false,
             claim_store: false,
         },
     )?;
     let engine = app.engine(root);
     let ast = engine.compile_file(&args.file, &scope)?;
+    if let Some(handlers) = crate::scenario::scenario_handlers(&ast) {
+        app.close();
+        return Err(usage(format!(
+            "{} is a scenario ({}): its top level only declares, so exec would do nothing. \
+             Run it with `tgscript run {}`, or exec a script that imports it and calls its functions",
+            args.file.display(),
+            handlers.join(", "),
+            root.display()
+        )));
+    }
     // With --json, stdout holds the result alone (prints go to stderr), so it parses.
     let options = RunOptions {
         output: match args.json {

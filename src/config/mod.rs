@@ -349,11 +349,6 @@ impl Config {
         let admin_empty = empty(&config.gateway.admin_token);
         let refused = [
             (
-                config.limits.timeout_ms == 0,
-                "limits.timeout_ms",
-                "must be at least 1: a call with no time would stop at once (set a large value for a long budget)",
-            ),
-            (
                 config.limits.tdlib_timeout_ms == 0,
                 "limits.tdlib_timeout_ms",
                 "must be at least 1: a TDLib request with no time would fail at once",

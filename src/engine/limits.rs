@@ -26,7 +26,7 @@ pub enum ScriptReadError {
 pub struct Limits {
     /// Maximum number of Rhai operations per call (default 10,000,000).
     pub max_operations: u64,
-    /// Wall-clock budget per call in milliseconds (default 1,000).
+    /// Wall-clock budget per call in milliseconds (default 1,000; 0 = no wall-clock limit).
     pub timeout_ms: u64,
     /// Maximum length of a string in bytes (default 1 MiB).
     pub max_string_size: usize,
@@ -117,15 +117,23 @@ const KEYS: &[&str] = &[
     "max_state_scopes",
 ];
 
+/// The budget `timeout_ms = 0` stands for: long enough never to end a call, short enough to
+/// add to an `Instant` without overflow.
+const NO_TIMEOUT: Duration = Duration::from_secs(100 * 365 * 86_400);
+
 impl Limits {
     /// The `[limits]` key spelt `name`, if there is one.
     pub fn key(name: &str) -> Option<&'static str> {
         KEYS.iter().copied().find(|k| *k == name)
     }
 
-    /// The wall-clock budget of one call.
+    /// The wall-clock budget of one call (`timeout_ms = 0`: a century, i.e. none; the
+    /// worker's CPU limit still ends a busy loop).
     pub fn timeout(&self) -> Duration {
-        Duration::from_millis(self.timeout_ms)
+        match self.timeout_ms {
+            0 => NO_TIMEOUT,
+            ms => Duration::from_millis(ms),
+        }
     }
 
     /// The text of the script at `path`, read no further than [`Self::max_script_size`] (a

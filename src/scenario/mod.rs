@@ -272,6 +272,17 @@ fn account_updates(ast: &AST, file: &str) -> Result<Vec<String>, ScriptError> {
 
 /// A scenario's top level may hold only `import`, `const` and `fn`: start-up work belongs in
 /// `fn on_load()`, which runs once per (re)load. One error per other statement.
+/// The handlers `ast` defines when it is a scenario and nothing else: a top level of
+/// declarations only, so running it once (`exec`) would do nothing. `None` otherwise.
+pub fn scenario_handlers(ast: &AST) -> Option<Vec<&'static str>> {
+    let handlers: Vec<&'static str> = Handler::ALL
+        .iter()
+        .map(|h| h.name())
+        .filter(|name| ast.iter_functions().any(|f| f.name == *name))
+        .collect();
+    (!handlers.is_empty() && declarations_only(ast, "").is_empty()).then_some(handlers)
+}
+
 fn declarations_only(ast: &AST, file: &str) -> Vec<ScriptError> {
     ast.statements()
         .iter()

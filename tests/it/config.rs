@@ -186,11 +186,19 @@ fn a_tgscript_variable_that_sets_nothing_is_warned_about() {
 }
 
 #[test]
-fn a_zero_timeout_is_refused_and_zero_elsewhere_means_no_limit() {
-    let err = Config::from_sources(None, env(&[("TGSCRIPT_LIMITS_TIMEOUT_MS", "0")]))
-        .expect_err("no time at all");
-    assert!(err.to_string().contains("limits.timeout_ms"), "{err}");
+fn zero_means_no_limit_for_the_timeout_too() {
     let t = TestDir::new();
+    // Over the default 1 s in one sleep, refused at once by default; no limit with 0.
+    t.write("nap.rhai", "sleep(1.2);\n\"rested\"");
+    t.run(&["exec", "nap.rhai"])
+        .expect_code(1)
+        .expect_stderr_contains("timeout_ms");
+    t.run_with_env(
+        &["exec", "nap.rhai"],
+        &[("TGSCRIPT_LIMITS_TIMEOUT_MS", "0")],
+    )
+    .expect_code(0)
+    .expect_stdout("rested\n");
     t.write("long.rhai", &format!("{}1", "let x = 1;\n".repeat(15_000)));
     t.run_with_env(
         &["exec", "long.rhai"],

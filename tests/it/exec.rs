@@ -111,3 +111,26 @@ fn every_example_runs() {
     }
     assert!(ran > 0, "no examples found in {}", examples.display());
 }
+
+#[test]
+fn a_scenario_file_is_refused_with_a_hint_and_the_sandbox_account_answers() {
+    let t = TestDir::new();
+    t.write(
+        "s/greet.rhai",
+        "const LIMIT = 3;\nfn on_message(msg) { reply(\"hi\") }\nfn greeting(name) { `hi ${name}` }\n",
+    );
+    t.run(&["exec", "s/greet.rhai"])
+        .expect_code(2)
+        .expect_stderr_contains("s/greet.rhai is a scenario (on_message)")
+        .expect_stderr_contains("tgscript run s");
+    // The hint's other way works: a script that imports it and calls its function.
+    t.write("s/try.rhai", "import \"greet\" as g;\ng::greeting(\"ann\")");
+    t.run(&["exec", "s/try.rhai"])
+        .expect_code(0)
+        .expect_stdout("hi ann\n");
+    // No [[account]]: account builtins reach the sandbox account, as in the REPL.
+    t.write("sessions.rhai", "get_active_sessions().sessions.len()");
+    t.run(&["exec", "sessions.rhai"])
+        .expect_code(0)
+        .expect_stdout("3\n");
+}

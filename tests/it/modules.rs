@@ -46,6 +46,18 @@ fn stdlib_module_works_from_any_folder() {
 }
 
 #[test]
+fn parse_duration_reads_every_unit_and_says_what_it_expected() {
+    let t = TestDir::new();
+    t.write(
+        "d.rhai",
+        "import \"time\" as time;\nlet out = [];\nfor d in [\"90\", \"90s\", \"10m\", \"2h\", \"1d\", \"1w\", \"forever\", \"1.5h\", \"-5m\", \"\"] {\n  try { out.push(time::parse_duration(d)); } catch (e) { out.push(e); }\n}\nout",
+    );
+    t.run(&["exec", "d.rhai", "--json"]).expect_code(0).expect_stdout(
+        "[\n  90,\n  90,\n  600,\n  7200,\n  86400,\n  604800,\n  \"expected a duration like 10m, 2h, 1d: 'forever'\",\n  \"expected a duration like 10m, 2h, 1d: '1.5h'\",\n  \"negative duration: -5m\",\n  \"empty duration: write it like 10m, 2h or 1d\"\n]\n",
+    );
+}
+
+#[test]
 fn scenario_folder_module_works() {
     let t = TestDir::new();
     t.write("s/helpers/greet.rhai", "fn hello(name) { `hi ${name}` }");
