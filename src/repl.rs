@@ -4,7 +4,7 @@
 
 use crate::docs;
 use crate::engine::{Output, RunOptions, ScriptEngine, ScriptError};
-use rhai::{AST, Dynamic, ParseErrorType, Scope};
+use rhai::{AST, Dynamic, Expr, ParseErrorType, Scope, Stmt};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -24,9 +24,29 @@ pub struct Session {
     engine: Arc<ScriptEngine>,
     scope: Scope<'static>,
     functions: AST,
+    /// The imports of earlier inputs, as source put before each input.
+    imports: Vec<String>,
     interrupt: Arc<AtomicBool>,
     /// Builtins and the standard library: fixed for the engine, read once.
     known: Vec<String>,
+}
+
+/// The import statements of `ast` as source (`import "perms" as perms;`), to put before the
+/// next inputs.
+fn imports_of(ast: &AST) -> Vec<String> {
+    ast.statements()
+        .iter()
+        .filter_map(|stmt| match stmt {
+            Stmt::Import(import, _) => match (&import.0, import.1.name.as_str()) {
+                (Expr::StringConstant(path, _), "") => Some(format!("import {path:?};")),
+                (Expr::StringConstant(path, _), alias) => {
+                    Some(format!("import {path:?} as {alias};"))
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
 }
 
 /// Whether `input` is an unfinished expression or block that should continue on the next line.
@@ -57,6 +77,7 @@ impl Session {
             engine,
             scope: Scope::new(),
             functions: AST::empty(),
+            imports: Vec::new(),
             interrupt,
             known,
         }
@@ -96,7 +117,21 @@ impl Session {
     }
 
     fn run(&mut self, source: &str, name: &str) -> Result<Dynamic, ScriptError> {
-        let ast = self.engine.compile_source(source, name, &self.scope)?;
+        // Earlier imports go first, on a line of their own (errors are moved back by it).
+        let (source, shift) = match self.imports.is_empty() {
+            true => (source.to_string(), 0),
+            false => (format!("{}\n{source}", self.imports.join(" ")), 1),
+        };
+        let unshift = |mut e: ScriptError| {
+            if e.file.as_deref() == Some(name) {
+                e.line = e.line.map(|l| l.saturating_sub(shift).max(1));
+            }
+            e
+        };
+        let ast = self
+            .engine
+            .compile_source(&source, name, &self.scope)
+            .map_err(unshift)?;
         self.functions = self.functions.merge(&ast.clone_functions_only());
         let runnable = self.functions.merge(&ast);
         self.interrupt.store(false, Ordering::SeqCst);
@@ -109,10 +144,46 @@ impl Session {
         // (a closure chain stopped at its limit, say) must not break every later input.
         let before = self.scope.clone();
         let (result, _) = self.engine.eval(&mut self.scope, &runnable, &options);
-        if result.is_err() {
-            self.scope = before;
+        match result.is_err() {
+            true => self.scope = before,
+            false => {
+                for import in imports_of(&ast) {
+                    if !self.imports.contains(&import) {
+                        self.imports.push(import);
+                    }
+                }
+            }
         }
-        result
+        result.map_err(|e| self.suggest(unshift(e)))
+    }
+
+    /// A "Function not found" error with the closest known name (builtins and the functions
+    /// defined so far), as `check` would say it.
+    fn suggest(&self, mut e: ScriptError) -> ScriptError {
+        let Some(missing) = e.message.strip_prefix("Function not found: ") else {
+            return e;
+        };
+        let name = missing.split([' ', '(']).next().unwrap_or_default();
+        // A name of a letter or two is close to too many to guess.
+        if name.chars().count() < 3 {
+            return e;
+        }
+        let known = self.engine.known_functions();
+        let defined: Vec<String> = self
+            .functions
+            .iter_functions()
+            .map(|f| f.name.to_string())
+            .collect();
+        let candidates = known
+            .keys()
+            .map(String::as_str)
+            .chain(defined.iter().map(String::as_str))
+            // Names, not operators.
+            .filter(|n| n.starts_with(|c: char| c.is_alphabetic() || c == '_'));
+        if let Some(close) = crate::check::closest_name(name, candidates) {
+            e.message = format!("{}: did you mean '{close}'?", e.message);
+        }
+        e
     }
 
     fn command(&mut self, command: &str) -> Result<Outcome, ScriptError> {
@@ -125,7 +196,8 @@ impl Session {
             "reset" => {
                 self.scope = Scope::new();
                 self.functions = AST::empty();
-                Ok(Outcome::Text("scope and functions cleared".into()))
+                self.imports.clear();
+                Ok(Outcome::Text("scope, functions and imports cleared".into()))
             }
             "load" => {
                 if arg.is_empty() {
@@ -211,8 +283,9 @@ pub fn pretty(value: &Dynamic) -> Option<String> {
     Some(value.to_string())
 }
 
-/// An error under the input it came from: the line, a caret under the column, the message.
-pub fn show_error(input: &str, err: &ScriptError) -> String {
+/// An error under the input it came from: the line, a caret under the column, the message;
+/// lines are counted from `first_line` (the line of a pipe the input started on).
+pub fn show_error(input: &str, err: &ScriptError, first_line: usize) -> String {
     let mut out = String::new();
     if err.file.as_deref() == Some("input")
         && let (Some(line), Some(col)) = (err.line, err.column)
@@ -226,6 +299,7 @@ pub fn show_error(input: &str, err: &ScriptError) -> String {
         plain.file = None;
         plain.line = None;
         plain.column = None;
+        let line = first_line + line as usize - 1;
         out.push_str(&format!("error at line {line}, column {col}: {plain}"));
         return out;
     }

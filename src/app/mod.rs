@@ -196,6 +196,16 @@ impl App {
         )
     }
 
+    /// An engine like [`App::engine`] whose chat builtins act in `chat` when not given a
+    /// `chat_id` (the REPL on the sandbox).
+    pub fn engine_in_chat(&self, root: &Path, chat: i64) -> ScriptEngine {
+        builtins::engine(
+            self.config.limits.clone(),
+            root,
+            CallContext::in_chat(self.effects(), chat),
+        )
+    }
+
     /// Where the untrusted scripts of the folder `root` run (handlers, `on_load`,
     /// `run_script`): the worker pool, or an engine of this process with
     /// `[scripts] isolation = "inline"`. The first call starts the first worker and logs its

@@ -52,6 +52,22 @@ impl CallContext {
         }
     }
 
+    /// A call with no update whose chat builtins act in `chat` unless given a `chat_id` (the
+    /// REPL on the sandbox: the sandbox group).
+    pub fn in_chat(effects: Arc<dyn Effects>, chat: i64) -> Self {
+        let update = UpdateContext {
+            update_id: 0,
+            chat_id: Some(chat),
+            user_id: None,
+            message_id: None,
+            callback_query_id: None,
+        };
+        Self {
+            update: Some(Arc::new(update)),
+            ..Self::direct(effects)
+        }
+    }
+
     /// The context as a run's tag.
     pub fn into_tag(self) -> Dynamic {
         Dynamic::from(Arc::new(self))

@@ -29,7 +29,7 @@ pub(super) fn repl(config: &Config) -> anyhow::Result<u8> {
     )?;
     let banner = match app.sandbox() {
         Some(_) => format!(
-            "sandbox: no TELOXIDE_TOKEN, so chat builtins act on the sandbox group (chat_id {}) and every Bot API call is printed",
+            "sandbox: no TELOXIDE_TOKEN, so chat builtins act on the sandbox group (chat_id {}, members alice 1001, bob 1002, carol 1003) unless given a chat_id, and every Bot API call is printed",
             crate::sandbox::world::SANDBOX_CHAT_ID
         ),
         None => "connected to the bot: chat builtins need an explicit chat_id".to_string(),
@@ -39,7 +39,11 @@ pub(super) fn repl(config: &Config) -> anyhow::Result<u8> {
     } else {
         format!("accounts {:?}", app.host().accounts().ids())
     };
-    let engine = Arc::new(app.engine(Path::new(".")));
+    let root = Path::new(".");
+    let engine = Arc::new(match app.sandbox() {
+        Some(_) => app.engine_in_chat(root, crate::sandbox::world::SANDBOX_CHAT_ID),
+        None => app.engine(root),
+    });
     let interrupt = Arc::new(AtomicBool::new(false));
     // Ctrl-C during a run stops the run (through the engine's progress hook), not the REPL.
     if let Err(e) = signal_hook::flag::register(signal_hook::consts::SIGINT, interrupt.clone()) {
@@ -64,8 +68,13 @@ pub(super) fn repl(config: &Config) -> anyhow::Result<u8> {
 fn piped(mut session: Session) -> u8 {
     let mut failed = false;
     let mut buffer = String::new();
+    // The line of the pipe the buffered input starts on, so errors name it.
+    let mut first_line = 1;
     let stdin = std::io::stdin();
-    for line in stdin.lock().lines().map_while(Result::ok) {
+    for (number, line) in stdin.lock().lines().map_while(Result::ok).enumerate() {
+        if buffer.is_empty() {
+            first_line = number + 1;
+        }
         buffer.push_str(&line);
         buffer.push('\n');
         if is_incomplete(session.engine(), session.scope(), &buffer) {
@@ -78,7 +87,7 @@ fn piped(mut session: Session) -> u8 {
             Ok(Outcome::Value(None)) => {}
             Err(e) => {
                 failed = true;
-                eprintln!("{}", show_error(&input, &e));
+                eprintln!("{}", show_error(&input, &e, first_line));
             }
         }
     }
@@ -172,7 +181,7 @@ fn terminal(session: Session) -> anyhow::Result<u8> {
             Ok(Outcome::Quit) => break,
             Ok(Outcome::Value(Some(text)) | Outcome::Text(text)) => println!("{text}"),
             Ok(Outcome::Value(None)) => {}
-            Err(e) => eprintln!("{}", show_error(&input, &e)),
+            Err(e) => eprintln!("{}", show_error(&input, &e, 1)),
         }
         *names.lock().unwrap_or_else(PoisonError::into_inner) = current.names();
     }

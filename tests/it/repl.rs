@@ -149,7 +149,33 @@ fn piped_input_prints_each_result_and_the_status_reflects_failures() {
     assert_eq!(code, Some(1), "a failed input makes the exit status 1");
     assert_eq!(stdout, "2\n3\n", "later inputs still run");
     assert!(
-        stderr.contains("undefined_thing\n^\nerror at line 1, column 1: "),
+        stderr.contains("undefined_thing\n^\nerror at line 2, column 1: "),
+        "the line of the pipe: {stderr}"
+    );
+}
+
+#[test]
+fn the_sandbox_group_is_the_default_chat_and_unknown_functions_get_a_suggestion() {
+    let (code, stdout, stderr) = piped(
+        "import \"perms\" as perms;\ntg_chat_permission(1002, perms::READ_ONLY, [0,0,0,0,0,0])\nfn greet(n) {\n  `hi ${n}`\n}\ngreat(1)\nget_active_sesions()\n",
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    // No chat_id: the sandbox group, where bob (1002) is a member from the start; the
+    // import of the first input is kept for the second.
+    assert!(
+        stdout.contains(r#"→ restrictChatMember {"chat_id":-1001234567890,"#)
+            && stdout.contains(r#""user_id":1002}"#)
+            && stdout.contains("\ntrue\n"),
+        "{stdout}\n{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "error at line 6, column 1: Function not found: great (i64): did you mean 'greet'?"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error at line 7, column 1: Function not found: get_active_sesions (): did you mean 'get_active_sessions'?"),
         "{stderr}"
     );
 }
