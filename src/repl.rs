@@ -29,7 +29,13 @@ pub struct Session {
     interrupt: Arc<AtomicBool>,
     /// Builtins and the standard library: fixed for the engine, read once.
     known: Vec<String>,
+    /// What else completes: the `:commands` and the stdlib modules' members under their usual
+    /// alias (`perms::READ_ONLY`).
+    extra_names: Vec<String>,
 }
+
+/// The `:commands` (without the colon).
+const COMMANDS: [&str; 5] = ["help", "builtins", "load", "reset", "quit"];
 
 /// The import statements of `ast` as source (`import "perms" as perms;`), to put before the
 /// next inputs.
@@ -73,6 +79,23 @@ impl Session {
     /// A session whose runs stop when `interrupt` becomes true (Ctrl-C).
     pub fn new(engine: Arc<ScriptEngine>, interrupt: Arc<AtomicBool>) -> Self {
         let known = crate::check::known_functions(&engine).into_iter().collect();
+        let mut extra_names: Vec<String> = COMMANDS.iter().map(|c| format!(":{c}")).collect();
+        for (module, source) in crate::stdlib::MODULES {
+            let Ok(ast) = engine.rhai().compile(*source) else {
+                continue;
+            };
+            let functions = ast
+                .iter_functions()
+                .filter(|f| f.access != rhai::FnAccess::Private)
+                .map(|f| f.name.to_string());
+            let constants = ast.statements().iter().filter_map(|stmt| match stmt {
+                Stmt::Var(var, flags, _) if flags.intersects(rhai::ASTFlags::EXPORTED) => {
+                    Some(var.0.name.to_string())
+                }
+                _ => None,
+            });
+            extra_names.extend(functions.chain(constants).map(|n| format!("{module}::{n}")));
+        }
         Self {
             engine,
             scope: Scope::new(),
@@ -80,6 +103,7 @@ impl Session {
             imports: Vec::new(),
             interrupt,
             known,
+            extra_names,
         }
     }
 
@@ -93,10 +117,11 @@ impl Session {
         &self.scope
     }
 
-    /// Names tab completion offers: builtins and the standard library, functions defined in
-    /// the session, and its variables.
+    /// Names tab completion offers: builtins and the standard library, the `:commands`, the
+    /// stdlib modules' members, functions defined in the session, and its variables.
     pub fn names(&self) -> Vec<String> {
         let mut names = self.known.clone();
+        names.extend(self.extra_names.iter().cloned());
         names.extend(self.functions.iter_functions().map(|f| f.name.to_string()));
         names.extend(self.scope.iter_raw().map(|(name, _, _)| name.to_string()));
         names.sort();
@@ -227,10 +252,23 @@ impl Session {
         if name.is_empty() {
             return ":help NAME  a builtin's signature, parameters, doc and example\n\
                     :builtins   every builtin\n:load FILE  run a file into the session\n\
-                    :reset      clear variables and functions\n:quit       leave (or Ctrl-D)"
+                    :reset      clear variables, functions and imports\n:quit       leave (or Ctrl-D)"
                 .into();
         }
         let overloads = docs::lookup(&self.engine, name);
+        if overloads.is_empty()
+            && let Some(arities) = self.engine.known_functions().get(name)
+        {
+            let arities: Vec<String> = arities.iter().map(usize::to_string).collect();
+            let takes = match arities.is_empty() {
+                true => String::new(),
+                false => format!(", taking {} argument(s)", arities.join(" or ")),
+            };
+            return format!(
+                "{name} is one of Rhai's own functions{takes}, not a tgscript builtin: the Rhai \
+                 book documents it (https://rhai.rs/book)"
+            );
+        }
         if overloads.is_empty() {
             let close = self
                 .known

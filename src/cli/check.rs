@@ -1,21 +1,43 @@
 //! `tgscript check [PATH]...`: the files a scenario folder's `run` would load are checked
 //! exactly as a load checks them ([`Scenario::problems`]); modules (in sub-folders) and
-//! one-off scripts are compiled and their calls and imports checked.
+//! one-off scripts are compiled and their calls and imports checked. `--format json` gives
+//! editors and CI one JSON document.
 
 use super::usage;
 use crate::builtins::offline_engine;
 use crate::check::{check_file, collect_scripts};
 use crate::config::Config;
-use crate::engine::ScriptEngine;
+use crate::engine::{ScriptEngine, ScriptError};
 use crate::scenario::Scenario;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
+/// Output format of `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// `file:line:col: message`, a line per problem.
+    Text,
+    /// One JSON document: `{"files": N, "problems": [{file, line, column, message,
+    /// function, limit}]}` (absent values are `null`).
+    Json,
+}
 
 /// Arguments of `check`.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
     /// Files or folders to check (default: [scripts] dir). Folders are searched for `.rhai`.
     pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+/// A problem as `check --format json` lists it.
+fn problem_json(problem: &ScriptError) -> serde_json::Value {
+    serde_json::json!({
+        "file": problem.file, "line": problem.line, "column": problem.column,
+        "message": problem.message, "function": problem.function, "limit": problem.limit,
+    })
 }
 
 /// Whether `file` defines a handler-like `fn on_…` (read within the script size limit: a
@@ -70,6 +92,7 @@ pub(super) fn check(config: &Config, args: CheckArgs) -> anyhow::Result<u8> {
         );
     }
     let mut problems = 0;
+    let mut listed = Vec::new();
     // One engine per folder (imports resolve against it), and whether it is a scenario
     // folder: a folder of one-off scripts (`examples/`) is not.
     let mut engines: HashMap<PathBuf, (ScriptEngine, bool)> = HashMap::new();
@@ -86,9 +109,18 @@ pub(super) fn check(config: &Config, args: CheckArgs) -> anyhow::Result<u8> {
             false => check_file(engine, file),
         };
         for problem in problems_of {
-            println!("{problem}");
+            match args.format {
+                Format::Text => println!("{problem}"),
+                Format::Json => listed.push(problem_json(&problem)),
+            }
             problems += 1;
         }
+    }
+    if args.format == Format::Json {
+        println!(
+            "{}",
+            serde_json::json!({"files": files.len(), "problems": listed})
+        );
     }
     if problems > 0 {
         anyhow::bail!(

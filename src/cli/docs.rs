@@ -1,5 +1,5 @@
-//! `tgscript docs [--gateway] [--format markdown|json]`: the builtins, or the gateway's
-//! protocol.
+//! `tgscript docs [NAME] [--gateway] [--format markdown|json]`: the builtins (or one of
+//! them), or the gateway's protocol.
 
 use crate::builtins::offline_engine;
 use crate::config::Config;
@@ -26,6 +26,8 @@ pub struct DocsArgs {
     /// the builtins.
     #[arg(long)]
     pub gateway: bool,
+    /// Only this builtin (all its overloads), e.g. `tgscript docs tg_chat_permission`.
+    pub name: Option<String>,
 }
 
 pub(super) fn docs(config: &Config, args: DocsArgs) -> anyhow::Result<u8> {
@@ -37,7 +39,20 @@ pub(super) fn docs(config: &Config, args: DocsArgs) -> anyhow::Result<u8> {
         return Ok(0);
     }
     let engine = offline_engine(config.limits.clone(), ".");
-    let builtins = docs::builtins(&engine);
+    let builtins = match &args.name {
+        None => docs::builtins(&engine),
+        Some(name) => {
+            let found = docs::lookup(&engine, name);
+            if found.is_empty() {
+                let all = docs::builtins(&engine);
+                let hint = crate::check::closest_name(name, all.iter().map(|d| d.name.as_str()))
+                    .map(|close| format!(": did you mean {close}?"))
+                    .unwrap_or_else(|| " (tgscript docs lists them)".to_string());
+                return Err(super::usage(format!("no builtin named {name}{hint}")));
+            }
+            found
+        }
+    };
     match args.format {
         Format::Markdown => print!("{}", docs::to_markdown(&builtins)),
         Format::Json => println!("{}", docs::to_json(&builtins)),

@@ -111,8 +111,9 @@ impl Completer for ReplHelper {
         pos: usize,
         _ctx: &Context<'_>,
     ) -> rustyline::Result<(usize, Vec<Pair>)> {
+        // `perms::RE` and `:he` complete as one word.
         let start = line[..pos]
-            .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
             .map_or(0, |i| i + 1);
         let word = &line[start..pos];
         if word.is_empty() {
@@ -155,8 +156,13 @@ impl Helper for ReplHelper {}
 fn terminal(session: Session) -> anyhow::Result<u8> {
     let names = Arc::new(Mutex::new(session.names()));
     let session = Arc::new(Mutex::new(session));
+    // Tab lists the candidates (then completes their common prefix), as a shell does.
+    let config = rustyline::Config::builder()
+        .completion_type(rustyline::CompletionType::List)
+        .build();
     let mut editor: Editor<ReplHelper, rustyline::history::FileHistory> =
-        Editor::new().map_err(|e| anyhow::anyhow!("cannot open the terminal: {e}"))?;
+        Editor::with_config(config)
+            .map_err(|e| anyhow::anyhow!("cannot open the terminal: {e}"))?;
     editor.set_helper(Some(ReplHelper {
         names: names.clone(),
         session: session.clone(),

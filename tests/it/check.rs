@@ -72,6 +72,40 @@ fn every_problem_in_every_file_is_listed() {
 }
 
 #[test]
+fn json_format_lists_the_same_problems_as_one_document() {
+    let t = TestDir::new();
+    t.write("d/one.rhai", "foo();\nbar();\n");
+    t.write("d/two.rhai", "let = 1;\n");
+    let run = t.run(&["check", "d", "--format", "json"]);
+    run.expect_code(1);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("stdout is JSON");
+    assert_eq!(doc["files"], 2, "{doc}");
+    let problems = doc["problems"].as_array().expect("a list");
+    assert_eq!(problems.len(), 3, "{doc}");
+    let first = &problems[0];
+    assert!(
+        first["file"]
+            .as_str()
+            .is_some_and(|f| f.ends_with("one.rhai")),
+        "{first}"
+    );
+    assert_eq!(
+        (first["line"].clone(), first["column"].clone()),
+        (1.into(), 1.into())
+    );
+    assert!(
+        first["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("unknown function 'foo'"))
+    );
+    // Nothing to report: an empty list, exit 0.
+    t.write("ok/fine.rhai", "1 + 1\n");
+    let run = t.run(&["check", "ok", "--format", "json"]);
+    run.expect_code(0)
+        .expect_stdout("{\"files\":1,\"problems\":[]}\n");
+}
+
+#[test]
 fn missing_path_is_a_usage_error() {
     let t = TestDir::new();
     t.run(&["check", "nowhere"])

@@ -61,3 +61,31 @@ fn markdown_has_a_section_per_builtin() {
         .expect_stdout_contains("- `sleep(seconds: i64)`")
         .expect_stdout_contains("```rhai\n");
 }
+
+#[test]
+fn docs_name_prints_one_builtin_and_an_unknown_name_gets_a_suggestion() {
+    let t = TestDir::new();
+    let run = t.run(&["docs", "tg_chat_permission"]);
+    run.expect_code(0)
+        .expect_stdout_contains("tg_chat_permission(")
+        .expect_stdout_contains("```rhai");
+    assert!(!run.stdout.contains("send_message("), "one builtin only");
+    let json = t.run(&["docs", "sleep", "--format", "json"]);
+    json.expect_code(0);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    let names: Vec<&str> = doc["builtins"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|b| b["name"].as_str())
+        .collect();
+    assert!(
+        !names.is_empty() && names.iter().all(|n| *n == "sleep"),
+        "{names:?}"
+    );
+    t.run(&["docs", "tg_chat_permision"])
+        .expect_code(2)
+        .expect_stderr_contains(
+            "no builtin named tg_chat_permision: did you mean tg_chat_permission?",
+        );
+}

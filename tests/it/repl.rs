@@ -57,6 +57,25 @@ fn tab_completes_builtins_and_help_documents_them() {
     )
         .expect("documented parameters");
     p.exp_string("# Example").expect("example");
+    p.send_line(":help print").expect("send");
+    p.exp_string("print is one of Rhai's own functions")
+        .expect("Rhai's own functions are named as such");
+    // Several candidates: a second Tab lists them; a stdlib module's members and :commands
+    // complete too.
+    p.send("chat_\t\t").expect("send");
+    p.flush().expect("flush");
+    p.exp_string("chat_delete").expect("a candidate listed");
+    p.exp_string("chat_permissions").expect("another listed");
+    p.send_control('u').expect("clear line");
+    p.send("perms::READ_O\t").expect("send");
+    p.flush().expect("flush");
+    p.exp_string("perms::READ_ONLY")
+        .expect("a stdlib member completed");
+    p.send_control('u').expect("clear line");
+    p.send(":bui\t").expect("send");
+    p.flush().expect("flush");
+    p.exp_string(":builtins").expect("a :command completed");
+    p.send_control('u').expect("clear line");
     p.send_line(":quit").expect("send");
     p.exp_eof().expect("exit");
 }
