@@ -4,14 +4,20 @@
 use crate::builtins::offline_engine;
 use crate::config::Config;
 use crate::docs;
+use crate::engine::ScriptEngine;
 use crate::gateway::reference;
+use crate::sandbox::World;
+use crate::sandbox::world::{Post, SANDBOX_CHAT_ID};
+use crate::scenario::Handler;
+use serde_json::{Map, Value, json};
 
 /// Output format of `docs`.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Format {
     /// Markdown, one section per builtin (or gateway action).
     Markdown,
-    /// JSON: `{"builtins": [{name, signature, params, returns, doc}]}`, or with `--gateway`
+    /// JSON: `{"builtins": [{name, signature, params, returns, doc}], "handlers": [...],
+    /// "stdlib": [...]}`, or with `--gateway`
     /// `{"envelope": [...], "actions": [{name, kind, admin, fields, success, errors, example}]}`.
     Json,
 }
@@ -53,9 +59,163 @@ pub(super) fn docs(config: &Config, args: DocsArgs) -> anyhow::Result<u8> {
             found
         }
     };
+    // One builtin alone, or the whole reference: builtins, handlers, stdlib modules.
+    let whole = args.name.is_none();
     match args.format {
+        Format::Markdown if whole => print!(
+            "{}{}{}",
+            docs::to_markdown(&builtins),
+            handlers_markdown(),
+            stdlib_markdown(&engine)
+        ),
         Format::Markdown => print!("{}", docs::to_markdown(&builtins)),
-        Format::Json => println!("{}", docs::to_json(&builtins)),
+        Format::Json => {
+            let mut doc: serde_json::Value =
+                serde_json::from_str(&docs::to_json(&builtins)).unwrap_or_default();
+            if whole {
+                doc["handlers"] = handlers_json();
+                doc["stdlib"] = stdlib_json(&engine);
+            }
+            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        }
     }
     Ok(0)
+}
+
+/// A real example of what `handler` is given, made by the sandbox world (`null` where the
+/// sandbox makes none).
+fn example(handler: Handler) -> Value {
+    let chat = SANDBOX_CHAT_ID;
+    let mut world = World::new();
+    let last = |world: &mut World| world.updates_from(0, 100).pop().unwrap_or_default();
+    let post = |world: &mut World, text: &str| {
+        let post = Post {
+            text,
+            ..Post::default()
+        };
+        world.post(chat, 1001, &post).unwrap_or_default()
+    };
+    match handler {
+        Handler::OnLoad | Handler::OnAccountUpdate => Value::Null,
+        Handler::OnMessage => post(&mut world, "hello"),
+        Handler::OnCommand => json!(["warn", ["3", "spam"], post(&mut world, "/warn 3 spam")]),
+        Handler::OnCallbackQuery => {
+            let markup = json!({"inline_keyboard": [[{"text": "Yes", "callback_data": "yes"}]]});
+            let ask = json!({"chat_id": chat, "text": "Sure?", "reply_markup": markup});
+            let _ = world.call("sendMessage", ask.as_object().unwrap_or(&Map::new()));
+            let _ = world.press_button(chat, 1002, None, "yes");
+            last(&mut world)["callback_query"].take()
+        }
+        Handler::OnChatMember => {
+            world.add_user(1004, "Dave");
+            let _ = world.user_joins(chat, 1004);
+            last(&mut world)["chat_member"].take()
+        }
+        Handler::OnUpdate => {
+            post(&mut world, "helo");
+            let _ = world.edit(chat, 1001, 1, "hello");
+            last(&mut world)
+        }
+    }
+}
+
+fn signature(handler: Handler) -> String {
+    format!("fn {}({})", handler.name(), handler.params().join(", "))
+}
+
+fn handlers_markdown() -> String {
+    let mut out = String::from(
+        "\n# Handlers\n\nA scenario defines some of these; each update goes to one of them. \
+         The examples are real updates from the sandbox.\n",
+    );
+    for handler in Handler::ALL {
+        out.push_str(&format!(
+            "\n## `{}`\n\n{}.\n",
+            signature(handler),
+            handler.doc()
+        ));
+        let example = example(handler);
+        if !example.is_null() {
+            let shown = serde_json::to_string_pretty(&example).unwrap_or_default();
+            out.push_str(&format!("\n```json\n{shown}\n```\n"));
+        }
+    }
+    out
+}
+
+fn handlers_json() -> Value {
+    Handler::ALL
+        .iter()
+        .map(|h| {
+            json!({"name": h.name(), "params": h.params(), "doc": h.doc(), "example": example(*h)})
+        })
+        .collect()
+}
+
+/// Each stdlib module: its constants (with their values) and functions (with their doc
+/// comments).
+fn stdlib_json(engine: &ScriptEngine) -> Value {
+    let rhai = engine.rhai();
+    crate::stdlib::MODULES
+        .iter()
+        .map(|(name, source)| {
+            let ast = rhai.compile(*source).unwrap_or_default();
+            let constants: Map<String, Value> =
+                rhai::Module::eval_ast_as_new(rhai::Scope::new(), &ast, rhai)
+                    .map(|module| {
+                        module
+                            .iter_var()
+                            .map(|(k, v)| {
+                                (k.to_string(), serde_json::to_value(v).unwrap_or_default())
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+            let functions: Vec<Value> = ast
+                .iter_functions()
+                .filter(|f| f.access != rhai::FnAccess::Private)
+                .map(|f| {
+                    let doc: Vec<&str> = f
+                        .comments
+                        .iter()
+                        .flat_map(|c| c.lines())
+                        .map(|line| line.trim().trim_start_matches('/').trim())
+                        .collect();
+                    json!({"name": f.name, "params": f.params, "doc": doc.join("\n")})
+                })
+                .collect();
+            json!({"module": name, "import": format!("import \"{name}\" as {name};"),
+                "constants": constants, "functions": functions})
+        })
+        .collect()
+}
+
+fn stdlib_markdown(engine: &ScriptEngine) -> String {
+    let mut out =
+        String::from("\n# Standard library modules\n\nBuilt in, importable from any folder.\n");
+    for module in stdlib_json(engine).as_array().into_iter().flatten() {
+        out.push_str(&format!(
+            "\n## `{}`\n\n",
+            module["import"].as_str().unwrap_or_default()
+        ));
+        let name = module["module"].as_str().unwrap_or_default();
+        for (constant, value) in module["constants"].as_object().into_iter().flatten() {
+            out.push_str(&format!("- `{name}::{constant}` = `{value}`\n"));
+        }
+        for f in module["functions"].as_array().into_iter().flatten() {
+            let params: Vec<&str> = f["params"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            let doc = f["doc"].as_str().unwrap_or_default().replace('\n', " ");
+            out.push_str(&format!(
+                "- `{name}::{}({})`: {doc}\n",
+                f["name"].as_str().unwrap_or_default(),
+                params.join(", ")
+            ));
+        }
+    }
+    out
 }

@@ -56,6 +56,23 @@ impl Handler {
         }
     }
 
+    /// What it is called for, in a sentence.
+    pub fn doc(self) -> &'static str {
+        match self {
+            Handler::OnLoad => "once when the scenario is loaded or reloaded",
+            Handler::OnMessage => "a message (not a command when the file has on_command)",
+            Handler::OnCommand => {
+                "a message that starts with /name (\"/warn@bot 3 spam\" → \"warn\", [\"3\", \"spam\"])"
+            }
+            Handler::OnCallbackQuery => "a press of an inline button",
+            Handler::OnChatMember => "a member's status changed (chat_member, my_chat_member)",
+            Handler::OnUpdate => "any other update, whole (edited_message, chat_join_request, …)",
+            Handler::OnAccountUpdate => {
+                "an event of a user account: updateAuthorizationState, updateUnconfirmedSession, and the types in const ACCOUNT_UPDATES"
+            }
+        }
+    }
+
     /// Its parameters.
     pub fn params(self) -> &'static [&'static str] {
         match self {

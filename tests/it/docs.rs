@@ -89,3 +89,64 @@ fn docs_name_prints_one_builtin_and_an_unknown_name_gets_a_suggestion() {
             "no builtin named tg_chat_permision: did you mean tg_chat_permission?",
         );
 }
+
+#[test]
+fn docs_include_the_handlers_with_real_updates_and_the_stdlib_modules() {
+    let t = TestDir::new();
+    let run = t.run(&["docs", "--format", "json"]);
+    run.expect_code(0);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let handlers = doc["handlers"].as_array().expect("handlers");
+    let by_name = |name: &str| {
+        handlers
+            .iter()
+            .find(|h| h["name"] == name)
+            .unwrap_or_else(|| panic!("{name} documented"))
+            .clone()
+    };
+    assert_eq!(handlers.len(), 7);
+    assert_eq!(
+        by_name("on_command")["params"],
+        serde_json::json!(["cmd", "args", "msg"])
+    );
+    let message = by_name("on_message")["example"].clone();
+    assert_eq!(message["chat"]["type"], "supergroup", "{message}");
+    assert!(
+        message["date"].as_i64().is_some_and(|d| d > 1_700_000_000),
+        "{message}"
+    );
+    assert_eq!(by_name("on_callback_query")["example"]["data"], "yes");
+    assert_eq!(
+        by_name("on_chat_member")["example"]["new_chat_member"]["status"],
+        "member"
+    );
+    assert!(
+        by_name("on_update")["example"]
+            .get("edited_message")
+            .is_some()
+    );
+    let stdlib = doc["stdlib"].as_array().expect("stdlib");
+    let perms = stdlib
+        .iter()
+        .find(|m| m["module"] == "perms")
+        .expect("perms");
+    assert_eq!(
+        perms["constants"]["READ_ONLY"],
+        serde_json::json!([0, 0, 0, 0, 0, 0, 0, 0, 0])
+    );
+    let time = stdlib.iter().find(|m| m["module"] == "time").expect("time");
+    let parse = &time["functions"][0];
+    assert_eq!(parse["name"], "parse_duration");
+    assert!(
+        parse["doc"]
+            .as_str()
+            .is_some_and(|d| d.contains("10m") && !d.contains("///")),
+        "{parse}"
+    );
+    let markdown = t.run(&["docs"]);
+    markdown
+        .expect_code(0)
+        .expect_stdout_contains("## `fn on_command(cmd, args, msg)`")
+        .expect_stdout_contains("- `perms::READ_ONLY` = `[0,0,0,0,0,0,0,0,0]`")
+        .expect_stdout_contains("- `time::parse_duration(text)`: Seconds in a duration");
+}
