@@ -278,7 +278,7 @@ impl World {
             0 => " until an administrator lifts it".to_string(),
             until => format!(
                 " for {} s more (/wait to move the sandbox's clock)",
-                until - self.now()
+                until.saturating_sub(self.now())
             ),
         }
     }

@@ -262,7 +262,7 @@ impl World {
             .get("until_date")
             .and_then(Value::as_i64)
             .unwrap_or(0);
-        let ahead = until - self.now();
+        let ahead = until.saturating_sub(self.now());
         match (30..=366 * 86_400).contains(&ahead) {
             true => until,
             false => 0,
