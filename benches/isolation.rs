@@ -35,6 +35,7 @@ fn round(
         user_id: Some(1001),
         message_id: Some(1),
         callback_query_id: None,
+        job: None,
     });
     let message =
         json!({"message_id": 1, "chat": {"id": -100}, "from": {"id": 1001}, "text": "hi"});
@@ -43,7 +44,7 @@ fn round(
         runner
             .call(
                 scenario,
-                Handler::OnMessage,
+                Handler::OnMessage.name(),
                 vec![message.clone()],
                 effects.clone(),
                 Some(update.clone()),

@@ -68,7 +68,18 @@ fn overhead(c: &mut Criterion) {
         "text": "buy cheap spam now"}});
     c.bench_function(
         "update through the host (JSON → Rhai → handler → builtin → JSON)",
-        |b| b.iter(|| handle_update(&runner, &effects, &scenarios, black_box(&update), None)),
+        |b| {
+            b.iter(|| {
+                handle_update(
+                    &runner,
+                    &effects,
+                    &scenarios,
+                    black_box(&update),
+                    None,
+                    &Default::default(),
+                )
+            })
+        },
     );
     assert!(
         answering.calls.load(Ordering::Relaxed) > 0,

@@ -48,6 +48,12 @@ pub trait Effects: Send + Sync {
 
     /// The clock: Unix seconds.
     fn now(&self) -> i64;
+
+    /// The clock in Unix milliseconds, unjournaled (jobs are scheduled from it; the
+    /// scheduling itself is journaled).
+    fn now_ms(&self) -> i64 {
+        self.now().saturating_mul(1000)
+    }
 }
 
 /// The system clock in Unix seconds (0 before 1970).

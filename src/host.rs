@@ -2,7 +2,8 @@
 //! state database, and the async runtime the blocking script threads bridge into.
 
 use crate::accounts::{AccountOp, Accounts, AuthState, LoginStep};
-use crate::effects::{Effects, system_now};
+use crate::clock::Clock;
+use crate::effects::Effects;
 use crate::request::CommandError;
 use crate::store::{StateOp, Store, StoreError};
 use crate::telegram::{BotClient, BotError, errors};
@@ -24,6 +25,8 @@ pub struct Host {
     accounts: Accounts,
     /// How long a login step may wait for TDLib's answer.
     login_timeout: Duration,
+    /// The clock scripts and jobs go by.
+    clock: Arc<Clock>,
 }
 
 impl Host {
@@ -36,6 +39,7 @@ impl Host {
             store: Arc::default(),
             accounts: Accounts::default(),
             login_timeout: LOGIN_TIMEOUT,
+            clock: Arc::default(),
         }
     }
 
@@ -58,6 +62,7 @@ impl Host {
             store,
             accounts,
             login_timeout: LOGIN_TIMEOUT,
+            clock: Arc::default(),
         }
     }
 
@@ -69,7 +74,19 @@ impl Host {
             store: self.store.clone(),
             accounts: self.accounts.clone(),
             login_timeout: self.login_timeout,
+            clock: self.clock.clone(),
         }
+    }
+
+    /// The same host going by `clock` (the sandbox's).
+    pub fn with_clock(mut self, clock: Arc<Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The clock scripts and jobs go by.
+    pub fn clock(&self) -> &Arc<Clock> {
+        &self.clock
     }
 
     /// The user accounts.
@@ -165,11 +182,15 @@ impl Effects for Host {
     }
 
     fn state(&self, op: &StateOp) -> Result<Value, StoreError> {
-        self.store.apply(op)
+        self.store.apply(op, self.clock.now_ms())
     }
 
     fn now(&self) -> i64 {
-        system_now()
+        self.clock.now()
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
     }
 }
 

@@ -5,8 +5,9 @@
 
 use crate::accounts::events::{Delivery, EventHub, Subscription};
 use crate::inbox::{Inbox, Origin};
-use crate::scenario::dispatch::{ACCOUNT_UPDATE, Dispatcher};
+use crate::scenario::dispatch::Dispatcher;
 use crate::scenario::registry::Registry;
+use crate::scenario::route::ACCOUNT_UPDATE;
 use serde_json::json;
 use std::sync::Arc;
 use tokio::sync::watch::Receiver;
@@ -29,23 +30,6 @@ pub(super) fn subscribe(hub: &EventHub, registry: Arc<Registry>) -> Arc<Subscrip
     )
 }
 
-/// Update ids for account events: negative (Telegram's are positive), each lower than any
-/// kept in the bot's inbox and any before it in this process (following the clock in µs).
-struct Ids {
-    last: i64,
-}
-
-impl Ids {
-    fn next(&mut self) -> i64 {
-        let micros = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_micros() as i64)
-            .unwrap_or(0);
-        self.last = (-micros).min(self.last - 1);
-        self.last
-    }
-}
-
 /// Take `events` into `inbox` (when there is one) and hand them to `dispatcher`, until
 /// `stopped`.
 pub(super) async fn forward(
@@ -55,20 +39,8 @@ pub(super) async fn forward(
     dispatcher: Arc<Dispatcher>,
     mut stopped: Receiver<bool>,
 ) {
-    let lowest = match &inbox {
-        Some(inbox) => {
-            let inbox = inbox.clone();
-            tokio::task::spawn_blocking(move || inbox.lowest_update_id())
-                .await
-                .ok()
-                .and_then(Result::ok)
-                .flatten()
-        }
-        None => None,
-    };
-    let mut ids = Ids {
-        last: lowest.unwrap_or(0).min(0),
-    };
+    // Without an inbox the ids only name the events in the log.
+    let mut last_id = 0;
     loop {
         let delivery = tokio::select! {
             delivery = events.next() => delivery,
@@ -84,18 +56,25 @@ pub(super) async fn forward(
                 continue;
             }
         };
-        let update = json!({
-            "update_id": ids.next(),
-            ACCOUNT_UPDATE: {"account_id": event.userbot_id, "update": event.update},
-        });
+        let update = move |update_id: i64| {
+            json!({
+                "update_id": update_id,
+                ACCOUNT_UPDATE: {"account_id": event.userbot_id, "update": event.update},
+            })
+        };
         let kept = match &inbox {
-            None => Ok(vec![update]),
+            None => {
+                last_id = crate::inbox::local_id_after(last_id);
+                Ok(vec![update(last_id)])
+            }
             Some(inbox) => {
                 let inbox = inbox.clone();
-                tokio::task::spawn_blocking(move || inbox.accept(&[update]))
-                    .await
-                    .map_err(|e| e.to_string())
-                    .and_then(|kept| kept.map_err(|e| e.to_string()))
+                tokio::task::spawn_blocking(move || {
+                    inbox.accept_made(|tx| Ok(vec![update(inbox.local_update_id(tx)?)]))
+                })
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|kept| kept.map_err(|e| e.to_string()))
             }
         };
         match kept {

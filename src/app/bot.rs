@@ -34,7 +34,8 @@ const REQUEUE_EVERY: Duration = Duration::from_secs(1);
 const MAX_BACKLOG: u64 = 1000;
 /// How often a webhook bot's deliveries are looked at (`getWebhookInfo`) for `/health`.
 const WEBHOOK_PROBE_EVERY: Duration = Duration::from_secs(15);
-/// How long the sandbox console gives an account event to reach the dispatcher.
+/// How long the sandbox console gives an account event, or a job the clock's move made due,
+/// to reach the dispatcher.
 const ACCOUNT_EVENT_GRACE: Duration = Duration::from_millis(200);
 /// How often a running bot drops handled updates older than a day.
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
@@ -79,8 +80,10 @@ pub(super) async fn start(
             setup.host.clone(),
             config.scripts.report_errors_to,
         )
-        .for_bot(&setup.id),
+        .for_bot(&setup.id)
+        .with_store(setup.host.store().clone()),
     );
+    learn_username(&registry, &setup).await;
     let account_events =
         super::account_updates::subscribe(app.host().accounts().hub(), registry.clone());
     let watcher = load(&registry, &setup.dir, config.scripts.hot_reload).await?;
@@ -93,6 +96,15 @@ pub(super) async fn start(
             stopped.clone(),
         ));
     }
+    // After what a previous run left is taken up (due jobs wait in the database meanwhile).
+    let timers = super::timers::Timers {
+        bot: setup.id.clone(),
+        store: setup.host.store().clone(),
+        inbox: inbox.clone(),
+        dispatcher: dispatcher.clone(),
+        clock: setup.host.clock().clone(),
+    };
+    tokio::spawn(super::timers::run(timers, stopped.clone()));
     // After what a previous run left is taken up; the subscription holds new events meanwhile.
     tokio::spawn(super::account_updates::forward(
         account_events,
@@ -113,6 +125,24 @@ pub(super) async fn start(
         status: Arc::default(),
         _watcher: watcher,
     })
+}
+
+/// Ask the bot its username (`getMe`), so commands addressed to other bots
+/// (`/warn@other_bot`) are not taken for its own; unknown, every command is.
+async fn learn_username(registry: &Registry, setup: &BotSetup) {
+    let Some(client) = setup.host.bot() else {
+        return;
+    };
+    match client.call("getMe", &serde_json::json!({})).await {
+        Ok(me) => match me["username"].as_str() {
+            Some(username) => registry.set_username(username),
+            None => tracing::warn!("bot {}: getMe gave no username", setup.id),
+        },
+        Err(e) => tracing::warn!(
+            "bot {}: getMe failed ({e}): commands addressed to other bots (/cmd@other_bot) are taken as its own",
+            setup.id
+        ),
+    }
 }
 
 /// Serve `bot` until `stop`: poll it (a polling bot) or wait (a webhook bot's updates come
@@ -441,6 +471,12 @@ pub(super) async fn feed_stdin(server: &BotApiServer, progress: &Progress, accou
                 println!("{echo}");
                 queued += added as u64;
                 progress.wait_handled(queued).await;
+                if line.trim_start().starts_with("/wait") {
+                    // Jobs the clock's move made due run before the next line.
+                    tokio::time::sleep(ACCOUNT_EVENT_GRACE).await;
+                    progress.wait_backlog_below(1).await;
+                    queued = progress.handled();
+                }
             }
             Input::Invalid(why) => eprintln!("sandbox: {why}"),
         }

@@ -11,6 +11,7 @@ mod control;
 pub mod fleet;
 mod health;
 mod status;
+mod timers;
 pub mod webhook;
 
 use crate::builtins::{self, CallContext};
@@ -148,8 +149,13 @@ impl App {
         let accounts = accounts::from_config(config, runtime.handle(), sandbox_account, &store)
             .map_err(|e| AppError::Config(e.to_string()))?;
         store.limit_scopes(config.limits.max_state_scopes);
+        let clock = sandbox
+            .as_ref()
+            .map(|server| server.world(|w| w.clock()))
+            .unwrap_or_default();
         let host = Host::new(bot, accounts, Arc::new(store), runtime.handle().clone())
-            .with_login_timeout(accounts::tdlib_timeout(config));
+            .with_login_timeout(accounts::tdlib_timeout(config))
+            .with_clock(clock);
         let workers = match config.scripts.isolation {
             Isolation::Inline => None,
             Isolation::Process => Some(Arc::new(worker_pool(config)?)),

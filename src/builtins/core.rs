@@ -1,4 +1,5 @@
-//! Builtins every script has, whatever it is connected to: time and sleeping.
+//! Builtins every script has, whatever it is connected to: time, sleeping, and claiming the
+//! update being handled.
 
 use super::{builtin, context};
 use crate::engine::run;
@@ -34,6 +35,31 @@ sleep(0.2);    // wait 200 ms
 "#;
     builtin("sleep", &["seconds: INT", "()"], sleep_doc).set_into_module(module, |seconds: INT| {
         pause(seconds as FLOAT, &seconds.to_string())
+    });
+    builtin(
+        "stop",
+        &["()"],
+        r#"
+Claim the update being handled: scenarios after this one (in file-name order) do not get it.
+The handler itself goes on to its end; `return` after `stop()` to leave at once.
+
+Use it in a filter that deletes a message, so a later scenario does not answer what is gone.
+
+# Example
+```rhai
+fn on_message(msg) {
+    if msg.text.contains("http://") {
+        tg_delete_message(msg.message_id);
+        stop();          // anti_spam.rhai and the others do not see this message
+    }
+}
+```
+"#,
+    )
+    .set_into_module(module, |ctx: NativeCallContext| {
+        context(&ctx)
+            .claimed
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     });
     builtin("sleep", &["seconds: FLOAT", "()"], sleep_doc)
         .set_into_module(module, |seconds: FLOAT| {

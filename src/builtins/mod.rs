@@ -12,6 +12,7 @@ mod account;
 mod chat;
 mod core;
 mod guarded;
+mod jobs;
 mod state;
 
 pub use account::AccountHandle;
@@ -39,6 +40,8 @@ pub struct CallContext {
     pub update: Option<Arc<UpdateContext>>,
     /// The scenario's state namespace; `None` (namespace `main`) for one-off scripts.
     pub scenario: Option<Arc<str>>,
+    /// Set by `stop()`: the update is claimed, later scenarios do not get it.
+    pub claimed: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl CallContext {
@@ -49,6 +52,7 @@ impl CallContext {
             effects,
             update: None,
             scenario: None,
+            claimed: Arc::default(),
         }
     }
 
@@ -61,6 +65,7 @@ impl CallContext {
             user_id: None,
             message_id: None,
             callback_query_id: None,
+            job: None,
         };
         Self {
             update: Some(Arc::new(update)),
@@ -96,13 +101,14 @@ fn offline() -> Arc<CallContext> {
 
 rhai::def_package! {
     /// Every tgscript builtin: time, guarded standard functions, chat actions, account
-    /// commands and state.
+    /// commands, state and jobs.
     pub Builtins(module) {
         core::register(module);
         guarded::register(module);
         chat::register(module);
         account::register(module);
         state::register(module);
+        jobs::register(module);
     }
 }
 

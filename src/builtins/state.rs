@@ -15,7 +15,7 @@ const MAX_STATE_DEPTH: usize = 64;
 
 /// A state value must be plain data: no functions, timestamps or other host types, nested at
 /// most [`MAX_STATE_DEPTH`] deep.
-fn to_plain_json(value: &Dynamic, path: &str) -> Result<Value, String> {
+pub(super) fn to_plain_json(value: &Dynamic, path: &str) -> Result<Value, String> {
     plain_json(value, path, 0)
 }
 

@@ -93,10 +93,10 @@ fn list(inbox: &Inbox, all: bool, json: bool) -> anyhow::Result<u8> {
 
 /// The entries as an aligned table, the error last.
 fn table(entries: &[Entry]) -> String {
-    let rows: Vec<[String; 6]> = entries
+    let rows = entries
         .iter()
         .map(|e| {
-            [
+            vec![
                 e.update_id.to_string(),
                 e.chat.to_string(),
                 e.kind.clone(),
@@ -106,22 +106,10 @@ fn table(entries: &[Entry]) -> String {
             ]
         })
         .collect();
-    let header = ["UPDATE", "CHAT", "KIND", "STATUS", "TRIES", "ERROR"].map(str::to_string);
-    let mut widths = [0; 5];
-    for row in std::iter::once(&header).chain(&rows) {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for row in std::iter::once(&header).chain(&rows) {
-        for (width, cell) in widths.iter().zip(row) {
-            out.push_str(&format!("{cell:<width$}  "));
-        }
-        out.push_str(&row[5]);
-        out.push('\n');
-    }
-    out
+    super::aligned(
+        &["UPDATE", "CHAT", "KIND", "STATUS", "TRIES", "ERROR"],
+        rows,
+    )
 }
 
 /// Queue each of `ids`; one that cannot be is reported and the others still are (exit 2 if any

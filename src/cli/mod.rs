@@ -7,6 +7,7 @@ mod check;
 mod docs;
 mod exec;
 mod inbox;
+mod jobs;
 mod repl;
 mod run;
 mod serve;
@@ -64,6 +65,9 @@ pub enum Command {
     /// Show the updates `run` has not finished or parked, or queue a parked one again.
     #[command(subcommand)]
     Inbox(inbox::InboxCommand),
+    /// List the jobs scenarios scheduled (`schedule`, `every`, `expect_message`), or cancel one.
+    #[command(subcommand)]
+    Jobs(jobs::JobsCommand),
     /// Copy the state database (state, inbox, journals) to FILE, consistently, while `run`
     /// keeps going.
     Backup(backup::BackupArgs),
@@ -106,6 +110,7 @@ impl Command {
             Command::Account(_) => "account",
             Command::Tdlib(_) => "tdlib",
             Command::Inbox(_) => "inbox",
+            Command::Jobs(_) => "jobs",
             Command::Backup(_) => "backup",
             Command::Worker => "worker",
         }
@@ -152,6 +157,7 @@ fn try_main(cli: Cli) -> anyhow::Result<u8> {
         Command::Account(command) => account::account(&config, command),
         Command::Tdlib(command) => tdlib::tdlib(&config, command),
         Command::Inbox(command) => inbox::inbox(&config, command),
+        Command::Jobs(command) => jobs::jobs(&config, command),
         Command::Backup(args) => backup::backup(&config, args),
         Command::Worker => Ok(crate::scenario::runner::worker::main()),
     }
@@ -163,6 +169,26 @@ fn exit_code(error: &anyhow::Error) -> u8 {
         Some(AppError::Config(_)) => EXIT_USAGE,
         _ => EXIT_FAILURE,
     }
+}
+
+/// `header` and `rows` as a table with aligned columns (the last one not padded).
+fn aligned(header: &[&str], rows: Vec<Vec<String>>) -> String {
+    let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+    let mut widths = vec![0; header.len().saturating_sub(1)];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(&rows) {
+        for (width, cell) in widths.iter().zip(row) {
+            out.push_str(&format!("{cell:<width$}  "));
+        }
+        out.push_str(row.last().map(String::as_str).unwrap_or_default());
+        out.push('\n');
+    }
+    out
 }
 
 /// A usage or configuration error (exit 2).

@@ -163,6 +163,11 @@ impl HandlerJournal {
         self.store.max_scopes()
     }
 
+    /// The database it records in.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
     /// Count `bytes` more recorded by this run.
     fn count(&self, bytes: usize) {
         self.cursor().recorded += bytes;

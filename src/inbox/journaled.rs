@@ -45,9 +45,12 @@ impl Effects for Journaled {
 
     fn state(&self, op: &StateOp) -> Result<Value, StoreError> {
         if op.writes() {
-            self.journal.write(op.describe(), |tx| {
-                store::apply_on(tx, op, self.journal.max_scopes())
-            })
+            let now_ms = self.inner.now_ms();
+            let written = self.journal.write(op.describe(), |tx| {
+                store::apply_on(tx, op, self.journal.max_scopes(), now_ms)
+            })?;
+            self.journal.store().jobs_changed(op);
+            Ok(written)
         } else {
             self.journal.read(op.describe(), || self.inner.state(op))
         }
@@ -55,6 +58,10 @@ impl Effects for Journaled {
 
     fn now(&self) -> i64 {
         self.journal.clock(self.inner.now())
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.inner.now_ms()
     }
 }
 
@@ -85,7 +92,7 @@ mod tests {
             Ok(json!({"@type": "ok"}))
         }
         fn state(&self, op: &StateOp) -> Result<Value, StoreError> {
-            self.store.apply(op)
+            self.store.apply(op, 1_000_000)
         }
         fn now(&self) -> i64 {
             1_000

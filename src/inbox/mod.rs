@@ -45,6 +45,18 @@ pub struct Inbox {
     /// The arrival number of the newest update kept, once read (only `accept` writes it,
     /// and one process at a time holds the inbox).
     last_arrival: std::sync::Mutex<Option<i64>>,
+    /// The last id [`Inbox::local_update_id`] gave, once one was.
+    last_local_id: std::sync::Mutex<Option<i64>>,
+}
+
+/// The id of an update of this process's own making after `last` (see
+/// [`Inbox::local_update_id`]); without an inbox, ids only need to differ from the last.
+pub fn local_id_after(last: i64) -> i64 {
+    let micros = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0);
+    (-micros).min(last - 1)
 }
 
 /// Why the inbox could not do what was asked.
@@ -129,6 +141,7 @@ impl Inbox {
             max_attempts: max_attempts.max(1),
             max_journal_bytes: 0,
             last_arrival: std::sync::Mutex::new(None),
+            last_local_id: std::sync::Mutex::new(None),
         }
     }
 
@@ -179,6 +192,17 @@ impl Inbox {
     /// skipped. An `update_id` Telegram reuses for a different update (it picks ids at random
     /// after a week without updates) replaces the old row, with a warning.
     pub fn accept(&self, updates: &[Value]) -> Result<Vec<Value>, InboxError> {
+        self.accept_made(|_| Ok(updates.to_vec()))
+    }
+
+    /// Keep updates of this process's own making (account events, due jobs) the way
+    /// [`Inbox::accept`] keeps fetched ones: `make` builds them inside the same transaction,
+    /// from ids it takes with [`Inbox::local_update_id`], and whatever else it writes (a due
+    /// job taken out) commits with them or not at all.
+    pub fn accept_made(
+        &self,
+        make: impl FnOnce(&Connection) -> Result<Vec<Value>, StoreError>,
+    ) -> Result<Vec<Value>, InboxError> {
         let received = now();
         // Held through the commit: the number is taken only if the batch is kept.
         let mut last = self
@@ -197,7 +221,8 @@ impl Inbox {
                     .map_err(db)?,
             };
             let mut fresh = Vec::new();
-            for update in updates {
+            let updates = make(tx)?;
+            for update in &updates {
                 let Some(id) = update["update_id"].as_i64() else {
                     tracing::warn!("skipping an update without update_id");
                     continue;
@@ -251,16 +276,29 @@ impl Inbox {
         })
     }
 
-    /// The lowest update id the inbox holds (account events have negative ones), if any.
-    pub fn lowest_update_id(&self) -> Result<Option<i64>, InboxError> {
-        self.store
+    /// A new id for an update of this process's own making (inside [`Inbox::accept_made`]'s
+    /// transaction `tx`): negative (Telegram's are positive), lower than any the inbox holds
+    /// and any taken before, following the clock in µs.
+    pub fn local_update_id(&self, tx: &Connection) -> Result<i64, StoreError> {
+        let mut last = self
+            .last_local_id
             .lock()
-            .query_row(
-                "SELECT MIN(update_id) FROM inbox WHERE bot = ?1",
-                params![self.bot],
-                |row| row.get(0),
-            )
-            .map_err(db)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let lowest = match *last {
+            Some(last) => last,
+            None => tx
+                .query_row(
+                    "SELECT MIN(update_id) FROM inbox WHERE bot = ?1",
+                    params![self.bot],
+                    |row| row.get::<_, Option<i64>>(0),
+                )
+                .map_err(StoreError::query("inbox"))?
+                .unwrap_or(0)
+                .min(0),
+        };
+        let id = local_id_after(lowest);
+        *last = Some(id);
+        Ok(id)
     }
 
     /// Updates a previous run left unfinished, and those queued by `inbox retry`, in the

@@ -140,20 +140,6 @@ fn message_number(word: &str) -> Option<i64> {
     word.strip_prefix('#').unwrap_or(word).parse().ok()
 }
 
-/// Seconds in a duration like `30s`, `10m`, `2h`, `1d`.
-fn seconds(duration: &str) -> Option<i64> {
-    let split = duration.find(|c: char| !c.is_ascii_digit())?;
-    let (amount, unit) = duration.split_at(split);
-    let unit = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3_600,
-        "d" => 86_400,
-        _ => return None,
-    };
-    amount.parse::<i64>().ok()?.checked_mul(unit)
-}
-
 /// Apply one input line to the world.
 pub fn apply_line(world: &mut World, users: &mut Users, line: &str) -> Input {
     match apply(world, users, line) {
@@ -212,7 +198,8 @@ fn apply(world: &mut World, users: &mut Users, line: &str) -> Result<String, Str
         return Ok(format!("{name} asked to join the group"));
     }
     if let Some(after) = command(rest, "/wait") {
-        let by = seconds(after).ok_or("usage: /wait DURATION (30s, 10m, 2h, 1d)")?;
+        let by = crate::clock::duration_seconds(after)
+            .ok_or("usage: /wait DURATION (30s, 10m, 2h, 1d)")?;
         world.advance(by);
         return Ok(format!("the sandbox's clock moved {after} ahead"));
     }

@@ -6,16 +6,18 @@
 //! update whose handlers fail is tried again (only the failed handlers) up to
 //! `[inbox] max_attempts` times, then parked; later updates of its chat wait for that.
 
+use super::Scenario;
 use super::registry::Registry;
+use super::route;
 use super::runner::Runner;
-use super::{Handler, Scenario};
 use crate::effects::Effects;
 use crate::inbox::{Failure, Inbox, Journaled, Origin};
 use crate::lanes::Lanes;
+use crate::store::Store;
 use crate::telegram::UpdateContext;
-use crate::telegram::update::{self, UpdateKind};
+use crate::telegram::update;
 use crate::telemetry;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -171,9 +173,14 @@ impl ChatWorker {
     }
 }
 
-/// The key an account event sits under in the update the inbox keeps for it:
-/// `{"update_id": <negative>, "account_update": {"account_id", "update"}}`.
-pub const ACCOUNT_UPDATE: &str = "account_update";
+/// What routing an update needs besides the scenarios.
+#[derive(Default)]
+pub struct Routing<'a> {
+    /// The bot's username, when known: commands to other bots are not its.
+    pub me: Option<&'a str>,
+    /// Where the bot's `expect_message` waits are kept, and the bot.
+    pub waits: Option<(&'a Store, &'a str)>,
+}
 
 /// Why a try of an update failed, and whether another may succeed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -201,6 +208,12 @@ fn try_update(
             &registry.snapshot(),
             update,
             inbox.map(|inbox| (inbox, origin)),
+            &Routing {
+                me: registry.username().as_deref().map(String::as_str),
+                waits: registry
+                    .store()
+                    .map(|store| (store.as_ref(), registry.bot())),
+            },
         )
     }))
     .unwrap_or_else(|panic| {
@@ -258,20 +271,41 @@ fn try_update(
     None
 }
 
-/// Call every scenario's handler for `update`, in order, acting through `effects`. Failures
-/// are logged and every handler still runs; the result says which failed, or whether an
-/// earlier try had failed. With an inbox (and where the update comes from), scenarios whose
-/// handler finished on an earlier try are skipped, and each run gets its effects through its
-/// journal and is recorded; the last one's completion is left to the update's `done`.
+/// Call every scenario's handler for `update`, in order, acting through `effects`, for the
+/// bot `me` (its username, when known: commands to other bots are not its). Failures are
+/// logged and every handler still runs, until one claims the update (`stop()`); the result
+/// says which failed, or whether an earlier try had failed. With an inbox (and where the
+/// update comes from), scenarios whose handler finished on an earlier try are skipped, and
+/// each run gets its effects through its journal and is recorded; the completion of the
+/// last one (or of the one that claimed the update, which runs again on a retry, replaying
+/// its journal) is left to the update's `done`.
 pub fn handle_update(
     runner: &Runner,
     effects: &Arc<dyn Effects>,
     scenarios: &[Scenario],
     update: &Value,
     inbox: Option<(&Inbox, Origin)>,
+    routing: &Routing,
 ) -> Result<bool, TryFailed> {
     let ctx = Arc::new(UpdateContext::from_update(update));
-    let (kind, _, payload) = update::kind(update);
+    let waits = match (routing.waits, ctx.chat_id, ctx.user_id) {
+        (Some((store, bot)), Some(chat), Some(user)) if update.get("message").is_some() => {
+            store.waits_on(bot, chat, user).map_err(|e| TryFailed {
+                error: e.to_string(),
+                transient: true,
+            })?
+        }
+        _ => Vec::new(),
+    };
+    let calls = route::calls(scenarios, update, routing.me, &waits).map_err(
+        |route::Unroutable(error)| {
+            tracing::error!("{error}");
+            TryFailed {
+                error,
+                transient: false,
+            }
+        },
+    )?;
     let earlier = inbox
         .map(|(i, origin)| i.begin_try(ctx.update_id, origin))
         .transpose()
@@ -280,18 +314,16 @@ pub fn handle_update(
             transient: true,
         })?
         .unwrap_or_default();
-    let calls: Vec<_> = scenarios
-        .iter()
-        .filter(|scenario| !earlier.finished.contains(&scenario.name))
-        .filter_map(|scenario| {
-            route(scenario, kind, payload, update).map(|(handler, args)| (scenario, handler, args))
-        })
+    let calls: Vec<_> = calls
+        .into_iter()
+        .filter(|call| !earlier.finished.contains(&call.scenario.name))
         .collect();
     let last = calls.len().saturating_sub(1);
     let mut failures = Vec::new();
     // A try whose failures would all come back fails for good.
     let mut transient = false;
-    for (n, (scenario, handler, args)) in calls.into_iter().enumerate() {
+    for (n, call) in calls.into_iter().enumerate() {
+        let (scenario, handler) = (call.scenario, call.function.as_str());
         let effects: Arc<dyn Effects> = match inbox {
             None => effects.clone(),
             Some((inbox, _)) => match inbox.journal(ctx.update_id, &scenario.name, &earlier) {
@@ -303,7 +335,20 @@ pub fn handle_update(
                 }
             },
         };
-        match runner.call(scenario, handler, args, effects, Some(ctx.clone())) {
+        let called = runner.call(scenario, handler, call.args, effects, Some(ctx.clone()));
+        // An answered wait ends once its function succeeded (a failed one is tried again
+        // with the wait still there).
+        if let (Ok(_), Some(wait), Some((store, _))) = (&called, call.answers, routing.waits)
+            && let Err(e) = store.end_wait(wait)
+        {
+            tracing::error!(
+                "{} {handler}: the answered wait {wait} stays: {e}",
+                scenario.name
+            );
+        }
+        match called {
+            // Later scenarios do not get a claimed update; a retry runs the claim again.
+            Ok(called) if called.claimed => break,
             // The update's `done` records the last one, unless the try failed.
             Ok(_) if n == last && failures.is_empty() => {}
             Ok(_) => {
@@ -330,57 +375,4 @@ pub fn handle_update(
             transient,
         })
     }
-}
-
-/// Which handler of `scenario` gets an update of `kind`, and its arguments.
-fn route(
-    scenario: &Scenario,
-    kind: UpdateKind,
-    payload: &Value,
-    update: &Value,
-) -> Option<(Handler, Vec<Value>)> {
-    if let Some(event) = update.get(ACCOUNT_UPDATE) {
-        let kind = event["update"]["@type"].as_str().unwrap_or_default();
-        return scenario.takes_account_update(kind).then(|| {
-            (
-                Handler::OnAccountUpdate,
-                vec![event["account_id"].clone(), event["update"].clone()],
-            )
-        });
-    }
-    let handler = match kind {
-        UpdateKind::Message => {
-            if let Some((cmd, args)) = command(payload)
-                && scenario.has(Handler::OnCommand)
-            {
-                return Some((
-                    Handler::OnCommand,
-                    vec![json!(cmd), json!(args), payload.clone()],
-                ));
-            }
-            Handler::OnMessage
-        }
-        UpdateKind::CallbackQuery => Handler::OnCallbackQuery,
-        UpdateKind::ChatMember | UpdateKind::MyChatMember => Handler::OnChatMember,
-        _ => {
-            return scenario
-                .has(Handler::OnUpdate)
-                .then(|| (Handler::OnUpdate, vec![update.clone()]));
-        }
-    };
-    scenario
-        .has(handler)
-        .then(|| (handler, vec![payload.clone()]))
-}
-
-/// `"/warn@my_bot 3 spam"` → `("warn", ["3", "spam"])`.
-fn command(message: &Value) -> Option<(String, Vec<String>)> {
-    let text = message["text"].as_str()?;
-    let mut words = text.split_whitespace();
-    let first = words.next()?.strip_prefix('/')?;
-    let name = first.split('@').next().unwrap_or(first);
-    if name.is_empty() {
-        return None;
-    }
-    Some((name.to_string(), words.map(str::to_string).collect()))
 }

@@ -1,10 +1,14 @@
 //! Scenarios: the `.rhai` files `tgscript run` loads, each compiled with its imports embedded,
 //! checked to hold only declarations at the top level, and called through its handlers.
 
+mod declared;
 pub mod dispatch;
 pub mod registry;
+pub mod route;
 pub mod runner;
 pub mod watch;
+
+pub use declared::Declared;
 
 use crate::engine::{ScriptEngine, ScriptError};
 use rhai::{AST, Stmt};
@@ -104,15 +108,15 @@ pub struct Scenario {
     pub ast: Option<Arc<AST>>,
     /// The handlers it defines.
     pub handlers: Vec<Handler>,
-    /// Its state namespace: the file name without `.rhai`.
+    /// Its state namespace: its bot's prefix and its `const STATE`, else the file name
+    /// without `.rhai`. Its jobs run by it too.
     pub namespace: Arc<str>,
     /// Module files it imported from the scenario folder (its own file aside).
     pub imports: Vec<PathBuf>,
     /// Hash of its source and its imports' sources when it was compiled.
     pub fingerprint: u64,
-    /// The account update types `on_account_update` takes besides the default ones
-    /// (`const ACCOUNT_UPDATES = [...]`).
-    pub account_updates: Vec<String>,
+    /// What it declares in constants (`ACCOUNT_UPDATES`, `CALLBACKS`, `STATE`).
+    pub declared: Declared,
 }
 
 /// The account update types every `on_account_update` gets.
@@ -120,9 +124,6 @@ pub const DEFAULT_ACCOUNT_UPDATES: &[&str] = &[
     crate::accounts::auth::UPDATE_AUTHORIZATION_STATE,
     crate::accounts::auth::UPDATE_UNCONFIRMED_SESSION,
 ];
-
-/// The name of the constant that lists more account update types.
-const ACCOUNT_UPDATES: &str = "ACCOUNT_UPDATES";
 
 impl Scenario {
     /// The same scenario with its state namespace under `prefix` (see [`crate::store::namespace_prefix`]).
@@ -158,10 +159,7 @@ impl Scenario {
             .map_err(|e| vec![e])?;
         let mut problems = declarations_only(&ast, &shown);
         let handlers = handlers(&ast, &shown, &mut problems);
-        let account_updates = account_updates(&ast, &shown).unwrap_or_else(|e| {
-            problems.push(e);
-            Vec::new()
-        });
+        let declared = Declared::read(&ast, &shown, &mut problems);
         problems.extend(
             crate::check::call_problems(&ast, &engine.known_functions())
                 .into_iter()
@@ -171,8 +169,8 @@ impl Scenario {
             return Err(problems);
         }
         let fingerprint = fingerprint_of(source.as_bytes(), &imports);
-        let mut scenario = Scenario::compiled_elsewhere(path, handlers, imports, fingerprint);
-        scenario.account_updates = account_updates;
+        let mut scenario =
+            Scenario::compiled_elsewhere(path, handlers, imports, fingerprint, declared);
         scenario.ast = Some(Arc::new(ast));
         Ok(scenario)
     }
@@ -183,6 +181,7 @@ impl Scenario {
         handlers: Vec<Handler>,
         imports: Vec<PathBuf>,
         fingerprint: u64,
+        declared: Declared,
     ) -> Scenario {
         let shown = path.display().to_string();
         Scenario {
@@ -190,16 +189,19 @@ impl Scenario {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| shown.clone()),
-            namespace: path
-                .file_stem()
-                .map(|n| n.to_string_lossy().into())
-                .unwrap_or_else(|| shown.as_str().into()),
+            namespace: match &declared.state {
+                Some(state) => state.as_str().into(),
+                None => path
+                    .file_stem()
+                    .map(|n| n.to_string_lossy().into())
+                    .unwrap_or_else(|| shown.as_str().into()),
+            },
             path: path.to_path_buf(),
             ast: None,
             handlers,
             fingerprint,
             imports,
-            account_updates: Vec::new(),
+            declared,
         }
     }
 
@@ -212,7 +214,16 @@ impl Scenario {
     pub fn takes_account_update(&self, kind: &str) -> bool {
         self.has(Handler::OnAccountUpdate)
             && (DEFAULT_ACCOUNT_UPDATES.contains(&kind)
-                || self.account_updates.iter().any(|k| k == kind))
+                || self.declared.account_updates.iter().any(|k| k == kind))
+    }
+
+    /// Whether it owns a press of a button with `data` (it declared a prefix of it in
+    /// `CALLBACKS`).
+    pub fn owns_callback(&self, data: &str) -> bool {
+        self.declared
+            .callbacks
+            .iter()
+            .any(|prefix| data.starts_with(prefix.as_str()))
     }
 }
 
@@ -260,31 +271,6 @@ pub fn scenario_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
         .collect();
     files.sort();
     Ok(files)
-}
-
-/// The update types of `const ACCOUNT_UPDATES = ["update…", …];`, if the scenario has it.
-fn account_updates(ast: &AST, file: &str) -> Result<Vec<String>, ScriptError> {
-    for stmt in ast.statements() {
-        let Stmt::Var(var, _, position) = stmt else {
-            continue;
-        };
-        if var.0.name != ACCOUNT_UPDATES {
-            continue;
-        }
-        let wrong = || {
-            ScriptError::new(format!(
-                "{ACCOUNT_UPDATES} must be a list of TDLib update type names, e.g. [\"updateNewMessage\"]"
-            ))
-            .in_file(file)
-            .at(*position)
-        };
-        let list = var.1.get_literal_value(None).ok_or_else(wrong)?;
-        let items = list
-            .into_typed_array::<rhai::ImmutableString>()
-            .map_err(|_| wrong())?;
-        return Ok(items.into_iter().map(|s| s.to_string()).collect());
-    }
-    Ok(Vec::new())
 }
 
 /// A scenario's top level may hold only `import`, `const` and `fn`: start-up work belongs in

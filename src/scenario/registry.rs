@@ -8,9 +8,13 @@ use crate::commands::chat;
 use crate::effects::Effects;
 use crate::engine::ScriptError;
 use crate::telemetry;
+
+/// The namespace one-off scripts (`exec`, the REPL) keep state in: nobody's orphan.
+const ONE_OFF_NAMESPACE: &str = "main";
+use crate::store::Store;
 use arc_swap::ArcSwap;
 use serde_json::json;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
@@ -48,6 +52,12 @@ pub struct Registry {
     prefix: String,
     /// The bot whose scenarios these are (metrics label).
     bot: String,
+    /// The bot's username (`getMe`), once known: commands to other bots are not its.
+    username: arc_swap::ArcSwapOption<String>,
+    /// Where its scenarios' state is kept, to warn of state a rename left behind.
+    store: Option<Arc<Store>>,
+    /// Namespaces already warned of.
+    orphans_told: Mutex<HashSet<String>>,
 }
 
 impl Registry {
@@ -71,6 +81,9 @@ impl Registry {
             folder_gone: std::sync::atomic::AtomicBool::new(false),
             prefix: String::new(),
             bot: crate::store::DEFAULT_BOT.to_string(),
+            username: arc_swap::ArcSwapOption::empty(),
+            store: None,
+            orphans_told: Mutex::default(),
         }
     }
 
@@ -81,9 +94,31 @@ impl Registry {
         self
     }
 
+    /// The same registry, warning after a reload of state in `store` that no scenario's
+    /// namespace holds any more (a scenario renamed without `const STATE`).
+    pub fn with_store(mut self, store: Arc<Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Where its scenarios' state (and jobs) are kept, when it was told.
+    pub fn store(&self) -> Option<&Arc<Store>> {
+        self.store.as_ref()
+    }
+
     /// The bot whose scenarios these are.
     pub fn bot(&self) -> &str {
         &self.bot
+    }
+
+    /// The bot's username, once [`Registry::set_username`] said it.
+    pub fn username(&self) -> Option<Arc<String>> {
+        self.username.load_full()
+    }
+
+    /// The bot's username as `getMe` gives it: `/cmd@other_bot` is not delivered from now on.
+    pub fn set_username(&self, username: &str) {
+        self.username.store(Some(Arc::new(username.to_string())));
     }
 
     /// The scenarios now, in file-name order (a snapshot: later reloads do not change it).
@@ -247,6 +282,7 @@ impl Registry {
             changes.push(Change::Unloaded(gone.path.clone()));
         }
         if !changes.is_empty() {
+            self.warn_of_orphaned_state(&next);
             self.current.store(Arc::new(next));
         }
         for (ok, line) in log {
@@ -257,6 +293,40 @@ impl Registry {
             }
         }
         Ok(changes)
+    }
+
+    /// Warn once of each namespace with state that none of `scenarios` has: most likely a
+    /// scenario was renamed and its state stayed under the old name.
+    fn warn_of_orphaned_state(&self, scenarios: &[Scenario]) {
+        let Some(store) = self.store.as_ref().filter(|_| !scenarios.is_empty()) else {
+            return;
+        };
+        let namespaces = match store.namespaces(&self.prefix) {
+            Ok(namespaces) => namespaces,
+            Err(e) => return tracing::debug!("cannot look for orphaned state: {e}"),
+        };
+        let mut told = self
+            .orphans_told
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for (namespace, keys) in namespaces {
+            let own = &namespace[self.prefix.len()..];
+            if own == ONE_OFF_NAMESPACE
+                || scenarios.iter().any(|s| *s.namespace == *namespace)
+                || !told.insert(namespace.clone())
+            {
+                continue;
+            }
+            let renamed = scenarios
+                .iter()
+                .filter(|s| s.declared.state.is_none())
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            tracing::warn!(
+                "state of '{own}' ({keys} key(s)) belongs to no scenario now: if {own}.rhai was renamed (to one of {renamed}), add `const STATE = \"{own}\";` to it to keep its state and jobs"
+            );
+        }
     }
 
     /// Compile `file` and run its `on_load` (just before the version goes live); either

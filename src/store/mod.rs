@@ -10,6 +10,7 @@ mod accounts;
 mod backup;
 mod bots;
 mod commit;
+pub mod jobs;
 mod schema;
 mod state;
 
@@ -37,7 +38,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 pub const DEFAULT_BOT: &str = "default";
 
 /// The schema version this build writes.
-const SCHEMA_VERSION: i64 = 7;
+const SCHEMA_VERSION: i64 = 8;
 
 /// Why the store could not be opened or used.
 #[derive(Debug, thiserror::Error)]
@@ -129,6 +130,9 @@ pub enum StoreError {
         "journal limit exceeded: this handler recorded more than {0} bytes of calls for one update (raise [limits] max_journal_bytes if it needs more)"
     )]
     JournalFull(usize),
+    /// A job that cannot be scheduled, or one that is not there.
+    #[error("{0}")]
+    Job(String),
     /// A store error as a script worker process was told of it by its host: the host's
     /// words.
     #[error("{0}")]
@@ -169,6 +173,10 @@ pub struct Store {
     committer: Option<std::thread::JoinHandle<()>>,
     /// How many scopes one namespace may hold (0, until [`Store::limit_scopes`]: no limit).
     max_scopes: AtomicUsize,
+    /// Per bot, what its job scheduler waits on: told when its jobs change.
+    job_signals: Mutex<std::collections::HashMap<String, Arc<tokio::sync::Notify>>>,
+    /// Whether any `expect_message` wait may be stored (until then messages skip the look).
+    waits: AtomicBool,
 }
 
 /// What the store shares with its committer thread (see [`commit`]).
@@ -250,6 +258,7 @@ impl Store {
 
     /// The store on `connection` (migrated), with its committer thread started.
     fn over(connection: Connection, path: String) -> Self {
+        let waits = jobs::any_waits(&connection).unwrap_or(true);
         let shared = Arc::new(Shared {
             connection: Mutex::new(connection),
             relaxed: AtomicBool::new(false),
@@ -271,6 +280,8 @@ impl Store {
             shared,
             committer,
             max_scopes: AtomicUsize::new(0),
+            job_signals: Mutex::default(),
+            waits: AtomicBool::new(waits),
         }
     }
 

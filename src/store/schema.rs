@@ -126,6 +126,20 @@ pub(super) fn migrate(connection: &mut Connection, path: &str) -> Result<(), Sto
         tx.execute_batch("CREATE TABLE accounts (id INTEGER PRIMARY KEY, spec TEXT NOT NULL);")
             .map_err(sqlite)?;
     }
+    if version < 8 {
+        // Durable timers and conversation waits (`schedule`, `every`, `expect_message`).
+        tx.execute_batch(
+            "CREATE TABLE jobs (
+                 id INTEGER PRIMARY KEY AUTOINCREMENT, bot TEXT NOT NULL, scenario TEXT NOT NULL,
+                 kind TEXT NOT NULL, function TEXT NOT NULL, data TEXT NOT NULL,
+                 chat_id INTEGER, user_id INTEGER, message_id INTEGER,
+                 due_at INTEGER, every TEXT, created_at INTEGER NOT NULL);
+             CREATE INDEX jobs_by_due ON jobs (bot, due_at);
+             CREATE INDEX jobs_by_scenario ON jobs (scenario);
+             CREATE INDEX jobs_waiting ON jobs (bot, chat_id, user_id) WHERE kind = 'expect';",
+        )
+        .map_err(sqlite)?;
+    }
     if version < SCHEMA_VERSION {
         tx.execute(
             "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)

@@ -2,6 +2,7 @@
 //! scenario in a namespace of its own (plus one namespace the scenarios share on purpose),
 //! as JSON with a size limit per value and per scope.
 
+use super::jobs::{self, JobOp};
 use super::{DEFAULT_BOT, Store, StoreError};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
@@ -102,17 +103,24 @@ pub enum StateOp {
         /// The key.
         key: String,
     },
+    /// Schedule, cancel or list jobs (durable timers, kept with the state).
+    Job(JobOp),
 }
 
 impl StateOp {
     /// Whether the operation changes state.
     pub fn writes(&self) -> bool {
-        !matches!(self, StateOp::Get { .. })
+        match self {
+            StateOp::Get { .. } => false,
+            StateOp::Job(op) => op.writes(),
+            _ => true,
+        }
     }
 
     /// The operation as one line, from its fields: what the journal matches a replay on.
     pub fn describe(&self) -> String {
         let (verb, namespace, scope, key) = match self {
+            StateOp::Job(op) => return op.describe(),
             StateOp::Get {
                 namespace,
                 scope,
@@ -184,15 +192,45 @@ fn get_on(
 }
 
 impl Store {
-    /// Run `op`: a read, or a write in a transaction of its own (durable when it returns).
-    pub fn apply(&self, op: &StateOp) -> Result<Value, StoreError> {
+    /// The state namespaces of the bot whose namespaces begin with `prefix` (see
+    /// [`namespace_prefix`]) that hold values, with how many keys each, the shared one aside.
+    pub fn namespaces(&self, prefix: &str) -> Result<Vec<(String, u64)>, StoreError> {
+        let connection = self.lock();
+        let mut query = connection
+            .prepare_cached(
+                "SELECT namespace, COUNT(*) FROM state WHERE substr(namespace, 1, length(?1)) = ?1 GROUP BY namespace",
+            )
+            .map_err(StoreError::query("cannot read state"))?;
+        let rows = query
+            .query_map(params![prefix], |row| Ok((row.get(0)?, row.get(1)?)))
+            .map_err(StoreError::query("cannot read state"))?
+            .collect::<Result<Vec<(String, u64)>, _>>()
+            .map_err(StoreError::query("cannot read state"))?;
+        Ok(rows
+            .into_iter()
+            .filter(|(namespace, _)| {
+                let own = &namespace[prefix.len()..];
+                !own.is_empty() && !own.contains('/')
+            })
+            .collect())
+    }
+
+    /// Run `op` at `now_ms` (jobs count from it): a read, or a write in a transaction of
+    /// its own (durable when it returns).
+    pub fn apply(&self, op: &StateOp, now_ms: i64) -> Result<Value, StoreError> {
         match op {
             StateOp::Get {
                 namespace,
                 scope,
                 key,
             } => Ok(self.get(namespace, *scope, key)?.unwrap_or(Value::Null)),
-            write => self.transaction(|tx| apply_on(tx, write, self.max_scopes())),
+            StateOp::Job(read) if !read.writes() => jobs::apply_on(&self.lock(), read, now_ms),
+            write => {
+                let value =
+                    self.transaction(|tx| apply_on(tx, write, self.max_scopes(), now_ms))?;
+                self.jobs_changed(write);
+                Ok(value)
+            }
         }
     }
 }
@@ -204,8 +242,10 @@ pub(crate) fn apply_on(
     connection: &Connection,
     op: &StateOp,
     max_scopes: usize,
+    now_ms: i64,
 ) -> Result<Value, StoreError> {
     match op {
+        StateOp::Job(op) => jobs::apply_on(connection, op, now_ms),
         StateOp::Set {
             namespace,
             scope,
@@ -335,12 +375,15 @@ mod tests {
         let store = Store::in_memory();
         store.limit_scopes(2);
         let set = |chat: i64, key: &str| {
-            store.apply(&StateOp::Set {
-                namespace: "a".into(),
-                scope: StateScope::Chat(chat),
-                key: key.into(),
-                value: 1.into(),
-            })
+            store.apply(
+                &StateOp::Set {
+                    namespace: "a".into(),
+                    scope: StateScope::Chat(chat),
+                    key: key.into(),
+                    value: 1.into(),
+                },
+                0,
+            )
         };
         assert!(set(1, "x").is_ok());
         assert!(set(2, "x").is_ok());
@@ -350,12 +393,15 @@ mod tests {
             "{refused}"
         );
         assert!(set(1, "y").is_ok(), "a scope it holds takes more keys");
-        let other = store.apply(&StateOp::Set {
-            namespace: "b".into(),
-            scope: StateScope::Chat(3),
-            key: "x".into(),
-            value: 1.into(),
-        });
+        let other = store.apply(
+            &StateOp::Set {
+                namespace: "b".into(),
+                scope: StateScope::Chat(3),
+                key: "x".into(),
+                value: 1.into(),
+            },
+            0,
+        );
         assert!(other.is_ok(), "another scenario has its own count");
         assert_eq!(
             store.get("a", StateScope::Chat(3), "x").ok().flatten(),

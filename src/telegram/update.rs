@@ -2,6 +2,14 @@
 
 use serde_json::Value;
 
+/// The key an account event sits under in the update the inbox keeps for it:
+/// `{"update_id": <negative>, "account_update": {"account_id", "update"}}`.
+pub const ACCOUNT_UPDATE: &str = "account_update";
+
+/// The key a due job sits under in the update the inbox keeps for it:
+/// `{"update_id": <negative>, "job": {"id", "scenario", "function", "data", …}}`.
+pub const JOB: &str = "job";
+
 /// The chat, user and message an update is about. Builtins act on this chat unless a
 /// `chat_id` is passed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -16,6 +24,9 @@ pub struct UpdateContext {
     pub message_id: Option<i64>,
     /// The callback query to answer, for button presses.
     pub callback_query_id: Option<String>,
+    /// The job being run (`current_job()`): its `id`, `function`, `due_at`, `late_ms`, ….
+    #[serde(default)]
+    pub job: Option<Value>,
 }
 
 /// The kinds of update tgscript knows, by the key their payload sits under.
@@ -90,6 +101,16 @@ impl UpdateContext {
     /// Read the context out of a raw update.
     pub fn from_update(update: &Value) -> Self {
         let update_id = update["update_id"].as_i64().unwrap_or_default();
+        if let Some(job) = update.get(JOB) {
+            return Self {
+                update_id,
+                chat_id: job["chat_id"].as_i64(),
+                user_id: job["user_id"].as_i64(),
+                message_id: job["message_id"].as_i64(),
+                callback_query_id: None,
+                job: Some(job.clone()),
+            };
+        }
         let (_, _, payload) = kind(update);
         let message = if payload.get("message_id").is_some() {
             payload
@@ -108,6 +129,7 @@ impl UpdateContext {
             user_id,
             message_id: message["message_id"].as_i64(),
             callback_query_id: update["callback_query"]["id"].as_str().map(str::to_string),
+            job: None,
         }
     }
 }

@@ -78,30 +78,19 @@ fn anti_spam_warns_twice_then_mutes() {
 }
 
 #[test]
-fn newcomer_gate_restricts_until_the_button() {
+fn newcomer_gate_removes_who_does_not_press_in_time_and_keeps_who_does() {
     let out = sandbox(
-        "/join dave\n/as dave can I talk?\n/as alice /press human:1004\n/as Dave /press human:1004\n/as DAVE thanks!\n",
+        "/join dave\n/as dave can I talk?\n/as alice /press gate:1004\n/join erin\n/as erin /press gate:1005\n/wait 4m\n/as erin hello\n/wait 2m\n/as erin still here\n",
     );
     let restricts = lines_with(&out, "→ restrictChatMember");
-    assert_eq!(restricts.len(), 2, "{out}");
+    assert_eq!(restricts.len(), 3, "{out}");
+    assert!(restricts[0].contains(READ_ONLY) && restricts[0].contains(r#""user_id":1004"#));
+    assert!(restricts[1].contains(READ_ONLY) && restricts[1].contains(r#""user_id":1005"#));
     assert!(
-        restricts[0].contains(READ_ONLY),
-        "joined → read-only: {}",
-        restricts[0]
-    );
-    assert!(
-        restricts[1].contains(r#""can_send_messages":true"#),
-        "{}",
-        restricts[1]
-    );
-    assert!(
-        restricts[1].contains(r#""can_send_photos":true"#),
-        "{}",
-        restricts[1]
-    );
-    assert!(
-        out.contains("Welcome, Dave! Press the button to start writing."),
-        "{out}"
+        restricts[2].contains(r#""can_send_messages":true"#)
+            && restricts[2].contains(r#""user_id":1005"#),
+        "erin pressed: {}",
+        restricts[2]
     );
     assert!(
         !out.contains("dave: can I talk?"),
@@ -109,16 +98,33 @@ fn newcomer_gate_restricts_until_the_button() {
     );
     let answers = lines_with(&out, "→ answerCallbackQuery");
     assert_eq!(answers.len(), 2, "{out}");
+    assert!(answers[0].contains("This button is for someone else."));
+    assert!(answers[1].contains("Welcome aboard!"));
+    // Only after the five minutes, and only dave: banned and unbanned (a kick), prompt gone.
+    let (before, after) = out
+        .split_once("the sandbox's clock moved 2m ahead")
+        .expect("the second wait is echoed");
     assert!(
-        answers[0].contains("This button is for someone else."),
-        "{}",
-        answers[0]
+        !before.contains("banChatMember"),
+        "not before 5 minutes:\n{out}"
     );
-    assert!(answers[1].contains("Welcome aboard!"), "{}", answers[1]);
+    let removal = [
+        r#"→ banChatMember {"chat_id":-1001234567890,"user_id":1004}"#,
+        r#"→ unbanChatMember {"chat_id":-1001234567890,"only_if_banned":true,"user_id":1004}"#,
+        r#"→ deleteMessage {"chat_id":-1001234567890,"message_id":1}"#,
+    ];
+    let calls: Vec<&str> = after.lines().filter(|l| l.starts_with("→ ")).collect();
+    assert_eq!(calls, removal, "{out}");
+    assert_eq!(
+        lines_with(&out, "banChatMember").len(),
+        2,
+        "erin is not removed:\n{out}"
+    );
     assert!(
-        out.contains("dave: thanks!"),
-        "may write after the button:\n{out}"
+        before.contains(r#"→ deleteMessage {"chat_id":-1001234567890,"message_id":2}"#),
+        "erin's prompt goes when she presses:\n{out}"
     );
+    assert!(out.contains("erin: still here"), "{out}");
 }
 
 #[test]

@@ -13,8 +13,10 @@ mod methods;
 
 pub use happenings::Post;
 
+use crate::clock::Clock;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
 
 /// The sandbox supergroup's id.
 pub const SANDBOX_CHAT_ID: i64 = -1001234567890;
@@ -114,8 +116,8 @@ pub struct World {
     updates: VecDeque<Value>,
     next_update_id: i64,
     failures: Vec<(String, Refusal)>,
-    /// Seconds added to the real time ([`World::advance`]).
-    clock_offset: i64,
+    /// The real time plus what [`World::advance`] added (the scheduler of jobs goes by it).
+    clock: Arc<Clock>,
     /// Callback query ids handed out, and whether each was answered.
     queries: HashMap<String, bool>,
     /// Invite links created so far (each gets a new one).
@@ -157,7 +159,7 @@ impl World {
             updates: VecDeque::new(),
             next_update_id: 1,
             failures: Vec::new(),
-            clock_offset: 0,
+            clock: Arc::default(),
             queries: HashMap::new(),
             links: 0,
             webhook: None,
@@ -247,15 +249,17 @@ impl World {
 
     /// The world's time: the real Unix time plus what [`World::advance`] added.
     pub fn now(&self) -> i64 {
-        let real = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-        real.saturating_add(self.clock_offset)
+        self.clock.now()
+    }
+
+    /// The world's clock, for whoever acts on its time (scripts' `now()`, timers).
+    pub fn clock(&self) -> Arc<Clock> {
+        self.clock.clone()
     }
 
     /// Move the world's time `seconds` ahead (restrictions and bans may end).
     pub fn advance(&mut self, seconds: i64) {
-        self.clock_offset = self.clock_offset.saturating_add(seconds);
+        self.clock.advance(seconds);
     }
 
     /// Queue a raw update (its `update_id` is assigned); returns the id.

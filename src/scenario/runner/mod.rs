@@ -50,6 +50,13 @@ impl Evaluated {
     }
 }
 
+/// How a handler call ended, besides its effects.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Called {
+    /// The handler called `stop()`: later scenarios do not get the update.
+    pub claimed: bool,
+}
+
 impl Runner {
     /// Compile the scenario at `path`, its state namespace under `prefix` (see
     /// [`super::namespace_prefix`]), and run its `on_load` acting through `effects`; either
@@ -66,19 +73,20 @@ impl Runner {
         }
     }
 
-    /// Call `handler` of `scenario` with `args`, acting through `effects` on `update`.
+    /// Call `function` of `scenario` (a handler, or a job's function) with `args`, acting
+    /// through `effects` on `update`.
     pub fn call(
         &self,
         scenario: &Scenario,
-        handler: Handler,
+        function: &str,
         args: Vec<Value>,
         effects: Arc<dyn Effects>,
         update: Option<Arc<UpdateContext>>,
-    ) -> Result<(), ScriptError> {
+    ) -> Result<Called, ScriptError> {
         match self {
-            Runner::Inline(engine) => call(engine, scenario, handler, &args, effects, update),
+            Runner::Inline(engine) => call(engine, scenario, function, &args, effects, update),
             Runner::Process { pool, root } => {
-                pool.call(root, scenario, handler, args, effects.as_ref(), update)
+                pool.call(root, scenario, function, args, effects.as_ref(), update)
             }
         }
     }
@@ -113,7 +121,7 @@ pub(crate) fn load(
         call(
             engine,
             &scenario,
-            Handler::OnLoad,
+            Handler::OnLoad.name(),
             &[],
             effects.clone(),
             None,
@@ -122,24 +130,25 @@ pub(crate) fn load(
     Ok(scenario)
 }
 
-/// Call `handler` of `scenario` (compiled in this process) on `engine`, in its state
+/// Call `function` of `scenario` (compiled in this process) on `engine`, in its state
 /// namespace, acting through `effects` on `update`.
 pub(crate) fn call(
     engine: &ScriptEngine,
     scenario: &Scenario,
-    handler: Handler,
+    function: &str,
     args: &[Value],
     effects: Arc<dyn Effects>,
     update: Option<Arc<UpdateContext>>,
-) -> Result<(), ScriptError> {
+) -> Result<Called, ScriptError> {
     let ast = scenario.ast.as_ref().ok_or_else(|| {
         ScriptError::new("this scenario was compiled in a worker process").in_file(&scenario.name)
     })?;
     let context = CallContext {
-        effects,
         update,
         scenario: Some(scenario.namespace.clone()),
+        ..CallContext::direct(effects)
     };
+    let claimed = context.claimed.clone();
     let options = RunOptions {
         tag: Some(context.into_tag()),
         ..RunOptions::default()
@@ -148,10 +157,10 @@ pub(crate) fn call(
         .iter()
         .map(|v| rhai::serde::to_dynamic(v).unwrap_or(rhai::Dynamic::UNIT))
         .collect();
-    engine
-        .call_fn(ast, handler.name(), args, &options)
-        .0
-        .map(drop)
+    let _value = engine.call_fn(ast, function, args, &options).0?;
+    Ok(Called {
+        claimed: claimed.load(std::sync::atomic::Ordering::SeqCst),
+    })
 }
 
 /// Evaluate `script` with `vars` in scope on `engine`, under its default context; `compiled`

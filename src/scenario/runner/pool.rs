@@ -12,7 +12,7 @@ use super::child::{Lost, Worker};
 use super::protocol::{Outcome, ToWorker};
 use crate::effects::Effects;
 use crate::engine::ScriptError;
-use crate::scenario::{Handler, Scenario};
+use crate::scenario::Scenario;
 use crate::telegram::UpdateContext;
 use serde_json::{Map, Value};
 use std::path::Path;
@@ -79,34 +79,31 @@ impl WorkerPool {
                 handlers,
                 imports,
                 fingerprint,
-                account_updates,
-            } => {
-                let mut scenario =
-                    Scenario::compiled_elsewhere(path, handlers, imports, fingerprint)
-                        .with_namespace_prefix(prefix);
-                scenario.account_updates = account_updates;
-                Ok(scenario)
-            }
+                declared,
+            } => Ok(
+                Scenario::compiled_elsewhere(path, handlers, imports, fingerprint, declared)
+                    .with_namespace_prefix(prefix),
+            ),
             other => Err(unexpected(&other)),
         }
     }
 
-    /// Call `handler` of `scenario` in a worker, acting through `effects` on `update`.
+    /// Call `function` of `scenario` in a worker, acting through `effects` on `update`.
     pub fn call(
         &self,
         root: &Path,
         scenario: &Scenario,
-        handler: Handler,
+        function: &str,
         args: Vec<Value>,
         effects: &dyn Effects,
         update: Option<Arc<UpdateContext>>,
-    ) -> Result<(), ScriptError> {
+    ) -> Result<super::Called, ScriptError> {
         let request = ToWorker::Call {
             root: root.to_path_buf(),
             path: scenario.path.clone(),
             fingerprint: scenario.fingerprint,
             namespace: scenario.namespace.to_string(),
-            handler,
+            function: function.to_string(),
             args,
             update: update.map(|u| u.as_ref().clone()),
         };
@@ -115,7 +112,7 @@ impl WorkerPool {
             .exchange(request, effects)
             .map_err(|e| e.in_file(&shown))?
         {
-            Outcome::Returned => Ok(()),
+            Outcome::Returned { claimed } => Ok(super::Called { claimed }),
             other => Err(unexpected(&other)),
         }
     }

@@ -52,8 +52,8 @@ pub enum ToWorker {
         fingerprint: u64,
         /// The scenario's state namespace.
         namespace: String,
-        /// Which handler.
-        handler: Handler,
+        /// Which function: a handler, or a job's.
+        function: String,
         /// Its arguments.
         args: Vec<Value>,
         /// The update being handled.
@@ -144,11 +144,15 @@ pub enum Outcome {
         imports: Vec<PathBuf>,
         /// The version compiled.
         fingerprint: u64,
-        /// The account update types it declared (`ACCOUNT_UPDATES`).
-        account_updates: Vec<String>,
+        /// What it declared in constants.
+        declared: crate::scenario::Declared,
     },
     /// A handler returned.
-    Returned,
+    Returned {
+        /// It called `stop()`.
+        #[serde(default)]
+        claimed: bool,
+    },
     /// A script's value and printed lines.
     Evaluated {
         /// The value as JSON.

@@ -147,7 +147,7 @@ impl Worker {
                     handlers: scenario.handlers.clone(),
                     imports: scenario.imports.clone(),
                     fingerprint: scenario.fingerprint,
-                    account_updates: scenario.account_updates.clone(),
+                    declared: scenario.declared.clone(),
                 };
                 self.remember(scenario);
                 Ok(outcome)
@@ -157,7 +157,7 @@ impl Worker {
                 path,
                 fingerprint,
                 namespace,
-                handler,
+                function,
                 args,
                 update,
             } => {
@@ -185,15 +185,17 @@ impl Worker {
                     ..scenario.clone()
                 };
                 let engine = self.engine(&root);
-                super::call(
+                let called = super::call(
                     engine,
                     &scenario,
-                    handler,
+                    &function,
                     &args,
                     effects,
                     update.map(Arc::new),
                 )?;
-                Ok(Outcome::Returned)
+                Ok(Outcome::Returned {
+                    claimed: called.claimed,
+                })
             }
             ToWorker::Eval { root, script, vars } => {
                 let evaluated = eval(self.engine(&root), &script, &vars, &mut compiled)?;

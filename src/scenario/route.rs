@@ -1,0 +1,227 @@
+//! Which scenarios get an update, and which of their functions with what arguments: handlers
+//! by update kind, button presses by the callback data a scenario owns (`CALLBACKS`), commands
+//! only when addressed to this bot, and a job only to the scenario that scheduled it.
+
+use super::{Handler, Scenario};
+use crate::telegram::update::{self, UpdateKind};
+use serde_json::{Value, json};
+
+pub use crate::telegram::update::{ACCOUNT_UPDATE, JOB};
+
+/// One function call an update makes.
+#[derive(Debug)]
+pub struct Call<'a> {
+    /// Whose function.
+    pub scenario: &'a Scenario,
+    /// The function's name.
+    pub function: String,
+    /// Its arguments.
+    pub args: Vec<Value>,
+    /// The `expect_message` wait it answers, if it does.
+    pub answers: Option<i64>,
+}
+
+/// Why an update cannot go where it must (a job whose scenario is gone).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unroutable(pub String);
+
+/// The calls `update` makes to `scenarios` (in their order), for a bot whose username is
+/// `me` (`None`: unknown, every command is taken as ours); `waits` are the scenarios'
+/// `expect_message` waits for its sender in its chat (a message goes to the waiting
+/// function instead of the scenario's handlers).
+pub fn calls<'a>(
+    scenarios: &'a [Scenario],
+    update: &Value,
+    me: Option<&str>,
+    waits: &[Value],
+) -> Result<Vec<Call<'a>>, Unroutable> {
+    if let Some(job) = update.get(JOB) {
+        return job_call(scenarios, job).map(|call| vec![call]);
+    }
+    let (kind, _, payload) = update::kind(update);
+    let pressed =
+        (kind == UpdateKind::CallbackQuery).then(|| payload["data"].as_str().unwrap_or_default());
+    let owned = pressed.is_some_and(|data| scenarios.iter().any(|s| s.owns_callback(data)));
+    let command = (kind == UpdateKind::Message)
+        .then(|| command(payload, me))
+        .flatten();
+    Ok(scenarios
+        .iter()
+        .filter(|scenario| match pressed {
+            Some(data) if owned => scenario.owns_callback(data),
+            Some(_) => scenario.declared.callbacks.is_empty(),
+            None => true,
+        })
+        .filter_map(|scenario| {
+            let wait = (kind == UpdateKind::Message)
+                .then(|| waits.iter().find(|w| w["scenario"] == *scenario.namespace))
+                .flatten();
+            if let Some(wait) = wait {
+                return Some(Call {
+                    scenario,
+                    function: wait["function"].as_str().unwrap_or_default().to_string(),
+                    args: vec![payload.clone()],
+                    answers: wait["id"].as_i64(),
+                });
+            }
+            let (handler, args) = route(scenario, kind, payload, update, command.as_ref())?;
+            Some(Call {
+                scenario,
+                function: handler.name().to_string(),
+                args,
+                answers: None,
+            })
+        })
+        .collect())
+}
+
+/// The call of a due job: its function in the scenario that scheduled it, with its data.
+fn job_call<'a>(scenarios: &'a [Scenario], job: &Value) -> Result<Call<'a>, Unroutable> {
+    let owner = job["scenario"].as_str().unwrap_or_default();
+    let function = match job["timed_out"].as_bool() {
+        Some(true) => format!("{}_timeout", job["function"].as_str().unwrap_or_default()),
+        _ => job["function"].as_str().unwrap_or_default().to_string(),
+    };
+    let scenario = scenarios
+        .iter()
+        .find(|s| &*s.namespace == owner)
+        .ok_or_else(|| {
+            Unroutable(format!(
+                "job {} ({function}): no loaded scenario has the state name '{owner}' that scheduled it (renamed? `const STATE` keeps a name across renames)",
+                job["id"]
+            ))
+        })?;
+    Ok(Call {
+        scenario,
+        function,
+        args: vec![job["data"].clone()],
+        answers: None,
+    })
+}
+
+/// Which handler of `scenario` gets an update of `kind`, and its arguments; `command` is the
+/// message's command when it is one for this bot.
+fn route(
+    scenario: &Scenario,
+    kind: UpdateKind,
+    payload: &Value,
+    update: &Value,
+    command: Option<&(String, Vec<String>)>,
+) -> Option<(Handler, Vec<Value>)> {
+    if let Some(event) = update.get(ACCOUNT_UPDATE) {
+        let kind = event["update"]["@type"].as_str().unwrap_or_default();
+        return scenario.takes_account_update(kind).then(|| {
+            (
+                Handler::OnAccountUpdate,
+                vec![event["account_id"].clone(), event["update"].clone()],
+            )
+        });
+    }
+    let handler = match kind {
+        UpdateKind::Message => {
+            if let Some((cmd, args)) = command
+                && scenario.has(Handler::OnCommand)
+            {
+                return Some((
+                    Handler::OnCommand,
+                    vec![json!(cmd), json!(args), payload.clone()],
+                ));
+            }
+            Handler::OnMessage
+        }
+        UpdateKind::CallbackQuery => Handler::OnCallbackQuery,
+        UpdateKind::ChatMember | UpdateKind::MyChatMember => Handler::OnChatMember,
+        _ => {
+            return scenario
+                .has(Handler::OnUpdate)
+                .then(|| (Handler::OnUpdate, vec![update.clone()]));
+        }
+    };
+    scenario
+        .has(handler)
+        .then(|| (handler, vec![payload.clone()]))
+}
+
+/// `"/warn@my_bot 3 \"for spam\""` → `("warn", ["3", "for spam"])`, when the command is for
+/// the bot `me` (no `@`, or `@me` in any case; any bot when `me` is unknown). A command to
+/// another bot is an ordinary message.
+fn command(message: &Value, me: Option<&str>) -> Option<(String, Vec<String>)> {
+    let text = message["text"].as_str()?;
+    let text = text.trim_start();
+    let first = text.split_whitespace().next()?;
+    let rest = &text[first.len()..];
+    let (name, to) = match first.strip_prefix('/')?.split_once('@') {
+        Some((name, to)) => (name, Some(to)),
+        None => (first.strip_prefix('/')?, None),
+    };
+    if name.is_empty() {
+        return None;
+    }
+    if let (Some(to), Some(me)) = (to, me)
+        && !to.eq_ignore_ascii_case(me.trim_start_matches('@'))
+    {
+        return None;
+    }
+    Some((name.to_string(), arguments(rest)))
+}
+
+/// Split command arguments at whitespace; text in double quotes (`"…"`, or the curly `“…”`
+/// phones type) is one argument, quotes removed. An unclosed quote runs to the end.
+pub fn arguments(text: &str) -> Vec<String> {
+    let mut args = Vec::new();
+    let mut current: Option<String> = None;
+    let mut quoted = false;
+    for c in text.chars() {
+        match c {
+            '"' | '“' | '”' | '„' => {
+                quoted = !quoted;
+                current.get_or_insert_with(String::new);
+            }
+            c if c.is_whitespace() && !quoted => {
+                args.extend(current.take());
+            }
+            c => current.get_or_insert_with(String::new).push(c),
+        }
+    }
+    args.extend(current);
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arguments_honour_double_quotes() {
+        assert_eq!(arguments(" 3  spam "), ["3", "spam"]);
+        assert_eq!(arguments(r#"3 "two words" x"#), ["3", "two words", "x"]);
+        assert_eq!(arguments("“curly quotes” too"), ["curly quotes", "too"]);
+        assert_eq!(arguments(r#""" empty"#), ["", "empty"]);
+        assert_eq!(
+            arguments(r#"open "runs to the end"#),
+            ["open", "runs to the end"]
+        );
+        assert!(arguments("").is_empty());
+    }
+
+    #[test]
+    fn a_command_to_another_bot_is_not_ours() {
+        let msg = |text: &str| json!({"text": text});
+        let ours = |text: &str, me| command(&msg(text), me);
+        assert_eq!(
+            ours("/warn@My_Bot 3", Some("my_bot")),
+            Some(("warn".into(), vec!["3".into()]))
+        );
+        assert_eq!(ours("/warn@other_bot 3", Some("my_bot")), None);
+        assert!(
+            ours("/warn@other_bot 3", None).is_some(),
+            "username unknown"
+        );
+        assert_eq!(
+            ours("/warn \"two words\"", Some("my_bot")),
+            Some(("warn".into(), vec!["two words".into()]))
+        );
+        assert_eq!(ours("no command", Some("my_bot")), None);
+        assert_eq!(ours("/ alone", Some("my_bot")), None);
+    }
+}

@@ -1,0 +1,504 @@
+//! Durable timers: jobs a scenario scheduled (`schedule`, `schedule_at`, `every`) and the
+//! replies it waits for (`expect_message`), kept in the `jobs` table until they are due. A
+//! due job is taken out (or, repeating, moved to its next time) in the same transaction that
+//! puts its run into the bot's inbox (see [`crate::inbox::Inbox::take_due_jobs`]), so it runs
+//! once, with the inbox's guarantees.
+
+use super::{DEFAULT_BOT, StoreError};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::{Value, json};
+use std::str::FromStr;
+
+/// How many jobs one scenario may have waiting.
+pub const MAX_JOBS_PER_SCENARIO: i64 = 100_000;
+
+/// Where a job was scheduled from: its run acts there (`reply`, `tg_chat_permission`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct JobPlace {
+    /// The chat.
+    pub chat_id: Option<i64>,
+    /// The user.
+    pub user_id: Option<i64>,
+    /// The message.
+    pub message_id: Option<i64>,
+}
+
+/// When a job runs.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum When {
+    /// Once, at this Unix time in milliseconds.
+    At(i64),
+    /// Once, this many milliseconds after it is scheduled.
+    After(i64),
+    /// Repeatedly, by a period in seconds or a cron expression (see [`Repeat`]), first when
+    /// it next comes round.
+    Every(String),
+}
+
+/// One operation on jobs, as builtins ask for it (it crosses the effects boundary inside a
+/// [`super::StateOp`], so a handler's scheduling is journaled like its state writes).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum JobOp {
+    /// Schedule `function(data)` in scenario `namespace`: answered with the job's id.
+    Schedule {
+        /// The scenario's namespace.
+        namespace: String,
+        /// The function to call.
+        function: String,
+        /// Its argument.
+        data: Value,
+        /// When.
+        when: When,
+        /// Where it was scheduled from.
+        place: JobPlace,
+    },
+    /// Wait for the next message of the place's user in its chat: it goes to `function(msg)`;
+    /// after `timeout_ms`, `function_timeout(data)` runs instead. Replaces the scenario's
+    /// earlier wait there. Answered with the wait's id.
+    Expect {
+        /// The scenario's namespace.
+        namespace: String,
+        /// The function the message goes to.
+        function: String,
+        /// The argument of the timeout function.
+        data: Value,
+        /// How long the wait lasts (ms), if it ends.
+        timeout_ms: Option<i64>,
+        /// The chat and user waited for.
+        place: JobPlace,
+    },
+    /// Cancel the scenario's job `id`: answered with whether it was waiting.
+    Cancel {
+        /// The scenario's namespace.
+        namespace: String,
+        /// The job.
+        id: i64,
+    },
+    /// The scenario's jobs, soonest first.
+    List {
+        /// The scenario's namespace.
+        namespace: String,
+    },
+}
+
+impl JobOp {
+    /// Whether the operation changes the jobs.
+    pub fn writes(&self) -> bool {
+        !matches!(self, JobOp::List { .. })
+    }
+
+    /// The scenario it is about.
+    pub fn namespace(&self) -> &str {
+        match self {
+            JobOp::Schedule { namespace, .. }
+            | JobOp::Expect { namespace, .. }
+            | JobOp::Cancel { namespace, .. }
+            | JobOp::List { namespace } => namespace,
+        }
+    }
+
+    /// The operation as one line (what the journal matches a replay on).
+    pub fn describe(&self) -> String {
+        match self {
+            JobOp::Schedule {
+                namespace,
+                function,
+                data,
+                when,
+                place,
+            } => format!("job schedule {namespace} {function} {data} {when:?} {place:?}"),
+            JobOp::Expect {
+                namespace,
+                function,
+                data,
+                timeout_ms,
+                place,
+            } => format!("job expect {namespace} {function} {data} {timeout_ms:?} {place:?}"),
+            JobOp::Cancel { namespace, id } => format!("job cancel {namespace} {id}"),
+            JobOp::List { namespace } => format!("job list {namespace}"),
+        }
+    }
+}
+
+/// The bot whose scenario `namespace` is (see [`super::namespace_prefix`]).
+pub fn bot_of(namespace: &str) -> &str {
+    namespace
+        .rsplit_once('/')
+        .map_or(DEFAULT_BOT, |(bot, _)| bot)
+}
+
+/// A repeat: a period in seconds, or a cron expression (UTC).
+#[derive(Debug, Clone)]
+pub enum Repeat {
+    /// Every this many seconds.
+    Period(i64),
+    /// At the times the expression matches.
+    Cron(Box<croner::Cron>),
+}
+
+impl Repeat {
+    /// Read `spec`: a whole number of seconds (at least 1) or a cron expression of 5 fields
+    /// (minute hour day month weekday) or 6 (seconds first).
+    pub fn parse(spec: &str) -> Result<Repeat, String> {
+        let spec = spec.trim();
+        if let Ok(seconds) = spec.parse::<i64>() {
+            return match seconds {
+                1.. => Ok(Repeat::Period(seconds)),
+                _ => Err(format!(
+                    "every: a period must be at least 1 second, not {seconds}"
+                )),
+            };
+        }
+        croner::Cron::from_str(spec)
+            .map(|cron| Repeat::Cron(Box::new(cron)))
+            .map_err(|e| {
+                format!("every: {spec:?} is neither a period in seconds nor a cron expression like \"0 9 * * *\" (minute hour day month weekday, UTC): {e}")
+            })
+    }
+
+    /// The first time after `after_ms` (ms) it comes round.
+    pub fn next_after(&self, after_ms: i64) -> Result<i64, String> {
+        match self {
+            Repeat::Period(seconds) => Ok(after_ms.saturating_add(seconds.saturating_mul(1000))),
+            Repeat::Cron(cron) => {
+                let after = chrono::DateTime::from_timestamp_millis(after_ms)
+                    .ok_or_else(|| format!("every: the time {after_ms} ms is out of range"))?;
+                cron.find_next_occurrence(&after, false)
+                    .map(|next| next.timestamp_millis())
+                    .map_err(|e| format!("every: the expression never comes round again: {e}"))
+            }
+        }
+    }
+}
+
+fn failed(what: &'static str) -> impl Fn(rusqlite::Error) -> StoreError + Copy {
+    StoreError::query(what)
+}
+
+/// Run the write `op` on `connection`, inside the caller's transaction, at `now_ms`.
+pub(crate) fn apply_on(
+    connection: &Connection,
+    op: &JobOp,
+    now_ms: i64,
+) -> Result<Value, StoreError> {
+    match op {
+        JobOp::Schedule {
+            namespace,
+            function,
+            data,
+            when,
+            place,
+        } => {
+            room_for_job(connection, namespace)?;
+            let (due, every) = match when {
+                When::At(at) => (*at, None),
+                When::After(ms) => (now_ms.saturating_add(*ms), None),
+                When::Every(spec) => {
+                    let first = Repeat::parse(spec)
+                        .and_then(|r| r.next_after(now_ms))
+                        .map_err(StoreError::Job)?;
+                    (first, Some(spec.as_str()))
+                }
+            };
+            insert(
+                connection,
+                namespace,
+                "job",
+                function,
+                data,
+                place,
+                Some(due),
+                every,
+                now_ms,
+            )
+        }
+        JobOp::Expect {
+            namespace,
+            function,
+            data,
+            timeout_ms,
+            place,
+        } => {
+            let timeout_at = timeout_ms.map(|ms| now_ms.saturating_add(ms));
+            connection
+                .execute(
+                    "DELETE FROM jobs WHERE kind = 'expect' AND scenario = ?1 AND chat_id IS ?2 AND user_id IS ?3",
+                    params![namespace, place.chat_id, place.user_id],
+                )
+                .map_err(failed("jobs"))?;
+            room_for_job(connection, namespace)?;
+            insert(
+                connection, namespace, "expect", function, data, place, timeout_at, None, now_ms,
+            )
+        }
+        JobOp::Cancel { namespace, id } => connection
+            .execute(
+                "DELETE FROM jobs WHERE id = ?1 AND scenario = ?2",
+                params![id, namespace],
+            )
+            .map(|n| Value::Bool(n > 0))
+            .map_err(failed("jobs")),
+        JobOp::List { namespace } => list_on(connection, Some(namespace)).map(Value::Array),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn insert(
+    connection: &Connection,
+    namespace: &str,
+    kind: &str,
+    function: &str,
+    data: &Value,
+    place: &JobPlace,
+    due_at: Option<i64>,
+    every: Option<&str>,
+    now_ms: i64,
+) -> Result<Value, StoreError> {
+    connection
+        .prepare_cached(
+            "INSERT INTO jobs (bot, scenario, kind, function, data, chat_id, user_id, message_id, due_at, every, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id",
+        )
+        .and_then(|mut insert| {
+            insert.query_row(
+                params![
+                    bot_of(namespace),
+                    namespace,
+                    kind,
+                    function,
+                    data.to_string(),
+                    place.chat_id,
+                    place.user_id,
+                    place.message_id,
+                    due_at,
+                    every,
+                    now_ms
+                ],
+                |row| row.get::<_, i64>(0),
+            )
+        })
+        .map(Value::from)
+        .map_err(failed("jobs"))
+}
+
+fn room_for_job(connection: &Connection, namespace: &str) -> Result<(), StoreError> {
+    let held: i64 = connection
+        .prepare_cached("SELECT COUNT(*) FROM jobs WHERE scenario = ?1")
+        .and_then(|mut count| count.query_row(params![namespace], |row| row.get(0)))
+        .map_err(failed("jobs"))?;
+    match held >= MAX_JOBS_PER_SCENARIO {
+        true => Err(StoreError::Job(format!(
+            "this scenario has {held} jobs waiting, the most it may have: cancel some (jobs() lists them)"
+        ))),
+        false => Ok(()),
+    }
+}
+
+const COLUMNS: &str =
+    "id, scenario, kind, function, data, chat_id, user_id, message_id, due_at, every, created_at";
+
+/// A job row as a map: `id`, `scenario`, `kind` (`"job"` or `"expect"`), `function`, `data`,
+/// `chat_id`, `user_id`, `message_id`, `due_at` (Unix seconds; `()` for a wait without
+/// timeout), `due_at_ms`, `every`.
+fn row_to_json(row: &rusqlite::Row) -> rusqlite::Result<Value> {
+    let data: String = row.get(4)?;
+    let due_at: Option<i64> = row.get(8)?;
+    Ok(json!({
+        "id": row.get::<_, i64>(0)?,
+        "scenario": row.get::<_, String>(1)?,
+        "kind": row.get::<_, String>(2)?,
+        "function": row.get::<_, String>(3)?,
+        "data": serde_json::from_str::<Value>(&data).unwrap_or(Value::Null),
+        "chat_id": row.get::<_, Option<i64>>(5)?,
+        "user_id": row.get::<_, Option<i64>>(6)?,
+        "message_id": row.get::<_, Option<i64>>(7)?,
+        "due_at": due_at.map(|ms| ms.div_euclid(1000)),
+        "due_at_ms": due_at,
+        "every": row.get::<_, Option<String>>(9)?,
+    }))
+}
+
+/// The jobs of scenario `namespace` (every job when `None`), soonest first.
+pub(crate) fn list_on(
+    connection: &Connection,
+    namespace: Option<&str>,
+) -> Result<Vec<Value>, StoreError> {
+    let mut query = connection
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM jobs WHERE ?1 IS NULL OR scenario = ?1 ORDER BY due_at IS NULL, due_at, id"
+        ))
+        .map_err(failed("jobs"))?;
+    query
+        .query_map(params![namespace], row_to_json)
+        .map_err(failed("jobs"))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(failed("jobs"))
+}
+
+/// The soonest time (ms) a job of `bot` is due, if it has any with a time.
+pub(crate) fn next_due(connection: &Connection, bot: &str) -> Result<Option<i64>, StoreError> {
+    connection
+        .prepare_cached("SELECT MIN(due_at) FROM jobs WHERE bot = ?1")
+        .and_then(|mut query| query.query_row(params![bot], |row| row.get(0)))
+        .map_err(failed("jobs"))
+}
+
+/// Take up to `limit` jobs of `bot` due by `now_ms`, soonest first, inside the caller's
+/// transaction: a one-off job or a wait is deleted, a repeating one moved to its next time
+/// after now (runs missed while the process was down are not made up). Each comes as its
+/// map plus `late_ms`, and `timed_out` for a wait.
+pub(crate) fn take_due(
+    connection: &Connection,
+    bot: &str,
+    now_ms: i64,
+    limit: usize,
+) -> Result<Vec<Value>, StoreError> {
+    let due = connection
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM jobs WHERE bot = ?1 AND due_at <= ?2 ORDER BY due_at, id LIMIT ?3"
+        ))
+        .and_then(|mut query| {
+            query
+                .query_map(params![bot, now_ms, limit as i64], row_to_json)?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(failed("jobs"))?;
+    let mut taken = Vec::with_capacity(due.len());
+    for mut job in due {
+        let id = job["id"].as_i64().unwrap_or_default();
+        let due_ms = job["due_at_ms"].as_i64().unwrap_or(now_ms);
+        job["late_ms"] = (now_ms - due_ms).max(0).into();
+        let next = job["every"]
+            .as_str()
+            .map(|spec| Repeat::parse(spec).and_then(|r| r.next_after(now_ms.max(due_ms))));
+        match next {
+            Some(Ok(next)) => connection
+                .execute(
+                    "UPDATE jobs SET due_at = ?2 WHERE id = ?1",
+                    params![id, next],
+                )
+                .map(drop),
+            Some(Err(e)) => {
+                tracing::error!("job {id}: {e}; it runs this once more and stops repeating");
+                connection
+                    .execute("DELETE FROM jobs WHERE id = ?1", params![id])
+                    .map(drop)
+            }
+            None => connection
+                .execute("DELETE FROM jobs WHERE id = ?1", params![id])
+                .map(drop),
+        }
+        .map_err(failed("jobs"))?;
+        if job["kind"] == "expect" {
+            job["timed_out"] = true.into();
+        }
+        taken.push(job);
+    }
+    Ok(taken)
+}
+
+/// The scenario's wait for the next message of `user` in `chat` among `namespaces`' (the
+/// first of them that waits): its id and map.
+pub(crate) fn waiting_on(
+    connection: &Connection,
+    bot: &str,
+    chat: i64,
+    user: i64,
+) -> Result<Vec<Value>, StoreError> {
+    connection
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM jobs WHERE kind = 'expect' AND bot = ?1 AND chat_id = ?2 AND user_id = ?3"
+        ))
+        .and_then(|mut query| {
+            query
+                .query_map(params![bot, chat, user], row_to_json)?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(failed("jobs"))
+}
+
+/// Delete job `id` whatever its scenario (`tgscript jobs cancel`, a wait answered): whether
+/// it was there.
+pub(crate) fn delete_on(connection: &Connection, id: i64) -> Result<bool, StoreError> {
+    connection
+        .execute("DELETE FROM jobs WHERE id = ?1", params![id])
+        .map(|n| n > 0)
+        .map_err(failed("jobs"))
+}
+
+/// Whether any wait (`expect_message`) is stored at all.
+pub(crate) fn any_waits(connection: &Connection) -> Result<bool, StoreError> {
+    connection
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM jobs WHERE kind = 'expect')",
+            [],
+            |row| row.get(0),
+        )
+        .optional()
+        .map(|found| found.unwrap_or(false))
+        .map_err(failed("jobs"))
+}
+
+impl super::Store {
+    /// What bot `bot`'s job scheduler waits on: notified when a job of its is scheduled,
+    /// cancelled or waits for a message.
+    pub fn job_signal(&self, bot: &str) -> std::sync::Arc<tokio::sync::Notify> {
+        let mut signals = self
+            .job_signals
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        signals.entry(bot.to_string()).or_default().clone()
+    }
+
+    /// After `op` was committed: wake the scheduler of the bot whose jobs it changed.
+    pub(crate) fn jobs_changed(&self, op: &super::StateOp) {
+        let super::StateOp::Job(op) = op else {
+            return;
+        };
+        if matches!(op, JobOp::Expect { .. }) {
+            self.waits.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        self.job_signal(bot_of(op.namespace())).notify_one();
+    }
+
+    /// The soonest time (Unix ms) a job of `bot` is due.
+    pub fn next_job_due(&self, bot: &str) -> Result<Option<i64>, StoreError> {
+        next_due(&self.lock(), bot)
+    }
+
+    /// Every job of every bot, soonest first (`tgscript jobs list`).
+    pub fn all_jobs(&self) -> Result<Vec<Value>, StoreError> {
+        list_on(&self.lock(), None)
+    }
+
+    /// Cancel job `id`, whoever scheduled it (`tgscript jobs cancel`): whether it was there.
+    pub fn cancel_job(&self, id: i64) -> Result<bool, StoreError> {
+        let bot: Option<String> = self
+            .lock()
+            .query_row("SELECT bot FROM jobs WHERE id = ?1", params![id], |row| {
+                row.get(0)
+            })
+            .optional()
+            .map_err(failed("jobs"))?;
+        let Some(bot) = bot else {
+            return Ok(false);
+        };
+        let gone = self.transaction(|tx| delete_on(tx, id))?;
+        self.job_signal(&bot).notify_one();
+        Ok(gone)
+    }
+
+    /// The waits (`expect_message`) of bot `bot`'s scenarios for the next message of `user`
+    /// in `chat`.
+    pub fn waits_on(&self, bot: &str, chat: i64, user: i64) -> Result<Vec<Value>, StoreError> {
+        if !self.waits.load(std::sync::atomic::Ordering::SeqCst) {
+            return Ok(Vec::new());
+        }
+        waiting_on(&self.lock(), bot, chat, user)
+    }
+
+    /// A wait answered: it is gone.
+    pub fn end_wait(&self, id: i64) -> Result<(), StoreError> {
+        self.transaction(|tx| delete_on(tx, id)).map(drop)
+    }
+}
