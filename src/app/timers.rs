@@ -113,7 +113,7 @@ impl Timers {
             .filter(|late| *late >= 1000)
         {
             tracing::info!(
-                "bot {}: {} job(s) due while the process was down or busy run now (up to {} s late)",
+                "bot {}: {} job(s) run up to {} s late (due while the process was down or busy, or the sandbox's clock moved)",
                 self.bot,
                 due.len(),
                 latest / 1000

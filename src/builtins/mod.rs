@@ -16,6 +16,7 @@ mod jobs;
 mod state;
 
 pub use account::AccountHandle;
+pub use state::ONE_OFF_NAMESPACE;
 
 use crate::effects::Effects;
 use crate::engine::{Limits, ScriptEngine};

@@ -76,7 +76,7 @@ fn as_id(value: &Dynamic, what: &str) -> Result<i64, Box<EvalAltResult>> {
 }
 
 /// The namespace of scripts run once (`exec`, the REPL, the gateway's `run_script`).
-const ONE_OFF_NAMESPACE: &str = "main";
+pub const ONE_OFF_NAMESPACE: &str = "main";
 
 /// The calling scenario's namespace ([`ONE_OFF_NAMESPACE`] for one-off scripts).
 fn namespace(ctx: &CallContext) -> String {

@@ -66,7 +66,7 @@ impl Handler {
             Handler::OnLoad => "once when the scenario is loaded or reloaded",
             Handler::OnMessage => "a message (not a command when the file has on_command)",
             Handler::OnCommand => {
-                "a message that starts with /name (\"/warn@bot 3 spam\" → \"warn\", [\"3\", \"spam\"])"
+                "a message that starts with /name (\"/warn@this_bot 3 \\\"for spam\\\"\" → \"warn\", [\"3\", \"for spam\"]; a command to another bot is an ordinary message)"
             }
             Handler::OnCallbackQuery => "a press of an inline button",
             Handler::OnChatMember => "a member's status changed (chat_member, my_chat_member)",

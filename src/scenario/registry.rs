@@ -4,14 +4,12 @@
 
 use super::runner::Runner;
 use super::{Handler, Scenario, fingerprint, scenario_files};
+use crate::builtins::ONE_OFF_NAMESPACE;
 use crate::commands::chat;
 use crate::effects::Effects;
 use crate::engine::ScriptError;
-use crate::telemetry;
-
-/// The namespace one-off scripts (`exec`, the REPL) keep state in: nobody's orphan.
-const ONE_OFF_NAMESPACE: &str = "main";
 use crate::store::Store;
+use crate::telemetry;
 use arc_swap::ArcSwap;
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
@@ -54,7 +52,8 @@ pub struct Registry {
     bot: String,
     /// The bot's username (`getMe`), once known: commands to other bots are not its.
     username: arc_swap::ArcSwapOption<String>,
-    /// Where its scenarios' state is kept, to warn of state a rename left behind.
+    /// Where its scenarios' state and `expect_message` waits are kept (to warn of state a
+    /// rename left behind, and to route a message to the function waiting for it).
     store: Option<Arc<Store>>,
     /// Namespaces already warned of.
     orphans_told: Mutex<HashSet<String>>,
@@ -94,8 +93,9 @@ impl Registry {
         self
     }
 
-    /// The same registry, warning after a reload of state in `store` that no scenario's
-    /// namespace holds any more (a scenario renamed without `const STATE`).
+    /// The same registry over the state in `store`: its messages go to the `expect_message`
+    /// waits kept there, and a reload warns of state no scenario's namespace holds any more
+    /// (a scenario renamed without `const STATE`).
     pub fn with_store(mut self, store: Arc<Store>) -> Self {
         self.store = Some(store);
         self

@@ -306,3 +306,41 @@ fn rules(text) { send_message(-1003000000001, text); }
         .expect_code(1)
         .expect_stderr_contains("scripts run once");
 }
+
+#[test]
+fn on_the_sandbox_jobs_follow_its_clock_repeat_and_a_wait_times_out() {
+    let t = TestDir::new();
+    t.write("scripts/ask.rhai", ASK);
+    t.write(
+        "scripts/tick.rhai",
+        r#"
+fn on_command(cmd, args, msg) {
+    if cmd == "tick" { every(60, "tick", "tick"); }
+    if cmd == "bad" {
+        try { schedule(1, "nothing", ()); } catch (e) { reply(`refused: ${e}`); }
+        try { every("61 * * * *", "tick", ()); } catch (e) { reply(`refused: ${e}`); }
+    }
+}
+fn tick(text) { reply(text); }
+"#,
+    );
+    let done = t.run_chat("/tick\n/ask\n/wait 1m\n/wait 1m\n/wait 2h\n/bad\n");
+    let out = done.all_output();
+    let ticks = out.lines().filter(|l| l.ends_with("bot: tick")).count();
+    assert_eq!(
+        ticks, 3,
+        "once a minute, and once after the 2 h jump (no catching up):\n{out}"
+    );
+    assert!(
+        out.contains("bot: nobody answered"),
+        "got_name_timeout ran:\n{out}"
+    );
+    assert!(
+        out.contains("refused: schedule: this scenario has no fn nothing(data) to run"),
+        "{out}"
+    );
+    assert!(
+        out.contains("refused: every: \"61 * * * *\" is neither a period"),
+        "{out}"
+    );
+}
