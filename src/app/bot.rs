@@ -1,17 +1,14 @@
 //! One bot of a `run` (see [`super::fleet`] for the set): load its scenarios (hot reload
 //! on), receive its updates by long polling (a webhook bot's come to the listener), keep them
 //! in its inbox before acknowledging them, hand them to its dispatcher, take up retried ones,
-//! and stop cleanly on Ctrl-C, SIGTERM or (on the sandbox) the end of stdin.
+//! and stop cleanly on Ctrl-C or SIGTERM.
 use super::bots::{BotSetup, BotSource};
 use super::status::BotStatus;
 use super::{App, AppError};
-use crate::accounts::Accounts;
 use crate::config::BotMode;
 use crate::host::Host;
 use crate::inbox::{Inbox, Origin};
-use crate::sandbox::BotApiServer;
-use crate::sandbox::console::{self, Input, Users};
-use crate::scenario::dispatch::{Dispatcher, Progress};
+use crate::scenario::dispatch::Dispatcher;
 use crate::scenario::registry::Registry;
 use crate::scenario::runner::Runner;
 use crate::scenario::watch;
@@ -20,7 +17,6 @@ use crate::telegram::{BotClient, BotError};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::AsyncBufReadExt;
 use tokio::sync::watch::{Receiver, Sender};
 
 /// Long-polling timeout of `getUpdates`.
@@ -34,9 +30,6 @@ const REQUEUE_EVERY: Duration = Duration::from_secs(1);
 const MAX_BACKLOG: u64 = 1000;
 /// How often a webhook bot's deliveries are looked at (`getWebhookInfo`) for `/health`.
 const WEBHOOK_PROBE_EVERY: Duration = Duration::from_secs(15);
-/// How long the sandbox console gives an account event, or a job the clock's move made due,
-/// to reach the dispatcher.
-const ACCOUNT_EVENT_GRACE: Duration = Duration::from_millis(200);
 /// How often a running bot drops handled updates older than a day.
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
@@ -433,52 +426,6 @@ async fn take_requeued(inbox: Arc<Inbox>, dispatcher: Arc<Dispatcher>, stop: Rec
             }
             Ok(Err(e)) => tracing::warn!("{e}"),
             Err(e) => tracing::warn!("inbox: {e}"),
-        }
-    }
-}
-
-/// Read stdin to the end, turning each line into sandbox updates and waiting until the
-/// scenarios have handled them before reading the next line.
-pub(super) async fn feed_stdin(server: &BotApiServer, progress: &Progress, accounts: &Accounts) {
-    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
-    let mut users = Users::default();
-    let mut queued = 0;
-    while let Ok(Some(line)) = lines.next_line().await {
-        if line.trim().is_empty() {
-            continue;
-        }
-        if let Some(said) = console::account_line(accounts, &line) {
-            match said {
-                Ok(echo) => {
-                    println!("{echo}");
-                    // The event reaches the scenarios through the inbox: let them handle it
-                    // before the next line, as for a chat line.
-                    tokio::time::sleep(ACCOUNT_EVENT_GRACE).await;
-                    progress.wait_backlog_below(1).await;
-                    queued = progress.handled();
-                }
-                Err(why) => eprintln!("sandbox: {why}"),
-            }
-            continue;
-        }
-        let (input, added) = server.world(|w| {
-            let before = w.pending();
-            let input = console::apply_line(w, &mut users, &line);
-            (input, w.pending() - before)
-        });
-        match input {
-            Input::Queued(echo) => {
-                println!("{echo}");
-                queued += added as u64;
-                progress.wait_handled(queued).await;
-                if line.trim_start().starts_with("/wait") {
-                    // Jobs the clock's move made due run before the next line.
-                    tokio::time::sleep(ACCOUNT_EVENT_GRACE).await;
-                    progress.wait_backlog_below(1).await;
-                    queued = progress.handled();
-                }
-            }
-            Input::Invalid(why) => eprintln!("sandbox: {why}"),
         }
     }
 }

@@ -269,7 +269,7 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
         let accounts = app.host().accounts().clone();
         // Each line is handled before the next is read, like a chat; end of input stops.
         tokio::spawn(async move {
-            bot::feed_stdin(&server, &progress, &accounts).await;
+            super::console_input::feed_stdin(&server, &progress, &accounts).await;
             let _ = stop.send(true);
         });
     }

@@ -7,6 +7,7 @@ mod account_updates;
 pub mod accounts;
 pub mod bot;
 pub mod bots;
+mod console_input;
 mod control;
 pub mod fleet;
 mod health;

@@ -16,10 +16,12 @@
 mod entry;
 pub mod journal;
 mod journaled;
+mod local;
 mod tries;
 
 pub use entry::{Entry, Failure, Origin, Status, Try, Unfinished};
 pub use journaled::Journaled;
+pub use local::local_id_after;
 
 use crate::store::{Durability, Store, StoreError};
 use crate::telegram::update;
@@ -47,16 +49,6 @@ pub struct Inbox {
     last_arrival: std::sync::Mutex<Option<i64>>,
     /// The last id [`Inbox::local_update_id`] gave, once one was.
     last_local_id: std::sync::Mutex<Option<i64>>,
-}
-
-/// The id of an update of this process's own making after `last` (see
-/// [`Inbox::local_update_id`]); without an inbox, ids only need to differ from the last.
-pub fn local_id_after(last: i64) -> i64 {
-    let micros = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_micros() as i64)
-        .unwrap_or(0);
-    (-micros).min(last - 1)
 }
 
 /// Why the inbox could not do what was asked.
@@ -274,31 +266,6 @@ impl Inbox {
             *last = Some(arrival);
             fresh
         })
-    }
-
-    /// A new id for an update of this process's own making (inside [`Inbox::accept_made`]'s
-    /// transaction `tx`): negative (Telegram's are positive), lower than any the inbox holds
-    /// and any taken before, following the clock in µs.
-    pub fn local_update_id(&self, tx: &Connection) -> Result<i64, StoreError> {
-        let mut last = self
-            .last_local_id
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let lowest = match *last {
-            Some(last) => last,
-            None => tx
-                .query_row(
-                    "SELECT MIN(update_id) FROM inbox WHERE bot = ?1",
-                    params![self.bot],
-                    |row| row.get::<_, Option<i64>>(0),
-                )
-                .map_err(StoreError::query("inbox"))?
-                .unwrap_or(0)
-                .min(0),
-        };
-        let id = local_id_after(lowest);
-        *last = Some(id);
-        Ok(id)
     }
 
     /// Updates a previous run left unfinished, and those queued by `inbox retry`, in the

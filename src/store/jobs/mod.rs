@@ -1,175 +1,19 @@
 //! Durable timers: jobs a scenario scheduled (`schedule`, `schedule_at`, `every`) and the
 //! replies it waits for (`expect_message`), kept in the `jobs` table until they are due. A
-//! due job is taken out (or, repeating, moved to its next time) in the same transaction that
-//! puts its run into the bot's inbox (see [`crate::inbox::Inbox::take_due_jobs`]), so it runs
-//! once, with the inbox's guarantees.
+//! due job is taken out ([`take_due`]; a repeating one is moved to its next time) in the same
+//! transaction that puts its run into the bot's inbox (the application's scheduler, through
+//! [`crate::inbox::Inbox::accept_made`]), so it runs once, with the inbox's guarantees.
 
-use super::{DEFAULT_BOT, StoreError};
+mod op;
+
+pub use op::{JobOp, JobPlace, Repeat, When, bot_of};
+
+use super::StoreError;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::{Value, json};
-use std::str::FromStr;
 
 /// How many jobs one scenario may have waiting.
 pub const MAX_JOBS_PER_SCENARIO: i64 = 100_000;
-
-/// Where a job was scheduled from: its run acts there (`reply`, `tg_chat_permission`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct JobPlace {
-    /// The chat.
-    pub chat_id: Option<i64>,
-    /// The user.
-    pub user_id: Option<i64>,
-    /// The message.
-    pub message_id: Option<i64>,
-}
-
-/// When a job runs.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum When {
-    /// Once, at this Unix time in milliseconds.
-    At(i64),
-    /// Once, this many milliseconds after it is scheduled.
-    After(i64),
-    /// Repeatedly, by a period in seconds or a cron expression (see [`Repeat`]), first when
-    /// it next comes round.
-    Every(String),
-}
-
-/// One operation on jobs, as builtins ask for it (it crosses the effects boundary inside a
-/// [`super::StateOp`], so a handler's scheduling is journaled like its state writes).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub enum JobOp {
-    /// Schedule `function(data)` in scenario `namespace`: answered with the job's id.
-    Schedule {
-        /// The scenario's namespace.
-        namespace: String,
-        /// The function to call.
-        function: String,
-        /// Its argument.
-        data: Value,
-        /// When.
-        when: When,
-        /// Where it was scheduled from.
-        place: JobPlace,
-    },
-    /// Wait for the next message of the place's user in its chat: it goes to `function(msg)`;
-    /// after `timeout_ms`, `function_timeout(data)` runs instead. Replaces the scenario's
-    /// earlier wait there. Answered with the wait's id.
-    Expect {
-        /// The scenario's namespace.
-        namespace: String,
-        /// The function the message goes to.
-        function: String,
-        /// The argument of the timeout function.
-        data: Value,
-        /// How long the wait lasts (ms), if it ends.
-        timeout_ms: Option<i64>,
-        /// The chat and user waited for.
-        place: JobPlace,
-    },
-    /// Cancel the scenario's job `id`: answered with whether it was waiting.
-    Cancel {
-        /// The scenario's namespace.
-        namespace: String,
-        /// The job.
-        id: i64,
-    },
-    /// The scenario's jobs, soonest first.
-    List {
-        /// The scenario's namespace.
-        namespace: String,
-    },
-}
-
-impl JobOp {
-    /// Whether the operation changes the jobs.
-    pub fn writes(&self) -> bool {
-        !matches!(self, JobOp::List { .. })
-    }
-
-    /// The scenario it is about.
-    pub fn namespace(&self) -> &str {
-        match self {
-            JobOp::Schedule { namespace, .. }
-            | JobOp::Expect { namespace, .. }
-            | JobOp::Cancel { namespace, .. }
-            | JobOp::List { namespace } => namespace,
-        }
-    }
-
-    /// The operation as one line (what the journal matches a replay on).
-    pub fn describe(&self) -> String {
-        match self {
-            JobOp::Schedule {
-                namespace,
-                function,
-                data,
-                when,
-                place,
-            } => format!("job schedule {namespace} {function} {data} {when:?} {place:?}"),
-            JobOp::Expect {
-                namespace,
-                function,
-                data,
-                timeout_ms,
-                place,
-            } => format!("job expect {namespace} {function} {data} {timeout_ms:?} {place:?}"),
-            JobOp::Cancel { namespace, id } => format!("job cancel {namespace} {id}"),
-            JobOp::List { namespace } => format!("job list {namespace}"),
-        }
-    }
-}
-
-/// The bot whose scenario `namespace` is (see [`super::namespace_prefix`]).
-pub fn bot_of(namespace: &str) -> &str {
-    namespace
-        .rsplit_once('/')
-        .map_or(DEFAULT_BOT, |(bot, _)| bot)
-}
-
-/// A repeat: a period in seconds, or a cron expression (UTC).
-#[derive(Debug, Clone)]
-pub enum Repeat {
-    /// Every this many seconds.
-    Period(i64),
-    /// At the times the expression matches.
-    Cron(Box<croner::Cron>),
-}
-
-impl Repeat {
-    /// Read `spec`: a whole number of seconds (at least 1) or a cron expression of 5 fields
-    /// (minute hour day month weekday) or 6 (seconds first).
-    pub fn parse(spec: &str) -> Result<Repeat, String> {
-        let spec = spec.trim();
-        if let Ok(seconds) = spec.parse::<i64>() {
-            return match seconds {
-                1.. => Ok(Repeat::Period(seconds)),
-                _ => Err(format!(
-                    "every: a period must be at least 1 second, not {seconds}"
-                )),
-            };
-        }
-        croner::Cron::from_str(spec)
-            .map(|cron| Repeat::Cron(Box::new(cron)))
-            .map_err(|e| {
-                format!("every: {spec:?} is neither a period in seconds nor a cron expression like \"0 9 * * *\" (minute hour day month weekday, UTC): {e}")
-            })
-    }
-
-    /// The first time after `after_ms` (ms) it comes round.
-    pub fn next_after(&self, after_ms: i64) -> Result<i64, String> {
-        match self {
-            Repeat::Period(seconds) => Ok(after_ms.saturating_add(seconds.saturating_mul(1000))),
-            Repeat::Cron(cron) => {
-                let after = chrono::DateTime::from_timestamp_millis(after_ms)
-                    .ok_or_else(|| format!("every: the time {after_ms} ms is out of range"))?;
-                cron.find_next_occurrence(&after, false)
-                    .map(|next| next.timestamp_millis())
-                    .map_err(|e| format!("every: the expression never comes round again: {e}"))
-            }
-        }
-    }
-}
 
 fn failed(what: &'static str) -> impl Fn(rusqlite::Error) -> StoreError + Copy {
     StoreError::query(what)
@@ -439,7 +283,7 @@ pub(crate) fn any_waits(connection: &Connection) -> Result<bool, StoreError> {
         .map_err(failed("jobs"))
 }
 
-impl super::Store {
+impl crate::store::Store {
     /// What bot `bot`'s job scheduler waits on: notified when a job of its is scheduled,
     /// cancelled or waits for a message.
     pub fn job_signal(&self, bot: &str) -> std::sync::Arc<tokio::sync::Notify> {
@@ -500,5 +344,71 @@ impl super::Store {
     /// A wait answered: it is gone.
     pub fn end_wait(&self, id: i64) -> Result<(), StoreError> {
         self.transaction(|tx| delete_on(tx, id)).map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{StateOp, Store};
+
+    fn schedule(store: &Store, when: When, now_ms: i64) -> i64 {
+        let op = JobOp::Schedule {
+            namespace: "bot7/gate".into(),
+            function: "f".into(),
+            data: json!({"n": 1}),
+            when,
+            place: JobPlace::default(),
+        };
+        store
+            .apply(&StateOp::Job(op), now_ms)
+            .expect("scheduled")
+            .as_i64()
+            .expect("an id")
+    }
+
+    #[test]
+    fn due_jobs_are_taken_once_and_repeats_move_on() {
+        let store = Store::in_memory();
+        let once = schedule(&store, When::After(1_000), 10_000);
+        let every = schedule(&store, When::Every("60".into()), 10_000);
+        assert_eq!(store.next_job_due("bot7").expect("next"), Some(11_000));
+        assert_eq!(
+            store.next_job_due("default").expect("next"),
+            None,
+            "another bot's"
+        );
+        let taken = |now| {
+            store
+                .transaction(|tx| take_due(tx, "bot7", now, 10))
+                .expect("taken")
+                .iter()
+                .map(|j| {
+                    (
+                        j["id"].as_i64().unwrap_or_default(),
+                        j["late_ms"].as_i64().unwrap_or_default(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert!(taken(10_999).is_empty(), "not yet");
+        assert_eq!(taken(11_500), [(once, 500)]);
+        assert!(taken(11_500).is_empty(), "taken once");
+        // Down for ten minutes: the repeat runs once, then from now on.
+        assert_eq!(taken(670_000), [(every, 600_000)]);
+        assert_eq!(store.next_job_due("bot7").expect("next"), Some(730_000));
+        assert!(store.cancel_job(every).expect("cancelled"));
+        assert!(!store.cancel_job(every).expect("gone"));
+    }
+
+    #[test]
+    fn repeats_are_periods_or_cron_expressions() {
+        assert!(matches!(Repeat::parse("90"), Ok(Repeat::Period(90))));
+        assert!(Repeat::parse("0").is_err());
+        assert!(Repeat::parse("every day").is_err());
+        let nine = Repeat::parse("0 9 * * *").expect("cron");
+        // 2026-12-02 10:00 UTC → the next day 09:00 UTC.
+        let now = 1_796_205_600_000;
+        assert_eq!(nine.next_after(now), Ok(1_796_288_400_000));
     }
 }
