@@ -271,8 +271,9 @@ fn try_update(
     None
 }
 
-/// Call every scenario's handler for `update`, in order, acting through `effects`, for the
-/// bot `me` (its username, when known: commands to other bots are not its). Failures are
+/// Call every scenario's handler for `update`, in order, acting through `effects`, routed
+/// as `routing` says (commands to other bots are not the bot's; a message some scenario
+/// waits for goes to its waiting function). Failures are
 /// logged and every handler still runs, until one claims the update (`stop()`); the result
 /// says which failed, or whether an earlier try had failed. With an inbox (and where the
 /// update comes from), scenarios whose handler finished on an earlier try are skipped, and
@@ -289,12 +290,12 @@ pub fn handle_update(
 ) -> Result<bool, TryFailed> {
     let ctx = Arc::new(UpdateContext::from_update(update));
     let waits = match (routing.waits, ctx.chat_id, ctx.user_id) {
-        (Some((store, bot)), Some(chat), Some(user)) if update.get("message").is_some() => {
-            store.waits_on(bot, chat, user).map_err(|e| TryFailed {
+        (Some((store, bot)), Some(chat), Some(user)) if update.get("message").is_some() => store
+            .waits_on(bot, chat, user, ctx.update_id)
+            .map_err(|e| TryFailed {
                 error: e.to_string(),
                 transient: true,
-            })?
-        }
+            })?,
         _ => Vec::new(),
     };
     let calls = route::calls(scenarios, update, routing.me, &waits).map_err(
@@ -337,9 +338,9 @@ pub fn handle_update(
         };
         let called = runner.call(scenario, handler, call.args, effects, Some(ctx.clone()));
         // An answered wait ends once its function succeeded (a failed one is tried again
-        // with the wait still there).
+        // with the wait still there); a try of this update run again still routes to it.
         if let (Ok(_), Some(wait), Some((store, _))) = (&called, call.answers, routing.waits)
-            && let Err(e) = store.end_wait(wait)
+            && let Err(e) = store.end_wait(wait, ctx.update_id)
         {
             tracing::error!(
                 "{} {handler}: the answered wait {wait} stays: {e}",

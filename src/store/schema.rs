@@ -133,7 +133,8 @@ pub(super) fn migrate(connection: &mut Connection, path: &str) -> Result<(), Sto
                  id INTEGER PRIMARY KEY AUTOINCREMENT, bot TEXT NOT NULL, scenario TEXT NOT NULL,
                  kind TEXT NOT NULL, function TEXT NOT NULL, data TEXT NOT NULL,
                  chat_id INTEGER, user_id INTEGER, message_id INTEGER,
-                 due_at INTEGER, every TEXT, created_at INTEGER NOT NULL);
+                 due_at INTEGER, every TEXT, created_at INTEGER NOT NULL,
+                 answered_by INTEGER, answered_at INTEGER);
              CREATE INDEX jobs_by_due ON jobs (bot, due_at);
              CREATE INDEX jobs_by_scenario ON jobs (scenario);
              CREATE INDEX jobs_waiting ON jobs (bot, chat_id, user_id) WHERE kind = 'expect';",

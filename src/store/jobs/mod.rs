@@ -12,6 +12,10 @@ use super::StoreError;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::{Value, json};
 
+/// How long an answered wait is kept (a try of the answering update run again within it
+/// routes the same way).
+const ANSWERED_KEPT_MS: i64 = 24 * 3600 * 1000;
+
 /// How many jobs one scenario may have waiting.
 pub const MAX_JOBS_PER_SCENARIO: i64 = 100_000;
 
@@ -66,7 +70,8 @@ pub(crate) fn apply_on(
             let timeout_at = timeout_ms.map(|ms| now_ms.saturating_add(ms));
             connection
                 .execute(
-                    "DELETE FROM jobs WHERE kind = 'expect' AND scenario = ?1 AND chat_id IS ?2 AND user_id IS ?3",
+                    "DELETE FROM jobs WHERE kind = 'expect' AND scenario = ?1 AND chat_id IS ?2 AND user_id IS ?3
+                     AND answered_by IS NULL",
                     params![namespace, place.chat_id, place.user_id],
                 )
                 .map_err(failed("jobs"))?;
@@ -127,7 +132,7 @@ fn insert(
 
 fn room_for_job(connection: &Connection, namespace: &str) -> Result<(), StoreError> {
     let held: i64 = connection
-        .prepare_cached("SELECT COUNT(*) FROM jobs WHERE scenario = ?1")
+        .prepare_cached("SELECT COUNT(*) FROM jobs WHERE scenario = ?1 AND answered_by IS NULL")
         .and_then(|mut count| count.query_row(params![namespace], |row| row.get(0)))
         .map_err(failed("jobs"))?;
     match held >= MAX_JOBS_PER_SCENARIO {
@@ -169,7 +174,8 @@ pub(crate) fn list_on(
 ) -> Result<Vec<Value>, StoreError> {
     let mut query = connection
         .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM jobs WHERE ?1 IS NULL OR scenario = ?1 ORDER BY due_at IS NULL, due_at, id"
+            "SELECT {COLUMNS} FROM jobs WHERE (?1 IS NULL OR scenario = ?1) AND answered_by IS NULL
+             ORDER BY due_at IS NULL, due_at, id"
         ))
         .map_err(failed("jobs"))?;
     query
@@ -241,21 +247,24 @@ pub(crate) fn take_due(
     Ok(taken)
 }
 
-/// The scenario's wait for the next message of `user` in `chat` among `namespaces`' (the
-/// first of them that waits): its id and map.
-pub(crate) fn waiting_on(
+/// The waits of `bot`'s scenarios for the next message of `user` in `chat`: those still
+/// open, and first those update `update_id` answered (a try of it run again routes as the
+/// first did, even when the answer opened the next wait).
+fn waiting_on(
     connection: &Connection,
     bot: &str,
     chat: i64,
     user: i64,
+    update_id: i64,
 ) -> Result<Vec<Value>, StoreError> {
     connection
         .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM jobs WHERE kind = 'expect' AND bot = ?1 AND chat_id = ?2 AND user_id = ?3"
+            "SELECT {COLUMNS} FROM jobs WHERE kind = 'expect' AND bot = ?1 AND chat_id = ?2 AND user_id = ?3
+             AND (answered_by IS NULL OR answered_by = ?4) ORDER BY answered_by IS NULL, id"
         ))
         .and_then(|mut query| {
             query
-                .query_map(params![bot, chat, user], row_to_json)?
+                .query_map(params![bot, chat, user, update_id], row_to_json)?
                 .collect::<Result<Vec<_>, _>>()
         })
         .map_err(failed("jobs"))
@@ -332,18 +341,40 @@ impl crate::store::Store {
         Ok(gone)
     }
 
-    /// The waits (`expect_message`) of bot `bot`'s scenarios for the next message of `user`
-    /// in `chat`.
-    pub fn waits_on(&self, bot: &str, chat: i64, user: i64) -> Result<Vec<Value>, StoreError> {
+    /// The waits (`expect_message`) of bot `bot`'s scenarios that message `update_id` of
+    /// `user` in `chat` goes to: the open ones, and those it answered already (so a try run
+    /// again routes the message as the first try did).
+    pub fn waits_on(
+        &self,
+        bot: &str,
+        chat: i64,
+        user: i64,
+        update_id: i64,
+    ) -> Result<Vec<Value>, StoreError> {
         if !self.waits.load(std::sync::atomic::Ordering::SeqCst) {
             return Ok(Vec::new());
         }
-        waiting_on(&self.lock(), bot, chat, user)
+        waiting_on(&self.lock(), bot, chat, user, update_id)
     }
 
-    /// A wait answered: it is gone.
-    pub fn end_wait(&self, id: i64) -> Result<(), StoreError> {
-        self.transaction(|tx| delete_on(tx, id)).map(drop)
+    /// Wait `id` answered by update `update_id`: it no longer waits or times out, and is
+    /// forgotten a day later (answered waits older than that go now).
+    pub fn end_wait(&self, id: i64, update_id: i64) -> Result<(), StoreError> {
+        let now = crate::clock::system_ms();
+        self.transaction(|tx| {
+            tx.execute(
+                "UPDATE jobs SET answered_by = ?2, answered_at = ?3, due_at = NULL WHERE id = ?1",
+                params![id, update_id, now],
+            )
+            .and_then(|_| {
+                tx.execute(
+                    "DELETE FROM jobs WHERE answered_at < ?1",
+                    params![now - ANSWERED_KEPT_MS],
+                )
+            })
+            .map(drop)
+            .map_err(failed("jobs"))
+        })
     }
 }
 
@@ -399,6 +430,53 @@ mod tests {
         assert_eq!(store.next_job_due("bot7").expect("next"), Some(730_000));
         assert!(store.cancel_job(every).expect("cancelled"));
         assert!(!store.cancel_job(every).expect("gone"));
+    }
+
+    #[test]
+    fn an_answered_wait_routes_its_answer_again_and_nothing_else() {
+        let store = Store::in_memory();
+        let place = JobPlace {
+            chat_id: Some(-5),
+            user_id: Some(7),
+            message_id: None,
+        };
+        let expect = |function: &str| {
+            let op = JobOp::Expect {
+                namespace: "ask".into(),
+                function: function.into(),
+                data: Value::Null,
+                timeout_ms: Some(60_000),
+                place,
+            };
+            store
+                .apply(&StateOp::Job(op), 0)
+                .expect("kept")
+                .as_i64()
+                .expect("an id")
+        };
+        let functions = |update| {
+            store
+                .waits_on("default", -5, 7, update)
+                .expect("waits")
+                .iter()
+                .map(|w| w["function"].as_str().unwrap_or_default().to_string())
+                .collect::<Vec<_>>()
+        };
+        let name = expect("got_name");
+        assert_eq!(functions(1), ["got_name"]);
+        store.end_wait(name, 1).expect("answered");
+        expect("got_age"); // the answer asks the next question
+        assert_eq!(
+            functions(1),
+            ["got_name", "got_age"],
+            "update 1 again: got_name first"
+        );
+        assert_eq!(functions(2), ["got_age"], "the next message");
+        assert_eq!(
+            store.next_job_due("default").expect("next"),
+            Some(60_000),
+            "got_age's timeout only"
+        );
     }
 
     #[test]
