@@ -201,6 +201,9 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
     };
     let (stop, stop_seen) = watch::channel(false);
     let stop = Arc::new(stop);
+    // Before any bot starts: a Ctrl-C while one takes up what a crash left stops it cleanly
+    // once that is done, instead of killing it mid-way.
+    tokio::spawn(bot::stop_on_signal(stop.clone()));
     let mut fleet = Fleet {
         app,
         routes: webhook::Routes::default(),
@@ -256,7 +259,6 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
             bot::stopped(stop_seen.clone()),
         ));
     }
-    tokio::spawn(bot::stop_on_signal(stop.clone()));
     if let (Some(server), Some(first)) = (app.sandbox(), &first) {
         eprintln!(
             "sandbox: no TELOXIDE_TOKEN, so scripts run against a simulated supergroup \"Sandbox Group\" ({}) \

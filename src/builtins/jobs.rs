@@ -35,23 +35,22 @@ fn place(ctx: &CallContext) -> JobPlace {
         })
 }
 
-/// Refuse a job whose function the scenario does not define with `params` parameters.
+/// Refuse a job whose function the scenario does not define with the one parameter `param`.
 fn defined(
     ctx: &NativeCallContext,
     command: &str,
     function: &str,
-    params: usize,
+    param: &str,
 ) -> Result<(), Box<EvalAltResult>> {
     let found = ctx.iter_namespaces().any(|module| {
         module
             .iter_script_fn_info()
-            .any(|(_, _, name, n, _)| name == function && n == params)
+            .any(|(_, _, name, n, _)| name == function && n == 1)
     });
     match found {
         true => Ok(()),
         false => Err(fail(format!(
-            "{command}: this scenario has no fn {function}({}) to run: define it (the name is a string)",
-            ["data", "msg"][usize::from(command == "expect_message")]
+            "{command}: this scenario has no fn {function}({param}) to run: define it (the name is a string)"
         ))),
     }
 }
@@ -99,7 +98,7 @@ fn schedule(
 ) -> RhaiResult {
     let ctx = context(native);
     let namespace = owner(&ctx, command)?;
-    defined(native, command, function, 1)?;
+    defined(native, command, function, "data")?;
     let data = to_plain_json(data, "data").map_err(|e| fail(format!("{command}: {e}")))?;
     let op = JobOp::Schedule {
         namespace,
@@ -346,7 +345,7 @@ fn remind(data) {
                 "{command}: there is no current user and chat to wait for: call it from a handler of a message, command or button press"
             )));
         }
-        defined(native, command, function, 1)?;
+        defined(native, command, function, "msg")?;
         let mut timeout_ms = None;
         let mut data = Value::Null;
         for (key, value) in options {
@@ -364,7 +363,7 @@ fn remind(data) {
             }
         }
         if timeout_ms.is_some() {
-            defined(native, "schedule", &format!("{function}_timeout"), 1)?;
+            defined(native, command, &format!("{function}_timeout"), "data")?;
         }
         let op = JobOp::Expect {
             namespace,
