@@ -64,7 +64,8 @@ fn delay_ms(command: &str, value: &Dynamic) -> Result<i64, Box<EvalAltResult>> {
     } else if let Some(text) = value.read_lock::<ImmutableString>() {
         crate::clock::duration_seconds(&text).ok_or_else(|| {
             fail(format!(
-                "{command}: expected seconds or a duration like 30s, 10m, 2h, 1d, not {text:?}"
+                "{command}: expected seconds or a duration like 30s, 10m, 2h, 1d, not {:?}",
+                text.as_str()
             ))
         })? as f64
     } else {

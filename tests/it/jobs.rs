@@ -319,6 +319,7 @@ fn on_command(cmd, args, msg) {
     if cmd == "bad" {
         try { schedule(1, "nothing", ()); } catch (e) { reply(`refused: ${e}`); }
         try { every("61 * * * *", "tick", ()); } catch (e) { reply(`refused: ${e}`); }
+        try { schedule("2x", "tick", ()); } catch (e) { reply(`refused: ${e}`); }
     }
 }
 fn tick(text) { reply(text); }
@@ -341,6 +342,12 @@ fn tick(text) { reply(text); }
     );
     assert!(
         out.contains("refused: every: \"61 * * * *\" is neither a period"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "refused: schedule: expected seconds or a duration like 30s, 10m, 2h, 1d, not \"2x\""
+        ),
         "{out}"
     );
 }
