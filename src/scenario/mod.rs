@@ -109,7 +109,7 @@ pub struct Scenario {
     /// The handlers it defines.
     pub handlers: Vec<Handler>,
     /// Its state namespace: its bot's prefix and its `const STATE`, else the file name
-    /// without `.rhai`. Its jobs run by it too.
+    /// without `.rhai`. Its jobs belong to it too.
     pub namespace: Arc<str>,
     /// Module files it imported from the scenario folder (its own file aside).
     pub imports: Vec<PathBuf>,
