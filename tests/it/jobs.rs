@@ -3,7 +3,7 @@
 //! completes once, its calls replayed; an `expect_message` wait survives a restart; a job whose
 //! function is gone after an edit is parked; `tgscript jobs` lists and cancels.
 
-use crate::util::{TOKEN, TestDir};
+use crate::util::{Finished, TOKEN, TestDir};
 use serde_json::Value;
 use std::time::Duration;
 use tgscript::sandbox::world::ChatKind;
@@ -55,6 +55,23 @@ fn settle() {
     std::thread::sleep(Duration::from_millis(300));
 }
 
+/// Start `run scripts` in `t`, wait until the bot sent `text`, let its record settle, and
+/// `kill -9` it.
+fn kill_after(
+    t: &TestDir,
+    server: &BotApiServer,
+    vars: &[(&'static str, String)],
+    text: &str,
+) -> Finished {
+    let bot = t.spawn(&["run", "scripts"], &refs(vars));
+    let seen = server.wait_for(WAIT, |c| texts(c).iter().any(|t| t == text));
+    assert!(seen.is_ok(), "never sent {text:?}\n{}", bot.stderr_so_far());
+    settle();
+    let killed = bot.kill9();
+    assert_eq!(killed.code, None, "killed by the signal\n{}", killed.stderr);
+    killed
+}
+
 fn jobs(t: &TestDir) -> Vec<Value> {
     let list = t.run(&["jobs", "list", "--json"]);
     list.expect_code(0);
@@ -88,15 +105,10 @@ fn a_job_killed_before_it_is_due_runs_once_after_the_restart() {
     t.write("scripts/later.rhai", LATER);
     let vars = env(&server);
     say(&server, "later");
-    let bot = t.spawn(&["run", "scripts"], &refs(&vars));
-    let scheduled = server.wait_for(WAIT, |c| texts(c).contains(&"scheduled".into()));
-    assert!(scheduled.is_ok(), "{}", bot.stderr_so_far());
-    settle();
-    let killed = bot.kill9();
-    assert_eq!(killed.code, None, "killed\n{}", killed.stderr);
+    let killed = kill_after(&t, &server, &vars, "scheduled");
     assert_eq!(count(&server, "fired once"), 0, "killed before it was due");
     let waiting = jobs(&t);
-    assert_eq!(waiting.len(), 1, "{waiting:?}");
+    assert_eq!(waiting.len(), 1, "{waiting:?}\n{}", killed.stderr);
     assert_eq!(waiting[0]["function"], "fire");
     assert_eq!(
         waiting[0]["chat_id"], CHAT,
@@ -135,11 +147,7 @@ fn a_job_killed_while_it_runs_completes_once_its_calls_replayed() {
     t.write("scripts/later.rhai", LATER);
     let vars = env(&server);
     say(&server, "long");
-    let bot = t.spawn(&["run", "scripts"], &refs(&vars));
-    let first = server.wait_for(WAIT, |c| texts(c).contains(&"step 1".into()));
-    assert!(first.is_ok(), "{}", bot.stderr_so_far());
-    settle();
-    let killed = bot.kill9();
+    let killed = kill_after(&t, &server, &vars, "step 1");
     assert_eq!(
         count(&server, "step 2"),
         0,
@@ -200,11 +208,7 @@ fn an_expected_message_survives_a_restart_between_question_and_answer() {
     t.write("scripts/ask.rhai", ASK);
     let vars = env(&server);
     say(&server, "/ask");
-    let bot = t.spawn(&["run", "scripts"], &refs(&vars));
-    let asked = server.wait_for(WAIT, |c| texts(c).contains(&"What is your name?".into()));
-    assert!(asked.is_ok(), "{}", bot.stderr_so_far());
-    settle();
-    let killed = bot.kill9();
+    let killed = kill_after(&t, &server, &vars, "What is your name?");
     let waiting = jobs(&t);
     assert_eq!(waiting.len(), 1, "{waiting:?}\n{}", killed.stderr);
     assert_eq!(waiting[0]["kind"], "expect");
@@ -320,6 +324,10 @@ fn on_command(cmd, args, msg) {
         try { schedule(1, "nothing", ()); } catch (e) { reply(`refused: ${e}`); }
         try { every("61 * * * *", "tick", ()); } catch (e) { reply(`refused: ${e}`); }
         try { schedule("2x", "tick", ()); } catch (e) { reply(`refused: ${e}`); }
+        let big = "x"; big.pad(70000, 'x');
+        try { schedule(1, "tick", big); } catch (e) { reply(`refused: ${e}`); }
+        try { schedule(-1, "tick", ()); } catch (e) { reply(`refused: ${e}`); }
+        try { schedule(1e300, "tick", ()); reply("far future kept"); } catch (e) { reply(`refused: ${e}`); }
     }
 }
 fn tick(text) { reply(text); }
@@ -350,4 +358,15 @@ fn tick(text) { reply(text); }
         ),
         "{out}"
     );
+    assert!(
+        out.contains(
+            "refused: schedule: the value for 'data' is 70002 bytes as JSON; the limit is 65536"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("refused: schedule: a delay cannot be negative"),
+        "{out}"
+    );
+    assert!(out.contains("bot: far future kept"), "{out}");
 }

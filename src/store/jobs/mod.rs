@@ -103,6 +103,13 @@ fn insert(
     every: Option<&str>,
     now_ms: i64,
 ) -> Result<Value, StoreError> {
+    let data = data.to_string();
+    if data.len() > super::MAX_VALUE_BYTES {
+        return Err(StoreError::ValueTooLarge {
+            key: "data".into(),
+            bytes: data.len(),
+        });
+    }
     connection
         .prepare_cached(
             "INSERT INTO jobs (bot, scenario, kind, function, data, chat_id, user_id, message_id, due_at, every, created_at)
@@ -115,7 +122,7 @@ fn insert(
                     namespace,
                     kind,
                     function,
-                    data.to_string(),
+                    data,
                     place.chat_id,
                     place.user_id,
                     place.message_id,
