@@ -66,6 +66,8 @@ pub fn builtins(engine: &ScriptEngine) -> Vec<BuiltinDoc> {
     let mut docs: Vec<BuiltinDoc> = metadata
         .functions
         .into_iter()
+        // Property getters (`asset.name`) are documented with the builtin making the value.
+        .filter(|f| !f.name.starts_with("get$") && !f.name.starts_with("set$"))
         .map(|f| BuiltinDoc {
             params: f
                 .params

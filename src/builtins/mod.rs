@@ -11,11 +11,14 @@
 mod account;
 mod chat;
 mod core;
+mod files;
 mod guarded;
 mod jobs;
+mod keyboard;
 mod state;
 
 pub use account::AccountHandle;
+pub use files::Asset;
 pub use state::ONE_OFF_NAMESPACE;
 
 use crate::effects::Effects;
@@ -101,12 +104,14 @@ fn offline() -> Arc<CallContext> {
 }
 
 rhai::def_package! {
-    /// Every tgscript builtin: time, guarded standard functions, chat actions, account
-    /// commands, state and jobs.
+    /// Every tgscript builtin: time, guarded standard functions, chat actions, keyboards,
+    /// account commands, state and jobs (`asset`, which reads the scenario folder, is added
+    /// per engine).
     pub Builtins(module) {
         core::register(module);
         guarded::register(module);
         chat::register(module);
+        keyboard::register(module);
         account::register(module);
         state::register(module);
         jobs::register(module);
@@ -116,9 +121,13 @@ rhai::def_package! {
 /// A sandboxed engine with the builtins, whose imports resolve against `root` and whose calls
 /// act through `context` unless a call says otherwise.
 pub fn engine(limits: Limits, root: impl Into<PathBuf>, context: CallContext) -> ScriptEngine {
+    let root = root.into();
+    let assets = files::module(root.clone(), limits.max_asset_size);
     let mut engine = ScriptEngine::new(limits, root);
     engine.register_type::<AccountHandle>("Account");
+    engine.register_type::<Asset>("Asset");
     engine.register(&Builtins::new());
+    engine.register_module(assets);
     engine.set_default_tag(context.into_tag());
     engine
 }
@@ -258,7 +267,7 @@ fn request(
         if value.is_unit() {
             continue;
         }
-        let json = serde_json::to_value(&value).map_err(|_| {
+        let json = files::to_json(&key, &value).ok_or_else(|| {
             throw(&CommandError::invalid(
                 command,
                 format!(

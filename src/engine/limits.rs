@@ -70,6 +70,9 @@ pub struct Limits {
     /// Maximum number of scopes (chats, users, members, global) one scenario's state may
     /// span (default 100,000; 0 = no limit); each scope holds at most 1 MiB.
     pub max_state_scopes: usize,
+    /// Maximum size of a file `asset()` reads from the scenario folder, in bytes (default
+    /// 10 MiB, Telegram's limit on an uploaded photo; 0 = no limit).
+    pub max_asset_size: usize,
 }
 
 impl Default for Limits {
@@ -92,6 +95,7 @@ impl Default for Limits {
             max_memory_mb: 64,
             tdlib_timeout_ms: 30_000,
             max_state_scopes: 100_000,
+            max_asset_size: 10 * 1024 * 1024,
         }
     }
 }
@@ -115,6 +119,7 @@ const KEYS: &[&str] = &[
     "max_memory_mb",
     "tdlib_timeout_ms",
     "max_state_scopes",
+    "max_asset_size",
 ];
 
 /// The budget `timeout_ms = 0` stands for: long enough never to end a call, short enough to
@@ -171,7 +176,7 @@ impl Limits {
     /// One line describing the limits, shown by `tgscript run` at start-up.
     pub fn summary(&self) -> String {
         format!(
-            "max_operations={} timeout_ms={} max_string_size={} max_array_size={} max_map_size={} max_call_levels={} max_expr_depth={} max_function_expr_depth={} max_modules={} max_script_size={} max_api_calls={} max_print_size={} max_closure_depth={} max_journal_bytes={} max_memory_mb={} tdlib_timeout_ms={} max_state_scopes={}",
+            "max_operations={} timeout_ms={} max_string_size={} max_array_size={} max_map_size={} max_call_levels={} max_expr_depth={} max_function_expr_depth={} max_modules={} max_script_size={} max_api_calls={} max_print_size={} max_closure_depth={} max_journal_bytes={} max_memory_mb={} tdlib_timeout_ms={} max_state_scopes={} max_asset_size={}",
             self.max_operations,
             self.timeout_ms,
             self.max_string_size,
@@ -188,7 +193,8 @@ impl Limits {
             self.max_journal_bytes,
             self.max_memory_mb,
             self.tdlib_timeout_ms,
-            self.max_state_scopes
+            self.max_state_scopes,
+            self.max_asset_size
         )
     }
 }

@@ -128,6 +128,12 @@ impl ScriptEngine {
         self.known = std::sync::OnceLock::new();
     }
 
+    /// Add the functions of `module` (builtins bound to this engine, e.g. to its folder).
+    pub fn register_module(&mut self, module: rhai::Module) {
+        self.engine.register_global_module(module.into());
+        self.known = std::sync::OnceLock::new();
+    }
+
     /// Add a custom type scripts see by `name` (its type name in errors and docs).
     pub fn register_type<T: rhai::Variant + Clone>(&mut self, name: &str) {
         self.engine.register_type_with_name::<T>(name);

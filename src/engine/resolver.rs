@@ -75,17 +75,7 @@ impl ScenarioResolver {
             ast.set_source(format!("stdlib/{name}.rhai"));
             return Ok((ast, format!("stdlib/{name}")));
         }
-        let relative = Path::new(name);
-        if relative.is_absolute() || name.starts_with('/') || name.contains('\\') {
-            return Err(refuse("absolute paths are not allowed"));
-        }
-        if relative
-            .components()
-            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
-        {
-            return Err(refuse("'..' may not leave the scenario folder"));
-        }
-        let file = self.root.join(relative).with_extension("rhai");
+        let file = self.root.join(name).with_extension("rhai");
         let not_found = || -> Box<EvalAltResult> {
             EvalAltResult::ErrorRuntime(
                 format!(
@@ -97,12 +87,11 @@ impl ScenarioResolver {
             )
             .into()
         };
-        let (Ok(real_root), Ok(real_file)) = (self.root.canonicalize(), file.canonicalize()) else {
-            return Err(not_found());
+        let real_file = match confined(&self.root, &Path::new(name).with_extension("rhai")) {
+            Ok(real_file) => real_file,
+            Err(Outside::NotFound) => return Err(not_found()),
+            Err(outside) => return Err(refuse(&outside.to_string())),
         };
-        if !real_file.starts_with(&real_root) {
-            return Err(refuse("it links outside the scenario folder"));
-        }
         let source = match self.limits.read_script(&real_file) {
             Ok(source) => source,
             Err(ScriptReadError::TooLarge(_)) => {
@@ -125,6 +114,46 @@ impl ScenarioResolver {
         ast.set_source(display);
         Ok((ast, real_file.display().to_string()))
     }
+}
+
+/// Why a path named by a script is not a file inside the scenario folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Outside {
+    /// An absolute path (or a Windows separator).
+    #[error("absolute paths are not allowed")]
+    Absolute,
+    /// A `..` component.
+    #[error("'..' may not leave the scenario folder")]
+    Parent,
+    /// A symlink leading out of the folder.
+    #[error("it links outside the scenario folder")]
+    LinksOut,
+    /// No such file.
+    #[error("no such file")]
+    NotFound,
+}
+
+/// The real path of `relative` (what a script named) inside `root`, when it is a file there:
+/// no absolute path, no `..`, no symlink out. `import` and `asset()` share the rules.
+pub fn confined(root: &Path, relative: &Path) -> Result<PathBuf, Outside> {
+    let text = relative.to_string_lossy();
+    if relative.is_absolute() || text.starts_with('/') || text.contains('\\') {
+        return Err(Outside::Absolute);
+    }
+    if relative
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+    {
+        return Err(Outside::Parent);
+    }
+    let file = root.join(relative);
+    let (Ok(real_root), Ok(real_file)) = (root.canonicalize(), file.canonicalize()) else {
+        return Err(Outside::NotFound);
+    };
+    if !real_file.starts_with(&real_root) {
+        return Err(Outside::LinksOut);
+    }
+    Ok(real_file)
 }
 
 impl ModuleResolver for ScenarioResolver {

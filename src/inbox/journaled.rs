@@ -8,6 +8,7 @@ use crate::accounts::AccountOp;
 use crate::effects::Effects;
 use crate::request::CommandError;
 use crate::store::{self, StateOp, StoreError};
+use crate::telegram::upload;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -28,7 +29,10 @@ impl Journaled {
 
 impl Effects for Journaled {
     fn bot(&self, command: &str, method: &str, params: &Value) -> Result<Value, CommandError> {
-        let call = format!("bot {method} {params}");
+        let call = match upload::has_uploads(params) {
+            true => format!("bot {method} {}", upload::digested(params)),
+            false => format!("bot {method} {params}"),
+        };
         self.journal
             .external(command, call, || self.inner.bot(command, method, params))
     }

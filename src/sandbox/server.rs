@@ -4,10 +4,12 @@
 //! every request recorded.
 
 use super::world::{Refusal, World};
+use crate::telegram::upload::Upload;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use serde_json::{Map, Value, json};
@@ -22,7 +24,8 @@ use tokio::sync::{oneshot, watch};
 pub struct Recorded {
     /// The method name as the client spelled it.
     pub method: String,
-    /// The JSON parameters.
+    /// The parameters: the JSON body, or a form's fields with each file as an upload
+    /// (`{"base64", "filename"}`).
     pub params: Value,
 }
 
@@ -184,6 +187,7 @@ async fn handle(
     State(shared): State<Arc<Shared>>,
     Path((token_segment, method)): Path<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     if shared.down.load(std::sync::atomic::Ordering::SeqCst) {
@@ -211,8 +215,17 @@ async fn handle(
             parameters: None,
         }));
     }
+    let content_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     let mut params: Map<String, Value> = if body.is_empty() {
         Map::new()
+    } else if let Ok(boundary) = multer::parse_boundary(content_type) {
+        match form_fields(body, boundary).await {
+            Ok(map) => map,
+            Err(e) => return reply(Err(Refusal::bad_request(&format!("can't parse form: {e}")))),
+        }
     } else {
         match serde_json::from_slice(&body) {
             Ok(Value::Object(map)) => map,
@@ -244,6 +257,34 @@ async fn handle(
     lock(&shared.calls).push(recorded);
     shared.calls_changed.notify_all();
     reply(result)
+}
+
+/// The fields of a `multipart/form-data` body: each file an upload
+/// (`{"base64", "filename"}`), each text as it is, unless it is a JSON object or array
+/// (`reply_markup`, `reply_parameters`), which Telegram reads as JSON.
+async fn form_fields(body: Bytes, boundary: String) -> Result<Map<String, Value>, multer::Error> {
+    let stream = futures::stream::once(async move { Ok::<_, std::convert::Infallible>(body) });
+    let mut form = multer::Multipart::new(stream, boundary);
+    let mut fields = Map::new();
+    while let Some(field) = form.next_field().await? {
+        let name = field.name().unwrap_or_default().to_string();
+        let value = match field.file_name().map(str::to_string) {
+            Some(filename) => Upload {
+                filename,
+                bytes: field.bytes().await?.to_vec(),
+            }
+            .to_json(),
+            None => {
+                let text = field.text().await?;
+                match text.starts_with(['{', '[']) {
+                    true => serde_json::from_str(&text).unwrap_or(Value::String(text)),
+                    false => Value::String(text),
+                }
+            }
+        };
+        fields.insert(name, value);
+    }
+    Ok(fields)
 }
 
 async fn get_updates(shared: &Shared, params: &Map<String, Value>) -> Value {

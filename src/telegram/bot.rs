@@ -3,6 +3,7 @@
 //! `429 retry_after` is waited out and retried (bounded), `migrate_to_chat_id` is followed
 //! once, and every error keeps Telegram's own description. The token never appears in errors.
 
+use super::upload;
 use crate::telemetry;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -32,6 +33,9 @@ pub enum BotError {
     /// The request did not get an answer (connection, TLS, timeout).
     #[error("network error: {0}")]
     Network(String),
+    /// The request could not be made from the parameters (an upload that is not base64).
+    #[error("{0}")]
+    BadRequest(String),
     /// The answer was not a Bot API response.
     #[error("unexpected response from the Bot API: {0}")]
     BadResponse(String),
@@ -42,6 +46,8 @@ impl BotError {
     pub fn code(&self) -> Option<i64> {
         match self {
             BotError::Api { code, .. } => Some(*code),
+            // Nothing was sent: a refusal, like Telegram's 400.
+            BotError::BadRequest(_) => Some(400),
             _ => None,
         }
     }
@@ -130,14 +136,17 @@ impl BotClient {
             .pop_if_empty()
             .push(&format!("bot{}", self.bot.token()))
             .push(method);
-        let body = serde_json::to_vec(params).map_err(|e| BotError::BadResponse(e.to_string()))?;
-        let response = self
-            .bot
-            .client()
-            .post(url)
-            .header("content-type", "application/json")
-            .body(body)
-            .timeout(REQUEST_TIMEOUT)
+        let request = self.bot.client().post(url).timeout(REQUEST_TIMEOUT);
+        let request = if upload::has_uploads(params) {
+            request.multipart(upload::multipart(params).map_err(BotError::BadRequest)?)
+        } else {
+            let body =
+                serde_json::to_vec(params).map_err(|e| BotError::BadResponse(e.to_string()))?;
+            request
+                .header("content-type", "application/json")
+                .body(body)
+        };
+        let response = request
             .send()
             .await
             .map_err(|e| BotError::Network(e.without_url().to_string()))?;

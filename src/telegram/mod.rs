@@ -1,12 +1,14 @@
 //! Everything that speaks the Bot API: the HTTP client with its retry rules, Telegram's error
 //! words and hints, the pure permission mapping, long polling that acknowledges only what was
-//! kept, and what an update tells about its context.
+//! kept, what an update tells about its context, and
+//! files sent as uploads.
 
 pub mod bot;
 pub mod errors;
 pub mod permissions;
 pub mod polling;
 pub mod update;
+pub mod upload;
 
 pub use bot::{BotClient, BotError};
 pub use update::{UpdateContext, UpdateKind};

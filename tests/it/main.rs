@@ -17,6 +17,7 @@ mod isolation;
 mod jobs;
 mod layers;
 mod limits;
+mod media;
 mod modules;
 mod protocol;
 mod reload;

@@ -370,5 +370,6 @@ fn text_message(f: &Fields, ctx: &UpdateContext) -> Result<Params, CommandError>
         .ok_or_else(|| f.error("text is required"))?;
     params.insert("text".into(), text.into());
     params.insert("chat_id".into(), chat_id(f, ctx)?);
+    super::check_markup(f, &params)?;
     Ok(params)
 }

@@ -3,8 +3,10 @@
 //! a request into the exact Bot API call ([`prepare`], tested without a server). [`execute`]
 //! sends it through [`Effects`].
 
+mod media;
 mod members;
 mod messages;
+mod settings;
 
 use super::{FieldSpec, Overloads};
 use crate::effects::Effects;
@@ -12,6 +14,7 @@ use crate::request::{CommandError, Fields, as_int};
 use crate::telegram::UpdateContext;
 use serde_json::{Map, Value};
 
+pub use media::{MAX_CALLBACK_DATA, check_markup};
 pub use members::ADMIN_RIGHTS;
 
 /// The parameters of one Bot API call.
@@ -108,8 +111,21 @@ pub const ACTIONS: &[ChatAction] = &[
     members::TG_APPROVE_CHAT_JOIN_REQUEST,
     members::TG_DECLINE_CHAT_JOIN_REQUEST,
     messages::TG_CREATE_CHAT_INVITE_LINK,
+    settings::TG_REVOKE_CHAT_INVITE_LINK,
+    settings::TG_EXPORT_CHAT_INVITE_LINK,
+    settings::TG_SET_CHAT_TITLE,
+    settings::TG_SET_CHAT_DESCRIPTION,
+    settings::TG_SET_CHAT_PHOTO,
+    settings::TG_DELETE_CHAT_PHOTO,
+    settings::TG_BAN_CHAT_SENDER_CHAT,
+    settings::TG_UNBAN_CHAT_SENDER_CHAT,
+    settings::TG_SET_MY_COMMANDS,
     messages::SEND_MESSAGE,
     messages::REPLY,
+    media::EDIT_MESSAGE_TEXT,
+    media::EDIT_MESSAGE_REPLY_MARKUP,
+    media::SEND_PHOTO,
+    media::SEND_DOCUMENT,
     messages::ANSWER_CALLBACK_QUERY,
     messages::BOT_API,
 ];

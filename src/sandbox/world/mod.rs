@@ -6,16 +6,19 @@
 //! banned user cannot come back, a callback query is answered once.
 //!
 //! This file holds the state and what is read from it; `methods` answers the Bot API calls
-//! the bot makes, `happenings` what the users do (post, join, leave, press a button).
+//! the bot makes (`settings` those on the chat's own settings, `media` photos, documents and
+//! edits), `happenings` what the users do (post, join, leave, press a button).
 
 mod happenings;
+mod media;
 mod methods;
+mod settings;
 
 pub use happenings::Post;
 
 use crate::clock::Clock;
 use serde_json::{Map, Value, json};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
 /// The sandbox supergroup's id.
@@ -102,6 +105,12 @@ pub struct Chat {
     /// Messages by id (the whole Message object).
     pub messages: BTreeMap<i64, Value>,
     next_message_id: i64,
+    /// The description (`setChatDescription`).
+    pub description: String,
+    /// The photo (`setChatPhoto`): its `ChatPhoto` object.
+    pub photo: Option<Value>,
+    /// Channels banned from posting in the chat (`banChatSenderChat`).
+    pub banned_senders: BTreeSet<i64>,
 }
 
 /// The whole simulated world.
@@ -122,6 +131,10 @@ pub struct World {
     queries: HashMap<String, bool>,
     /// Invite links created so far (each gets a new one).
     links: u64,
+    /// Every invite link made, by link: the chat and its `ChatInviteLink` object.
+    invite_links: BTreeMap<String, (i64, Value)>,
+    /// The bot's command list (`setMyCommands`).
+    commands: Value,
     /// The parameters of the last `setWebhook`, until `deleteWebhook`.
     webhook: Option<Map<String, Value>>,
 }
@@ -162,6 +175,8 @@ impl World {
             clock: Arc::default(),
             queries: HashMap::new(),
             links: 0,
+            invite_links: BTreeMap::new(),
+            commands: json!([]),
             webhook: None,
         }
     }
@@ -196,6 +211,9 @@ impl World {
                 members: BTreeMap::new(),
                 messages: BTreeMap::new(),
                 next_message_id: 1,
+                description: String::new(),
+                photo: None,
+                banned_senders: BTreeSet::new(),
             },
         );
     }

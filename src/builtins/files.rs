@@ -1,0 +1,134 @@
+//! Files a script sends: `asset("logo.png")` reads a file of the scenario folder (the same
+//! confinement as `import`, at most `[limits] max_asset_size`) into an [`Asset`], and an
+//! asset or a blob given to a builtin becomes an upload ([`to_json`]).
+
+use super::{RhaiResult, builtin};
+use crate::engine::resolver::{Outside, confined};
+use crate::telegram::upload::Upload;
+use rhai::{Blob, Dynamic, EvalAltResult, INT, Module, Position};
+use serde_json::Value;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A file of the scenario folder, read by `asset()`: its name and bytes. Scripts see `name`
+/// and `size`; builtins upload it. Unlike a blob, its size is not held to
+/// `[limits] max_array_size` (scripts cannot change it byte by byte).
+#[derive(Debug, Clone)]
+pub struct Asset {
+    name: String,
+    bytes: Arc<Vec<u8>>,
+}
+
+impl Asset {
+    /// The upload it is sent as.
+    fn upload(&self) -> Upload {
+        Upload {
+            filename: self.name.clone(),
+            bytes: self.bytes.to_vec(),
+        }
+    }
+}
+
+const ASSET: &str = r#"
+Read a file of the scenario's folder, to send as a photo, a document or the chat photo. The
+path is relative to the folder (subfolders allowed; absolute paths, `..` and symlinks out are
+refused, as for `import`); a file over `[limits] max_asset_size` (10 MiB) is refused. The value
+has `name` (the file name Telegram shows) and `size` (bytes).
+
+# Example
+```rhai
+let logo = asset("logo.png");
+print(`${logo.name}: ${logo.size} bytes`);
+send_photo(logo, #{caption: "Our new logo"});
+```
+"#;
+
+/// The module holding `asset`, reading from `root` and no file over `max_size` bytes (0: no
+/// limit); one per engine, since each has its scenario folder.
+pub(super) fn module(root: PathBuf, max_size: usize) -> Module {
+    let mut module = Module::new();
+    builtin("asset", &["path: String", "Asset"], ASSET)
+        .set_into_module(&mut module, move |path: &str| -> RhaiResult {
+            read(&root, path, max_size).map(Dynamic::from)
+        });
+    module.set_getter_fn("name", |asset: &mut Asset| Ok(asset.name.clone()));
+    module.set_getter_fn("size", |asset: &mut Asset| Ok(asset.bytes.len() as INT));
+    module
+}
+
+/// The file `path` names inside `root`, checked and read.
+fn read(root: &Path, path: &str, max_size: usize) -> Result<Asset, Box<EvalAltResult>> {
+    let fail = |why: String| -> Box<EvalAltResult> {
+        EvalAltResult::ErrorRuntime(why.into(), Position::NONE).into()
+    };
+    let real = confined(root, Path::new(path)).map_err(|outside| match outside {
+        Outside::NotFound => fail(format!(
+            "asset \"{path}\" not found: no file {}",
+            root.join(path).display()
+        )),
+        refused => fail(format!(
+            "asset \"{path}\" refused: {refused}; name a file inside the scenario folder"
+        )),
+    })?;
+    let too_large = || {
+        fail(format!(
+            "asset \"{path}\" is larger than {max_size} bytes ([limits] max_asset_size)"
+        ))
+    };
+    let file = std::fs::File::open(&real)
+        .map_err(|e| fail(format!("asset \"{path}\" cannot be read: {e}")))?;
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Err(fail(format!("asset \"{path}\" is not a file")));
+    }
+    let most = if max_size == 0 {
+        u64::MAX
+    } else {
+        max_size as u64 + 1
+    };
+    let mut bytes = Vec::new();
+    file.take(most)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(format!("asset \"{path}\" cannot be read: {e}")))?;
+    if max_size > 0 && bytes.len() > max_size {
+        return Err(too_large());
+    }
+    let name = real
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into());
+    Ok(Asset {
+        name,
+        bytes: Arc::new(bytes),
+    })
+}
+
+/// `value` as request JSON, assets and blobs (anywhere in it) as uploads; a blob is named
+/// after the field it is given as. `None` when something in it has no JSON form.
+pub(super) fn to_json(key: &str, value: &Dynamic) -> Option<Value> {
+    if let Some(asset) = value.read_lock::<Asset>() {
+        return Some(asset.upload().to_json());
+    }
+    if let Some(blob) = value.read_lock::<Blob>() {
+        let upload = Upload {
+            filename: key.to_string(),
+            bytes: blob.clone(),
+        };
+        return Some(upload.to_json());
+    }
+    if let Some(map) = value.read_lock::<rhai::Map>() {
+        return map
+            .iter()
+            .map(|(k, v)| Some((k.to_string(), to_json(k, v)?)))
+            .collect::<Option<serde_json::Map<_, _>>>()
+            .map(Value::Object);
+    }
+    if let Some(array) = value.read_lock::<rhai::Array>() {
+        return array
+            .iter()
+            .map(|v| to_json(key, v))
+            .collect::<Option<Vec<_>>>()
+            .map(Value::Array);
+    }
+    serde_json::to_value(value).ok()
+}
