@@ -156,6 +156,7 @@ impl Fleet<'_> {
                 "bot {id}: removed from the config; stopping it (its inbox stays in the database)"
             );
             self.stop(id).await;
+            tracing::info!("bot {id}: stopped");
         }
         for (id, bot) in wanted {
             let changed = match now.get(&id) {

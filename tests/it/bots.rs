@@ -289,7 +289,7 @@ fn bots_added_to_and_removed_from_the_config_start_and_stop_while_the_others_go_
 
     // a removed: it stops; b goes on.
     config(&t, port, &[("b", "polling", &b)]);
-    run.wait_stderr("bot a: removed from the config", 1, WAIT);
+    run.wait_stderr("bot a: stopped", 1, WAIT);
     a.world(|w| w.user_message(SANDBOX_CHAT_ID, ALICE, "three", None));
     b.world(|w| w.user_message(SANDBOX_CHAT_ID, ALICE, "two", None));
     assert_eq!(sent(&b, 2), ["one: 1 1", "two: 2 2"]);
