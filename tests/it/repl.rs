@@ -32,6 +32,8 @@ fn multi_line_function_then_call() {
     p.send_line("fn add(a,").expect("send");
     p.send_line("    b) {").expect("send");
     p.send_line("    a + b }").expect("send");
+    // The prompt is redrawn while the definition is typed: wait for the one after it.
+    p.exp_string("a + b }").expect("the definition's last line");
     p.exp_string("> ").expect("prompt after the definition");
     p.send_line("add(40, 2)").expect("send");
     p.exp_string("42")
