@@ -61,6 +61,8 @@ fn start(dir: &Path, server: &BotApiServer, bots: usize, mode: &str, port: u16) 
         .current_dir(dir)
         .env("TGSCRIPT_DATA_DIR", dir.join(".data"))
         .env("TGSCRIPT_LOG", "warn")
+        // The host's own speed, like the plain teloxide bot: no flood-control pacing.
+        .env("TGSCRIPT_FLOOD_ENABLED", "false")
         .env_remove("TELOXIDE_TOKEN")
         .stdin(Stdio::null())
         .stdout(Stdio::null())

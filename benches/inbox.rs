@@ -34,6 +34,8 @@ fn start(dir: &Path, server: &BotApiServer) -> Child {
         .env("TELOXIDE_API_URL", server.url())
         .env("TGSCRIPT_DATA_DIR", dir.join(".data"))
         .env("TGSCRIPT_LOG", "warn")
+        // The host's own speed, like the plain teloxide bot: no flood-control pacing.
+        .env("TGSCRIPT_FLOOD_ENABLED", "false")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

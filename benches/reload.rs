@@ -56,6 +56,8 @@ fn write_to_active() -> Vec<f64> {
         .env("TELOXIDE_TOKEN", TOKEN)
         .env("TELOXIDE_API_URL", server.url())
         .env("TGSCRIPT_LOG", "warn")
+        // The host's own speed, like the plain teloxide bot: no flood-control pacing.
+        .env("TGSCRIPT_FLOOD_ENABLED", "false")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .spawn()

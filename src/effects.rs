@@ -1,11 +1,12 @@
 //! The one interface between what scripts ask for and the world: Bot API calls, account
-//! operations, script state and the clock. Commands reach everything through [`Effects`];
+//! operations, outbound HTTP, script state and the clock. Commands reach everything through [`Effects`];
 //! cross-cutting layers wrap it once (the inbox's journal is one, see
 //! [`crate::inbox::Journaled`]), the way teloxide's adaptors wrap a `Requester`. Everything
 //! that crosses it is plain data, so it can be served in-process ([`crate::host::Host`]) or, later,
 //! over a pipe to a script worker.
 
 use crate::accounts::{AccountOp, AuthState, LoginStep};
+use crate::http::{HttpError, HttpRequest};
 use crate::request::CommandError;
 use crate::store::{StateOp, StoreError};
 use serde_json::Value;
@@ -41,6 +42,12 @@ pub trait Effects: Send + Sync {
             command,
             "accounts log in through the gateway's login actions or `tgscript account login`, not from scripts",
         ))
+    }
+
+    /// Send an outbound HTTP `request` (`http_get`, `http_post`) and answer
+    /// `#{status, headers, body, json}`.
+    fn http(&self, command: &str, _request: &HttpRequest) -> Result<Value, CommandError> {
+        Err(CommandError::invalid(command, HttpError::Off.to_string()))
     }
 
     /// Read or change script state.

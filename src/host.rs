@@ -4,6 +4,7 @@
 use crate::accounts::{AccountOp, Accounts, AuthState, LoginStep};
 use crate::clock::Clock;
 use crate::effects::Effects;
+use crate::http::{HttpClient, HttpError, HttpRequest};
 use crate::request::CommandError;
 use crate::store::{StateOp, Store, StoreError};
 use crate::telegram::{BotClient, BotError, errors};
@@ -27,6 +28,8 @@ pub struct Host {
     login_timeout: Duration,
     /// The clock scripts and jobs go by.
     clock: Arc<Clock>,
+    /// Outbound HTTP, when `[http] allow` lists hosts.
+    http: Option<HttpClient>,
 }
 
 impl Host {
@@ -40,6 +43,7 @@ impl Host {
             accounts: Accounts::default(),
             login_timeout: LOGIN_TIMEOUT,
             clock: Arc::default(),
+            http: None,
         }
     }
 
@@ -63,6 +67,7 @@ impl Host {
             accounts,
             login_timeout: LOGIN_TIMEOUT,
             clock: Arc::default(),
+            http: None,
         }
     }
 
@@ -75,7 +80,14 @@ impl Host {
             accounts: self.accounts.clone(),
             login_timeout: self.login_timeout,
             clock: self.clock.clone(),
+            http: self.http.clone(),
         }
+    }
+
+    /// The same host sending scripts' outbound HTTP through `http`.
+    pub fn with_http(mut self, http: Option<HttpClient>) -> Self {
+        self.http = http;
+        self
     }
 
     /// The same host going by `clock` (the sandbox's).
@@ -126,6 +138,15 @@ impl Effects for Host {
         })?;
         self.block_on(command, bot.call(method, params))?
             .map_err(|e| refusal(command, &e))
+    }
+
+    fn http(&self, command: &str, request: &HttpRequest) -> Result<Value, CommandError> {
+        let client = self
+            .http
+            .as_ref()
+            .ok_or_else(|| CommandError::invalid(command, HttpError::Off.to_string()))?;
+        self.block_on(command, client.send(request))?
+            .map_err(|e| CommandError::invalid(command, e.to_string()))
     }
 
     fn account_id(&self, command: &str, userbot_id: Option<i64>) -> Result<i64, CommandError> {

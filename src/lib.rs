@@ -29,6 +29,7 @@ pub mod effects;
 pub mod engine;
 pub mod gateway;
 pub mod host;
+pub mod http;
 pub mod inbox;
 pub mod lanes;
 pub mod logging;

@@ -22,6 +22,10 @@ pub const HANDLER_SECONDS: &str = "tgscript_handler_duration_seconds";
 pub const BOT_API_CALLS: &str = "tgscript_bot_api_calls_total";
 /// `429 Too Many Requests` answers waited out, by method.
 pub const RATE_LIMITED: &str = "tgscript_bot_api_rate_limited_total";
+/// Requests held back by flood control before they went out, by method.
+pub const FLOOD_WAITS: &str = "tgscript_flood_waits_total";
+/// Milliseconds requests spent held back by flood control.
+pub const FLOOD_WAIT_MS: &str = "tgscript_flood_wait_milliseconds_total";
 /// Scenario loads on reload, per bot and outcome (`ok`, `failed`).
 pub const RELOADS: &str = "tgscript_scenario_reloads_total";
 /// Gateway requests by action and outcome (`ok`, `error`).

@@ -7,7 +7,7 @@ use super::{App, AppError};
 use crate::config::{BotConfig, BotMode, Config};
 use crate::host::Host;
 use crate::store::{DEFAULT_BOT, SavedBot};
-use crate::telegram::BotClient;
+use crate::telegram::{BotClient, FloodConfig};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -57,11 +57,15 @@ pub(super) struct Configured {
 /// empty variable is a configuration error that names the bot and the variable, before
 /// anything starts.
 pub(super) fn configured(config: &Config) -> Result<Vec<Configured>, AppError> {
-    config.bots.iter().map(configured_one).collect()
+    config
+        .bots
+        .iter()
+        .map(|bot| configured_one(bot, &config.flood))
+        .collect()
 }
 
 /// The client of one `[[bot]]`, its token read from the variable it names.
-fn configured_one(bot: &BotConfig) -> Result<Configured, AppError> {
+fn configured_one(bot: &BotConfig, flood: &FloodConfig) -> Result<Configured, AppError> {
     let token = std::env::var(&bot.token_env)
         .ok()
         .filter(|t| !t.trim().is_empty())
@@ -75,7 +79,8 @@ fn configured_one(bot: &BotConfig) -> Result<Configured, AppError> {
     let default_url = std::env::var("TELOXIDE_API_URL").ok();
     let url = bot.api_url.as_deref().or(default_url.as_deref());
     let client = BotClient::new(&token, url)
-        .map_err(|e| AppError::Config(format!("bot {:?}: {e}", bot.id)))?;
+        .map_err(|e| AppError::Config(format!("bot {:?}: {e}", bot.id)))?
+        .with_flood(flood);
     Ok(Configured {
         config: bot.clone(),
         client,
@@ -104,12 +109,12 @@ impl App {
     /// A `[[bot]]` added to (or changed in) the config while running, its token read from
     /// the variable it names.
     pub fn bot_from_config(&self, bot: &BotConfig) -> Result<BotSetup, AppError> {
-        configured_one(bot).map(|bot| self.setup(&bot))
+        configured_one(bot, &self.config().flood).map(|bot| self.setup(&bot))
     }
 
     /// A bot added through the gateway (now, or kept from an earlier run).
     pub fn bot_from_saved(&self, bot: &SavedBot) -> Result<BotSetup, AppError> {
-        from_saved(&self.host, bot)
+        from_saved(&self.host, bot, &self.config().flood)
     }
 
     fn setup(&self, bot: &Configured) -> BotSetup {
@@ -124,12 +129,17 @@ impl App {
 }
 
 /// The setup of a bot added through the gateway, its client sharing `host`'s connections.
-pub(super) fn from_saved(host: &Host, bot: &SavedBot) -> Result<BotSetup, AppError> {
+pub(super) fn from_saved(
+    host: &Host,
+    bot: &SavedBot,
+    flood: &FloodConfig,
+) -> Result<BotSetup, AppError> {
     crate::logging::add_secret(&bot.token);
     let default_url = std::env::var("TELOXIDE_API_URL").ok();
     let url = bot.api_url.as_deref().or(default_url.as_deref());
     let client = BotClient::new(&bot.token, url)
-        .map_err(|e| AppError::Config(format!("bot {:?}: {e}", bot.id)))?;
+        .map_err(|e| AppError::Config(format!("bot {:?}: {e}", bot.id)))?
+        .with_flood(flood);
     let mode = match bot.mode.as_str() {
         "webhook" => BotMode::Webhook,
         _ => BotMode::Polling,

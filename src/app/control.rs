@@ -14,6 +14,7 @@ use crate::gateway::admin::BotControl;
 use crate::host::Host;
 use crate::request::CommandError;
 use crate::store::SavedBot;
+use crate::telegram::FloodConfig;
 use serde_json::{Map, Value, json};
 use std::path::PathBuf;
 use std::sync::{Arc, PoisonError};
@@ -39,6 +40,8 @@ pub(super) struct FleetControl {
     pub(super) control: mpsc::UnboundedSender<Control>,
     pub(super) running: RunningBots,
     pub(super) limits: Limits,
+    /// The rates bots added here keep to.
+    pub(super) flood: FloodConfig,
     pub(super) webhooks: bool,
     /// The connections bots added here share.
     pub(super) host: Arc<Host>,
@@ -55,6 +58,7 @@ impl FleetControl {
             control,
             running,
             limits: app.config().limits.clone(),
+            flood: app.config().flood,
             webhooks: app.config().webhook.listen.is_some(),
             host: app.host().clone(),
         }
@@ -134,7 +138,7 @@ impl FleetControl {
                 .and_then(Value::as_str)
                 .map(str::to_string),
         };
-        let setup = bots::from_saved(&self.host, &saved)
+        let setup = bots::from_saved(&self.host, &saved, &self.flood)
             .map_err(|e| CommandError::invalid(command, e.to_string()))?;
         self.ask(command, |reply| Control::Add {
             setup: Box::new(setup),

@@ -21,6 +21,7 @@ use crate::effects::Effects;
 use crate::engine::ScriptEngine;
 use crate::gateway::{self, Gateway};
 use crate::host::Host;
+use crate::http::HttpClient;
 use crate::sandbox::{BotApiServer, World, console};
 use crate::scenario::runner::Runner;
 use crate::scenario::runner::pool::{PoolSettings, WorkerPool};
@@ -107,15 +108,18 @@ impl App {
             Some(token) => {
                 crate::logging::add_secret(&token);
                 let url = std::env::var("TELOXIDE_API_URL").ok();
-                let bot = BotClient::new(&token, url.as_deref()).map_err(AppError::Config)?;
+                let bot = BotClient::new(&token, url.as_deref())
+                    .map_err(AppError::Config)?
+                    .with_flood(&config.flood);
                 (Some(bot), None)
             }
             None if wiring.sandbox_bot => {
                 let server = BotApiServer::start(World::new(), Some(SANDBOX_TOKEN))
                     .map_err(|e| AppError::Failed(format!("cannot start the sandbox: {e}")))?;
                 console::print_calls(&server);
-                let bot =
-                    BotClient::new(SANDBOX_TOKEN, Some(&server.url())).map_err(AppError::Failed)?;
+                let bot = BotClient::new(SANDBOX_TOKEN, Some(&server.url()))
+                    .map_err(AppError::Failed)?
+                    .with_flood(&config.flood);
                 (Some(bot), Some(Arc::new(server)))
             }
             None => (None, None),
@@ -156,7 +160,8 @@ impl App {
             .unwrap_or_default();
         let host = Host::new(bot, accounts, Arc::new(store), runtime.handle().clone())
             .with_login_timeout(accounts::tdlib_timeout(config))
-            .with_clock(clock);
+            .with_clock(clock)
+            .with_http(HttpClient::new(&config.http).map_err(|e| AppError::Config(e.to_string()))?);
         let workers = match config.scripts.isolation {
             Isolation::Inline => None,
             Isolation::Process => Some(Arc::new(worker_pool(config)?)),

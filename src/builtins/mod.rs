@@ -13,6 +13,7 @@ mod chat;
 mod core;
 mod files;
 mod guarded;
+mod http;
 mod jobs;
 mod keyboard;
 mod state;
@@ -112,6 +113,7 @@ rhai::def_package! {
         guarded::register(module);
         chat::register(module);
         keyboard::register(module);
+        http::register(module);
         account::register(module);
         state::register(module);
         jobs::register(module);

@@ -8,6 +8,7 @@
 pub mod account;
 pub mod chat;
 pub mod fields;
+pub mod http;
 pub mod login;
 
 pub use fields::FieldSpec;

@@ -13,6 +13,8 @@ pub use accounts::{AccountConfig, Backend, TdlibConfig};
 pub use bots::{BotConfig, BotMode, WebhookConfig, valid_bot_id};
 
 use crate::engine::Limits;
+use crate::http::HttpConfig;
+use crate::telegram::FloodConfig;
 use env::{env_key, typed_env_value, unknown_variable};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
@@ -22,7 +24,9 @@ use std::path::{Path, PathBuf};
 pub const DEFAULT_FILE: &str = "tgscript.toml";
 
 /// Sections whose keys can be overridden with `TGSCRIPT_<SECTION>_<KEY>`.
-const SECTIONS: &[&str] = &["scripts", "limits", "store", "inbox", "gateway", "webhook"];
+const SECTIONS: &[&str] = &[
+    "scripts", "limits", "flood", "http", "store", "inbox", "gateway", "webhook",
+];
 
 /// The whole configuration.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -34,6 +38,10 @@ pub struct Config {
     pub scripts: ScriptsConfig,
     /// `[limits]`: the sandbox limits of every script call.
     pub limits: Limits,
+    /// `[flood]`: the rates every bot keeps to before a request goes out.
+    pub flood: FloodConfig,
+    /// `[http]`: what scripts' outbound HTTP may reach (off by default).
+    pub http: HttpConfig,
     /// `[store]`: the state database.
     pub store: StoreConfig,
     /// `[inbox]`: how `run` keeps and retries the updates it receives.

@@ -6,6 +6,7 @@
 use super::journal::HandlerJournal;
 use crate::accounts::AccountOp;
 use crate::effects::Effects;
+use crate::http::HttpRequest;
 use crate::request::CommandError;
 use crate::store::{self, StateOp, StoreError};
 use crate::telegram::upload;
@@ -39,6 +40,15 @@ impl Effects for Journaled {
 
     fn account_id(&self, command: &str, userbot_id: Option<i64>) -> Result<i64, CommandError> {
         self.inner.account_id(command, userbot_id)
+    }
+
+    fn http(&self, command: &str, request: &HttpRequest) -> Result<Value, CommandError> {
+        let call = format!(
+            "http {}",
+            serde_json::to_string(request).unwrap_or_else(|_| request.url.clone())
+        );
+        self.journal
+            .external(command, call, || self.inner.http(command, request))
     }
 
     fn account(&self, command: &str, id: i64, op: &AccountOp) -> Result<Value, CommandError> {

@@ -4,6 +4,7 @@
 //! every request recorded.
 
 use super::world::{Refusal, World};
+use crate::telegram::throttle::{FloodConfig, Throttle};
 use crate::telegram::upload::Upload;
 use axum::Router;
 use axum::body::Bytes;
@@ -15,6 +16,8 @@ use axum::routing::any;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, watch};
@@ -27,6 +30,8 @@ pub struct Recorded {
     /// The parameters: the JSON body, or a form's fields with each file as an upload
     /// (`{"base64", "filename"}`).
     pub params: Value,
+    /// When it arrived.
+    pub at: Instant,
 }
 
 /// Called for each recorded request with the answer it got.
@@ -42,6 +47,10 @@ struct Shared {
     observer: Mutex<Option<Observer>>,
     /// While set, every request gets `502 Bad Gateway` (an outage in front of the Bot API).
     down: std::sync::atomic::AtomicBool,
+    /// Telegram's flood limits, when enforced: a request over them gets a `429`.
+    flood: Mutex<Option<Throttle>>,
+    /// How many `429`s flood enforcement answered.
+    flood_refusals: AtomicUsize,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -68,6 +77,8 @@ impl BotApiServer {
             world_version: watch::Sender::new(0),
             observer: Mutex::new(None),
             down: std::sync::atomic::AtomicBool::new(false),
+            flood: Mutex::new(None),
+            flood_refusals: AtomicUsize::new(0),
         });
         let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
         listener.set_nonblocking(true)?;
@@ -121,6 +132,17 @@ impl BotApiServer {
             .down
             .store(down, std::sync::atomic::Ordering::SeqCst);
         self.shared.world_version.send_modify(|v| *v += 1);
+    }
+
+    /// Answer requests over the rates of `limits` with `429 Too Many Requests` and a
+    /// `retry_after`, as Telegram does (one request of jitter tolerated).
+    pub fn enforce_flood(&self, limits: &FloodConfig) {
+        *lock(&self.shared.flood) = Throttle::new(limits, NonZeroU32::MIN.saturating_add(1));
+    }
+
+    /// How many requests flood enforcement refused.
+    pub fn flood_refusals(&self) -> usize {
+        self.shared.flood_refusals.load(Ordering::SeqCst)
     }
 
     /// Every request recorded so far.
@@ -246,10 +268,23 @@ async fn handle(
         }
         return reply(Ok(get_updates(&shared, &params).await));
     }
-    let result = lock(&shared.world).call(&method, &params);
+    let at = Instant::now();
+    let flooded = lock(&shared.flood)
+        .as_ref()
+        .and_then(|limits| limits.check(&method, params.get("chat_id")).err());
+    let result = match flooded {
+        Some(wait) => {
+            shared.flood_refusals.fetch_add(1, Ordering::SeqCst);
+            Err(Refusal::too_many_requests(
+                wait.as_secs_f64().ceil().max(1.0) as u64,
+            ))
+        }
+        None => lock(&shared.world).call(&method, &params),
+    };
     let recorded = Recorded {
         method,
         params: Value::Object(params),
+        at,
     };
     if let Some(observer) = lock(&shared.observer).as_ref() {
         observer(&recorded, &result);

@@ -3,9 +3,12 @@
 //! `429 retry_after` is waited out and retried (bounded), `migrate_to_chat_id` is followed
 //! once, and every error keeps Telegram's own description. The token never appears in errors.
 
+use super::throttle::{FloodConfig, Throttle};
 use super::upload;
 use crate::telemetry;
 use serde_json::{Value, json};
+use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long one HTTP request may take before it is abandoned.
@@ -54,10 +57,11 @@ impl BotError {
 }
 
 /// A Bot API client: a teloxide [`teloxide::Bot`] (token, API URL, HTTP client) plus the
-/// retry rules.
+/// retry rules and the bot's flood control (shared by its clones).
 #[derive(Clone)]
 pub struct BotClient {
     bot: teloxide::Bot,
+    throttle: Option<Arc<Throttle>>,
 }
 
 impl std::fmt::Debug for BotClient {
@@ -78,7 +82,16 @@ impl BotClient {
                 .map_err(|e| format!("TELOXIDE_API_URL is not a valid URL ({e})"))?;
             bot = bot.set_api_url(url);
         }
-        Ok(Self { bot })
+        Ok(Self {
+            bot,
+            throttle: None,
+        })
+    }
+
+    /// The same client, keeping to the rates of `flood` before each request.
+    pub fn with_flood(mut self, flood: &FloodConfig) -> Self {
+        self.throttle = Throttle::new(flood, NonZeroU32::MIN).map(Arc::new);
+        self
     }
 
     /// Call Bot API `method` with JSON `params`, applying the retry rules.
@@ -88,6 +101,15 @@ impl BotClient {
         let mut migrated = false;
         let label = telemetry::method_label(method);
         loop {
+            if let Some(throttle) = &self.throttle {
+                let waited = throttle.wait(method, params.get("chat_id")).await;
+                if !waited.is_zero() {
+                    metrics::counter!(telemetry::FLOOD_WAITS, "method" => label.clone())
+                        .increment(1);
+                    metrics::counter!(telemetry::FLOOD_WAIT_MS)
+                        .increment(waited.as_millis() as u64);
+                }
+            }
             let result = self.call_once(method, &params).await;
             let outcome = match &result {
                 Ok(_) => "ok",

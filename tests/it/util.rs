@@ -59,6 +59,7 @@ impl TestDir {
         }
         // Each test folder has its own data dir (state database, REPL history).
         cmd.env("TGSCRIPT_DATA_DIR", self.path().join(".data"));
+        cmd.envs(NO_FLOOD_CONTROL);
         for (key, value) in env {
             cmd.env(key, value);
         }
@@ -151,6 +152,10 @@ impl Run {
     }
 }
 
+/// Flood control off: tests post many messages into one chat at once; the raid test in
+/// `media.rs` turns it on with fast rates.
+pub const NO_FLOOD_CONTROL: [(&str, &str); 1] = [("TGSCRIPT_FLOOD_ENABLED", "false")];
+
 /// A token shaped like a real one; tests check it never shows in any output.
 pub const TOKEN: &str = "123456789:AAHsecretTokenForTests_abcdefghijklmno";
 
@@ -207,7 +212,8 @@ impl TestDir {
             .stderr(Stdio::piped())
             .env_remove("TELOXIDE_TOKEN")
             .env("TGSCRIPT_DATA_DIR", self.path().join(".data"))
-            .env("TGSCRIPT_LOG", "info");
+            .env("TGSCRIPT_LOG", "info")
+            .envs(NO_FLOOD_CONTROL);
         for (key, value) in env {
             cmd.env(key, value);
         }

@@ -49,6 +49,15 @@ impl Refusal {
         }
     }
 
+    /// Telegram's `429 Too Many Requests: retry after N`.
+    pub fn too_many_requests(retry_after: u64) -> Self {
+        Self {
+            code: 429,
+            description: format!("Too Many Requests: retry after {retry_after}"),
+            parameters: Some(json!({ "retry_after": retry_after })),
+        }
+    }
+
     /// The response body, exactly as Telegram sends it (`parameters` only when present).
     pub fn body(&self) -> Value {
         let mut body = json!({

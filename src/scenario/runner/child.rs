@@ -269,6 +269,9 @@ fn serve(effects: &dyn Effects, effect: Effect) -> Result<Value, Refusal> {
         Effect::Account { command, id, op } => {
             effects.account(&command, id, &op).map_err(Refusal::Command)
         }
+        Effect::Http { command, request } => {
+            effects.http(&command, &request).map_err(Refusal::Command)
+        }
         Effect::State(op) => effects
             .state(&op)
             .map_err(|e| Refusal::Store(e.to_string())),

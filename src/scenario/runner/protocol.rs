@@ -5,6 +5,7 @@
 
 use crate::accounts::AccountOp;
 use crate::engine::{Limits, ScriptError};
+use crate::http::HttpRequest;
 use crate::scenario::Handler;
 use crate::store::StateOp;
 use crate::telegram::UpdateContext;
@@ -117,6 +118,13 @@ pub enum Effect {
         id: i64,
         /// The operation.
         op: AccountOp,
+    },
+    /// [`crate::effects::Effects::http`].
+    Http {
+        /// The builtin.
+        command: String,
+        /// The request.
+        request: HttpRequest,
     },
     /// [`crate::effects::Effects::state`].
     State(StateOp),

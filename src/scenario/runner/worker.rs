@@ -11,6 +11,7 @@ use crate::accounts::AccountOp;
 use crate::builtins::{self, CallContext};
 use crate::effects::Effects;
 use crate::engine::{Limits, ScriptEngine, ScriptError};
+use crate::http::HttpRequest;
 use crate::request::CommandError;
 use crate::scenario::Scenario;
 use crate::store::{StateOp, StoreError};
@@ -73,6 +74,14 @@ impl Effects for HostEffects {
             command: command.to_string(),
             method: method.to_string(),
             params: params.clone(),
+        };
+        self.command(command, effect)
+    }
+
+    fn http(&self, command: &str, request: &HttpRequest) -> Result<Value, CommandError> {
+        let effect = Effect::Http {
+            command: command.to_string(),
+            request: request.clone(),
         };
         self.command(command, effect)
     }

@@ -1,0 +1,222 @@
+//! Outbound HTTP from scripts: refused unless allowed (host list, https, no internal
+//! addresses after DNS resolution), a real request to an allowed loopback server, the size
+//! limit, and a handler run again from the inbox that does not call twice.
+
+use crate::util::{TOKEN, TestDir};
+use axum::Router;
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tgscript::sandbox::world::SANDBOX_CHAT_ID;
+use tgscript::sandbox::{BotApiServer, Refusal, World};
+
+/// A backend on a loopback port, counting the requests it gets.
+struct Backend {
+    port: u16,
+    hits: Arc<AtomicUsize>,
+}
+
+fn backend() -> Backend {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counted = hits.clone();
+    let count = move || {
+        counted.fetch_add(1, Ordering::SeqCst);
+    };
+    let (ok, echo, big) = (count.clone(), count.clone(), count);
+    let app = Router::new()
+        .route(
+            "/ok",
+            get(move || async move {
+                ok();
+                ([("x-test", "yes")], axum::Json(json!({"hello": "world"})))
+            }),
+        )
+        .route(
+            "/echo",
+            post(move |body: String| async move {
+                echo();
+                body
+            }),
+        )
+        .route(
+            "/big",
+            get(move || async move {
+                big();
+                "x".repeat(5000)
+            }),
+        );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let port = listener.local_addr().expect("address").port();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            let _ = axum::serve(listener, app).await;
+        });
+    });
+    Backend { port, hits }
+}
+
+/// Run `script` with `exec --json` and `env`; its value.
+fn exec(t: &TestDir, script: &str, env: &[(&str, &str)]) -> Value {
+    t.write("s.rhai", script);
+    let run = t.run_with_env(&["exec", "s.rhai", "--json"], env);
+    run.expect_code(0);
+    serde_json::from_str(&run.stdout).expect("exec --json prints JSON")
+}
+
+/// The error each call of `calls` (Rhai expressions) throws, in order.
+fn errors_of(t: &TestDir, calls: &[String], env: &[(&str, &str)]) -> Vec<String> {
+    let tries: String = calls
+        .iter()
+        .map(|call| {
+            format!(
+                "try {{ {call}; out.push(\"no error\"); }} catch (e) {{ out.push(e.error); }}\n"
+            )
+        })
+        .collect();
+    let value = exec(t, &format!("let out = [];\n{tries}out"), env);
+    serde_json::from_value(value).expect("a list of errors")
+}
+
+#[test]
+fn what_is_not_allowed_is_refused_with_a_clear_error_and_sends_nothing() {
+    let b = backend();
+    let t = TestDir::new();
+    let port = b.port;
+    let off = errors_of(&t, &["http_get(\"https://example.com/\")".into()], &[]);
+    assert_eq!(
+        off,
+        ["outbound HTTP is off: list the hosts scripts may call in [http] allow"]
+    );
+
+    let env = [
+        ("TGSCRIPT_HTTP_ALLOW", "127.0.0.1,localhost,example.org"),
+        ("TGSCRIPT_HTTP_PLAIN_HTTP", "127.0.0.1,localhost"),
+    ];
+    let calls = [
+        "http_get(\"https://example.com/\")".to_string(),
+        format!("http_get(\"http://127.0.0.1:{port}/ok\")"),
+        format!("http_get(\"http://localhost:{port}/ok\")"),
+        "http_get(\"http://example.org/\")".to_string(),
+        "http_get(\"ftp://example.org/\")".to_string(),
+    ];
+    let errors = errors_of(&t, &calls, &env);
+    let expected = [
+        "example.com is not in [http] allow",
+        "127.0.0.1 is a loopback address (127.0.0.1), refused",
+        // Resolved by the system (/etc/hosts): the name is refused for where it points.
+        "localhost is a loopback address",
+        "plain http to example.org is refused",
+        "ftp: is not http or https",
+    ];
+    for (error, expected) in errors.iter().zip(expected) {
+        assert!(
+            error.contains(expected),
+            "{error:?} should say {expected:?}"
+        );
+    }
+    assert_eq!(errors.len(), expected.len());
+    assert_eq!(
+        b.hits.load(Ordering::SeqCst),
+        0,
+        "nothing reached the backend"
+    );
+}
+
+#[test]
+fn an_allowed_loopback_host_answers_and_a_response_over_the_limit_is_cut() {
+    let b = backend();
+    let t = TestDir::new();
+    let env = [
+        ("TGSCRIPT_HTTP_ALLOW", "127.0.0.1"),
+        ("TGSCRIPT_HTTP_PLAIN_HTTP", "127.0.0.1"),
+        ("TGSCRIPT_HTTP_PRIVATE", "127.0.0.1"),
+        ("TGSCRIPT_HTTP_MAX_RESPONSE_BYTES", "1000"),
+    ];
+    let base = format!("http://127.0.0.1:{}", b.port);
+    let out = exec(
+        &t,
+        &format!(
+            r#"
+            let got = http_get("{base}/ok", #{{headers: #{{"X-Key": "k"}}}});
+            let echoed = http_post("{base}/echo", #{{user: 42, tags: ["a"]}});
+            let text = http_post("{base}/echo", "plain words", #{{timeout_ms: 2000}});
+            let big = "no error";
+            try {{ http_get("{base}/big"); }} catch (e) {{ big = e.error; }}
+            #{{status: got.status, hello: got.json.hello, header: got.headers["x-test"],
+               echoed: echoed.json, text: text.body, no_json: text.json == (), big: big}}
+            "#
+        ),
+        &env,
+    );
+    assert_eq!(
+        out,
+        json!({
+            "status": 200, "hello": "world", "header": "yes",
+            "echoed": {"user": 42, "tags": ["a"]}, "text": "plain words", "no_json": true,
+            "big": "the response is over [http] max_response_bytes (1000 bytes); it was cut off",
+        })
+    );
+    assert_eq!(b.hits.load(Ordering::SeqCst), 4);
+}
+
+#[test]
+fn a_handler_run_again_from_the_inbox_does_not_call_twice() {
+    let b = backend();
+    let server = BotApiServer::start(World::new(), Some(TOKEN)).expect("server");
+    let t = TestDir::new();
+    t.write(
+        "scripts/s.rhai",
+        &format!(
+            r#"
+            fn on_message(msg) {{
+                let r = http_get("http://127.0.0.1:{}/ok");
+                send_message(msg.chat.id, r.json.hello);
+            }}
+            "#,
+            b.port
+        ),
+    );
+    let url = server.url();
+    let bot = t.spawn(
+        &["run", "scripts"],
+        &[
+            ("TELOXIDE_TOKEN", TOKEN),
+            ("TELOXIDE_API_URL", &url),
+            ("TGSCRIPT_HTTP_ALLOW", "127.0.0.1"),
+            ("TGSCRIPT_HTTP_PLAIN_HTTP", "127.0.0.1"),
+            ("TGSCRIPT_HTTP_PRIVATE", "127.0.0.1"),
+        ],
+    );
+    let wait = Duration::from_secs(30);
+    bot.wait_stderr("loaded scripts/s.rhai: ok", 1, wait);
+    server.world(|w| {
+        w.fail_next(
+            "sendMessage",
+            Refusal {
+                code: 502,
+                description: "Bad Gateway".into(),
+                parameters: None,
+            },
+        );
+        w.user_message(SANDBOX_CHAT_ID, 1001, "hi", None);
+    });
+    let sent = server.wait_for(wait, |calls| {
+        calls.iter().filter(|c| c.params["text"] == "world").count() >= 2
+    });
+    assert!(sent.is_ok(), "{}", bot.stderr_so_far());
+    let done = bot.interrupt();
+    assert!(done.stderr.contains("trying again"), "{}", done.stderr);
+    assert_eq!(
+        b.hits.load(Ordering::SeqCst),
+        1,
+        "the second try got the first answer from the journal"
+    );
+}
