@@ -5,7 +5,7 @@
 use super::{RhaiResult, builtin};
 use crate::engine::resolver::{Outside, confined};
 use crate::telegram::upload::Upload;
-use rhai::{Blob, Dynamic, EvalAltResult, INT, Module, Position};
+use rhai::{Blob, Dynamic, EvalAltResult, FuncRegistration, INT, Module, Position};
 use serde_json::Value;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -52,8 +52,14 @@ pub(super) fn module(root: PathBuf, max_size: usize) -> Module {
         .set_into_module(&mut module, move |path: &str| -> RhaiResult {
             read(&root, path, max_size).map(Dynamic::from)
         });
-    module.set_getter_fn("name", |asset: &mut Asset| Ok(asset.name.clone()));
-    module.set_getter_fn("size", |asset: &mut Asset| Ok(asset.bytes.len() as INT));
+    FuncRegistration::new_getter("name")
+        .with_params_info(["asset: &mut Asset", "String"])
+        .with_comments(["/// The file name Telegram shows."])
+        .set_into_module(&mut module, |asset: &mut Asset| asset.name.clone());
+    FuncRegistration::new_getter("size")
+        .with_params_info(["asset: &mut Asset", "INT"])
+        .with_comments(["/// The size in bytes."])
+        .set_into_module(&mut module, |asset: &mut Asset| asset.bytes.len() as INT);
     module
 }
 

@@ -4,6 +4,7 @@
 mod account;
 mod backup;
 mod check;
+mod definitions;
 mod docs;
 mod exec;
 mod inbox;
@@ -46,6 +47,8 @@ pub enum Command {
     /// Print the reference of every builtin (or with `--gateway`, of every gateway action),
     /// generated from the registered functions and the action tables.
     Docs(docs::DocsArgs),
+    /// Write Rhai definition files (`*.d.rhai`) of every builtin into DIR, for editors.
+    Definitions(definitions::DefinitionsArgs),
     /// Run the scenarios in DIR against the Bot API (or the sandbox), hot reload on.
     Run(run::RunArgs),
     /// Interactive REPL against the sandbox or the configured bot and accounts.
@@ -104,6 +107,7 @@ impl Command {
             Command::Exec(_) => "exec",
             Command::Check(_) => "check",
             Command::Docs(_) => "docs",
+            Command::Definitions(_) => "definitions",
             Command::Run(_) => "run",
             Command::Repl => "repl",
             Command::Serve { .. } => "serve",
@@ -151,6 +155,7 @@ fn try_main(cli: Cli) -> anyhow::Result<u8> {
         Command::Exec(args) => exec::exec(&config, args),
         Command::Check(args) => check::check(&config, args),
         Command::Docs(args) => docs::docs(&config, args),
+        Command::Definitions(args) => definitions::definitions(&config, args),
         Command::Run(args) => run::run(&config, args),
         Command::Repl => repl::repl(&config),
         Command::Serve { listen } => serve::serve(&config, listen),

@@ -150,3 +150,83 @@ fn docs_include_the_handlers_with_real_updates_and_the_stdlib_modules() {
         .expect_stdout_contains("- `perms::READ_ONLY` = `[0,0,0,0,0,0,0,0,0]`")
         .expect_stdout_contains("- `time::parse_duration(text)`: Seconds in a duration");
 }
+
+/// Whether `line` of a definition file is in the analyzer's format: a comment, a `module`
+/// header or block, a `const`, or one `fn`/`op` signature (`fn get name(…) -> T;`).
+fn well_formed(line: &str) -> bool {
+    let line = line.trim();
+    let signature = || {
+        let Some(rest) = ["fn ", "op "].iter().find_map(|k| line.strip_prefix(k)) else {
+            return false;
+        };
+        let rest = rest
+            .strip_prefix("get ")
+            .or_else(|| rest.strip_prefix("set "))
+            .unwrap_or(rest);
+        let Some((name, after)) = rest.split_once('(') else {
+            return false;
+        };
+        let Some((_, tail)) = after.rsplit_once(')') else {
+            return false;
+        };
+        let returns = tail.strip_prefix(" -> ").map(|t| t.trim_end_matches(';'));
+        !name.is_empty()
+            && !name.contains(' ')
+            && line.ends_with(';')
+            && (tail == ";" || returns.is_some_and(|t| !t.trim().is_empty()))
+    };
+    line.is_empty()
+        || line.starts_with("//")
+        || line == "}"
+        || (line.starts_with("module ") && (line.ends_with(';') || line.ends_with(" {")))
+        || (line.starts_with("const ") && line.contains(": ") && line.ends_with(';'))
+        || signature()
+}
+
+#[test]
+fn definitions_are_well_formed_and_name_every_builtin_and_stdlib_module() {
+    let t = TestDir::new();
+    let run = t.run(&["definitions", "defs"]);
+    run.expect_code(0);
+    let mut text = String::new();
+    for file in run.stdout.lines() {
+        let content = std::fs::read_to_string(t.path().join(file)).expect("a written file");
+        for (n, line) in content.lines().enumerate() {
+            assert!(well_formed(line), "{file}:{}: {line:?}", n + 1);
+        }
+        text.push_str(&content);
+    }
+    let docs = t.run(&["docs", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&docs.stdout).expect("docs JSON");
+    let names: Vec<&str> = json["builtins"]
+        .as_array()
+        .expect("builtins")
+        .iter()
+        .filter_map(|b| b["name"].as_str())
+        .collect();
+    assert!(names.len() > 80, "{names:?}");
+    for name in names {
+        assert!(
+            text.contains(&format!("fn {name}(")),
+            "{name} has no definition"
+        );
+    }
+    for (module, function) in [("time", "parse_duration"), ("perms", "messages")] {
+        assert!(
+            text.contains(&format!("module {module};")),
+            "module {module}"
+        );
+        assert!(
+            text.contains(&format!("fn {function}(")),
+            "{module}::{function}"
+        );
+    }
+    assert!(text.contains("fn get name(asset: Asset) -> String;"));
+    // Doc comments come along for hover.
+    assert!(text.contains("/// GET a URL and answer"));
+    // A folder that cannot be made is an error that says which.
+    t.write("file", "x");
+    t.run(&["definitions", "file/defs"])
+        .expect_code(1)
+        .expect_stderr_contains("cannot make file/defs");
+}
