@@ -36,7 +36,7 @@ fn server(bot: &str) -> BotApiServer {
     BotApiServer::start(world, Some(&token(bot))).expect("start a local Bot API server")
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
     listener.local_addr().expect("its address").port()
 }
@@ -306,7 +306,7 @@ fn bots_added_to_and_removed_from_the_config_start_and_stop_while_the_others_go_
 }
 
 /// GET `url`: the status and the body.
-fn get(url: &str) -> (u16, String) {
+pub(crate) fn get(url: &str) -> (u16, String) {
     block_on(async {
         let response = reqwest::Client::new().get(url).send().await.expect("GET");
         let status = response.status().as_u16();
@@ -331,7 +331,7 @@ fn wait_status(url: &str, status: u16) -> String {
 }
 
 /// The value of the Prometheus sample `name{labels}` in `text` (labels in any order).
-fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+pub(crate) fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
     text.lines()
         .filter(|l| !l.starts_with('#'))
         .find(|l| {

@@ -2,6 +2,7 @@
 //! Telegram's limits (a `429` for any request over them), with fast rates so it runs in
 //! seconds.
 
+use crate::bots::{free_port, get, sample};
 use crate::util::{TOKEN, TestDir};
 use std::time::{Duration, Instant};
 use tgscript::sandbox::world::SANDBOX_CHAT_ID;
@@ -62,12 +63,14 @@ fn a_raid_of_fifty_mutes_and_fifty_posts_keeps_to_the_rates_and_provokes_no_429(
         "#,
     );
     let url = server.url();
+    let gateway = format!("127.0.0.1:{}", free_port());
     let run = t.spawn(
         &["run", "scripts"],
         &[
             ("TELOXIDE_TOKEN", TOKEN),
             ("TELOXIDE_API_URL", &url),
             ("TGSCRIPT_FLOOD_ENABLED", "true"),
+            ("TGSCRIPT_GATEWAY_LISTEN", &gateway),
             ("TGSCRIPT_FLOOD_PER_SECOND", "40"),
             ("TGSCRIPT_FLOOD_PER_CHAT_PER_SECOND", "10"),
             ("TGSCRIPT_FLOOD_PER_GROUP_PER_MINUTE", "480"),
@@ -89,6 +92,19 @@ fn a_raid_of_fifty_mutes_and_fifty_posts_keeps_to_the_rates_and_provokes_no_429(
                 run.stderr_so_far()
             )
         });
+    // The waits show in /metrics: nearly every post waited for its turn in the group.
+    let (_, metrics) = get(&format!("http://{gateway}/metrics"));
+    let waits = sample(
+        &metrics,
+        "tgscript_flood_waits_total",
+        &[("method", "sendMessage")],
+    );
+    assert!(waits.is_some_and(|n| n >= 25.0), "{metrics}");
+    let waited_ms = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("tgscript_flood_wait_milliseconds_total "))
+        .and_then(|v| v.parse::<f64>().ok());
+    assert!(waited_ms.is_some_and(|ms| ms >= 3000.0), "{metrics}");
     let done = run.terminate();
     assert_eq!(done.code, Some(0), "{}", done.all_output());
 
