@@ -43,9 +43,15 @@ impl Effects for Journaled {
     }
 
     fn http(&self, command: &str, request: &HttpRequest) -> Result<Value, CommandError> {
+        // Headers and body may hold the backend's credentials: the journal (and a log line
+        // about a call without an answer) keeps their digest, not them.
+        let rest = serde_json::to_vec(&(&request.headers, &request.body, request.timeout_ms))
+            .unwrap_or_default();
         let call = format!(
-            "http {}",
-            serde_json::to_string(request).unwrap_or_else(|_| request.url.clone())
+            "http {} {} {}",
+            request.method,
+            request.url,
+            upload::sha256_hex(&rest)
         );
         self.journal
             .external(command, call, || self.inner.http(command, request))
