@@ -3,6 +3,7 @@
 
 use crate::engine::ScriptEngine;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
 
 /// One registered builtin (one entry per overload).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,4 +144,42 @@ pub fn to_markdown(docs: &[BuiltinDoc]) -> String {
 pub fn to_json(docs: &[BuiltinDoc]) -> String {
     serde_json::to_string_pretty(&serde_json::json!({ "builtins": docs }))
         .unwrap_or_else(|_| "{}".to_string())
+}
+
+/// Each stdlib module: its import line, its constants (with their values) and its functions
+/// (with their doc comments), as JSON (`tgscript docs`, REPL `:help time::parse_duration`).
+pub fn stdlib_json(engine: &ScriptEngine) -> Value {
+    let rhai = engine.rhai();
+    crate::stdlib::MODULES
+        .iter()
+        .map(|(name, source)| {
+            let ast = rhai.compile(*source).unwrap_or_default();
+            let constants: Map<String, Value> =
+                rhai::Module::eval_ast_as_new(rhai::Scope::new(), &ast, rhai)
+                    .map(|module| {
+                        module
+                            .iter_var()
+                            .map(|(k, v)| {
+                                (k.to_string(), serde_json::to_value(v).unwrap_or_default())
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+            let functions: Vec<Value> = ast
+                .iter_functions()
+                .filter(|f| f.access != rhai::FnAccess::Private)
+                .map(|f| {
+                    let doc: Vec<&str> = f
+                        .comments
+                        .iter()
+                        .flat_map(|c| c.lines())
+                        .map(|line| line.trim().trim_start_matches('/').trim())
+                        .collect();
+                    json!({"name": f.name, "params": f.params, "doc": doc.join("\n")})
+                })
+                .collect();
+            json!({"module": name, "import": format!("import \"{name}\" as {name};"),
+                "constants": constants, "functions": functions})
+        })
+        .collect()
 }

@@ -141,12 +141,13 @@ impl Effects for Host {
     }
 
     fn http(&self, command: &str, request: &HttpRequest) -> Result<Value, CommandError> {
-        let client = self
-            .http
-            .as_ref()
-            .ok_or_else(|| CommandError::invalid(command, HttpError::Off.to_string()))?;
+        let failed = |e: HttpError| CommandError {
+            code: e.code(),
+            ..CommandError::invalid(command, e.to_string())
+        };
+        let client = self.http.as_ref().ok_or_else(|| failed(HttpError::Off))?;
         self.block_on(command, client.send(request))?
-            .map_err(|e| CommandError::invalid(command, e.to_string()))
+            .map_err(failed)
     }
 
     fn account_id(&self, command: &str, userbot_id: Option<i64>) -> Result<i64, CommandError> {

@@ -251,9 +251,13 @@ impl Session {
     fn help(&self, name: &str) -> String {
         if name.is_empty() {
             return ":help NAME  a builtin's signature, parameters, doc and example\n\
+                    :help time::parse_duration  a stdlib module's function or constant\n\
                     :builtins   every builtin\n:load FILE  run a file into the session\n\
                     :reset      clear variables, functions and imports\n:quit       leave (or Ctrl-D)"
                 .into();
+        }
+        if let Some((module, item)) = name.split_once("::") {
+            return stdlib_help(&docs::stdlib_json(&self.engine), module, item);
         }
         let overloads = docs::lookup(&self.engine, name);
         if overloads.is_empty()
@@ -342,4 +346,45 @@ pub fn show_error(input: &str, err: &ScriptError, first_line: usize) -> String {
         return out;
     }
     format!("error: {err}")
+}
+
+/// `:help module::item` for a stdlib module's function or constant, from `modules` (the
+/// JSON of [`docs::stdlib_json`]).
+fn stdlib_help(modules: &serde_json::Value, module: &str, item: &str) -> String {
+    let all = modules.as_array().map(Vec::as_slice).unwrap_or_default();
+    let Some(found) = all.iter().find(|m| m["module"] == module) else {
+        let names: Vec<&str> = all.iter().filter_map(|m| m["module"].as_str()).collect();
+        return format!(
+            "no stdlib module {module} (there are: {})",
+            names.join(", ")
+        );
+    };
+    let import = found["import"].as_str().unwrap_or_default();
+    if let Some(value) = found["constants"].get(item) {
+        return format!("{module}::{item} = {value}\n\n{import}");
+    }
+    let functions = found["functions"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    if let Some(f) = functions.iter().find(|f| f["name"] == item) {
+        let params: Vec<&str> = f["params"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(serde_json::Value::as_str)
+            .collect();
+        let doc = f["doc"].as_str().unwrap_or_default();
+        return format!(
+            "{module}::{item}({})\n\n{doc}\n\n{import}",
+            params.join(", ")
+        );
+    }
+    let mut known: Vec<&str> = found["constants"]
+        .as_object()
+        .into_iter()
+        .flat_map(|c| c.keys().map(String::as_str))
+        .collect();
+    known.extend(functions.iter().filter_map(|f| f["name"].as_str()));
+    format!("{module} has no {item} (it has: {})", known.join(", "))
 }

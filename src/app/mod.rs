@@ -117,9 +117,10 @@ impl App {
                 let server = BotApiServer::start(World::new(), Some(SANDBOX_TOKEN))
                     .map_err(|e| AppError::Failed(format!("cannot start the sandbox: {e}")))?;
                 console::print_calls(&server);
-                let bot = BotClient::new(SANDBOX_TOKEN, Some(&server.url()))
-                    .map_err(AppError::Failed)?
-                    .with_flood(&config.flood);
+                // Not paced: the sandbox is for trying things, and its group would make the
+                // bot wait 3 s between messages.
+                let bot =
+                    BotClient::new(SANDBOX_TOKEN, Some(&server.url())).map_err(AppError::Failed)?;
                 (Some(bot), Some(Arc::new(server)))
             }
             None => (None, None),

@@ -74,7 +74,7 @@ pub(super) fn docs(config: &Config, args: DocsArgs) -> anyhow::Result<u8> {
                 serde_json::from_str(&docs::to_json(&builtins)).unwrap_or_default();
             if whole {
                 doc["handlers"] = handlers_json();
-                doc["stdlib"] = stdlib_json(&engine);
+                doc["stdlib"] = docs::stdlib_json(&engine);
             }
             println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         }
@@ -152,48 +152,10 @@ fn handlers_json() -> Value {
         .collect()
 }
 
-/// Each stdlib module: its constants (with their values) and functions (with their doc
-/// comments).
-fn stdlib_json(engine: &ScriptEngine) -> Value {
-    let rhai = engine.rhai();
-    crate::stdlib::MODULES
-        .iter()
-        .map(|(name, source)| {
-            let ast = rhai.compile(*source).unwrap_or_default();
-            let constants: Map<String, Value> =
-                rhai::Module::eval_ast_as_new(rhai::Scope::new(), &ast, rhai)
-                    .map(|module| {
-                        module
-                            .iter_var()
-                            .map(|(k, v)| {
-                                (k.to_string(), serde_json::to_value(v).unwrap_or_default())
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-            let functions: Vec<Value> = ast
-                .iter_functions()
-                .filter(|f| f.access != rhai::FnAccess::Private)
-                .map(|f| {
-                    let doc: Vec<&str> = f
-                        .comments
-                        .iter()
-                        .flat_map(|c| c.lines())
-                        .map(|line| line.trim().trim_start_matches('/').trim())
-                        .collect();
-                    json!({"name": f.name, "params": f.params, "doc": doc.join("\n")})
-                })
-                .collect();
-            json!({"module": name, "import": format!("import \"{name}\" as {name};"),
-                "constants": constants, "functions": functions})
-        })
-        .collect()
-}
-
 fn stdlib_markdown(engine: &ScriptEngine) -> String {
     let mut out =
         String::from("\n# Standard library modules\n\nBuilt in, importable from any folder.\n");
-    for module in stdlib_json(engine).as_array().into_iter().flatten() {
+    for module in docs::stdlib_json(engine).as_array().into_iter().flatten() {
         out.push_str(&format!(
             "\n## `{}`\n\n",
             module["import"].as_str().unwrap_or_default()

@@ -50,6 +50,21 @@ const BODY: FieldSpec = FieldSpec::required(
     "a string is sent as it is; a map or an array as JSON (content-type application/json)",
 );
 
+/// Headers a script may not set: `host` would send the request to another site behind the
+/// allowed name's front end; the others frame the connection.
+const FORBIDDEN_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "upgrade",
+    "te",
+    "trailer",
+    "proxy-authorization",
+    "proxy-connection",
+];
+
 /// Every HTTP command.
 pub const COMMANDS: &[HttpCommand] = &[
     HttpCommand {
@@ -139,6 +154,11 @@ pub fn prepare(
         let value = value
             .as_str()
             .ok_or_else(|| f.error(format!("header {name} must be a string")))?;
+        if FORBIDDEN_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+            return Err(f.error(format!(
+                "header {name} is set by tgscript itself (the host is the URL's)"
+            )));
+        }
         if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err()
             || reqwest::header::HeaderValue::from_str(value).is_err()
         {
@@ -216,6 +236,11 @@ mod tests {
                 "http_get",
                 json!({"url": "https://a", "timeout_ms": 0}),
                 "must be positive",
+            ),
+            (
+                "http_get",
+                json!({"url": "https://a", "headers": {"Host": "b"}}),
+                "set by tgscript",
             ),
             ("http_post", json!({"url": "https://a"}), "body is required"),
             (

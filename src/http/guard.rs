@@ -6,7 +6,7 @@
 
 use super::{HttpConfig, HttpError};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 /// Why `ip` is internal (`"a loopback"`, …), or `None` for a public address.
@@ -22,6 +22,11 @@ pub fn internal(ip: IpAddr) -> Option<&'static str> {
                 Some("a link-local")
             } else if first == 100 && (64..128).contains(&second) {
                 Some("a carrier-grade NAT")
+            } else if (first == 198 && (18..20).contains(&second))
+                || (first == 192 && second == 0 && a.octets()[2] == 0)
+                || first >= 240
+            {
+                Some("a reserved")
             } else if a.is_unspecified() || a.is_broadcast() || a.is_multicast() || first == 0 {
                 Some("a non-routable")
             } else {
@@ -29,13 +34,30 @@ pub fn internal(ip: IpAddr) -> Option<&'static str> {
             }
         }
         IpAddr::V6(a) => {
-            let first = a.segments()[0];
-            if a.is_loopback() {
+            let segments = a.segments();
+            let first = segments[0];
+            // An IPv4 address inside (NAT64 64:ff9b::/96, 6to4 2002::/16, the old
+            // IPv4-compatible ::a.b.c.d) reaches that IPv4 address: judge that one.
+            let embedded = match segments {
+                [0x64, 0xff9b, 0, 0, 0, 0, ..] => Some(Ipv4Addr::from_bits(a.to_bits() as u32)),
+                [0x2002, high, low, ..] => Some(Ipv4Addr::from_bits(
+                    (u32::from(high) << 16) | u32::from(low),
+                )),
+                [0, 0, 0, 0, 0, 0, _, _] if !a.is_loopback() && !a.is_unspecified() => a.to_ipv4(),
+                _ => None,
+            };
+            if let Some(v4) = embedded.and_then(|v4| internal(IpAddr::V4(v4))) {
+                Some(v4)
+            } else if segments[..3] == [0x64, 0xff9b, 1] {
+                Some("a local-use NAT64")
+            } else if a.is_loopback() {
                 Some("a loopback")
             } else if first & 0xfe00 == 0xfc00 {
                 Some("a private (unique local)")
             } else if first & 0xffc0 == 0xfe80 {
                 Some("a link-local")
+            } else if first & 0xffc0 == 0xfec0 {
+                Some("a site-local")
             } else if a.is_unspecified() || a.is_multicast() {
                 Some("a non-routable")
             } else {
@@ -62,7 +84,7 @@ pub fn listed(list: &[String], host: &str) -> bool {
 pub fn check_url(config: &HttpConfig, url: &reqwest::Url) -> Result<(), HttpError> {
     let host = url
         .host_str()
-        .ok_or_else(|| HttpError::BadUrl(format!("{url} has no host")))?
+        .ok_or_else(|| HttpError::BadUrl("the URL has no host".into()))?
         .trim_start_matches('[')
         .trim_end_matches(']')
         .to_string();
@@ -144,6 +166,14 @@ mod tests {
         assert_eq!(kind("::ffff:127.0.0.1"), Some("a loopback"));
         assert_eq!(kind("fd00::1"), Some("a private (unique local)"));
         assert_eq!(kind("fe80::1"), Some("a link-local"));
+        assert_eq!(kind("fec0::1"), Some("a site-local"));
+        assert_eq!(kind("64:ff9b::10.0.0.1"), Some("a private"));
+        assert_eq!(kind("64:ff9b:1::a9fe:a9fe"), Some("a local-use NAT64"));
+        assert_eq!(kind("2002:7f00:1::"), Some("a loopback"));
+        assert_eq!(kind("::10.1.1.1"), Some("a private"));
+        assert_eq!(kind("198.18.0.1"), Some("a reserved"));
+        assert_eq!(kind("240.0.0.1"), Some("a reserved"));
+        assert_eq!(kind("64:ff9b::149.154.167.220"), None);
         assert_eq!(kind("149.154.167.220"), None);
         assert_eq!(kind("2001:67c:4e8::1"), None);
     }

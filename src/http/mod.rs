@@ -26,7 +26,8 @@ pub struct HttpConfig {
     pub private: Vec<String>,
     /// The longest a request may take, in milliseconds (default 10,000).
     pub timeout_ms: u64,
-    /// The largest response body read, in bytes (default 1 MiB); a larger one is an error.
+    /// The largest response body read, in bytes (default 1 MiB; 0 = no limit); a larger one
+    /// is an error.
     pub max_response_bytes: usize,
 }
 
@@ -73,7 +74,7 @@ pub enum HttpError {
         kind: &'static str,
     },
     /// The response was longer than `[http] max_response_bytes`.
-    #[error("the response is over [http] max_response_bytes ({0} bytes); it was cut off")]
+    #[error("the response is over [http] max_response_bytes ({0} bytes); it was refused")]
     TooLarge(usize),
     /// No answer in time.
     #[error("no answer within {0} ms")]
@@ -81,6 +82,24 @@ pub enum HttpError {
     /// The connection failed.
     #[error("request failed: {0}")]
     Network(String),
+}
+
+impl HttpError {
+    /// An HTTP-like code for the error: 4xx when nothing was sent or the answer is final (the
+    /// inbox's journal then keeps the error), 504 for a timeout, none for a failed
+    /// connection (both may have reached the server, and may be tried again).
+    pub fn code(&self) -> Option<i64> {
+        match self {
+            HttpError::Off
+            | HttpError::NotAllowed(_)
+            | HttpError::PlainHttp(_)
+            | HttpError::Internal { .. } => Some(403),
+            HttpError::Config(_) | HttpError::BadUrl(_) => Some(400),
+            HttpError::TooLarge(_) => Some(413),
+            HttpError::Timeout(_) => Some(504),
+            HttpError::Network(_) => None,
+        }
+    }
 }
 
 /// One request a script makes.
@@ -112,14 +131,16 @@ impl HttpClient {
             return Ok(None);
         }
         let lists = [&config.allow, &config.plain_http, &config.private];
-        if let Some(entry) = lists
-            .iter()
-            .flat_map(|l| l.iter())
-            .find(|e| e.contains('/'))
-        {
+        let not_a_host = |e: &&String| {
+            e.contains('/') || (e.contains(':') && e.parse::<IpAddr>().is_err()) || e.is_empty()
+        };
+        if let Some(entry) = lists.iter().flat_map(|l| l.iter()).find(not_a_host) {
             return Err(HttpError::Config(format!(
-                "list host names (api.example.com, *.example.com), not URLs: {entry:?}"
+                "list host names (api.example.com, *.example.com) or addresses, without scheme, port or path: {entry:?}"
             )));
+        }
+        if config.timeout_ms == 0 {
+            return Err(HttpError::Config("timeout_ms must be at least 1".into()));
         }
         let client = reqwest::Client::builder()
             .dns_resolver(guard::resolver(config))
@@ -138,8 +159,9 @@ impl HttpClient {
     /// Send `request` and answer `#{status, headers, body, json}` (`json`: the body parsed,
     /// or null when it is not JSON).
     pub async fn send(&self, request: &HttpRequest) -> Result<Value, HttpError> {
-        let url = reqwest::Url::parse(&request.url)
-            .map_err(|e| HttpError::BadUrl(format!("{}: {e}", request.url)))?;
+        // The URL may carry credentials: errors do not repeat it.
+        let url =
+            reqwest::Url::parse(&request.url).map_err(|e| HttpError::BadUrl(e.to_string()))?;
         guard::check_url(&self.config, &url)?;
         let method = reqwest::Method::from_bytes(request.method.as_bytes())
             .map_err(|_| HttpError::BadUrl(format!("bad method {}", request.method)))?;
@@ -178,7 +200,7 @@ impl HttpClient {
         let limit = self.config.max_response_bytes;
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(failed)? {
-            if body.len() + chunk.len() > limit {
+            if limit > 0 && body.len() + chunk.len() > limit {
                 return Err(HttpError::TooLarge(limit));
             }
             body.extend_from_slice(&chunk);

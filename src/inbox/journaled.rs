@@ -43,15 +43,21 @@ impl Effects for Journaled {
     }
 
     fn http(&self, command: &str, request: &HttpRequest) -> Result<Value, CommandError> {
-        // Headers and body may hold the backend's credentials: the journal (and a log line
-        // about a call without an answer) keeps their digest, not them.
-        let rest = serde_json::to_vec(&(&request.headers, &request.body, request.timeout_ms))
-            .unwrap_or_default();
+        // The URL's query and user, the headers and the body may hold the backend's
+        // credentials: the journal (and a log line about a call without an answer) keeps
+        // the URL up to its path and a digest of the whole request, not them.
+        let path = request.url.split(['?', '#']).next().unwrap_or_default();
+        let path = match path.split_once("://") {
+            Some((scheme, rest)) => {
+                format!("{scheme}://{}", rest.rsplit('@').next().unwrap_or(rest))
+            }
+            None => String::new(),
+        };
+        let whole = serde_json::to_vec(request).unwrap_or_default();
         let call = format!(
-            "http {} {} {}",
+            "http {} {path} {}",
             request.method,
-            request.url,
-            upload::sha256_hex(&rest)
+            upload::sha256_hex(&whole)
         );
         self.journal
             .external(command, call, || self.inner.http(command, request))

@@ -7,6 +7,7 @@
 //! (restricting, banning, deleting) and reads are not held back. A group is a chat whose id
 //! is negative or an `@username`.
 
+use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -114,48 +115,52 @@ impl Throttle {
         })
     }
 
-    /// Wait until `method` for the chat `chat_id` may go out under every rate; returns how
-    /// long it waited.
-    pub async fn wait(&self, method: &str, chat_id: Option<&Value>) -> Duration {
-        let started = Instant::now();
+    /// The rates `method` for the chat `chat_id` counts against: the group's and the chat's
+    /// first, the bot's last (its turn is the shortest wait, so the others go stale least).
+    fn turns(&self, method: &str, chat_id: Option<&Value>) -> Vec<Turn<'_>> {
+        let mut turns = Vec::new();
         if !posts_message(method) {
-            return Duration::ZERO;
+            return turns;
         }
         if let Some((chat, group)) = target(chat_id) {
-            if let Some(chats) = &self.chats {
-                chats.until_key_ready(&chat).await;
-            }
             if let (Some(groups), true) = (&self.groups, group) {
-                groups.until_key_ready(&chat).await;
+                turns.push(Turn::Chat(groups, chat.clone()));
+            }
+            if let Some(chats) = &self.chats {
+                turns.push(Turn::Chat(chats, chat));
             }
             self.sweep();
         }
         if let Some(global) = &self.global {
-            global.until_ready().await;
+            turns.push(Turn::Bot(global));
         }
-        started.elapsed()
+        turns
+    }
+
+    /// Wait until `method` for the chat `chat_id` may go out under every rate; returns how
+    /// long it was held back (zero when it went at once).
+    pub async fn wait(&self, method: &str, chat_id: Option<&Value>) -> Duration {
+        let started = Instant::now();
+        let mut held = false;
+        for turn in self.turns(method, chat_id) {
+            if turn.check().is_err() {
+                held = true;
+                turn.until_ready().await;
+            }
+        }
+        match held {
+            true => started.elapsed(),
+            false => Duration::ZERO,
+        }
     }
 
     /// Whether `method` for the chat `chat_id` may go out now: `Err` with how long until it
     /// could, when a rate is exceeded (what a server enforcing the limits answers with a
     /// `429`).
     pub fn check(&self, method: &str, chat_id: Option<&Value>) -> Result<(), Duration> {
-        let now = governor::clock::Clock::now(&governor::clock::DefaultClock::default());
-        let wait = |n: governor::NotUntil<_>| n.wait_time_from(now);
-        if !posts_message(method) {
-            return Ok(());
-        }
-        if let Some((chat, group)) = target(chat_id) {
-            if let Some(chats) = &self.chats {
-                chats.check_key(&chat).map_err(wait)?;
-            }
-            if let (Some(groups), true) = (&self.groups, group) {
-                groups.check_key(&chat).map_err(wait)?;
-            }
-            self.sweep();
-        }
-        if let Some(global) = &self.global {
-            global.check().map_err(wait)?;
+        let now = Clock::now(&DefaultClock::default());
+        for turn in self.turns(method, chat_id) {
+            turn.check().map_err(|n| n.wait_time_from(now))?;
         }
         Ok(())
     }
@@ -167,6 +172,35 @@ impl Throttle {
             for limiter in [&self.chats, &self.groups].into_iter().flatten() {
                 limiter.retain_recent();
             }
+        }
+    }
+}
+
+/// One rate a request counts against.
+enum Turn<'a> {
+    /// The bot's own.
+    Bot(&'a DefaultDirectRateLimiter),
+    /// A chat's (or group's), with the chat.
+    Chat(&'a DefaultKeyedRateLimiter<String>, String),
+}
+
+/// A refused turn: when it comes.
+type NotYet = governor::NotUntil<<DefaultClock as Clock>::Instant>;
+
+impl Turn<'_> {
+    /// Take the turn now, if it has come.
+    fn check(&self) -> Result<(), NotYet> {
+        match self {
+            Turn::Bot(limiter) => limiter.check(),
+            Turn::Chat(limiter, chat) => limiter.check_key(chat),
+        }
+    }
+
+    /// Wait for the turn and take it.
+    async fn until_ready(&self) {
+        match self {
+            Turn::Bot(limiter) => limiter.until_ready().await,
+            Turn::Chat(limiter, chat) => limiter.until_key_ready(chat).await,
         }
     }
 }

@@ -71,6 +71,8 @@ fn a_raid_of_fifty_mutes_and_fifty_posts_keeps_to_the_rates_and_provokes_no_429(
             ("TELOXIDE_API_URL", &url),
             ("TGSCRIPT_FLOOD_ENABLED", "true"),
             ("TGSCRIPT_GATEWAY_LISTEN", &gateway),
+            // 100 calls in one handler: exactly the default, so room to spare.
+            ("TGSCRIPT_LIMITS_MAX_API_CALLS", "1000"),
             ("TGSCRIPT_FLOOD_PER_SECOND", "40"),
             ("TGSCRIPT_FLOOD_PER_CHAT_PER_SECOND", "10"),
             ("TGSCRIPT_FLOOD_PER_GROUP_PER_MINUTE", "480"),
@@ -99,12 +101,18 @@ fn a_raid_of_fifty_mutes_and_fifty_posts_keeps_to_the_rates_and_provokes_no_429(
         "tgscript_flood_waits_total",
         &[("method", "sendMessage")],
     );
-    assert!(waits.is_some_and(|n| n >= 25.0), "{metrics}");
+    assert!(waits.is_some_and(|n| n >= 10.0), "{metrics}");
+    let mutes = sample(
+        &metrics,
+        "tgscript_flood_waits_total",
+        &[("method", "restrictChatMember")],
+    );
+    assert_eq!(mutes, None, "mutes are not held back");
     let waited_ms = metrics
         .lines()
         .find_map(|l| l.strip_prefix("tgscript_flood_wait_milliseconds_total "))
         .and_then(|v| v.parse::<f64>().ok());
-    assert!(waited_ms.is_some_and(|ms| ms >= 3000.0), "{metrics}");
+    assert!(waited_ms.is_some_and(|ms| ms > 0.0), "{metrics}");
     let done = run.terminate();
     assert_eq!(done.code, Some(0), "{}", done.all_output());
 

@@ -24,13 +24,20 @@ fn backend() -> Backend {
     let count = move || {
         counted.fetch_add(1, Ordering::SeqCst);
     };
-    let (ok, echo, big) = (count.clone(), count.clone(), count);
+    let (ok, echo, big, moved) = (count.clone(), count.clone(), count.clone(), count);
     let app = Router::new()
         .route(
             "/ok",
-            get(move || async move {
+            get(move |headers: axum::http::HeaderMap| async move {
                 ok();
-                ([("x-test", "yes")], axum::Json(json!({"hello": "world"})))
+                let key = headers
+                    .get("x-key")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string);
+                (
+                    [("x-test", "yes")],
+                    axum::Json(json!({"hello": "world", "key": key})),
+                )
             }),
         )
         .route(
@@ -38,6 +45,13 @@ fn backend() -> Backend {
             post(move |body: String| async move {
                 echo();
                 body
+            }),
+        )
+        .route(
+            "/moved",
+            get(move || async move {
+                moved();
+                (axum::http::StatusCode::FOUND, [("location", "/ok")], "")
             }),
         )
         .route(
@@ -148,9 +162,11 @@ fn an_allowed_loopback_host_answers_and_a_response_over_the_limit_is_cut() {
             let got = http_get("{base}/ok", #{{headers: #{{"X-Key": "k"}}}});
             let echoed = http_post("{base}/echo", #{{user: 42, tags: ["a"]}});
             let text = http_post("{base}/echo", "plain words", #{{timeout_ms: 2000}});
+            let moved = http_get("{base}/moved");
             let big = "no error";
             try {{ http_get("{base}/big"); }} catch (e) {{ big = e.error; }}
             #{{status: got.status, hello: got.json.hello, header: got.headers["x-test"],
+               sent_key: got.json.key, moved: moved.status, location: moved.headers.location,
                echoed: echoed.json, text: text.body, no_json: text.json == (), big: big}}
             "#
         ),
@@ -159,12 +175,14 @@ fn an_allowed_loopback_host_answers_and_a_response_over_the_limit_is_cut() {
     assert_eq!(
         out,
         json!({
-            "status": 200, "hello": "world", "header": "yes",
+            "status": 200, "hello": "world", "header": "yes", "sent_key": "k",
+            // Answered, not followed: /ok is not asked again.
+            "moved": 302, "location": "/ok",
             "echoed": {"user": 42, "tags": ["a"]}, "text": "plain words", "no_json": true,
-            "big": "the response is over [http] max_response_bytes (1000 bytes); it was cut off",
+            "big": "the response is over [http] max_response_bytes (1000 bytes); it was refused",
         })
     );
-    assert_eq!(b.hits.load(Ordering::SeqCst), 4);
+    assert_eq!(b.hits.load(Ordering::SeqCst), 5);
 }
 
 #[test]

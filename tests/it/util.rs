@@ -153,7 +153,7 @@ impl Run {
 }
 
 /// Flood control off: tests post many messages into one chat at once; the raid test in
-/// `media.rs` turns it on with fast rates.
+/// `flood.rs` turns it on with fast rates.
 pub const NO_FLOOD_CONTROL: [(&str, &str); 1] = [("TGSCRIPT_FLOOD_ENABLED", "false")];
 
 /// A token shaped like a real one; tests check it never shows in any output.
