@@ -220,3 +220,21 @@ fn hostile_inputs_each_fail_with_their_limit_and_the_repl_goes_on() {
         assert!(stderr.contains(&expected), "{script}: {stderr}");
     }
 }
+
+#[test]
+fn help_documents_stdlib_functions_and_constants() {
+    let (code, stdout, stderr) =
+        piped(":help time::parse_duration\n:help time::HOUR\n:help time::nope\n:help tme::x\n");
+    assert_eq!(code, Some(0), "{stderr}");
+    let expected = [
+        "time::parse_duration(text)",
+        "Seconds in a duration written like \"90s\"",
+        "import \"time\" as time;",
+        "time::HOUR = 3600",
+        "time has no nope (it has: DAY, HOUR, MINUTE, parse_duration)",
+        "no stdlib module tme (there are: perms, time)",
+    ];
+    for line in expected {
+        assert!(stdout.contains(line), "{line:?} in:\n{stdout}");
+    }
+}
