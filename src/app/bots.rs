@@ -64,6 +64,22 @@ pub(super) fn configured(config: &Config) -> Result<Vec<Configured>, AppError> {
         .collect()
 }
 
+/// The client of bot `id` with `token` (kept out of the logs from now on), at `api_url` (else
+/// `TELOXIDE_API_URL`, else Telegram's), keeping to `flood`.
+fn client(
+    id: &str,
+    token: &str,
+    api_url: Option<&str>,
+    flood: &FloodConfig,
+) -> Result<BotClient, AppError> {
+    crate::logging::add_secret(token);
+    let default_url = std::env::var("TELOXIDE_API_URL").ok();
+    let url = api_url.or(default_url.as_deref());
+    Ok(BotClient::new(token, url)
+        .map_err(|e| AppError::Config(format!("bot {id:?}: {e}")))?
+        .with_flood(flood))
+}
+
 /// The client of one `[[bot]]`, its token read from the variable it names.
 fn configured_one(bot: &BotConfig, flood: &FloodConfig) -> Result<Configured, AppError> {
     let token = std::env::var(&bot.token_env)
@@ -75,12 +91,7 @@ fn configured_one(bot: &BotConfig, flood: &FloodConfig) -> Result<Configured, Ap
                 bot.id, bot.token_env
             ))
         })?;
-    crate::logging::add_secret(&token);
-    let default_url = std::env::var("TELOXIDE_API_URL").ok();
-    let url = bot.api_url.as_deref().or(default_url.as_deref());
-    let client = BotClient::new(&token, url)
-        .map_err(|e| AppError::Config(format!("bot {:?}: {e}", bot.id)))?
-        .with_flood(flood);
+    let client = client(&bot.id, &token, bot.api_url.as_deref(), flood)?;
     Ok(Configured {
         config: bot.clone(),
         client,
@@ -134,12 +145,7 @@ pub(super) fn from_saved(
     bot: &SavedBot,
     flood: &FloodConfig,
 ) -> Result<BotSetup, AppError> {
-    crate::logging::add_secret(&bot.token);
-    let default_url = std::env::var("TELOXIDE_API_URL").ok();
-    let url = bot.api_url.as_deref().or(default_url.as_deref());
-    let client = BotClient::new(&bot.token, url)
-        .map_err(|e| AppError::Config(format!("bot {:?}: {e}", bot.id)))?
-        .with_flood(flood);
+    let client = client(&bot.id, &bot.token, bot.api_url.as_deref(), flood)?;
     let mode = match bot.mode.as_str() {
         "webhook" => BotMode::Webhook,
         _ => BotMode::Polling,
