@@ -196,3 +196,32 @@ fn ctrl_c_in_a_terminal_stops_the_sandbox_at_once() {
     p.exp_string("stopping").expect("the stop is logged");
     p.exp_eof().expect("the sandbox exits without more input");
 }
+
+#[test]
+fn vote_counts_one_vote_per_member_and_edits_the_score() {
+    let out = sandbox(
+        "/vote\n/vote Pizza on Friday?\n/press vote:yes\n/as bob /press vote:no\n/press vote:no\n",
+    );
+    assert!(
+        out.contains("Ask something: /vote Pizza on Friday?"),
+        "{out}"
+    );
+    let sent = lines_with(&out, "→ sendMessage");
+    assert!(
+        sent[1].contains(r#""callback_data":"vote:yes""#)
+            && sent[1].contains(r#""text":"Pizza on Friday?\n👍 0 · 👎 0""#),
+        "{out}"
+    );
+    // Alice's second press changes her vote instead of adding one.
+    let scores: Vec<&str> = lines_with(&out, "→ editMessageText")
+        .iter()
+        .filter_map(|l| l.split(r#""text":"Pizza on Friday?\n"#).nth(1))
+        .collect();
+    assert_eq!(
+        scores,
+        [r#"👍 1 · 👎 0"}"#, r#"👍 1 · 👎 1"}"#, r#"👍 0 · 👎 2"}"#],
+        "{out}"
+    );
+    assert_eq!(lines_with(&out, "→ answerCallbackQuery").len(), 3, "{out}");
+    assert!(out.contains("You voted no."), "{out}");
+}
