@@ -16,7 +16,6 @@ use axum::routing::any;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -137,7 +136,7 @@ impl BotApiServer {
     /// Answer requests over the rates of `limits` with `429 Too Many Requests` and a
     /// `retry_after`, as Telegram does (one request of jitter tolerated).
     pub fn enforce_flood(&self, limits: &FloodConfig) {
-        *lock(&self.shared.flood) = Throttle::new(limits, NonZeroU32::MIN.saturating_add(1));
+        *lock(&self.shared.flood) = Throttle::new(limits, 2);
     }
 
     /// How many requests flood enforcement refused.

@@ -7,7 +7,6 @@ use super::throttle::{FloodConfig, Throttle};
 use super::upload;
 use crate::telemetry;
 use serde_json::{Value, json};
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -90,7 +89,7 @@ impl BotClient {
 
     /// The same client, keeping to the rates of `flood` before each request.
     pub fn with_flood(mut self, flood: &FloodConfig) -> Self {
-        self.throttle = Throttle::new(flood, NonZeroU32::MIN).map(Arc::new);
+        self.throttle = Throttle::new(flood, 1).map(Arc::new);
         self
     }
 

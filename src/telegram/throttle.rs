@@ -1,18 +1,21 @@
 //! Proactive flood control: Telegram's published limits (about 30 messages a second per
 //! bot, one a second per chat, 20 a minute per group) kept before a request goes out, rather
-//! than waited out after a `429`. Built on `governor`'s GCRA limiters with a burst of one, so
-//! requests are evenly spaced: a rate of 20 a minute is one request every three seconds.
+//! than waited out after a `429`. A message *reserves* its send time under all its rates at
+//! once: the first time at or after its chat's and group's next free slot (each a GCRA
+//! schedule: one interval after the chat's previous message) that is one bot interval away
+//! from every other message the bot has booked. So messages are evenly spaced (20 a minute is
+//! one every three seconds), a message waiting for its group does not hold up other chats,
+//! and no rate is exceeded however they interleave (limiter crates such as `governor` take
+//! each rate's turn separately, and a turn taken while waiting for another goes stale).
 //!
 //! Every rate counts the requests that post into a chat ([`posts_message`]); moderation
 //! (restricting, banning, deleting) and reads are not held back. A group is a chat whose id
 //! is negative or an `@username`.
 
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// `[flood]`: the rates a bot keeps to; 0 turns one off.
@@ -78,129 +81,193 @@ fn target(chat_id: Option<&Value>) -> Option<(String, bool)> {
     }
 }
 
-/// A GCRA quota of `count` per `period`, `burst` at once; `None` when `count` is 0.
-fn quota(count: u32, period: Duration, burst: NonZeroU32) -> Option<Quota> {
-    let count = NonZeroU32::new(count)?;
-    Quota::with_period(period / count.get()).map(|q| q.allow_burst(burst))
-}
-
-/// How many checks pass between sweeps of the per-chat limiters' idle entries.
+/// How many reservations pass between sweeps of the chats whose schedule is idle again.
 const SWEEP_EVERY: u32 = 4096;
 
-/// One bot's limiters.
+/// The spacing of each rate (`None`: off).
+#[derive(Debug, Clone, Copy)]
+struct Intervals {
+    bot: Option<Duration>,
+    chat: Option<Duration>,
+    group: Option<Duration>,
+}
+
+/// When each rate next has a free slot (its theoretical arrival time), and the send times the
+/// bot has booked.
+#[derive(Debug, Default)]
+struct Schedule {
+    bot: Option<Instant>,
+    booked: BTreeSet<Instant>,
+    chats: HashMap<String, Instant>,
+    groups: HashMap<String, Instant>,
+    reservations: u32,
+}
+
+/// One bot's flood control (or a server's enforcement of it).
 #[derive(Debug)]
 pub struct Throttle {
-    global: Option<DefaultDirectRateLimiter>,
-    chats: Option<DefaultKeyedRateLimiter<String>>,
-    groups: Option<DefaultKeyedRateLimiter<String>>,
-    checks: AtomicU32,
+    intervals: Intervals,
+    /// How many messages may come at once: 1 for a bot; a server enforcing the limits
+    /// tolerates a little jitter.
+    burst: u32,
+    schedule: Mutex<Schedule>,
 }
 
 impl Throttle {
-    /// Limiters for `config`, letting `burst` requests through at once (1 for a bot; a
-    /// server enforcing the limits tolerates a little more). `None` when every rate is off.
-    pub fn new(config: &FloodConfig, burst: NonZeroU32) -> Option<Self> {
+    /// The schedule for `config`, `burst` messages at once (at least 1). `None` when every
+    /// rate is off.
+    pub fn new(config: &FloodConfig, burst: u32) -> Option<Self> {
         if !config.enabled {
             return None;
         }
+        let every = |count: u32, period: Duration| (count > 0).then(|| period / count);
         let second = Duration::from_secs(1);
-        let global = quota(config.per_second, second, burst).map(RateLimiter::direct);
-        let chats = quota(config.per_chat_per_second, second, burst).map(RateLimiter::keyed);
-        let groups = quota(config.per_group_per_minute, second * 60, burst).map(RateLimiter::keyed);
-        (global.is_some() || chats.is_some() || groups.is_some()).then(|| Self {
-            global,
-            chats,
-            groups,
-            checks: AtomicU32::new(0),
+        let intervals = Intervals {
+            bot: every(config.per_second, second),
+            chat: every(config.per_chat_per_second, second),
+            group: every(config.per_group_per_minute, second * 60),
+        };
+        let on = intervals.bot.is_some() || intervals.chat.is_some() || intervals.group.is_some();
+        on.then(|| Self {
+            intervals,
+            burst: burst.max(1),
+            schedule: Mutex::default(),
         })
-    }
-
-    /// The rates `method` for the chat `chat_id` counts against: the group's and the chat's
-    /// first, the bot's last (its turn is the shortest wait, so the others go stale least).
-    fn turns(&self, method: &str, chat_id: Option<&Value>) -> Vec<Turn<'_>> {
-        let mut turns = Vec::new();
-        if !posts_message(method) {
-            return turns;
-        }
-        if let Some((chat, group)) = target(chat_id) {
-            if let (Some(groups), true) = (&self.groups, group) {
-                turns.push(Turn::Chat(groups, chat.clone()));
-            }
-            if let Some(chats) = &self.chats {
-                turns.push(Turn::Chat(chats, chat));
-            }
-            self.sweep();
-        }
-        if let Some(global) = &self.global {
-            turns.push(Turn::Bot(global));
-        }
-        turns
     }
 
     /// Wait until `method` for the chat `chat_id` may go out under every rate; returns how
     /// long it was held back (zero when it went at once).
     pub async fn wait(&self, method: &str, chat_id: Option<&Value>) -> Duration {
-        let started = Instant::now();
-        let mut held = false;
-        for turn in self.turns(method, chat_id) {
-            if turn.check().is_err() {
-                held = true;
-                turn.until_ready().await;
-            }
+        let now = Instant::now();
+        let at = self.reserve(method, chat_id, now);
+        if at <= now {
+            return Duration::ZERO;
         }
-        match held {
-            true => started.elapsed(),
-            false => Duration::ZERO,
-        }
+        tokio::time::sleep_until(at.into()).await;
+        at - now
     }
 
     /// Whether `method` for the chat `chat_id` may go out now: `Err` with how long until it
-    /// could, when a rate is exceeded (what a server enforcing the limits answers with a
-    /// `429`).
+    /// could when a rate is exceeded (what a server enforcing the limits answers with a
+    /// `429`); a message let through takes its slots.
     pub fn check(&self, method: &str, chat_id: Option<&Value>) -> Result<(), Duration> {
-        let now = Clock::now(&DefaultClock::default());
-        for turn in self.turns(method, chat_id) {
-            turn.check().map_err(|n| n.wait_time_from(now))?;
+        let now = Instant::now();
+        let Some(slots) = self.slots(method, chat_id) else {
+            return Ok(());
+        };
+        let mut schedule = self.schedule.lock().unwrap_or_else(PoisonError::into_inner);
+        let tolerance = |interval: Duration| interval * (self.burst - 1);
+        let wait = slots
+            .iter()
+            .filter_map(|(slot, interval)| {
+                let free = schedule.next(slot)?.checked_sub(tolerance(*interval))?;
+                free.checked_duration_since(now).filter(|d| !d.is_zero())
+            })
+            .max();
+        if let Some(wait) = wait {
+            return Err(wait);
         }
+        for (slot, interval) in &slots {
+            let next = schedule.next(slot).map_or(now, |t| t.max(now)) + *interval;
+            schedule.set(slot, next);
+        }
+        schedule.sweep(now);
         Ok(())
     }
 
-    /// Now and then, forget the chats that are idle again (the limiters keep an entry per
-    /// chat otherwise).
-    fn sweep(&self) {
-        if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            for limiter in [&self.chats, &self.groups].into_iter().flatten() {
-                limiter.retain_recent();
+    /// Book `method` for `chat_id` at the first time every rate allows from `now` (see the
+    /// module's doc) and take its slots; returns that time.
+    fn reserve(&self, method: &str, chat_id: Option<&Value>, now: Instant) -> Instant {
+        let Some(slots) = self.slots(method, chat_id) else {
+            return now;
+        };
+        let mut schedule = self.schedule.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut at = slots
+            .iter()
+            .filter(|(slot, _)| !matches!(slot, Slot::Bot))
+            .filter_map(|(slot, _)| schedule.next(slot))
+            .fold(now, Instant::max);
+        if let Some(interval) = self.intervals.bot {
+            // Booked times are an interval apart: one pass finds the first gap that fits.
+            let from = at.checked_sub(interval).unwrap_or(at);
+            for booked in schedule.booked.range(from..) {
+                if *booked >= at + interval {
+                    break;
+                }
+                at = at.max(*booked + interval);
+            }
+            schedule.booked.insert(at);
+            let past = now.checked_sub(interval).unwrap_or(now);
+            schedule.booked = schedule.booked.split_off(&past);
+        }
+        for (slot, interval) in slots.iter().filter(|(slot, _)| !matches!(slot, Slot::Bot)) {
+            schedule.set(slot, at + *interval);
+        }
+        schedule.sweep(now);
+        at
+    }
+
+    /// The rates `method` for `chat_id` counts against, each with its interval; `None` when
+    /// it does not post a message.
+    fn slots(&self, method: &str, chat_id: Option<&Value>) -> Option<Vec<(Slot, Duration)>> {
+        if !posts_message(method) {
+            return None;
+        }
+        let mut slots = Vec::with_capacity(3);
+        if let Some(interval) = self.intervals.bot {
+            slots.push((Slot::Bot, interval));
+        }
+        if let Some((chat, group)) = target(chat_id) {
+            if let (Some(interval), true) = (self.intervals.group, group) {
+                slots.push((Slot::Group(chat.clone()), interval));
+            }
+            if let Some(interval) = self.intervals.chat {
+                slots.push((Slot::Chat(chat), interval));
+            }
+        }
+        Some(slots)
+    }
+}
+
+/// One rate's schedule a message takes a slot in.
+#[derive(Debug)]
+enum Slot {
+    /// The bot's own.
+    Bot,
+    /// A chat's.
+    Chat(String),
+    /// A group's (per minute).
+    Group(String),
+}
+
+impl Schedule {
+    /// When `slot`'s rate next has a free slot (`None`: never used, or idle again).
+    fn next(&self, slot: &Slot) -> Option<Instant> {
+        match slot {
+            Slot::Bot => self.bot,
+            Slot::Chat(chat) => self.chats.get(chat).copied(),
+            Slot::Group(chat) => self.groups.get(chat).copied(),
+        }
+    }
+
+    fn set(&mut self, slot: &Slot, next: Instant) {
+        match slot {
+            Slot::Bot => self.bot = Some(next),
+            Slot::Chat(chat) => {
+                self.chats.insert(chat.clone(), next);
+            }
+            Slot::Group(chat) => {
+                self.groups.insert(chat.clone(), next);
             }
         }
     }
-}
 
-/// One rate a request counts against.
-enum Turn<'a> {
-    /// The bot's own.
-    Bot(&'a DefaultDirectRateLimiter),
-    /// A chat's (or group's), with the chat.
-    Chat(&'a DefaultKeyedRateLimiter<String>, String),
-}
-
-/// A refused turn: when it comes.
-type NotYet = governor::NotUntil<<DefaultClock as Clock>::Instant>;
-
-impl Turn<'_> {
-    /// Take the turn now, if it has come.
-    fn check(&self) -> Result<(), NotYet> {
-        match self {
-            Turn::Bot(limiter) => limiter.check(),
-            Turn::Chat(limiter, chat) => limiter.check_key(chat),
-        }
-    }
-
-    /// Wait for the turn and take it.
-    async fn until_ready(&self) {
-        match self {
-            Turn::Bot(limiter) => limiter.until_ready().await,
-            Turn::Chat(limiter, chat) => limiter.until_key_ready(chat).await,
+    /// Now and then, forget the chats whose next slot has passed (they hold nothing back).
+    fn sweep(&mut self, now: Instant) {
+        self.reservations = self.reservations.wrapping_add(1);
+        if self.reservations.is_multiple_of(SWEEP_EVERY) {
+            self.chats.retain(|_, next| *next > now);
+            self.groups.retain(|_, next| *next > now);
         }
     }
 }
@@ -209,6 +276,8 @@ impl Turn<'_> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    const MS: Duration = Duration::from_millis(1);
 
     #[test]
     fn posting_methods_and_groups_are_told_apart() {
@@ -223,38 +292,60 @@ mod tests {
     }
 
     #[test]
-    fn a_rate_lets_one_through_then_says_how_long_to_wait() {
+    fn every_rate_holds_even_while_another_is_saturated() {
+        // 10 a second per bot, 2 a second per chat: posts into chats 1, 2 and 1 again at
+        // once go at 0, 100 and 500 ms: the third waits for its chat, not only for the bot.
+        let config = FloodConfig {
+            per_second: 10,
+            per_chat_per_second: 2,
+            per_group_per_minute: 0,
+            ..FloodConfig::default()
+        };
+        let throttle = Throttle::new(&config, 1).expect("rates on");
+        let t0 = Instant::now();
+        let at = |chat: i64| throttle.reserve("sendMessage", Some(&json!(chat)), t0) - t0;
+        assert_eq!([at(1), at(2), at(1)], [Duration::ZERO, 100 * MS, 500 * MS]);
+        // A post into chat 3 takes the free slot at 200 ms, before the third: one waiting
+        // for its chat holds up no other; then 300 and 400 ms, and 600 ms past the third.
+        assert_eq!(
+            [at(3), at(4), at(5), at(6)],
+            [200, 300, 400, 600].map(|n| n * MS)
+        );
+        // A mute is never held back.
+        let mute = throttle.reserve("restrictChatMember", Some(&json!(1)), t0);
+        assert_eq!(mute, t0);
+    }
+
+    #[test]
+    fn a_server_check_tolerates_its_burst_and_says_how_long_to_wait() {
         let config = FloodConfig {
             per_second: 0,
             per_chat_per_second: 2,
+            per_group_per_minute: 0,
             ..FloodConfig::default()
         };
-        let throttle = Throttle::new(&config, NonZeroU32::MIN).expect("a rate is on");
         let chat = json!(5);
-        let post = Some(&chat);
-        assert_eq!(throttle.check("sendMessage", post), Ok(()));
-        let wait = throttle.check("sendMessage", post).expect_err("too soon");
-        assert!(wait > Duration::from_millis(400) && wait <= Duration::from_millis(500));
-        // Another chat, and a method that posts nothing, are not held up.
-        assert_eq!(throttle.check("sendMessage", Some(&json!(6))), Ok(()));
-        assert_eq!(throttle.check("restrictChatMember", post), Ok(()));
-        let config = FloodConfig {
-            per_group_per_minute: 0,
-            ..config
-        };
-        let throttle = Throttle::new(&config, NonZeroU32::MIN).expect("a rate is on");
-        let group = json!(-100);
-        assert_eq!(throttle.check("sendPhoto", Some(&group)), Ok(()));
-        let none = FloodConfig {
-            per_chat_per_second: 0,
-            ..config
-        };
-        assert!(Throttle::new(&none, NonZeroU32::MIN).is_none());
+        let strict = Throttle::new(&config, 1).expect("rates on");
+        assert_eq!(strict.check("sendMessage", Some(&chat)), Ok(()));
+        let wait = strict
+            .check("sendMessage", Some(&chat))
+            .expect_err("too soon");
+        assert!(wait > 400 * MS && wait <= 500 * MS, "{wait:?}");
+        assert_eq!(strict.check("sendMessage", Some(&json!(6))), Ok(()));
+        let lenient = Throttle::new(&config, 2).expect("rates on");
+        assert_eq!(lenient.check("sendMessage", Some(&chat)), Ok(()));
+        assert_eq!(lenient.check("sendMessage", Some(&chat)), Ok(()));
+        assert!(lenient.check("sendMessage", Some(&chat)).is_err());
         let off = FloodConfig {
             enabled: false,
             ..FloodConfig::default()
         };
-        assert!(Throttle::new(&off, NonZeroU32::MIN).is_none());
+        assert!(Throttle::new(&off, 1).is_none());
         assert_eq!(off.summary(), "off");
+        let none = FloodConfig {
+            per_chat_per_second: 0,
+            ..config
+        };
+        assert!(Throttle::new(&none, 1).is_none());
     }
 }
