@@ -47,10 +47,7 @@ pub trait Effects: Send + Sync {
     /// Send an outbound HTTP `request` (`http_get`, `http_post`) and answer
     /// `#{status, headers, body, json}`.
     fn http(&self, command: &str, _request: &HttpRequest) -> Result<Value, CommandError> {
-        Err(CommandError {
-            code: HttpError::Off.code(),
-            ..CommandError::invalid(command, HttpError::Off.to_string())
-        })
+        Err(HttpError::Off.for_command(command))
     }
 
     /// Read or change script state.

@@ -141,13 +141,12 @@ impl Effects for Host {
     }
 
     fn http(&self, command: &str, request: &HttpRequest) -> Result<Value, CommandError> {
-        let failed = |e: HttpError| CommandError {
-            code: e.code(),
-            ..CommandError::invalid(command, e.to_string())
-        };
-        let client = self.http.as_ref().ok_or_else(|| failed(HttpError::Off))?;
+        let client = self
+            .http
+            .as_ref()
+            .ok_or_else(|| HttpError::Off.for_command(command))?;
         self.block_on(command, client.send(request))?
-            .map_err(failed)
+            .map_err(|e| e.for_command(command))
     }
 
     fn account_id(&self, command: &str, userbot_id: Option<i64>) -> Result<i64, CommandError> {

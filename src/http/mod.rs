@@ -6,6 +6,7 @@
 
 pub mod guard;
 
+use crate::request::CommandError;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -85,6 +86,14 @@ pub enum HttpError {
 }
 
 impl HttpError {
+    /// The error as command `command`'s failure, with its [`Self::code`].
+    pub fn for_command(&self, command: &str) -> CommandError {
+        CommandError {
+            code: self.code(),
+            ..CommandError::invalid(command, self.to_string())
+        }
+    }
+
     /// An HTTP-like code for the error: 4xx when nothing was sent or the answer is final (the
     /// inbox's journal then keeps the error), 504 for a timeout, none for a failed
     /// connection (both may have reached the server, and may be tried again).

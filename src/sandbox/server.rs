@@ -212,11 +212,7 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     if shared.down.load(std::sync::atomic::Ordering::SeqCst) {
-        return reply(Err(Refusal {
-            code: 502,
-            description: "Bad Gateway".into(),
-            parameters: None,
-        }));
+        return reply(Err(Refusal::bad_gateway()));
     }
     let Some(token) = token_segment.strip_prefix("bot") else {
         return reply(Err(Refusal {

@@ -66,10 +66,16 @@ impl FloodConfig {
 /// Whether `method` posts a message into its chat (and so counts against the per-chat and
 /// per-group rates): `send…` (but `sendChatAction`), `copyMessage(s)`, `forwardMessage(s)`.
 pub fn posts_message(method: &str) -> bool {
-    let m = method.to_ascii_lowercase();
-    (m.starts_with("send") && m != "sendchataction")
-        || m.starts_with("copymessage")
-        || m.starts_with("forwardmessage")
+    // Bytes, not `str` slices: a script may name any method, in any characters.
+    let starts = |prefix: &str| {
+        method
+            .as_bytes()
+            .get(..prefix.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
+    };
+    (starts("send") && !method.eq_ignore_ascii_case("sendChatAction"))
+        || starts("copyMessage")
+        || starts("forwardMessage")
 }
 
 /// The chat a request's `chat_id` names, and whether it is a group.
@@ -284,6 +290,7 @@ mod tests {
         assert!(posts_message("sendMessage") && posts_message("SENDPHOTO"));
         assert!(posts_message("copyMessages") && posts_message("forwardMessage"));
         assert!(!posts_message("sendChatAction") && !posts_message("restrictChatMember"));
+        assert!(!posts_message("sеnd") && !posts_message("") && !posts_message("ѕ"));
         assert_eq!(target(Some(&json!(-100))), Some(("-100".into(), true)));
         assert_eq!(target(Some(&json!(7))), Some(("7".into(), false)));
         assert_eq!(target(Some(&json!("@news"))), Some(("@news".into(), true)));

@@ -216,14 +216,7 @@ fn a_handler_run_again_from_the_inbox_does_not_call_twice() {
     let wait = Duration::from_secs(30);
     bot.wait_stderr("loaded scripts/s.rhai: ok", 1, wait);
     server.world(|w| {
-        w.fail_next(
-            "sendMessage",
-            Refusal {
-                code: 502,
-                description: "Bad Gateway".into(),
-                parameters: None,
-            },
-        );
+        w.fail_next("sendMessage", Refusal::bad_gateway());
         w.user_message(SANDBOX_CHAT_ID, 1001, "hi", None);
     });
     let sent = server.wait_for(wait, |calls| {
@@ -237,4 +230,36 @@ fn a_handler_run_again_from_the_inbox_does_not_call_twice() {
         1,
         "the second try got the first answer from the journal"
     );
+}
+
+#[test]
+fn a_broken_http_or_flood_setting_is_a_configuration_error_that_names_it() {
+    let t = TestDir::new();
+    t.write("one.rhai", "1");
+    for (key, value, says) in [
+        (
+            "TGSCRIPT_HTTP_ALLOW",
+            "https://api.example.com",
+            "without scheme, port or path",
+        ),
+        (
+            "TGSCRIPT_HTTP_ALLOW",
+            "api.example.com:443",
+            "without scheme, port or path",
+        ),
+        ("TGSCRIPT_FLOOD_PER_SECOND", "-1", "flood.per_second"),
+    ] {
+        t.run_with_env(&["exec", "one.rhai"], &[(key, value)])
+            .expect_code(2)
+            .expect_stderr_contains(says);
+    }
+    t.run_with_env(
+        &["exec", "one.rhai"],
+        &[
+            ("TGSCRIPT_HTTP_ALLOW", "api.example.com"),
+            ("TGSCRIPT_HTTP_TIMEOUT_MS", "0"),
+        ],
+    )
+    .expect_code(2)
+    .expect_stderr_contains("timeout_ms must be at least 1");
 }

@@ -40,14 +40,7 @@ fn a_refusal_is_parked_after_one_try_and_a_server_error_is_tried_again() {
 
     // Telegram's 502 for the first try's sendMessage: tried again with backoff.
     server.world(|w| {
-        w.fail_next(
-            "sendMessage",
-            Refusal {
-                code: 502,
-                description: "Bad Gateway".into(),
-                parameters: None,
-            },
-        );
+        w.fail_next("sendMessage", Refusal::bad_gateway());
         w.user_message(SANDBOX_CHAT_ID, ALICE, "flaky", None);
     });
     bot.wait_stderr("try 1 failed; trying again", 1, WAIT);

@@ -49,6 +49,16 @@ impl Refusal {
         }
     }
 
+    /// `502 Bad Gateway`: what a failing proxy in front of the Bot API answers (a server
+    /// error, so the call may be tried again).
+    pub fn bad_gateway() -> Self {
+        Self {
+            code: 502,
+            description: "Bad Gateway".into(),
+            parameters: None,
+        }
+    }
+
     /// Telegram's `429 Too Many Requests: retry after N`.
     pub fn too_many_requests(retry_after: u64) -> Self {
         Self {
