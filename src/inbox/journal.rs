@@ -30,9 +30,9 @@
 //! there the handler runs live and the stale records are dropped.
 
 use crate::request::CommandError;
+use crate::store::sql::{Connection, params};
 use crate::store::{Durability, Store, StoreError};
 use record::{Record, decode, encode, summary, write_records};
-use rusqlite::{Connection, params};
 use serde_json::Value;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -90,22 +90,21 @@ impl HandlerJournal {
     ) -> Result<Self, StoreError> {
         let replay = {
             let connection = store.lock();
-            let mut query = connection
-                .prepare_cached(
+            connection
+                .query_map(
                     "SELECT seq, call, result FROM journal WHERE update_id = ?1 AND scenario = ?2 AND bot = ?3 ORDER BY seq",
+                    params![update_id, scenario, bot],
+                    |row| {
+                        Ok(Record {
+                            seq: row.get(0)?,
+                            call: row.get(1)?,
+                            result: row.get(2)?,
+                        })
+                    },
                 )
-                .map_err(StoreError::query("journal"))?;
-            query
-                .query_map(params![update_id, scenario, bot], |row| {
-                    Ok(Record {
-                        seq: row.get(0)?,
-                        call: row.get(1)?,
-                        result: row.get(2)?,
-                    })
-                })
                 .map_err(StoreError::query("journal"))?
-                .collect::<Result<VecDeque<_>, _>>()
-                .map_err(StoreError::query("journal"))?
+                .into_iter()
+                .collect::<VecDeque<_>>()
         };
         if !replay.is_empty() {
             tracing::info!(
@@ -287,7 +286,7 @@ impl HandlerJournal {
 
     /// A state write through `make`, run in one transaction with its record (and the reads
     /// before it).
-    pub fn write(
+    pub(crate) fn write(
         &self,
         call: String,
         make: impl FnOnce(&Connection) -> Result<Value, StoreError>,

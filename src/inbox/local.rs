@@ -3,7 +3,7 @@
 
 use super::Inbox;
 use crate::store::StoreError;
-use rusqlite::{Connection, params};
+use crate::store::sql::{Connection, params};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The id of an update of this process's own making after `last` (see
@@ -20,7 +20,7 @@ impl Inbox {
     /// A new id for an update of this process's own making (inside [`Inbox::accept_made`]'s
     /// transaction `tx`): negative (Telegram's are positive), lower than any the inbox holds
     /// and any taken before, following the clock in µs.
-    pub fn local_update_id(&self, tx: &Connection) -> Result<i64, StoreError> {
+    pub(crate) fn local_update_id(&self, tx: &Connection) -> Result<i64, StoreError> {
         let mut last = self
             .last_local_id
             .lock()
@@ -31,7 +31,7 @@ impl Inbox {
                 .query_row(
                     "SELECT MIN(update_id) FROM inbox WHERE bot = ?1",
                     params![self.bot],
-                    |row| row.get::<_, Option<i64>>(0),
+                    |row| row.get::<Option<i64>>(0),
                 )
                 .map_err(StoreError::query("inbox"))?
                 .unwrap_or(0)

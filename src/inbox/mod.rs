@@ -23,10 +23,10 @@ pub use entry::{Entry, Failure, Origin, Status, Try, Unfinished};
 pub use journaled::Journaled;
 pub use local::local_id_after;
 
-use crate::store::{Durability, Store, StoreError};
+use crate::store::sql::{Connection, params};
+use crate::store::{DbError, Durability, Store, StoreError};
 use crate::telegram::update;
 use journal::HandlerJournal;
-use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -71,7 +71,7 @@ pub enum InboxError {
     StillPending(i64),
 }
 
-fn db(e: rusqlite::Error) -> InboxError {
+fn db(e: DbError) -> InboxError {
     StoreError::query("inbox")(e).into()
 }
 
@@ -83,10 +83,10 @@ fn delete_records(
     tables: &[&str],
 ) -> Result<(), StoreError> {
     for table in tables {
-        tx.prepare_cached(&format!(
-            "DELETE FROM {table} WHERE update_id = ?1 AND bot = ?2"
-        ))
-        .and_then(|mut delete| delete.execute(params![update_id, bot]))
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE update_id = ?1 AND bot = ?2"),
+            params![update_id, bot],
+        )
         .map_err(StoreError::query("inbox"))?;
     }
     Ok(())
@@ -191,7 +191,7 @@ impl Inbox {
     /// [`Inbox::accept`] keeps fetched ones: `make` builds them inside the same transaction,
     /// from ids it takes with [`Inbox::local_update_id`], and whatever else it writes (a due
     /// job taken out) commits with them or not at all.
-    pub fn accept_made(
+    pub(crate) fn accept_made(
         &self,
         make: impl FnOnce(&Connection) -> Result<Vec<Value>, StoreError>,
     ) -> Result<Vec<Value>, InboxError> {
@@ -221,16 +221,11 @@ impl Inbox {
                 };
                 let payload = update.to_string();
                 let known: Option<(String, String)> = tx
-                    .prepare_cached(
+                    .query_opt(
                         "SELECT payload, status FROM inbox WHERE update_id = ?1 AND bot = ?2",
+                        params![id, self.bot],
+                        |row| Ok((row.get(0)?, row.get(1)?)),
                     )
-                    .and_then(|mut known| {
-                        known
-                            .query_row(params![id, self.bot], |row| {
-                                Ok((row.get(0)?, row.get(1)?))
-                            })
-                            .optional()
-                    })
                     .map_err(db)?;
                 match known {
                     Some((old, _)) if old == payload => continue,
@@ -243,20 +238,18 @@ impl Inbox {
                     None => {}
                 }
                 arrival += 1;
-                tx.prepare_cached(
+                tx.execute(
                     "INSERT INTO inbox (update_id, arrival, chat_key, payload, status, received_at, bot)
                      VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6)",
-                )
-                .and_then(|mut insert| {
-                    insert.execute(params![
+                    params![
                         id,
                         arrival,
                         update::chat_key(update),
                         payload,
                         received,
                         self.bot
-                    ])
-                })
+                    ],
+                )
                 .map_err(db)?;
                 fresh.push(update.clone());
             }
@@ -298,13 +291,13 @@ impl Inbox {
             }
             let pending = |started: &str| -> Result<Vec<Value>, InboxError> {
                 let rows = tx
-                    .prepare(&format!(
-                        "SELECT update_id, payload FROM inbox WHERE status = 'pending' AND attempts {started} AND bot = ?1 ORDER BY arrival"
-                    ))
-                    .map_err(db)?
-                    .query_map(params![self.bot], |row| Ok((row.get(0)?, row.get(1)?)))
-                    .map_err(db)?
-                    .collect::<Result<Vec<(i64, String)>, _>>()
+                    .query_map(
+                        &format!(
+                            "SELECT update_id, payload FROM inbox WHERE status = 'pending' AND attempts {started} AND bot = ?1 ORDER BY arrival"
+                        ),
+                        params![self.bot],
+                        |row| Ok((row.get(0)?, row.get(1)?)),
+                    )
                     .map_err(db)?;
                 payloads(tx, &self.bot, rows)
             };
@@ -331,17 +324,13 @@ impl Inbox {
     /// are pending from now on.
     pub fn requeued(&self) -> Result<Vec<Value>, InboxError> {
         self.store.transaction_with(Durability::Process, |tx| {
-            let mut rows = tx
-                .prepare_cached(
+            let mut rows: Vec<(i64, i64, String)> = tx
+                .query_map(
                     "UPDATE inbox SET status = 'pending' WHERE status = 'retry' AND bot = ?1
                      RETURNING arrival, update_id, payload",
+                    params![self.bot],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
                 )
-                .map_err(db)?
-                .query_map(params![self.bot], |row| {
-                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-                })
-                .map_err(db)?
-                .collect::<Result<Vec<(i64, i64, String)>, _>>()
                 .map_err(db)?;
             rows.sort_by_key(|(arrival, _, _)| *arrival);
             payloads(
@@ -354,55 +343,52 @@ impl Inbox {
 
     /// The updates with one of `statuses`, oldest first.
     pub fn list(&self, statuses: &[Status]) -> Result<Vec<Entry>, InboxError> {
-        let connection = self.store.lock();
-        let mut query = connection
-            .prepare(
+        let entries = self
+            .store
+            .lock()
+            .query_map(
                 "SELECT update_id, chat_key, payload, status, attempts, error, received_at
                  FROM inbox WHERE bot = ?1 ORDER BY arrival",
+                params![self.bot],
+                |row| {
+                    let payload: String = row.get(2)?;
+                    let status: String = row.get(3)?;
+                    let status = Status::parse(&status).map_err(|e| DbError::Decode {
+                        column: 3,
+                        why: e.to_string(),
+                    })?;
+                    Ok(Entry {
+                        update_id: row.get(0)?,
+                        chat: row.get(1)?,
+                        kind: serde_json::from_str::<Value>(&payload)
+                            .map(|u| update::kind(&u).1.to_string())
+                            .unwrap_or_else(|_| "?".into()),
+                        status,
+                        attempts: row.get(4)?,
+                        error: row.get(5)?,
+                        received_at: row.get(6)?,
+                    })
+                },
             )
             .map_err(db)?;
-        query
-            .query_map(params![self.bot], |row| {
-                let payload: String = row.get(2)?;
-                let status: String = row.get(3)?;
-                let status = Status::parse(&status).map_err(|e| {
-                    rusqlite::Error::FromSqlConversionFailure(
-                        3,
-                        rusqlite::types::Type::Text,
-                        e.into(),
-                    )
-                })?;
-                Ok(Entry {
-                    update_id: row.get(0)?,
-                    chat: row.get(1)?,
-                    kind: serde_json::from_str::<Value>(&payload)
-                        .map(|u| update::kind(&u).1.to_string())
-                        .unwrap_or_else(|_| "?".into()),
-                    status,
-                    attempts: row.get(4)?,
-                    error: row.get(5)?,
-                    received_at: row.get(6)?,
-                })
-            })
-            .map_err(db)?
-            .filter(|row| row.as_ref().map_or(true, |e| statuses.contains(&e.status)))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(db)
+        Ok(entries
+            .into_iter()
+            .filter(|e| statuses.contains(&e.status))
+            .collect())
     }
 
     /// How many of its updates are still to be handled (pending or queued again) and how
     /// many are parked.
     pub fn counts(&self) -> Result<(u64, u64), InboxError> {
-        let connection = self.store.lock();
-        connection
-            .prepare_cached(
-                "SELECT COALESCE(SUM(status IN ('pending', 'retry')), 0),
-                        COALESCE(SUM(status = 'parked'), 0)
+        self.store
+            .lock()
+            .query_row(
+                "SELECT COUNT(*) FILTER (WHERE status IN ('pending', 'retry')),
+                        COUNT(*) FILTER (WHERE status = 'parked')
                  FROM inbox WHERE bot = ?1 AND status != 'done'",
+                params![self.bot],
+                |row| Ok((row.get(0)?, row.get(1)?)),
             )
-            .and_then(|mut count| {
-                count.query_row(params![self.bot], |row| Ok((row.get(0)?, row.get(1)?)))
-            })
             .map_err(db)
     }
 
@@ -411,12 +397,11 @@ impl Inbox {
     pub fn retry(&self, update_id: i64) -> Result<Status, InboxError> {
         self.store.transaction(|tx| {
             let status: Option<String> = tx
-                .query_row(
+                .query_opt(
                     "SELECT status FROM inbox WHERE update_id = ?1 AND bot = ?2",
                     params![update_id, self.bot],
                     |row| row.get(0),
                 )
-                .optional()
                 .map_err(db)?;
             let status = match status.as_deref().map(Status::parse).transpose()? {
                 None => return Err(InboxError::NotInInbox(update_id)),

@@ -2,8 +2,8 @@
 //! the update done, or a failed try (retried or parked).
 
 use super::{Failure, Inbox, InboxError, Origin, Try, db, delete_records, now};
+use crate::store::sql::params;
 use crate::store::{Durability, StoreError};
-use rusqlite::{OptionalExtension, params};
 
 /// Count a try of update `?1` of bot `?2` and mark it under way.
 const COUNT_TRY: &str =
@@ -20,8 +20,7 @@ impl Inbox {
         if origin == Origin::Fetched {
             self.store
                 .submit(Durability::Process, move |tx| {
-                    tx.prepare_cached(COUNT_TRY)
-                        .and_then(|mut count| count.execute(params![update_id, bot]))
+                    tx.execute(COUNT_TRY, params![update_id, bot])
                         .map(drop)
                         .map_err(StoreError::query("inbox"))
                 })
@@ -33,26 +32,24 @@ impl Inbox {
         }
         self.store.transaction_with(Durability::Process, |tx| {
             let (had_failed, interrupted) = tx
-                .query_row(
+                .query_opt(
                     "SELECT error IS NOT NULL, running FROM inbox WHERE update_id = ?1 AND bot = ?2",
                     params![update_id, bot],
                     |row| Ok((row.get(0)?, row.get(1)?)),
                 )
-                .optional()
                 .map_err(db)?
                 .unwrap_or((false, false));
-            tx.prepare_cached(COUNT_TRY)
-                .and_then(|mut count| count.execute(params![update_id, bot]))
+            tx.execute(COUNT_TRY, params![update_id, bot])
                 .map_err(db)?;
             let finished = tx
-                .prepare_cached(
+                .query_map(
                     "SELECT scenario FROM inbox_handled WHERE update_id = ?1 AND bot = ?2",
+                    params![update_id, bot],
+                    |row| row.get(0),
                 )
                 .map_err(db)?
-                .query_map(params![update_id, bot], |row| row.get(0))
-                .map_err(db)?
-                .collect::<Result<_, _>>()
-                .map_err(db)?;
+                .into_iter()
+                .collect();
             Ok(Try {
                 first: false,
                 finished,
@@ -70,16 +67,13 @@ impl Inbox {
         let (bot, name) = (self.bot.clone(), scenario.to_string());
         self.store
             .submit(Durability::Process, move |tx| {
-                tx.prepare_cached(
-                    "INSERT OR IGNORE INTO inbox_handled (bot, update_id, scenario) VALUES (?3, ?1, ?2)",
-                )
-                .and_then(|mut mark| mark.execute(params![update_id, name, bot]))
+                tx.execute("INSERT INTO inbox_handled (bot, update_id, scenario) VALUES (?3, ?1, ?2) ON CONFLICT DO NOTHING", params![update_id, name, bot])
                 .and_then(|_| {
-                    tx.prepare_cached(
+                    tx.execute(
                         "DELETE FROM journal WHERE update_id = ?1 AND scenario = ?2 AND bot = ?3",
+                        params![update_id, name, bot],
                     )
                 })
-                .and_then(|mut drop_journal| drop_journal.execute(params![update_id, name, bot]))
                 .map(drop)
                 .map_err(StoreError::query("inbox"))
             })
@@ -95,10 +89,7 @@ impl Inbox {
         let bot = self.bot.clone();
         self.store
             .submit(Durability::Process, move |tx| {
-                tx.prepare_cached(
-                    "UPDATE inbox SET status = 'done', finished_at = ?2, error = NULL, running = 0 WHERE update_id = ?1 AND bot = ?3",
-                )
-                .and_then(|mut done| done.execute(params![update_id, now(), bot]))
+                tx.execute("UPDATE inbox SET status = 'done', finished_at = ?2, error = NULL, running = 0 WHERE update_id = ?1 AND bot = ?3", params![update_id, now(), bot])
                 .map_err(StoreError::query("inbox"))?;
                 delete_records(tx, &bot, update_id, &["inbox_handled", "journal"])
             })

@@ -2,15 +2,16 @@
 //! as its spec (JSON written by the application; the api_hash itself is never in it, only the
 //! name of the variable holding it).
 
+use super::sql::params;
 use super::{Store, StoreError};
-use rusqlite::params;
 
 impl Store {
     /// Keep account `id` with `spec` (replacing one with its id).
     pub fn save_account(&self, id: i64, spec: &str) -> Result<(), StoreError> {
         self.transaction(|tx| {
             tx.execute(
-                "INSERT OR REPLACE INTO accounts (id, spec) VALUES (?1, ?2)",
+                "INSERT INTO accounts (id, spec) VALUES (?1, ?2)
+                 ON CONFLICT (id) DO UPDATE SET spec = excluded.spec",
                 params![id, spec],
             )
             .map(drop)
@@ -29,14 +30,12 @@ impl Store {
 
     /// Every account kept, as `(id, spec)`, by id.
     pub fn saved_accounts(&self) -> Result<Vec<(i64, String)>, StoreError> {
-        let connection = self.lock();
-        let mut query = connection
-            .prepare("SELECT id, spec FROM accounts ORDER BY id")
-            .map_err(StoreError::query("accounts"))?;
-        query
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
-            .map_err(StoreError::query("accounts"))?
-            .collect::<Result<_, _>>()
+        self.lock()
+            .query_map(
+                "SELECT id, spec FROM accounts ORDER BY id",
+                params![],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
             .map_err(StoreError::query("accounts"))
     }
 }

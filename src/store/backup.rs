@@ -38,9 +38,9 @@ pub fn backup(source: &Path, target: &Path, replace: bool) -> Result<BackupRepor
     }
     let sqlite = |path: &Path| {
         let shown = path.display().to_string();
-        move |source| StoreError::Sqlite {
+        move |source: rusqlite::Error| StoreError::Open {
             path: shown,
-            source,
+            source: source.into(),
         }
     };
     let from = Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_ONLY)

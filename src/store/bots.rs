@@ -2,8 +2,8 @@
 //! stored as given (the database file is readable by its owner only; see the README on
 //! keeping it at rest).
 
+use super::sql::params;
 use super::{Store, StoreError};
-use rusqlite::params;
 
 /// A bot added at run time.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,7 +25,9 @@ impl Store {
     pub fn save_bot(&self, bot: &SavedBot) -> Result<(), StoreError> {
         self.transaction(|tx| {
             tx.execute(
-                "INSERT OR REPLACE INTO bots (id, token, mode, scripts, api_url) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO bots (id, token, mode, scripts, api_url) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (id) DO UPDATE SET token = excluded.token, mode = excluded.mode,
+                     scripts = excluded.scripts, api_url = excluded.api_url",
                 params![bot.id, bot.token, bot.mode, bot.scripts, bot.api_url],
             )
             .map(drop)
@@ -44,22 +46,20 @@ impl Store {
 
     /// Every bot kept, by id.
     pub fn saved_bots(&self) -> Result<Vec<SavedBot>, StoreError> {
-        let connection = self.lock();
-        let mut query = connection
-            .prepare("SELECT id, token, mode, scripts, api_url FROM bots ORDER BY id")
-            .map_err(StoreError::query("bots"))?;
-        query
-            .query_map([], |row| {
-                Ok(SavedBot {
-                    id: row.get(0)?,
-                    token: row.get(1)?,
-                    mode: row.get(2)?,
-                    scripts: row.get(3)?,
-                    api_url: row.get(4)?,
-                })
-            })
-            .map_err(StoreError::query("bots"))?
-            .collect::<Result<_, _>>()
+        self.lock()
+            .query_map(
+                "SELECT id, token, mode, scripts, api_url FROM bots ORDER BY id",
+                params![],
+                |row| {
+                    Ok(SavedBot {
+                        id: row.get(0)?,
+                        token: row.get(1)?,
+                        mode: row.get(2)?,
+                        scripts: row.get(3)?,
+                        api_url: row.get(4)?,
+                    })
+                },
+            )
             .map_err(StoreError::query("bots"))
     }
 }

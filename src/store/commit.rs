@@ -13,8 +13,8 @@
 //!   it (readers and other transactions commit the queue first), so a call recorded in
 //!   flight before it is sent also commits every answer and completion queued before it.
 
+use super::sql::{Connection, DbError};
 use super::{Durability, Shared, Store, StoreError};
-use rusqlite::{Connection, TransactionBehavior};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -256,7 +256,7 @@ fn lead(shared: &Shared, rounds: Option<usize>) -> bool {
     }
     let mut led = 0;
     loop {
-        let mut connection = connection(shared);
+        let connection = connection(shared);
         let jobs = {
             let mut queue = queue(shared);
             let enough = rounds.is_some_and(|rounds| led >= rounds);
@@ -271,7 +271,7 @@ fn lead(shared: &Shared, rounds: Option<usize>) -> bool {
             std::mem::take(&mut queue.jobs)
         };
         led += 1;
-        let _ = batch(shared, &mut connection, jobs, Durability::Process, |_| {
+        let _ = batch(shared, &connection, jobs, Durability::Process, |_| {
             Ok::<(), StoreError>(())
         });
     }
@@ -279,10 +279,10 @@ fn lead(shared: &Shared, rounds: Option<usize>) -> bool {
 
 /// The connection of `shared`, with every queued write committed first.
 pub(super) fn lock(shared: &Shared) -> MutexGuard<'_, Connection> {
-    let mut connection = connection(shared);
+    let connection = connection(shared);
     let jobs = take(shared);
     if !jobs.is_empty() {
-        let _ = batch(shared, &mut connection, jobs, Durability::Process, |_| {
+        let _ = batch(shared, &connection, jobs, Durability::Process, |_| {
             Ok::<(), StoreError>(())
         });
     }
@@ -296,9 +296,9 @@ pub(super) fn transaction<R, E: From<StoreError>>(
     durability: Durability,
     f: impl FnOnce(&Connection) -> Result<R, E>,
 ) -> Result<R, E> {
-    let mut connection = connection(shared);
+    let connection = connection(shared);
     let jobs = take(shared);
-    batch(shared, &mut connection, jobs, durability, f)
+    batch(shared, &connection, jobs, durability, f)
 }
 
 /// Everything queued so far.
@@ -311,7 +311,7 @@ fn take(shared: &Shared) -> Vec<Queued> {
 /// `f` returned; the jobs are told how the commit went.
 fn batch<R, E: From<StoreError>>(
     shared: &Shared,
-    connection: &mut Connection,
+    connection: &Connection,
     mut jobs: Vec<Queued>,
     durability: Durability,
     f: impl FnOnce(&Connection) -> Result<R, E>,
@@ -325,51 +325,56 @@ fn batch<R, E: From<StoreError>>(
         // here leaves nothing half done.
         let relaxed = durability == Durability::Process;
         if shared.relaxed.load(Ordering::Relaxed) != relaxed {
-            let level = if relaxed { "NORMAL" } else { "FULL" };
-            connection.pragma_update(None, "synchronous", level)?;
+            connection.commit_to(durability)?;
             shared.relaxed.store(relaxed, Ordering::Relaxed);
         }
-        // IMMEDIATE: the write lock is taken (or waited for, up to busy_timeout) at the
-        // start; a deferred transaction that read first would fail at once on a busy database.
-        let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // The jobs in one savepoint; only if one fails, each again in a savepoint of its own.
-        if !jobs.is_empty() {
-            savepoint(&tx)?;
-            // Stops at the first failure: all are run again below.
-            let all = jobs.iter_mut().all(|queued| queued.job.run(&tx));
-            release(&tx, all)?;
-            if !all {
-                for queued in &mut jobs {
-                    savepoint(&tx)?;
-                    let ok = queued.job.run(&tx);
-                    release(&tx, ok)?;
+        connection.begin()?;
+        let value = (|| {
+            let tx = &*connection;
+            // The jobs in one savepoint; only if one fails, each again in a savepoint of its own.
+            if !jobs.is_empty() {
+                savepoint(tx)?;
+                // Stops at the first failure: all are run again below.
+                let all = jobs.iter_mut().all(|queued| queued.job.run(tx));
+                release(tx, all)?;
+                if !all {
+                    for queued in &mut jobs {
+                        savepoint(tx)?;
+                        let ok = queued.job.run(tx);
+                        release(tx, ok)?;
+                    }
                 }
             }
+            savepoint(tx)?;
+            let value = f(tx);
+            release(tx, value.is_ok())?;
+            tx.control("COMMIT")?;
+            Ok(value)
+        })();
+        if value.is_err() {
+            // What failed was the transaction itself: undo all of it.
+            let _ = connection.control("ROLLBACK");
         }
-        savepoint(&tx)?;
-        let value = f(&tx);
-        release(&tx, value.is_ok())?;
-        tx.commit()?;
-        Ok(value)
+        value
     })();
     let failed = committed.as_ref().err().map(ToString::to_string);
     for queued in jobs {
         queued.job.settle(failed.as_deref());
     }
-    committed.map_err(|e| E::from(StoreError::Commit(e)))?
+    committed.map_err(|e: DbError| E::from(StoreError::Commit(e)))?
 }
 
 /// Open the savepoint `queued`.
-fn savepoint(tx: &Connection) -> rusqlite::Result<()> {
-    tx.prepare_cached("SAVEPOINT queued")?.execute([]).map(drop)
+fn savepoint(tx: &Connection) -> Result<(), DbError> {
+    tx.control("SAVEPOINT queued")
 }
 
 /// End the savepoint `queued`, undoing what was done in it unless `ok`.
-fn release(tx: &Connection, ok: bool) -> rusqlite::Result<()> {
+fn release(tx: &Connection, ok: bool) -> Result<(), DbError> {
     if !ok {
-        tx.prepare_cached("ROLLBACK TO queued")?.execute([])?;
+        tx.control("ROLLBACK TO queued")?;
     }
-    tx.prepare_cached("RELEASE queued")?.execute([]).map(drop)
+    tx.control("RELEASE queued")
 }
 
 /// The committer thread of a store: commits what nobody waits for, letting it gather a

@@ -11,7 +11,9 @@ mod backup;
 mod bots;
 mod commit;
 pub mod jobs;
+mod postgres;
 mod schema;
+pub(crate) mod sql;
 mod state;
 
 pub use backup::{BackupReport, backup};
@@ -27,7 +29,8 @@ pub use state::{
     shared_namespace,
 };
 
-use rusqlite::Connection;
+use sql::Connection;
+pub use sql::DbError;
 use std::fmt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -37,19 +40,22 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 /// everything kept before bots had ids).
 pub const DEFAULT_BOT: &str = "default";
 
+/// What an in-memory store calls its path.
+const MEMORY: &str = ":memory:";
+
 /// The schema version this build writes.
 const SCHEMA_VERSION: i64 = 8;
 
 /// Why the store could not be opened or used.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// SQLite refused.
+    /// The database could not be opened or migrated.
     #[error("state database {path}: {source}")]
-    Sqlite {
-        /// The database file.
+    Open {
+        /// The database file, or the server's address.
         path: String,
-        /// SQLite's error.
-        source: rusqlite::Error,
+        /// The backend's error.
+        source: DbError,
     },
     /// The database was written by a newer tgscript.
     #[error(
@@ -63,7 +69,7 @@ pub enum StoreError {
     },
     /// A transaction could not begin or commit.
     #[error("cannot write to the database: {0}")]
-    Commit(rusqlite::Error),
+    Commit(DbError),
     /// A backup could not be taken (what went wrong, and what to do).
     #[error("backup: {0}")]
     Backup(String),
@@ -75,8 +81,8 @@ pub enum StoreError {
     Query {
         /// Whose query.
         what: &'static str,
-        /// SQLite's error.
-        error: rusqlite::Error,
+        /// The backend's error.
+        error: DbError,
     },
     /// A state value over [`MAX_VALUE_BYTES`].
     #[error("the value for '{key}' is {bytes} bytes as JSON; the limit is {MAX_VALUE_BYTES}")]
@@ -149,8 +155,11 @@ pub enum StoreError {
 
 impl StoreError {
     /// A failed query of `what`, as a `map_err` argument.
-    pub fn query(what: &'static str) -> impl Fn(rusqlite::Error) -> StoreError + Copy {
-        move |error| StoreError::Query { what, error }
+    pub fn query<E: Into<DbError>>(what: &'static str) -> impl Fn(E) -> StoreError + Copy {
+        move |error| StoreError::Query {
+            what,
+            error: error.into(),
+        }
     }
 }
 
@@ -232,28 +241,43 @@ impl Store {
                 .mode(0o600)
                 .open(path);
         }
-        let sqlite = |source| StoreError::Sqlite {
+        let open = |source: rusqlite::Error| StoreError::Open {
             path: shown.clone(),
-            source,
+            source: source.into(),
         };
-        let mut connection = Connection::open(path).map_err(sqlite)?;
+        let connection = rusqlite::Connection::open(path).map_err(open)?;
         connection
             .execute_batch(
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;",
             )
-            .map_err(sqlite)?;
-        schema::migrate(&mut connection, &shown)?;
+            .map_err(open)?;
+        let connection = Connection::sqlite(connection);
+        schema::migrate(&connection, &shown)?;
+        Ok(Self::over(connection, shown))
+    }
+
+    /// Connect to the PostgreSQL database at `url` (`postgres://user@host:port/db`),
+    /// creating the store's tables there if they are missing.
+    pub fn connect(url: &str) -> Result<Self, StoreError> {
+        let shown = postgres::without_password(url);
+        let open = |source: DbError| StoreError::Open {
+            path: shown.clone(),
+            source,
+        };
+        let connection = Connection::Postgres(postgres::Pg::connect(url).map_err(open)?);
+        schema::migrate(&connection, &shown)?;
         Ok(Self::over(connection, shown))
     }
 
     /// A store that lives in memory only (for `check`, `docs` and tests).
     pub fn in_memory() -> Self {
-        let mut connection = Connection::open_in_memory().unwrap_or_else(|_| {
+        let connection = rusqlite::Connection::open_in_memory().unwrap_or_else(|_| {
             // SQLite in memory cannot fail short of allocation failure.
             panic!("SQLite could not open an in-memory database")
         });
-        let _ = schema::migrate(&mut connection, ":memory:");
-        Self::over(connection, ":memory:".into())
+        let connection = Connection::sqlite(connection);
+        let _ = schema::migrate(&connection, MEMORY);
+        Self::over(connection, MEMORY.into())
     }
 
     /// The store on `connection` (migrated), with its committer thread started.
@@ -329,20 +353,81 @@ impl Store {
 /// handling the same inbox would run the same handlers twice.
 #[derive(Debug)]
 pub struct Claim {
-    _file: std::fs::File,
+    held: Held,
+}
+
+/// What holds a claim.
+enum Held {
+    /// A lock on `PATH.lock` (SQLite), released when the file is closed.
+    File {
+        /// The open lock file.
+        _lock: std::fs::File,
+    },
+    /// A session-level advisory lock on the store's connection (PostgreSQL).
+    Advisory(Arc<Shared>),
+}
+
+impl fmt::Debug for Held {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Held::File { .. } => "Held::File",
+            Held::Advisory(_) => "Held::Advisory",
+        })
+    }
+}
+
+/// The key of the advisory lock a PostgreSQL store is claimed with.
+const CLAIM_KEY: i64 = 0x7467_7363_7269_7074; // "tgscript"
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        if let Held::Advisory(shared) = &self.held {
+            let connection = commit::lock(shared);
+            if let Err(e) =
+                connection.execute("SELECT pg_advisory_unlock(?1)", sql::params![CLAIM_KEY])
+            {
+                tracing::warn!("the claim on {} could not be released: {e}", shared.path);
+            }
+        }
+    }
 }
 
 impl Store {
     /// Whether the store lives in memory only (what it holds ends with the process).
     pub fn is_in_memory(&self) -> bool {
-        self.shared.path == ":memory:"
+        self.shared.path == MEMORY
     }
 
-    /// Claim the database for this process (`PATH.lock`, an advisory lock the OS drops when
-    /// the process ends, however it ends). `None` for an in-memory store.
+    /// Whether the store is a PostgreSQL database.
+    pub fn is_postgres(&self) -> bool {
+        matches!(*self.lock(), Connection::Postgres(_))
+    }
+
+    /// Claim the database for this process: on SQLite `PATH.lock`, an advisory lock the OS
+    /// drops when the process ends, however it ends; on PostgreSQL an advisory lock the server
+    /// drops when the connection ends. `None` for an in-memory store.
     pub fn claim(&self) -> Result<Option<Claim>, StoreError> {
-        if self.shared.path == ":memory:" {
+        if self.is_in_memory() {
             return Ok(None);
+        }
+        let in_use = || StoreError::InUse {
+            path: self.shared.path.clone(),
+        };
+        if self.is_postgres() {
+            let taken: bool = self
+                .lock()
+                .query_row(
+                    "SELECT pg_try_advisory_lock(?1)",
+                    sql::params![CLAIM_KEY],
+                    |row| row.get(0),
+                )
+                .map_err(StoreError::query("the claim"))?;
+            return match taken {
+                true => Ok(Some(Claim {
+                    held: Held::Advisory(self.shared.clone()),
+                })),
+                false => Err(in_use()),
+            };
         }
         let lock_path = format!("{}.lock", self.shared.path);
         let file = std::fs::OpenOptions::new()
@@ -355,10 +440,10 @@ impl Store {
                 error,
             })?;
         if file.try_lock().is_err() {
-            return Err(StoreError::InUse {
-                path: self.shared.path.clone(),
-            });
+            return Err(in_use());
         }
-        Ok(Some(Claim { _file: file }))
+        Ok(Some(Claim {
+            held: Held::File { _lock: file },
+        }))
     }
 }

@@ -1,31 +1,49 @@
 //! The database schema and its migrations: each step brings an older database one version
 //! on, all in one transaction.
 
+use super::sql::{Connection, DbError, params};
 use super::{SCHEMA_VERSION, StoreError};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 /// Bring the schema to [`SCHEMA_VERSION`], one step at a time, in one transaction that
 /// holds the write lock from the start (two processes opening an old database at once
 /// migrate it once).
-pub(super) fn migrate(connection: &mut Connection, path: &str) -> Result<(), StoreError> {
-    let sqlite = |source| StoreError::Sqlite {
+pub(super) fn migrate(connection: &Connection, path: &str) -> Result<(), StoreError> {
+    let failed = |source| StoreError::Open {
         path: path.to_string(),
         source,
     };
-    let tx = connection
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(sqlite)?;
+    connection.begin().map_err(failed)?;
+    let migrated = steps(connection, path);
+    if migrated.is_err() {
+        let _ = connection.control("ROLLBACK");
+    }
+    match migrated {
+        Ok(()) => connection.control("COMMIT").map_err(failed),
+        Err(e) => Err(e),
+    }
+}
+
+/// The steps of [`migrate`], inside its transaction.
+fn steps(tx: &Connection, path: &str) -> Result<(), StoreError> {
+    let sqlite = |source| StoreError::Open {
+        path: path.to_string(),
+        source,
+    };
+    if let Connection::Postgres(_) = tx {
+        // Two processes creating the tables at once: the second waits for the first.
+        tx.execute_batch("SELECT pg_advisory_xact_lock(7468)")
+            .map_err(sqlite)?;
+    }
     tx.execute_batch(
-        "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);",
+        "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL);",
     )
     .map_err(sqlite)?;
     let version: i64 = tx
-        .query_row(
+        .query_opt(
             "SELECT value FROM meta WHERE key = 'schema_version'",
-            [],
+            params![],
             |row| row.get(0),
         )
-        .optional()
         .map_err(sqlite)?
         .unwrap_or(0);
     if version > SCHEMA_VERSION {
@@ -33,6 +51,12 @@ pub(super) fn migrate(connection: &mut Connection, path: &str) -> Result<(), Sto
             path: path.to_string(),
             found: version,
         });
+    }
+    if version == 0 && matches!(tx, Connection::Postgres(_)) {
+        // A new PostgreSQL database starts at the current schema: there is nothing older
+        // to migrate.
+        tx.execute_batch(POSTGRES).map_err(sqlite)?;
+        return set_version(tx).map_err(sqlite);
     }
     if version < 1 {
         tx.execute_batch(
@@ -142,12 +166,54 @@ pub(super) fn migrate(connection: &mut Connection, path: &str) -> Result<(), Sto
         .map_err(sqlite)?;
     }
     if version < SCHEMA_VERSION {
-        tx.execute(
-            "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![SCHEMA_VERSION],
-        )
-        .map_err(sqlite)?;
+        set_version(tx).map_err(sqlite)?;
     }
-    tx.commit().map_err(sqlite)
+    Ok(())
 }
+
+/// Record that the schema is at [`SCHEMA_VERSION`].
+fn set_version(tx: &Connection) -> Result<(), DbError> {
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![SCHEMA_VERSION],
+    )
+    .map(drop)
+}
+
+/// The schema at [`SCHEMA_VERSION`] in PostgreSQL's types: the tables SQLite reaches
+/// through the steps above, one for one (integers 64-bit, so both hold the same values).
+const POSTGRES: &str = "
+    CREATE TABLE state (
+        namespace TEXT NOT NULL, scope TEXT NOT NULL, scope_id TEXT NOT NULL,
+        key TEXT NOT NULL, value TEXT NOT NULL,
+        PRIMARY KEY (namespace, scope, scope_id, key));
+    CREATE TABLE inbox (
+        bot TEXT NOT NULL, update_id BIGINT NOT NULL, chat_key BIGINT NOT NULL,
+        payload TEXT NOT NULL, status TEXT NOT NULL,
+        attempts BIGINT NOT NULL DEFAULT 0, error TEXT,
+        received_at BIGINT NOT NULL, finished_at BIGINT,
+        arrival BIGINT NOT NULL DEFAULT 0, running BIGINT NOT NULL DEFAULT 0,
+        PRIMARY KEY (bot, update_id));
+    CREATE INDEX inbox_by_status ON inbox (bot, status, arrival);
+    CREATE TABLE inbox_handled (
+        bot TEXT NOT NULL, update_id BIGINT NOT NULL, scenario TEXT NOT NULL,
+        PRIMARY KEY (bot, update_id, scenario));
+    CREATE TABLE journal (
+        bot TEXT NOT NULL, update_id BIGINT NOT NULL, scenario TEXT NOT NULL,
+        seq BIGINT NOT NULL, call TEXT NOT NULL, result TEXT,
+        PRIMARY KEY (bot, update_id, scenario, seq));
+    CREATE TABLE bots (
+        id TEXT PRIMARY KEY, token TEXT NOT NULL, mode TEXT NOT NULL,
+        scripts TEXT NOT NULL, api_url TEXT);
+    CREATE TABLE accounts (id BIGINT PRIMARY KEY, spec TEXT NOT NULL);
+    CREATE TABLE jobs (
+        id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, bot TEXT NOT NULL,
+        scenario TEXT NOT NULL, kind TEXT NOT NULL, function TEXT NOT NULL, data TEXT NOT NULL,
+        chat_id BIGINT, user_id BIGINT, message_id BIGINT,
+        due_at BIGINT, every TEXT, created_at BIGINT NOT NULL,
+        answered_by BIGINT, answered_at BIGINT);
+    CREATE INDEX jobs_by_due ON jobs (bot, due_at);
+    CREATE INDEX jobs_by_scenario ON jobs (scenario);
+    CREATE INDEX jobs_waiting ON jobs (bot, chat_id, user_id) WHERE kind = 'expect';
+";

@@ -4,7 +4,7 @@
 
 use super::jobs::{self, JobOp};
 use super::{DEFAULT_BOT, Store, StoreError};
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::store::sql::{Connection, params};
 use serde_json::Value;
 use std::fmt;
 
@@ -174,12 +174,11 @@ fn get_on(
 ) -> Result<Option<Value>, StoreError> {
     let (kind, id) = scope.columns();
     let text: Option<String> = connection
-        .query_row(
+        .query_opt(
             "SELECT value FROM state WHERE namespace = ?1 AND scope = ?2 AND scope_id = ?3 AND key = ?4",
             params![namespace, kind, id, key],
             |row| row.get(0),
         )
-        .optional()
         .map_err(StoreError::query("cannot read state"))?;
     // A value that no longer parses is an error, not silently "unset".
     text.map(|t| {
@@ -195,16 +194,13 @@ impl Store {
     /// The state namespaces of the bot whose namespaces begin with `prefix` (see
     /// [`namespace_prefix`]) that hold values, with how many keys each, the shared one aside.
     pub fn namespaces(&self, prefix: &str) -> Result<Vec<(String, u64)>, StoreError> {
-        let connection = self.lock();
-        let mut query = connection
-            .prepare_cached(
+        let rows: Vec<(String, u64)> = self
+            .lock()
+            .query_map(
                 "SELECT namespace, COUNT(*) FROM state WHERE substr(namespace, 1, length(?1)) = ?1 GROUP BY namespace",
+                params![prefix],
+                |row| Ok((row.get(0)?, row.get(1)?)),
             )
-            .map_err(StoreError::query("cannot read state"))?;
-        let rows = query
-            .query_map(params![prefix], |row| Ok((row.get(0)?, row.get(1)?)))
-            .map_err(StoreError::query("cannot read state"))?
-            .collect::<Result<Vec<(String, u64)>, _>>()
             .map_err(StoreError::query("cannot read state"))?;
         Ok(rows
             .into_iter()
@@ -335,7 +331,7 @@ fn room_for_scope(
     }
     let scopes: i64 = connection
         .query_row(
-            "SELECT COUNT(*) FROM (SELECT DISTINCT scope, scope_id FROM state WHERE namespace = ?1)",
+            "SELECT COUNT(*) FROM (SELECT DISTINCT scope, scope_id FROM state WHERE namespace = ?1) AS scopes",
             params![namespace],
             |row| row.get(0),
         )

@@ -2,7 +2,7 @@
 //! are written.
 
 use crate::store::StoreError;
-use rusqlite::{Connection, params};
+use crate::store::sql::{Connection, params};
 use serde_json::{Value, json};
 
 /// One recorded call.
@@ -50,21 +50,20 @@ pub(super) fn write_records(
             )
             .map_err(err)?;
     }
-    let mut insert = connection
-        .prepare_cached(
-            "INSERT OR REPLACE INTO journal (update_id, scenario, seq, call, result, bot) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )
-        .map_err(err)?;
     for record in records {
-        insert
-            .execute(params![
-                update_id,
-                scenario,
-                record.seq,
-                record.call,
-                record.result,
-                bot
-            ])
+        connection
+            .execute(
+                "INSERT INTO journal (update_id, scenario, seq, call, result, bot) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (bot, update_id, scenario, seq) DO UPDATE SET call = excluded.call, result = excluded.result",
+                params![
+                    update_id,
+                    scenario,
+                    record.seq,
+                    record.call,
+                    record.result,
+                    bot
+                ],
+            )
             .map_err(err)?;
     }
     Ok(())

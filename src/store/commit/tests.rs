@@ -13,8 +13,11 @@ fn store_with_table() -> Arc<Store> {
 
 fn insert(key: &'static str, fail: bool) -> impl Fn(&Connection) -> Result<(), StoreError> {
     move |tx| {
-        tx.execute("INSERT INTO t (k, n) VALUES (?1, 1)", [key])
-            .map_err(StoreError::query("t"))?;
+        tx.execute(
+            "INSERT INTO t (k, n) VALUES (?1, 1)",
+            crate::store::sql::params![key],
+        )
+        .map_err(StoreError::query("t"))?;
         if fail {
             return Err(StoreError::JournalFull(1));
         }
@@ -23,14 +26,13 @@ fn insert(key: &'static str, fail: bool) -> impl Fn(&Connection) -> Result<(), S
 }
 
 fn keys(store: &Store) -> Vec<String> {
-    let connection = store.lock();
-    let mut query = connection
-        .prepare("SELECT k FROM t ORDER BY k")
-        .expect("query");
-    query
-        .query_map([], |row| row.get(0))
-        .expect("rows")
-        .collect::<Result<_, _>>()
+    store
+        .lock()
+        .query_map(
+            "SELECT k FROM t ORDER BY k",
+            crate::store::sql::params![],
+            |row| row.get(0),
+        )
         .expect("keys")
 }
 
@@ -56,9 +58,12 @@ fn writes_of_many_threads_commit_and_a_read_sees_those_nobody_waited_for() {
                 for n in 0..50 {
                     let key = format!("{thread}-{n}");
                     let write = move |tx: &Connection| {
-                        tx.execute("INSERT INTO t (k, n) VALUES (?1, 1)", [&key])
-                            .map(drop)
-                            .map_err(StoreError::query("t"))
+                        tx.execute(
+                            "INSERT INTO t (k, n) VALUES (?1, 1)",
+                            crate::store::sql::params![key],
+                        )
+                        .map(drop)
+                        .map_err(StoreError::query("t"))
                     };
                     let pending = store.submit(Durability::Process, write);
                     if n % 2 == 0 {
@@ -76,8 +81,12 @@ fn writes_of_many_threads_commit_and_a_read_sees_those_nobody_waited_for() {
     late.detach("late write".into());
     let seen: i64 = store
         .transaction(|tx| {
-            tx.query_row("SELECT COUNT(*) FROM t", [], |row| row.get(0))
-                .map_err(StoreError::query("t"))
+            tx.query_row(
+                "SELECT COUNT(*) FROM t",
+                crate::store::sql::params![],
+                |row| row.get(0),
+            )
+            .map_err(StoreError::query("t"))
         })
         .expect("count");
     assert_eq!(seen, 401);

@@ -9,7 +9,7 @@ mod op;
 pub use op::{JobOp, JobPlace, Repeat, When, bot_of};
 
 use super::StoreError;
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::store::sql::{Connection, DbError, Row, params};
 use serde_json::{Value, json};
 
 /// How long an answered wait is kept (a try of the answering update run again within it
@@ -19,7 +19,7 @@ const ANSWERED_KEPT_MS: i64 = 24 * 3600 * 1000;
 /// How many jobs one scenario may have waiting.
 pub const MAX_JOBS_PER_SCENARIO: i64 = 100_000;
 
-fn failed(what: &'static str) -> impl Fn(rusqlite::Error) -> StoreError + Copy {
+fn failed(what: &'static str) -> impl Fn(DbError) -> StoreError + Copy {
     StoreError::query(what)
 }
 
@@ -111,13 +111,10 @@ fn insert(
         });
     }
     connection
-        .prepare_cached(
+        .query_row(
             "INSERT INTO jobs (bot, scenario, kind, function, data, chat_id, user_id, message_id, due_at, every, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id",
-        )
-        .and_then(|mut insert| {
-            insert.query_row(
-                params![
+            params![
                     bot_of(namespace),
                     namespace,
                     kind,
@@ -128,19 +125,21 @@ fn insert(
                     place.message_id,
                     due_at,
                     every,
-                    now_ms
-                ],
-                |row| row.get::<_, i64>(0),
-            )
-        })
+                now_ms
+            ],
+            |row| row.get::<i64>(0),
+        )
         .map(Value::from)
         .map_err(failed("jobs"))
 }
 
 fn room_for_job(connection: &Connection, namespace: &str) -> Result<(), StoreError> {
     let held: i64 = connection
-        .prepare_cached("SELECT COUNT(*) FROM jobs WHERE scenario = ?1 AND answered_by IS NULL")
-        .and_then(|mut count| count.query_row(params![namespace], |row| row.get(0)))
+        .query_row(
+            "SELECT COUNT(*) FROM jobs WHERE scenario = ?1 AND answered_by IS NULL",
+            params![namespace],
+            |row| row.get(0),
+        )
         .map_err(failed("jobs"))?;
     match held >= MAX_JOBS_PER_SCENARIO {
         true => Err(StoreError::Job(format!(
@@ -156,21 +155,21 @@ const COLUMNS: &str =
 /// A job row as a map: `id`, `scenario`, `kind` (`"job"` or `"expect"`), `function`, `data`,
 /// `chat_id`, `user_id`, `message_id`, `due_at` (Unix seconds; `()` for a wait without
 /// timeout), `due_at_ms`, `every`.
-fn row_to_json(row: &rusqlite::Row) -> rusqlite::Result<Value> {
+fn row_to_json(row: &Row) -> Result<Value, DbError> {
     let data: String = row.get(4)?;
     let due_at: Option<i64> = row.get(8)?;
     Ok(json!({
-        "id": row.get::<_, i64>(0)?,
-        "scenario": row.get::<_, String>(1)?,
-        "kind": row.get::<_, String>(2)?,
-        "function": row.get::<_, String>(3)?,
+        "id": row.get::<i64>(0)?,
+        "scenario": row.get::<String>(1)?,
+        "kind": row.get::<String>(2)?,
+        "function": row.get::<String>(3)?,
         "data": serde_json::from_str::<Value>(&data).unwrap_or(Value::Null),
-        "chat_id": row.get::<_, Option<i64>>(5)?,
-        "user_id": row.get::<_, Option<i64>>(6)?,
-        "message_id": row.get::<_, Option<i64>>(7)?,
+        "chat_id": row.get::<Option<i64>>(5)?,
+        "user_id": row.get::<Option<i64>>(6)?,
+        "message_id": row.get::<Option<i64>>(7)?,
         "due_at": due_at.map(|ms| ms.div_euclid(1000)),
         "due_at_ms": due_at,
-        "every": row.get::<_, Option<String>>(9)?,
+        "every": row.get::<Option<String>>(9)?,
     }))
 }
 
@@ -179,24 +178,26 @@ pub(crate) fn list_on(
     connection: &Connection,
     namespace: Option<&str>,
 ) -> Result<Vec<Value>, StoreError> {
-    let mut query = connection
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM jobs WHERE (?1 IS NULL OR scenario = ?1) AND answered_by IS NULL
-             ORDER BY due_at IS NULL, due_at, id"
-        ))
-        .map_err(failed("jobs"))?;
-    query
-        .query_map(params![namespace], row_to_json)
-        .map_err(failed("jobs"))?
-        .collect::<Result<Vec<_>, _>>()
+    connection
+        .query_map(
+            &format!(
+                "SELECT {COLUMNS} FROM jobs WHERE (?1 IS NULL OR scenario = ?1) AND answered_by IS NULL
+                 ORDER BY due_at IS NULL, due_at, id"
+            ),
+            params![namespace],
+            row_to_json,
+        )
         .map_err(failed("jobs"))
 }
 
 /// The soonest time (ms) a job of `bot` is due, if it has any with a time.
 pub(crate) fn next_due(connection: &Connection, bot: &str) -> Result<Option<i64>, StoreError> {
     connection
-        .prepare_cached("SELECT MIN(due_at) FROM jobs WHERE bot = ?1")
-        .and_then(|mut query| query.query_row(params![bot], |row| row.get(0)))
+        .query_row(
+            "SELECT MIN(due_at) FROM jobs WHERE bot = ?1",
+            params![bot],
+            |row| row.get(0),
+        )
         .map_err(failed("jobs"))
 }
 
@@ -211,14 +212,13 @@ pub(crate) fn take_due(
     limit: usize,
 ) -> Result<Vec<Value>, StoreError> {
     let due = connection
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM jobs WHERE bot = ?1 AND due_at <= ?2 ORDER BY due_at, id LIMIT ?3"
-        ))
-        .and_then(|mut query| {
-            query
-                .query_map(params![bot, now_ms, limit as i64], row_to_json)?
-                .collect::<Result<Vec<_>, _>>()
-        })
+        .query_map(
+            &format!(
+                "SELECT {COLUMNS} FROM jobs WHERE bot = ?1 AND due_at <= ?2 ORDER BY due_at, id LIMIT ?3"
+            ),
+            params![bot, now_ms, limit],
+            row_to_json,
+        )
         .map_err(failed("jobs"))?;
     let mut taken = Vec::with_capacity(due.len());
     for mut job in due {
@@ -265,15 +265,14 @@ fn waiting_on(
     update_id: i64,
 ) -> Result<Vec<Value>, StoreError> {
     connection
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM jobs WHERE kind = 'expect' AND bot = ?1 AND chat_id = ?2 AND user_id = ?3
-             AND (answered_by IS NULL OR answered_by = ?4) ORDER BY answered_by IS NULL, id"
-        ))
-        .and_then(|mut query| {
-            query
-                .query_map(params![bot, chat, user, update_id], row_to_json)?
-                .collect::<Result<Vec<_>, _>>()
-        })
+        .query_map(
+            &format!(
+                "SELECT {COLUMNS} FROM jobs WHERE kind = 'expect' AND bot = ?1 AND chat_id = ?2 AND user_id = ?3
+                 AND (answered_by IS NULL OR answered_by = ?4) ORDER BY answered_by IS NULL, id"
+            ),
+            params![bot, chat, user, update_id],
+            row_to_json,
+        )
         .map_err(failed("jobs"))
 }
 
@@ -289,12 +288,11 @@ pub(crate) fn delete_on(connection: &Connection, id: i64) -> Result<bool, StoreE
 /// Whether any wait (`expect_message`) is stored at all.
 pub(crate) fn any_waits(connection: &Connection) -> Result<bool, StoreError> {
     connection
-        .query_row(
+        .query_opt(
             "SELECT EXISTS (SELECT 1 FROM jobs WHERE kind = 'expect')",
-            [],
+            params![],
             |row| row.get(0),
         )
-        .optional()
         .map(|found| found.unwrap_or(false))
         .map_err(failed("jobs"))
 }
@@ -335,10 +333,9 @@ impl crate::store::Store {
     pub fn cancel_job(&self, id: i64) -> Result<bool, StoreError> {
         let bot: Option<String> = self
             .lock()
-            .query_row("SELECT bot FROM jobs WHERE id = ?1", params![id], |row| {
+            .query_opt("SELECT bot FROM jobs WHERE id = ?1", params![id], |row| {
                 row.get(0)
             })
-            .optional()
             .map_err(failed("jobs"))?;
         let Some(bot) = bot else {
             return Ok(false);

@@ -1,0 +1,385 @@
+//! One SQL interface over the store's two backends: SQLite (embedded, `[store] path`, the
+//! default) and PostgreSQL (`[store] url`). The store's queries are written once, in the SQL
+//! both understand (`INSERT … ON CONFLICT`, `RETURNING`, `COALESCE`, savepoints), with `?N`
+//! placeholders; what differs — placeholders, transaction control, durability settings,
+//! column types — is decided here and in [`super::postgres`].
+
+use super::Durability;
+use super::postgres::Pg;
+use std::fmt;
+
+/// A connection to one of the backends.
+pub(crate) enum Connection {
+    /// The embedded database.
+    Sqlite(rusqlite::Connection),
+    /// A PostgreSQL server.
+    Postgres(Pg),
+}
+
+/// How many statements the SQLite connection keeps prepared (the inbox's hot path uses
+/// about thirty).
+const STATEMENT_CACHE: usize = 64;
+
+/// Why a query failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// SQLite refused.
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL refused, or the connection to it failed (the server's words).
+    #[error("PostgreSQL: {0}")]
+    Postgres(String),
+    /// A query that must return a row returned none.
+    #[error("the query returned no row")]
+    NoRows,
+    /// A column held something else than the reader expected.
+    #[error("column {column}: {why}")]
+    Decode {
+        /// The column's index.
+        column: usize,
+        /// What was found.
+        why: String,
+    },
+}
+
+impl From<tokio_postgres::Error> for DbError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        DbError::Postgres(match e.as_db_error() {
+            Some(db) => match db.detail() {
+                Some(detail) => format!("{} ({detail})", db.message()),
+                None => db.message().to_string(),
+            },
+            None => e.to_string(),
+        })
+    }
+}
+
+/// A query parameter, as both backends bind it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Param<'a> {
+    /// NULL.
+    Null,
+    /// An integer.
+    Int(i64),
+    /// A float.
+    Real(f64),
+    /// Text.
+    Text(&'a str),
+    /// Bytes.
+    Blob(&'a [u8]),
+}
+
+/// A value that can be bound to a placeholder.
+pub(crate) trait ToParam {
+    /// The value as a parameter.
+    fn param(&self) -> Param<'_>;
+}
+
+macro_rules! int_param {
+    ($($t:ty),*) => {$(
+        impl ToParam for $t {
+            fn param(&self) -> Param<'_> {
+                Param::Int(i64::try_from(*self).unwrap_or(i64::MAX))
+            }
+        }
+    )*};
+}
+int_param!(i64, i32, u32, u16, u8, u64, usize);
+
+impl ToParam for bool {
+    fn param(&self) -> Param<'_> {
+        Param::Int(i64::from(*self))
+    }
+}
+impl ToParam for f64 {
+    fn param(&self) -> Param<'_> {
+        Param::Real(*self)
+    }
+}
+impl ToParam for str {
+    fn param(&self) -> Param<'_> {
+        Param::Text(self)
+    }
+}
+impl ToParam for String {
+    fn param(&self) -> Param<'_> {
+        Param::Text(self)
+    }
+}
+impl ToParam for std::sync::Arc<str> {
+    fn param(&self) -> Param<'_> {
+        Param::Text(self)
+    }
+}
+impl ToParam for [u8] {
+    fn param(&self) -> Param<'_> {
+        Param::Blob(self)
+    }
+}
+impl ToParam for Vec<u8> {
+    fn param(&self) -> Param<'_> {
+        Param::Blob(self)
+    }
+}
+impl<T: ToParam + ?Sized> ToParam for &T {
+    fn param(&self) -> Param<'_> {
+        (**self).param()
+    }
+}
+impl<T: ToParam> ToParam for Option<T> {
+    fn param(&self) -> Param<'_> {
+        self.as_ref().map_or(Param::Null, ToParam::param)
+    }
+}
+
+impl rusqlite::ToSql for Param<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(ToSqlOutput::Borrowed(match *self {
+            Param::Null => ValueRef::Null,
+            Param::Int(v) => ValueRef::Integer(v),
+            Param::Real(v) => ValueRef::Real(v),
+            Param::Text(s) => ValueRef::Text(s.as_bytes()),
+            Param::Blob(b) => ValueRef::Blob(b),
+        }))
+    }
+}
+
+/// The parameters of a query: `params![a, b]`, `params![]`.
+macro_rules! params {
+    () => {
+        &[] as &[&dyn $crate::store::sql::ToParam]
+    };
+    ($($param:expr),+ $(,)?) => {
+        &[$(&$param as &dyn $crate::store::sql::ToParam),+] as &[&dyn $crate::store::sql::ToParam]
+    };
+}
+pub(crate) use params;
+
+/// A column value as read back.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Value {
+    /// NULL.
+    Null,
+    /// An integer (booleans too).
+    Int(i64),
+    /// A float.
+    Real(f64),
+    /// Text.
+    Text(String),
+    /// Bytes.
+    Blob(Vec<u8>),
+}
+
+/// A type a column can be read as.
+pub(crate) trait FromValue: Sized {
+    /// The column's value as `Self`, or why it is not one.
+    fn from_value(value: Value) -> Result<Self, String>;
+}
+
+macro_rules! int_value {
+    ($($t:ty),*) => {$(
+        impl FromValue for $t {
+            fn from_value(value: Value) -> Result<Self, String> {
+                match value {
+                    Value::Int(v) => <$t>::try_from(v).map_err(|_| format!("{v} is out of range")),
+                    other => Err(format!("expected an integer, found {other:?}")),
+                }
+            }
+        }
+    )*};
+}
+int_value!(i64, i32, u32, u64, usize);
+
+impl FromValue for bool {
+    fn from_value(value: Value) -> Result<Self, String> {
+        i64::from_value(value).map(|v| v != 0)
+    }
+}
+impl FromValue for f64 {
+    fn from_value(value: Value) -> Result<Self, String> {
+        match value {
+            Value::Real(v) => Ok(v),
+            Value::Int(v) => Ok(v as f64),
+            other => Err(format!("expected a number, found {other:?}")),
+        }
+    }
+}
+impl FromValue for String {
+    fn from_value(value: Value) -> Result<Self, String> {
+        match value {
+            Value::Text(s) => Ok(s),
+            other => Err(format!("expected text, found {other:?}")),
+        }
+    }
+}
+impl FromValue for Vec<u8> {
+    fn from_value(value: Value) -> Result<Self, String> {
+        match value {
+            Value::Blob(b) => Ok(b),
+            Value::Text(s) => Ok(s.into_bytes()),
+            other => Err(format!("expected bytes, found {other:?}")),
+        }
+    }
+}
+impl<T: FromValue> FromValue for Option<T> {
+    fn from_value(value: Value) -> Result<Self, String> {
+        match value {
+            Value::Null => Ok(None),
+            value => T::from_value(value).map(Some),
+        }
+    }
+}
+
+/// One row of a result.
+pub(crate) enum Row<'a> {
+    /// From SQLite.
+    Sqlite(&'a rusqlite::Row<'a>),
+    /// From PostgreSQL.
+    Postgres(&'a tokio_postgres::Row),
+}
+
+impl Row<'_> {
+    /// Column `column` as a `T`.
+    pub fn get<T: FromValue>(&self, column: usize) -> Result<T, DbError> {
+        let value = match self {
+            Row::Sqlite(row) => {
+                use rusqlite::types::ValueRef;
+                match row.get_ref(column)? {
+                    ValueRef::Null => Value::Null,
+                    ValueRef::Integer(v) => Value::Int(v),
+                    ValueRef::Real(v) => Value::Real(v),
+                    ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                    ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+                }
+            }
+            Row::Postgres(row) => super::postgres::value(row, column)?,
+        };
+        T::from_value(value).map_err(|why| DbError::Decode { column, why })
+    }
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Connection::Sqlite(_) => "Connection::Sqlite",
+            Connection::Postgres(_) => "Connection::Postgres",
+        })
+    }
+}
+
+impl Connection {
+    /// A SQLite connection, its statement cache sized for the store.
+    pub fn sqlite(connection: rusqlite::Connection) -> Self {
+        connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        Connection::Sqlite(connection)
+    }
+
+    /// Run one statement; how many rows it changed.
+    pub fn execute(&self, sql: &str, params: &[&dyn ToParam]) -> Result<usize, DbError> {
+        match self {
+            Connection::Sqlite(c) => {
+                let params: Vec<Param> = params.iter().map(|p| p.param()).collect();
+                Ok(c.prepare_cached(sql)?
+                    .execute(rusqlite::params_from_iter(params))?)
+            }
+            Connection::Postgres(pg) => pg.execute(sql, params),
+        }
+    }
+
+    /// Run statements without parameters, separated by `;`.
+    pub fn execute_batch(&self, sql: &str) -> Result<(), DbError> {
+        match self {
+            Connection::Sqlite(c) => Ok(c.execute_batch(sql)?),
+            Connection::Postgres(pg) => pg.execute_batch(sql),
+        }
+    }
+
+    /// Every row of a query, each made into a `T` by `each`.
+    pub fn query_map<T>(
+        &self,
+        sql: &str,
+        params: &[&dyn ToParam],
+        mut each: impl FnMut(&Row) -> Result<T, DbError>,
+    ) -> Result<Vec<T>, DbError> {
+        match self {
+            Connection::Sqlite(c) => {
+                let params: Vec<Param> = params.iter().map(|p| p.param()).collect();
+                let mut statement = c.prepare_cached(sql)?;
+                let mut rows = statement.query(rusqlite::params_from_iter(params))?;
+                let mut out = Vec::new();
+                while let Some(row) = rows.next()? {
+                    out.push(each(&Row::Sqlite(row))?);
+                }
+                Ok(out)
+            }
+            Connection::Postgres(pg) => pg
+                .query(sql, params)?
+                .iter()
+                .map(|row| each(&Row::Postgres(row)))
+                .collect(),
+        }
+    }
+
+    /// The first row of a query, if any.
+    pub fn query_opt<T>(
+        &self,
+        sql: &str,
+        params: &[&dyn ToParam],
+        each: impl FnOnce(&Row) -> Result<T, DbError>,
+    ) -> Result<Option<T>, DbError> {
+        let mut each = Some(each);
+        let mut first = None;
+        // Only the first row is made into a T; a query of several rows reads them all.
+        self.query_map(sql, params, |row| {
+            if let Some(each) = each.take() {
+                first = Some(each(row)?);
+            }
+            Ok(())
+        })?;
+        Ok(first)
+    }
+
+    /// The first row of a query that returns at least one.
+    pub fn query_row<T>(
+        &self,
+        sql: &str,
+        params: &[&dyn ToParam],
+        each: impl FnOnce(&Row) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        self.query_opt(sql, params, each)?.ok_or(DbError::NoRows)
+    }
+
+    /// Begin a transaction that will write (SQLite takes its write lock now, waiting up to
+    /// its busy timeout, instead of failing at its first write on a busy database).
+    pub fn begin(&self) -> Result<(), DbError> {
+        self.control(match self {
+            Connection::Sqlite(_) => "BEGIN IMMEDIATE",
+            Connection::Postgres(_) => "BEGIN",
+        })
+    }
+
+    /// A transaction-control statement (`COMMIT`, `SAVEPOINT x`, …).
+    pub fn control(&self, sql: &str) -> Result<(), DbError> {
+        match self {
+            Connection::Sqlite(c) => Ok(c.prepare_cached(sql)?.execute([]).map(drop)?),
+            Connection::Postgres(pg) => pg.execute_batch(sql),
+        }
+    }
+
+    /// Make the commits from now on reach `durability`: SQLite's `synchronous` level,
+    /// PostgreSQL's `synchronous_commit`.
+    pub fn commit_to(&self, durability: Durability) -> Result<(), DbError> {
+        let relaxed = durability == Durability::Process;
+        match self {
+            Connection::Sqlite(c) => {
+                Ok(c.pragma_update(None, "synchronous", if relaxed { "NORMAL" } else { "FULL" })?)
+            }
+            Connection::Postgres(pg) => pg.execute_batch(if relaxed {
+                "SET synchronous_commit = off"
+            } else {
+                "SET synchronous_commit = on"
+            }),
+        }
+    }
+}
