@@ -345,9 +345,28 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, AppError> {
         .map_err(|e| AppError::Failed(format!("cannot start the async runtime: {e}")))
 }
 
-/// The state database of `[store] path` (default `state.db` in the data dir).
+/// The state database: the PostgreSQL database of `[store] url`, or the SQLite file of
+/// `[store] path` (default `state.db` in the data dir).
 pub fn open_store(config: &Config) -> Result<Store, AppError> {
-    Store::open(&store_path(config)).map_err(|e| AppError::Config(e.to_string()))
+    let store = &config.store;
+    let opened = match (&store.url, &store.path) {
+        (Some(_), Some(_)) => {
+            return Err(AppError::Config(
+                "[store] has both a path and a url: keep one (path: SQLite, url: PostgreSQL)"
+                    .into(),
+            ));
+        }
+        (Some(url), None)
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) =>
+        {
+            return Err(AppError::Config(
+                "[store] url must be a PostgreSQL URL: postgres://user@host:port/database".into(),
+            ));
+        }
+        (Some(url), None) => Store::connect(url),
+        (None, _) => Store::open(&store_path(config)),
+    };
+    opened.map_err(|e| AppError::Config(e.to_string()))
 }
 
 /// Where the state database of `[store] path` is (default `state.db` in the data dir).

@@ -139,7 +139,7 @@ const CHAT_DOC: &str = r#"
 Values kept for a chat (the current one unless `chat_id` is given), in this scenario's own
 namespace. `chat_get` returns `()` for a key never set; `chat_set` stores any plain value (map,
 array, string, number, bool; at most 64 KiB as JSON; `()` deletes); `chat_delete` returns
-whether the key was set. State is kept in the state database (`[store] path`): it survives
+whether the key was set. State is kept in the state database (`[store] path`, or PostgreSQL with `[store] url`): it survives
 restarts and reloads, and a write is durable when the call returns. A handler that `run`
 starts again for the same update (after a crash or a failed try) gets its earlier reads back
 and does not write twice.

@@ -21,6 +21,12 @@ pub struct BackupArgs {
 }
 
 pub(super) fn backup(config: &Config, args: BackupArgs) -> anyhow::Result<u8> {
+    if config.store.url.is_some() {
+        return Err(AppError::Config(
+            "the store is a PostgreSQL database ([store] url): back it up with pg_dump".into(),
+        )
+        .into());
+    }
     let source = store_path(config);
     let report = crate::store::backup(&source, &args.file, args.force).map_err(|e| match e {
         crate::store::StoreError::Backup(_) => AppError::Config(e.to_string()),

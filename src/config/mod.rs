@@ -156,6 +156,10 @@ pub enum Isolation {
 pub struct StoreConfig {
     /// Path of the state database (default: in the data dir).
     pub path: Option<PathBuf>,
+    /// A PostgreSQL database to keep everything in instead of SQLite
+    /// (`postgres://user[:password]@host:port/db`; `TGSCRIPT_STORE_URL` keeps the password out
+    /// of the file).
+    pub url: Option<String>,
 }
 
 /// `[inbox]`.

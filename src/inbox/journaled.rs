@@ -94,6 +94,7 @@ impl Effects for Journaled {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::testing::{Backend, on_both_backends};
     use crate::store::{StateScope, Store};
     use serde_json::json;
     use std::sync::atomic::{AtomicU32, Ordering};
@@ -150,9 +151,8 @@ mod tests {
             .expect("reply")
     }
 
-    #[test]
-    fn a_handler_run_again_through_the_journal_does_nothing_twice() {
-        let store = Arc::new(Store::in_memory());
+    fn a_handler_run_again_through_the_journal_does_nothing_twice(backend: Backend) {
+        let store = Arc::new(backend.store());
         let inner = Arc::new(Counting {
             store: store.clone(),
             bot_calls: AtomicU32::new(0),
@@ -185,4 +185,6 @@ mod tests {
             "unjournaled calls are made"
         );
     }
+
+    on_both_backends!(a_handler_run_again_through_the_journal_does_nothing_twice);
 }

@@ -15,6 +15,8 @@ mod postgres;
 mod schema;
 pub(crate) mod sql;
 mod state;
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub use backup::{BackupReport, backup};
 pub use bots::SavedBot;

@@ -366,9 +366,11 @@ pub(crate) fn delete_on(
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn a_namespace_holds_at_most_max_scopes_scopes_and_keeps_writing_to_those_it_has() {
-        let store = Store::in_memory();
+    use crate::store::testing::{Backend, on_both_backends};
+    fn a_namespace_holds_at_most_max_scopes_scopes_and_keeps_writing_to_those_it_has(
+        backend: Backend,
+    ) {
+        let store = backend.store();
         store.limit_scopes(2);
         let set = |chat: i64, key: &str| {
             store.apply(
@@ -428,4 +430,8 @@ mod tests {
             r#"state set anti_spam Chat(-100) rules {"max":3}"#
         );
     }
+
+    on_both_backends!(
+        a_namespace_holds_at_most_max_scopes_scopes_and_keeps_writing_to_those_it_has
+    );
 }

@@ -113,20 +113,27 @@ fn in_doubt(logs: &str) -> BTreeSet<(i64, String)> {
 
 #[test]
 fn kill_9_three_times_loses_no_update_repeats_no_handler_and_keeps_chat_order() {
-    kill_9_three_times(20, 1000);
+    kill_9_three_times(20, 1000, None);
+}
+
+/// The same with everything kept in PostgreSQL (`[store] url`) instead of SQLite.
+#[test]
+fn kill_9_three_times_with_the_store_in_postgres_loses_and_repeats_nothing() {
+    kill_9_three_times(20, 1000, Some(crate::pg::database_url()));
 }
 
 /// The same at full speed over 100 chats: every chat has a handler in flight at once, so the
 /// kills land while the group commit has records of many chats queued.
 #[test]
 fn kill_9_three_times_over_100_chats_at_full_speed_loses_and_repeats_nothing() {
-    kill_9_three_times(100, 3000);
+    kill_9_three_times(100, 3000, None);
 }
 
 /// `updates` messages over `chats` chats, the bot killed three times while handling them:
 /// every update handled, each handler's message sent once (twice only for a call logged as
-/// without an answer), in order per chat, nothing left in the inbox.
-fn kill_9_three_times(chats: usize, updates: usize) {
+/// without an answer), in order per chat, nothing left in the inbox. With `store_url`, the
+/// store is that PostgreSQL database.
+fn kill_9_three_times(chats: usize, updates: usize, store_url: Option<String>) {
     let server = server(chats);
     let mut rng = Rng::new();
     // Every update is queued up front, spread at random over the chats.
@@ -144,7 +151,8 @@ fn kill_9_three_times(chats: usize, updates: usize) {
     let t = TestDir::new();
     t.write("scripts/echo.rhai", ECHO);
     t.write("scripts/audit.rhai", AUDIT);
-    let vars = bot_env(&server);
+    let mut vars = bot_env(&server).to_vec();
+    vars.extend(store_url.map(|url| ("TGSCRIPT_STORE_URL", url)));
     let mut logs = String::new();
     let mut kills = Vec::new();
     for round in 0..3 {
@@ -230,7 +238,7 @@ fn kill_9_three_times(chats: usize, updates: usize) {
             .collect();
         assert_eq!(echoes, wanted, "chat {index}");
     }
-    let list = t.run(&["inbox", "list", "--json"]);
+    let list = t.run_with_env(&["inbox", "list", "--json"], &refs(&vars));
     list.expect_code(0);
     assert_eq!(
         list.stdout.trim(),
@@ -246,6 +254,18 @@ fn kill_9_three_times(chats: usize, updates: usize) {
 
 #[test]
 fn an_update_that_keeps_failing_is_parked_listed_and_retried_on_request() {
+    parked_listed_and_retried(None);
+}
+
+/// The same with the store in PostgreSQL.
+#[test]
+fn with_the_store_in_postgres_a_failing_update_is_parked_listed_and_retried() {
+    parked_listed_and_retried(Some(crate::pg::database_url()));
+}
+
+/// A poisonous update parked after its tries, listed, retried once its scenario is fixed;
+/// a second `run` on the same store refused. With `store_url`, the store is in PostgreSQL.
+fn parked_listed_and_retried(store_url: Option<String>) {
     let server = server(2);
     let t = TestDir::new();
     t.write("tgscript.toml", "[inbox]\nmax_attempts = 2\n");
@@ -254,7 +274,8 @@ fn an_update_that_keeps_failing_is_parked_listed_and_retried_on_request() {
         "fn on_message(msg) {\n    if msg.text == \"poison\" { throw \"cannot digest poison\"; }\n    reply(`ok ${msg.text}`);\n}\n",
     );
     t.write("scripts/audit.rhai", AUDIT);
-    let vars = bot_env(&server);
+    let mut vars = bot_env(&server).to_vec();
+    vars.extend(store_url.map(|url| ("TGSCRIPT_STORE_URL", url)));
     let bot = t.spawn(&["run", "scripts"], &refs(&vars));
     let (a, b) = (chat_id(0), chat_id(1));
     let poison = server.world(|w| {
@@ -295,7 +316,7 @@ fn an_update_that_keeps_failing_is_parked_listed_and_retried_on_request() {
         bot.stderr_so_far()
     );
 
-    let table = t.run(&["inbox", "list"]);
+    let table = t.run_with_env(&["inbox", "list"], &refs(&vars));
     table.expect_code(0);
     let row = table
         .stdout
@@ -323,7 +344,7 @@ fn an_update_that_keeps_failing_is_parked_listed_and_retried_on_request() {
     t.run_with_env(&["run", "scripts"], &refs(&vars))
         .expect_code(2)
         .expect_stderr_contains("is in use by another `tgscript run`");
-    let listed = t.run(&["inbox", "list", "--json"]);
+    let listed = t.run_with_env(&["inbox", "list", "--json"], &refs(&vars));
     let entries: Vec<Value> = serde_json::from_str(&listed.stdout).expect("JSON list");
     assert_eq!(entries.len(), 1, "{entries:?}");
     assert_eq!(entries[0]["update_id"], poison);
@@ -343,7 +364,7 @@ fn an_update_that_keeps_failing_is_parked_listed_and_retried_on_request() {
         "fn on_message(msg) {\n    reply(`ok ${msg.text}`);\n}\n",
     );
     bot.wait_stderr("strict.rhai: ok", 2, WAIT);
-    t.run(&["inbox", "retry", &poison.to_string()])
+    t.run_with_env(&["inbox", "retry", &poison.to_string()], &refs(&vars))
         .expect_code(0)
         .expect_stdout_contains(&format!(
             "update {poison} queued for another round of tries"
@@ -363,17 +384,17 @@ fn an_update_that_keeps_failing_is_parked_listed_and_retried_on_request() {
         WAIT,
     );
 
-    t.run(&["inbox", "list"])
+    t.run_with_env(&["inbox", "list"], &refs(&vars))
         .expect_code(0)
         .expect_stdout("the inbox holds no unfinished or parked update\n");
-    let all = t.run(&["inbox", "list", "--all", "--json"]);
+    let all = t.run_with_env(&["inbox", "list", "--all", "--json"], &refs(&vars));
     let entries: Vec<Value> = serde_json::from_str(&all.stdout).expect("JSON list");
     assert_eq!(entries.len(), 4, "{entries:?}");
     assert!(entries.iter().all(|e| e["status"] == "done"), "{entries:?}");
-    t.run(&["inbox", "retry", &poison.to_string()])
+    t.run_with_env(&["inbox", "retry", &poison.to_string()], &refs(&vars))
         .expect_code(2)
         .expect_stderr_contains("was handled already");
-    t.run(&["inbox", "retry", "424242"])
+    t.run_with_env(&["inbox", "retry", "424242"], &refs(&vars))
         .expect_code(2)
         .expect_stderr_contains("update 424242 is not in the inbox");
     let done = bot.interrupt();

@@ -21,6 +21,9 @@ mod layers;
 mod limits;
 mod media;
 mod modules;
+#[path = "../support/postgres.rs"]
+mod pg;
+mod postgres;
 mod protocol;
 mod reload;
 mod repl;

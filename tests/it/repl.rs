@@ -15,6 +15,7 @@ fn repl(t: &TestDir, env: &[(&str, &str)]) -> PtySession {
         .env_remove("TELOXIDE_TOKEN")
         .env("TGSCRIPT_LOG", "warn")
         .env("TGSCRIPT_DATA_DIR", t.path().join("data"))
+        .env_remove("TGSCRIPT_TEST_STORE")
         .env("TERM", "xterm");
     for (k, v) in env {
         cmd.env(k, v);
@@ -135,6 +136,7 @@ fn piped_with_env(input: &str, env: &[(&str, &str)]) -> (Option<i32>, String, St
         .current_dir(t.path())
         .env_remove("TELOXIDE_TOKEN")
         .env("TGSCRIPT_DATA_DIR", t.path().join(".data"))
+        .env_remove("TGSCRIPT_TEST_STORE")
         .env("TGSCRIPT_LOG", "warn")
         .envs(env.iter().copied())
         .stdin(Stdio::piped())

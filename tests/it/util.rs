@@ -8,6 +8,9 @@ use std::sync::{Arc, Condvar, Mutex};
 /// A temporary folder to write scripts into and run `tgscript` in.
 pub struct TestDir {
     dir: tempfile::TempDir,
+    /// The PostgreSQL database the folder's runs keep their store in, with
+    /// `TGSCRIPT_TEST_STORE=postgres` (made on first use).
+    store_url: std::sync::OnceLock<Option<String>>,
 }
 
 /// The result of one run of the binary.
@@ -22,11 +25,30 @@ impl TestDir {
     pub fn new() -> Self {
         Self {
             dir: tempfile::tempdir().expect("create a temp dir"),
+            store_url: std::sync::OnceLock::new(),
         }
     }
 
     pub fn path(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// With `TGSCRIPT_TEST_STORE=postgres` (the whole suite against PostgreSQL), the
+    /// `TGSCRIPT_STORE_URL` of this folder's own database; a test's own setting wins, a
+    /// `[store]` of its `tgscript.toml` too.
+    fn store_env(&self) -> Option<(&'static str, String)> {
+        let own = std::fs::read_to_string(self.path().join("tgscript.toml"))
+            .is_ok_and(|config| config.contains("[store]"));
+        if own {
+            return None;
+        }
+        self.store_url
+            .get_or_init(|| {
+                (std::env::var("TGSCRIPT_TEST_STORE").as_deref() == Ok("postgres"))
+                    .then(crate::pg::database_url)
+            })
+            .clone()
+            .map(|url| ("TGSCRIPT_STORE_URL", url))
     }
 
     /// Write `content` to `name` (folders created as needed) and return its path.
@@ -60,6 +82,7 @@ impl TestDir {
         // Each test folder has its own data dir (state database, REPL history).
         cmd.env("TGSCRIPT_DATA_DIR", self.path().join(".data"));
         cmd.envs(NO_FLOOD_CONTROL);
+        cmd.envs(self.store_env());
         for (key, value) in env {
             cmd.env(key, value);
         }
@@ -211,9 +234,11 @@ impl TestDir {
             .stdout(std::fs::File::create(&stdout).expect("stdout file"))
             .stderr(Stdio::piped())
             .env_remove("TELOXIDE_TOKEN")
+            .env_remove("TGSCRIPT_TEST_STORE")
             .env("TGSCRIPT_DATA_DIR", self.path().join(".data"))
             .env("TGSCRIPT_LOG", "info")
-            .envs(NO_FLOOD_CONTROL);
+            .envs(NO_FLOOD_CONTROL)
+            .envs(self.store_env());
         for (key, value) in env {
             cmd.env(key, value);
         }

@@ -1,5 +1,6 @@
 //! The journal's replay rules, call by call.
 use super::*;
+use crate::store::testing::{Backend, on_both_backends};
 use crate::store::{StateScope, set_on};
 use serde_json::json;
 
@@ -49,9 +50,8 @@ fn count_up(store: &Arc<Store>, journal: Option<&HandlerJournal>) -> Result<Valu
     Ok(next.into())
 }
 
-#[test]
-fn a_handler_run_again_replays_its_reads_and_writes_once() {
-    let store = Arc::new(Store::in_memory());
+fn a_handler_run_again_replays_its_reads_and_writes_once(backend: Backend) {
+    let store = Arc::new(backend.store());
     assert_eq!(
         count_up(&store, Some(&journal(&store))).ok(),
         Some(1.into())
@@ -69,9 +69,8 @@ fn a_handler_run_again_replays_its_reads_and_writes_once() {
     assert_eq!(count_up(&store, None).ok(), Some(2.into()));
 }
 
-#[test]
-fn the_clock_is_replayed_while_fresh_or_while_what_succeeded_depends_on_it() {
-    let store = Arc::new(Store::in_memory());
+fn the_clock_is_replayed_while_fresh_or_while_what_succeeded_depends_on_it(backend: Backend) {
+    let store = Arc::new(backend.store());
     let first = {
         let j = journal(&store);
         let t = j.clock(1_000);
@@ -86,7 +85,7 @@ fn the_clock_is_replayed_while_fresh_or_while_what_succeeded_depends_on_it() {
         "an hour later, with a write that succeeded still to replay"
     );
 
-    let store = Arc::new(Store::in_memory());
+    let store = Arc::new(backend.store());
     let refused = {
         let j = journal(&store);
         let t = j.clock(1_000);
@@ -103,9 +102,8 @@ fn the_clock_is_replayed_while_fresh_or_while_what_succeeded_depends_on_it() {
     );
 }
 
-#[test]
-fn a_refused_call_is_made_again_and_an_answered_one_is_not() {
-    let store = Arc::new(Store::in_memory());
+fn a_refused_call_is_made_again_and_an_answered_one_is_not(backend: Backend) {
+    let store = Arc::new(backend.store());
     let made = std::cell::Cell::new(0);
     let first = send(&store, &made, refusal("send_message"));
     assert_eq!(first.map_err(|e| e.code), Err(Some(400)));
@@ -121,9 +119,8 @@ fn a_refused_call_is_made_again_and_an_answered_one_is_not() {
     assert_eq!(made.get(), 2, "and the call not made");
 }
 
-#[test]
-fn a_call_without_an_answer_is_made_again() {
-    let store = Arc::new(Store::in_memory());
+fn a_call_without_an_answer_is_made_again(backend: Backend) {
+    let store = Arc::new(backend.store());
     let made = std::cell::Cell::new(0);
     let timeout = CommandError::invalid("send_message", "network error: timed out");
     assert!(send(&store, &made, Err(timeout)).is_err());
@@ -131,9 +128,8 @@ fn a_call_without_an_answer_is_made_again() {
     assert_eq!((again, made.get()), (Ok(json!(true)), 2));
 }
 
-#[test]
-fn a_run_over_its_journal_limit_has_its_next_calls_refused() {
-    let store = Arc::new(Store::in_memory());
+fn a_run_over_its_journal_limit_has_its_next_calls_refused(backend: Backend) {
+    let store = Arc::new(backend.store());
     let journal = journal(&store).limited(200);
     let big = Value::from("x".repeat(150));
     let mut made = 0;
@@ -158,3 +154,11 @@ fn a_run_over_its_journal_limit_has_its_next_calls_refused() {
     );
     assert!(journal.clock(5) == 5, "the clock is still read");
 }
+
+on_both_backends!(
+    a_handler_run_again_replays_its_reads_and_writes_once,
+    the_clock_is_replayed_while_fresh_or_while_what_succeeded_depends_on_it,
+    a_refused_call_is_made_again_and_an_answered_one_is_not,
+    a_call_without_an_answer_is_made_again,
+    a_run_over_its_journal_limit_has_its_next_calls_refused
+);

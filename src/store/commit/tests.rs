@@ -1,9 +1,10 @@
 //! Group commit: a failing write undone alone, many writers, order.
 
 use super::*;
+use crate::store::testing::{Backend, on_both_backends};
 
-fn store_with_table() -> Arc<Store> {
-    let store = Arc::new(Store::in_memory());
+fn store_with_table(backend: Backend) -> Arc<Store> {
+    let store = Arc::new(backend.store());
     store
         .lock()
         .execute_batch("CREATE TABLE t (k TEXT PRIMARY KEY, n INTEGER);")
@@ -36,9 +37,8 @@ fn keys(store: &Store) -> Vec<String> {
         .expect("keys")
 }
 
-#[test]
-fn a_write_that_fails_is_undone_alone_and_the_others_of_its_batch_commit() {
-    let store = store_with_table();
+fn a_write_that_fails_is_undone_alone_and_the_others_of_its_batch_commit(backend: Backend) {
+    let store = store_with_table(backend);
     let a = store.submit(Durability::Process, insert("a", false));
     let b = store.submit(Durability::Process, insert("b", true));
     let c = store.submit(Durability::Disk, insert("c", false));
@@ -48,9 +48,8 @@ fn a_write_that_fails_is_undone_alone_and_the_others_of_its_batch_commit() {
     assert_eq!(keys(&store), ["a", "c"], "b's insert was rolled back");
 }
 
-#[test]
-fn writes_of_many_threads_commit_and_a_read_sees_those_nobody_waited_for() {
-    let store = store_with_table();
+fn writes_of_many_threads_commit_and_a_read_sees_those_nobody_waited_for(backend: Backend) {
+    let store = store_with_table(backend);
     std::thread::scope(|scope| {
         for thread in 0..8 {
             let store = &store;
@@ -91,3 +90,8 @@ fn writes_of_many_threads_commit_and_a_read_sees_those_nobody_waited_for() {
         .expect("count");
     assert_eq!(seen, 401);
 }
+
+on_both_backends!(
+    a_write_that_fails_is_undone_alone_and_the_others_of_its_batch_commit,
+    writes_of_many_threads_commit_and_a_read_sees_those_nobody_waited_for
+);

@@ -70,7 +70,7 @@ pub(crate) fn apply_on(
             let timeout_at = timeout_ms.map(|ms| now_ms.saturating_add(ms));
             connection
                 .execute(
-                    "DELETE FROM jobs WHERE kind = 'expect' AND scenario = ?1 AND chat_id IS ?2 AND user_id IS ?3
+                    "DELETE FROM jobs WHERE kind = 'expect' AND scenario = ?1 AND chat_id IS NOT DISTINCT FROM ?2 AND user_id IS NOT DISTINCT FROM ?3
                      AND answered_by IS NULL",
                     params![namespace, place.chat_id, place.user_id],
                 )
@@ -181,7 +181,7 @@ pub(crate) fn list_on(
     connection
         .query_map(
             &format!(
-                "SELECT {COLUMNS} FROM jobs WHERE (?1 IS NULL OR scenario = ?1) AND answered_by IS NULL
+                "SELECT {COLUMNS} FROM jobs WHERE (CAST(?1 AS TEXT) IS NULL OR scenario = ?1) AND answered_by IS NULL
                  ORDER BY due_at IS NULL, due_at, id"
             ),
             params![namespace],

@@ -1,6 +1,7 @@
 //! Due jobs, repeats and answered waits, on an in-memory store.
 
 use super::*;
+use crate::store::testing::{Backend, on_both_backends};
 use crate::store::{StateOp, Store};
 
 fn schedule(store: &Store, when: When, now_ms: i64) -> i64 {
@@ -18,9 +19,8 @@ fn schedule(store: &Store, when: When, now_ms: i64) -> i64 {
         .expect("an id")
 }
 
-#[test]
-fn due_jobs_are_taken_once_and_repeats_move_on() {
-    let store = Store::in_memory();
+fn due_jobs_are_taken_once_and_repeats_move_on(backend: Backend) {
+    let store = backend.store();
     let once = schedule(&store, When::After(1_000), 10_000);
     let every = schedule(&store, When::Every("60".into()), 10_000);
     assert_eq!(store.next_job_due("bot7").expect("next"), Some(11_000));
@@ -52,9 +52,8 @@ fn due_jobs_are_taken_once_and_repeats_move_on() {
     assert!(!store.cancel_job(every).expect("gone"));
 }
 
-#[test]
-fn an_answered_wait_routes_its_answer_again_and_nothing_else() {
-    let store = Store::in_memory();
+fn an_answered_wait_routes_its_answer_again_and_nothing_else(backend: Backend) {
+    let store = backend.store();
     let place = JobPlace {
         chat_id: Some(-5),
         user_id: Some(7),
@@ -109,3 +108,8 @@ fn repeats_are_periods_or_cron_expressions() {
     let now = 1_796_205_600_000;
     assert_eq!(nine.next_after(now), Ok(1_796_288_400_000));
 }
+
+on_both_backends!(
+    due_jobs_are_taken_once_and_repeats_move_on,
+    an_answered_wait_routes_its_answer_again_and_nothing_else
+);

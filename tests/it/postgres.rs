@@ -1,0 +1,73 @@
+//! `[store] url`: the store in PostgreSQL — what a wrong setting or an unreachable server
+//! says, and the data kept there across runs. (The inbox's crash and parking tests run on
+//! PostgreSQL too: `inbox.rs`.)
+
+use crate::bots::free_port;
+use crate::util::{TOKEN, TestDir};
+use std::time::Duration;
+use tgscript::sandbox::{BotApiServer, World};
+
+#[test]
+fn a_store_url_beside_a_path_or_not_postgres_is_a_configuration_error() {
+    let t = TestDir::new();
+    t.write("scripts/a.rhai", "fn on_message(msg) { }\n");
+    t.write(
+        "tgscript.toml",
+        "[store]\npath = \"state.db\"\nurl = \"postgres://127.0.0.1/tg\"\n",
+    );
+    t.run(&["inbox", "list"])
+        .expect_code(2)
+        .expect_stderr_contains("[store] has both a path and a url: keep one");
+    t.write("tgscript.toml", "[store]\nurl = \"mysql://127.0.0.1/tg\"\n");
+    t.run(&["inbox", "list"])
+        .expect_code(2)
+        .expect_stderr_contains("[store] url must be a PostgreSQL URL");
+}
+
+#[test]
+fn an_unreachable_server_is_a_clear_error_that_shows_no_password() {
+    let t = TestDir::new();
+    let url = format!("postgres://tg:hunter2secret@127.0.0.1:{}/tg", free_port());
+    let run = t.run_with_env(&["inbox", "list"], &[("TGSCRIPT_STORE_URL", &url)]);
+    run.expect_code(2)
+        .expect_stderr_contains("state database postgres://tg@127.0.0.1:")
+        .expect_stderr_contains("PostgreSQL: ");
+    assert!(
+        !run.stderr.contains("hunter2secret"),
+        "the password is not shown: {}",
+        run.stderr
+    );
+}
+
+#[test]
+fn jobs_kept_in_postgres_are_there_for_the_next_process() {
+    let server = BotApiServer::start(World::empty(), Some(TOKEN)).expect("the Bot API server");
+    let t = TestDir::new();
+    let url = crate::pg::database_url();
+    let api = server.url();
+    let env = [
+        ("TGSCRIPT_STORE_URL", url.as_str()),
+        ("TELOXIDE_TOKEN", TOKEN),
+        ("TELOXIDE_API_URL", api.as_str()),
+    ];
+    t.write(
+        "scripts/remind.rhai",
+        "fn on_load() {\n    if jobs().len() == 0 { schedule(\"2h\", \"later\", #{n: 7}); }\n    print(`jobs kept: ${jobs().len()}`);\n}\nfn later(data) { }\n",
+    );
+    for _ in 0..2 {
+        let bot = t.spawn(&["run", "scripts"], &env);
+        bot.wait_stderr("jobs kept: 1", 1, Duration::from_secs(60));
+        let stopped = bot.interrupt();
+        assert_eq!(stopped.code, Some(0), "clean stop\n{}", stopped.stderr);
+    }
+    let listed = t.run_with_env(&["jobs", "list", "--json"], &env);
+    listed.expect_code(0);
+    let jobs: serde_json::Value = serde_json::from_str(&listed.stdout).expect("JSON");
+    assert_eq!(
+        jobs.as_array().map(Vec::len),
+        Some(1),
+        "one job, not one per run: {jobs}"
+    );
+    assert_eq!(jobs[0]["function"], "later");
+    assert_eq!(jobs[0]["data"]["n"], 7);
+}
