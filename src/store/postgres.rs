@@ -6,7 +6,7 @@
 //! too, where a nested Tokio runtime may not be started. Statements are prepared once per
 //! connection; the store's `?N` placeholders are written `$N` for PostgreSQL.
 
-use super::sql::{DbError, Param, ToParam, Value};
+use super::sql::values::{DbError, Param, ToParam, Value};
 use futures::executor::block_on;
 use postgres_types::{IsNull, ToSql, Type, to_sql_checked};
 use std::cell::RefCell;
