@@ -107,11 +107,26 @@ impl Pg {
 pub(crate) fn without_password(url: &str) -> String {
     if let Some((scheme, rest)) = url.split_once("://") {
         let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-        if let Some((userinfo, host)) = authority.rsplit_once('@') {
-            let user = userinfo.split(':').next().unwrap_or_default();
-            return format!("{scheme}://{user}@{host}{path}");
-        }
-        return url.to_string();
+        let path = match path.split_once('?') {
+            Some((path, query)) => {
+                let kept: Vec<&str> = query
+                    .split('&')
+                    .filter(|pair| !pair.starts_with("password="))
+                    .collect();
+                match kept.is_empty() {
+                    true => path.to_string(),
+                    false => format!("{path}?{}", kept.join("&")),
+                }
+            }
+            None => path.to_string(),
+        };
+        return match authority.rsplit_once('@') {
+            Some((userinfo, host)) => {
+                let user = userinfo.split(':').next().unwrap_or_default();
+                format!("{scheme}://{user}@{host}{path}")
+            }
+            None => format!("{scheme}://{authority}{path}"),
+        };
     }
     url.split_whitespace()
         .filter(|pair| !pair.starts_with("password="))
