@@ -50,6 +50,9 @@ struct Shared {
     flood: Mutex<Option<Throttle>>,
     /// How many `429`s flood enforcement answered.
     flood_refusals: AtomicUsize,
+    /// The newest `getUpdates` request's number: as on Telegram, a newer one terminates
+    /// the one still waiting (409).
+    polls: watch::Sender<u64>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -78,6 +81,7 @@ impl BotApiServer {
             down: std::sync::atomic::AtomicBool::new(false),
             flood: Mutex::new(None),
             flood_refusals: AtomicUsize::new(0),
+            polls: watch::Sender::new(0),
         });
         let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
         listener.set_nonblocking(true)?;
@@ -261,7 +265,7 @@ async fn handle(
                 parameters: None,
             }));
         }
-        return reply(Ok(get_updates(&shared, &params).await));
+        return reply(get_updates(&shared, &params).await);
     }
     let at = Instant::now();
     let flooded = lock(&shared.flood)
@@ -317,7 +321,10 @@ async fn form_fields(body: Bytes, boundary: String) -> Result<Map<String, Value>
     Ok(fields)
 }
 
-async fn get_updates(shared: &Shared, params: &Map<String, Value>) -> Value {
+/// Answer `getUpdates`: at once when there are updates, else when one comes or the timeout
+/// passes; Telegram's 409 when a newer `getUpdates` came meanwhile (two pollers of one bot,
+/// or one that gave up waiting: its connection gone, the answer reaches no one).
+async fn get_updates(shared: &Shared, params: &Map<String, Value>) -> Result<Value, Refusal> {
     let offset = params.get("offset").and_then(Value::as_i64).unwrap_or(0);
     let limit = params
         .get("limit")
@@ -331,15 +338,24 @@ async fn get_updates(shared: &Shared, params: &Map<String, Value>) -> Value {
     let deadline = tokio::time::Instant::now() + timeout;
     // Subscribing marks the current version seen: any change after it wakes the poll.
     let mut changes = shared.world_version.subscribe();
+    shared.polls.send_modify(|n| *n += 1);
+    let mut newer = shared.polls.subscribe();
     loop {
         let updates = lock(&shared.world).updates_from(offset, limit);
         let down = shared.down.load(std::sync::atomic::Ordering::SeqCst);
         if !updates.is_empty() || down || tokio::time::Instant::now() >= deadline {
-            return Value::Array(updates);
+            return Ok(Value::Array(updates));
         }
-        match tokio::time::timeout_at(deadline, changes.changed()).await {
-            Ok(Ok(())) => continue,
-            _ => return json!([]),
+        tokio::select! {
+            changed = tokio::time::timeout_at(deadline, changes.changed()) => match changed {
+                Ok(Ok(())) => continue,
+                _ => return Ok(json!([])),
+            },
+            _ = newer.changed() => return Err(Refusal {
+                code: 409,
+                description: "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running".into(),
+                parameters: None,
+            }),
         }
     }
 }
