@@ -2,8 +2,9 @@
 //!
 //! Layers point down and never back (a test keeps it so):
 //! - foundations: [`telegram`] (the Bot API client and update kinds), [`accounts`] (TDLib and
-//!   the sandbox account), [`store`] (SQLite: state, inbox tables), [`request`] (typed
-//!   request fields, [`request::CommandError`]), [`lanes`], [`logging`], [`stdlib`];
+//!   the sandbox account), [`store`] (SQLite or PostgreSQL: state, inbox tables), [`request`] (typed
+//!   request fields, [`request::CommandError`]), [`lanes`], [`logging`], [`stdlib`],
+//!   [`cluster`] (leases on NATS JetStream: which instance runs which bot);
 //! - [`engine`]: the sandboxed Rhai host (limits, hooks, module resolution); it knows nothing
 //!   above it, and each call's context rides as the run's tag;
 //! - [`effects`]: the one interface to the world, served by [`host`] and wrapped once by the
@@ -22,6 +23,7 @@ pub mod builtins;
 pub mod check;
 pub mod cli;
 pub mod clock;
+pub mod cluster;
 pub mod commands;
 pub mod config;
 pub mod docs;

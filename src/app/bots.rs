@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// One bot as `run` serves it.
+#[derive(Clone)]
 pub struct BotSetup {
     /// Its id (`default` for the `TELOXIDE_TOKEN` bot).
     pub id: String,

@@ -2,7 +2,10 @@
 //! dispatcher, inbox; a webhook bot's route and `setWebhook`) and served on a task of its
 //! own; an edit of the config file starts the `[[bot]]`s added, stops those removed (their
 //! running handlers finish; their inboxes stay in the database) and restarts those changed,
-//! leaving the others alone.
+//! leaving the others alone. In a cluster ([`seat`]) the set is every bot of the cluster, and
+//! each runs here only while this instance owns it.
+
+mod seat;
 
 use super::bot::{self, Running};
 use super::bots::{BotSetup, BotSource};
@@ -37,11 +40,31 @@ struct Fleet<'a> {
     members: HashMap<String, Member>,
     /// The same bots, as `/health` reads them.
     running: RunningBots,
+    /// This instance's seat, in a cluster.
+    seat: Option<seat::Seat>,
 }
 
 impl Fleet<'_> {
-    /// Start `setup`'s bot and serve it.
+    /// Start `setup`'s bot and serve it; in a cluster, add it to the bots of the cluster,
+    /// run here once this instance owns it.
     async fn start(&mut self, setup: BotSetup) -> Result<(), AppError> {
+        match &mut self.seat {
+            None => self.serve_here(setup).await,
+            Some(seat) => {
+                seat.want(setup);
+                self.rebalance().await;
+                Ok(())
+            }
+        }
+    }
+
+    /// Whether bot `id` is one of the set (running here, or, in a cluster, anywhere).
+    fn has(&self, id: &str) -> bool {
+        self.members.contains_key(id) || self.seat.as_ref().is_some_and(|s| s.wants(id))
+    }
+
+    /// Start `setup`'s bot here and serve it.
+    async fn serve_here(&mut self, setup: BotSetup) -> Result<(), AppError> {
         let (stop, stop_seen) = watch::channel(false);
         let bot = Arc::new(bot::start(self.app, setup, &stop_seen).await?);
         if bot.mode == BotMode::Webhook {
@@ -63,8 +86,18 @@ impl Fleet<'_> {
         Ok(())
     }
 
-    /// Stop bot `id` and wait until its running handlers have finished.
+    /// Take bot `id` out of the set: stop it and wait until its running handlers have
+    /// finished.
     async fn stop(&mut self, id: &str) {
+        if let Some(seat) = &mut self.seat {
+            seat.unwant(id);
+        }
+        self.stop_here(id).await;
+    }
+
+    /// Stop bot `id` here and wait until its running handlers have finished (then, in a
+    /// cluster, let another instance claim it).
+    async fn stop_here(&mut self, id: &str) {
         self.routes.remove(id);
         self.running
             .write()
@@ -73,6 +106,9 @@ impl Fleet<'_> {
         if let Some(member) = self.members.remove(id) {
             let _ = member.stop.send(true);
             let _ = member.served.await;
+        }
+        if let Some(seat) = &mut self.seat {
+            seat.release(id);
         }
     }
 
@@ -85,7 +121,7 @@ impl Fleet<'_> {
                 reply,
             } => {
                 let id = setup.id.clone();
-                let added = match self.members.contains_key(&id) {
+                let added = match self.has(&id) {
                     true => Err(format!("bot {id:?} runs already")),
                     false => self.add(*setup, &saved).await,
                 };
@@ -141,14 +177,17 @@ impl Fleet<'_> {
     /// Make the bots of the config `next` run: start the added, stop the removed, restart
     /// the changed; failures are logged and leave the other bots alone.
     async fn reconfigure(&mut self, next: &Config) {
-        let now: BTreeMap<String, BotConfig> = self
-            .members
-            .values()
-            .filter_map(|m| match &m.bot.source {
-                BotSource::Config(c) => Some((m.bot.id.clone(), c.clone())),
-                _ => None,
-            })
-            .collect();
+        let now: BTreeMap<String, BotConfig> = match &self.seat {
+            Some(seat) => seat.configured(),
+            None => self
+                .members
+                .values()
+                .filter_map(|m| match &m.bot.source {
+                    BotSource::Config(c) => Some((m.bot.id.clone(), c.clone())),
+                    _ => None,
+                })
+                .collect(),
+        };
         let wanted: BTreeMap<String, &BotConfig> =
             next.bots.iter().map(|b| (b.id.clone(), b)).collect();
         for id in now.keys().filter(|id| !wanted.contains_key(*id)) {
@@ -167,7 +206,7 @@ impl Fleet<'_> {
             if changed {
                 tracing::info!("bot {id}: changed in the config; restarting it");
                 self.stop(&id).await;
-            } else if self.members.contains_key(&id) {
+            } else if self.has(&id) {
                 tracing::warn!("bot {id}: already running (not from the config); left alone");
                 continue;
             }
@@ -206,11 +245,21 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
     // Before any bot starts: a Ctrl-C while one takes up what a crash left stops it cleanly
     // once that is done, instead of killing it mid-way.
     tokio::spawn(bot::stop_on_signal(stop.clone()));
+    let membership = match config.cluster.nats_url {
+        Some(_) => Some(
+            crate::cluster::Membership::join(&config.cluster)
+                .await
+                .map_err(|e| AppError::Config(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let mut view = membership.as_ref().map(|m| m.view());
     let mut fleet = Fleet {
         app,
         routes: webhook::Routes::default(),
         members: HashMap::new(),
         running: RunningBots::default(),
+        seat: membership.map(seat::Seat::new),
     };
     let report: Arc<dyn Report> = Arc::new(FleetReport {
         bots: fleet.running.clone(),
@@ -225,7 +274,7 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
     match app.host().store().saved_bots() {
         Ok(saved) => {
             for bot in saved {
-                if fleet.members.contains_key(&bot.id) {
+                if fleet.has(&bot.id) {
                     tracing::warn!(
                         "bot {} was added through the gateway and is in the config too: the config's runs",
                         bot.id
@@ -285,6 +334,13 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
         tokio::select! {
             () = bot::stopped(stop_seen.clone()) => break,
             Some(control) = controls.recv() => fleet.control(control).await,
+            changed = seat::view_changed(&mut view) => match changed {
+                true => fleet.rebalance().await,
+                false => {
+                    tracing::error!("cluster: the lease is no longer kept; stopping");
+                    break;
+                }
+            },
             Some(()) = edits.recv() => {
                 while let Ok(Some(())) = tokio::time::timeout(CONFIG_DEBOUNCE, edits.recv()).await {}
                 let Some(path) = &config.source else { continue };
@@ -296,6 +352,9 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
         }
     }
     fleet.stop_all().await;
+    if let Some(seat) = fleet.seat {
+        seat.leave().await;
+    }
     Ok(())
 }
 

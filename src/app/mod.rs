@@ -25,7 +25,7 @@ use crate::http::HttpClient;
 use crate::sandbox::{BotApiServer, World, console};
 use crate::scenario::runner::Runner;
 use crate::scenario::runner::pool::{PoolSettings, WorkerPool};
-use crate::store::{Claim, Store};
+use crate::store::{Claim, ClaimMode, Store};
 use crate::telegram::{BotClient, BotError};
 use std::future::Future;
 use std::path::Path;
@@ -139,13 +139,27 @@ impl App {
                 runtime.block_on(verify_token(&bot.client, &check))?;
             }
         }
-        let store = match sandbox {
-            Some(_) => Store::in_memory(),
-            None => open_store(config)?,
+        let in_cluster = config.cluster.nats_url.is_some();
+        let store = match (&sandbox, in_cluster) {
+            (Some(_), true) => {
+                return Err(AppError::Config(
+                    "[cluster] runs real bots, not the sandbox: set [[bot]]s or TELOXIDE_TOKEN"
+                        .into(),
+                ));
+            }
+            (Some(_), false) => Store::in_memory(),
+            (None, _) => open_store(config)?,
         };
-        // Before anything else starts (TDLib clients included): one `run` per database.
+        // Before anything else starts (TDLib clients included): one `run` per database, or
+        // the instances of one cluster.
+        let mode = match in_cluster {
+            true => ClaimMode::Cluster,
+            false => ClaimMode::Alone,
+        };
         let claim = match wiring.claim_store {
-            true => store.claim().map_err(|e| AppError::Config(e.to_string()))?,
+            true => store
+                .claim(mode)
+                .map_err(|e| AppError::Config(e.to_string()))?,
             false => None,
         };
         let sandbox_account = match wiring.sandbox_account {

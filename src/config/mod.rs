@@ -7,10 +7,12 @@
 
 mod accounts;
 mod bots;
+mod cluster;
 mod env;
 
 pub use accounts::{AccountConfig, Backend, TdlibConfig};
 pub use bots::{BotConfig, BotMode, WebhookConfig, valid_bot_id};
+pub use cluster::ClusterConfig;
 
 use crate::engine::Limits;
 use crate::http::HttpConfig;
@@ -25,7 +27,7 @@ pub const DEFAULT_FILE: &str = "tgscript.toml";
 
 /// Sections whose keys can be overridden with `TGSCRIPT_<SECTION>_<KEY>`.
 const SECTIONS: &[&str] = &[
-    "scripts", "limits", "flood", "http", "store", "inbox", "gateway", "webhook",
+    "scripts", "limits", "flood", "http", "store", "inbox", "gateway", "webhook", "cluster",
 ];
 
 /// The whole configuration.
@@ -60,6 +62,8 @@ pub struct Config {
     pub tdlib_path: Option<PathBuf>,
     /// `[tdlib]`: API credentials every `tdlib` account uses unless it names its own.
     pub tdlib: TdlibConfig,
+    /// `[cluster]`: this process as one instance of a cluster (off unless `nats_url` is set).
+    pub cluster: ClusterConfig,
     /// The file it was loaded from, if any (`run` watches it for `[[bot]]` changes).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -389,6 +393,13 @@ impl Config {
             });
         }
         bots::check(&config.bots, &config.webhook, origin_of)?;
+        if let Some((key, message)) = cluster::refusal(&config) {
+            return Err(ConfigError::Invalid {
+                origin: origin_of(&key),
+                key,
+                message,
+            });
+        }
         config.warnings = warnings;
         Ok(config)
     }

@@ -1,5 +1,6 @@
-//! The claim on a database: one `tgscript run` per store, since two would handle the same
-//! updates.
+//! Claims on a database: one `tgscript run` per store, since two would handle the same
+//! updates; in a cluster, the store shared by its instances and each bot claimed by the one
+//! instance that runs it.
 
 use super::commit;
 use super::sql;
@@ -21,40 +22,67 @@ enum Held {
         /// The open lock file.
         _lock: std::fs::File,
     },
-    /// A session-level advisory lock on the store's connection (PostgreSQL).
-    Advisory(Arc<Shared>),
+    /// A session-level advisory lock on the store's connection (PostgreSQL), which the
+    /// server drops when the connection ends, however the process ends.
+    Advisory {
+        /// The store it is held on.
+        shared: Arc<Shared>,
+        /// The text the lock's key is hashed from.
+        key: String,
+        /// Whether it is the shared kind (many holders) rather than the exclusive one.
+        many: bool,
+    },
+    /// Nothing of its own: the claim on the whole store covers it (SQLite, one process).
+    Covered,
 }
 
 impl fmt::Debug for Held {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Held::File { .. } => "Held::File",
-            Held::Advisory(_) => "Held::Advisory",
+            Held::Advisory { .. } => "Held::Advisory",
+            Held::Covered => "Held::Covered",
         })
     }
 }
 
-/// The key of the advisory lock a PostgreSQL store is claimed with.
-const CLAIM_KEY: i64 = 0x7467_7363_7269_7074; // "tgscript"
+/// What a PostgreSQL store's advisory lock is keyed with (hashed by the server).
+const STORE_KEY: &str = "tgscript:store";
+
+/// How a `run` claims its store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimMode {
+    /// Alone: no other process may run on the store.
+    Alone,
+    /// As one instance of a cluster: other instances may, a lone `run` may not; each bot is
+    /// claimed on its own ([`Store::claim_bot`]).
+    Cluster,
+}
 
 impl Drop for Claim {
     fn drop(&mut self) {
-        if let Held::Advisory(shared) = &self.held {
+        if let Held::Advisory { shared, key, many } = &self.held {
+            let unlock = match many {
+                true => "SELECT pg_advisory_unlock_shared(hashtextextended(?1, 0))",
+                false => "SELECT pg_advisory_unlock(hashtextextended(?1, 0))",
+            };
             let connection = commit::lock(shared);
-            if let Err(e) =
-                connection.execute("SELECT pg_advisory_unlock(?1)", sql::params![CLAIM_KEY])
-            {
-                tracing::warn!("the claim on {} could not be released: {e}", shared.path);
+            if let Err(e) = connection.execute(unlock, sql::params![key.as_str()]) {
+                tracing::warn!(
+                    "the claim {key} on {} could not be released: {e}",
+                    shared.path
+                );
             }
         }
     }
 }
 
 impl Store {
-    /// Claim the database for this process: on SQLite `PATH.lock`, an advisory lock the OS
-    /// drops when the process ends, however it ends; on PostgreSQL an advisory lock the server
-    /// drops when the connection ends. `None` for an in-memory store.
-    pub fn claim(&self) -> Result<Option<Claim>, StoreError> {
+    /// Claim the database for this process (`mode`): on SQLite `PATH.lock`, an advisory
+    /// lock the OS drops when the process ends, however it ends; on PostgreSQL an advisory
+    /// lock the server drops when the connection ends (shared among a cluster's instances).
+    /// `None` for an in-memory store.
+    pub fn claim(&self, mode: ClaimMode) -> Result<Option<Claim>, StoreError> {
         if self.is_in_memory() {
             return Ok(None);
         }
@@ -62,20 +90,10 @@ impl Store {
             path: self.shared.path.clone(),
         };
         if self.is_postgres() {
-            let taken: bool = self
-                .lock()
-                .query_row(
-                    "SELECT pg_try_advisory_lock(?1)",
-                    sql::params![CLAIM_KEY],
-                    |row| row.get(0),
-                )
-                .map_err(StoreError::query("the claim"))?;
-            return match taken {
-                true => Ok(Some(Claim {
-                    held: Held::Advisory(self.shared.clone()),
-                })),
-                false => Err(in_use()),
-            };
+            return self
+                .advisory(STORE_KEY, mode == ClaimMode::Cluster)?
+                .ok_or_else(in_use)
+                .map(Some);
         }
         let lock_path = format!("{}.lock", self.shared.path);
         let file = std::fs::OpenOptions::new()
@@ -92,6 +110,39 @@ impl Store {
         }
         Ok(Some(Claim {
             held: Held::File { _lock: file },
+        }))
+    }
+}
+
+impl Store {
+    /// Claim bot `id` for this instance of a cluster, or `None` while another instance holds
+    /// it (it stops, or dies, and the server lets go). On SQLite the store's own claim
+    /// covers every bot.
+    pub fn claim_bot(&self, id: &str) -> Result<Option<Claim>, StoreError> {
+        match self.is_postgres() {
+            true => self.advisory(&format!("tgscript:bot:{id}"), false),
+            false => Ok(Some(Claim {
+                held: Held::Covered,
+            })),
+        }
+    }
+
+    /// Take the advisory lock keyed by `key` (of the shared kind when `many`), if free.
+    fn advisory(&self, key: &str, many: bool) -> Result<Option<Claim>, StoreError> {
+        let try_lock = match many {
+            true => "SELECT pg_try_advisory_lock_shared(hashtextextended(?1, 0))",
+            false => "SELECT pg_try_advisory_lock(hashtextextended(?1, 0))",
+        };
+        let taken: bool = self
+            .lock()
+            .query_row(try_lock, sql::params![key], |row| row.get(0))
+            .map_err(StoreError::query("the claim"))?;
+        Ok(taken.then(|| Claim {
+            held: Held::Advisory {
+                shared: self.shared.clone(),
+                key: key.to_string(),
+                many,
+            },
         }))
     }
 }

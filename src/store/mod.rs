@@ -21,7 +21,7 @@ pub(crate) mod testing;
 
 pub use backup::{BackupReport, backup};
 pub use bots::SavedBot;
-pub use claim::Claim;
+pub use claim::{Claim, ClaimMode};
 
 pub use commit::Pending;
 
@@ -149,7 +149,7 @@ pub enum StoreError {
     Remote(String),
     /// Another process holds the claim.
     #[error(
-        "{path} is in use by another `tgscript run` (one process per bot and database): stop it, or give this one its own [store] path"
+        "{path} is in use by another `tgscript run` (one process per database, unless all are instances of one [cluster]): stop it, or give this one its own [store] path"
     )]
     InUse {
         /// The database file.

@@ -9,11 +9,11 @@ use tgscript::sandbox::world::SANDBOX_CHAT_ID;
 use tgscript::sandbox::{BotApiServer, World};
 
 const WAIT: Duration = Duration::from_secs(20);
-const ALICE: i64 = 1001;
+pub(crate) const ALICE: i64 = 1001;
 
 /// Counts per chat and across the bot's scenarios (`shared_…`), and fails on "boom": two bots
 /// whose state met would count past each other.
-const COUNTER: &str = r#"fn on_message(msg) {
+pub(crate) const COUNTER: &str = r#"fn on_message(msg) {
     if msg.text == "boom" { throw "boom"; }
     let n = (chat_get("n") ?? 0) + 1;
     chat_set("n", n);
@@ -23,14 +23,14 @@ const COUNTER: &str = r#"fn on_message(msg) {
 }
 "#;
 
-fn token(bot: &str) -> String {
+pub(crate) fn token(bot: &str) -> String {
     format!(
         "4242{}:AAH{bot}TokenForTheMultiBotTests_abcdefgh",
         bot.len()
     )
 }
 
-fn server(bot: &str) -> BotApiServer {
+pub(crate) fn server(bot: &str) -> BotApiServer {
     let mut world = World::new();
     world.add_user(ALICE, "Alice");
     BotApiServer::start(world, Some(&token(bot))).expect("start a local Bot API server")

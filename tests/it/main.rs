@@ -6,6 +6,7 @@ mod backup;
 mod bot;
 mod bots;
 mod check;
+mod cluster;
 mod config;
 mod corpus;
 mod docs;
@@ -21,6 +22,8 @@ mod layers;
 mod limits;
 mod media;
 mod modules;
+#[path = "../support/nats.rs"]
+mod nats;
 #[path = "../support/postgres.rs"]
 mod pg;
 mod postgres;

@@ -1,0 +1,159 @@
+//! This instance's seat in a cluster: every bot of the cluster is wanted, and each runs here
+//! while the view ([`crate::cluster::View`]) says it is this instance's and this instance
+//! holds its claim in the store; a bot that is no longer its own is stopped, and its claim
+//! let go, before another instance can claim it.
+
+use super::Fleet;
+use crate::app::bots::{BotSetup, BotSource};
+use crate::cluster::{Membership, View};
+use crate::config::BotConfig;
+use crate::store::Claim;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use tokio::sync::watch;
+
+/// What this instance knows and holds of the cluster's bots.
+pub(super) struct Seat {
+    membership: Membership,
+    /// Every bot of the cluster, by id.
+    wanted: BTreeMap<String, BotSetup>,
+    /// The claims on the bots running here.
+    claims: HashMap<String, Claim>,
+    /// Bots this instance should run whose claim another instance still holds (logged once).
+    waiting: HashSet<String>,
+    /// Bots that failed to start here, left alone until the config changes them.
+    failed: HashSet<String>,
+}
+
+impl Seat {
+    /// The seat of `membership`, with no bot yet.
+    pub(super) fn new(membership: Membership) -> Seat {
+        Seat {
+            membership,
+            wanted: BTreeMap::new(),
+            claims: HashMap::new(),
+            waiting: HashSet::new(),
+            failed: HashSet::new(),
+        }
+    }
+
+    /// Add (or replace) a bot of the cluster.
+    pub(super) fn want(&mut self, setup: BotSetup) {
+        self.failed.remove(&setup.id);
+        self.wanted.insert(setup.id.clone(), setup);
+    }
+
+    /// Take bot `id` out of the cluster's bots.
+    pub(super) fn unwant(&mut self, id: &str) {
+        self.wanted.remove(id);
+        self.failed.remove(id);
+        self.waiting.remove(id);
+    }
+
+    /// Whether bot `id` is one of the cluster's bots.
+    pub(super) fn wants(&self, id: &str) -> bool {
+        self.wanted.contains_key(id)
+    }
+
+    /// Let go of the claim on bot `id` (stopped here).
+    pub(super) fn release(&mut self, id: &str) {
+        self.claims.remove(id);
+    }
+
+    /// The cluster's bots that come from `[[bot]]`.
+    pub(super) fn configured(&self) -> BTreeMap<String, BotConfig> {
+        self.wanted
+            .values()
+            .filter_map(|setup| match &setup.source {
+                BotSource::Config(config) => Some((setup.id.clone(), config.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Give the lease up, once every bot has stopped.
+    pub(super) async fn leave(self) {
+        drop(self.claims);
+        self.membership.leave().await;
+    }
+}
+
+/// Resolves when `view` changes (`true`), or when the lease is no longer kept (`false`);
+/// never without a cluster.
+pub(super) async fn view_changed(view: &mut Option<watch::Receiver<View>>) -> bool {
+    match view {
+        Some(view) => view.changed().await.is_ok(),
+        None => std::future::pending().await,
+    }
+}
+
+impl Fleet<'_> {
+    /// Make the bots run here that the view gives this instance: stop the others first
+    /// (their claims let go), then claim and start the new ones.
+    pub(super) async fn rebalance(&mut self) {
+        let Some(seat) = &self.seat else { return };
+        let view = seat.membership.view().borrow().clone();
+        let me = seat.membership.instance().to_string();
+        let leaving: Vec<String> = self
+            .members
+            .keys()
+            .filter(|id| !view.is_mine(&me, id))
+            .cloned()
+            .collect();
+        for id in leaving {
+            match (view.held, view.owner(&id)) {
+                (true, Some(owner)) => {
+                    tracing::info!("bot {id}: handing it over to instance {owner}")
+                }
+                _ => tracing::info!("bot {id}: stopping it (this instance holds no lease)"),
+            }
+            self.stop_here(&id).await;
+            tracing::info!("bot {id}: stopped here");
+        }
+        let Some(seat) = &self.seat else { return };
+        let arriving: Vec<BotSetup> = seat
+            .wanted
+            .values()
+            .filter(|s| view.is_mine(&me, &s.id))
+            .filter(|s| !self.members.contains_key(&s.id) && !seat.failed.contains(&s.id))
+            .cloned()
+            .collect();
+        for setup in arriving {
+            let id = setup.id.clone();
+            let store = self.app.host().store().clone();
+            let for_claim = id.clone();
+            let claimed = tokio::task::spawn_blocking(move || store.claim_bot(&for_claim)).await;
+            let Some(seat) = &mut self.seat else { return };
+            let claim = match claimed {
+                Ok(Ok(Some(claim))) => claim,
+                Ok(Ok(None)) => {
+                    if seat.waiting.insert(id.clone()) {
+                        tracing::info!(
+                            "bot {id}: this instance's now; waiting for its previous owner to stop it"
+                        );
+                    }
+                    continue;
+                }
+                Ok(Err(e)) => {
+                    tracing::error!("bot {id}: cannot claim it: {e}");
+                    continue;
+                }
+                Err(e) => {
+                    tracing::error!("bot {id}: cannot claim it: {e}");
+                    continue;
+                }
+            };
+            seat.waiting.remove(&id);
+            seat.claims.insert(id.clone(), claim);
+            match self.serve_here(setup).await {
+                Ok(()) => tracing::info!("bot {id}: running on instance {me}"),
+                Err(e) => {
+                    tracing::error!("bot {id}: cannot start here: {e}");
+                    if let Some(seat) = &mut self.seat {
+                        seat.claims.remove(&id);
+                        seat.failed.insert(id);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! An instance's lease: a key of its own in the lease bucket, created when it joins (or once
+//! an earlier holder's has expired), updated with a revision check every fifth of the lease,
+//! and held only while the last renewal is younger than three fifths of it — so the bots stop
+//! with time to spare before the lease can expire and another instance take them over.
+
+use super::View;
+use async_nats::jetstream::kv;
+use futures::TryStreamExt;
+use std::time::{Duration, Instant};
+use tokio::sync::{oneshot, watch};
+
+/// How often the lease is renewed and the live instances listed: a fifth of the lease.
+pub(super) fn tick(ttl: Duration) -> Duration {
+    ttl / 5
+}
+
+/// One instance's lease in `bucket`.
+pub(super) struct Lease {
+    bucket: kv::Store,
+    instance: String,
+    ttl: Duration,
+}
+
+/// How one try to create or renew the lease went wrong.
+enum Refused {
+    /// Another process holds the key (or a stopped one's has not expired yet).
+    Exists,
+    /// The key is gone or was written by someone else: the lease was lost.
+    Lost,
+    /// NATS did not answer, or answered an error.
+    Failed(String),
+}
+
+impl Lease {
+    /// The lease of `instance` in `bucket`, lasting `ttl` unrenewed.
+    pub(super) fn new(bucket: kv::Store, instance: String, ttl: Duration) -> Lease {
+        Lease {
+            bucket,
+            instance,
+            ttl,
+        }
+    }
+
+    /// How long after its last renewal the lease still counts as held.
+    fn margin(&self) -> Duration {
+        self.ttl * 3 / 5
+    }
+
+    /// Keep the lease until `leave`, sending the view after every try; then delete the key.
+    pub(super) async fn keep(self, views: watch::Sender<View>, mut leave: oneshot::Receiver<()>) {
+        let mut revision: Option<u64> = None;
+        let mut renewed = Instant::now();
+        let (mut waiting, mut failing, mut was_held) = (false, false, false);
+        let mut ticks = tokio::time::interval(tick(self.ttl));
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = &mut leave => break,
+                _ = ticks.tick() => {}
+            }
+            // The server dates the write no earlier than this: the margin counts from here.
+            let asked = Instant::now();
+            let tried = match revision {
+                None => self.create().await,
+                Some(revision) => self.renew(revision).await,
+            };
+            match tried {
+                Ok(next) => {
+                    if revision.is_none() {
+                        tracing::info!(
+                            "cluster: instance {} holds its lease (revision {next})",
+                            self.instance
+                        );
+                    }
+                    (revision, renewed, waiting, failing) = (Some(next), asked, false, false);
+                }
+                Err(Refused::Exists) if !waiting => {
+                    waiting = true;
+                    tracing::warn!(
+                        "cluster: the lease of instance {} is held: by another process with this name, or by one stopped less than {} ms ago; waiting for it",
+                        self.instance,
+                        self.ttl.as_millis()
+                    );
+                }
+                Err(Refused::Exists) => {}
+                Err(Refused::Lost) => {
+                    revision = None;
+                    tracing::warn!(
+                        "cluster: instance {} lost its lease (it expired, or another process took the name); taking it again",
+                        self.instance
+                    );
+                }
+                Err(Refused::Failed(e)) => {
+                    if !failing {
+                        tracing::warn!(
+                            "cluster: cannot renew the lease of instance {} ({e}); its bots stop if this lasts {} ms",
+                            self.instance,
+                            self.margin().as_millis()
+                        );
+                    }
+                    failing = true;
+                }
+            }
+            let held = revision.is_some() && renewed.elapsed() < self.margin();
+            if was_held && !held {
+                tracing::warn!(
+                    "cluster: instance {} has no renewed lease: stopping its bots before the lease can expire",
+                    self.instance
+                );
+            }
+            was_held = held;
+            let live = match held {
+                true => self.live().await,
+                false => None,
+            };
+            views.send_modify(|view| {
+                view.held = held;
+                if let Some(live) = live.filter(|live| *live != view.live) {
+                    tracing::info!("cluster: live instances: {}", live.join(", "));
+                    view.live = live;
+                }
+                if !held {
+                    view.live.retain(|name| *name != self.instance);
+                }
+            });
+        }
+        views.send_replace(View::default());
+        if revision.is_some() {
+            match tokio::time::timeout(tick(self.ttl), self.bucket.delete(&self.instance)).await {
+                Ok(Ok(())) => tracing::info!("cluster: instance {} left", self.instance),
+                _ => tracing::warn!(
+                    "cluster: instance {} could not give its lease back; it expires in {} ms",
+                    self.instance,
+                    self.ttl.as_millis()
+                ),
+            }
+        }
+    }
+
+    /// Create the key: the lease is this instance's from now on.
+    async fn create(&self) -> Result<u64, Refused> {
+        let value = std::process::id().to_string().into();
+        match tokio::time::timeout(tick(self.ttl), self.bucket.create(&self.instance, value)).await
+        {
+            Ok(Ok(revision)) => Ok(revision),
+            Ok(Err(e)) if e.kind() == kv::CreateErrorKind::AlreadyExists => Err(Refused::Exists),
+            Ok(Err(e)) => Err(Refused::Failed(e.to_string())),
+            Err(_) => Err(Refused::Failed("no answer in time".into())),
+        }
+    }
+
+    /// Renew the key written at `revision`.
+    async fn renew(&self, revision: u64) -> Result<u64, Refused> {
+        let value = std::process::id().to_string().into();
+        let update = self.bucket.update(&self.instance, value, revision);
+        match tokio::time::timeout(tick(self.ttl), update).await {
+            Ok(Ok(revision)) => Ok(revision),
+            Ok(Err(e)) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => Err(Refused::Lost),
+            Ok(Err(e)) => Err(Refused::Failed(e.to_string())),
+            Err(_) => Err(Refused::Failed("no answer in time".into())),
+        }
+    }
+
+    /// The live instances (this one included), sorted; `None` when NATS did not say.
+    async fn live(&self) -> Option<Vec<String>> {
+        let listed = async {
+            let keys = self.bucket.keys().await.map_err(|e| e.to_string())?;
+            keys.try_collect::<Vec<String>>()
+                .await
+                .map_err(|e| e.to_string())
+        };
+        match tokio::time::timeout(tick(self.ttl), listed).await {
+            Ok(Ok(mut live)) => {
+                if !live.contains(&self.instance) {
+                    live.push(self.instance.clone());
+                }
+                live.sort();
+                Some(live)
+            }
+            Ok(Err(e)) => {
+                tracing::debug!("cluster: cannot list the live instances: {e}");
+                None
+            }
+            Err(_) => None,
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! This process as one instance of a cluster (`[cluster] nats_url`): while alive it holds a
+//! lease in the JetStream key-value bucket [`BUCKET`], it learns the live instances from the
+//! same bucket, and from that list ([`assign`]) which bots are its own. The lease says who
+//! should run a bot; what makes sure that no two instances run one at the same moment is the
+//! bot's claim in the shared store (`Store::claim_bot`), held while it runs here.
+
+pub mod assign;
+mod lease;
+
+use crate::config::ClusterConfig;
+use async_nats::jetstream::{self, kv};
+use std::time::Duration;
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
+
+/// The key-value bucket of the instances' leases: one key per live instance, expiring with
+/// the lease unless renewed.
+pub const BUCKET: &str = "tgscript-instances";
+
+/// Why this process cannot join its cluster.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    /// The NATS server cannot be reached.
+    #[error("[cluster] cannot reach NATS at {url}: {message}; start it, or fix nats_url")]
+    Connect {
+        /// The server, without credentials.
+        url: String,
+        /// What the client said.
+        message: String,
+    },
+    /// The server answers but its JetStream refused the lease bucket.
+    #[error(
+        "[cluster] NATS at {url}: {message} (the server must run with JetStream on: nats-server -js)"
+    )]
+    JetStream {
+        /// The server, without credentials.
+        url: String,
+        /// What JetStream said.
+        message: String,
+    },
+    /// The instances disagree on the lease's length.
+    #[error(
+        "[cluster] the cluster's leases last {bucket_ms} ms (set by the first instance, in NATS bucket {BUCKET}) but this one has lease_ms = {ours_ms}: give every instance the same lease_ms"
+    )]
+    LeaseMismatch {
+        /// The bucket's lease length.
+        bucket_ms: u128,
+        /// This instance's.
+        ours_ms: u128,
+    },
+}
+
+/// What this instance knows of the cluster at a moment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct View {
+    /// Whether this instance holds its lease now; without it, it must run no bot.
+    pub held: bool,
+    /// The live instances, sorted (this one among them while it holds its lease).
+    pub live: Vec<String>,
+}
+
+impl View {
+    /// The instance that should run `id`.
+    pub fn owner(&self, id: &str) -> Option<&str> {
+        assign::owner(id, &self.live)
+    }
+
+    /// Whether instance `me` should run `id` now.
+    pub fn is_mine(&self, me: &str, id: &str) -> bool {
+        self.held && self.owner(id) == Some(me)
+    }
+}
+
+/// This process's membership in the cluster: its lease, renewed on a task of its own, and
+/// the view that follows from it.
+pub struct Membership {
+    instance: String,
+    view: watch::Receiver<View>,
+    leave: oneshot::Sender<()>,
+    kept: JoinHandle<()>,
+}
+
+impl Membership {
+    /// Connect to `config`'s NATS server and start keeping this instance's lease (the view
+    /// says when it is held).
+    pub async fn join(config: &ClusterConfig) -> Result<Membership, ClusterError> {
+        let url = config.nats_url.clone().unwrap_or_default();
+        let shown = without_credentials(&url);
+        let ttl = Duration::from_millis(config.lease_ms);
+        let client = async_nats::ConnectOptions::new()
+            .connection_timeout(Duration::from_secs(5))
+            .request_timeout(Some(lease::tick(ttl)))
+            .event_callback(|event| async move {
+                match event {
+                    async_nats::Event::Disconnected => {
+                        tracing::warn!("cluster: disconnected from NATS; reconnecting")
+                    }
+                    async_nats::Event::Connected => tracing::info!("cluster: connected to NATS"),
+                    other => tracing::debug!("cluster: NATS: {other}"),
+                }
+            })
+            .connect(url.as_str())
+            .await
+            .map_err(|e| ClusterError::Connect {
+                url: shown.clone(),
+                message: e.to_string(),
+            })?;
+        let bucket = bucket(&jetstream::new(client), ttl)
+            .await
+            .map_err(|e| match e {
+                BucketError::Mismatch(bucket) => ClusterError::LeaseMismatch {
+                    bucket_ms: bucket.as_millis(),
+                    ours_ms: ttl.as_millis(),
+                },
+                BucketError::JetStream(message) => ClusterError::JetStream {
+                    url: shown.clone(),
+                    message,
+                },
+            })?;
+        let instance = config.instance_name();
+        tracing::info!(
+            "cluster: instance {instance} joins through NATS at {shown} (leases of {} ms)",
+            ttl.as_millis()
+        );
+        let (views, view) = watch::channel(View::default());
+        let (leave, left) = oneshot::channel();
+        let lease = lease::Lease::new(bucket, instance.clone(), ttl);
+        let kept = tokio::spawn(lease.keep(views, left));
+        Ok(Membership {
+            instance,
+            view,
+            leave,
+            kept,
+        })
+    }
+
+    /// This instance's name.
+    pub fn instance(&self) -> &str {
+        &self.instance
+    }
+
+    /// The view, changed on every renewal.
+    pub fn view(&self) -> watch::Receiver<View> {
+        self.view.clone()
+    }
+
+    /// Give the lease up (its key deleted, so the others take over at once): after this
+    /// instance's bots have stopped.
+    pub async fn leave(self) {
+        let _ = self.leave.send(());
+        let _ = self.kept.await;
+    }
+}
+
+/// Why the lease bucket is unusable.
+enum BucketError {
+    /// It exists with another lease length.
+    Mismatch(Duration),
+    /// JetStream refused.
+    JetStream(String),
+}
+
+/// The lease bucket, created (entries expiring after `ttl`) by the first instance.
+async fn bucket(js: &jetstream::Context, ttl: Duration) -> Result<kv::Store, BucketError> {
+    if let Ok(bucket) = js.get_key_value(BUCKET).await {
+        let status = bucket
+            .status()
+            .await
+            .map_err(|e| BucketError::JetStream(e.to_string()))?;
+        let max_age = status.info.config.max_age;
+        return match max_age == ttl {
+            true => Ok(bucket),
+            false => Err(BucketError::Mismatch(max_age)),
+        };
+    }
+    // The bucket's stream as `create_key_value` would make it: that call first asks for the
+    // account's info, which async-nats 0.51 cannot read from servers before 2.10 (Debian's
+    // nats-server is 2.9), though the bucket itself needs nothing newer. Creating the same
+    // stream twice (two instances at once) is not an error.
+    js.create_stream(jetstream::stream::Config {
+        name: format!("KV_{BUCKET}"),
+        description: Some("tgscript instances' leases".into()),
+        subjects: vec![format!("$KV.{BUCKET}.>")],
+        max_messages_per_subject: 1,
+        max_age: ttl,
+        storage: jetstream::stream::StorageType::File,
+        allow_rollup: true,
+        deny_delete: true,
+        allow_direct: true,
+        discard: jetstream::stream::DiscardPolicy::New,
+        num_replicas: 1,
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| BucketError::JetStream(e.to_string()))?;
+    js.get_key_value(BUCKET)
+        .await
+        .map_err(|e| BucketError::JetStream(e.to_string()))
+}
+
+/// `url` as it may be shown: scheme, host and port, without a user, password or token.
+fn without_credentials(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("nats", url));
+    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    format!("{scheme}://{host}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_are_not_shown() {
+        assert_eq!(
+            without_credentials("nats://user:secret@10.0.0.1:4222"),
+            "nats://10.0.0.1:4222"
+        );
+        assert_eq!(
+            without_credentials("tls://s3cr3t-token@nats.example.com"),
+            "tls://nats.example.com"
+        );
+        assert_eq!(
+            without_credentials("127.0.0.1:4222"),
+            "nats://127.0.0.1:4222"
+        );
+    }
+
+    #[test]
+    fn a_bot_is_mine_only_while_the_lease_is_held() {
+        let live = vec!["a".to_string(), "b".to_string()];
+        let held = View {
+            held: true,
+            live: live.clone(),
+        };
+        let owner = held.owner("bot").expect("an owner").to_string();
+        assert!(held.is_mine(&owner, "bot"));
+        let other = if owner == "a" { "b" } else { "a" };
+        assert!(!held.is_mine(other, "bot"));
+        let lost = View { held: false, live };
+        assert!(!lost.is_mine(&owner, "bot"));
+    }
+}

@@ -1,0 +1,338 @@
+//! `[cluster]`: instances of one cluster on a real NATS server (JetStream) and a real
+//! PostgreSQL store, each polling bot run by one instance at a time — taken over when its
+//! instance dies, stopped when its instance loses NATS — and never by two at once, checked
+//! from the instances' logs: as on Telegram, the local Bot API server answers a `getUpdates`
+//! that a newer one overtook with 409, so two live pollers of one bot would see it and say so.
+
+use crate::bots::{ALICE, COUNTER, server, token};
+use crate::nats::Nats;
+use crate::util::{Background, TestDir};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use tgscript::cluster::assign;
+use tgscript::sandbox::world::SANDBOX_CHAT_ID;
+use tgscript::sandbox::{BotApiServer, Recorded};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// One bot of the cluster and its own Bot API server.
+struct ClusterBot {
+    id: String,
+    server: BotApiServer,
+}
+
+impl ClusterBot {
+    fn new(id: &str) -> ClusterBot {
+        ClusterBot {
+            id: id.to_string(),
+            server: server(id),
+        }
+    }
+
+    fn say(&self, text: &str) {
+        self.server
+            .world(|w| w.user_message(SANDBOX_CHAT_ID, ALICE, text, None));
+    }
+
+    /// The texts the bot sent, once at least `n` were.
+    fn sent(&self, n: usize) -> Vec<String> {
+        match self.server.wait_for(WAIT, |calls| texts(calls).len() >= n) {
+            Ok(calls) => texts(&calls),
+            Err(calls) => panic!("bot {}: expected {n} message(s), got {calls:#?}", self.id),
+        }
+    }
+}
+
+fn texts(calls: &[Recorded]) -> Vec<String> {
+    calls
+        .iter()
+        .filter(|c| c.method == "sendMessage")
+        .filter_map(|c| c.params["text"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// The config every instance reads: `bots`, polling, leases of 2 s, one try per update.
+fn config(t: &TestDir, bots: &[ClusterBot]) {
+    let mut text = "[cluster]\nlease_ms = 2000\n\n[inbox]\nmax_attempts = 1\n".to_string();
+    for bot in bots {
+        t.write(&format!("{}/count.rhai", bot.id), COUNTER);
+        text += &format!(
+            "\n[[bot]]\nid = \"{id}\"\ntoken_env = \"TOKEN_{id}\"\nscripts = \"{id}\"\napi_url = \"{}\"\n",
+            bot.server.url(),
+            id = bot.id,
+        );
+    }
+    t.write("tgscript.toml", &text);
+}
+
+/// `tgscript run` as instance `name` of the cluster on `nats` and `store`.
+fn instance(t: &TestDir, name: &str, nats: &Nats, store: &str, bots: &[ClusterBot]) -> Background {
+    let mut env: Vec<(String, String)> = bots
+        .iter()
+        .map(|b| (format!("TOKEN_{}", b.id), token(&b.id)))
+        .collect();
+    env.push(("TGSCRIPT_CLUSTER_INSTANCE".into(), name.into()));
+    env.push(("TGSCRIPT_CLUSTER_NATS_URL".into(), nats.url()));
+    env.push(("TGSCRIPT_STORE_URL".into(), store.into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    t.spawn(&["run"], &env)
+}
+
+fn bots(n: usize) -> Vec<ClusterBot> {
+    (1..=n)
+        .map(|i| ClusterBot::new(&format!("bot{i}")))
+        .collect()
+}
+
+#[test]
+fn a_cluster_needs_a_shared_store_and_a_reachable_nats() {
+    let bots = bots(1);
+    let t = TestDir::new();
+    config(&t, &bots);
+    let alone = [("TOKEN_bot1", token("bot1"))];
+    let env = |extra: &[(&str, &str)]| -> Vec<(String, String)> {
+        alone
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .chain(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+            .collect()
+    };
+    let run = |env: Vec<(String, String)>| {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        t.run_with_env(&["run"], &env)
+    };
+    let nowhere = format!("nats://127.0.0.1:{}", crate::bots::free_port());
+    run(env(&[("TGSCRIPT_CLUSTER_NATS_URL", &nowhere)]))
+        .expect_code(2)
+        .expect_stderr_contains("cluster.nats_url")
+        .expect_stderr_contains("set [store] url");
+
+    let store = crate::pg::database_url();
+    let unreachable = format!(
+        "nats://user:n4tsS3cret@127.0.0.1:{}",
+        crate::bots::free_port()
+    );
+    let refused = run(env(&[
+        ("TGSCRIPT_CLUSTER_NATS_URL", &unreachable),
+        ("TGSCRIPT_STORE_URL", &store),
+    ]));
+    refused
+        .expect_code(2)
+        .expect_stderr_contains("[cluster] cannot reach NATS at nats://127.0.0.1:");
+    assert!(!refused.stderr.contains("n4tsS3cret"), "{}", refused.stderr);
+
+    run(env(&[
+        ("TGSCRIPT_CLUSTER_NATS_URL", &nowhere),
+        ("TGSCRIPT_STORE_URL", &store),
+        ("TGSCRIPT_CLUSTER_INSTANCE", "not a name"),
+    ]))
+    .expect_code(2)
+    .expect_stderr_contains("cluster.instance");
+    assert_eq!(
+        bots[0].server.calls_of("getUpdates").len(),
+        0,
+        "nothing polled"
+    );
+}
+
+/// Which of `instances` runs each bot, as every instance computes it.
+fn owners<'a>(bots: &[ClusterBot], instances: &'a [String]) -> BTreeMap<String, &'a str> {
+    bots.iter()
+        .map(|b| {
+            (
+                b.id.clone(),
+                assign::owner(&b.id, instances).expect("an owner"),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_bots_of_a_killed_instance_are_taken_over_and_no_bot_is_ever_polled_twice_at_once() {
+    let nats = Nats::start();
+    let store = crate::pg::database_url();
+    let bots = bots(6);
+    let t = TestDir::new();
+    config(&t, &bots);
+    let names = ["a", "b", "c"];
+    let mut running: BTreeMap<&str, Background> = BTreeMap::new();
+    for name in names {
+        running.insert(name, instance(&t, name, &nats, &store, &bots));
+    }
+    let all: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let before = owners(&bots, &all);
+    for (bot, owner) in &before {
+        let needle = format!("bot {bot}: running on instance {owner}");
+        running[owner].wait_stderr(&needle, 1, WAIT);
+    }
+    for bot in &bots {
+        bot.say("one");
+    }
+    for bot in &bots {
+        assert_eq!(bot.sent(1), ["one: 1 1"], "bot {}", bot.id);
+    }
+
+    // kill -9 the instance with the most bots: the others take them over once its lease
+    // expires (its claims went with its connection to PostgreSQL).
+    let victim = *names
+        .iter()
+        .max_by_key(|n| before.values().filter(|o| *o == *n).count())
+        .expect("an instance");
+    let killed = running.remove(victim).expect("the victim").kill9();
+    for (bot, owner) in &before {
+        if *owner == victim {
+            assert!(
+                killed
+                    .stderr
+                    .contains(&format!("bot {bot}: running on instance {victim}")),
+                "{}",
+                killed.stderr
+            );
+        }
+    }
+    let survivors: Vec<String> = all.iter().filter(|n| *n != victim).cloned().collect();
+    for run in running.values() {
+        run.wait_stderr(
+            &format!("cluster: live instances: {}", survivors.join(", ")),
+            1,
+            WAIT,
+        );
+    }
+    for bot in &bots {
+        bot.say("two");
+    }
+    for bot in &bots {
+        assert_eq!(bot.sent(2), ["one: 1 1", "two: 2 2"], "bot {}", bot.id);
+    }
+    let after = owners(&bots, &survivors);
+    let mut finished = Vec::new();
+    for (name, run) in running {
+        let done = run.interrupt();
+        assert_eq!(done.code, Some(0), "instance {name}: {}", done.all_output());
+        assert!(
+            done.stderr
+                .contains(&format!("cluster: instance {name} left")),
+            "{}",
+            done.stderr
+        );
+        finished.push((name, done));
+    }
+    for bot in &bots {
+        let owner = after[&bot.id];
+        let (_, done) = finished
+            .iter()
+            .find(|(name, _)| *name == owner)
+            .expect("the owner is a survivor");
+        assert!(
+            done.stderr
+                .contains(&format!("bot {}: running on instance {owner}", bot.id)),
+            "bot {} runs on {owner} after the kill: {}",
+            bot.id,
+            done.stderr
+        );
+        assert_eq!(
+            texts(&bot.server.calls()),
+            ["one: 1 1", "two: 2 2"],
+            "bot {}: each message handled once",
+            bot.id
+        );
+    }
+    for (name, done) in &finished {
+        assert!(
+            !done.stderr.contains("getUpdates refused"),
+            "instance {name}: never two pollers of one bot at once: {}",
+            done.stderr
+        );
+    }
+}
+
+#[test]
+fn an_instance_that_loses_nats_stops_its_bots_and_takes_them_up_again_when_it_is_back() {
+    let mut nats = Nats::start();
+    let store = crate::pg::database_url();
+    let bots = bots(2);
+    let t = TestDir::new();
+    config(&t, &bots);
+    let run = instance(&t, "solo", &nats, &store, &bots);
+    for bot in &bots {
+        run.wait_stderr(
+            &format!("bot {}: running on instance solo", bot.id),
+            1,
+            WAIT,
+        );
+        bot.say("one");
+        assert_eq!(bot.sent(1), ["one: 1 1"]);
+    }
+
+    nats.stop();
+    run.wait_stderr("has no renewed lease: stopping its bots", 1, WAIT);
+    for bot in &bots {
+        run.wait_stderr(&format!("bot {}: stopped here", bot.id), 1, WAIT);
+    }
+    let polls: Vec<usize> = bots
+        .iter()
+        .map(|b| b.server.calls_of("getUpdates").len())
+        .collect();
+    for bot in &bots {
+        bot.say("two");
+    }
+    // Renewals fail for a while: nothing is polled meanwhile.
+    run.wait_stderr("cannot renew the lease of instance solo", 1, WAIT);
+    std::thread::sleep(Duration::from_secs(2));
+    for (bot, polls) in bots.iter().zip(polls) {
+        assert_eq!(
+            bot.server.calls_of("getUpdates").len(),
+            polls,
+            "bot {}: not polled without a lease",
+            bot.id
+        );
+    }
+
+    nats.resume();
+    for bot in &bots {
+        assert_eq!(bot.sent(2), ["one: 1 1", "two: 2 2"], "bot {}", bot.id);
+    }
+    run.wait_stderr("bot bot1: running on instance solo", 2, WAIT);
+    let done = run.interrupt();
+    assert_eq!(done.code, Some(0), "{}", done.all_output());
+    assert!(
+        !done.stderr.contains("getUpdates refused"),
+        "{}",
+        done.stderr
+    );
+}
+
+#[test]
+fn the_local_bot_api_server_answers_an_overtaken_get_updates_with_409_as_telegram_does() {
+    let bot = ClusterBot::new("solo");
+    let url = format!("{}bot{}/getUpdates", bot.server.url(), token("solo"));
+    let statuses = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(async {
+            let client = reqwest::Client::new();
+            let first = client
+                .post(&url)
+                .json(&serde_json::json!({"timeout": 20}))
+                .send();
+            let second = async {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                let second = client.post(&url).json(&serde_json::json!({"timeout": 0}));
+                second.send().await
+            };
+            let (first, second) = tokio::join!(first, second);
+            let first = first.expect("the first answered");
+            let body: serde_json::Value = first.json().await.expect("JSON");
+            (body, second.expect("the second answered").status().as_u16())
+        });
+    let (first, second) = statuses;
+    assert_eq!(second, 200);
+    assert_eq!(first["error_code"], 409, "{first}");
+    assert!(
+        first["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("terminated by other getUpdates request")),
+        "{first}"
+    );
+}
