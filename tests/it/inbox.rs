@@ -2,49 +2,14 @@
 //! before they are acknowledged, survive `kill -9`, are handled once per handler and in order
 //! per chat; an update that keeps failing is parked, listed and retried on request.
 
+use crate::crash::{AUDIT, Load, Rng, USER, chat_id, sent, server};
 use crate::util::{TOKEN, TestDir};
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
-use tgscript::sandbox::world::{BOT_ID, ChatKind, Status};
-use tgscript::sandbox::{BotApiServer, Recorded, Refusal, World};
+use tgscript::sandbox::world::{BOT_ID, Status};
+use tgscript::sandbox::{BotApiServer, Refusal};
 
-const USER: i64 = 1001;
 const WAIT: Duration = Duration::from_secs(180);
-
-/// Replies `TEXT #n`, `n` counting the chat's messages in chat state: a handler run twice on
-/// one update, or out of order, shows in the numbers.
-const ECHO: &str = r#"
-fn on_message(msg) {
-    let n = (chat_get("n") ?? 0) + 1;
-    chat_set("n", n);
-    reply(`${msg.text} #${n}`);
-}
-"#;
-
-/// A second scenario with its own handler for every message.
-const AUDIT: &str = r#"
-fn on_message(msg) {
-    send_message(msg.chat.id, `audit ${msg.text}`);
-}
-"#;
-
-fn chat_id(index: usize) -> i64 {
-    -1_002_000_000_000 - index as i64
-}
-
-fn server(chats: usize) -> BotApiServer {
-    let mut world = World::empty();
-    world.add_user(USER, "Alice");
-    for index in 0..chats {
-        world.add_chat(
-            chat_id(index),
-            ChatKind::Supergroup,
-            &format!("chat {index}"),
-        );
-    }
-    BotApiServer::start(world, Some(TOKEN)).expect("start the local Bot API server")
-}
 
 fn bot_env(server: &BotApiServer) -> [(&'static str, String); 2] {
     [
@@ -55,60 +20,6 @@ fn bot_env(server: &BotApiServer) -> [(&'static str, String); 2] {
 
 fn refs<'a>(pairs: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     pairs.iter().map(|(k, v)| (*k, v.as_str())).collect()
-}
-
-/// The texts of the messages the bot sent, in the order the server received them.
-fn sent(calls: &[Recorded]) -> Vec<(i64, String)> {
-    calls
-        .iter()
-        .filter(|c| c.method.eq_ignore_ascii_case("sendMessage"))
-        .map(|c| {
-            (
-                c.params["chat_id"].as_i64().unwrap_or_default(),
-                c.params["text"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
-}
-
-/// xorshift64*: the kill points of one run; `TGSCRIPT_TEST_SEED` repeats a run.
-struct Rng(u64);
-
-impl Rng {
-    fn new() -> Self {
-        let seed = std::env::var("TGSCRIPT_TEST_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_nanos() as u64)
-                    .unwrap_or(7)
-            });
-        eprintln!("crash test seed: TGSCRIPT_TEST_SEED={seed}");
-        Rng(seed | 1)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) % n
-    }
-}
-
-/// Which (update, scenario) calls a restarted process reported as having got no answer
-/// before the crash: the only ones that may reach Telegram twice.
-fn in_doubt(logs: &str) -> BTreeSet<(i64, String)> {
-    logs.lines()
-        .filter(|line| line.contains("got no answer in an earlier try"))
-        .filter_map(|line| {
-            let rest = &line[line.find("update ")? + "update ".len()..];
-            let (id, rest) = rest.split_once(", ")?;
-            let (scenario, _) = rest.split_once(':')?;
-            Some((id.parse().ok()?, scenario.to_string()))
-        })
-        .collect()
 }
 
 #[test]
@@ -134,55 +45,34 @@ fn kill_9_three_times_over_100_chats_at_full_speed_loses_and_repeats_nothing() {
 /// without an answer), in order per chat, nothing left in the inbox. With `store_url`, the
 /// store is that PostgreSQL database.
 fn kill_9_three_times(chats: usize, updates: usize, store_url: Option<String>) {
-    let server = server(chats);
     let mut rng = Rng::new();
-    // Every update is queued up front, spread at random over the chats.
-    let mut per_chat: Vec<Vec<String>> = vec![Vec::new(); chats];
-    let mut update_of: HashMap<String, i64> = HashMap::new();
-    server.world(|w| {
-        for _ in 0..updates {
-            let index = rng.below(chats as u64) as usize;
-            let text = format!("c{index}-{}", per_chat[index].len() + 1);
-            w.user_message(chat_id(index), USER, &text, None);
-            update_of.insert(text.clone(), w.pending() as i64);
-            per_chat[index].push(text);
-        }
-    });
     let t = TestDir::new();
-    t.write("scripts/echo.rhai", ECHO);
-    t.write("scripts/audit.rhai", AUDIT);
-    let mut vars = bot_env(&server).to_vec();
+    let load = Load::queue(&t, chats, updates, &mut rng);
+    let mut vars = bot_env(&load.server).to_vec();
     vars.extend(store_url.map(|url| ("TGSCRIPT_STORE_URL", url)));
     let mut logs = String::new();
     let mut kills = Vec::new();
     for round in 0..3 {
         let bot = t.spawn(&["run", "scripts"], &refs(&vars));
-        let before = sent(&server.calls()).len();
-        let target = before + 100 + rng.below(400) as usize;
-        let reached = server.wait_for(WAIT, |calls| sent(calls).len() >= target);
+        let target = load.sent() + 100 + rng.below(400) as usize;
         assert!(
-            reached.is_ok(),
+            load.wait_sent(target, WAIT),
             "round {round}: never reached {target} messages\n{}",
             bot.stderr_so_far()
         );
         std::thread::sleep(Duration::from_micros(rng.below(20_000)));
         let killed = bot.kill9();
         assert_eq!(killed.code, None, "killed by the signal\n{}", killed.stderr);
-        kills.push(sent(&server.calls()).len());
+        kills.push(load.sent());
         logs.push_str(&killed.stderr);
     }
 
     let bot = t.spawn(&["run", "scripts"], &refs(&vars));
-    let all_handled = |calls: &[Recorded]| {
-        let texts: BTreeSet<String> = sent(calls).into_iter().map(|(_, text)| text).collect();
-        let echoes = texts.iter().filter(|t| !t.starts_with("audit ")).count();
-        echoes == updates && texts.len() == 2 * updates
-    };
-    let finished = server.wait_for(WAIT, all_handled);
+    let finished = load.wait_all_handled(WAIT);
     let last = bot.interrupt();
     logs.push_str(&last.stderr);
     assert!(
-        finished.is_ok(),
+        finished,
         "not every update was handled after the restarts\n{}",
         last.stderr
     );
@@ -191,53 +81,7 @@ fn kill_9_three_times(chats: usize, updates: usize, store_url: Option<String>) {
         logs.contains("left unfinished or queued for a retry; handling them first"),
         "a restart found the updates the kill interrupted:\n{logs}"
     );
-
-    // Once per handler: each message got one echo and one audit, except a call that was in
-    // flight at a kill (reported as such), which may have gone twice: never more.
-    let doubt = in_doubt(&logs);
-    let mut count: BTreeMap<(i64, String), Vec<String>> = BTreeMap::new();
-    for (_, text) in sent(&server.calls()) {
-        let (scenario, message) = match text.strip_prefix("audit ") {
-            Some(message) => ("audit.rhai", message.to_string()),
-            None => (
-                "echo.rhai",
-                text.split(" #").next().unwrap_or_default().to_string(),
-            ),
-        };
-        let update = update_of[&message];
-        count
-            .entry((update, scenario.to_string()))
-            .or_default()
-            .push(text);
-    }
-    assert_eq!(count.len(), 2 * updates, "one entry per update and handler");
-    for (key, texts) in &count {
-        let allowed = if doubt.contains(key) { 2 } else { 1 };
-        assert!(
-            texts.len() <= allowed,
-            "{key:?} sent {} times: {texts:?} (in doubt: {doubt:?})",
-            texts.len()
-        );
-        assert!(
-            texts.iter().all(|t| t == &texts[0]),
-            "a repeated call repeats the same message: {texts:?}"
-        );
-    }
-    // In order per chat, and the chat counter moved once per message.
-    for (index, expected) in per_chat.iter().enumerate() {
-        let mut echoes: Vec<String> = Vec::new();
-        for (chat, text) in sent(&server.calls()) {
-            if chat == chat_id(index) && !text.starts_with("audit ") && !echoes.contains(&text) {
-                echoes.push(text);
-            }
-        }
-        let wanted: Vec<String> = expected
-            .iter()
-            .enumerate()
-            .map(|(i, text)| format!("{text} #{}", i + 1))
-            .collect();
-        assert_eq!(echoes, wanted, "chat {index}");
-    }
+    let (doubt, repeated) = load.assert_handled_once(&logs);
     let list = t.run_with_env(&["inbox", "list", "--json"], &refs(&vars));
     list.expect_code(0);
     assert_eq!(
@@ -245,10 +89,8 @@ fn kill_9_three_times(chats: usize, updates: usize, store_url: Option<String>) {
         "[]",
         "nothing left unfinished or parked"
     );
-    let repeated = count.values().filter(|texts| texts.len() > 1).count();
     eprintln!(
-        "crash test: kills after {kills:?} messages; {} call(s) had no answer at a kill, {repeated} of them had reached the server and were made again",
-        doubt.len()
+        "crash test: kills after {kills:?} messages; {doubt} call(s) had no answer at a kill, {repeated} of them had reached the server and were made again"
     );
 }
 

@@ -9,6 +9,7 @@ mod check;
 mod cluster;
 mod config;
 mod corpus;
+mod crash;
 mod docs;
 mod exec;
 mod flood;
