@@ -5,6 +5,7 @@
 use super::bots::{BotSetup, BotSource};
 use super::status::BotStatus;
 use super::{App, AppError};
+use crate::cluster::ingress::Feed;
 use crate::config::BotMode;
 use crate::host::Host;
 use crate::inbox::{Inbox, Origin};
@@ -139,13 +140,21 @@ async fn learn_username(registry: &Registry, setup: &BotSetup) {
 }
 
 /// Serve `bot` until `stop`: poll it (a polling bot) or wait (a webhook bot's updates come
-/// to the listener); then let its running handlers finish.
-pub(super) async fn serve(bot: Arc<Running>, stop: Receiver<bool>) {
+/// to the listener, or in a cluster from its `feed`); then let its running handlers finish.
+pub(super) async fn serve(bot: Arc<Running>, stop: Receiver<bool>, feed: Option<Feed>) {
     let Some(client) = bot.host.bot().cloned() else {
         return;
     };
     if bot.mode == BotMode::Webhook {
-        probe_webhook(&bot, &client, stop).await;
+        match feed {
+            Some(feed) => {
+                tokio::join!(
+                    probe_webhook(&bot, &client, stop.clone()),
+                    super::ingress::consume(&bot, feed, stop)
+                );
+            }
+            None => probe_webhook(&bot, &client, stop).await,
+        }
         bot.dispatcher.finish().await;
         return;
     }

@@ -51,6 +51,11 @@ impl Fleet<'_> {
         match &mut self.seat {
             None => self.serve_here(setup).await,
             Some(seat) => {
+                // Any instance takes the deliveries of any of the cluster's webhook bots.
+                if let (BotMode::Webhook, Some(client)) = (setup.mode, setup.host.bot()) {
+                    let route = webhook::Route::cluster(client, seat.ingress().clone());
+                    self.routes.insert(&setup.id, route);
+                }
                 seat.want(setup);
                 self.rebalance().await;
                 Ok(())
@@ -67,16 +72,28 @@ impl Fleet<'_> {
     async fn serve_here(&mut self, setup: BotSetup) -> Result<(), AppError> {
         let (stop, stop_seen) = watch::channel(false);
         let bot = Arc::new(bot::start(self.app, setup, &stop_seen).await?);
+        let mut feed = None;
         if bot.mode == BotMode::Webhook {
-            let route = webhook::Route::new(
-                bot.inbox.clone(),
-                bot.dispatcher.clone(),
-                bot.status.clone(),
-            )?;
-            webhook::set_webhook(&bot.id, &bot.host, &self.app.config().webhook, &route).await?;
-            self.routes.insert(&bot.id, route);
+            let webhook = &self.app.config().webhook;
+            match (&self.seat, bot.host.bot()) {
+                (Some(seat), Some(client)) => {
+                    let route = webhook::Route::cluster(client, seat.ingress().clone());
+                    webhook::set_webhook(&bot.id, &bot.host, webhook, &route).await?;
+                    let taken = seat.ingress().feed(&bot.id).await;
+                    feed = Some(taken.map_err(|e| AppError::Failed(e.to_string()))?);
+                }
+                _ => {
+                    let route = webhook::Route::new(
+                        bot.inbox.clone(),
+                        bot.dispatcher.clone(),
+                        bot.status.clone(),
+                    )?;
+                    webhook::set_webhook(&bot.id, &bot.host, webhook, &route).await?;
+                    self.routes.insert(&bot.id, route);
+                }
+            }
         }
-        let served = tokio::spawn(bot::serve(bot.clone(), stop_seen));
+        let served = tokio::spawn(bot::serve(bot.clone(), stop_seen, feed));
         self.running
             .write()
             .unwrap_or_else(PoisonError::into_inner)
@@ -92,13 +109,13 @@ impl Fleet<'_> {
         if let Some(seat) = &mut self.seat {
             seat.unwant(id);
         }
+        self.routes.remove(id);
         self.stop_here(id).await;
     }
 
     /// Stop bot `id` here and wait until its running handlers have finished (then, in a
-    /// cluster, let another instance claim it).
+    /// cluster, let another instance claim it; its deliveries are still taken here).
     async fn stop_here(&mut self, id: &str) {
-        self.routes.remove(id);
         self.running
             .write()
             .unwrap_or_else(PoisonError::into_inner)

@@ -11,6 +11,7 @@ mod console_input;
 mod control;
 pub mod fleet;
 mod health;
+mod ingress;
 mod status;
 mod timers;
 pub mod webhook;

@@ -3,14 +3,18 @@
 //! checked in constant time (401 without it), the body must be an update (400, nothing
 //! stored), and the update is in the inbox on disk before the 200: Telegram delivers again
 //! whatever it got no 200 for, and a repeated `update_id` is answered 200 and not handled
-//! again.
+//! again. In a cluster every instance takes every webhook bot's deliveries and writes them to
+//! the cluster's stream ([`crate::cluster::ingress`]) before the 200; the bot's owner takes
+//! them from there.
 
 use super::AppError;
 use super::status::BotStatus;
+use crate::cluster::ingress::Ingress;
 use crate::config::WebhookConfig;
 use crate::host::Host;
 use crate::inbox::{Inbox, Origin};
 use crate::scenario::dispatch::Dispatcher;
+use crate::telegram::BotClient;
 use crate::telemetry::Report;
 use axum::Router;
 use axum::body::Bytes;
@@ -44,12 +48,26 @@ const ALLOWED_UPDATES: &[&str] = &[
     "poll_answer",
 ];
 
+/// What the secret of a cluster's webhook bot is derived for (with its token).
+const CLUSTER_SECRET: &str = "tgscript webhook";
+
 /// Where one webhook bot's deliveries go.
 pub struct Route {
     secret: String,
-    inbox: Option<Arc<Inbox>>,
-    dispatcher: Arc<Dispatcher>,
-    status: Arc<BotStatus>,
+    sink: Sink,
+}
+
+/// What is done with a checked delivery.
+enum Sink {
+    /// Kept in this process's inbox (when on) and handed to its dispatcher; each delivery
+    /// noted in `status`.
+    Here {
+        inbox: Option<Arc<Inbox>>,
+        dispatcher: Arc<Dispatcher>,
+        status: Arc<BotStatus>,
+    },
+    /// Written to the cluster's stream, for the bot's owner.
+    Cluster(Ingress),
 }
 
 impl Route {
@@ -62,10 +80,21 @@ impl Route {
     ) -> Result<Self, AppError> {
         Ok(Self {
             secret: new_secret()?,
-            inbox,
-            dispatcher,
-            status,
+            sink: Sink::Here {
+                inbox,
+                dispatcher,
+                status,
+            },
         })
+    }
+
+    /// A cluster's route for the bot of `client` into `ingress`, with the secret every
+    /// instance derives from its token (any of them may be given a delivery).
+    pub fn cluster(client: &BotClient, ingress: Ingress) -> Self {
+        Self {
+            secret: client.derived_secret(CLUSTER_SECRET),
+            sink: Sink::Cluster(ingress),
+        }
     }
 }
 
@@ -183,7 +212,21 @@ async fn deliver(
                 .into_response();
         }
     };
-    let fresh = match &route.inbox {
+    let (inbox, dispatcher, status) = match &route.sink {
+        Sink::Here {
+            inbox,
+            dispatcher,
+            status,
+        } => (inbox, dispatcher, status),
+        Sink::Cluster(ingress) => {
+            let update_id = update["update_id"].as_i64().unwrap_or_default();
+            return match ingress.publish(&id, update_id, body).await {
+                Ok(_) => (StatusCode::OK, "ok\n").into_response(),
+                Err(e) => not_kept(&id, &e.to_string()),
+            };
+        }
+    };
+    let fresh = match inbox {
         None => vec![update],
         Some(inbox) => {
             let (inbox, batch) = (inbox.clone(), [update]);
@@ -194,10 +237,10 @@ async fn deliver(
             }
         }
     };
-    route.status.ok();
+    status.ok();
     fresh
         .into_iter()
-        .for_each(|update| route.dispatcher.dispatch(update, Origin::Fetched));
+        .for_each(|update| dispatcher.dispatch(update, Origin::Fetched));
     (StatusCode::OK, "ok\n").into_response()
 }
 

@@ -2,9 +2,11 @@
 //! lease in the JetStream key-value bucket [`BUCKET`], it learns the live instances from the
 //! same bucket, and from that list ([`assign`]) which bots are its own. The lease says who
 //! should run a bot; what makes sure that no two instances run one at the same moment is the
-//! bot's claim in the shared store (`Store::claim_bot`), held while it runs here.
+//! bot's claim in the shared store (`Store::claim_bot`), held while it runs here. Webhook
+//! deliveries reach the owner through the JetStream stream of [`ingress`].
 
 pub mod assign;
+pub mod ingress;
 mod lease;
 
 use crate::config::ClusterConfig;
@@ -75,6 +77,7 @@ impl View {
 /// the view that follows from it.
 pub struct Membership {
     instance: String,
+    ingress: ingress::Ingress,
     view: watch::Receiver<View>,
     leave: oneshot::Sender<()>,
     kept: JoinHandle<()>,
@@ -105,17 +108,22 @@ impl Membership {
                 url: shown.clone(),
                 message: e.to_string(),
             })?;
-        let bucket = bucket(&jetstream::new(client), ttl)
+        let js = jetstream::new(client);
+        let bucket = bucket(&js, ttl).await.map_err(|e| match e {
+            BucketError::Mismatch(bucket) => ClusterError::LeaseMismatch {
+                bucket_ms: bucket.as_millis(),
+                ours_ms: ttl.as_millis(),
+            },
+            BucketError::JetStream(message) => ClusterError::JetStream {
+                url: shown.clone(),
+                message,
+            },
+        })?;
+        let ingress = ingress::Ingress::open(js)
             .await
-            .map_err(|e| match e {
-                BucketError::Mismatch(bucket) => ClusterError::LeaseMismatch {
-                    bucket_ms: bucket.as_millis(),
-                    ours_ms: ttl.as_millis(),
-                },
-                BucketError::JetStream(message) => ClusterError::JetStream {
-                    url: shown.clone(),
-                    message,
-                },
+            .map_err(|e| ClusterError::JetStream {
+                url: shown.clone(),
+                message: e.to_string(),
             })?;
         let instance = config.instance_name();
         tracing::info!(
@@ -128,6 +136,7 @@ impl Membership {
         let kept = tokio::spawn(lease.keep(views, left));
         Ok(Membership {
             instance,
+            ingress,
             view,
             leave,
             kept,
@@ -137,6 +146,11 @@ impl Membership {
     /// This instance's name.
     pub fn instance(&self) -> &str {
         &self.instance
+    }
+
+    /// The cluster's webhook ingress.
+    pub fn ingress(&self) -> &ingress::Ingress {
+        &self.ingress
     }
 
     /// The view, changed on every renewal.

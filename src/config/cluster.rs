@@ -1,8 +1,8 @@
 //! `[cluster]`: this process as one instance of a cluster that shares one PostgreSQL store
 //! and owns its bots through leases on NATS JetStream (see `docs/cluster.md`).
 
+use super::Config;
 use super::bots::valid_bot_id;
-use super::{BotMode, Config};
 use serde::{Deserialize, Serialize};
 
 /// `[cluster]`.
@@ -66,15 +66,6 @@ pub(super) fn refusal(config: &Config) -> Option<(String, String)> {
         return refuse(
             "cluster.nats_url",
             "a cluster's instances share one store: set [store] url = \"postgres://…\" (the same on every instance)".into(),
-        );
-    }
-    if let Some(bot) = config.bots.iter().find(|b| b.mode == BotMode::Webhook) {
-        return refuse(
-            "cluster.nats_url",
-            format!(
-                "bot {:?} is a webhook bot, and a cluster runs polling bots only for now (webhook deliveries are not routed to their owner yet): make it a polling bot or run it outside the cluster",
-                bot.id
-            ),
         );
     }
     if config.gateway.listen.is_some() {

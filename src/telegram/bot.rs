@@ -93,6 +93,18 @@ impl BotClient {
         self
     }
 
+    /// A secret for `purpose` that only holders of this bot's token can compute (48 hex
+    /// digits of SHA-256 over both): the same on every process that serves the bot.
+    pub fn derived_secret(&self, purpose: &str) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::new()
+            .chain_update(purpose.as_bytes())
+            .chain_update([0])
+            .chain_update(self.bot.token().as_bytes())
+            .finalize();
+        digest[..24].iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     /// Call Bot API `method` with JSON `params`, applying the retry rules.
     pub async fn call(&self, method: &str, params: &Value) -> Result<Value, BotError> {
         let mut params = params.clone();

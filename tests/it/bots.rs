@@ -82,7 +82,7 @@ fn webhook(server: &BotApiServer, nth: usize) -> (String, String) {
 }
 
 /// A message update from alice in the sandbox group of `server`'s world.
-fn update(server: &BotApiServer, update_id: i64, text: &str) -> Value {
+pub(crate) fn update(server: &BotApiServer, update_id: i64, text: &str) -> Value {
     let message = server.world(|w| w.user_message(SANDBOX_CHAT_ID, ALICE, text, None));
     json!({"update_id": update_id, "message": message})
 }
@@ -97,7 +97,7 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
 }
 
 /// POST `body` to `url` as Telegram does (with `secret`, if any); the status.
-fn post(url: &str, secret: Option<&str>, body: &str) -> u16 {
+pub(crate) fn post(url: &str, secret: Option<&str>, body: &str) -> u16 {
     block_on(async {
         let mut request = reqwest::Client::new()
             .post(url)

@@ -4,7 +4,7 @@
 //! from the instances' logs: as on Telegram, the local Bot API server answers a `getUpdates`
 //! that a newer one overtook with 409, so two live pollers of one bot would see it and say so.
 
-use crate::bots::{ALICE, COUNTER, server, token};
+use crate::bots::{ALICE, COUNTER, free_port, post, server, token, update};
 use crate::crash::{Load, Rng};
 use crate::nats::Nats;
 use crate::util::{Background, TestDir};
@@ -56,11 +56,16 @@ fn texts(calls: &[Recorded]) -> Vec<String> {
 
 /// The config every instance reads: `bots`, polling, leases of 2 s, one try per update.
 fn config(t: &TestDir, bots: &[ClusterBot]) {
-    let mut text = "[cluster]\nlease_ms = 2000\n\n[inbox]\nmax_attempts = 1\n".to_string();
+    config_of(t, bots, "polling", "");
+}
+
+/// The same with the bots in `mode`, after `head`.
+fn config_of(t: &TestDir, bots: &[ClusterBot], mode: &str, head: &str) {
+    let mut text = format!("{head}[cluster]\nlease_ms = 2000\n\n[inbox]\nmax_attempts = 1\n");
     for bot in bots {
         t.write(&format!("{}/count.rhai", bot.id), COUNTER);
         text += &format!(
-            "\n[[bot]]\nid = \"{id}\"\ntoken_env = \"TOKEN_{id}\"\nscripts = \"{id}\"\napi_url = \"{}\"\n",
+            "\n[[bot]]\nid = \"{id}\"\ntoken_env = \"TOKEN_{id}\"\nscripts = \"{id}\"\nmode = \"{mode}\"\napi_url = \"{}\"\n",
             bot.server.url(),
             id = bot.id,
         );
@@ -70,6 +75,18 @@ fn config(t: &TestDir, bots: &[ClusterBot]) {
 
 /// `tgscript run` as instance `name` of the cluster on `nats` and `store`.
 fn instance(t: &TestDir, name: &str, nats: &Nats, store: &str, bots: &[ClusterBot]) -> Background {
+    instance_with(t, name, nats, store, bots, &[])
+}
+
+/// The same with `extra` variables.
+fn instance_with(
+    t: &TestDir,
+    name: &str,
+    nats: &Nats,
+    store: &str,
+    bots: &[ClusterBot],
+    extra: &[(&str, &str)],
+) -> Background {
     let mut env: Vec<(String, String)> = bots
         .iter()
         .map(|b| (format!("TOKEN_{}", b.id), token(&b.id)))
@@ -77,6 +94,7 @@ fn instance(t: &TestDir, name: &str, nats: &Nats, store: &str, bots: &[ClusterBo
     env.push(("TGSCRIPT_CLUSTER_INSTANCE".into(), name.into()));
     env.push(("TGSCRIPT_CLUSTER_NATS_URL".into(), nats.url()));
     env.push(("TGSCRIPT_STORE_URL".into(), store.into()));
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     t.spawn(&["run"], &env)
 }
@@ -432,4 +450,103 @@ fn killing_the_owner_at_five_points_under_load_loses_and_repeats_nothing() {
         failovers[failovers.len() / 2],
         failovers[failovers.len() - 1],
     );
+}
+
+/// The secret every `setWebhook` of `bot` gave (the same from every owner).
+fn webhook_secret(bot: &ClusterBot, sets: usize) -> String {
+    let calls = bot
+        .server
+        .wait_for(WAIT, |calls| {
+            calls.iter().filter(|c| c.method == "setWebhook").count() >= sets
+        })
+        .unwrap_or_else(|calls| panic!("bot {}: {sets} setWebhook: {calls:#?}", bot.id));
+    let secrets: Vec<String> = calls
+        .iter()
+        .filter(|c| c.method == "setWebhook")
+        .map(|c| {
+            c.params["secret_token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    assert!(
+        secrets.iter().all(|s| *s == secrets[0] && !s.is_empty()),
+        "bot {}: one secret from every owner: {secrets:?}",
+        bot.id
+    );
+    secrets[0].clone()
+}
+
+#[test]
+fn a_webhook_delivery_to_any_instance_is_kept_in_jetstream_and_handled_once_by_the_owner() {
+    let nats = Nats::start();
+    let store = crate::pg::database_url();
+    let bots = bots(3);
+    let t = TestDir::new();
+    let head = "[webhook]\npublic_url = \"https://bots.example/\"\n\n";
+    config_of(&t, &bots, "webhook", head);
+    let names = ["a", "b", "c"];
+    let ports: BTreeMap<&str, u16> = names.iter().map(|n| (*n, free_port())).collect();
+    let listen = |name: &str| format!("127.0.0.1:{}", ports[name]);
+    let url = |name: &str, bot: &str| format!("http://127.0.0.1:{}/webhook/{bot}", ports[name]);
+    let mut running: BTreeMap<&str, Background> = BTreeMap::new();
+    for name in names {
+        let env = [("TGSCRIPT_WEBHOOK_LISTEN", listen(name))];
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        running.insert(name, instance_with(&t, name, &nats, &store, &bots, &env));
+    }
+    let all: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let before = owners(&bots, &all);
+    for (bot, owner) in &before {
+        running[owner].wait_stderr(&format!("bot {bot}: running on instance {owner}"), 1, WAIT);
+    }
+    // Each update posted to two instances (Telegram delivering again): handled once.
+    for (i, bot) in bots.iter().enumerate() {
+        let secret = webhook_secret(bot, 1);
+        let body = update(&bot.server, 1, "one").to_string();
+        for name in [names[i % 3], names[(i + 1) % 3]] {
+            assert_eq!(post(&url(name, &bot.id), Some(&secret), &body), 200);
+        }
+        assert_eq!(post(&url(names[i % 3], &bot.id), Some("wrong"), &body), 401);
+    }
+    assert_eq!(post(&url("a", "nobody"), Some("x"), "{}"), 404);
+    for bot in &bots {
+        assert_eq!(bot.sent(1), ["one: 1 1"], "bot {}", bot.id);
+    }
+
+    // The owner of the most bots is killed; their next updates go to a survivor at once and
+    // wait in the stream until a new owner takes them.
+    let victim = *names
+        .iter()
+        .max_by_key(|n| before.values().filter(|o| *o == *n).count())
+        .expect("an instance");
+    let killed = running.remove(victim).expect("the victim").kill9();
+    let survivor = *running.keys().next().expect("a survivor");
+    for bot in &bots {
+        let secret = webhook_secret(bot, 1);
+        let body = update(&bot.server, 2, "two").to_string();
+        assert_eq!(post(&url(survivor, &bot.id), Some(&secret), &body), 200);
+    }
+    for bot in &bots {
+        assert_eq!(bot.sent(2), ["one: 1 1", "two: 2 2"], "bot {}", bot.id);
+    }
+    let mut logs = killed.stderr;
+    for (name, run) in running {
+        let done = run.interrupt();
+        assert_eq!(done.code, Some(0), "instance {name}: {}", done.all_output());
+        logs.push_str(&done.stderr);
+    }
+    for bot in &bots {
+        assert_eq!(
+            texts(&bot.server.calls()),
+            ["one: 1 1", "two: 2 2"],
+            "bot {}",
+            bot.id
+        );
+        if before[&bot.id] == victim {
+            webhook_secret(bot, 2);
+        }
+    }
+    assert!(!logs.contains("cannot take webhook updates"), "{logs}");
 }

@@ -70,6 +70,11 @@ impl Seat {
             .collect()
     }
 
+    /// The cluster's webhook ingress.
+    pub(super) fn ingress(&self) -> &crate::cluster::ingress::Ingress {
+        self.membership.ingress()
+    }
+
     /// Give the lease up, once every bot has stopped.
     pub(super) async fn leave(self) {
         drop(self.claims);
