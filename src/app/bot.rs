@@ -24,15 +24,11 @@ use tokio::sync::watch::{Receiver, Sender};
 const POLL_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest wait before asking again after `getUpdates` failed.
 const MAX_POLL_BACKOFF: Duration = Duration::from_secs(30);
-/// How often a running bot looks for updates `inbox retry` queued.
-const REQUEUE_EVERY: Duration = Duration::from_secs(1);
 /// How many fetched updates may wait for their handlers before polling pauses: the rest
 /// wait at Telegram (or in the inbox), not in memory.
 const MAX_BACKLOG: u64 = 1000;
 /// How often a webhook bot's deliveries are looked at (`getWebhookInfo`) for `/health`.
 const WEBHOOK_PROBE_EVERY: Duration = Duration::from_secs(15);
-/// How often a running bot drops handled updates older than a day.
-const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
 /// One bot started: its scenarios loaded (and watched), its dispatcher, its inbox.
 pub(super) struct Running {
@@ -48,6 +44,9 @@ pub(super) struct Running {
     pub(super) dir: std::path::PathBuf,
     /// How it is doing (for `/health`).
     pub(super) status: Arc<BotStatus>,
+    /// Its tasks that dispatch besides the poller (retries, timers, account events): joined
+    /// when it stops, before its handlers are waited for.
+    tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
     _watcher: Option<watch::Watch>,
 }
 
@@ -82,13 +81,14 @@ pub(super) async fn start(
         super::account_updates::subscribe(app.host().accounts().hub(), registry.clone());
     let watcher = load(&registry, &setup.dir, config.scripts.hot_reload).await?;
     let dispatcher = Arc::new(Dispatcher::new(registry.clone(), inbox.clone()));
+    let mut tasks = Vec::new();
     if let Some(inbox) = &inbox {
         resume(inbox, &dispatcher).await?;
-        tokio::spawn(take_requeued(
+        tasks.push(tokio::spawn(super::requeued::take_requeued(
             inbox.clone(),
             dispatcher.clone(),
             stopped.clone(),
-        ));
+        )));
     }
     // After what a previous run left is taken up (due jobs wait in the database meanwhile).
     let timers = super::timers::Timers {
@@ -98,15 +98,15 @@ pub(super) async fn start(
         dispatcher: dispatcher.clone(),
         clock: setup.host.clock().clone(),
     };
-    tokio::spawn(super::timers::run(timers, stopped.clone()));
+    tasks.push(tokio::spawn(super::timers::run(timers, stopped.clone())));
     // After what a previous run left is taken up; the subscription holds new events meanwhile.
-    tokio::spawn(super::account_updates::forward(
+    tasks.push(tokio::spawn(super::account_updates::forward(
         account_events,
         registry,
         inbox.clone(),
         dispatcher.clone(),
         stopped.clone(),
-    ));
+    )));
     Ok(Running {
         id: setup.id,
         host: setup.host,
@@ -117,8 +117,27 @@ pub(super) async fn start(
         source: setup.source,
         dir: setup.dir.clone(),
         status: Arc::default(),
+        tasks: std::sync::Mutex::new(tasks),
         _watcher: watcher,
     })
+}
+
+/// Once `bot` is told to stop: wait for its tasks besides the poller (nothing of theirs is
+/// dispatched after this; in a cluster, another instance may take the bot next), then for
+/// its running handlers.
+pub(super) async fn wind_down(bot: &Running) {
+    let tasks = std::mem::take(
+        &mut *bot
+            .tasks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    for task in tasks {
+        if let Err(e) = task.await {
+            tracing::warn!("bot {}: a task ended badly: {e}", bot.id);
+        }
+    }
+    bot.dispatcher.finish().await;
 }
 
 /// Ask the bot its username (`getMe`), so commands addressed to other bots
@@ -155,13 +174,13 @@ pub(super) async fn serve(bot: Arc<Running>, stop: Receiver<bool>, feed: Option<
             }
             None => probe_webhook(&bot, &client, stop).await,
         }
-        bot.dispatcher.finish().await;
+        wind_down(&bot).await;
         return;
     }
     remove_webhook(&bot.id, &client).await;
     let mut poller = Poller::new(client, POLL_TIMEOUT);
     poll(&mut poller, &bot, stop).await;
-    bot.dispatcher.finish().await;
+    wind_down(&bot).await;
     // The last completion marks are queued: on disk before the offset is confirmed.
     bot.host.store().flush();
     if let Err(e) = poller.confirm().await {
@@ -400,41 +419,5 @@ async fn poll(poller: &mut Poller, bot: &Running, stop: Receiver<bool>) {
             _ = tokio::time::sleep(backoff) => {}
         }
         backoff = (backoff * 2).min(MAX_POLL_BACKOFF);
-    }
-}
-
-/// Hand updates that `tgscript inbox retry` queued to the dispatcher, and now and then prune
-/// old handled updates, until `stop`.
-async fn take_requeued(inbox: Arc<Inbox>, dispatcher: Arc<Dispatcher>, stop: Receiver<bool>) {
-    let mut last_prune = std::time::Instant::now();
-    loop {
-        tokio::select! {
-            _ = stopped(stop.clone()) => return,
-            _ = tokio::time::sleep(REQUEUE_EVERY) => {}
-        }
-        let inbox = inbox.clone();
-        let prune = last_prune.elapsed() >= PRUNE_EVERY;
-        if prune {
-            last_prune = std::time::Instant::now();
-        }
-        let looked = tokio::task::spawn_blocking(move || {
-            if prune && let Err(e) = inbox.prune() {
-                tracing::warn!("{e}");
-            }
-            inbox.requeued()
-        });
-        match looked.await {
-            Ok(Ok(updates)) => {
-                for update in updates {
-                    tracing::info!(
-                        "inbox: update {} queued again by `inbox retry`",
-                        update["update_id"]
-                    );
-                    dispatcher.dispatch(update, Origin::Stored);
-                }
-            }
-            Ok(Err(e)) => tracing::warn!("{e}"),
-            Err(e) => tracing::warn!("inbox: {e}"),
-        }
     }
 }

@@ -12,6 +12,7 @@ use super::bots::{BotSetup, BotSource};
 use super::control::{self, Control, FleetControl};
 use super::health::{FleetReport, RunningBots};
 use super::{App, AppError, webhook};
+use crate::cluster::ingress::Feed;
 use crate::config::{BotConfig, BotMode, Config};
 use crate::store::SavedBot;
 use crate::telemetry::Report;
@@ -72,27 +73,14 @@ impl Fleet<'_> {
     async fn serve_here(&mut self, setup: BotSetup) -> Result<(), AppError> {
         let (stop, stop_seen) = watch::channel(false);
         let bot = Arc::new(bot::start(self.app, setup, &stop_seen).await?);
-        let mut feed = None;
-        if bot.mode == BotMode::Webhook {
-            let webhook = &self.app.config().webhook;
-            match (&self.seat, bot.host.bot()) {
-                (Some(seat), Some(client)) => {
-                    let route = webhook::Route::cluster(client, seat.ingress().clone());
-                    webhook::set_webhook(&bot.id, &bot.host, webhook, &route).await?;
-                    let taken = seat.ingress().feed(&bot.id).await;
-                    feed = Some(taken.map_err(|e| AppError::Failed(e.to_string()))?);
-                }
-                _ => {
-                    let route = webhook::Route::new(
-                        bot.inbox.clone(),
-                        bot.dispatcher.clone(),
-                        bot.status.clone(),
-                    )?;
-                    webhook::set_webhook(&bot.id, &bot.host, webhook, &route).await?;
-                    self.routes.insert(&bot.id, route);
-                }
+        let feed = match self.receive_webhooks(&bot).await {
+            Ok(feed) => feed,
+            Err(e) => {
+                let _ = stop.send(true);
+                bot::wind_down(&bot).await;
+                return Err(e);
             }
-        }
+        };
         let served = tokio::spawn(bot::serve(bot.clone(), stop_seen, feed));
         self.running
             .write()
@@ -101,6 +89,33 @@ impl Fleet<'_> {
         self.members
             .insert(bot.id.clone(), Member { bot, stop, served });
         Ok(())
+    }
+
+    /// A webhook bot's webhook set, and where its deliveries go: its route here, or in a
+    /// cluster its feed from the cluster's stream (every instance's route writes there).
+    async fn receive_webhooks(&mut self, bot: &bot::Running) -> Result<Option<Feed>, AppError> {
+        if bot.mode != BotMode::Webhook {
+            return Ok(None);
+        }
+        let webhook = &self.app.config().webhook;
+        match (&self.seat, bot.host.bot()) {
+            (Some(seat), Some(client)) => {
+                let route = webhook::Route::cluster(client, seat.ingress().clone());
+                webhook::set_webhook(&bot.id, &bot.host, webhook, &route).await?;
+                let feed = seat.ingress().feed(&bot.id).await;
+                Ok(Some(feed.map_err(|e| AppError::Failed(e.to_string()))?))
+            }
+            _ => {
+                let route = webhook::Route::new(
+                    bot.inbox.clone(),
+                    bot.dispatcher.clone(),
+                    bot.status.clone(),
+                )?;
+                webhook::set_webhook(&bot.id, &bot.host, webhook, &route).await?;
+                self.routes.insert(&bot.id, route);
+                Ok(None)
+            }
+        }
     }
 
     /// Take bot `id` out of the set: stop it and wait until its running handlers have
@@ -125,7 +140,7 @@ impl Fleet<'_> {
             let _ = member.served.await;
         }
         if let Some(seat) = &mut self.seat {
-            seat.release(id);
+            seat.release(id).await;
         }
     }
 
@@ -368,10 +383,10 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
             }
         }
     }
-    fleet.stop_all().await;
-    if let Some(seat) = fleet.seat {
+    if let Some(seat) = &mut fleet.seat {
         seat.leave().await;
     }
+    fleet.stop_all().await;
     Ok(())
 }
 

@@ -15,6 +15,10 @@ const RETRY_AFTER: Duration = Duration::from_secs(1);
 /// Take `bot`'s updates from `feed` until `stop`.
 pub(super) async fn consume(bot: &Running, feed: Feed, stop: Receiver<bool>) {
     let mut failing = false;
+    tokio::select! {
+        () = feed.wait_for_earlier_takers() => {}
+        () = super::bot::stopped(stop.clone()) => return,
+    }
     while !*stop.borrow() {
         let taken = match feed.take().await {
             Ok(taken) => taken,
@@ -56,6 +60,7 @@ pub(super) async fn consume(bot: &Running, feed: Feed, stop: Receiver<bool>) {
                     bot.id,
                     taken.updates.len()
                 );
+                taken.refuse().await;
                 tokio::time::sleep(RETRY_AFTER).await;
             }
         }

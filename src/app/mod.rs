@@ -12,6 +12,7 @@ mod control;
 pub mod fleet;
 mod health;
 mod ingress;
+mod requeued;
 mod status;
 mod timers;
 pub mod webhook;

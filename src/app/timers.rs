@@ -70,6 +70,9 @@ pub(super) async fn run(timers: Timers, mut stopped: Receiver<bool>) {
             }
         };
         if nap.is_zero() {
+            if *stopped.borrow() {
+                return;
+            }
             continue;
         }
         tokio::select! {

@@ -112,6 +112,21 @@ pub struct Taken {
 }
 
 impl Feed {
+    /// Wait (at most as long as the stream waits for an acknowledgement) until no update
+    /// is out with a previous owner that took it and never acknowledged it: they come again
+    /// once their wait is over, and taking newer ones first would handle a chat's updates
+    /// out of order.
+    pub async fn wait_for_earlier_takers(&self) {
+        let deadline = tokio::time::Instant::now() + ACK_WAIT + FETCH_WAIT;
+        while tokio::time::Instant::now() < deadline {
+            match self.consumer.get_info().await {
+                Ok(info) if info.num_ack_pending > 0 => {}
+                _ => return,
+            }
+            tokio::time::sleep(FETCH_WAIT / 5).await;
+        }
+    }
+
     /// The next updates: as many as wait (up to a batch), or none after a short wait.
     pub async fn take(&self) -> Result<Taken, IngressError> {
         let mut batch = self
@@ -139,6 +154,13 @@ impl Feed {
 }
 
 impl Taken {
+    /// The updates could not be kept: the stream gives them again at once.
+    pub async fn refuse(self) {
+        for message in self.messages {
+            let _ = message.ack_with(jetstream::AckKind::Nak(None)).await;
+        }
+    }
+
     /// The updates are kept: the stream may forget them.
     pub async fn acknowledge(self) {
         for message in self.messages {

@@ -1,7 +1,8 @@
 //! An instance's lease: a key of its own in the lease bucket, created when it joins (or once
 //! an earlier holder's has expired), updated with a revision check every fifth of the lease,
-//! and held only while the last renewal is younger than three fifths of it — so the bots stop
-//! with time to spare before the lease can expire and another instance take them over.
+//! and held only while the last renewal is younger than three fifths of it — so the bots are
+//! told to stop (within four fifths) before the lease can expire and another instance take
+//! them over; each bot's claim in the store covers the rest.
 
 use super::View;
 use async_nats::jetstream::kv;
@@ -19,6 +20,18 @@ pub(super) struct Lease {
     bucket: kv::Store,
     instance: String,
     ttl: Duration,
+    /// What this process writes as the key's value: its own, so that a write of its whose
+    /// answer was lost (or a renewal NATS sent late, after a reconnect) is known as its own.
+    mark: bytes::Bytes,
+}
+
+/// A write of the lease that NATS confirmed.
+enum Written {
+    /// Written now, at this revision.
+    Now(u64),
+    /// Found written by this process earlier (its answer lost), at this revision: it counts
+    /// from no later than the last confirmed renewal.
+    Earlier(u64),
 }
 
 /// How one try to create or renew the lease went wrong.
@@ -34,10 +47,14 @@ enum Refused {
 impl Lease {
     /// The lease of `instance` in `bucket`, lasting `ttl` unrenewed.
     pub(super) fn new(bucket: kv::Store, instance: String, ttl: Duration) -> Lease {
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
         Lease {
             bucket,
             instance,
             ttl,
+            mark: format!("{}-{started}", std::process::id()).into(),
         }
     }
 
@@ -65,19 +82,26 @@ impl Lease {
                 Some(revision) => self.renew(revision).await,
             };
             match tried {
-                Ok(next) => {
+                Ok(written) => {
+                    let next = match written {
+                        Written::Now(next) => {
+                            renewed = asked;
+                            next
+                        }
+                        Written::Earlier(next) => next,
+                    };
                     if revision.is_none() {
                         tracing::info!(
                             "cluster: instance {} holds its lease (revision {next})",
                             self.instance
                         );
                     }
-                    (revision, renewed, waiting, failing) = (Some(next), asked, false, false);
+                    (revision, waiting, failing) = (Some(next), false, false);
                 }
                 Err(Refused::Exists) if !waiting => {
                     waiting = true;
                     tracing::warn!(
-                        "cluster: the lease of instance {} is held: by another process with this name, or by one stopped less than {} ms ago; waiting for it",
+                        "cluster: the lease of instance {} is held by another process with this name, or by one stopped less than {} ms ago; waiting for it",
                         self.instance,
                         self.ttl.as_millis()
                     );
@@ -125,8 +149,12 @@ impl Lease {
             });
         }
         views.send_replace(View::default());
-        if revision.is_some() {
-            match tokio::time::timeout(tick(self.ttl), self.bucket.delete(&self.instance)).await {
+        if let Some(revision) = revision {
+            // Only its own key: a process that took the name since is left alone.
+            let delete = self
+                .bucket
+                .delete_expect_revision(&self.instance, Some(revision));
+            match tokio::time::timeout(tick(self.ttl), delete).await {
                 Ok(Ok(())) => tracing::info!("cluster: instance {} left", self.instance),
                 _ => tracing::warn!(
                     "cluster: instance {} could not give its lease back; it expires in {} ms",
@@ -138,26 +166,43 @@ impl Lease {
     }
 
     /// Create the key: the lease is this instance's from now on.
-    async fn create(&self) -> Result<u64, Refused> {
-        let value = std::process::id().to_string().into();
-        match tokio::time::timeout(tick(self.ttl), self.bucket.create(&self.instance, value)).await
-        {
-            Ok(Ok(revision)) => Ok(revision),
-            Ok(Err(e)) if e.kind() == kv::CreateErrorKind::AlreadyExists => Err(Refused::Exists),
+    async fn create(&self) -> Result<Written, Refused> {
+        let create = self.bucket.create(&self.instance, self.mark.clone());
+        match tokio::time::timeout(tick(self.ttl), create).await {
+            Ok(Ok(revision)) => Ok(Written::Now(revision)),
+            Ok(Err(e)) if e.kind() == kv::CreateErrorKind::AlreadyExists => {
+                self.own_write().await.ok_or(Refused::Exists)
+            }
             Ok(Err(e)) => Err(Refused::Failed(e.to_string())),
             Err(_) => Err(Refused::Failed("no answer in time".into())),
         }
     }
 
     /// Renew the key written at `revision`.
-    async fn renew(&self, revision: u64) -> Result<u64, Refused> {
-        let value = std::process::id().to_string().into();
-        let update = self.bucket.update(&self.instance, value, revision);
+    async fn renew(&self, revision: u64) -> Result<Written, Refused> {
+        let update = self
+            .bucket
+            .update(&self.instance, self.mark.clone(), revision);
         match tokio::time::timeout(tick(self.ttl), update).await {
-            Ok(Ok(revision)) => Ok(revision),
-            Ok(Err(e)) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => Err(Refused::Lost),
+            Ok(Ok(revision)) => Ok(Written::Now(revision)),
+            Ok(Err(e)) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => {
+                self.own_write().await.ok_or(Refused::Lost)
+            }
             Ok(Err(e)) => Err(Refused::Failed(e.to_string())),
             Err(_) => Err(Refused::Failed("no answer in time".into())),
+        }
+    }
+
+    /// The key's revision if this process wrote it (a write whose answer it never got).
+    async fn own_write(&self) -> Option<Written> {
+        let entry = tokio::time::timeout(tick(self.ttl), self.bucket.entry(&self.instance));
+        match entry.await {
+            Ok(Ok(Some(entry)))
+                if entry.operation == kv::Operation::Put && entry.value == self.mark =>
+            {
+                Some(Written::Earlier(entry.revision))
+            }
+            _ => None,
         }
     }
 

@@ -79,8 +79,8 @@ pub struct Membership {
     instance: String,
     ingress: ingress::Ingress,
     view: watch::Receiver<View>,
-    leave: oneshot::Sender<()>,
-    kept: JoinHandle<()>,
+    /// Until left: how to tell the lease's task to give it up, and the task.
+    keeping: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
 }
 
 impl Membership {
@@ -138,8 +138,7 @@ impl Membership {
             instance,
             ingress,
             view,
-            leave,
-            kept,
+            keeping: Some((leave, kept)),
         })
     }
 
@@ -158,11 +157,13 @@ impl Membership {
         self.view.clone()
     }
 
-    /// Give the lease up (its key deleted, so the others take over at once): after this
-    /// instance's bots have stopped.
-    pub async fn leave(self) {
-        let _ = self.leave.send(());
-        let _ = self.kept.await;
+    /// Give the lease up (its key deleted, so the others take this instance's bots as soon as
+    /// their claims are let go); the view says it is not held from then on.
+    pub async fn leave(&mut self) {
+        if let Some((leave, kept)) = self.keeping.take() {
+            let _ = leave.send(());
+            let _ = kept.await;
+        }
     }
 }
 

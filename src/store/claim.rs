@@ -67,11 +67,15 @@ impl Drop for Claim {
                 false => "SELECT pg_advisory_unlock(hashtextextended(?1, 0))",
             };
             let connection = commit::lock(shared);
-            if let Err(e) = connection.execute(unlock, sql::params![key.as_str()]) {
-                tracing::warn!(
-                    "the claim {key} on {} could not be released: {e}",
+            let released: Result<bool, _> =
+                connection.query_row(unlock, sql::params![key.as_str()], |row| row.get(0));
+            match released {
+                Ok(true) => {}
+                Ok(false) => tracing::error!("the claim {key} on {} was not held", shared.path),
+                Err(e) => tracing::error!(
+                    "the claim {key} on {} could not be released ({e}): it is held until this process ends",
                     shared.path
-                );
+                ),
             }
         }
     }

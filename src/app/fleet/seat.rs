@@ -9,7 +9,11 @@ use crate::cluster::{Membership, View};
 use crate::config::BotConfig;
 use crate::store::Claim;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::{Duration, Instant};
 use tokio::sync::watch;
+
+/// How long a bot that failed to start here waits before it is tried again.
+const RETRY_FAILED: Duration = Duration::from_secs(30);
 
 /// What this instance knows and holds of the cluster's bots.
 pub(super) struct Seat {
@@ -20,8 +24,8 @@ pub(super) struct Seat {
     claims: HashMap<String, Claim>,
     /// Bots this instance should run whose claim another instance still holds (logged once).
     waiting: HashSet<String>,
-    /// Bots that failed to start here, left alone until the config changes them.
-    failed: HashSet<String>,
+    /// Bots that failed to start here, and when: tried again after [`RETRY_FAILED`].
+    failed: HashMap<String, Instant>,
 }
 
 impl Seat {
@@ -32,7 +36,7 @@ impl Seat {
             wanted: BTreeMap::new(),
             claims: HashMap::new(),
             waiting: HashSet::new(),
-            failed: HashSet::new(),
+            failed: HashMap::new(),
         }
     }
 
@@ -55,8 +59,10 @@ impl Seat {
     }
 
     /// Let go of the claim on bot `id` (stopped here).
-    pub(super) fn release(&mut self, id: &str) {
-        self.claims.remove(id);
+    pub(super) async fn release(&mut self, id: &str) {
+        if let Some(claim) = self.claims.remove(id) {
+            let _ = tokio::task::spawn_blocking(move || drop(claim)).await;
+        }
     }
 
     /// The cluster's bots that come from `[[bot]]`.
@@ -75,9 +81,9 @@ impl Seat {
         self.membership.ingress()
     }
 
-    /// Give the lease up, once every bot has stopped.
-    pub(super) async fn leave(self) {
-        drop(self.claims);
+    /// Give the lease up before the bots stop: the others take each as soon as its claim
+    /// is let go here.
+    pub(super) async fn leave(&mut self) {
         self.membership.leave().await;
     }
 }
@@ -119,7 +125,12 @@ impl Fleet<'_> {
             .wanted
             .values()
             .filter(|s| view.is_mine(&me, &s.id))
-            .filter(|s| !self.members.contains_key(&s.id) && !seat.failed.contains(&s.id))
+            .filter(|s| !self.members.contains_key(&s.id))
+            .filter(|s| {
+                seat.failed
+                    .get(&s.id)
+                    .is_none_or(|at| at.elapsed() >= RETRY_FAILED)
+            })
             .cloned()
             .collect();
         for setup in arriving {
@@ -152,10 +163,13 @@ impl Fleet<'_> {
             match self.serve_here(setup).await {
                 Ok(()) => tracing::info!("bot {id}: running on instance {me}"),
                 Err(e) => {
-                    tracing::error!("bot {id}: cannot start here: {e}");
+                    tracing::error!(
+                        "bot {id}: cannot start here: {e}; trying again in {} s",
+                        RETRY_FAILED.as_secs()
+                    );
                     if let Some(seat) = &mut self.seat {
-                        seat.claims.remove(&id);
-                        seat.failed.insert(id);
+                        seat.release(&id).await;
+                        seat.failed.insert(id, Instant::now());
                     }
                 }
             }
