@@ -169,7 +169,16 @@ pub(super) async fn serve(bot: Arc<Running>, stop: Receiver<bool>, feed: Option<
             Some(feed) => {
                 tokio::join!(
                     probe_webhook(&bot, &client, stop.clone()),
-                    super::ingress::consume(&bot, feed, stop)
+                    super::ingress::consume(
+                        super::ingress::Taker {
+                            id: &bot.id,
+                            inbox: bot.inbox.as_ref(),
+                            dispatcher: &bot.dispatcher,
+                            status: &bot.status,
+                        },
+                        feed,
+                        stop
+                    )
                 );
             }
             None => probe_webhook(&bot, &client, stop).await,

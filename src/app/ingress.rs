@@ -3,21 +3,30 @@
 //! the stream only then, and handed to its dispatcher; the feed is left between two takes
 //! when the bot stops, so nothing taken is dropped.
 
-use super::bot::Running;
+use super::status::BotStatus;
 use crate::cluster::ingress::Feed;
-use crate::inbox::Origin;
+use crate::inbox::{Inbox, Origin};
+use crate::scenario::dispatch::Dispatcher;
 use std::time::Duration;
 use tokio::sync::watch::Receiver;
 
 /// The wait before taking again after the stream failed.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
-/// Take `bot`'s updates from `feed` until `stop`.
-pub(super) async fn consume(bot: &Running, feed: Feed, stop: Receiver<bool>) {
+/// What of a bot takes its updates from the stream.
+pub(super) struct Taker<'a> {
+    pub(super) id: &'a str,
+    pub(super) inbox: Option<&'a std::sync::Arc<Inbox>>,
+    pub(super) dispatcher: &'a Dispatcher,
+    pub(super) status: &'a BotStatus,
+}
+
+/// Take the updates of `bot` from `feed` until `stop`.
+pub(super) async fn consume(bot: Taker<'_>, feed: Feed, mut stop: Receiver<bool>) {
     let mut failing = false;
     tokio::select! {
         () = feed.wait_for_earlier_takers() => {}
-        () = super::bot::stopped(stop.clone()) => return,
+        _ = stop.wait_for(|s| *s) => return,
     }
     while !*stop.borrow() {
         let taken = match feed.take().await {
@@ -36,7 +45,7 @@ pub(super) async fn consume(bot: &Running, feed: Feed, stop: Receiver<bool>) {
             taken.acknowledge().await;
             continue;
         }
-        let fresh = match &bot.inbox {
+        let fresh = match bot.inbox {
             None => Ok(taken.updates.clone()),
             Some(inbox) => {
                 let (inbox, batch) = (inbox.clone(), taken.updates.clone());

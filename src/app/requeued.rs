@@ -1,7 +1,6 @@
 //! A running bot's inbox upkeep: updates `tgscript inbox retry` queued again are handed to
 //! its dispatcher, and handled updates older than a day are pruned now and then.
 
-use super::bot::stopped;
 use crate::inbox::{Inbox, Origin};
 use crate::scenario::dispatch::Dispatcher;
 use std::sync::Arc;
@@ -18,12 +17,12 @@ const PRUNE_EVERY: Duration = Duration::from_secs(600);
 pub(super) async fn take_requeued(
     inbox: Arc<Inbox>,
     dispatcher: Arc<Dispatcher>,
-    stop: Receiver<bool>,
+    mut stop: Receiver<bool>,
 ) {
     let mut last_prune = std::time::Instant::now();
     loop {
         tokio::select! {
-            _ = stopped(stop.clone()) => return,
+            _ = stop.wait_for(|s| *s) => return,
             _ = tokio::time::sleep(REQUEUE_EVERY) => {}
         }
         let inbox = inbox.clone();
