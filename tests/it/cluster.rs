@@ -156,6 +156,15 @@ fn a_cluster_needs_a_shared_store_and_a_reachable_nats() {
     );
 }
 
+/// The one of `names` that owns the most bots in `owners`.
+fn busiest<'a>(names: &[&'a str], owners: &BTreeMap<String, &str>) -> &'a str {
+    names
+        .iter()
+        .copied()
+        .max_by_key(|n| owners.values().filter(|o| **o == *n).count())
+        .expect("an instance")
+}
+
 /// Which of `instances` runs each bot, as every instance computes it.
 fn owners<'a>(bots: &[ClusterBot], instances: &'a [String]) -> BTreeMap<String, &'a str> {
     bots.iter()
@@ -195,10 +204,7 @@ fn the_bots_of_a_killed_instance_are_taken_over_and_no_bot_is_ever_polled_twice_
 
     // kill -9 the instance with the most bots: the others take them over once its lease
     // expires (its claims went with its connection to PostgreSQL).
-    let victim = *names
-        .iter()
-        .max_by_key(|n| before.values().filter(|o| *o == *n).count())
-        .expect("an instance");
+    let victim = busiest(&names, &before);
     let killed = running.remove(victim).expect("the victim").kill9();
     for (bot, owner) in &before {
         if *owner == victim {
@@ -509,6 +515,11 @@ fn a_webhook_delivery_to_any_instance_is_kept_in_jetstream_and_handled_once_by_t
             assert_eq!(post(&url(name, &bot.id), Some(&secret), &body), 200);
         }
         assert_eq!(post(&url(names[i % 3], &bot.id), Some("wrong"), &body), 401);
+        let broken = post(&url(names[i % 3], &bot.id), Some(&secret), "not an update");
+        assert_eq!(
+            broken, 400,
+            "a broken body is refused, not put in the stream"
+        );
     }
     assert_eq!(post(&url("a", "nobody"), Some("x"), "{}"), 404);
     for bot in &bots {
@@ -517,10 +528,7 @@ fn a_webhook_delivery_to_any_instance_is_kept_in_jetstream_and_handled_once_by_t
 
     // The owner of the most bots is killed; their next updates go to a survivor at once and
     // wait in the stream until a new owner takes them.
-    let victim = *names
-        .iter()
-        .max_by_key(|n| before.values().filter(|o| *o == *n).count())
-        .expect("an instance");
+    let victim = busiest(&names, &before);
     let killed = running.remove(victim).expect("the victim").kill9();
     let survivor = *running.keys().next().expect("a survivor");
     for bot in &bots {
