@@ -21,14 +21,7 @@ fn serve_in(dir: &TestDir, extra: &str, env: &[(&str, &str)]) -> (Background, St
         &format!("[gateway]\nadmin_token = \"{ADMIN}\"\n{extra}"),
     );
     let served = dir.spawn(&["serve", "--listen", "127.0.0.1:0"], env);
-    served.wait_stderr("gateway listening on http://", 1, WAIT);
-    let addr = served
-        .stderr_so_far()
-        .split("gateway listening on http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .expect("address in the log")
-        .to_string();
+    let addr = served.gateway_address();
     (served, addr)
 }
 
@@ -464,14 +457,7 @@ fn an_unconfirmed_session_is_pushed_terminated_by_the_guard_scenario_once_even_a
     ];
     let start = || {
         let bot = dir.spawn(&["run", "scripts"], &env);
-        bot.wait_stderr("gateway listening on http://", 1, WAIT);
-        let addr = bot
-            .stderr_so_far()
-            .split("gateway listening on http://")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .expect("address")
-            .to_string();
+        let addr = bot.gateway_address();
         (bot, addr)
     };
     let (bot, addr) = start();

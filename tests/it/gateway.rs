@@ -22,14 +22,7 @@ pub(crate) fn serve(config: &str, env: &[(&str, &str)]) -> Served {
     let dir = TestDir::new();
     dir.write("tgscript.toml", config);
     let bot = dir.spawn(&["serve", "--listen", "127.0.0.1:0"], env);
-    bot.wait_stderr("gateway listening on http://", 1, WAIT);
-    let log = bot.stderr_so_far();
-    let addr = log
-        .split("gateway listening on http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .expect("address in the log")
-        .to_string();
+    let addr = bot.gateway_address();
     Served {
         _dir: dir,
         bot,

@@ -6,11 +6,9 @@
 use crate::gateway::{ask, connect, runtime, serve};
 use crate::util::{Background, TestDir};
 use serde_json::{Value, json};
-use std::time::Duration;
 use tgscript::sandbox::world::{OWNER_ID, SANDBOX_CHAT_ID};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-const WAIT: Duration = Duration::from_secs(20);
 const ADMIN: &str = "admin-token-of-the-protocol-tests";
 
 /// Every action the dispatch accepts, by name.
@@ -86,19 +84,12 @@ fn sandbox_run(t: &TestDir) -> (Background, String) {
         &format!("[gateway]\nlisten = \"127.0.0.1:0\"\nadmin_token = \"{ADMIN}\"\n"),
     );
     let run = t.spawn_with_input(&["run", "scripts"], &[], std::process::Stdio::piped());
-    run.wait_stderr("gateway listening on http://", 1, WAIT);
-    let addr = run
-        .stderr_so_far()
-        .split("gateway listening on http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .expect("the address in the log")
-        .to_string();
+    let addr = run.gateway_address();
     (run, addr)
 }
 
 /// POST `request` to `addr`'s `/command` with `token` as the bearer: the status and event.
-fn command(addr: &str, token: Option<&str>, request: &Value) -> (u16, Value) {
+pub(crate) fn command(addr: &str, token: Option<&str>, request: &Value) -> (u16, Value) {
     runtime().block_on(async {
         let mut post = reqwest::Client::new()
             .post(format!("http://{addr}/command"))

@@ -272,6 +272,18 @@ impl TestDir {
 }
 
 impl Background {
+    /// The address its gateway listens on (`host:port`), once it says so in its log.
+    pub fn gateway_address(&self) -> String {
+        const LISTENING: &str = "gateway listening on http://";
+        self.wait_stderr(LISTENING, 1, std::time::Duration::from_secs(30));
+        self.stderr_so_far()
+            .split(LISTENING)
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .expect("the gateway's address in the log")
+            .to_string()
+    }
+
     /// Ctrl-C (SIGINT), then wait for the process and collect its output.
     pub fn interrupt(self) -> Finished {
         self.signal("-INT")
