@@ -35,7 +35,6 @@ pub(super) struct Running {
     pub(super) id: String,
     pub(super) host: Arc<Host>,
     pub(super) mode: BotMode,
-    pub(super) runner: Arc<Runner>,
     pub(super) inbox: Option<Arc<Inbox>>,
     pub(super) dispatcher: Arc<Dispatcher>,
     /// Where it comes from.
@@ -111,7 +110,6 @@ pub(super) async fn start(
         id: setup.id,
         host: setup.host,
         mode: setup.mode,
-        runner,
         inbox,
         dispatcher,
         source: setup.source,

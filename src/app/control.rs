@@ -1,14 +1,16 @@
 //! The gateway's admin actions over the bots of a `run`: `add_bot` and `remove_bot` go to
 //! the fleet's loop (which starts or stops the bot and keeps or forgets it in the database),
-//! `list_bots` and the scenario files (`put_script` checked like `tgscript check` before it
-//! is written; hot reload then loads it) are answered here.
+//! `list_bots` is answered here; the scenario files' actions, account commands and chat
+//! actions go to the bot ([`super::on_bot`]) where it runs: here, or in a cluster perhaps on
+//! another instance ([`super::remote`]).
 
 use super::App;
+use super::bot::Running;
 use super::bots::{self, BotSetup, BotSource};
 use super::health::{RunningBots, describe};
-use crate::builtins::{self, CallContext};
+use super::on_bot::{Target, on_bot, text};
+use super::remote::Elsewhere;
 use crate::config::{BotMode, valid_bot_id};
-use crate::effects::Effects;
 use crate::engine::Limits;
 use crate::gateway::admin::BotControl;
 use crate::host::Host;
@@ -35,6 +37,14 @@ pub(super) enum Control {
     },
 }
 
+/// Where a bot runs, for the gateway.
+enum Place<'a> {
+    /// In this process.
+    Here(Arc<Running>),
+    /// On another instance of the cluster (or nowhere, while it moves).
+    Elsewhere(&'a Elsewhere, String),
+}
+
 /// The admin side of a `run` the gateway acts through.
 pub(super) struct FleetControl {
     pub(super) control: mpsc::UnboundedSender<Control>,
@@ -45,14 +55,18 @@ pub(super) struct FleetControl {
     pub(super) webhooks: bool,
     /// The connections bots added here share.
     pub(super) host: Arc<Host>,
+    /// In a cluster: the bots running on the other instances.
+    pub(super) elsewhere: Option<Elsewhere>,
 }
 
 impl FleetControl {
-    /// The control of `app`'s fleet, whose loop takes `control`.
+    /// The control of `app`'s fleet, whose loop takes `control`, reaching the bots of the
+    /// cluster's other instances through `elsewhere`.
     pub(super) fn new(
         app: &App,
         control: mpsc::UnboundedSender<Control>,
         running: RunningBots,
+        elsewhere: Option<Elsewhere>,
     ) -> Self {
         Self {
             control,
@@ -61,18 +75,83 @@ impl FleetControl {
             flood: app.config().flood,
             webhooks: app.config().webhook.listen.is_some(),
             host: app.host().clone(),
+            elsewhere,
         }
     }
 
-    fn bot(&self, command: &str, id: &str) -> Result<Arc<super::bot::Running>, CommandError> {
+    /// Where bot `bot_id` (`None`: the only bot) runs: here, or (in a cluster) on another
+    /// instance; an unknown id, or none while several bots run, is an error naming the bots.
+    fn place(&self, command: &str, bot_id: Option<&str>) -> Result<Place<'_>, CommandError> {
         let running = self.running.read().unwrap_or_else(PoisonError::into_inner);
-        running.get(id).cloned().ok_or_else(|| {
-            let known: Vec<&str> = running.keys().map(String::as_str).collect();
-            CommandError::invalid(
+        let (known, where_) = match &self.elsewhere {
+            Some(elsewhere) => (
+                elsewhere
+                    .bots
+                    .read()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .clone(),
+                "in the cluster",
+            ),
+            None => (running.keys().cloned().collect(), "here"),
+        };
+        let listed = || {
+            known
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let id = match (bot_id, known.len()) {
+            (Some(id), _) => id.to_string(),
+            (None, 1) => known.iter().next().cloned().unwrap_or_default(),
+            (None, n) => {
+                return Err(CommandError::invalid(
+                    command,
+                    format!("{n} bots run {where_}: pass bot_id ({})", listed()),
+                ));
+            }
+        };
+        if let Some(bot) = running.get(&id) {
+            return Ok(Place::Here(bot.clone()));
+        }
+        match (&self.elsewhere, known.contains(&id)) {
+            (Some(elsewhere), true) => Ok(Place::Elsewhere(elsewhere, id)),
+            (Some(_), false) => Err(CommandError::invalid(
                 command,
-                format!("no bot {id:?} runs here (running: {})", known.join(", ")),
-            )
-        })
+                format!("no bot {id:?} in the cluster (its bots: {})", listed()),
+            )),
+            (None, _) => Err(CommandError::invalid(
+                command,
+                format!("no bot {id:?} runs here (running: {})", listed()),
+            )),
+        }
+    }
+
+    /// `list_bots`: the bots running here, and in a cluster the others with their owners.
+    fn list_bots(&self) -> Value {
+        let running = self.running.read().unwrap_or_else(PoisonError::into_inner);
+        let mut bots: Vec<Value> = running
+            .values()
+            .map(|bot| {
+                let mut entry = describe(bot);
+                entry["scripts"] = json!(bot.dir.display().to_string());
+                if let Some(elsewhere) = &self.elsewhere {
+                    entry["instance"] = json!(elsewhere.instance);
+                }
+                entry
+            })
+            .collect();
+        if let Some(elsewhere) = &self.elsewhere {
+            let view = elsewhere.view.borrow().clone();
+            let known = elsewhere
+                .bots
+                .read()
+                .unwrap_or_else(PoisonError::into_inner);
+            for id in known.iter().filter(|id| !running.contains_key(*id)) {
+                bots.push(json!({"id": id, "instance": view.owner(id)}));
+            }
+        }
+        json!({"bots": bots})
     }
 
     fn ask(
@@ -147,69 +226,6 @@ impl FleetControl {
         })?;
         Ok(json!({"id": id, "mode": mode.name(), "scripts": scripts.display().to_string()}))
     }
-
-    fn put_script(&self, request: &Map<String, Value>) -> Result<Value, CommandError> {
-        let command = "put_script";
-        let (bot, file) = self.script_file(command, request)?;
-        let source = text(command, request, "source")?;
-        if source.len() > self.limits.max_script_size {
-            return Err(CommandError::invalid(
-                command,
-                format!(
-                    "the script has {} bytes; [limits] max_script_size is {}",
-                    source.len(),
-                    self.limits.max_script_size
-                ),
-            ));
-        }
-        // Checked under a hidden name (the watcher ignores it), then moved into place.
-        let name = file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let draft = bot.dir.join(format!(".{name}.draft"));
-        let write = |e: std::io::Error| CommandError::invalid(command, format!("{name}: {e}"));
-        std::fs::write(&draft, &source).map_err(write)?;
-        let engine = builtins::engine(
-            self.limits.clone(),
-            &bot.dir,
-            CallContext::direct(bot.host.clone()),
-        );
-        // Exactly what the load after the rename would refuse.
-        let problems = crate::scenario::Scenario::problems(&engine, &draft);
-        if !problems.is_empty() {
-            let _ = std::fs::remove_file(&draft);
-            let lines: Vec<String> = problems
-                .iter()
-                .map(|p| p.to_string().replace(&format!(".{name}.draft"), &name))
-                .collect();
-            return Err(CommandError::invalid(command, lines.join("; ")));
-        }
-        std::fs::rename(&draft, &file).map_err(write)?;
-        Ok(json!({"bot_id": bot.id, "name": name, "bytes": source.len()}))
-    }
-
-    /// The bot and scenario file a script action names (`bot_id`, `name`: a file name
-    /// ending in `.rhai`, no folders).
-    fn script_file(
-        &self,
-        command: &str,
-        request: &Map<String, Value>,
-    ) -> Result<(Arc<super::bot::Running>, PathBuf), CommandError> {
-        let bot = self.bot(command, &text(command, request, "bot_id")?)?;
-        let name = text(command, request, "name")?;
-        let stem = name.strip_suffix(".rhai").unwrap_or(&name);
-        if !valid_bot_id(stem) {
-            return Err(CommandError::invalid(
-                command,
-                format!(
-                    "name {name:?}: a file name like anti_spam.rhai (letters, digits, `_`, `-`)"
-                ),
-            ));
-        }
-        let file = bot.dir.join(format!("{stem}.rhai"));
-        Ok((bot, file))
-    }
 }
 
 impl BotControl for FleetControl {
@@ -224,75 +240,32 @@ impl BotControl for FleetControl {
                 })?;
                 Ok(json!({"id": id, "removed": true}))
             }
-            "list_bots" => {
-                let running = self.running.read().unwrap_or_else(PoisonError::into_inner);
-                let bots: Vec<Value> = running
-                    .values()
-                    .map(|bot| {
-                        let mut entry = describe(bot);
-                        entry["scripts"] = json!(bot.dir.display().to_string());
-                        entry
-                    })
-                    .collect();
-                Ok(json!({"bots": bots}))
-            }
-            "put_script" => self.put_script(request),
-            "get_script" => {
-                let (_, file) = self.script_file(action, request)?;
-                let source = std::fs::read_to_string(&file).map_err(|e| {
-                    CommandError::invalid(action, format!("{}: {e}", file.display()))
-                })?;
-                Ok(json!({"name": file.file_name().map(|n| n.to_string_lossy()), "source": source}))
-            }
-            "delete_script" => {
-                let (_, file) = self.script_file(action, request)?;
-                std::fs::remove_file(&file).map_err(|e| {
-                    CommandError::invalid(action, format!("{}: {e}", file.display()))
-                })?;
-                Ok(json!({"name": file.file_name().map(|n| n.to_string_lossy()), "deleted": true}))
+            "list_bots" => Ok(self.list_bots()),
+            "put_script" | "get_script" | "delete_script" => {
+                let id = text(action, request, "bot_id")?;
+                self.execute(action, Some(&id), request)
             }
             other => Err(CommandError::invalid(other, "not an admin action")),
         }
     }
 
-    fn effects(
+    fn execute(
         &self,
-        command: &str,
+        action: &str,
         bot_id: Option<&str>,
-    ) -> Result<Arc<dyn Effects>, CommandError> {
-        if let Some(id) = bot_id {
-            return Ok(self.bot(command, id)?.host.clone());
+        request: &Map<String, Value>,
+    ) -> Result<Value, CommandError> {
+        match self.place(action, bot_id)? {
+            Place::Here(bot) => {
+                let target = Target {
+                    id: bot.id.clone(),
+                    host: bot.host.clone(),
+                    dir: bot.dir.clone(),
+                };
+                on_bot(&target, &self.limits, action, request)
+            }
+            Place::Elsewhere(elsewhere, id) => elsewhere.ask(action, &id, request),
         }
-        let running = self.running.read().unwrap_or_else(PoisonError::into_inner);
-        match running.values().collect::<Vec<_>>().as_slice() {
-            [only] => Ok(only.host.clone()),
-            bots => Err(CommandError::invalid(
-                command,
-                format!(
-                    "{} bots run here: pass bot_id ({})",
-                    bots.len(),
-                    running
-                        .keys()
-                        .map(String::as_str)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )),
-        }
-    }
-}
-
-/// The string field `key` of `request`, required and not empty.
-fn text(command: &str, request: &Map<String, Value>, key: &str) -> Result<String, CommandError> {
-    match request.get(key) {
-        Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.clone()),
-        Some(Value::String(_)) | None => {
-            Err(CommandError::invalid(command, format!("{key} is required")))
-        }
-        Some(_) => Err(CommandError::invalid(
-            command,
-            format!("{key} must be a string"),
-        )),
     }
 }
 

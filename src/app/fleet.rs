@@ -5,20 +5,21 @@
 //! leaving the others alone. In a cluster ([`seat`]) the set is every bot of the cluster, and
 //! each runs here only while this instance owns it.
 
+mod config_file;
 mod seat;
 
 use super::bot::{self, Running};
 use super::bots::{BotSetup, BotSource};
 use super::control::{self, Control, FleetControl};
 use super::health::{FleetReport, RunningBots};
+use super::remote::Answering;
 use super::{App, AppError, webhook};
 use crate::cluster::ingress::Feed;
 use crate::config::{BotConfig, BotMode, Config};
 use crate::store::SavedBot;
 use crate::telemetry::Report;
-use notify::{RecursiveMode, Watcher};
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -32,6 +33,8 @@ struct Member {
     bot: Arc<Running>,
     stop: watch::Sender<bool>,
     served: JoinHandle<()>,
+    /// In a cluster: what answers the gateway requests other instances relay for it.
+    answering: Option<Answering>,
 }
 
 /// The bots being served.
@@ -69,15 +72,35 @@ impl Fleet<'_> {
         self.members.contains_key(id) || self.seat.as_ref().is_some_and(|s| s.wants(id))
     }
 
-    /// Start `setup`'s bot here and serve it.
+    /// Start `setup`'s bot here and serve it; in a cluster, answer the gateway requests
+    /// relayed for it from before it starts.
     async fn serve_here(&mut self, setup: BotSetup) -> Result<(), AppError> {
+        let answering = match &self.seat {
+            Some(seat) => {
+                let limits = self.app.config().limits.clone();
+                let answering = Answering::start(seat.relay(), &setup, limits).await;
+                Some(answering.map_err(|e| AppError::Failed(e.to_string()))?)
+            }
+            None => None,
+        };
         let (stop, stop_seen) = watch::channel(false);
-        let bot = Arc::new(bot::start(self.app, setup, &stop_seen).await?);
+        let bot = match bot::start(self.app, setup, &stop_seen).await {
+            Ok(bot) => Arc::new(bot),
+            Err(e) => {
+                if let Some(answering) = answering {
+                    answering.close().await;
+                }
+                return Err(e);
+            }
+        };
         let feed = match self.receive_webhooks(&bot).await {
             Ok(feed) => feed,
             Err(e) => {
                 let _ = stop.send(true);
                 bot::wind_down(&bot).await;
+                if let Some(answering) = answering {
+                    answering.close().await;
+                }
                 return Err(e);
             }
         };
@@ -86,8 +109,13 @@ impl Fleet<'_> {
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(bot.id.clone(), bot.clone());
-        self.members
-            .insert(bot.id.clone(), Member { bot, stop, served });
+        let member = Member {
+            bot,
+            stop,
+            served,
+            answering,
+        };
+        self.members.insert(member.bot.id.clone(), member);
         Ok(())
     }
 
@@ -138,6 +166,9 @@ impl Fleet<'_> {
         if let Some(member) = self.members.remove(id) {
             let _ = member.stop.send(true);
             let _ = member.served.await;
+            if let Some(answering) = member.answering {
+                answering.close().await;
+            }
         }
         if let Some(seat) = &mut self.seat {
             seat.release(id).await;
@@ -159,13 +190,14 @@ impl Fleet<'_> {
                 };
                 if added.is_ok() {
                     tracing::info!("bot {id}: added through the gateway ({})", saved.mode);
+                    self.tell_bots_changed().await;
                 }
                 let _ = reply.send(added);
             }
             Control::Remove { id, reply } => {
-                let removable = match self.members.get(&id) {
+                let removable = match self.source(&id) {
                     None => Err(format!("no bot {id:?} runs here")),
-                    Some(member) => control::removable(&member.bot.source)
+                    Some(source) => control::removable(&source)
                         .map_err(|why| format!("bot {id:?} cannot be removed here: {why}")),
                 };
                 if removable.is_ok() {
@@ -174,6 +206,7 @@ impl Fleet<'_> {
                         tracing::error!("bot {id}: stopped, but still kept in the database: {e}");
                     }
                     tracing::info!("bot {id}: removed through the gateway (its inbox stays)");
+                    self.tell_bots_changed().await;
                 }
                 let _ = reply.send(removable);
             }
@@ -193,6 +226,47 @@ impl Fleet<'_> {
             .store()
             .save_bot(saved)
             .map_err(|e| format!("started, but not kept for the next start: {e}"))
+    }
+
+    /// Start the bots added through the gateway (kept in the database) that are not in the
+    /// set yet.
+    async fn start_saved(&mut self) {
+        let saved = match self.app.host().store().saved_bots() {
+            Ok(saved) => saved,
+            Err(e) => {
+                tracing::error!("cannot read the bots added through the gateway: {e}");
+                return;
+            }
+        };
+        for bot in saved {
+            if self.has(&bot.id) {
+                if self.source(&bot.id) != Some(BotSource::Gateway) {
+                    tracing::warn!(
+                        "bot {} was added through the gateway and is in the config too: the config's runs",
+                        bot.id
+                    );
+                }
+                continue;
+            }
+            let started = match self.app.bot_from_saved(&bot) {
+                Ok(setup) => self.start(setup).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = started {
+                tracing::error!(
+                    "bot {} (added through the gateway): cannot start: {e}",
+                    bot.id
+                );
+            }
+        }
+    }
+
+    /// Where bot `id` of the set comes from.
+    fn source(&self, id: &str) -> Option<BotSource> {
+        match self.members.get(id) {
+            Some(member) => Some(member.bot.source.clone()),
+            None => self.seat.as_ref().and_then(|seat| seat.source(id)),
+        }
     }
 
     /// Stop every bot.
@@ -298,41 +372,24 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
         accounts: app.host().accounts().clone(),
     });
     let first = setups.first().map(|s| s.id.clone());
+    // run_script runs where the first bot's scenarios do (in a cluster, perhaps elsewhere).
+    let gateway_runner = match (config.gateway.listen.is_some(), setups.first()) {
+        (true, Some(setup)) => Some(app.runner(&setup.dir)?),
+        _ => None,
+    };
     for setup in setups {
         fleet.start(setup).await?;
     }
     let first = first.and_then(|id| fleet.members.get(&id).map(|m| m.bot.clone()));
     // Bots added through the gateway in an earlier run.
-    match app.host().store().saved_bots() {
-        Ok(saved) => {
-            for bot in saved {
-                if fleet.has(&bot.id) {
-                    tracing::warn!(
-                        "bot {} was added through the gateway and is in the config too: the config's runs",
-                        bot.id
-                    );
-                    continue;
-                }
-                let started = match app.bot_from_saved(&bot) {
-                    Ok(setup) => fleet.start(setup).await,
-                    Err(e) => Err(e),
-                };
-                if let Err(e) = started {
-                    tracing::error!(
-                        "bot {} (added through the gateway): cannot start: {e}",
-                        bot.id
-                    );
-                }
-            }
-        }
-        Err(e) => tracing::error!("cannot read the bots added through the gateway: {e}"),
-    }
+    let mut bot_changes = fleet.seat.as_mut().and_then(|seat| seat.bot_changes());
+    fleet.start_saved().await;
     let (control, mut controls) = mpsc::unbounded_channel();
-    if config.gateway.listen.is_some()
-        && let Some(first) = &first
-    {
-        let bots = Arc::new(FleetControl::new(app, control, fleet.running.clone()));
-        bot::start_gateway(app, first.runner.clone(), report.clone(), bots).await?;
+    if let Some(runner) = gateway_runner {
+        let elsewhere = fleet.seat.as_ref().map(|seat| seat.elsewhere().clone());
+        let running = fleet.running.clone();
+        let bots = Arc::new(FleetControl::new(app, control, running, elsewhere));
+        bot::start_gateway(app, runner, report.clone(), bots).await?;
     }
     if let Some(listener) = listener {
         tokio::spawn(webhook::serve(
@@ -359,13 +416,14 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
         });
     }
     let (_config_watch, mut edits) = match (&config.source, config.bots.is_empty()) {
-        (Some(path), false) => watch_file(path),
+        (Some(path), false) => config_file::watch(path),
         _ => (None, mpsc::unbounded_channel().1),
     };
     loop {
         tokio::select! {
             () = bot::stopped(stop_seen.clone()) => break,
             Some(control) = controls.recv() => fleet.control(control).await,
+            Some(()) = seat::bots_changed(&mut bot_changes) => fleet.follow_saved().await,
             changed = seat::view_changed(&mut view) => match changed {
                 true => fleet.rebalance().await,
                 false => {
@@ -388,41 +446,4 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
     }
     fleet.stop_all().await;
     Ok(())
-}
-
-/// Watch the config file `path` (through its folder, so an editor's rename-into-place is
-/// seen): a message on every change, while the returned watcher lives.
-fn watch_file(
-    path: &Path,
-) -> (
-    Option<notify::RecommendedWatcher>,
-    mpsc::UnboundedReceiver<()>,
-) {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let name = path.file_name().map(|n| n.to_os_string());
-    let folder = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if let Ok(event) = event
-            && event
-                .paths
-                .iter()
-                .any(|p| p.file_name().map(|n| n.to_os_string()) == name)
-        {
-            let _ = tx.send(());
-        }
-    })
-    .and_then(|mut w| w.watch(&folder, RecursiveMode::NonRecursive).map(|()| w));
-    match watcher {
-        Ok(watcher) => (Some(watcher), rx),
-        Err(e) => {
-            tracing::warn!(
-                "config file {}: cannot watch it ({e}); [[bot]] edits need a restart",
-                path.display()
-            );
-            (None, rx)
-        }
-    }
 }

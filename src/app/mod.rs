@@ -12,6 +12,8 @@ mod control;
 pub mod fleet;
 mod health;
 mod ingress;
+mod on_bot;
+mod remote;
 mod requeued;
 mod status;
 mod timers;

@@ -3,11 +3,13 @@
 //! same bucket, and from that list ([`assign`]) which bots are its own. The lease says who
 //! should run a bot; what makes sure that no two instances run one at the same moment is the
 //! bot's claim in the shared store (`Store::claim_bot`), held while it runs here. Webhook
-//! deliveries reach the owner through the JetStream stream of [`ingress`].
+//! deliveries reach the owner through the JetStream stream of [`ingress`], gateway requests
+//! through [`relay`].
 
 pub mod assign;
 pub mod ingress;
 mod lease;
+pub mod relay;
 
 use crate::config::ClusterConfig;
 use async_nats::jetstream::{self, kv};
@@ -18,6 +20,9 @@ use tokio::task::JoinHandle;
 /// The key-value bucket of the instances' leases: one key per live instance, expiring with
 /// the lease unless renewed.
 pub const BUCKET: &str = "tgscript-instances";
+/// The subject on which an instance tells the others that the bots added through the
+/// gateway (kept in the store) changed.
+const BOTS_CHANGED: &str = "tgscript.bots.changed";
 
 /// Why this process cannot join its cluster.
 #[derive(Debug, thiserror::Error)]
@@ -77,7 +82,11 @@ impl View {
 /// the view that follows from it.
 pub struct Membership {
     instance: String,
+    client: async_nats::Client,
+    /// Until taken: what [`Membership::bot_changes`] gives.
+    bot_changes: Option<async_nats::Subscriber>,
     ingress: ingress::Ingress,
+    relay: relay::Relay,
     view: watch::Receiver<View>,
     /// Until left: how to tell the lease's task to give it up, and the task.
     keeping: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
@@ -108,7 +117,21 @@ impl Membership {
                 url: shown.clone(),
                 message: e.to_string(),
             })?;
-        let js = jetstream::new(client);
+        // A request finds nobody while its bot moves, which takes about a lease.
+        let relay = relay::Relay::new(
+            client.clone(),
+            2 * ttl,
+            Duration::from_millis(config.gateway_timeout_ms),
+        );
+        let bot_changes =
+            client
+                .subscribe(BOTS_CHANGED)
+                .await
+                .map_err(|e| ClusterError::Connect {
+                    url: shown.clone(),
+                    message: e.to_string(),
+                })?;
+        let js = jetstream::new(client.clone());
         let bucket = bucket(&js, ttl).await.map_err(|e| match e {
             BucketError::Mismatch(bucket) => ClusterError::LeaseMismatch {
                 bucket_ms: bucket.as_millis(),
@@ -136,7 +159,10 @@ impl Membership {
         let kept = tokio::spawn(lease.keep(views, left));
         Ok(Membership {
             instance,
+            client,
+            bot_changes: Some(bot_changes),
             ingress,
+            relay,
             view,
             keeping: Some((leave, kept)),
         })
@@ -150,6 +176,27 @@ impl Membership {
     /// The cluster's webhook ingress.
     pub fn ingress(&self) -> &ingress::Ingress {
         &self.ingress
+    }
+
+    /// Gateway requests to the owners of bots.
+    pub fn relay(&self) -> &relay::Relay {
+        &self.relay
+    }
+
+    /// A message each time an instance says that the bots added through the gateway changed
+    /// ([`Membership::bots_changed`]), from the moment this instance joined; once.
+    pub fn bot_changes(&mut self) -> Option<async_nats::Subscriber> {
+        self.bot_changes.take()
+    }
+
+    /// Tell every instance that the bots added through the gateway changed (one was added or
+    /// removed in the store), so each takes the store's list again.
+    pub async fn bots_changed(&self) {
+        if let Err(e) = self.client.publish(BOTS_CHANGED, "".into()).await {
+            tracing::error!(
+                "cluster: cannot tell the other instances that the gateway's bots changed ({e}); they learn it when they start"
+            );
+        }
     }
 
     /// The view, changed on every renewal.

@@ -17,6 +17,9 @@ pub struct ClusterConfig {
     /// How long an instance's lease lasts unrenewed, in ms (default 10000, at least 1000):
     /// the bots of an instance that died are taken over after about this long.
     pub lease_ms: u64,
+    /// How long a gateway request relayed to the instance running its bot waits for the
+    /// answer, in ms (default 30000, at least 1000).
+    pub gateway_timeout_ms: u64,
 }
 
 impl Default for ClusterConfig {
@@ -25,6 +28,7 @@ impl Default for ClusterConfig {
             nats_url: None,
             instance: None,
             lease_ms: 10_000,
+            gateway_timeout_ms: 30_000,
         }
     }
 }
@@ -62,16 +66,16 @@ pub(super) fn refusal(config: &Config) -> Option<(String, String)> {
             "must be at least 1000: a shorter lease expires between renewals".into(),
         );
     }
+    if cluster.gateway_timeout_ms < 1000 {
+        return refuse(
+            "cluster.gateway_timeout_ms",
+            "must be at least 1000: a relayed request also waits for the Bot API".into(),
+        );
+    }
     if config.store.url.is_none() {
         return refuse(
             "cluster.nats_url",
             "a cluster's instances share one store: set [store] url = \"postgres://…\" (the same on every instance)".into(),
-        );
-    }
-    if config.gateway.listen.is_some() {
-        return refuse(
-            "cluster.nats_url",
-            "the gateway cannot run in a cluster yet (its requests are not routed to the owner of their bot): leave [gateway] listen unset on the instances".into(),
         );
     }
     if !config.accounts.is_empty() {

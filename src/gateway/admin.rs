@@ -4,10 +4,8 @@
 //! as `Authorization: Bearer`), and a process that runs bots, which answers them through
 //! [`BotControl`].
 
-use crate::effects::Effects;
 use crate::request::CommandError;
 use serde_json::{Map, Value};
-use std::sync::Arc;
 
 /// Marks a request that presented the admin token.
 #[derive(Debug, Clone, Copy)]
@@ -18,13 +16,16 @@ pub trait BotControl: Send + Sync {
     /// Run admin `action` with the fields of `request` (called on a blocking thread).
     fn act(&self, action: &str, request: &Map<String, Value>) -> Result<Value, CommandError>;
 
-    /// What chat actions for bot `bot_id` act through (`None`: the only bot that runs); an
-    /// unknown id, or none while several bots run, is an error that names the bots.
-    fn effects(
+    /// Carry out account command or chat action `action` (the fields of `request`) through
+    /// bot `bot_id` (`None`: the only bot), wherever it runs (in a cluster, perhaps on another
+    /// instance); an unknown id, or none while several bots run, is an error that names the
+    /// bots. Called on a blocking thread.
+    fn execute(
         &self,
-        command: &str,
+        action: &str,
         bot_id: Option<&str>,
-    ) -> Result<Arc<dyn Effects>, CommandError>;
+        request: &Map<String, Value>,
+    ) -> Result<Value, CommandError>;
 }
 
 /// The error of an action that needs the bots of a `run` where none run.

@@ -144,16 +144,13 @@ fn answer(gw: &Gateway, text: &str, admin: bool) -> Value {
         Action::Gateway(own) if own.admin && !admin => Err(admin::unauthorized(&action)),
         Action::Gateway(own) => (own.run)(gw, &action, &request),
         Action::Login(_) => commands::login::execute_request(&*gw.effects, &request),
-        Action::Account(_) | Action::Chat(_) => {
-            let effects = match (request.remove("bot_id"), &gw.bots) {
-                (None, None) => Ok(gw.effects.clone()),
-                (None, Some(bots)) => bots.effects(&action, None),
-                (Some(Value::String(id)), Some(bots)) => bots.effects(&action, Some(&id)),
-                (Some(Value::String(_)), None) => Err(admin::no_bots(&action)),
-                (Some(_), _) => Err(CommandError::invalid(&action, "bot_id must be a string")),
-            };
-            effects.and_then(|effects| commands::execute_request(&*effects, &request, None))
-        }
+        Action::Account(_) | Action::Chat(_) => match (request.remove("bot_id"), &gw.bots) {
+            (None, None) => commands::execute_request(&*gw.effects, &request, None),
+            (None, Some(bots)) => bots.execute(&action, None, &request),
+            (Some(Value::String(id)), Some(bots)) => bots.execute(&action, Some(&id), &request),
+            (Some(Value::String(_)), None) => Err(admin::no_bots(&action)),
+            (Some(_), _) => Err(CommandError::invalid(&action, "bot_id must be a string")),
+        },
     };
     let mut event = json!({"type": "chat_update", "event": action});
     if let Some(id) = userbot_id {

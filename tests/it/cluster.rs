@@ -5,40 +5,42 @@
 //! that a newer one overtook with 409, so two live pollers of one bot would see it and say so.
 
 use crate::bots::{ALICE, COUNTER, free_port, post, server, token, update};
-use crate::crash::{Load, Rng};
+use crate::cluster_gateway::{check_answers, keep_asking, relayed};
+use crate::crash::{GATEWAY_TEXT, Load, Rng, chat_id};
 use crate::nats::Nats;
 use crate::util::{Background, TestDir};
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tgscript::cluster::assign;
 use tgscript::sandbox::world::SANDBOX_CHAT_ID;
 use tgscript::sandbox::{BotApiServer, Recorded};
 
-const WAIT: Duration = Duration::from_secs(30);
+pub(crate) const WAIT: Duration = Duration::from_secs(30);
 /// How long the load of the crash test may take, on a busy machine.
 const LOAD_WAIT: Duration = Duration::from_secs(300);
 
 /// One bot of the cluster and its own Bot API server.
-struct ClusterBot {
-    id: String,
-    server: BotApiServer,
+pub(crate) struct ClusterBot {
+    pub(crate) id: String,
+    pub(crate) server: BotApiServer,
 }
 
 impl ClusterBot {
-    fn new(id: &str) -> ClusterBot {
+    pub(crate) fn new(id: &str) -> ClusterBot {
         ClusterBot {
             id: id.to_string(),
             server: server(id),
         }
     }
 
-    fn say(&self, text: &str) {
+    pub(crate) fn say(&self, text: &str) {
         self.server
             .world(|w| w.user_message(SANDBOX_CHAT_ID, ALICE, text, None));
     }
 
     /// The texts the bot sent, once at least `n` were.
-    fn sent(&self, n: usize) -> Vec<String> {
+    pub(crate) fn sent(&self, n: usize) -> Vec<String> {
         match self.server.wait_for(WAIT, |calls| texts(calls).len() >= n) {
             Ok(calls) => texts(&calls),
             Err(calls) => panic!("bot {}: expected {n} message(s), got {calls:#?}", self.id),
@@ -46,11 +48,13 @@ impl ClusterBot {
     }
 }
 
-fn texts(calls: &[Recorded]) -> Vec<String> {
+/// The texts a bot's scenario sent (not those sent over the gateway: [`GATEWAY_TEXT`]).
+pub(crate) fn texts(calls: &[Recorded]) -> Vec<String> {
     calls
         .iter()
         .filter(|c| c.method == "sendMessage")
         .filter_map(|c| c.params["text"].as_str().map(str::to_string))
+        .filter(|text| !text.starts_with(GATEWAY_TEXT))
         .collect()
 }
 
@@ -60,7 +64,7 @@ fn config(t: &TestDir, bots: &[ClusterBot]) {
 }
 
 /// The same with the bots in `mode`, after `head`.
-fn config_of(t: &TestDir, bots: &[ClusterBot], mode: &str, head: &str) {
+pub(crate) fn config_of(t: &TestDir, bots: &[ClusterBot], mode: &str, head: &str) {
     let mut text = format!("{head}[cluster]\nlease_ms = 2000\n\n[inbox]\nmax_attempts = 1\n");
     for bot in bots {
         t.write(&format!("{}/count.rhai", bot.id), COUNTER);
@@ -79,7 +83,7 @@ fn instance(t: &TestDir, name: &str, nats: &Nats, store: &str, bots: &[ClusterBo
 }
 
 /// The same with `extra` variables.
-fn instance_with(
+pub(crate) fn instance_with(
     t: &TestDir,
     name: &str,
     nats: &Nats,
@@ -99,7 +103,7 @@ fn instance_with(
     t.spawn(&["run"], &env)
 }
 
-fn bots(n: usize) -> Vec<ClusterBot> {
+pub(crate) fn bots(n: usize) -> Vec<ClusterBot> {
     (1..=n)
         .map(|i| ClusterBot::new(&format!("bot{i}")))
         .collect()
@@ -157,7 +161,7 @@ fn a_cluster_needs_a_shared_store_and_a_reachable_nats() {
 }
 
 /// The one of `names` that owns the most bots in `owners`.
-fn busiest<'a>(names: &[&'a str], owners: &BTreeMap<String, &str>) -> &'a str {
+pub(crate) fn busiest<'a>(names: &[&'a str], owners: &BTreeMap<String, &str>) -> &'a str {
     names
         .iter()
         .copied()
@@ -166,7 +170,10 @@ fn busiest<'a>(names: &[&'a str], owners: &BTreeMap<String, &str>) -> &'a str {
 }
 
 /// Which of `instances` runs each bot, as every instance computes it.
-fn owners<'a>(bots: &[ClusterBot], instances: &'a [String]) -> BTreeMap<String, &'a str> {
+pub(crate) fn owners<'a>(
+    bots: &[ClusterBot],
+    instances: &'a [String],
+) -> BTreeMap<String, &'a str> {
     bots.iter()
         .map(|b| {
             (
@@ -368,8 +375,10 @@ fn the_local_bot_api_server_answers_an_overtaken_get_updates_with_409_as_telegra
 /// updates over 20 chats flow, and started again each time: a survivor takes the bot over
 /// once the lease expires and hands it back when the owner is back; every update handled,
 /// each handler's message sent once (twice only for a call logged as without an answer), in
-/// order per chat, and never two pollers at once. Prints the failover times (kill → first
-/// message from the new owner): the benchmark's figure, not asserted.
+/// order per chat, and never two pollers at once; gateway requests sent to the stand-in all
+/// the while are each answered once (carried out once, or an error event). Prints the
+/// failover times (kill → first message from the new owner): the benchmark's figure, not
+/// asserted.
 #[test]
 fn killing_the_owner_at_five_points_under_load_loses_and_repeats_nothing() {
     let nats = Nats::start();
@@ -377,7 +386,8 @@ fn killing_the_owner_at_five_points_under_load_loses_and_repeats_nothing() {
     let mut rng = Rng::new();
     let t = TestDir::new();
     let load = Load::queue(&t, 20, 6000, &mut rng);
-    t.write("tgscript.toml", "[cluster]\nlease_ms = 2000\n");
+    let config = "[cluster]\nlease_ms = 2000\n\n[gateway]\nlisten = \"127.0.0.1:0\"\n";
+    t.write("tgscript.toml", config);
     let api = load.server.url();
     let spawn = |name: &str| {
         let env = [
@@ -386,6 +396,7 @@ fn killing_the_owner_at_five_points_under_load_loses_and_repeats_nothing() {
             ("TGSCRIPT_CLUSTER_INSTANCE", name),
             ("TGSCRIPT_CLUSTER_NATS_URL", &nats.url()),
             ("TGSCRIPT_STORE_URL", store.as_str()),
+            ("TGSCRIPT_CLUSTER_GATEWAY_TIMEOUT_MS", "5000"),
         ];
         t.spawn(&["run", "scripts"], &env)
     };
@@ -399,32 +410,46 @@ fn killing_the_owner_at_five_points_under_load_loses_and_repeats_nothing() {
     let mut running: BTreeMap<&str, Background> = names.iter().map(|n| (*n, spawn(n))).collect();
     let mut logs = String::new();
     let (mut failovers, mut kills) = (Vec::new(), Vec::new());
-    for round in 0..5 {
-        let runs_it = format!("bot default: running on instance {owner}");
-        running[owner.as_str()].wait_stderr(&runs_it, 1, WAIT);
-        let target = load.sent() + 50 + rng.below(250) as usize;
-        assert!(
-            load.wait_sent(target, WAIT),
-            "round {round}: stuck before {target}"
-        );
-        std::thread::sleep(Duration::from_micros(rng.below(20_000)));
-        let killed = running.remove(owner.as_str()).expect("the owner").kill9();
-        let (killed_at, sent_then) = (std::time::Instant::now(), load.sent());
-        kills.push(sent_then);
-        logs.push_str(&killed.stderr);
-        assert!(
-            load.wait_sent(sent_then + 1, WAIT),
-            "round {round}: never taken over"
-        );
-        failovers.push(killed_at.elapsed());
-        let took = format!("bot default: running on instance {stand_in}");
-        running[stand_in].wait_stderr(&took, round + 1, WAIT);
-        running.insert(
-            names[all.iter().position(|n| *n == owner).unwrap_or(0)],
-            spawn(&owner),
-        );
-    }
-    let finished = load.wait_all_handled(LOAD_WAIT);
+    // Meanwhile gateway requests for the bot go to the stand-in (never killed), one after
+    // another: relayed to the owner, or carried out there while it runs the bot.
+    let gateway = running[stand_in].gateway_address();
+    let handled = AtomicBool::new(false);
+    let (finished, answers) = std::thread::scope(|scope| {
+        let asker = scope.spawn(|| {
+            let the_only_bot = [None];
+            keep_asking(&gateway, &the_only_bot, chat_id(0), |_| {
+                handled.load(Ordering::SeqCst)
+            })
+        });
+        for round in 0..5 {
+            let runs_it = format!("bot default: running on instance {owner}");
+            running[owner.as_str()].wait_stderr(&runs_it, 1, WAIT);
+            let target = load.sent() + 50 + rng.below(250) as usize;
+            assert!(
+                load.wait_sent(target, WAIT),
+                "round {round}: stuck before {target}"
+            );
+            std::thread::sleep(Duration::from_micros(rng.below(20_000)));
+            let killed = running.remove(owner.as_str()).expect("the owner").kill9();
+            let (killed_at, sent_then) = (std::time::Instant::now(), load.sent());
+            kills.push(sent_then);
+            logs.push_str(&killed.stderr);
+            assert!(
+                load.wait_sent(sent_then + 1, WAIT),
+                "round {round}: never taken over"
+            );
+            failovers.push(killed_at.elapsed());
+            let took = format!("bot default: running on instance {stand_in}");
+            running[stand_in].wait_stderr(&took, round + 1, WAIT);
+            running.insert(
+                names[all.iter().position(|n| *n == owner).unwrap_or(0)],
+                spawn(&owner),
+            );
+        }
+        let finished = load.wait_all_handled(LOAD_WAIT);
+        handled.store(true, Ordering::SeqCst);
+        (finished, asker.join().expect("the asker"))
+    });
     for (name, run) in running {
         let done = run.interrupt();
         assert_eq!(done.code, Some(0), "instance {name}: {}", done.all_output());
@@ -450,11 +475,14 @@ fn killing_the_owner_at_five_points_under_load_loses_and_repeats_nothing() {
         "[]",
         "nothing left unfinished or parked"
     );
+    let carried = relayed(&load.server);
+    let (done, refused) = check_answers(&answers, |a| carried.get(&a.text).copied().unwrap_or(0));
     failovers.sort();
     eprintln!(
-        "cluster crash test: kills after {kills:?} messages; failover (kill -9 → first message from {stand_in}) median {:?}, max {:?}, all {failovers:?}; {doubt} call(s) without an answer, {repeated} made again",
+        "cluster crash test: kills after {kills:?} messages; failover (kill -9 → first message from {stand_in}) median {:?}, max {:?}, all {failovers:?}; {doubt} call(s) without an answer, {repeated} made again; {} gateway requests, {done} carried out, error events by status {refused:?}",
         failovers[failovers.len() / 2],
         failovers[failovers.len() - 1],
+        answers.len(),
     );
 }
 

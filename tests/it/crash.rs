@@ -46,7 +46,8 @@ pub(crate) fn server(chats: usize) -> BotApiServer {
     BotApiServer::start(world, Some(TOKEN)).expect("start the local Bot API server")
 }
 
-/// The texts of the messages the bot sent, in the order the server received them.
+/// The texts of the messages the bot's scenarios sent (not those sent over the gateway), in
+/// the order the server received them.
 pub(crate) fn sent(calls: &[Recorded]) -> Vec<(i64, String)> {
     calls
         .iter()
@@ -57,8 +58,12 @@ pub(crate) fn sent(calls: &[Recorded]) -> Vec<(i64, String)> {
                 c.params["text"].as_str().unwrap_or_default().to_string(),
             )
         })
+        .filter(|(_, text)| !text.starts_with(GATEWAY_TEXT))
         .collect()
 }
+
+/// How the texts the tests send over the gateway begin (no scenario's do).
+pub(crate) const GATEWAY_TEXT: &str = "gw ";
 
 /// xorshift64*: the kill points of one run; `TGSCRIPT_TEST_SEED` repeats a run.
 pub(crate) struct Rng(u64);

@@ -5,6 +5,7 @@
 
 use super::Fleet;
 use crate::app::bots::{BotSetup, BotSource};
+use crate::app::remote::Elsewhere;
 use crate::cluster::{Membership, View};
 use crate::config::BotConfig;
 use crate::store::Claim;
@@ -26,13 +27,21 @@ pub(super) struct Seat {
     waiting: HashSet<String>,
     /// Bots that failed to start here, and when: tried again after [`RETRY_FAILED`].
     failed: HashMap<String, Instant>,
+    /// The cluster's bots as the gateway reaches them (their ids kept as `wanted`'s).
+    elsewhere: Elsewhere,
 }
 
 impl Seat {
     /// The seat of `membership`, with no bot yet.
     pub(super) fn new(membership: Membership) -> Seat {
+        let elsewhere = Elsewhere::new(
+            membership.instance(),
+            membership.view(),
+            membership.relay().clone(),
+        );
         Seat {
             membership,
+            elsewhere,
             wanted: BTreeMap::new(),
             claims: HashMap::new(),
             waiting: HashSet::new(),
@@ -43,12 +52,32 @@ impl Seat {
     /// Add (or replace) a bot of the cluster.
     pub(super) fn want(&mut self, setup: BotSetup) {
         self.failed.remove(&setup.id);
+        self.known().insert(setup.id.clone());
         self.wanted.insert(setup.id.clone(), setup);
+    }
+
+    /// The ids the gateway knows, to change.
+    fn known(&self) -> std::sync::RwLockWriteGuard<'_, std::collections::BTreeSet<String>> {
+        self.elsewhere
+            .bots
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The cluster's bots as the gateway reaches them.
+    pub(super) fn elsewhere(&self) -> &Elsewhere {
+        &self.elsewhere
+    }
+
+    /// Gateway requests to the owners of bots.
+    pub(super) fn relay(&self) -> &crate::cluster::relay::Relay {
+        self.membership.relay()
     }
 
     /// Take bot `id` out of the cluster's bots.
     pub(super) fn unwant(&mut self, id: &str) {
         self.wanted.remove(id);
+        self.known().remove(id);
         self.failed.remove(id);
         self.waiting.remove(id);
     }
@@ -56,6 +85,16 @@ impl Seat {
     /// Whether bot `id` is one of the cluster's bots.
     pub(super) fn wants(&self, id: &str) -> bool {
         self.wanted.contains_key(id)
+    }
+
+    /// Where bot `id` of the cluster comes from.
+    pub(super) fn source(&self, id: &str) -> Option<BotSource> {
+        self.wanted.get(id).map(|setup| setup.source.clone())
+    }
+
+    /// What tells this instance that another one added or removed a bot over the gateway.
+    pub(super) fn bot_changes(&mut self) -> Option<async_nats::Subscriber> {
+        self.membership.bot_changes()
     }
 
     /// Let go of the claim on bot `id` (stopped here).
@@ -88,6 +127,19 @@ impl Seat {
     }
 }
 
+/// Resolves when an instance said that the bots added through the gateway changed; never
+/// without a cluster (or once NATS ended the subscription).
+pub(super) async fn bots_changed(changes: &mut Option<async_nats::Subscriber>) -> Option<()> {
+    use futures::StreamExt;
+    match changes {
+        Some(changes) => match changes.next().await {
+            Some(_) => Some(()),
+            None => std::future::pending().await,
+        },
+        None => std::future::pending().await,
+    }
+}
+
 /// Resolves when `view` changes (`true`), or when the lease is no longer kept (`false`);
 /// never without a cluster.
 pub(super) async fn view_changed(view: &mut Option<watch::Receiver<View>>) -> bool {
@@ -98,6 +150,38 @@ pub(super) async fn view_changed(view: &mut Option<watch::Receiver<View>>) -> bo
 }
 
 impl Fleet<'_> {
+    /// Tell the cluster's other instances that a bot was added or removed over the gateway.
+    pub(super) async fn tell_bots_changed(&self) {
+        if let Some(seat) = &self.seat {
+            seat.membership.bots_changed().await;
+        }
+    }
+
+    /// Make the cluster's bots added through the gateway those the store keeps now (another
+    /// instance added or removed one): start the new, stop the removed.
+    pub(super) async fn follow_saved(&mut self) {
+        let Some(seat) = &self.seat else { return };
+        let saved = match self.app.host().store().saved_bots() {
+            Ok(saved) => saved,
+            Err(e) => {
+                tracing::error!("cannot read the bots added through the gateway: {e}");
+                return;
+            }
+        };
+        let removed: Vec<String> = seat
+            .wanted
+            .values()
+            .filter(|setup| setup.source == BotSource::Gateway)
+            .filter(|setup| !saved.iter().any(|bot| bot.id == setup.id))
+            .map(|setup| setup.id.clone())
+            .collect();
+        for id in removed {
+            self.stop(&id).await;
+            tracing::info!("bot {id}: removed through the gateway of another instance");
+        }
+        self.start_saved().await;
+    }
+
     /// Make the bots run here that the view gives this instance: stop the others first
     /// (their claims let go), then claim and start the new ones.
     pub(super) async fn rebalance(&mut self) {

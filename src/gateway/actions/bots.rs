@@ -98,7 +98,8 @@ pub(super) const REMOVE_BOT: ActionSpec = ActionSpec {
 pub(super) const LIST_BOTS: ActionSpec = ActionSpec {
     name: "list_bots",
     admin: true,
-    doc: "The bots running now, as `/health` describes them, with their scenario folders.",
+    doc: "The bots running now, as `/health` describes them, with their scenario folders; in a \
+          cluster, also the bots the other instances run, each with the `instance` running it.",
     fields: &[],
     success: "{bots: [{id, mode, source, handled, inbox, scripts, ...}]}",
     returns: r#"{"bots": [{"id": "shop", "mode": "polling", "source": "gateway", "handled": 12, "inbox": {"pending": 0, "parked": 0}, "scripts": "/var/lib/tgscript/bots/shop"}]}"#,
