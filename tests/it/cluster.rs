@@ -4,7 +4,7 @@
 //! from the instances' logs: as on Telegram, the local Bot API server answers a `getUpdates`
 //! that a newer one overtook with 409, so two live pollers of one bot would see it and say so.
 
-use crate::bots::{ALICE, COUNTER, free_port, post, server, token, update};
+use crate::bots::{ALICE, COUNTER, post, server, token, update};
 use crate::cluster_gateway::{check_answers, keep_asking, relayed};
 use crate::crash::{GATEWAY_TEXT, Load, Rng, chat_id};
 use crate::nats::Nats;
@@ -521,15 +521,17 @@ fn a_webhook_delivery_to_any_instance_is_kept_in_jetstream_and_handled_once_by_t
     let head = "[webhook]\npublic_url = \"https://bots.example/\"\n\n";
     config_of(&t, &bots, "webhook", head);
     let names = ["a", "b", "c"];
-    let ports: BTreeMap<&str, u16> = names.iter().map(|n| (*n, free_port())).collect();
-    let listen = |name: &str| format!("127.0.0.1:{}", ports[name]);
-    let url = |name: &str, bot: &str| format!("http://127.0.0.1:{}/webhook/{bot}", ports[name]);
     let mut running: BTreeMap<&str, Background> = BTreeMap::new();
     for name in names {
-        let env = [("TGSCRIPT_WEBHOOK_LISTEN", listen(name))];
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        // Each instance's listener on a port of its own, read from its log.
+        let env = [("TGSCRIPT_WEBHOOK_LISTEN", "127.0.0.1:0")];
         running.insert(name, instance_with(&t, name, &nats, &store, &bots, &env));
     }
+    let addresses: BTreeMap<&str, String> = running
+        .iter()
+        .map(|(name, run)| (*name, run.webhook_address()))
+        .collect();
+    let url = |name: &str, bot: &str| format!("http://{}/webhook/{bot}", addresses[name]);
     let all: Vec<String> = names.iter().map(|n| n.to_string()).collect();
     let before = owners(&bots, &all);
     for (bot, owner) in &before {

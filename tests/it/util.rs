@@ -274,14 +274,23 @@ impl TestDir {
 impl Background {
     /// The address its gateway listens on (`host:port`), once it says so in its log.
     pub fn gateway_address(&self) -> String {
-        const LISTENING: &str = "gateway listening on http://";
-        self.wait_stderr(LISTENING, 1, std::time::Duration::from_secs(30));
+        self.address_after("gateway listening on http://")
+    }
+
+    /// The address its webhook listener listens on (`host:port`), once it says so.
+    pub fn webhook_address(&self) -> String {
+        self.address_after("webhook listener on http://")
+    }
+
+    /// The address the log gives right after `marker`, once it does.
+    fn address_after(&self, marker: &str) -> String {
+        self.wait_stderr(marker, 1, std::time::Duration::from_secs(30));
         self.stderr_so_far()
-            .split(LISTENING)
+            .split(marker)
             .nth(1)
             .and_then(|rest| rest.split_whitespace().next())
-            .expect("the gateway's address in the log")
-            .to_string()
+            .map(|address| address.trim_end_matches('/').to_string())
+            .unwrap_or_else(|| panic!("an address after {marker:?} in the log"))
     }
 
     /// Ctrl-C (SIGINT), then wait for the process and collect its output.
