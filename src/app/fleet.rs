@@ -6,6 +6,7 @@
 //! each runs here only while this instance owns it.
 
 mod config_file;
+mod saved;
 mod seat;
 
 use super::bot::{self, Running};
@@ -24,6 +25,9 @@ use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
+
+/// Why a `run` stops when its PostgreSQL session ends (it is not made again).
+const SESSION_ENDED: &str = "the store's PostgreSQL session ended, and with it the claims this process held on it (its bots, or the whole store): the bots are stopped; restart tgscript once PostgreSQL is reachable";
 
 /// Quiet time after the last change of the config file before it is read again.
 const CONFIG_DEBOUNCE: Duration = Duration::from_millis(200);
@@ -228,39 +232,6 @@ impl Fleet<'_> {
             .map_err(|e| format!("started, but not kept for the next start: {e}"))
     }
 
-    /// Start the bots added through the gateway (kept in the database) that are not in the
-    /// set yet.
-    async fn start_saved(&mut self) {
-        let saved = match self.app.host().store().saved_bots() {
-            Ok(saved) => saved,
-            Err(e) => {
-                tracing::error!("cannot read the bots added through the gateway: {e}");
-                return;
-            }
-        };
-        for bot in saved {
-            if self.has(&bot.id) {
-                if self.source(&bot.id) != Some(BotSource::Gateway) {
-                    tracing::warn!(
-                        "bot {} was added through the gateway and is in the config too: the config's runs",
-                        bot.id
-                    );
-                }
-                continue;
-            }
-            let started = match self.app.bot_from_saved(&bot) {
-                Ok(setup) => self.start(setup).await,
-                Err(e) => Err(e),
-            };
-            if let Err(e) = started {
-                tracing::error!(
-                    "bot {} (added through the gateway): cannot start: {e}",
-                    bot.id
-                );
-            }
-        }
-    }
-
     /// Where bot `id` of the set comes from.
     fn source(&self, id: &str) -> Option<BotSource> {
         match self.members.get(id) {
@@ -419,9 +390,14 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
         (Some(path), false) => config_file::watch(path),
         _ => (None, mpsc::unbounded_channel().1),
     };
+    let mut failed = None;
     loop {
         tokio::select! {
             () = bot::stopped(stop_seen.clone()) => break,
+            () = app.host().store().session_ended() => {
+                failed = Some(AppError::Failed(SESSION_ENDED.into()));
+                break;
+            }
             Some(control) = controls.recv() => fleet.control(control).await,
             Some(()) = seat::bots_changed(&mut bot_changes) => fleet.follow_saved().await,
             changed = seat::view_changed(&mut view) => match changed {
@@ -445,5 +421,5 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
         seat.leave().await;
     }
     fleet.stop_all().await;
-    Ok(())
+    failed.map_or(Ok(()), Err)
 }

@@ -190,6 +190,8 @@ pub struct Store {
     job_signals: Mutex<std::collections::HashMap<String, Arc<tokio::sync::Notify>>>,
     /// Whether any `expect_message` wait may be stored (until then messages skip the look).
     waits: AtomicBool,
+    /// On PostgreSQL: whether the server session has ended (and with it the claims held on it).
+    session_ended: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 /// What the store shares with its committer thread (see [`commit`]).
@@ -268,9 +270,24 @@ impl Store {
             path: shown.clone(),
             source,
         };
-        let connection = Connection::Postgres(postgres::Pg::connect(url).map_err(open)?);
+        let pg = postgres::Pg::connect(url).map_err(open)?;
+        let ended = pg.ended();
+        let connection = Connection::Postgres(pg);
         schema::migrate(&connection, &shown)?;
-        Ok(Self::over(connection, shown))
+        let mut store = Self::over(connection, shown);
+        store.session_ended = Some(ended);
+        Ok(store)
+    }
+
+    /// Resolves once the store's server session has ended (PostgreSQL: the connection is
+    /// gone, and with it every claim held on it; it is not made again); never for SQLite.
+    pub async fn session_ended(&self) {
+        match self.session_ended.clone() {
+            Some(mut ended) => {
+                let _ = ended.wait_for(|ended| *ended).await;
+            }
+            None => std::future::pending().await,
+        }
     }
 
     /// A store that lives in memory only (for `check`, `docs` and tests).
@@ -310,6 +327,7 @@ impl Store {
             max_scopes: AtomicUsize::new(0),
             job_signals: Mutex::default(),
             waits: AtomicBool::new(waits),
+            session_ended: None,
         }
     }
 

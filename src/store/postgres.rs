@@ -15,6 +15,8 @@ use tokio_postgres::{Client, NoTls, Statement};
 
 /// One connection to a PostgreSQL server.
 pub(crate) struct Pg {
+    /// Whether the connection (the server session) has ended: it is never made again.
+    ended: tokio::sync::watch::Receiver<bool>,
     client: Client,
     /// Prepared statements by their SQL as the store writes it.
     statements: RefCell<HashMap<String, Statement>>,
@@ -26,6 +28,7 @@ impl Pg {
     pub fn connect(url: &str) -> Result<Pg, DbError> {
         let config: tokio_postgres::Config = url.parse()?;
         let (sender, receiver) = std::sync::mpsc::channel();
+        let (ends, ended) = tokio::sync::watch::channel(false);
         std::thread::Builder::new()
             .name("store-postgres".into())
             .spawn(move || {
@@ -43,12 +46,14 @@ impl Pg {
                     match config.connect(NoTls).await {
                         Ok((client, connection)) => {
                             let _ = sender.send(Ok(client));
-                            if let Err(e) = connection.await {
-                                tracing::error!(
+                            match connection.await {
+                                Err(e) => tracing::error!(
                                     "the connection to PostgreSQL ended: {}",
                                     DbError::from(e)
-                                );
+                                ),
+                                Ok(()) => tracing::error!("PostgreSQL closed the connection"),
                             }
+                            let _ = ends.send(true);
                         }
                         Err(e) => {
                             let _ = sender.send(Err(e.into()));
@@ -61,9 +66,15 @@ impl Pg {
             .recv()
             .map_err(|_| DbError::Postgres("the connection thread ended".into()))??;
         Ok(Pg {
+            ended,
             client,
             statements: RefCell::default(),
         })
+    }
+
+    /// What says when the connection (the server session) has ended.
+    pub fn ended(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.ended.clone()
     }
 
     /// The prepared statement for `sql`.

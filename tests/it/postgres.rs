@@ -71,3 +71,51 @@ fn jobs_kept_in_postgres_are_there_for_the_next_process() {
     assert_eq!(jobs[0]["function"], "later");
     assert_eq!(jobs[0]["data"]["n"], 7);
 }
+
+/// End every session of the database at `url` but this one (as a PostgreSQL restart, or a
+/// network cut that the server noticed, would).
+fn end_sessions(url: &str) {
+    crate::gateway::runtime().block_on(async {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .expect("connect to the test database");
+        tokio::spawn(connection);
+        let ended = client
+            .query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .await
+            .expect("end the other sessions");
+        assert!(!ended.is_empty(), "a session to end");
+    });
+}
+
+#[test]
+fn a_run_whose_postgresql_session_ends_stops_its_bot_and_exits_1() {
+    let server = BotApiServer::start(World::empty(), Some(TOKEN)).expect("the Bot API server");
+    let t = TestDir::new();
+    let url = crate::pg::database_url();
+    let api = server.url();
+    let env = [
+        ("TGSCRIPT_STORE_URL", url.as_str()),
+        ("TELOXIDE_TOKEN", TOKEN),
+        ("TELOXIDE_API_URL", api.as_str()),
+    ];
+    t.write("scripts/a.rhai", "fn on_load() { print(\"loaded\"); }\n");
+    let mut bot = t.spawn(&["run", "scripts"], &env);
+    bot.wait_stderr("loaded", 1, Duration::from_secs(60));
+    std::thread::sleep(Duration::from_millis(500));
+    end_sessions(&url);
+    // Its claim on the store went with the session: it stops by itself, and says why (that
+    // the session ended; or, should the end come while it still starts, the write it broke).
+    let stopped = bot.wait();
+    assert_eq!(stopped.code, Some(1), "{}", stopped.stderr);
+    let said = &stopped.stderr;
+    assert!(
+        said.contains("the store's PostgreSQL session ended")
+            || said.contains("terminating connection due to administrator command"),
+        "{said}"
+    );
+}

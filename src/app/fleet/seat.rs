@@ -92,6 +92,16 @@ impl Seat {
         self.wanted.get(id).map(|setup| setup.source.clone())
     }
 
+    /// Tell the other instances that a bot was added or removed over the gateway.
+    pub(super) async fn tell_bots_changed(&self) {
+        self.membership.bots_changed().await;
+    }
+
+    /// Where each bot of the cluster comes from, by id.
+    pub(super) fn sources(&self) -> impl Iterator<Item = (&String, &BotSource)> {
+        self.wanted.iter().map(|(id, setup)| (id, &setup.source))
+    }
+
     /// What tells this instance that another one added or removed a bot over the gateway.
     pub(super) fn bot_changes(&mut self) -> Option<async_nats::Subscriber> {
         self.membership.bot_changes()
@@ -150,38 +160,6 @@ pub(super) async fn view_changed(view: &mut Option<watch::Receiver<View>>) -> bo
 }
 
 impl Fleet<'_> {
-    /// Tell the cluster's other instances that a bot was added or removed over the gateway.
-    pub(super) async fn tell_bots_changed(&self) {
-        if let Some(seat) = &self.seat {
-            seat.membership.bots_changed().await;
-        }
-    }
-
-    /// Make the cluster's bots added through the gateway those the store keeps now (another
-    /// instance added or removed one): start the new, stop the removed.
-    pub(super) async fn follow_saved(&mut self) {
-        let Some(seat) = &self.seat else { return };
-        let saved = match self.app.host().store().saved_bots() {
-            Ok(saved) => saved,
-            Err(e) => {
-                tracing::error!("cannot read the bots added through the gateway: {e}");
-                return;
-            }
-        };
-        let removed: Vec<String> = seat
-            .wanted
-            .values()
-            .filter(|setup| setup.source == BotSource::Gateway)
-            .filter(|setup| !saved.iter().any(|bot| bot.id == setup.id))
-            .map(|setup| setup.id.clone())
-            .collect();
-        for id in removed {
-            self.stop(&id).await;
-            tracing::info!("bot {id}: removed through the gateway of another instance");
-        }
-        self.start_saved().await;
-    }
-
     /// Make the bots run here that the view gives this instance: stop the others first
     /// (their claims let go), then claim and start the new ones.
     pub(super) async fn rebalance(&mut self) {
