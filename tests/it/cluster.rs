@@ -153,6 +153,13 @@ fn a_cluster_needs_a_shared_store_and_a_reachable_nats() {
     ]))
     .expect_code(2)
     .expect_stderr_contains("cluster.instance");
+    run(env(&[
+        ("TGSCRIPT_CLUSTER_NATS_URL", &nowhere),
+        ("TGSCRIPT_STORE_URL", &store),
+        ("TGSCRIPT_CLUSTER_GATEWAY_TIMEOUT_MS", "10"),
+    ]))
+    .expect_code(2)
+    .expect_stderr_contains("cluster.gateway_timeout_ms");
     assert_eq!(
         bots[0].server.calls_of("getUpdates").len(),
         0,
