@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 /// An account's authorization state, after TDLib's `authorizationState*`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AuthState {
     /// The client is starting (before TDLib's first state).
     Starting,
@@ -182,8 +182,9 @@ pub const UPDATE_CONNECTION_STATE: &str = "updateConnectionState";
 pub const NO_PHONE: &str =
     "phone is required (or give the account one: add_account's phone, [[account]] phone)";
 
-/// One step of logging in (or out), as the gateway actions and `account login` take them.
-#[derive(Clone, PartialEq, Eq)]
+/// One step of logging in (or out), as the gateway actions and `account login` take them
+/// (serialized only to reach the instance of a cluster that runs the account).
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum LoginStep {
     /// `setAuthenticationPhoneNumber`
     Phone(String),

@@ -180,25 +180,54 @@ impl std::fmt::Debug for EventHub {
     }
 }
 
-/// Where one account publishes: the hub and its id.
-#[derive(Debug, Clone, Default)]
+/// Where else an account's events go besides its hub: in a cluster, to the other instances.
+pub type Forward = Arc<dyn Fn(&AccountEvent) + Send + Sync>;
+
+/// Where one account publishes: the hub, its id, and what else its events go to.
+#[derive(Clone, Default)]
 pub struct EventSink {
     hub: Arc<EventHub>,
     userbot_id: i64,
+    forward: Option<Forward>,
+}
+
+impl std::fmt::Debug for EventSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventSink")
+            .field("userbot_id", &self.userbot_id)
+            .field("forwarded", &self.forward.is_some())
+            .finish()
+    }
 }
 
 impl EventSink {
     /// Publish as account `userbot_id` on `hub`.
     pub fn new(hub: Arc<EventHub>, userbot_id: i64) -> Self {
-        Self { hub, userbot_id }
+        Self {
+            hub,
+            userbot_id,
+            forward: None,
+        }
+    }
+
+    /// The same sink, each event also given to `forward` (before the hub's subscribers).
+    pub fn forwarding(self, forward: Forward) -> Self {
+        Self {
+            forward: Some(forward),
+            ..self
+        }
     }
 
     /// Publish `update` (TDLib-shaped, with `@type`).
     pub fn publish(&self, update: Value) {
-        self.hub.publish(AccountEvent {
+        let event = AccountEvent {
             userbot_id: self.userbot_id,
             update,
-        });
+        };
+        if let Some(forward) = &self.forward {
+            forward(&event);
+        }
+        self.hub.publish(event);
     }
 }
 

@@ -18,7 +18,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 /// A TDLib error: `{"@type": "error", "code": …, "message": …}`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 #[error("{message}")]
 pub struct TdError {
     /// TDLib's code (400, 401, 404, 429, …).
@@ -172,6 +172,24 @@ impl AccountOp {
     }
 }
 
+/// What the sandbox does to a simulated account in Telegram's place.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Drive {
+    /// A login from a new device at this place, waiting for confirmation.
+    LoginFrom(String),
+    /// The QR link the account shows, scanned in a logged-in app.
+    ConfirmQr,
+}
+
+/// What [`Drive`] led to.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Driven {
+    /// The new session's id.
+    Session(i64),
+    /// The account's state after the QR link was confirmed.
+    State(AuthState),
+}
+
 /// An account backend.
 pub trait Account: Send + Sync {
     /// Run one operation; the result is TDLib-shaped JSON (`{"@type": "ok"}`, `sessions`, …).
@@ -190,6 +208,15 @@ pub trait Account: Send + Sync {
     /// from a new device, a QR link confirmed).
     fn as_sandbox(&self) -> Option<&sandbox::SandboxAccount> {
         None
+    }
+    /// Do what Telegram would to a simulated account (wherever it runs); any other account
+    /// refuses with 400.
+    fn drive(&self, act: Drive) -> BoxFuture<'_, Result<Driven, TdError>> {
+        let result = match self.as_sandbox() {
+            Some(sandbox) => sandbox.drive(act),
+            None => Err(TdError::new(400, "not a sandbox account")),
+        };
+        Box::pin(async move { result })
     }
     /// Close the account (TDLib flushes its database); nothing to do for simulated ones.
     fn close(&self) -> BoxFuture<'_, ()> {
@@ -275,6 +302,11 @@ impl Accounts {
         }
         registry.by_id.insert(id, account);
         Ok(())
+    }
+
+    /// Put `account` in as `id`, in place of the one there (returned).
+    pub fn replace(&self, id: i64, account: Arc<dyn Account>) -> Option<Arc<dyn Account>> {
+        self.write().by_id.insert(id, account)
     }
 
     /// Take account `id` out (its handle still works for whoever holds it).

@@ -162,6 +162,14 @@ impl SandboxAccount {
         next
     }
 
+    /// Do `act` as Telegram would.
+    pub fn drive(&self, act: super::Drive) -> Result<super::Driven, TdError> {
+        match act {
+            super::Drive::LoginFrom(place) => Ok(super::Driven::Session(self.login_from(&place))),
+            super::Drive::ConfirmQr => self.confirm_qr().map(super::Driven::State),
+        }
+    }
+
     /// Confirm the QR link the account shows (what scanning it in a logged-in app does).
     pub fn confirm_qr(&self) -> Result<AuthState, TdError> {
         let mut state = self.lock();

@@ -2,16 +2,27 @@
 //! `add_account` starts an account and keeps its spec in the database (so it comes back at
 //! the next start), `remove_account` stops it (logging out and deleting its TDLib data when
 //! asked) and forgets it, `list_accounts` shows each with its authorization state. The
-//! sandbox actions drive a sandbox account the way Telegram would.
+//! sandbox actions drive a sandbox account the way Telegram would. In a cluster an account is
+//! kept in (or forgotten from) the shared store and every instance is told; the instance
+//! that owns it opens (or closes) it.
 
 use super::accounts::{self, Origin, default_data_dir};
-use crate::accounts::{Accounts, AccountsError, LoginStep};
+use crate::accounts::{Accounts, AccountsError, Drive, Driven, LoginStep, TdError};
+use crate::cluster::Announcer;
 use crate::config::{AccountConfig, Backend, Config};
 use crate::gateway::accounts::AccountControl;
 use crate::request::{CommandError, Fields};
 use crate::store::Store;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
+use std::time::Duration;
+
+/// In a cluster: how the instances learn that an account was added or removed, and how long
+/// its owner may take to open or close it.
+struct InCluster {
+    announcer: Announcer,
+    patience: Duration,
+}
 
 /// The account admin side of a process.
 pub struct AccountAdmin {
@@ -21,6 +32,7 @@ pub struct AccountAdmin {
     runtime: tokio::runtime::Handle,
     /// Held through an add or a remove: two of them never race on one id.
     changing: std::sync::Mutex<()>,
+    cluster: Option<InCluster>,
 }
 
 impl AccountAdmin {
@@ -32,7 +44,104 @@ impl AccountAdmin {
             store: app.host().store().clone(),
             runtime: app.runtime.handle().clone(),
             changing: std::sync::Mutex::new(()),
+            cluster: None,
         }
+    }
+
+    /// The same admin as one instance of a cluster: changes go through the shared store and
+    /// `announcer`; an account's owner opens or closes it within `patience`.
+    pub fn in_cluster(self, announcer: Announcer, patience: Duration) -> Self {
+        Self {
+            cluster: Some(InCluster {
+                announcer,
+                patience,
+            }),
+            ..self
+        }
+    }
+
+    /// Wait (up to `within`) until `done` holds.
+    fn wait_until(&self, within: Duration, done: impl Fn() -> bool) {
+        self.runtime.block_on(async {
+            let deadline = tokio::time::Instant::now() + within;
+            while !done() && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+    }
+
+    /// `add_account` in a cluster: the spec checked as its owner will check it, kept, every
+    /// instance told; answered with the state its owner reports (within the patience).
+    fn add_in_cluster(
+        &self,
+        f: &Fields,
+        cluster: &InCluster,
+        spec: &AccountConfig,
+        saved: &str,
+    ) -> Result<Value, CommandError> {
+        let id = spec.id;
+        if spec.backend == Backend::Tdlib {
+            accounts::tdlib_settings(&self.config, spec, Duration::ZERO)
+                .map_err(|e| f.error(e.to_string()))?;
+        }
+        self.store
+            .save_account(id, saved)
+            .map_err(|e| f.error(e.to_string()))?;
+        self.runtime.block_on(cluster.announcer.accounts_changed());
+        self.wait_until(cluster.patience, || self.accounts.get(id).is_ok());
+        let state = match self.accounts.get(id) {
+            Ok(account) => self
+                .runtime
+                .block_on(crate::accounts::settled(&*account, cluster.patience)),
+            Err(_) => crate::accounts::AuthState::Starting,
+        };
+        tracing::info!(
+            "account {id} added through the gateway ({}), for the cluster",
+            spec.backend.name()
+        );
+        Ok(json!({
+            "userbot_id": id,
+            "backend": spec.backend.name(),
+            "authorization_state": state.to_json(),
+        }))
+    }
+
+    /// `remove_account` in a cluster: logged out through its owner when asked, forgotten in
+    /// the store, every instance told (its owner closes it).
+    fn remove_in_cluster(
+        &self,
+        f: &Fields,
+        cluster: &InCluster,
+        log_out: bool,
+        delete_data: bool,
+    ) -> Result<Value, CommandError> {
+        let id = f.int("userbot_id")?;
+        if delete_data {
+            return Err(f.error(format!(
+                "in a cluster an account's TDLib folder is the instances' shared one: remove account {id} without delete_data, then delete {} yourself",
+                default_data_dir(id).display()
+            )));
+        }
+        let logged_out = match (log_out, self.accounts.get(id)) {
+            (true, Ok(account)) => {
+                let within = accounts::tdlib_timeout(&self.config);
+                self.runtime
+                    .block_on(account.login(LoginStep::Logout, within))
+                    .is_ok()
+            }
+            _ => false,
+        };
+        match self.store.forget_account(id) {
+            Ok(true) => {}
+            Ok(false) => return Err(f.error(format!("unknown userbot_id {id}"))),
+            Err(e) => return Err(f.error(e.to_string())),
+        }
+        self.runtime.block_on(cluster.announcer.accounts_changed());
+        self.wait_until(cluster.patience, || self.accounts.get(id).is_err());
+        tracing::info!("account {id} removed through the gateway, from the cluster");
+        Ok(
+            json!({"userbot_id": id, "removed": true, "logged_out": logged_out, "data_deleted": false}),
+        )
     }
 
     fn configured(&self, id: i64) -> bool {
@@ -75,6 +184,9 @@ impl AccountAdmin {
             return Err(f.error(AccountsError::Exists(id).to_string()));
         }
         let saved = serde_json::to_string(&spec).map_err(|e| f.error(e.to_string()))?;
+        if let Some(cluster) = &self.cluster {
+            return self.add_in_cluster(f, cluster, &spec, &saved);
+        }
         let started = accounts::start(
             &self.config,
             &spec,
@@ -101,10 +213,10 @@ impl AccountAdmin {
         }
         tracing::info!(
             "account {id} added through the gateway ({})",
-            spec_backend(backend)
+            backend.name()
         );
         Ok(
-            json!({"userbot_id": id, "backend": spec_backend(backend), "authorization_state": state.to_json()}),
+            json!({"userbot_id": id, "backend": backend.name(), "authorization_state": state.to_json()}),
         )
     }
 
@@ -120,6 +232,9 @@ impl AccountAdmin {
             return Err(f.error(format!(
                 "account {id} is in the config file: remove its [[account]] there"
             )));
+        }
+        if let Some(cluster) = &self.cluster {
+            return self.remove_in_cluster(f, cluster, log_out, delete_data);
         }
         let Some(account) = self.accounts.remove(id) else {
             // Kept but not running (it could not start): forgetting it is all there is to do.
@@ -185,23 +300,26 @@ impl AccountAdmin {
     fn sandbox(&self, f: &Fields, action: &str) -> Result<Value, CommandError> {
         let id = f.int("userbot_id")?;
         let account = self.accounts.get(id).map_err(|e| f.error(e.to_string()))?;
-        let sandbox = account
-            .as_sandbox()
-            .ok_or_else(|| f.error(format!("account {id} is not a sandbox account")))?;
-        if action == "sandbox_confirm_qr" {
-            let state = sandbox.confirm_qr().map_err(|e| f.error(e.message))?;
-            return Ok(json!({"userbot_id": id, "authorization_state": state.to_json()}));
-        }
         let location = f.opt_str("location")?.unwrap_or("Berlin, Germany");
-        let session = sandbox.login_from(location);
-        Ok(json!({"userbot_id": id, "session_id": session, "location": location}))
-    }
-}
-
-fn spec_backend(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Tdlib => "tdlib",
-        Backend::Sandbox => "sandbox",
+        let act = match action {
+            "sandbox_confirm_qr" => Drive::ConfirmQr,
+            _ => Drive::LoginFrom(location.to_string()),
+        };
+        let refused = |e: TdError| match e.code {
+            400 => f.error(format!("account {id}: {}", e.message)),
+            code => CommandError {
+                code: Some(code),
+                ..f.error(format!("account {id}: {}", e.message))
+            },
+        };
+        match self.runtime.block_on(account.drive(act)).map_err(refused)? {
+            Driven::State(state) => {
+                Ok(json!({"userbot_id": id, "authorization_state": state.to_json()}))
+            }
+            Driven::Session(session) => {
+                Ok(json!({"userbot_id": id, "session_id": session, "location": location}))
+            }
+        }
     }
 }
 

@@ -121,8 +121,23 @@ pub fn from_config(
     Ok(accounts)
 }
 
+/// The accounts of `config` for an instance of a cluster: checked, none started (each starts
+/// on the instance that comes to own it, and the others reach it there).
+pub fn for_cluster(config: &Config) -> Result<Accounts, AccountConfigError> {
+    let mut ids = std::collections::BTreeSet::new();
+    for account in &config.accounts {
+        if !ids.insert(account.id) {
+            return Err(AccountConfigError::Twice(account.id));
+        }
+    }
+    match config.default_account {
+        Some(id) if !ids.contains(&id) => Err(AccountConfigError::NoSuchDefault(id)),
+        default => Ok(Accounts::with_default(default)),
+    }
+}
+
 /// The accounts `add_account` kept; one that cannot be read back is logged and left out.
-fn saved(store: &Store) -> Result<Vec<AccountConfig>, AccountConfigError> {
+pub(super) fn saved(store: &Store) -> Result<Vec<AccountConfig>, AccountConfigError> {
     let rows = store
         .saved_accounts()
         .map_err(|e| AccountConfigError::Saved(e.to_string()))?;

@@ -258,12 +258,19 @@ pub(super) async fn start_gateway(
     runner: Arc<Runner>,
     report: Arc<dyn crate::telemetry::Report>,
     bots: Arc<dyn crate::gateway::admin::BotControl>,
+    cluster: Option<crate::cluster::Announcer>,
 ) -> Result<(), AppError> {
     let settings = super::gateway_settings(app.config(), None)?;
-    let gateway = app
+    let mut gateway = app
         .gateway(runner, &settings)
         .with_report(report)
         .with_bots(bots);
+    if let Some(announcer) = cluster {
+        // An account's owner opens or closes it within about two leases.
+        let patience = 2 * std::time::Duration::from_millis(app.config().cluster.lease_ms);
+        let admin = super::account_admin::AccountAdmin::new(app).in_cluster(announcer, patience);
+        gateway = gateway.with_accounts(Arc::new(admin), app.host().accounts().hub().clone());
+    }
     let listener = crate::gateway::listen(&settings)
         .await
         .map_err(|e| AppError::Config(e.to_string()))?;

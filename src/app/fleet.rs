@@ -5,6 +5,7 @@
 //! leaving the others alone. In a cluster ([`seat`]) the set is every bot of the cluster, and
 //! each runs here only while this instance owns it.
 
+mod account_seat;
 mod config_file;
 mod saved;
 mod seat;
@@ -82,7 +83,7 @@ impl Fleet<'_> {
         let answering = match &self.seat {
             Some(seat) => {
                 let limits = self.app.config().limits.clone();
-                let answering = Answering::start(seat.relay(), &setup, limits).await;
+                let answering = Answering::bot(seat.relay(), &setup, limits).await;
                 Some(answering.map_err(|e| AppError::Failed(e.to_string()))?)
             }
             None => None,
@@ -342,6 +343,8 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
         bots: fleet.running.clone(),
         accounts: app.host().accounts().clone(),
     });
+    // Before any bot starts: the accounts its scenarios use are in the registry.
+    fleet.join_accounts().await?;
     let first = setups.first().map(|s| s.id.clone());
     // run_script runs where the first bot's scenarios do (in a cluster, perhaps elsewhere).
     let gateway_runner = match (config.gateway.listen.is_some(), setups.first()) {
@@ -354,13 +357,18 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
     let first = first.and_then(|id| fleet.members.get(&id).map(|m| m.bot.clone()));
     // Bots added through the gateway in an earlier run.
     let mut bot_changes = fleet.seat.as_mut().and_then(|seat| seat.bot_changes());
+    let mut account_changes = fleet
+        .seat
+        .as_mut()
+        .and_then(|seat| seat.membership.account_changes());
     fleet.start_saved().await;
     let (control, mut controls) = mpsc::unbounded_channel();
     if let Some(runner) = gateway_runner {
         let elsewhere = fleet.seat.as_ref().map(|seat| seat.elsewhere().clone());
         let running = fleet.running.clone();
         let bots = Arc::new(FleetControl::new(app, control, running, elsewhere));
-        bot::start_gateway(app, runner, report.clone(), bots).await?;
+        let announcer = fleet.seat.as_ref().map(|seat| seat.membership.announcer());
+        bot::start_gateway(app, runner, report.clone(), bots, announcer).await?;
     }
     if let Some(listener) = listener {
         tokio::spawn(webhook::serve(
@@ -399,7 +407,8 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
                 break;
             }
             Some(control) = controls.recv() => fleet.control(control).await,
-            Some(()) = seat::bots_changed(&mut bot_changes) => fleet.follow_saved().await,
+            Some(()) = seat::changed(&mut bot_changes) => fleet.follow_saved().await,
+            Some(()) = seat::changed(&mut account_changes) => fleet.follow_saved_accounts().await,
             changed = seat::view_changed(&mut view) => match changed {
                 true => fleet.rebalance().await,
                 false => {
@@ -421,5 +430,6 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
         seat.leave().await;
     }
     fleet.stop_all().await;
+    fleet.close_accounts().await;
     failed.map_or(Ok(()), Err)
 }

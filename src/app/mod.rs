@@ -14,6 +14,7 @@ mod health;
 mod ingress;
 mod on_bot;
 mod remote;
+mod remote_account;
 mod requeued;
 mod status;
 mod timers;
@@ -170,8 +171,12 @@ impl App {
             SandboxAccount::Always => true,
             SandboxAccount::WithSandboxBot => sandbox.is_some(),
         };
-        let accounts = accounts::from_config(config, runtime.handle(), sandbox_account, &store)
-            .map_err(|e| AppError::Config(e.to_string()))?;
+        // An instance of a cluster opens an account only once it owns it (`fleet`).
+        let accounts = match in_cluster && wiring.claim_store {
+            true => accounts::for_cluster(config),
+            false => accounts::from_config(config, runtime.handle(), sandbox_account, &store),
+        }
+        .map_err(|e| AppError::Config(e.to_string()))?;
         store.limit_scopes(config.limits.max_state_scopes);
         let clock = sandbox
             .as_ref()

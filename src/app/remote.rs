@@ -8,16 +8,18 @@
 use super::bots::BotSetup;
 use super::on_bot::{Target, on_bot};
 use crate::cluster::View;
-use crate::cluster::relay::{Asked, Relay, RelayError, Requests};
+use crate::cluster::relay::{Owned, Relay, RelayError, Requests};
 use crate::engine::Limits;
 use crate::request::CommandError;
+use bytes::Bytes;
+use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 use std::sync::{Arc, RwLock};
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
 
-/// Requests of one bot carried out at once; more wait at NATS.
+/// Requests of one bot or account carried out at once; more wait at NATS.
 const AT_ONCE: usize = 16;
 
 /// A request as one instance relays it to another: the action and its fields (`bot_id`
@@ -69,7 +71,8 @@ impl Elsewhere {
         };
         let body = serde_json::to_vec(&relayed)
             .map_err(|e| CommandError::invalid(action, format!("cannot relay it: {e}")))?;
-        match self.runtime.block_on(self.relay.ask(bot, body.into())) {
+        let owned = Owned::Bot(bot.to_string());
+        match self.runtime.block_on(self.relay.ask(&owned, body.into())) {
             Ok(answer) => serde_json::from_slice(&answer).unwrap_or_else(|e| {
                 Err(CommandError::invalid(
                     action,
@@ -78,11 +81,7 @@ impl Elsewhere {
             }),
             Err(e) => Err(CommandError {
                 command: action.to_string(),
-                code: Some(match e {
-                    RelayError::NoOwner { .. } => 503,
-                    RelayError::TimedOut { .. } => 504,
-                    RelayError::Nats(_) => 502,
-                }),
+                code: Some(e.code().into()),
                 error: e.to_string(),
                 hint: None,
             }),
@@ -90,29 +89,46 @@ impl Elsewhere {
     }
 }
 
-/// The task answering a bot's relayed gateway requests, and how to end it.
+/// What carries out one relayed request: its body in, the answer to send out.
+pub(super) type Handler = Arc<dyn Fn(Bytes) -> BoxFuture<'static, Vec<u8>> + Send + Sync>;
+
+/// The task answering the requests relayed to a bot or an account that runs here, and how to
+/// end it.
 pub(super) struct Answering {
     close: oneshot::Sender<()>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Answering {
+    /// Start answering the requests `relay` has for `owned`, each carried out by `handler`.
+    pub(super) async fn start(
+        relay: &Relay,
+        owned: &Owned,
+        handler: Handler,
+    ) -> Result<Answering, RelayError> {
+        let requests = relay.take(owned).await?;
+        let (close, closed) = oneshot::channel();
+        let task = tokio::spawn(answer(requests, closed, handler));
+        Ok(Answering { close, task })
+    }
+
     /// Start answering the gateway requests `relay` has for `setup`'s bot, carried out
     /// within `limits`.
-    pub(super) async fn start(
+    pub(super) async fn bot(
         relay: &Relay,
         setup: &BotSetup,
         limits: Limits,
     ) -> Result<Answering, RelayError> {
-        let requests = relay.take(&setup.id).await?;
         let target = Target {
             id: setup.id.clone(),
             host: setup.host.clone(),
             dir: setup.dir.clone(),
         };
-        let (close, closed) = oneshot::channel();
-        let task = tokio::spawn(answer(target, limits, requests, closed));
-        Ok(Answering { close, task })
+        let handler: Handler = Arc::new(move |body| {
+            let (bot, limits) = (target.clone(), limits.clone());
+            Box::pin(carry_out(bot, limits, body))
+        });
+        Self::start(relay, &Owned::Bot(setup.id.clone()), handler).await
     }
 
     /// Take no more requests; finish and answer those taken.
@@ -122,14 +138,9 @@ impl Answering {
     }
 }
 
-/// Answer `bot`'s relayed `requests` until `close` (or until it is dropped): then take no
+/// Answer `requests` with `handler` until `close` (or until it is dropped): then take no
 /// more, and finish and answer those taken.
-async fn answer(
-    bot: Target,
-    limits: Limits,
-    mut requests: Requests,
-    mut close: oneshot::Receiver<()>,
-) {
+async fn answer(mut requests: Requests, mut close: oneshot::Receiver<()>, handler: Handler) {
     let mut running = JoinSet::new();
     loop {
         if running.len() >= AT_ONCE {
@@ -143,15 +154,15 @@ async fn answer(
             _ = &mut close => break,
         };
         let Some(asked) = asked else { break };
-        running.spawn(carry_out(bot.clone(), limits.clone(), asked));
+        let handled = handler(asked.body.clone());
+        running.spawn(async move { asked.answer(handled.await.into()).await });
     }
     requests.close().await;
     while running.join_next().await.is_some() {}
 }
 
-/// Carry out one relayed request through `bot` and answer it.
-async fn carry_out(bot: Target, limits: Limits, asked: Asked) {
-    let body = asked.body.clone();
+/// Carry out one relayed gateway request through `bot`: the answer to send.
+async fn carry_out(bot: Target, limits: Limits, body: Bytes) -> Vec<u8> {
     let result =
         tokio::task::spawn_blocking(move || match serde_json::from_slice::<Relayed>(&body) {
             Ok(relayed) => on_bot(&bot, &limits, &relayed.action, &relayed.request),
@@ -167,8 +178,8 @@ async fn carry_out(bot: Target, limits: Limits, asked: Asked) {
                 format!("internal error: {e}"),
             ))
         });
-    match serde_json::to_vec(&result) {
-        Ok(answer) => asked.answer(answer.into()).await,
-        Err(e) => tracing::error!("cluster: a gateway answer cannot be written: {e}"),
-    }
+    serde_json::to_vec(&result).unwrap_or_else(|e| {
+        tracing::error!("cluster: a gateway answer cannot be written: {e}");
+        Vec::new()
+    })
 }

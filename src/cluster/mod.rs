@@ -7,6 +7,7 @@
 //! through [`relay`].
 
 pub mod assign;
+pub mod events;
 pub mod ingress;
 mod lease;
 pub mod relay;
@@ -23,6 +24,8 @@ pub const BUCKET: &str = "tgscript-instances";
 /// The subject on which an instance tells the others that the bots added through the
 /// gateway (kept in the store) changed.
 const BOTS_CHANGED: &str = "tgscript.bots.changed";
+/// The same for the accounts added through the gateway.
+const ACCOUNTS_CHANGED: &str = "tgscript.accounts.changed";
 
 /// Why this process cannot join its cluster.
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +88,10 @@ pub struct Membership {
     client: async_nats::Client,
     /// Until taken: what [`Membership::bot_changes`] gives.
     bot_changes: Option<async_nats::Subscriber>,
+    /// Until taken: what [`Membership::account_changes`] gives.
+    account_changes: Option<async_nats::Subscriber>,
+    /// Where the accounts running here publish their events for the other instances.
+    outbox: events::Outbox,
     ingress: ingress::Ingress,
     relay: relay::Relay,
     view: watch::Receiver<View>,
@@ -123,14 +130,20 @@ impl Membership {
             2 * ttl,
             Duration::from_millis(config.gateway_timeout_ms),
         );
-        let bot_changes =
-            client
-                .subscribe(BOTS_CHANGED)
-                .await
-                .map_err(|e| ClusterError::Connect {
-                    url: shown.clone(),
-                    message: e.to_string(),
-                })?;
+        let subscribe = |subject: &'static str| {
+            let (client, shown) = (client.clone(), shown.clone());
+            async move {
+                client
+                    .subscribe(subject)
+                    .await
+                    .map_err(|e| ClusterError::Connect {
+                        url: shown,
+                        message: e.to_string(),
+                    })
+            }
+        };
+        let bot_changes = subscribe(BOTS_CHANGED).await?;
+        let account_changes = subscribe(ACCOUNTS_CHANGED).await?;
         let js = jetstream::new(client.clone());
         let bucket = bucket(&js, ttl).await.map_err(|e| match e {
             BucketError::Mismatch(bucket) => ClusterError::LeaseMismatch {
@@ -157,10 +170,13 @@ impl Membership {
         let (leave, left) = oneshot::channel();
         let lease = lease::Lease::new(bucket, instance.clone(), ttl);
         let kept = tokio::spawn(lease.keep(views, left));
+        let outbox = events::outbox(client.clone(), &instance);
         Ok(Membership {
             instance,
             client,
             bot_changes: Some(bot_changes),
+            account_changes: Some(account_changes),
+            outbox,
             ingress,
             relay,
             view,
@@ -192,11 +208,38 @@ impl Membership {
     /// Tell every instance that the bots added through the gateway changed (one was added or
     /// removed in the store), so each takes the store's list again.
     pub async fn bots_changed(&self) {
-        if let Err(e) = self.client.publish(BOTS_CHANGED, "".into()).await {
-            tracing::error!(
-                "cluster: cannot tell the other instances that the gateway's bots changed ({e}); they learn it when they start"
-            );
+        self.announcer().tell(BOTS_CHANGED, "bots").await;
+    }
+
+    /// A message each time an instance says that the accounts added through the gateway
+    /// changed ([`Announcer::accounts_changed`]), from the moment this instance joined; once.
+    pub fn account_changes(&mut self) -> Option<async_nats::Subscriber> {
+        self.account_changes.take()
+    }
+
+    /// What tells the instances (this one too) that the gateway's accounts changed.
+    pub fn announcer(&self) -> Announcer {
+        Announcer {
+            client: self.client.clone(),
         }
+    }
+
+    /// Where the accounts running here publish their events for the other instances.
+    pub fn outbox(&self) -> &events::Outbox {
+        &self.outbox
+    }
+
+    /// Give every account event the other instances publish to `take` (account id, update).
+    pub async fn take_account_events(
+        &self,
+        take: impl Fn(i64, serde_json::Value) + Send + 'static,
+    ) -> Result<(), ClusterError> {
+        events::take_others(self.client.clone(), self.instance.clone(), take)
+            .await
+            .map_err(|e| ClusterError::Connect {
+                url: "the cluster's NATS server".into(),
+                message: e.to_string(),
+            })
     }
 
     /// The view, changed on every renewal.
@@ -210,6 +253,32 @@ impl Membership {
         if let Some((leave, kept)) = self.keeping.take() {
             let _ = leave.send(());
             let _ = kept.await;
+        }
+    }
+}
+
+/// Tells every instance of the cluster that what the gateway added changed in the store.
+#[derive(Clone)]
+pub struct Announcer {
+    client: async_nats::Client,
+}
+
+impl Announcer {
+    /// Tell every instance (this one too) that the accounts added through the gateway
+    /// changed (one was added or removed in the store), so each takes the store's list again.
+    pub async fn accounts_changed(&self) {
+        self.tell(ACCOUNTS_CHANGED, "accounts").await;
+    }
+
+    async fn tell(&self, subject: &'static str, what: &str) {
+        let sent = match self.client.publish(subject, "".into()).await {
+            Ok(()) => self.client.flush().await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(e) = sent {
+            tracing::error!(
+                "cluster: cannot tell the other instances that the gateway's {what} changed ({e}); they learn it when they start"
+            );
         }
     }
 }

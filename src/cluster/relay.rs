@@ -1,10 +1,11 @@
-//! Gateway requests for a bot, from whichever instance got them to the bot's owner: NATS
-//! request/reply on `tgscript.gw.bot.<id>`, which only the instance running the bot answers
-//! (it subscribes once it holds the bot's claim and unsubscribes before it lets the claim go;
-//! in one queue group, so even two subscriptions at once would never both get a request). While
-//! the bot moves nobody answers ("no responders", which NATS says at once and which means
-//! nobody got the request), so the request is asked again until a bound; a request someone
-//! took but did not answer in time is never asked again (it may have been done).
+//! Requests for a bot or an account, from whichever instance got them to its owner: NATS
+//! request/reply on `tgscript.gw.bot.<id>` or `tgscript.gw.account.<id>`, which only the
+//! instance running it answers (it subscribes once it holds the claim and unsubscribes before
+//! it lets the claim go; in one queue group, so even two subscriptions at once would never
+//! both get a request). While it moves nobody answers ("no responders", which NATS says at
+//! once and which means nobody got the request), so the request is asked again until a bound;
+//! a request someone took but did not answer in time is never asked again (it may have been
+//! done).
 
 use bytes::Bytes;
 use futures::StreamExt;
@@ -18,28 +19,65 @@ const OWNERS: &str = "owner";
 /// server dropped the subscription with the connection, and it is not made again).
 const UNSUBSCRIBE_WAIT: Duration = Duration::from_secs(1);
 
+/// What a relayed request is for: one bot or one account of the cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owned {
+    /// The bot with this id.
+    Bot(String),
+    /// The account with this `userbot_id`.
+    Account(i64),
+}
+
+impl Owned {
+    /// The subject its owner answers on.
+    fn subject(&self) -> String {
+        match self {
+            Owned::Bot(id) => format!("tgscript.gw.bot.{id}"),
+            Owned::Account(id) => format!("tgscript.gw.account.{id}"),
+        }
+    }
+
+    /// What rendezvous hashing assigns it by ([`super::View::owner`]): the bot's id, or
+    /// `account:<id>` (no bot id has a `:`).
+    pub fn key(&self) -> String {
+        match self {
+            Owned::Bot(id) => id.clone(),
+            Owned::Account(id) => format!("account:{id}"),
+        }
+    }
+}
+
+impl std::fmt::Display for Owned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Owned::Bot(id) => write!(f, "bot {id}"),
+            Owned::Account(id) => write!(f, "account {id}"),
+        }
+    }
+}
+
 /// Why a relayed request got no answer.
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
-    /// No instance ran the bot for the whole bound.
+    /// No instance ran the bot or account for the whole bound.
     #[error(
-        "no instance of the cluster ran bot {bot} within {} ms (it is moving between instances, or none can start it): try again",
+        "no instance of the cluster ran {owned} within {} ms (it is moving between instances, or none can start it): try again",
         waited.as_millis()
     )]
     NoOwner {
-        /// The bot.
-        bot: String,
+        /// The bot or account.
+        owned: Owned,
         /// How long it was asked for.
         waited: Duration,
     },
     /// The owner took the request but did not answer in time.
     #[error(
-        "the instance running bot {bot} did not answer within {} ms (it may have stopped); the request may or may not have been carried out",
+        "the instance running {owned} did not answer within {} ms (it may have stopped); the request may or may not have been carried out",
         after.as_millis()
     )]
     TimedOut {
-        /// The bot.
-        bot: String,
+        /// The bot or account.
+        owned: Owned,
         /// How long the answer was waited for.
         after: Duration,
     },
@@ -48,19 +86,26 @@ pub enum RelayError {
     Nats(String),
 }
 
-/// Requests relayed to the owners of bots, and answered for the bots running here.
+impl RelayError {
+    /// The HTTP-like code of the failure: 503 (nobody ran it for the whole wait), 504 (its
+    /// owner took the request and did not answer), 502 (NATS).
+    pub fn code(&self) -> u16 {
+        match self {
+            RelayError::NoOwner { .. } => 503,
+            RelayError::TimedOut { .. } => 504,
+            RelayError::Nats(_) => 502,
+        }
+    }
+}
+
+/// Requests relayed to the owners of bots and accounts, and answered for those running here.
 #[derive(Clone)]
 pub struct Relay {
     client: async_nats::Client,
-    /// How long a request is asked again while nobody runs its bot.
+    /// How long a request is asked again while nobody runs what it is for.
     patience: Duration,
     /// How long an owner that took a request has to answer it.
     timeout: Duration,
-}
-
-/// The subject of bot `bot`'s requests.
-fn subject(bot: &str) -> String {
-    format!("tgscript.gw.bot.{bot}")
 }
 
 impl Relay {
@@ -74,20 +119,20 @@ impl Relay {
         }
     }
 
-    /// Ask bot `bot`'s owner `body`; its answer.
-    pub async fn ask(&self, bot: &str, body: Bytes) -> Result<Bytes, RelayError> {
+    /// Ask `owned`'s owner `body`; its answer.
+    pub async fn ask(&self, owned: &Owned, body: Bytes) -> Result<Bytes, RelayError> {
         use async_nats::RequestErrorKind;
         let started = tokio::time::Instant::now();
         loop {
             let request = async_nats::Request::new()
                 .payload(body.clone())
                 .timeout(Some(self.timeout));
-            match self.client.send_request(subject(bot), request).await {
+            match self.client.send_request(owned.subject(), request).await {
                 Ok(answer) => return Ok(answer.payload),
                 Err(e) if e.kind() == RequestErrorKind::NoResponders => {
                     if started.elapsed() >= self.patience {
                         return Err(RelayError::NoOwner {
-                            bot: bot.to_string(),
+                            owned: owned.clone(),
                             waited: started.elapsed(),
                         });
                     }
@@ -95,7 +140,7 @@ impl Relay {
                 }
                 Err(e) if e.kind() == RequestErrorKind::TimedOut => {
                     return Err(RelayError::TimedOut {
-                        bot: bot.to_string(),
+                        owned: owned.clone(),
                         after: self.timeout,
                     });
                 }
@@ -104,12 +149,12 @@ impl Relay {
         }
     }
 
-    /// Take bot `bot`'s requests (it runs here now), until [`Requests::close`]; until the
+    /// Take `owned`'s requests (it runs here now), until [`Requests::close`]; until the
     /// server has the subscription, requests find nobody and are asked again.
-    pub async fn take(&self, bot: &str) -> Result<Requests, RelayError> {
+    pub async fn take(&self, owned: &Owned) -> Result<Requests, RelayError> {
         let subscriber = self
             .client
-            .queue_subscribe(subject(bot), OWNERS.into())
+            .queue_subscribe(owned.subject(), OWNERS.into())
             .await
             .map_err(|e| RelayError::Nats(e.to_string()))?;
         Ok(Requests {
@@ -119,7 +164,7 @@ impl Relay {
     }
 }
 
-/// One bot's requests, as they come to its owner.
+/// One bot's or account's requests, as they come to its owner.
 pub struct Requests {
     subscriber: async_nats::Subscriber,
     client: async_nats::Client,

@@ -34,6 +34,16 @@ pub enum Backend {
     Sandbox,
 }
 
+impl Backend {
+    /// `tdlib` or `sandbox`, as the config and the gateway spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Tdlib => "tdlib",
+            Backend::Sandbox => "sandbox",
+        }
+    }
+}
+
 /// `[tdlib]`: what every `tdlib` account uses unless its `[[account]]` (or `add_account`)
 /// says otherwise.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -78,11 +78,5 @@ pub(super) fn refusal(config: &Config) -> Option<(String, String)> {
             "a cluster's instances share one store: set [store] url = \"postgres://…\" (the same on every instance)".into(),
         );
     }
-    if !config.accounts.is_empty() {
-        return refuse(
-            "cluster.nats_url",
-            "[[account]]s cannot run in a cluster yet (each would be opened on every instance): run them in a process outside the cluster".into(),
-        );
-    }
     None
 }

@@ -123,8 +123,20 @@ impl Store {
     /// it (it stops, or dies, and the server lets go). On SQLite the store's own claim
     /// covers every bot.
     pub fn claim_bot(&self, id: &str) -> Result<Option<Claim>, StoreError> {
+        self.claim_one(&format!("tgscript:bot:{id}"))
+    }
+
+    /// Claim account `id` for this instance of a cluster (only its holder opens its TDLib
+    /// database), or `None` while another instance holds it. On SQLite the store's own
+    /// claim covers every account.
+    pub fn claim_account(&self, id: i64) -> Result<Option<Claim>, StoreError> {
+        self.claim_one(&format!("tgscript:account:{id}"))
+    }
+
+    /// The exclusive claim keyed `key` on PostgreSQL; covered by the store's on SQLite.
+    fn claim_one(&self, key: &str) -> Result<Option<Claim>, StoreError> {
         match self.is_postgres() {
-            true => self.advisory(&format!("tgscript:bot:{id}"), false),
+            true => self.advisory(key, false),
             false => Ok(Some(Claim {
                 held: Held::Covered,
             })),

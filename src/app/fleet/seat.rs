@@ -18,7 +18,9 @@ const RETRY_FAILED: Duration = Duration::from_secs(30);
 
 /// What this instance knows and holds of the cluster's bots.
 pub(super) struct Seat {
-    membership: Membership,
+    pub(super) membership: Membership,
+    /// The cluster's accounts, as this instance holds them.
+    pub(super) accounts: super::account_seat::AccountSeat,
     /// Every bot of the cluster, by id.
     wanted: BTreeMap<String, BotSetup>,
     /// The claims on the bots running here.
@@ -41,6 +43,7 @@ impl Seat {
         );
         Seat {
             membership,
+            accounts: Default::default(),
             elsewhere,
             wanted: BTreeMap::new(),
             claims: HashMap::new(),
@@ -137,9 +140,9 @@ impl Seat {
     }
 }
 
-/// Resolves when an instance said that the bots added through the gateway changed; never
-/// without a cluster (or once NATS ended the subscription).
-pub(super) async fn bots_changed(changes: &mut Option<async_nats::Subscriber>) -> Option<()> {
+/// Resolves when an instance said that the bots (or accounts) added through the gateway
+/// changed; never without a cluster (or once NATS ended the subscription).
+pub(super) async fn changed(changes: &mut Option<async_nats::Subscriber>) -> Option<()> {
     use futures::StreamExt;
     match changes {
         Some(changes) => match changes.next().await {
@@ -163,6 +166,8 @@ impl Fleet<'_> {
     /// Make the bots run here that the view gives this instance: stop the others first
     /// (their claims let go), then claim and start the new ones.
     pub(super) async fn rebalance(&mut self) {
+        // Accounts first: the bots' scenarios use them.
+        self.rebalance_accounts().await;
         let Some(seat) = &self.seat else { return };
         let view = seat.membership.view().borrow().clone();
         let me = seat.membership.instance().to_string();

@@ -1,0 +1,227 @@
+//! Accounts across a cluster's instances: each account runs (its TDLib client open) on one
+//! instance only, and every other instance holds a [`RemoteAccount`] in its place, which
+//! relays each operation, login step and sandbox act to the owner over NATS
+//! ([`crate::cluster::relay`], `tgscript.gw.account.<id>`) and follows the account's
+//! authorization state from the events the owner publishes. The owner answers with
+//! [`answer_for`]. Scripts, the gateway and the bots use either through the same
+//! [`Account`] trait.
+
+use super::remote::{Answering, Handler};
+use crate::accounts::auth::UPDATE_AUTHORIZATION_STATE;
+use crate::accounts::events::Filter;
+use crate::accounts::{Account, AccountOp, AuthState, Drive, Driven, EventHub, LoginStep, TdError};
+use crate::cluster::relay::{Owned, Relay, RelayError};
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use serde_json::Value;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+/// How often a remote account asks its owner for the state when no event said it changed.
+const REFRESH: Duration = Duration::from_secs(15);
+
+/// What one instance asks of the instance running an account.
+#[derive(serde::Serialize, serde::Deserialize)]
+enum Ask {
+    /// Run one operation.
+    Call(AccountOp),
+    /// Take one login step, answered within `within_ms`.
+    Login {
+        /// The step (a code or password crosses to the owner: secure NATS with TLS).
+        step: LoginStep,
+        /// How long the owner waits for TDLib's answer.
+        within_ms: u64,
+    },
+    /// The authorization state.
+    State,
+    /// A sandbox act.
+    Drive(Drive),
+}
+
+/// What the owner answers.
+#[derive(serde::Serialize, serde::Deserialize)]
+enum Reply {
+    /// An operation's result.
+    Value(Value),
+    /// A state (after a login step, or asked for).
+    State(AuthState),
+    /// What a sandbox act led to.
+    Driven(Driven),
+}
+
+/// An account of the cluster that runs on another instance.
+pub(super) struct RemoteAccount {
+    id: i64,
+    backend: &'static str,
+    relay: Relay,
+    /// The last state the owner told.
+    state: Arc<Mutex<AuthState>>,
+    /// Dropped with the account: ends the task following its state.
+    _following: oneshot::Sender<()>,
+}
+
+impl RemoteAccount {
+    /// Account `id` (of `backend`) reached over `relay`, its state followed from the events
+    /// on `hub` (those of the owner arrive there) on `runtime`, until it is dropped.
+    pub(super) fn follow(
+        id: i64,
+        backend: &'static str,
+        relay: Relay,
+        hub: &EventHub,
+        runtime: &tokio::runtime::Handle,
+    ) -> Arc<RemoteAccount> {
+        let (following, stopped) = oneshot::channel();
+        let state = Arc::new(Mutex::new(AuthState::Starting));
+        let changes = hub.subscribe(
+            Filter {
+                accounts: Some([id].into()),
+                kinds: Some([UPDATE_AUTHORIZATION_STATE.to_string()].into()),
+            },
+            4,
+        );
+        let (asking, known) = (relay.clone(), state.clone());
+        runtime.spawn(async move {
+            let mut stopped = stopped;
+            loop {
+                tokio::select! {
+                    answer = ask(&asking, id, &Ask::State) => {
+                        if let Ok(Reply::State(now)) = answer {
+                            *known.lock().unwrap_or_else(PoisonError::into_inner) = now;
+                        }
+                    }
+                    _ = &mut stopped => return,
+                }
+                tokio::select! {
+                    _ = changes.next() => {}
+                    () = tokio::time::sleep(REFRESH) => {}
+                    _ = &mut stopped => return,
+                }
+            }
+        });
+        Arc::new(RemoteAccount {
+            id,
+            backend,
+            relay,
+            state,
+            _following: following,
+        })
+    }
+}
+
+/// Ask account `id`'s owner over `relay`.
+async fn ask(relay: &Relay, id: i64, asked: &Ask) -> Result<Reply, TdError> {
+    let body = serde_json::to_vec(asked).map_err(|e| TdError::new(400, e.to_string()))?;
+    let answer = relay
+        .ask(&Owned::Account(id), body.into())
+        .await
+        .map_err(|e: RelayError| TdError::new(e.code().into(), e.to_string()))?;
+    serde_json::from_slice::<Result<Reply, TdError>>(&answer).unwrap_or_else(|e| {
+        Err(TdError::new(
+            502,
+            format!("the answer of account {id}'s instance is not one: {e}"),
+        ))
+    })
+}
+
+/// A reply of the wrong kind.
+fn unexpected(id: i64) -> TdError {
+    TdError::new(
+        502,
+        format!("account {id}'s instance answered something else"),
+    )
+}
+
+impl Account for RemoteAccount {
+    fn call(&self, op: AccountOp) -> BoxFuture<'_, Result<Value, TdError>> {
+        Box::pin(async move {
+            match ask(&self.relay, self.id, &Ask::Call(op)).await? {
+                Reply::Value(value) => Ok(value),
+                _ => Err(unexpected(self.id)),
+            }
+        })
+    }
+
+    fn status(&self) -> String {
+        format!(
+            "{}: {} (runs on another instance of the cluster)",
+            self.backend,
+            self.authorization().describe()
+        )
+    }
+
+    fn backend(&self) -> &'static str {
+        self.backend
+    }
+
+    fn authorization(&self) -> AuthState {
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn login(
+        &self,
+        step: LoginStep,
+        within: Duration,
+    ) -> BoxFuture<'_, Result<AuthState, TdError>> {
+        Box::pin(async move {
+            let within_ms = u64::try_from(within.as_millis()).unwrap_or(u64::MAX);
+            match ask(&self.relay, self.id, &Ask::Login { step, within_ms }).await? {
+                Reply::State(state) => {
+                    *self.state.lock().unwrap_or_else(PoisonError::into_inner) = state.clone();
+                    Ok(state)
+                }
+                _ => Err(unexpected(self.id)),
+            }
+        })
+    }
+
+    fn drive(&self, act: Drive) -> BoxFuture<'_, Result<Driven, TdError>> {
+        Box::pin(async move {
+            match ask(&self.relay, self.id, &Ask::Drive(act)).await? {
+                Reply::Driven(driven) => Ok(driven),
+                _ => Err(unexpected(self.id)),
+            }
+        })
+    }
+}
+
+/// Start answering what the other instances ask of `account` (account `id`, running here).
+pub(super) async fn answer_for(
+    relay: &Relay,
+    id: i64,
+    account: Arc<dyn Account>,
+) -> Result<Answering, RelayError> {
+    let handler: Handler = Arc::new(move |body: Bytes| {
+        let account = account.clone();
+        Box::pin(async move {
+            let answer = match serde_json::from_slice::<Ask>(&body) {
+                Ok(asked) => carry_out(&*account, asked).await,
+                Err(e) => Err(TdError::new(
+                    400,
+                    format!("a relayed account request that is not one: {e}"),
+                )),
+            };
+            serde_json::to_vec(&answer).unwrap_or_else(|e| {
+                tracing::error!("cluster: an account answer cannot be written: {e}");
+                Vec::new()
+            })
+        })
+    });
+    Answering::start(relay, &Owned::Account(id), handler).await
+}
+
+/// Do what was asked of `account`.
+async fn carry_out(account: &dyn Account, asked: Ask) -> Result<Reply, TdError> {
+    Ok(match asked {
+        Ask::Call(op) => Reply::Value(account.call(op).await?),
+        Ask::Login { step, within_ms } => {
+            let within = Duration::from_millis(within_ms);
+            Reply::State(account.login(step, within).await?)
+        }
+        Ask::State => Reply::State(account.authorization()),
+        Ask::Drive(act) => Reply::Driven(account.drive(act).await?),
+    })
+}
