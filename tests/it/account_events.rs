@@ -26,7 +26,7 @@ fn serve_in(dir: &TestDir, extra: &str, env: &[(&str, &str)]) -> (Background, St
 }
 
 /// The next text frame as JSON.
-async fn next_event(ws: &mut Socket) -> Value {
+pub(crate) async fn next_event(ws: &mut Socket) -> Value {
     loop {
         let message = tokio::time::timeout(WAIT, ws.next())
             .await
@@ -40,7 +40,7 @@ async fn next_event(ws: &mut Socket) -> Value {
 }
 
 /// Send `request` and return its answer, keeping the pushed events that come before it.
-async fn request(ws: &mut Socket, pushed: &mut Vec<Value>, request: Value) -> Value {
+pub(crate) async fn request(ws: &mut Socket, pushed: &mut Vec<Value>, request: Value) -> Value {
     let action = request["action"].as_str().unwrap_or_default().to_string();
     ws.send(Message::Text(request.to_string().into()))
         .await

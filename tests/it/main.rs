@@ -7,6 +7,7 @@ mod bot;
 mod bots;
 mod check;
 mod cluster;
+mod cluster_accounts;
 mod cluster_gateway;
 mod config;
 mod corpus;
