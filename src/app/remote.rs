@@ -139,25 +139,30 @@ impl Answering {
 }
 
 /// Answer `requests` with `handler` until `close` (or until it is dropped): then take no
-/// more, and finish and answer those taken.
+/// more, and finish and answer those taken and those already on their way.
 async fn answer(mut requests: Requests, mut close: oneshot::Receiver<()>, handler: Handler) {
     let mut running = JoinSet::new();
+    let mut closing = false;
     loop {
         if running.len() >= AT_ONCE {
-            tokio::select! {
-                _ = running.join_next() => continue,
-                _ = &mut close => break,
-            }
+            running.join_next().await;
+            continue;
         }
-        let asked = tokio::select! {
-            asked = requests.next() => asked,
-            _ = &mut close => break,
+        let asked = match closing {
+            true => requests.next().await,
+            false => tokio::select! {
+                asked = requests.next() => asked,
+                _ = &mut close => {
+                    closing = true;
+                    requests.drain().await;
+                    continue;
+                }
+            },
         };
         let Some(asked) = asked else { break };
         let handled = handler(asked.body.clone());
         running.spawn(async move { asked.answer(handled.await.into()).await });
     }
-    requests.close().await;
     while running.join_next().await.is_some() {}
 }
 

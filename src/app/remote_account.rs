@@ -21,6 +21,13 @@ use tokio::sync::oneshot;
 /// How often a remote account asks its owner for the state when no event said it changed.
 const REFRESH: Duration = Duration::from_secs(15);
 
+/// How soon a remote account asks again while its owner did not answer, or its client was
+/// still starting.
+const ASK_AGAIN: Duration = Duration::from_secs(1);
+
+/// How much longer than the owner waits for a login step's answer the asker waits for it.
+const LOGIN_MARGIN: Duration = Duration::from_secs(2);
+
 /// What one instance asks of the instance running an account.
 #[derive(serde::Serialize, serde::Deserialize)]
 enum Ask {
@@ -84,17 +91,23 @@ impl RemoteAccount {
         runtime.spawn(async move {
             let mut stopped = stopped;
             loop {
-                tokio::select! {
-                    answer = ask(&asking, id, &Ask::State) => {
-                        if let Ok(Reply::State(now)) = answer {
+                let settled = tokio::select! {
+                    answer = ask(&asking, id, &Ask::State) => match answer {
+                        Ok(Reply::State(now)) => {
+                            let settled = now.settled();
                             *known.lock().unwrap_or_else(PoisonError::into_inner) = now;
+                            settled
                         }
-                    }
+                        _ => false,
+                    },
                     _ = &mut stopped => return,
-                }
+                };
+                // An owner that is not there yet, or still starting the client, publishes
+                // no event when it is: asked again soon.
+                let wait = if settled { REFRESH } else { ASK_AGAIN };
                 tokio::select! {
                     _ = changes.next() => {}
-                    () = tokio::time::sleep(REFRESH) => {}
+                    () = tokio::time::sleep(wait) => {}
                     _ = &mut stopped => return,
                 }
             }
@@ -112,10 +125,16 @@ impl RemoteAccount {
 /// Ask account `id`'s owner over `relay`.
 async fn ask(relay: &Relay, id: i64, asked: &Ask) -> Result<Reply, TdError> {
     let body = serde_json::to_vec(asked).map_err(|e| TdError::new(400, e.to_string()))?;
-    let answer = relay
-        .ask(&Owned::Account(id), body.into())
-        .await
-        .map_err(|e: RelayError| TdError::new(e.code().into(), e.to_string()))?;
+    let owned = Owned::Account(id);
+    let answer = match asked {
+        // The owner waits `within_ms` for TDLib: its answer (even a timeout) comes first.
+        Ask::Login { within_ms, .. } => {
+            let within = Duration::from_millis(*within_ms) + LOGIN_MARGIN;
+            relay.ask_within(&owned, body.into(), within).await
+        }
+        _ => relay.ask(&owned, body.into()).await,
+    }
+    .map_err(|e: RelayError| TdError::new(e.code().into(), e.to_string()))?;
     serde_json::from_slice::<Result<Reply, TdError>>(&answer).unwrap_or_else(|e| {
         Err(TdError::new(
             502,

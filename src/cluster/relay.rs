@@ -15,8 +15,8 @@ use std::time::Duration;
 const ASK_AGAIN_AFTER: Duration = Duration::from_millis(100);
 /// The queue group of a bot's subscribers: a request goes to one of them.
 const OWNERS: &str = "owner";
-/// How long an unsubscription may take to reach the server (none while NATS is away: the
-/// server dropped the subscription with the connection, and it is not made again).
+/// How long a drained subscription waits for the server to confirm it (never while NATS is
+/// away: the server dropped the subscription with the connection).
 const UNSUBSCRIBE_WAIT: Duration = Duration::from_secs(1);
 
 /// What a relayed request is for: one bot or one account of the cluster.
@@ -121,12 +121,23 @@ impl Relay {
 
     /// Ask `owned`'s owner `body`; its answer.
     pub async fn ask(&self, owned: &Owned, body: Bytes) -> Result<Bytes, RelayError> {
+        self.ask_within(owned, body, self.timeout).await
+    }
+
+    /// Ask `owned`'s owner `body`, waiting `timeout` for the answer once it took it (for what
+    /// the owner itself waits on longer than the usual timeout); its answer.
+    pub async fn ask_within(
+        &self,
+        owned: &Owned,
+        body: Bytes,
+        timeout: Duration,
+    ) -> Result<Bytes, RelayError> {
         use async_nats::RequestErrorKind;
         let started = tokio::time::Instant::now();
         loop {
             let request = async_nats::Request::new()
                 .payload(body.clone())
-                .timeout(Some(self.timeout));
+                .timeout(Some(timeout));
             match self.client.send_request(owned.subject(), request).await {
                 Ok(answer) => return Ok(answer.payload),
                 Err(e) if e.kind() == RequestErrorKind::NoResponders => {
@@ -141,7 +152,7 @@ impl Relay {
                 Err(e) if e.kind() == RequestErrorKind::TimedOut => {
                     return Err(RelayError::TimedOut {
                         owned: owned.clone(),
-                        after: self.timeout,
+                        after: timeout,
                     });
                 }
                 Err(e) => return Err(RelayError::Nats(e.to_string())),
@@ -160,6 +171,7 @@ impl Relay {
         Ok(Requests {
             subscriber,
             client: self.client.clone(),
+            draining_until: None,
         })
     }
 }
@@ -168,6 +180,8 @@ impl Relay {
 pub struct Requests {
     subscriber: async_nats::Subscriber,
     client: async_nats::Client,
+    /// Once draining: when to stop waiting for the server to confirm the last requests.
+    draining_until: Option<tokio::time::Instant>,
 }
 
 /// One request to answer.
@@ -179,9 +193,14 @@ pub struct Asked {
 }
 
 impl Requests {
-    /// The next request (none once the subscription ended).
+    /// The next request (none once the subscription ended, or the drain's wait is over).
     pub async fn next(&mut self) -> Option<Asked> {
-        let message = self.subscriber.next().await?;
+        let message = match self.draining_until {
+            Some(until) => tokio::time::timeout_at(until, self.subscriber.next())
+                .await
+                .ok()??,
+            None => self.subscriber.next().await?,
+        };
         Some(Asked {
             body: message.payload,
             reply: message.reply,
@@ -189,10 +208,14 @@ impl Requests {
         })
     }
 
-    /// Take no more requests: from now on they find nobody (and are asked again elsewhere).
-    pub async fn close(mut self) {
-        let _ = self.subscriber.unsubscribe().await;
-        let _ = tokio::time::timeout(UNSUBSCRIBE_WAIT, self.client.flush()).await;
+    /// Take no more requests: those the server sent before it knew still come out of
+    /// [`Requests::next`] (to be answered, not lost to a timeout), until it confirms (within
+    /// `UNSUBSCRIBE_WAIT`); from then on they find nobody (and are asked again elsewhere).
+    pub async fn drain(&mut self) {
+        self.draining_until = Some(tokio::time::Instant::now() + UNSUBSCRIBE_WAIT);
+        if let Err(e) = self.subscriber.drain().await {
+            tracing::warn!("cluster: cannot stop taking requests cleanly: {e}");
+        }
     }
 }
 
