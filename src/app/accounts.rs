@@ -121,6 +121,17 @@ pub fn from_config(
     Ok(accounts)
 }
 
+/// Say, for a command that is not an instance of `config`'s cluster (if it has one), that
+/// it opens the accounts outside it.
+pub fn warn_outside_cluster(config: &Config) {
+    if config.cluster.nats_url.is_some() {
+        tracing::warn!(
+            "this command does not join the cluster of [cluster] nats_url: it opens the [[account]]s here, \
+             outside it (TDLib refuses a folder an instance has open); `tgscript run` is an instance"
+        );
+    }
+}
+
 /// The accounts of `config` for an instance of a cluster: checked, none started (each starts
 /// on the instance that comes to own it, and the others reach it there).
 pub fn for_cluster(config: &Config) -> Result<Accounts, AccountConfigError> {
@@ -249,15 +260,19 @@ pub fn default_data_dir(id: i64) -> std::path::PathBuf {
 /// with how to log it in.
 pub async fn warn_not_logged_in(accounts: Accounts) {
     for id in accounts.ids() {
-        let Ok(account) = accounts.get(id) else {
-            continue;
-        };
-        let state = crate::accounts::settled(&*account, SETTLE).await;
-        if state.next_action().is_some() || !state.settled() {
-            tracing::warn!(
-                "account {id} is not logged in ({}): log it in with `tgscript account login {id}` or the gateway's login_start",
-                state.describe()
-            );
+        if let Ok(account) = accounts.get(id) {
+            warn_unless_logged_in(id, account).await;
         }
+    }
+}
+
+/// Warn (once it has started) if account `id` is not logged in.
+pub async fn warn_unless_logged_in(id: i64, account: Arc<dyn Account>) {
+    let state = crate::accounts::settled(&*account, SETTLE).await;
+    if state.next_action().is_some() || !state.settled() {
+        tracing::warn!(
+            "account {id} is not logged in ({}): log it in with `tgscript account login {id}` or the gateway's login_start",
+            state.describe()
+        );
     }
 }

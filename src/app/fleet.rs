@@ -331,7 +331,7 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
         ),
         None => None,
     };
-    let mut view = membership.as_ref().map(|m| m.view());
+    let view = membership.as_ref().map(|m| m.view());
     let mut fleet = Fleet {
         app,
         routes: webhook::Routes::default(),
@@ -343,6 +343,38 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
         bots: fleet.running.clone(),
         accounts: app.host().accounts().clone(),
     });
+    // Whatever ends the run, the accounts open here are closed (their claims let go) and the
+    // bots stopped.
+    let outcome = serve(
+        &mut fleet,
+        setups,
+        listener,
+        report,
+        (stop, stop_seen),
+        view,
+    )
+    .await;
+    // First the accounts: when the store's session ended, their claims went with it.
+    fleet.close_accounts().await;
+    if let Some(seat) = &mut fleet.seat {
+        seat.leave().await;
+    }
+    fleet.stop_all().await;
+    outcome
+}
+
+/// Start `setups` and what serves them, then follow stops, controls, the cluster and config
+/// edits until the run ends.
+async fn serve(
+    fleet: &mut Fleet<'_>,
+    setups: Vec<BotSetup>,
+    listener: Option<tokio::net::TcpListener>,
+    report: Arc<dyn Report>,
+    (stop, stop_seen): (Arc<watch::Sender<bool>>, watch::Receiver<bool>),
+    mut view: Option<watch::Receiver<crate::cluster::View>>,
+) -> Result<(), AppError> {
+    let app = fleet.app;
+    let config = app.config();
     // Before any bot starts: the accounts its scenarios use are in the registry.
     fleet.join_accounts().await?;
     let first = setups.first().map(|s| s.id.clone());
@@ -426,10 +458,5 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
             }
         }
     }
-    if let Some(seat) = &mut fleet.seat {
-        seat.leave().await;
-    }
-    fleet.stop_all().await;
-    fleet.close_accounts().await;
     failed.map_or(Ok(()), Err)
 }

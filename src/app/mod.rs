@@ -171,6 +171,9 @@ impl App {
             SandboxAccount::Always => true,
             SandboxAccount::WithSandboxBot => sandbox.is_some(),
         };
+        if !wiring.claim_store {
+            accounts::warn_outside_cluster(config);
+        }
         // An instance of a cluster opens an account only once it owns it (`fleet`).
         let accounts = match in_cluster && wiring.claim_store {
             true => accounts::for_cluster(config),

@@ -11,6 +11,7 @@ use std::io::{BufRead, Write};
 use std::sync::Arc;
 
 pub(super) fn account(config: &Config, command: AccountCommand) -> anyhow::Result<u8> {
+    accounts::warn_outside_cluster(config);
     let runtime = runtime()?;
     let store = open_store(config)?;
     let accounts = match command {

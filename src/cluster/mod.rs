@@ -26,6 +26,8 @@ pub const BUCKET: &str = "tgscript-instances";
 const BOTS_CHANGED: &str = "tgscript.bots.changed";
 /// The same for the accounts added through the gateway.
 const ACCOUNTS_CHANGED: &str = "tgscript.accounts.changed";
+/// How long telling the other instances of a change waits for the server's confirmation.
+const TELL_WAIT: Duration = Duration::from_secs(1);
 
 /// Why this process cannot join its cluster.
 #[derive(Debug, thiserror::Error)]
@@ -272,7 +274,11 @@ impl Announcer {
 
     async fn tell(&self, subject: &'static str, what: &str) {
         let sent = match self.client.publish(subject, "".into()).await {
-            Ok(()) => self.client.flush().await.map_err(|e| e.to_string()),
+            // Not waited for past TELL_WAIT while the server is out of reach.
+            Ok(()) => match tokio::time::timeout(TELL_WAIT, self.client.flush()).await {
+                Ok(flushed) => flushed.map_err(|e| e.to_string()),
+                Err(_) => Err(format!("NATS did not confirm within {TELL_WAIT:?}")),
+            },
             Err(e) => Err(e.to_string()),
         };
         if let Err(e) = sent {

@@ -6,12 +6,11 @@
 //! instance's is closed (TDLib flushes), and its claim let go, before another can open it.
 
 use super::Fleet;
-use super::seat::Seat;
 use crate::accounts::{Account, Accounts};
 use crate::app::accounts::{self, Origin};
 use crate::app::remote::Answering;
 use crate::app::remote_account::{RemoteAccount, answer_for};
-use crate::cluster::relay::Owned;
+use crate::cluster::relay::{Owned, Relay};
 use crate::config::AccountConfig;
 use crate::store::Claim;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -41,15 +40,27 @@ pub(super) struct AccountSeat {
     failed: HashMap<i64, Instant>,
 }
 
-/// Account `spec` as this instance (in `seat`) reaches it while another runs it.
-fn remote(seat: &Seat, accounts: &Accounts, spec: &AccountConfig) -> Arc<dyn Account> {
+/// Account `spec` as this instance reaches it over `relay` while another runs it.
+fn remote(relay: &Relay, accounts: &Accounts, spec: &AccountConfig) -> Arc<dyn Account> {
     RemoteAccount::follow(
         spec.id,
         spec.backend.name(),
-        seat.membership.relay().clone(),
+        relay.clone(),
         accounts.hub(),
         &tokio::runtime::Handle::current(),
     )
+}
+
+impl AccountSeat {
+    /// Account `id` could not start here (`why`): its `claim` let go, tried again later.
+    async fn give_up(&mut self, id: i64, claim: Claim, why: &str) {
+        tracing::error!(
+            "account {id}: cannot start here: {why}; trying again in {} s",
+            RETRY_FAILED.as_secs()
+        );
+        self.failed.insert(id, Instant::now());
+        let _ = tokio::task::spawn_blocking(move || drop(claim)).await;
+    }
 }
 
 impl Fleet<'_> {
@@ -86,7 +97,7 @@ impl Fleet<'_> {
         }
         if let Some(seat) = &mut self.seat {
             let accounts = self.app.host().accounts();
-            accounts.replace(id, remote(seat, accounts, &spec));
+            accounts.replace(id, remote(seat.membership.relay(), accounts, &spec));
             seat.accounts.wanted.insert(id, (spec, origin));
         }
     }
@@ -195,35 +206,28 @@ impl Fleet<'_> {
                     outbox.publish(event.userbot_id, event.update.clone())
                 }));
         let runtime = tokio::runtime::Handle::current();
-        let started = accounts::start(self.app.config(), &spec, origin, &runtime, events)
-            .map_err(|e| e.to_string());
-        let answering = match started {
-            Ok(account) => answer_for(seat.membership.relay(), id, account.clone())
-                .await
-                .map(|answering| (account, answering))
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(e),
+        let account = match accounts::start(self.app.config(), &spec, origin, &runtime, events) {
+            Ok(account) => account,
+            Err(e) => return seat.accounts.give_up(id, claim, &e.to_string()).await,
         };
-        match answering {
-            Ok((account, answering)) => {
-                accounts.replace(id, account.clone());
-                let here = Here {
-                    account,
-                    answering,
-                    claim,
-                };
-                seat.accounts.here.insert(id, here);
-                tracing::info!("account {id}: running on instance {me}");
-            }
+        let answering = match answer_for(seat.membership.relay(), id, account.clone()).await {
+            Ok(answering) => answering,
             Err(e) => {
-                tracing::error!(
-                    "account {id}: cannot start here: {e}; trying again in {} s",
-                    RETRY_FAILED.as_secs()
-                );
-                seat.accounts.failed.insert(id, Instant::now());
-                let _ = tokio::task::spawn_blocking(move || drop(claim)).await;
+                // Closed before its claim is let go, like any account leaving this instance.
+                account.close().await;
+                return seat.accounts.give_up(id, claim, &e.to_string()).await;
             }
-        }
+        };
+        accounts.replace(id, account.clone());
+        // In a cluster the instance running an account is the one to say it needs a login.
+        tokio::spawn(accounts::warn_unless_logged_in(id, account.clone()));
+        let here = Here {
+            account,
+            answering,
+            claim,
+        };
+        seat.accounts.here.insert(id, here);
+        tracing::info!("account {id}: running on instance {me}");
     }
 
     /// Close account `id` here, if it is open here: reached on its next owner from now on
@@ -236,7 +240,7 @@ impl Fleet<'_> {
         };
         if let Some((spec, _)) = seat.accounts.wanted.get(&id) {
             let accounts = self.app.host().accounts();
-            accounts.replace(id, remote(seat, accounts, spec));
+            accounts.replace(id, remote(seat.membership.relay(), accounts, spec));
         }
         here.answering.close().await;
         here.account.close().await;
@@ -250,10 +254,8 @@ impl Fleet<'_> {
             Some(seat) => seat.accounts.here.keys().copied().collect(),
             None => return,
         };
+        // Each is reached on its next owner meanwhile, like any account leaving.
         for id in open {
-            if let Some(seat) = &mut self.seat {
-                seat.accounts.wanted.remove(&id);
-            }
             self.close_account_here(id).await;
         }
     }
