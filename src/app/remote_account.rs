@@ -25,6 +25,9 @@ const REFRESH: Duration = Duration::from_secs(15);
 /// still starting.
 const ASK_AGAIN: Duration = Duration::from_secs(1);
 
+/// How long a remote account waits for its owner to tell the state.
+const STATE_WAIT: Duration = Duration::from_secs(2);
+
 /// How much longer than the owner waits for a login step's answer the asker waits for it.
 const LOGIN_MARGIN: Duration = Duration::from_secs(2);
 
@@ -132,6 +135,9 @@ async fn ask(relay: &Relay, id: i64, asked: &Ask) -> Result<Reply, TdError> {
             let within = Duration::from_millis(*within_ms) + LOGIN_MARGIN;
             relay.ask_within(&owned, body.into(), within).await
         }
+        // Answered at once: one that does not come (its owner stopped as it took it) is
+        // asked again soon rather than waited for.
+        Ask::State => relay.ask_within(&owned, body.into(), STATE_WAIT).await,
         _ => relay.ask(&owned, body.into()).await,
     }
     .map_err(|e: RelayError| TdError::new(e.code().into(), e.to_string()))?;

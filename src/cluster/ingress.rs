@@ -40,19 +40,24 @@ pub struct Ingress {
 impl Ingress {
     /// The ingress over `js`, its stream created if it is not there yet.
     pub(super) async fn open(js: jetstream::Context) -> Result<Ingress, IngressError> {
-        js.get_or_create_stream(stream::Config {
-            name: STREAM.into(),
-            description: Some("tgscript: webhook updates waiting for their bot's owner".into()),
-            subjects: vec!["tgscript.in.>".into()],
-            retention: stream::RetentionPolicy::WorkQueue,
-            storage: stream::StorageType::File,
-            max_age: KEPT_FOR,
-            duplicate_window: DEDUPLICATE_FOR,
-            num_replicas: 1,
-            ..Default::default()
-        })
-        .await
-        .map_err(failed)?;
+        let made = js
+            .get_or_create_stream(stream::Config {
+                name: STREAM.into(),
+                description: Some("tgscript: webhook updates waiting for their bot's owner".into()),
+                subjects: vec!["tgscript.in.>".into()],
+                retention: stream::RetentionPolicy::WorkQueue,
+                storage: stream::StorageType::File,
+                max_age: KEPT_FOR,
+                duplicate_window: DEDUPLICATE_FOR,
+                num_replicas: 1,
+                ..Default::default()
+            })
+            .await;
+        // Two instances making it at once: one may be told its subjects overlap, the stream
+        // being there all the same.
+        if let Err(e) = made {
+            js.get_stream(STREAM).await.map_err(|_| failed(e))?;
+        }
         Ok(Ingress { js })
     }
 

@@ -300,39 +300,49 @@ enum BucketError {
 /// The lease bucket, created (entries expiring after `ttl`) by the first instance.
 async fn bucket(js: &jetstream::Context, ttl: Duration) -> Result<kv::Store, BucketError> {
     if let Ok(bucket) = js.get_key_value(BUCKET).await {
-        let status = bucket
-            .status()
-            .await
-            .map_err(|e| BucketError::JetStream(e.to_string()))?;
-        let max_age = status.info.config.max_age;
-        return match max_age == ttl {
-            true => Ok(bucket),
-            false => Err(BucketError::Mismatch(max_age)),
-        };
+        return same_lease(bucket, ttl).await;
     }
     // The bucket's stream as `create_key_value` would make it: that call first asks for the
     // account's info, which async-nats 0.51 cannot read from servers before 2.10 (Debian's
     // nats-server is 2.9), though the bucket itself needs nothing newer. Creating the same
-    // stream twice (two instances at once) is not an error.
-    js.create_stream(jetstream::stream::Config {
-        name: format!("KV_{BUCKET}"),
-        description: Some("tgscript instances' leases".into()),
-        subjects: vec![format!("$KV.{BUCKET}.>")],
-        max_messages_per_subject: 1,
-        max_age: ttl,
-        storage: jetstream::stream::StorageType::File,
-        allow_rollup: true,
-        deny_delete: true,
-        allow_direct: true,
-        discard: jetstream::stream::DiscardPolicy::New,
-        num_replicas: 1,
-        ..Default::default()
-    })
-    .await
-    .map_err(|e| BucketError::JetStream(e.to_string()))?;
-    js.get_key_value(BUCKET)
+    // stream twice is not an error, but two instances creating it at once may be told their
+    // subjects overlap: the bucket is there all the same.
+    let created = js
+        .create_stream(jetstream::stream::Config {
+            name: format!("KV_{BUCKET}"),
+            description: Some("tgscript instances' leases".into()),
+            subjects: vec![format!("$KV.{BUCKET}.>")],
+            max_messages_per_subject: 1,
+            max_age: ttl,
+            storage: jetstream::stream::StorageType::File,
+            allow_rollup: true,
+            deny_delete: true,
+            allow_direct: true,
+            discard: jetstream::stream::DiscardPolicy::New,
+            num_replicas: 1,
+            ..Default::default()
+        })
+        .await;
+    match js.get_key_value(BUCKET).await {
+        Ok(bucket) => same_lease(bucket, ttl).await,
+        Err(e) => Err(BucketError::JetStream(match created {
+            Err(refused) => refused.to_string(),
+            Ok(_) => e.to_string(),
+        })),
+    }
+}
+
+/// `bucket`, if its entries expire after `ttl` like this instance's lease.
+async fn same_lease(bucket: kv::Store, ttl: Duration) -> Result<kv::Store, BucketError> {
+    let status = bucket
+        .status()
         .await
-        .map_err(|e| BucketError::JetStream(e.to_string()))
+        .map_err(|e| BucketError::JetStream(e.to_string()))?;
+    let max_age = status.info.config.max_age;
+    match max_age == ttl {
+        true => Ok(bucket),
+        false => Err(BucketError::Mismatch(max_age)),
+    }
 }
 
 /// `url` as it may be shown: scheme, host and port, without a user, password or token.
