@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod actions;
 mod auth;
+mod console;
 mod events;
 pub use listener::HEADER_TIMEOUT;
 pub mod admin;
@@ -188,7 +189,8 @@ impl Gateway {
         self
     }
 
-    /// The routes: `/ws`, `POST /command`, `GET /health`, `GET /metrics`.
+    /// The routes: `/ws`, `POST /command`, `GET /health`, `GET /metrics`, and the console
+    /// (`GET /`).
     pub fn router(self) -> Router {
         let report = report_routes(self.report.clone());
         let state = Arc::new(self);
@@ -203,6 +205,7 @@ impl Gateway {
             .merge(protected)
             .with_state(state)
             .merge(report)
+            .merge(console::routes())
     }
 }
 
@@ -218,7 +221,7 @@ pub async fn listen(settings: &Settings) -> Result<tokio::net::TcpListener, Gate
         .local_addr()
         .map_or_else(|_| settings.addr.to_string(), |a| a.to_string());
     tracing::info!(
-        "gateway listening on http://{local} (WebSocket /ws, POST /command, GET /health){}",
+        "gateway listening on http://{local} (console /, WebSocket /ws, POST /command, GET /health){}",
         if settings.token.is_some() {
             ", bearer token required"
         } else {

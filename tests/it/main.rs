@@ -10,6 +10,7 @@ mod cluster;
 mod cluster_accounts;
 mod cluster_gateway;
 mod config;
+mod console;
 mod corpus;
 mod crash;
 mod docs;

@@ -2,7 +2,7 @@
 //! ([`crate::commands::account::COMMANDS`]), the login steps
 //! ([`crate::commands::login::ACTIONS`]), the chat actions
 //! ([`crate::commands::chat::ACTIONS`]) and the gateway's own ([`GATEWAY_ACTIONS`]:
-//! `run_script`, the admin actions over bots and accounts, `subscribe`). The dispatch's
+//! `run_script`, the admin actions over bots and accounts, `subscribe`, `reference`). The dispatch's
 //! "known?" check ([`find`]), the unknown-field warnings ([`Action::warnings`]) and the
 //! reference (`tgscript docs --gateway`) all read them through [`all`].
 //!
@@ -11,6 +11,7 @@
 
 mod accounts;
 mod bots;
+mod reference;
 mod script;
 
 use super::Gateway;
@@ -61,6 +62,7 @@ pub const GATEWAY_ACTIONS: &[ActionSpec] = &[
     accounts::SANDBOX_CONFIRM_QR,
     accounts::SUBSCRIBE,
     accounts::UNSUBSCRIBE,
+    reference::REFERENCE,
 ];
 
 /// The fields every request may carry, whatever its action.
