@@ -84,15 +84,18 @@ async fn browser() -> Browser {
     }
 }
 
-/// Wait until `check` (JavaScript returning a value) returns something truthy; that value.
+/// Wait until `check` (a JavaScript expression) is truthy; its value.
 async fn until(client: &Client, check: &str) -> Value {
     let started = Instant::now();
     loop {
         let value = client
-            .execute(&format!("return ({check});"), vec![])
+            .execute(
+                &format!("const v = ({check}); return v ? v : null;"),
+                vec![],
+            )
             .await
             .expect("script");
-        if value.as_bool() != Some(false) && !value.is_null() {
+        if !value.is_null() {
             return value;
         }
         assert!(started.elapsed() < WAIT, "never true: {check}");
@@ -192,7 +195,8 @@ fn the_console_needs_the_token_shows_the_accounts_and_reference_and_reaches_noth
         )
         .await;
         assert!(
-            note.as_str().is_some_and(|n| n.contains("admin")),
+            note.as_str()
+                .is_some_and(|n| n.contains("list_accounts needs the admin token")),
             "{note}"
         );
         client
@@ -203,6 +207,13 @@ fn the_console_needs_the_token_shows_the_accounts_and_reference_and_reaches_noth
             .await
             .expect("click");
         assert!(shown(client, "login").await);
+        // What the last login saw is gone with it.
+        let left = until(
+            client,
+            "document.getElementById('accounts-note').textContent === '' && 'cleared'",
+        )
+        .await;
+        assert_eq!(left, json!("cleared"));
 
         // The admin token: the sandbox account with its state; `serve` runs no bots.
         log_in(client, ADMIN).await;
@@ -218,11 +229,12 @@ fn the_console_needs_the_token_shows_the_accounts_and_reference_and_reaches_noth
         )
         .await;
         assert_eq!(id, json!("1"));
-        let bots = until(client, "document.getElementById('bots-note').textContent").await;
-        assert!(
-            bots.as_str().is_some_and(|b| b.contains("no bots run in this process")),
-            "{bots}"
-        );
+        let bots = until(
+            client,
+            "document.getElementById('bots-note').textContent.includes('no bots run in this process')",
+        )
+        .await;
+        assert_eq!(bots, json!(true));
         let url = client.current_url().await.expect("url");
         assert!(!url.as_str().contains(ADMIN), "the token is never in the address: {url}");
         std::fs::create_dir_all(&shots).expect("screenshots folder");

@@ -1,5 +1,5 @@
-//! `reference`: the builtins and the gateway's actions, from the same metadata as
-//! `tgscript docs` (the console's reference page reads it).
+//! `reference`: the builtins, from the same metadata as `tgscript docs` (the console's
+//! reference page reads it; the gateway's own reference is `tgscript docs --gateway`).
 
 use super::ActionSpec;
 use crate::gateway::Gateway;
@@ -11,11 +11,10 @@ use std::sync::OnceLock;
 pub(super) const REFERENCE: ActionSpec = ActionSpec {
     name: "reference",
     admin: false,
-    doc: "The builtins scripts can call and the gateway's actions, as `tgscript docs --format \
-          json` and `tgscript docs --gateway --format json` print them.",
+    doc: "The builtins scripts can call, as `tgscript docs --format json` prints them.",
     fields: &[],
-    success: "{builtins: [{name, signature, params, returns, doc}], gateway: {envelope, actions}}",
-    returns: r#"{"builtins": [{"name": "reply", "signature": "reply(text: String)", "params": [{"name": "text", "type": "String"}], "returns": null, "doc": "Reply to the message being handled."}], "gateway": {"envelope": [], "actions": []}}"#,
+    success: "{builtins: [{name, signature, params, returns, doc}]}",
+    returns: r#"{"builtins": [{"name": "reply", "signature": "reply(text: String)", "params": [{"name": "text", "type": "String"}], "returns": null, "doc": "Reply to the message being handled."}]}"#,
     errors: &[],
     run: reference,
 };
@@ -26,10 +25,7 @@ fn reference(_: &Gateway, _: &str, _: &Map<String, Value>) -> Result<Value, Comm
     Ok(MADE
         .get_or_init(|| {
             let engine = crate::builtins::offline_engine(crate::engine::Limits::default(), ".");
-            json!({
-                "builtins": crate::docs::builtins(&engine),
-                "gateway": crate::gateway::reference::to_value(),
-            })
+            json!({"builtins": crate::docs::builtins(&engine)})
         })
         .clone())
 }

@@ -141,6 +141,11 @@ function loggedIn() {
 
 function loggedOut(message = "") {
   clearInterval(timer);
+  // Nothing the last login saw stays in the page.
+  fill("bots", []);
+  fill("accounts", []);
+  $("builtins").replaceChildren();
+  reference = null;
   $("operations").hidden = true;
   $("reference").hidden = true;
   $("nav").hidden = true;
