@@ -3,7 +3,8 @@
 //! Layers point down and never back (a test keeps it so):
 //! - foundations: [`telegram`] (the Bot API client and update kinds), [`accounts`] (TDLib and
 //!   the sandbox account), [`store`] (SQLite or PostgreSQL: state, inbox tables), [`request`] (typed
-//!   request fields, [`request::CommandError`]), [`lanes`], [`logging`], [`stdlib`],
+//!   request fields, [`request::CommandError`]), [`lanes`], [`logging`] and [`activity`] (what the
+//!   process did lately, for the console), [`stdlib`],
 //!   [`cluster`] (leases on NATS JetStream: which instance runs which bot);
 //! - [`engine`]: the sandboxed Rhai host (limits, hooks, module resolution); it knows nothing
 //!   above it, and each call's context rides as the run's tag;
@@ -18,6 +19,7 @@
 //! - [`cli`]: arguments in, one error out.
 
 pub mod accounts;
+pub mod activity;
 pub mod app;
 pub mod builtins;
 pub mod check;

@@ -49,6 +49,18 @@ pub(super) struct Running {
     _watcher: Option<watch::Watch>,
 }
 
+/// Bot `id`'s inbox, unless `[inbox] enabled = false`.
+pub(super) fn inbox_of(app: &App, id: &str) -> Option<Arc<Inbox>> {
+    let config = app.config();
+    config.inbox.enabled.then(|| {
+        Arc::new(
+            Inbox::new(app.host().store().clone(), config.inbox.max_attempts)
+                .for_bot(id)
+                .with_journal_limit(config.limits.max_journal_bytes),
+        )
+    })
+}
+
 /// Start `setup`'s bot: its inbox, its scenarios (watched for changes), its dispatcher, and
 /// what a previous run left of its updates.
 pub(super) async fn start(
@@ -57,13 +69,7 @@ pub(super) async fn start(
     stopped: &Receiver<bool>,
 ) -> Result<Running, AppError> {
     let config = app.config();
-    let inbox = config.inbox.enabled.then(|| {
-        Arc::new(
-            Inbox::new(app.host().store().clone(), config.inbox.max_attempts)
-                .for_bot(&setup.id)
-                .with_journal_limit(config.limits.max_journal_bytes),
-        )
-    });
+    let inbox = inbox_of(app, &setup.id);
     let runner = app.runner(&setup.dir)?;
     let registry = Arc::new(
         Registry::new(

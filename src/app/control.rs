@@ -10,6 +10,7 @@ use super::bots::{self, BotSetup, BotSource};
 use super::health::{RunningBots, describe};
 use super::on_bot::{Target, on_bot, text};
 use super::remote::Elsewhere;
+use super::sandbox_chat::SandboxChat;
 use crate::config::{BotMode, valid_bot_id};
 use crate::engine::Limits;
 use crate::gateway::admin::BotControl;
@@ -57,6 +58,8 @@ pub(super) struct FleetControl {
     pub(super) host: Arc<Host>,
     /// In a cluster: the bots running on the other instances.
     pub(super) elsewhere: Option<Elsewhere>,
+    /// The sandbox group, when the bot is the sandbox's.
+    pub(super) sandbox: Option<Arc<SandboxChat>>,
 }
 
 impl FleetControl {
@@ -76,7 +79,14 @@ impl FleetControl {
             webhooks: app.config().webhook.listen.is_some(),
             host: app.host().clone(),
             elsewhere,
+            sandbox: None,
         }
+    }
+
+    /// With the sandbox group `chat` (`run` without a token) for `sandbox_chat`.
+    pub(super) fn with_sandbox(mut self, chat: Option<Arc<SandboxChat>>) -> Self {
+        self.sandbox = chat;
+        self
     }
 
     /// Where bot `bot_id` (`None`: the only bot) runs: here, or (in a cluster) on another
@@ -152,6 +162,23 @@ impl FleetControl {
             }
         }
         json!({"bots": bots})
+    }
+
+    /// `sandbox_chat`: a line said in the sandbox group, answered once the scenarios handled
+    /// it.
+    fn sandbox_chat(&self, request: &Map<String, Value>) -> Result<Value, CommandError> {
+        let command = "sandbox_chat";
+        let Some(chat) = &self.sandbox else {
+            return Err(CommandError::invalid(
+                command,
+                "no sandbox runs here: sandbox_chat needs `tgscript run` without a bot token",
+            ));
+        };
+        let line = text(command, request, "line")?;
+        tokio::runtime::Handle::current()
+            .block_on(chat.say(&line))
+            .map(|echo| json!({"echo": echo}))
+            .map_err(|why| CommandError::invalid(command, why))
     }
 
     fn ask(
@@ -245,6 +272,14 @@ impl BotControl for FleetControl {
                 let id = text(action, request, "bot_id")?;
                 self.execute(action, Some(&id), request)
             }
+            "check_script" | "list_scripts" | "inbox_list" | "inbox_retry" => {
+                let id = match request.get("bot_id") {
+                    None | Some(Value::Null) => None,
+                    Some(_) => Some(text(action, request, "bot_id")?),
+                };
+                self.execute(action, id.as_deref(), request)
+            }
+            "sandbox_chat" => self.sandbox_chat(request),
             other => Err(CommandError::invalid(other, "not an admin action")),
         }
     }
@@ -261,6 +296,7 @@ impl BotControl for FleetControl {
                     id: bot.id.clone(),
                     host: bot.host.clone(),
                     dir: bot.dir.clone(),
+                    inbox: bot.inbox.clone(),
                 };
                 on_bot(&target, &self.limits, action, request)
             }

@@ -15,6 +15,7 @@ use super::bots::{BotSetup, BotSource};
 use super::control::{self, Control, FleetControl};
 use super::health::{FleetReport, RunningBots};
 use super::remote::Answering;
+use super::sandbox_chat::SandboxChat;
 use super::{App, AppError, webhook};
 use crate::cluster::ingress::Feed;
 use crate::config::{BotConfig, BotMode, Config};
@@ -83,7 +84,8 @@ impl Fleet<'_> {
         let answering = match &self.seat {
             Some(seat) => {
                 let limits = self.app.config().limits.clone();
-                let answering = Answering::bot(seat.relay(), &setup, limits).await;
+                let inbox = bot::inbox_of(self.app, &setup.id);
+                let answering = Answering::bot(seat.relay(), &setup, inbox, limits).await;
                 Some(answering.map_err(|e| AppError::Failed(e.to_string()))?)
             }
             None => None,
@@ -387,6 +389,14 @@ async fn serve(
         fleet.start(setup).await?;
     }
     let first = first.and_then(|id| fleet.members.get(&id).map(|m| m.bot.clone()));
+    let sandbox_chat = match (app.sandbox(), &first) {
+        (Some(server), Some(first)) => Some(Arc::new(SandboxChat::new(
+            server.clone(),
+            first.dispatcher.progress(),
+            app.host().accounts().clone(),
+        ))),
+        _ => None,
+    };
     // Bots added through the gateway in an earlier run.
     let mut bot_changes = fleet.seat.as_mut().and_then(|seat| seat.bot_changes());
     let mut account_changes = fleet
@@ -398,7 +408,9 @@ async fn serve(
     if let Some(runner) = gateway_runner {
         let elsewhere = fleet.seat.as_ref().map(|seat| seat.elsewhere().clone());
         let running = fleet.running.clone();
-        let bots = Arc::new(FleetControl::new(app, control, running, elsewhere));
+        let bots = Arc::new(
+            FleetControl::new(app, control, running, elsewhere).with_sandbox(sandbox_chat.clone()),
+        );
         let announcer = fleet.seat.as_ref().map(|seat| seat.membership.announcer());
         bot::start_gateway(app, runner, report.clone(), bots, announcer).await?;
     }
@@ -410,7 +422,7 @@ async fn serve(
             bot::stopped(stop_seen.clone()),
         ));
     }
-    if let (Some(server), Some(first)) = (app.sandbox(), &first) {
+    if let Some(chat) = sandbox_chat {
         eprintln!(
             "sandbox: no TELOXIDE_TOKEN, so scripts run against a simulated supergroup \"Sandbox Group\" ({}) \
              where the bot is an administrator, with members alice, bob and carol. Type messages (you are alice); \
@@ -418,11 +430,10 @@ async fn serve(
              /login_from PLACE and /confirm_qr for the sandbox account. End of input or Ctrl-C stops.",
             crate::sandbox::world::SANDBOX_CHAT_ID
         );
-        let (server, progress, stop) = (server.clone(), first.dispatcher.progress(), stop.clone());
-        let accounts = app.host().accounts().clone();
+        let stop = stop.clone();
         // Each line is handled before the next is read, like a chat; end of input stops.
         tokio::spawn(async move {
-            super::console_input::feed_stdin(&server, &progress, &accounts).await;
+            super::sandbox_chat::feed_stdin(&chat).await;
             let _ = stop.send(true);
         });
     }

@@ -7,8 +7,9 @@
 use crate::builtins::{self, CallContext};
 use crate::commands;
 use crate::config::valid_bot_id;
-use crate::engine::Limits;
+use crate::engine::{Limits, ScriptError};
 use crate::host::Host;
+use crate::inbox::{Inbox, Status};
 use crate::request::CommandError;
 use serde_json::{Map, Value, json};
 use std::path::PathBuf;
@@ -23,6 +24,8 @@ pub(super) struct Target {
     pub(super) host: Arc<Host>,
     /// Its scenario folder.
     pub(super) dir: PathBuf,
+    /// Its inbox, unless `[inbox] enabled = false`.
+    pub(super) inbox: Option<Arc<Inbox>>,
 }
 
 /// Carry out `action` (an account command, a chat action or a script action) through `bot`,
@@ -35,6 +38,60 @@ pub(super) fn on_bot(
 ) -> Result<Value, CommandError> {
     match action {
         "put_script" => put_script(bot, limits, request),
+        "check_script" => {
+            let (name, source) = (
+                script_name(action, request)?,
+                source(action, limits, request)?,
+            );
+            let problems = problems(bot, limits, action, &name, &source)?;
+            let problems: Vec<Value> = problems
+                .iter()
+                .map(|p| json!({"line": p.line, "column": p.column, "message": p.message}))
+                .collect();
+            Ok(json!({"name": name, "problems": problems}))
+        }
+        "list_scripts" => {
+            let mut names: Vec<String> = crate::scenario::scenario_files(&bot.dir)
+                .map_err(|e| CommandError::invalid(action, format!("{}: {e}", bot.dir.display())))?
+                .iter()
+                .filter_map(|f| f.strip_prefix(&bot.dir).ok())
+                .map(|f| f.display().to_string())
+                .collect();
+            names.sort();
+            Ok(json!({"bot_id": bot.id, "names": names}))
+        }
+        "inbox_list" => {
+            let inbox = inbox(bot, action)?;
+            let mut statuses = vec![Status::Pending, Status::Retry, Status::Parked];
+            if request.get("all").and_then(Value::as_bool) == Some(true) {
+                statuses.push(Status::Done);
+            }
+            let entries = inbox
+                .list(&statuses)
+                .map_err(|e| CommandError::invalid(action, e.to_string()))?;
+            Ok(json!({"bot_id": bot.id, "entries": entries}))
+        }
+        "inbox_retry" => {
+            let inbox = inbox(bot, action)?;
+            let id = match request.get("update_id").map(crate::request::as_int) {
+                Some(Some(id)) => id,
+                Some(None) => {
+                    return Err(CommandError::invalid(
+                        action,
+                        "update_id must be an integer",
+                    ));
+                }
+                None => return Err(CommandError::invalid(action, "update_id is required")),
+            };
+            let before = inbox
+                .retry(id)
+                .map_err(|e| CommandError::invalid(action, e.to_string()))?;
+            tracing::info!(
+                "bot {}: update {id} queued for another round of tries through the gateway",
+                bot.id
+            );
+            Ok(json!({"bot_id": bot.id, "update_id": id, "status": Status::Retry, "was": before}))
+        }
         "get_script" => {
             let file = script_file(bot, action, request)?;
             let source = std::fs::read_to_string(&file)
@@ -58,7 +115,25 @@ fn put_script(
     request: &Map<String, Value>,
 ) -> Result<Value, CommandError> {
     let command = "put_script";
-    let file = script_file(bot, command, request)?;
+    let name = script_name(command, request)?;
+    let source = source(command, limits, request)?;
+    let problems = problems(bot, limits, command, &name, &source)?;
+    if !problems.is_empty() {
+        let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        return Err(CommandError::invalid(command, lines.join("; ")));
+    }
+    std::fs::write(bot.dir.join(draft_of(&name)), &source)
+        .and_then(|()| std::fs::rename(bot.dir.join(draft_of(&name)), bot.dir.join(&name)))
+        .map_err(|e| CommandError::invalid(command, format!("{name}: {e}")))?;
+    Ok(json!({"bot_id": bot.id, "name": name, "bytes": source.len()}))
+}
+
+/// The field `source` of a script action: the script, at most `max_script_size` bytes.
+fn source(
+    command: &str,
+    limits: &Limits,
+    request: &Map<String, Value>,
+) -> Result<String, CommandError> {
     let source = text(command, request, "source")?;
     if source.len() > limits.max_script_size {
         return Err(CommandError::invalid(
@@ -70,31 +145,51 @@ fn put_script(
             ),
         ));
     }
-    // Checked under a hidden name (the watcher ignores it), then moved into place.
-    let name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let draft = bot.dir.join(format!(".{name}.draft"));
-    let write = |e: std::io::Error| CommandError::invalid(command, format!("{name}: {e}"));
-    std::fs::write(&draft, &source).map_err(write)?;
+    Ok(source)
+}
+
+/// The hidden name a script is checked under before it takes `name` (the watcher ignores it).
+fn draft_of(name: &str) -> String {
+    format!(".{name}.draft")
+}
+
+/// What `tgscript check` (and the load after a save) finds in `source` as scenario `name` of
+/// `bot`: compiled under a hidden name in its folder, so its imports resolve as they will.
+fn problems(
+    bot: &Target,
+    limits: &Limits,
+    command: &str,
+    name: &str,
+    source: &str,
+) -> Result<Vec<ScriptError>, CommandError> {
+    let draft = bot.dir.join(draft_of(name));
+    std::fs::write(&draft, source)
+        .map_err(|e| CommandError::invalid(command, format!("{name}: {e}")))?;
     let engine = builtins::engine(
         limits.clone(),
         &bot.dir,
         CallContext::direct(bot.host.clone()),
     );
     // Exactly what the load after the rename would refuse.
-    let problems = crate::scenario::Scenario::problems(&engine, &draft);
-    if !problems.is_empty() {
-        let _ = std::fs::remove_file(&draft);
-        let lines: Vec<String> = problems
-            .iter()
-            .map(|p| p.to_string().replace(&format!(".{name}.draft"), &name))
-            .collect();
-        return Err(CommandError::invalid(command, lines.join("; ")));
+    let mut problems = crate::scenario::Scenario::problems(&engine, &draft);
+    let _ = std::fs::remove_file(&draft);
+    for problem in &mut problems {
+        if let Some(file) = &mut problem.file {
+            *file = file.replace(&draft_of(name), name);
+        }
+        problem.message = problem.message.replace(&draft_of(name), name);
     }
-    std::fs::rename(&draft, &file).map_err(write)?;
-    Ok(json!({"bot_id": bot.id, "name": name, "bytes": source.len()}))
+    Ok(problems)
+}
+
+/// Bot `bot`'s inbox, or why it has none.
+fn inbox<'a>(bot: &'a Target, command: &str) -> Result<&'a Inbox, CommandError> {
+    bot.inbox.as_deref().ok_or_else(|| {
+        CommandError::invalid(
+            command,
+            format!("bot {} keeps no inbox: [inbox] enabled = false", bot.id),
+        )
+    })
 }
 
 /// The scenario file of `bot` a script action names (`name`: a file name ending in
@@ -104,6 +199,12 @@ fn script_file(
     command: &str,
     request: &Map<String, Value>,
 ) -> Result<PathBuf, CommandError> {
+    Ok(bot.dir.join(script_name(command, request)?))
+}
+
+/// The scenario file name a script action names (`name`, `.rhai` added when missing): a
+/// file name of letters, digits, `_` and `-`, no folders.
+fn script_name(command: &str, request: &Map<String, Value>) -> Result<String, CommandError> {
     let name = text(command, request, "name")?;
     let stem = name.strip_suffix(".rhai").unwrap_or(&name);
     if !valid_bot_id(stem) {
@@ -112,7 +213,7 @@ fn script_file(
             format!("name {name:?}: a file name like anti_spam.rhai (letters, digits, `_`, `-`)"),
         ));
     }
-    Ok(bot.dir.join(format!("{stem}.rhai")))
+    Ok(format!("{stem}.rhai"))
 }
 
 /// The string field `key` of `request`, required and not empty.

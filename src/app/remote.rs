@@ -10,6 +10,7 @@ use super::on_bot::{Target, on_bot};
 use crate::cluster::View;
 use crate::cluster::relay::{Owned, Relay, RelayError, Requests};
 use crate::engine::Limits;
+use crate::inbox::Inbox;
 use crate::request::CommandError;
 use bytes::Bytes;
 use futures::future::BoxFuture;
@@ -112,17 +113,19 @@ impl Answering {
         Ok(Answering { close, task })
     }
 
-    /// Start answering the gateway requests `relay` has for `setup`'s bot, carried out
-    /// within `limits`.
+    /// Start answering the gateway requests `relay` has for `setup`'s bot (whose inbox is
+    /// `inbox`), carried out within `limits`.
     pub(super) async fn bot(
         relay: &Relay,
         setup: &BotSetup,
+        inbox: Option<Arc<Inbox>>,
         limits: Limits,
     ) -> Result<Answering, RelayError> {
         let target = Target {
             id: setup.id.clone(),
             host: setup.host.clone(),
             dir: setup.dir.clone(),
+            inbox,
         };
         let handler: Handler = Arc::new(move |body| {
             let (bot, limits) = (target.clone(), limits.clone());

@@ -8,6 +8,7 @@
 //! run restores the outer one on exit.
 
 use super::limits::Limits;
+use crate::activity::SCRIPT_TARGET;
 use rhai::{Dynamic, EvalAltResult, EvalContext, Position};
 use std::cell::RefCell;
 use std::io::Write;
@@ -318,17 +319,17 @@ fn emit(line: &str) {
         Some(state.output)
     });
     if let Some(note) = note {
-        tracing::warn!(target: "tgscript::script", "{note}");
+        tracing::warn!(target: SCRIPT_TARGET, "{note}");
         return;
     }
     if output == Some(Output::Stdout) {
         // Shown on stdout already: keep the log for `TGSCRIPT_LOG=debug`.
-        tracing::debug!(target: "tgscript::script", "{line}");
+        tracing::debug!(target: SCRIPT_TARGET, "{line}");
         let _ = writeln!(std::io::stdout().lock(), "{line}");
     } else if output == Some(Output::Stderr) {
-        tracing::debug!(target: "tgscript::script", "{line}");
+        tracing::debug!(target: SCRIPT_TARGET, "{line}");
         let _ = writeln!(std::io::stderr().lock(), "{line}");
     } else {
-        tracing::info!(target: "tgscript::script", "{line}");
+        tracing::info!(target: SCRIPT_TARGET, "{line}");
     }
 }

@@ -23,6 +23,7 @@
 use super::server::{BotApiServer, Recorded};
 use super::world::{OWNER_ID, Post, Refusal, SANDBOX_CHAT_ID, SANDBOX_MEMBERS, World};
 use crate::accounts::Accounts;
+use crate::activity::{self, Entry};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -140,6 +141,12 @@ fn message_number(word: &str) -> Option<i64> {
     word.strip_prefix('#').unwrap_or(word).parse().ok()
 }
 
+/// Whether `line` may move the sandbox's clock (it has a `/wait`, perhaps after `/as NAME`):
+/// jobs that became due then run before the next line.
+pub fn moves_the_clock(line: &str) -> bool {
+    line.split_whitespace().any(|word| word == "/wait")
+}
+
 /// Apply one input line to the world.
 pub fn apply_line(world: &mut World, users: &mut Users, line: &str) -> Input {
     match apply(world, users, line) {
@@ -248,7 +255,8 @@ fn apply(world: &mut World, users: &mut Users, line: &str) -> Result<String, Str
 }
 
 /// Print every Bot API call the scripts make: `→ method {json}`, refusals under it, and bot
-/// messages as `#N 🤖 bot: text` (a user's line is `#N name: text`).
+/// messages as `#N 🤖 bot: text` (a user's line is `#N name: text`); each is also kept in the
+/// process's [`crate::activity`] for the web console.
 pub fn print_calls(server: &BotApiServer) {
     server.observe(Box::new(
         |call: &Recorded, result: &Result<Value, Refusal>| {
@@ -270,6 +278,11 @@ pub fn print_calls(server: &BotApiServer) {
                 }
             }
             println!("{out}");
+            let answer = match result {
+                Ok(value) => Ok(value.clone()),
+                Err(refusal) => Err(format!("{} {}", refusal.code, refusal.description)),
+            };
+            activity::log().record(Entry::call(&call.method, call.params.clone(), answer));
         },
     ));
 }

@@ -4,6 +4,7 @@
 
 use super::runner::Runner;
 use super::{Handler, Scenario, fingerprint, scenario_files};
+use crate::activity::RELOAD_TARGET;
 use crate::builtins::ONE_OFF_NAMESPACE;
 use crate::commands::chat;
 use crate::effects::Effects;
@@ -287,9 +288,9 @@ impl Registry {
         }
         for (ok, line) in log {
             if ok {
-                tracing::info!("{line}");
+                tracing::info!(target: RELOAD_TARGET, "{line}");
             } else {
-                tracing::error!("{line}");
+                tracing::error!(target: RELOAD_TARGET, "{line}");
             }
         }
         Ok(changes)

@@ -121,13 +121,71 @@ async fn log_in(client: &Client, token: &str) {
         .await
         .expect("token field");
     field.send_keys(token).await.expect("type");
+    click(client, "#login button[type=submit]").await;
+}
+
+/// Click the element `css` selects.
+async fn click(client: &Client, css: &str) {
     client
-        .find(Locator::Css("#login button[type=submit]"))
+        .find(Locator::Css(css))
         .await
-        .expect("login button")
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
         .click()
         .await
-        .expect("click");
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+/// Type `text` into the field `css` selects, as a user would (key by key).
+async fn type_into(client: &Client, css: &str, text: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .send_keys(text)
+        .await
+        .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+}
+
+/// Choose the option shown as `text` in select `#id`, as a user would.
+async fn choose(client: &Client, id: &str, text: &str) {
+    let option = format!("//select[@id='{id}']/option[text()='{text}']");
+    client
+        .find(Locator::XPath(&option))
+        .await
+        .unwrap_or_else(|e| panic!("{option}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("choose {option}: {e}"));
+}
+
+/// A JavaScript expression: whether some element `css` selects has `text` in it.
+fn has_text(css: &str, text: &str) -> String {
+    format!(
+        "[...document.querySelectorAll({})].some(e => e.textContent.includes({}))",
+        json!(css),
+        json!(text)
+    )
+}
+
+/// How many elements `css` selects have `text` in them, once at least `count` do.
+async fn wait_for_text(client: &Client, css: &str, text: &str, count: usize) {
+    until(
+        client,
+        &format!(
+            "[...document.querySelectorAll({})].filter(e => e.textContent.includes({})).length >= {count}",
+            json!(css),
+            json!(text)
+        ),
+    )
+    .await;
+}
+
+/// Save what the browser shows as `target/screenshots/NAME.png` (the README's come from there).
+async fn screenshot(client: &Client, name: &str) {
+    let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&shots).expect("screenshots folder");
+    let png = client.screenshot().await.expect("screenshot");
+    std::fs::write(shots.join(format!("{name}.png")), png).expect("write screenshot");
 }
 
 /// What `POST /command` answers a request sent from the page itself (`token`, if any).
@@ -159,7 +217,6 @@ fn served() -> Served {
 fn the_console_needs_the_token_shows_the_accounts_and_reference_and_reaches_nothing_else() {
     let served = served();
     let home = format!("http://{}/", served.addr);
-    let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     runtime().block_on(async {
         let browser = browser().await;
         let client = &browser.client;
@@ -199,13 +256,7 @@ fn the_console_needs_the_token_shows_the_accounts_and_reference_and_reaches_noth
                 .is_some_and(|n| n.contains("list_accounts needs the admin token")),
             "{note}"
         );
-        client
-            .find(Locator::Id("logout"))
-            .await
-            .expect("log out")
-            .click()
-            .await
-            .expect("click");
+        click(client, "#logout").await;
         assert!(shown(client, "login").await);
         // What the last login saw is gone with it.
         let left = until(
@@ -237,9 +288,6 @@ fn the_console_needs_the_token_shows_the_accounts_and_reference_and_reaches_noth
         assert_eq!(bots, json!(true));
         let url = client.current_url().await.expect("url");
         assert!(!url.as_str().contains(ADMIN), "the token is never in the address: {url}");
-        std::fs::create_dir_all(&shots).expect("screenshots folder");
-        let png = client.screenshot().await.expect("screenshot");
-        std::fs::write(shots.join("console-operations.png"), png).expect("write screenshot");
 
         // Kept for the tab's session: a reload stays logged in.
         client.refresh().await.expect("reload");
@@ -343,4 +391,203 @@ fn the_page_is_served_with_a_policy_that_allows_only_its_own_origin() {
     let mut answer = String::new();
     stream.read_to_string(&mut answer).expect("answer");
     assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+}
+
+/// A scenario that fails on "boom" until it is mended.
+const BOOM: &str =
+    "fn on_message(msg) {\n    if msg.text == \"boom\" { throw \"not ready yet\"; }\n}\n";
+
+/// `tgscript run` on the sandbox with the example scenarios (and [`BOOM`]), the gateway on a
+/// free loopback port; stdin stays open (its end would stop the run).
+fn playground() -> (TestDir, crate::util::Background, String) {
+    let dir = TestDir::new();
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts");
+    for entry in std::fs::read_dir(&examples).expect("scripts/") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().and_then(|n| n.to_str()).expect("a name");
+        dir.write(
+            &format!("scripts/{name}"),
+            &std::fs::read_to_string(&path).expect("read"),
+        );
+    }
+    dir.write("scripts/boom.rhai", BOOM);
+    dir.write(
+        "tgscript.toml",
+        &format!(
+            "[gateway]\nlisten = \"127.0.0.1:0\"\ntoken = \"{TOKEN}\"\nadmin_token = \"{ADMIN}\"\n"
+        ),
+    );
+    let run = dir.spawn_with_input(&["run", "scripts"], &[], Stdio::piped());
+    let addr = run.gateway_address();
+    (dir, run, addr)
+}
+
+/// Send `line` from the chat pane and wait until the gateway answered it (the field empties).
+async fn say(client: &Client, line: &str) {
+    type_into(client, "#pg-line", line).await;
+    click(client, "#pg-send").await;
+    until(
+        client,
+        "document.getElementById('pg-line').value === '' && !document.getElementById('pg-send').disabled",
+    )
+    .await;
+}
+
+/// Replace the editor's text by typing `source`, then save and wait for the save note to
+/// start with `outcome`.
+async fn edit_and_save(client: &Client, source: &str, outcome: &str) -> String {
+    let editor = client.find(Locator::Id("pg-source")).await.expect("editor");
+    editor.clear().await.expect("clear the editor");
+    editor.send_keys(source).await.expect("type the scenario");
+    click(client, "#pg-save").await;
+    let note = until(
+        client,
+        &format!(
+            "(() => {{ const t = document.getElementById('pg-save-note').textContent; return t.startsWith({}) && t; }})()",
+            json!(outcome)
+        ),
+    )
+    .await;
+    note.as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+fn the_playground_chats_edits_with_inline_problems_and_retries_a_parked_update() {
+    let (_dir, run, addr) = playground();
+    let home = format!("http://{addr}/");
+    runtime().block_on(async {
+        let browser = browser().await;
+        let client = &browser.client;
+        client.goto(&home).await.expect("open the console");
+        until(client, "!document.getElementById('login').hidden").await;
+        log_in(client, ADMIN).await;
+        until(client, "!document.getElementById('operations').hidden").await;
+        client.goto(&format!("{home}#playground")).await.expect("playground");
+        until(client, "document.getElementById('pg-bot').value === 'default'").await;
+        until(client, &has_text("#pg-file option", "anti_spam.rhai")).await;
+
+        // The anti-spam flow typed in the chat pane: two warnings, then the mute.
+        for line in ["hello everyone", "free crypto here!", "CASINO bonus", "earn $$$ now"] {
+            say(client, line).await;
+        }
+        wait_for_text(client, "#pg-chat li.msg.bot", "Warning 1/3: no spam here.", 1).await;
+        wait_for_text(client, "#pg-chat li.msg.bot", "Warning 2/3: no spam here.", 1).await;
+        wait_for_text(client, "#pg-chat li.msg.bot", "Alice is muted after 3 warnings.", 1).await;
+        wait_for_text(client, "#pg-chat li.msg.system", "→ restrictChatMember", 1).await;
+        // The live pane has the call with its JSON.
+        let call = until(
+            client,
+            "[...document.querySelectorAll('#pg-activity li.act-call')].map(e => e.textContent).find(t => t.includes('restrictChatMember'))",
+        )
+        .await;
+        let call = call.as_str().unwrap_or_default();
+        assert!(call.contains(r#""can_send_messages": false"#), "{call}");
+        assert!(call.contains(r#""user_id": 1001"#), "alice is 1001: {call}");
+        // The scenario at work beside its chat, for the README.
+        choose(client, "pg-file", "anti_spam.rhai").await;
+        until(client, "document.getElementById('pg-source').value.includes('MAX_WARNINGS')").await;
+        client.set_window_size(1280, 1250).await.expect("a taller window");
+        screenshot(client, "console-playground").await;
+        client.set_window_size(1280, 900).await.expect("the usual window");
+
+        // A new scenario typed in the editor and saved takes effect on the next message.
+        type_into(client, "#pg-new-name", "greet").await;
+        click(client, "#pg-new").await;
+        until(client, "document.getElementById('pg-file').value === 'greet.rhai'").await;
+        let v1 = "fn on_message(msg) {\n    if msg.text == \"ping\" { reply(\"pong 1\"); }\n}\n";
+        let note = edit_and_save(client, v1, "loaded").await;
+        assert!(note.contains("greet.rhai: ok, handlers [on_message]"), "{note}");
+        choose(client, "pg-user", "bob").await;
+        say(client, "ping").await;
+        wait_for_text(client, "#pg-chat li.msg.bot", "pong 1", 1).await;
+        let v2 = v1.replace("pong 1", "pong 2");
+        edit_and_save(client, &v2, "reloaded").await;
+        say(client, "ping").await;
+        wait_for_text(client, "#pg-chat li.msg.bot", "pong 2", 1).await;
+
+        // A syntax error shows inline at its line as it is typed, the save is refused, and
+        // the last good version keeps running.
+        let broken = "fn on_message(msg) {\n    if msg.text == \"ping\" {\n        reply(\"pong 3\");\n        let = 5;\n    }\n}\n";
+        let editor = client.find(Locator::Id("pg-source")).await.expect("editor");
+        editor.clear().await.expect("clear");
+        editor.send_keys(broken).await.expect("type");
+        let marked = until(
+            client,
+            "(() => { const p = document.querySelector('#pg-highlight .problem'); return p && [p.dataset.line, p.querySelector('.diag')?.textContent]; })()",
+        )
+        .await;
+        assert_eq!(marked[0], json!("4"), "{marked}");
+        assert!(
+            marked[1].as_str().is_some_and(|d| d.contains("4:13") || d.contains("13")),
+            "{marked}"
+        );
+        wait_for_text(client, "#pg-problems li", "line 4", 1).await;
+        click(client, "#pg-save").await;
+        let refused = until(
+            client,
+            "(() => { const t = document.getElementById('pg-save-note').textContent; return t.startsWith('not saved') && t; })()",
+        )
+        .await;
+        assert!(
+            refused.as_str().is_some_and(|t| t.contains("greet.rhai:4:13") && t.contains("keeps running")),
+            "{refused}"
+        );
+        say(client, "ping").await;
+        wait_for_text(client, "#pg-chat li.msg.bot", "pong 2", 2).await;
+        assert!(
+            !client
+                .execute(&format!("return {};", has_text("#pg-chat li.msg.bot", "pong 3")), vec![])
+                .await
+                .expect("script")
+                .as_bool()
+                .unwrap_or(true),
+            "the broken version never ran"
+        );
+
+        // A failing update is parked; mended in the editor, it is retried from the inbox page.
+        say(client, "boom").await;
+        client.goto(&format!("{home}#operations")).await.expect("operations");
+        let parked = until(
+            client,
+            "(() => { const r = [...document.querySelectorAll('#inbox tbody tr')].find(r => r.textContent.includes('parked')); return r && r.textContent; })()",
+        )
+        .await;
+        assert!(
+            parked.as_str().is_some_and(|t| t.contains("not ready yet") && t.contains("boom.rhai")),
+            "{parked}"
+        );
+        until(client, &has_text("#reloads li.reload.ok", "greet.rhai")).await;
+        until(client, &has_text("#reloads li.reload", "loaded")).await;
+        let bot = until(client, "document.querySelector('#bots tbody tr td')?.textContent").await;
+        assert_eq!(bot, json!("default"));
+        screenshot(client, "console-operations").await;
+
+        client.goto(&format!("{home}#playground")).await.expect("playground");
+        until(client, &has_text("#pg-file option", "boom.rhai")).await;
+        choose(client, "pg-file", "boom.rhai").await;
+        until(client, "document.getElementById('pg-source').value.includes('not ready yet')").await;
+        let mended = BOOM.replace("throw \"not ready yet\";", "reply(\"boom handled\");");
+        edit_and_save(client, &mended, "reloaded").await;
+
+        client.goto(&format!("{home}#operations")).await.expect("operations");
+        until(client, "document.querySelector('#inbox button.retry')").await;
+        click(client, "#inbox button.retry").await;
+        let queued = until(client, "document.getElementById('inbox-note').textContent").await;
+        assert!(queued.as_str().is_some_and(|t| t.contains("queued for another try")), "{queued}");
+        until(
+            client,
+            "![...document.querySelectorAll('#inbox tbody tr')].some(r => r.textContent.includes('parked') || r.textContent.includes('retry'))",
+        )
+        .await;
+        client.goto(&format!("{home}#playground")).await.expect("playground");
+        wait_for_text(client, "#pg-chat li.msg.bot", "boom handled", 1).await;
+        browser.client.clone().close().await.expect("close the browser");
+    });
+    let finished = run.interrupt();
+    for secret in [TOKEN, ADMIN] {
+        assert!(
+            !finished.all_output().contains(secret),
+            "a token was logged"
+        );
+    }
 }

@@ -8,7 +8,11 @@ use crate::request::CommandError;
 use serde_json::{Map, Value};
 
 /// Hand admin `action` to the bots of the process.
-fn act(gw: &Gateway, action: &str, request: &Map<String, Value>) -> Result<Value, CommandError> {
+pub(super) fn act(
+    gw: &Gateway,
+    action: &str,
+    request: &Map<String, Value>,
+) -> Result<Value, CommandError> {
     match &gw.bots {
         Some(bots) => bots.act(action, request),
         None => Err(admin::no_bots(action)),
@@ -16,7 +20,8 @@ fn act(gw: &Gateway, action: &str, request: &Map<String, Value>) -> Result<Value
 }
 
 /// The error of an admin action where no bots run.
-const NOT_HERE: &str = "no bots run in this process: admin actions and bot_id need `tgscript run`";
+pub(super) const NOT_HERE: &str =
+    "no bots run in this process: admin actions and bot_id need `tgscript run`";
 /// The bot a script action is about.
 const BOT_ID: FieldSpec = FieldSpec::required(
     "bot_id",
@@ -30,6 +35,12 @@ const NAME: FieldSpec = FieldSpec::required(
     "string",
     r#""anti_spam.rhai""#,
     "a file name like anti_spam.rhai (letters, digits, `_`, `-`; no folders)",
+);
+/// The bot an action is about, when the process runs several.
+pub(super) const WHICH_BOT: FieldSpec = FieldSpec::optional(
+    "bot_id",
+    "string",
+    "the bot (default: the only one; required when several run)",
 );
 /// The bot an add or remove is about.
 const ID: FieldSpec = FieldSpec::required(
@@ -163,6 +174,75 @@ pub(super) const DELETE_SCRIPT: ActionSpec = ActionSpec {
         NOT_HERE,
         "bot_id is required / name is required / no bot \"x\" runs here",
         "<file>: No such file or directory (os error 2)",
+    ],
+    run: act,
+};
+
+/// `list_scripts`.
+pub(super) const LIST_SCRIPTS: ActionSpec = ActionSpec {
+    name: "list_scripts",
+    admin: true,
+    doc: "The scenario files of a bot (what hot reload loads from its folder).",
+    fields: &[WHICH_BOT],
+    success: "{bot_id, names}",
+    returns: r#"{"bot_id": "shop", "names": ["anti_spam.rhai", "vote.rhai"]}"#,
+    errors: &[
+        NOT_HERE,
+        "N bots run here: pass bot_id (…) / no bot \"x\" runs here",
+        "<folder>: No such file or directory (os error 2)",
+    ],
+    run: act,
+};
+
+/// `check_script`.
+pub(super) const CHECK_SCRIPT: ActionSpec = ActionSpec {
+    name: "check_script",
+    admin: true,
+    doc: "Check a script as scenario `name` of a bot, like `tgscript check` and the load after \
+          `put_script` would, without writing or running it: each problem with its line and \
+          column (the web console's editor shows them as you type).",
+    fields: &[
+        WHICH_BOT,
+        NAME,
+        FieldSpec::required(
+            "source",
+            "string",
+            r#""fn on_message(msg) { reply(\"hi\") }""#,
+            "the script (at most [limits] max_script_size bytes)",
+        ),
+    ],
+    success: "{name, problems: [{line, column, message}]} (no problems: an empty list)",
+    returns: r#"{"name": "anti_spam.rhai", "problems": [{"line": 1, "column": 37, "message": "syntax error: expecting ';' to terminate this statement"}]}"#,
+    errors: &[
+        NOT_HERE,
+        "name is required / source is required / N bots run here: pass bot_id (…)",
+        "name \"x\": a file name like anti_spam.rhai (letters, digits, `_`, `-`)",
+        "the script has N bytes; [limits] max_script_size is M",
+    ],
+    run: act,
+};
+
+/// `sandbox_chat`.
+pub(super) const SANDBOX_CHAT: ActionSpec = ActionSpec {
+    name: "sandbox_chat",
+    admin: false,
+    doc: "Say a line in the sandbox group of `tgscript run` without a bot token, as on its \
+          console: `text` (from alice), `/as NAME text`, `/reply N text`, `/photo [caption]`, \
+          `/edit N text`, `/join [NAME]`, `/leave [NAME]`, `/request [NAME]`, `/press [#N] DATA`, \
+          `/wait DURATION`, `/login_from PLACE`, `/confirm_qr`. Answered once the scenarios \
+          have handled it; what they did comes through `activity`.",
+    fields: &[FieldSpec::required(
+        "line",
+        "string",
+        r#""/as bob free crypto here!""#,
+        "the line",
+    )],
+    success: "{echo}: the line as the chat shows it",
+    returns: r##"{"echo": "#3 bob: free crypto here!"}"##,
+    errors: &[
+        NOT_HERE,
+        "no sandbox runs here: sandbox_chat needs `tgscript run` without a bot token",
+        "line is required / a console usage line, e.g. `usage: /press [#N] DATA (…)`",
     ],
     run: act,
 };

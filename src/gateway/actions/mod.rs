@@ -2,7 +2,8 @@
 //! ([`crate::commands::account::COMMANDS`]), the login steps
 //! ([`crate::commands::login::ACTIONS`]), the chat actions
 //! ([`crate::commands::chat::ACTIONS`]) and the gateway's own ([`GATEWAY_ACTIONS`]:
-//! `run_script`, the admin actions over bots and accounts, `subscribe`, `reference`). The dispatch's
+//! `run_script`, the admin actions over bots, their scripts and inboxes and over accounts, the
+//! sandbox chat, `activity`, `subscribe`, `reference`). The dispatch's
 //! "known?" check ([`find`]), the unknown-field warnings ([`Action::warnings`]) and the
 //! reference (`tgscript docs --gateway`) all read them through [`all`].
 //!
@@ -10,7 +11,9 @@
 //! does the work); an account command or chat action is one entry in its table.
 
 mod accounts;
+mod activity;
 mod bots;
+mod inbox;
 mod reference;
 mod script;
 
@@ -55,6 +58,12 @@ pub const GATEWAY_ACTIONS: &[ActionSpec] = &[
     bots::PUT_SCRIPT,
     bots::GET_SCRIPT,
     bots::DELETE_SCRIPT,
+    bots::LIST_SCRIPTS,
+    bots::CHECK_SCRIPT,
+    bots::SANDBOX_CHAT,
+    inbox::INBOX_LIST,
+    inbox::INBOX_RETRY,
+    activity::ACTIVITY,
     accounts::ADD_ACCOUNT,
     accounts::REMOVE_ACCOUNT,
     accounts::LIST_ACCOUNTS,

@@ -4,11 +4,29 @@
 
 const TOKEN = "tgscript.console.token";
 const REFRESH_MS = 5000;
+const POLL_MS = 700;
+const CHECK_MS = 300;
+const KEEP = 300;
+const VIEWS = ["operations", "reference", "playground"];
+const KEYWORDS = new Set(
+  ("fn let const if else while loop for in do until return throw try catch break continue " +
+    "import export as private this true false switch global").split(" "),
+);
+// Bot API methods (matched in any case, as the Bot API does) whose result is a message shown.
+const BOT_SENDS = new Set(["sendmessage", "sendphoto", "senddocument", "editmessagetext", "sendpoll"]);
+// Rhai's tokens the highlighter colors: comments, strings (also `…` and '…'), numbers, names.
+const TOKENS =
+  /(\/\/[^\n]*|\/\*[\s\S]*?(?:\*\/|$))|("(?:\\[\s\S]|[^"\\\n])*"?|`(?:\\[\s\S]|[^`\\])*`?|'(?:\\.|[^'\\\n])*'?)|(0[xX][\da-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|\d[\d_]*(?:\.\d[\d_]*)?(?:[eE][+-]?\d+)?)|([A-Za-z_]\w*)/g;
 
 const $ = (id) => document.getElementById(id);
 
-/** Ask the gateway for `action` with `fields`: {status, event}. */
+/** Bumped at each logout: an answer asked for before it is dropped. */
+let session = 0;
+
+/** Ask the gateway for `action` with `fields`: {status, event}. An answer that comes after
+ *  the login it was asked under ended never settles, so nothing it says reaches the page. */
 async function command(action, fields = {}) {
+  const asked = session;
   const headers = { "Content-Type": "application/json" };
   const token = sessionStorage.getItem(TOKEN);
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -23,7 +41,21 @@ async function command(action, fields = {}) {
   } catch {
     event = { error: `HTTP ${response.status}` };
   }
+  if (asked !== session) return new Promise(() => {});
   return { status: response.status, event };
+}
+
+/** A new `tag` element of class `className` holding `children` (texts or nodes). */
+function el(tag, className, ...children) {
+  const element = document.createElement(tag);
+  if (className) element.className = className;
+  element.append(...children);
+  return element;
+}
+
+/** Unix milliseconds `at` as a time of day (empty for 0 or none). */
+function clock(at) {
+  return at ? new Date(at).toLocaleTimeString() : "";
 }
 
 /** A table row of `cells` (text), the first `classes` given to its cells by index. */
@@ -50,14 +82,20 @@ function said(status, event) {
   return event.error ? `${event.error} (${event.code ?? status})` : `HTTP ${status}`;
 }
 
+/** Fill the bots table from list_bots; the bots, or null when that failed. */
 async function showBots() {
   const { status, event } = await command("list_bots");
-  if (status !== 200) return fill("bots", [], said(status, event));
+  if (status !== 200) {
+    fill("bots", [], said(status, event));
+    return null;
+  }
   const bots = event.data?.bots ?? [];
   const rows = bots.map((b) =>
     row([
       b.id,
       b.mode,
+      clock(b.last_ok * 1000), // Unix seconds
+      b.last_error,
       b.source,
       b.instance,
       b.handled === undefined ? "" : String(b.handled),
@@ -67,6 +105,7 @@ async function showBots() {
     ]),
   );
   fill("bots", rows, bots.length ? "" : "no bots");
+  return bots;
 }
 
 async function showAccounts() {
@@ -83,21 +122,83 @@ async function showAccounts() {
   fill("accounts", rows, accounts.length ? "" : "no accounts");
 }
 
+/** Fill the inbox table with the unfinished and parked updates of the `bots` that have an
+ *  inbox (`bots` null: list_bots failed, and the bots note says why). */
+async function showInbox(bots) {
+  const kept = (bots ?? []).filter((b) => typeof b.inbox === "object" && b.inbox !== null);
+  const answers = await Promise.all(kept.map((b) => command("inbox_list", { bot_id: b.id })));
+  const rows = [];
+  const failures = [];
+  answers.forEach(({ status, event }, i) => {
+    if (status !== 200) failures.push(`${kept[i].id}: ${said(status, event)}`);
+    else rows.push(...(event.data?.entries ?? []).map((e) => inboxRow(kept[i].id, e)));
+  });
+  const empty = bots && !rows.length ? "the inbox holds no unfinished or parked update" : "";
+  fill("inbox", rows, failures.join("; ") || empty);
+}
+
+/** The inbox table's row of `entry` of bot `botId`, with a Retry button when it is parked. */
+function inboxRow(botId, entry) {
+  const tr = row(
+    [botId, entry.update_id, entry.chat, entry.kind, entry.status, entry.attempts, entry.error],
+    { 4: `status-${entry.status}` },
+  );
+  const cell = document.createElement("td");
+  if (entry.status === "parked") {
+    const button = el("button", "retry", "Retry");
+    button.type = "button";
+    button.dataset.update = entry.update_id;
+    button.addEventListener("click", () => retry(botId, entry.update_id));
+    cell.append(button);
+  }
+  tr.append(cell);
+  return tr;
+}
+
+/** Queue parked update `updateId` of bot `botId` for another try, then refresh the view. */
+async function retry(botId, updateId) {
+  const { status, event } = await command("inbox_retry", { bot_id: botId, update_id: updateId });
+  await showOperations();
+  $("inbox-note").textContent =
+    status === 200 ? `update ${updateId} queued for another try` : said(status, event);
+}
+
+/** Fill the reload history from the activity's reload entries, oldest first. */
+async function showReloads() {
+  const { status, event } = await command("activity", { kind: "reload", after: 0 });
+  const entries = status === 200 ? (event.data?.entries ?? []) : [];
+  const items = entries.map((e) =>
+    el("li", `reload ${e.ok ? "ok" : "failed"}`, el("time", "", clock(e.at)), " ", e.text),
+  );
+  $("reloads").replaceChildren(...items);
+  const none = entries.length ? "" : "no scenario was loaded yet";
+  $("reloads-note").textContent = status === 200 ? none : said(status, event);
+}
+
 async function showOperations() {
-  await Promise.all([showBots(), showAccounts()]);
+  const [bots] = await Promise.all([showBots(), showAccounts(), showReloads()]);
+  await showInbox(bots);
   $("refreshed").textContent = `last at ${new Date().toLocaleTimeString()}`;
 }
 
 let reference = null;
+let builtinNames = new Set();
+
+/** Ask for the builtins once per login (kept in `reference`); the error, or "" when they are there. */
+async function fetchReference() {
+  if (reference) return "";
+  const { status, event } = await command("reference");
+  if (status !== 200) return said(status, event);
+  reference = event.data?.builtins ?? [];
+  builtinNames = new Set(reference.map((b) => b.name));
+  return "";
+}
 
 async function showReference() {
-  if (!reference) {
-    const { status, event } = await command("reference");
-    if (status !== 200) {
-      $("builtins").textContent = said(status, event);
-      return;
-    }
-    reference = event.data?.builtins ?? [];
+  const failed = await fetchReference();
+  if (failed) {
+    $("builtins").textContent = failed;
+    return;
   }
   const wanted = $("filter").value.trim().toLowerCase();
   const shown = reference
@@ -117,19 +218,387 @@ async function showReference() {
   $("builtins").replaceChildren(...shown);
 }
 
+/** What the playground keeps between events (renewed at each login). */
+function freshPlayground() {
+  return {
+    after: 0, // the last activity entry seen
+    polling: false, // an activity poll is running
+    again: false, // another poll is wanted once it ends
+    timer: null, // the activity poll's
+    checkTimer: null, // the check's, 300 ms after the last keystroke
+    checks: 0, // checks asked: only the latest one's answer is shown
+    problems: [], // the latest check's
+    awaited: null, // the reload a save waits for: {name, since, saved, entry}
+    notes: { bots: "", files: "", poll: "" }, // what #pg-note says, by part
+  };
+}
+
+let pg = freshPlayground();
+
+/** Say `text` in #pg-note for `part` (bots, files or poll), beside what the others say. */
+function pgNote(part, text) {
+  pg.notes[part] = text;
+  $("pg-note").textContent = Object.values(pg.notes).filter(Boolean).join("; ");
+}
+
+/** Show the playground: its bots (asked once per login) and the activity, polled while shown. */
+async function showPlayground() {
+  pollActivity();
+  pg.timer = setInterval(pollActivity, POLL_MS);
+  if (!reference) fetchReference().then(() => highlight());
+  if (!$("pg-bot").options.length) await showPlaygroundBots();
+  else if ($("pg-file").value) checkSource();
+}
+
+/** Fill the bot choice from list_bots and open the first bot's files. */
+async function showPlaygroundBots() {
+  const { status, event } = await command("list_bots");
+  const bots = status === 200 ? (event.data?.bots ?? []) : [];
+  pgNote("bots", status !== 200 ? said(status, event) : bots.length ? "" : "no bots");
+  $("pg-bot").replaceChildren(...bots.map((b) => new Option(b.id)));
+  if (bots.length) await chooseBot();
+}
+
+/** List the chosen bot's scenario files and open the first. */
+async function chooseBot() {
+  $("pg-file").replaceChildren();
+  await listFiles();
+  await openFile();
+}
+
+/** Fill the file choice with the chosen bot's scenario files, the chosen one kept if still there. */
+async function listFiles() {
+  const chosen = $("pg-file").value;
+  const { status, event } = await command("list_scripts", { bot_id: $("pg-bot").value });
+  pgNote("files", status === 200 ? "" : said(status, event));
+  if (status !== 200) return;
+  const names = event.data?.names ?? [];
+  $("pg-file").replaceChildren(...names.map((n) => new Option(n)));
+  if (names.includes(chosen)) $("pg-file").value = chosen;
+}
+
+/** Open the chosen file (a new one is empty until saved). */
+async function openFile() {
+  const file = $("pg-file").selectedOptions[0];
+  if (!file || file.dataset.unsaved) return edit("", Boolean(file));
+  const { status, event } = await command("get_script", { bot_id: $("pg-bot").value, name: file.value });
+  pgNote("files", status === 200 ? "" : said(status, event));
+  if (status === 200) edit(event.data?.source ?? "", true);
+  else edit("", false);
+}
+
+/** Put `source` in the editor, checked and saveable when `open` (else no file is open). */
+function edit(source, open) {
+  $("pg-source").value = source;
+  $("pg-save").disabled = !open;
+  $("pg-source").scrollTop = 0;
+  $("pg-source").scrollLeft = 0;
+  $("pg-save-note").textContent = "";
+  showProblems([], "");
+  if (open) checkSource();
+}
+
+/** Add a new, empty file of the typed name (nothing is written until Save) and open it. */
+function newFile() {
+  let name = $("pg-new-name").value.trim();
+  if (!name) return;
+  if (!name.endsWith(".rhai")) name += ".rhai";
+  if (![...$("pg-file").options].some((o) => o.value === name)) {
+    const option = new Option(name);
+    option.dataset.unsaved = "yes";
+    $("pg-file").append(option);
+  }
+  $("pg-file").value = name;
+  $("pg-new-name").value = "";
+  openFile();
+}
+
+/** The source as tokens, in order: [text, class ("" for plain text)]. */
+function tokens(source) {
+  const found = [];
+  let last = 0;
+  for (const m of source.matchAll(TOKENS)) {
+    if (m.index > last) found.push([source.slice(last, m.index), ""]);
+    found.push([m[0], tokenClass(m)]);
+    last = m.index + m[0].length;
+  }
+  if (last < source.length) found.push([source.slice(last), ""]);
+  return found;
+}
+
+/** The class of token match `m` of TOKENS. */
+function tokenClass(m) {
+  if (m[1]) return "tok-comment";
+  if (m[2]) return "tok-string";
+  if (m[3]) return "tok-number";
+  if (KEYWORDS.has(m[4])) return "tok-keyword";
+  return builtinNames.has(m[4]) ? "tok-builtin" : "";
+}
+
+/** Show the source highlighted in the pre under the textarea, one span.line per line. */
+function highlight() {
+  const lines = [[]];
+  for (const [text, kind] of tokens($("pg-source").value)) {
+    text.split("\n").forEach((piece, i) => {
+      if (i > 0) lines.push([]);
+      if (piece) lines.at(-1).push(kind ? el("span", kind, piece) : piece);
+    });
+  }
+  $("pg-highlight").replaceChildren(...lines.flatMap((parts, i) => [sourceLine(i + 1, parts), "\n"]));
+  followScroll();
+}
+
+/** Line `n` of the highlighted source, made of `parts`, marked with its problems if any. */
+function sourceLine(n, parts) {
+  const line = el("span", "line", ...parts);
+  line.dataset.line = n;
+  const here = pg.problems.filter((p) => p.line === n);
+  if (here.length) {
+    line.classList.add("problem");
+    const at = (p) => (p.column != null ? `${p.line}:${p.column} ` : "");
+    line.append(...here.map((p) => el("span", "diag", `  ← ${at(p)}${p.message}`)));
+  }
+  return line;
+}
+
+/** Scroll the highlighted source as the textarea over it is scrolled. */
+function followScroll() {
+  $("pg-highlight").scrollTop = $("pg-source").scrollTop;
+  $("pg-highlight").scrollLeft = $("pg-source").scrollLeft;
+}
+
+/** The source changed: highlight it now, check it once typing pauses. */
+function edited() {
+  highlight();
+  clearTimeout(pg.checkTimer);
+  pg.checkTimer = setTimeout(checkSource, CHECK_MS);
+}
+
+/** Check the source being edited with check_script; only the latest check's answer is shown. */
+async function checkSource() {
+  const asked = ++pg.checks;
+  const { status, event } = await command("check_script", {
+    bot_id: $("pg-bot").value,
+    name: $("pg-file").value,
+    source: $("pg-source").value,
+  });
+  if (asked !== pg.checks) return;
+  if (status === 200) showProblems(event.data?.problems ?? []);
+  else showProblems([], said(status, event));
+}
+
+/** A problem in words: `line L, col C: message`, or the message alone. */
+function problemText(p) {
+  if (p.line == null) return p.message;
+  return `line ${p.line}${p.column != null ? `, col ${p.column}` : ""}: ${p.message}`;
+}
+
+/** Show the check's `problems`, listed and marked on their lines, or `failure` (the check's
+ *  error; "" to say nothing yet). */
+function showProblems(problems, failure) {
+  pg.problems = problems;
+  $("pg-problems").replaceChildren(...problems.map((p) => el("li", "", problemText(p))));
+  const note = $("pg-problems-note");
+  note.textContent = failure ?? (problems.length ? "" : "no problems");
+  note.classList.toggle("error", Boolean(failure));
+  highlight();
+}
+
+/** Save the file being edited; the save note then follows the reload the save causes. */
+async function saveFile() {
+  const file = $("pg-file").selectedOptions[0];
+  const name = file.value;
+  const awaited = { name, since: pg.after, saved: false, entry: null };
+  pg.awaited = awaited;
+  $("pg-save").disabled = true;
+  const { status, event } = await command("put_script", {
+    bot_id: $("pg-bot").value,
+    name,
+    source: $("pg-source").value,
+  });
+  $("pg-save").disabled = false;
+  if (status !== 200) {
+    pg.awaited = null;
+    return saveNote(`not saved: ${said(status, event)} — the last saved version keeps running`, false);
+  }
+  awaited.saved = true;
+  if (awaited.entry) reloaded(awaited.entry);
+  else saveNote(`saved ${event.data.name} (${event.data.bytes} bytes); waiting for the reload…`, true);
+  if (file.dataset.unsaved) {
+    delete file.dataset.unsaved;
+    listFiles();
+  }
+  pollActivity();
+}
+
+/** Say `text` in the save note, as an error unless `ok`. */
+function saveNote(text, ok) {
+  $("pg-save-note").textContent = text;
+  $("pg-save-note").classList.toggle("error", !ok);
+}
+
+/** Say how the reload `entry` that took in the last save went. */
+function reloaded(entry) {
+  saveNote(entry.text, entry.ok);
+}
+
+/** When activity `entry` is the reload a save waits for, the save note tells of it. */
+function watchReload(entry) {
+  const awaited = pg.awaited;
+  if (entry.kind !== "reload" || !awaited || entry.seq <= awaited.since) return;
+  if (!entry.text.includes(awaited.name)) return;
+  pg.awaited = null;
+  awaited.entry = entry;
+  if (awaited.saved) reloaded(entry);
+}
+
+/** Send `line` to the sandbox group as the chosen user; whether the scripts took it. */
+async function say(line) {
+  $("pg-send").disabled = true;
+  const { status, event } = await command("sandbox_chat", { line: `/as ${$("pg-user").value} ${line}` });
+  $("pg-send").disabled = false;
+  $("pg-chat-error").textContent = status === 200 ? "" : said(status, event);
+  pollActivity();
+  return status === 200;
+}
+
+/** Send the typed line; it is kept when the sandbox refused it. */
+async function sendLine(e) {
+  e.preventDefault();
+  const line = $("pg-line").value.trim();
+  if (line && (await say(line))) $("pg-line").value = "";
+}
+
+/** Ask for the activity after the last entry seen and show it in the chat, the live pane and
+ *  the save note. One poll at a time: one asked meanwhile runs when it ends. */
+async function pollActivity() {
+  if (pg.polling) {
+    pg.again = true;
+    return;
+  }
+  pg.polling = true;
+  const { status, event } = await command("activity", { after: pg.after });
+  pg.polling = false;
+  pgNote("poll", status === 200 ? "" : said(status, event));
+  if (status === 200) {
+    const entries = event.data?.entries ?? [];
+    const chat = entries.map(chatItem).filter(Boolean);
+    addItems($("pg-chat"), chat, chat.length > 0);
+    addItems($("pg-activity"), entries.map(activityItem), $("pg-follow").checked);
+    entries.forEach(watchReload);
+    // A restarted gateway numbers from 1 again: then everything it has is new.
+    const next = event.data?.next ?? pg.after;
+    pg.after = next < pg.after ? 0 : next;
+  }
+  if (pg.again) {
+    pg.again = false;
+    pollActivity();
+  }
+}
+
+/** Add `items` to `list`, keeping its newest KEEP, and scroll to its bottom when `follow`. */
+function addItems(list, items, follow) {
+  list.append(...items.slice(-KEEP));
+  while (list.childElementCount > KEEP) list.firstElementChild.remove();
+  if (follow) list.scrollTop = list.scrollHeight;
+}
+
+/** The chat pane's item for activity `entry`, or null when the chat shows nothing of it. */
+function chatItem(entry) {
+  if (entry.kind === "chat") return el("li", "msg user", entry.text);
+  if (entry.kind !== "call") return null;
+  const sent = BOT_SENDS.has(entry.method?.toLowerCase()) && entry.result?.message_id !== undefined;
+  if (sent) return botMessage(entry);
+  return el("li", "msg system", `→ ${entry.method}${entry.error ? ` ✗ ${entry.error}` : ""}`);
+}
+
+/** A message the bot sent or edited, with its inline keyboard as buttons that press it. */
+function botMessage(entry) {
+  const { message_id: id, text, caption } = entry.result;
+  const edited = entry.method.toLowerCase() === "editmessagetext" ? "(edited) " : "";
+  const message = el("li", "msg bot", `${edited}#${id} bot: ${text ?? caption ?? ""}`);
+  for (const buttons of inlineKeyboard(entry.params)) {
+    const row = el("div", "keyboard");
+    for (const b of buttons) {
+      const button = el("button", "press", b.text ?? "");
+      button.type = "button";
+      button.disabled = b.callback_data === undefined;
+      button.addEventListener("click", () => say(`/press #${id} ${b.callback_data}`));
+      row.append(button);
+    }
+    message.append(row);
+  }
+  return message;
+}
+
+/** The rows of buttons of the inline keyboard in call `params` (reply_markup may be JSON text). */
+function inlineKeyboard(params) {
+  let markup = params?.reply_markup;
+  if (typeof markup === "string") {
+    try {
+      markup = JSON.parse(markup);
+    } catch {
+      return [];
+    }
+  }
+  const rows = markup?.inline_keyboard;
+  return Array.isArray(rows) ? rows.filter(Array.isArray) : [];
+}
+
+/** The live pane's item for activity `entry`: its time, kind and text (a call's JSON too). */
+function activityItem(entry) {
+  const item = el(
+    "li",
+    `act act-${entry.kind}`,
+    el("time", "", clock(entry.at)),
+    el("span", "badge", entry.kind),
+    el("span", "text", entry.text),
+  );
+  if (entry.kind === "call") {
+    const answer =
+      entry.error !== undefined ? `error: ${entry.error}` : `result: ${JSON.stringify(entry.result, null, 2)}`;
+    item.append(el("pre", "json", `${JSON.stringify(entry.params, null, 2)}\n${answer}`));
+  }
+  return item;
+}
+
+/** Forget everything the playground showed. */
+function clearPlayground() {
+  for (const id of ["pg-bot", "pg-file", "pg-problems", "pg-highlight", "pg-chat", "pg-activity"]) {
+    $(id).replaceChildren();
+  }
+  for (const id of ["pg-note", "pg-problems-note", "pg-save-note", "pg-chat-error"]) {
+    $(id).textContent = "";
+  }
+  for (const id of ["pg-source", "pg-new-name", "pg-line"]) $(id).value = "";
+  $("pg-save").disabled = true;
+  $("pg-send").disabled = false;
+  $("pg-user").value = "alice";
+}
+
 let timer = null;
+
+/** Stop what refreshes the views. */
+function stopTimers() {
+  clearInterval(timer);
+  clearInterval(pg.timer);
+  clearTimeout(pg.checkTimer);
+}
 
 /** Show the view the address names (after a successful login). */
 function route() {
-  const view = location.hash === "#reference" ? "reference" : "operations";
-  $("operations").hidden = view !== "operations";
-  $("reference").hidden = view !== "reference";
-  clearInterval(timer);
+  const named = location.hash.slice(1);
+  const view = VIEWS.includes(named) ? named : "operations";
+  for (const v of VIEWS) $(v).hidden = v !== view;
+  document.querySelector("main").classList.toggle("wide", view === "playground");
+  stopTimers();
   if (view === "operations") {
     showOperations();
     timer = setInterval(showOperations, REFRESH_MS);
-  } else {
+  } else if (view === "reference") {
     showReference();
+  } else {
+    showPlayground();
   }
 }
 
@@ -140,14 +609,20 @@ function loggedIn() {
 }
 
 function loggedOut(message = "") {
-  clearInterval(timer);
+  stopTimers();
+  session += 1;
   // Nothing the last login saw stays in the page.
   fill("bots", []);
   fill("accounts", []);
+  fill("inbox", []);
+  $("reloads").replaceChildren();
+  $("reloads-note").textContent = "";
   $("builtins").replaceChildren();
   reference = null;
-  $("operations").hidden = true;
-  $("reference").hidden = true;
+  builtinNames = new Set();
+  clearPlayground();
+  pg = freshPlayground();
+  for (const v of VIEWS) $(v).hidden = true;
   $("nav").hidden = true;
   $("login").hidden = false;
   $("login-error").textContent = message;
@@ -177,6 +652,15 @@ $("logout").addEventListener("click", () => {
 });
 
 $("filter").addEventListener("input", showReference);
+$("pg-bot").addEventListener("change", chooseBot);
+$("pg-file").addEventListener("change", openFile);
+$("pg-new").addEventListener("click", newFile);
+$("pg-source").addEventListener("input", edited);
+$("pg-source").addEventListener("scroll", followScroll);
+$("pg-save").addEventListener("click", saveFile);
+$("pg-chat-form").addEventListener("submit", sendLine);
+$("pg-join").addEventListener("click", () => say("/join"));
+$("pg-wait").addEventListener("click", () => say(`/wait ${$("pg-wait-for").value.trim()}`));
 window.addEventListener("hashchange", () => {
   if (!$("nav").hidden) route();
 });

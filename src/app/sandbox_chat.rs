@@ -1,0 +1,102 @@
+//! The sandbox chat: each line — typed on stdin, or sent by the web console through the
+//! gateway's `sandbox_chat` — becomes sandbox updates (or an account event, or a move of the
+//! sandbox's clock) and is handled by the scenarios before the next line is taken. On stdin,
+//! the end of input stops the run.
+
+use crate::accounts::Accounts;
+use crate::activity::{self, Entry, Kind};
+use crate::sandbox::BotApiServer;
+use crate::sandbox::console::{self, Input, Users};
+use crate::scenario::dispatch::Progress;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncBufReadExt;
+
+/// How long the sandbox chat gives an account event, or a job the clock's move made due, to
+/// reach the dispatcher.
+const ACCOUNT_EVENT_GRACE: Duration = Duration::from_millis(200);
+
+/// The sandbox group as lines of chat reach it, one line at a time.
+pub(super) struct SandboxChat {
+    server: Arc<BotApiServer>,
+    /// The sandbox bot's progress: a line is answered once its updates are handled.
+    progress: Arc<Progress>,
+    accounts: Accounts,
+    /// The sandbox users by name; held while a line is handled, so lines take turns.
+    users: tokio::sync::Mutex<Users>,
+}
+
+impl SandboxChat {
+    /// The chat of the sandbox `server`, whose bot reports to `progress`; account lines go to
+    /// the default account of `accounts`.
+    pub(super) fn new(
+        server: Arc<BotApiServer>,
+        progress: Arc<Progress>,
+        accounts: Accounts,
+    ) -> Self {
+        Self {
+            server,
+            progress,
+            accounts,
+            users: tokio::sync::Mutex::new(Users::default()),
+        }
+    }
+
+    /// Apply `line` (see [`crate::sandbox::console`] for what it may say) and wait until the
+    /// scenarios have handled what it made; the line to echo, or why it was not understood
+    /// (then nothing changed).
+    pub(super) async fn say(&self, line: &str) -> Result<String, String> {
+        let mut users = self.users.lock().await;
+        let line = line.trim();
+        if line.is_empty() {
+            return Err("empty message".into());
+        }
+        // What came before (a retry, a timer's job) is not counted as this line's.
+        self.progress.wait_backlog_below(1).await;
+        let before = self.progress.handled();
+        if let Some(said) = console::account_line(&self.accounts, line) {
+            let echo = said?;
+            activity::log().record(Entry::new(Kind::Chat, echo.clone()));
+            // The event reaches the scenarios through the inbox: let them handle it first.
+            self.settle().await;
+            return Ok(echo);
+        }
+        let (input, added) = self.server.world(|w| {
+            let pending = w.pending();
+            let input = console::apply_line(w, &mut users, line);
+            (input, w.pending() - pending)
+        });
+        let echo = match input {
+            Input::Queued(echo) => echo,
+            Input::Invalid(why) => return Err(why),
+        };
+        activity::log().record(Entry::new(Kind::Chat, echo.clone()));
+        self.progress.wait_handled(before + added as u64).await;
+        if console::moves_the_clock(line) {
+            // Jobs the clock's move made due run before the next line.
+            self.settle().await;
+        }
+        Ok(echo)
+    }
+
+    /// Give an event or a due job time to reach the dispatcher, and wait until it is handled.
+    async fn settle(&self) {
+        tokio::time::sleep(ACCOUNT_EVENT_GRACE).await;
+        self.progress.wait_backlog_below(1).await;
+    }
+}
+
+/// Read stdin to the end, each line said in `chat` (its echo printed, or why it was not
+/// understood) before the next is read.
+pub(super) async fn feed_stdin(chat: &SandboxChat) {
+    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match chat.say(&line).await {
+            Ok(echo) => println!("{echo}"),
+            Err(why) => eprintln!("sandbox: {why}"),
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! `activity`: what the process did lately (the web console's live pane and reload history),
+//! from [`crate::activity`].
+
+use super::ActionSpec;
+use crate::activity::{self, Kind};
+use crate::commands::FieldSpec;
+use crate::gateway::Gateway;
+use crate::request::{CommandError, as_int};
+use serde_json::{Map, Value, json};
+
+/// `activity`.
+pub(super) const ACTIVITY: ActionSpec = ActionSpec {
+    name: "activity",
+    admin: true,
+    doc: "What the process did lately, numbered, oldest first: on the sandbox each chat line \
+          (`chat`) and Bot API call with its parameters and result (`call`); scripts' prints \
+          (`print`), tgscript's warnings and errors (`warning`, `error`: a failed handler with \
+          file:line:col) and scenario loads and reloads (`reload`, with `ok`). The last 1000 \
+          entries are kept, and the last 100 reloads apart. Ask again with `after` = the \
+          `next` of the answer for what came since.",
+    fields: &[
+        FieldSpec::optional("after", "integer", "only entries numbered after it").or("0"),
+        FieldSpec::optional(
+            "kind",
+            "string",
+            "only this kind: chat, call, print, warning, error or reload",
+        ),
+    ],
+    success: "{entries: [{seq, at (Unix ms), kind, text, ok?, method?, params?, result?, error?}], next}",
+    returns: r#"{"entries": [{"seq": 41, "at": 1796000000000, "kind": "call", "text": "→ sendMessage {\"chat_id\":-1001234567890,\"text\":\"Warning 1/3: no spam here.\"}", "method": "sendMessage", "params": {"chat_id": -1001234567890, "text": "Warning 1/3: no spam here."}, "result": {"message_id": 3}}], "next": 41}"#,
+    errors: &[
+        "after must be a whole number ≥ 0",
+        "kind must be one of chat, call, print, warning, error, reload",
+    ],
+    run: recent,
+};
+
+/// `activity`: the entries after `after`, of `kind` when given.
+fn recent(_: &Gateway, action: &str, request: &Map<String, Value>) -> Result<Value, CommandError> {
+    let after = match request.get("after") {
+        None | Some(Value::Null) => 0,
+        Some(v) => as_int(v)
+            .and_then(|n| u64::try_from(n).ok())
+            .ok_or_else(|| CommandError::invalid(action, "after must be a whole number ≥ 0"))?,
+    };
+    let kind = match request.get("kind") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(v.as_str().and_then(Kind::parse).ok_or_else(|| {
+            CommandError::invalid(
+                action,
+                "kind must be one of chat, call, print, warning, error, reload",
+            )
+        })?),
+    };
+    let (entries, next) = activity::log().since(after, kind);
+    Ok(json!({"entries": entries, "next": next}))
+}

@@ -1,0 +1,53 @@
+//! The inbox of a bot over the gateway: what is pending or parked, and a parked update
+//! queued for another round of tries (what `tgscript inbox list` / `inbox retry` do from a
+//! shell), answered by the bot where it runs.
+
+use super::ActionSpec;
+use super::bots::{NOT_HERE, WHICH_BOT, act};
+use crate::commands::FieldSpec;
+
+/// `inbox_list`.
+pub(super) const INBOX_LIST: ActionSpec = ActionSpec {
+    name: "inbox_list",
+    admin: true,
+    doc: "A bot's updates not handled yet and parked ones (with `all`, also those handled in \
+          the last day), oldest first, as `tgscript inbox list --json` shows them.",
+    fields: &[
+        WHICH_BOT,
+        FieldSpec::optional("all", "boolean", "also the handled ones").or("false"),
+    ],
+    success: "{bot_id, entries: [{update_id, chat, kind, status, attempts, error, received_at}]}",
+    returns: r#"{"bot_id": "default", "entries": [{"update_id": 7, "chat": -1001234567890, "kind": "message", "status": "parked", "attempts": 1, "error": "anti_spam.rhai:12:5: not ready [anti_spam on_message]", "received_at": 1796000000}]}"#,
+    errors: &[
+        NOT_HERE,
+        "N bots run here: pass bot_id (…) / no bot \"x\" runs here",
+        "bot x keeps no inbox: [inbox] enabled = false",
+    ],
+    run: act,
+};
+
+/// `inbox_retry`.
+pub(super) const INBOX_RETRY: ActionSpec = ActionSpec {
+    name: "inbox_retry",
+    admin: true,
+    doc: "Queue a parked update for another round of `[inbox] max_attempts` tries: the \
+          running bot takes it up within a second; handlers that finished on an earlier try \
+          are not run again.",
+    fields: &[
+        WHICH_BOT,
+        FieldSpec::required(
+            "update_id",
+            "integer",
+            "7",
+            "the update, as inbox_list shows it",
+        ),
+    ],
+    success: "{bot_id, update_id, status: \"retry\", was}: `was` is its status before",
+    returns: r#"{"bot_id": "default", "update_id": 7, "status": "retry", "was": "parked"}"#,
+    errors: &[
+        NOT_HERE,
+        "update_id is required / update_id must be an integer",
+        "update N is not in the inbox (…) / update N was handled already: … / update N is still pending: …",
+    ],
+    run: act,
+};
