@@ -254,7 +254,7 @@ fn try_update(
                     false => "after one try: it would fail the same way again (a script error or a refusal)".to_string(),
                 };
                 let again = match inbox.store().is_in_memory() {
-                    true => "fix the scenario, then send the input again (the sandbox's inbox lives in memory)".to_string(),
+                    true => "fix the scenario, then retry it from the console's inbox page or with the gateway's inbox_retry (the sandbox's inbox lives in memory: `tgscript inbox retry` cannot reach it)".to_string(),
                     false => format!("fix the scenario, then `tgscript inbox retry {id}` runs it again"),
                 };
                 tracing::error!("update {id} parked {why} ({error}); {again}");

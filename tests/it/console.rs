@@ -188,18 +188,18 @@ async fn screenshot(client: &Client, name: &str) {
     std::fs::write(shots.join(format!("{name}.png")), png).expect("write screenshot");
 }
 
-/// What `POST /command` answers a request sent from the page itself (`token`, if any).
-async fn from_page(client: &Client, action: &str, token: Option<&str>) -> Value {
+/// What `POST /command` answers `request` sent from the page itself (`token`, if any).
+async fn from_page(client: &Client, request: Value, token: Option<&str>) -> Value {
     let script = r#"
-        const [action, token, done] = arguments;
+        const [request, token, done] = arguments;
         const headers = {"Content-Type": "application/json"};
         if (token) headers.Authorization = `Bearer ${token}`;
-        fetch("/command", {method: "POST", headers, body: JSON.stringify({action})})
+        fetch("/command", {method: "POST", headers, body: JSON.stringify(request)})
             .then(async (r) => done({status: r.status, body: await r.json()}))
             .catch((e) => done({error: String(e)}));
     "#;
     client
-        .execute_async(script, vec![json!(action), json!(token)])
+        .execute_async(script, vec![request, json!(token)])
         .await
         .expect("fetch from the page")
 }
@@ -229,7 +229,7 @@ fn the_console_needs_the_token_shows_the_accounts_and_reference_and_reaches_noth
             assert!(!shown(client, hidden).await, "{hidden} shown before login");
         }
         for (action, token) in [("reference", None), ("list_accounts", Some("wrong"))] {
-            let answer = from_page(client, action, token).await;
+            let answer = from_page(client, json!({"action": action}), token).await;
             assert_eq!(answer["status"], json!(401), "{action}: {answer}");
         }
 
@@ -286,6 +286,41 @@ fn the_console_needs_the_token_shows_the_accounts_and_reference_and_reaches_noth
         )
         .await;
         assert_eq!(bots, json!(true));
+        // An account added through the gateway is logged in step by step from the page.
+        let added = from_page(
+            client,
+            json!({"action": "add_account", "userbot_id": 2, "backend": "sandbox"}),
+            Some(ADMIN),
+        )
+        .await;
+        assert_eq!(added["status"], json!(200), "{added}");
+        until(client, "document.querySelector(\"#accounts button.log-in[data-account='2']\")").await;
+        click(client, "#accounts button.log-in[data-account='2']").await;
+        for (typed, step, then) in [
+            ("+15550001234", "login_start", "wait_code"),
+            ("12345", "login_code", "wait_password"),
+            ("sandbox", "login_password", "ready"),
+        ] {
+            let button = until(client, "document.getElementById('account-login-send').textContent").await;
+            assert_eq!(button, json!(step));
+            type_into(client, "#account-login-value", typed).await;
+            click(client, "#account-login-send").await;
+            until(
+                client,
+                &format!("document.getElementById('account-login-state').textContent.includes('state: {then}')"),
+            )
+            .await;
+        }
+        let error = until(client, "document.getElementById('account-login-error').textContent === '' && 'none'").await;
+        assert_eq!(error, json!("none"));
+        let state = until(
+            client,
+            "[...document.querySelectorAll('#accounts tbody tr')].find(r => r.cells[0].textContent === '2')?.cells[2].textContent === 'ready' && 'ready'",
+        )
+        .await;
+        assert_eq!(state, json!("ready"));
+        assert!(!shown(client, "account-login-step").await, "no step is left");
+
         let url = client.current_url().await.expect("url");
         assert!(!url.as_str().contains(ADMIN), "the token is never in the address: {url}");
 

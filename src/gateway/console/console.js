@@ -113,13 +113,81 @@ async function showAccounts() {
   if (status !== 200) return fill("accounts", [], said(status, event));
   const accounts = event.data?.accounts ?? [];
   const rows = accounts.map((a) => {
-    const state = a.authorization_state?.state ?? "";
-    return row(
-      [String(a.userbot_id), a.backend, state, a.default ? "yes" : "", a.added_through],
-      { 2: `state-${state}` },
+    const state = a.authorization_state ?? {};
+    const tr = row(
+      [String(a.userbot_id), a.backend, state.state ?? "", a.default ? "yes" : "", a.added_through],
+      { 2: `state-${state.state ?? ""}` },
     );
+    const cell = document.createElement("td");
+    if (LOGIN_FIELDS[state.next] !== undefined) {
+      const button = el("button", "log-in", "Log in…");
+      button.type = "button";
+      button.dataset.account = a.userbot_id;
+      button.addEventListener("click", () => showLogin(a.userbot_id, state));
+      cell.append(button);
+    }
+    tr.append(cell);
+    return tr;
   });
   fill("accounts", rows, accounts.length ? "" : "no accounts");
+}
+
+// The login steps the console asks for, with the field each takes ("" for none) and whether
+// the field is a secret (typed hidden, never kept).
+const LOGIN_FIELDS = {
+  login_start: { field: "phone", label: "Phone (international format)", secret: false },
+  login_code: { field: "code", label: "Login code", secret: true },
+  login_password: { field: "password", label: "Two-step password", secret: true },
+  login_email_address: { field: "email_address", label: "Email address", secret: false },
+  login_email_code: { field: "code", label: "Email code", secret: true },
+};
+
+/** The account being logged in from the console: {id, state}, or null. */
+let login = null;
+
+/** Open the login panel for account `id`, standing at authorization `state`. */
+function showLogin(id, state) {
+  login = { id, state };
+  $("account-login").hidden = false;
+  $("account-login-title").textContent = `Log in account ${id}`;
+  $("account-login-error").textContent = "";
+  showLoginStep();
+}
+
+/** Show where the account being logged in stands and the field its next step needs. */
+function showLoginStep() {
+  const { state } = login;
+  const step = LOGIN_FIELDS[state.next];
+  const hints = [
+    `state: ${state.state}`,
+    state.code_sent_via && `code sent via ${state.code_sent_via}`,
+    state.password_hint && `password hint: ${state.password_hint}`,
+    state.link && `open ${state.link} in a logged-in app (Settings → Devices)`,
+  ];
+  $("account-login-state").textContent = hints.filter(Boolean).join("; ");
+  $("account-login-step").hidden = !step;
+  $("account-login-qr").hidden = state.next !== "login_start";
+  if (!step) return;
+  $("account-login-label").textContent = step.label;
+  $("account-login-value").type = step.secret ? "password" : "text";
+  $("account-login-value").value = "";
+  $("account-login-send").textContent = state.next;
+}
+
+/** Take the next login step (or `action`, e.g. login_qr) with what was typed. */
+async function loginStep(action) {
+  const step = LOGIN_FIELDS[action];
+  const fields = { userbot_id: login.id };
+  const typed = $("account-login-value").value.trim();
+  if (step && typed) fields[step.field] = typed;
+  $("account-login-value").value = "";
+  const { status, event } = await command(action, fields);
+  $("account-login-error").textContent = status === 200 ? "" : said(status, event);
+  if (status === 200) {
+    login.state = event.data ?? {};
+    showLoginStep();
+  }
+  showAccounts();
 }
 
 /** Fill the inbox table with the unfinished and parked updates of the `bots` that have an
@@ -557,7 +625,8 @@ function activityItem(entry) {
   if (entry.kind === "call") {
     const answer =
       entry.error !== undefined ? `error: ${entry.error}` : `result: ${JSON.stringify(entry.result, null, 2)}`;
-    item.append(el("pre", "json", `${JSON.stringify(entry.params, null, 2)}\n${answer}`));
+    const json = el("pre", "json", `${JSON.stringify(entry.params, null, 2)}\n${answer}`);
+    item.append(el("details", "", el("summary", "", "JSON"), json));
   }
   return item;
 }
@@ -615,6 +684,10 @@ function loggedOut(message = "") {
   fill("bots", []);
   fill("accounts", []);
   fill("inbox", []);
+  login = null;
+  $("account-login").hidden = true;
+  $("account-login-state").textContent = "";
+  $("account-login-error").textContent = "";
   $("reloads").replaceChildren();
   $("reloads-note").textContent = "";
   $("builtins").replaceChildren();
@@ -633,6 +706,16 @@ async function accepted() {
   const { status } = await command("reference");
   return status !== 401;
 }
+
+$("account-login-step").addEventListener("submit", (e) => {
+  e.preventDefault();
+  loginStep(login.state.next);
+});
+$("account-login-qr").addEventListener("click", () => loginStep("login_qr"));
+$("account-login-close").addEventListener("click", () => {
+  login = null;
+  $("account-login").hidden = true;
+});
 
 $("login").addEventListener("submit", async (e) => {
   e.preventDefault();
