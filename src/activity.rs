@@ -5,7 +5,7 @@
 //! after the last entry it saw. Like the metrics recorder, there is one per process
 //! ([`log`]): the tracing layer that feeds it has no other way to reach it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::VecDeque;
 use std::fmt::Write as _;
@@ -21,7 +21,7 @@ pub const SCRIPT_TARGET: &str = "tgscript::script";
 pub const RELOAD_TARGET: &str = "tgscript::reload";
 
 /// What an entry tells of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// A line of the sandbox chat (a message, a join, a press, …).
@@ -61,7 +61,7 @@ impl Kind {
 }
 
 /// One thing that happened.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Entry {
     /// Its number: later entries have higher ones.
     pub seq: u64,
@@ -143,16 +143,26 @@ fn keep(list: &mut VecDeque<Entry>, entry: Entry, max: usize) {
 }
 
 impl Activity {
-    /// Number, date and keep `entry`.
+    /// Number and keep `entry`, dated now unless it is already (one a worker passed on).
     pub fn record(&self, mut entry: Entry) {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         entries.last += 1;
         entry.seq = entries.last;
-        entry.at = chrono::Utc::now().timestamp_millis();
+        if entry.at == 0 {
+            entry.at = chrono::Utc::now().timestamp_millis();
+        }
         if entry.kind == Kind::Reload {
             keep(&mut entries.reloads, entry.clone(), RELOADS);
         }
         keep(&mut entries.recent, entry, RECENT);
+    }
+
+    /// Take every entry kept so far, oldest first (a script worker passes its own on to its
+    /// host, which keeps them).
+    pub fn take(&self) -> Vec<Entry> {
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        entries.reloads.clear();
+        entries.recent.drain(..).collect()
     }
 
     /// The entries numbered after `after` (of `kind` only, when given; reloads come from their
@@ -206,6 +216,16 @@ mod tests {
             ]
         );
         assert!(activity.since(last, None).0.is_empty());
+        let taken = activity.take();
+        assert_eq!(taken.len(), RECENT);
+        assert!(activity.since(0, None).0.is_empty(), "taken means gone");
+        activity.record(taken[0].clone());
+        let (again, _) = activity.since(last, None);
+        assert_eq!(
+            again[0].at, taken[0].at,
+            "an entry passed on keeps its time"
+        );
+        assert_eq!(again[0].seq, last + 1, "and gets the next number");
     }
 
     #[test]

@@ -176,7 +176,7 @@ impl FleetControl {
         };
         let line = text(command, request, "line")?;
         tokio::runtime::Handle::current()
-            .block_on(chat.say(&line))
+            .block_on(chat.say(&line, |_| {}))
             .map(|echo| json!({"echo": echo}))
             .map_err(|why| CommandError::invalid(command, why))
     }

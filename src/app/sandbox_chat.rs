@@ -42,10 +42,10 @@ impl SandboxChat {
         }
     }
 
-    /// Apply `line` (see [`crate::sandbox::console`] for what it may say) and wait until the
-    /// scenarios have handled what it made; the line to echo, or why it was not understood
-    /// (then nothing changed).
-    pub(super) async fn say(&self, line: &str) -> Result<String, String> {
+    /// Apply `line` (see [`crate::sandbox::console`] for what it may say), show its echo with
+    /// `echo` at once (before what the scenarios do about it), and wait until they have
+    /// handled it; the echo, or why the line was not understood (then nothing changed).
+    pub(super) async fn say(&self, line: &str, echo: impl FnOnce(&str)) -> Result<String, String> {
         let mut users = self.users.lock().await;
         let line = line.trim();
         if line.is_empty() {
@@ -55,28 +55,30 @@ impl SandboxChat {
         self.progress.wait_backlog_below(1).await;
         let before = self.progress.handled();
         if let Some(said) = console::account_line(&self.accounts, line) {
-            let echo = said?;
-            activity::log().record(Entry::new(Kind::Chat, echo.clone()));
+            let said = said?;
+            echo(&said);
+            activity::log().record(Entry::new(Kind::Chat, said.clone()));
             // The event reaches the scenarios through the inbox: let them handle it first.
             self.settle().await;
-            return Ok(echo);
+            return Ok(said);
         }
         let (input, added) = self.server.world(|w| {
             let pending = w.pending();
             let input = console::apply_line(w, &mut users, line);
             (input, w.pending() - pending)
         });
-        let echo = match input {
-            Input::Queued(echo) => echo,
+        let said = match input {
+            Input::Queued(said) => said,
             Input::Invalid(why) => return Err(why),
         };
-        activity::log().record(Entry::new(Kind::Chat, echo.clone()));
+        echo(&said);
+        activity::log().record(Entry::new(Kind::Chat, said.clone()));
         self.progress.wait_handled(before + added as u64).await;
         if console::moves_the_clock(line) {
             // Jobs the clock's move made due run before the next line.
             self.settle().await;
         }
-        Ok(echo)
+        Ok(said)
     }
 
     /// Give an event or a due job time to reach the dispatcher, and wait until it is handled.
@@ -86,17 +88,16 @@ impl SandboxChat {
     }
 }
 
-/// Read stdin to the end, each line said in `chat` (its echo printed, or why it was not
-/// understood) before the next is read.
+/// Read stdin to the end, each line said in `chat` (its echo printed before what the
+/// scenarios do about it, or why it was not understood) before the next is read.
 pub(super) async fn feed_stdin(chat: &SandboxChat) {
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     while let Ok(Some(line)) = lines.next_line().await {
         if line.trim().is_empty() {
             continue;
         }
-        match chat.say(&line).await {
-            Ok(echo) => println!("{echo}"),
-            Err(why) => eprintln!("sandbox: {why}"),
+        if let Err(why) = chat.say(&line, |echo| println!("{echo}")).await {
+            eprintln!("sandbox: {why}");
         }
     }
 }

@@ -180,6 +180,26 @@ async fn wait_for_text(client: &Client, css: &str, text: &str, count: usize) {
     .await;
 }
 
+/// Assert the page asked for nothing but `home`'s origin (its files and `/command`).
+async fn only_its_own_origin(client: &Client, home: &str) {
+    let origin = home.trim_end_matches('/');
+    let fetched = client
+        .execute(
+            "return performance.getEntriesByType('resource').map(e => e.name);",
+            vec![],
+        )
+        .await
+        .expect("resources");
+    let fetched = fetched.as_array().cloned().unwrap_or_default();
+    assert!(!fetched.is_empty());
+    for name in &fetched {
+        assert!(
+            name.as_str().is_some_and(|n| n.starts_with(origin)),
+            "{name} is not the console's"
+        );
+    }
+}
+
 /// Save what the browser shows as `target/screenshots/NAME.png` (the README's come from there).
 async fn screenshot(client: &Client, name: &str) {
     let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
@@ -351,23 +371,7 @@ fn the_console_needs_the_token_shows_the_accounts_and_reference_and_reaches_noth
             "{names} of {count}"
         );
 
-        // Nothing but the console's own origin was ever asked for.
-        let origin = home.trim_end_matches('/');
-        let fetched = client
-            .execute(
-                "return performance.getEntriesByType('resource').map(e => e.name);",
-                vec![],
-            )
-            .await
-            .expect("resources");
-        let fetched = fetched.as_array().cloned().unwrap_or_default();
-        assert!(!fetched.is_empty());
-        for name in &fetched {
-            assert!(
-                name.as_str().is_some_and(|n| n.starts_with(origin)),
-                "{name} is not the console's"
-            );
-        }
+        only_its_own_origin(client, &home).await;
         browser.client.clone().close().await.expect("close the browser");
     });
     let finished = served.bot.terminate();
@@ -529,12 +533,14 @@ fn the_playground_chats_edits_with_inline_problems_and_retries_a_parked_update()
         type_into(client, "#pg-new-name", "greet").await;
         click(client, "#pg-new").await;
         until(client, "document.getElementById('pg-file').value === 'greet.rhai'").await;
-        let v1 = "fn on_message(msg) {\n    if msg.text == \"ping\" { reply(\"pong 1\"); }\n}\n";
+        let v1 = "fn on_message(msg) {\n    if msg.text == \"ping\" {\n        print(`ping from ${msg.from.first_name}`);\n        reply(\"pong 1\");\n    }\n}\n";
         let note = edit_and_save(client, v1, "loaded").await;
         assert!(note.contains("greet.rhai: ok, handlers [on_message]"), "{note}");
         choose(client, "pg-user", "bob").await;
         say(client, "ping").await;
         wait_for_text(client, "#pg-chat li.msg.bot", "pong 1", 1).await;
+        // What the script printed (in its worker process) shows in the live pane.
+        wait_for_text(client, "#pg-activity li.act-print", "ping from Bob", 1).await;
         let v2 = v1.replace("pong 1", "pong 2");
         edit_and_save(client, &v2, "reloaded").await;
         say(client, "ping").await;
@@ -581,6 +587,8 @@ fn the_playground_chats_edits_with_inline_problems_and_retries_a_parked_update()
 
         // A failing update is parked; mended in the editor, it is retried from the inbox page.
         say(client, "boom").await;
+        // The failure in the live pane, at its file:line:col.
+        wait_for_text(client, "#pg-activity li.act-error", "boom.rhai:2:", 1).await;
         client.goto(&format!("{home}#operations")).await.expect("operations");
         let parked = until(
             client,
@@ -616,6 +624,7 @@ fn the_playground_chats_edits_with_inline_problems_and_retries_a_parked_update()
         .await;
         client.goto(&format!("{home}#playground")).await.expect("playground");
         wait_for_text(client, "#pg-chat li.msg.bot", "boom handled", 1).await;
+        only_its_own_origin(client, &home).await;
         browser.client.clone().close().await.expect("close the browser");
     });
     let finished = run.interrupt();

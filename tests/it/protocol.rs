@@ -258,3 +258,100 @@ fn a_browser_may_present_the_token_as_a_websocket_subprotocol() {
     });
     assert!(!served.bot.stderr_so_far().contains(TOKEN), "token leaked");
 }
+
+#[test]
+fn the_consoles_actions_refuse_bad_input_with_words_and_change_nothing() {
+    let t = TestDir::new();
+    let (_run, addr) = sandbox_run(&t);
+    let ask = |request: Value| command(&addr, Some(ADMIN), &request);
+    for (request, error) in [
+        (json!({"action": "inbox_retry"}), "update_id is required"),
+        (
+            json!({"action": "inbox_retry", "update_id": "x"}),
+            "update_id must be an integer",
+        ),
+        (
+            json!({"action": "inbox_retry", "update_id": 424242}),
+            "update 424242 is not in the inbox",
+        ),
+        (
+            json!({"action": "activity", "after": -1}),
+            "after must be a whole number ≥ 0",
+        ),
+        (
+            json!({"action": "activity", "kind": "calls"}),
+            "kind must be one of chat, call, print, warning, error, reload",
+        ),
+        (
+            json!({"action": "sandbox_chat", "line": "  "}),
+            "line is required",
+        ),
+        (
+            json!({"action": "sandbox_chat", "line": "/press"}),
+            "usage: /press [#N] DATA",
+        ),
+        (
+            json!({"action": "check_script", "name": "../x", "source": "1"}),
+            "a file name like anti_spam.rhai",
+        ),
+        (
+            json!({"action": "list_scripts", "bot_id": "nope"}),
+            "no bot \"nope\" runs here",
+        ),
+    ] {
+        let (status, event) = ask(request.clone());
+        assert_eq!(status, 400, "{request} → {event}");
+        assert!(
+            event["error"].as_str().is_some_and(|e| e.contains(error)),
+            "{request} → {event}"
+        );
+    }
+    // The admin actions need the admin token.
+    let (status, _) = command(&addr, None, &json!({"action": "activity"}));
+    assert_eq!(status, 401);
+
+    // check_script finds the problem at its place and writes nothing.
+    let (status, event) = ask(json!({
+        "action": "check_script", "name": "hello.rhai",
+        "source": "fn on_message(msg) {\n    let = 1;\n}\n"
+    }));
+    assert_eq!(status, 200, "{event}");
+    let problems = event["data"]["problems"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(problems.len(), 1, "{event}");
+    assert_eq!(problems[0]["line"], json!(2), "{event}");
+    assert_eq!(problems[0]["column"], json!(9), "{event}");
+    let files: Vec<String> = std::fs::read_dir(t.path().join("scripts"))
+        .expect("scripts")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files, ["hello.rhai"], "no draft is left");
+    assert_eq!(
+        std::fs::read_to_string(t.path().join("scripts/hello.rhai")).expect("read"),
+        "fn on_message(msg) { }\n"
+    );
+    let (_, listed) = ask(json!({"action": "list_scripts"}));
+    assert_eq!(listed["data"]["names"], json!(["hello.rhai"]), "{listed}");
+
+    // A line said is in the activity after what was there, numbered on.
+    let (_, before) = ask(json!({"action": "activity"}));
+    let next = before["data"]["next"].as_u64().expect("next");
+    let (status, said) = ask(json!({"action": "sandbox_chat", "line": "/as bob hi"}));
+    assert_eq!(
+        (status, &said["data"]["echo"]),
+        (200, &json!("#1 bob: hi")),
+        "{said}"
+    );
+    let (_, after) = ask(json!({"action": "activity", "after": next}));
+    let entries = after["data"]["entries"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(entries.len(), 1, "{after}");
+    assert_eq!(entries[0]["kind"], json!("chat"));
+    assert_eq!(entries[0]["text"], json!("#1 bob: hi"));
+    assert_eq!(entries[0]["seq"], json!(next + 1));
+    assert_eq!(after["data"]["next"], json!(next + 1));
+}

@@ -174,6 +174,10 @@ impl Worker {
             match self.receive(deadline) {
                 Ok(FromWorker::Done(done)) => return Ok(done),
                 Ok(FromWorker::Compiled) => deadline = Instant::now() + budget,
+                Ok(FromWorker::Activity(entries)) => {
+                    let activity = crate::activity::log();
+                    entries.into_iter().for_each(|entry| activity.record(entry));
+                }
                 Ok(FromWorker::Effect(effect)) => {
                     // Waiting on Telegram or TDLib is not the script's time.
                     let asked = Instant::now();

@@ -87,6 +87,10 @@ pub enum FromWorker {
     Compiled,
     /// The running script asks for an effect; the host answers with [`ToWorker::Answer`].
     Effect(Effect),
+    /// What the worker's log kept since its last message (scripts' prints, warnings,
+    /// errors), for the host's [`crate::activity`]; sent before each effect and before
+    /// `Done`, so it comes in order with the calls.
+    Activity(Vec<crate::activity::Entry>),
     /// The request finished.
     Done(Result<Outcome, WireError>),
 }

@@ -42,7 +42,8 @@ struct HostEffects {
 impl HostEffects {
     fn ask(&self, effect: Effect) -> Result<Value, Refusal> {
         let mut pipe = self.pipe.lock().unwrap_or_else(PoisonError::into_inner);
-        let asked = write_frame(&mut pipe.output, &FromWorker::Effect(effect));
+        let asked = pass_on_activity(&mut pipe)
+            .and_then(|()| write_frame(&mut pipe.output, &FromWorker::Effect(effect)));
         match asked.and_then(|()| read_frame::<ToWorker>(&mut pipe.input)) {
             Ok(Some(ToWorker::Answer(answer))) => answer,
             // The host is gone or out of step: nothing sensible can follow.
@@ -59,6 +60,7 @@ impl HostEffects {
 
     fn send(&self, message: &FromWorker) -> io::Result<()> {
         let mut pipe = self.pipe.lock().unwrap_or_else(PoisonError::into_inner);
+        pass_on_activity(&mut pipe)?;
         write_frame(&mut pipe.output, message)
     }
 
@@ -247,6 +249,9 @@ pub fn main() -> u8 {
     let effects = Arc::new(HostEffects {
         pipe: Mutex::new(pipe),
     });
+    // What the worker logged while starting is on the host's stderr already: the host's
+    // activity gets what scripts make it log, from here on.
+    crate::activity::log().take();
     if effects.send(&FromWorker::Ready { confinement }).is_err() {
         return 1;
     }
@@ -269,6 +274,16 @@ pub fn main() -> u8 {
         if effects.send(&FromWorker::Done(done)).is_err() {
             return 1;
         }
+    }
+}
+
+/// Send the host what this worker's log kept since the last time (scripts' prints, …), if
+/// anything.
+fn pass_on_activity(pipe: &mut Pipe) -> io::Result<()> {
+    let entries = crate::activity::log().take();
+    match entries.is_empty() {
+        true => Ok(()),
+        false => write_frame(&mut pipe.output, &FromWorker::Activity(entries)),
     }
 }
 
