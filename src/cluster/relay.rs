@@ -111,7 +111,7 @@ pub struct Relay {
 impl Relay {
     /// Requests over `client`, asked again for `patience` while nobody runs their bot and
     /// waited for `timeout` once taken.
-    pub(super) fn new(client: async_nats::Client, patience: Duration, timeout: Duration) -> Self {
+    pub fn new(client: async_nats::Client, patience: Duration, timeout: Duration) -> Self {
         Relay {
             client,
             patience,

@@ -9,11 +9,13 @@ use crate::crash::GATEWAY_TEXT;
 use crate::nats::Nats;
 use crate::protocol::command;
 use crate::util::{Background, TestDir};
+use bytes::Bytes;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tgscript::cluster::assign;
+use tgscript::cluster::relay::{Owned, Relay};
 use tgscript::sandbox::BotApiServer;
 use tgscript::sandbox::world::SANDBOX_CHAT_ID;
 
@@ -297,4 +299,60 @@ fn any_instance_relays_a_gateway_request_to_the_bots_owner_and_answers_each_once
         !logs.contains("getUpdates refused"),
         "two pollers at once:\n{logs}"
     );
+}
+
+/// An owner letting go of a bot (it stops, or moves) drains its subscription: the requests
+/// the server had already sent it come out and are answered; those sent after go to the next
+/// owner. None is lost to the askers' timeout.
+#[test]
+fn requests_on_their_way_when_an_owner_lets_go_are_answered_by_it_or_the_next() {
+    const ASKS: usize = 200;
+    let nats = Nats::start();
+    crate::gateway::runtime().block_on(async {
+        let connect = || async {
+            async_nats::connect(nats.url())
+                .await
+                .expect("connect to NATS")
+        };
+        // A lost request fails with TimedOut after 5 s; an answered one comes back at once.
+        let relay = |client| Relay::new(client, Duration::from_secs(10), Duration::from_secs(5));
+        let owner = relay(connect().await);
+        let next_owner = relay(connect().await);
+        let asker = relay(connect().await);
+        let bot = Owned::Bot("moving".into());
+        let mut requests = owner.take(&bot).await.expect("take the requests");
+        let asks: Vec<_> = (0..ASKS)
+            .map(|n| {
+                let (asker, bot) = (asker.clone(), bot.clone());
+                tokio::spawn(async move { asker.ask(&bot, Bytes::from(n.to_string())).await })
+            })
+            .collect();
+        // The owner answers one, then lets go with the rest on their way.
+        let first = requests.next().await.expect("a request");
+        requests.drain().await;
+        let mut answered_by_owner = 1;
+        first.answer(Bytes::from_static(b"owner")).await;
+        while let Some(asked) = requests.next().await {
+            asked.answer(Bytes::from_static(b"owner")).await;
+            answered_by_owner += 1;
+        }
+        let mut taken = next_owner
+            .take(&bot)
+            .await
+            .expect("the next owner takes them");
+        let next = tokio::spawn(async move {
+            while let Some(asked) = taken.next().await {
+                asked.answer(Bytes::from_static(b"next owner")).await;
+            }
+        });
+        let mut by = BTreeMap::new();
+        for ask in asks {
+            let answer = ask.await.expect("the ask ran").expect("answered, not lost");
+            *by.entry(String::from_utf8_lossy(&answer).into_owned())
+                .or_insert(0) += 1;
+        }
+        next.abort();
+        assert_eq!(by.values().sum::<usize>(), ASKS, "{by:?}");
+        assert_eq!(by.get("owner"), Some(&answered_by_owner), "{by:?}");
+    });
 }

@@ -390,6 +390,9 @@ fn a_scenario_folder_deleted_and_made_again_is_unloaded_then_loaded_anew() {
     live.dir.write("scripts/a.rhai", &versioned("v2"));
     live.wait_log("is back: watching it again", 1);
     live.wait_text("loaded v2");
+    // on_load runs before the new set is live; the log line says it is (CI once sent the
+    // next message in between, and no scenario took it).
+    live.wait_log("loaded scripts/a.rhai: ok", 2);
     assert_eq!(live.say("again", "v2"), "v2: again");
     // And it is watched: an edit in the new folder reloads.
     live.dir.write("scripts/a.rhai", &versioned("v3"));
