@@ -15,6 +15,11 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 pub const RECENT: usize = 1000;
 /// Reload entries kept apart.
 pub const RELOADS: usize = 100;
+/// The longest text an entry keeps (longer ones are cut, saying so).
+pub const MAX_TEXT: usize = 4096;
+/// The largest call parameters or result an entry keeps, as JSON (larger ones are replaced
+/// by a note of their size).
+pub const MAX_JSON: usize = 16 * 1024;
 /// The log target of the lines of scripts' `print` and `debug`.
 pub const SCRIPT_TARGET: &str = "tgscript::script";
 /// The log target of scenario loads, reloads and unloads.
@@ -88,7 +93,38 @@ pub struct Entry {
     pub error: Option<String>,
 }
 
+/// `text` cut at [`MAX_TEXT`] bytes (on a character boundary), saying how much was cut.
+fn cut(text: &mut String) {
+    if text.len() > MAX_TEXT {
+        let mut end = MAX_TEXT;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let dropped = text.len() - end;
+        text.truncate(end);
+        let _ = write!(text, "… ({dropped} more bytes)");
+    }
+}
+
+/// `value`, or a note of its size when its JSON is over [`MAX_JSON`] bytes.
+fn bounded(value: &mut Option<Value>) {
+    let size = value.as_ref().map_or(0, |v| v.to_string().len());
+    if size > MAX_JSON {
+        *value = Some(Value::String(format!("({size} bytes of JSON, not kept)")));
+    }
+}
+
 impl Entry {
+    /// Its text, error and JSON kept within bounds.
+    fn bound(&mut self) {
+        cut(&mut self.text);
+        if let Some(error) = &mut self.error {
+            cut(error);
+        }
+        bounded(&mut self.params);
+        bounded(&mut self.result);
+    }
+
     /// An entry of `kind` saying `text` (numbered and dated when recorded).
     pub fn new(kind: Kind, text: impl Into<String>) -> Self {
         Self {
@@ -143,8 +179,10 @@ fn keep(list: &mut VecDeque<Entry>, entry: Entry, max: usize) {
 }
 
 impl Activity {
-    /// Number and keep `entry`, dated now unless it is already (one a worker passed on).
+    /// Number and keep `entry` (its text cut at [`MAX_TEXT`], its JSON at [`MAX_JSON`]),
+    /// dated now unless it is already (one a worker passed on).
     pub fn record(&self, mut entry: Entry) {
+        entry.bound();
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         entries.last += 1;
         entry.seq = entries.last;
@@ -226,6 +264,33 @@ mod tests {
             "an entry passed on keeps its time"
         );
         assert_eq!(again[0].seq, last + 1, "and gets the next number");
+    }
+
+    #[test]
+    fn long_texts_and_large_json_are_kept_within_bounds() {
+        let activity = Activity::default();
+        let params = serde_json::json!({"photo": "x".repeat(MAX_JSON)});
+        let mut call = Entry::call("sendPhoto", params, Ok(serde_json::json!({"ok": true})));
+        call.text = "é".repeat(MAX_TEXT);
+        activity.record(call);
+        let (kept, _) = activity.since(0, None);
+        let text = &kept[0].text;
+        assert!(text.len() < MAX_TEXT + 40, "{}", text.len());
+        assert!(
+            text.ends_with(&format!("… ({MAX_TEXT} more bytes)")),
+            "{text:.40}"
+        );
+        let note = kept[0]
+            .params
+            .as_ref()
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        assert!(note.ends_with("bytes of JSON, not kept)"), "{note}");
+        assert_eq!(
+            kept[0].result,
+            Some(serde_json::json!({"ok": true})),
+            "small JSON stays"
+        );
     }
 
     #[test]

@@ -175,7 +175,9 @@ impl FleetControl {
             ));
         };
         let line = text(command, request, "line")?;
-        tokio::runtime::Handle::current()
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|e| CommandError::invalid(command, format!("internal error: {e}")))?;
+        runtime
             .block_on(chat.say(&line, |_| {}))
             .map(|echo| json!({"echo": echo}))
             .map_err(|why| CommandError::invalid(command, why))

@@ -14,6 +14,7 @@ use crate::request::CommandError;
 use serde_json::{Map, Value, json};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A bot that runs here, as a gateway action reaches it.
 #[derive(Clone)]
@@ -43,7 +44,7 @@ pub(super) fn on_bot(
                 script_name(action, request)?,
                 source(action, limits, request)?,
             );
-            let problems = problems(bot, limits, action, &name, &source)?;
+            let (_draft, problems) = checked(bot, limits, action, &name, &source)?;
             let problems: Vec<Value> = problems
                 .iter()
                 .map(|p| json!({"line": p.line, "column": p.column, "message": p.message}))
@@ -54,8 +55,9 @@ pub(super) fn on_bot(
             let mut names: Vec<String> = crate::scenario::scenario_files(&bot.dir)
                 .map_err(|e| CommandError::invalid(action, format!("{}: {e}", bot.dir.display())))?
                 .iter()
-                .filter_map(|f| f.strip_prefix(&bot.dir).ok())
-                .map(|f| f.display().to_string())
+                .filter_map(|f| f.file_name()?.to_str().map(str::to_string))
+                // Those the other script actions take.
+                .filter(|name| name.strip_suffix(".rhai").is_some_and(valid_bot_id))
                 .collect();
             names.sort();
             Ok(json!({"bot_id": bot.id, "names": names}))
@@ -63,8 +65,10 @@ pub(super) fn on_bot(
         "inbox_list" => {
             let inbox = inbox(bot, action)?;
             let mut statuses = vec![Status::Pending, Status::Retry, Status::Parked];
-            if request.get("all").and_then(Value::as_bool) == Some(true) {
-                statuses.push(Status::Done);
+            match request.get("all") {
+                None | Some(Value::Null | Value::Bool(false)) => {}
+                Some(Value::Bool(true)) => statuses.push(Status::Done),
+                Some(_) => return Err(CommandError::invalid(action, "all must be true or false")),
             }
             let entries = inbox
                 .list(&statuses)
@@ -117,13 +121,13 @@ fn put_script(
     let command = "put_script";
     let name = script_name(command, request)?;
     let source = source(command, limits, request)?;
-    let problems = problems(bot, limits, command, &name, &source)?;
+    let (draft, problems) = checked(bot, limits, command, &name, &source)?;
     if !problems.is_empty() {
         let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
         return Err(CommandError::invalid(command, lines.join("; ")));
     }
-    std::fs::write(bot.dir.join(draft_of(&name)), &source)
-        .and_then(|()| std::fs::rename(bot.dir.join(draft_of(&name)), bot.dir.join(&name)))
+    // What was checked is what is moved into place, whole: hot reload sees it at once.
+    std::fs::rename(&draft.path, bot.dir.join(&name))
         .map_err(|e| CommandError::invalid(command, format!("{name}: {e}")))?;
     Ok(json!({"bot_id": bot.id, "name": name, "bytes": source.len()}))
 }
@@ -148,38 +152,65 @@ fn source(
     Ok(source)
 }
 
-/// The hidden name a script is checked under before it takes `name` (the watcher ignores it).
-fn draft_of(name: &str) -> String {
-    format!(".{name}.draft")
+/// A script written under a hidden name in a bot's folder (the watcher ignores it), unique
+/// to one call, so checks and saves of the same file never meet; removed when dropped unless
+/// moved into place.
+struct Draft {
+    path: PathBuf,
+    /// Its file name.
+    hidden: String,
 }
 
-/// What `tgscript check` (and the load after a save) finds in `source` as scenario `name` of
-/// `bot`: compiled under a hidden name in its folder, so its imports resolve as they will.
-fn problems(
+impl Draft {
+    /// `source` written as a draft of scenario `name` of `bot`.
+    fn write(bot: &Target, name: &str, source: &str) -> std::io::Result<Draft> {
+        static DRAFTS: AtomicU64 = AtomicU64::new(0);
+        let n = DRAFTS.fetch_add(1, Ordering::Relaxed);
+        let hidden = format!(".{name}.{}.{n}.draft", std::process::id());
+        let path = bot.dir.join(&hidden);
+        std::fs::write(&path, source)?;
+        Ok(Draft { path, hidden })
+    }
+
+    /// What `tgscript check` (and the load after a save) finds in it as scenario `name`: it
+    /// is compiled in the bot's folder, so its imports resolve as they will.
+    fn problems(&self, bot: &Target, limits: &Limits, name: &str) -> Vec<ScriptError> {
+        let engine = builtins::engine(
+            limits.clone(),
+            &bot.dir,
+            CallContext::direct(bot.host.clone()),
+        );
+        // Exactly what the load after the rename would refuse.
+        let mut problems = crate::scenario::Scenario::problems(&engine, &self.path);
+        for problem in &mut problems {
+            if let Some(file) = &mut problem.file {
+                *file = file.replace(&self.hidden, name);
+            }
+            problem.message = problem.message.replace(&self.hidden, name);
+        }
+        problems
+    }
+}
+
+impl Drop for Draft {
+    fn drop(&mut self) {
+        // Gone already when it was moved into place.
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// `source` checked as scenario `name` of `bot`: its draft and the problems found.
+fn checked(
     bot: &Target,
     limits: &Limits,
     command: &str,
     name: &str,
     source: &str,
-) -> Result<Vec<ScriptError>, CommandError> {
-    let draft = bot.dir.join(draft_of(name));
-    std::fs::write(&draft, source)
+) -> Result<(Draft, Vec<ScriptError>), CommandError> {
+    let draft = Draft::write(bot, name, source)
         .map_err(|e| CommandError::invalid(command, format!("{name}: {e}")))?;
-    let engine = builtins::engine(
-        limits.clone(),
-        &bot.dir,
-        CallContext::direct(bot.host.clone()),
-    );
-    // Exactly what the load after the rename would refuse.
-    let mut problems = crate::scenario::Scenario::problems(&engine, &draft);
-    let _ = std::fs::remove_file(&draft);
-    for problem in &mut problems {
-        if let Some(file) = &mut problem.file {
-            *file = file.replace(&draft_of(name), name);
-        }
-        problem.message = problem.message.replace(&draft_of(name), name);
-    }
-    Ok(problems)
+    let problems = draft.problems(bot, limits, name);
+    Ok((draft, problems))
 }
 
 /// Bot `bot`'s inbox, or why it has none.

@@ -8,6 +8,7 @@ use crate::activity::{self, Entry, Kind};
 use crate::sandbox::BotApiServer;
 use crate::sandbox::console::{self, Input, Users};
 use crate::scenario::dispatch::Progress;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncBufReadExt;
@@ -15,6 +16,8 @@ use tokio::io::AsyncBufReadExt;
 /// How long the sandbox chat gives an account event, or a job the clock's move made due, to
 /// reach the dispatcher.
 const ACCOUNT_EVENT_GRACE: Duration = Duration::from_millis(200);
+/// How long a line waits for the scenarios to handle it before it is answered anyway.
+const HANDLED_WITHIN: Duration = Duration::from_secs(30);
 
 /// The sandbox group as lines of chat reach it, one line at a time.
 pub(super) struct SandboxChat {
@@ -44,41 +47,55 @@ impl SandboxChat {
 
     /// Apply `line` (see [`crate::sandbox::console`] for what it may say), show its echo with
     /// `echo` at once (before what the scenarios do about it), and wait until they have
-    /// handled it; the echo, or why the line was not understood (then nothing changed).
+    /// handled the updates it made (at most [`HANDLED_WITHIN`]); the echo, or why the line was
+    /// not understood (then nothing changed) or is still being handled.
     pub(super) async fn say(&self, line: &str, echo: impl FnOnce(&str)) -> Result<String, String> {
         let mut users = self.users.lock().await;
         let line = line.trim();
         if line.is_empty() {
             return Err("empty message".into());
         }
-        // What came before (a retry, a timer's job) is not counted as this line's.
-        self.progress.wait_backlog_below(1).await;
-        let before = self.progress.handled();
         if let Some(said) = console::account_line(&self.accounts, line) {
             let said = said?;
             echo(&said);
             activity::log().record(Entry::new(Kind::Chat, said.clone()));
             // The event reaches the scenarios through the inbox: let them handle it first.
-            self.settle().await;
+            self.within(&said, self.settle()).await?;
             return Ok(said);
         }
-        let (input, added) = self.server.world(|w| {
-            let pending = w.pending();
+        let (input, ids) = self.server.world(|w| {
+            let last = w.pending() as i64;
             let input = console::apply_line(w, &mut users, line);
-            (input, w.pending() - pending)
+            if let Input::Queued(said) = &input {
+                // Shown before the bot can fetch what the line made.
+                echo(said);
+                activity::log().record(Entry::new(Kind::Chat, said.clone()));
+            }
+            (input, last + 1..=w.pending() as i64)
         });
         let said = match input {
             Input::Queued(said) => said,
             Input::Invalid(why) => return Err(why),
         };
-        echo(&said);
-        activity::log().record(Entry::new(Kind::Chat, said.clone()));
-        self.progress.wait_handled(before + added as u64).await;
+        self.within(&said, self.progress.wait_updates(ids)).await?;
         if console::moves_the_clock(line) {
             // Jobs the clock's move made due run before the next line.
-            self.settle().await;
+            self.within(&said, self.settle()).await?;
         }
         Ok(said)
+    }
+
+    /// Wait for `handled`, at most [`HANDLED_WITHIN`]; past it, say that `said` is still
+    /// being handled.
+    async fn within(&self, said: &str, handled: impl Future<Output = ()>) -> Result<(), String> {
+        tokio::time::timeout(HANDLED_WITHIN, handled)
+            .await
+            .map_err(|_| {
+                format!(
+                    "\"{said}\" was said, and the scenarios are still at it after {} s (see the activity)",
+                    HANDLED_WITHIN.as_secs()
+                )
+            })
     }
 
     /// Give an event or a due job time to reach the dispatcher, and wait until it is handled.

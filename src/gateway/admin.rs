@@ -28,12 +28,13 @@ pub trait BotControl: Send + Sync {
     ) -> Result<Value, CommandError>;
 }
 
+/// What an action that needs the bots of a `run` says where none run.
+pub(super) const NO_BOTS: &str =
+    "no bots run in this process: admin actions and bot_id need `tgscript run`";
+
 /// The error of an action that needs the bots of a `run` where none run.
 pub(super) fn no_bots(action: &str) -> CommandError {
-    CommandError::invalid(
-        action,
-        "no bots run in this process: admin actions and bot_id need `tgscript run`",
-    )
+    CommandError::invalid(action, NO_BOTS)
 }
 
 /// The error of an admin action asked without the admin token.

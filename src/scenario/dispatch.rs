@@ -28,15 +28,57 @@ const FIRST_RETRY_DELAY: Duration = Duration::from_millis(200);
 /// The longest pause between tries.
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(5);
 
-/// Counts of updates taken in and fully handled, to wait for the dispatcher to go idle.
+/// How many of the last handled updates' ids [`Progress`] remembers.
+const RECENT_IDS: usize = 1024;
+
+/// Counts of updates taken in and fully handled, to wait for the dispatcher to go idle, and
+/// the ids of the last ones handled, to wait for particular updates.
 #[derive(Debug, Default)]
 pub struct Progress {
     received: AtomicU64,
     handled: AtomicU64,
+    recent: std::sync::Mutex<std::collections::VecDeque<i64>>,
     changed: Notify,
 }
 
 impl Progress {
+    /// Update `id` (`None`: one without an id) was fully handled.
+    fn handled_one(&self, id: Option<i64>) {
+        if let Some(id) = id {
+            let mut recent = self
+                .recent
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if recent.len() == RECENT_IDS {
+                recent.pop_front();
+            }
+            recent.push_back(id);
+        }
+        self.handled.fetch_add(1, Ordering::SeqCst);
+        self.changed.notify_waiters();
+    }
+
+    /// Wait until every update of `ids` has been handled (one of the last [`RECENT_IDS`]
+    /// handled, should more have come meanwhile).
+    pub async fn wait_updates(&self, ids: std::ops::RangeInclusive<i64>) {
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            let done = {
+                let recent = self
+                    .recent
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                ids.clone().all(|id| recent.contains(&id))
+            };
+            if done {
+                return;
+            }
+            changed.await;
+        }
+    }
+
     /// Updates fully handled so far.
     pub fn handled(&self) -> u64 {
         self.handled.load(Ordering::SeqCst)
@@ -94,8 +136,7 @@ impl Dispatcher {
             let worker = worker.clone();
             async move {
                 worker.handle(&update, origin).await;
-                worker.progress.handled.fetch_add(1, Ordering::SeqCst);
-                worker.progress.changed.notify_waiters();
+                worker.progress.handled_one(update["update_id"].as_i64());
             }
         });
         Self {

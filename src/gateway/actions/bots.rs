@@ -20,8 +20,7 @@ pub(super) fn act(
 }
 
 /// The error of an admin action where no bots run.
-pub(super) const NOT_HERE: &str =
-    "no bots run in this process: admin actions and bot_id need `tgscript run`";
+pub(super) const NOT_HERE: &str = admin::NO_BOTS;
 /// The bot a script action is about.
 const BOT_ID: FieldSpec = FieldSpec::required(
     "bot_id",
@@ -199,7 +198,8 @@ pub(super) const CHECK_SCRIPT: ActionSpec = ActionSpec {
     name: "check_script",
     admin: true,
     doc: "Check a script as scenario `name` of a bot, like `tgscript check` and the load after \
-          `put_script` would, without writing or running it: each problem with its line and \
+          `put_script` would, without putting it in place or running it (it is compiled from a \
+          hidden draft in the bot's folder, removed after): each problem with its line and \
           column (the web console's editor shows them as you type).",
     fields: &[
         WHICH_BOT,
@@ -215,9 +215,11 @@ pub(super) const CHECK_SCRIPT: ActionSpec = ActionSpec {
     returns: r#"{"name": "anti_spam.rhai", "problems": [{"line": 1, "column": 37, "message": "syntax error: expecting ';' to terminate this statement"}]}"#,
     errors: &[
         NOT_HERE,
-        "name is required / source is required / N bots run here: pass bot_id (…)",
+        "name is required / source is required",
+        "N bots run here: pass bot_id (…) / no bot \"x\" runs here",
         "name \"x\": a file name like anti_spam.rhai (letters, digits, `_`, `-`)",
         "the script has N bytes; [limits] max_script_size is M",
+        "<name>: <why the draft cannot be written> (the folder must be writable)",
     ],
     run: act,
 };
@@ -225,12 +227,12 @@ pub(super) const CHECK_SCRIPT: ActionSpec = ActionSpec {
 /// `sandbox_chat`.
 pub(super) const SANDBOX_CHAT: ActionSpec = ActionSpec {
     name: "sandbox_chat",
-    admin: false,
+    admin: true,
     doc: "Say a line in the sandbox group of `tgscript run` without a bot token, as on its \
           console: `text` (from alice), `/as NAME text`, `/reply N text`, `/photo [caption]`, \
           `/edit N text`, `/join [NAME]`, `/leave [NAME]`, `/request [NAME]`, `/press [#N] DATA`, \
           `/wait DURATION`, `/login_from PLACE`, `/confirm_qr`. Answered once the scenarios \
-          have handled it; what they did comes through `activity`.",
+          have handled it (at most 30 s); what they did comes through `activity`.",
     fields: &[FieldSpec::required(
         "line",
         "string",
@@ -243,6 +245,7 @@ pub(super) const SANDBOX_CHAT: ActionSpec = ActionSpec {
         NOT_HERE,
         "no sandbox runs here: sandbox_chat needs `tgscript run` without a bot token",
         "line is required / a console usage line, e.g. `usage: /press [#N] DATA (…)`",
+        "\"<echo>\" was said, and the scenarios are still at it after 30 s (see the activity)",
     ],
     run: act,
 };

@@ -22,6 +22,7 @@ pub(super) const INBOX_LIST: ActionSpec = ActionSpec {
         NOT_HERE,
         "N bots run here: pass bot_id (…) / no bot \"x\" runs here",
         "bot x keeps no inbox: [inbox] enabled = false",
+        "all must be true or false",
     ],
     run: act,
 };
@@ -46,6 +47,8 @@ pub(super) const INBOX_RETRY: ActionSpec = ActionSpec {
     returns: r#"{"bot_id": "default", "update_id": 7, "status": "retry", "was": "parked"}"#,
     errors: &[
         NOT_HERE,
+        "N bots run here: pass bot_id (…) / no bot \"x\" runs here",
+        "bot x keeps no inbox: [inbox] enabled = false",
         "update_id is required / update_id must be an integer",
         "update N is not in the inbox (…) / update N was handled already: … / update N is still pending: …",
     ],

@@ -30,19 +30,22 @@ async function command(action, fields = {}) {
   const headers = { "Content-Type": "application/json" };
   const token = sessionStorage.getItem(TOKEN);
   if (token) headers.Authorization = `Bearer ${token}`;
-  const response = await fetch("/command", {
-    method: "POST",
-    headers,
-    body: JSON.stringify({ action, ...fields }),
-  });
+  let status = 0;
   let event;
   try {
-    event = await response.json();
-  } catch {
-    event = { error: `HTTP ${response.status}` };
+    const response = await fetch("/command", {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ action, ...fields }),
+    });
+    status = response.status;
+    event = await response.json().catch(() => ({ error: `HTTP ${status}` }));
+  } catch (e) {
+    // Stopped, restarting, or the network is down: a failure like any other (status 0).
+    event = { error: `the gateway cannot be reached (${e.message})` };
   }
   if (asked !== session) return new Promise(() => {});
-  return { status: response.status, event };
+  return { status, event };
 }
 
 /** A new `tag` element of class `className` holding `children` (texts or nodes). */
@@ -176,18 +179,21 @@ function showLoginStep() {
 
 /** Take the next login step (or `action`, e.g. login_qr) with what was typed. */
 async function loginStep(action) {
+  const current = login;
   const step = LOGIN_FIELDS[action];
-  const fields = { userbot_id: login.id };
+  const fields = { userbot_id: current.id };
   const typed = $("account-login-value").value.trim();
   if (step && typed) fields[step.field] = typed;
   $("account-login-value").value = "";
   const { status, event } = await command(action, fields);
+  showAccounts();
+  // The panel was closed, or opened for another account, meanwhile: not this answer's.
+  if (login !== current) return;
   $("account-login-error").textContent = status === 200 ? "" : said(status, event);
   if (status === 200) {
     login.state = event.data ?? {};
     showLoginStep();
   }
-  showAccounts();
 }
 
 /** Fill the inbox table with the unfinished and parked updates of the `bots` that have an
@@ -362,6 +368,8 @@ function edit(source, open) {
   $("pg-source").scrollTop = 0;
   $("pg-source").scrollLeft = 0;
   $("pg-save-note").textContent = "";
+  // An answer to a check of what was there before is not shown.
+  pg.checks += 1;
   showProblems([], "");
   if (open) checkSource();
 }
@@ -445,6 +453,8 @@ function edited() {
 /** Check the source being edited with check_script; only the latest check's answer is shown. */
 async function checkSource() {
   const asked = ++pg.checks;
+  // Nothing to check yet (a new file): no problems, and no request.
+  if (!$("pg-source").value.trim()) return showProblems([]);
   const { status, event } = await command("check_script", {
     bot_id: $("pg-bot").value,
     name: $("pg-file").value,
@@ -514,7 +524,9 @@ function reloaded(entry) {
 function watchReload(entry) {
   const awaited = pg.awaited;
   if (entry.kind !== "reload" || !awaited || entry.seq <= awaited.since) return;
-  if (!entry.text.includes(awaited.name)) return;
+  // The file itself (`…/spam.rhai:` or `…/spam.rhai failed`), not one ending the same way.
+  const named = [`/${awaited.name}:`, `/${awaited.name} `, ` ${awaited.name}:`, ` ${awaited.name} `];
+  if (!named.some((n) => entry.text.includes(n))) return;
   pg.awaited = null;
   awaited.entry = entry;
   if (awaited.saved) reloaded(entry);
@@ -523,7 +535,11 @@ function watchReload(entry) {
 /** Send `line` to the sandbox group as the chosen user; whether the scripts took it. */
 async function say(line) {
   $("pg-send").disabled = true;
-  const { status, event } = await command("sandbox_chat", { line: `/as ${$("pg-user").value} ${line}` });
+  // Account lines and lines naming their user go as typed; the rest as the chosen user.
+  const asTyped = /^\/(as|login_from|confirm_qr)(\s|$)/.test(line);
+  const { status, event } = await command("sandbox_chat", {
+    line: asTyped ? line : `/as ${$("pg-user").value} ${line}`,
+  });
   $("pg-send").disabled = false;
   $("pg-chat-error").textContent = status === 200 ? "" : said(status, event);
   pollActivity();
@@ -547,6 +563,7 @@ async function pollActivity() {
   pg.polling = true;
   const { status, event } = await command("activity", { after: pg.after });
   pg.polling = false;
+  if (status === 401) return loggedOut("The gateway no longer takes this token.");
   pgNote("poll", status === 200 ? "" : said(status, event));
   if (status === 200) {
     const entries = event.data?.entries ?? [];
@@ -686,8 +703,10 @@ function loggedOut(message = "") {
   fill("inbox", []);
   login = null;
   $("account-login").hidden = true;
-  $("account-login-state").textContent = "";
-  $("account-login-error").textContent = "";
+  $("account-login-value").value = "";
+  for (const id of ["account-login-title", "account-login-label", "account-login-state", "account-login-error"]) {
+    $(id).textContent = "";
+  }
   $("reloads").replaceChildren();
   $("reloads-note").textContent = "";
   $("builtins").replaceChildren();

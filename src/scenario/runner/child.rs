@@ -175,8 +175,12 @@ impl Worker {
                 Ok(FromWorker::Done(done)) => return Ok(done),
                 Ok(FromWorker::Compiled) => deadline = Instant::now() + budget,
                 Ok(FromWorker::Activity(entries)) => {
+                    // The worker knows no secrets: they are taken out here.
                     let activity = crate::activity::log();
-                    entries.into_iter().for_each(|entry| activity.record(entry));
+                    for mut entry in entries {
+                        entry.text = crate::logging::redact(&entry.text);
+                        activity.record(entry);
+                    }
                 }
                 Ok(FromWorker::Effect(effect)) => {
                     // Waiting on Telegram or TDLib is not the script's time.

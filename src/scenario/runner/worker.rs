@@ -60,8 +60,14 @@ impl HostEffects {
 
     fn send(&self, message: &FromWorker) -> io::Result<()> {
         let mut pipe = self.pipe.lock().unwrap_or_else(PoisonError::into_inner);
-        pass_on_activity(&mut pipe)?;
         write_frame(&mut pipe.output, message)
+    }
+
+    /// Answer the request with `done`, after what the worker's log kept meanwhile.
+    fn finish(&self, done: Result<Outcome, WireError>) -> io::Result<()> {
+        let mut pipe = self.pipe.lock().unwrap_or_else(PoisonError::into_inner);
+        pass_on_activity(&mut pipe)?;
+        write_frame(&mut pipe.output, &FromWorker::Done(done))
     }
 
     fn receive(&self) -> io::Result<Option<ToWorker>> {
@@ -250,7 +256,7 @@ pub fn main() -> u8 {
         pipe: Mutex::new(pipe),
     });
     // What the worker logged while starting is on the host's stderr already: the host's
-    // activity gets what scripts make it log, from here on.
+    // activity gets what scripts make it log, from here on (before each effect and answer).
     crate::activity::log().take();
     if effects.send(&FromWorker::Ready { confinement }).is_err() {
         return 1;
@@ -271,7 +277,7 @@ pub fn main() -> u8 {
             }
         };
         let done = worker.handle(request).map_err(WireError::from);
-        if effects.send(&FromWorker::Done(done)).is_err() {
+        if effects.finish(done).is_err() {
             return 1;
         }
     }
