@@ -203,21 +203,38 @@ impl Activity {
         entries.recent.drain(..).collect()
     }
 
-    /// The entries numbered after `after` (of `kind` only, when given; reloads come from their
-    /// own, longer list), oldest first, and the number of the last entry recorded.
-    pub fn since(&self, after: u64, kind: Option<Kind>) -> (Vec<Entry>, u64) {
+    /// The newest `most` entries numbered after `after` (of `kind` only, when given; reloads
+    /// come from their own, longer list), oldest first.
+    pub fn since(&self, after: u64, kind: Option<Kind>, most: usize) -> Found {
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         let list = match kind {
             Some(Kind::Reload) => &entries.reloads,
             _ => &entries.recent,
         };
-        let found = list
+        let mut found: Vec<Entry> = list
             .iter()
             .filter(|e| e.seq > after && kind.is_none_or(|k| e.kind == k))
             .cloned()
             .collect();
-        (found, entries.last)
+        let skipped = found.len().saturating_sub(most);
+        found.drain(..skipped);
+        Found {
+            entries: found,
+            skipped,
+            last: entries.last,
+        }
     }
+}
+
+/// What [`Activity::since`] found.
+#[derive(Debug)]
+pub struct Found {
+    /// The entries, oldest first.
+    pub entries: Vec<Entry>,
+    /// Older ones that matched but were left out (past `most`).
+    pub skipped: usize,
+    /// The number of the last entry recorded (of any kind): ask after it next time.
+    pub last: u64,
 }
 
 /// The process's activity.
@@ -237,14 +254,15 @@ mod tests {
         for n in 0..RECENT {
             activity.record(Entry::new(Kind::Print, format!("line {n}")));
         }
-        let (all, last) = activity.since(0, None);
+        let found = activity.since(0, None, usize::MAX);
+        let (all, last) = (found.entries, found.last);
         assert_eq!(all.len(), RECENT);
         assert_eq!(last, RECENT as u64 + 1);
         assert_eq!(all[0].text, "line 0", "the oldest went first");
-        let (reloads, _) = activity.since(0, Some(Kind::Reload));
+        let reloads = activity.since(0, Some(Kind::Reload), usize::MAX).entries;
         assert_eq!(reloads.len(), 1);
         assert_eq!(reloads[0].text, "loaded a.rhai");
-        let (newer, _) = activity.since(last - 2, None);
+        let newer = activity.since(last - 2, None, usize::MAX).entries;
         let texts: Vec<&str> = newer.iter().map(|e| e.text.as_str()).collect();
         assert_eq!(
             texts,
@@ -253,12 +271,22 @@ mod tests {
                 format!("line {}", RECENT - 1)
             ]
         );
-        assert!(activity.since(last, None).0.is_empty());
+        assert!(activity.since(last, None, usize::MAX).entries.is_empty());
+        let newest = activity.since(0, None, 3);
+        assert_eq!(newest.skipped, RECENT - 3);
+        assert_eq!(
+            newest.entries[2].text,
+            format!("line {}", RECENT - 1),
+            "the newest kept"
+        );
         let taken = activity.take();
         assert_eq!(taken.len(), RECENT);
-        assert!(activity.since(0, None).0.is_empty(), "taken means gone");
+        assert!(
+            activity.since(0, None, usize::MAX).entries.is_empty(),
+            "taken means gone"
+        );
         activity.record(taken[0].clone());
-        let (again, _) = activity.since(last, None);
+        let again = activity.since(last, None, usize::MAX).entries;
         assert_eq!(
             again[0].at, taken[0].at,
             "an entry passed on keeps its time"
@@ -273,7 +301,7 @@ mod tests {
         let mut call = Entry::call("sendPhoto", params, Ok(serde_json::json!({"ok": true})));
         call.text = "é".repeat(MAX_TEXT);
         activity.record(call);
-        let (kept, _) = activity.since(0, None);
+        let kept = activity.since(0, None, usize::MAX).entries;
         let text = &kept[0].text;
         assert!(text.len() < MAX_TEXT + 40, "{}", text.len());
         assert!(

@@ -8,6 +8,9 @@ use crate::gateway::Gateway;
 use crate::request::{CommandError, as_int};
 use serde_json::{Map, Value, json};
 
+/// The most entries one answer carries (the newest; the console keeps as many).
+const MOST: usize = 300;
+
 /// `activity`.
 pub(super) const ACTIVITY: ActionSpec = ActionSpec {
     name: "activity",
@@ -16,7 +19,8 @@ pub(super) const ACTIVITY: ActionSpec = ActionSpec {
           (`chat`) and Bot API call with its parameters and result (`call`); scripts' prints \
           (`print`), tgscript's warnings and errors (`warning`, `error`: a failed handler with \
           file:line:col) and scenario loads and reloads (`reload`, with `ok`). The last 1000 \
-          entries are kept, and the last 100 reloads apart. Ask again with `after` = the \
+          entries are kept, and the last 100 reloads apart; an answer carries the newest 300 \
+          (`skipped` says how many older ones it left out). Ask again with `after` = the \
           `next` of the answer for what came since.",
     fields: &[
         FieldSpec::optional("after", "integer", "only entries numbered after it").or("0"),
@@ -26,8 +30,8 @@ pub(super) const ACTIVITY: ActionSpec = ActionSpec {
             "only this kind: chat, call, print, warning, error or reload",
         ),
     ],
-    success: "{entries: [{seq, at (Unix ms), kind, text, ok?, method?, params?, result?, error?}], next}",
-    returns: r#"{"entries": [{"seq": 41, "at": 1796000000000, "kind": "call", "text": "→ sendMessage {\"chat_id\":-1001234567890,\"text\":\"Warning 1/3: no spam here.\"}", "method": "sendMessage", "params": {"chat_id": -1001234567890, "text": "Warning 1/3: no spam here."}, "result": {"message_id": 3}}], "next": 41}"#,
+    success: "{entries: [{seq, at (Unix ms), kind, text, ok?, method?, params?, result?, error?}], skipped, next}",
+    returns: r#"{"entries": [{"seq": 41, "at": 1796000000000, "kind": "call", "text": "→ sendMessage {\"chat_id\":-1001234567890,\"text\":\"Warning 1/3: no spam here.\"}", "method": "sendMessage", "params": {"chat_id": -1001234567890, "text": "Warning 1/3: no spam here."}, "result": {"message_id": 3}}], "skipped": 0, "next": 41}"#,
     errors: &[
         "after must be a whole number ≥ 0",
         "kind must be one of chat, call, print, warning, error, reload",
@@ -52,6 +56,6 @@ fn recent(_: &Gateway, action: &str, request: &Map<String, Value>) -> Result<Val
             )
         })?),
     };
-    let (entries, next) = activity::log().since(after, kind);
-    Ok(json!({"entries": entries, "next": next}))
+    let found = activity::log().since(after, kind, MOST);
+    Ok(json!({"entries": found.entries, "skipped": found.skipped, "next": found.last}))
 }
