@@ -298,6 +298,14 @@ fn the_consoles_actions_refuse_bad_input_with_words_and_change_nothing() {
             json!({"action": "list_scripts", "bot_id": "nope"}),
             "no bot \"nope\" runs here",
         ),
+        (
+            json!({"action": "inbox_list", "all": "yes"}),
+            "all must be true or false",
+        ),
+        (
+            json!({"action": "check_script", "name": "big.rhai", "source": "x".repeat(200_000)}),
+            "[limits] max_script_size is",
+        ),
     ] {
         let (status, event) = ask(request.clone());
         assert_eq!(status, 400, "{request} → {event}");
