@@ -68,6 +68,7 @@ fn main() {
     let pool = Arc::new(WorkerPool::new(PoolSettings {
         exe: env!("CARGO_BIN_EXE_tgscript").into(),
         workers: 1,
+        tenant_workers: 1,
         memory_mb: 256,
         max_calls: 0,
         limits: Limits::default(),

@@ -6,6 +6,7 @@
 //! over a pipe to a script worker.
 
 use crate::accounts::{AccountOp, AuthState, LoginStep};
+use crate::authority::Caller;
 use crate::http::{HttpError, HttpRequest};
 use crate::request::CommandError;
 use crate::store::{StateOp, StoreError};
@@ -55,6 +56,13 @@ pub trait Effects: Send + Sync {
 
     /// The clock: Unix seconds.
     fn now(&self) -> i64;
+
+    /// Who is calling, as the host fixed it (the bot's tenant and namespaces); `None` for
+    /// the operator's own tools (exec, the REPL, the admin gateway), which reach every
+    /// account and namespace.
+    fn caller(&self) -> Option<&Caller> {
+        None
+    }
 
     /// The clock in Unix milliseconds, unjournaled (jobs are scheduled from it; the
     /// scheduling itself is journaled).

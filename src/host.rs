@@ -2,6 +2,7 @@
 //! state database, and the async runtime the blocking script threads bridge into.
 
 use crate::accounts::{AccountOp, Accounts, AuthState, LoginStep};
+use crate::authority::Caller;
 use crate::clock::Clock;
 use crate::effects::Effects;
 use crate::http::{HttpClient, HttpError, HttpRequest};
@@ -30,6 +31,8 @@ pub struct Host {
     clock: Arc<Clock>,
     /// Outbound HTTP, when `[http] allow` lists hosts.
     http: Option<HttpClient>,
+    /// Whose scripts act through it (none: the operator's tools).
+    caller: Option<Caller>,
 }
 
 impl Host {
@@ -44,6 +47,7 @@ impl Host {
             login_timeout: LOGIN_TIMEOUT,
             clock: Arc::default(),
             http: None,
+            caller: None,
         }
     }
 
@@ -68,11 +72,14 @@ impl Host {
             login_timeout: LOGIN_TIMEOUT,
             clock: Arc::default(),
             http: None,
+            caller: None,
         }
     }
 
-    /// The same connections with `bot` as the bot (another bot of the process).
-    pub fn with_bot(&self, bot: BotClient) -> Self {
+    /// The same connections for the scenarios of bot `id` of `tenant`, `bot` its client
+    /// (another bot of the process, or the same one): what they may reach is decided here.
+    pub fn for_bot(&self, bot: BotClient, id: &str, tenant: &str) -> Self {
+        self.accounts.serve_tenant(tenant);
         Self {
             bot: Some(bot),
             runtime: self.runtime.clone(),
@@ -81,6 +88,7 @@ impl Host {
             login_timeout: self.login_timeout,
             clock: self.clock.clone(),
             http: self.http.clone(),
+            caller: Some(Caller::bot(id, tenant, self.accounts.clone())),
         }
     }
 
@@ -212,6 +220,10 @@ impl Effects for Host {
 
     fn now_ms(&self) -> i64 {
         self.clock.now_ms()
+    }
+
+    fn caller(&self) -> Option<&Caller> {
+        self.caller.as_ref()
     }
 }
 

@@ -21,6 +21,7 @@
 pub mod accounts;
 pub mod activity;
 pub mod app;
+pub mod authority;
 pub mod builtins;
 pub mod check;
 pub mod cli;

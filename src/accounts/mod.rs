@@ -13,7 +13,7 @@ pub use events::{AccountEvent, EventHub, EventSink};
 
 use futures::future::BoxFuture;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -77,6 +77,22 @@ pub enum AccountsError {
         /// Why.
         error: std::io::Error,
     },
+    /// The account is not the calling tenant's (whether or not it exists: nothing is said of
+    /// other tenants' accounts).
+    #[error(
+        "account {id} is not one of tenant {tenant:?}'s accounts: give it `owner = \"{tenant}\"` in its [[account]] (or add_account with owner)"
+    )]
+    NotOwned {
+        /// The account asked for.
+        id: i64,
+        /// The caller's tenant.
+        tenant: String,
+    },
+    /// The tenant has no account to act on by default.
+    #[error(
+        "tenant {0:?} has no default account: give an [[account]] `owner = \"{0}\"` (one, or set default_account to one of them), or use account(id)"
+    )]
+    NoDefaultFor(String),
 }
 
 /// Which block list (`blockListMain` or `blockListStories`).
@@ -228,6 +244,27 @@ pub trait Account: Send + Sync {
 struct Registry {
     by_id: BTreeMap<i64, Arc<dyn Account>>,
     default: Option<i64>,
+    /// Each account's owning tenant (none: unowned).
+    owners: BTreeMap<i64, Arc<str>>,
+    /// The tenants the process serves: unowned accounts are every scenario's while there is
+    /// at most one.
+    tenants: BTreeSet<Arc<str>>,
+}
+
+impl Registry {
+    fn set_owner(&mut self, id: i64, owner: Option<&str>) {
+        match owner {
+            Some(owner) => self.owners.insert(id, owner.into()),
+            None => self.owners.remove(&id),
+        };
+    }
+
+    fn reachable(&self, id: i64, tenant: &str) -> bool {
+        match self.owners.get(&id) {
+            Some(owner) => &**owner == tenant,
+            None => self.tenants.iter().all(|served| &**served == tenant),
+        }
+    }
 }
 
 /// The accounts of the process by `userbot_id`, the default one, and the hub their events
@@ -294,24 +331,81 @@ impl Accounts {
         &self.hub
     }
 
-    /// Add `account` as `id`; an id in use is refused.
-    pub fn insert(&self, id: i64, account: Arc<dyn Account>) -> Result<(), AccountsError> {
+    /// Add `account` as `id`, owned by tenant `owner` (none: unowned); an id in use is
+    /// refused.
+    pub fn insert(
+        &self,
+        id: i64,
+        account: Arc<dyn Account>,
+        owner: Option<&str>,
+    ) -> Result<(), AccountsError> {
         let mut registry = self.write();
         if registry.by_id.contains_key(&id) {
             return Err(AccountsError::Exists(id));
         }
         registry.by_id.insert(id, account);
+        registry.set_owner(id, owner);
         Ok(())
     }
 
-    /// Put `account` in as `id`, in place of the one there (returned).
-    pub fn replace(&self, id: i64, account: Arc<dyn Account>) -> Option<Arc<dyn Account>> {
-        self.write().by_id.insert(id, account)
+    /// Put `account` in as `id`, owned by `owner`, in place of the one there (returned).
+    pub fn replace(
+        &self,
+        id: i64,
+        account: Arc<dyn Account>,
+        owner: Option<&str>,
+    ) -> Option<Arc<dyn Account>> {
+        let mut registry = self.write();
+        registry.set_owner(id, owner);
+        registry.by_id.insert(id, account)
     }
 
     /// Take account `id` out (its handle still works for whoever holds it).
     pub fn remove(&self, id: i64) -> Option<Arc<dyn Account>> {
-        self.write().by_id.remove(&id)
+        let mut registry = self.write();
+        registry.owners.remove(&id);
+        registry.by_id.remove(&id)
+    }
+
+    /// Note that the process serves `tenant` (a bot of it starts): once there are two,
+    /// unowned accounts are no scenario's.
+    pub fn serve_tenant(&self, tenant: &str) {
+        let mut registry = self.write();
+        if !registry.tenants.contains(tenant) {
+            registry.tenants.insert(tenant.into());
+        }
+    }
+
+    /// The tenant owning account `id`, if it has one.
+    pub fn owner(&self, id: i64) -> Option<Arc<str>> {
+        self.read().owners.get(&id).cloned()
+    }
+
+    /// Whether `tenant`'s scenarios may use account `id`: it is the tenant's, or it is
+    /// unowned and the process serves no other tenant. Says nothing of whether it exists.
+    pub fn reachable(&self, id: i64, tenant: &str) -> bool {
+        self.read().reachable(id, tenant)
+    }
+
+    /// The account `tenant`'s scenarios act on by default: the configured default if it may
+    /// use it, else the only account it may use.
+    pub fn default_for(&self, tenant: &str) -> Result<i64, AccountsError> {
+        let registry = self.read();
+        if let Some(id) = registry
+            .default
+            .filter(|&id| registry.reachable(id, tenant))
+        {
+            return Ok(id);
+        }
+        let mut usable = registry
+            .by_id
+            .keys()
+            .filter(|&&id| registry.reachable(id, tenant));
+        match (usable.next(), usable.next()) {
+            (Some(&id), None) => Ok(id),
+            (Some(_), Some(_)) => Err(AccountsError::NoDefault),
+            (None, _) => Err(AccountsError::NoDefaultFor(tenant.to_string())),
+        }
     }
 
     /// The account `id`, or `unknown userbot_id <id>`.

@@ -175,6 +175,14 @@ impl AccountAdmin {
             api_hash_env: f.opt_str("api_hash_env")?.map(str::to_string),
             phone: f.opt_str("phone")?.map(str::to_string),
             data_dir: None,
+            owner: match f.opt_str("owner")? {
+                Some(owner) if !crate::config::valid_bot_id(owner) => {
+                    return Err(f.error(format!(
+                        "owner {owner:?} is not a tenant name: use 1–64 letters, digits, `_` or `-`"
+                    )));
+                }
+                owner => owner.map(str::to_string),
+            },
         };
         let _one_at_a_time = self
             .changing
@@ -202,7 +210,7 @@ impl AccountAdmin {
             .map_err(|e| e.to_string())
             .and_then(|()| {
                 self.accounts
-                    .insert(id, started.clone())
+                    .insert(id, started.clone(), spec.owner.as_deref())
                     .map_err(|e| e.to_string())
             });
         if let Err(e) = kept {

@@ -15,16 +15,19 @@ use tokio::sync::watch::Receiver;
 /// Account events a bot keeps for its scenarios while the inbox takes them in.
 const BUFFER: usize = 10_000;
 
-/// A bot's subscription to the account events some scenario of `registry` takes (asked as
-/// each is published, so a reload's new `ACCOUNT_UPDATES` count at once). Events published
-/// before it, or while the process is down, are not seen.
+/// A bot's subscription to the account events some scenario of `registry` takes, of the
+/// accounts its tenant owns (asked as each is published, so a reload's new
+/// `ACCOUNT_UPDATES` count at once). Events published before it, or while the process is
+/// down, are not seen.
 pub(super) fn subscribe(hub: &EventHub, registry: Arc<Registry>) -> Arc<Subscription> {
+    let caller = registry.effects().caller().cloned();
     hub.subscribe_where(
         move |event| {
-            registry
-                .snapshot()
-                .iter()
-                .any(|scenario| scenario.takes_account_update(event.kind()))
+            caller.as_ref().is_none_or(|c| c.reaches(event.userbot_id))
+                && registry
+                    .snapshot()
+                    .iter()
+                    .any(|scenario| scenario.takes_account_update(event.kind()))
         },
         BUFFER,
     )

@@ -89,7 +89,7 @@ pub fn from_config(
             runtime,
             accounts.sink(account.id),
         )?;
-        accounts.insert(account.id, started)?;
+        accounts.insert(account.id, started, account.owner.as_deref())?;
     }
     if let Some(id) = config.default_account
         && accounts.get(id).is_err()
@@ -111,7 +111,7 @@ pub fn from_config(
             runtime,
             accounts.sink(account.id),
         ) {
-            Ok(started) => accounts.insert(account.id, started)?,
+            Ok(started) => accounts.insert(account.id, started, account.owner.as_deref())?,
             Err(e) => tracing::error!(
                 "account {} (added through the gateway) cannot start: {e}",
                 account.id

@@ -104,12 +104,12 @@ impl App {
     /// sandbox) with the scenarios of `dir`.
     pub fn bots(&self, dir: &Path) -> Result<Vec<BotSetup>, AppError> {
         if self.configured.is_empty() {
-            if self.host.bot().is_none() {
+            let Some(client) = self.host.bot() else {
                 return Err(AppError::Config("no bot: set TELOXIDE_TOKEN".into()));
-            }
+            };
             return Ok(vec![BotSetup {
                 id: DEFAULT_BOT.to_string(),
-                host: self.host.clone(),
+                host: Arc::new(self.host.for_bot(client.clone(), DEFAULT_BOT, DEFAULT_BOT)),
                 dir: dir.to_path_buf(),
                 mode: BotMode::Polling,
                 source: BotSource::Environment,
@@ -132,7 +132,11 @@ impl App {
     fn setup(&self, bot: &Configured) -> BotSetup {
         BotSetup {
             id: bot.config.id.clone(),
-            host: Arc::new(self.host.with_bot(bot.client.clone())),
+            host: Arc::new(self.host.for_bot(
+                bot.client.clone(),
+                &bot.config.id,
+                bot.config.tenant(),
+            )),
             dir: bot.config.scripts.clone(),
             mode: bot.config.mode,
             source: BotSource::Config(bot.config.clone()),
@@ -153,7 +157,7 @@ pub(super) fn from_saved(
     };
     Ok(BotSetup {
         id: bot.id.clone(),
-        host: Arc::new(host.with_bot(client)),
+        host: Arc::new(host.for_bot(client, &bot.id, &bot.id)),
         dir: PathBuf::from(&bot.scripts),
         mode,
         source: BotSource::Gateway,

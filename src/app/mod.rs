@@ -180,6 +180,9 @@ impl App {
             false => accounts::from_config(config, runtime.handle(), sandbox_account, &store),
         }
         .map_err(|e| AppError::Config(e.to_string()))?;
+        for bot in &config.bots {
+            accounts.serve_tenant(bot.tenant());
+        }
         store.limit_scopes(config.limits.max_state_scopes);
         let clock = sandbox
             .as_ref()
@@ -353,6 +356,7 @@ fn worker_pool(config: &Config) -> Result<WorkerPool, AppError> {
     Ok(WorkerPool::new(PoolSettings {
         exe,
         workers: config.scripts.worker_count(),
+        tenant_workers: config.scripts.tenant_worker_count(),
         memory_mb: config.scripts.worker_memory_mb,
         max_calls: config.scripts.worker_max_calls,
         limits: config.limits.clone(),

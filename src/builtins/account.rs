@@ -41,13 +41,17 @@ const TDLIB_DOC: &str = r#"
 Send a TDLib request (`#{"@type": "getMe"}`, …) to the default account and return TDLib's
 answer; `account(id).tdlib(...)` for another account. Errors throw `#{command: "tdlib", error,
 code}` with TDLib's own code and message; a request TDLib does not answer within 30 s fails
-with code 504. Allowed: requests that read or change the account's own data (types starting
-with get, search, check, view, toggle, set, add, remove, delete, block, report, join, leave,
-create, edit, send, forward, pin, unpin, mark, terminate, clear, read, open, close, load,
-parse, import, ban, process, translate, resend); refused: TDLib's log, parameters, database
-key and proxies, `setOption`, login steps, phone number changes, `deleteAccount` and password
-changes, the client itself (`close`, `destroy`, `logOut`), file downloads and reads, and any
-request naming a host file (`inputFileLocal`).
+with code 504. Allowed: the account's own sessions, blocks and privacy, and reading its own
+profile (getMe, getUser, getUserFullInfo, getOption, getCountryCode, getAuthorizationState,
+getPasswordState, getAccountTtl, getActiveSessions, terminateSession,
+terminateAllOtherSessions, toggleSessionCanAcceptCalls, toggleSessionCanAcceptSecretChats,
+confirmSession, setInactiveSessionTtl, getConnectedWebsites, disconnectWebsite,
+disconnectAllWebsites, getBlockedMessageSenders, setMessageSenderBlockList,
+getUserPrivacySettingRules, setUserPrivacySettingRules, getNewChatPrivacySettings,
+setNewChatPrivacySettings, getReadDatePrivacySettings, setReadDatePrivacySettings,
+getArchiveChatListSettings, setArchiveChatListSettings, getDefaultMessageAutoDeleteTime,
+setDefaultMessageAutoDeleteTime); anything else is refused with its name. Only the scenarios
+of the account's owner reach it.
 
 # Example
 ```rhai

@@ -3,12 +3,13 @@
 //! asset or a blob given to a builtin becomes an upload ([`to_json`]).
 
 use super::{RhaiResult, builtin};
+use crate::engine::SharedRoot;
 use crate::engine::resolver::{Outside, confined};
 use crate::telegram::upload::Upload;
 use rhai::{Blob, Dynamic, EvalAltResult, FuncRegistration, INT, Module, Position};
 use serde_json::Value;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 /// A file of the scenario folder, read by `asset()`: its name and bytes. Scripts see `name`
@@ -44,14 +45,21 @@ send_photo(logo, #{caption: "Our new logo"});
 ```
 "#;
 
-/// The module holding `asset`, reading from `root` and no file over `max_size` bytes (0: no
-/// limit); one per engine, since each has its scenario folder.
-pub(super) fn module(root: PathBuf, max_size: usize) -> Module {
+/// The module holding `asset`, reading from the engine's current scenario folder `root` (on
+/// every call: a worker moves it from call to call) and no file over `max_size` bytes (0: no
+/// limit); one per engine.
+pub(super) fn module(root: SharedRoot, max_size: usize) -> Module {
     let mut module = Module::new();
-    builtin("asset", &["path: String", "Asset"], ASSET)
-        .set_into_module(&mut module, move |path: &str| -> RhaiResult {
+    builtin("asset", &["path: String", "Asset"], ASSET).set_into_module(
+        &mut module,
+        move |path: &str| -> RhaiResult {
+            let root = root
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone();
             read(&root, path, max_size).map(Dynamic::from)
-        });
+        },
+    );
     FuncRegistration::new_getter("name")
         .with_params_info(["asset: &mut Asset", "String"])
         .with_comments(["/// The file name Telegram shows."])
@@ -69,9 +77,10 @@ fn read(root: &Path, path: &str, max_size: usize) -> Result<Asset, Box<EvalAltRe
         EvalAltResult::ErrorRuntime(why.into(), Position::NONE).into()
     };
     let real = confined(root, Path::new(path)).map_err(|outside| match outside {
+        // Named as the script named it: where the folder is on the host is not the
+        // script's business.
         Outside::NotFound => fail(format!(
-            "asset \"{path}\" not found: no file {}",
-            root.join(path).display()
+            "asset \"{path}\" not found: no such file in the scenario folder"
         )),
         refused => fail(format!(
             "asset \"{path}\" refused: {refused}; name a file inside the scenario folder"

@@ -123,9 +123,9 @@ rhai::def_package! {
 /// A sandboxed engine with the builtins, whose imports resolve against `root` and whose calls
 /// act through `context` unless a call says otherwise.
 pub fn engine(limits: Limits, root: impl Into<PathBuf>, context: CallContext) -> ScriptEngine {
-    let root = root.into();
-    let assets = files::module(root.clone(), limits.max_asset_size);
-    let mut engine = ScriptEngine::new(limits, root);
+    let max_asset_size = limits.max_asset_size;
+    let mut engine = ScriptEngine::new(limits, root.into());
+    let assets = files::module(engine.shared_root(), max_asset_size);
     engine.register_type::<AccountHandle>("Account");
     engine.register_type::<Asset>("Asset");
     engine.register(&Builtins::new());

@@ -38,7 +38,7 @@ fn one(
     let found = Accounts::default();
     if let Some((spec, origin)) = accounts::spec(config, store, id)? {
         let started = accounts::start(config, &spec, origin, runtime.handle(), found.sink(id))?;
-        found.insert(id, started)?;
+        found.insert(id, started, spec.owner.as_deref())?;
     }
     Ok(found)
 }

@@ -21,6 +21,23 @@ pub struct AccountConfig {
     pub phone: Option<String>,
     /// TDLib database folder, relative to the config file.
     pub data_dir: Option<PathBuf>,
+    /// The tenant whose scenarios may use it (a `[[bot]]`'s `tenant`, else its id). Without
+    /// one, the account is every scenario's only while the process serves one tenant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+}
+
+/// The first account whose `owner` is not a tenant name, as `(key, message)`.
+pub(super) fn refusal(accounts: &[AccountConfig]) -> Option<(String, String)> {
+    accounts.iter().enumerate().find_map(|(n, account)| {
+        let owner = account.owner.as_deref()?;
+        (!super::bots::valid_bot_id(owner)).then(|| {
+            (
+                format!("account[{n}].owner"),
+                format!("{owner:?} is not a tenant name: use 1–64 letters, digits, `_` or `-` (a [[bot]]'s tenant, else its id)"),
+            )
+        })
+    })
 }
 
 /// Which implementation drives an account.

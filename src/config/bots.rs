@@ -20,6 +20,16 @@ pub struct BotConfig {
     pub mode: BotMode,
     /// The Bot API server it talks to (default Telegram's, or `TELOXIDE_API_URL`).
     pub api_url: Option<String>,
+    /// The tenant (customer) it belongs to: bots of one tenant share its accounts; default
+    /// its own id, so every bot is a tenant of its own.
+    pub tenant: Option<String>,
+}
+
+impl BotConfig {
+    /// Its tenant: `tenant`, else its id.
+    pub fn tenant(&self) -> &str {
+        self.tenant.as_deref().unwrap_or(&self.id)
+    }
 }
 
 /// How a bot gets its updates.
@@ -86,6 +96,14 @@ pub(super) fn refusal(bots: &[BotConfig], webhook: &WebhookConfig) -> Option<(St
                     "{:?} is not a bot id: use 1–64 letters, digits, `_` or `-`",
                     bot.id
                 ),
+            ));
+        }
+        if let Some(tenant) = &bot.tenant
+            && !valid_bot_id(tenant)
+        {
+            return Some((
+                key("tenant"),
+                format!("{tenant:?} is not a tenant name: use 1–64 letters, digits, `_` or `-`"),
             ));
         }
         if let Some(first) = bots[..n].iter().position(|b| b.id == bot.id) {

@@ -115,6 +115,10 @@ pub struct ScriptsConfig {
     pub worker_memory_mb: u64,
     /// Calls a worker serves before it is replaced (default 10,000; 0 = no limit).
     pub worker_max_calls: u32,
+    /// The most workers one tenant's calls hold at once while the process serves several
+    /// tenants (default 0: half the pool, at least one), so one tenant's slow handlers cannot
+    /// keep another's waiting.
+    pub tenant_workers: usize,
 }
 
 impl Default for ScriptsConfig {
@@ -127,6 +131,7 @@ impl Default for ScriptsConfig {
             workers: 0,
             worker_memory_mb: 256,
             worker_max_calls: 10_000,
+            tenant_workers: 0,
         }
     }
 }
@@ -138,6 +143,16 @@ impl ScriptsConfig {
         match self.workers {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()) * 8,
             n => n,
+        }
+    }
+
+    /// The most workers one tenant may hold at once: `tenant_workers`, else half the pool
+    /// (at least one), never more than the pool.
+    pub fn tenant_worker_count(&self) -> usize {
+        let pool = self.worker_count().max(1);
+        match self.tenant_workers {
+            0 => (pool / 2).max(1),
+            n => n.min(pool),
         }
     }
 }
@@ -393,7 +408,9 @@ impl Config {
             });
         }
         bots::check(&config.bots, &config.webhook, origin_of)?;
-        if let Some((key, message)) = cluster::refusal(&config) {
+        if let Some((key, message)) =
+            accounts::refusal(&config.accounts).or_else(|| cluster::refusal(&config))
+        {
             return Err(ConfigError::Invalid {
                 origin: origin_of(&key),
                 key,

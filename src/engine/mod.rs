@@ -28,9 +28,15 @@ pub struct ScriptEngine {
     limits: Limits,
     /// The scenario folder imports resolve against.
     root: PathBuf,
+    /// The same folder, for builtins that read files of it (`asset`): moved with the
+    /// imports, so a worker serving several folders reads each call's own.
+    shared_root: SharedRoot,
     /// The functions scripts may call without defining them, once asked for.
     known: std::sync::OnceLock<Arc<KnownFunctions>>,
 }
+
+/// The scenario folder of an engine's current call, as path-taking builtins read it.
+pub type SharedRoot = Arc<std::sync::RwLock<PathBuf>>;
 
 /// Functions scripts may call without defining them, by name, each with the numbers of
 /// arguments its overloads take (empty: any number, for Rhai's keyword functions).
@@ -71,6 +77,7 @@ impl ScriptEngine {
         Self {
             engine,
             limits,
+            shared_root: Arc::new(std::sync::RwLock::new(root.clone())),
             root,
             known: std::sync::OnceLock::new(),
         }
@@ -117,9 +124,18 @@ impl ScriptEngine {
     pub fn set_root(&mut self, root: &Path) {
         if self.root != root {
             self.root = root.to_path_buf();
+            *self
+                .shared_root
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = root.to_path_buf();
             self.engine
                 .set_module_resolver(ScenarioResolver::new(root, self.limits.clone()));
         }
+    }
+
+    /// The scenario folder path-taking builtins read, as it moves with [`Self::set_root`].
+    pub fn shared_root(&self) -> SharedRoot {
+        self.shared_root.clone()
     }
 
     /// Add the functions of `package` (the caller's builtins).

@@ -89,6 +89,10 @@ impl Effects for Journaled {
     fn now_ms(&self) -> i64 {
         self.inner.now_ms()
     }
+
+    fn caller(&self) -> Option<&crate::authority::Caller> {
+        self.inner.caller()
+    }
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ fn pool(limits: Limits, memory_mb: u64) -> Arc<WorkerPool> {
     Arc::new(WorkerPool::new(PoolSettings {
         exe: env!("CARGO_BIN_EXE_tgscript").into(),
         workers: 2,
+        tenant_workers: 2,
         memory_mb,
         max_calls: 0,
         limits,
@@ -447,6 +448,7 @@ fn a_worker_that_answers_with_garbage_is_a_clear_error_not_a_hang() {
     let pool = WorkerPool::new(PoolSettings {
         exe: fake,
         workers: 1,
+        tenant_workers: 1,
         memory_mb: 0,
         max_calls: 0,
         limits: Limits::default(),

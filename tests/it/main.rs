@@ -39,4 +39,5 @@ mod routing;
 mod sandbox;
 mod sandbox_world;
 mod state;
+mod tenants;
 mod util;

@@ -97,7 +97,11 @@ impl Fleet<'_> {
         }
         if let Some(seat) = &mut self.seat {
             let accounts = self.app.host().accounts();
-            accounts.replace(id, remote(seat.membership.relay(), accounts, &spec));
+            accounts.replace(
+                id,
+                remote(seat.membership.relay(), accounts, &spec),
+                spec.owner.as_deref(),
+            );
             seat.accounts.wanted.insert(id, (spec, origin));
         }
     }
@@ -218,7 +222,7 @@ impl Fleet<'_> {
                 return seat.accounts.give_up(id, claim, &e.to_string()).await;
             }
         };
-        accounts.replace(id, account.clone());
+        accounts.replace(id, account.clone(), spec.owner.as_deref());
         // In a cluster the instance running an account is the one to say it needs a login.
         tokio::spawn(accounts::warn_unless_logged_in(id, account.clone()));
         let here = Here {
@@ -240,7 +244,11 @@ impl Fleet<'_> {
         };
         if let Some((spec, _)) = seat.accounts.wanted.get(&id) {
             let accounts = self.app.host().accounts();
-            accounts.replace(id, remote(seat.membership.relay(), accounts, spec));
+            accounts.replace(
+                id,
+                remote(seat.membership.relay(), accounts, spec),
+                spec.owner.as_deref(),
+            );
         }
         here.answering.close().await;
         here.account.close().await;

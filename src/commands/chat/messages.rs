@@ -308,11 +308,7 @@ print(chat.title);
                 "method must be a Bot API method name like \"getChat\", got {method:?}"
             )));
         }
-        // Telegram matches method names whatever their case.
-        if let Some((_, why)) = TAKEOVER_METHODS
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case(method))
-        {
+        if let Some(why) = crate::telegram::takeover(method) {
             return Err(f.error(format!("{method} is refused: {why}")));
         }
         match f.get("params") {
@@ -322,31 +318,6 @@ print(chat.title);
         }
     },
 };
-
-/// Bot API methods a script may not call through `bot_api`: they take the bot over from
-/// tgscript, with the reason given to the script.
-const TAKEOVER_METHODS: &[(&str, &str)] = &[
-    (
-        "getUpdates",
-        "tgscript receives the bot's updates itself; a script taking them would acknowledge them past the inbox",
-    ),
-    (
-        "setWebhook",
-        "where the bot's updates are delivered is tgscript's configuration, not a script's",
-    ),
-    (
-        "deleteWebhook",
-        "where the bot's updates are delivered is tgscript's configuration, not a script's",
-    ),
-    (
-        "logOut",
-        "it would log the bot out of the Bot API server tgscript uses",
-    ),
-    (
-        "close",
-        "it would close the bot's session on the Bot API server tgscript uses",
-    ),
-];
 
 /// `chat_id` and `message_id` (the message being handled when left out).
 fn message(f: &Fields, ctx: &UpdateContext) -> Result<Params, CommandError> {

@@ -53,6 +53,12 @@ pub(super) const ADD_ACCOUNT: ActionSpec = ActionSpec {
             "string",
             "the phone number login_start uses by default",
         ),
+        FieldSpec::optional(
+            "owner",
+            "string",
+            "the tenant whose scenarios may use it (a bot's tenant, else its id); without one it is every scenario's only while the process serves one tenant",
+        )
+        .eg(r#""acme""#),
     ],
     success: "{userbot_id, backend, authorization_state}",
     returns: r#"{"userbot_id": 7, "backend": "tdlib", "authorization_state": {"state": "starting", "@type": "authorizationStateWaitTdlibParameters"}}"#,

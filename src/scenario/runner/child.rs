@@ -22,6 +22,8 @@ pub struct PoolSettings {
     pub exe: PathBuf,
     /// The most workers at once.
     pub workers: usize,
+    /// The most workers one tenant holds at once while the pool serves several.
+    pub tenant_workers: usize,
     /// Each worker's address-space limit in MiB (0: none).
     pub memory_mb: u64,
     /// Calls a worker serves before it is replaced (0: no limit).

@@ -12,6 +12,7 @@ pub mod protocol;
 pub mod worker;
 
 use super::{Handler, Scenario};
+use crate::authority::Checked;
 use crate::builtins::CallContext;
 use crate::effects::Effects;
 use crate::engine::{Output, RunOptions, ScriptEngine, ScriptError};
@@ -67,6 +68,7 @@ impl Runner {
         prefix: &str,
         effects: &Arc<dyn Effects>,
     ) -> Result<Scenario, ScriptError> {
+        let effects = &Checked::around(effects.clone());
         match self {
             Runner::Inline(engine) => load(engine, path, prefix, effects, &mut || {}),
             Runner::Process { pool, root } => pool.load(root, path, prefix, effects.as_ref()),
@@ -83,6 +85,7 @@ impl Runner {
         effects: Arc<dyn Effects>,
         update: Option<Arc<UpdateContext>>,
     ) -> Result<Called, ScriptError> {
+        let effects = Checked::around(effects);
         match self {
             Runner::Inline(engine) => call(engine, scenario, function, &args, effects, update),
             Runner::Process { pool, root } => {
@@ -99,6 +102,7 @@ impl Runner {
         vars: &Map<String, Value>,
         effects: &Arc<dyn Effects>,
     ) -> Result<Evaluated, ScriptError> {
+        let effects = &Checked::around(effects.clone());
         match self {
             Runner::Inline(engine) => eval(engine, script, vars, &mut || {}),
             Runner::Process { pool, root } => pool.eval(root, script, vars, effects.as_ref()),

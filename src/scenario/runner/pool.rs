@@ -1,5 +1,9 @@
 //! The host's side of the script workers: a pool of worker processes (see [`super::child`])
-//! shared by every call of the process. A call takes an idle worker (or starts one, up to the pool's size, or waits),
+//! shared by every call of the process. A worker belongs to one tenant at a time: a call
+//! takes an idle worker of its caller's tenant, else starts one (up to the pool's size), else
+//! replaces an idle worker of another tenant (nothing of one tenant — compiled scenarios, the
+//! folder `asset` reads — stays in a worker that serves another), else waits; while the
+//! pool serves several tenants, one tenant holds at most `tenant_workers` at once. It
 //! sends its request, serves the effects the script asks for through the caller's
 //! [`Effects`] (journaled or not, as the caller decided), and returns the worker. A worker
 //! that overruns the call's time limit by [`GRACE`] is killed; one that dies fails that call
@@ -15,6 +19,7 @@ use crate::engine::ScriptError;
 use crate::scenario::Scenario;
 use crate::telegram::UpdateContext;
 use serde_json::{Map, Value};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
@@ -31,8 +36,36 @@ pub struct WorkerPool {
 }
 
 struct Slots {
-    idle: Vec<Worker>,
+    idle: Vec<(Owner, Worker)>,
     busy: usize,
+    /// Workers busy for each tenant.
+    busy_for: HashMap<Owner, usize>,
+    /// The tenants the pool has served: one tenant alone may use the whole pool.
+    served: HashSet<Owner>,
+}
+
+/// Whose calls a worker serves: a tenant, or (`None`) the operator's tools.
+type Owner = Option<Arc<str>>;
+
+impl Slots {
+    /// Whether `owner` holds its share of the workers already.
+    fn over_share(&self, owner: &Owner, share: usize) -> bool {
+        owner.is_some()
+            && self.served.len() > 1
+            && self.busy_for.get(owner).copied().unwrap_or(0) >= share
+    }
+
+    fn take(&mut self, owner: &Owner) {
+        self.busy += 1;
+        *self.busy_for.entry(owner.clone()).or_default() += 1;
+    }
+
+    fn give_back(&mut self, owner: &Owner) {
+        self.busy = self.busy.saturating_sub(1);
+        if let Some(n) = self.busy_for.get_mut(owner) {
+            *n = n.saturating_sub(1);
+        }
+    }
 }
 
 impl WorkerPool {
@@ -43,6 +76,8 @@ impl WorkerPool {
             idle: Mutex::new(Slots {
                 idle: Vec::new(),
                 busy: 0,
+                busy_for: HashMap::new(),
+                served: HashSet::new(),
             }),
             freed: Condvar::new(),
         }
@@ -52,7 +87,8 @@ impl WorkerPool {
     /// binary that cannot run as a worker is a start-up error.
     pub fn start(&self) -> Result<String, ScriptError> {
         let (worker, confinement) = Worker::spawn(&self.settings).map_err(|e| self.explain(e))?;
-        self.release(worker, true);
+        self.lock().take(&None);
+        self.release(None, worker, true);
         Ok(confinement)
     }
 
@@ -138,7 +174,8 @@ impl WorkerPool {
 
     /// Run `request` in a worker, serving its effects through `effects`.
     fn exchange(&self, request: ToWorker, effects: &dyn Effects) -> Result<Outcome, ScriptError> {
-        let mut worker = self.acquire().map_err(|e| self.explain(e))?;
+        let owner: Owner = effects.caller().map(|c| Arc::from(c.tenant()));
+        let mut worker = self.acquire(&owner).map_err(|e| self.explain(e))?;
         let result = worker.run(&request, effects, self.settings.limits.timeout() + GRACE);
         let keep = match &result {
             Ok(_) => worker.healthy(&self.settings),
@@ -147,29 +184,48 @@ impl WorkerPool {
         if !keep {
             worker.stop();
         }
-        self.release(worker, keep);
+        self.release(owner, worker, keep);
         result
             .map_err(|e| self.explain(e))?
             .map_err(ScriptError::from)
     }
 
-    /// An idle worker, a new one if the pool has room, else the next one freed.
-    fn acquire(&self) -> Result<Worker, Lost> {
+    /// A worker for `owner`'s call: an idle one of its own, a new one if the pool has room,
+    /// one in place of another tenant's idle worker, else the next one freed — each only
+    /// while `owner` is under its share.
+    fn acquire(&self, owner: &Owner) -> Result<Worker, Lost> {
         let mut slots = self.lock();
+        if let Some(tenant) = owner
+            && !slots.served.contains(owner)
+        {
+            slots.served.insert(Some(tenant.clone()));
+        }
         loop {
-            if let Some(worker) = slots.idle.pop() {
-                slots.busy += 1;
-                return Ok(worker);
-            }
-            if slots.busy < self.settings.workers.max(1) {
-                slots.busy += 1;
-                drop(slots);
-                return Worker::spawn(&self.settings)
-                    .map(|(worker, _)| worker)
-                    .inspect_err(|_| {
-                        self.lock().busy -= 1;
-                        self.freed.notify_one();
-                    });
+            if !slots.over_share(owner, self.settings.tenant_workers.max(1)) {
+                if let Some(at) = slots.idle.iter().position(|(o, _)| o == owner) {
+                    let (_, worker) = slots.idle.swap_remove(at);
+                    slots.take(owner);
+                    return Ok(worker);
+                }
+                let room = slots.busy + slots.idle.len() < self.settings.workers.max(1);
+                // No room: another tenant's idle worker is stopped to make some.
+                let replaced = match room {
+                    true => None,
+                    false => slots.idle.pop().map(|(_, worker)| worker),
+                };
+                if room || replaced.is_some() {
+                    slots.take(owner);
+                    drop(slots);
+                    if let Some(mut old) = replaced {
+                        old.stop();
+                    }
+                    return Worker::spawn(&self.settings)
+                        .map(|(worker, _)| worker)
+                        .inspect_err(|_| {
+                            self.lock().give_back(owner);
+                            self.freed.notify_all();
+                        });
+                }
             }
             slots = self
                 .freed
@@ -178,15 +234,17 @@ impl WorkerPool {
         }
     }
 
-    /// Give `worker` back: kept idle when `keep`, else its place is free for a new one.
-    fn release(&self, worker: Worker, keep: bool) {
+    /// Give `owner`'s `worker` back: kept idle when `keep`, else its place is free for a new
+    /// one.
+    fn release(&self, owner: Owner, worker: Worker, keep: bool) {
         let mut slots = self.lock();
-        slots.busy = slots.busy.saturating_sub(1);
+        slots.give_back(&owner);
         if keep {
-            slots.idle.push(worker);
+            slots.idle.push((owner, worker));
         }
         drop(slots);
-        self.freed.notify_one();
+        // Waiters differ in what they may take (their tenant's share): each looks again.
+        self.freed.notify_all();
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Slots> {
@@ -219,7 +277,7 @@ impl WorkerPool {
 
 impl Drop for WorkerPool {
     fn drop(&mut self) {
-        for worker in &mut self.lock().idle {
+        for (_, worker) in &mut self.lock().idle {
             worker.stop();
         }
     }

@@ -1,0 +1,389 @@
+//! Two tenants in one process — two `[[bot]]`s, each with its own scenario folder and user
+//! account, default settings, scripts in one shared worker — and every way across the
+//! boundary refused with a clear error and nothing changed: files through `asset()`,
+//! accounts through `account()`, `command()`, `tdlib()` and the default account, account
+//! events, takeover methods.
+
+use crate::bots::{free_port, server, token};
+use crate::protocol::command;
+use crate::util::{Background, TestDir};
+use serde_json::json;
+use std::time::Duration;
+use tgscript::sandbox::BotApiServer;
+use tgscript::sandbox::world::SANDBOX_CHAT_ID;
+
+const WAIT: Duration = Duration::from_secs(30);
+const ADMIN: &str = "admin-token-for-the-tenant-tests";
+const ALICE: i64 = crate::bots::ALICE;
+
+/// Tenant b's scenario: reads its own secret file, reports its account events.
+const B: &str = r#"
+fn on_message(msg) {
+    let secret = asset("secret.txt");
+    send_message(msg.chat.id, `b read ${secret.size} bytes`);
+}
+fn on_account_update(id, u) {
+    send_message(global::CHAT, `b got an event of account ${id}`);
+}
+"#;
+
+/// Tenant a's scenario: tries each way into tenant b's things and reports what it got, one
+/// line each.
+const A: &str = r#"
+fn attempt(name, f) {
+    let said = "";
+    try {
+        said = `${name}: ok ${f.call()}`;
+    } catch (e) {
+        let why = if type_of(e) == "map" { e.error } else { `${e}` };
+        said = `${name}: refused ${why}`;
+    }
+    said
+}
+fn on_message(msg) {
+    let lines = [
+        attempt("own default account", || get_active_sessions().sessions.len()),
+        attempt("own account by id", || account(1).get_active_sessions().sessions.len()),
+        attempt("b's account", || account(2).get_active_sessions().sessions.len()),
+        attempt("b's account by command", || command(#{action: "get_active_sessions", userbot_id: 2}).sessions.len()),
+        attempt("b's account raw", || account(2).tdlib(#{"@type": "getMe"})),
+        attempt("b's account blocking", || account(2).block_user(42)),
+        attempt("raw history", || tdlib(#{"@type": "getChatHistory", chat_id: 1, from_message_id: 0, offset: 0, limit: 10})),
+        attempt("raw gift", || tdlib(#{"@type": "sendGift", gift_id: 1})),
+        attempt("b's file", || asset("secret.txt").size),
+        attempt("b's file by path", || asset("../b/secret.txt").size),
+        attempt("webhook", || bot_api("setWebhook", #{url: "https://evil.example"})),
+    ];
+    send_message(msg.chat.id, lines.reduce(|all, line| all + "\n" + line, "results:"));
+}
+fn on_account_update(id, u) {
+    send_message(global::CHAT, `a got an event of account ${id}`);
+}
+"#;
+
+/// The texts `server`'s bot sent, once one satisfies `done` (else the log of `run`).
+fn texts_until(
+    run: &Background,
+    server: &BotApiServer,
+    done: impl Fn(&str) -> bool,
+) -> Vec<String> {
+    let texts = |calls: &[tgscript::sandbox::Recorded]| -> Vec<String> {
+        calls
+            .iter()
+            .filter(|c| c.method == "sendMessage")
+            .filter_map(|c| c.params["text"].as_str().map(str::to_string))
+            .collect()
+    };
+    match server.wait_for(WAIT, |calls| texts(calls).iter().any(|t| done(t))) {
+        Ok(calls) => texts(&calls),
+        Err(calls) => panic!(
+            "no such message: {:#?}\n{}",
+            texts(&calls),
+            run.stderr_so_far()
+        ),
+    }
+}
+
+/// The line of `results` that starts with `name: `.
+fn line<'a>(results: &'a str, name: &str) -> &'a str {
+    let prefix = format!("{name}: ");
+    results
+        .lines()
+        .find(|l| l.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("no line for {name}: {results}"))
+}
+
+#[test]
+fn two_tenants_in_one_process_reach_nothing_of_each_other() {
+    let (a, b) = (server("a"), server("b"));
+    let t = TestDir::new();
+    let chat = SANDBOX_CHAT_ID;
+    t.write("a/probe.rhai", &format!("const CHAT = {chat};\n{A}"));
+    t.write("b/own.rhai", &format!("const CHAT = {chat};\n{B}"));
+    t.write("b/secret.txt", "b's api key: 0123456789");
+    t.write(
+        "tgscript.toml",
+        &format!(
+            "[gateway]\nlisten = \"127.0.0.1:0\"\nadmin_token = \"{ADMIN}\"\n\
+             # One worker: whatever one tenant leaves in it, the other would meet.\n\
+             [scripts]\nworkers = 1\n\
+             [[bot]]\nid = \"a\"\ntoken_env = \"TOKEN_A\"\nscripts = \"a\"\napi_url = \"{}\"\n\
+             [[bot]]\nid = \"b\"\ntoken_env = \"TOKEN_B\"\nscripts = \"b\"\napi_url = \"{}\"\n\
+             [[account]]\nid = 1\nbackend = \"sandbox\"\nowner = \"a\"\n\
+             [[account]]\nid = 2\nbackend = \"sandbox\"\nowner = \"b\"\n\
+             [webhook]\nlisten = \"127.0.0.1:{}\"\npublic_url = \"http://127.0.0.1/\"\n",
+            a.url(),
+            b.url(),
+            free_port()
+        ),
+    );
+    let (token_a, token_b) = (token("a"), token("b"));
+    let run = t.spawn(
+        &["run"],
+        &[("TOKEN_A", token_a.as_str()), ("TOKEN_B", token_b.as_str())],
+    );
+    let addr = run.gateway_address();
+
+    // Tenant b reads its own file first, in the one worker.
+    b.world(|w| w.user_message(chat, ALICE, "hello", None));
+    texts_until(&run, &b, |t| t == "b read 23 bytes");
+    a.world(|w| w.user_message(chat, ALICE, "probe", None));
+    let sent = texts_until(&run, &a, |t| t.starts_with("results:"));
+    let results = sent
+        .iter()
+        .find(|t| t.starts_with("results:"))
+        .expect("results");
+
+    // The default account of tenant a is its own account 1 (as many sessions as the
+    // gateway sees there).
+    let (status, own) = command(
+        &addr,
+        Some(ADMIN),
+        &json!({"action": "get_active_sessions", "userbot_id": 1, "bot_id": "a"}),
+    );
+    assert_eq!(status, 200, "{own}");
+    let count = own["data"]["sessions"].as_array().map_or(0, Vec::len);
+    assert!(count > 0, "{own}");
+    assert_eq!(
+        line(results, "own default account"),
+        format!("own default account: ok {count}")
+    );
+    assert_eq!(
+        line(results, "own account by id"),
+        format!("own account by id: ok {count}")
+    );
+    for name in [
+        "b's account",
+        "b's account by command",
+        "b's account raw",
+        "b's account blocking",
+    ] {
+        assert_eq!(
+            line(results, name),
+            format!(
+                "{name}: refused account 2 is not one of tenant \"a\"'s accounts: give it `owner = \"a\"` in its [[account]] (or add_account with owner)"
+            ),
+            "{results}"
+        );
+    }
+    for (name, verb) in [("raw history", "getChatHistory"), ("raw gift", "sendGift")] {
+        assert!(
+            line(results, name).starts_with(&format!(
+                "{name}: refused {verb} is not allowed from scripts"
+            )),
+            "{results}"
+        );
+    }
+    // Not found in a's own folder, which is all a's scenario can name; the host's paths are
+    // not shown.
+    assert_eq!(
+        line(results, "b's file"),
+        "b's file: refused asset \"secret.txt\" not found: no such file in the scenario folder"
+    );
+    let by_path = line(results, "b's file by path");
+    assert!(
+        by_path.starts_with("b's file by path: refused"),
+        "{by_path}"
+    );
+    assert!(!results.contains(&*t.path().to_string_lossy()), "{results}");
+    assert!(
+        line(results, "webhook").starts_with("webhook: refused setWebhook is refused"),
+        "{results}"
+    );
+
+    // Account 2 was not touched: no block, its sessions as they were.
+    let (status, sessions) = command(
+        &addr,
+        Some(ADMIN),
+        &json!({"action": "get_blocked_users", "userbot_id": 2, "bot_id": "b"}),
+    );
+    assert_eq!(status, 200, "{sessions}");
+    assert_eq!(sessions["data"]["total_count"], json!(0), "{sessions}");
+
+    // Account events go to the owner's scenarios only: b's login event reaches b, and a —
+    // which gets its own account's event after it — never gets b's.
+    for id in [2, 1] {
+        let (status, answer) = command(
+            &addr,
+            Some(ADMIN),
+            &json!({"action": "sandbox_login_from", "userbot_id": id, "location": "Lagos, Nigeria"}),
+        );
+        assert_eq!(status, 200, "{answer}");
+    }
+    texts_until(&run, &b, |t| t == "b got an event of account 2");
+    let a_sent = texts_until(&run, &a, |t| t == "a got an event of account 1");
+    assert!(
+        !a_sent.iter().any(|t| t.contains("event of account 2")),
+        "{a_sent:?}"
+    );
+    let done = run.terminate();
+    assert_eq!(done.code, Some(0), "{}", done.all_output());
+}
+
+/// A stand-in worker (what native code in a compromised worker could do): it speaks the
+/// pipe protocol, answers `run_script` by asking the host for the effects named in
+/// `FORGED`, one frame each, and returns the host's answers as the script's value.
+const STAND_IN: &str = r#"#!/usr/bin/env python3
+import json, struct, sys
+FORGED = json.loads(sys.argv[1])
+inp, out = sys.stdin.buffer, sys.stdout.buffer
+def read():
+    head = inp.read(4)
+    if len(head) < 4:
+        sys.exit(0)
+    return json.loads(inp.read(struct.unpack("<I", head)[0]))
+def write(message):
+    body = json.dumps(message).encode()
+    out.write(struct.pack("<I", len(body)) + body)
+    out.flush()
+read()
+write({"Ready": {"confinement": "a stand-in"}})
+while True:
+    read()
+    write("Compiled")
+    answers = []
+    for effect in FORGED:
+        write({"Effect": effect})
+        answers.append(read()["Answer"])
+    write({"Done": {"Ok": {"Evaluated": {"value": answers, "printed": []}}}})
+"#;
+
+#[test]
+fn a_worker_forging_effects_gets_each_refused_by_the_host() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::sync::Arc;
+    use tgscript::accounts::Accounts;
+    use tgscript::accounts::sandbox::SandboxAccount;
+    use tgscript::effects::Effects;
+    use tgscript::engine::Limits;
+    use tgscript::host::Host;
+    use tgscript::scenario::runner::Runner;
+    use tgscript::scenario::runner::pool::{PoolSettings, WorkerPool};
+    use tgscript::store::{StateOp, StateScope, Store};
+
+    let t = TestDir::new();
+    let stand_in = t.write("stand-in.py", STAND_IN);
+    std::fs::set_permissions(&stand_in, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let set = |namespace: &str| json!({"State": {"Set": {"namespace": namespace, "scope": "Global", "key": "k", "value": 1}}});
+    let forged = json!([
+        set("b/probe"),
+        set("b/"),
+        set("probe"),
+        {"State": {"Job": {"Cancel": {"namespace": "b/probe", "id": 1}}}},
+        {"AccountId": {"command": "x", "userbot_id": 2}},
+        {"Account": {"command": "x", "id": 2, "op": "GetActiveSessions"}},
+        {"Account": {"command": "x", "id": 1, "op": {"Raw": {"@type": "getChatHistory", "chat_id": 1}}}},
+        {"Bot": {"command": "x", "method": "setWebhook", "params": {"url": "https://evil.example"}}},
+        {"Bot": {"command": "x", "method": "GETUPDATES", "params": {}}},
+        // What is the caller's own goes through.
+        set("a/probe"),
+        {"AccountId": {"command": "x", "userbot_id": null}},
+        {"Account": {"command": "x", "id": 1, "op": "GetActiveSessions"}},
+    ]);
+    // The stand-in is started with the effects to forge as its one argument.
+    let exe = t.write(
+        "worker.sh",
+        &format!(
+            "#!/bin/sh\nexec python3 {} '{}'\n",
+            stand_in.display(),
+            forged
+        ),
+    );
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let bot_server = server("a");
+    let bot =
+        tgscript::telegram::BotClient::new(&token("a"), Some(&bot_server.url())).expect("client");
+    let accounts = Accounts::default();
+    for (id, owner) in [(1, "a"), (2, "b")] {
+        let account = SandboxAccount::logged_in(accounts.sink(id));
+        accounts
+            .insert(id, Arc::new(account), Some(owner))
+            .expect("insert");
+    }
+    let store = Arc::new(Store::in_memory());
+    let host = Host::new(None, accounts, store.clone(), runtime.handle().clone());
+    let effects: Arc<dyn Effects> = Arc::new(host.for_bot(bot, "a", "a"));
+    let pool = Arc::new(WorkerPool::new(PoolSettings {
+        exe,
+        workers: 1,
+        tenant_workers: 1,
+        memory_mb: 0,
+        max_calls: 0,
+        limits: Limits::default(),
+    }));
+    let runner = Runner::Process {
+        pool,
+        root: t.path().to_path_buf(),
+    };
+    let answers = runner
+        .eval("anything", &serde_json::Map::new(), &effects)
+        .expect("the stand-in answers")
+        .value;
+    let answers = answers.as_array().expect("a list").clone();
+    assert_eq!(answers.len(), 12, "{answers:#?}");
+    let refusal = |n: usize| -> String {
+        let answer = &answers[n];
+        let err = answer
+            .get("Err")
+            .unwrap_or_else(|| panic!("#{n} refused: {answer}"));
+        err.get("Store")
+            .and_then(|s| s.as_str().map(str::to_string))
+            .or_else(|| err["Command"]["error"].as_str().map(str::to_string))
+            .unwrap_or_else(|| err.to_string())
+    };
+    for n in 0..4 {
+        assert!(
+            refusal(n).contains("is not bot \"a\"'s"),
+            "#{n}: {}",
+            refusal(n)
+        );
+    }
+    for n in [4, 5] {
+        assert!(
+            refusal(n).starts_with("account 2 is not one of tenant \"a\"'s accounts"),
+            "#{n}: {}",
+            refusal(n)
+        );
+    }
+    assert!(
+        refusal(6).starts_with("getChatHistory is not allowed from scripts"),
+        "{}",
+        refusal(6)
+    );
+    assert!(
+        refusal(7).starts_with("setWebhook is refused"),
+        "{}",
+        refusal(7)
+    );
+    assert!(
+        refusal(8).starts_with("GETUPDATES is refused"),
+        "{}",
+        refusal(8)
+    );
+    assert_eq!(answers[9], json!({"Ok": null}), "{answers:#?}");
+    assert_eq!(answers[10], json!({"Ok": 1}), "{answers:#?}");
+    assert!(answers[11]["Ok"]["sessions"].is_array(), "{answers:#?}");
+    // Nothing was written where it was refused, and nothing reached the Bot API.
+    for namespace in ["b/probe", "b/", "probe"] {
+        let get = StateOp::Get {
+            namespace: namespace.into(),
+            scope: StateScope::Global,
+            key: "k".into(),
+        };
+        assert_eq!(
+            store.apply(&get, 0).expect("read"),
+            json!(null),
+            "{namespace}"
+        );
+    }
+    let get = StateOp::Get {
+        namespace: "a/probe".into(),
+        scope: StateScope::Global,
+        key: "k".into(),
+    };
+    assert_eq!(store.apply(&get, 0).expect("read"), json!(1));
+    assert!(bot_server.calls_of("setWebhook").is_empty());
+    assert!(bot_server.calls_of("getUpdates").is_empty());
+}
