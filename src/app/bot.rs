@@ -37,6 +37,8 @@ pub(super) struct Running {
     pub(super) mode: BotMode,
     pub(super) inbox: Option<Arc<Inbox>>,
     pub(super) dispatcher: Arc<Dispatcher>,
+    /// Where its scripts run.
+    pub(super) runner: Arc<Runner>,
     /// Where it comes from.
     pub(super) source: BotSource,
     /// Its scenario folder.
@@ -118,6 +120,7 @@ pub(super) async fn start(
         mode: setup.mode,
         inbox,
         dispatcher,
+        runner,
         source: setup.source,
         dir: setup.dir.clone(),
         status: Arc::default(),

@@ -299,6 +299,7 @@ impl BotControl for FleetControl {
                     host: bot.host.clone(),
                     dir: bot.dir.clone(),
                     inbox: bot.inbox.clone(),
+                    runner: bot.runner.clone(),
                 };
                 on_bot(&target, &self.limits, action, request)
             }

@@ -85,7 +85,8 @@ impl Fleet<'_> {
             Some(seat) => {
                 let limits = self.app.config().limits.clone();
                 let inbox = bot::inbox_of(self.app, &setup.id);
-                let answering = Answering::bot(seat.relay(), &setup, inbox, limits).await;
+                let runner = self.app.runner(&setup.dir)?;
+                let answering = Answering::bot(seat.relay(), &setup, inbox, runner, limits).await;
                 Some(answering.map_err(|e| AppError::Failed(e.to_string()))?)
             }
             None => None,

@@ -4,13 +4,13 @@
 //! it). The gateway's own requests and those relayed from a cluster's other instances both
 //! end here.
 
-use crate::builtins::{self, CallContext};
 use crate::commands;
 use crate::config::valid_bot_id;
 use crate::engine::{Limits, ScriptError};
 use crate::host::Host;
 use crate::inbox::{Inbox, Status};
 use crate::request::CommandError;
+use crate::scenario::runner::Runner;
 use serde_json::{Map, Value, json};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -27,6 +27,8 @@ pub(super) struct Target {
     pub(super) dir: PathBuf,
     /// Its inbox, unless `[inbox] enabled = false`.
     pub(super) inbox: Option<Arc<Inbox>>,
+    /// Where its scripts run (and drafts are checked).
+    pub(super) runner: Arc<Runner>,
 }
 
 /// Carry out `action` (an account command, a chat action or a script action) through `bot`,
@@ -44,7 +46,7 @@ pub(super) fn on_bot(
                 script_name(action, request)?,
                 source(action, limits, request)?,
             );
-            let (_draft, problems) = checked(bot, limits, action, &name, &source)?;
+            let (_draft, problems) = checked(bot, action, &name, &source)?;
             let problems: Vec<Value> = problems
                 .iter()
                 .map(|p| json!({"line": p.line, "column": p.column, "message": p.message}))
@@ -121,7 +123,7 @@ fn put_script(
     let command = "put_script";
     let name = script_name(command, request)?;
     let source = source(command, limits, request)?;
-    let (draft, problems) = checked(bot, limits, command, &name, &source)?;
+    let (draft, problems) = checked(bot, command, &name, &source)?;
     if !problems.is_empty() {
         let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
         return Err(CommandError::invalid(command, lines.join("; ")));
@@ -173,15 +175,16 @@ impl Draft {
     }
 
     /// What `tgscript check` (and the load after a save) finds in it as scenario `name`: it
-    /// is compiled in the bot's folder, so its imports resolve as they will.
-    fn problems(&self, bot: &Target, limits: &Limits, name: &str) -> Vec<ScriptError> {
-        let engine = builtins::engine(
-            limits.clone(),
-            &bot.dir,
-            CallContext::direct(bot.host.clone()),
-        );
-        // Exactly what the load after the rename would refuse.
-        let mut problems = crate::scenario::Scenario::problems(&engine, &self.path);
+    /// is compiled in the bot's folder, so its imports resolve as they will, where the bot's
+    /// scripts run (a worker: the host runs no tenant code, not even a module's top level).
+    fn problems(&self, bot: &Target, name: &str) -> Vec<ScriptError> {
+        let caller: Arc<dyn crate::effects::Effects> = bot.host.clone();
+        // Exactly what the load after the rename would refuse; a check that overran is one
+        // problem.
+        let mut problems = bot
+            .runner
+            .check(&self.path, &caller)
+            .unwrap_or_else(|overran| vec![overran]);
         for problem in &mut problems {
             if let Some(file) = &mut problem.file {
                 *file = file.replace(&self.hidden, name);
@@ -202,14 +205,13 @@ impl Drop for Draft {
 /// `source` checked as scenario `name` of `bot`: its draft and the problems found.
 fn checked(
     bot: &Target,
-    limits: &Limits,
     command: &str,
     name: &str,
     source: &str,
 ) -> Result<(Draft, Vec<ScriptError>), CommandError> {
     let draft = Draft::write(bot, name, source)
         .map_err(|e| CommandError::invalid(command, format!("{name}: {e}")))?;
-    let problems = draft.problems(bot, limits, name);
+    let problems = draft.problems(bot, name);
     Ok((draft, problems))
 }
 

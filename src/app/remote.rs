@@ -12,6 +12,7 @@ use crate::cluster::relay::{Owned, Relay, RelayError, Requests};
 use crate::engine::Limits;
 use crate::inbox::Inbox;
 use crate::request::CommandError;
+use crate::scenario::runner::Runner;
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use serde_json::{Map, Value};
@@ -119,6 +120,7 @@ impl Answering {
         relay: &Relay,
         setup: &BotSetup,
         inbox: Option<Arc<Inbox>>,
+        runner: Arc<Runner>,
         limits: Limits,
     ) -> Result<Answering, RelayError> {
         let target = Target {
@@ -126,6 +128,7 @@ impl Answering {
             host: setup.host.clone(),
             dir: setup.dir.clone(),
             inbox,
+            runner,
         };
         let handler: Handler = Arc::new(move |body| {
             let (bot, limits) = (target.clone(), limits.clone());

@@ -387,3 +387,75 @@ fn a_worker_forging_effects_gets_each_refused_by_the_host() {
     assert!(bot_server.calls_of("setWebhook").is_empty());
     assert!(bot_server.calls_of("getUpdates").is_empty());
 }
+
+/// The CPU time process `pid` itself has used (not its children's), in seconds.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+    let fields: Vec<&str> = stat
+        .rsplit_once(") ")
+        .expect("fields")
+        .1
+        .split(' ')
+        .collect();
+    let ticks: f64 =
+        fields[11].parse::<f64>().expect("utime") + fields[12].parse::<f64>().expect("stime");
+    // SAFETY: sysconf reads a constant of the system.
+    ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
+}
+
+#[test]
+fn checking_a_module_that_burns_cpu_costs_the_host_nothing_and_others_are_answered() {
+    let t = TestDir::new();
+    // Its top level runs nested sorts: about a minute of CPU, far past the 1 s limit.
+    t.write(
+        "scripts/heavy.rhai",
+        "let a = []; for i in 0..300 { a.push(i); }\nlet d = a;\n\
+         a.sort(|x, y| { let b = d; b.sort(|p, q| { let c = d; c.sort(|m, n| m - n); p - q }); x - y });\n\
+         export const N = 1;\n",
+    );
+    t.write("scripts/hello.rhai", "fn on_message(msg) { }\n");
+    t.write(
+        "tgscript.toml",
+        &format!(
+            "[gateway]\nlisten = \"127.0.0.1:0\"\nadmin_token = \"{ADMIN}\"\n[limits]\ntimeout_ms = 1000\n"
+        ),
+    );
+    let run = t.spawn_with_input(&["run", "scripts"], &[], std::process::Stdio::piped());
+    let addr = run.gateway_address();
+    let before = cpu_seconds(run.pid());
+    let started = std::time::Instant::now();
+    let checking = {
+        let addr = addr.clone();
+        std::thread::spawn(move || {
+            let request = json!({"action": "check_script", "name": "uses_heavy.rhai",
+                "source": "import \"heavy\" as h;\nfn on_message(msg) { print(h::N); }\n"});
+            let answer = command(&addr, Some(ADMIN), &request);
+            (answer, std::time::Instant::now())
+        })
+    };
+    // Others are answered while the check runs.
+    let mut answered = Vec::new();
+    while !checking.is_finished() {
+        let (status, event) = command(&addr, Some(ADMIN), &json!({"action": "list_bots"}));
+        assert_eq!(status, 200, "{event}");
+        answered.push(std::time::Instant::now());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let ((status, event), checked_at) = checking.join().expect("the check");
+    let used = cpu_seconds(run.pid()) - before;
+    assert_eq!(status, 200, "{event}");
+    let problems = event["data"]["problems"].to_string();
+    assert!(problems.contains("time limit exceeded"), "{event}");
+    assert!(
+        answered.iter().filter(|at| **at < checked_at).count() >= 3,
+        "{} answers while the check ran {:?}",
+        answered.len(),
+        checked_at - started
+    );
+    // The check ran in a worker, killed at its limit: the host itself spent next to nothing
+    // (well under the 1 s limit).
+    assert!(used < 1.0, "the host used {used} s of CPU");
+    // Builtins did nothing during the check, and nothing was saved.
+    assert!(!t.path().join("scripts/uses_heavy.rhai").exists());
+    run.interrupt();
+}

@@ -331,6 +331,11 @@ impl Background {
         }
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// What it has printed to stderr so far.
     pub fn stderr_so_far(&self) -> String {
         self.stderr

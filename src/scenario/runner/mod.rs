@@ -16,6 +16,7 @@ use crate::authority::Checked;
 use crate::builtins::CallContext;
 use crate::effects::Effects;
 use crate::engine::{Output, RunOptions, ScriptEngine, ScriptError};
+use crate::request::CommandError;
 use crate::telegram::UpdateContext;
 use pool::WorkerPool;
 use serde_json::{Map, Value, json};
@@ -94,6 +95,28 @@ impl Runner {
         }
     }
 
+    /// Every problem a load would refuse the scenario at `path` for (none: it loads). A
+    /// check runs the top levels of the modules it imports, so it runs where the calls do —
+    /// in a worker, tenant code never in the host — on `caller`'s behalf (the worker is one of
+    /// its tenant's), its builtins acting on nothing.
+    pub fn check(
+        &self,
+        path: &Path,
+        caller: &Arc<dyn Effects>,
+    ) -> Result<Vec<ScriptError>, ScriptError> {
+        match self {
+            Runner::Inline(engine) => {
+                let root = path.parent().unwrap_or(Path::new("."));
+                let engine = crate::builtins::offline_engine(engine.limits().clone(), root);
+                Ok(Scenario::problems(&engine, path))
+            }
+            Runner::Process { pool, root } => {
+                let nothing = Nothing(caller.clone());
+                pool.check(root, path, &nothing)
+            }
+        }
+    }
+
     /// Evaluate `script` with `vars` in scope, printed lines captured, acting through
     /// `effects`.
     pub fn eval(
@@ -108,6 +131,47 @@ impl Runner {
             Runner::Process { pool, root } => pool.eval(root, script, vars, effects.as_ref()),
         }
     }
+}
+
+/// The effects of a check: none (every one refused), under the caller of the effects it
+/// wraps (whose tenant the worker serves).
+struct Nothing(Arc<dyn Effects>);
+
+impl Effects for Nothing {
+    fn bot(&self, command: &str, _: &str, _: &Value) -> Result<Value, CommandError> {
+        Err(checking(command))
+    }
+
+    fn account_id(&self, command: &str, _: Option<i64>) -> Result<i64, CommandError> {
+        Err(checking(command))
+    }
+
+    fn account(
+        &self,
+        command: &str,
+        _: i64,
+        _: &crate::accounts::AccountOp,
+    ) -> Result<Value, CommandError> {
+        Err(checking(command))
+    }
+
+    fn state(&self, _: &crate::store::StateOp) -> Result<Value, crate::store::StoreError> {
+        Err(crate::store::StoreError::Remote(CHECKING.into()))
+    }
+
+    fn now(&self) -> i64 {
+        self.0.now()
+    }
+
+    fn caller(&self) -> Option<&crate::authority::Caller> {
+        self.0.caller()
+    }
+}
+
+const CHECKING: &str = "builtins do nothing while a script is checked";
+
+fn checking(command: &str) -> CommandError {
+    CommandError::invalid(command, CHECKING)
 }
 
 /// Compile the scenario at `path` on `engine`, its namespace under `prefix`, and run its

@@ -153,6 +153,27 @@ impl WorkerPool {
         }
     }
 
+    /// Every problem a load would refuse the scenario at `path` for, found in a worker (its
+    /// imports' top levels run there, under the call's limits), its builtins acting through
+    /// `effects`.
+    pub fn check(
+        &self,
+        root: &Path,
+        path: &Path,
+        effects: &dyn Effects,
+    ) -> Result<Vec<ScriptError>, ScriptError> {
+        let request = ToWorker::Check {
+            root: root.to_path_buf(),
+            path: path.to_path_buf(),
+        };
+        match self.exchange(request, effects)? {
+            Outcome::Checked { problems } => {
+                Ok(problems.into_iter().map(ScriptError::from).collect())
+            }
+            other => Err(unexpected(&other)),
+        }
+    }
+
     /// Evaluate `script` with `vars` in scope in a worker, acting through `effects`.
     pub fn eval(
         &self,

@@ -70,6 +70,14 @@ pub enum ToWorker {
         /// Variables in scope.
         vars: Map<String, Value>,
     },
+    /// Check the scenario at `path` as a load would (imports from the folder `root`, whose
+    /// top levels run): answered by [`Outcome::Checked`]. Its builtins act on nothing.
+    Check {
+        /// The scenario folder.
+        root: PathBuf,
+        /// The scenario file.
+        path: PathBuf,
+    },
     /// The answer to the worker's last [`FromWorker::Effect`].
     Answer(Result<Value, Refusal>),
 }
@@ -164,6 +172,11 @@ pub enum Outcome {
         /// It called `stop()`.
         #[serde(default)]
         claimed: bool,
+    },
+    /// What a check found (nothing: it loads).
+    Checked {
+        /// Every problem, in order.
+        problems: Vec<WireError>,
     },
     /// A script's value and printed lines.
     Evaluated {

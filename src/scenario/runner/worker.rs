@@ -221,6 +221,12 @@ impl Worker {
                     printed: evaluated.printed,
                 })
             }
+            ToWorker::Check { root, path } => {
+                let problems = Scenario::problems(self.engine(&root), &path);
+                Ok(Outcome::Checked {
+                    problems: problems.into_iter().map(WireError::from).collect(),
+                })
+            }
             ToWorker::Answer(_) => Err(ScriptError::new("an answer came with no question")),
         }
     }
