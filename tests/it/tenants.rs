@@ -459,3 +459,58 @@ fn checking_a_module_that_burns_cpu_costs_the_host_nothing_and_others_are_answer
     assert!(!t.path().join("scripts/uses_heavy.rhai").exists());
     run.interrupt();
 }
+
+#[test]
+fn a_tenant_holding_every_worker_it_may_does_not_keep_another_waiting() {
+    use tgscript::sandbox::world::{ChatKind, Status};
+    let (a, b) = (server("a"), server("b"));
+    let t = TestDir::new();
+    t.write(
+        "a/slow.rhai",
+        "fn on_message(msg) { print(`a starts in ${msg.chat.id}`); sleep(8); send_message(msg.chat.id, \"a done\"); }\n",
+    );
+    t.write(
+        "b/quick.rhai",
+        "fn on_message(msg) { send_message(msg.chat.id, \"b here\"); }\n",
+    );
+    t.write(
+        "tgscript.toml",
+        &format!(
+            "[limits]\ntimeout_ms = 10000\n\
+             # Four workers: a tenant holds at most two while both are served.\n\
+             [scripts]\nworkers = 4\n\
+             [[bot]]\nid = \"a\"\ntoken_env = \"TOKEN_A\"\nscripts = \"a\"\napi_url = \"{}\"\n\
+             [[bot]]\nid = \"b\"\ntoken_env = \"TOKEN_B\"\nscripts = \"b\"\napi_url = \"{}\"\n",
+            a.url(),
+            b.url(),
+        ),
+    );
+    let (token_a, token_b) = (token("a"), token("b"));
+    let run = t.spawn(
+        &["run"],
+        &[("TOKEN_A", token_a.as_str()), ("TOKEN_B", token_b.as_str())],
+    );
+    run.wait_stderr("scripts run in worker processes", 1, WAIT);
+    // Tenant a's handlers, in ten chats at once, would hold every worker for 8 s.
+    for n in 0..10 {
+        let chat = -1_000_000_000_000 - n;
+        a.world(|w| {
+            w.add_chat(chat, ChatKind::Supergroup, "busy");
+            w.set_status(chat, ALICE, Status::Member);
+            w.user_message(chat, ALICE, "work", None);
+        });
+    }
+    run.wait_stderr("a starts in", 2, WAIT);
+    let asked = std::time::Instant::now();
+    b.world(|w| w.user_message(SANDBOX_CHAT_ID, ALICE, "hello", None));
+    texts_until(&run, &b, |t| t == "b here");
+    let waited = asked.elapsed();
+    assert!(
+        waited < Duration::from_secs(1),
+        "tenant b waited {waited:?} for its first reply"
+    );
+    // Tenant a held its share, no more, while b was answered.
+    let started = run.stderr_so_far().matches("a starts in").count();
+    assert_eq!(started, 2, "{}", run.stderr_so_far());
+    run.interrupt();
+}
