@@ -2,8 +2,14 @@
 //! `order` and `dedup` swallow every error their callback raises (the time and operation limits, an
 //! interrupt), and `replace` builds its result before any size check. These stop on the first
 //! error and refuse a result over `[limits] max_string_size` before allocating it.
+//!
+//! Each callback call here is made through [`callback`], which looks at the run's deadline,
+//! interrupt flag and memory first ([`run::check_run`]): Rhai runs a callback called from a
+//! native function on a copy of its operation count, so a comparer that itself sorts would
+//! otherwise reach the run's checks too rarely.
 
 use super::described;
+use crate::engine::run;
 use rhai::{Array, Dynamic, EvalAltResult, FnPtr, ImmutableString, Module, NativeCallContext};
 use std::cmp::Ordering;
 
@@ -133,6 +139,17 @@ fn ordering(answer: &Dynamic, x: &Dynamic, y: &Dynamic) -> Ordering {
     }
 }
 
+/// Call `f` with `args` as a callback of the running builtin, after looking at the run's
+/// deadline, interrupt flag and memory.
+fn callback<const N: usize>(
+    ctx: &NativeCallContext,
+    f: &FnPtr,
+    args: [Dynamic; N],
+) -> Result<Dynamic> {
+    run::check_run()?;
+    f.call_raw(ctx, None, args)
+}
+
 fn sort(ctx: NativeCallContext, array: &mut Array, comparer: FnPtr) -> Result<()> {
     if array.len() <= 1 {
         return Ok(());
@@ -144,7 +161,7 @@ fn sort(ctx: NativeCallContext, array: &mut Array, comparer: FnPtr) -> Result<()
             if failed.is_some() {
                 return Ordering::Equal;
             }
-            match comparer.call_raw(&ctx, None, [x.clone(), y.clone()]) {
+            match callback(&ctx, &comparer, [x.clone(), y.clone()]) {
                 Ok(answer) => ordering(&answer, x, y),
                 Err(e) => {
                     failed = Some(e);
@@ -178,7 +195,7 @@ fn dedup(ctx: NativeCallContext, array: &mut Array) -> Result<()> {
 
 fn dedup_by(ctx: NativeCallContext, array: &mut Array, comparer: FnPtr) -> Result<()> {
     dedup_with(array, |previous, next| {
-        let answer = comparer.call_raw(&ctx, None, [previous.clone(), next.clone()])?;
+        let answer = callback(&ctx, &comparer, [previous.clone(), next.clone()])?;
         Ok(answer.as_bool().unwrap_or(false))
     })
 }

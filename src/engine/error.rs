@@ -1,7 +1,9 @@
 //! Script errors as values: where (`file:line:col`), what, and which limit was hit.
 
 use super::limits::Limits;
-use super::run::{CALLS_TOKEN, CLOSURES_TOKEN, INTERRUPT_TOKEN, MEMORY_TOKEN, TIMEOUT_TOKEN};
+use super::run::{
+    CALLS_TOKEN, CLOSURES_TOKEN, INTERRUPT_TOKEN, MEMORY_TOKEN, OPERATIONS_TOKEN, TIMEOUT_TOKEN,
+};
 use rhai::{Dynamic, EvalAltResult, ParseError, Position};
 use std::fmt;
 
@@ -170,6 +172,13 @@ fn describe(err: &EvalAltResult, limits: &Limits) -> (String, Option<&'static st
         )
     };
     match err {
+        E::ErrorTerminated(token, _) if token.to_string() == OPERATIONS_TOKEN => limit(
+            "max_operations",
+            format!(
+                "operation limit exceeded: the script ran more than {} operations",
+                limits.max_operations
+            ),
+        ),
         E::ErrorTooManyOperations(_) => limit(
             "max_operations",
             format!(

@@ -6,11 +6,19 @@
 //! is all the thread-local holds: what a call acts on (its update, scenario, effects) travels
 //! with the call as its tag. Runs may nest (a module evaluated during an import); the inner
 //! run restores the outer one on exit.
+//!
+//! Rhai counts operations in its global runtime state, but a native function calling a
+//! script callback (`sort`'s comparer, `map`'s mapper, …) runs it on a *copy* of that state,
+//! whose count is thrown away when the callback returns. A callback running callbacks (a
+//! comparer that sorts) would thus never bring the count it is handed to the next check, nor
+//! past `max_operations`. So the checks here go by a count of their own (`TICKS`), one per
+//! `on_progress` call, which every operation makes whatever state it runs on; and builtins
+//! that call script callbacks look at the run with [`check_run`] before each call too.
 
 use super::limits::Limits;
 use crate::activity::SCRIPT_TARGET;
 use rhai::{Dynamic, EvalAltResult, EvalContext, Position};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -62,6 +70,9 @@ pub(crate) const CLOSURES_TOKEN: &str = "closures nested too deep";
 pub(crate) const CALLS_TOKEN: &str = "too many calls";
 /// Token carried by `ErrorTerminated` when the run grew past `max_memory_mb`.
 pub(crate) const MEMORY_TOKEN: &str = "too much memory";
+/// Token carried by `ErrorTerminated` when the run's operations, those of script callbacks
+/// that Rhai's own count loses included, passed `max_operations`.
+pub(crate) const OPERATIONS_TOKEN: &str = "too many operations";
 
 /// How often (in operations) the memory the run holds is looked at.
 const MEMORY_CHECK_EVERY: u64 = 8;
@@ -90,10 +101,16 @@ struct RunState {
     /// limit).
     memory_baseline: isize,
     max_memory: isize,
+    /// [`TICKS`] when the run began, and how many operations it may make (0: no limit).
+    ticks_at_start: u64,
+    max_operations: u64,
 }
 
 thread_local! {
     static CURRENT: RefCell<Option<RunState>> = const { RefCell::new(None) };
+    /// Operations this thread has made, every run's together: one per `on_progress` call,
+    /// counted whatever copy of Rhai's state the operation ran on.
+    static TICKS: Cell<u64> = const { Cell::new(0) };
 }
 
 /// Run `f` as one evaluation under `limits` and `options`; returns its value and report.
@@ -114,6 +131,8 @@ pub fn run<R>(limits: &Limits, options: &RunOptions, f: impl FnOnce() -> R) -> (
         memory_baseline: super::memory::held(),
         max_memory: isize::try_from(limits.max_memory_mb.saturating_mul(1024 * 1024))
             .unwrap_or(isize::MAX),
+        ticks_at_start: TICKS.with(Cell::get),
+        max_operations: limits.max_operations,
     };
     let outer = CURRENT.with(|c| c.replace(Some(state)));
     let value = f();
@@ -185,21 +204,64 @@ pub fn interrupted() -> bool {
     })
 }
 
-/// `on_progress` hook: stop the run when its deadline passed or it was interrupted.
-pub(crate) fn on_progress(operations: u64) -> Option<Dynamic> {
-    if operations.is_multiple_of(MEMORY_CHECK_EVERY) && over_memory() {
+/// `on_progress` hook: stop the run when it ran out of memory, time or operations, or was
+/// interrupted. Rhai calls it once per operation with its own count, which callbacks run from
+/// native functions lose (see the module's documentation): the checks go by [`TICKS`].
+pub(crate) fn on_progress(_operations: u64) -> Option<Dynamic> {
+    let tick = TICKS.with(|t| {
+        let tick = t.get().wrapping_add(1);
+        t.set(tick);
+        tick
+    });
+    if tick.is_multiple_of(MEMORY_CHECK_EVERY) && over_memory() {
         return Some(MEMORY_TOKEN.into());
     }
-    if !operations.is_multiple_of(PROGRESS_CHECK_EVERY) {
+    if !tick.is_multiple_of(PROGRESS_CHECK_EVERY) {
         return None;
     }
+    if over_operations(tick) {
+        return Some(OPERATIONS_TOKEN.into());
+    }
+    stopped().map(Into::into)
+}
+
+/// Why the current run must stop now, as the token `on_progress` gives: interrupted, or past
+/// its deadline.
+fn stopped() -> Option<&'static str> {
     if interrupted() {
-        return Some(INTERRUPT_TOKEN.into());
+        return Some(INTERRUPT_TOKEN);
     }
     match time_left() {
-        Some(left) if left.is_zero() => Some(TIMEOUT_TOKEN.into()),
+        Some(left) if left.is_zero() => Some(TIMEOUT_TOKEN),
         _ => None,
     }
+}
+
+/// Look at the current run before a builtin calls a script callback: the same error
+/// `on_progress` stops it with when it was interrupted, is past its deadline
+/// (`[limits] timeout_ms`) or holds more than `max_memory_mb`. Builtins that call callbacks
+/// many times (`sort`, `dedup`, …) call this before each call, so nested callbacks stop in
+/// time however few operations each one makes.
+pub fn check_run() -> Result<(), Box<EvalAltResult>> {
+    let token = if over_memory() {
+        Some(MEMORY_TOKEN)
+    } else {
+        stopped()
+    };
+    match token {
+        Some(token) => Err(EvalAltResult::ErrorTerminated(token.into(), Position::NONE).into()),
+        None => Ok(()),
+    }
+}
+
+/// Whether the current run, at thread tick `tick`, made more operations than its
+/// `max_operations`.
+fn over_operations(tick: u64) -> bool {
+    CURRENT.with(|c| {
+        c.borrow().as_ref().is_some_and(|s| {
+            s.max_operations > 0 && tick.wrapping_sub(s.ticks_at_start) > s.max_operations
+        })
+    })
 }
 
 /// Whether the current run holds more than `max_memory_mb` over what its thread held when

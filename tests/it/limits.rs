@@ -3,6 +3,7 @@
 //! each are measured by `bench/hostile.sh`, not asserted here.
 
 use crate::util::TestDir;
+use std::time::Duration;
 
 /// Run `script` with `exec` and expect exit 1 with an error naming `limit`.
 fn stopped_by(script: &str, limit: &str) {
@@ -144,6 +145,81 @@ fn a_comparer_out_of_time_stops_order_too() {
          \"the order finished\"",
         "the order finished",
     );
+}
+
+/// Run `script` with `exec` under `env`, expecting exit 1 with `error`, and within `most` of
+/// CPU time (the process's own, measured by `wait4`).
+fn stopped_within_cpu(script: &str, env: &[(&str, &str)], error: &str, most: Duration) {
+    let t = TestDir::new();
+    t.write("hostile.rhai", script);
+    let (run, cpu) = t.run_measuring_cpu(&["exec", "hostile.rhai"], env);
+    run.expect_code(1).expect_stderr_contains(error);
+    assert!(
+        cpu < most,
+        "the script burnt {cpu:?} of CPU before it was stopped (at most {most:?})"
+    );
+}
+
+/// Three levels of callbacks, each over 400 items: tens of seconds of work if nothing stops
+/// it. Each level works on its own copy (`let b = s`): the array being sorted is locked.
+const NESTED: &[(&str, &str)] = &[
+    (
+        "sort",
+        "let b = s; b.sort(|p, q| { let c = s; c.sort(|m, n| m - n); p - q }); x - y",
+    ),
+    (
+        "map",
+        "let b = s; b.map(|y| { let c = s; c.map(|z| z).len() }).len()",
+    ),
+    (
+        "reduce",
+        "let b = s; b.reduce(|t, y| { let c = s; c.reduce(|u, z| u + z, 0) }, 0)",
+    ),
+];
+
+/// The script running `body` as the callback of the outer level of `name`.
+fn nested(name: &str, body: &str) -> String {
+    let outer = match name {
+        "sort" => format!("a.sort(|x, y| {{ {body} }});"),
+        "map" => format!("a.map(|x| {{ {body} }});"),
+        _ => format!("a.reduce(|acc, x| {{ {body} }}, 0);"),
+    };
+    format!("let a = [];\nfor i in 0..400 {{ a.push(i); }}\nlet s = a;\n{outer}\n\"finished\"")
+}
+
+#[test]
+fn nested_callbacks_stop_at_the_time_limit() {
+    // Rhai runs a callback called from a native function on a copy of its operation count:
+    // the comparers of sorts inside comparers never brought it to the deadline's check (a
+    // nested sort burnt 50 s under a 1 s limit). The CPU time bounds it at 5 × the limit.
+    for (name, body) in NESTED {
+        stopped_within_cpu(
+            &nested(name, body),
+            &[
+                ("TGSCRIPT_LIMITS_MAX_OPERATIONS", "0"),
+                ("TGSCRIPT_LIMITS_TIMEOUT_MS", "1000"),
+            ],
+            "time limit exceeded: the call ran longer than 1000 ms",
+            Duration::from_secs(5),
+        );
+    }
+}
+
+#[test]
+fn operations_of_nested_callbacks_count_against_max_operations() {
+    // The operations callbacks make on Rhai's copies of its count were never added up: the
+    // same nested sort ran to its end past any max_operations. 30 s of time only as a backstop.
+    for (name, body) in NESTED {
+        stopped_within_cpu(
+            &nested(name, body),
+            &[
+                ("TGSCRIPT_LIMITS_MAX_OPERATIONS", "1000000"),
+                ("TGSCRIPT_LIMITS_TIMEOUT_MS", "30000"),
+            ],
+            "operation limit exceeded: the script ran more than 1000000 operations",
+            Duration::from_secs(5),
+        );
+    }
 }
 
 #[test]

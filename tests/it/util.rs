@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 /// A temporary folder to write scripts into and run `tgscript` in.
 pub struct TestDir {
@@ -68,6 +69,70 @@ impl TestDir {
 
     /// Same as [`TestDir::run`] with extra environment variables.
     pub fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let output: Output = self.command(args, env).output().expect("run tgscript");
+        self.finished(args, output)
+    }
+
+    /// Same as [`TestDir::run_with_env`], also measuring the CPU time (user and system) the
+    /// process used, its own alone (`wait4`), whatever else the test process runs meanwhile.
+    pub fn run_measuring_cpu(&self, args: &[&str], env: &[(&str, &str)]) -> (Run, Duration) {
+        use std::io::Read;
+        use std::os::unix::process::ExitStatusExt;
+        #[expect(
+            clippy::zombie_processes,
+            reason = "waited for with wait4, which gives its resource usage"
+        )]
+        let mut child = self
+            .command(args, env)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run tgscript");
+        let read = |pipe: Option<Box<dyn Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut bytes = Vec::new();
+                if let Some(mut pipe) = pipe {
+                    pipe.read_to_end(&mut bytes).expect("read the output");
+                }
+                bytes
+            })
+        };
+        let stdout = read(
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        );
+        let stderr = read(
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        );
+        let pid = libc::pid_t::try_from(child.id()).expect("a pid");
+        let mut status = 0;
+        // SAFETY: `rusage` is plain integers, for which all zeroes is a value.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: the pointers are to live locals; the child is ours and waited for once,
+        // here (its `Child` is never waited on).
+        let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        assert_eq!(waited, pid, "wait4: {}", std::io::Error::last_os_error());
+        let time = |t: libc::timeval| {
+            Duration::from_secs(u64::try_from(t.tv_sec).unwrap_or(0))
+                + Duration::from_micros(u64::try_from(t.tv_usec).unwrap_or(0))
+        };
+        let cpu = time(usage.ru_utime) + time(usage.ru_stime);
+        let output = Output {
+            status: std::process::ExitStatus::from_raw(status),
+            stdout: stdout.join().expect("stdout reader"),
+            stderr: stderr.join().expect("stderr reader"),
+        };
+        (self.finished(args, output), cpu)
+    }
+
+    /// The command `tgscript ARGS...` in this folder with a clean `TGSCRIPT_*` environment and
+    /// `env` added.
+    fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_tgscript"));
         cmd.args(args)
             .current_dir(self.path())
@@ -86,7 +151,11 @@ impl TestDir {
         for (key, value) in env {
             cmd.env(key, value);
         }
-        let output: Output = cmd.output().expect("run tgscript");
+        cmd
+    }
+
+    /// The run of `tgscript ARGS...` that ended with `output`.
+    fn finished(&self, args: &[&str], output: Output) -> Run {
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
         let listing: Vec<String> = walk(self.path())
