@@ -91,6 +91,12 @@ pub struct Entry {
     /// A refused call: the refusal, `code description`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// A script's line, or an error of its: the bot whose scenario it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot: Option<String>,
+    /// A script's line, or an error of its: the scenario (its state namespace within its bot).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<String>,
 }
 
 /// `text` cut at [`MAX_TEXT`] bytes (on a character boundary), saying how much was cut.
@@ -137,6 +143,8 @@ impl Entry {
             params: None,
             result: None,
             error: None,
+            bot: None,
+            scenario: None,
         }
     }
 

@@ -23,7 +23,7 @@ pub use files::Asset;
 pub use state::ONE_OFF_NAMESPACE;
 
 use crate::effects::Effects;
-use crate::engine::{Limits, ScriptEngine};
+use crate::engine::{Attribution, Limits, ScriptEngine};
 use crate::host::Host;
 use crate::request::CommandError;
 use crate::telegram::UpdateContext;
@@ -131,7 +131,24 @@ pub fn engine(limits: Limits, root: impl Into<PathBuf>, context: CallContext) ->
     engine.register(&Builtins::new());
     engine.register_module(assets);
     engine.set_default_tag(context.into_tag());
+    engine.set_attribution(attribution);
     engine
+}
+
+/// Who a call tagged `tag` prints as: the bot and scenario of its state namespace; no one for a
+/// one-off script.
+fn attribution(tag: &Dynamic) -> Attribution {
+    let Some(namespace) = tag
+        .read_lock::<Arc<CallContext>>()
+        .and_then(|context| context.scenario.clone())
+    else {
+        return Attribution::default();
+    };
+    let (bot, scenario) = crate::store::namespace_owner(&namespace);
+    Attribution {
+        bot: Some(bot.into()),
+        scenario: Some(scenario.into()),
+    }
 }
 
 /// A sandboxed engine with the builtins and no connections (for `check`, `docs` and tests).

@@ -11,7 +11,7 @@ pub mod run;
 pub use error::ScriptError;
 pub use limits::{Limits, ScriptReadError};
 pub use resolver::ScenarioResolver;
-pub use run::{Output, RunOptions, RunReport};
+pub use run::{Attribution, Output, RunOptions, RunReport};
 
 use rhai::packages::{Package, StandardPackage};
 use rhai::{AST, Dynamic, Engine, Scope};
@@ -33,6 +33,8 @@ pub struct ScriptEngine {
     shared_root: SharedRoot,
     /// The functions scripts may call without defining them, once asked for.
     known: std::sync::OnceLock<Arc<KnownFunctions>>,
+    /// Who a run's prints are from, read from its tag (see [`ScriptEngine::set_attribution`]).
+    attribute: Option<fn(&Dynamic) -> Attribution>,
 }
 
 /// The scenario folder of an engine's current call, as path-taking builtins read it.
@@ -80,6 +82,30 @@ impl ScriptEngine {
             shared_root: Arc::new(std::sync::RwLock::new(root.clone())),
             root,
             known: std::sync::OnceLock::new(),
+            attribute: None,
+        }
+    }
+
+    /// Read who a run's prints are from out of its tag (or the default tag) with `attribute`,
+    /// when its options do not say (the engine knows nothing of what a tag holds).
+    pub fn set_attribution(&mut self, attribute: fn(&Dynamic) -> Attribution) {
+        self.attribute = Some(attribute);
+    }
+
+    /// `options`, with its attribution read from `tag` when it has none.
+    fn attributed<'a>(
+        &self,
+        options: &'a RunOptions,
+        tag: &Dynamic,
+    ) -> std::borrow::Cow<'a, RunOptions> {
+        match self.attribute {
+            Some(attribute) if options.attribution.is_empty() => {
+                std::borrow::Cow::Owned(RunOptions {
+                    attribution: attribute(tag),
+                    ..options.clone()
+                })
+            }
+            _ => std::borrow::Cow::Borrowed(options),
         }
     }
 
@@ -236,7 +262,8 @@ impl ScriptEngine {
         ast: &AST,
         options: &RunOptions,
     ) -> (Result<Dynamic, ScriptError>, RunReport) {
-        let (result, report) = run::run(&self.limits, options, || {
+        let options = self.attributed(options, self.engine.default_tag());
+        let (result, report) = run::run(&self.limits, &options, || {
             self.engine.eval_ast_with_scope::<Dynamic>(scope, ast)
         });
         let result = result.map_err(|e| self.error(e, ast.source()));
@@ -253,7 +280,9 @@ impl ScriptEngine {
         args: Vec<Dynamic>,
         options: &RunOptions,
     ) -> (Result<Dynamic, ScriptError>, RunReport) {
-        let (result, report) = run::run(&self.limits, options, || {
+        let tag = options.tag.as_ref().unwrap_or(self.engine.default_tag());
+        let options = self.attributed(options, tag);
+        let (result, report) = run::run(&self.limits, &options, || {
             let call = match &options.tag {
                 Some(tag) => rhai::CallFnOptions::new().with_tag(tag.clone()),
                 None => rhai::CallFnOptions::new(),

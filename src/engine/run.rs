@@ -49,6 +49,27 @@ pub struct RunOptions {
     /// `NativeCallContext::tag()`; `None` for the engine's default tag. Only function calls
     /// ([`super::ScriptEngine::call_fn`]) can carry one.
     pub tag: Option<Dynamic>,
+    /// Who the run's prints are from, for the log; left empty, the engine reads it from the
+    /// tag (see [`super::ScriptEngine::set_attribution`]).
+    pub attribution: Attribution,
+}
+
+/// Who a run's `print` and `debug` lines come from: the log event of each carries them as its
+/// `bot` and `scenario` fields. Empty for a one-off script (`exec`, the REPL, `run_script`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Attribution {
+    /// The bot whose scenario runs.
+    pub bot: Option<Arc<str>>,
+    /// The scenario running, by its name within its bot's (its state namespace: its
+    /// `const STATE`, else its file name without `.rhai`).
+    pub scenario: Option<Arc<str>>,
+}
+
+impl Attribution {
+    /// Whether it names no one.
+    pub fn is_empty(&self) -> bool {
+        self.bot.is_none() && self.scenario.is_none()
+    }
 }
 
 /// What a run leaves behind besides its value.
@@ -87,6 +108,8 @@ struct RunState {
     deadline: Instant,
     interrupt: Option<Arc<AtomicBool>>,
     output: Output,
+    /// Who the run's prints are from.
+    attribution: Attribution,
     printed: Vec<String>,
     var_accesses: u32,
     /// Calls to Telegram or TDLib so far, and how many are allowed (0: no limit).
@@ -121,6 +144,7 @@ pub fn run<R>(limits: &Limits, options: &RunOptions, f: impl FnOnce() -> R) -> (
         deadline: started + limits.timeout(),
         interrupt: options.interrupt.clone(),
         output: options.output,
+        attribution: options.attribution.clone(),
         printed: Vec::new(),
         var_accesses: 0,
         api_calls: 0,
@@ -354,44 +378,55 @@ pub(crate) fn debug(text: &str, source: Option<&str>, pos: Position) {
     emit(&line);
 }
 
+/// Send `line`, printed by the script, where the run's output goes: always to the log (as
+/// an event with the run's [`Attribution`]; the log's plain text format escapes its control
+/// characters, see [`crate::logging`]), and to stdout, stderr or the report as the run says;
+/// nowhere once the run printed `max_print_size` bytes.
 fn emit(line: &str) {
     let mut note = None;
-    let output = CURRENT.with(|c| {
-        let mut current = c.borrow_mut();
-        let state = current.as_mut()?;
-        let before = state.printed_bytes;
-        state.printed_bytes = before.saturating_add(line.len() + 1);
-        if state.max_print_size > 0 && state.printed_bytes > state.max_print_size {
-            // Said once, when the limit is first passed; the rest of the output is dropped.
-            if before <= state.max_print_size {
-                let said = format!(
-                    "(more than {} bytes printed in this call: the rest is dropped; raise [limits] max_print_size if the script needs more)",
-                    state.max_print_size
-                );
-                if state.output == Output::Capture {
-                    state.printed.push(said.clone());
+    let mut dropped = false;
+    let (output, attribution) = CURRENT
+        .with(|c| {
+            let mut current = c.borrow_mut();
+            let state = current.as_mut()?;
+            let before = state.printed_bytes;
+            state.printed_bytes = before.saturating_add(line.len() + 1);
+            if state.max_print_size > 0 && state.printed_bytes > state.max_print_size {
+                dropped = true;
+                // Said once, when the limit is first passed; the rest of the output is dropped.
+                if before <= state.max_print_size {
+                    let said = format!(
+                        "(more than {} bytes printed in this call: the rest is dropped; raise [limits] max_print_size if the script needs more)",
+                        state.max_print_size
+                    );
+                    if state.output == Output::Capture {
+                        state.printed.push(said.clone());
+                    }
+                    note = Some(said);
                 }
-                note = Some(said);
+                return Some((None, state.attribution.clone()));
             }
-            return None;
-        }
-        if state.output == Output::Capture {
-            state.printed.push(line.to_string());
-        }
-        Some(state.output)
-    });
+            if state.output == Output::Capture {
+                state.printed.push(line.to_string());
+            }
+            Some((Some(state.output), state.attribution.clone()))
+        })
+        .unwrap_or_default();
+    let (bot, scenario) = (attribution.bot.as_deref(), attribution.scenario.as_deref());
     if let Some(note) = note {
-        tracing::warn!(target: SCRIPT_TARGET, "{note}");
+        tracing::warn!(target: SCRIPT_TARGET, bot, scenario, "{note}");
+    }
+    if dropped {
         return;
     }
     if output == Some(Output::Stdout) {
         // Shown on stdout already: keep the log for `TGSCRIPT_LOG=debug`.
-        tracing::debug!(target: SCRIPT_TARGET, "{line}");
+        tracing::debug!(target: SCRIPT_TARGET, bot, scenario, "{line}");
         let _ = writeln!(std::io::stdout().lock(), "{line}");
     } else if output == Some(Output::Stderr) {
-        tracing::debug!(target: SCRIPT_TARGET, "{line}");
+        tracing::debug!(target: SCRIPT_TARGET, bot, scenario, "{line}");
         let _ = writeln!(std::io::stderr().lock(), "{line}");
     } else {
-        tracing::info!(target: SCRIPT_TARGET, "{line}");
+        tracing::info!(target: SCRIPT_TARGET, bot, scenario, "{line}");
     }
 }

@@ -194,6 +194,7 @@ impl ChatWorker {
             match outcome {
                 Ok(Some(attempts)) => {
                     tracing::warn!(
+                        bot = self.registry.bot(),
                         "update {}: try {attempts} failed; trying again in {} ms",
                         update["update_id"],
                         delay.as_millis()
@@ -289,7 +290,7 @@ fn try_update(
         Err(TryFailed { error, transient }) => match inbox.failed(id, &error, !transient) {
             Ok(Failure::Retry { attempts }) => return Some(attempts),
             Ok(Failure::Parked { attempts }) => {
-                metrics::counter!(telemetry::UPDATES_PARKED, "bot" => bot).increment(1);
+                metrics::counter!(telemetry::UPDATES_PARKED, "bot" => bot.clone()).increment(1);
                 let why = match transient {
                     true => format!("after {attempts} failed tries"),
                     false => "after one try: it would fail the same way again (a script error or a refusal)".to_string(),
@@ -298,7 +299,10 @@ fn try_update(
                     true => "fix the scenario, then retry it from the console's inbox page or with the gateway's inbox_retry (the sandbox's inbox lives in memory: `tgscript inbox retry` cannot reach it)".to_string(),
                     false => format!("fix the scenario, then `tgscript inbox retry {id}` runs it again"),
                 };
-                tracing::error!("update {id} parked {why} ({error}); {again}");
+                tracing::error!(
+                    bot = bot.as_str(),
+                    "update {id} parked {why} ({error}); {again}"
+                );
                 Ok(())
             }
             Err(e) => Err(e),
@@ -399,7 +403,10 @@ pub fn handle_update(
                 }
             }
             Err(err) => {
+                let (bot, own) = crate::store::namespace_owner(&scenario.namespace);
                 tracing::error!(
+                    bot,
+                    scenario = own,
                     "{err} [{} {handler}, update {}]",
                     scenario.name,
                     ctx.update_id

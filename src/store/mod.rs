@@ -29,8 +29,8 @@ pub(crate) use state::apply_on;
 #[cfg(test)]
 pub(crate) use state::set_on;
 pub use state::{
-    MAX_SCOPE_BYTES, MAX_VALUE_BYTES, SHARED_NAMESPACE, StateOp, StateScope, namespace_prefix,
-    shared_namespace,
+    MAX_SCOPE_BYTES, MAX_VALUE_BYTES, SHARED_NAMESPACE, StateOp, StateScope, namespace_owner,
+    namespace_prefix, shared_namespace,
 };
 
 use sql::Connection;

@@ -25,6 +25,15 @@ pub fn namespace_prefix(bot: &str) -> String {
     }
 }
 
+/// The bot a scenario's state namespace belongs to and the scenario's own part of it (its
+/// `const STATE`, else its file name): `bot/own`, or `own` alone for the [`DEFAULT_BOT`] (see
+/// [`namespace_prefix`]).
+pub fn namespace_owner(namespace: &str) -> (&str, &str) {
+    namespace
+        .split_once('/')
+        .unwrap_or((DEFAULT_BOT, namespace))
+}
+
 /// The namespace the scenarios of `namespace`'s bot share (`shared_get`/`shared_set`): its
 /// bot's prefix followed by [`SHARED_NAMESPACE`].
 pub fn shared_namespace(namespace: &str) -> String {
@@ -407,6 +416,14 @@ mod tests {
         );
     }
     use super::*;
+
+    #[test]
+    fn a_namespace_names_its_bot_and_scenario() {
+        for bot in [DEFAULT_BOT, "shop"] {
+            let namespace = format!("{}greet", namespace_prefix(bot));
+            assert_eq!(namespace_owner(&namespace), (bot, "greet"));
+        }
+    }
 
     #[test]
     fn journal_lines_keep_the_words_earlier_versions_wrote() {

@@ -673,3 +673,78 @@ fn a_polling_bot_says_which_webhook_it_removes_and_json_logs_are_one_object_per_
         );
     }
 }
+
+/// Prints what it heard with a forged log line after a newline, and answers; throws such a
+/// line at "boom".
+const PRINTER: &str = "fn on_message(msg) {\n    if msg.text == \"boom\" { throw \"boom\\nERROR forged error\"; }\n    print(\"heard \" + msg.text + \"\\nERROR forged line\");\n    send_message(msg.chat.id, \"said\");\n}\n";
+
+#[test]
+fn a_print_is_one_log_line_naming_its_bot_and_scenario_in_either_isolation() {
+    const ADMIN: &str = "admin-secret-for-the-print-test";
+    for isolation in ["process", "inline"] {
+        let p = server("p");
+        let t = TestDir::new();
+        let gateway = free_port();
+        t.write("p/say.rhai", PRINTER);
+        t.write(
+            "tgscript.toml",
+            &format!(
+                "[inbox]\nmax_attempts = 1\n\n[gateway]\nlisten = \"127.0.0.1:{gateway}\"\nadmin_token = \"{ADMIN}\"\n\n[[bot]]\nid = \"p\"\ntoken_env = \"TOKEN_P\"\nscripts = \"p\"\nmode = \"polling\"\napi_url = \"{}\"\n",
+                p.url()
+            ),
+        );
+        let env = [
+            ("TOKEN_P", token("p")),
+            ("TGSCRIPT_SCRIPTS_ISOLATION", isolation.to_string()),
+        ];
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let run = t.spawn(&["run"], &env);
+        run.wait_stderr("gateway listening", 1, WAIT);
+        p.world(|w| w.user_message(SANDBOX_CHAT_ID, ALICE, "hi", None));
+        assert_eq!(sent(&p, 1), ["said"], "{isolation}");
+
+        // The console's activity has the line as printed, with its bot and scenario.
+        let request = json!({"action": "activity", "kind": "print"});
+        let (status, activity) = command(gateway, Some(ADMIN), request);
+        assert_eq!(status, 200, "{activity}");
+        let entries = activity["data"]["entries"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let printed = entries
+            .iter()
+            .find(|e| e["text"] == "heard hi\nERROR forged line")
+            .unwrap_or_else(|| panic!("{isolation}: no print in {activity}"));
+        assert_eq!(
+            (&printed["bot"], &printed["scenario"]),
+            (&json!("p"), &json!("say")),
+            "{isolation}: {printed}"
+        );
+
+        p.world(|w| w.user_message(SANDBOX_CHAT_ID, ALICE, "boom", None));
+        run.wait_stderr("forged error", 1, WAIT);
+
+        // The log has each on one line, the newline escaped, naming the bot and scenario.
+        let done = run.terminate();
+        assert_eq!(done.code, Some(0), "{}", done.all_output());
+        let log = &done.stderr;
+        assert!(
+            !log.lines().any(|l| l.starts_with("ERROR forged")),
+            "{isolation}: a forged line in {log}"
+        );
+        let forged = log.lines().filter(|l| l.contains("forged line")).count();
+        assert_eq!(forged, 1, "{isolation}: one line per print in {log}");
+        for said in [
+            r"INFO heard hi\nERROR forged line",
+            r"boom\nERROR forged error [say.rhai on_message, update",
+        ] {
+            let line = log.lines().find(|l| l.contains(said)).unwrap_or_default();
+            for part in [r#"bot="p""#, r#"scenario="say""#] {
+                assert!(
+                    line.contains(part),
+                    "{isolation}: {said} with {part} in {log}"
+                );
+            }
+        }
+    }
+}
