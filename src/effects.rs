@@ -5,12 +5,13 @@
 //! that crosses it is plain data, so it can be served in-process ([`crate::host::Host`]) or, later,
 //! over a pipe to a script worker.
 
-use crate::accounts::{AccountOp, AuthState, LoginStep};
-use crate::authority::Caller;
+use crate::accounts::{AccountOp, Accounts, AuthState, LoginStep};
 use crate::http::{HttpError, HttpRequest};
 use crate::request::CommandError;
+use crate::store::namespace_prefix;
 use crate::store::{StateOp, StoreError};
 use serde_json::Value;
+use std::sync::Arc;
 
 /// What builtins and commands act through. Calls block the calling (script) thread until
 /// they are answered; `command` names the builtin or action an error is reported for.
@@ -77,4 +78,66 @@ pub fn system_now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
+}
+
+/// Who is calling: the scenarios of one bot of one tenant.
+#[derive(Clone)]
+pub struct Caller {
+    /// The bot (its id).
+    bot: Arc<str>,
+    /// What the bot's state namespaces begin with.
+    prefix: Arc<str>,
+    /// The tenant the bot belongs to.
+    tenant: Arc<str>,
+    /// The process's accounts, which know their owners.
+    accounts: Accounts,
+}
+
+impl std::fmt::Debug for Caller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Caller")
+            .field("bot", &self.bot)
+            .field("tenant", &self.tenant)
+            .finish()
+    }
+}
+
+impl Caller {
+    /// The scenarios of bot `bot` of `tenant`, whose accounts `accounts` knows.
+    pub fn bot(bot: &str, tenant: &str, accounts: Accounts) -> Self {
+        Self {
+            bot: bot.into(),
+            prefix: namespace_prefix(bot).into(),
+            tenant: tenant.into(),
+            accounts,
+        }
+    }
+
+    /// The tenant.
+    pub fn tenant(&self) -> &str {
+        &self.tenant
+    }
+
+    /// The bot.
+    pub fn bot_id(&self) -> &str {
+        &self.bot
+    }
+
+    /// Whether `namespace` is one of the bot's: its prefix, then a name with no `/` (a
+    /// scenario's own, or the bot's shared one).
+    pub fn owns_namespace(&self, namespace: &str) -> bool {
+        namespace
+            .strip_prefix(&*self.prefix)
+            .is_some_and(|rest| !rest.contains('/'))
+    }
+
+    /// Whether the tenant's scenarios may use account `id` (and get its events).
+    pub fn reaches(&self, id: i64) -> bool {
+        self.accounts.reachable(id, &self.tenant)
+    }
+
+    /// The account the tenant's scenarios act on by default.
+    pub fn default_account(&self) -> Result<i64, crate::accounts::AccountsError> {
+        self.accounts.default_for(&self.tenant)
+    }
 }

@@ -2,8 +2,8 @@
 //! state database, and the async runtime the blocking script threads bridge into.
 
 use crate::accounts::{AccountOp, Accounts, AuthState, LoginStep};
-use crate::authority::Caller;
 use crate::clock::Clock;
+use crate::effects::Caller;
 use crate::effects::Effects;
 use crate::http::{HttpClient, HttpError, HttpRequest};
 use crate::request::CommandError;

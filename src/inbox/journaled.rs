@@ -90,7 +90,7 @@ impl Effects for Journaled {
         self.inner.now_ms()
     }
 
-    fn caller(&self) -> Option<&crate::authority::Caller> {
+    fn caller(&self) -> Option<&crate::effects::Caller> {
         self.inner.caller()
     }
 }

@@ -163,7 +163,7 @@ impl Effects for Nothing {
         self.0.now()
     }
 
-    fn caller(&self) -> Option<&crate::authority::Caller> {
+    fn caller(&self) -> Option<&crate::effects::Caller> {
         self.0.caller()
     }
 }
