@@ -260,3 +260,23 @@ fn lists_and_isolation_settings_come_from_the_environment_too() {
         tgscript::config::Isolation::Process
     );
 }
+
+#[test]
+fn a_tenant_or_owner_that_is_not_a_name_is_refused_with_its_key() {
+    for (text, key) in [
+        (
+            "[[bot]]\nid = \"a\"\ntoken_env = \"T\"\nscripts = \"a\"\ntenant = \"../b\"\n",
+            "bot[0].tenant",
+        ),
+        (
+            "[[account]]\nid = 1\nbackend = \"sandbox\"\nowner = \"a b\"\n",
+            "account[0].owner",
+        ),
+    ] {
+        let err = Config::from_sources(Some(("t.toml", text)), env(&[]))
+            .expect_err("refused")
+            .to_string();
+        assert!(err.contains(key), "{err}");
+        assert!(err.contains("is not a tenant name"), "{err}");
+    }
+}

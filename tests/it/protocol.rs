@@ -306,6 +306,10 @@ fn the_consoles_actions_refuse_bad_input_with_words_and_change_nothing() {
             json!({"action": "check_script", "name": "big.rhai", "source": "x".repeat(200_000)}),
             "[limits] max_script_size is",
         ),
+        (
+            json!({"action": "add_account", "userbot_id": 9, "backend": "sandbox", "owner": "a b"}),
+            "owner \"a b\" is not a tenant name",
+        ),
     ] {
         let (status, event) = ask(request.clone());
         assert_eq!(status, 400, "{request} → {event}");
