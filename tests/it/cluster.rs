@@ -239,13 +239,18 @@ fn the_bots_of_a_killed_instance_are_taken_over_and_no_bot_is_ever_polled_twice_
             WAIT,
         );
     }
+    // Each bot's new owner has taken it up (a survivor may still be handing a bot over that
+    // the start-up's changing membership gave it) before the next message.
+    let after = owners(&bots, &survivors);
+    for (bot, owner) in &after {
+        running[owner].wait_stderr(&format!("bot {bot}: running on instance {owner}"), 1, WAIT);
+    }
     for bot in &bots {
         bot.say("two");
     }
     for bot in &bots {
         assert_eq!(bot.sent(2), ["one: 1 1", "two: 2 2"], "bot {}", bot.id);
     }
-    let after = owners(&bots, &survivors);
     let mut finished = Vec::new();
     for (name, run) in running {
         let done = run.interrupt();
