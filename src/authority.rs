@@ -22,7 +22,7 @@ fn owned(caller: &Caller, command: &str, id: i64) -> Result<i64, CommandError> {
             command,
             AccountsError::NotOwned {
                 id,
-                tenant: caller.tenant().to_string(),
+                tenant: caller.tenant_name().to_string(),
             }
             .to_string(),
         )),
@@ -40,7 +40,7 @@ fn state_refusal(caller: &Caller, op: &StateOp) -> Option<String> {
     (!caller.owns_namespace(namespace)).then(|| {
         format!(
             "state namespace {namespace:?} is not bot {:?}'s: a scenario keeps state and jobs in its own bot's namespaces only",
-            caller.bot_id()
+            caller.bot_id().unwrap_or("(none: a gateway client)")
         )
     })
 }
@@ -60,12 +60,31 @@ fn refused(command: &str, why: String) -> CommandError {
 /// is: no takeover method, no raw TDLib request outside the allowed ones).
 pub struct Checked {
     inner: Arc<dyn Effects>,
+    /// Who calls, when not `inner`'s caller: a gateway client of one tenant.
+    client: Option<Caller>,
 }
 
 impl Checked {
     /// `inner`, checked.
     pub fn around(inner: Arc<dyn Effects>) -> Arc<dyn Effects> {
-        Arc::new(Self { inner })
+        Arc::new(Self {
+            inner,
+            client: None,
+        })
+    }
+
+    /// `inner` (the operator's effects), checked as `caller`'s: a gateway client of one
+    /// tenant reaches what its scenarios would.
+    pub fn as_client(inner: Arc<dyn Effects>, caller: Caller) -> Arc<dyn Effects> {
+        Arc::new(Self {
+            inner,
+            client: Some(caller),
+        })
+    }
+
+    /// Who calls.
+    fn who(&self) -> Option<&Caller> {
+        self.client.as_ref().or_else(|| self.inner.caller())
     }
 }
 
@@ -78,7 +97,7 @@ impl Effects for Checked {
     }
 
     fn account_id(&self, command: &str, userbot_id: Option<i64>) -> Result<i64, CommandError> {
-        let Some(caller) = self.inner.caller() else {
+        let Some(caller) = self.who() else {
             return self.inner.account_id(command, userbot_id);
         };
         let id = match userbot_id {
@@ -91,7 +110,7 @@ impl Effects for Checked {
     }
 
     fn account(&self, command: &str, id: i64, op: &AccountOp) -> Result<Value, CommandError> {
-        if let Some(caller) = self.inner.caller() {
+        if let Some(caller) = self.who() {
             owned(caller, command, id)?;
         }
         if let AccountOp::Raw(request) = op {
@@ -102,11 +121,27 @@ impl Effects for Checked {
     }
 
     fn http(&self, command: &str, request: &HttpRequest) -> Result<Value, CommandError> {
+        if let Some(allowed) = self.who().and_then(Caller::http_allow) {
+            let host = reqwest::Url::parse(&request.url)
+                .ok()
+                .and_then(|url| url.host_str().map(str::to_string))
+                .unwrap_or_default();
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            if !crate::http::guard::listed(allowed, host) {
+                let tenant = self.who().map(Caller::tenant_name).unwrap_or_default();
+                return Err(refused(
+                    command,
+                    format!(
+                        "host {host:?} is not one tenant {tenant:?} may reach: add it to the tenant's [[tenant]] http_allow"
+                    ),
+                ));
+            }
+        }
         self.inner.http(command, request)
     }
 
     fn state(&self, op: &StateOp) -> Result<Value, StoreError> {
-        if let Some(why) = self.inner.caller().and_then(|c| state_refusal(c, op)) {
+        if let Some(why) = self.who().and_then(|c| state_refusal(c, op)) {
             return Err(StoreError::Remote(why));
         }
         self.inner.state(op)
@@ -121,6 +156,18 @@ impl Effects for Checked {
     }
 
     fn caller(&self) -> Option<&Caller> {
-        self.inner.caller()
+        self.who()
+    }
+
+    fn login(
+        &self,
+        command: &str,
+        id: i64,
+        step: Option<crate::accounts::LoginStep>,
+    ) -> Result<crate::accounts::AuthState, CommandError> {
+        if let Some(caller) = self.who() {
+            owned(caller, command, id)?;
+        }
+        self.inner.login(command, id, step)
     }
 }

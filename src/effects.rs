@@ -80,15 +80,19 @@ pub fn system_now() -> i64 {
         .unwrap_or(0)
 }
 
-/// Who is calling: the scenarios of one bot of one tenant.
+/// Who is calling: the scenarios of one bot of one tenant, or a gateway client of one
+/// tenant (no bot: no state namespace is its).
 #[derive(Clone)]
 pub struct Caller {
-    /// The bot (its id).
-    bot: Arc<str>,
+    /// The bot (its id), if the caller is one's scenarios.
+    bot: Option<Arc<str>>,
     /// What the bot's state namespaces begin with.
-    prefix: Arc<str>,
-    /// The tenant the bot belongs to.
+    prefix: Option<Arc<str>>,
+    /// The tenant.
     tenant: Arc<str>,
+    /// The hosts the tenant's outbound HTTP may reach, when `[[tenant]] http_allow` narrows
+    /// `[http] allow` (`None`: it does not).
+    http_allow: Option<Arc<[String]>>,
     /// The process's accounts, which know their owners.
     accounts: Accounts,
 }
@@ -106,29 +110,52 @@ impl Caller {
     /// The scenarios of bot `bot` of `tenant`, whose accounts `accounts` knows.
     pub fn bot(bot: &str, tenant: &str, accounts: Accounts) -> Self {
         Self {
-            bot: bot.into(),
-            prefix: namespace_prefix(bot).into(),
+            bot: Some(bot.into()),
+            prefix: Some(namespace_prefix(bot).into()),
+            ..Self::tenant(tenant, accounts)
+        }
+    }
+
+    /// A gateway client of `tenant` (its token's), whose accounts `accounts` knows.
+    pub fn tenant(tenant: &str, accounts: Accounts) -> Self {
+        Self {
+            bot: None,
+            prefix: None,
             tenant: tenant.into(),
+            http_allow: None,
             accounts,
         }
     }
 
+    /// The same caller, its outbound HTTP narrowed to `hosts` when given.
+    pub fn with_http_allow(mut self, hosts: Option<Arc<[String]>>) -> Self {
+        self.http_allow = hosts;
+        self
+    }
+
     /// The tenant.
-    pub fn tenant(&self) -> &str {
+    pub fn tenant_name(&self) -> &str {
         &self.tenant
     }
 
-    /// The bot.
-    pub fn bot_id(&self) -> &str {
-        &self.bot
+    /// The bot, if the caller is one's scenarios.
+    pub fn bot_id(&self) -> Option<&str> {
+        self.bot.as_deref()
+    }
+
+    /// The hosts the tenant's outbound HTTP may reach, when narrowed.
+    pub fn http_allow(&self) -> Option<&[String]> {
+        self.http_allow.as_deref()
     }
 
     /// Whether `namespace` is one of the bot's: its prefix, then a name with no `/` (a
-    /// scenario's own, or the bot's shared one).
+    /// scenario's own, or the bot's shared one). A caller without a bot has none.
     pub fn owns_namespace(&self, namespace: &str) -> bool {
-        namespace
-            .strip_prefix(&*self.prefix)
-            .is_some_and(|rest| !rest.contains('/'))
+        self.prefix.as_deref().is_some_and(|prefix| {
+            namespace
+                .strip_prefix(prefix)
+                .is_some_and(|rest| !rest.contains('/'))
+        })
     }
 
     /// Whether the tenant's scenarios may use account `id` (and get its events).

@@ -33,7 +33,12 @@ pub struct Host {
     http: Option<HttpClient>,
     /// Whose scripts act through it (none: the operator's tools).
     caller: Option<Caller>,
+    /// The hosts each tenant's outbound HTTP is narrowed to (`[[tenant]] http_allow`).
+    tenant_http: Arc<TenantHttp>,
 }
+
+/// The hosts each tenant's outbound HTTP is narrowed to, by tenant.
+pub type TenantHttp = std::collections::BTreeMap<String, Arc<[String]>>;
 
 impl Host {
     /// No connections: builtins that need one fail with an error saying how to connect;
@@ -48,6 +53,7 @@ impl Host {
             clock: Arc::default(),
             http: None,
             caller: None,
+            tenant_http: Arc::default(),
         }
     }
 
@@ -73,6 +79,7 @@ impl Host {
             clock: Arc::default(),
             http: None,
             caller: None,
+            tenant_http: Arc::default(),
         }
     }
 
@@ -88,8 +95,25 @@ impl Host {
             login_timeout: self.login_timeout,
             clock: self.clock.clone(),
             http: self.http.clone(),
-            caller: Some(Caller::bot(id, tenant, self.accounts.clone())),
+            caller: Some(
+                Caller::bot(id, tenant, self.accounts.clone())
+                    .with_http_allow(self.tenant_http.get(tenant).cloned()),
+            ),
+            tenant_http: self.tenant_http.clone(),
         }
+    }
+
+    /// What a gateway client of `tenant` (its token's) acts as: the tenant's accounts, no
+    /// bot, no state namespace, its outbound HTTP narrowed as its scenarios' is.
+    pub fn client_of(&self, tenant: &str) -> Caller {
+        Caller::tenant(tenant, self.accounts.clone())
+            .with_http_allow(self.tenant_http.get(tenant).cloned())
+    }
+
+    /// The same host narrowing each tenant's outbound HTTP to the hosts `narrowed` lists.
+    pub fn with_tenant_http(mut self, narrowed: TenantHttp) -> Self {
+        self.tenant_http = Arc::new(narrowed);
+        self
     }
 
     /// The same host sending scripts' outbound HTTP through `http`.

@@ -148,8 +148,13 @@ impl AccountAdmin {
         self.config.accounts.iter().any(|a| a.id == id)
     }
 
-    fn add(&self, f: &Fields) -> Result<Value, CommandError> {
+    fn add(&self, f: &Fields, scope: Option<&str>) -> Result<Value, CommandError> {
         let id = f.int("userbot_id")?;
+        if scope.is_some() && f.opt_str("api_hash_env")?.is_some() {
+            return Err(f.error(
+                "api_hash_env is the operator's to set: a tenant's account uses [tdlib]'s credentials",
+            ));
+        }
         let backend = match f.opt_str("backend")?.unwrap_or("tdlib") {
             "tdlib" => Backend::Tdlib,
             "sandbox" => Backend::Sandbox,
@@ -175,13 +180,21 @@ impl AccountAdmin {
             api_hash_env: f.opt_str("api_hash_env")?.map(str::to_string),
             phone: f.opt_str("phone")?.map(str::to_string),
             data_dir: None,
-            owner: match f.opt_str("owner")? {
-                Some(owner) if !crate::config::valid_bot_id(owner) => {
+            owner: match (f.opt_str("owner")?, scope) {
+                (Some(owner), _) if !crate::config::valid_bot_id(owner) => {
                     return Err(f.error(format!(
                         "owner {owner:?} is not a tenant name: use 1–64 letters, digits, `_` or `-`"
                     )));
                 }
-                owner => owner.map(str::to_string),
+                (Some(owner), Some(tenant)) if owner != tenant => {
+                    return Err(CommandError {
+                        code: Some(403),
+                        ..f.error(format!(
+                            "owner {owner:?}: a client of tenant {tenant:?} adds its own accounts only"
+                        ))
+                    });
+                }
+                (owner, scope) => owner.or(scope).map(str::to_string),
             },
         };
         let _one_at_a_time = self
@@ -228,8 +241,22 @@ impl AccountAdmin {
         )
     }
 
-    fn remove(&self, f: &Fields) -> Result<Value, CommandError> {
+    fn remove(&self, f: &Fields, scope: Option<&str>) -> Result<Value, CommandError> {
         let id = f.int("userbot_id")?;
+        if let Some(tenant) = scope
+            && self.accounts.owner(id).as_deref() != Some(tenant)
+        {
+            return Err(CommandError {
+                code: Some(403),
+                ..f.error(
+                    AccountsError::NotOwned {
+                        id,
+                        tenant: tenant.to_string(),
+                    }
+                    .to_string(),
+                )
+            });
+        }
         let log_out = f.opt_bool("log_out")?.unwrap_or(false);
         let delete_data = f.opt_bool("delete_data")?.unwrap_or(false);
         let _one_at_a_time = self
@@ -275,7 +302,7 @@ impl AccountAdmin {
         )
     }
 
-    fn list(&self) -> Value {
+    fn list(&self, scope: Option<&str>) -> Value {
         let default = self.accounts.default_id().ok();
         let saved: Vec<i64> = self
             .store
@@ -291,6 +318,7 @@ impl AccountAdmin {
             .accounts
             .ids()
             .into_iter()
+            .filter(|id| scope.is_none_or(|tenant| self.accounts.reachable(*id, tenant)))
             .filter_map(|id| {
                 let account = self.accounts.get(id).ok()?;
                 Some(json!({
@@ -332,16 +360,21 @@ impl AccountAdmin {
 }
 
 impl AccountControl for AccountAdmin {
-    fn act(&self, action: &str, request: &Map<String, Value>) -> Result<Value, CommandError> {
+    fn act(
+        &self,
+        action: &str,
+        scope: Option<&str>,
+        request: &Map<String, Value>,
+    ) -> Result<Value, CommandError> {
         let mut fields = request.clone();
         for envelope in ["action", "request_id"] {
             fields.remove(envelope);
         }
         let f = Fields::new(action, &fields);
         match action {
-            "add_account" => self.add(&f),
-            "remove_account" => self.remove(&f),
-            "list_accounts" => Ok(self.list()),
+            "add_account" => self.add(&f, scope),
+            "remove_account" => self.remove(&f, scope),
+            "list_accounts" => Ok(self.list(scope)),
             "sandbox_login_from" | "sandbox_confirm_qr" => self.sandbox(&f, action),
             _ => Err(f.error(format!("unknown action '{action}'"))),
         }

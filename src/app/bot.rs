@@ -271,7 +271,7 @@ pub(super) async fn start_gateway(
 ) -> Result<(), AppError> {
     let settings = super::gateway_settings(app.config(), None)?;
     let mut gateway = app
-        .gateway(runner, &settings)
+        .gateway(runner, &settings)?
         .with_report(report)
         .with_bots(bots);
     if let Some(announcer) = cluster {

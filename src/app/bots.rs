@@ -157,7 +157,7 @@ pub(super) fn from_saved(
     };
     Ok(BotSetup {
         id: bot.id.clone(),
-        host: Arc::new(host.for_bot(client, &bot.id, &bot.id)),
+        host: Arc::new(host.for_bot(client, &bot.id, bot.tenant())),
         dir: PathBuf::from(&bot.scripts),
         mode,
         source: BotSource::Gateway,

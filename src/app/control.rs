@@ -12,6 +12,7 @@ use super::on_bot::{Target, on_bot, text};
 use super::remote::Elsewhere;
 use super::sandbox_chat::SandboxChat;
 use crate::config::{BotMode, valid_bot_id};
+use crate::effects::Effects;
 use crate::engine::Limits;
 use crate::gateway::admin::BotControl;
 use crate::host::Host;
@@ -19,6 +20,7 @@ use crate::request::CommandError;
 use crate::store::SavedBot;
 use crate::telegram::FloodConfig;
 use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, PoisonError};
 use tokio::sync::{mpsc, oneshot};
@@ -91,9 +93,15 @@ impl FleetControl {
 
     /// Where bot `bot_id` (`None`: the only bot) runs: here, or (in a cluster) on another
     /// instance; an unknown id, or none while several bots run, is an error naming the bots.
-    fn place(&self, command: &str, bot_id: Option<&str>) -> Result<Place<'_>, CommandError> {
+    /// Under tenant `scope`, the tenant's bots are the only ones there are.
+    fn place(
+        &self,
+        command: &str,
+        bot_id: Option<&str>,
+        scope: Option<&str>,
+    ) -> Result<Place<'_>, CommandError> {
         let running = self.running.read().unwrap_or_else(PoisonError::into_inner);
-        let (known, where_) = match &self.elsewhere {
+        let (all, where_): (BTreeMap<String, String>, _) = match &self.elsewhere {
             Some(elsewhere) => (
                 elsewhere
                     .bots
@@ -102,18 +110,29 @@ impl FleetControl {
                     .clone(),
                 "in the cluster",
             ),
-            None => (running.keys().cloned().collect(), "here"),
+            None => (
+                running
+                    .iter()
+                    .map(|(id, bot)| (id.clone(), tenant(bot)))
+                    .collect(),
+                "here",
+            ),
         };
+        let known: Vec<&String> = all
+            .iter()
+            .filter(|(_, tenant)| scope.is_none_or(|scope| scope == tenant.as_str()))
+            .map(|(id, _)| id)
+            .collect();
         let listed = || {
             known
                 .iter()
-                .map(String::as_str)
+                .map(|id| id.as_str())
                 .collect::<Vec<_>>()
                 .join(", ")
         };
         let id = match (bot_id, known.len()) {
             (Some(id), _) => id.to_string(),
-            (None, 1) => known.iter().next().cloned().unwrap_or_default(),
+            (None, 1) => known[0].clone(),
             (None, n) => {
                 return Err(CommandError::invalid(
                     command,
@@ -121,30 +140,33 @@ impl FleetControl {
                 ));
             }
         };
-        if let Some(bot) = running.get(&id) {
-            return Ok(Place::Here(bot.clone()));
-        }
-        match (&self.elsewhere, known.contains(&id)) {
-            (Some(elsewhere), true) => Ok(Place::Elsewhere(elsewhere, id)),
-            (Some(_), false) => Err(CommandError::invalid(
+        let reachable = known.iter().any(|k| **k == id);
+        match (running.get(&id), &self.elsewhere) {
+            (Some(bot), _) if reachable => Ok(Place::Here(bot.clone())),
+            (None, Some(elsewhere)) if reachable => Ok(Place::Elsewhere(elsewhere, id)),
+            (_, Some(_)) => Err(CommandError::invalid(
                 command,
                 format!("no bot {id:?} in the cluster (its bots: {})", listed()),
             )),
-            (None, _) => Err(CommandError::invalid(
+            (_, None) => Err(CommandError::invalid(
                 command,
                 format!("no bot {id:?} runs here (running: {})", listed()),
             )),
         }
     }
 
-    /// `list_bots`: the bots running here, and in a cluster the others with their owners.
-    fn list_bots(&self) -> Value {
+    /// `list_bots`: the bots running here, and in a cluster the others with their owners;
+    /// under tenant `scope`, its bots only.
+    fn list_bots(&self, scope: Option<&str>) -> Value {
         let running = self.running.read().unwrap_or_else(PoisonError::into_inner);
+        let ours = |tenant: &str| scope.is_none_or(|scope| scope == tenant);
         let mut bots: Vec<Value> = running
             .values()
+            .filter(|bot| ours(&tenant(bot)))
             .map(|bot| {
                 let mut entry = describe(bot);
                 entry["scripts"] = json!(bot.dir.display().to_string());
+                entry["tenant"] = json!(tenant(bot));
                 if let Some(elsewhere) = &self.elsewhere {
                     entry["instance"] = json!(elsewhere.instance);
                 }
@@ -157,8 +179,11 @@ impl FleetControl {
                 .bots
                 .read()
                 .unwrap_or_else(PoisonError::into_inner);
-            for id in known.iter().filter(|id| !running.contains_key(*id)) {
-                bots.push(json!({"id": id, "instance": view.owner(id)}));
+            for (id, tenant) in known
+                .iter()
+                .filter(|(id, tenant)| !running.contains_key(*id) && ours(tenant))
+            {
+                bots.push(json!({"id": id, "tenant": tenant, "instance": view.owner(id)}));
             }
         }
         json!({"bots": bots})
@@ -207,6 +232,16 @@ impl FleetControl {
                 "id: use 1–64 letters, digits, `_` or `-`",
             ));
         }
+        let tenant = match request.get("tenant") {
+            None | Some(Value::Null) => None,
+            Some(_) => Some(text(command, request, "tenant")?),
+        };
+        if tenant.as_deref().is_some_and(|t| !valid_bot_id(t)) {
+            return Err(CommandError::invalid(
+                command,
+                "tenant: use 1–64 letters, digits, `_` or `-`",
+            ));
+        }
         let token = text(command, request, "token")?;
         crate::logging::add_secret(&token);
         let mode = match request
@@ -245,7 +280,9 @@ impl FleetControl {
                 .get("api_url")
                 .and_then(Value::as_str)
                 .map(str::to_string),
+            tenant,
         };
+        let tenant = saved.tenant().to_string();
         let setup = bots::from_saved(&self.host, &saved, &self.flood)
             .map_err(|e| CommandError::invalid(command, e.to_string()))?;
         self.ask(command, |reply| Control::Add {
@@ -253,12 +290,22 @@ impl FleetControl {
             saved,
             reply,
         })?;
-        Ok(json!({"id": id, "mode": mode.name(), "scripts": scripts.display().to_string()}))
+        Ok(json!({
+            "id": id,
+            "mode": mode.name(),
+            "scripts": scripts.display().to_string(),
+            "tenant": tenant,
+        }))
     }
 }
 
 impl BotControl for FleetControl {
-    fn act(&self, action: &str, request: &Map<String, Value>) -> Result<Value, CommandError> {
+    fn act(
+        &self,
+        action: &str,
+        scope: Option<&str>,
+        request: &Map<String, Value>,
+    ) -> Result<Value, CommandError> {
         match action {
             "add_bot" => self.add_bot(request),
             "remove_bot" => {
@@ -269,17 +316,17 @@ impl BotControl for FleetControl {
                 })?;
                 Ok(json!({"id": id, "removed": true}))
             }
-            "list_bots" => Ok(self.list_bots()),
+            "list_bots" => Ok(self.list_bots(scope)),
             "put_script" | "get_script" | "delete_script" => {
                 let id = text(action, request, "bot_id")?;
-                self.execute(action, Some(&id), request)
+                self.execute(action, Some(&id), scope, request)
             }
             "check_script" | "list_scripts" | "inbox_list" | "inbox_retry" => {
                 let id = match request.get("bot_id") {
                     None | Some(Value::Null) => None,
                     Some(_) => Some(text(action, request, "bot_id")?),
                 };
-                self.execute(action, id.as_deref(), request)
+                self.execute(action, id.as_deref(), scope, request)
             }
             "sandbox_chat" => self.sandbox_chat(request),
             other => Err(CommandError::invalid(other, "not an admin action")),
@@ -290,9 +337,10 @@ impl BotControl for FleetControl {
         &self,
         action: &str,
         bot_id: Option<&str>,
+        scope: Option<&str>,
         request: &Map<String, Value>,
     ) -> Result<Value, CommandError> {
-        match self.place(action, bot_id)? {
+        match self.place(action, bot_id, scope)? {
             Place::Here(bot) => {
                 let target = Target {
                     id: bot.id.clone(),
@@ -301,11 +349,36 @@ impl BotControl for FleetControl {
                     inbox: bot.inbox.clone(),
                     runner: bot.runner.clone(),
                 };
-                on_bot(&target, &self.limits, action, request)
+                on_bot(&target, &self.limits, action, scope, request)
             }
-            Place::Elsewhere(elsewhere, id) => elsewhere.ask(action, &id, request),
+            Place::Elsewhere(elsewhere, id) => elsewhere.ask(action, &id, scope, request),
         }
     }
+
+    fn tenant_of(&self, bot: &str) -> Option<String> {
+        if let Some(running) = self
+            .running
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(bot)
+        {
+            return Some(tenant(running));
+        }
+        let elsewhere = self.elsewhere.as_ref()?;
+        let known = elsewhere
+            .bots
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        known.get(bot).cloned()
+    }
+}
+
+/// The tenant of `bot`, which runs here.
+fn tenant(bot: &Running) -> String {
+    bot.host
+        .caller()
+        .map_or(bot.id.as_str(), crate::effects::Caller::tenant_name)
+        .to_string()
 }
 
 /// Whether `source` may be removed over the gateway.

@@ -191,7 +191,14 @@ impl App {
         let host = Host::new(bot, accounts, Arc::new(store), runtime.handle().clone())
             .with_login_timeout(accounts::tdlib_timeout(config))
             .with_clock(clock)
-            .with_http(HttpClient::new(&config.http).map_err(|e| AppError::Config(e.to_string()))?);
+            .with_http(HttpClient::new(&config.http).map_err(|e| AppError::Config(e.to_string()))?)
+            .with_tenant_http(
+                config
+                    .tenants
+                    .iter()
+                    .filter_map(|t| Some((t.name.clone(), t.http_allow.clone()?.into())))
+                    .collect(),
+            );
         let workers = match config.scripts.isolation {
             Isolation::Inline => None,
             Isolation::Process => Some(Arc::new(worker_pool(config)?)),
@@ -279,11 +286,28 @@ impl App {
 
     /// A gateway over the host whose scripts run on `runner`, requiring `settings`' token,
     /// taking the account admin actions and pushing account events.
-    pub fn gateway(&self, runner: Arc<Runner>, settings: &gateway::Settings) -> Gateway {
-        Gateway::new(self.effects(), runner, settings).with_accounts(
-            Arc::new(account_admin::AccountAdmin::new(self)),
-            self.host.accounts().hub().clone(),
-        )
+    /// The clients of `[[tenant]]` tokens and of those the admin adds are taken, each acting
+    /// as its tenant; `run_script` of a client other than the admin reaches no files.
+    pub fn gateway(
+        &self,
+        runner: Arc<Runner>,
+        settings: &gateway::Settings,
+    ) -> Result<Gateway, AppError> {
+        let mut configured = Vec::new();
+        for tenant in &self.config.tenants {
+            if let Some(token) = tenant.token().map_err(AppError::Config)? {
+                crate::logging::add_secret(&token);
+                configured.push((tenant.name.clone(), token));
+            }
+        }
+        let tokens = gateway::TenantTokens::new(configured, Some(self.host.store().clone()));
+        let sealed = self.runner(Path::new(crate::engine::resolver::NO_FOLDER))?;
+        Ok(Gateway::new(self.effects(), runner, settings)
+            .with_accounts(
+                Arc::new(account_admin::AccountAdmin::new(self)),
+                self.host.accounts().hub().clone(),
+            )
+            .with_tenants(tokens, self.host.clone(), sealed))
     }
 
     /// Run `future` to completion on the application's runtime.

@@ -4,8 +4,10 @@
 //! it). The gateway's own requests and those relayed from a cluster's other instances both
 //! end here.
 
+use crate::authority::Checked;
 use crate::commands;
 use crate::config::valid_bot_id;
+use crate::effects::Effects;
 use crate::engine::{Limits, ScriptError};
 use crate::host::Host;
 use crate::inbox::{Inbox, Status};
@@ -31,14 +33,32 @@ pub(super) struct Target {
     pub(super) runner: Arc<Runner>,
 }
 
+impl Target {
+    /// Its tenant.
+    pub(super) fn tenant(&self) -> Option<&str> {
+        self.host.caller().map(crate::effects::Caller::tenant_name)
+    }
+}
+
 /// Carry out `action` (an account command, a chat action or a script action) through `bot`,
-/// which runs here.
+/// which runs here; for a client of tenant `scope` only when `bot` is one of its bots, and
+/// then checked as its scenarios' effects are (the tenant's accounts only). The asking
+/// instance has chosen a bot of the tenant already: this holds even if it has not.
 pub(super) fn on_bot(
     bot: &Target,
     limits: &Limits,
     action: &str,
+    scope: Option<&str>,
     request: &Map<String, Value>,
 ) -> Result<Value, CommandError> {
+    if let Some(tenant) = scope
+        && bot.tenant() != Some(tenant)
+    {
+        return Err(CommandError::invalid(
+            action,
+            format!("no bot {:?} of tenant {tenant:?} runs here", bot.id),
+        ));
+    }
     match action {
         "put_script" => put_script(bot, limits, request),
         "check_script" => {
@@ -110,7 +130,13 @@ pub(super) fn on_bot(
                 .map_err(|e| CommandError::invalid(action, format!("{}: {e}", file.display())))?;
             Ok(json!({"name": file.file_name().map(|n| n.to_string_lossy()), "deleted": true}))
         }
-        _ => commands::execute_request(&*bot.host, request, None),
+        _ => {
+            let effects: Arc<dyn Effects> = match scope {
+                Some(_) => Checked::around(bot.host.clone()),
+                None => bot.host.clone(),
+            };
+            commands::execute_request(&*effects, request, None)
+        }
     }
 }
 

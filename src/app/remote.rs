@@ -16,7 +16,7 @@ use crate::scenario::runner::Runner;
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use serde_json::{Map, Value};
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
@@ -25,11 +25,14 @@ use tokio::task::JoinSet;
 const AT_ONCE: usize = 16;
 
 /// A request as one instance relays it to another: the action and its fields (`bot_id`
-/// taken out for account commands and chat actions, kept for the script actions).
+/// taken out for account commands and chat actions, kept for the script actions), and the
+/// tenant whose client asked, if one's did (the owner checks the bot is the tenant's).
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Relayed {
     action: String,
     request: Map<String, Value>,
+    #[serde(default)]
+    scope: Option<String>,
 }
 
 /// The bots of the cluster as this instance's gateway reaches them.
@@ -37,8 +40,8 @@ struct Relayed {
 pub(super) struct Elsewhere {
     /// This instance's name.
     pub(super) instance: String,
-    /// Every bot of the cluster (the seat keeps it up to date).
-    pub(super) bots: Arc<RwLock<BTreeSet<String>>>,
+    /// Every bot of the cluster, with its tenant (the seat keeps it up to date).
+    pub(super) bots: Arc<RwLock<BTreeMap<String, String>>>,
     /// Which instance runs which bot.
     pub(super) view: watch::Receiver<View>,
     relay: Relay,
@@ -65,11 +68,13 @@ impl Elsewhere {
         &self,
         action: &str,
         bot: &str,
+        scope: Option<&str>,
         request: &Map<String, Value>,
     ) -> Result<Value, CommandError> {
         let relayed = Relayed {
             action: action.to_string(),
             request: request.clone(),
+            scope: scope.map(str::to_string),
         };
         let body = serde_json::to_vec(&relayed)
             .map_err(|e| CommandError::invalid(action, format!("cannot relay it: {e}")))?;
@@ -176,7 +181,13 @@ async fn answer(mut requests: Requests, mut close: oneshot::Receiver<()>, handle
 async fn carry_out(bot: Target, limits: Limits, body: Bytes) -> Vec<u8> {
     let result =
         tokio::task::spawn_blocking(move || match serde_json::from_slice::<Relayed>(&body) {
-            Ok(relayed) => on_bot(&bot, &limits, &relayed.action, &relayed.request),
+            Ok(relayed) => on_bot(
+                &bot,
+                &limits,
+                &relayed.action,
+                relayed.scope.as_deref(),
+                &relayed.request,
+            ),
             Err(e) => Err(CommandError::invalid(
                 "relay",
                 format!("a relayed request that is not one: {e}"),

@@ -15,7 +15,7 @@ pub(super) fn serve(config: &Config, listen: Option<String>) -> anyhow::Result<u
         },
     )?;
     let runner = app.runner(&config.scripts.dir)?;
-    let gateway = app.gateway(runner, &settings);
+    let gateway = app.gateway(runner, &settings)?;
     tracing::info!("accounts {:?}", app.host().accounts().ids());
     let served = app.block_on(async {
         tokio::spawn(crate::app::accounts::warn_not_logged_in(

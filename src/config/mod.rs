@@ -9,10 +9,12 @@ mod accounts;
 mod bots;
 mod cluster;
 mod env;
+mod tenants;
 
 pub use accounts::{AccountConfig, Backend, TdlibConfig};
 pub use bots::{BotConfig, BotMode, WebhookConfig, valid_bot_id};
 pub use cluster::ClusterConfig;
+pub use tenants::TenantConfig;
 
 use crate::engine::Limits;
 use crate::http::HttpConfig;
@@ -58,6 +60,9 @@ pub struct Config {
     /// `[[account]]`: user accounts driven through TDLib or the sandbox.
     #[serde(rename = "account")]
     pub accounts: Vec<AccountConfig>,
+    /// `[[tenant]]`: what each tenant is granted (a gateway token, outbound HTTP hosts).
+    #[serde(rename = "tenant")]
+    pub tenants: Vec<TenantConfig>,
     /// Path of libtdjson, when not in `TDJSON_PATH`, the data dir or the system folders.
     pub tdlib_path: Option<PathBuf>,
     /// `[tdlib]`: API credentials every `tdlib` account uses unless it names its own.
@@ -408,8 +413,9 @@ impl Config {
             });
         }
         bots::check(&config.bots, &config.webhook, origin_of)?;
-        if let Some((key, message)) =
-            accounts::refusal(&config.accounts).or_else(|| cluster::refusal(&config))
+        if let Some((key, message)) = accounts::refusal(&config.accounts)
+            .or_else(|| tenants::refusal(&config.tenants))
+            .or_else(|| cluster::refusal(&config))
         {
             return Err(ConfigError::Invalid {
                 origin: origin_of(&key),

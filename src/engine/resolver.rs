@@ -131,11 +131,21 @@ pub enum Outside {
     /// No such file.
     #[error("no such file")]
     NotFound,
+    /// The script has no scenario folder (see [`NO_FOLDER`]).
+    #[error("this script has no scenario folder: it reaches no files")]
+    NoFolder,
 }
+
+/// The scenario folder of a script that reaches no files (`run_script` of a gateway client
+/// other than the admin): imports of files and `asset()` are refused.
+pub const NO_FOLDER: &str = "";
 
 /// The real path of `relative` (what a script named) inside `root`, when it is a file there:
 /// no absolute path, no `..`, no symlink out. `import` and `asset()` share the rules.
 pub fn confined(root: &Path, relative: &Path) -> Result<PathBuf, Outside> {
+    if root.as_os_str() == NO_FOLDER {
+        return Err(Outside::NoFolder);
+    }
     let text = relative.to_string_lossy();
     if relative.is_absolute() || text.starts_with('/') || text.contains('\\') {
         return Err(Outside::Absolute);

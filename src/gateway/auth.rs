@@ -4,7 +4,7 @@
 //! constant time and never logged.
 
 use super::Gateway;
-use super::admin::AdminToken;
+use super::tenants::Client;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
@@ -69,9 +69,10 @@ fn literal_host(host: &str) -> bool {
 }
 
 /// Refuse what a client may not ask: a request from a web page of an origin not allowed (a
-/// page open in the operator's browser must not drive the gateway), and one without the
+/// page open in the operator's browser must not drive the gateway), and one without a
 /// token (as a header or a WebSocket subprotocol, see [`presented_token`]), when a token is
-/// configured.
+/// configured; and say who the client is ([`Client`]): the admin's token, a tenant's, else
+/// the operator's.
 pub(super) async fn authorize(
     State(gw): State<Arc<Gateway>>,
     request: Request,
@@ -93,23 +94,54 @@ pub(super) async fn authorize(
         }
     }
     use subtle::ConstantTimeEq;
-    let given = presented_token(request.headers());
+    let given = presented_token(request.headers()).to_vec();
     let matches = |token: &Option<String>| {
         token
             .as_ref()
-            .is_some_and(|t| bool::from(given.ct_eq(t.as_bytes())))
+            .is_some_and(|t| bool::from(given.as_slice().ct_eq(t.as_bytes())))
     };
-    let admin = matches(&gw.admin_token);
-    if gw.token.is_some() && !admin && !matches(&gw.token) {
-        return refuse(
-            StatusCode::UNAUTHORIZED,
-            "a valid Authorization: Bearer token (or WebSocket subprotocol bearer.<token>) is required".into(),
-        );
-    }
+    let client = if matches(&gw.admin_token) {
+        Some(Client::Admin)
+    } else {
+        // A tenant's token may be kept in the store (PostgreSQL in a cluster): asked off the
+        // async threads.
+        let found = match gw.tenants.store() {
+            None => Ok(gw.tenants.tenant_of(&given)),
+            Some(_) => {
+                let (gw, given) = (gw.clone(), given.clone());
+                tokio::task::spawn_blocking(move || gw.tenants.tenant_of(&given)).await
+            }
+        };
+        match found {
+            Ok(Ok(Some(tenant))) => Some(Client::Tenant(tenant)),
+            Ok(Ok(None)) => None,
+            Ok(Err(e)) => {
+                tracing::warn!("gateway: a tenant token could not be looked up: {e}");
+                return refuse(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the token could not be checked (the store did not answer): try again".into(),
+                );
+            }
+            Err(e) => {
+                return refuse(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("internal error: {e}"),
+                );
+            }
+        }
+    };
+    let client = match client {
+        Some(client) => client,
+        None if gw.token.is_none() || matches(&gw.token) => Client::Operator,
+        None => {
+            return refuse(
+                StatusCode::UNAUTHORIZED,
+                "a valid Authorization: Bearer token (or WebSocket subprotocol bearer.<token>) is required".into(),
+            );
+        }
+    };
     let mut request = request;
-    if admin {
-        request.extensions_mut().insert(AdminToken);
-    }
+    request.extensions_mut().insert(client);
     next.run(request).await
 }
 

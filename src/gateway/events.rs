@@ -2,7 +2,7 @@
 //! `_error`, with `request_id` and `userbot_id` echoed.
 
 use super::actions::{self, Action};
-use super::{Gateway, MAX_FRAME, admin};
+use super::{Client, Gateway, MAX_FRAME, admin};
 use crate::commands;
 use crate::request::CommandError;
 use crate::telemetry;
@@ -13,27 +13,27 @@ use serde_json::{Value, json};
 /// the event's text.
 const EXACT_ID: &str = "\u{0}request_id\u{0}";
 
-/// Answer one request frame with its event, as JSON text, for a client without the admin
-/// token. A numeric `request_id` comes back exactly as it was written, however many digits
-/// it has.
+/// Answer one request frame with its event, as JSON text, for the operator's client (not
+/// the admin). A numeric `request_id` comes back exactly as it was written, however many
+/// digits it has.
 pub fn handle(gw: &Gateway, text: &str) -> String {
-    handle_as(gw, text, false)
+    handle_as(gw, text, &Client::Operator)
 }
 
-/// [`handle`], for a client that presented the admin token when `admin`.
-pub fn handle_as(gw: &Gateway, text: &str, admin: bool) -> String {
-    respond(gw, text, admin).0
+/// [`handle`], for `client`.
+pub fn handle_as(gw: &Gateway, text: &str, client: &Client) -> String {
+    respond(gw, text, client).0
 }
 
 /// [`handle_as`], with the HTTP status `POST /command` answers the event with
 /// ([`status`]).
-pub(super) fn respond(gw: &Gateway, text: &str, admin: bool) -> (String, StatusCode) {
+pub(super) fn respond(gw: &Gateway, text: &str, client: &Client) -> (String, StatusCode) {
     #[derive(serde::Deserialize)]
     struct Ids<'a> {
         #[serde(borrow)]
         request_id: Option<&'a serde_json::value::RawValue>,
     }
-    let mut event = answer(gw, text, admin);
+    let mut event = answer(gw, text, client);
     count(&event);
     let status = status(&event);
     let raw = serde_json::from_str::<Ids>(text)
@@ -91,20 +91,21 @@ fn count(event: &Value) {
     .increment(1);
 }
 
-/// The error event for `text` when it is an admin action and the client is not `admin`.
-pub(super) fn refused_admin(text: &str, admin: bool) -> Option<String> {
-    if admin {
+/// The error event for `text` when it is an action `client`'s token does not allow.
+pub(super) fn refused_admin(text: &str, client: &Client) -> Option<String> {
+    if *client == Client::Admin {
         return None;
     }
     let request = serde_json::from_str::<Value>(text).ok()?;
     let action = request.get("action")?.as_str()?;
-    if !actions::find(action)?.admin() {
+    let access = actions::find(action)?.access();
+    if access.allows(client) {
         return None;
     }
     let mut event = error_event(
         request.get("userbot_id").cloned(),
         request.get("request_id").cloned(),
-        &admin::unauthorized(action).error,
+        &admin::unauthorized(action, access).error,
     );
     event["event"] = json!(format!("{action}_error"));
     event["code"] = json!(401);
@@ -113,7 +114,7 @@ pub(super) fn refused_admin(text: &str, admin: bool) -> Option<String> {
 }
 
 /// The event answering one request frame.
-fn answer(gw: &Gateway, text: &str, admin: bool) -> Value {
+fn answer(gw: &Gateway, text: &str, client: &Client) -> Value {
     let mut request = match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(map)) => map,
         Ok(other) => {
@@ -141,16 +142,29 @@ fn answer(gw: &Gateway, text: &str, admin: bool) -> Value {
     };
     let warnings = spec.warnings(&request);
     let result = match spec {
-        Action::Gateway(own) if own.admin && !admin => Err(admin::unauthorized(&action)),
-        Action::Gateway(own) => (own.run)(gw, &action, &request),
-        Action::Login(_) => commands::login::execute_request(&*gw.effects, &request),
-        Action::Account(_) | Action::Chat(_) => match (request.remove("bot_id"), &gw.bots) {
-            (None, None) => commands::execute_request(&*gw.effects, &request, None),
-            (None, Some(bots)) => bots.execute(&action, None, &request),
-            (Some(Value::String(id)), Some(bots)) => bots.execute(&action, Some(&id), &request),
-            (Some(Value::String(_)), None) => Err(admin::no_bots(&action)),
-            (Some(_), _) => Err(CommandError::invalid(&action, "bot_id must be a string")),
+        _ if !spec.access().allows(client) => Err(admin::unauthorized(&action, spec.access())),
+        Action::Gateway(own) => (own.run)(gw, client, &action, &request),
+        Action::Login(_) => match gw.effects_for(client, &action) {
+            Ok(effects) => commands::login::execute_request(&*effects, &request),
+            Err(e) => Err(e),
         },
+        Action::Account(_) | Action::Chat(_) => {
+            let scope = client.tenant();
+            match (request.remove("bot_id"), &gw.bots) {
+                (None, None) if scope.is_some() && matches!(spec, Action::Chat(_)) => {
+                    Err(CommandError::invalid(&action, admin::NO_BOTS))
+                }
+                (None, None) => gw
+                    .effects_for(client, &action)
+                    .and_then(|effects| commands::execute_request(&*effects, &request, None)),
+                (None, Some(bots)) => bots.execute(&action, None, scope, &request),
+                (Some(Value::String(id)), Some(bots)) => {
+                    bots.execute(&action, Some(&id), scope, &request)
+                }
+                (Some(Value::String(_)), None) => Err(admin::no_bots(&action)),
+                (Some(_), _) => Err(CommandError::invalid(&action, "bot_id must be a string")),
+            }
+        }
     };
     let mut event = json!({"type": "chat_update", "event": action});
     if let Some(id) = userbot_id {

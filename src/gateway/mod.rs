@@ -14,6 +14,7 @@ pub mod listener;
 pub mod reference;
 mod report;
 pub mod subscribe;
+pub mod tenants;
 
 pub use auth::SUBPROTOCOL;
 pub use report::report_routes;
@@ -21,9 +22,10 @@ pub use report::report_routes;
 use crate::accounts::EventHub;
 use crate::telemetry::Report;
 use accounts::AccountControl;
-use admin::{AdminToken, BotControl};
+use admin::BotControl;
 use events::{error_event, too_large};
 pub use events::{handle, handle_as};
+pub use tenants::{Client, TenantTokens};
 
 use crate::effects::Effects;
 use crate::lanes::Lanes;
@@ -148,6 +150,13 @@ pub struct Gateway {
     accounts: Option<Arc<dyn AccountControl>>,
     /// Where account events are published, for `subscribe`.
     events: Option<Arc<EventHub>>,
+    /// The tenants' tokens.
+    tenants: TenantTokens,
+    /// What a tenant's client acts as (its accounts, its outbound HTTP), and its
+    /// `run_script`'s effects; none: no tenant's client is taken.
+    host: Option<Arc<crate::host::Host>>,
+    /// Where `run_script` runs for a client other than the admin: no scenario folder.
+    sealed: Option<Arc<Runner>>,
 }
 
 impl Gateway {
@@ -166,6 +175,44 @@ impl Gateway {
             report: None,
             accounts: None,
             events: None,
+            tenants: TenantTokens::default(),
+            host: None,
+            sealed: None,
+        }
+    }
+
+    /// The same gateway taking the clients of `tenants`' tokens, each acting as its tenant
+    /// through `host`; `run_script` of a client other than the admin runs on `sealed` (no
+    /// scenario folder: it reaches no files).
+    pub fn with_tenants(
+        mut self,
+        tenants: TenantTokens,
+        host: Arc<crate::host::Host>,
+        sealed: Arc<Runner>,
+    ) -> Self {
+        self.tenants = tenants;
+        self.host = Some(host);
+        self.sealed = Some(sealed);
+        self
+    }
+
+    /// What `client`'s requests act through: the gateway's effects, checked as a tenant's
+    /// for a tenant's client (its accounts only, no state, its outbound HTTP).
+    pub(crate) fn effects_for(
+        &self,
+        client: &Client,
+        action: &str,
+    ) -> Result<Arc<dyn Effects>, crate::request::CommandError> {
+        match (client.tenant(), &self.host) {
+            (None, _) => Ok(self.effects.clone()),
+            (Some(tenant), Some(host)) => Ok(crate::authority::Checked::as_client(
+                self.effects.clone(),
+                host.client_of(tenant),
+            )),
+            (Some(_), None) => Err(crate::request::CommandError::invalid(
+                action,
+                "this gateway takes no tenant's client",
+            )),
         }
     }
 
@@ -243,11 +290,10 @@ pub async fn serve(
 
 async fn command(
     State(gw): State<Arc<Gateway>>,
-    admin: Option<axum::Extension<AdminToken>>,
+    axum::Extension(client): axum::Extension<Client>,
     headers: axum::http::HeaderMap,
     body: axum::body::Body,
 ) -> Response {
-    let admin = admin.is_some();
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -284,10 +330,10 @@ async fn command(
         _ => match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_FRAME)).await {
             Ok(Ok(body)) => {
                 let text = String::from_utf8_lossy(&body).into_owned();
-                if let Some(refused) = events::refused_admin(&text, admin) {
+                if let Some(refused) = events::refused_admin(&text, &client) {
                     return (StatusCode::UNAUTHORIZED, refused).into_response();
                 }
-                run(&gw, text, admin).await
+                run(&gw, text, client).await
             }
             Ok(Err(e)) => (
                 error_event(
@@ -318,20 +364,19 @@ async fn command(
 
 async fn websocket(
     State(gw): State<Arc<Gateway>>,
-    admin: Option<axum::Extension<AdminToken>>,
+    axum::Extension(client): axum::Extension<Client>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let admin = admin.is_some();
     upgrade
         .protocols([SUBPROTOCOL])
         .max_message_size(HARD_FRAME_LIMIT)
         .max_frame_size(HARD_FRAME_LIMIT)
-        .on_upgrade(move |socket| connection(gw, socket, admin))
+        .on_upgrade(move |socket| connection(gw, socket, client))
 }
 
 /// One client: frames are queued per account (in order within an account, concurrently
 /// across accounts); answers go out through one writer.
-async fn connection(gw: Arc<Gateway>, socket: WebSocket, admin: bool) {
+async fn connection(gw: Arc<Gateway>, socket: WebSocket, client: Client) {
     use futures::{SinkExt, StreamExt};
     let (mut sink, mut stream) = socket.split();
     let (out_tx, mut out_rx) = mpsc::channel::<String>(OUT_BUFFER);
@@ -352,14 +397,15 @@ async fn connection(gw: Arc<Gateway>, socket: WebSocket, admin: bool) {
     let events = gw.events.clone();
     let lanes = {
         let out = out_tx.clone();
+        let (gw, client) = (gw.clone(), client.clone());
         Lanes::new(
             move |(text, slot): (String, tokio::sync::OwnedSemaphorePermit)| {
-                let (gw, out) = (gw.clone(), out.clone());
+                let (gw, out, client) = (gw.clone(), out.clone(), client.clone());
                 async move {
                     let event = match gw.running.clone().acquire_owned().await {
                         Ok(_running) => {
                             let gw = gw.clone();
-                            tokio::task::spawn_blocking(move || handle_as(&gw, &text, admin))
+                            tokio::task::spawn_blocking(move || handle_as(&gw, &text, &client))
                                 .await
                                 .unwrap_or_else(|e| {
                                     error_event(None, None, &format!("internal error: {e}"))
@@ -395,7 +441,13 @@ async fn connection(gw: Arc<Gateway>, socket: WebSocket, admin: bool) {
         // Past PER_CONNECTION unanswered requests, wait: the client's frames stay unread.
         if let Some(request) = subscribe::request(&text) {
             subscriber
-                .handle(events.as_ref(), &request, &out_tx, admin)
+                .handle(
+                    events.as_ref(),
+                    &request,
+                    &out_tx,
+                    &client,
+                    gw.host.as_deref(),
+                )
                 .await;
             continue;
         }
@@ -412,13 +464,13 @@ async fn connection(gw: Arc<Gateway>, socket: WebSocket, admin: bool) {
 
 /// Answer one request frame on a blocking thread, as one of the requests running at once,
 /// with the HTTP status of its event.
-async fn run(gw: &Arc<Gateway>, text: String, admin: bool) -> (String, StatusCode) {
+async fn run(gw: &Arc<Gateway>, text: String, client: Client) -> (String, StatusCode) {
     let Ok(_running) = gw.running.clone().acquire_owned().await else {
         let event = error_event(None, None, "the gateway is stopping");
         return (event.to_string(), StatusCode::SERVICE_UNAVAILABLE);
     };
     let gw = gw.clone();
-    tokio::task::spawn_blocking(move || events::respond(&gw, &text, admin))
+    tokio::task::spawn_blocking(move || events::respond(&gw, &text, &client))
         .await
         .unwrap_or_else(|e| {
             let event = error_event(None, None, &format!("internal error: {e}"));

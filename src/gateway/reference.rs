@@ -2,7 +2,7 @@
 //! every action the gateway accepts ([`actions::all`]) with its fields, its success and error
 //! events and an example request and event.
 
-use super::actions::{self, Action, ENVELOPE, Kind};
+use super::actions::{self, Access, Action, ENVELOPE, Kind};
 use super::subscribe::PUSHED;
 use crate::accounts::AuthState;
 use crate::commands::{FieldSpec, fields};
@@ -17,10 +17,14 @@ for Telegram's and TDLib's errors); a request that names no known action gets an
 `request_id` and `userbot_id` are echoed. Fields an action does not know are ignored and
 reported in the event's `warnings` (`unknown field 'x' ignored (known: ...)`); the request is
 served. `POST /command` answers a success with 200 and an error event with 400 (validation, an
-unknown action, bad JSON), 401 (admin actions without the admin token), 413 (too large), the
+unknown action, bad JSON), 401 (an action the token does not allow), 413 (too large), the
 error's code when it is 4xx/5xx (Telegram's, TDLib's; 504 when TDLib does not answer), 502 for
 other codes, 500 for internal errors. The token goes in `Authorization: Bearer <token>` or, for
-browsers, as the WebSocket subprotocols `tgscript, bearer.<token>`.";
+browsers, as the WebSocket subprotocols `tgscript, bearer.<token>`. Three kinds of token: the
+admin's (`[gateway] admin_token`: everything), the operator's (`[gateway] token`: every action
+that is not an admin's, on every bot and account), and a tenant's (`[[tenant]] token_env`, or
+one `add_tenant_token` made: the tenant's own bots, accounts, scripts, inbox and activity only;
+anything else is answered as if it did not exist or with 403).";
 
 /// The reference as a JSON value: `{"envelope": [...], "actions": [...], "events": [...],
 /// "authorization_states": [...]}`.
@@ -58,14 +62,17 @@ fn parse(text: &str) -> Value {
 
 /// What the kind of an action is called in the reference.
 fn kind_words(action: &Action) -> &'static str {
-    match (action.kind(), action.admin()) {
+    match (action.kind(), action.access()) {
         (Kind::Account, _) => "account command (TDLib, needs `userbot_id`)",
         (Kind::Login, _) => {
             "login step (TDLib, needs `userbot_id`; codes and passwords are never logged)"
         }
         (Kind::Chat, _) => "chat action (Bot API)",
-        (Kind::Gateway, true) => "gateway action, needs the admin token",
-        (Kind::Gateway, false) => "gateway action",
+        (Kind::Gateway, Access::Admin) => "gateway action, needs the admin token",
+        (Kind::Gateway, Access::Tenant) => {
+            "gateway action, needs the admin token or a tenant's (its own bots and accounts)"
+        }
+        (Kind::Gateway, Access::Anyone) => "gateway action",
     }
 }
 
@@ -93,7 +100,7 @@ fn entry(action: &Action) -> Value {
     json!({
         "name": action.name(),
         "kind": action.kind().name(),
-        "admin": action.admin(),
+        "access": action.access().name(),
         "fields": action.fields().iter().map(field).collect::<Vec<_>>(),
         "passes_more": action.passes_more(),
         "doc": prose(action.doc()),

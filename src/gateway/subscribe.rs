@@ -3,10 +3,13 @@
 //! it) with a bounded queue ([`BUFFER`]): a client that does not read loses the newest events
 //! past it and then gets `events_dropped` with the count; other clients are not affected.
 
+use super::Client;
 use crate::accounts::auth::{
     UPDATE_AUTHORIZATION_STATE, UPDATE_CONNECTION_STATE, UPDATE_UNCONFIRMED_SESSION,
 };
 use crate::accounts::events::{Delivery, EventHub, Filter};
+use crate::effects::Caller;
+use crate::host::Host;
 use crate::request::as_int;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
@@ -161,14 +164,17 @@ impl Subscriber {
 
     /// Answer a `subscribe` or `unsubscribe` request: the event to send, and (subscribe)
     /// start sending the events on `out` after it.
-    /// TDLib update types named in `events` need `admin` (the admin token): they can carry
-    /// the account's private messages, login codes among them.
+    /// TDLib update types named in `events` need the admin token: they can carry the
+    /// account's private messages, login codes among them. A tenant's `client` gets its own
+    /// accounts' events only (those of `host`'s accounts the tenant reaches, asked as each
+    /// comes); naming another's is an error.
     pub async fn handle(
         &mut self,
         hub: Option<&Arc<EventHub>>,
         request: &Map<String, Value>,
         out: &mpsc::Sender<String>,
-        admin: bool,
+        client: &Client,
+        host: Option<&Host>,
     ) {
         let action = request
             .get("action")
@@ -192,9 +198,16 @@ impl Subscriber {
                 Ok((json!({"unsubscribed": was}), None))
             }
             (_, None) => Err("this process has no accounts to subscribe to".to_string()),
-            (_, Some(hub)) => filter(request, admin).map(|(filter, data)| {
+            (_, Some(hub)) => filter(request, client, host).map(|(filter, data, tenant)| {
                 self.stop();
-                (data, Some(hub.subscribe(filter, BUFFER)))
+                let subscription = match tenant {
+                    None => hub.subscribe(filter, BUFFER),
+                    Some(caller) => hub.subscribe_where(
+                        move |event| filter.takes(event) && caller.reaches(event.userbot_id),
+                        BUFFER,
+                    ),
+                };
+                (data, Some(subscription))
             }),
         };
         match result {
@@ -225,8 +238,18 @@ impl Subscriber {
 }
 
 /// The filter of a `subscribe` request (`userbot_ids`: a list, absent = all accounts;
-/// `events`: a list of kinds, absent = [`DEFAULT_EVENTS`]) and the answer's data.
-fn filter(request: &Map<String, Value>, admin: bool) -> Result<(Filter, Value), String> {
+/// `events`: a list of kinds, absent = [`DEFAULT_EVENTS`]), the answer's data, and for a
+/// tenant's `client` who it is (its accounts' events only).
+fn filter(
+    request: &Map<String, Value>,
+    client: &Client,
+    host: Option<&Host>,
+) -> Result<(Filter, Value, Option<Caller>), String> {
+    let tenant = match (client.tenant(), host) {
+        (None, _) => None,
+        (Some(tenant), Some(host)) => Some(host.client_of(tenant)),
+        (Some(_), None) => return Err("this gateway takes no tenant's client".into()),
+    };
     let accounts = match request.get("userbot_ids") {
         None | Some(Value::Null) => None,
         Some(Value::String(all)) if all == "all" => None,
@@ -254,7 +277,7 @@ fn filter(request: &Map<String, Value>, admin: bool) -> Result<(Filter, Value), 
         .map(|k| update_type(k))
         .collect::<Result<_, _>>()?;
     let raw = types.iter().find(|t| event_name(t) == "tdlib_update");
-    if let (Some(raw), false) = (raw, admin) {
+    if let (Some(raw), false) = (raw, *client == Client::Admin) {
         return Err(format!(
             "subscribing to {raw} needs the admin token: TDLib's own updates can carry the account's private messages, login codes among them"
         ));
@@ -264,11 +287,21 @@ fn filter(request: &Map<String, Value>, admin: bool) -> Result<(Filter, Value), 
         "events": kinds,
         "buffer": BUFFER,
     });
+    if let (Some(caller), Some(ids)) = (&tenant, &accounts)
+        && let Some(id) = ids.iter().find(|id| !caller.reaches(**id))
+    {
+        return Err(crate::accounts::AccountsError::NotOwned {
+            id: *id,
+            tenant: caller.tenant_name().to_string(),
+        }
+        .to_string());
+    }
     Ok((
         Filter {
             accounts,
             kinds: Some(types),
         },
         data,
+        tenant,
     ))
 }

@@ -18,6 +18,15 @@ pub struct SavedBot {
     pub scripts: String,
     /// Its Bot API server, if not Telegram's.
     pub api_url: Option<String>,
+    /// Its tenant (`None`: its own id).
+    pub tenant: Option<String>,
+}
+
+impl SavedBot {
+    /// Its tenant: `tenant`, else its id.
+    pub fn tenant(&self) -> &str {
+        self.tenant.as_deref().unwrap_or(&self.id)
+    }
 }
 
 impl Store {
@@ -25,10 +34,19 @@ impl Store {
     pub fn save_bot(&self, bot: &SavedBot) -> Result<(), StoreError> {
         self.transaction(|tx| {
             tx.execute(
-                "INSERT INTO bots (id, token, mode, scripts, api_url) VALUES (?1, ?2, ?3, ?4, ?5)
+                "INSERT INTO bots (id, token, mode, scripts, api_url, tenant)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (id) DO UPDATE SET token = excluded.token, mode = excluded.mode,
-                     scripts = excluded.scripts, api_url = excluded.api_url",
-                params![bot.id, bot.token, bot.mode, bot.scripts, bot.api_url],
+                     scripts = excluded.scripts, api_url = excluded.api_url,
+                     tenant = excluded.tenant",
+                params![
+                    bot.id,
+                    bot.token,
+                    bot.mode,
+                    bot.scripts,
+                    bot.api_url,
+                    bot.tenant
+                ],
             )
             .map(drop)
             .map_err(StoreError::query("bots"))
@@ -48,7 +66,7 @@ impl Store {
     pub fn saved_bots(&self) -> Result<Vec<SavedBot>, StoreError> {
         self.lock()
             .query_map(
-                "SELECT id, token, mode, scripts, api_url FROM bots ORDER BY id",
+                "SELECT id, token, mode, scripts, api_url, tenant FROM bots ORDER BY id",
                 params![],
                 |row| {
                     Ok(SavedBot {
@@ -57,6 +75,7 @@ impl Store {
                         mode: row.get(2)?,
                         scripts: row.get(3)?,
                         api_url: row.get(4)?,
+                        tenant: row.get(5)?,
                     })
                 },
             )

@@ -18,10 +18,12 @@ pub(crate) mod sql;
 mod state;
 #[cfg(test)]
 pub(crate) mod testing;
+mod tokens;
 
 pub use backup::{BackupReport, backup};
 pub use bots::SavedBot;
 pub use claim::{Claim, ClaimMode};
+pub use tokens::{TOKEN_ID_DIGITS, TenantToken};
 
 pub use commit::Pending;
 
@@ -48,7 +50,7 @@ pub const DEFAULT_BOT: &str = "default";
 const MEMORY: &str = ":memory:";
 
 /// The schema version this build writes.
-const SCHEMA_VERSION: i64 = 8;
+const SCHEMA_VERSION: i64 = 9;
 
 /// Why the store could not be opened or used.
 #[derive(Debug, thiserror::Error)]

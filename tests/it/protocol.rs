@@ -44,7 +44,7 @@ fn the_reference_lists_exactly_the_actions_the_dispatch_accepts() {
         .and_then(|all| all.iter().find(|a| a["name"] == "terminate_session"))
         .expect("terminate_session");
     assert_eq!(terminate["kind"], "account");
-    assert_eq!(terminate["admin"], false);
+    assert_eq!(terminate["access"], "anyone");
     assert_eq!(
         terminate["fields"],
         json!([{"name": "session_id", "type": "integer", "required": true, "default": null, "doc": "the session to end (an id from get_active_sessions)"}])
@@ -56,8 +56,8 @@ fn the_reference_lists_exactly_the_actions_the_dispatch_accepts() {
         .and_then(|all| all.iter().find(|a| a["name"] == "add_bot"))
         .expect("add_bot");
     assert_eq!(
-        (&add_bot["kind"], &add_bot["admin"]),
-        (&json!("gateway"), &json!(true))
+        (&add_bot["kind"], &add_bot["access"]),
+        (&json!("gateway"), &json!("admin"))
     );
     let envelope: Vec<&str> = json["envelope"]
         .as_array()

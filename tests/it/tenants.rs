@@ -491,7 +491,12 @@ fn a_tenant_holding_every_worker_it_may_does_not_keep_another_waiting() {
         &[("TOKEN_A", token_a.as_str()), ("TOKEN_B", token_b.as_str())],
     );
     run.wait_stderr("scripts run in worker processes", 1, WAIT);
-    // Tenant a's handlers, in ten chats at once, would hold every worker for 8 s.
+    // Tenant b has been answered once (a worker started for it: what this measures is
+    // waiting behind tenant a, not a process starting on a busy machine).
+    b.world(|w| w.user_message(SANDBOX_CHAT_ID, ALICE, "warm up", None));
+    texts_until(&run, &b, |t| t == "b here");
+    // Tenant a's handlers, in ten chats at once, would hold every worker for 8 s (b's idle
+    // one too, were a not held to its share).
     for n in 0..10 {
         let chat = -1_000_000_000_000 - n;
         a.world(|w| {
@@ -503,7 +508,17 @@ fn a_tenant_holding_every_worker_it_may_does_not_keep_another_waiting() {
     run.wait_stderr("a starts in", 2, WAIT);
     let asked = std::time::Instant::now();
     b.world(|w| w.user_message(SANDBOX_CHAT_ID, ALICE, "hello", None));
-    texts_until(&run, &b, |t| t == "b here");
+    let answered = |texts: &[String]| texts.iter().filter(|t| *t == "b here").count();
+    match b.wait_for(WAIT, |calls| {
+        let texts: Vec<String> = calls
+            .iter()
+            .filter_map(|c| c.params["text"].as_str().map(str::to_string))
+            .collect();
+        answered(&texts) == 2
+    }) {
+        Ok(_) => {}
+        Err(calls) => panic!("b was not answered again: {calls:?}"),
+    }
     let waited = asked.elapsed();
     assert!(
         waited < Duration::from_secs(1),
@@ -513,4 +528,281 @@ fn a_tenant_holding_every_worker_it_may_does_not_keep_another_waiting() {
     let started = run.stderr_so_far().matches("a starts in").count();
     assert_eq!(started, 2, "{}", run.stderr_so_far());
     run.interrupt();
+}
+
+/// Each tenant's bot prints what it saw and answers.
+const SAYS: &str = r#"
+fn on_message(msg) {
+    print(`${global::NAME} saw ${msg.text}`);
+    reply(`${global::NAME} answers`);
+}
+"#;
+
+#[test]
+fn a_tenants_gateway_token_reaches_its_own_bots_and_accounts_only() {
+    use crate::account_events::next_event;
+    use crate::gateway::{connect, runtime};
+    use futures::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let (a, b) = (server("a"), server("b"));
+    let t = TestDir::new();
+    t.write("a/says.rhai", &format!("const NAME = \"a\";\n{SAYS}"));
+    t.write("b/says.rhai", &format!("const NAME = \"b\";\n{SAYS}"));
+    t.write("b/secret.txt", "b's api key: 0123456789");
+    t.write(
+        "tgscript.toml",
+        &format!(
+            "[gateway]\nlisten = \"127.0.0.1:0\"\nadmin_token = \"{ADMIN}\"\ntoken = \"operator-token\"\n\
+             [scripts]\nworkers = 2\n\
+             [[tenant]]\nname = \"a\"\ntoken_env = \"TENANT_A\"\n\
+             [[bot]]\nid = \"a\"\ntoken_env = \"TOKEN_A\"\nscripts = \"a\"\napi_url = \"{}\"\n\
+             [[bot]]\nid = \"b\"\ntoken_env = \"TOKEN_B\"\nscripts = \"b\"\napi_url = \"{}\"\n\
+             [[account]]\nid = 1\nbackend = \"sandbox\"\nowner = \"a\"\n\
+             [[account]]\nid = 2\nbackend = \"sandbox\"\nowner = \"b\"\n",
+            a.url(),
+            b.url(),
+        ),
+    );
+    let tenant_a = "tenant-a-token-0123456789";
+    let (token_a, token_b) = (token("a"), token("b"));
+    let run = t.spawn(
+        &["run"],
+        &[
+            ("TOKEN_A", token_a.as_str()),
+            ("TOKEN_B", token_b.as_str()),
+            ("TENANT_A", tenant_a),
+        ],
+    );
+    let addr = run.gateway_address();
+    let ask = |token: &str, request: serde_json::Value| command(&addr, Some(token), &request);
+    let chat = SANDBOX_CHAT_ID;
+    a.world(|w| w.user_message(chat, ALICE, "hi a", None));
+    b.world(|w| w.user_message(chat, ALICE, "hi b", None));
+    texts_until(&run, &a, |t| t == "a answers");
+    texts_until(&run, &b, |t| t == "b answers");
+
+    // Its bots, accounts and activity: a's only.
+    let (status, bots) = ask(tenant_a, json!({"action": "list_bots"}));
+    assert_eq!(status, 200, "{bots}");
+    let ids: Vec<&str> = bots["data"]["bots"]
+        .as_array()
+        .expect("bots")
+        .iter()
+        .filter_map(|b| b["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["a"], "{bots}");
+    let (_, accounts) = ask(tenant_a, json!({"action": "list_accounts"}));
+    let ids: Vec<i64> = accounts["data"]["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .filter_map(|a| a["userbot_id"].as_i64())
+        .collect();
+    assert_eq!(ids, [1], "{accounts}");
+    let (status, activity) = ask(tenant_a, json!({"action": "activity", "kind": "print"}));
+    assert_eq!(status, 200, "{activity}");
+    let printed: Vec<&str> = activity["data"]["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["text"].as_str())
+        .collect();
+    assert!(
+        printed.iter().any(|p| p.contains("a saw hi a")),
+        "{activity}"
+    );
+    assert!(!printed.iter().any(|p| p.contains("b saw")), "{activity}");
+    let (_, all) = ask(ADMIN, json!({"action": "activity", "kind": "print"}));
+    assert!(
+        all.to_string().contains("b saw hi b"),
+        "the admin sees both: {all}"
+    );
+
+    // Its own scripts and inbox; b's are not there for it, and nothing of b's changes.
+    let (status, own) = ask(
+        tenant_a,
+        json!({"action": "get_script", "bot_id": "a", "name": "says.rhai"}),
+    );
+    assert_eq!(status, 200, "{own}");
+    let b_before = std::fs::read_to_string(t.path().join("b/says.rhai")).expect("b's script");
+    for request in [
+        json!({"action": "get_script", "bot_id": "b", "name": "says.rhai"}),
+        json!({"action": "put_script", "bot_id": "b", "name": "says.rhai", "source": "fn on_message(m) { reply(\"owned\"); }"}),
+        json!({"action": "delete_script", "bot_id": "b", "name": "says.rhai"}),
+        json!({"action": "list_scripts", "bot_id": "b"}),
+        json!({"action": "check_script", "bot_id": "b", "name": "x.rhai", "source": "1"}),
+        json!({"action": "inbox_list", "bot_id": "b"}),
+        json!({"action": "inbox_retry", "bot_id": "b", "update_id": 1}),
+    ] {
+        let (status, answer) = ask(tenant_a, request.clone());
+        assert_eq!(status, 400, "{request}: {answer}");
+        assert_eq!(
+            answer["error"],
+            json!("no bot \"b\" runs here (running: a)"),
+            "{request}"
+        );
+    }
+    let b_after = std::fs::read_to_string(t.path().join("b/says.rhai")).expect("b's script");
+    assert_eq!(b_before, b_after);
+    let (status, inbox) = ask(tenant_a, json!({"action": "inbox_list", "bot_id": "a"}));
+    assert_eq!(status, 200, "{inbox}");
+
+    // Accounts: its own through its bot; b's through no bot; b's bot not at all.
+    let (status, own) = ask(
+        tenant_a,
+        json!({"action": "get_active_sessions", "userbot_id": 1, "bot_id": "a"}),
+    );
+    assert_eq!(status, 200, "{own}");
+    let (status, other) = ask(
+        tenant_a,
+        json!({"action": "block_user", "userbot_id": 2, "bot_id": "a", "user_id": 42}),
+    );
+    assert_eq!(status, 403, "{other}");
+    assert!(
+        other["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("account 2 is not one of tenant \"a\"'s accounts")),
+        "{other}"
+    );
+    let (status, through_b) = ask(
+        tenant_a,
+        json!({"action": "get_active_sessions", "userbot_id": 2, "bot_id": "b"}),
+    );
+    assert_eq!(status, 400, "{through_b}");
+    let (status, removed) = ask(
+        tenant_a,
+        json!({"action": "remove_account", "userbot_id": 2}),
+    );
+    assert_eq!(status, 403, "{removed}");
+    let (_, blocked) = ask(
+        ADMIN,
+        json!({"action": "get_blocked_users", "userbot_id": 2, "bot_id": "b"}),
+    );
+    assert_eq!(blocked["data"]["total_count"], json!(0), "{blocked}");
+
+    // Chat actions through its own bot only: b's bot sends nothing for it.
+    let (status, sent) = ask(
+        tenant_a,
+        json!({"action": "send_message", "bot_id": "b", "chat_id": chat, "text": "from a, through b"}),
+    );
+    assert_eq!(status, 400, "{sent}");
+    let (status, sent) = ask(
+        tenant_a,
+        json!({"action": "send_message", "bot_id": "a", "chat_id": chat, "text": "from a's client"}),
+    );
+    assert_eq!(status, 200, "{sent}");
+    texts_until(&run, &a, |t| t == "from a's client");
+    assert!(
+        !b.calls()
+            .iter()
+            .any(|c| c.params["text"] == "from a, through b"),
+        "b's bot sent nothing for a"
+    );
+
+    // The admin's actions stay the admin's.
+    for request in [
+        json!({"action": "add_bot", "id": "c", "token": "1:x"}),
+        json!({"action": "remove_bot", "id": "b"}),
+        json!({"action": "add_tenant_token", "tenant": "a"}),
+        json!({"action": "sandbox_login_from", "userbot_id": 1}),
+    ] {
+        let (status, answer) = ask(tenant_a, request.clone());
+        assert_eq!(status, 401, "{request}: {answer}");
+    }
+
+    // run_script: no files for a client other than the admin; a tenant's reaches its own
+    // accounts only.
+    for token in [tenant_a, "operator-token"] {
+        let (_, read) = ask(
+            token,
+            json!({"action": "run_script", "script": "asset(\"secret.txt\").size"}),
+        );
+        assert!(
+            read["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("this script has no scenario folder")),
+            "{read}"
+        );
+    }
+    let (_, own) = ask(
+        tenant_a,
+        json!({"action": "run_script", "script": "account(1).get_active_sessions().sessions.len()"}),
+    );
+    assert!(
+        own["data"]["value"].as_i64().is_some_and(|n| n > 0),
+        "{own}"
+    );
+    let (_, other) = ask(
+        tenant_a,
+        json!({"action": "run_script", "script": "account(2).get_active_sessions()"}),
+    );
+    assert!(
+        other["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("account 2 is not one of tenant \"a\"'s accounts")),
+        "{other}"
+    );
+
+    // Account events: its own accounts' only; naming another's is refused.
+    let rt = runtime();
+    let mut ws = rt.block_on(async {
+        let mut ws = connect(&addr, Some(tenant_a)).await.expect("connected");
+        for (request, answered) in [
+            (
+                json!({"action": "subscribe", "userbot_ids": [2]}),
+                "subscribe_error",
+            ),
+            (json!({"action": "subscribe"}), "subscribe"),
+        ] {
+            ws.send(Message::Text(request.to_string().into()))
+                .await
+                .expect("sent");
+            let event = next_event(&mut ws).await;
+            assert_eq!(event["event"], answered, "{event}");
+        }
+        ws
+    });
+    for id in [2, 1] {
+        let (status, answer) = ask(
+            ADMIN,
+            json!({"action": "sandbox_login_from", "userbot_id": id, "location": "Lagos, Nigeria"}),
+        );
+        assert_eq!(status, 200, "{answer}");
+    }
+    // The first event it gets is account 1's, though account 2's came first.
+    let event = rt.block_on(next_event(&mut ws));
+    assert_eq!(event["userbot_id"], 1, "{event}");
+    drop(ws);
+
+    // A token the admin adds for tenant b: b's things only, until it is removed.
+    let (status, added) = ask(ADMIN, json!({"action": "add_tenant_token", "tenant": "b"}));
+    assert_eq!(status, 200, "{added}");
+    let tenant_b = added["data"]["token"]
+        .as_str()
+        .expect("a token")
+        .to_string();
+    let id = added["data"]["id"].as_str().expect("an id").to_string();
+    let (status, bots) = ask(&tenant_b, json!({"action": "list_bots"}));
+    assert_eq!(status, 200, "{bots}");
+    assert_eq!(bots["data"]["bots"][0]["id"], "b", "{bots}");
+    assert_eq!(bots["data"]["bots"].as_array().map(Vec::len), Some(1));
+    let (_, listed) = ask(ADMIN, json!({"action": "list_tenant_tokens"}));
+    assert_eq!(listed["data"]["tokens"][0]["id"], json!(id), "{listed}");
+    assert!(
+        !listed.to_string().contains(&tenant_b),
+        "never the token: {listed}"
+    );
+    let (status, removed) = ask(ADMIN, json!({"action": "remove_tenant_token", "id": id}));
+    assert_eq!(status, 200, "{removed}");
+    let (status, refused) = ask(&tenant_b, json!({"action": "list_bots"}));
+    assert_eq!(status, 401, "{refused}");
+    let (status, refused) = ask("no-such-token", json!({"action": "list_bots"}));
+    assert_eq!(status, 401, "{refused}");
+
+    let done = run.terminate();
+    assert_eq!(done.code, Some(0), "{}", done.all_output());
+    for secret in [tenant_a, tenant_b.as_str()] {
+        assert!(!done.all_output().contains(secret), "a token was logged");
+    }
 }

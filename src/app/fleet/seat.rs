@@ -8,6 +8,7 @@ use crate::app::bots::{BotSetup, BotSource};
 use crate::app::remote::Elsewhere;
 use crate::cluster::{Membership, View};
 use crate::config::BotConfig;
+use crate::effects::Effects;
 use crate::store::Claim;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -55,12 +56,17 @@ impl Seat {
     /// Add (or replace) a bot of the cluster.
     pub(super) fn want(&mut self, setup: BotSetup) {
         self.failed.remove(&setup.id);
-        self.known().insert(setup.id.clone());
+        let tenant = setup
+            .host
+            .caller()
+            .map_or(setup.id.as_str(), crate::effects::Caller::tenant_name)
+            .to_string();
+        self.known().insert(setup.id.clone(), tenant);
         self.wanted.insert(setup.id.clone(), setup);
     }
 
     /// The ids the gateway knows, to change.
-    fn known(&self) -> std::sync::RwLockWriteGuard<'_, std::collections::BTreeSet<String>> {
+    fn known(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<String, String>> {
         self.elsewhere
             .bots
             .write()

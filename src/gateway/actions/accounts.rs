@@ -1,17 +1,23 @@
-//! The gateway's own account actions: accounts added, removed and listed (admin), the
+//! The gateway's own account actions: accounts added, removed and listed (admin; a tenant's
+//! client, its own), the
 //! sandbox's stand-ins for Telegram (admin), and `subscribe` / `unsubscribe` (WebSocket only:
 //! the connection answers them itself, see [`crate::gateway::subscribe`]).
 
-use super::ActionSpec;
+use super::{Access, ActionSpec};
 use crate::commands::FieldSpec;
-use crate::gateway::Gateway;
+use crate::gateway::{Client, Gateway};
 use crate::request::CommandError;
 use serde_json::{Map, Value};
 
 /// Hand account admin `action` to the process's accounts.
-fn act(gw: &Gateway, action: &str, request: &Map<String, Value>) -> Result<Value, CommandError> {
+fn act(
+    gw: &Gateway,
+    client: &Client,
+    action: &str,
+    request: &Map<String, Value>,
+) -> Result<Value, CommandError> {
     match &gw.accounts {
-        Some(accounts) => accounts.act(action, request),
+        Some(accounts) => accounts.act(action, client.tenant(), request),
         None => Err(CommandError::invalid(action, NOT_HERE)),
     }
 }
@@ -19,6 +25,7 @@ fn act(gw: &Gateway, action: &str, request: &Map<String, Value>) -> Result<Value
 /// `subscribe` / `unsubscribe` over `POST /command`.
 fn websocket_only(
     _: &Gateway,
+    _: &Client,
     action: &str,
     _: &Map<String, Value>,
 ) -> Result<Value, CommandError> {
@@ -33,7 +40,7 @@ const USERBOT_ID: FieldSpec = FieldSpec::required("userbot_id", "integer", "7", 
 /// `add_account`.
 pub(super) const ADD_ACCOUNT: ActionSpec = ActionSpec {
     name: "add_account",
-    admin: true,
+    access: Access::Tenant,
     doc: "Start an account in the running process and keep it in the database (it starts \
           again with the next `run` or `serve`); log it in with the login actions. A tdlib \
           account's database is `accounts/<id>` in the data dir.",
@@ -76,7 +83,7 @@ pub(super) const ADD_ACCOUNT: ActionSpec = ActionSpec {
 /// `remove_account`.
 pub(super) const REMOVE_ACCOUNT: ActionSpec = ActionSpec {
     name: "remove_account",
-    admin: true,
+    access: Access::Tenant,
     doc: "Stop an account added through the gateway and forget it (accounts of the config \
           file stay).",
     fields: &[
@@ -97,7 +104,7 @@ pub(super) const REMOVE_ACCOUNT: ActionSpec = ActionSpec {
 /// `list_accounts`.
 pub(super) const LIST_ACCOUNTS: ActionSpec = ActionSpec {
     name: "list_accounts",
-    admin: true,
+    access: Access::Tenant,
     doc: "Every account of the process with its authorization state.",
     fields: &[],
     success: "{accounts: [{userbot_id, backend, authorization_state, default, added_through}]}",
@@ -109,7 +116,7 @@ pub(super) const LIST_ACCOUNTS: ActionSpec = ActionSpec {
 /// `sandbox_login_from`.
 pub(super) const SANDBOX_LOGIN_FROM: ActionSpec = ActionSpec {
     name: "sandbox_login_from",
-    admin: true,
+    access: Access::Admin,
     doc: "Sandbox accounts only: someone logs in from a new device at `location`; the account \
           sends unconfirmed_session, as TDLib's updateUnconfirmedSession.",
     fields: &[
@@ -126,7 +133,7 @@ pub(super) const SANDBOX_LOGIN_FROM: ActionSpec = ActionSpec {
 /// `sandbox_confirm_qr`.
 pub(super) const SANDBOX_CONFIRM_QR: ActionSpec = ActionSpec {
     name: "sandbox_confirm_qr",
-    admin: true,
+    access: Access::Admin,
     doc: "Sandbox accounts only: the QR link of login_qr is confirmed on another device.",
     fields: &[USERBOT_ID],
     success: "{userbot_id, authorization_state}",
@@ -142,7 +149,7 @@ pub(super) const SANDBOX_CONFIRM_QR: ActionSpec = ActionSpec {
 /// `subscribe`.
 pub(super) const SUBSCRIBE: ActionSpec = ActionSpec {
     name: "subscribe",
-    admin: false,
+    access: Access::Anyone,
     doc: "WebSocket only: push account events to this connection (replacing its last \
           subscription): chat_update events authorization_state, unconfirmed_session, \
           connection_state, tdlib_update (TDLib update types named in `events`: admin token \
@@ -177,7 +184,7 @@ pub(super) const SUBSCRIBE: ActionSpec = ActionSpec {
 /// `unsubscribe`.
 pub(super) const UNSUBSCRIBE: ActionSpec = ActionSpec {
     name: "unsubscribe",
-    admin: false,
+    access: Access::Anyone,
     doc: "WebSocket only: stop this connection's account events.",
     fields: &[],
     success: "{unsubscribed}: whether there was a subscription",

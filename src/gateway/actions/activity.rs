@@ -1,10 +1,10 @@
 //! `activity`: what the process did lately (the web console's live pane and reload history),
 //! from [`crate::activity`].
 
-use super::ActionSpec;
+use super::{Access, ActionSpec};
 use crate::activity::{self, Kind};
 use crate::commands::FieldSpec;
-use crate::gateway::Gateway;
+use crate::gateway::{Client, Gateway};
 use crate::request::{CommandError, as_int};
 use serde_json::{Map, Value, json};
 
@@ -14,14 +14,15 @@ const MOST: usize = 300;
 /// `activity`.
 pub(super) const ACTIVITY: ActionSpec = ActionSpec {
     name: "activity",
-    admin: true,
+    access: Access::Tenant,
     doc: "What the process did lately, numbered, oldest first: on the sandbox each chat line \
           (`chat`) and Bot API call with its parameters and result (`call`); scripts' prints \
           (`print`), tgscript's warnings and errors (`warning`, `error`: a failed handler with \
           file:line:col) and scenario loads and reloads (`reload`, with `ok`). The last 1000 \
           entries are kept, and the last 100 reloads apart; an answer carries the newest 300 \
           (`skipped` says how many older ones it left out). Ask again with `after` = the \
-          `next` of the answer for what came since.",
+          `next` of the answer for what came since. A tenant's client gets its own bots' \
+          prints and errors only.",
     fields: &[
         FieldSpec::optional("after", "integer", "only entries numbered after it").or("0"),
         FieldSpec::optional(
@@ -40,7 +41,12 @@ pub(super) const ACTIVITY: ActionSpec = ActionSpec {
 };
 
 /// `activity`: the entries after `after`, of `kind` when given.
-fn recent(_: &Gateway, action: &str, request: &Map<String, Value>) -> Result<Value, CommandError> {
+fn recent(
+    gw: &Gateway,
+    client: &Client,
+    action: &str,
+    request: &Map<String, Value>,
+) -> Result<Value, CommandError> {
     let after = match request.get("after") {
         None | Some(Value::Null) => 0,
         Some(v) => as_int(v)
@@ -56,6 +62,24 @@ fn recent(_: &Gateway, action: &str, request: &Map<String, Value>) -> Result<Val
             )
         })?),
     };
-    let found = activity::log().since(after, kind, MOST);
+    let found = match client.tenant() {
+        None => activity::log().since(after, kind, MOST),
+        // A tenant's client: the lines of its own bots' scenarios only (sorted out here, not
+        // under the log's lock).
+        Some(tenant) => {
+            let mut found = activity::log().since(after, kind, usize::MAX);
+            found.entries.retain(|entry| {
+                entry.bot.as_deref().is_some_and(|bot| {
+                    gw.bots
+                        .as_ref()
+                        .and_then(|bots| bots.tenant_of(bot))
+                        .is_some_and(|of| of == tenant)
+                })
+            });
+            found.skipped = found.entries.len().saturating_sub(MOST);
+            found.entries.drain(..found.skipped);
+            found
+        }
+    };
     Ok(json!({"entries": found.entries, "skipped": found.skipped, "next": found.last}))
 }

@@ -1,20 +1,21 @@
 //! The admin actions over the bots of a `run` and their scenario files, answered by the
 //! process's [`crate::gateway::admin::BotControl`].
 
-use super::ActionSpec;
+use super::{Access, ActionSpec};
 use crate::commands::FieldSpec;
-use crate::gateway::{Gateway, admin};
+use crate::gateway::{Client, Gateway, admin};
 use crate::request::CommandError;
 use serde_json::{Map, Value};
 
 /// Hand admin `action` to the bots of the process.
 pub(super) fn act(
     gw: &Gateway,
+    client: &Client,
     action: &str,
     request: &Map<String, Value>,
 ) -> Result<Value, CommandError> {
     match &gw.bots {
-        Some(bots) => bots.act(action, request),
+        Some(bots) => bots.act(action, client.tenant(), request),
         None => Err(admin::no_bots(action)),
     }
 }
@@ -52,7 +53,7 @@ const ID: FieldSpec = FieldSpec::required(
 /// `add_bot`.
 pub(super) const ADD_BOT: ActionSpec = ActionSpec {
     name: "add_bot",
-    admin: true,
+    access: Access::Admin,
     doc: "Start a bot in the running process and keep it in the database (it starts again \
           with the next `run`).",
     fields: &[
@@ -76,9 +77,14 @@ pub(super) const ADD_BOT: ActionSpec = ActionSpec {
             "string",
             "a Bot API server (default: Telegram's)",
         ),
+        FieldSpec::optional(
+            "tenant",
+            "string",
+            "the tenant (customer) it belongs to, 1–64 letters, digits, `_` or `-` (default: its id)",
+        ),
     ],
-    success: "the bot as started: {id, mode, scripts}",
-    returns: r#"{"id": "shop", "mode": "polling", "scripts": "/var/lib/tgscript/bots/shop"}"#,
+    success: "the bot as started: {id, mode, scripts, tenant}",
+    returns: r#"{"id": "shop", "mode": "polling", "scripts": "/var/lib/tgscript/bots/shop", "tenant": "acme"}"#,
     errors: &[
         NOT_HERE,
         "id is required / id: use 1–64 letters, digits, `_` or `-` / token is required",
@@ -91,7 +97,7 @@ pub(super) const ADD_BOT: ActionSpec = ActionSpec {
 /// `remove_bot`.
 pub(super) const REMOVE_BOT: ActionSpec = ActionSpec {
     name: "remove_bot",
-    admin: true,
+    access: Access::Admin,
     doc: "Stop a bot added over the gateway and forget it (bots of the config file stay).",
     fields: &[ID],
     success: "{id, removed: true}",
@@ -107,7 +113,7 @@ pub(super) const REMOVE_BOT: ActionSpec = ActionSpec {
 /// `list_bots`.
 pub(super) const LIST_BOTS: ActionSpec = ActionSpec {
     name: "list_bots",
-    admin: true,
+    access: Access::Tenant,
     doc: "The bots running now, as `/health` describes them, with their scenario folders; in a \
           cluster, also the bots the other instances run, each with the `instance` running it.",
     fields: &[],
@@ -120,7 +126,7 @@ pub(super) const LIST_BOTS: ActionSpec = ActionSpec {
 /// `put_script`.
 pub(super) const PUT_SCRIPT: ActionSpec = ActionSpec {
     name: "put_script",
-    admin: true,
+    access: Access::Tenant,
     doc: "Write a scenario file of a bot, checked like `tgscript check` first (nothing is \
           written when it has problems); hot reload then loads it.",
     fields: &[
@@ -148,7 +154,7 @@ pub(super) const PUT_SCRIPT: ActionSpec = ActionSpec {
 /// `get_script`.
 pub(super) const GET_SCRIPT: ActionSpec = ActionSpec {
     name: "get_script",
-    admin: true,
+    access: Access::Tenant,
     doc: "Read a scenario file of a bot.",
     fields: &[BOT_ID, NAME],
     success: "{name, source}",
@@ -164,7 +170,7 @@ pub(super) const GET_SCRIPT: ActionSpec = ActionSpec {
 /// `delete_script`.
 pub(super) const DELETE_SCRIPT: ActionSpec = ActionSpec {
     name: "delete_script",
-    admin: true,
+    access: Access::Tenant,
     doc: "Delete a scenario file of a bot; hot reload then unloads it.",
     fields: &[BOT_ID, NAME],
     success: "{name, deleted: true}",
@@ -180,7 +186,7 @@ pub(super) const DELETE_SCRIPT: ActionSpec = ActionSpec {
 /// `list_scripts`.
 pub(super) const LIST_SCRIPTS: ActionSpec = ActionSpec {
     name: "list_scripts",
-    admin: true,
+    access: Access::Tenant,
     doc: "The scenario files of a bot (what hot reload loads from its folder).",
     fields: &[WHICH_BOT],
     success: "{bot_id, names}",
@@ -196,7 +202,7 @@ pub(super) const LIST_SCRIPTS: ActionSpec = ActionSpec {
 /// `check_script`.
 pub(super) const CHECK_SCRIPT: ActionSpec = ActionSpec {
     name: "check_script",
-    admin: true,
+    access: Access::Tenant,
     doc: "Check a script as scenario `name` of a bot, like `tgscript check` and the load after \
           `put_script` would, without putting it in place or running it (it is compiled from a \
           hidden draft in the bot's folder, removed after): each problem with its line and \
@@ -227,7 +233,7 @@ pub(super) const CHECK_SCRIPT: ActionSpec = ActionSpec {
 /// `sandbox_chat`.
 pub(super) const SANDBOX_CHAT: ActionSpec = ActionSpec {
     name: "sandbox_chat",
-    admin: true,
+    access: Access::Admin,
     doc: "Say a line in the sandbox group of `tgscript run` without a bot token, as on its \
           console: `text` (from alice), `/as NAME text`, `/reply N text`, `/photo [caption]`, \
           `/edit N text`, `/join [NAME]`, `/leave [NAME]`, `/request [NAME]`, `/press [#N] DATA`, \

@@ -2,14 +2,14 @@
 //! queued for another round of tries (what `tgscript inbox list` / `inbox retry` do from a
 //! shell), answered by the bot where it runs.
 
-use super::ActionSpec;
 use super::bots::{NOT_HERE, WHICH_BOT, act};
+use super::{Access, ActionSpec};
 use crate::commands::FieldSpec;
 
 /// `inbox_list`.
 pub(super) const INBOX_LIST: ActionSpec = ActionSpec {
     name: "inbox_list",
-    admin: true,
+    access: Access::Tenant,
     doc: "A bot's updates not handled yet and parked ones (with `all`, also those handled in \
           the last day), oldest first, as `tgscript inbox list --json` shows them.",
     fields: &[
@@ -30,7 +30,7 @@ pub(super) const INBOX_LIST: ActionSpec = ActionSpec {
 /// `inbox_retry`.
 pub(super) const INBOX_RETRY: ActionSpec = ActionSpec {
     name: "inbox_retry",
-    admin: true,
+    access: Access::Tenant,
     doc: "Queue a parked update for another round of `[inbox] max_attempts` tries: the \
           running bot takes it up within a second; handlers that finished on an earlier try \
           are not run again.",

@@ -2,7 +2,8 @@
 //! ([`crate::commands::account::COMMANDS`]), the login steps
 //! ([`crate::commands::login::ACTIONS`]), the chat actions
 //! ([`crate::commands::chat::ACTIONS`]) and the gateway's own ([`GATEWAY_ACTIONS`]:
-//! `run_script`, the admin actions over bots, their scripts and inboxes and over accounts, the
+//! `run_script`, the admin actions over bots, their scripts and inboxes, over accounts and
+//! over the tenants' tokens, the
 //! sandbox chat, `activity`, `subscribe`, `reference`). The dispatch's
 //! "known?" check ([`find`]), the unknown-field warnings ([`Action::warnings`]) and the
 //! reference (`tgscript docs --gateway`) all read them through [`all`].
@@ -16,8 +17,9 @@ mod bots;
 mod inbox;
 mod reference;
 mod script;
+mod tenants;
 
-use super::Gateway;
+use super::{Client, Gateway};
 use crate::commands::account::{self, AccountCommand};
 use crate::commands::chat::{self, ChatAction, Method};
 use crate::commands::login::{self, LoginAction};
@@ -25,16 +27,56 @@ use crate::commands::{FieldSpec, fields};
 use crate::request::CommandError;
 use serde_json::{Map, Value};
 
-/// What runs a gateway action: the gateway, the action's name and the request (envelope
-/// included); called on a blocking thread.
-pub type Handler = fn(&Gateway, &str, &Map<String, Value>) -> Result<Value, CommandError>;
+/// What runs a gateway action: the gateway, who asks, the action's name and the request
+/// (envelope included); called on a blocking thread.
+pub type Handler = fn(&Gateway, &Client, &str, &Map<String, Value>) -> Result<Value, CommandError>;
+
+/// Which clients may take an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Every client (a tenant's on its own accounts and bots only).
+    Anyone,
+    /// The admin, and a tenant's client on what is its own.
+    Tenant,
+    /// The admin only.
+    Admin,
+}
+
+impl Access {
+    /// Whether `client` may take an action of this access at all.
+    pub fn allows(self, client: &Client) -> bool {
+        match self {
+            Access::Anyone => true,
+            Access::Tenant => matches!(client, Client::Admin | Client::Tenant(_)),
+            Access::Admin => *client == Client::Admin,
+        }
+    }
+
+    /// Its name in the reference: `anyone`, `tenant` or `admin`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Access::Anyone => "anyone",
+            Access::Tenant => "tenant",
+            Access::Admin => "admin",
+        }
+    }
+
+    /// Who may take it, in the reference's words.
+    pub fn words(self) -> &'static str {
+        match self {
+            Access::Anyone => "any client (a tenant's: its own bots and accounts)",
+            Access::Tenant => "the admin token, or a tenant's token (its own bots and accounts)",
+            Access::Admin => "the admin token",
+        }
+    }
+}
 
 /// One action of the gateway's own.
 pub struct ActionSpec {
     /// The action's name.
     pub name: &'static str,
-    /// Whether it needs the admin token (`[gateway] admin_token`).
-    pub admin: bool,
+    /// Who may take it.
+    pub access: Access,
     /// What it does.
     pub doc: &'static str,
     /// Its request fields (besides the envelope).
@@ -71,6 +113,9 @@ pub const GATEWAY_ACTIONS: &[ActionSpec] = &[
     accounts::SANDBOX_CONFIRM_QR,
     accounts::SUBSCRIBE,
     accounts::UNSUBSCRIBE,
+    tenants::ADD_TENANT_TOKEN,
+    tenants::LIST_TENANT_TOKENS,
+    tenants::REMOVE_TENANT_TOKEN,
     reference::REFERENCE,
 ];
 
@@ -180,9 +225,12 @@ impl Action {
         }
     }
 
-    /// Whether it needs the admin token.
-    pub fn admin(&self) -> bool {
-        matches!(self, Action::Gateway(g) if g.admin)
+    /// Who may take it.
+    pub fn access(&self) -> Access {
+        match self {
+            Action::Gateway(g) => g.access,
+            Action::Account(_) | Action::Login(_) | Action::Chat(_) => Access::Anyone,
+        }
     }
 
     /// Its request fields (besides the envelope).
@@ -276,7 +324,8 @@ impl Action {
                 "Telegram's refusal, with its code and a hint (e.g. 400 Bad Request: not enough rights)".into(),
             ],
             Action::Gateway(g) => {
-                let token = g.admin.then(|| super::admin::unauthorized(g.name).error);
+                let token =
+                    (g.access != Access::Anyone).then(|| super::admin::unauthorized(g.name, g.access).error);
                 token
                     .into_iter()
                     .chain(g.errors.iter().map(|e| e.to_string()))

@@ -1,8 +1,8 @@
 //! `reference`: the builtins, from the same metadata as `tgscript docs` (the console's
 //! reference page reads it; the gateway's own reference is `tgscript docs --gateway`).
 
-use super::ActionSpec;
-use crate::gateway::Gateway;
+use super::{Access, ActionSpec};
+use crate::gateway::{Client, Gateway};
 use crate::request::CommandError;
 use serde_json::{Map, Value, json};
 use std::sync::OnceLock;
@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 /// `reference`.
 pub(super) const REFERENCE: ActionSpec = ActionSpec {
     name: "reference",
-    admin: false,
+    access: Access::Anyone,
     doc: "The builtins scripts can call, as `tgscript docs --format json` prints them.",
     fields: &[],
     success: "{builtins: [{name, signature, params, returns, doc}]}",
@@ -20,7 +20,12 @@ pub(super) const REFERENCE: ActionSpec = ActionSpec {
 };
 
 /// The reference, made once per process (it never changes while it runs).
-fn reference(_: &Gateway, _: &str, _: &Map<String, Value>) -> Result<Value, CommandError> {
+fn reference(
+    _: &Gateway,
+    _: &Client,
+    _: &str,
+    _: &Map<String, Value>,
+) -> Result<Value, CommandError> {
     static MADE: OnceLock<Value> = OnceLock::new();
     Ok(MADE
         .get_or_init(|| {

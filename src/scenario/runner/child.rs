@@ -177,10 +177,16 @@ impl Worker {
                 Ok(FromWorker::Done(done)) => return Ok(done),
                 Ok(FromWorker::Compiled) => deadline = Instant::now() + budget,
                 Ok(FromWorker::Activity(entries)) => {
-                    // The worker knows no secrets: they are taken out here.
+                    // The worker knows no secrets: they are taken out here; and whose
+                    // lines they are is the host's to say, not the worker's.
                     let activity = crate::activity::log();
+                    let bot = effects
+                        .caller()
+                        .and_then(|c| c.bot_id())
+                        .map(str::to_string);
                     for mut entry in entries {
                         entry.text = crate::logging::redact(&entry.text);
+                        entry.bot = bot.clone();
                         activity.record(entry);
                     }
                 }

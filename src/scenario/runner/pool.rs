@@ -195,7 +195,7 @@ impl WorkerPool {
 
     /// Run `request` in a worker, serving its effects through `effects`.
     fn exchange(&self, request: ToWorker, effects: &dyn Effects) -> Result<Outcome, ScriptError> {
-        let owner: Owner = effects.caller().map(|c| Arc::from(c.tenant()));
+        let owner: Owner = effects.caller().map(|c| Arc::from(c.tenant_name()));
         let mut worker = self.acquire(&owner).map_err(|e| self.explain(e))?;
         let result = worker.run(&request, effects, self.settings.limits.timeout() + GRACE);
         let keep = match &result {
