@@ -263,3 +263,76 @@ fn a_broken_http_or_flood_setting_is_a_configuration_error_that_names_it() {
     .expect_code(2)
     .expect_stderr_contains("timeout_ms must be at least 1");
 }
+
+#[test]
+fn a_tenant_reaches_only_the_hosts_its_tenant_entry_allows() {
+    use crate::bots::{server, token};
+    let backend = backend();
+    let (a, b) = (server("a"), server("b"));
+    let t = TestDir::new();
+    let probe = |name: &str| {
+        r#"
+        fn on_message(msg) {
+            for host in ["127.0.0.1", "localhost"] {
+                let url = "http://" + host + ":PORT/ok";
+                let said = "";
+                try {
+                    said = `NAME ${host}: ${http_get(url).json.hello}`;
+                } catch (e) {
+                    said = `NAME ${host}: ${e.error}`;
+                }
+                send_message(msg.chat.id, said);
+            }
+        }
+        "#
+        .replace("PORT", &backend.port.to_string())
+        .replace("NAME", name)
+    };
+    t.write("a/probe.rhai", &probe("a"));
+    t.write("b/probe.rhai", &probe("b"));
+    t.write(
+        "tgscript.toml",
+        &format!(
+            "[http]\nallow = [\"127.0.0.1\", \"localhost\"]\nplain_http = [\"127.0.0.1\", \"localhost\"]\nprivate = [\"127.0.0.1\", \"localhost\"]\n\
+             [[tenant]]\nname = \"b\"\nhttp_allow = [\"localhost\"]\n\
+             [[bot]]\nid = \"a\"\ntoken_env = \"TOKEN_A\"\nscripts = \"a\"\napi_url = \"{}\"\n\
+             [[bot]]\nid = \"b\"\ntoken_env = \"TOKEN_B\"\nscripts = \"b\"\napi_url = \"{}\"\n",
+            a.url(),
+            b.url(),
+        ),
+    );
+    let (token_a, token_b) = (token("a"), token("b"));
+    let run = t.spawn(
+        &["run"],
+        &[("TOKEN_A", token_a.as_str()), ("TOKEN_B", token_b.as_str())],
+    );
+    let wait = Duration::from_secs(30);
+    let said = |server: &BotApiServer, text: &str| {
+        server.world(|w| w.user_message(SANDBOX_CHAT_ID, crate::bots::ALICE, text, None));
+        let calls = server
+            .wait_for(wait, |calls| {
+                calls.iter().filter(|c| c.method == "sendMessage").count() >= 2
+            })
+            .unwrap_or_else(|_| panic!("no answers: {}", run.stderr_so_far()));
+        calls
+            .iter()
+            .filter(|c| c.method == "sendMessage")
+            .filter_map(|c| c.params["text"].as_str().map(str::to_string))
+            .collect::<Vec<_>>()
+    };
+    // Tenant a has no [[tenant]] entry: [http] allow as it is.
+    assert_eq!(said(&a, "go"), ["a 127.0.0.1: world", "a localhost: world"]);
+    assert_eq!(backend.hits.load(Ordering::SeqCst), 2);
+    // Tenant b's entry narrows it to localhost: the other host is refused before anything
+    // is sent.
+    assert_eq!(
+        said(&b, "go"),
+        [
+            "b 127.0.0.1: host \"127.0.0.1\" is not one tenant \"b\" may reach: add it to the tenant's [[tenant]] http_allow",
+            "b localhost: world"
+        ]
+    );
+    assert_eq!(backend.hits.load(Ordering::SeqCst), 3, "b's refused call sent nothing");
+    let done = run.interrupt();
+    assert_eq!(done.code, Some(0), "{}", done.all_output());
+}
