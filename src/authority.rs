@@ -90,6 +90,17 @@ impl Checked {
 
 impl Effects for Checked {
     fn bot(&self, command: &str, method: &str, params: &Value) -> Result<Value, CommandError> {
+        if let Some(client) = self.who().filter(|c| c.is_client()) {
+            // The effects a client acts through carry the operator's bot, not one of the
+            // tenant's.
+            return Err(refused(
+                command,
+                format!(
+                    "a client of tenant {:?} calls the Bot API through one of its bots: send the chat action over the gateway with bot_id",
+                    client.tenant_name()
+                ),
+            ));
+        }
         if let Some(why) = crate::telegram::takeover(method) {
             return Err(refused(command, format!("{method} is refused: {why}")));
         }
@@ -102,9 +113,12 @@ impl Effects for Checked {
         };
         let id = match userbot_id {
             Some(id) => owned(caller, command, id)?,
-            None => caller
-                .default_account()
-                .map_err(|e| CommandError::invalid(command, e.to_string()))?,
+            None => {
+                let id = caller
+                    .default_account()
+                    .map_err(|e| CommandError::invalid(command, e.to_string()))?;
+                owned(caller, command, id)?
+            }
         };
         self.inner.account_id(command, Some(id))
     }

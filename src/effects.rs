@@ -93,6 +93,9 @@ pub struct Caller {
     /// The hosts the tenant's outbound HTTP may reach, when `[[tenant]] http_allow` narrows
     /// `[http] allow` (`None`: it does not).
     http_allow: Option<Arc<[String]>>,
+    /// Only accounts whose owner is the tenant (a gateway client's): an account without an
+    /// owner is the operator's.
+    owned_only: bool,
     /// The process's accounts, which know their owners.
     accounts: Accounts,
 }
@@ -112,19 +115,27 @@ impl Caller {
         Self {
             bot: Some(bot.into()),
             prefix: Some(namespace_prefix(bot).into()),
+            owned_only: false,
             ..Self::tenant(tenant, accounts)
         }
     }
 
-    /// A gateway client of `tenant` (its token's), whose accounts `accounts` knows.
+    /// A gateway client of `tenant` (its token's), whose accounts `accounts` knows: it
+    /// reaches the accounts the tenant owns, none without an owner.
     pub fn tenant(tenant: &str, accounts: Accounts) -> Self {
         Self {
             bot: None,
             prefix: None,
             tenant: tenant.into(),
             http_allow: None,
+            owned_only: true,
             accounts,
         }
+    }
+
+    /// Whether it is a gateway client's (no bot of its own).
+    pub fn is_client(&self) -> bool {
+        self.bot.is_none()
     }
 
     /// The same caller, its outbound HTTP narrowed to `hosts` when given.
@@ -160,7 +171,10 @@ impl Caller {
 
     /// Whether the tenant's scenarios may use account `id` (and get its events).
     pub fn reaches(&self, id: i64) -> bool {
-        self.accounts.reachable(id, &self.tenant)
+        match self.owned_only {
+            true => self.accounts.owner(id).as_deref() == Some(&*self.tenant),
+            false => self.accounts.reachable(id, &self.tenant),
+        }
     }
 
     /// The account the tenant's scenarios act on by default.

@@ -4,7 +4,7 @@
 //! - foundations: [`telegram`] (the Bot API client and update kinds), [`accounts`] (TDLib and
 //!   the sandbox account), [`store`] (SQLite or PostgreSQL: state, inbox tables), [`request`] (typed
 //!   request fields, [`request::CommandError`]), [`lanes`], [`logging`] and [`activity`] (what the
-//!   process did lately, for the console), [`stdlib`],
+//!   process did lately, for the console), [`budget`] (what a tenant's scripts may log), [`stdlib`],
 //!   [`cluster`] (leases on NATS JetStream: which instance runs which bot);
 //! - [`engine`]: the sandboxed Rhai host (limits, hooks, module resolution); it knows nothing
 //!   above it, and each call's context rides as the run's tag;
@@ -22,6 +22,7 @@ pub mod accounts;
 pub mod activity;
 pub mod app;
 pub mod authority;
+pub mod budget;
 pub mod builtins;
 pub mod check;
 pub mod cli;

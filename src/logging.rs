@@ -69,13 +69,23 @@ impl Drop for RedactingStderr {
 /// a terminal, secrets redacted; `TGSCRIPT_LOG_FORMAT=json` gives one JSON object per line.
 /// Libraries that use `log` (teloxide) are included. Scripts' lines, reloads, warnings and
 /// errors are also kept in [`crate::activity::log`] for the web console, whatever the filter.
-pub fn init() {
+/// A `worker` writes no script lines to stderr: its host writes them, under each tenant's
+/// budget (see [`crate::budget`]).
+pub fn init(worker: bool) {
     use tracing_subscriber::Layer;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     let filter = tracing_subscriber::EnvFilter::try_from_env("TGSCRIPT_LOG")
         // notify reports a watch it could not remove (its folder was deleted) at info.
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,notify=warn"));
+    let filter = match worker {
+        true => filter.add_directive(
+            format!("{SCRIPT_TARGET}=warn")
+                .parse()
+                .unwrap_or_else(|_| tracing::Level::WARN.into()),
+        ),
+        false => filter,
+    };
     let stderr = tracing_subscriber::fmt::layer()
         .with_writer(RedactingStderr::default)
         .with_target(false);

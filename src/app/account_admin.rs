@@ -148,6 +148,13 @@ impl AccountAdmin {
         self.config.accounts.iter().any(|a| a.id == id)
     }
 
+    /// The spec of account `id` as kept in the store, if it was added over the gateway.
+    fn saved_spec(&self, id: i64) -> Option<AccountConfig> {
+        let saved = self.store.saved_accounts().ok()?;
+        let (_, spec) = saved.into_iter().find(|(kept, _)| *kept == id)?;
+        serde_json::from_str(&spec).ok()
+    }
+
     fn add(&self, f: &Fields, scope: Option<&str>) -> Result<Value, CommandError> {
         let id = f.int("userbot_id")?;
         if scope.is_some() && f.opt_str("api_hash_env")?.is_some() {
@@ -179,7 +186,9 @@ impl AccountAdmin {
             api_id,
             api_hash_env: f.opt_str("api_hash_env")?.map(str::to_string),
             phone: f.opt_str("phone")?.map(str::to_string),
-            data_dir: None,
+            // A tenant's account keeps its TDLib files in a folder of the tenant's: an id
+            // another tenant used before (and left its session in) opens nothing of it.
+            data_dir: scope.map(|tenant| tenant_data_dir(tenant, id)),
             owner: match (f.opt_str("owner")?, scope) {
                 (Some(owner), _) if !crate::config::valid_bot_id(owner) => {
                     return Err(f.error(format!(
@@ -201,7 +210,8 @@ impl AccountAdmin {
             .changing
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if self.accounts.get(id).is_ok() {
+        // Running, in the config, or kept (one that could not start is still its owner's).
+        if self.accounts.get(id).is_ok() || self.configured(id) || self.saved_spec(id).is_some() {
             return Err(f.error(AccountsError::Exists(id).to_string()));
         }
         let saved = serde_json::to_string(&spec).map_err(|e| f.error(e.to_string()))?;
@@ -243,8 +253,13 @@ impl AccountAdmin {
 
     fn remove(&self, f: &Fields, scope: Option<&str>) -> Result<Value, CommandError> {
         let id = f.int("userbot_id")?;
+        let owner = self
+            .accounts
+            .owner(id)
+            .map(|o| o.to_string())
+            .or_else(|| self.saved_spec(id).and_then(|spec| spec.owner));
         if let Some(tenant) = scope
-            && self.accounts.owner(id).as_deref() != Some(tenant)
+            && owner.as_deref() != Some(tenant)
         {
             return Err(CommandError {
                 code: Some(403),
@@ -290,7 +305,10 @@ impl AccountAdmin {
         self.runtime.block_on(account.close());
         let mut data_deleted = false;
         if delete_data && account.backend() == "tdlib" {
-            let dir = default_data_dir(id);
+            let dir = self
+                .saved_spec(id)
+                .and_then(|spec| spec.data_dir)
+                .unwrap_or_else(|| default_data_dir(id));
             data_deleted = std::fs::remove_dir_all(&dir).is_ok();
         }
         self.store
@@ -318,7 +336,9 @@ impl AccountAdmin {
             .accounts
             .ids()
             .into_iter()
-            .filter(|id| scope.is_none_or(|tenant| self.accounts.reachable(*id, tenant)))
+            .filter(|id| {
+                scope.is_none_or(|tenant| self.accounts.owner(*id).as_deref() == Some(tenant))
+            })
             .filter_map(|id| {
                 let account = self.accounts.get(id).ok()?;
                 Some(json!({
@@ -379,4 +399,13 @@ impl AccountControl for AccountAdmin {
             _ => Err(f.error(format!("unknown action '{action}'"))),
         }
     }
+}
+
+/// Where the TDLib files of account `id` added by a client of `tenant` are kept.
+fn tenant_data_dir(tenant: &str, id: i64) -> std::path::PathBuf {
+    crate::config::data_dir()
+        .join("accounts")
+        .join("tenants")
+        .join(tenant)
+        .join(id.to_string())
 }

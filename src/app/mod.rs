@@ -184,6 +184,7 @@ impl App {
             accounts.serve_tenant(bot.tenant());
         }
         store.limit_scopes(config.limits.max_state_scopes);
+        crate::budget::log_budget().set_per_minute(config.scripts.tenant_log_bytes_per_minute);
         let clock = sandbox
             .as_ref()
             .map(|server| server.world(|w| w.clock()))

@@ -138,16 +138,21 @@ pub fn engine(limits: Limits, root: impl Into<PathBuf>, context: CallContext) ->
 /// Who a call tagged `tag` prints as: the bot and scenario of its state namespace; no one for a
 /// one-off script.
 fn attribution(tag: &Dynamic) -> Attribution {
-    let Some(namespace) = tag
-        .read_lock::<Arc<CallContext>>()
-        .and_then(|context| context.scenario.clone())
-    else {
+    let Some(context) = tag.read_lock::<Arc<CallContext>>() else {
         return Attribution::default();
+    };
+    let tenant = context.effects.caller().map(|c| c.tenant_name().into());
+    let Some(namespace) = context.scenario.clone() else {
+        return Attribution {
+            tenant,
+            ..Attribution::default()
+        };
     };
     let (bot, scenario) = crate::store::namespace_owner(&namespace);
     Attribution {
         bot: Some(bot.into()),
         scenario: Some(scenario.into()),
+        tenant,
     }
 }
 

@@ -125,7 +125,7 @@ impl Command {
 /// printed once, here.
 pub fn main() -> u8 {
     let cli = Cli::parse();
-    crate::logging::init();
+    crate::logging::init(matches!(cli.command, Command::Worker));
     if let Command::Worker = cli.command {
         // No configuration: everything a worker needs comes from its host over the pipe.
         return crate::scenario::runner::worker::main();

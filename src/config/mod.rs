@@ -124,6 +124,10 @@ pub struct ScriptsConfig {
     /// tenants (default 0: half the pool, at least one), so one tenant's slow handlers cannot
     /// keep another's waiting.
     pub tenant_workers: usize,
+    /// Bytes of script output (prints) each tenant's scripts may write to the log per minute
+    /// (default 1 MiB; 0 = no limit): past it the rest of the minute's lines are dropped, and
+    /// one line says how much was.
+    pub tenant_log_bytes_per_minute: usize,
 }
 
 impl Default for ScriptsConfig {
@@ -137,6 +141,7 @@ impl Default for ScriptsConfig {
             worker_memory_mb: 256,
             worker_max_calls: 10_000,
             tenant_workers: 0,
+            tenant_log_bytes_per_minute: crate::budget::DEFAULT_LOG_BYTES_PER_MINUTE,
         }
     }
 }
@@ -414,7 +419,7 @@ impl Config {
         }
         bots::check(&config.bots, &config.webhook, origin_of)?;
         if let Some((key, message)) = accounts::refusal(&config.accounts)
-            .or_else(|| tenants::refusal(&config.tenants))
+            .or_else(|| tenants::refusal(&config.tenants, config.gateway.token.is_some()))
             .or_else(|| cluster::refusal(&config))
         {
             return Err(ConfigError::Invalid {

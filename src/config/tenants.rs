@@ -20,8 +20,9 @@ pub struct TenantConfig {
     pub http_allow: Option<Vec<String>>,
 }
 
-/// The first thing wrong with `tenants`, as `(key, message)`.
-pub(super) fn refusal(tenants: &[TenantConfig]) -> Option<(String, String)> {
+/// The first thing wrong with `tenants` (given whether `[gateway] token` is set), as
+/// `(key, message)`.
+pub(super) fn refusal(tenants: &[TenantConfig], gateway_token: bool) -> Option<(String, String)> {
     tenants.iter().enumerate().find_map(|(n, tenant)| {
         let key = |field: &str| format!("tenant[{n}].{field}");
         if !valid_bot_id(&tenant.name) {
@@ -50,6 +51,12 @@ pub(super) fn refusal(tenants: &[TenantConfig]) -> Option<(String, String)> {
             return Some((
                 key("token_env"),
                 "is empty: name the environment variable that holds the tenant's gateway token, or leave it out".into(),
+            ));
+        }
+        if tenant.token_env.is_some() && !gateway_token {
+            return Some((
+                key("token_env"),
+                "needs [gateway] token: without it every client without a token is the operator, and a tenant's token would limit nothing".into(),
             ));
         }
         None

@@ -63,6 +63,9 @@ pub struct Attribution {
     /// The scenario running, by its name within its bot's (its state namespace: its
     /// `const STATE`, else its file name without `.rhai`).
     pub scenario: Option<Arc<str>>,
+    /// The tenant whose budget its lines are written under (as the host knows it: none in a
+    /// worker, whose lines the host writes).
+    pub tenant: Option<Arc<str>>,
 }
 
 impl Attribution {
@@ -427,6 +430,30 @@ fn emit(line: &str) {
         tracing::debug!(target: SCRIPT_TARGET, bot, scenario, "{line}");
         let _ = writeln!(std::io::stderr().lock(), "{line}");
     } else {
-        tracing::info!(target: SCRIPT_TARGET, bot, scenario, "{line}");
+        log_line(attribution.tenant.as_deref(), bot, scenario, line);
     }
+}
+
+/// Write script line `line` of `bot`'s `scenario` to the log, within `tenant`'s budget
+/// ([`crate::budget::log_budget`]): past it the line is dropped (the first one dropped says
+/// so), and the tenant's next line after the minute is preceded by one saying how much was.
+pub fn log_line(tenant: Option<&str>, bot: Option<&str>, scenario: Option<&str>, line: &str) {
+    if let Some(tenant) = tenant {
+        let budget = crate::budget::log_budget();
+        match budget.admit(tenant, line.len() + 1) {
+            crate::budget::Admit::No { first } => {
+                if first {
+                    let note = crate::budget::spent_note(tenant, budget.per_minute());
+                    tracing::warn!(target: SCRIPT_TARGET, bot, scenario, "{note}");
+                }
+                return;
+            }
+            crate::budget::Admit::Yes { dropped: 0 } => {}
+            crate::budget::Admit::Yes { dropped } => {
+                let note = crate::budget::dropped_note(tenant, dropped, budget.per_minute());
+                tracing::warn!(target: SCRIPT_TARGET, bot, scenario, "{note}");
+            }
+        }
+    }
+    tracing::info!(target: SCRIPT_TARGET, bot, scenario, "{line}");
 }

@@ -132,7 +132,9 @@ pub(super) async fn authorize(
     };
     let client = match client {
         Some(client) => client,
-        None if gw.token.is_none() || matches(&gw.token) => Client::Operator,
+        // No token, where none is required; a token that is no one's is refused even then
+        // (a tenant's removed token must not come back as the operator's).
+        None if matches(&gw.token) || (gw.token.is_none() && given.is_empty()) => Client::Operator,
         None => {
             return refuse(
                 StatusCode::UNAUTHORIZED,
@@ -141,6 +143,11 @@ pub(super) async fn authorize(
         }
     };
     let mut request = request;
+    if client.tenant().is_some() && !gw.tenants.configured(&given) {
+        request
+            .extensions_mut()
+            .insert(super::tenants::Revocable(given.clone()));
+    }
     request.extensions_mut().insert(client);
     next.run(request).await
 }

@@ -196,6 +196,11 @@ impl Gateway {
         self
     }
 
+    /// Whether clients must present a token (`[gateway] token` is set).
+    pub(crate) fn requires_token(&self) -> bool {
+        self.token.is_some()
+    }
+
     /// What `client`'s requests act through: the gateway's effects, checked as a tenant's
     /// for a tenant's client (its accounts only, no state, its outbound HTTP).
     pub(crate) fn effects_for(
@@ -365,18 +370,44 @@ async fn command(
 async fn websocket(
     State(gw): State<Arc<Gateway>>,
     axum::Extension(client): axum::Extension<Client>,
+    revocable: Option<axum::Extension<tenants::Revocable>>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    let revocable = revocable.map(|axum::Extension(tenants::Revocable(token))| token);
     upgrade
         .protocols([SUBPROTOCOL])
         .max_message_size(HARD_FRAME_LIMIT)
         .max_frame_size(HARD_FRAME_LIMIT)
-        .on_upgrade(move |socket| connection(gw, socket, client))
+        .on_upgrade(move |socket| connection(gw, socket, client, revocable))
 }
 
 /// One client: frames are queued per account (in order within an account, concurrently
 /// across accounts); answers go out through one writer.
-async fn connection(gw: Arc<Gateway>, socket: WebSocket, client: Client) {
+/// What a connection whose tenant's token was removed is told before it is closed.
+const REVOKED: &str = "this connection's token was removed: the connection is closed";
+/// How often an open connection of a tenant's token kept in the store checks it still is.
+const TOKEN_RECHECK: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Whether the token `revocable` (of a tenant's client, kept in the store) still names the
+/// client's tenant; a connection with no such token always is.
+async fn still_valid(gw: &Arc<Gateway>, client: &Client, revocable: Option<&[u8]>) -> bool {
+    let (Some(token), Some(tenant)) = (revocable, client.tenant()) else {
+        return true;
+    };
+    let (gw, token, tenant) = (gw.clone(), token.to_vec(), tenant.to_string());
+    tokio::task::spawn_blocking(
+        move || matches!(gw.tenants.tenant_of(&token), Ok(Some(now)) if *now == *tenant),
+    )
+    .await
+    .unwrap_or(false)
+}
+
+async fn connection(
+    gw: Arc<Gateway>,
+    socket: WebSocket,
+    client: Client,
+    revocable: Option<Vec<u8>>,
+) {
     use futures::{SinkExt, StreamExt};
     let (mut sink, mut stream) = socket.split();
     let (out_tx, mut out_rx) = mpsc::channel::<String>(OUT_BUFFER);
@@ -421,13 +452,27 @@ async fn connection(gw: Arc<Gateway>, socket: WebSocket, client: Client) {
         )
     };
     let mut subscriber = subscribe::Subscriber::default();
+    let mut recheck = tokio::time::interval(TOKEN_RECHECK);
     loop {
         // A client whose answers cannot be written any more is done, even if it says nothing.
         let message = tokio::select! {
             message = stream.next() => message,
             _ = out_tx.closed() => break,
+            _ = recheck.tick(), if revocable.is_some() => {
+                if !still_valid(&gw, &client, revocable.as_deref()).await {
+                    let _ = out_tx.send(error_event(None, None, REVOKED).to_string()).await;
+                    break;
+                }
+                continue;
+            }
         };
         let Some(Ok(message)) = message else { break };
+        if !still_valid(&gw, &client, revocable.as_deref()).await {
+            let _ = out_tx
+                .send(error_event(None, None, REVOKED).to_string())
+                .await;
+            break;
+        }
         let text = match message {
             Message::Text(text) => text.to_string(),
             Message::Binary(bytes) => String::from_utf8_lossy(&bytes).into_owned(),

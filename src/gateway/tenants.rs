@@ -31,6 +31,11 @@ impl Client {
     }
 }
 
+/// The token a tenant's client presented, when it is one kept in the store (the admin may
+/// remove it while a WebSocket of it is open).
+#[derive(Debug, Clone)]
+pub struct Revocable(pub Vec<u8>);
+
 /// The hex SHA-256 of `token`: how tokens are kept and looked up.
 pub fn token_hash(token: &[u8]) -> String {
     Sha256::digest(token)
@@ -79,6 +84,11 @@ impl TenantTokens {
             Some(store) => Ok(store.tenant_of_token(&hash)?.map(Arc::from)),
             None => Ok(None),
         }
+    }
+
+    /// Whether `token` is one of the config's (which no action removes).
+    pub fn configured(&self, token: &[u8]) -> bool {
+        self.configured.contains_key(&token_hash(token))
     }
 
     /// Whether tokens can be added (there is a store to keep them).

@@ -280,3 +280,35 @@ fn a_tenant_or_owner_that_is_not_a_name_is_refused_with_its_key() {
         assert!(err.contains("is not a tenant name"), "{err}");
     }
 }
+
+#[test]
+fn a_tenant_entry_that_cannot_work_is_refused_with_its_key() {
+    for (text, key, says) in [
+        (
+            "[gateway]\ntoken = \"t\"\n[[tenant]]\nname = \"a/b\"\n",
+            "tenant[0].name",
+            "is not a tenant name",
+        ),
+        (
+            "[gateway]\ntoken = \"t\"\n[[tenant]]\nname = \"a\"\n[[tenant]]\nname = \"a\"\n",
+            "tenant[1].name",
+            "configured twice",
+        ),
+        (
+            "[[tenant]]\nname = \"a\"\ntoken_env = \"A_TOKEN\"\n",
+            "tenant[0].token_env",
+            "needs [gateway] token",
+        ),
+        (
+            "[gateway]\ntoken = \"t\"\n[[tenant]]\nname = \"a\"\ntoken_env = \" \"\n",
+            "tenant[0].token_env",
+            "is empty",
+        ),
+    ] {
+        let err = Config::from_sources(Some(("t.toml", text)), env(&[]))
+            .expect_err("refused")
+            .to_string();
+        assert!(err.contains(key), "{key}: {err}");
+        assert!(err.contains(says), "{says}: {err}");
+    }
+}

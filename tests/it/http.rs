@@ -332,7 +332,11 @@ fn a_tenant_reaches_only_the_hosts_its_tenant_entry_allows() {
             "b localhost: world"
         ]
     );
-    assert_eq!(backend.hits.load(Ordering::SeqCst), 3, "b's refused call sent nothing");
+    assert_eq!(
+        backend.hits.load(Ordering::SeqCst),
+        3,
+        "b's refused call sent nothing"
+    );
     let done = run.interrupt();
     assert_eq!(done.code, Some(0), "{}", done.all_output());
 }

@@ -744,6 +744,31 @@ fn a_tenants_gateway_token_reaches_its_own_bots_and_accounts_only() {
         "{other}"
     );
 
+    // Its run_script has no bot: the gateway's effects carry the operator's (here b's, the
+    // first configured), so a Bot API call is refused, not sent as someone else's bot.
+    let (_, as_bot) = ask(
+        tenant_a,
+        json!({"action": "run_script", "script": format!("send_message({chat}, \"as whose bot?\")")}),
+    );
+    assert!(
+        as_bot["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("calls the Bot API through one of its bots")),
+        "{as_bot}"
+    );
+    // An account id another tenant holds is not free to take.
+    let (status, taken) = ask(
+        tenant_a,
+        json!({"action": "add_account", "userbot_id": 2, "backend": "sandbox"}),
+    );
+    assert_eq!(status, 400, "{taken}");
+    assert!(
+        taken["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("exists")),
+        "{taken}"
+    );
+
     // Account events: its own accounts' only; naming another's is refused.
     let rt = runtime();
     let mut ws = rt.block_on(async {
@@ -787,6 +812,8 @@ fn a_tenants_gateway_token_reaches_its_own_bots_and_accounts_only() {
     assert_eq!(status, 200, "{bots}");
     assert_eq!(bots["data"]["bots"][0]["id"], "b", "{bots}");
     assert_eq!(bots["data"]["bots"].as_array().map(Vec::len), Some(1));
+    // A WebSocket opened with it is closed once the token is removed (below).
+    let mut open = rt.block_on(async { connect(&addr, Some(&tenant_b)).await.expect("connected") });
     let (_, listed) = ask(ADMIN, json!({"action": "list_tenant_tokens"}));
     assert_eq!(listed["data"]["tokens"][0]["id"], json!(id), "{listed}");
     assert!(
@@ -797,6 +824,18 @@ fn a_tenants_gateway_token_reaches_its_own_bots_and_accounts_only() {
     assert_eq!(status, 200, "{removed}");
     let (status, refused) = ask(&tenant_b, json!({"action": "list_bots"}));
     assert_eq!(status, 401, "{refused}");
+    let revoked = rt.block_on(async {
+        open.send(Message::Text(
+            json!({"action": "list_bots"}).to_string().into(),
+        ))
+        .await
+        .expect("sent");
+        next_event(&mut open).await
+    });
+    assert_eq!(
+        revoked["error"], "this connection's token was removed: the connection is closed",
+        "{revoked}"
+    );
     let (status, refused) = ask("no-such-token", json!({"action": "list_bots"}));
     assert_eq!(status, 401, "{refused}");
 
@@ -805,4 +844,72 @@ fn a_tenants_gateway_token_reaches_its_own_bots_and_accounts_only() {
     for secret in [tenant_a, tenant_b.as_str()] {
         assert!(!done.all_output().contains(secret), "a token was logged");
     }
+}
+
+#[test]
+fn a_tenant_printing_past_its_log_budget_is_cut_and_counted_and_others_are_not() {
+    use crate::bots::{get, sample};
+    let (a, b) = (server("a"), server("b"));
+    let t = TestDir::new();
+    // Each line is 40 bytes with its newline: 10 of a's fit in 400, the rest do not.
+    t.write(
+        "a/loud.rhai",
+        "fn on_message(msg) { for n in 0..30 { print(`a line ${n + 100} ............................`); } reply(\"a done\"); }\n",
+    );
+    t.write(
+        "b/quiet.rhai",
+        "fn on_message(msg) { print(\"b says one line\"); reply(\"b done\"); }\n",
+    );
+    t.write(
+        "tgscript.toml",
+        &format!(
+            "[gateway]\nlisten = \"127.0.0.1:0\"\n\
+             [scripts]\ntenant_log_bytes_per_minute = 400\n\
+             [[bot]]\nid = \"a\"\ntoken_env = \"TOKEN_A\"\nscripts = \"a\"\napi_url = \"{}\"\n\
+             [[bot]]\nid = \"b\"\ntoken_env = \"TOKEN_B\"\nscripts = \"b\"\napi_url = \"{}\"\n",
+            a.url(),
+            b.url(),
+        ),
+    );
+    let (token_a, token_b) = (token("a"), token("b"));
+    let run = t.spawn(
+        &["run"],
+        &[("TOKEN_A", token_a.as_str()), ("TOKEN_B", token_b.as_str())],
+    );
+    let addr = run.gateway_address();
+    a.world(|w| w.user_message(SANDBOX_CHAT_ID, ALICE, "go", None));
+    texts_until(&run, &a, |t| t == "a done");
+    b.world(|w| w.user_message(SANDBOX_CHAT_ID, ALICE, "go", None));
+    texts_until(&run, &b, |t| t == "b done");
+    run.wait_stderr("b says one line", 1, WAIT);
+    let log = run.stderr_so_far();
+    assert!(log.contains("a line 100"), "{log}");
+    assert!(log.contains("a line 109"), "{log}");
+    assert!(!log.contains("a line 110"), "past the budget: {log}");
+    assert_eq!(
+        log.matches("tenant_log_bytes_per_minute (400 bytes) this minute")
+            .count(),
+        1,
+        "said once: {log}"
+    );
+    let (status, metrics) = get(&format!("http://{addr}/metrics"));
+    assert_eq!(status, 200);
+    assert_eq!(
+        sample(
+            &metrics,
+            "tgscript_script_output_dropped_bytes_total",
+            &[("tenant", "a")]
+        ),
+        Some(20.0 * 40.0),
+        "{metrics}"
+    );
+    assert_eq!(
+        sample(
+            &metrics,
+            "tgscript_script_output_dropped_bytes_total",
+            &[("tenant", "b")]
+        ),
+        None
+    );
+    run.interrupt();
 }

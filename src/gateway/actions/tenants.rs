@@ -27,6 +27,7 @@ pub(super) const ADD_TENANT_TOKEN: ActionSpec = ActionSpec {
     returns: r#"{"tenant": "acme", "token": "tgs_4f1c…", "id": "9a0b1c2d3e4f"}"#,
     errors: &[
         "tenant is required / tenant: use 1–64 letters, digits, `_` or `-`",
+        "set [gateway] token first: …",
         NO_STORE,
     ],
     run: add,
@@ -90,6 +91,12 @@ fn add(
         return Err(CommandError::invalid(
             action,
             "tenant: use 1–64 letters, digits, `_` or `-`",
+        ));
+    }
+    if !gw.requires_token() {
+        return Err(CommandError::invalid(
+            action,
+            "set [gateway] token first: without it every client without a token is the operator, and a tenant's token would limit nothing",
         ));
     }
     let (token, id) = gw

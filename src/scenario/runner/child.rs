@@ -179,13 +179,22 @@ impl Worker {
                 Ok(FromWorker::Activity(entries)) => {
                     // The worker knows no secrets: they are taken out here; and whose
                     // lines they are is the host's to say, not the worker's.
+                    // A script's line is written to the log here, under its tenant's budget
+                    // (the worker writes none itself); the rest goes to the activity.
                     let activity = crate::activity::log();
-                    let bot = effects
-                        .caller()
-                        .and_then(|c| c.bot_id())
-                        .map(str::to_string);
+                    let caller = effects.caller();
+                    let bot = caller.and_then(|c| c.bot_id()).map(str::to_string);
                     for mut entry in entries {
                         entry.text = crate::logging::redact(&entry.text);
+                        if entry.kind == crate::activity::Kind::Print {
+                            crate::engine::run::log_line(
+                                caller.map(crate::effects::Caller::tenant_name),
+                                bot.as_deref(),
+                                entry.scenario.as_deref(),
+                                &entry.text,
+                            );
+                            continue;
+                        }
                         entry.bot = bot.clone();
                         activity.record(entry);
                     }
