@@ -374,6 +374,10 @@ impl Config {
                 .map(|(_, var)| format!("environment variable {var}"))
                 .unwrap_or_else(|| file_name.clone())
         };
+        let wall_set = table
+            .get("limits")
+            .and_then(|limits| limits.get("wall_timeout_ms"))
+            .is_some();
         let mut config: Config = serde_path_to_error::deserialize(toml::Value::Table(table))
             .map_err(|e| {
                 let key = e.path().to_string();
@@ -383,6 +387,17 @@ impl Config {
                     message: e.into_inner().to_string(),
                 }
             })?;
+        if !wall_set {
+            config.limits.default_wall_timeout();
+        }
+        if let Some((key, message)) = config.limits.refusal() {
+            let key = format!("limits.{key}");
+            return Err(ConfigError::Invalid {
+                origin: origin_of(&key),
+                key,
+                message,
+            });
+        }
         // Values the types allow but that cannot work.
         let empty =
             |token: &Option<Secret>| token.as_ref().is_some_and(|t| t.expose().trim().is_empty());

@@ -26,8 +26,14 @@ pub enum ScriptReadError {
 pub struct Limits {
     /// Maximum number of Rhai operations per call (default 10,000,000).
     pub max_operations: u64,
-    /// Wall-clock budget per call in milliseconds (default 1,000; 0 = no wall-clock limit).
+    /// Wall-clock budget per call in milliseconds (default 1,000; 0 = no wall-clock limit),
+    /// waits on Telegram, TDLib and HTTP excluded: the script's own time.
     pub timeout_ms: u64,
+    /// Wall-clock budget per call in milliseconds, waits on Telegram, TDLib and HTTP included
+    /// (default 60,000; 0 = no limit): how long one call may hold its worker in all. A wait
+    /// in progress is cut short when it runs out. Left out of the config, it is raised to
+    /// `timeout_ms` when that is larger (or 0); set, it may not be smaller than `timeout_ms`.
+    pub wall_timeout_ms: u64,
     /// Maximum length of a string in bytes (default 1 MiB).
     pub max_string_size: usize,
     /// Maximum number of items in an array, counting nested arrays (default 10,000).
@@ -80,6 +86,7 @@ impl Default for Limits {
         Self {
             max_operations: 10_000_000,
             timeout_ms: 1_000,
+            wall_timeout_ms: DEFAULT_WALL_TIMEOUT_MS,
             max_string_size: 1024 * 1024,
             max_array_size: 10_000,
             max_map_size: 10_000,
@@ -100,10 +107,14 @@ impl Default for Limits {
     }
 }
 
+/// `wall_timeout_ms` when the config does not set it (60 s).
+pub const DEFAULT_WALL_TIMEOUT_MS: u64 = 60_000;
+
 /// Every `[limits]` key, as errors name them.
 const KEYS: &[&str] = &[
     "max_operations",
     "timeout_ms",
+    "wall_timeout_ms",
     "max_string_size",
     "max_array_size",
     "max_map_size",
@@ -138,6 +149,39 @@ impl Limits {
         match self.timeout_ms {
             0 => NO_TIMEOUT,
             ms => Duration::from_millis(ms),
+        }
+    }
+
+    /// The wall-clock budget of one call, waits on Telegram, TDLib and HTTP included
+    /// (`wall_timeout_ms = 0`: a century, i.e. none).
+    pub fn wall_timeout(&self) -> Duration {
+        match self.wall_timeout_ms {
+            0 => NO_TIMEOUT,
+            ms => Duration::from_millis(ms),
+        }
+    }
+
+    /// Why these limits cannot work together, as the key to change and what is wrong: a
+    /// `wall_timeout_ms` (all of a call's time) smaller than `timeout_ms` (its own time, a
+    /// part of that) would make `timeout_ms` a lie.
+    pub fn refusal(&self) -> Option<(&'static str, String)> {
+        let (wall, own) = (self.wall_timeout_ms, self.timeout_ms);
+        (wall != 0 && own != 0 && wall < own).then(|| {
+            (
+                "wall_timeout_ms",
+                format!(
+                    "is {wall} ms, less than timeout_ms ({own} ms): it bounds a call's whole time, waits on Telegram, TDLib and HTTP included, so it must be at least timeout_ms (or 0 for no wall limit)"
+                ),
+            )
+        })
+    }
+
+    /// Fill in `wall_timeout_ms` for a config that left it out: its default unless
+    /// `timeout_ms` asks for more (or for no limit, 0), whose value it then takes, so raising
+    /// `timeout_ms` alone never makes the config contradict itself.
+    pub fn default_wall_timeout(&mut self) {
+        if self.timeout_ms == 0 || self.timeout_ms > self.wall_timeout_ms {
+            self.wall_timeout_ms = self.timeout_ms;
         }
     }
 
@@ -176,9 +220,10 @@ impl Limits {
     /// One line describing the limits, shown by `tgscript run` at start-up.
     pub fn summary(&self) -> String {
         format!(
-            "max_operations={} timeout_ms={} max_string_size={} max_array_size={} max_map_size={} max_call_levels={} max_expr_depth={} max_function_expr_depth={} max_modules={} max_script_size={} max_api_calls={} max_print_size={} max_closure_depth={} max_journal_bytes={} max_memory_mb={} tdlib_timeout_ms={} max_state_scopes={} max_asset_size={}",
+            "max_operations={} timeout_ms={} wall_timeout_ms={} max_string_size={} max_array_size={} max_map_size={} max_call_levels={} max_expr_depth={} max_function_expr_depth={} max_modules={} max_script_size={} max_api_calls={} max_print_size={} max_closure_depth={} max_journal_bytes={} max_memory_mb={} tdlib_timeout_ms={} max_state_scopes={} max_asset_size={}",
             self.max_operations,
             self.timeout_ms,
+            self.wall_timeout_ms,
             self.max_string_size,
             self.max_array_size,
             self.max_map_size,
@@ -196,5 +241,49 @@ impl Limits {
             self.max_state_scopes,
             self.max_asset_size
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(timeout_ms: u64, wall_timeout_ms: u64) -> Limits {
+        Limits {
+            timeout_ms,
+            wall_timeout_ms,
+            ..Limits::default()
+        }
+    }
+
+    #[test]
+    fn a_wall_budget_smaller_than_the_scripts_own_is_refused_by_name() {
+        assert_eq!(Limits::default().wall_timeout_ms, 60_000);
+        assert_eq!(Limits::default().refusal(), None);
+        let (key, message) = limits(5_000, 2_000).refusal().expect("refused");
+        assert_eq!(key, "wall_timeout_ms");
+        assert!(message.contains("timeout_ms (5000 ms)"), "{message}");
+        for fine in [(5_000, 5_000), (0, 2_000), (5_000, 0), (0, 0)] {
+            assert_eq!(limits(fine.0, fine.1).refusal(), None, "{fine:?}");
+        }
+    }
+
+    #[test]
+    fn a_wall_budget_left_unset_follows_a_larger_or_unlimited_timeout() {
+        let mut raised = limits(120_000, DEFAULT_WALL_TIMEOUT_MS);
+        raised.default_wall_timeout();
+        assert_eq!(raised.wall_timeout_ms, 120_000);
+        let mut unlimited = limits(0, DEFAULT_WALL_TIMEOUT_MS);
+        unlimited.default_wall_timeout();
+        assert_eq!(unlimited.wall_timeout_ms, 0);
+        let mut kept = limits(1_000, DEFAULT_WALL_TIMEOUT_MS);
+        kept.default_wall_timeout();
+        assert_eq!(kept.wall_timeout_ms, DEFAULT_WALL_TIMEOUT_MS);
+        assert_eq!(limits(0, 0).wall_timeout(), NO_TIMEOUT);
+        assert!(
+            Limits::default()
+                .summary()
+                .contains("wall_timeout_ms=60000")
+        );
     }
 }
