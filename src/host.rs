@@ -148,7 +148,9 @@ impl Host {
         &self.store
     }
 
-    /// Run `future` to completion from a script thread.
+    /// Run `future` to completion from a script thread, no later than the wall deadline of
+    /// the call it serves (`[limits] wall_timeout_ms`, see [`crate::engine::run::wall_left`]):
+    /// a wait that would outlast it is given up with code 504.
     fn block_on<F: Future>(&self, command: &str, future: F) -> Result<F::Output, CommandError> {
         let runtime = self.runtime.as_ref().ok_or_else(|| {
             CommandError::invalid(
@@ -156,7 +158,21 @@ impl Host {
                 "no async runtime: this builtin needs a connected bot",
             )
         })?;
-        Ok(runtime.block_on(future))
+        let Some(left) = crate::engine::run::wall_left() else {
+            return Ok(runtime.block_on(future));
+        };
+        runtime
+            .block_on(async { tokio::time::timeout(left, future).await })
+            .map_err(|_| CommandError {
+                command: command.to_string(),
+                error: format!(
+                    "{} ({} ms were left; [limits] wall_timeout_ms counts waits on Telegram, TDLib and HTTP)",
+                    crate::engine::run::WALL_CUT,
+                    left.as_millis()
+                ),
+                code: Some(504),
+                hint: None,
+            })
     }
 }
 

@@ -25,8 +25,8 @@ let in_ten_minutes = now() + 600;
 Pause the script for `seconds` (an integer or a float).
 
 Unlike Rhai's own `sleep`, this one honours the sandbox: a pause that would run past the call's
-time limit (`[limits] timeout_ms`) is refused at once with an error naming that limit, and an
-interrupted run (Ctrl-C in the REPL) stops sleeping.
+time limit (`[limits] timeout_ms`, or `wall_timeout_ms` for the call's whole time) is refused
+at once with an error naming that limit, and an interrupted run (Ctrl-C in the REPL) stops sleeping.
 
 # Example
 ```rhai
@@ -90,6 +90,11 @@ fn pause(seconds: FLOAT, shown: &str) -> Result<(), Box<EvalAltResult>> {
                 left.as_millis()
             )));
         }
+    }
+    if let Some(left) = run::wall_left()
+        && wanted > left
+    {
+        return Err(run::wall_error());
     }
     let until = std::time::Instant::now() + wanted;
     loop {

@@ -316,11 +316,20 @@ fn to_dynamic(value: Value) -> RhaiResult {
     rhai::serde::to_dynamic(value)
 }
 
-/// Run `command` (which waits on Telegram or TDLib) as one of the call's `max_api_calls`,
-/// without charging the wait to the script's time limit, and hand its result back.
+/// Run `command` (which waits on Telegram, TDLib or an HTTP server) as one of the call's
+/// `max_api_calls`, without charging the wait to the script's time limit (`timeout_ms`), and
+/// hand its result back. The wait does count against the call's wall time
+/// (`wall_timeout_ms`): none is made once that is spent, and a call that spent it waiting
+/// stops there.
 fn answer(command: impl FnOnce() -> Result<Value, CommandError>) -> RhaiResult {
+    crate::engine::run::check_wall()?;
     crate::engine::run::charge_api_call()?;
-    crate::engine::run::paused(command)
-        .map_err(|e| throw(&e))
-        .and_then(to_dynamic)
+    let result = crate::engine::run::paused(command);
+    if let Err(e) = &result
+        && e.error.starts_with(crate::engine::run::WALL_CUT)
+    {
+        return Err(crate::engine::run::wall_cut_error(&e.command));
+    }
+    crate::engine::run::check_wall()?;
+    result.map_err(|e| throw(&e)).and_then(to_dynamic)
 }

@@ -3,6 +3,7 @@
 use super::limits::Limits;
 use super::run::{
     CALLS_TOKEN, CLOSURES_TOKEN, INTERRUPT_TOKEN, MEMORY_TOKEN, OPERATIONS_TOKEN, TIMEOUT_TOKEN,
+    WALL_TOKEN,
 };
 use rhai::{Dynamic, EvalAltResult, ParseError, Position};
 use std::fmt;
@@ -194,6 +195,17 @@ fn describe(err: &EvalAltResult, limits: &Limits) -> (String, Option<&'static st
             };
             limit("timeout_ms", format!("time limit exceeded: {detail}"))
         }
+        E::ErrorTerminated(token, _) if token.to_string().starts_with(WALL_TOKEN) => {
+            let token = token.to_string();
+            let mut what = wall_exceeded(limits.wall_timeout_ms);
+            if let Some(detail) = token
+                .strip_prefix(WALL_TOKEN)
+                .and_then(|rest| rest.strip_prefix(": "))
+            {
+                what.push_str(&format!(" ({detail})"));
+            }
+            limit("wall_timeout_ms", what)
+        }
         E::ErrorTerminated(token, _) if token.to_string() == INTERRUPT_TOKEN => {
             ("interrupted".to_string(), None)
         }
@@ -282,4 +294,11 @@ fn thrown_text(value: &Dynamic) -> String {
         return json;
     }
     value.to_string()
+}
+
+/// What a call stopped for running past `[limits] wall_timeout_ms` (`wall_ms`) is told.
+pub(crate) fn wall_exceeded(wall_ms: u64) -> String {
+    format!(
+        "wall time limit exceeded: the call ran longer than {wall_ms} ms, waits on Telegram, TDLib and HTTP included"
+    )
 }

@@ -1,4 +1,5 @@
-//! Per-call run state: the wall-clock deadline, the interrupt flag, the print sink and the
+//! Per-call run state: the deadlines (the script's own time, and its wall time waits
+//! included), the interrupt flag, the print sink and the
 //! map-size guard of the evaluation running on this thread.
 //!
 //! Rhai evaluates synchronously on the calling thread, and its hooks (`on_progress`, `on_var`,
@@ -86,6 +87,9 @@ pub struct RunReport {
 
 /// Token carried by `ErrorTerminated` when the wall-clock budget ran out.
 pub(crate) const TIMEOUT_TOKEN: &str = "timeout";
+/// Token carried by `ErrorTerminated` when the call's wall time, waits on Telegram, TDLib and
+/// HTTP included, passed `wall_timeout_ms`.
+pub(crate) const WALL_TOKEN: &str = "wall time";
 /// Token carried by `ErrorTerminated` when the run was interrupted.
 pub(crate) const INTERRUPT_TOKEN: &str = "interrupted";
 /// Token carried by `ErrorTerminated` when closures nest deeper than `max_closure_depth`.
@@ -108,7 +112,10 @@ const MAP_CHECK_EVERY: u32 = 16;
 
 struct RunState {
     started: Instant,
+    /// When the script's own time (`timeout_ms`) runs out: pushed back by every wait.
     deadline: Instant,
+    /// When the call's wall time (`wall_timeout_ms`) runs out: waits are not taken off.
+    wall_deadline: Instant,
     interrupt: Option<Arc<AtomicBool>>,
     output: Output,
     /// Who the run's prints are from.
@@ -137,14 +144,23 @@ thread_local! {
     /// Operations this thread has made, every run's together: one per `on_progress` call,
     /// counted whatever copy of Rhai's state the operation ran on.
     static TICKS: Cell<u64> = const { Cell::new(0) };
+    /// The wall deadline of the call whose effect this thread serves, when it serves one for a
+    /// call running elsewhere (a worker process): see [`within_wall`].
+    static SERVING_UNTIL: Cell<Option<Instant>> = const { Cell::new(None) };
 }
 
 /// Run `f` as one evaluation under `limits` and `options`; returns its value and report.
 pub fn run<R>(limits: &Limits, options: &RunOptions, f: impl FnOnce() -> R) -> (R, RunReport) {
     let started = Instant::now();
+    // A nested run (a module evaluated during an import) is still part of its outer call.
+    let outer_wall = CURRENT.with(|c| c.borrow().as_ref().map(|s| s.wall_deadline));
+    let wall_deadline = outer_wall.map_or(started + limits.wall_timeout(), |outer| {
+        outer.min(started + limits.wall_timeout())
+    });
     let state = RunState {
         started,
         deadline: started + limits.timeout(),
+        wall_deadline,
         interrupt: options.interrupt.clone(),
         output: options.output,
         attribution: options.attribution.clone(),
@@ -182,6 +198,67 @@ pub fn time_left() -> Option<Duration> {
     })
 }
 
+/// Wall time left before the deadline of the call this thread runs or serves an effect for
+/// (`wall_timeout_ms`, waits included); `None` when it does neither. Effects that wait
+/// (Bot API, TDLib, HTTP) give up once it is gone.
+pub fn wall_left() -> Option<Duration> {
+    let running = CURRENT.with(|c| c.borrow().as_ref().map(|s| s.wall_deadline));
+    let serving = SERVING_UNTIL.with(Cell::get);
+    let until = match (running, serving) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }?;
+    Some(until.saturating_duration_since(Instant::now()))
+}
+
+/// Run `f` (serving one effect of a call that runs elsewhere, in a worker process) with
+/// `until` as the wall deadline [`wall_left`] reports on this thread.
+pub fn within_wall<R>(until: Instant, f: impl FnOnce() -> R) -> R {
+    /// Puts the thread's previous deadline back, even if `f` panics.
+    struct Restore(Option<Instant>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            SERVING_UNTIL.with(|s| s.set(self.0));
+        }
+    }
+    let _restore = Restore(SERVING_UNTIL.with(|s| s.replace(Some(until))));
+    f()
+}
+
+/// Whether the current run's wall time (`wall_timeout_ms`) is spent.
+fn past_wall() -> bool {
+    CURRENT.with(|c| {
+        c.borrow()
+            .as_ref()
+            .is_some_and(|s| Instant::now() >= s.wall_deadline)
+    })
+}
+
+/// Stop the current run if its wall time (`wall_timeout_ms`, waits included) is spent:
+/// called before and after every wait on Telegram, TDLib or HTTP, so a call that waited its
+/// budget away makes no further call and goes no further.
+pub fn check_wall() -> Result<(), Box<EvalAltResult>> {
+    match past_wall() {
+        true => Err(wall_error()),
+        false => Ok(()),
+    }
+}
+
+/// The error that stops a run whose wall time (`wall_timeout_ms`) is spent.
+pub fn wall_error() -> Box<EvalAltResult> {
+    EvalAltResult::ErrorTerminated(WALL_TOKEN.into(), Position::NONE).into()
+}
+
+/// How an effect given up at the call's wall deadline begins its error (code 504).
+pub const WALL_CUT: &str = "no answer before the call's wall time ran out";
+
+/// The error that stops a run whose wall time ran out while `command` waited for its answer
+/// (the wait was given up).
+pub fn wall_cut_error(command: &str) -> Box<EvalAltResult> {
+    let token = format!("{WALL_TOKEN}: {command} was given up waiting for its answer");
+    EvalAltResult::ErrorTerminated(token.into(), Position::NONE).into()
+}
+
 /// The error that stops a run for running out of time; `detail` says what ran out.
 pub fn timeout_error(detail: &str) -> Box<EvalAltResult> {
     EvalAltResult::ErrorTerminated(format!("{TIMEOUT_TOKEN}: {detail}").into(), Position::NONE)
@@ -193,7 +270,8 @@ pub fn interrupt_error() -> Box<EvalAltResult> {
     EvalAltResult::ErrorTerminated(INTERRUPT_TOKEN.into(), Position::NONE).into()
 }
 
-/// Run `f` (a wait on Telegram or TDLib) without charging its time to the run's deadline.
+/// Run `f` (a wait on Telegram or TDLib) without charging its time to the run's deadline
+/// (`timeout_ms`); it still counts against the wall deadline (`wall_timeout_ms`).
 pub fn paused<R>(f: impl FnOnce() -> R) -> R {
     let started = Instant::now();
     let value = f();
@@ -252,21 +330,22 @@ pub(crate) fn on_progress(_operations: u64) -> Option<Dynamic> {
     stopped().map(Into::into)
 }
 
-/// Why the current run must stop now, as the token `on_progress` gives: interrupted, or past
-/// its deadline.
+/// Why the current run must stop now, as the token `on_progress` gives: interrupted, past
+/// its deadline, or past its wall deadline.
 fn stopped() -> Option<&'static str> {
     if interrupted() {
         return Some(INTERRUPT_TOKEN);
     }
     match time_left() {
         Some(left) if left.is_zero() => Some(TIMEOUT_TOKEN),
+        _ if past_wall() => Some(WALL_TOKEN),
         _ => None,
     }
 }
 
 /// Look at the current run before a builtin calls a script callback: the same error
 /// `on_progress` stops it with when it was interrupted, is past its deadline
-/// (`[limits] timeout_ms`) or holds more than `max_memory_mb`. Builtins that call callbacks
+/// (`[limits] timeout_ms` or `wall_timeout_ms`) or holds more than `max_memory_mb`. Builtins that call callbacks
 /// many times (`sort`, `dedup`, …) call this before each call, so nested callbacks stop in
 /// time however few operations each one makes.
 pub fn check_run() -> Result<(), Box<EvalAltResult>> {
@@ -456,4 +535,66 @@ pub fn log_line(tenant: Option<&str>, bot: Option<&str>, scenario: Option<&str>,
         }
     }
     tracing::info!(target: SCRIPT_TARGET, bot, scenario, "{line}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(timeout_ms: u64, wall_timeout_ms: u64) -> Limits {
+        Limits {
+            timeout_ms,
+            wall_timeout_ms,
+            ..Limits::default()
+        }
+    }
+
+    fn token(error: &EvalAltResult) -> String {
+        match error {
+            EvalAltResult::ErrorTerminated(token, _) => token.to_string(),
+            other => panic!("not a termination: {other}"),
+        }
+    }
+
+    #[test]
+    fn a_wait_is_not_the_scripts_time_but_spends_its_wall_time() {
+        let (outcome, _) = run(&limits(60_000, 40), &RunOptions::default(), || {
+            assert!(check_wall().is_ok(), "nothing spent yet");
+            paused(|| std::thread::sleep(Duration::from_millis(60)));
+            let own = time_left().is_some_and(|left| left > Duration::from_secs(1));
+            (own, check_wall(), check_run(), wall_left())
+        });
+        let (own, wall, run, left) = outcome;
+        assert!(own, "the wait was not charged to timeout_ms");
+        assert_eq!(token(&wall.expect_err("wall spent")), WALL_TOKEN);
+        assert_eq!(token(&run.expect_err("the run stops too")), WALL_TOKEN);
+        assert_eq!(left, Some(Duration::ZERO));
+        assert_eq!(wall_left(), None, "outside a run there is no wall deadline");
+    }
+
+    #[test]
+    fn no_wall_limit_with_zero_and_a_nested_run_keeps_its_outer_deadline() {
+        let (left, _) = run(&limits(0, 0), &RunOptions::default(), || {
+            paused(|| std::thread::sleep(Duration::from_millis(5)));
+            (check_wall().is_ok(), wall_left())
+        });
+        assert!(left.0, "wall_timeout_ms = 0 is no limit");
+        assert!(left.1.is_some_and(|l| l > Duration::from_secs(86_400)));
+        let (inner, _) = run(&limits(0, 200), &RunOptions::default(), || {
+            run(&limits(0, 60_000), &RunOptions::default(), wall_left).0
+        });
+        assert!(
+            inner.is_some_and(|l| l <= Duration::from_millis(200)),
+            "an import's run is part of its call: {inner:?}"
+        );
+    }
+
+    #[test]
+    fn an_effect_served_for_a_worker_sees_the_calls_wall_deadline() {
+        assert_eq!(wall_left(), None);
+        let until = Instant::now() + Duration::from_secs(5);
+        let seen = within_wall(until, wall_left);
+        assert!(seen.is_some_and(|l| l <= Duration::from_secs(5) && !l.is_zero()));
+        assert_eq!(wall_left(), None, "the deadline is the effect's alone");
+    }
 }

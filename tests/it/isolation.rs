@@ -459,3 +459,84 @@ fn a_worker_that_answers_with_garbage_is_a_clear_error_not_a_hang() {
     assert!(error.contains("bad message"), "{error}");
     assert!(started.elapsed() < WAIT, "answered without waiting it out");
 }
+
+/// Effects whose Bot API calls take `delay` each (and answer `true`); the rest offline.
+struct SlowBot {
+    offline: Host,
+    delay: Duration,
+}
+
+impl Effects for SlowBot {
+    fn bot(&self, _: &str, _: &str, _: &Value) -> Result<Value, tgscript::request::CommandError> {
+        std::thread::sleep(self.delay);
+        Ok(json!(true))
+    }
+    fn account_id(
+        &self,
+        command: &str,
+        userbot_id: Option<i64>,
+    ) -> Result<i64, tgscript::request::CommandError> {
+        self.offline.account_id(command, userbot_id)
+    }
+    fn account(
+        &self,
+        command: &str,
+        id: i64,
+        op: &tgscript::accounts::AccountOp,
+    ) -> Result<Value, tgscript::request::CommandError> {
+        self.offline.account(command, id, op)
+    }
+    fn state(&self, op: &tgscript::store::StateOp) -> Result<Value, tgscript::store::StoreError> {
+        self.offline.state(op)
+    }
+    fn now(&self) -> i64 {
+        self.offline.now()
+    }
+}
+
+#[test]
+fn a_call_past_its_wall_budget_fails_alone_whether_the_worker_stops_it_or_is_killed() {
+    let dir = TestDir::new();
+    let limits = Limits {
+        timeout_ms: 500,
+        wall_timeout_ms: 600,
+        max_api_calls: 0,
+        ..Limits::default()
+    };
+    let pool = pool(limits, 256);
+    let runner = process(&pool, dir.path());
+    let calls = "let n = 0; loop { send_message(1, \"hi\"); n += 1; }";
+    // Waits of 200 ms: the worker sees its wall budget spent after a wait and stops itself.
+    let quick: Arc<dyn Effects> = Arc::new(SlowBot {
+        offline: Host::offline(),
+        delay: Duration::from_millis(200),
+    });
+    let error = runner
+        .eval(calls, &Map::new(), &quick)
+        .expect_err("stopped by the wall budget");
+    assert_eq!(error.limit, Some("wall_timeout_ms"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("the call ran longer than 600 ms"),
+        "{error}"
+    );
+    // One wait past the budget and the grace after it (an effect the host cannot cut short):
+    // the worker is killed, the call fails naming the key, and the next call is served.
+    let stuck: Arc<dyn Effects> = Arc::new(SlowBot {
+        offline: Host::offline(),
+        delay: GRACE + Duration::from_millis(800),
+    });
+    let error = runner
+        .eval(calls, &Map::new(), &stuck)
+        .expect_err("killed past the wall budget");
+    assert_eq!(error.limit, Some("wall_timeout_ms"), "{error}");
+    assert!(
+        error.to_string().contains("worker process was killed"),
+        "{error}"
+    );
+    assert_eq!(
+        eval(&runner, &quick, "2"),
+        Ok(json!({"value": 2, "printed": []}))
+    );
+}

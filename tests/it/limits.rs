@@ -339,3 +339,223 @@ fn memory_held_through_closures_or_leaked_in_cycles_is_stopped_at_max_memory_mb(
     .expect_code(1)
     .expect_stderr_contains("[limits] max_memory_mb");
 }
+
+/// A loopback HTTP server answering `/slow` after 200 ms and `/hang` never (not within a
+/// minute); its port.
+fn slow_server() -> u16 {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(&stream);
+                let mut first = String::new();
+                let _ = reader.read_line(&mut first);
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                let wait = match first.contains("/hang") {
+                    true => Duration::from_secs(60),
+                    false => Duration::from_millis(200),
+                };
+                std::thread::sleep(wait);
+                let _ = (&stream).write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                );
+            });
+        }
+    });
+    port
+}
+
+/// `[http]` letting scripts call the loopback server, as environment variables.
+const LOOPBACK_HTTP: &[(&str, &str)] = &[
+    ("TGSCRIPT_HTTP_ALLOW", "127.0.0.1"),
+    ("TGSCRIPT_HTTP_PLAIN_HTTP", "127.0.0.1"),
+    ("TGSCRIPT_HTTP_PRIVATE", "127.0.0.1"),
+];
+
+#[test]
+fn many_slow_calls_are_stopped_by_the_wall_budget_though_each_wait_is_free() {
+    let port = slow_server();
+    let t = TestDir::new();
+    // Each wait is excluded from timeout_ms, and catching every error does not help: the wall
+    // budget counts the waits and cannot be caught.
+    t.write(
+        "slow.rhai",
+        &format!(
+            "let n = 0;\nloop {{\n    try {{ http_get(\"http://127.0.0.1:{port}/slow\"); }} catch (e) {{ print(e); }}\n    n += 1;\n    print(`call ${{n}} answered`);\n}}\n"
+        ),
+    );
+    let mut env = LOOPBACK_HTTP.to_vec();
+    env.extend([
+        ("TGSCRIPT_LIMITS_TIMEOUT_MS", "500"),
+        ("TGSCRIPT_LIMITS_WALL_TIMEOUT_MS", "1500"),
+        ("TGSCRIPT_LIMITS_MAX_API_CALLS", "0"),
+    ]);
+    let run = t.run_with_env(&["exec", "slow.rhai"], &env);
+    run.expect_code(1)
+        .expect_stderr_contains("wall time limit exceeded: the call ran longer than 1500 ms, waits on Telegram, TDLib and HTTP included")
+        .expect_stderr_contains("(raise [limits] wall_timeout_ms if the script needs more)")
+        .expect_stdout_contains("call 3 answered");
+}
+
+#[test]
+fn a_wait_in_progress_is_cut_short_when_the_wall_budget_runs_out() {
+    let port = slow_server();
+    let t = TestDir::new();
+    t.write(
+        "hang.rhai",
+        &format!(
+            "try {{ http_get(\"http://127.0.0.1:{port}/hang\"); }} catch (e) {{ print(e); }}\nprint(\"went on\");\n"
+        ),
+    );
+    let mut env = LOOPBACK_HTTP.to_vec();
+    env.extend([
+        ("TGSCRIPT_LIMITS_TIMEOUT_MS", "500"),
+        ("TGSCRIPT_LIMITS_WALL_TIMEOUT_MS", "800"),
+        ("TGSCRIPT_HTTP_TIMEOUT_MS", "60000"),
+    ]);
+    let run = t.run_with_env(&["exec", "hang.rhai"], &env);
+    // The request was given up when the wall budget ran out (its own timeout is a minute),
+    // and the script stopped there: it did not go on, and could not catch it.
+    run.expect_code(1).expect_stderr_contains(
+        "waits on Telegram, TDLib and HTTP included (http_get was given up waiting for its answer) (raise [limits] wall_timeout_ms",
+    );
+    assert!(!run.stdout.contains("went on"), "{}", run.stdout);
+}
+
+#[test]
+fn a_wall_budget_smaller_than_the_timeout_is_a_config_error_naming_it() {
+    use tgscript::config::Config;
+    let err = Config::from_sources(
+        Some((
+            "tgscript.toml",
+            "[limits]\ntimeout_ms = 5000\nwall_timeout_ms = 2000\n",
+        )),
+        Vec::new(),
+    )
+    .expect_err("wall under timeout");
+    let text = err.to_string();
+    assert!(
+        text.starts_with("tgscript.toml: key `limits.wall_timeout_ms`: is 2000 ms, less than timeout_ms (5000 ms)"),
+        "{text}"
+    );
+    let err = Config::from_sources(
+        None,
+        vec![("TGSCRIPT_LIMITS_WALL_TIMEOUT_MS".into(), "10".into())],
+    )
+    .expect_err("wall under the default timeout");
+    assert!(
+        err.to_string().starts_with(
+            "environment variable TGSCRIPT_LIMITS_WALL_TIMEOUT_MS: key `limits.wall_timeout_ms`"
+        ),
+        "{err}"
+    );
+    // Left out, it follows a larger timeout_ms (or none), so raising that alone still loads.
+    let raised = Config::from_sources(
+        Some(("tgscript.toml", "[limits]\ntimeout_ms = 120000\n")),
+        Vec::new(),
+    )
+    .expect("loads");
+    assert_eq!(raised.limits.wall_timeout_ms, 120_000);
+    let defaults = Config::from_sources(None, Vec::new()).expect("defaults");
+    assert_eq!(defaults.limits.wall_timeout_ms, 60_000);
+    let off = Config::from_sources(
+        Some((
+            "tgscript.toml",
+            "[limits]\ntimeout_ms = 0\nwall_timeout_ms = 30000\n",
+        )),
+        Vec::new(),
+    )
+    .expect("a wall limit with no limit on the script's own time");
+    assert_eq!(off.limits.wall_timeout_ms, 30_000);
+}
+
+/// A bot (worker processes, or inline) whose handler makes slow HTTP calls until its wall
+/// budget stops it: the error names the key, and the bot answers other chats, and that chat
+/// again, afterwards.
+fn a_slow_handler_is_stopped_and_the_bot_serves_on(isolation: &str) {
+    use crate::util::TOKEN;
+    use tgscript::sandbox::world::ChatKind;
+    use tgscript::sandbox::{BotApiServer, World};
+    let (slow_chat, other_chat, user) = (-1_003_000_000_021, -1_003_000_000_022, 1001);
+    let mut world = World::empty();
+    world.add_user(user, "Alice");
+    world.add_chat(slow_chat, ChatKind::Supergroup, "slow");
+    world.add_chat(other_chat, ChatKind::Supergroup, "other");
+    let server = BotApiServer::start(world, Some(TOKEN)).expect("local Bot API server");
+    let port = slow_server();
+    let t = TestDir::new();
+    t.write(
+        "tgscript.toml",
+        &format!(
+            "[scripts]\nisolation = \"{isolation}\"\n[inbox]\nmax_attempts = 1\n[limits]\ntimeout_ms = 1000\nwall_timeout_ms = 2000\nmax_api_calls = 0\n[http]\nallow = [\"127.0.0.1\"]\nplain_http = [\"127.0.0.1\"]\nprivate = [\"127.0.0.1\"]\n"
+        ),
+    );
+    t.write(
+        "scripts/echo.rhai",
+        &format!(
+            "fn on_message(msg) {{\n    if msg.text == \"slow\" {{ loop {{ http_get(\"http://127.0.0.1:{port}/slow\"); }} }}\n    send_message(msg.chat.id, `echo: ${{msg.text}}`);\n}}\n"
+        ),
+    );
+    let url = server.url();
+    let bot = t.spawn(
+        &["run", "scripts"],
+        &[
+            ("TELOXIDE_TOKEN", TOKEN),
+            ("TELOXIDE_API_URL", url.as_str()),
+        ],
+    );
+    server.world(|w| {
+        w.user_message(slow_chat, user, "slow", None);
+        w.user_message(other_chat, user, "one", None);
+        w.user_message(slow_chat, user, "after", None);
+    });
+    let texts = |calls: &[tgscript::sandbox::Recorded]| -> Vec<(i64, String)> {
+        calls
+            .iter()
+            .filter(|c| c.method == "sendMessage")
+            .map(|c| {
+                (
+                    c.params["chat_id"].as_i64().unwrap_or_default(),
+                    c.params["text"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    };
+    let sent = server
+        .wait_for(Duration::from_secs(30), |calls| texts(calls).len() >= 2)
+        .map(|calls| texts(&calls))
+        .unwrap_or_else(|calls| panic!("two answers expected: {:#?}", texts(&calls)));
+    let done = bot.interrupt();
+    assert_eq!(done.code, Some(0), "the host ran on: {}", done.all_output());
+    assert!(sent.contains(&(other_chat, "echo: one".into())), "{sent:?}");
+    assert!(
+        sent.contains(&(slow_chat, "echo: after".into())),
+        "{sent:?}"
+    );
+    assert!(
+        !sent.contains(&(slow_chat, "echo: slow".into())),
+        "{sent:?}"
+    );
+    let log = done.all_output();
+    let line = log
+        .lines()
+        .find(|l| l.contains("echo.rhai") && l.contains("wall time limit exceeded"))
+        .unwrap_or_else(|| panic!("the handler's failure is logged: {log}"));
+    assert!(line.contains("[limits] wall_timeout_ms"), "{line}");
+    assert!(line.contains("longer than 2000 ms"), "{line}");
+}
+
+#[test]
+fn a_worker_held_by_slow_calls_is_freed_at_the_wall_budget() {
+    a_slow_handler_is_stopped_and_the_bot_serves_on("process");
+}
+
+#[test]
+fn an_inline_handler_held_by_slow_calls_is_stopped_at_the_wall_budget() {
+    a_slow_handler_is_stopped_and_the_bot_serves_on("inline");
+}

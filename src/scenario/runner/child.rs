@@ -1,6 +1,7 @@
 //! One worker process as the host sees it: started with its setup, sent one request at a
-//! time, its effects served on the calling thread, read no later than the call's deadline,
-//! killed when it overruns, and described when it dies.
+//! time, its effects served on the calling thread (no later than the call's wall deadline),
+//! read no later than the call's deadlines, killed when it overruns, and described when it
+//! dies.
 
 use super::protocol::{
     Effect, FromWorker, Outcome, Refusal, Setup, ToWorker, WireError, read_frame, write_frame,
@@ -51,6 +52,9 @@ pub(super) enum Lost {
     Start(String),
     /// The worker ran past the call's time limit and was killed.
     Overran(Duration),
+    /// The call ran past its wall time (`wall_timeout_ms`, waits on effects included) and
+    /// its worker was killed.
+    OverranWall(Duration),
     /// The worker died, or broke the protocol.
     Died(String),
 }
@@ -162,20 +166,32 @@ impl Worker {
 
     /// Send `request` and serve the worker's effects until it is done. The outer error is
     /// a lost worker; the inner one the script's own.
+    ///
+    /// `budget` is the script's own time, waits on effects excluded; `wall` its whole time,
+    /// waits included (`[limits] wall_timeout_ms`). Effects are served no later than `wall`
+    /// (a wait in progress gives up then), so the worker can stop the call itself and say
+    /// why; one that has not within `grace` after either is killed.
     pub(super) fn run(
         &mut self,
         request: &ToWorker,
         effects: &dyn Effects,
         budget: Duration,
+        wall: Duration,
+        grace: Duration,
     ) -> Result<Result<Outcome, WireError>, Lost> {
         self.calls += 1;
         let started = Instant::now();
         write_frame(&mut self.stdin, request).map_err(|e| self.lost(&e.to_string()))?;
-        let mut deadline = Instant::now() + budget;
+        let mut deadline = Instant::now() + budget + grace;
+        let mut wall_deadline = Instant::now() + wall;
         loop {
-            match self.receive(deadline) {
+            match self.receive(deadline.min(wall_deadline + grace)) {
                 Ok(FromWorker::Done(done)) => return Ok(done),
-                Ok(FromWorker::Compiled) => deadline = Instant::now() + budget,
+                Ok(FromWorker::Compiled) => {
+                    // Compiling is not the call: both clocks start now.
+                    deadline = Instant::now() + budget + grace;
+                    wall_deadline = Instant::now() + wall;
+                }
                 Ok(FromWorker::Activity(entries)) => {
                     // The worker knows no secrets: they are taken out here; and whose
                     // lines they are is the host's to say, not the worker's.
@@ -200,17 +216,27 @@ impl Worker {
                     }
                 }
                 Ok(FromWorker::Effect(effect)) => {
-                    // Waiting on Telegram or TDLib is not the script's time.
+                    // Waiting on Telegram or TDLib is not the script's time, but it is the
+                    // call's wall time.
                     let asked = Instant::now();
-                    let answer = ToWorker::Answer(serve(effects, effect));
+                    let answer = crate::engine::run::within_wall(wall_deadline, || {
+                        ToWorker::Answer(serve(effects, effect))
+                    });
                     deadline += asked.elapsed();
+                    if Instant::now() >= wall_deadline + grace {
+                        self.stop();
+                        return Err(Lost::OverranWall(started.elapsed()));
+                    }
                     write_frame(&mut self.stdin, &answer).map_err(|e| self.lost(&e.to_string()))?;
                 }
                 Ok(FromWorker::Ready { .. }) => return Err(self.lost("it started again")),
                 Err(Silence::Broken(e)) => return Err(self.lost(&e)),
                 Err(Silence::TimedOut) => {
                     self.stop();
-                    return Err(Lost::Overran(started.elapsed()));
+                    return Err(match Instant::now() >= wall_deadline + grace {
+                        true => Lost::OverranWall(started.elapsed()),
+                        false => Lost::Overran(started.elapsed()),
+                    });
                 }
             }
         }

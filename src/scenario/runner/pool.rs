@@ -6,7 +6,8 @@
 //! pool serves several tenants, one tenant holds at most `tenant_workers` at once. It
 //! sends its request, serves the effects the script asks for through the caller's
 //! [`Effects`] (journaled or not, as the caller decided), and returns the worker. A worker
-//! that overruns the call's time limit by [`GRACE`] is killed; one that dies fails that call
+//! that overruns the call's time limit or its wall time (`wall_timeout_ms`, waits on effects
+//! included) by [`GRACE`] is killed; one that dies fails that call
 //! alone; one that has served `max_calls` calls or grown past half its memory limit is
 //! replaced.
 
@@ -197,7 +198,14 @@ impl WorkerPool {
     fn exchange(&self, request: ToWorker, effects: &dyn Effects) -> Result<Outcome, ScriptError> {
         let owner: Owner = effects.caller().map(|c| Arc::from(c.tenant_name()));
         let mut worker = self.acquire(&owner).map_err(|e| self.explain(e))?;
-        let result = worker.run(&request, effects, self.settings.limits.timeout() + GRACE);
+        let limits = &self.settings.limits;
+        let result = worker.run(
+            &request,
+            effects,
+            limits.timeout(),
+            limits.wall_timeout(),
+            GRACE,
+        );
         let keep = match &result {
             Ok(_) => worker.healthy(&self.settings),
             Err(_) => false,
@@ -286,6 +294,15 @@ impl WorkerPool {
                     after.as_millis()
                 ));
                 error.limit = Some("timeout_ms");
+                error
+            }
+            Lost::OverranWall(after) => {
+                let mut error = ScriptError::new(format!(
+                    "{}, and did not stop, so its worker process was killed after {} ms (raise [limits] wall_timeout_ms if the script needs more)",
+                    crate::engine::error::wall_exceeded(self.settings.limits.wall_timeout_ms),
+                    after.as_millis()
+                ));
+                error.limit = Some("wall_timeout_ms");
                 error
             }
             Lost::Died(how) => ScriptError::new(format!(
