@@ -4,7 +4,7 @@
 //! as `Authorization: Bearer`) — or, for a tenant's own bots, its token — and a process that
 //! runs bots, which answers them through [`BotControl`].
 
-use super::actions::Access;
+use super::Client;
 use crate::request::CommandError;
 use serde_json::{Map, Value};
 
@@ -61,5 +61,45 @@ pub(super) fn unauthorized(action: &str, access: Access) -> CommandError {
         error,
         code: Some(401),
         hint: None,
+    }
+}
+
+/// Which clients may take an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Every client (a tenant's on its own accounts and bots only).
+    Anyone,
+    /// The admin, and a tenant's client on what is its own.
+    Tenant,
+    /// The admin only.
+    Admin,
+}
+
+impl Access {
+    /// Whether `client` may take an action of this access at all.
+    pub fn allows(self, client: &Client) -> bool {
+        match self {
+            Access::Anyone => true,
+            Access::Tenant => matches!(client, Client::Admin | Client::Tenant(_)),
+            Access::Admin => *client == Client::Admin,
+        }
+    }
+
+    /// Its name in the reference: `anyone`, `tenant` or `admin`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Access::Anyone => "anyone",
+            Access::Tenant => "tenant",
+            Access::Admin => "admin",
+        }
+    }
+
+    /// Who may take it, in the reference's words.
+    pub fn words(self) -> &'static str {
+        match self {
+            Access::Anyone => "any client (a tenant's: its own bots and accounts)",
+            Access::Tenant => "the admin token, or a tenant's token (its own bots and accounts)",
+            Access::Admin => "the admin token",
+        }
     }
 }

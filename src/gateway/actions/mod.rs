@@ -19,6 +19,7 @@ mod reference;
 mod script;
 mod tenants;
 
+pub use super::admin::Access;
 use super::{Client, Gateway};
 use crate::commands::account::{self, AccountCommand};
 use crate::commands::chat::{self, ChatAction, Method};
@@ -30,46 +31,6 @@ use serde_json::{Map, Value};
 /// What runs a gateway action: the gateway, who asks, the action's name and the request
 /// (envelope included); called on a blocking thread.
 pub type Handler = fn(&Gateway, &Client, &str, &Map<String, Value>) -> Result<Value, CommandError>;
-
-/// Which clients may take an action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// Every client (a tenant's on its own accounts and bots only).
-    Anyone,
-    /// The admin, and a tenant's client on what is its own.
-    Tenant,
-    /// The admin only.
-    Admin,
-}
-
-impl Access {
-    /// Whether `client` may take an action of this access at all.
-    pub fn allows(self, client: &Client) -> bool {
-        match self {
-            Access::Anyone => true,
-            Access::Tenant => matches!(client, Client::Admin | Client::Tenant(_)),
-            Access::Admin => *client == Client::Admin,
-        }
-    }
-
-    /// Its name in the reference: `anyone`, `tenant` or `admin`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Access::Anyone => "anyone",
-            Access::Tenant => "tenant",
-            Access::Admin => "admin",
-        }
-    }
-
-    /// Who may take it, in the reference's words.
-    pub fn words(self) -> &'static str {
-        match self {
-            Access::Anyone => "any client (a tenant's: its own bots and accounts)",
-            Access::Tenant => "the admin token, or a tenant's token (its own bots and accounts)",
-            Access::Admin => "the admin token",
-        }
-    }
-}
 
 /// One action of the gateway's own.
 pub struct ActionSpec {
