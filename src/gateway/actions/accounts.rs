@@ -63,7 +63,7 @@ pub(super) const ADD_ACCOUNT: ActionSpec = ActionSpec {
         FieldSpec::optional(
             "owner",
             "string",
-            "the tenant whose scenarios may use it (a bot's tenant, else its id); without one it is every scenario's only while the process serves one tenant",
+            "the tenant whose scenarios may use it (a bot's tenant, else its id); without one it is every scenario's only while the process serves one tenant. A tenant's client adds its own (this field: its tenant or nothing; api_hash_env is refused)",
         )
         .eg(r#""acme""#),
     ],
