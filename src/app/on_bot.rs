@@ -132,7 +132,26 @@ pub(super) fn on_bot(
         }
         _ => {
             let effects: Arc<dyn Effects> = match scope {
-                Some(_) => Checked::around(bot.host.clone()),
+                Some(tenant) => {
+                    // A client reaches the accounts its tenant owns, not the unowned ones
+                    // the tenant's scenarios may use while it is the only one served.
+                    if let Some(id) = request.get("userbot_id").and_then(crate::request::as_int)
+                        && bot.host.accounts().owner(id).as_deref() != Some(tenant)
+                    {
+                        return Err(CommandError {
+                            code: Some(403),
+                            ..CommandError::invalid(
+                                action,
+                                crate::accounts::AccountsError::NotOwned {
+                                    id,
+                                    tenant: tenant.to_string(),
+                                }
+                                .to_string(),
+                            )
+                        });
+                    }
+                    Checked::around(bot.host.clone())
+                }
                 None => bot.host.clone(),
             };
             commands::execute_request(&*effects, request, None)

@@ -502,6 +502,9 @@ async fn connection(
         lanes.push(queue_key(&text), (text, slot));
     }
     lanes.finish().await;
+    // The lanes' closure holds a sender of the answers: the writer ends (and the socket
+    // closes) only once every sender is gone.
+    drop(lanes);
     drop(subscriber);
     drop(out_tx);
     let _ = writer.await;

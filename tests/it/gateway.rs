@@ -545,3 +545,43 @@ fn a_client_that_sends_its_headers_too_slowly_is_cut_off() {
         );
     });
 }
+
+#[test]
+fn a_closed_websocket_leaves_no_socket_open_in_the_gateway() {
+    let served = serve(TWO_SANDBOXES, &[]);
+    let open_files = || {
+        std::fs::read_dir(format!("/proc/{}/fd", served.bot.pid()))
+            .map(|entries| entries.count())
+            .unwrap_or(0)
+    };
+    let rt = runtime();
+    // One connection answered and closed first: what a connection may leave for good (a
+    // pool, a cache) is there before the baseline.
+    let talk = || {
+        rt.block_on(async {
+            let mut ws = connect(&served.addr, None).await.expect("connected");
+            let answer = ask(
+                &mut ws,
+                json!({"action": "get_active_sessions", "userbot_id": 1}).to_string(),
+            )
+            .await;
+            assert_eq!(answer["event"], "get_active_sessions", "{answer}");
+            ws.close(None).await.expect("closed");
+        })
+    };
+    talk();
+    let baseline = open_files();
+    for _ in 0..50 {
+        talk();
+    }
+    let deadline = std::time::Instant::now() + WAIT;
+    let mut now = open_files();
+    while now > baseline + 5 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        now = open_files();
+    }
+    assert!(
+        now <= baseline + 5,
+        "{now} files open after 50 closed connections (baseline {baseline})"
+    );
+}

@@ -941,3 +941,55 @@ fn a_tenant_printing_past_its_log_budget_is_cut_and_counted_and_others_are_not()
     );
     run.interrupt();
 }
+
+#[test]
+fn a_tenants_client_reaches_no_account_without_an_owner_even_as_the_only_tenant() {
+    let a = server("a");
+    let t = TestDir::new();
+    t.write("a/says.rhai", &format!("const NAME = \"a\";\n{SAYS}"));
+    t.write(
+        "tgscript.toml",
+        &format!(
+            "[gateway]\nlisten = \"127.0.0.1:0\"\nadmin_token = \"{ADMIN}\"\ntoken = \"operator-token\"\n\
+             [[tenant]]\nname = \"a\"\ntoken_env = \"TENANT_A\"\n\
+             [[bot]]\nid = \"a\"\ntoken_env = \"TOKEN_A\"\nscripts = \"a\"\napi_url = \"{}\"\n\
+             [[account]]\nid = 1\nbackend = \"sandbox\"\nowner = \"a\"\n\
+             [[account]]\nid = 3\nbackend = \"sandbox\"\n",
+            a.url(),
+        ),
+    );
+    let tenant_a = "tenant-a-token-0123456789";
+    let token_a = token("a");
+    let run = t.spawn(
+        &["run"],
+        &[("TOKEN_A", token_a.as_str()), ("TENANT_A", tenant_a)],
+    );
+    let addr = run.gateway_address();
+    let ask = |token: &str, request: serde_json::Value| command(&addr, Some(token), &request);
+    // Account 3 has no owner: bot a's scenarios may use it (the only tenant), its client not.
+    let (status, own) = ask(
+        tenant_a,
+        json!({"action": "get_active_sessions", "userbot_id": 1}),
+    );
+    assert_eq!(status, 200, "{own}");
+    for request in [
+        json!({"action": "get_active_sessions", "userbot_id": 3}),
+        json!({"action": "terminate_all_other_sessions", "userbot_id": 3, "bot_id": "a"}),
+        json!({"action": "get_blocked_users", "userbot_id": "3"}),
+    ] {
+        let (status, answer) = ask(tenant_a, request.clone());
+        assert_eq!(status, 403, "{request}: {answer}");
+    }
+    let (status, sessions) = ask(
+        "operator-token",
+        json!({"action": "get_active_sessions", "userbot_id": 3}),
+    );
+    assert_eq!(status, 200, "the operator's: {sessions}");
+    assert!(
+        sessions["data"]["sessions"]
+            .as_array()
+            .is_some_and(|s| s.len() > 1),
+        "nothing was terminated: {sessions}"
+    );
+    run.interrupt();
+}
