@@ -96,7 +96,7 @@ impl Effects for Checked {
             return Err(refused(
                 command,
                 format!(
-                    "a client of tenant {:?} calls the Bot API through one of its bots: send the chat action over the gateway with bot_id",
+                    "a client of tenant {:?} has no bot in a script: send Bot API calls as chat actions over the gateway, with bot_id naming one of the tenant's bots",
                     client.tenant_name()
                 ),
             ));

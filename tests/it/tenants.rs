@@ -779,9 +779,9 @@ fn a_tenants_gateway_token_reaches_its_own_bots_and_accounts_only() {
         json!({"action": "run_script", "script": format!("send_message({chat}, \"as whose bot?\")")}),
     );
     assert!(
-        as_bot["error"]
-            .as_str()
-            .is_some_and(|e| e.contains("calls the Bot API through one of its bots")),
+        as_bot["error"].as_str().is_some_and(|e| e.contains(
+            "has no bot in a script: send Bot API calls as chat actions over the gateway"
+        )),
         "{as_bot}"
     );
     // An account id another tenant holds is not free to take.
