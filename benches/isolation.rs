@@ -6,58 +6,20 @@
 //!
 //!   cargo bench --bench isolation
 
-use serde_json::json;
+#[path = "common/handler_calls.rs"]
+mod handler_calls;
+
+use handler_calls::{SCENARIO, median, micros_per_call};
 use std::sync::Arc;
-use std::time::Instant;
 use tgscript::builtins::offline_engine;
 use tgscript::effects::Effects;
 use tgscript::engine::Limits;
 use tgscript::host::Host;
-use tgscript::scenario::Handler;
 use tgscript::scenario::runner::Runner;
 use tgscript::scenario::runner::pool::{PoolSettings, WorkerPool};
-use tgscript::telegram::UpdateContext;
 
 const CALLS: usize = 2000;
 const ROUNDS: usize = 7;
-const SCENARIO: &str =
-    "fn on_message(msg) {\n    let n = (chat_get(\"n\") ?? 0) + 1;\n    chat_set(\"n\", n);\n}\n";
-
-/// Microseconds per call of `CALLS` handler calls through `runner`.
-fn round(
-    runner: &Runner,
-    scenario: &tgscript::scenario::Scenario,
-    effects: &Arc<dyn Effects>,
-) -> f64 {
-    let update = Arc::new(UpdateContext {
-        update_id: 1,
-        chat_id: Some(-100),
-        user_id: Some(1001),
-        message_id: Some(1),
-        callback_query_id: None,
-        job: None,
-    });
-    let message =
-        json!({"message_id": 1, "chat": {"id": -100}, "from": {"id": 1001}, "text": "hi"});
-    let started = Instant::now();
-    for _ in 0..CALLS {
-        runner
-            .call(
-                scenario,
-                Handler::OnMessage.name(),
-                vec![message.clone()],
-                effects.clone(),
-                Some(update.clone()),
-            )
-            .expect("the handler runs");
-    }
-    started.elapsed().as_secs_f64() * 1e6 / CALLS as f64
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
 
 fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -83,8 +45,8 @@ fn main() {
         .expect("loads in a worker");
     let (mut inline_us, mut process_us) = (Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
-        inline_us.push(round(&inline, &here, &effects));
-        process_us.push(round(&process, &there, &effects));
+        inline_us.push(micros_per_call(&inline, CALLS, |_| (&here, &effects)));
+        process_us.push(micros_per_call(&process, CALLS, |_| (&there, &effects)));
     }
     let (a, b) = (median(inline_us), median(process_us));
     println!(

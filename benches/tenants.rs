@@ -7,61 +7,28 @@
 //!
 //!   cargo bench --bench tenants
 
-use serde_json::json;
+#[path = "common/handler_calls.rs"]
+mod handler_calls;
+
+use handler_calls::{SCENARIO, median, micros_per_call};
 use std::sync::Arc;
-use std::time::Instant;
 use tgscript::accounts::Accounts;
 use tgscript::effects::Effects;
 use tgscript::engine::Limits;
 use tgscript::host::Host;
+use tgscript::scenario::Scenario;
 use tgscript::scenario::runner::Runner;
 use tgscript::scenario::runner::pool::{PoolSettings, WorkerPool};
-use tgscript::scenario::{Handler, Scenario};
-use tgscript::telegram::{BotClient, UpdateContext};
+use tgscript::telegram::BotClient;
 
 const CALLS: usize = 400;
 const ROUNDS: usize = 3;
 const WORKERS: usize = 4;
-const SCENARIO: &str =
-    "fn on_message(msg) {\n    let n = (chat_get(\"n\") ?? 0) + 1;\n    chat_set(\"n\", n);\n}\n";
 
 /// One tenant's bot: its effects and its scenario in its namespace.
 struct Tenant {
     effects: Arc<dyn Effects>,
     scenario: Scenario,
-}
-
-/// Microseconds per call of `CALLS` handler calls through `runner`, by `tenants` in turn.
-fn round(runner: &Runner, tenants: &[Tenant]) -> f64 {
-    let update = Arc::new(UpdateContext {
-        update_id: 1,
-        chat_id: Some(-100),
-        user_id: Some(1001),
-        message_id: Some(1),
-        callback_query_id: None,
-        job: None,
-    });
-    let message =
-        json!({"message_id": 1, "chat": {"id": -100}, "from": {"id": 1001}, "text": "hi"});
-    let started = Instant::now();
-    for n in 0..CALLS {
-        let tenant = &tenants[n % tenants.len()];
-        runner
-            .call(
-                &tenant.scenario,
-                Handler::OnMessage.name(),
-                vec![message.clone()],
-                tenant.effects.clone(),
-                Some(update.clone()),
-            )
-            .expect("the handler runs");
-    }
-    started.elapsed().as_secs_f64() * 1e6 / CALLS as f64
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
 }
 
 fn main() {
@@ -106,7 +73,10 @@ fn main() {
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); sets.len()];
     for _ in 0..ROUNDS {
         for (n, (_, set)) in sets.iter().enumerate() {
-            times[n].push(round(&runner, set));
+            times[n].push(micros_per_call(&runner, CALLS, |call| {
+                let tenant = &set[call % set.len()];
+                (&tenant.scenario, &tenant.effects)
+            }));
         }
     }
     println!(
