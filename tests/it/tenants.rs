@@ -828,6 +828,44 @@ fn a_tenants_gateway_token_reaches_its_own_bots_and_accounts_only() {
     assert_eq!(event["userbot_id"], 1, "{event}");
     drop(ws);
 
+    // Bad input to the token actions changes nothing.
+    for (request, status, says) in [
+        (
+            json!({"action": "add_tenant_token", "tenant": "../b"}),
+            400,
+            "tenant: use 1–64 letters",
+        ),
+        (
+            json!({"action": "add_tenant_token", "tenant": 7}),
+            400,
+            "tenant must be a string",
+        ),
+        (
+            json!({"action": "add_tenant_token"}),
+            400,
+            "tenant is required",
+        ),
+        (
+            json!({"action": "remove_tenant_token", "id": "%"}),
+            404,
+            "no token has id",
+        ),
+        (
+            json!({"action": "remove_tenant_token", "id": ["x"]}),
+            400,
+            "id must be a string",
+        ),
+    ] {
+        let (got, answer) = ask(ADMIN, request.clone());
+        assert_eq!(got, status, "{request}: {answer}");
+        assert!(
+            answer["error"].as_str().is_some_and(|e| e.contains(says)),
+            "{request}: {answer}"
+        );
+    }
+    let (_, listed) = ask(ADMIN, json!({"action": "list_tenant_tokens"}));
+    assert_eq!(listed["data"]["tokens"], json!([]), "{listed}");
+
     // A token the admin adds for tenant b: b's things only, until it is removed.
     let (status, added) = ask(ADMIN, json!({"action": "add_tenant_token", "tenant": "b"}));
     assert_eq!(status, 200, "{added}");

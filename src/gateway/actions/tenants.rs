@@ -5,7 +5,7 @@ use super::{Access, ActionSpec};
 use crate::commands::FieldSpec;
 use crate::config::valid_bot_id;
 use crate::gateway::{Client, Gateway, tenants::NO_STORE};
-use crate::request::CommandError;
+use crate::request::{CommandError, Fields};
 use crate::store::TOKEN_ID_DIGITS;
 use serde_json::{Map, Value, json};
 
@@ -64,20 +64,16 @@ pub(super) const REMOVE_TENANT_TOKEN: ActionSpec = ActionSpec {
     run: remove,
 };
 
-/// The string field `name` of `request`.
+/// The string field `name` of `request`, which is required.
 fn text<'a>(
-    action: &str,
+    action: &'a str,
     request: &'a Map<String, Value>,
     name: &str,
 ) -> Result<&'a str, CommandError> {
-    match request.get(name) {
-        Some(Value::String(value)) => Ok(value),
-        Some(_) => Err(CommandError::invalid(
-            action,
-            format!("{name} must be a string"),
-        )),
-        None => Err(CommandError::invalid(action, format!("{name} is required"))),
-    }
+    let fields = Fields::new(action, request);
+    fields
+        .opt_str(name)?
+        .ok_or_else(|| fields.error(format!("{name} is required")))
 }
 
 fn add(
