@@ -28,6 +28,8 @@ fn main() {
     let effects: Arc<dyn Effects> = Arc::new(Host::offline());
     let inline = Runner::Inline(Arc::new(offline_engine(Limits::default(), dir.path())));
     let pool = Arc::new(WorkerPool::new(PoolSettings {
+        user: tgscript::scenario::runner::confine::worker_user(None)
+            .expect("the default worker user"),
         exe: env!("CARGO_BIN_EXE_tgscript").into(),
         workers: 1,
         tenant_workers: 1,

@@ -45,6 +45,8 @@ fn main() {
         runtime.handle().clone(),
     );
     let pool = Arc::new(WorkerPool::new(PoolSettings {
+        user: tgscript::scenario::runner::confine::worker_user(None)
+            .expect("the default worker user"),
         exe: env!("CARGO_BIN_EXE_tgscript").into(),
         workers: WORKERS,
         tenant_workers: WORKERS,

@@ -62,7 +62,7 @@ pub fn check_file(engine: &ScriptEngine, file: &Path) -> Vec<ScriptError> {
         !imports
     });
     if imports
-        && let Ok(source) = engine.limits().read_script(file)
+        && let Ok(source) = engine.read_scenario(file)
         && let Err(e) = engine.compile_self_contained(&source, &shown)
     {
         problems.push(e);

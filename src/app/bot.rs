@@ -342,26 +342,31 @@ async fn resume(inbox: &Inbox, dispatcher: &Dispatcher) -> Result<(), AppError> 
     Ok(())
 }
 
-/// Sets `stop` on Ctrl-C (SIGINT) or SIGTERM (`systemctl stop`, `docker stop`).
-pub(super) async fn stop_on_signal(stop: Arc<Sender<bool>>) {
+/// Resolves on the first Ctrl-C (SIGINT) or SIGTERM (`systemctl stop`, `docker stop`):
+/// `run` and `serve` stop alike on either.
+pub async fn stop_requested() {
     use tokio::signal::unix::{SignalKind, signal};
-    let signalled = match signal(SignalKind::terminate()) {
+    match signal(SignalKind::terminate()) {
         Ok(mut term) => tokio::select! {
-            interrupted = tokio::signal::ctrl_c() => interrupted.is_ok(),
-            _ = term.recv() => true,
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
         },
-        Err(_) => tokio::signal::ctrl_c().await.is_ok(),
-    };
-    if signalled {
-        tracing::info!(
-            "stopping: waiting for running handlers to finish (Ctrl-C again to exit now)"
-        );
-        let _ = stop.send(true);
-        // A second Ctrl-C exits at once: the inbox keeps what was not finished.
-        if tokio::signal::ctrl_c().await.is_ok() {
-            tracing::warn!("second Ctrl-C: exiting now; unfinished updates run again next start");
-            std::process::exit(130);
+        Err(e) => {
+            tracing::warn!("cannot watch for SIGTERM ({e}): only Ctrl-C stops cleanly");
+            let _ = tokio::signal::ctrl_c().await;
         }
+    }
+}
+
+/// Sets `stop` on Ctrl-C (SIGINT) or SIGTERM; a second Ctrl-C exits at once.
+pub(super) async fn stop_on_signal(stop: Arc<Sender<bool>>) {
+    stop_requested().await;
+    tracing::info!("stopping: waiting for running handlers to finish (Ctrl-C again to exit now)");
+    let _ = stop.send(true);
+    // A second Ctrl-C exits at once: the inbox keeps what was not finished.
+    if tokio::signal::ctrl_c().await.is_ok() {
+        tracing::warn!("second Ctrl-C: exiting now; unfinished updates run again next start");
+        std::process::exit(130);
     }
 }
 

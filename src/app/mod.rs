@@ -28,8 +28,8 @@ use crate::gateway::{self, Gateway};
 use crate::host::Host;
 use crate::http::HttpClient;
 use crate::sandbox::{BotApiServer, World, console};
-use crate::scenario::runner::Runner;
 use crate::scenario::runner::pool::{PoolSettings, WorkerPool};
+use crate::scenario::runner::{Runner, confine};
 use crate::store::{Claim, ClaimMode, Store};
 use crate::telegram::{BotClient, BotError};
 use std::future::Future;
@@ -275,9 +275,17 @@ impl App {
                 AppError::Failed(e.to_string())
             })?;
             tracing::info!(
-                "scripts run in worker processes (up to {}): {confinement}",
-                self.config.scripts.worker_count()
+                "scripts run in worker processes (up to {}): {}",
+                self.config.scripts.worker_count(),
+                confinement.line()
             );
+            for layer in confinement.layers.iter().filter(|layer| !layer.enforced) {
+                tracing::warn!(
+                    "script workers: {} is not in force here ({}); see `tgscript cage`",
+                    layer.name,
+                    layer.detail
+                );
+            }
         }
         Ok(Arc::new(Runner::Process {
             pool: pool.clone(),
@@ -372,7 +380,7 @@ pub fn gateway_settings(
 }
 
 /// The worker pool of `[scripts]`, running this binary as `tgscript worker`.
-fn worker_pool(config: &Config) -> Result<WorkerPool, AppError> {
+pub fn worker_pool(config: &Config) -> Result<WorkerPool, AppError> {
     let exe = std::env::current_exe().map_err(|e| {
         AppError::Failed(format!(
             "cannot find the tgscript binary for its script workers: {e}"
@@ -384,6 +392,8 @@ fn worker_pool(config: &Config) -> Result<WorkerPool, AppError> {
         tenant_workers: config.scripts.tenant_worker_count(),
         memory_mb: config.scripts.worker_memory_mb,
         max_calls: config.scripts.worker_max_calls,
+        user: confine::worker_user(config.scripts.worker_user.as_deref())
+            .map_err(|e| AppError::Config(e.to_string()))?,
         limits: config.limits.clone(),
     }))
 }

@@ -3,12 +3,11 @@
 //! asset or a blob given to a builtin becomes an upload ([`to_json`]).
 
 use super::{RhaiResult, builtin};
-use crate::engine::SharedRoot;
-use crate::engine::resolver::{Outside, confined};
+use crate::engine::resolver::Outside;
+use crate::engine::{FileError, Folder};
 use crate::telegram::upload::Upload;
 use rhai::{Blob, Dynamic, EvalAltResult, FuncRegistration, INT, Module, Position};
 use serde_json::Value;
-use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -45,21 +44,15 @@ send_photo(logo, #{caption: "Our new logo"});
 ```
 "#;
 
-/// The module holding `asset`, reading from the engine's current scenario folder `root` (on
-/// every call: a worker moves it from call to call) and no file over `max_size` bytes (0: no
-/// limit); one per engine.
-pub(super) fn module(root: SharedRoot, max_size: usize) -> Module {
+/// The module holding `asset`, reading from the engine's scenario folder `folder` (the
+/// current call's: a worker moves it from call to call) and no file over `max_size` bytes (0:
+/// no limit); one per engine.
+pub(super) fn module(folder: Folder, max_size: usize) -> Module {
     let mut module = Module::new();
-    builtin("asset", &["path: String", "Asset"], ASSET).set_into_module(
-        &mut module,
-        move |path: &str| -> RhaiResult {
-            let root = root
-                .read()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .clone();
-            read(&root, path, max_size).map(Dynamic::from)
-        },
-    );
+    builtin("asset", &["path: String", "Asset"], ASSET)
+        .set_into_module(&mut module, move |path: &str| -> RhaiResult {
+            read(&folder, path, max_size).map(Dynamic::from)
+        });
     FuncRegistration::new_getter("name")
         .with_params_info(["asset: &mut Asset", "String"])
         .with_comments(["/// The file name Telegram shows."])
@@ -71,50 +64,36 @@ pub(super) fn module(root: SharedRoot, max_size: usize) -> Module {
     module
 }
 
-/// The file `path` names inside `root`, checked and read.
-fn read(root: &Path, path: &str, max_size: usize) -> Result<Asset, Box<EvalAltResult>> {
+/// The file `path` names inside `folder`, checked and read.
+fn read(folder: &Folder, path: &str, max_size: usize) -> Result<Asset, Box<EvalAltResult>> {
     let fail = |why: String| -> Box<EvalAltResult> {
         EvalAltResult::ErrorRuntime(why.into(), Position::NONE).into()
     };
-    let real = confined(root, Path::new(path)).map_err(|outside| match outside {
-        // Named as the script named it: where the folder is on the host is not the
-        // script's business.
-        Outside::NotFound => fail(format!(
-            "asset \"{path}\" not found: no such file in the scenario folder"
-        )),
-        refused => fail(format!(
-            "asset \"{path}\" refused: {refused}; name a file inside the scenario folder"
-        )),
-    })?;
-    let too_large = || {
-        fail(format!(
-            "asset \"{path}\" is larger than {max_size} bytes ([limits] max_asset_size)"
-        ))
-    };
-    let file = std::fs::File::open(&real)
-        .map_err(|e| fail(format!("asset \"{path}\" cannot be read: {e}")))?;
-    if !file.metadata().is_ok_and(|m| m.is_file()) {
-        return Err(fail(format!("asset \"{path}\" is not a file")));
-    }
-    let most = if max_size == 0 {
-        u64::MAX
-    } else {
-        max_size as u64 + 1
-    };
-    let mut bytes = Vec::new();
-    file.take(most)
-        .read_to_end(&mut bytes)
-        .map_err(|e| fail(format!("asset \"{path}\" cannot be read: {e}")))?;
-    if max_size > 0 && bytes.len() > max_size {
-        return Err(too_large());
-    }
-    let name = real
+    // Named as the script named it: where the folder is on the host is not the script's
+    // business.
+    let read = folder
+        .inside(Path::new(path), max_size)
+        .map_err(|e| match e {
+            FileError::Outside(Outside::NotFound) => fail(format!(
+                "asset \"{path}\" not found: no such file in the scenario folder"
+            )),
+            FileError::Outside(refused) => fail(format!(
+                "asset \"{path}\" refused: {refused}; name a file inside the scenario folder"
+            )),
+            FileError::TooLarge(_) => fail(format!(
+                "asset \"{path}\" is larger than {max_size} bytes ([limits] max_asset_size)"
+            )),
+            FileError::NotAFile => fail(format!("asset \"{path}\" is not a file")),
+            FileError::Io(e) => fail(format!("asset \"{path}\" cannot be read: {e}")),
+        })?;
+    let name = read
+        .path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "file".into());
     Ok(Asset {
         name,
-        bytes: Arc::new(bytes),
+        bytes: Arc::new(read.bytes),
     })
 }
 

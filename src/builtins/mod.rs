@@ -125,7 +125,7 @@ rhai::def_package! {
 pub fn engine(limits: Limits, root: impl Into<PathBuf>, context: CallContext) -> ScriptEngine {
     let max_asset_size = limits.max_asset_size;
     let mut engine = ScriptEngine::new(limits, root.into());
-    let assets = files::module(engine.shared_root(), max_asset_size);
+    let assets = files::module(engine.folder().clone(), max_asset_size);
     engine.register_type::<AccountHandle>("Account");
     engine.register_type::<Asset>("Asset");
     engine.register(&Builtins::new());

@@ -3,6 +3,7 @@
 
 mod account;
 mod backup;
+mod cage;
 mod check;
 mod definitions;
 mod docs;
@@ -74,6 +75,9 @@ pub enum Command {
     /// Copy the state database (state, inbox, journals) to FILE, consistently, while `run`
     /// keeps going.
     Backup(backup::BackupArgs),
+    /// Start one script worker and print each layer of its cage: what this kernel enforces
+    /// and what it cannot (exit code 1 when a layer is not in force).
+    Cage,
     /// A script worker process: started by `run` and `serve` themselves, never by hand.
     #[command(hide = true)]
     Worker,
@@ -116,6 +120,7 @@ impl Command {
             Command::Inbox(_) => "inbox",
             Command::Jobs(_) => "jobs",
             Command::Backup(_) => "backup",
+            Command::Cage => "cage",
             Command::Worker => "worker",
         }
     }
@@ -164,6 +169,7 @@ fn try_main(cli: Cli) -> anyhow::Result<u8> {
         Command::Inbox(command) => inbox::inbox(&config, command),
         Command::Jobs(command) => jobs::jobs(&config, command),
         Command::Backup(args) => backup::backup(&config, args),
+        Command::Cage => cage::cage(&config),
         Command::Worker => Ok(crate::scenario::runner::worker::main()),
     }
 }

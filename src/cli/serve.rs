@@ -24,10 +24,7 @@ pub(super) fn serve(config: &Config, listen: Option<String>) -> anyhow::Result<u
         let listener = crate::gateway::listen(&settings)
             .await
             .map_err(|e| AppError::Failed(e.to_string()))?;
-        let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
-        };
-        crate::gateway::serve(listener, gateway, shutdown).await;
+        crate::gateway::serve(listener, gateway, crate::app::bot::stop_requested()).await;
         Ok::<(), AppError>(())
     });
     app.close();

@@ -120,6 +120,10 @@ pub struct ScriptsConfig {
     pub worker_memory_mb: u64,
     /// Calls a worker serves before it is replaced (default 10,000; 0 = no limit).
     pub worker_max_calls: u32,
+    /// The user script workers run as when tgscript starts as root: a name, `uid` or
+    /// `uid:gid` (default `nobody`; never root). Started as another user, workers stay that
+    /// user and this key must be unset.
+    pub worker_user: Option<String>,
     /// The most workers one tenant's calls hold at once while the process serves several
     /// tenants (default 0: half the pool, at least one), so one tenant's slow handlers cannot
     /// keep another's waiting.
@@ -140,6 +144,7 @@ impl Default for ScriptsConfig {
             workers: 0,
             worker_memory_mb: 256,
             worker_max_calls: 10_000,
+            worker_user: None,
             tenant_workers: 0,
             tenant_log_bytes_per_minute: crate::budget::DEFAULT_LOG_BYTES_PER_MINUTE,
         }

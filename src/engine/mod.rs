@@ -3,12 +3,14 @@
 //! passes each call's context as the run's tag (Rhai's `NativeCallContext::tag`).
 
 pub mod error;
+pub mod folder;
 pub mod limits;
 pub mod memory;
 pub mod resolver;
 pub mod run;
 
 pub use error::ScriptError;
+pub use folder::{FileError, Files, Folder, FolderFile};
 pub use limits::{Limits, ScriptReadError};
 pub use resolver::ScenarioResolver;
 pub use run::{Attribution, Output, RunOptions, RunReport};
@@ -26,19 +28,14 @@ use std::sync::Arc;
 pub struct ScriptEngine {
     engine: Engine,
     limits: Limits,
-    /// The scenario folder imports resolve against.
-    root: PathBuf,
-    /// The same folder, for builtins that read files of it (`asset`): moved with the
-    /// imports, so a worker serving several folders reads each call's own.
-    shared_root: SharedRoot,
+    /// The scenario folder imports resolve against, and builtins that read files of it
+    /// (`asset`) read: moved from call to call by a worker serving several folders.
+    folder: Folder,
     /// The functions scripts may call without defining them, once asked for.
     known: std::sync::OnceLock<Arc<KnownFunctions>>,
     /// Who a run's prints are from, read from its tag (see [`ScriptEngine::set_attribution`]).
     attribute: Option<fn(&Dynamic) -> Attribution>,
 }
-
-/// The scenario folder of an engine's current call, as path-taking builtins read it.
-pub type SharedRoot = Arc<std::sync::RwLock<PathBuf>>;
 
 /// Functions scripts may call without defining them, by name, each with the numbers of
 /// arguments its overloads take (empty: any number, for Rhai's keyword functions).
@@ -61,7 +58,7 @@ impl ScriptEngine {
     /// A sandbox with Rhai's standard package only, whose imports resolve against the scenario
     /// folder `root`.
     pub fn new(limits: Limits, root: impl Into<PathBuf>) -> Self {
-        let root = root.into();
+        let folder = Folder::on_disk(root.into());
         let mut engine = Engine::new_raw();
         engine.register_global_module(StandardPackage::new().as_shared_module());
         limits.apply(&mut engine);
@@ -70,7 +67,7 @@ impl ScriptEngine {
             .on_progress(run::on_progress)
             .on_print(run::print)
             .on_debug(run::debug)
-            .set_module_resolver(ScenarioResolver::new(root.clone(), limits.clone()));
+            .set_module_resolver(ScenarioResolver::new(folder.clone(), limits.clone()));
         engine.disable_symbol("eval");
         // `on_var` is marked volatile API in rhai 1.27 (not deprecated); it closes the
         // max_map_size hole, see `run::on_var`.
@@ -79,8 +76,7 @@ impl ScriptEngine {
         Self {
             engine,
             limits,
-            shared_root: Arc::new(std::sync::RwLock::new(root.clone())),
-            root,
+            folder,
             known: std::sync::OnceLock::new(),
             attribute: None,
         }
@@ -145,23 +141,14 @@ impl ScriptEngine {
             .clone()
     }
 
-    /// Resolve imports against the scenario folder `root` from now on (when it is not the
-    /// folder already).
-    pub fn set_root(&mut self, root: &Path) {
-        if self.root != root {
-            self.root = root.to_path_buf();
-            *self
-                .shared_root
-                .write()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = root.to_path_buf();
-            self.engine
-                .set_module_resolver(ScenarioResolver::new(root, self.limits.clone()));
-        }
+    /// Resolve imports against, and read assets from, the scenario folder `root` from now on.
+    pub fn set_root(&self, root: &Path) {
+        self.folder.set_root(root);
     }
 
-    /// The scenario folder path-taking builtins read, as it moves with [`Self::set_root`].
-    pub fn shared_root(&self) -> SharedRoot {
-        self.shared_root.clone()
+    /// The engine's scenario folder, as path-taking builtins read it.
+    pub fn folder(&self) -> &Folder {
+        &self.folder
     }
 
     /// Add the functions of `package` (the caller's builtins).
@@ -200,10 +187,24 @@ impl ScriptEngine {
     /// Errors are located as `path:line:col`.
     pub fn compile_file(&self, path: &Path, scope: &Scope) -> Result<AST, ScriptError> {
         let shown = path.display().to_string();
-        let source = self.limits.read_script(path).map_err(|e| {
-            ScriptError::new(format!("cannot read the script: {e}")).in_file(&shown)
-        })?;
+        let source = self.read_scenario(path)?;
         self.compile_source(&source, &shown, scope)
+    }
+
+    /// The text of the scenario file at `path` (from the host, in a worker).
+    pub fn read_scenario(&self, path: &Path) -> Result<String, ScriptError> {
+        let fail = |why: String| {
+            ScriptError::new(format!("cannot read the script: {why}"))
+                .in_file(path.display().to_string())
+        };
+        let bytes = self
+            .folder
+            .scenario(path, self.limits.max_script_size)
+            .map_err(|e| match e {
+                FileError::TooLarge(most) => fail(ScriptReadError::TooLarge(most).to_string()),
+                other => fail(other.to_string()),
+            })?;
+        String::from_utf8(bytes).map_err(|_| fail("it is not UTF-8 text".into()))
     }
 
     /// Compile `source`, reporting errors against the name `file`.
@@ -235,7 +236,7 @@ impl ScriptEngine {
         &self,
         source: &str,
         file: &str,
-    ) -> Result<(AST, Vec<PathBuf>), ScriptError> {
+    ) -> Result<(AST, Vec<resolver::Import>), ScriptError> {
         if self.limits.max_script_size > 0 && source.len() > self.limits.max_script_size {
             return Err(ScriptError::new(format!(
                 "the script is larger than {} bytes (raise [limits] max_script_size if it needs more)",

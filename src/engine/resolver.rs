@@ -1,7 +1,8 @@
 //! `import` resolution: the embedded stdlib, then `.rhai` files inside the scenario folder.
 //! Nothing else on disk is reachable.
 
-use super::limits::{Limits, ScriptReadError};
+use super::folder::{FileError, Folder};
+use super::limits::Limits;
 use crate::stdlib;
 use rhai::{AST, Engine, EvalAltResult, Module, ModuleResolver, Position, Scope, Shared};
 use std::cell::RefCell;
@@ -9,7 +10,7 @@ use std::path::{Component, Path, PathBuf};
 
 thread_local! {
     /// Module files resolved on this thread while [`track_imports`] runs.
-    static TRACKED: RefCell<Option<Vec<PathBuf>>> = const { RefCell::new(None) };
+    static TRACKED: RefCell<Option<Vec<Import>>> = const { RefCell::new(None) };
     /// The modules being evaluated on this thread, outermost first: an import of one of them
     /// again is a cycle (evaluated, it would recurse until the stack overflows).
     static RESOLVING: RefCell<Vec<(String, String)>> = const { RefCell::new(Vec::new()) };
@@ -18,9 +19,27 @@ thread_local! {
 /// How deep imports may nest (a module importing a module importing …).
 pub const MAX_IMPORT_DEPTH: usize = 16;
 
+/// A module file a compile read from the scenario folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Import {
+    /// Its real path on the host.
+    pub path: PathBuf,
+    /// A digest of what it held ([`digest`]).
+    pub digest: u64,
+}
+
+/// A digest of a file's bytes: the same on the host, which reads the file from disk, and in
+/// a worker, which had it from the host.
+pub fn digest(bytes: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    hasher.finish()
+}
+
 /// Run `f` (a compile) and return, with its value, every module file it resolved from the
 /// scenario folder: what a scenario depends on, for hot reload.
-pub fn track_imports<R>(f: impl FnOnce() -> R) -> (R, Vec<PathBuf>) {
+pub fn track_imports<R>(f: impl FnOnce() -> R) -> (R, Vec<Import>) {
     let outer = TRACKED.with(|t| t.replace(Some(Vec::new())));
     let value = f();
     let files = TRACKED.with(|t| t.replace(outer)).unwrap_or_default();
@@ -33,17 +52,15 @@ pub fn track_imports<R>(f: impl FnOnce() -> R) -> (R, Vec<PathBuf>) {
 /// Nested imports inside a module resolve against the same root.
 #[derive(Debug, Clone)]
 pub struct ScenarioResolver {
-    root: PathBuf,
+    folder: Folder,
     limits: Limits,
 }
 
 impl ScenarioResolver {
-    /// A resolver for the scenario folder `root`, reading module files within `limits`.
-    pub fn new(root: impl Into<PathBuf>, limits: Limits) -> Self {
-        Self {
-            root: root.into(),
-            limits,
-        }
+    /// A resolver for the scenario folder `folder` (which moves with it), reading module files
+    /// within `limits`.
+    pub fn new(folder: Folder, limits: Limits) -> Self {
+        Self { folder, limits }
     }
 
     /// Find and compile the module `path`; the AST's source names where it came from, and the
@@ -75,7 +92,7 @@ impl ScenarioResolver {
             ast.set_source(format!("stdlib/{name}.rhai"));
             return Ok((ast, format!("stdlib/{name}")));
         }
-        let file = self.root.join(name).with_extension("rhai");
+        let file = self.folder.root().join(name).with_extension("rhai");
         let not_found = || -> Box<EvalAltResult> {
             EvalAltResult::ErrorRuntime(
                 format!(
@@ -87,24 +104,31 @@ impl ScenarioResolver {
             )
             .into()
         };
-        let real_file = match confined(&self.root, &Path::new(name).with_extension("rhai")) {
-            Ok(real_file) => real_file,
-            Err(Outside::NotFound) => return Err(not_found()),
-            Err(outside) => return Err(refuse(&outside.to_string())),
-        };
-        let source = match self.limits.read_script(&real_file) {
-            Ok(source) => source,
-            Err(ScriptReadError::TooLarge(_)) => {
+        let relative = Path::new(name).with_extension("rhai");
+        let read = match self.folder.inside(&relative, self.limits.max_script_size) {
+            Ok(read) => read,
+            Err(FileError::Outside(Outside::NotFound) | FileError::NotAFile) => {
+                return Err(not_found());
+            }
+            Err(FileError::Outside(outside)) => return Err(refuse(&outside.to_string())),
+            Err(FileError::TooLarge(_)) => {
                 return Err(refuse(&format!(
                     "the module is larger than {} bytes ([limits] max_script_size)",
                     self.limits.max_script_size
                 )));
             }
-            Err(ScriptReadError::Io(_)) => return Err(not_found()),
+            Err(FileError::Io(_)) => return Err(not_found()),
         };
+        let Ok(source) = String::from_utf8(read.bytes) else {
+            return Err(refuse("the module is not UTF-8 text"));
+        };
+        let real_file = read.path;
         TRACKED.with(|t| {
             if let Some(files) = t.borrow_mut().as_mut() {
-                files.push(real_file.clone());
+                files.push(Import {
+                    path: real_file.clone(),
+                    digest: digest(source.as_bytes()),
+                });
             }
         });
         let display = file.display().to_string();
@@ -117,7 +141,9 @@ impl ScenarioResolver {
 }
 
 /// Why a path named by a script is not a file inside the scenario folder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize,
+)]
 pub enum Outside {
     /// An absolute path (or a Windows separator).
     #[error("absolute paths are not allowed")]

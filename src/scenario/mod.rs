@@ -10,6 +10,7 @@ pub mod watch;
 
 pub use declared::Declared;
 
+use crate::engine::resolver::{Import, digest};
 use crate::engine::{ScriptEngine, ScriptError};
 use rhai::{AST, Stmt};
 use std::path::{Path, PathBuf};
@@ -151,9 +152,7 @@ impl Scenario {
     /// names and parameters, `ACCOUNT_UPDATES` and the functions it calls are all checked.
     fn examine(engine: &ScriptEngine, path: &Path) -> Result<Scenario, Vec<ScriptError>> {
         let shown = path.display().to_string();
-        let source = engine.limits().read_script(path).map_err(|e| {
-            vec![ScriptError::new(format!("cannot read the scenario: {e}")).in_file(&shown)]
-        })?;
+        let source = engine.read_scenario(path).map_err(|e| vec![e])?;
         let (ast, imports) = engine
             .compile_self_contained(&source, &shown)
             .map_err(|e| vec![e])?;
@@ -169,6 +168,7 @@ impl Scenario {
             return Err(problems);
         }
         let fingerprint = fingerprint_of(source.as_bytes(), &imports);
+        let imports = imports.into_iter().map(|import| import.path).collect();
         let mut scenario =
             Scenario::compiled_elsewhere(path, handlers, imports, fingerprint, declared);
         scenario.ast = Some(Arc::new(ast));
@@ -228,19 +228,27 @@ impl Scenario {
 }
 
 /// A hash of the file at `path` and of the module files it imports (`None` if `path` cannot
-/// be read: deleted, or being replaced).
+/// be read: deleted, or being replaced): what [`Scenario::load`] made of them, read again here
+/// on the host.
 pub fn fingerprint(path: &Path, imports: &[PathBuf]) -> Option<u64> {
-    Some(fingerprint_of(&std::fs::read(path).ok()?, imports))
+    let imports: Vec<Import> = imports
+        .iter()
+        .map(|path| Import {
+            path: path.clone(),
+            digest: digest(&std::fs::read(path).unwrap_or_default()),
+        })
+        .collect();
+    Some(fingerprint_of(&std::fs::read(path).ok()?, &imports))
 }
 
-/// A hash of `source` and of the module files it imports.
-fn fingerprint_of(source: &[u8], imports: &[PathBuf]) -> u64 {
+/// A hash of `source` and of the module files it imported.
+fn fingerprint_of(source: &[u8], imports: &[Import]) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     source.hash(&mut hasher);
     for import in imports {
-        import.hash(&mut hasher);
-        std::fs::read(import).unwrap_or_default().hash(&mut hasher);
+        import.path.hash(&mut hasher);
+        import.digest.hash(&mut hasher);
     }
     hasher.finish()
 }

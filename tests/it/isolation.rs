@@ -26,6 +26,8 @@ const MEMORY_BOMB: &str = r#"let s = "y"; for i in 0..19 { s += s; } let a = [];
 
 fn pool(limits: Limits, memory_mb: u64) -> Arc<WorkerPool> {
     Arc::new(WorkerPool::new(PoolSettings {
+        user: tgscript::scenario::runner::confine::worker_user(None)
+            .expect("the default worker user"),
         exe: env!("CARGO_BIN_EXE_tgscript").into(),
         workers: 2,
         tenant_workers: 2,
@@ -63,8 +65,8 @@ fn a_worker_runs_the_script_and_asks_the_host_for_its_effects() {
     let pool = pool(limits, 256);
     let confinement = pool.start().expect("a worker starts");
     assert!(
-        confinement.contains("address space 256 MiB"),
-        "{confinement}"
+        confinement.line().contains("address space 256 MiB"),
+        "{confinement:?}"
     );
     let runner = process(&pool, dir.path());
     let vars = json!({"n": 21});
@@ -446,6 +448,8 @@ fn a_worker_that_answers_with_garbage_is_a_clear_error_not_a_hang() {
     );
     std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let pool = WorkerPool::new(PoolSettings {
+        user: tgscript::scenario::runner::confine::worker_user(None)
+            .expect("the default worker user"),
         exe: fake,
         workers: 1,
         tenant_workers: 1,

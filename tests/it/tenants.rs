@@ -237,7 +237,7 @@ def write(message):
     out.write(struct.pack("<I", len(body)) + body)
     out.flush()
 read()
-write({"Ready": {"confinement": "a stand-in"}})
+write({"Ready": {"confinement": {"layers": [{"name": "stand-in", "enforced": False, "detail": "a stand-in"}]}}})
 while True:
     read()
     write("Compiled")
@@ -306,6 +306,8 @@ fn a_worker_forging_effects_gets_each_refused_by_the_host() {
     let host = Host::new(None, accounts, store.clone(), runtime.handle().clone());
     let effects: Arc<dyn Effects> = Arc::new(host.for_bot(bot, "a", "a"));
     let pool = Arc::new(WorkerPool::new(PoolSettings {
+        user: tgscript::scenario::runner::confine::worker_user(None)
+            .expect("the default worker user"),
         exe,
         workers: 1,
         tenant_workers: 1,

@@ -297,6 +297,9 @@ impl TestDir {
     ) -> Background {
         let stdout = self.path().join(".stdout");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_tgscript"));
+        // A process group of its own, as a shell gives a command: a signal to the group
+        // (Ctrl-C in a terminal) reaches it and its children, not the test.
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         cmd.args(args)
             .current_dir(self.path())
             .stdin(stdin)
@@ -367,14 +370,26 @@ impl Background {
         self.signal("-INT")
     }
 
+    /// Ctrl-C in a terminal: SIGINT to its whole process group (workers included, unless
+    /// they left it), then wait and collect the output.
+    pub fn interrupt_group(self) -> Finished {
+        let group = format!("-{}", self.child.id());
+        self.signal_target("-INT", &group)
+    }
+
     /// SIGTERM (`systemctl stop`, `docker stop`), then wait and collect the output.
     pub fn terminate(self) -> Finished {
         self.signal("-TERM")
     }
 
-    fn signal(mut self, which: &str) -> Finished {
+    fn signal(self, which: &str) -> Finished {
+        let pid = self.child.id().to_string();
+        self.signal_target(which, &pid)
+    }
+
+    fn signal_target(mut self, which: &str, target: &str) -> Finished {
         let status = Command::new("kill")
-            .args([which, &self.child.id().to_string()])
+            .args([which, "--", target])
             .status()
             .expect("run kill");
         assert!(status.success(), "could not signal {}", self.described);

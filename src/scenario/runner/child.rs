@@ -3,17 +3,21 @@
 //! read no later than the call's deadlines, killed when it overruns, and described when it
 //! dies.
 
+use super::confine::Confinement;
 use super::protocol::{
     Effect, FromWorker, Outcome, Refusal, Setup, ToWorker, WireError, read_frame, write_frame,
 };
 use crate::effects::Effects;
 use crate::engine::Limits;
+use crate::engine::folder::{Disk, FileError, Files, FolderFile};
+use crate::engine::resolver::Outside;
 use serde_json::Value;
 use std::io::{self, BufReader, Read};
 use std::os::fd::AsRawFd;
-use std::os::unix::process::ExitStatusExt;
-use std::path::PathBuf;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::{OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
 /// How the pool starts and recycles its workers.
@@ -29,6 +33,8 @@ pub struct PoolSettings {
     pub memory_mb: u64,
     /// Calls a worker serves before it is replaced (0: no limit).
     pub max_calls: u32,
+    /// The user workers become (see [`super::confine::worker_user`]).
+    pub user: Option<super::confine::WorkerUser>,
     /// The limits scripts run under.
     pub limits: Limits,
 }
@@ -41,6 +47,8 @@ const CPU_SECONDS: u64 = 600;
 const MEASURE_EVERY: u32 = 8;
 /// How long a new worker may take to start and confine itself.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
+/// The largest file a worker is handed: its base64 (a third larger) still fits in a frame.
+const MAX_FILE: usize = super::protocol::MAX_FRAME / 2;
 /// Environment variables a worker keeps (everything else, tokens and hashes included, is
 /// cleared).
 const KEPT_ENV: &[&str] = &["TGSCRIPT_LOG", "TGSCRIPT_LOG_FORMAT", "NO_COLOR"];
@@ -102,6 +110,36 @@ impl Read for Deadline {
     }
 }
 
+/// Start `command` from one thread that lives as long as the process: a worker's
+/// parent-death signal (which it sets itself, see [`super::confine`]) fires when the *thread*
+/// that started it ends, and the pool is called from threads that come and go.
+fn start(command: Command) -> io::Result<Child> {
+    type Order = (Command, mpsc::SyncSender<io::Result<Child>>);
+    static STARTER: OnceLock<mpsc::Sender<Order>> = OnceLock::new();
+    let starter = STARTER.get_or_init(|| {
+        let (orders, incoming) = mpsc::channel::<Order>();
+        let started = std::thread::Builder::new()
+            .name("worker-starter".into())
+            .spawn(move || {
+                for (mut command, answer) in incoming {
+                    let _ = answer.send(command.spawn());
+                }
+            });
+        if let Err(e) = started {
+            tracing::warn!("no thread to start workers from ({e}): each starts from its caller");
+        }
+        orders
+    });
+    let (answer, started) = mpsc::sync_channel(1);
+    match starter.send((command, answer)) {
+        Ok(()) => started
+            .recv()
+            .unwrap_or_else(|_| Err(io::Error::other("the worker starter thread is gone"))),
+        // No starter thread: started here (its parent-death signal then follows this thread).
+        Err(mpsc::SendError((mut command, _))) => command.spawn(),
+    }
+}
+
 /// Why no message came from a worker.
 enum Silence {
     /// Nothing by the deadline.
@@ -112,10 +150,13 @@ enum Silence {
 
 impl Worker {
     /// Start a worker, send it its setup and wait until it is confined.
-    pub(super) fn spawn(settings: &PoolSettings) -> Result<(Worker, String), Lost> {
+    pub(super) fn spawn(settings: &PoolSettings) -> Result<(Worker, Confinement), Lost> {
         let mut command = Command::new(&settings.exe);
         command
             .arg("worker")
+            // Its own process group: Ctrl-C in a terminal, or a signal to the host's group,
+            // reaches the host, which lets running calls finish, not the worker under them.
+            .process_group(0)
             .env_clear()
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -125,9 +166,8 @@ impl Worker {
                 command.env(key, value);
             }
         }
-        let mut child = command
-            .spawn()
-            .map_err(|e| Lost::Start(format!("{}: {e}", settings.exe.display())))?;
+        let mut child =
+            start(command).map_err(|e| Lost::Start(format!("{}: {e}", settings.exe.display())))?;
         let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
             let _ = child.kill();
             return Err(Lost::Start("no pipe to the worker".into()));
@@ -145,6 +185,8 @@ impl Worker {
             limits: settings.limits.clone(),
             memory_mb: settings.memory_mb,
             cpu_seconds: CPU_SECONDS,
+            user: settings.user.clone(),
+            host_pid: std::process::id(),
         };
         if let Err(e) = write_frame(&mut worker.stdin, &setup) {
             worker.stop();
@@ -220,7 +262,7 @@ impl Worker {
                     // call's wall time.
                     let asked = Instant::now();
                     let answer = crate::engine::run::within_wall(wall_deadline, || {
-                        ToWorker::Answer(serve(effects, effect))
+                        ToWorker::Answer(serve(effects, effect, request))
                     });
                     deadline += asked.elapsed();
                     if Instant::now() >= wall_deadline + grace {
@@ -301,8 +343,12 @@ impl Worker {
 }
 
 /// Serve one effect through `effects`.
-fn serve(effects: &dyn Effects, effect: Effect) -> Result<Value, Refusal> {
+fn serve(effects: &dyn Effects, effect: Effect, request: &ToWorker) -> Result<Value, Refusal> {
     match effect {
+        Effect::File { name, max } => {
+            let file = folder_file(request, name.as_deref(), max);
+            serde_json::to_value(file).map_err(|e| Refusal::Store(e.to_string()))
+        }
         Effect::Bot {
             command,
             method,
@@ -327,6 +373,31 @@ fn serve(effects: &dyn Effects, effect: Effect) -> Result<Value, Refusal> {
             .state(&op)
             .map_err(|e| Refusal::Store(e.to_string())),
         Effect::Now => Ok(Value::from(effects.now())),
+    }
+}
+
+/// The file `name` of `request`'s scenario folder (`None`: its scenario file) for its worker,
+/// at most `max` bytes and never more than [`MAX_FILE`]: whatever the worker asks, it gets a
+/// file of the folder the host sent it to, or nothing.
+fn folder_file(
+    request: &ToWorker,
+    name: Option<&Path>,
+    max: usize,
+) -> Result<FolderFile, FileError> {
+    let max = match max {
+        0 => MAX_FILE,
+        max => max.min(MAX_FILE),
+    };
+    let Some((root, scenario)) = request.folder() else {
+        return Err(FileError::Outside(Outside::NoFolder));
+    };
+    match (name, scenario) {
+        (Some(relative), _) => Disk.inside(root, relative, max),
+        (None, Some(path)) => Disk.scenario(path, max).map(|bytes| FolderFile {
+            path: path.to_path_buf(),
+            bytes,
+        }),
+        (None, None) => Err(FileError::Outside(Outside::NotFound)),
     }
 }
 

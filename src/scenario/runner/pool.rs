@@ -86,7 +86,7 @@ impl WorkerPool {
 
     /// Start one worker now and describe its confinement (for the start-up log), so a
     /// binary that cannot run as a worker is a start-up error.
-    pub fn start(&self) -> Result<String, ScriptError> {
+    pub fn start(&self) -> Result<super::confine::Confinement, ScriptError> {
         let (worker, confinement) = Worker::spawn(&self.settings).map_err(|e| self.explain(e))?;
         self.lock().take(&None);
         self.release(None, worker, true);

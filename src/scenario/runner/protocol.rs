@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::io::{self, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The largest frame either side accepts; a worker that sends more is stopped.
 pub const MAX_FRAME: usize = 64 * 1024 * 1024;
@@ -28,6 +28,10 @@ pub struct Setup {
     pub memory_mb: u64,
     /// CPU-time limit of the whole worker in seconds (0: none).
     pub cpu_seconds: u64,
+    /// The user it becomes (`[scripts] worker_user`), when the host starts as root.
+    pub user: Option<super::confine::WorkerUser>,
+    /// The host's process id: a worker whose parent is another is orphaned, and exits.
+    pub host_pid: u32,
 }
 
 /// A request from the host.
@@ -82,13 +86,27 @@ pub enum ToWorker {
     Answer(Result<Value, Refusal>),
 }
 
+impl ToWorker {
+    /// The scenario folder of this request and its scenario file, if it has them: the only
+    /// files its worker may be handed.
+    pub fn folder(&self) -> Option<(&Path, Option<&Path>)> {
+        match self {
+            ToWorker::Load { root, path, .. }
+            | ToWorker::Call { root, path, .. }
+            | ToWorker::Check { root, path } => Some((root, Some(path))),
+            ToWorker::Eval { root, .. } => Some((root, None)),
+            ToWorker::Answer(_) => None,
+        }
+    }
+}
+
 /// A message from a worker.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum FromWorker {
     /// Set up, with a description of the OS limits in force.
     Ready {
-        /// E.g. `address space 256 MiB, landlock: enforced, seccomp: on`.
-        confinement: String,
+        /// Each layer of its cage and whether it is in force.
+        confinement: super::confine::Confinement,
     },
     /// The request's script is compiled; its call starts now (the host's deadline starts
     /// again).
@@ -142,6 +160,16 @@ pub enum Effect {
     State(StateOp),
     /// [`crate::effects::Effects::now`].
     Now,
+    /// A file of the request's scenario folder (`name` inside it; `None`: the request's
+    /// scenario file), at most `max` bytes (0: as much as the host allows): the worker reads
+    /// no file itself, and the host reads only from the folder of the request it sent.
+    /// Answered with a `Result<FolderFile, FileError>` as JSON.
+    File {
+        /// The path inside the folder, as the script named it.
+        name: Option<PathBuf>,
+        /// The most bytes the worker's limit allows.
+        max: usize,
+    },
 }
 
 /// Why the host refused an effect.

@@ -10,7 +10,7 @@ use super::{confine, eval, load};
 use crate::accounts::AccountOp;
 use crate::builtins::{self, CallContext};
 use crate::effects::Effects;
-use crate::engine::{Limits, ScriptEngine, ScriptError};
+use crate::engine::{FileError, Files, FolderFile, Limits, ScriptEngine, ScriptError};
 use crate::http::HttpRequest;
 use crate::request::CommandError;
 use crate::scenario::Scenario;
@@ -129,6 +129,34 @@ impl Effects for HostEffects {
     }
 }
 
+/// A worker's files: each one asked of the host, which reads it from the folder of the
+/// request it sent (the worker's cage lets it open none).
+struct FromHost(Arc<HostEffects>);
+
+impl FromHost {
+    fn ask(&self, name: Option<&Path>, max: usize) -> Result<FolderFile, FileError> {
+        let effect = Effect::File {
+            name: name.map(Path::to_path_buf),
+            max,
+        };
+        match self.0.ask(effect) {
+            Ok(answer) => serde_json::from_value(answer)
+                .unwrap_or_else(|e| Err(FileError::Io(format!("the host sent no file: {e}")))),
+            Err(refusal) => Err(FileError::Io(format!("{refusal:?}"))),
+        }
+    }
+}
+
+impl Files for FromHost {
+    fn scenario(&self, _path: &Path, max: usize) -> Result<Vec<u8>, FileError> {
+        self.ask(None, max).map(|file| file.bytes)
+    }
+
+    fn inside(&self, _root: &Path, relative: &Path, max: usize) -> Result<FolderFile, FileError> {
+        self.ask(Some(relative), max)
+    }
+}
+
 /// What a worker keeps between requests.
 struct Worker {
     limits: Limits,
@@ -145,7 +173,11 @@ impl Worker {
         let (limits, effects) = (&self.limits, &self.effects);
         let engine = self.engine.get_or_insert_with(|| {
             let context = CallContext::direct(effects.clone());
-            builtins::engine(limits.clone(), root, context)
+            let engine = builtins::engine(limits.clone(), root, context);
+            engine
+                .folder()
+                .set_files(Arc::new(FromHost(effects.clone())));
+            engine
         });
         engine.set_root(root);
         engine
@@ -242,6 +274,7 @@ impl Worker {
 
 /// Run as a worker until the host closes the pipe; the process exit code.
 pub fn main() -> u8 {
+    ignore_stop_signals();
     let mut pipe = match take_pipe() {
         Ok(pipe) => pipe,
         Err(e) => {
@@ -285,6 +318,24 @@ pub fn main() -> u8 {
         let done = worker.handle(request).map_err(WireError::from);
         if effects.finish(done).is_err() {
             return 1;
+        }
+    }
+}
+
+/// Stopping is the host's to decide: SIGTERM sent to every process of a systemd unit
+/// (`KillMode=control-group`), or a terminal's SIGINT, SIGQUIT or SIGHUP, must not cut a call
+/// short. The host ends a worker by closing its pipe, or kills it.
+fn ignore_stop_signals() {
+    use nix::sys::signal::{SigHandler, Signal, signal};
+    for stop in [
+        Signal::SIGTERM,
+        Signal::SIGINT,
+        Signal::SIGQUIT,
+        Signal::SIGHUP,
+    ] {
+        // SAFETY: ignoring a signal installs no handler; nothing runs on its delivery.
+        if let Err(e) = unsafe { signal(stop, SigHandler::SigIgn) } {
+            tracing::warn!("worker: cannot ignore {stop}: {e}");
         }
     }
 }
