@@ -279,7 +279,15 @@ fn a_worker_forging_effects_gets_each_refused_by_the_host() {
         set("a/probe"),
         {"AccountId": {"command": "x", "userbot_id": null}},
         {"Account": {"command": "x", "id": 1, "op": "GetActiveSessions"}},
+        // Files: only the request's own folder is read for it.
+        {"File": {"name": "../etc/passwd", "max": 0}},
+        {"File": {"name": "/etc/passwd", "max": 0}},
+        {"File": {"name": "link-out", "max": 0}},
+        {"File": {"name": null, "max": 0}},
+        {"File": {"name": "mine.txt", "max": 0}},
     ]);
+    t.write("mine.txt", "hello");
+    std::os::unix::fs::symlink("/etc/passwd", t.path().join("link-out")).expect("symlink");
     // The stand-in is started with the effects to forge as its one argument.
     let exe = t.write(
         "worker.sh",
@@ -324,7 +332,7 @@ fn a_worker_forging_effects_gets_each_refused_by_the_host() {
         .expect("the stand-in answers")
         .value;
     let answers = answers.as_array().expect("a list").clone();
-    assert_eq!(answers.len(), 12, "{answers:#?}");
+    assert_eq!(answers.len(), 17, "{answers:#?}");
     let refusal = |n: usize| -> String {
         let answer = &answers[n];
         let err = answer
@@ -367,6 +375,24 @@ fn a_worker_forging_effects_gets_each_refused_by_the_host() {
     assert_eq!(answers[9], json!({"Ok": null}), "{answers:#?}");
     assert_eq!(answers[10], json!({"Ok": 1}), "{answers:#?}");
     assert!(answers[11]["Ok"]["sessions"].is_array(), "{answers:#?}");
+    for (n, why) in [
+        (12, "Parent"),
+        (13, "Absolute"),
+        (14, "LinksOut"),
+        (15, "NotFound"),
+    ] {
+        assert_eq!(
+            answers[n],
+            json!({"Ok": {"Err": {"Outside": why}}}),
+            "{answers:#?}"
+        );
+    }
+    // base64 of "hello"
+    assert_eq!(
+        answers[16]["Ok"]["Ok"]["bytes"],
+        json!("aGVsbG8="),
+        "{answers:#?}"
+    );
     // Nothing was written where it was refused, and nothing reached the Bot API.
     for namespace in ["b/probe", "b/", "probe"] {
         let get = StateOp::Get {
