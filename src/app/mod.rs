@@ -310,7 +310,7 @@ impl App {
             }
         }
         let tokens = gateway::TenantTokens::new(configured, Some(self.host.store().clone()));
-        let sealed = self.runner(Path::new(crate::engine::resolver::NO_FOLDER))?;
+        let sealed = self.runner(Path::new(crate::engine::folder::NO_FOLDER))?;
         Ok(Gateway::new(self.effects(), runner, settings)
             .with_accounts(
                 Arc::new(account_admin::AccountAdmin::new(self)),

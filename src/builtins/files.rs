@@ -3,8 +3,7 @@
 //! asset or a blob given to a builtin becomes an upload ([`to_json`]).
 
 use super::{RhaiResult, builtin};
-use crate::engine::resolver::Outside;
-use crate::engine::{FileError, Folder};
+use crate::engine::folder::{FileError, Folder, Outside};
 use crate::telegram::upload::Upload;
 use rhai::{Blob, Dynamic, EvalAltResult, FuncRegistration, INT, Module, Position};
 use serde_json::Value;

@@ -4,11 +4,62 @@
 //! and hands it over (see `scenario::runner::worker`), so a script reaches its own folder and
 //! nothing else whatever the worker's code does.
 
-use super::resolver::{Outside, confined};
 use serde::{Deserialize, Serialize};
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, PoisonError, RwLock};
+
+/// Why a path named by a script is not a file inside the scenario folder.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize,
+)]
+pub enum Outside {
+    /// An absolute path (or a Windows separator).
+    #[error("absolute paths are not allowed")]
+    Absolute,
+    /// A `..` component.
+    #[error("'..' may not leave the scenario folder")]
+    Parent,
+    /// A symlink leading out of the folder.
+    #[error("it links outside the scenario folder")]
+    LinksOut,
+    /// No such file.
+    #[error("no such file")]
+    NotFound,
+    /// The script has no scenario folder (see [`NO_FOLDER`]).
+    #[error("this script has no scenario folder: it reaches no files")]
+    NoFolder,
+}
+
+/// The scenario folder of a script that reaches no files (`run_script` of a gateway client
+/// other than the admin): imports of files and `asset()` are refused.
+pub const NO_FOLDER: &str = "";
+
+/// The real path of `relative` (what a script named) inside `root`, when it is a file there:
+/// no absolute path, no `..`, no symlink out. `import` and `asset()` share the rules.
+pub fn confined(root: &Path, relative: &Path) -> Result<PathBuf, Outside> {
+    if root.as_os_str() == NO_FOLDER {
+        return Err(Outside::NoFolder);
+    }
+    let text = relative.to_string_lossy();
+    if relative.is_absolute() || text.starts_with('/') || text.contains('\\') {
+        return Err(Outside::Absolute);
+    }
+    if relative
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+    {
+        return Err(Outside::Parent);
+    }
+    let file = root.join(relative);
+    let (Ok(real_root), Ok(real_file)) = (root.canonicalize(), file.canonicalize()) else {
+        return Err(Outside::NotFound);
+    };
+    if !real_file.starts_with(&real_root) {
+        return Err(Outside::LinksOut);
+    }
+    Ok(real_file)
+}
 
 /// Why a file of the scenario folder could not be had.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
@@ -208,11 +259,7 @@ mod tests {
             Err(FileError::NotAFile)
         );
         assert_eq!(
-            Disk.inside(
-                Path::new(super::super::resolver::NO_FOLDER),
-                Path::new("a"),
-                0
-            ),
+            Disk.inside(Path::new(NO_FOLDER), Path::new("a"), 0),
             Err(FileError::Outside(Outside::NoFolder))
         );
     }

@@ -1,12 +1,12 @@
 //! `import` resolution: the embedded stdlib, then `.rhai` files inside the scenario folder.
 //! Nothing else on disk is reachable.
 
-use super::folder::{FileError, Folder};
+use super::folder::{FileError, Folder, Outside};
 use super::limits::Limits;
 use crate::stdlib;
 use rhai::{AST, Engine, EvalAltResult, Module, ModuleResolver, Position, Scope, Shared};
 use std::cell::RefCell;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 thread_local! {
     /// Module files resolved on this thread while [`track_imports`] runs.
@@ -138,58 +138,6 @@ impl ScenarioResolver {
         ast.set_source(display);
         Ok((ast, real_file.display().to_string()))
     }
-}
-
-/// Why a path named by a script is not a file inside the scenario folder.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize,
-)]
-pub enum Outside {
-    /// An absolute path (or a Windows separator).
-    #[error("absolute paths are not allowed")]
-    Absolute,
-    /// A `..` component.
-    #[error("'..' may not leave the scenario folder")]
-    Parent,
-    /// A symlink leading out of the folder.
-    #[error("it links outside the scenario folder")]
-    LinksOut,
-    /// No such file.
-    #[error("no such file")]
-    NotFound,
-    /// The script has no scenario folder (see [`NO_FOLDER`]).
-    #[error("this script has no scenario folder: it reaches no files")]
-    NoFolder,
-}
-
-/// The scenario folder of a script that reaches no files (`run_script` of a gateway client
-/// other than the admin): imports of files and `asset()` are refused.
-pub const NO_FOLDER: &str = "";
-
-/// The real path of `relative` (what a script named) inside `root`, when it is a file there:
-/// no absolute path, no `..`, no symlink out. `import` and `asset()` share the rules.
-pub fn confined(root: &Path, relative: &Path) -> Result<PathBuf, Outside> {
-    if root.as_os_str() == NO_FOLDER {
-        return Err(Outside::NoFolder);
-    }
-    let text = relative.to_string_lossy();
-    if relative.is_absolute() || text.starts_with('/') || text.contains('\\') {
-        return Err(Outside::Absolute);
-    }
-    if relative
-        .components()
-        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
-    {
-        return Err(Outside::Parent);
-    }
-    let file = root.join(relative);
-    let (Ok(real_root), Ok(real_file)) = (root.canonicalize(), file.canonicalize()) else {
-        return Err(Outside::NotFound);
-    };
-    if !real_file.starts_with(&real_root) {
-        return Err(Outside::LinksOut);
-    }
-    Ok(real_file)
 }
 
 impl ModuleResolver for ScenarioResolver {

@@ -3,14 +3,13 @@
 //! read no later than the call's deadlines, killed when it overruns, and described when it
 //! dies.
 
-use super::confine::Confinement;
+use super::confine::{Cage, Confinement};
 use super::protocol::{
     Effect, FromWorker, Outcome, Refusal, Setup, ToWorker, WireError, read_frame, write_frame,
 };
 use crate::effects::Effects;
 use crate::engine::Limits;
-use crate::engine::folder::{Disk, FileError, Files, FolderFile};
-use crate::engine::resolver::Outside;
+use crate::engine::folder::{Disk, FileError, Files, FolderFile, Outside};
 use serde_json::Value;
 use std::io::{self, BufReader, Read};
 use std::os::fd::AsRawFd;
@@ -183,10 +182,12 @@ impl Worker {
         };
         let setup = Setup {
             limits: settings.limits.clone(),
-            memory_mb: settings.memory_mb,
-            cpu_seconds: CPU_SECONDS,
-            user: settings.user.clone(),
-            host_pid: std::process::id(),
+            cage: Cage {
+                memory_mb: settings.memory_mb,
+                cpu_seconds: CPU_SECONDS,
+                user: settings.user.clone(),
+                host_pid: std::process::id(),
+            },
         };
         if let Err(e) = write_frame(&mut worker.stdin, &setup) {
             worker.stop();

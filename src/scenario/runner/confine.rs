@@ -14,7 +14,6 @@
 //!    sleeping, exiting); every other call fails with `EPERM`: no socket of any family, no
 //!    io_uring, no file opened, no chmod or xattr, no namespace, no key, no new process.
 
-use super::protocol::Setup;
 use landlock::{
     ABI, Access, AccessFs, AccessNet, CompatLevel, Compatible, RestrictionStatus, Ruleset,
     RulesetAttr, RulesetStatus, Scope,
@@ -30,6 +29,19 @@ use std::collections::BTreeMap;
 const LANDLOCK_ABI: ABI = ABI::V6;
 /// The user workers run as when the host starts as root and `[scripts] worker_user` is unset.
 pub const DEFAULT_WORKER_USER: &str = "nobody";
+
+/// What the host asks of a worker's cage (the first frame it sends carries it).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Cage {
+    /// Address-space limit in MiB (0: none).
+    pub memory_mb: u64,
+    /// CPU-time limit of the whole worker in seconds (0: none).
+    pub cpu_seconds: u64,
+    /// The user it becomes (`[scripts] worker_user`), when the host starts as root.
+    pub user: Option<WorkerUser>,
+    /// The host's process id: a worker whose parent is another is orphaned, and exits.
+    pub host_pid: u32,
+}
 
 /// The unprivileged user a worker becomes (resolved by the host: a worker reads no files,
 /// `/etc/passwd` included).
@@ -160,7 +172,7 @@ impl Confinement {
 }
 
 /// Confine this process as `setup` says.
-pub fn confine(setup: &Setup) -> Confinement {
+pub fn confine(setup: &Cage) -> Confinement {
     let mut cage = Confinement::default();
     cage.add("namespaces", namespaces());
     cage.add("user", become_user(setup.user.as_ref()));
@@ -251,7 +263,7 @@ fn become_user(user: Option<&WorkerUser>) -> Result<String, String> {
 
 /// Address space and CPU time as `setup` says, no core files. (Not `RLIMIT_FSIZE`: stderr,
 /// the host's log, may be a file.)
-fn limits(setup: &Setup) -> Result<String, String> {
+fn limits(setup: &Cage) -> Result<String, String> {
     use nix::sys::resource::{Resource, setrlimit};
     let mut held = Vec::new();
     if setup.memory_mb > 0 {
@@ -587,8 +599,7 @@ mod probe {
     #[test]
     #[ignore = "puts the whole process in the cage; run by native_code_in_a_cage_cannot_leave_it"]
     fn caged_probe() {
-        let setup = Setup {
-            limits: crate::engine::Limits::default(),
+        let setup = Cage {
             memory_mb: 1024,
             cpu_seconds: 60,
             user: worker_user(None).expect("the default worker user"),

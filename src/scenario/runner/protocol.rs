@@ -3,6 +3,7 @@
 //! request at a time; while a request runs, the worker asks for its effects and the host
 //! answers each before the worker goes on.
 
+use super::confine::{Cage, Confinement};
 use crate::accounts::AccountOp;
 use crate::engine::{Limits, ScriptError};
 use crate::http::HttpRequest;
@@ -24,14 +25,8 @@ pub const MAX_FRAME: usize = 64 * 1024 * 1024;
 pub struct Setup {
     /// `[limits]`.
     pub limits: Limits,
-    /// Address-space limit in MiB (0: none).
-    pub memory_mb: u64,
-    /// CPU-time limit of the whole worker in seconds (0: none).
-    pub cpu_seconds: u64,
-    /// The user it becomes (`[scripts] worker_user`), when the host starts as root.
-    pub user: Option<super::confine::WorkerUser>,
-    /// The host's process id: a worker whose parent is another is orphaned, and exits.
-    pub host_pid: u32,
+    /// The cage it puts itself in.
+    pub cage: Cage,
 }
 
 /// A request from the host.
@@ -106,7 +101,7 @@ pub enum FromWorker {
     /// Set up, with a description of the OS limits in force.
     Ready {
         /// Each layer of its cage and whether it is in force.
-        confinement: super::confine::Confinement,
+        confinement: Confinement,
     },
     /// The request's script is compiled; its call starts now (the host's deadline starts
     /// again).

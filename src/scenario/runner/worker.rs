@@ -290,7 +290,7 @@ pub fn main() -> u8 {
         }
     };
     // Confined before any script is read, compiled or run.
-    let confinement = confine::confine(&setup);
+    let confinement = confine::confine(&setup.cage);
     let effects = Arc::new(HostEffects {
         pipe: Mutex::new(pipe),
     });
