@@ -5,6 +5,8 @@ mod accounts;
 mod backup;
 mod bot;
 mod bots;
+#[path = "../support/certs.rs"]
+mod certs;
 mod check;
 mod cluster;
 mod cluster_accounts;
