@@ -10,6 +10,7 @@ mod certs;
 mod check;
 mod cluster;
 mod cluster_accounts;
+mod cluster_auth;
 mod cluster_gateway;
 mod config;
 mod console;
