@@ -4,7 +4,8 @@
 //! own async-nats client) forges relayed requests — read and write a script, log an account
 //! out, terminate its session, retry a parked update — an account event and a notice, and
 //! replays a genuine request: none is carried out (each counted as dropped by the instance
-//! that got it), and what it sniffs of a genuine script read does not hold the script.
+//! that got it), and what it sniffs of a genuine script read does not hold the script; a
+//! lease it writes makes no instance live.
 
 use crate::bots::{get, token};
 use crate::certs::{Certs, make};
@@ -391,6 +392,22 @@ fn clients_of_nats_without_the_key_neither_read_nor_drive_nor_forge_anything() {
     });
     one_more_dropped(follower, &before, "unsealed");
 
+    // A lease written by the intruder (an instance "ghost" that would win bots): each
+    // instance drops its value as it lists the live ones, and never counts it.
+    let before = dropped(follower);
+    rt.block_on(async {
+        let js = async_nats::jetstream::new(intruder.clone());
+        let bucket = js
+            .get_key_value(tgscript::cluster::BUCKET)
+            .await
+            .expect("the lease bucket");
+        bucket
+            .put("ghost", "a lease".into())
+            .await
+            .expect("written");
+    });
+    one_more_dropped(follower, &before, "unsealed");
+
     // Nothing was done: the script is not there, the update still parked, the account
     // logged in with its sessions (through either instance), the bot did not reload.
     assert!(
@@ -414,6 +431,14 @@ fn clients_of_nats_without_the_key_neither_read_nor_drive_nor_forge_anything() {
             list["data"]["accounts"][0]["authorization_state"]["state"], "ready",
             "{list}"
         );
+    }
+    for run in running.values() {
+        let log = run.stderr_so_far();
+        let listed = log
+            .lines()
+            .filter(|l| l.contains("cluster: live instances"));
+        assert!(listed.clone().count() > 0, "{log}");
+        assert!(listed.clone().all(|l| !l.contains("ghost")), "{log}");
     }
     let log = owner.stderr_so_far();
     assert!(!log.contains("queued for another round"), "{log}");
