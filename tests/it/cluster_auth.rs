@@ -372,25 +372,21 @@ fn clients_of_nats_without_the_key_neither_read_nor_drive_nor_forge_anything() {
         .find(|n| *n != account_owner)
         .expect("another")
         .as_str()];
-    let before = dropped(follower);
     let closed = json!({"from": "x", "userbot_id": 7, "update": {"@type": "updateAuthorizationState", "authorization_state": {"@type": "authorizationStateClosed"}}});
-    rt.block_on(async {
-        intruder
-            .publish("tgscript.ev.account.7", closed.to_string().into())
-            .await
-            .expect("published");
-        intruder.flush().await.expect("flushed");
-    });
-    one_more_dropped(follower, &before, "unsealed");
-    let before = dropped(follower);
-    rt.block_on(async {
-        intruder
-            .publish("tgscript.bots.changed", "".into())
-            .await
-            .expect("published");
-        intruder.flush().await.expect("flushed");
-    });
-    one_more_dropped(follower, &before, "unsealed");
+    for (subject, payload) in [
+        ("tgscript.ev.account.7", closed.to_string()),
+        ("tgscript.bots.changed", String::new()),
+    ] {
+        let before = dropped(follower);
+        rt.block_on(async {
+            intruder
+                .publish(subject, payload.into())
+                .await
+                .expect("published");
+            intruder.flush().await.expect("flushed");
+        });
+        one_more_dropped(follower, &before, "unsealed");
+    }
 
     // A lease written by the intruder (an instance "ghost" that would win bots): each
     // instance drops its value as it lists the live ones, and never counts it.
