@@ -123,8 +123,15 @@ fn setup(
     store: &str,
     lease_ms: usize,
 ) -> Vec<(String, String)> {
-    let mut config = format!("[cluster]\nlease_ms = {lease_ms}\n");
-    let mut env = vec![("TGSCRIPT_STORE_URL".to_string(), store.to_string())];
+    let mut config = format!("[cluster]\nlease_ms = {lease_ms}\nkey_env = \"CLUSTER_KEY\"\n");
+    let mut env = vec![
+        ("TGSCRIPT_STORE_URL".to_string(), store.to_string()),
+        // The key every instance seals its messages with.
+        (
+            "CLUSTER_KEY".to_string(),
+            "a-cluster-key-of-the-bench-0123456789abcdef".to_string(),
+        ),
+    ];
     for (n, server) in servers.iter().enumerate() {
         let folder = dir.join(format!("b{n}"));
         std::fs::create_dir_all(&folder).expect("bot folder");

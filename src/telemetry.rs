@@ -32,6 +32,10 @@ pub const RELOADS: &str = "tgscript_scenario_reloads_total";
 pub const GATEWAY_REQUESTS: &str = "tgscript_gateway_requests_total";
 /// Account events a subscriber's full queue dropped.
 pub const ACCOUNT_EVENTS_DROPPED: &str = "tgscript_account_events_dropped_total";
+/// Messages from NATS a cluster instance dropped unopened, by reason (`unsealed`: not sealed
+/// with the cluster key or moved to another subject; `stale`: sealed outside the replay
+/// window; `replayed`: seen before).
+pub const CLUSTER_MESSAGES_DROPPED: &str = "tgscript_cluster_messages_dropped_total";
 
 /// The most distinct Bot API method names kept as labels; more are counted as `other` (a
 /// script may call any name).

@@ -238,10 +238,18 @@ pub(super) async fn answer_for(
     Answering::start(relay, &Owned::Account(id), handler).await
 }
 
-/// Do what was asked of `account`.
+/// Do what was asked of `account`: a raw TDLib request only by an allowed name, as on the
+/// asking instance (whatever it let through).
 async fn carry_out(account: &dyn Account, asked: Ask) -> Result<Reply, TdError> {
     Ok(match asked {
-        Ask::Call(op) => Reply::Value(account.call(op).await?),
+        Ask::Call(op) => {
+            if let AccountOp::Raw(request) = &op {
+                let kind = request.get("@type").and_then(Value::as_str).unwrap_or("");
+                crate::commands::account::raw_allowed(kind)
+                    .map_err(|why| TdError::new(403, why))?;
+            }
+            Reply::Value(account.call(op).await?)
+        }
         Ask::Login { step, within_ms } => {
             let within = Duration::from_millis(within_ms);
             Reply::State(account.login(step, within).await?)
@@ -249,4 +257,31 @@ async fn carry_out(account: &dyn Account, asked: Ask) -> Result<Reply, TdError> 
         Ask::State => Reply::State(account.authorization()),
         Ask::Drive(act) => Reply::Driven(account.drive(act).await?),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::sandbox::SandboxAccount;
+    use serde_json::json;
+
+    fn call(account: &SandboxAccount, request: Value) -> Result<Reply, TdError> {
+        futures::executor::block_on(carry_out(account, Ask::Call(AccountOp::Raw(request))))
+    }
+
+    #[test]
+    fn a_relayed_raw_request_passes_the_scripts_filter_on_the_owner() {
+        let account = SandboxAccount::new();
+        let refused = call(&account, json!({"@type": "sendMessage", "chat_id": 1}))
+            .err()
+            .expect("sendMessage is refused");
+        assert_eq!(refused.code, 403, "{refused:?}");
+        assert!(refused.message.contains("not allowed"), "{refused:?}");
+        assert!(call(&account, json!({"@type": "getAuthorizationState"})).is_ok());
+        assert_eq!(
+            account.calls(),
+            [AccountOp::Raw(json!({"@type": "getAuthorizationState"}))],
+            "only the allowed one reached the account"
+        );
+    }
 }

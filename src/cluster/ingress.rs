@@ -2,10 +2,14 @@
 //! JetStream stream [`STREAM`] (subject `tgscript.in.<bot>`, message id `<bot>:<update_id>`
 //! so a repeated delivery is stored once) and answered 200 only once the stream has it; the
 //! bot's owner takes the updates from its own durable consumer and acknowledges them once
-//! its inbox has kept them, so an update is never lost between the two.
+//! its inbox has kept them, so an update is never lost between the two. Each delivery is
+//! sealed ([`super::seal`]); one that does not open, or was sealed longer ago than the
+//! stream keeps updates, is dropped.
 
+use super::seal::Seal;
 use async_nats::jetstream::{self, consumer, stream};
 use futures::StreamExt;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The stream of webhook deliveries waiting for their bot's owner.
@@ -34,12 +38,17 @@ fn failed(e: impl std::fmt::Display) -> IngressError {
 /// The cluster's webhook ingress.
 #[derive(Clone)]
 pub struct Ingress {
-    js: jetstream::Context,
+    /// Shared: a context is large, and an ingress is held by every webhook bot's route.
+    js: Arc<jetstream::Context>,
+    seal: Arc<Seal>,
 }
 
 impl Ingress {
-    /// The ingress over `js`, its stream created if it is not there yet.
-    pub(super) async fn open(js: jetstream::Context) -> Result<Ingress, IngressError> {
+    /// The ingress over `js`, sealed with `seal`, its stream created if it is not there yet.
+    pub(super) async fn open(
+        js: jetstream::Context,
+        seal: Arc<Seal>,
+    ) -> Result<Ingress, IngressError> {
         let made = js
             .get_or_create_stream(stream::Config {
                 name: STREAM.into(),
@@ -58,7 +67,10 @@ impl Ingress {
         if let Err(e) = made {
             js.get_stream(STREAM).await.map_err(|_| failed(e))?;
         }
-        Ok(Ingress { js })
+        Ok(Ingress {
+            js: Arc::new(js),
+            seal,
+        })
     }
 
     /// Write bot `bot`'s update `update_id` (`body`, as delivered) to the stream; `Ok` once
@@ -69,12 +81,13 @@ impl Ingress {
         update_id: i64,
         body: bytes::Bytes,
     ) -> Result<bool, IngressError> {
+        let subject = format!("tgscript.in.{bot}");
         let message = jetstream::message::PublishMessage::build()
-            .payload(body)
+            .payload(self.seal.seal(&subject, &body))
             .message_id(format!("{bot}:{update_id}"));
         let ack = self
             .js
-            .send_publish(format!("tgscript.in.{bot}"), message)
+            .send_publish(subject, message)
             .await
             .map_err(failed)?
             .await
@@ -100,18 +113,23 @@ impl Ingress {
             )
             .await
             .map_err(failed)?;
-        Ok(Feed { consumer })
+        Ok(Feed {
+            consumer,
+            seal: self.seal.clone(),
+        })
     }
 }
 
 /// One bot's updates waiting in the stream.
 pub struct Feed {
     consumer: consumer::Consumer<consumer::pull::Config>,
+    seal: Arc<Seal>,
 }
 
 /// Updates taken from a [`Feed`], to be acknowledged once kept.
 pub struct Taken {
-    /// The updates, in the stream's order (a body that is not JSON is left out, and logged).
+    /// The updates, in the stream's order (a body that does not open or is not JSON is left
+    /// out, and logged).
     pub updates: Vec<serde_json::Value>,
     messages: Vec<jetstream::Message>,
 }
@@ -145,7 +163,15 @@ impl Feed {
         let (mut updates, mut messages) = (Vec::new(), Vec::new());
         while let Some(message) = batch.next().await {
             let message = message.map_err(failed)?;
-            match serde_json::from_slice(&message.payload) {
+            let Some(opened) = self
+                .seal
+                .open_kept(&message.subject, &message.payload, KEPT_FOR)
+            else {
+                // Acknowledged with the others: the stream forgets it.
+                messages.push(message);
+                continue;
+            };
+            match serde_json::from_slice(&opened.payload) {
                 Ok(update) => updates.push(update),
                 Err(e) => tracing::error!(
                     "cluster: a webhook update in {} is not JSON ({e}); dropped",

@@ -2,11 +2,15 @@
 //! an earlier holder's has expired), updated with a revision check every fifth of the lease,
 //! and held only while the last renewal is younger than three fifths of it — so the bots are
 //! told to stop (within four fifths) before the lease can expire and another instance take
-//! them over; each bot's claim in the store covers the rest.
+//! them over; each bot's claim in the store covers the rest. The key's value is sealed
+//! ([`super::seal`]): a key whose value does not open (written by a NATS client without the
+//! cluster key) is no live instance.
 
 use super::View;
+use super::seal::Seal;
 use async_nats::jetstream::kv;
 use futures::TryStreamExt;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, watch};
 
@@ -18,6 +22,7 @@ pub(super) fn tick(ttl: Duration) -> Duration {
 /// One instance's lease in `bucket`.
 pub(super) struct Lease {
     bucket: kv::Store,
+    seal: Arc<Seal>,
     instance: String,
     ttl: Duration,
     /// What this process writes as the key's value: its own, so that a write of its whose
@@ -45,17 +50,41 @@ enum Refused {
 }
 
 impl Lease {
-    /// The lease of `instance` in `bucket`, lasting `ttl` unrenewed.
-    pub(super) fn new(bucket: kv::Store, instance: String, ttl: Duration) -> Lease {
+    /// The lease of `instance` in `bucket`, its value sealed with `seal`, lasting `ttl`
+    /// unrenewed.
+    pub(super) fn new(
+        bucket: kv::Store,
+        seal: Arc<Seal>,
+        instance: String,
+        ttl: Duration,
+    ) -> Lease {
         let started = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
         Lease {
             bucket,
+            seal,
             instance,
             ttl,
             mark: format!("{}-{started}", std::process::id()).into(),
         }
+    }
+
+    /// The subject a key's value is sealed for.
+    fn subject(key: &str) -> String {
+        format!("$KV.{}.{key}", super::BUCKET)
+    }
+
+    /// This process's mark, sealed as the value of its key.
+    fn sealed_mark(&self) -> bytes::Bytes {
+        self.seal.seal(&Self::subject(&self.instance), &self.mark)
+    }
+
+    /// What `key`'s value `value` says, if it opens and was written within the lease.
+    fn opened(&self, key: &str, value: &[u8]) -> Option<bytes::Bytes> {
+        self.seal
+            .open_kept(&Self::subject(key), value, self.ttl)
+            .map(|opened| opened.payload)
     }
 
     /// How long after its last renewal the lease still counts as held.
@@ -167,7 +196,7 @@ impl Lease {
 
     /// Create the key: the lease is this instance's from now on.
     async fn create(&self) -> Result<Written, Refused> {
-        let create = self.bucket.create(&self.instance, self.mark.clone());
+        let create = self.bucket.create(&self.instance, self.sealed_mark());
         match tokio::time::timeout(tick(self.ttl), create).await {
             Ok(Ok(revision)) => Ok(Written::Now(revision)),
             Ok(Err(e)) if e.kind() == kv::CreateErrorKind::AlreadyExists => {
@@ -182,7 +211,7 @@ impl Lease {
     async fn renew(&self, revision: u64) -> Result<Written, Refused> {
         let update = self
             .bucket
-            .update(&self.instance, self.mark.clone(), revision);
+            .update(&self.instance, self.sealed_mark(), revision);
         match tokio::time::timeout(tick(self.ttl), update).await {
             Ok(Ok(revision)) => Ok(Written::Now(revision)),
             Ok(Err(e)) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => {
@@ -198,7 +227,9 @@ impl Lease {
         let entry = tokio::time::timeout(tick(self.ttl), self.bucket.entry(&self.instance));
         match entry.await {
             Ok(Ok(Some(entry)))
-                if entry.operation == kv::Operation::Put && entry.value == self.mark =>
+                if entry.operation == kv::Operation::Put
+                    && self.opened(&self.instance, &entry.value).as_deref()
+                        == Some(&self.mark[..]) =>
             {
                 Some(Written::Earlier(entry.revision))
             }
@@ -206,13 +237,25 @@ impl Lease {
         }
     }
 
-    /// The live instances (this one included), sorted; `None` when NATS did not say.
+    /// The live instances (this one included), sorted; `None` when NATS did not say. A key
+    /// whose value does not open is left out.
     async fn live(&self) -> Option<Vec<String>> {
         let listed = async {
             let keys = self.bucket.keys().await.map_err(|e| e.to_string())?;
-            keys.try_collect::<Vec<String>>()
+            let keys = keys
+                .try_collect::<Vec<String>>()
                 .await
-                .map_err(|e| e.to_string())
+                .map_err(|e| e.to_string())?;
+            let mut live = Vec::with_capacity(keys.len());
+            for key in keys {
+                let entry = self.bucket.entry(&key).await.map_err(|e| e.to_string())?;
+                if let Some(entry) = entry.filter(|e| e.operation == kv::Operation::Put)
+                    && self.opened(&key, &entry.value).is_some()
+                {
+                    live.push(key);
+                }
+            }
+            Ok::<_, String>(live)
         };
         match tokio::time::timeout(tick(self.ttl), listed).await {
             Ok(Ok(mut live)) => {

@@ -4,16 +4,23 @@
 //! should run a bot; what makes sure that no two instances run one at the same moment is the
 //! bot's claim in the shared store (`Store::claim_bot`), held while it runs here. Webhook
 //! deliveries reach the owner through the JetStream stream of [`ingress`], gateway requests
-//! through [`relay`].
+//! through [`relay`]. Everything the instances send each other is sealed with the cluster
+//! key ([`seal`]); this process proves itself to NATS as [`ClusterConfig`] says (a creds
+//! file, an nkey, a user and password or a token; TLS with its own CA and a client
+//! certificate).
 
 pub mod assign;
 pub mod events;
 pub mod ingress;
 mod lease;
 pub mod relay;
+pub mod seal;
 
 use crate::config::ClusterConfig;
 use async_nats::jetstream::{self, kv};
+use futures::StreamExt;
+use seal::Seal;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
@@ -40,6 +47,29 @@ pub enum ClusterError {
         /// What the client said.
         message: String,
     },
+    /// The server refused this instance's credentials or TLS.
+    #[error(
+        "[cluster] NATS at {url} refused this instance: {message}; check nats_creds_file, nats_nkey_env, nats_user and nats_password_env or nats_token_env (and for TLS nats_ca_file, nats_cert_file and nats_key_file) against the server's accounts"
+    )]
+    Refused {
+        /// The server, without credentials.
+        url: String,
+        /// What the client said.
+        message: String,
+    },
+    /// A credentials file that cannot be used.
+    #[error("[cluster] nats_creds_file {file}: {message}")]
+    Credentials {
+        /// The file.
+        file: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// No cluster key was loaded.
+    #[error(
+        "[cluster] no cluster key: set key_env to the environment variable holding it (make one with `openssl rand -hex 32`)"
+    )]
+    NoKey,
     /// The server answers but its JetStream refused the lease bucket.
     #[error(
         "[cluster] NATS at {url}: {message} (the server must run with JetStream on: nats-server -js)"
@@ -88,10 +118,12 @@ impl View {
 pub struct Membership {
     instance: String,
     client: async_nats::Client,
+    /// Seals what this instance sends, opens what it receives.
+    seal: Arc<Seal>,
     /// Until taken: what [`Membership::bot_changes`] gives.
-    bot_changes: Option<async_nats::Subscriber>,
+    bot_changes: Option<Notices>,
     /// Until taken: what [`Membership::account_changes`] gives.
-    account_changes: Option<async_nats::Subscriber>,
+    account_changes: Option<Notices>,
     /// Where the accounts running here publish their events for the other instances.
     outbox: events::Outbox,
     ingress: ingress::Ingress,
@@ -108,7 +140,10 @@ impl Membership {
         let url = config.nats_url.clone().unwrap_or_default();
         let shown = without_credentials(&url);
         let ttl = Duration::from_millis(config.lease_ms);
-        let client = async_nats::ConnectOptions::new()
+        let key = config.secrets.key.as_ref().ok_or(ClusterError::NoKey)?;
+        let seal = Arc::new(Seal::new(key.expose().as_bytes()));
+        let client = authenticated(config)
+            .await?
             .connection_timeout(Duration::from_secs(5))
             .request_timeout(Some(lease::tick(ttl)))
             .event_callback(|event| async move {
@@ -122,26 +157,35 @@ impl Membership {
             })
             .connect(url.as_str())
             .await
-            .map_err(|e| ClusterError::Connect {
-                url: shown.clone(),
-                message: e.to_string(),
+            .map_err(|e| {
+                use async_nats::ConnectErrorKind as Kind;
+                let (url, message) = (shown.clone(), e.to_string());
+                match e.kind() {
+                    Kind::AuthorizationViolation | Kind::Authentication | Kind::Tls => {
+                        ClusterError::Refused { url, message }
+                    }
+                    _ => ClusterError::Connect { url, message },
+                }
             })?;
         // A request finds nobody while its bot moves, which takes about a lease.
         let relay = relay::Relay::new(
             client.clone(),
+            seal.clone(),
             2 * ttl,
             Duration::from_millis(config.gateway_timeout_ms),
         );
         let subscribe = |subject: &'static str| {
-            let (client, shown) = (client.clone(), shown.clone());
+            let (client, shown, seal) = (client.clone(), shown.clone(), seal.clone());
             async move {
-                client
-                    .subscribe(subject)
-                    .await
-                    .map_err(|e| ClusterError::Connect {
-                        url: shown,
-                        message: e.to_string(),
-                    })
+                let subscriber =
+                    client
+                        .subscribe(subject)
+                        .await
+                        .map_err(|e| ClusterError::Connect {
+                            url: shown,
+                            message: e.to_string(),
+                        })?;
+                Ok::<_, ClusterError>(Notices { subscriber, seal })
             }
         };
         let bot_changes = subscribe(BOTS_CHANGED).await?;
@@ -157,7 +201,7 @@ impl Membership {
                 message,
             },
         })?;
-        let ingress = ingress::Ingress::open(js)
+        let ingress = ingress::Ingress::open(js, seal.clone())
             .await
             .map_err(|e| ClusterError::JetStream {
                 url: shown.clone(),
@@ -170,12 +214,13 @@ impl Membership {
         );
         let (views, view) = watch::channel(View::default());
         let (leave, left) = oneshot::channel();
-        let lease = lease::Lease::new(bucket, instance.clone(), ttl);
+        let lease = lease::Lease::new(bucket, seal.clone(), instance.clone(), ttl);
         let kept = tokio::spawn(lease.keep(views, left));
-        let outbox = events::outbox(client.clone(), &instance);
+        let outbox = events::outbox(client.clone(), seal.clone(), &instance);
         Ok(Membership {
             instance,
             client,
+            seal,
             bot_changes: Some(bot_changes),
             account_changes: Some(account_changes),
             outbox,
@@ -201,9 +246,9 @@ impl Membership {
         &self.relay
     }
 
-    /// A message each time an instance says that the bots added through the gateway changed
+    /// A notice each time an instance says that the bots added through the gateway changed
     /// ([`Membership::bots_changed`]), from the moment this instance joined; once.
-    pub fn bot_changes(&mut self) -> Option<async_nats::Subscriber> {
+    pub fn bot_changes(&mut self) -> Option<Notices> {
         self.bot_changes.take()
     }
 
@@ -213,9 +258,9 @@ impl Membership {
         self.announcer().tell(BOTS_CHANGED, "bots").await;
     }
 
-    /// A message each time an instance says that the accounts added through the gateway
+    /// A notice each time an instance says that the accounts added through the gateway
     /// changed ([`Announcer::accounts_changed`]), from the moment this instance joined; once.
-    pub fn account_changes(&mut self) -> Option<async_nats::Subscriber> {
+    pub fn account_changes(&mut self) -> Option<Notices> {
         self.account_changes.take()
     }
 
@@ -223,6 +268,7 @@ impl Membership {
     pub fn announcer(&self) -> Announcer {
         Announcer {
             client: self.client.clone(),
+            seal: self.seal.clone(),
         }
     }
 
@@ -236,12 +282,17 @@ impl Membership {
         &self,
         take: impl Fn(i64, serde_json::Value) + Send + 'static,
     ) -> Result<(), ClusterError> {
-        events::take_others(self.client.clone(), self.instance.clone(), take)
-            .await
-            .map_err(|e| ClusterError::Connect {
-                url: "the cluster's NATS server".into(),
-                message: e.to_string(),
-            })
+        events::take_others(
+            self.client.clone(),
+            self.seal.clone(),
+            self.instance.clone(),
+            take,
+        )
+        .await
+        .map_err(|e| ClusterError::Connect {
+            url: "the cluster's NATS server".into(),
+            message: e.to_string(),
+        })
     }
 
     /// The view, changed on every renewal.
@@ -259,10 +310,30 @@ impl Membership {
     }
 }
 
+/// The notices of one kind the instances send (that the bots, or the accounts, added
+/// through the gateway changed); one that does not open is dropped.
+pub struct Notices {
+    subscriber: async_nats::Subscriber,
+    seal: Arc<Seal>,
+}
+
+impl Notices {
+    /// The next notice that opens; `None` once NATS ended the subscription.
+    pub async fn next(&mut self) -> Option<()> {
+        loop {
+            let message = self.subscriber.next().await?;
+            if self.seal.open(&message.subject, &message.payload).is_some() {
+                return Some(());
+            }
+        }
+    }
+}
+
 /// Tells every instance of the cluster that what the gateway added changed in the store.
 #[derive(Clone)]
 pub struct Announcer {
     client: async_nats::Client,
+    seal: Arc<Seal>,
 }
 
 impl Announcer {
@@ -273,7 +344,11 @@ impl Announcer {
     }
 
     async fn tell(&self, subject: &'static str, what: &str) {
-        let sent = match self.client.publish(subject, "".into()).await {
+        let sent = match self
+            .client
+            .publish(subject, self.seal.seal(subject, b""))
+            .await
+        {
             // Not waited for past TELL_WAIT while the server is out of reach.
             Ok(()) => match tokio::time::timeout(TELL_WAIT, self.client.flush()).await {
                 Ok(flushed) => flushed.map_err(|e| e.to_string()),
@@ -287,6 +362,52 @@ impl Announcer {
             );
         }
     }
+}
+
+/// The options to connect to NATS with: `config`'s credentials and TLS (required when any
+/// TLS key is set); its secrets kept out of the log from now on.
+async fn authenticated(config: &ClusterConfig) -> Result<async_nats::ConnectOptions, ClusterError> {
+    let secrets = &config.secrets;
+    for secret in [
+        &secrets.key,
+        &secrets.nkey_seed,
+        &secrets.password,
+        &secrets.token,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        crate::logging::add_secret(secret.expose());
+    }
+    let mut options = async_nats::ConnectOptions::new();
+    if let Some(file) = &config.nats_creds_file {
+        options = options
+            .credentials_file(file)
+            .await
+            .map_err(|e| ClusterError::Credentials {
+                file: file.display().to_string(),
+                message: e.to_string(),
+            })?;
+    }
+    if let Some(seed) = &secrets.nkey_seed {
+        options = options.nkey(seed.expose().to_string());
+    }
+    if let (Some(user), Some(password)) = (&config.nats_user, &secrets.password) {
+        options = options.user_and_password(user.clone(), password.expose().to_string());
+    }
+    if let Some(token) = &secrets.token {
+        options = options.token(token.expose().to_string());
+    }
+    if let Some(ca) = &config.nats_ca_file {
+        options = options.add_root_certificates(ca.clone());
+    }
+    if let (Some(cert), Some(key)) = (&config.nats_cert_file, &config.nats_key_file) {
+        options = options.add_client_certificate(cert.clone(), key.clone());
+    }
+    if config.nats_tls() {
+        options = options.require_tls(true);
+    }
+    Ok(options)
 }
 
 /// Why the lease bucket is unusable.

@@ -5,10 +5,13 @@
 //! both get a request). While it moves nobody answers ("no responders", which NATS says at
 //! once and which means nobody got the request), so the request is asked again until a bound;
 //! a request someone took but did not answer in time is never asked again (it may have been
-//! done).
+//! done). Requests and answers are sealed ([`super::seal`]): one that does not open is
+//! dropped (a request is then never answered, an answer fails its request).
 
+use super::seal::Seal;
 use bytes::Bytes;
 use futures::StreamExt;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long to wait before asking again while nobody runs the bot.
@@ -84,6 +87,14 @@ pub enum RelayError {
     /// NATS refused or is unreachable.
     #[error("NATS: {0}")]
     Nats(String),
+    /// The answer did not open with the cluster key (dropped, and logged).
+    #[error(
+        "the answer about {owned} was not sealed with this cluster's key (every instance needs the same key_env value); the request may or may not have been carried out"
+    )]
+    Unsealed {
+        /// The bot or account.
+        owned: Owned,
+    },
 }
 
 impl RelayError {
@@ -93,7 +104,7 @@ impl RelayError {
         match self {
             RelayError::NoOwner { .. } => 503,
             RelayError::TimedOut { .. } => 504,
-            RelayError::Nats(_) => 502,
+            RelayError::Nats(_) | RelayError::Unsealed { .. } => 502,
         }
     }
 }
@@ -102,6 +113,7 @@ impl RelayError {
 #[derive(Clone)]
 pub struct Relay {
     client: async_nats::Client,
+    seal: Arc<Seal>,
     /// How long a request is asked again while nobody runs what it is for.
     patience: Duration,
     /// How long an owner that took a request has to answer it.
@@ -109,11 +121,17 @@ pub struct Relay {
 }
 
 impl Relay {
-    /// Requests over `client`, asked again for `patience` while nobody runs their bot and
-    /// waited for `timeout` once taken.
-    pub fn new(client: async_nats::Client, patience: Duration, timeout: Duration) -> Self {
+    /// Requests over `client`, sealed with `seal`, asked again for `patience` while nobody
+    /// runs their bot and waited for `timeout` once taken.
+    pub fn new(
+        client: async_nats::Client,
+        seal: Arc<Seal>,
+        patience: Duration,
+        timeout: Duration,
+    ) -> Self {
         Relay {
             client,
+            seal,
             patience,
             timeout,
         }
@@ -134,12 +152,21 @@ impl Relay {
     ) -> Result<Bytes, RelayError> {
         use async_nats::RequestErrorKind;
         let started = tokio::time::Instant::now();
+        let subject = owned.subject();
         loop {
+            // Sealed anew each time: a nonce is never sent twice.
             let request = async_nats::Request::new()
-                .payload(body.clone())
+                .payload(self.seal.seal(&subject, &body))
                 .timeout(Some(timeout));
-            match self.client.send_request(owned.subject(), request).await {
-                Ok(answer) => return Ok(answer.payload),
+            match self.client.send_request(subject.clone(), request).await {
+                Ok(answer) => {
+                    return self
+                        .seal
+                        .open(&answer.subject, &answer.payload)
+                        .ok_or_else(|| RelayError::Unsealed {
+                            owned: owned.clone(),
+                        });
+                }
                 Err(e) if e.kind() == RequestErrorKind::NoResponders => {
                     if started.elapsed() >= self.patience {
                         return Err(RelayError::NoOwner {
@@ -171,6 +198,7 @@ impl Relay {
         Ok(Requests {
             subscriber,
             client: self.client.clone(),
+            seal: self.seal.clone(),
             draining_until: None,
         })
     }
@@ -180,6 +208,7 @@ impl Relay {
 pub struct Requests {
     subscriber: async_nats::Subscriber,
     client: async_nats::Client,
+    seal: Arc<Seal>,
     /// Once draining: when to stop waiting for the server to confirm the last requests.
     draining_until: Option<tokio::time::Instant>,
 }
@@ -190,22 +219,30 @@ pub struct Asked {
     pub body: Bytes,
     reply: Option<async_nats::Subject>,
     client: async_nats::Client,
+    seal: Arc<Seal>,
 }
 
 impl Requests {
-    /// The next request (none once the subscription ended, or the drain's wait is over).
+    /// The next request (none once the subscription ended, or the drain's wait is over);
+    /// one that does not open is dropped.
     pub async fn next(&mut self) -> Option<Asked> {
-        let message = match self.draining_until {
-            Some(until) => tokio::time::timeout_at(until, self.subscriber.next())
-                .await
-                .ok()??,
-            None => self.subscriber.next().await?,
-        };
-        Some(Asked {
-            body: message.payload,
-            reply: message.reply,
-            client: self.client.clone(),
-        })
+        loop {
+            let message = match self.draining_until {
+                Some(until) => tokio::time::timeout_at(until, self.subscriber.next())
+                    .await
+                    .ok()??,
+                None => self.subscriber.next().await?,
+            };
+            let Some(body) = self.seal.open(&message.subject, &message.payload) else {
+                continue;
+            };
+            return Some(Asked {
+                body,
+                reply: message.reply,
+                client: self.client.clone(),
+                seal: self.seal.clone(),
+            });
+        }
     }
 
     /// Take no more requests: those the server sent before it knew still come out of
@@ -223,7 +260,8 @@ impl Asked {
     /// Send `answer` to whoever asked.
     pub async fn answer(self, answer: Bytes) {
         let Some(reply) = self.reply else { return };
-        if let Err(e) = self.client.publish(reply, answer).await {
+        let sealed = self.seal.seal(&reply, &answer);
+        if let Err(e) = self.client.publish(reply, sealed).await {
             tracing::warn!("cluster: a gateway answer was not sent: {e}");
         }
     }

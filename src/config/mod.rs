@@ -13,7 +13,7 @@ mod tenants;
 
 pub use accounts::{AccountConfig, Backend, TdlibConfig};
 pub use bots::{BotConfig, BotMode, WebhookConfig, valid_bot_id};
-pub use cluster::ClusterConfig;
+pub use cluster::{ClusterConfig, ClusterSecrets, MIN_KEY_BYTES};
 pub use tenants::TenantConfig;
 
 use crate::engine::Limits;
@@ -322,6 +322,13 @@ impl Config {
         if let Some(base) = path.as_ref().and_then(|p| p.parent()) {
             config.resolve_paths(base);
         }
+        if let Some((key, message)) = config.cluster.missing_file() {
+            return Err(ConfigError::Invalid {
+                origin: path.map_or_else(|| "the environment".into(), |p| p.display().to_string()),
+                key,
+                message,
+            });
+        }
         config.source = path;
         Ok(config)
     }
@@ -348,7 +355,8 @@ impl Config {
         let defaults = toml::Table::try_from(Config::default()).unwrap_or_default();
         let mut from_env: Vec<(String, String)> = Vec::new();
         let mut warnings = Vec::new();
-        for (name, raw) in env {
+        let env: Vec<(String, String)> = env.into_iter().collect();
+        for (name, raw) in env.iter().cloned() {
             let Some((section, key)) = env_key(&name) else {
                 if name.starts_with("TGSCRIPT_") && !OTHER_VARIABLES.contains(&name.as_str()) {
                     warnings.push(unknown_variable(&name));
@@ -448,12 +456,22 @@ impl Config {
                 message,
             });
         }
+        let variable = |var: &str| env.iter().find(|(n, _)| n == var).map(|(_, v)| v.clone());
+        config.cluster.secrets =
+            cluster::secrets(&config.cluster, variable).map_err(|(key, message)| {
+                ConfigError::Invalid {
+                    origin: origin_of(&key),
+                    key,
+                    message,
+                }
+            })?;
         config.warnings = warnings;
         Ok(config)
     }
 
     /// Make relative paths in the file relative to the folder the file is in.
     fn resolve_paths(&mut self, base: &Path) {
+        self.cluster.resolve_paths(base);
         if let Some(path) = &self.tdlib_path
             && path.is_relative()
             && !base.as_os_str().is_empty()

@@ -12,6 +12,7 @@ mod bots;
 mod claim;
 mod commit;
 pub mod jobs;
+mod pg_tls;
 mod postgres;
 mod schema;
 pub(crate) mod sql;

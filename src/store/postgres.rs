@@ -11,7 +11,7 @@ use futures::executor::block_on;
 use postgres_types::{IsNull, ToSql, Type, to_sql_checked};
 use std::cell::RefCell;
 use std::collections::HashMap;
-use tokio_postgres::{Client, NoTls, Statement};
+use tokio_postgres::{Client, Statement};
 
 /// One connection to a PostgreSQL server.
 pub(crate) struct Pg {
@@ -23,10 +23,13 @@ pub(crate) struct Pg {
 }
 
 impl Pg {
-    /// Connect to `url` (`postgres://user@host:port/db`, or key=value pairs), starting the
-    /// connection's I/O thread.
+    /// Connect to `url` (`postgres://user@host:port/db`, or key=value pairs; TLS as its
+    /// `sslmode` and `sslrootcert` say, see [`super::pg_tls`]), starting the connection's
+    /// I/O thread.
     pub fn connect(url: &str) -> Result<Pg, DbError> {
+        let (url, tls) = super::pg_tls::split(url)?;
         let config: tokio_postgres::Config = url.parse()?;
+        let connector = tls.connector()?;
         let (sender, receiver) = std::sync::mpsc::channel();
         let (ends, ended) = tokio::sync::watch::channel(false);
         std::thread::Builder::new()
@@ -43,7 +46,7 @@ impl Pg {
                     }
                 };
                 runtime.block_on(async move {
-                    match config.connect(NoTls).await {
+                    match config.connect(connector).await {
                         Ok((client, connection)) => {
                             let _ = sender.send(Ok(client));
                             match connection.await {
@@ -56,7 +59,7 @@ impl Pg {
                             let _ = ends.send(true);
                         }
                         Err(e) => {
-                            let _ = sender.send(Err(e.into()));
+                            let _ = sender.send(Err(refused(e, tls.mode)));
                         }
                     }
                 });
@@ -112,6 +115,43 @@ impl Pg {
     pub fn execute_batch(&self, sql: &str) -> Result<(), DbError> {
         Ok(block_on(self.client.batch_execute(sql))?)
     }
+}
+
+/// Why the server refused a connection made under `mode`, saying what to do when it wants
+/// TLS or its certificate was not trusted.
+fn refused(e: tokio_postgres::Error, mode: super::pg_tls::Mode) -> DbError {
+    use super::pg_tls::Mode;
+    // What failed under a TLS handshake is only in the error's sources.
+    let mut causes = Vec::new();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        causes.push(cause.to_string());
+        source = cause.source();
+    }
+    let mut words = DbError::from(e).to_string();
+    for cause in causes {
+        if !words.contains(&cause) {
+            words = format!("{words}: {cause}");
+        }
+    }
+    let hint = if words.contains("no encryption") || words.contains("SSL off") {
+        match mode {
+            Mode::Disable => {
+                "; the server requires TLS: set sslmode=verify-full (with sslrootcert=<CA file> for a private CA) or sslmode=require in the URL"
+            }
+            _ => "",
+        }
+    } else if words.contains("certificate") || words.contains("UnknownIssuer") {
+        "; the server's certificate is not trusted: give sslrootcert=<PEM file of its CA> in the URL (verify-full also wants it to name the host)"
+    } else if words.contains("server does not support TLS") {
+        "; the server offers no TLS: enable ssl on it, or lower sslmode"
+    } else {
+        ""
+    };
+    DbError::Postgres(format!(
+        "{}{hint}",
+        words.trim_start_matches("PostgreSQL: ")
+    ))
 }
 
 /// `url` as it may be shown: without its password.

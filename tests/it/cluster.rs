@@ -17,6 +17,10 @@ use tgscript::sandbox::world::SANDBOX_CHAT_ID;
 use tgscript::sandbox::{BotApiServer, Recorded};
 
 pub(crate) const WAIT: Duration = Duration::from_secs(30);
+/// The cluster key every instance of the tests gets, in [`KEY_VAR`].
+pub(crate) const KEY: &str = "a-cluster-key-of-the-tests-0123456789abcdef";
+/// The variable `[cluster] key_env` names in the tests' config.
+pub(crate) const KEY_VAR: &str = "CLUSTER_KEY";
 /// How long the load of the crash test may take, on a busy machine.
 const LOAD_WAIT: Duration = Duration::from_secs(300);
 
@@ -65,7 +69,9 @@ fn config(t: &TestDir, bots: &[ClusterBot]) {
 
 /// The same with the bots in `mode`, after `head`.
 pub(crate) fn config_of(t: &TestDir, bots: &[ClusterBot], mode: &str, head: &str) {
-    let mut text = format!("{head}[cluster]\nlease_ms = 2000\n\n[inbox]\nmax_attempts = 1\n");
+    let mut text = format!(
+        "{head}[cluster]\nlease_ms = 2000\nkey_env = \"{KEY_VAR}\"\n\n[inbox]\nmax_attempts = 1\n"
+    );
     for bot in bots {
         t.write(&format!("{}/count.rhai", bot.id), COUNTER);
         text += &format!(
@@ -98,6 +104,7 @@ pub(crate) fn instance_with(
     env.push(("TGSCRIPT_CLUSTER_INSTANCE".into(), name.into()));
     env.push(("TGSCRIPT_CLUSTER_NATS_URL".into(), nats.url()));
     env.push(("TGSCRIPT_STORE_URL".into(), store.into()));
+    env.push((KEY_VAR.into(), KEY.into()));
     env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     t.spawn(&["run"], &env)
@@ -114,7 +121,7 @@ fn a_cluster_needs_a_shared_store_and_a_reachable_nats() {
     let bots = bots(1);
     let t = TestDir::new();
     config(&t, &bots);
-    let alone = [("TOKEN_bot1", token("bot1"))];
+    let alone = [("TOKEN_bot1", token("bot1")), (KEY_VAR, KEY.to_string())];
     let env = |extra: &[(&str, &str)]| -> Vec<(String, String)> {
         alone
             .iter()
@@ -398,8 +405,10 @@ fn killing_the_owner_at_five_points_under_load_loses_and_repeats_nothing() {
     let mut rng = Rng::new();
     let t = TestDir::new();
     let load = Load::queue(&t, 20, 6000, &mut rng);
-    let config = "[cluster]\nlease_ms = 2000\n\n[gateway]\nlisten = \"127.0.0.1:0\"\n";
-    t.write("tgscript.toml", config);
+    let config = format!(
+        "[cluster]\nlease_ms = 2000\nkey_env = \"{KEY_VAR}\"\n\n[gateway]\nlisten = \"127.0.0.1:0\"\n"
+    );
+    t.write("tgscript.toml", &config);
     let api = load.server.url();
     let spawn = |name: &str| {
         let env = [
@@ -409,6 +418,7 @@ fn killing_the_owner_at_five_points_under_load_loses_and_repeats_nothing() {
             ("TGSCRIPT_CLUSTER_NATS_URL", &nats.url()),
             ("TGSCRIPT_STORE_URL", store.as_str()),
             ("TGSCRIPT_CLUSTER_GATEWAY_TIMEOUT_MS", "5000"),
+            (KEY_VAR, KEY),
         ];
         t.spawn(&["run", "scripts"], &env)
     };

@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tgscript::cluster::assign;
 use tgscript::cluster::relay::{Owned, Relay};
+use tgscript::cluster::seal::Seal;
 use tgscript::sandbox::BotApiServer;
 use tgscript::sandbox::world::SANDBOX_CHAT_ID;
 
@@ -315,7 +316,11 @@ fn requests_on_their_way_when_an_owner_lets_go_are_answered_by_it_or_the_next() 
                 .expect("connect to NATS")
         };
         // A lost request fails with TimedOut after 5 s; an answered one comes back at once.
-        let relay = |client| Relay::new(client, Duration::from_secs(10), Duration::from_secs(5));
+        let seal = std::sync::Arc::new(Seal::new(crate::cluster::KEY.as_bytes()));
+        let relay = |client| {
+            let patience = Duration::from_secs(10);
+            Relay::new(client, seal.clone(), patience, Duration::from_secs(5))
+        };
         let owner = relay(connect().await);
         let next_owner = relay(connect().await);
         let asker = relay(connect().await);

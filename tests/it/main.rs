@@ -5,9 +5,12 @@ mod accounts;
 mod backup;
 mod bot;
 mod bots;
+#[path = "../support/certs.rs"]
+mod certs;
 mod check;
 mod cluster;
 mod cluster_accounts;
+mod cluster_auth;
 mod cluster_gateway;
 mod config;
 mod console;

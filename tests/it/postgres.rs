@@ -119,3 +119,62 @@ fn a_run_whose_postgresql_session_ends_stops_its_bot_and_exits_1() {
         "{said}"
     );
 }
+
+/// A PostgreSQL server of its own that takes connections over TLS only (`ssl = on` with a
+/// certificate of `certs`' authority, `hostssl` lines only in `pg_hba.conf`).
+fn requiring_tls(certs: &crate::certs::Certs) -> crate::pg::Server {
+    let started = crate::pg::start(|data, user| {
+        for (from, to) in [
+            (&certs.server_cert, "server.pem"),
+            (&certs.server_key, "server.key"),
+        ] {
+            let to = data.join(to);
+            std::fs::copy(from, &to).map_err(|e| e.to_string())?;
+            std::fs::set_permissions(&to, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+                .map_err(|e| e.to_string())?;
+            if let Some((uid, gid)) = user {
+                std::os::unix::fs::chown(&to, Some(uid), Some(gid)).map_err(|e| e.to_string())?;
+            }
+        }
+        let conf = data.join("postgresql.conf");
+        let mut text = std::fs::read_to_string(&conf).map_err(|e| e.to_string())?;
+        text += "\nssl = on\nssl_cert_file = 'server.pem'\nssl_key_file = 'server.key'\n";
+        std::fs::write(&conf, text).map_err(|e| e.to_string())?;
+        std::fs::write(
+            data.join("pg_hba.conf"),
+            "local all all trust\nhostssl all all 127.0.0.1/32 trust\n",
+        )
+        .map_err(|e| e.to_string())
+    });
+    crate::pg::running(&started);
+    started.expect("the server started")
+}
+
+#[test]
+fn a_server_that_requires_tls_is_used_over_tls_and_refused_without_it() {
+    let t = TestDir::new();
+    t.write("scripts/a.rhai", "fn on_message(msg) { }\n");
+    let certs = crate::certs::make(t.path());
+    let server = requiring_tls(&certs);
+    let ca = certs.ca.display().to_string();
+    let list = |url: &str| t.run_with_env(&["inbox", "list"], &[("TGSCRIPT_STORE_URL", url)]);
+    // The server takes nothing but TLS: each of these connected over it.
+    for query in [
+        format!("?sslmode=verify-full&sslrootcert={ca}"),
+        format!("?sslmode=verify-ca&sslrootcert={ca}"),
+        "?sslmode=require".to_string(),
+        String::new(),
+    ] {
+        list(&server.database(&query)).expect_code(0);
+    }
+    let refused = list(&server.database("?sslmode=disable"));
+    refused
+        .expect_code(2)
+        .expect_stderr_contains("no encryption")
+        .expect_stderr_contains("the server requires TLS: set sslmode=verify-full");
+    // verify-full without the private authority: its certificate is not trusted.
+    let untrusted = list(&server.database("?sslmode=verify-full"));
+    untrusted
+        .expect_code(2)
+        .expect_stderr_contains("give sslrootcert=<PEM file of its CA>");
+}

@@ -1,7 +1,7 @@
 //! A throwaway NATS server with JetStream for the cluster tests: Debian's `nats-server`
 //! (on `PATH` or in `/usr/sbin`), on a loopback port with its JetStream files in a temporary
 //! folder; killed when dropped. It can be stopped and started again on the same port and
-//! files, as a server restart.
+//! files, as a server restart. [`Nats::start_with`] adds to its configuration (users, TLS).
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -13,11 +13,23 @@ pub struct Nats {
     port: u16,
     store: tempfile::TempDir,
     child: Option<Child>,
+    /// More configuration (nats-server's format), if any.
+    extra: Option<String>,
 }
 
 impl Nats {
     /// Start a server with JetStream on a free loopback port.
     pub fn start() -> Nats {
+        Self::started(None)
+    }
+
+    /// The same with `extra` in its configuration file (e.g. an `authorization` or a `tls`
+    /// block).
+    pub fn start_with(extra: &str) -> Nats {
+        Self::started(Some(extra.to_string()))
+    }
+
+    fn started(extra: Option<String>) -> Nats {
         let binary = ["nats-server", "/usr/sbin/nats-server"]
             .into_iter()
             .map(PathBuf::from)
@@ -39,6 +51,7 @@ impl Nats {
             port,
             store: tempfile::tempdir().expect("a folder for JetStream"),
             child: None,
+            extra,
         };
         nats.resume();
         nats
@@ -59,16 +72,22 @@ impl Nats {
 
     /// Start the server again on the same port and JetStream files; back once it listens.
     pub fn resume(&mut self) {
-        let child = Command::new(&self.binary)
-            .args([
-                "-a",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-js",
-                "-sd",
-            ])
-            .arg(self.store.path())
+        let mut command = Command::new(&self.binary);
+        command.args([
+            "-a",
+            "127.0.0.1",
+            "-p",
+            &self.port.to_string(),
+            "-js",
+            "-sd",
+        ]);
+        command.arg(self.store.path());
+        if let Some(extra) = &self.extra {
+            let file = self.store.path().join("nats.conf");
+            std::fs::write(&file, extra).expect("write nats.conf");
+            command.arg("-c").arg(file);
+        }
+        let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

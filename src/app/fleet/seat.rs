@@ -112,7 +112,7 @@ impl Seat {
     }
 
     /// What tells this instance that another one added or removed a bot over the gateway.
-    pub(super) fn bot_changes(&mut self) -> Option<async_nats::Subscriber> {
+    pub(super) fn bot_changes(&mut self) -> Option<crate::cluster::Notices> {
         self.membership.bot_changes()
     }
 
@@ -148,8 +148,7 @@ impl Seat {
 
 /// Resolves when an instance said that the bots (or accounts) added through the gateway
 /// changed; never without a cluster (or once NATS ended the subscription).
-pub(super) async fn changed(changes: &mut Option<async_nats::Subscriber>) -> Option<()> {
-    use futures::StreamExt;
+pub(super) async fn changed(changes: &mut Option<crate::cluster::Notices>) -> Option<()> {
     match changes {
         Some(changes) => match changes.next().await {
             Some(_) => Some(()),
