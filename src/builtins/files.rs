@@ -84,6 +84,9 @@ fn read(folder: &Folder, path: &str, max_size: usize) -> Result<Asset, Box<EvalA
             )),
             FileError::NotAFile => fail(format!("asset \"{path}\" is not a file")),
             FileError::Io(e) => fail(format!("asset \"{path}\" cannot be read: {e}")),
+            over @ FileError::OverBudget { .. } => {
+                fail(format!("asset \"{path}\" refused: {over}"))
+            }
         })?;
     let name = read
         .path

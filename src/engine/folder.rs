@@ -76,6 +76,14 @@ pub enum FileError {
     /// Reading it failed (what the system said).
     #[error("{0}")]
     Io(String),
+    /// The call has had its share of files.
+    #[error("this call was handed its share of files ({files} files, {bytes} bytes)")]
+    OverBudget {
+        /// The most files a call is handed.
+        files: usize,
+        /// The most bytes.
+        bytes: usize,
+    },
 }
 
 /// A file of the scenario folder: where it is on the host (shown in errors, watched for
@@ -114,13 +122,24 @@ impl Files for Disk {
 
     fn inside(&self, root: &Path, relative: &Path, max: usize) -> Result<FolderFile, FileError> {
         let real = confined(root, relative).map_err(FileError::Outside)?;
-        let file = std::fs::File::open(&real).map_err(|e| FileError::Io(e.to_string()))?;
+        let file = open(&real)?;
         if !file.metadata().is_ok_and(|m| m.is_file()) {
             return Err(FileError::NotAFile);
         }
         let bytes = read(file, max)?;
         Ok(FolderFile { path: real, bytes })
     }
+}
+
+/// Open `path` for reading without waiting: a FIFO with no writer fails at once instead of
+/// holding the thread.
+fn open(path: &Path) -> Result<std::fs::File, FileError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| FileError::Io(e.to_string()))
 }
 
 /// `file`, read no further than `max` bytes (0: no limit): a device or a huge file is

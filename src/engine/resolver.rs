@@ -118,6 +118,7 @@ impl ScenarioResolver {
                 )));
             }
             Err(FileError::Io(_)) => return Err(not_found()),
+            Err(over @ FileError::OverBudget { .. }) => return Err(refuse(&over.to_string())),
         };
         let Ok(source) = String::from_utf8(read.bytes) else {
             return Err(refuse("the module is not UTF-8 text"));

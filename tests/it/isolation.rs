@@ -549,3 +549,56 @@ fn a_call_past_its_wall_budget_fails_alone_whether_the_worker_stops_it_or_is_kil
         Ok(json!({"value": 2, "printed": []}))
     );
 }
+
+/// A worker that answers a load by naming files outside its folder as its imports (so the
+/// host would read them on every reload): the host keeps only those it handed over — here the
+/// one module it served — whatever the worker says.
+#[test]
+fn a_worker_naming_imports_it_was_not_handed_gets_them_dropped() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TestDir::new();
+    dir.write("scripts/lib.rhai", "fn helper() { 1 }");
+    let stand_in = dir.write(
+        "stand-in.py",
+        r#"#!/usr/bin/env python3
+import json, struct, sys
+inp, out = sys.stdin.buffer, sys.stdout.buffer
+def read():
+    head = inp.read(4)
+    if len(head) < 4:
+        sys.exit(0)
+    return json.loads(inp.read(struct.unpack("<I", head)[0]))
+def write(message):
+    body = json.dumps(message).encode()
+    out.write(struct.pack("<I", len(body)) + body)
+    out.flush()
+read()
+write({"Ready": {"confinement": {"layers": []}}})
+load = read()
+write({"Effect": {"File": {"name": "lib.rhai", "max": 0}}})
+served = read()["Answer"]["Ok"]["Ok"]["path"]
+write({"Done": {"Ok": {"Loaded": {"handlers": [], "fingerprint": 7, "declared": {},
+    "imports": ["/etc/passwd", "/dev/zero", load["Load"]["root"] + "/../stand-in.py", served]}}}})
+while True:
+    read()
+"#,
+    );
+    std::fs::set_permissions(&stand_in, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let pool = WorkerPool::new(PoolSettings {
+        user: None,
+        exe: stand_in,
+        workers: 1,
+        tenant_workers: 1,
+        memory_mb: 0,
+        max_calls: 0,
+        limits: Limits::default(),
+    });
+    let root = dir.path().join("scripts");
+    let host = Arc::new(Host::offline());
+    let effects: Arc<dyn Effects> = host;
+    let scenario = pool
+        .load(&root, &root.join("main.rhai"), "", effects.as_ref())
+        .expect("the stand-in's load");
+    let lib = root.join("lib.rhai").canonicalize().expect("lib");
+    assert_eq!(scenario.imports, [lib]);
+}

@@ -48,6 +48,10 @@ const MEASURE_EVERY: u32 = 8;
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest file a worker is handed: its base64 (a third larger) still fits in a frame.
 const MAX_FILE: usize = super::protocol::MAX_FRAME / 2;
+/// The most bytes of files one call's worker is handed in all.
+const FILE_BUDGET: usize = super::protocol::MAX_FRAME;
+/// The most files one call's worker may ask for.
+const MAX_FILES: usize = 1024;
 /// Environment variables a worker keeps (everything else, tokens and hashes included, is
 /// cleared).
 const KEPT_ENV: &[&str] = &["TGSCRIPT_LOG", "TGSCRIPT_LOG_FORMAT", "NO_COLOR"];
@@ -224,12 +228,20 @@ impl Worker {
     ) -> Result<Result<Outcome, WireError>, Lost> {
         self.calls += 1;
         let started = Instant::now();
+        let mut files = HandedOver::default();
         write_frame(&mut self.stdin, request).map_err(|e| self.lost(&e.to_string()))?;
         let mut deadline = Instant::now() + budget + grace;
         let mut wall_deadline = Instant::now() + wall;
         loop {
             match self.receive(deadline.min(wall_deadline + grace)) {
-                Ok(FromWorker::Done(done)) => return Ok(done),
+                Ok(FromWorker::Done(mut done)) => {
+                    // What a scenario depends on is what the host handed over for it, not
+                    // the worker's word: the host reads these files again on reloads.
+                    if let Ok(Outcome::Loaded { imports, .. }) = &mut done {
+                        imports.retain(|import| files.served.contains(import));
+                    }
+                    return Ok(done);
+                }
                 Ok(FromWorker::Compiled) => {
                     // Compiling is not the call: both clocks start now.
                     deadline = Instant::now() + budget + grace;
@@ -263,7 +275,14 @@ impl Worker {
                     // call's wall time.
                     let asked = Instant::now();
                     let answer = crate::engine::run::within_wall(wall_deadline, || {
-                        ToWorker::Answer(serve(effects, effect, request))
+                        ToWorker::Answer(match effect {
+                            Effect::File { name, max } => {
+                                let file = files.hand_over(request, name.as_deref(), max);
+                                serde_json::to_value(file)
+                                    .map_err(|e| Refusal::Store(e.to_string()))
+                            }
+                            effect => serve(effects, effect),
+                        })
                     });
                     deadline += asked.elapsed();
                     if Instant::now() >= wall_deadline + grace {
@@ -344,12 +363,10 @@ impl Worker {
 }
 
 /// Serve one effect through `effects`.
-fn serve(effects: &dyn Effects, effect: Effect, request: &ToWorker) -> Result<Value, Refusal> {
+fn serve(effects: &dyn Effects, effect: Effect) -> Result<Value, Refusal> {
     match effect {
-        Effect::File { name, max } => {
-            let file = folder_file(request, name.as_deref(), max);
-            serde_json::to_value(file).map_err(|e| Refusal::Store(e.to_string()))
-        }
+        // Served by the call's `HandedOver`, which knows the request's folder.
+        Effect::File { .. } => Err(Refusal::Store("no file outside a request".into())),
         Effect::Bot {
             command,
             method,
@@ -377,28 +394,58 @@ fn serve(effects: &dyn Effects, effect: Effect, request: &ToWorker) -> Result<Va
     }
 }
 
-/// The file `name` of `request`'s scenario folder (`None`: its scenario file) for its worker,
-/// at most `max` bytes and never more than [`MAX_FILE`]: whatever the worker asks, it gets a
-/// file of the folder the host sent it to, or nothing.
-fn folder_file(
-    request: &ToWorker,
-    name: Option<&Path>,
-    max: usize,
-) -> Result<FolderFile, FileError> {
-    let max = match max {
-        0 => MAX_FILE,
-        max => max.min(MAX_FILE),
-    };
-    let Some((root, scenario)) = request.folder() else {
-        return Err(FileError::Outside(Outside::NoFolder));
-    };
-    match (name, scenario) {
-        (Some(relative), _) => Disk.inside(root, relative, max),
-        (None, Some(path)) => Disk.scenario(path, max).map(|bytes| FolderFile {
-            path: path.to_path_buf(),
-            bytes,
-        }),
-        (None, None) => Err(FileError::Outside(Outside::NotFound)),
+/// The files one call's worker was handed, and what they cost.
+#[derive(Default)]
+struct HandedOver {
+    /// Their real paths (module files and assets of the folder).
+    served: Vec<PathBuf>,
+    /// Their bytes together.
+    bytes: usize,
+    /// How many were asked for.
+    asked: usize,
+}
+
+impl HandedOver {
+    /// The file `name` of `request`'s scenario folder (`None`: its scenario file) for its
+    /// worker, at most `max` bytes and never more than [`MAX_FILE`], within the call's
+    /// [`FILE_BUDGET`]: whatever the worker asks, it gets a file of the folder the host sent
+    /// it to, or nothing.
+    fn hand_over(
+        &mut self,
+        request: &ToWorker,
+        name: Option<&Path>,
+        max: usize,
+    ) -> Result<FolderFile, FileError> {
+        self.asked += 1;
+        let left = FILE_BUDGET.saturating_sub(self.bytes);
+        if self.asked > MAX_FILES || left == 0 {
+            return Err(FileError::OverBudget {
+                files: MAX_FILES,
+                bytes: FILE_BUDGET,
+            });
+        }
+        let max = match max {
+            0 => MAX_FILE,
+            max => max.min(MAX_FILE),
+        }
+        .min(left);
+        let Some((root, scenario)) = request.folder() else {
+            return Err(FileError::Outside(Outside::NoFolder));
+        };
+        let file = match (name, scenario) {
+            (Some(relative), _) => {
+                let file = Disk.inside(root, relative, max)?;
+                self.served.push(file.path.clone());
+                file
+            }
+            (None, Some(path)) => FolderFile {
+                path: path.to_path_buf(),
+                bytes: Disk.scenario(path, max)?,
+            },
+            (None, None) => return Err(FileError::Outside(Outside::NotFound)),
+        };
+        self.bytes += file.bytes.len();
+        Ok(file)
     }
 }
 

@@ -174,8 +174,10 @@ impl Confinement {
 /// Confine this process as `setup` says.
 pub fn confine(setup: &Cage) -> Confinement {
     let mut cage = Confinement::default();
+    // Who started it, read before a new user namespace makes it someone unmapped.
+    let started_as = nix::unistd::geteuid();
     cage.add("namespaces", namespaces());
-    cage.add("user", become_user(setup.user.as_ref()));
+    cage.add("user", become_user(setup.user.as_ref(), started_as));
     cage.add("limits", limits(setup));
     cage.add("parent death", parent_death(setup.host_pid));
     cage.add("landlock", landlock());
@@ -243,12 +245,12 @@ fn empty_root() -> Result<(), String> {
 }
 
 /// Become `user` (no supplementary groups; every capability goes with uid 0), when given.
-fn become_user(user: Option<&WorkerUser>) -> Result<String, String> {
-    use nix::unistd::{Gid, Uid, geteuid, setgroups, setresgid, setresuid};
+fn become_user(user: Option<&WorkerUser>, started_as: nix::unistd::Uid) -> Result<String, String> {
+    use nix::unistd::{Gid, Uid, setgroups, setresgid, setresuid};
     let Some(user) = user else {
-        return match geteuid().is_root() {
+        return match started_as.is_root() {
             true => Err("runs as root: no worker_user was given".into()),
-            false => Ok(format!("uid {} (the host's, not root)", geteuid())),
+            false => Ok(format!("uid {started_as} (the host's, not root)")),
         };
     };
     let (uid, gid) = (Uid::from_raw(user.uid), Gid::from_raw(user.gid));

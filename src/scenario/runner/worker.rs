@@ -19,7 +19,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter};
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -370,8 +370,37 @@ fn take_pipe() -> io::Result<Pipe> {
         }
         File::from(OwnedFd::from_raw_fd(fd))
     };
+    close_inherited(&[input.as_raw_fd(), output.as_raw_fd()])?;
     Ok(Pipe {
         input: BufReader::new(input),
         output: BufWriter::new(output),
     })
+}
+
+/// Close every descriptor the worker inherited but the standard three and `keep` (the
+/// pipes): what the host's own parent left open without close-on-exec (systemd's sockets,
+/// say) is none of a worker's business, and its cage would not stop reads and writes on it.
+fn close_inherited(keep: &[RawFd]) -> io::Result<()> {
+    let mut keep: Vec<RawFd> = [0, 1, 2].iter().chain(keep).copied().collect();
+    keep.sort_unstable();
+    keep.dedup();
+    let mut from: RawFd = 0;
+    for &kept in &keep {
+        if kept > from {
+            close_range(from, kept - 1)?;
+        }
+        from = kept + 1;
+    }
+    close_range(from, RawFd::MAX)
+}
+
+/// `close_range(2)` from `first` to `last`, both included.
+fn close_range(first: RawFd, last: RawFd) -> io::Result<()> {
+    let (first, last) = (first as libc::c_uint, last as libc::c_uint);
+    // SAFETY: closes descriptors of this process only; none of them is owned by a Rust value
+    // (the kept ones are excluded).
+    match unsafe { libc::syscall(libc::SYS_close_range, first, last, 0) } {
+        0 => Ok(()),
+        _ => Err(io::Error::last_os_error()),
+    }
 }
