@@ -38,6 +38,7 @@ mod retries;
 mod routing;
 mod sandbox;
 mod sandbox_world;
+mod servers;
 mod state;
 mod tenants;
 mod util;
