@@ -375,7 +375,11 @@ pub fn gateway_settings(
         secret(&config.gateway.admin_token),
     );
     gateway::Settings::new(listen, token, config.gateway.allowed_origins.clone())
-        .map(|settings| settings.with_admin_token(admin))
+        .map(|settings| {
+            settings
+                .with_admin_token(admin)
+                .with_max_answer_size(config.gateway.max_answer_size)
+        })
         .map_err(|e| AppError::Config(e.to_string()))
 }
 

@@ -1,11 +1,16 @@
 //! The webhook listener (`[webhook] listen`): Telegram posts each update of a webhook bot to
 //! `POST /webhook/<bot id>` with the secret tgscript gave it in `setWebhook`. The secret is
-//! checked in constant time (401 without it), the body must be an update (400, nothing
-//! stored), and the update is in the inbox on disk before the 200: Telegram delivers again
+//! checked in constant time (401 without it, the same answer as for a bot id that is no
+//! webhook bot's, so neither tells which ids exist; a peer refused too often gets 429, and
+//! the log sums refusals up, [`refusals`]), the body must be an update with an `update_id`
+//! of 0 or more (400, nothing stored: negative ids are the inbox's own, for jobs and account
+//! events), and the update is in the inbox on disk before the 200: Telegram delivers again
 //! whatever it got no 200 for, and a repeated `update_id` is answered 200 and not handled
 //! again. In a cluster every instance takes every webhook bot's deliveries and writes them to
 //! the cluster's stream ([`crate::cluster::ingress`]) before the 200; the bot's owner takes
 //! them from there.
+
+mod refusals;
 
 use super::AppError;
 use super::status::BotStatus;
@@ -18,16 +23,21 @@ use crate::telegram::BotClient;
 use crate::telemetry::Report;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::future::Future;
 use std::io::Read;
+use std::net::SocketAddr;
 use std::sync::{Arc, PoisonError, RwLock};
 use subtle::ConstantTimeEq;
 
+/// What a request without the right secret, or for a bot id that is no webhook bot's, gets.
+const UNAUTHORIZED: &str = "no webhook bot with this id and secret token\n";
+/// What a peer gets once it has had too many requests refused.
+const TOO_MANY: &str = "too many refused webhook requests from this address; try again later\n";
 /// The header Telegram sends the secret in.
 const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 /// The most deliveries served at once (Telegram opens at most 100 per bot).
@@ -111,7 +121,7 @@ impl Routes {
             .insert(id.to_string(), Arc::new(route));
     }
 
-    /// Deliveries for bot `id` are refused (404) from now on.
+    /// Deliveries for bot `id` are refused (401) from now on.
     pub fn remove(&self, id: &str) {
         self.0
             .write()
@@ -169,6 +179,13 @@ pub async fn set_webhook(
     Ok(())
 }
 
+/// What a delivery is checked and routed with.
+#[derive(Clone)]
+struct Deliveries {
+    routes: Routes,
+    refusals: Arc<refusals::Refusals>,
+}
+
 /// Serve the deliveries of `routes` on `listener`, and `report` at `/health` and the metrics
 /// at `/metrics`, until `shutdown`.
 pub async fn serve(
@@ -177,37 +194,65 @@ pub async fn serve(
     report: Arc<dyn Report>,
     shutdown: impl Future<Output = ()>,
 ) {
+    let refusals = Arc::new(refusals::Refusals::default());
     let router = Router::new()
         .route("/webhook/{id}", axum::routing::post(deliver))
-        .with_state(routes)
+        .with_state(Deliveries {
+            routes,
+            refusals: refusals.clone(),
+        })
         .merge(crate::gateway::report_routes(Some(report)));
-    crate::gateway::listener::serve(listener, router, MAX_CONNECTIONS, shutdown).await;
+    tokio::select! {
+        () = crate::gateway::listener::serve(listener, router, MAX_CONNECTIONS, shutdown) => {}
+        () = refusals.summarize() => {}
+    }
 }
+
+/// What a secret given for an unknown bot id is compared with (as long as a route's, 48
+/// characters), so refusing it takes the time refusing a wrong secret takes.
+const NO_SECRET: &str = "000000000000000000000000000000000000000000000000";
 
 /// One delivery: checked, kept, then handed to the bot's dispatcher.
 async fn deliver(
-    State(routes): State<Routes>,
+    State(deliveries): State<Deliveries>,
     Path(id): Path<String>,
+    peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some(route) = routes.get(&id) else {
-        return (StatusCode::NOT_FOUND, format!("no webhook bot {id:?}\n")).into_response();
-    };
+    let route = deliveries.routes.get(&id);
     let given = headers
         .get(SECRET_HEADER)
         .map(|v| v.as_bytes())
         .unwrap_or_default();
-    if !bool::from(given.ct_eq(route.secret.as_bytes())) {
-        tracing::warn!("bot {id}: a webhook delivery without the right secret was refused");
-        return (StatusCode::UNAUTHORIZED, "wrong or missing secret token\n").into_response();
-    }
+    let secret = route
+        .as_ref()
+        .map_or(NO_SECRET, |route| route.secret.as_str());
+    let right = bool::from(given.ct_eq(secret.as_bytes()));
+    let (Some(route), true) = (route, right) else {
+        let peer = peer.map(|axum::Extension(ConnectInfo(peer))| peer.ip());
+        return match deliveries.refusals.refuse(peer, &id) {
+            refusals::Refusal::Unauthorized => {
+                (StatusCode::UNAUTHORIZED, UNAUTHORIZED).into_response()
+            }
+            refusals::Refusal::TooMany => (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(axum::http::header::CONNECTION, "close")],
+                TOO_MANY,
+            )
+                .into_response(),
+        };
+    };
     let update = match serde_json::from_slice::<Value>(&body) {
-        Ok(update) if update.is_object() && update["update_id"].is_i64() => update,
+        Ok(update)
+            if update.is_object() && update["update_id"].as_i64().is_some_and(|id| id >= 0) =>
+        {
+            update
+        }
         _ => {
             return (
                 StatusCode::BAD_REQUEST,
-                "not an update: expected a JSON object with an integer update_id\n",
+                "not an update: expected a JSON object with an update_id of 0 or more\n",
             )
                 .into_response();
         }

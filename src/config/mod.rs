@@ -218,7 +218,7 @@ impl Default for InboxConfig {
 }
 
 /// `[gateway]`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GatewayConfig {
     /// Address to listen on, e.g. `127.0.0.1:8377`.
@@ -232,6 +232,21 @@ pub struct GatewayConfig {
     /// Web origins (`https://console.example`) whose pages may call the gateway; a request
     /// carrying any other browser `Origin` is refused.
     pub allowed_origins: Vec<String>,
+    /// Largest answer (one event, in bytes) the gateway sends (default 8 MiB, at least
+    /// 64 KiB); a bigger one is replaced by an error event saying so (`POST /command`: 422).
+    pub max_answer_size: usize,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        Self {
+            listen: None,
+            token: None,
+            admin_token: None,
+            allowed_origins: Vec::new(),
+            max_answer_size: crate::gateway::DEFAULT_MAX_ANSWER_SIZE,
+        }
+    }
 }
 
 /// A secret value: never shown by `Debug` or `Display`.

@@ -247,7 +247,7 @@ fn describe(err: &EvalAltResult, limits: &Limits) -> (String, Option<&'static st
         E::ErrorDataTooLarge(what, _) if what.starts_with("Length of string") => limit(
             "max_string_size",
             format!(
-                "string size limit exceeded: a string grew past {} bytes",
+                "string size limit exceeded: a string (or the strings and map keys of one value together) grew past {} bytes",
                 limits.max_string_size
             ),
         ),

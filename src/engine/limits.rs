@@ -34,7 +34,8 @@ pub struct Limits {
     /// in progress is cut short when it runs out. Left out of the config, it is raised to
     /// `timeout_ms` when that is larger (or 0); set, it may not be smaller than `timeout_ms`.
     pub wall_timeout_ms: u64,
-    /// Maximum length of a string in bytes (default 1 MiB).
+    /// Maximum length of a string in bytes (default 1 MiB); the strings and map keys of one
+    /// value together are held to it too.
     pub max_string_size: usize,
     /// Maximum number of items in an array, counting nested arrays (default 10,000).
     ///

@@ -265,7 +265,9 @@ impl ScriptEngine {
     ) -> (Result<Dynamic, ScriptError>, RunReport) {
         let options = self.attributed(options, self.engine.default_tag());
         let (result, report) = run::run(&self.limits, &options, || {
-            self.engine.eval_ast_with_scope::<Dynamic>(scope, ast)
+            self.engine
+                .eval_ast_with_scope::<Dynamic>(scope, ast)
+                .and_then(|value| run::check_size(&self.engine, &value).map(|()| value))
         });
         let result = result.map_err(|e| self.error(e, ast.source()));
         (result, report)
@@ -290,6 +292,7 @@ impl ScriptEngine {
             };
             self.engine
                 .call_fn_with_options::<Dynamic>(call, &mut Scope::new(), ast, name, args)
+                .and_then(|value| run::check_size(&self.engine, &value).map(|()| value))
         });
         let result = result.map_err(|e| self.error(e, ast.source()));
         (result, report)

@@ -381,11 +381,12 @@ fn over_memory() -> bool {
     })
 }
 
-/// `on_var` hook: measure the object maps in scope now and then.
+/// `on_var` hook: measure the object maps and arrays in scope now and then.
 ///
 /// Rhai 1.27 does not apply `max_map_size` when `m[key] = v` adds a key, so a script could grow
-/// a map without bound. Every few variable accesses the maps in the current scope (nested ones
-/// included) are checked against the engine's limits.
+/// a map without bound, and its data-size checks leave map keys out, so a map of a few long
+/// keys could hold any number of bytes. Every few variable accesses the maps and arrays in the
+/// current scope (nested ones included) are checked with [`check_size`].
 pub(crate) fn on_var(
     _name: &str,
     _index: usize,
@@ -400,8 +401,8 @@ pub(crate) fn on_var(
     if let Some(max_closure_depth) = due {
         let engine = context.engine();
         for (_, _, value) in context.scope().iter_raw() {
-            if value.is_map() {
-                engine.ensure_data_size_within_limits(value)?;
+            if value.is_map() || value.is_array() {
+                check_size(engine, value)?;
             }
             if max_closure_depth > 0
                 && value.is_fnptr()
@@ -414,6 +415,58 @@ pub(crate) fn on_var(
         }
     }
     Ok(None)
+}
+
+/// Check `value` against the engine's data-size limits, its map keys counted with its
+/// strings: Rhai's own check (items, entries, and the bytes of its strings together against
+/// `max_string_size`) leaves keys out.
+pub(crate) fn check_size(engine: &rhai::Engine, value: &Dynamic) -> Result<(), Box<EvalAltResult>> {
+    engine.ensure_data_size_within_limits(value)?;
+    let limit = engine.max_string_size();
+    if limit > 0 && text_bytes(value, limit) > limit {
+        return Err(
+            EvalAltResult::ErrorDataTooLarge("Length of string".into(), Position::NONE).into(),
+        );
+    }
+    Ok(())
+}
+
+/// The bytes of the strings and map keys in `value` (nested ones included), counted no
+/// further than just past `limit`.
+fn text_bytes(value: &Dynamic, limit: usize) -> usize {
+    let mut total = 0;
+    add_text_bytes(value, limit, &mut total);
+    total
+}
+
+/// Add the bytes of the strings and map keys in `value` to `total`, until it passes `limit`.
+/// Recursive as Rhai's own size check, which has walked the same value first.
+fn add_text_bytes(value: &Dynamic, limit: usize, total: &mut usize) {
+    if let Some(s) = value.read_lock::<rhai::ImmutableString>() {
+        *total = total.saturating_add(s.len());
+    } else if let Some(map) = value.read_lock::<rhai::Map>() {
+        for (key, item) in map.iter() {
+            *total = total.saturating_add(key.len());
+            if holds_text(item) {
+                add_text_bytes(item, limit, total);
+            }
+            if *total > limit {
+                return;
+            }
+        }
+    } else if let Some(items) = value.read_lock::<rhai::Array>() {
+        for item in items.iter().filter(|item| holds_text(item)) {
+            add_text_bytes(item, limit, total);
+            if *total > limit {
+                return;
+            }
+        }
+    }
+}
+
+/// Whether `value` may hold strings or map keys.
+fn holds_text(value: &Dynamic) -> bool {
+    value.is_map() || value.is_array() || value.is_string() || value.is_shared()
 }
 
 /// How many levels deep `value` goes through what closures captured (and the arrays and maps

@@ -35,7 +35,7 @@ pub(super) fn respond(gw: &Gateway, text: &str, client: &Client) -> (String, Sta
     }
     let mut event = answer(gw, text, client);
     count(&event);
-    let status = status(&event);
+    let mut status = status(&event);
     let raw = serde_json::from_str::<Ids>(text)
         .ok()
         .and_then(|ids| ids.request_id)
@@ -47,15 +47,44 @@ pub(super) fn respond(gw: &Gateway, text: &str, client: &Client) -> (String, Sta
                 && raw.parse::<i64>().is_err()
                 && raw.parse::<u64>().is_err()
         });
-    let text = match raw {
+    let mut text = render(&mut event, raw.as_deref());
+    if text.len() > gw.max_answer_size {
+        event = too_big_answer(&event, text.len(), gw.max_answer_size);
+        status = StatusCode::UNPROCESSABLE_ENTITY;
+        text = render(&mut event, raw.as_deref());
+    }
+    (text, status)
+}
+
+/// `event` as JSON text, its `request_id` written as `digits` when those are given (a
+/// number too big for a JSON number here).
+fn render(event: &mut Value, digits: Option<&str>) -> String {
+    match digits {
         Some(digits) if event.get("request_id").is_some() => {
             event["request_id"] = json!(EXACT_ID);
             let placeholder = json!(EXACT_ID).to_string();
-            event.to_string().replacen(&placeholder, &digits, 1)
+            event.to_string().replacen(&placeholder, digits, 1)
         }
         _ => event.to_string(),
-    };
-    (text, status)
+    }
+}
+
+/// What a client gets instead of `event`, whose answer would be `size` bytes, over `limit`:
+/// the same action's error event, saying how to get less.
+fn too_big_answer(event: &Value, size: usize, limit: usize) -> Value {
+    let action = event["event"].as_str().unwrap_or("error");
+    let action = action.strip_suffix("_error").unwrap_or(action);
+    let mut refused = error_event(
+        event.get("userbot_id").cloned(),
+        event.get("request_id").cloned(),
+        &format!(
+            "the answer would be {size} bytes, more than the gateway sends ([gateway] max_answer_size = {limit}): ask for less (fewer items, a smaller value), or have the operator raise the limit"
+        ),
+    );
+    if action != "error" {
+        refused["event"] = json!(format!("{action}_error"));
+    }
+    refused
 }
 
 /// The HTTP status of `event`: 200 for a success; for an error, its `code` when that is an

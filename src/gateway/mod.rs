@@ -11,6 +11,8 @@ mod events;
 pub use listener::HEADER_TIMEOUT;
 pub mod admin;
 pub mod listener;
+mod outbox;
+pub mod places;
 pub mod reference;
 mod report;
 pub mod subscribe;
@@ -41,7 +43,6 @@ use serde_json::Value;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::sync::mpsc;
 
 /// Largest request frame (or body) accepted; bigger ones get an error event.
 pub const MAX_FRAME: usize = 1024 * 1024;
@@ -53,14 +54,15 @@ const HARD_FRAME_LIMIT: usize = 4 * MAX_FRAME;
 const PER_CONNECTION: usize = 16;
 /// Requests all connections together may have running at once.
 const OVERALL: usize = 64;
-/// Answers waiting for a connection's client to read them.
-const OUT_BUFFER: usize = 64;
-/// How long a client may leave an answer unread before it is disconnected.
-const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// How long a `POST /command` body may take to arrive once its headers have.
 const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-/// Connections served at once; more wait in the kernel's backlog until one closes.
+/// Connections served at once: past them, the one idle the longest is closed for a new one;
+/// while all are busy (WebSockets included), new ones wait in the kernel's backlog.
 pub const MAX_CONNECTIONS: usize = 512;
+/// `[gateway] max_answer_size` when the config does not set it: 8 MiB.
+pub const DEFAULT_MAX_ANSWER_SIZE: usize = 8 * 1024 * 1024;
+/// The smallest `[gateway] max_answer_size` taken (64 KiB): any error event fits.
+pub const MIN_MAX_ANSWER_SIZE: usize = 64 * 1024;
 /// Default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8377";
 
@@ -102,6 +104,8 @@ pub struct Settings {
     pub allowed_origins: Vec<String>,
     /// The bearer token of the admin actions, if any.
     pub admin_token: Option<String>,
+    /// The largest answer sent, in bytes (`[gateway] max_answer_size`).
+    pub max_answer_size: usize,
 }
 
 impl Settings {
@@ -123,12 +127,19 @@ impl Settings {
             token,
             allowed_origins,
             admin_token: None,
+            max_answer_size: DEFAULT_MAX_ANSWER_SIZE,
         })
     }
 
     /// The same settings, taking admin actions from clients that send `token`.
     pub fn with_admin_token(mut self, token: Option<String>) -> Self {
         self.admin_token = token;
+        self
+    }
+
+    /// The same settings, sending no answer over `bytes` (at least [`MIN_MAX_ANSWER_SIZE`]).
+    pub fn with_max_answer_size(mut self, bytes: usize) -> Self {
+        self.max_answer_size = bytes.max(MIN_MAX_ANSWER_SIZE);
         self
     }
 }
@@ -157,6 +168,8 @@ pub struct Gateway {
     host: Option<Arc<crate::host::Host>>,
     /// Where `run_script` runs for a client other than the admin: no scenario folder.
     sealed: Option<Arc<Runner>>,
+    /// The largest answer sent, in bytes.
+    max_answer_size: usize,
 }
 
 impl Gateway {
@@ -171,6 +184,7 @@ impl Gateway {
             admin_token: settings.admin_token.clone(),
             bots: None,
             allowed_origins: settings.allowed_origins.clone(),
+            max_answer_size: settings.max_answer_size,
             running: Arc::new(tokio::sync::Semaphore::new(OVERALL)),
             report: None,
             accounts: None,
@@ -371,18 +385,22 @@ async fn websocket(
     State(gw): State<Arc<Gateway>>,
     axum::Extension(client): axum::Extension<Client>,
     revocable: Option<axum::Extension<tenants::Revocable>>,
+    place: Option<axum::Extension<places::Place>>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let revocable = revocable.map(|axum::Extension(tenants::Revocable(token))| token);
+    // The upgraded connection keeps its place (busy) for its whole life.
+    let busy = place.map(|axum::Extension(place)| place.busy());
     upgrade
         .protocols([SUBPROTOCOL])
         .max_message_size(HARD_FRAME_LIMIT)
         .max_frame_size(HARD_FRAME_LIMIT)
-        .on_upgrade(move |socket| connection(gw, socket, client, revocable))
+        .on_upgrade(move |socket| async move {
+            connection(gw, socket, client, revocable).await;
+            drop(busy);
+        })
 }
 
-/// One client: frames are queued per account (in order within an account, concurrently
-/// across accounts); answers go out through one writer.
 /// What a connection whose tenant's token was removed is told before it is closed.
 const REVOKED: &str = "this connection's token was removed: the connection is closed";
 /// How often an open connection of a tenant's token kept in the store checks it still is.
@@ -402,32 +420,23 @@ async fn still_valid(gw: &Arc<Gateway>, client: &Client, revocable: Option<&[u8]
     .unwrap_or(false)
 }
 
+/// One client: frames are queued per account (in order within an account, concurrently
+/// across accounts); answers go out through one writer, whose queue is bounded (a client too
+/// slow to read them is closed). A client's Close is answered and ends the connection.
 async fn connection(
     gw: Arc<Gateway>,
     socket: WebSocket,
     client: Client,
     revocable: Option<Vec<u8>>,
 ) {
-    use futures::{SinkExt, StreamExt};
-    let (mut sink, mut stream) = socket.split();
-    let (out_tx, mut out_rx) = mpsc::channel::<String>(OUT_BUFFER);
-    let writer = tokio::spawn(async move {
-        while let Some(event) = out_rx.recv().await {
-            let sent =
-                tokio::time::timeout(WRITE_TIMEOUT, sink.send(Message::Text(event.into()))).await;
-            if !matches!(sent, Ok(Ok(()))) {
-                tracing::warn!(
-                    "gateway: a client left its answers unread for {} s (or went away); disconnecting it",
-                    WRITE_TIMEOUT.as_secs()
-                );
-                break;
-            }
-        }
-    });
+    use futures::StreamExt;
+    let (sink, mut stream) = socket.split();
+    let (outbox, writer) = outbox::new();
+    let writer = tokio::spawn(writer.run(sink));
     let in_flight = Arc::new(tokio::sync::Semaphore::new(PER_CONNECTION));
     let events = gw.events.clone();
     let lanes = {
-        let out = out_tx.clone();
+        let out = outbox.clone();
         let (gw, client) = (gw.clone(), client.clone());
         Lanes::new(
             move |(text, slot): (String, tokio::sync::OwnedSemaphorePermit)| {
@@ -445,7 +454,7 @@ async fn connection(
                         }
                         Err(_) => error_event(None, None, "the gateway is stopping").to_string(),
                     };
-                    let _ = out.send(event).await;
+                    out.send(event);
                     drop(slot);
                 }
             },
@@ -457,10 +466,10 @@ async fn connection(
         // A client whose answers cannot be written any more is done, even if it says nothing.
         let message = tokio::select! {
             message = stream.next() => message,
-            _ = out_tx.closed() => break,
+            () = outbox.closed() => break,
             _ = recheck.tick(), if revocable.is_some() => {
                 if !still_valid(&gw, &client, revocable.as_deref()).await {
-                    let _ = out_tx.send(error_event(None, None, REVOKED).to_string()).await;
+                    outbox.send(error_event(None, None, REVOKED).to_string());
                     break;
                 }
                 continue;
@@ -468,19 +477,20 @@ async fn connection(
         };
         let Some(Ok(message)) = message else { break };
         if !still_valid(&gw, &client, revocable.as_deref()).await {
-            let _ = out_tx
-                .send(error_event(None, None, REVOKED).to_string())
-                .await;
+            outbox.send(error_event(None, None, REVOKED).to_string());
             break;
         }
         let text = match message {
             Message::Text(text) => text.to_string(),
             Message::Binary(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-            Message::Close(_) => break,
+            Message::Close(_) => {
+                outbox.close(None);
+                break;
+            }
             _ => continue,
         };
         if text.len() > MAX_FRAME {
-            let _ = out_tx.send(too_large(text.len()).to_string()).await;
+            outbox.send(too_large(text.len()).to_string());
             continue;
         }
         // Past PER_CONNECTION unanswered requests, wait: the client's frames stay unread.
@@ -489,24 +499,27 @@ async fn connection(
                 .handle(
                     events.as_ref(),
                     &request,
-                    &out_tx,
+                    &outbox,
                     &client,
                     gw.host.as_deref(),
                 )
                 .await;
             continue;
         }
-        let Ok(slot) = in_flight.clone().acquire_owned().await else {
-            break;
+        let slot = tokio::select! {
+            slot = in_flight.clone().acquire_owned() => slot,
+            () = outbox.closed() => break,
         };
+        let Ok(slot) = slot else { break };
         lanes.push(queue_key(&text), (text, slot));
     }
+    // The writer ends (and the socket closes) once every sender of the answers is gone: the
+    // lanes' closure holds one.
+    drop(stream);
     lanes.finish().await;
-    // The lanes' closure holds a sender of the answers: the writer ends (and the socket
-    // closes) only once every sender is gone.
     drop(lanes);
     drop(subscriber);
-    drop(out_tx);
+    drop(outbox);
     let _ = writer.await;
 }
 

@@ -13,7 +13,6 @@ use crate::host::Host;
 use crate::request::as_int;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
-use tokio::sync::mpsc;
 
 /// The actions of this module (WebSocket only).
 pub const SUBSCRIPTION_ACTIONS: &[&str] = &["subscribe", "unsubscribe"];
@@ -172,7 +171,7 @@ impl Subscriber {
         &mut self,
         hub: Option<&Arc<EventHub>>,
         request: &Map<String, Value>,
-        out: &mpsc::Sender<String>,
+        out: &super::outbox::Outbox,
         client: &Client,
         host: Option<&Host>,
     ) {
@@ -213,7 +212,7 @@ impl Subscriber {
         match result {
             Ok((data, subscription)) => {
                 answer["data"] = data;
-                if out.send(answer.to_string()).await.is_err() {
+                if !out.send(answer.to_string()) {
                     return;
                 }
                 if let Some(subscription) = subscription {
@@ -221,7 +220,7 @@ impl Subscriber {
                     self.forwarding = Some(tokio::spawn(async move {
                         loop {
                             let delivery = subscription.next().await;
-                            if out.send(event(delivery)).await.is_err() {
+                            if !out.send_when_room(event(delivery)).await {
                                 return;
                             }
                         }
@@ -231,7 +230,7 @@ impl Subscriber {
             Err(error) => {
                 answer["event"] = json!(format!("{action}_error"));
                 answer["error"] = json!(error);
-                let _ = out.send(answer.to_string()).await;
+                out.send(answer.to_string());
             }
         }
     }

@@ -57,7 +57,7 @@ fn sent(server: &BotApiServer, n: usize) -> Vec<String> {
 }
 
 /// The webhook `server`'s bot was given the `nth` time tgscript set it: `(url, secret)`.
-fn webhook(server: &BotApiServer, nth: usize) -> (String, String) {
+pub(crate) fn webhook(server: &BotApiServer, nth: usize) -> (String, String) {
     let sets = |calls: &[tgscript::sandbox::Recorded]| {
         calls.iter().filter(|c| c.method == "setWebhook").count()
     };
@@ -116,7 +116,12 @@ fn config(t: &TestDir, port: u16, bots: &[(&str, &str, &BotApiServer)]) {
     config_with(t, port, bots, "[inbox]\nmax_attempts = 1\n");
 }
 
-fn config_with(t: &TestDir, port: u16, bots: &[(&str, &str, &BotApiServer)], head: &str) {
+pub(crate) fn config_with(
+    t: &TestDir,
+    port: u16,
+    bots: &[(&str, &str, &BotApiServer)],
+    head: &str,
+) {
     let mut text = format!(
         "{head}\n[webhook]\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}/\"\n"
     );
@@ -131,7 +136,7 @@ fn config_with(t: &TestDir, port: u16, bots: &[(&str, &str, &BotApiServer)], hea
     t.write("tgscript.toml", &text);
 }
 
-fn start(t: &TestDir, bots: &[&str]) -> Background {
+pub(crate) fn start(t: &TestDir, bots: &[&str]) -> Background {
     let env: Vec<(String, String)> = bots
         .iter()
         .map(|id| (format!("TOKEN_{}", id.to_uppercase()), token(id)))
@@ -210,7 +215,8 @@ fn a_webhook_update_is_kept_before_its_200_and_handled_once() {
     assert_eq!(post(&url, None, &first), 401, "no secret");
     assert_eq!(post(&url, Some("wrong"), &first), 401, "a wrong secret");
     let other_bot = url.replace("/webhook/hook", "/webhook/nobody");
-    assert_eq!(post(&other_bot, Some(&secret), &first), 404);
+    // A bot id that is no webhook bot's gets what a wrong secret gets.
+    assert_eq!(post(&other_bot, Some(&secret), &first), 401);
     assert_eq!(post(&url, Some(&secret), "not json"), 400);
     assert_eq!(post(&url, Some(&secret), r#"{"message": {}}"#), 400);
     assert_eq!(post(&url, Some(&secret), r#"{"update_id": "7"}"#), 400);

@@ -67,6 +67,26 @@ fn growing_a_nested_map_inside_a_function() {
 }
 
 #[test]
+fn long_map_keys_count_toward_the_string_limit() {
+    // 40 keys of 1,000,000 bytes each: every key is under max_string_size (1 MiB), all of
+    // them together are 40 MB (the size of the answers the red team made the gateway hold).
+    stopped_by(
+        "let k = \"\";\nk.pad(1000000, \"x\");\nlet m = #{};\nfor i in 0..40 { m[k + i] = i; }\nm",
+        "max_string_size",
+    );
+    // In maps held by an array.
+    stopped_by(
+        "let k = \"\";\nk.pad(1000000, \"x\");\nlet a = [];\nfor i in 0..40 { let m = #{}; m[k + i] = i; a.push(m); }\na",
+        "max_string_size",
+    );
+    // Two keys, checked in the value a script ends with.
+    stopped_by(
+        "let k = \"\";\nk.pad(600000, \"x\");\nlet m = #{};\nm[k + 1] = 1;\nm[k + 2] = 2;\nm",
+        "max_string_size",
+    );
+}
+
+#[test]
 fn map_limit_is_configurable() {
     let t = TestDir::new();
     t.write(

@@ -41,6 +41,7 @@ mod retries;
 mod routing;
 mod sandbox;
 mod sandbox_world;
+mod servers;
 mod signals;
 mod state;
 mod tenants;
