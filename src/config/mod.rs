@@ -237,6 +237,9 @@ pub struct GatewayConfig {
     pub max_answer_size: usize,
 }
 
+/// `[gateway] max_answer_size` when the config does not set it: 8 MiB.
+pub const DEFAULT_MAX_ANSWER_SIZE: usize = 8 * 1024 * 1024;
+
 impl Default for GatewayConfig {
     fn default() -> Self {
         Self {
@@ -244,7 +247,7 @@ impl Default for GatewayConfig {
             token: None,
             admin_token: None,
             allowed_origins: Vec::new(),
-            max_answer_size: crate::gateway::DEFAULT_MAX_ANSWER_SIZE,
+            max_answer_size: DEFAULT_MAX_ANSWER_SIZE,
         }
     }
 }

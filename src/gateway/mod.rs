@@ -59,8 +59,7 @@ const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Connections served at once: past them, the one idle the longest is closed for a new one;
 /// while all are busy (WebSockets included), new ones wait in the kernel's backlog.
 pub const MAX_CONNECTIONS: usize = 512;
-/// `[gateway] max_answer_size` when the config does not set it: 8 MiB.
-pub const DEFAULT_MAX_ANSWER_SIZE: usize = 8 * 1024 * 1024;
+pub use crate::config::DEFAULT_MAX_ANSWER_SIZE;
 /// The smallest `[gateway] max_answer_size` taken (64 KiB): any error event fits.
 pub const MIN_MAX_ANSWER_SIZE: usize = 64 * 1024;
 /// Default listen address.

@@ -573,7 +573,8 @@ fn a_webhook_delivery_to_any_instance_is_kept_in_jetstream_and_handled_once_by_t
             "a broken body is refused, not put in the stream"
         );
     }
-    assert_eq!(post(&url("a", "nobody"), Some("x"), "{}"), 404);
+    // An unknown bot is answered as a wrong secret is: which bots exist is not told.
+    assert_eq!(post(&url("a", "nobody"), Some("x"), "{}"), 401);
     for bot in &bots {
         assert_eq!(bot.sent(1), ["one: 1 1"], "bot {}", bot.id);
     }
