@@ -17,9 +17,17 @@ use tokio_tungstenite::tungstenite::Message;
 const GATEWAY_CAP: usize = 512;
 const WEBHOOK_CAP: usize = 1024;
 
-/// Raise this test process's soft limit of open files to its hard limit: the tests here
-/// hold more sockets than a default 1,024.
-fn enough_files(needed: u64) {
+/// Held by each flooding test here while it runs: one at a time, since together their
+/// hundreds of connections starve a 2-core machine and the timing-bound tests of other
+/// modules (the cluster's failovers) that run beside them.
+static ONE_FLOOD_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Wait for this module's other floods to end, then raise this test process's soft limit of
+/// open files to its hard limit (the tests here hold more sockets than a default 1,024).
+fn enough_files(needed: u64) -> std::sync::MutexGuard<'static, ()> {
+    let turn = ONE_FLOOD_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -37,6 +45,7 @@ fn enough_files(needed: u64) {
         "these tests need {needed} open files; the hard limit is {}",
         limit.rlim_cur
     );
+    turn
 }
 
 /// `count` connections to `addr` that never send a byte.
@@ -77,7 +86,7 @@ fn closed_by_server(stream: &mut TcpStream, wait: Duration) {
 
 #[test]
 fn silent_connections_past_the_cap_do_not_keep_a_gateway_request_waiting() {
-    enough_files(4_096);
+    let _turn = enough_files(4_096);
     let served = serve("", &[]);
     let mut quiet = silent(&served.addr, GATEWAY_CAP + 88);
     // The server holds them all (the last one accepted) before the request is made.
@@ -144,7 +153,7 @@ fn hook() -> Hook {
 
 #[test]
 fn silent_connections_past_the_cap_do_not_keep_a_webhook_delivery_waiting() {
-    enough_files(4_096);
+    let _turn = enough_files(4_096);
     let Hook {
         hook,
         run,
@@ -169,7 +178,7 @@ fn silent_connections_past_the_cap_do_not_keep_a_webhook_delivery_waiting() {
 
 #[test]
 fn websockets_closed_by_their_clients_are_answered_and_leave_nothing_behind() {
-    enough_files(4_096);
+    let _turn = enough_files(4_096);
     let served = serve("", &[]);
     let pid = served.bot.pid();
     let cycle = |rounds: usize| {
@@ -215,7 +224,7 @@ fn websockets_closed_by_their_clients_are_answered_and_leave_nothing_behind() {
 
 #[test]
 fn websockets_hold_their_place_in_the_cap_for_their_whole_life() {
-    enough_files(4_096);
+    let _turn = enough_files(4_096);
     let served = serve("", &[]);
     runtime().block_on(async {
         let mut open = Vec::new();
@@ -260,7 +269,7 @@ const FORTY_MB: &str =
 
 #[test]
 fn clients_that_never_read_big_answers_cost_the_host_little() {
-    enough_files(4_096);
+    let _turn = enough_files(4_096);
     let served = serve("", &[]);
     let pid = served.bot.pid();
     let body = json!({"action": "run_script", "script": FORTY_MB}).to_string();
