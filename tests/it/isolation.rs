@@ -560,28 +560,18 @@ fn a_worker_naming_imports_it_was_not_handed_gets_them_dropped() {
     dir.write("scripts/lib.rhai", "fn helper() { 1 }");
     let stand_in = dir.write(
         "stand-in.py",
-        r#"#!/usr/bin/env python3
-import json, struct, sys
-inp, out = sys.stdin.buffer, sys.stdout.buffer
-def read():
-    head = inp.read(4)
-    if len(head) < 4:
-        sys.exit(0)
-    return json.loads(inp.read(struct.unpack("<I", head)[0]))
-def write(message):
-    body = json.dumps(message).encode()
-    out.write(struct.pack("<I", len(body)) + body)
-    out.flush()
-read()
-write({"Ready": {"confinement": {"layers": []}}})
-load = read()
+        &format!(
+            "{}{}",
+            crate::util::STAND_IN_WORKER,
+            r#"load = read()
 write({"Effect": {"File": {"name": "lib.rhai", "max": 0}}})
 served = read()["Answer"]["Ok"]["Ok"]["path"]
 write({"Done": {"Ok": {"Loaded": {"handlers": [], "fingerprint": 7, "declared": {},
     "imports": ["/etc/passwd", "/dev/zero", load["Load"]["root"] + "/../stand-in.py", served]}}}})
 while True:
     read()
-"#,
+"#
+        ),
     );
     std::fs::set_permissions(&stand_in, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let pool = WorkerPool::new(PoolSettings {

@@ -220,24 +220,10 @@ fn two_tenants_in_one_process_reach_nothing_of_each_other() {
     assert_eq!(done.code, Some(0), "{}", done.all_output());
 }
 
-/// A stand-in worker (what native code in a compromised worker could do): it speaks the
-/// pipe protocol, answers `run_script` by asking the host for the effects named in
+/// What a stand-in worker ([`crate::util::STAND_IN_WORKER`]) does here: it answers `run_script` by asking the host for the effects named in
 /// `FORGED`, one frame each, and returns the host's answers as the script's value.
-const STAND_IN: &str = r#"#!/usr/bin/env python3
-import json, struct, sys
+const STAND_IN: &str = r#"
 FORGED = json.loads(sys.argv[1])
-inp, out = sys.stdin.buffer, sys.stdout.buffer
-def read():
-    head = inp.read(4)
-    if len(head) < 4:
-        sys.exit(0)
-    return json.loads(inp.read(struct.unpack("<I", head)[0]))
-def write(message):
-    body = json.dumps(message).encode()
-    out.write(struct.pack("<I", len(body)) + body)
-    out.flush()
-read()
-write({"Ready": {"confinement": {"layers": [{"name": "stand-in", "enforced": False, "detail": "a stand-in"}]}}})
 while True:
     read()
     write("Compiled")
@@ -262,7 +248,10 @@ fn a_worker_forging_effects_gets_each_refused_by_the_host() {
     use tgscript::store::{StateOp, StateScope, Store};
 
     let t = TestDir::new();
-    let stand_in = t.write("stand-in.py", STAND_IN);
+    let stand_in = t.write(
+        "stand-in.py",
+        &format!("{}{STAND_IN}", crate::util::STAND_IN_WORKER),
+    );
     std::fs::set_permissions(&stand_in, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let set = |namespace: &str| json!({"State": {"Set": {"namespace": namespace, "scope": "Global", "key": "k", "value": 1}}});
     let forged = json!([

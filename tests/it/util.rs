@@ -454,3 +454,22 @@ impl Drop for Background {
         let _ = self.child.wait();
     }
 }
+
+/// The start of a stand-in worker in Python (what native code in a compromised worker could
+/// do): `read()` and `write(message)` speak the pipe's frames, the setup is read and `Ready`
+/// answered; the test appends what it does next.
+pub const STAND_IN_WORKER: &str = r#"#!/usr/bin/env python3
+import json, struct, sys
+inp, out = sys.stdin.buffer, sys.stdout.buffer
+def read():
+    head = inp.read(4)
+    if len(head) < 4:
+        sys.exit(0)
+    return json.loads(inp.read(struct.unpack("<I", head)[0]))
+def write(message):
+    body = json.dumps(message).encode()
+    out.write(struct.pack("<I", len(body)) + body)
+    out.flush()
+read()
+write({"Ready": {"confinement": {"layers": [{"name": "stand-in", "enforced": False, "detail": "a stand-in"}]}}})
+"#;
