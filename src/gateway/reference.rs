@@ -3,6 +3,7 @@
 //! events and an example request and event.
 
 use super::actions::{self, Access, Action, ENVELOPE, Kind};
+use super::events::PROTOCOL_VERSION;
 use super::subscribe::PUSHED;
 use crate::accounts::AuthState;
 use crate::commands::{FieldSpec, fields};
@@ -86,7 +87,7 @@ fn example(action: &Action) -> (Value, Value) {
     }
     let mut request = envelope.clone();
     request.extend(fields::example_request(action.fields()));
-    let mut event = json!({"type": "chat_update", "event": action.name(), "request_id": 1});
+    let mut event = json!({"v": PROTOCOL_VERSION, "type": "chat_update", "event": action.name(), "request_id": 1});
     if let Some(id) = envelope.get("userbot_id") {
         event["userbot_id"] = id.clone();
     }

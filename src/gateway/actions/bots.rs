@@ -20,6 +20,19 @@ pub(super) fn act(
     }
 }
 
+/// `check_script`: on the bot's folder where bots run, else on the scripts folder.
+fn check(
+    gw: &Gateway,
+    client: &Client,
+    action: &str,
+    request: &Map<String, Value>,
+) -> Result<Value, CommandError> {
+    match (&gw.bots, &gw.checker) {
+        (None, Some(checker)) => checker.check(action, client.tenant(), request),
+        _ => act(gw, client, action, request),
+    }
+}
+
 /// The error of an admin action where no bots run.
 pub(super) const NOT_HERE: &str = admin::NO_BOTS;
 /// The bot a script action is about.
@@ -206,7 +219,8 @@ pub(super) const CHECK_SCRIPT: ActionSpec = ActionSpec {
     doc: "Check a script as scenario `name` of a bot, like `tgscript check` and the load after \
           `put_script` would, without putting it in place or running it (it is compiled from a \
           hidden draft in the bot's folder, removed after): each problem with its line and \
-          column (the web console's editor shows them as you type).",
+          column (the web console's editor shows them as you type). Under `tgscript serve`, \
+          where no bots run, it is checked as a scenario of `[scripts] dir`.",
     fields: &[
         WHICH_BOT,
         NAME,
@@ -220,14 +234,13 @@ pub(super) const CHECK_SCRIPT: ActionSpec = ActionSpec {
     success: "{name, problems: [{line, column, message}]} (no problems: an empty list)",
     returns: r#"{"name": "anti_spam.rhai", "problems": [{"line": 1, "column": 37, "message": "syntax error: expecting ';' to terminate this statement"}]}"#,
     errors: &[
-        NOT_HERE,
         "name is required / source is required",
         "N bots run here: pass bot_id (…) / no bot \"x\" runs here",
         "name \"x\": a file name like anti_spam.rhai (letters, digits, `_`, `-`)",
         "the script has N bytes; [limits] max_script_size is M",
         "<name>: <why the draft cannot be written> (the folder must be writable)",
     ],
-    run: act,
+    run: check,
 };
 
 /// `sandbox_chat`.
