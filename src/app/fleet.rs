@@ -33,6 +33,8 @@ const SESSION_ENDED: &str = "the store's PostgreSQL session ended, and with it t
 
 /// Quiet time after the last change of the config file before it is read again.
 const CONFIG_DEBOUNCE: Duration = Duration::from_millis(200);
+/// How often the main loop beats the heartbeat (`/livez`, systemd's watchdog).
+const HEARTBEAT: Duration = Duration::from_secs(1);
 
 /// One bot of the set, served on its own task.
 struct Member {
@@ -345,6 +347,7 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
     let report: Arc<dyn Report> = Arc::new(FleetReport {
         bots: fleet.running.clone(),
         accounts: app.host().accounts().clone(),
+        workers: app.workers.clone(),
     });
     // Whatever ends the run, the accounts open here are closed (their claims let go) and the
     // bots stopped.
@@ -442,9 +445,13 @@ async fn serve(
         (Some(path), false) => config_file::watch(path),
         _ => (None, mpsc::unbounded_channel().1),
     };
+    let mut hangups = config_file::hangups();
+    let mut heartbeat = tokio::time::interval(HEARTBEAT);
     let mut failed = None;
+    super::systemd::ready();
     loop {
         tokio::select! {
+            _ = heartbeat.tick() => crate::telemetry::heartbeat().beat(),
             () = bot::stopped(stop_seen.clone()) => break,
             () = app.host().store().session_ended() => {
                 failed = Some(AppError::Failed(SESSION_ENDED.into()));
@@ -462,13 +469,38 @@ async fn serve(
             },
             Some(()) = edits.recv() => {
                 while let Ok(Some(())) = tokio::time::timeout(CONFIG_DEBOUNCE, edits.recv()).await {}
-                let Some(path) = &config.source else { continue };
-                match Config::load(Some(path)) {
-                    Ok(next) => fleet.reconfigure(&next).await,
-                    Err(e) => tracing::error!("{e}; the bots stay as they are"),
-                }
+                fleet.reload(config).await;
             }
+            Some(()) = hangups.recv() => match config.bots.is_empty() {
+                false => {
+                    tracing::info!("SIGHUP: reloading the config file");
+                    super::systemd::reloading();
+                    fleet.reload(config).await;
+                    super::systemd::reloaded();
+                }
+                true => tracing::warn!(
+                    "SIGHUP: nothing to reload: a reload applies the [[bot]]s of a config file, and this run has none"
+                ),
+            },
         }
     }
+    let why = match &failed {
+        Some(e) => e.to_string(),
+        None => "stopping: the running handlers finish, no new work is taken".into(),
+    };
+    crate::telemetry::stopping(&why);
+    super::systemd::stopping();
     failed.map_or(Ok(()), Err)
+}
+
+impl Fleet<'_> {
+    /// Read the config file again and apply its `[[bot]]`s, as a save of it does; a file
+    /// that does not load changes nothing.
+    async fn reload(&mut self, config: &Config) {
+        let Some(path) = &config.source else { return };
+        match Config::load(Some(path)) {
+            Ok(next) => self.reconfigure(&next).await,
+            Err(e) => tracing::error!("{e}; the bots stay as they are"),
+        }
+    }
 }

@@ -17,6 +17,7 @@ mod remote_account;
 mod requeued;
 mod sandbox_chat;
 mod status;
+pub mod systemd;
 mod timers;
 pub mod webhook;
 

@@ -79,6 +79,13 @@ impl Progress {
         }
     }
 
+    /// Updates taken in and not yet fully handled (queued or being handled).
+    pub fn backlog(&self) -> u64 {
+        self.received
+            .load(Ordering::SeqCst)
+            .saturating_sub(self.handled())
+    }
+
     /// Updates fully handled so far.
     pub fn handled(&self) -> u64 {
         self.handled.load(Ordering::SeqCst)
