@@ -1,11 +1,12 @@
-//! `tgscript docs [NAME] [--gateway] [--format markdown|json]`: the builtins (or one of
-//! them), or the gateway's protocol.
+//! `tgscript docs [NAME] [--gateway] [--format markdown|json|openapi|asyncapi|schema]`: the
+//! builtins (or one of them), or the gateway's protocol (also as OpenAPI, AsyncAPI and JSON
+//! Schema documents).
 
 use crate::builtins::offline_engine;
 use crate::config::Config;
 use crate::docs;
 use crate::engine::ScriptEngine;
-use crate::gateway::reference;
+use crate::gateway::{reference, schema};
 use crate::sandbox::World;
 use crate::sandbox::world::{Post, SANDBOX_CHAT_ID};
 use crate::scenario::Handler;
@@ -20,6 +21,12 @@ pub enum Format {
     /// "stdlib": [...]}`, or with `--gateway`
     /// `{"envelope": [...], "actions": [{name, kind, admin, fields, success, errors, example}]}`.
     Json,
+    /// With `--gateway`: the OpenAPI 3.1 document of `POST /v1/command`.
+    Openapi,
+    /// With `--gateway`: the AsyncAPI 3.0 document of the WebSocket `/v1/ws`.
+    Asyncapi,
+    /// With `--gateway`: the JSON Schema of every request, result and event.
+    Schema,
 }
 
 /// Arguments of `docs`.
@@ -38,12 +45,20 @@ pub struct DocsArgs {
 
 pub(super) fn docs(config: &Config, args: DocsArgs) -> anyhow::Result<u8> {
     if args.gateway {
-        match args.format {
-            Format::Markdown => print!("{}", reference::to_markdown()),
-            Format::Json => println!("{}", reference::to_json()),
-        }
+        let document = match args.format {
+            Format::Markdown => {
+                print!("{}", reference::to_markdown());
+                return Ok(0);
+            }
+            Format::Json => reference::to_value(),
+            Format::Openapi => schema::openapi(),
+            Format::Asyncapi => schema::asyncapi(),
+            Format::Schema => schema::json_schema(),
+        };
+        println!("{}", serde_json::to_string_pretty(&document)?);
         return Ok(0);
     }
+
     let engine = offline_engine(config.limits.clone(), ".");
     let builtins = match &args.name {
         None => docs::builtins(&engine),
@@ -69,6 +84,11 @@ pub(super) fn docs(config: &Config, args: DocsArgs) -> anyhow::Result<u8> {
             stdlib_markdown(&engine)
         ),
         Format::Markdown => print!("{}", docs::to_markdown(&builtins)),
+        Format::Openapi | Format::Asyncapi | Format::Schema => {
+            return Err(super::usage(
+                "--format openapi, asyncapi and schema describe the gateway: add --gateway",
+            ));
+        }
         Format::Json => {
             let mut doc: serde_json::Value =
                 serde_json::from_str(&docs::to_json(&builtins)).unwrap_or_default();

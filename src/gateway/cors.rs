@@ -17,13 +17,44 @@ const HEADERS: &str = "Authorization, Content-Type";
 /// How long a browser may keep a preflight's answer, in seconds.
 const MAX_AGE: &str = "600";
 
+/// Whether a request comes from a page the gateway served itself (the console): its
+/// `Origin` is `http(s)://` and its `Host`. Only for a `Host` that is an IP address or
+/// `localhost`, unless a token is configured: a DNS name rebound to this address by a
+/// foreign page would match too, and then still needs the token.
+fn own_origin(headers: &axum::http::HeaderMap, token_required: bool) -> bool {
+    let (Some(origin), Some(host)) = (headers.get(header::ORIGIN), headers.get(header::HOST))
+    else {
+        return false;
+    };
+    let (Ok(origin), Ok(host)) = (origin.to_str(), host.to_str()) else {
+        return false;
+    };
+    let same = ["http://", "https://"]
+        .iter()
+        .any(|scheme| origin.strip_prefix(scheme) == Some(host));
+    same && (token_required || literal_host(host))
+}
+
+/// Whether `host` (`name[:port]`) names this machine by address: an IP or `localhost`.
+fn literal_host(host: &str) -> bool {
+    let name = match host.rsplit_once(':') {
+        // `[::1]:8080`, `127.0.0.1:8080`, `localhost:8080`; a bare IPv6 has more colons.
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !name.ends_with(':') => {
+            name
+        }
+        _ => host,
+    };
+    let name = name.trim_start_matches('[').trim_end_matches(']');
+    name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok()
+}
+
 /// Whether a request carrying `headers` may come from the page it comes from: no `Origin`
 /// (not a browser's page), an origin of `[gateway] allowed_origins`, or the gateway's own.
 pub(super) fn origin_allowed(gw: &Gateway, headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return true;
     };
-    super::auth::own_origin(headers, gw.token.is_some())
+    own_origin(headers, gw.token.is_some())
         || gw
             .allowed_origins
             .iter()
@@ -77,4 +108,50 @@ pub(super) fn refused(error: String) -> Response {
         axum::Json(super::events::refusal(&error)),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::{HeaderMap, HeaderValue};
+
+    fn headers(origin: &str, host: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::ORIGIN,
+            HeaderValue::from_str(origin).expect("origin"),
+        );
+        headers.insert(header::HOST, HeaderValue::from_str(host).expect("host"));
+        headers
+    }
+
+    #[test]
+    fn a_page_of_the_gateway_itself_is_its_own_origin() {
+        for host in ["127.0.0.1:8080", "[::1]:9000", "localhost:8080", "10.0.0.5"] {
+            let own = headers(&format!("http://{host}"), host);
+            assert!(own_origin(&own, false), "{host}");
+        }
+        assert!(own_origin(
+            &headers("https://example.org", "example.org"),
+            true
+        ));
+    }
+
+    #[test]
+    fn another_origin_or_a_rebound_name_without_a_token_is_not() {
+        assert!(!own_origin(
+            &headers("http://evil.example:8080", "127.0.0.1:8080"),
+            true
+        ));
+        assert!(!own_origin(
+            &headers("http://127.0.0.1:8081", "127.0.0.1:8080"),
+            false
+        ));
+        // A DNS name rebound to this machine: the same origin as the page, but no token.
+        assert!(!own_origin(
+            &headers("http://evil.example:8080", "evil.example:8080"),
+            false
+        ));
+        assert!(!own_origin(&HeaderMap::new(), true));
+    }
 }

@@ -16,6 +16,7 @@ mod outbox;
 pub mod places;
 pub mod reference;
 mod report;
+pub mod schema;
 pub mod subscribe;
 pub mod tenants;
 

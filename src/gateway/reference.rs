@@ -40,11 +40,6 @@ pub fn to_value() -> Value {
     })
 }
 
-/// The reference as pretty JSON.
-pub fn to_json() -> String {
-    serde_json::to_string_pretty(&to_value()).unwrap_or_else(|_| "{}".to_string())
-}
-
 /// One field: `{name, type, required, default, doc}`.
 fn field(f: &FieldSpec) -> Value {
     json!({
@@ -113,7 +108,7 @@ fn entry(action: &Action) -> Value {
 }
 
 /// An action's doc without the script example the builtins' reference shows.
-fn prose(doc: &str) -> &str {
+pub(super) fn prose(doc: &str) -> &str {
     doc.split("\n# Example").next().unwrap_or_default().trim()
 }
 

@@ -29,10 +29,15 @@ pub fn report_routes(report: Option<Arc<dyn Report>>) -> Router {
         let report = ready_report.clone();
         async move {
             let read = tokio::task::spawn_blocking(move || {
-                let mut reasons: Vec<String> =
-                    telemetry::stopping_why().map(str::to_string).into_iter().collect();
+                let mut reasons: Vec<String> = telemetry::stopping_why()
+                    .map(str::to_string)
+                    .into_iter()
+                    .collect();
                 reasons.extend(report.iter().flat_map(|report| report.unready()));
-                (reasons.is_empty(), json!({"ok": reasons.is_empty(), "reasons": reasons}))
+                (
+                    reasons.is_empty(),
+                    json!({"ok": reasons.is_empty(), "reasons": reasons}),
+                )
             });
             answer(read.await)
         }
@@ -48,7 +53,11 @@ pub fn report_routes(report: Option<Arc<dyn Report>>) -> Router {
             };
             (
                 [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-                format!("{}{}", telemetry::render(), telemetry::render_gauges(&gauges)),
+                format!(
+                    "{}{}",
+                    telemetry::render(),
+                    telemetry::render_gauges(&gauges)
+                ),
             )
         }
     };

@@ -31,6 +31,7 @@ mod media;
 mod modules;
 #[path = "../support/nats.rs"]
 mod nats;
+mod operations;
 #[path = "../support/postgres.rs"]
 mod pg;
 mod postgres;
