@@ -5,16 +5,22 @@ use super::{AccountCommand, usage};
 use crate::accounts::auth::UPDATE_CONNECTION_STATE;
 use crate::accounts::events::{Delivery, Filter};
 use crate::accounts::{Account, Accounts, AuthState, LoginStep};
-use crate::app::{accounts, open_existing_store, open_store, runtime};
+use crate::app::{accounts, open_existing_store, open_store, runtime, store_path};
 use crate::config::Config;
+use crate::store::Store;
 use std::io::{BufRead, Write};
 use std::sync::Arc;
 
 pub(super) fn account(config: &Config, command: AccountCommand) -> anyhow::Result<u8> {
     accounts::warn_outside_cluster(config);
     let runtime = runtime()?;
-    // Looking never makes a database.
+    // Looking never makes a database: without one, no account was added through the gateway.
     let store = match command {
+        AccountCommand::Status(_)
+            if config.store.url.is_none() && !store_path(config).is_file() =>
+        {
+            Store::in_memory()
+        }
         AccountCommand::Status(_) => open_existing_store(config)?,
         AccountCommand::Login { .. } => open_store(config)?,
     };

@@ -4,6 +4,7 @@
 use crate::accounts::tdjson;
 use crate::app::store_path;
 use crate::config::{Backend, Config, data_dir};
+use crate::store::without_password;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
@@ -26,7 +27,9 @@ pub(super) fn config(config: &Config, command: ConfigCommand) -> anyhow::Result<
                 Some(file) => format!("# {} merged with the environment", file.display()),
                 None => "# no config file: defaults merged with the environment".to_string(),
             };
-            let text = toml::to_string(&config.redacted())?;
+            let mut shown = config.redacted();
+            shown.store.url = shown.store.url.as_deref().map(without_password);
+            let text = toml::to_string(&shown)?;
             outln!("{from}\n{text}")?;
             Ok(0)
         }
@@ -158,7 +161,7 @@ fn folders(config: &Config) -> Vec<Finding> {
 /// The state database: PostgreSQL connected to, SQLite's file or its folder present.
 fn store(config: &Config) -> Finding {
     if let Some(url) = &config.store.url {
-        let shown = crate::store::without_password(url);
+        let shown = without_password(url);
         return match crate::app::open_store(config) {
             Ok(_) => ok(format!("store {shown} reachable")),
             Err(e) => problem(format!(

@@ -129,8 +129,10 @@ fn unknown(engine: &ScriptEngine, name: &str) -> String {
     }
     let hint = crate::check::closest_name(name, names.iter().map(String::as_str))
         .map(|close| format!(": did you mean {close}?"))
-        .unwrap_or_else(|| " (tgscript docs lists them)".to_string());
-    format!("no builtin, handler or standard library name {name}{hint}")
+        .unwrap_or_else(|| {
+            " (nor a handler or standard library name; tgscript docs lists them)".to_string()
+        });
+    format!("no builtin named {name}{hint}")
 }
 
 /// The stdlib modules of `all` (as [`docs::stdlib_json`] gives them) that `name` names: a

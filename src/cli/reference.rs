@@ -3,7 +3,7 @@
 //! (from the clap definition). `tgscript docs --config-keys` and `--cli` print them.
 
 use super::Cli;
-use crate::config::Config;
+use crate::config::{Config, variable_of};
 use clap::CommandFactory;
 use serde_json::{Map, Value};
 use std::fmt::Write as _;
@@ -42,30 +42,20 @@ pub fn configuration() -> String {
     }
     out.push_str("\n## Top level\n");
     for (name, property) in &top {
-        key(
-            &mut out,
-            name,
-            property,
-            &defs,
-            Some(&name.to_ascii_uppercase()),
-        );
+        key(&mut out, name, property, &defs, variable_of(None, name));
     }
     for (title, property, body, single, name) in sections {
         let _ = write!(out, "\n## `{title}`\n\n{}\n", description(&property, &body));
         for (key_name, field) in properties(&body) {
-            let variable = single.then(|| {
-                format!(
-                    "{}_{}",
-                    name.to_ascii_uppercase(),
-                    key_name.to_ascii_uppercase()
-                )
-            });
+            let variable = single
+                .then(|| variable_of(Some(&name), &key_name))
+                .flatten();
             let field = match single {
                 true => field,
                 // An entry of a list has no default of its own: optional or required.
                 false => with_required(field, &body, &key_name),
             };
-            key(&mut out, &key_name, &field, &defs, variable.as_deref());
+            key(&mut out, &key_name, &field, &defs, variable);
         }
     }
     out
@@ -120,7 +110,7 @@ fn key(
     name: &str,
     property: &Value,
     defs: &Map<String, Value>,
-    variable: Option<&str>,
+    variable: Option<String>,
 ) {
     let resolved = resolve(property, defs);
     let mut facts = Vec::new();
@@ -146,7 +136,7 @@ fn key(
         facts.push(format!("One of {}.", values.join(", ")));
     }
     if let Some(variable) = variable {
-        facts.push(format!("Environment: `TGSCRIPT_{variable}`."));
+        facts.push(format!("Environment: `{variable}`."));
     }
     let _ = write!(
         out,

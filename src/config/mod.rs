@@ -91,6 +91,17 @@ const OTHER_VARIABLES: &[&str] = &[
     "TGSCRIPT_NPM_REGISTRY",
 ];
 
+/// The environment variable that sets `key` (of `section`, else of the top level), if one
+/// does: `TGSCRIPT_LIMITS_TIMEOUT_MS`, `TGSCRIPT_DEFAULT_ACCOUNT`.
+pub fn variable_of(section: Option<&str>, key: &str) -> Option<String> {
+    let name = match section {
+        Some(section) => format!("TGSCRIPT_{section}_{key}"),
+        None => format!("TGSCRIPT_{key}"),
+    }
+    .to_ascii_uppercase();
+    env_key(&name).map(|_| name)
+}
+
 /// tgscript's data dir: `TGSCRIPT_DATA_DIR`, else `$XDG_DATA_HOME/tgscript`, else
 /// `~/.local/share/tgscript` (libtdjson, account databases, TDLib's log).
 pub fn data_dir() -> PathBuf {
@@ -515,9 +526,10 @@ impl Config {
         Ok(config)
     }
 
-    /// The same configuration with every secret it holds replaced by `***` (the gateway's
-    /// tokens, a password in `[store] url`), for showing (`tgscript config show`). Tokens of
-    /// bots, tenants and the cluster are never in it: only the names of their variables.
+    /// The same configuration with its secrets replaced by `***` (the gateway's tokens) or
+    /// left out (the cluster's), for showing (`tgscript config show`, which also takes the
+    /// password out of `[store] url`). Tokens of bots and tenants are never in it: only the
+    /// names of their variables.
     pub fn redacted(&self) -> Config {
         let mut shown = self.clone();
         let hidden = || Secret("***".to_string());
@@ -525,9 +537,6 @@ impl Config {
             if token.is_some() {
                 *token = Some(hidden());
             }
-        }
-        if let Some(url) = &mut shown.store.url {
-            *url = crate::store::without_password(url);
         }
         shown.cluster.secrets = ClusterSecrets::default();
         shown

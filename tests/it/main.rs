@@ -31,6 +31,7 @@ mod media;
 mod modules;
 #[path = "../support/nats.rs"]
 mod nats;
+mod operator;
 #[path = "../support/postgres.rs"]
 mod pg;
 mod postgres;
@@ -44,5 +45,6 @@ mod sandbox_world;
 mod servers;
 mod signals;
 mod state;
+mod tdlib_install;
 mod tenants;
 mod util;
