@@ -1,7 +1,8 @@
 //! `tgscript check`: compile scripts without running them and flag calls to functions that
 //! are neither builtins, Rhai's standard library, nor defined in the script.
 
-use crate::engine::{KnownFunctions, ScriptEngine, ScriptError};
+use crate::engine::folder::is_script;
+use crate::engine::{KnownFunctions, ScriptEngine, ScriptError, wrong_count};
 use rhai::{AST, ASTNode, Expr, Scope, Stmt};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -13,14 +14,17 @@ pub fn known_functions(engine: &ScriptEngine) -> BTreeSet<String> {
 }
 
 /// Every `.rhai` file under `paths` (files are taken as given; folders are searched
-/// recursively), sorted.
+/// recursively, hidden ones and definition files `*.d.rhai` left out), sorted.
 pub fn collect_scripts(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         for entry in std::fs::read_dir(dir)? {
             let path = entry?.path();
-            if path.is_dir() {
+            let hidden = path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+            if path.is_dir() && !hidden {
                 walk(&path, out)?;
-            } else if path.extension().is_some_and(|e| e == "rhai") {
+            } else if path.is_file() && is_script(&path) {
                 out.push(path);
             }
         }
@@ -135,21 +139,6 @@ pub fn call_problems(ast: &AST, known: &KnownFunctions) -> Vec<ScriptError> {
 /// A call by name, not an operator or a module's function.
 fn plain(call: &rhai::FnCallExpr) -> bool {
     !call.is_qualified() && call.op_token.is_none() && is_identifier(&call.name)
-}
-
-/// `reply takes 1 or 2 arguments, this call gives 5`.
-fn wrong_count(name: &str, arities: &BTreeSet<usize>, given: usize) -> String {
-    let counts: Vec<String> = arities.iter().map(usize::to_string).collect();
-    let takes = match counts.split_last() {
-        Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
-        None => "no".to_string(),
-    };
-    let plural = |n: usize| if n == 1 { "" } else { "s" };
-    format!(
-        "{name} takes {takes} argument{}, this call gives {given}",
-        plural(arities.iter().next_back().copied().unwrap_or(0))
-    )
 }
 
 fn is_identifier(name: &str) -> bool {

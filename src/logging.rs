@@ -65,7 +65,7 @@ impl Drop for RedactingStderr {
     }
 }
 
-/// Install the logger: stderr, `TGSCRIPT_LOG` as the filter (default `info`), colours only on
+/// Install the logger: stderr, `TGSCRIPT_LOG` (else `RUST_LOG`) as the filter (default `info`), colours only on
 /// a terminal, secrets redacted; `TGSCRIPT_LOG_FORMAT=json` gives one JSON object per line.
 /// Libraries that use `log` (teloxide) are included. Scripts' lines, reloads, warnings and
 /// errors are also kept in [`crate::activity::log`] for the web console, whatever the filter.
@@ -75,7 +75,12 @@ pub fn init(worker: bool) {
     use tracing_subscriber::Layer;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
-    let filter = tracing_subscriber::EnvFilter::try_from_env("TGSCRIPT_LOG")
+    // `RUST_LOG` as the conventional fallback when `TGSCRIPT_LOG` is not set.
+    let variable = match std::env::var_os("TGSCRIPT_LOG") {
+        Some(_) => "TGSCRIPT_LOG",
+        None => "RUST_LOG",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env(variable)
         // notify reports a watch it could not remove (its folder was deleted) at info.
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,notify=warn"));
     let filter = match worker {

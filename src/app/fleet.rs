@@ -311,7 +311,7 @@ impl Fleet<'_> {
 pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
     let config = app.config();
     let setups = app.bots(dir)?;
-    tracing::info!("limits: {}", config.limits.summary());
+    tracing::debug!("limits: {}", config.limits.summary());
     tracing::info!("flood control: {}", config.flood.summary());
     tokio::spawn(super::accounts::warn_not_logged_in(
         app.host().accounts().clone(),

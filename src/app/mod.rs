@@ -126,7 +126,7 @@ impl App {
                 // Not paced: the sandbox is for trying things, and its group would make the
                 // bot wait 3 s between messages.
                 let bot =
-                    BotClient::new(SANDBOX_TOKEN, Some(&server.url())).map_err(AppError::Failed)?;
+                    BotClient::new(SANDBOX_TOKEN, Some(&server.url())).map_err(AppError::Config)?;
                 (Some(bot), Some(Arc::new(server)))
             }
             None => (None, None),
@@ -135,14 +135,18 @@ impl App {
             if configured.is_empty()
                 && let Some(bot) = &bot
             {
-                runtime.block_on(verify_token(bot, "TELOXIDE_TOKEN (and TELOXIDE_API_URL)"))?;
+                runtime.block_on(verify_token(
+                    bot,
+                    crate::store::DEFAULT_BOT,
+                    "TELOXIDE_TOKEN (and TELOXIDE_API_URL)",
+                ))?;
             }
             for bot in &configured {
                 let check = format!(
                     "{} (and api_url) of bot {:?}",
                     bot.config.token_env, bot.config.id
                 );
-                runtime.block_on(verify_token(&bot.client, &check))?;
+                runtime.block_on(verify_token(&bot.client, &bot.config.id, &check))?;
             }
         }
         let in_cluster = config.cluster.nats_url.is_some();
@@ -348,9 +352,13 @@ impl App {
 
 /// A token the Bot API refuses is a start-up error (saying to check `what`); other failures
 /// are only logged.
-async fn verify_token(bot: &BotClient, what: &str) -> Result<(), AppError> {
+async fn verify_token(bot: &BotClient, id: &str, what: &str) -> Result<(), AppError> {
     match bot.call("getMe", &serde_json::json!({})).await {
-        Ok(me) => tracing::info!("connected as @{}", me["username"].as_str().unwrap_or("?")),
+        Ok(me) => tracing::info!(
+            bot = id,
+            "bot {id}: connected as @{}",
+            me["username"].as_str().unwrap_or("?")
+        ),
         Err(
             e @ BotError::Api {
                 code: 401 | 404, ..
@@ -448,6 +456,24 @@ pub fn open_store(config: &Config) -> Result<Store, AppError> {
         (None, _) => Store::open(&store_path(config)),
     };
     opened.map_err(|e| AppError::Config(e.to_string()))
+}
+
+/// The state database as [`open_store`] opens it, for commands that only look or change
+/// what is there (`inbox`, `jobs`, `account status`): a SQLite file that does not exist is
+/// an error naming the path looked at, never a database made empty.
+pub fn open_existing_store(config: &Config) -> Result<Store, AppError> {
+    let path = store_path(config);
+    if config.store.url.is_none() && !path.is_file() {
+        let from = match &config.source {
+            Some(file) => format!("the config {}", file.display()),
+            None => "no config file was found".to_string(),
+        };
+        return Err(AppError::Config(format!(
+            "no state database at {} ({from}): pass --config with the file `run` uses, or set [store] path (or TGSCRIPT_DATA_DIR) to where the database is",
+            path.display()
+        )));
+    }
+    open_store(config)
 }
 
 /// Where the state database of `[store] path` is (default `state.db` in the data dir).

@@ -5,23 +5,33 @@ use super::{AccountCommand, usage};
 use crate::accounts::auth::UPDATE_CONNECTION_STATE;
 use crate::accounts::events::{Delivery, Filter};
 use crate::accounts::{Account, Accounts, AuthState, LoginStep};
-use crate::app::{accounts, open_store, runtime};
+use crate::app::{accounts, open_existing_store, open_store, runtime, store_path};
 use crate::config::Config;
+use crate::store::Store;
 use std::io::{BufRead, Write};
 use std::sync::Arc;
 
 pub(super) fn account(config: &Config, command: AccountCommand) -> anyhow::Result<u8> {
     accounts::warn_outside_cluster(config);
     let runtime = runtime()?;
-    let store = open_store(config)?;
+    // Looking never makes a database: without one, no account was added through the gateway.
+    let store = match command {
+        AccountCommand::Status(_)
+            if config.store.url.is_none() && !store_path(config).is_file() =>
+        {
+            Store::in_memory()
+        }
+        AccountCommand::Status(_) => open_existing_store(config)?,
+        AccountCommand::Login { .. } => open_store(config)?,
+    };
     let accounts = match command {
-        AccountCommand::Status => accounts::from_config(config, runtime.handle(), false, &store),
+        AccountCommand::Status(_) => accounts::from_config(config, runtime.handle(), false, &store),
         // Only the account being logged in starts.
         AccountCommand::Login { id } => one(config, &store, &runtime, id),
     }
     .map_err(usage)?;
     let done = match command {
-        AccountCommand::Status => status(&accounts, &runtime),
+        AccountCommand::Status(output) => status(&accounts, &runtime, output.json()),
         AccountCommand::Login { id } => login(config, &accounts, &runtime, id),
     };
     runtime.block_on(accounts.close_all());
@@ -48,24 +58,48 @@ async fn settled(account: &Arc<dyn Account>) -> AuthState {
     crate::accounts::settled(&**account, accounts::SETTLE).await
 }
 
-fn status(accounts: &Accounts, runtime: &tokio::runtime::Runtime) -> anyhow::Result<u8> {
-    if accounts.ids().is_empty() {
-        println!(
-            "no accounts configured (scripts get a sandbox account with id 1 where one is needed)"
-        );
-        return Ok(0);
-    }
+fn status(
+    accounts: &Accounts,
+    runtime: &tokio::runtime::Runtime,
+    json: bool,
+) -> anyhow::Result<u8> {
+    let default_id = accounts.default_id().ok();
+    let mut listed = Vec::new();
     for id in accounts.ids() {
         let Ok(account) = accounts.get(id) else {
             continue;
         };
-        runtime.block_on(settled(&account));
-        let default = if accounts.default_id().ok() == Some(id) {
+        let state = runtime.block_on(settled(&account));
+        listed.push((id, account, state));
+    }
+    if json {
+        let rows: Vec<serde_json::Value> = listed
+            .iter()
+            .map(|(id, account, state)| {
+                serde_json::json!({
+                    "id": id,
+                    "default": default_id == Some(*id),
+                    "backend": account.backend(),
+                    "state": state.describe(),
+                    "status": account.status(),
+                })
+            })
+            .collect();
+        outln!("{}", serde_json::to_string_pretty(&rows)?)?;
+        return Ok(0);
+    }
+    if listed.is_empty() {
+        outln!(
+            "no accounts configured (scripts get a sandbox account with id 1 where one is needed)"
+        )?;
+    }
+    for (id, account, _) in listed {
+        let default = if default_id == Some(id) {
             " (default)"
         } else {
             ""
         };
-        println!("{id}{default}: {}", account.status());
+        outln!("{id}{default}: {}", account.status())?;
     }
     Ok(0)
 }
@@ -152,7 +186,7 @@ fn login(
     })();
     printer.abort();
     result?;
-    println!("account {id}: {}", account.status());
+    outln!("account {id}: {}", account.status())?;
     Ok(0)
 }
 

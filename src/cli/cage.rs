@@ -12,10 +12,10 @@ pub(super) fn cage(config: &Config) -> anyhow::Result<u8> {
     let kernel = nix::sys::utsname::uname()
         .map(|u| u.release().to_string_lossy().into_owned())
         .unwrap_or_else(|_| "unknown".into());
-    println!(
+    outln!(
         "A script worker's cage on this machine (Linux {kernel}, tgscript as uid {}):",
         nix::unistd::geteuid()
-    );
+    )?;
     let width = confinement
         .layers
         .iter()
@@ -27,7 +27,7 @@ pub(super) fn cage(config: &Config) -> anyhow::Result<u8> {
             true => "in force",
             false => "NOT IN FORCE",
         };
-        println!("  {:width$}  {state:12}  {}", layer.name, layer.detail);
+        outln!("  {:width$}  {state:12}  {}", layer.name, layer.detail)?;
     }
     Ok(
         match confinement.layers.iter().all(|layer| layer.enforced) {

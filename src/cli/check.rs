@@ -1,6 +1,6 @@
 //! `tgscript check [PATH]...`: the files a scenario folder's `run` would load are checked
 //! exactly as a load checks them ([`Scenario::problems`]); modules (in sub-folders) and
-//! one-off scripts are compiled and their calls and imports checked. `--format json` gives
+//! one-off scripts are compiled and their calls and imports checked. `-o json` gives
 //! editors and CI one JSON document.
 
 use super::usage;
@@ -27,8 +27,15 @@ pub enum Format {
 pub struct CheckArgs {
     /// Files or folders to check (default: [scripts] dir). Folders are searched for `.rhai`.
     pub paths: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "text")]
+    /// Output format (`--format` is the older spelling).
+    #[arg(
+        short = 'o',
+        long = "output",
+        alias = "format",
+        value_enum,
+        default_value = "text",
+        value_name = "FORMAT"
+    )]
     pub format: Format,
 }
 
@@ -110,17 +117,17 @@ pub(super) fn check(config: &Config, args: CheckArgs) -> anyhow::Result<u8> {
         };
         for problem in problems_of {
             match args.format {
-                Format::Text => println!("{problem}"),
+                Format::Text => outln!("{problem}")?,
                 Format::Json => listed.push(problem_json(&problem)),
             }
             problems += 1;
         }
     }
     if args.format == Format::Json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({"files": files.len(), "problems": listed})
-        );
+        )?;
     }
     if problems > 0 {
         anyhow::bail!(

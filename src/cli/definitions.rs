@@ -27,7 +27,7 @@ pub(super) fn definitions(config: &Config, args: DefinitionsArgs) -> anyhow::Res
         // Rhai leaves an unknown return type empty (`-> ;`); the format's word for it is `?`.
         let text = text.replace(") -> ;", ") -> ?;");
         std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
-        println!("{}", path.display());
+        outln!("{}", path.display())?;
     }
     Ok(0)
 }

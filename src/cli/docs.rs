@@ -32,22 +32,46 @@ pub enum Format {
 /// Arguments of `docs`.
 #[derive(Debug, clap::Args)]
 pub struct DocsArgs {
-    /// Output format.
-    #[arg(long, value_enum, default_value = "markdown")]
+    /// Output format (`--format` is the older spelling).
+    #[arg(
+        short = 'o',
+        long = "output",
+        alias = "format",
+        value_enum,
+        default_value = "markdown",
+        value_name = "FORMAT"
+    )]
     pub format: Format,
     /// The gateway's protocol (every action, its fields, events and an example) instead of
     /// the builtins.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["config_keys", "cli"])]
     pub gateway: bool,
-    /// Only this builtin (all its overloads), e.g. `tgscript docs tg_chat_permission`.
+    /// The reference of the configuration keys (Markdown): each key, its default and what
+    /// it does (docs/src/reference/configuration.md).
+    #[arg(long, conflicts_with_all = ["cli", "name"])]
+    pub config_keys: bool,
+    /// The reference of the command line (Markdown): every command, argument and option
+    /// (docs/src/reference/cli.md).
+    #[arg(long, conflicts_with = "name")]
+    pub cli: bool,
+    /// Only this builtin (all its overloads), handler (`on_message`) or standard library
+    /// name (`time`, `time::format`), e.g. `tgscript docs tg_chat_permission`.
     pub name: Option<String>,
 }
 
 pub(super) fn docs(config: &Config, args: DocsArgs) -> anyhow::Result<u8> {
+    if args.config_keys {
+        out!("{}", super::reference::configuration())?;
+        return Ok(0);
+    }
+    if args.cli {
+        out!("{}", super::reference::cli())?;
+        return Ok(0);
+    }
     if args.gateway {
         let document = match args.format {
             Format::Markdown => {
-                print!("{}", reference::to_markdown());
+                out!("{}", reference::to_markdown())?;
                 return Ok(0);
             }
             Format::Json => reference::to_value(),
@@ -55,51 +79,122 @@ pub(super) fn docs(config: &Config, args: DocsArgs) -> anyhow::Result<u8> {
             Format::Asyncapi => schema::asyncapi(),
             Format::Schema => schema::json_schema(),
         };
-        println!("{}", serde_json::to_string_pretty(&document)?);
+        outln!("{}", serde_json::to_string_pretty(&document)?)?;
         return Ok(0);
     }
 
     let engine = offline_engine(config.limits.clone(), ".");
-    let builtins = match &args.name {
+    let name = args.name.as_deref();
+    let builtins = match name {
         None => docs::builtins(&engine),
-        Some(name) => {
-            let found = docs::lookup(&engine, name);
-            if found.is_empty() {
-                let all = docs::builtins(&engine);
-                let hint = crate::check::closest_name(name, all.iter().map(|d| d.name.as_str()))
-                    .map(|close| format!(": did you mean {close}?"))
-                    .unwrap_or_else(|| " (tgscript docs lists them)".to_string());
-                return Err(super::usage(format!("no builtin named {name}{hint}")));
-            }
-            found
-        }
+        Some(name) => docs::lookup(&engine, name),
     };
-    // One builtin alone, or the whole reference: builtins, handlers, stdlib modules.
-    let whole = args.name.is_none();
+    let handlers: Vec<Handler> = Handler::ALL
+        .into_iter()
+        .filter(|h| name.is_none_or(|name| h.name() == name))
+        .collect();
+    let stdlib = stdlib_matching(docs::stdlib_json(&engine), name);
+    if let Some(name) = name
+        && builtins.is_empty()
+        && handlers.is_empty()
+        && stdlib.is_empty()
+    {
+        return Err(super::usage(unknown(&engine, name)));
+    }
     match args.format {
-        Format::Markdown if whole => print!(
-            "{}{}{}",
-            docs::to_markdown(&builtins),
-            handlers_markdown(),
-            stdlib_markdown(&engine)
-        ),
-        Format::Markdown => print!("{}", docs::to_markdown(&builtins)),
         Format::Openapi | Format::Asyncapi | Format::Schema => {
             return Err(super::usage(
                 "--format openapi, asyncapi and schema describe the gateway: add --gateway",
             ));
         }
-        Format::Json => {
-            let mut doc: serde_json::Value =
-                serde_json::from_str(&docs::to_json(&builtins)).unwrap_or_default();
-            if whole {
-                doc["handlers"] = handlers_json();
-                doc["stdlib"] = docs::stdlib_json(&engine);
+        Format::Markdown => {
+            let mut text = String::new();
+            if !builtins.is_empty() {
+                text.push_str(&docs::to_markdown(&builtins));
             }
-            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            if !handlers.is_empty() {
+                text.push_str(&handlers_markdown(&handlers));
+            }
+            if !stdlib.is_empty() {
+                text.push_str(&stdlib_markdown(&stdlib));
+            }
+            out!("{text}")?;
+        }
+        Format::Json => {
+            let mut doc: Value =
+                serde_json::from_str(&docs::to_json(&builtins)).unwrap_or_default();
+            doc["handlers"] = handlers_json(&handlers);
+            doc["stdlib"] = Value::Array(stdlib);
+            outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default())?;
         }
     }
     Ok(0)
+}
+
+/// Why `name` names nothing documented, with the closest name that is.
+fn unknown(engine: &ScriptEngine, name: &str) -> String {
+    let builtins = docs::builtins(engine);
+    let stdlib = docs::stdlib_json(engine);
+    let mut names: Vec<String> = builtins.iter().map(|d| d.name.clone()).collect();
+    names.extend(Handler::ALL.iter().map(|h| h.name().to_string()));
+    for module in stdlib.as_array().into_iter().flatten() {
+        let prefix = module["module"].as_str().unwrap_or_default();
+        names.push(prefix.to_string());
+        for f in module["functions"].as_array().into_iter().flatten() {
+            names.push(format!(
+                "{prefix}::{}",
+                f["name"].as_str().unwrap_or_default()
+            ));
+        }
+    }
+    let hint = crate::check::closest_name(name, names.iter().map(String::as_str))
+        .map(|close| format!(": did you mean {close}?"))
+        .unwrap_or_else(|| {
+            " (nor a handler or standard library name; tgscript docs lists them)".to_string()
+        });
+    format!("no builtin named {name}{hint}")
+}
+
+/// The stdlib modules of `all` (as [`docs::stdlib_json`] gives them) that `name` names: a
+/// module (`time`) whole, or a function or constant (`time::format`, `format`) with its
+/// module; every module without a name.
+fn stdlib_matching(all: Value, name: Option<&str>) -> Vec<Value> {
+    let modules = match all {
+        Value::Array(modules) => modules,
+        _ => Vec::new(),
+    };
+    let Some(name) = name else {
+        return modules;
+    };
+    modules
+        .into_iter()
+        .filter_map(|mut module| {
+            let prefix = module["module"].as_str().unwrap_or_default().to_string();
+            if name == prefix {
+                return Some(module);
+            }
+            let wanted = name
+                .strip_prefix(&format!("{prefix}::"))
+                .unwrap_or(name)
+                .to_string();
+            let mut functions: Vec<Value> = match module["functions"].take() {
+                Value::Array(functions) => functions,
+                _ => Vec::new(),
+            };
+            functions.retain(|f| f["name"] == wanted.as_str());
+            let mut constants = match module["constants"].take() {
+                Value::Object(constants) => constants,
+                _ => Map::new(),
+            };
+            constants.retain(|constant, _| *constant == wanted);
+            if functions.is_empty() && constants.is_empty() {
+                return None;
+            }
+            module["functions"] = Value::Array(functions);
+            module["constants"] = Value::Object(constants);
+            Some(module)
+        })
+        .collect()
 }
 
 /// The date every example update shows (2026-11-30 00:53:20 UTC), so the reference printed today is
@@ -171,12 +266,12 @@ fn signature(handler: Handler) -> String {
     format!("fn {}({})", handler.name(), handler.params().join(", "))
 }
 
-fn handlers_markdown() -> String {
+fn handlers_markdown(handlers: &[Handler]) -> String {
     let mut out = String::from(
         "\n# Handlers\n\nA scenario defines some of these; each update goes to one of them. \
          The examples are real updates from the sandbox.\n",
     );
-    for handler in Handler::ALL {
+    for &handler in handlers {
         out.push_str(&format!(
             "\n## `{}`\n\n{}.\n",
             signature(handler),
@@ -191,8 +286,8 @@ fn handlers_markdown() -> String {
     out
 }
 
-fn handlers_json() -> Value {
-    Handler::ALL
+fn handlers_json(handlers: &[Handler]) -> Value {
+    handlers
         .iter()
         .map(|h| {
             json!({"name": h.name(), "params": h.params(), "doc": h.doc(), "example": example(*h)})
@@ -200,10 +295,10 @@ fn handlers_json() -> Value {
         .collect()
 }
 
-fn stdlib_markdown(engine: &ScriptEngine) -> String {
+fn stdlib_markdown(modules: &[Value]) -> String {
     let mut out =
         String::from("\n# Standard library modules\n\nBuilt in, importable from any folder.\n");
-    for module in docs::stdlib_json(engine).as_array().into_iter().flatten() {
+    for module in modules {
         out.push_str(&format!(
             "\n## `{}`\n\n",
             module["import"].as_str().unwrap_or_default()

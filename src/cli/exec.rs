@@ -73,9 +73,9 @@ pub(super) fn exec(config: &Config, args: ExecArgs) -> anyhow::Result<u8> {
     if args.json {
         let json = serde_json::to_string_pretty(&value)
             .map_err(|e| anyhow::anyhow!("the result cannot be shown as JSON: {e}"))?;
-        println!("{json}");
+        outln!("{json}")?;
     } else if !value.is_unit() {
-        println!("{value}");
+        outln!("{value}")?;
     }
     Ok(0)
 }

@@ -1,8 +1,9 @@
 //! `tgscript inbox list` / `inbox retry ID...`: look into the update inbox of the state
 //! database, and queue parked updates for another round of tries.
 
+use super::output::OutputArgs;
 use super::{EXIT_USAGE, usage};
-use crate::app::open_store;
+use crate::app::open_existing_store;
 use crate::config::{Config, valid_bot_id};
 use crate::inbox::{DEFAULT_BOT, Entry, Inbox, Status};
 use std::sync::Arc;
@@ -11,17 +12,16 @@ use std::sync::Arc;
 #[derive(Debug, clap::Subcommand)]
 pub enum InboxCommand {
     /// Updates not handled yet and parked ones (with `--all`, also those handled in the last
-    /// day), oldest first.
+    /// day) of every bot, oldest first.
     List {
         /// Also list the updates every handler finished.
         #[arg(long)]
         all: bool,
-        /// Print a JSON array instead of a table.
-        #[arg(long)]
-        json: bool,
-        /// Whose inbox (a `[[bot]]` id; default: the only bot).
+        /// Only this bot's inbox (a `[[bot]]` id; default: every bot's).
         #[arg(long)]
         bot: Option<String>,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Queue parked updates for another round of `[inbox] max_attempts` tries: a running
     /// `tgscript run` takes them up within a second, otherwise the next start does. Handlers
@@ -37,13 +37,28 @@ pub enum InboxCommand {
 }
 
 pub(super) fn inbox(config: &Config, command: InboxCommand) -> anyhow::Result<u8> {
-    let (InboxCommand::List { bot, .. } | InboxCommand::Retry { bot, .. }) = &command;
-    let bot = whose(config, bot.as_deref())?;
-    let store = Arc::new(open_store(config)?);
-    let inbox = Inbox::new(store, config.inbox.max_attempts).for_bot(&bot);
+    let store = Arc::new(open_existing_store(config)?);
+    let inbox = |bot: &str| Inbox::new(store.clone(), config.inbox.max_attempts).for_bot(bot);
     match command {
-        InboxCommand::List { all, json, .. } => list(&inbox, all, json),
-        InboxCommand::Retry { ids, .. } => retry(&inbox, &ids),
+        InboxCommand::List { all, bot, output } => {
+            let bots = match bot {
+                Some(id) => vec![valid(&id)?],
+                None => inbox(DEFAULT_BOT).bots().map_err(anyhow::Error::msg)?,
+            };
+            let inboxes: Vec<Inbox> = bots.iter().map(|bot| inbox(bot)).collect();
+            list(&inboxes, all, output.json())
+        }
+        InboxCommand::Retry { ids, bot } => retry(&inbox(&whose(config, bot.as_deref())?), &ids),
+    }
+}
+
+/// `id` if it can name a bot.
+fn valid(id: &str) -> anyhow::Result<String> {
+    match valid_bot_id(id) {
+        true => Ok(id.to_string()),
+        false => Err(usage(format!(
+            "--bot {id:?}: a bot id is 1–64 letters, digits, `_` or `-`"
+        ))),
     }
 }
 
@@ -51,12 +66,7 @@ pub(super) fn inbox(config: &Config, command: InboxCommand) -> anyhow::Result<u8
 /// inbox), else the only bot of the config.
 fn whose(config: &Config, given: Option<&str>) -> anyhow::Result<String> {
     if let Some(id) = given {
-        if !valid_bot_id(id) {
-            return Err(usage(format!(
-                "--bot {id:?}: a bot id is 1–64 letters, digits, `_` or `-`"
-            )));
-        }
-        return Ok(id.to_string());
+        return valid(id);
     }
     match config.bots.as_slice() {
         [] => Ok(DEFAULT_BOT.to_string()),
@@ -72,31 +82,47 @@ fn whose(config: &Config, given: Option<&str>) -> anyhow::Result<String> {
     }
 }
 
-fn list(inbox: &Inbox, all: bool, json: bool) -> anyhow::Result<u8> {
+/// One listed update and its bot.
+#[derive(serde::Serialize)]
+struct Listed {
+    bot: String,
+    #[serde(flatten)]
+    entry: Entry,
+}
+
+fn list(inboxes: &[Inbox], all: bool, json: bool) -> anyhow::Result<u8> {
     let mut statuses = vec![Status::Pending, Status::Retry, Status::Parked];
     if all {
         statuses.push(Status::Done);
     }
-    let entries = inbox.list(&statuses).map_err(anyhow::Error::msg)?;
+    let mut entries = Vec::new();
+    for inbox in inboxes {
+        let listed = inbox.list(&statuses).map_err(anyhow::Error::msg)?;
+        entries.extend(listed.into_iter().map(|entry| Listed {
+            bot: inbox.bot().to_string(),
+            entry,
+        }));
+    }
     if json {
-        println!("{}", serde_json::to_string_pretty(&entries)?);
+        outln!("{}", serde_json::to_string_pretty(&entries)?)?;
     } else if entries.is_empty() {
-        println!(
+        outln!(
             "the inbox holds no {}update",
             if all { "" } else { "unfinished or parked " }
-        );
+        )?;
     } else {
-        print!("{}", table(&entries));
+        out!("{}", table(&entries))?;
     }
     Ok(0)
 }
 
 /// The entries as an aligned table, the error last.
-fn table(entries: &[Entry]) -> String {
+fn table(entries: &[Listed]) -> String {
     let rows = entries
         .iter()
-        .map(|e| {
+        .map(|Listed { bot, entry: e }| {
             vec![
+                bot.clone(),
                 e.update_id.to_string(),
                 e.chat.to_string(),
                 e.kind.clone(),
@@ -107,7 +133,7 @@ fn table(entries: &[Entry]) -> String {
         })
         .collect();
     super::aligned(
-        &["UPDATE", "CHAT", "KIND", "STATUS", "TRIES", "ERROR"],
+        &["BOT", "UPDATE", "CHAT", "KIND", "STATUS", "TRIES", "ERROR"],
         rows,
     )
 }
@@ -118,10 +144,10 @@ fn retry(inbox: &Inbox, ids: &[i64]) -> anyhow::Result<u8> {
     let mut code = 0;
     for &id in ids {
         match inbox.retry(id) {
-            Ok(Status::Retry) => println!("update {id} is queued for a retry already"),
-            Ok(_) => println!(
+            Ok(Status::Retry) => outln!("update {id} is queued for a retry already")?,
+            Ok(_) => outln!(
                 "update {id} queued for another round of tries: a running `tgscript run` takes it up within a second, otherwise the next start does"
-            ),
+            )?,
             Err(e) => {
                 eprintln!("tgscript inbox retry: {e}");
                 code = EXIT_USAGE;

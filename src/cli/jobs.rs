@@ -1,8 +1,9 @@
 //! `tgscript jobs list` / `jobs cancel ID...`: the jobs and `expect_message` waits scenarios
 //! keep in the state database.
 
+use super::output::OutputArgs;
 use super::{EXIT_USAGE, aligned};
-use crate::app::open_store;
+use crate::app::open_existing_store;
 use crate::config::Config;
 use serde_json::Value;
 
@@ -12,9 +13,8 @@ pub enum JobsCommand {
     /// Every waiting job and wait, soonest first: id, bot, scenario, function, when it is
     /// due, its repeat, where it acts.
     List {
-        /// Print a JSON array instead of a table.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Cancel jobs (a running `tgscript run` does not run them); ids as `jobs list` shows.
     Cancel {
@@ -25,16 +25,16 @@ pub enum JobsCommand {
 }
 
 pub(super) fn jobs(config: &Config, command: JobsCommand) -> anyhow::Result<u8> {
-    let store = open_store(config)?;
+    let store = open_existing_store(config)?;
     match command {
-        JobsCommand::List { json } => {
+        JobsCommand::List { output } => {
             let jobs = store.all_jobs().map_err(anyhow::Error::msg)?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&jobs)?);
+            if output.json() {
+                outln!("{}", serde_json::to_string_pretty(&jobs)?)?;
             } else if jobs.is_empty() {
-                println!("no job is waiting");
+                outln!("no job is waiting")?;
             } else {
-                print!("{}", table(&jobs));
+                out!("{}", table(&jobs))?;
             }
             Ok(0)
         }
@@ -42,7 +42,7 @@ pub(super) fn jobs(config: &Config, command: JobsCommand) -> anyhow::Result<u8> 
             let mut code = 0;
             for id in ids {
                 match store.cancel_job(id) {
-                    Ok(true) => println!("job {id} cancelled"),
+                    Ok(true) => outln!("job {id} cancelled")?,
                     Ok(false) => {
                         eprintln!(
                             "tgscript jobs cancel: no job {id} is waiting (see `tgscript jobs list`)"

@@ -1,15 +1,36 @@
 //! The command line: a thin shell over the library. Each subcommand lives in its own module
 //! and returns an exit code: 0 ok, 1 script or command error, 2 usage or configuration error.
 
+/// `print!` for commands: stdout, its error returned (see [`output`]).
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::output::write_stdout(format_args!($($arg)*))
+    };
+}
+
+/// `println!` for commands: stdout, its error returned (see [`output`]).
+macro_rules! outln {
+    () => {
+        out!("\n")
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::output::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 mod account;
 mod backup;
 mod cage;
 mod check;
+mod completions;
+mod config;
 mod definitions;
 mod docs;
 mod exec;
 mod inbox;
 mod jobs;
+pub mod output;
+mod reference;
 mod repl;
 mod run;
 mod serve;
@@ -30,7 +51,9 @@ pub const EXIT_USAGE: u8 = 2;
 #[derive(Debug, Parser)]
 #[command(name = "tgscript", version, about, long_about = None)]
 pub struct Cli {
-    /// Config file (default: ./tgscript.toml when present).
+    /// Config file (default: $TGSCRIPT_CONFIG, else the first of ./tgscript.toml,
+    /// $XDG_CONFIG_HOME/tgscript/tgscript.toml (~/.config) and /etc/tgscript/tgscript.toml).
+    /// Relative paths in it are taken from its folder.
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// What to do.
@@ -65,7 +88,15 @@ pub enum Command {
     Account(AccountCommand),
     /// Obtain libtdjson 1.8.61 or show which one would be loaded.
     #[command(subcommand)]
-    Tdlib(TdlibCommand),
+    Tdlib(tdlib::TdlibCommand),
+    /// Test the configuration against this machine, or print it merged.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
+    /// Print a completion script for SHELL (e.g. `tgscript completions bash >
+    /// /etc/bash_completion.d/tgscript`).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff), e.g. `tgscript man > /usr/local/share/man/man1/tgscript.1`.
+    Man,
     /// Show the updates `run` has not finished or parked, or queue a parked one again.
     #[command(subcommand)]
     Inbox(inbox::InboxCommand),
@@ -92,16 +123,7 @@ pub enum AccountCommand {
         id: i64,
     },
     /// Authorization state of every configured account.
-    Status,
-}
-
-/// `tgscript tdlib ...`
-#[derive(Debug, Subcommand)]
-pub enum TdlibCommand {
-    /// Obtain libtdjson 1.8.61 and install it into the data dir.
-    Install,
-    /// Show which libtdjson would be loaded, and its version.
-    Path,
+    Status(output::OutputArgs),
 }
 
 impl Command {
@@ -117,6 +139,9 @@ impl Command {
             Command::Serve { .. } => "serve",
             Command::Account(_) => "account",
             Command::Tdlib(_) => "tdlib",
+            Command::Config(_) => "config",
+            Command::Completions(_) => "completions",
+            Command::Man => "man",
             Command::Inbox(_) => "inbox",
             Command::Jobs(_) => "jobs",
             Command::Backup(_) => "backup",
@@ -138,6 +163,8 @@ pub fn main() -> u8 {
     let name = cli.command.name();
     match try_main(cli) {
         Ok(code) => code,
+        // The reader has what it wanted (`| head`): not a failure.
+        Err(e) if output::closed_pipe(&e) => 0,
         Err(e) => {
             match e.downcast_ref::<ScriptError>() {
                 // A script's error is located in the script: shown as it is.
@@ -151,6 +178,12 @@ pub fn main() -> u8 {
 
 /// Load the configuration and run the subcommand: its exit code, or what failed.
 fn try_main(cli: Cli) -> anyhow::Result<u8> {
+    // What needs no configuration, not even a readable one.
+    match &cli.command {
+        Command::Completions(args) => return completions::completions(args),
+        Command::Man => return completions::man(),
+        _ => {}
+    }
     let config =
         Config::load(cli.config.as_deref()).map_err(|e| AppError::Config(e.to_string()))?;
     for warning in &config.warnings {
@@ -166,6 +199,9 @@ fn try_main(cli: Cli) -> anyhow::Result<u8> {
         Command::Serve { listen } => serve::serve(&config, listen),
         Command::Account(command) => account::account(&config, command),
         Command::Tdlib(command) => tdlib::tdlib(&config, command),
+        Command::Config(command) => config::config(&config, command),
+        Command::Completions(args) => completions::completions(&args),
+        Command::Man => completions::man(),
         Command::Inbox(command) => inbox::inbox(&config, command),
         Command::Jobs(command) => jobs::jobs(&config, command),
         Command::Backup(args) => backup::backup(&config, args),

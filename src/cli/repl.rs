@@ -83,7 +83,12 @@ fn piped(mut session: Session) -> u8 {
         let input = std::mem::take(&mut buffer);
         match session.input(&input) {
             Ok(Outcome::Quit) => break,
-            Ok(Outcome::Value(Some(text)) | Outcome::Text(text)) => println!("{text}"),
+            Ok(Outcome::Value(Some(text)) | Outcome::Text(text)) => {
+                // Nobody reads any more (a closed pipe): nothing left to do.
+                if outln!("{text}").is_err() {
+                    break;
+                }
+            }
             Ok(Outcome::Value(None)) => {}
             Err(e) => {
                 failed = true;
@@ -185,7 +190,7 @@ fn terminal(session: Session) -> anyhow::Result<u8> {
         let mut current = session.lock().unwrap_or_else(PoisonError::into_inner);
         match current.input(&input) {
             Ok(Outcome::Quit) => break,
-            Ok(Outcome::Value(Some(text)) | Outcome::Text(text)) => println!("{text}"),
+            Ok(Outcome::Value(Some(text)) | Outcome::Text(text)) => outln!("{text}")?,
             Ok(Outcome::Value(None)) => {}
             Err(e) => eprintln!("{}", show_error(&input, &e, 1)),
         }

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 /// `[[account]]`: one user account.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountConfig {
     /// The account's `userbot_id`.
@@ -41,7 +41,9 @@ pub(super) fn refusal(accounts: &[AccountConfig]) -> Option<(String, String)> {
 }
 
 /// Which implementation drives an account.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Backend {
     /// The real TDLib, loaded at run time.
@@ -63,7 +65,7 @@ impl Backend {
 
 /// `[tdlib]`: what every `tdlib` account uses unless its `[[account]]` (or `add_account`)
 /// says otherwise.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct TdlibConfig {
     /// Telegram API id.

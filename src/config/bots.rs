@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 /// `[[bot]]`: one bot.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BotConfig {
     /// Its id: letters, digits, `_` and `-` (in logs, the inbox, `/webhook/<id>`).
@@ -33,7 +33,9 @@ impl BotConfig {
 }
 
 /// How a bot gets its updates.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum BotMode {
     /// It asks for them (`getUpdates`).
@@ -54,7 +56,7 @@ impl BotMode {
 }
 
 /// `[webhook]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct WebhookConfig {
     /// The address the webhook listener binds, e.g. `127.0.0.1:8443` (a reverse proxy with

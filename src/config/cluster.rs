@@ -12,7 +12,7 @@ use std::path::PathBuf;
 pub const MIN_KEY_BYTES: usize = 32;
 
 /// `[cluster]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ClusterConfig {
     /// The NATS server, JetStream on (`nats://host:4222`, `tls://host:4222`); unset, the
@@ -130,9 +130,7 @@ impl ClusterConfig {
         .into_iter()
         .flatten()
         {
-            if path.is_relative() && !base.as_os_str().is_empty() {
-                *path = base.join(&*path);
-            }
+            super::resolve(base, path);
         }
     }
 

@@ -1,7 +1,7 @@
 //! `tgscript.toml` and its environment overrides.
 //!
-//! Precedence: built-in defaults, then the file (`--config PATH`, else `./tgscript.toml` when
-//! present), then environment variables `TGSCRIPT_<SECTION>_<KEY>` (e.g.
+//! Precedence: built-in defaults, then the file (see [`Config::find`]), then environment
+//! variables `TGSCRIPT_<SECTION>_<KEY>` (e.g.
 //! `TGSCRIPT_LIMITS_TIMEOUT_MS=500`) and `TGSCRIPT_DEFAULT_ACCOUNT`. Errors name the file or
 //! variable, the key and what was expected.
 
@@ -27,13 +27,16 @@ use std::path::{Path, PathBuf};
 /// The file looked for in the working directory when `--config` is not given.
 pub const DEFAULT_FILE: &str = "tgscript.toml";
 
+/// The variable naming the config file when `--config` is not given.
+pub const CONFIG_VARIABLE: &str = "TGSCRIPT_CONFIG";
+
 /// Sections whose keys can be overridden with `TGSCRIPT_<SECTION>_<KEY>`.
 const SECTIONS: &[&str] = &[
     "scripts", "limits", "flood", "http", "store", "inbox", "gateway", "webhook", "cluster",
 ];
 
 /// The whole configuration.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// The account (`userbot_id`) scenarios act on; optional with a single account.
@@ -84,7 +87,20 @@ const OTHER_VARIABLES: &[&str] = &[
     "TGSCRIPT_LOG_FORMAT",
     "TGSCRIPT_DATA_DIR",
     "TGSCRIPT_TEST_SEED",
+    CONFIG_VARIABLE,
+    "TGSCRIPT_NPM_REGISTRY",
 ];
+
+/// The environment variable that sets `key` (of `section`, else of the top level), if one
+/// does: `TGSCRIPT_LIMITS_TIMEOUT_MS`, `TGSCRIPT_DEFAULT_ACCOUNT`.
+pub fn variable_of(section: Option<&str>, key: &str) -> Option<String> {
+    let name = match section {
+        Some(section) => format!("TGSCRIPT_{section}_{key}"),
+        None => format!("TGSCRIPT_{key}"),
+    }
+    .to_ascii_uppercase();
+    env_key(&name).map(|_| name)
+}
 
 /// tgscript's data dir: `TGSCRIPT_DATA_DIR`, else `$XDG_DATA_HOME/tgscript`, else
 /// `~/.local/share/tgscript` (libtdjson, account databases, TDLib's log).
@@ -101,7 +117,7 @@ pub fn data_dir() -> PathBuf {
 }
 
 /// `[scripts]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ScriptsConfig {
     /// Scenario folder used by `tgscript run` without an argument (default `scripts`).
@@ -173,7 +189,9 @@ impl ScriptsConfig {
 }
 
 /// `[scripts] isolation`: where untrusted scripts run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Isolation {
     /// In worker processes with OS limits (the default).
@@ -185,7 +203,7 @@ pub enum Isolation {
 }
 
 /// `[store]`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct StoreConfig {
     /// Path of the state database (default: in the data dir).
@@ -197,7 +215,7 @@ pub struct StoreConfig {
 }
 
 /// `[inbox]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct InboxConfig {
     /// Write each update to the database before acknowledging it and record what handled it
@@ -218,7 +236,7 @@ impl Default for InboxConfig {
 }
 
 /// `[gateway]`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct GatewayConfig {
     /// Address to listen on, e.g. `127.0.0.1:8377`.
@@ -253,7 +271,7 @@ impl Default for GatewayConfig {
 }
 
 /// A secret value: never shown by `Debug` or `Display`.
-#[derive(Clone, PartialEq, Eq, Serialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Secret(String);
 
 impl Secret {
@@ -316,12 +334,33 @@ pub enum ConfigError {
 }
 
 impl Config {
-    /// Load from `explicit` (must exist) or `./tgscript.toml` (if present), then apply the
-    /// process environment.
-    pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
-        let path = explicit
+    /// The config file to read: `explicit` (`--config`, which must exist), else the file
+    /// `TGSCRIPT_CONFIG` names, else the first of `./tgscript.toml`,
+    /// `$XDG_CONFIG_HOME/tgscript/tgscript.toml` (default `~/.config`) and
+    /// `/etc/tgscript/tgscript.toml` that exists; none: defaults and the environment only.
+    pub fn find(explicit: Option<&Path>) -> Option<PathBuf> {
+        let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+        if let Some(path) = explicit
             .map(Path::to_path_buf)
-            .or_else(|| Some(PathBuf::from(DEFAULT_FILE)).filter(|p| p.exists()));
+            .or_else(|| var(CONFIG_VARIABLE).map(PathBuf::from))
+        {
+            return Some(path);
+        }
+        let xdg = var("XDG_CONFIG_HOME")
+            .map(PathBuf::from)
+            .or_else(|| var("HOME").map(|home| PathBuf::from(home).join(".config")));
+        let searched = [
+            Some(PathBuf::from(DEFAULT_FILE)),
+            xdg.map(|dir| dir.join("tgscript").join(DEFAULT_FILE)),
+            Some(PathBuf::from("/etc/tgscript").join(DEFAULT_FILE)),
+        ];
+        searched.into_iter().flatten().find(|p| p.is_file())
+    }
+
+    /// Load the file [`Config::find`] finds, then apply the process environment. Relative
+    /// paths in the configuration are taken from the file's folder.
+    pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+        let path = Self::find(explicit);
         let file = match &path {
             Some(p) => Some((
                 p.display().to_string(),
@@ -487,28 +526,42 @@ impl Config {
         Ok(config)
     }
 
+    /// The same configuration with its secrets replaced by `***` (the gateway's tokens) or
+    /// left out (the cluster's), for showing (`tgscript config show`, which also takes the
+    /// password out of `[store] url`). Tokens of bots and tenants are never in it: only the
+    /// names of their variables.
+    pub fn redacted(&self) -> Config {
+        let mut shown = self.clone();
+        let hidden = || Secret("***".to_string());
+        for token in [&mut shown.gateway.token, &mut shown.gateway.admin_token] {
+            if token.is_some() {
+                *token = Some(hidden());
+            }
+        }
+        shown.cluster.secrets = ClusterSecrets::default();
+        shown
+    }
+
     /// Make relative paths in the file relative to the folder the file is in.
     fn resolve_paths(&mut self, base: &Path) {
         self.cluster.resolve_paths(base);
-        if let Some(path) = &self.tdlib_path
-            && path.is_relative()
-            && !base.as_os_str().is_empty()
-        {
-            self.tdlib_path = Some(base.join(path));
+        let paths = [
+            Some(&mut self.scripts.dir),
+            self.store.path.as_mut(),
+            self.tdlib_path.as_mut(),
+        ];
+        let bots = self.bots.iter_mut().map(|bot| Some(&mut bot.scripts));
+        let accounts = self.accounts.iter_mut().map(|a| a.data_dir.as_mut());
+        for path in paths.into_iter().chain(bots).chain(accounts).flatten() {
+            resolve(base, path);
         }
-        for bot in &mut self.bots {
-            if bot.scripts.is_relative() && !base.as_os_str().is_empty() {
-                bot.scripts = base.join(&bot.scripts);
-            }
-        }
-        for account in &mut self.accounts {
-            if let Some(dir) = &account.data_dir
-                && dir.is_relative()
-                && !base.as_os_str().is_empty()
-            {
-                account.data_dir = Some(base.join(dir));
-            }
-        }
+    }
+}
+
+/// `path` taken from `base` when it is relative.
+fn resolve(base: &Path, path: &mut PathBuf) {
+    if path.is_relative() && !base.as_os_str().is_empty() {
+        *path = base.join(&*path);
     }
 }
 

@@ -6,7 +6,7 @@ use super::bots::valid_bot_id;
 use serde::{Deserialize, Serialize};
 
 /// `[[tenant]]`: one tenant's grants.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TenantConfig {
     /// The tenant: a `[[bot]]`'s `tenant` (else its id), an account's `owner`.

@@ -6,6 +6,7 @@ use super::run::{
     WALL_TOKEN,
 };
 use rhai::{Dynamic, EvalAltResult, ParseError, Position};
+use std::collections::BTreeSet;
 use std::fmt;
 
 /// An error from compiling or running a script, located as `file:line:col` when known.
@@ -119,6 +120,26 @@ impl ScriptError {
         let mut e = Self::new(message).at(err.position());
         e.file = file.map(str::to_string);
         e
+    }
+
+    /// For `Undefined variable: MAX` where `source` declares `const MAX = …` at its top level
+    /// (a function cannot see it by name): how to read it.
+    pub fn with_constant_hint(mut self, source: &str) -> Self {
+        let Some(name) = self.message.strip_prefix("Undefined variable: ") else {
+            return self;
+        };
+        let name = name.trim().to_string();
+        let declared = source.lines().any(|line| {
+            line.strip_prefix("const ")
+                .and_then(|rest| rest.trim_start().strip_prefix(name.as_str()))
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        });
+        if declared {
+            self.message = format!(
+                "Undefined variable: {name} (a function does not see the script's top-level constants by name: write global::{name})"
+            );
+        }
+        self
     }
 
     /// A runtime (or parse) error of a script whose main file is `file`, explained against
@@ -301,4 +322,34 @@ pub(crate) fn wall_exceeded(wall_ms: u64) -> String {
     format!(
         "wall time limit exceeded: the call ran longer than {wall_ms} ms, waits on Telegram, TDLib and HTTP included"
     )
+}
+
+/// `reply takes 1 or 2 arguments, this call gives 5`: a call no overload of `name` (taking
+/// `arities` arguments) takes, in `check`'s words and a running script's alike.
+pub fn wrong_count(name: &str, arities: &BTreeSet<usize>, given: usize) -> String {
+    let counts: Vec<String> = arities.iter().map(usize::to_string).collect();
+    let takes = match counts.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => "no".to_string(),
+    };
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    format!(
+        "{name} takes {takes} argument{}, this call gives {given}",
+        plural(arities.iter().next_back().copied().unwrap_or(0))
+    )
+}
+
+/// Rhai's `Function not found: send_message (&str | …, i64)` for a function `known` has, called
+/// with a number of arguments none of its overloads takes: [`wrong_count`]'s words instead.
+pub(crate) fn arity_words(message: &str, known: &super::KnownFunctions) -> Option<String> {
+    let signature = message.strip_prefix("Function not found: ")?;
+    let (name, args) = signature.split_once(" (")?;
+    let args = args.strip_suffix(')')?;
+    let given = match args.trim() {
+        "" => 0,
+        args => args.split(", ").count(),
+    };
+    let arities = known.get(name).filter(|a| !a.is_empty())?;
+    (!arities.contains(&given)).then(|| wrong_count(name, arities, given))
 }

@@ -9,6 +9,16 @@ use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, PoisonError, RwLock};
 
+/// Whether `path` names a script: `*.rhai`, not hidden, not an editor's definition file
+/// (`*.d.rhai`, which `tgscript definitions` writes).
+pub fn is_script(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    name.ends_with(".rhai") && !name.starts_with('.') && !name.ends_with(".d.rhai")
+}
+
 /// Why a path named by a script is not a file inside the scenario folder.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize,

@@ -21,7 +21,7 @@ pub enum ScriptReadError {
 ///
 /// Each field is a key of the `[limits]` config section (and of `TGSCRIPT_LIMITS_<KEY>`).
 /// Errors raised when a limit is hit name the key, so an author knows what to raise.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
     /// Maximum number of Rhai operations per call (default 10,000,000).

@@ -9,7 +9,7 @@ pub mod memory;
 pub mod resolver;
 pub mod run;
 
-pub use error::ScriptError;
+pub use error::{ScriptError, wrong_count};
 pub use folder::{FileError, Files, Folder, FolderFile};
 pub use limits::{Limits, ScriptReadError};
 pub use resolver::ScenarioResolver;
@@ -224,7 +224,7 @@ impl ScriptEngine {
         let mut ast = self
             .engine
             .compile_with_scope(scope, source)
-            .map_err(|e| ScriptError::from_parse(&e, Some(file)))?;
+            .map_err(|e| ScriptError::from_parse(&e, Some(file)).with_constant_hint(source))?;
         ast.set_source(file);
         Ok(ast)
     }
@@ -250,7 +250,7 @@ impl ScriptEngine {
                     .compile_into_self_contained(&Scope::new(), source)
             })
         });
-        let mut ast = compiled.map_err(|e| self.error(e, Some(file)))?;
+        let mut ast = compiled.map_err(|e| self.error(e, Some(file)).with_constant_hint(source))?;
         ast.set_source(file);
         Ok((ast, imports))
     }
@@ -300,6 +300,10 @@ impl ScriptEngine {
 
     /// Explain a Rhai error against this engine's limits, located in `file` by default.
     pub fn error(&self, err: Box<rhai::EvalAltResult>, file: Option<&str>) -> ScriptError {
-        ScriptError::from_eval(err, &self.limits, file)
+        let mut error = ScriptError::from_eval(err, &self.limits, file);
+        if let Some(words) = error::arity_words(&error.message, &self.known_functions()) {
+            error.message = words;
+        }
+        error
     }
 }

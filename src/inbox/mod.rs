@@ -341,6 +341,18 @@ impl Inbox {
         })
     }
 
+    /// Every bot with updates in the store's inbox, by id (the `inbox list` of them all).
+    pub fn bots(&self) -> Result<Vec<String>, InboxError> {
+        self.store
+            .lock()
+            .query_map(
+                "SELECT DISTINCT bot FROM inbox ORDER BY bot",
+                params![],
+                |row| row.get(0),
+            )
+            .map_err(db)
+    }
+
     /// The updates with one of `statuses`, oldest first.
     pub fn list(&self, statuses: &[Status]) -> Result<Vec<Entry>, InboxError> {
         let entries = self

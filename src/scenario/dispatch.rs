@@ -304,7 +304,7 @@ fn try_update(
                 };
                 let again = match inbox.store().is_in_memory() {
                     true => "fix the scenario, then retry it from the console's inbox page or with the gateway's inbox_retry (the sandbox's inbox lives in memory: `tgscript inbox retry` cannot reach it)".to_string(),
-                    false => format!("fix the scenario, then `tgscript inbox retry {id}` runs it again"),
+                    false => format!("fix the scenario, then `tgscript inbox retry --bot {bot} {id}` runs it again"),
                 };
                 tracing::error!(
                     bot = bot.as_str(),

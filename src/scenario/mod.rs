@@ -274,7 +274,7 @@ pub fn scenario_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "rhai"))
+        .filter(|p| p.is_file() && crate::engine::folder::is_script(p))
         .filter(|p| inside(p))
         .collect();
     files.sort();

@@ -126,9 +126,7 @@ pub fn is_relevant(path: &Path) -> bool {
     let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
         return false;
     };
-    !name.starts_with('.')
-        && !name.starts_with('#')
-        && path.extension().is_some_and(|e| e == "rhai")
+    !name.starts_with('#') && crate::engine::folder::is_script(path)
 }
 
 /// Watch `dir` recursively and reload `registry` on relevant changes, and when the folder

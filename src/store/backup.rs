@@ -49,6 +49,16 @@ pub fn backup(source: &Path, target: &Path, replace: bool) -> Result<BackupRepor
         .map_err(sqlite(source))?;
     let partial = partial_path(target);
     let _ = std::fs::remove_file(&partial);
+    // Readable by its owner only, as the database is (it may hold bot tokens).
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&partial)
+            .map_err(|e| failed(format!("cannot write {}: {e}", partial.display())))?;
+    }
     let mut to = Connection::open(&partial).map_err(sqlite(&partial))?;
     let pages = {
         let copy = Backup::new(&from, &mut to).map_err(sqlite(&partial))?;

@@ -24,6 +24,7 @@ mod tokens;
 pub use backup::{BackupReport, backup};
 pub use bots::SavedBot;
 pub use claim::{Claim, ClaimMode};
+pub(crate) use postgres::without_password;
 pub use tokens::{TOKEN_ID_DIGITS, TenantToken};
 
 pub use commit::Pending;

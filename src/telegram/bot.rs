@@ -75,6 +75,15 @@ impl BotClient {
     /// A client for `token` at `api_url` (Telegram's when `None`), using teloxide's HTTP
     /// client settings from the environment (`TELOXIDE_PROXY`).
     pub fn new(token: &str, api_url: Option<&str>) -> Result<Self, String> {
+        // teloxide panics on a proxy it cannot use: refused here, as a configuration error.
+        if let Some(proxy) = std::env::var("TELOXIDE_PROXY")
+            .ok()
+            .filter(|p| !p.is_empty())
+        {
+            reqwest::Proxy::all(&proxy).map_err(|e| {
+                format!("TELOXIDE_PROXY is not a proxy address ({e}): set it to e.g. socks5://host:1080 or http://host:3128, or unset it")
+            })?;
+        }
         let mut bot = teloxide::Bot::with_client(token, teloxide::net::client_from_env());
         if let Some(url) = api_url {
             let url = reqwest::Url::parse(url)

@@ -196,7 +196,18 @@ fn three_bots_in_one_process_keep_their_tokens_state_and_inboxes_apart() {
             .unwrap_or_default();
         assert_eq!(statuses, [json!("done"), json!("done")], "bot {bot}: {all}");
     }
-    t.run(&["inbox", "list"])
+    // Without --bot, every bot's inbox: the parked update of b among them.
+    let every = t.run(&["inbox", "list"]);
+    every.expect_code(0);
+    assert!(
+        every
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("b ") && l.contains("parked")),
+        "{}",
+        every.stdout
+    );
+    t.run(&["inbox", "retry", "1"])
         .expect_code(2)
         .expect_stderr_contains("pass --bot ID (a, b, hook)");
 }

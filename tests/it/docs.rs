@@ -297,4 +297,52 @@ fn openapi_and_asyncapi_describe_every_action_with_typed_results() {
     refused
         .expect_code(2)
         .expect_stderr_contains("add --gateway");
+/// A committed reference must be what `tgscript docs FLAG` prints now.
+fn assert_fresh(flag: &str, committed: &str) {
+    let t = TestDir::new();
+    let run = t.run(&["docs", flag]);
+    run.expect_code(0);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(committed);
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        run.stdout.len() > 1000,
+        "docs {flag} printed too little:\n{}",
+        run.stdout
+    );
+    assert!(
+        on_disk == run.stdout,
+        "{committed} is stale: refresh it with `cargo run --release -- docs {flag} > {committed}`"
+    );
+}
+
+#[test]
+fn the_configuration_reference_is_fresh() {
+    assert_fresh("--config-keys", "docs/src/reference/configuration.md");
+}
+
+#[test]
+fn the_cli_reference_is_fresh() {
+    assert_fresh("--cli", "docs/src/reference/cli.md");
+}
+
+#[test]
+fn docs_finds_handlers_and_stdlib_names() {
+    let t = TestDir::new();
+    t.run(&["docs", "on_message"])
+        .expect_code(0)
+        .expect_stdout_contains("## `fn on_message(msg)`");
+    let run = t.run(&["docs", "time::parse_duration"]);
+    run.expect_code(0)
+        .expect_stdout_contains("`time::parse_duration(text)`");
+    assert!(!run.stdout.contains("time::DAY"), "{}", run.stdout);
+    t.run(&["docs", "time"])
+        .expect_code(0)
+        .expect_stdout_contains("`time::DAY`");
+    let json = t.run(&["docs", "on_command", "-o", "json"]);
+    json.expect_code(0);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    assert_eq!(doc["handlers"][0]["name"], "on_command", "{doc}");
+    t.run(&["docs", "on_mesage"])
+        .expect_code(2)
+        .expect_stderr_contains("did you mean on_message?");
 }

@@ -152,8 +152,9 @@ fn parked_listed_and_retried(store_url: Option<String>) {
     );
     assert_eq!(texts(b), ["audit other", "ok other"]);
     assert!(
-        bot.stderr_so_far()
-            .contains(&format!("`tgscript inbox retry {poison}` runs it again")),
+        bot.stderr_so_far().contains(&format!(
+            "`tgscript inbox retry --bot default {poison}` runs it again"
+        )),
         "the log says how to retry\n{}",
         bot.stderr_so_far()
     );
@@ -163,19 +164,20 @@ fn parked_listed_and_retried(store_url: Option<String>) {
     let row = table
         .stdout
         .lines()
-        .find(|l| l.starts_with(&poison.to_string()))
+        .find(|l| l.starts_with(&format!("default  {poison} ")))
         .unwrap_or_else(|| panic!("no row for {poison}:\n{}", table.stdout));
     let columns: Vec<&str> = row.split_whitespace().collect();
     assert_eq!(
-        columns[..5],
+        columns[..6],
         [
+            "default".to_string(),
             poison.to_string(),
             a.to_string(),
             "message".into(),
             "parked".into(),
             "1".into()
         ],
-        "UPDATE CHAT KIND STATUS TRIES: {row:?}"
+        "BOT UPDATE CHAT KIND STATUS TRIES: {row:?}"
     );
     assert!(
         row.contains("scripts/strict.rhai:2:") && row.contains("cannot digest poison"),

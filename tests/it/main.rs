@@ -33,6 +33,7 @@ mod modules;
 #[path = "../support/nats.rs"]
 mod nats;
 mod operations;
+mod operator;
 #[path = "../support/postgres.rs"]
 mod pg;
 mod postgres;
@@ -46,5 +47,6 @@ mod sandbox_world;
 mod servers;
 mod signals;
 mod state;
+mod tdlib_install;
 mod tenants;
 mod util;

@@ -73,6 +73,16 @@ impl TestDir {
         self.finished(args, output)
     }
 
+    /// Same as [`TestDir::run_with_env`], with the variables `removed` unset.
+    pub fn run_without(&self, args: &[&str], env: &[(&str, &str)], removed: &[&str]) -> Run {
+        let mut command = self.command(args, env);
+        for name in removed {
+            command.env_remove(name);
+        }
+        let output: Output = command.output().expect("run tgscript");
+        self.finished(args, output)
+    }
+
     /// Same as [`TestDir::run_with_env`], also measuring the CPU time (user and system) the
     /// process used, its own alone (`wait4`), whatever else the test process runs meanwhile.
     pub fn run_measuring_cpu(&self, args: &[&str], env: &[(&str, &str)]) -> (Run, Duration) {
@@ -144,8 +154,10 @@ impl TestDir {
                 cmd.env_remove(key);
             }
         }
-        // Each test folder has its own data dir (state database, REPL history).
+        // Each test folder has its own data dir (state database, REPL history), and no config
+        // file of the user's is found.
         cmd.env("TGSCRIPT_DATA_DIR", self.path().join(".data"));
+        cmd.env("XDG_CONFIG_HOME", self.path().join(".config"));
         cmd.envs(NO_FLOOD_CONTROL);
         cmd.envs(self.store_env());
         for (key, value) in env {
