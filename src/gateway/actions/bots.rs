@@ -234,11 +234,12 @@ pub(super) const CHECK_SCRIPT: ActionSpec = ActionSpec {
 pub(super) const SANDBOX_CHAT: ActionSpec = ActionSpec {
     name: "sandbox_chat",
     access: Access::Admin,
-    doc: "Say a line in the sandbox group of `tgscript run` without a bot token, as on its \
-          console: `text` (from alice), `/as NAME text`, `/reply N text`, `/photo [caption]`, \
-          `/edit N text`, `/join [NAME]`, `/leave [NAME]`, `/request [NAME]`, `/press [#N] DATA`, \
-          `/wait DURATION`, `/login_from PLACE`, `/confirm_qr`. Answered once the scenarios \
-          have handled it (at most 30 s); what they did comes through `activity`.",
+    doc: "Say a line in the sandbox of `tgscript run` without a bot token, as on its \
+          console: `text` (from alice, in the group), `/as NAME text`, `/dm [NAME] text` (in \
+          NAME's private chat with the bot), `/reply N text`, `/photo [caption]`, \
+          `/join [NAME]`, `/press [#N] DATA`, `/wait DURATION`, … (`/help` answers the whole \
+          list). Answered once the scenarios have handled it (at most 30 s); what they did \
+          comes through `activity`.",
     fields: &[FieldSpec::required(
         "line",
         "string",
