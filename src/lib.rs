@@ -32,6 +32,7 @@ pub mod commands;
 pub mod config;
 pub mod docs;
 pub mod effects;
+pub mod figures;
 pub mod engine;
 pub mod gateway;
 pub mod host;

@@ -114,10 +114,12 @@ pub(super) const REMOVE_BOT: ActionSpec = ActionSpec {
 pub(super) const LIST_BOTS: ActionSpec = ActionSpec {
     name: "list_bots",
     access: Access::Tenant,
-    doc: "The bots running now, as `/health` describes them, with their scenario folders; in a \
+    doc: "The bots running now, as `/health` describes them, with their scenario folders and \
+          their `figures` over the last five minutes (a value per 2 s step, oldest first: \
+          `updates_per_second`, `latency_ms` (null: no update), `failures`, `parked`); in a \
           cluster, also the bots the other instances run, each with the `instance` running it.",
     fields: &[],
-    success: "{bots: [{id, mode, source, handled, inbox, scripts, ...}]}",
+    success: "{bots: [{id, mode, source, handled, inbox, scripts, figures, ...}]}",
     returns: r#"{"bots": [{"id": "shop", "mode": "polling", "source": "gateway", "handled": 12, "inbox": {"pending": 0, "parked": 0}, "scripts": "/var/lib/tgscript/bots/shop"}]}"#,
     errors: &[NOT_HERE],
     run: act,
