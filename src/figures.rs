@@ -141,6 +141,12 @@ mod tests {
         let parked: u64 = tail("parked").iter().filter_map(Value::as_u64).sum();
         assert_eq!(parked, 1);
         assert!(a["latency_ms"][0].is_null(), "an empty step has no latency");
-        assert!(figures.of("c")["failures"].as_array().expect("zeros").iter().all(|f| f == 0));
+        assert!(
+            figures.of("c")["failures"]
+                .as_array()
+                .expect("zeros")
+                .iter()
+                .all(|f| f == 0)
+        );
     }
 }

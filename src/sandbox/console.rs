@@ -224,7 +224,8 @@ pub fn introduction(url: &str, token: &str) -> String {
     format!(
         "sandbox: no TELOXIDE_TOKEN, so scripts run against a simulated supergroup \"Sandbox Group\" ({SANDBOX_CHAT_ID}) \
          where the bot is an administrator, with members alice, bob and carol, each also in a private chat with the bot. \
-         Its Bot API server is {url} (token {token}: other clients can use it too, e.g. TELOXIDE_API_URL={url}).\n{}",
+         Its Bot API server is {url} (token {token}: other clients can use it too, e.g. TELOXIDE_API_URL={url}). \
+         End of input or Ctrl-C stops (with the gateway on, the web console keeps it going after the end of input).\n{}",
         help()
     )
 }
@@ -285,7 +286,7 @@ pub fn account_line(accounts: &Accounts, line: &str) -> Option<Result<String, St
 
 fn login_from(sandbox: &SandboxAccount, id: i64, place: &str) -> Result<String, Refused> {
     if place.is_empty() {
-        return Err(Refused::Usage);
+        return Err("/login_from needs a place, e.g. /login_from Berlin, Germany".into());
     }
     let session = sandbox.login_from(place);
     Ok(format!(
@@ -451,7 +452,12 @@ fn wait(_: &Said, world: &mut World, _: &mut Users, after: &str) -> Result<Strin
     Ok(format!("the sandbox's clock moved {after} ahead"))
 }
 
-fn press(said: &Said, world: &mut World, users: &mut Users, after: &str) -> Result<String, Refused> {
+fn press(
+    said: &Said,
+    world: &mut World,
+    users: &mut Users,
+    after: &str,
+) -> Result<String, Refused> {
     let (first, data) = first_word(after);
     let (message, data) = match first.starts_with('#') {
         true => (message_number(first), data),
@@ -472,10 +478,19 @@ fn edit(said: &Said, world: &mut World, users: &mut Users, after: &str) -> Resul
         .ok_or(Refused::Usage)?;
     let (chat, id) = chat_and_user(said, world, users);
     world.edit(chat, id, number, text)?;
-    Ok(format!("#{number} {}{} (edited): {text}", said.user, place(said)))
+    Ok(format!(
+        "#{number} {}{} (edited): {text}",
+        said.user,
+        place(said)
+    ))
 }
 
-fn photo(said: &Said, world: &mut World, users: &mut Users, caption: &str) -> Result<String, Refused> {
+fn photo(
+    said: &Said,
+    world: &mut World,
+    users: &mut Users,
+    caption: &str,
+) -> Result<String, Refused> {
     post(said, world, users, caption, true)
 }
 

@@ -62,7 +62,10 @@ fn kind(name: &str) -> Option<Kind> {
     if name.starts_with("can_") {
         return Some(Kind::Boolean);
     }
-    KINDS.iter().find(|(n, _)| *n == name).map(|(_, kind)| *kind)
+    KINDS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, kind)| *kind)
 }
 
 /// `value` read as `kind` when it is text that reads so; else unchanged.

@@ -269,7 +269,8 @@ async fn handle(
     for (key, value) in query {
         params.entry(key).or_insert(Value::String(value));
     }
-    let params = params::as_telegram_reads(params);
+    // Recorded as sent; answered as Telegram reads it.
+    let read = params::as_telegram_reads(params.clone());
     if method.eq_ignore_ascii_case("getUpdates") {
         if lock(&shared.world).webhook().is_some() {
             return reply(Err(Refusal {
@@ -278,12 +279,12 @@ async fn handle(
                 parameters: None,
             }));
         }
-        return reply(get_updates(&shared, &params).await);
+        return reply(get_updates(&shared, &read).await);
     }
     let at = Instant::now();
     let flooded = lock(&shared.flood)
         .as_ref()
-        .and_then(|limits| limits.check(&method, params.get("chat_id")).err());
+        .and_then(|limits| limits.check(&method, read.get("chat_id")).err());
     let result = match flooded {
         Some(wait) => {
             shared.flood_refusals.fetch_add(1, Ordering::SeqCst);
@@ -291,7 +292,7 @@ async fn handle(
                 wait.as_secs_f64().ceil().max(1.0) as u64,
             ))
         }
-        None => lock(&shared.world).call(&method, &params),
+        None => lock(&shared.world).call(&method, &read),
     };
     let recorded = Recorded {
         method,
