@@ -132,8 +132,24 @@ async function showBots() {
 function showCharts(bots) {
   const drawn = bots
     .filter((b) => b.figures)
-    .map((b) => el("div", "bot-charts", el("h3", "", b.id), el("div", "chart-row", ...CHARTS.map((c) => chart(b.figures, c)))));
+    .map((b) => {
+      const figures = recent(b.figures);
+      return el("div", "bot-charts", el("h3", "", b.id), el("div", "chart-row", ...CHARTS.map((c) => chart(figures, c))));
+    });
   $("charts").replaceChildren(...drawn);
+}
+
+/** `figures` from the first step that saw anything (at least the last MIN_STEPS steps). */
+function recent(figures) {
+  const MIN_STEPS = 30;
+  const steps = (figures.updates_per_second ?? []).length;
+  const busy = (i) => CHARTS.some((c) => (figures[c.key]?.[i] ?? 0) > 0);
+  let first = 0;
+  while (first < steps && !busy(first)) first += 1;
+  const from = Math.max(0, Math.min(first, steps - MIN_STEPS));
+  const kept = { ...figures };
+  for (const c of CHARTS) kept[c.key] = (figures[c.key] ?? []).slice(from);
+  return kept;
 }
 
 /** A new SVG element `tag` with `attributes`. */
@@ -152,7 +168,7 @@ function figure(n) {
  *  time axis; a null value is a gap in a line. */
 function chart(figures, spec) {
   const values = figures[spec.key] ?? [];
-  const [w, h, left, top, bottom] = [300, 110, 34, 8, 18];
+  const [w, h, left, top, bottom] = [250, 110, 34, 8, 18];
   const plotW = w - left - 6;
   const plotH = h - top - bottom;
   const known = values.filter((v) => typeof v === "number");
@@ -169,8 +185,9 @@ function chart(figures, spec) {
     label.textContent = figure(v);
     picture.append(label);
   }
-  const minutes = Math.round((values.length * (figures.step_seconds ?? 2)) / 60);
-  for (const [text, at, anchor] of [[`-${minutes} min`, left, "start"], ["now", w - 6, "end"]]) {
+  const span = values.length * (figures.step_seconds ?? 2);
+  const since = span >= 120 ? `-${Math.round(span / 60)} min` : `-${span} s`;
+  for (const [text, at, anchor] of [[since, left, "start"], ["now", w - 6, "end"]]) {
     const label = svg("text", { x: at, y: h - 4, class: `scale ${anchor}` });
     label.textContent = text;
     picture.append(label);
