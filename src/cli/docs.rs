@@ -82,9 +82,37 @@ pub(super) fn docs(config: &Config, args: DocsArgs) -> anyhow::Result<u8> {
     Ok(0)
 }
 
+/// The date every example update shows (2026-11-30 00:53:20 UTC), so the reference printed today is
+/// the one printed tomorrow and can be kept in the repository.
+const EXAMPLE_DATE: i64 = 1_796_000_000;
+
 /// A real example of what `handler` is given, made by the sandbox world (`null` where the
-/// sandbox makes none).
+/// sandbox makes none), its dates set to [`EXAMPLE_DATE`].
 fn example(handler: Handler) -> Value {
+    let mut example = made_by_the_sandbox(handler);
+    set_dates(&mut example);
+    example
+}
+
+/// Every date of `value` (`date`, `edit_date`, …), however deep, set to [`EXAMPLE_DATE`].
+fn set_dates(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, field) in map.iter_mut() {
+                if (key == "date" || key.ends_with("_date")) && field.is_i64() {
+                    *field = EXAMPLE_DATE.into();
+                } else {
+                    set_dates(field);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(set_dates),
+        _ => {}
+    }
+}
+
+/// What the sandbox world gives `handler` after a typical act.
+fn made_by_the_sandbox(handler: Handler) -> Value {
     let chat = SANDBOX_CHAT_ID;
     let mut world = World::new();
     let last = |world: &mut World| world.updates_from(0, 100).pop().unwrap_or_default();

@@ -1,5 +1,5 @@
 //! `[cluster]`: this process as one instance of a cluster that shares one PostgreSQL store
-//! and owns its bots through leases on NATS JetStream (see `docs/cluster.md`): where NATS
+//! and owns its bots through leases on NATS JetStream (see `docs/src/guide/cluster-design.md`): where NATS
 //! is, how this instance proves itself to it (credentials, TLS), and the cluster key that
 //! seals what the instances send each other.
 

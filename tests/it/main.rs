@@ -3,6 +3,7 @@
 mod account_events;
 mod accounts;
 mod backup;
+mod book;
 mod bot;
 mod bots;
 #[path = "../support/certs.rs"]
