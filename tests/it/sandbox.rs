@@ -316,7 +316,7 @@ fn without_the_gateway_the_end_of_input_still_stops_the_sandbox() {
     );
 }
 
-/// The Python that runs the PTB test: `TGSCRIPT_TEST_PYTHON`, else `python3` (scripts/test
+/// The Python that runs the PTB test: `TGSCRIPT_TEST_PYTHON`, else `python3` (tests/run
 /// puts its venv's first on PATH).
 fn test_python() -> String {
     std::env::var("TGSCRIPT_TEST_PYTHON").unwrap_or_else(|_| "python3".to_string())
@@ -331,7 +331,7 @@ fn python_telegram_bot_parses_every_answer_of_the_sandboxs_bot_api_server() {
         .is_ok_and(|s| s.success());
     assert!(
         has_ptb,
-        "python-telegram-bot is missing for {python} (tests/python/requirements.txt): run scripts/test, which installs it"
+        "python-telegram-bot is missing for {python} (tests/python/requirements.txt): run tests/run, which installs it"
     );
     let t = TestDir::new();
     t.write("scripts/quiet.rhai", "fn on_message(msg) {}\n");

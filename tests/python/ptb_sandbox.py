@@ -32,7 +32,7 @@ try:
     )
     from telegram.error import BadRequest
 except ImportError:
-    print("python-telegram-bot is missing: run scripts/test, which installs it", file=sys.stderr)
+    print("python-telegram-bot is missing: run tests/run, which installs it", file=sys.stderr)
     sys.exit(2)
 
 GROUP = -1001234567890
