@@ -427,18 +427,22 @@ async fn serve(
         ));
     }
     if let Some(chat) = sandbox_chat {
-        eprintln!(
-            "sandbox: no TELOXIDE_TOKEN, so scripts run against a simulated supergroup \"Sandbox Group\" ({}) \
-             where the bot is an administrator, with members alice, bob and carol. Type messages (you are alice); \
-             /as NAME text, /reply N text, /photo, /edit N text, /join, /leave, /request, /press [#N] DATA, /wait 10m; \
-             /login_from PLACE and /confirm_qr for the sandbox account. End of input or Ctrl-C stops.",
-            crate::sandbox::world::SANDBOX_CHAT_ID
-        );
+        eprintln!("{}", chat.introduction());
         let stop = stop.clone();
-        // Each line is handled before the next is read, like a chat; end of input stops.
+        let console = config.gateway.listen.is_some();
+        // Each line is handled before the next is read, like a chat; end of input stops,
+        // unless the web console serves the sandbox (under nohup or systemd stdin ends at
+        // once): then a stop signal does.
         tokio::spawn(async move {
             super::sandbox_chat::feed_stdin(&chat).await;
-            let _ = stop.send(true);
+            match console {
+                true => eprintln!(
+                    "sandbox: end of input; the sandbox goes on for the web console (Ctrl-C or SIGTERM stops it)"
+                ),
+                false => {
+                    let _ = stop.send(true);
+                }
+            }
         });
     }
     let (_config_watch, mut edits) = match (&config.source, config.bots.is_empty()) {

@@ -127,10 +127,12 @@ pub(super) const REMOVE_BOT: ActionSpec = ActionSpec {
 pub(super) const LIST_BOTS: ActionSpec = ActionSpec {
     name: "list_bots",
     access: Access::Tenant,
-    doc: "The bots running now, as `/health` describes them, with their scenario folders; in a \
+    doc: "The bots running now, as `/health` describes them, with their scenario folders and \
+          their `figures` over the last five minutes (a value per 2 s step, oldest first: \
+          `updates_per_second`, `latency_ms` (null: no update), `failures`, `parked`); in a \
           cluster, also the bots the other instances run, each with the `instance` running it.",
     fields: &[],
-    success: "{bots: [{id, mode, source, handled, inbox, scripts, ...}]}",
+    success: "{bots: [{id, mode, source, handled, inbox, scripts, figures, ...}]}",
     returns: r#"{"bots": [{"id": "shop", "mode": "polling", "source": "gateway", "handled": 12, "inbox": {"pending": 0, "parked": 0}, "scripts": "/var/lib/tgscript/bots/shop"}]}"#,
     errors: &[NOT_HERE],
     run: act,
@@ -247,11 +249,12 @@ pub(super) const CHECK_SCRIPT: ActionSpec = ActionSpec {
 pub(super) const SANDBOX_CHAT: ActionSpec = ActionSpec {
     name: "sandbox_chat",
     access: Access::Admin,
-    doc: "Say a line in the sandbox group of `tgscript run` without a bot token, as on its \
-          console: `text` (from alice), `/as NAME text`, `/reply N text`, `/photo [caption]`, \
-          `/edit N text`, `/join [NAME]`, `/leave [NAME]`, `/request [NAME]`, `/press [#N] DATA`, \
-          `/wait DURATION`, `/login_from PLACE`, `/confirm_qr`. Answered once the scenarios \
-          have handled it (at most 30 s); what they did comes through `activity`.",
+    doc: "Say a line in the sandbox of `tgscript run` without a bot token, as on its \
+          console: `text` (from alice, in the group), `/as NAME text`, `/dm [NAME] text` (in \
+          NAME's private chat with the bot), `/reply N text`, `/photo [caption]`, \
+          `/join [NAME]`, `/press [#N] DATA`, `/wait DURATION`, … (`/help` answers the whole \
+          list). Answered once the scenarios have handled it (at most 30 s); what they did \
+          comes through `activity`.",
     fields: &[FieldSpec::required(
         "line",
         "string",
