@@ -235,7 +235,7 @@ fn the_dockerfile_builds_a_non_root_image_and_passes_hadolint() {
         read(".dockerignore").lines().any(|l| l == "target/"),
         "the build context must leave target/ out"
     );
-    let hadolint = std::env::var_os("TGSCRIPT_TEST_PYTHON")
+    let hadolint = std::env::var_os("TEST_PYTHON_FOR_TGSCRIPT")
         .map(PathBuf::from)
         .and_then(|python| python.parent().map(|bin| bin.join("hadolint")))
         .filter(|path| path.exists())

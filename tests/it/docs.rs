@@ -297,6 +297,8 @@ fn openapi_and_asyncapi_describe_every_action_with_typed_results() {
     refused
         .expect_code(2)
         .expect_stderr_contains("add --gateway");
+}
+
 /// A committed reference must be what `tgscript docs FLAG` prints now.
 fn assert_fresh(flag: &str, committed: &str) {
     let t = TestDir::new();

@@ -316,10 +316,10 @@ fn without_the_gateway_the_end_of_input_still_stops_the_sandbox() {
     );
 }
 
-/// The Python that runs the PTB test: `TGSCRIPT_TEST_PYTHON`, else `python3` (tests/run
+/// The Python that runs the PTB test: `TEST_PYTHON_FOR_TGSCRIPT`, else `python3` (tests/run
 /// puts its venv's first on PATH).
 fn test_python() -> String {
-    std::env::var("TGSCRIPT_TEST_PYTHON").unwrap_or_else(|_| "python3".to_string())
+    std::env::var("TEST_PYTHON_FOR_TGSCRIPT").unwrap_or_else(|_| "python3".to_string())
 }
 
 #[test]
