@@ -113,12 +113,12 @@ impl Report for FleetReport {
                 gauges.push(of_bot(
                     INBOX_PENDING,
                     "Updates in the inbox still to be handled (new or waiting for a retry).",
-                    pending as u64,
+                    pending,
                 ));
                 gauges.push(of_bot(
                     INBOX_PARKED,
                     "Updates in the inbox parked after their last try.",
-                    parked as u64,
+                    parked,
                 ));
             }
         }

@@ -65,7 +65,7 @@ pub(super) async fn authorize(
     // A page of an allowed origin reads every answer, refusals included.
     let mut response = match client(&gw, request).await {
         Ok(request) => next.run(request).await,
-        Err(refusal) => refusal,
+        Err(refusal) => *refusal,
     };
     cors::expose(&mut response, origin);
     response
@@ -73,9 +73,11 @@ pub(super) async fn authorize(
 
 /// The request with who its client is ([`Client`]) as an extension, or the refusal of a
 /// token that is no one's.
-async fn client(gw: &Arc<Gateway>, request: Request) -> Result<Request, Response> {
+async fn client(gw: &Arc<Gateway>, request: Request) -> Result<Request, Box<Response>> {
     let refuse = |status: StatusCode, error: String| {
-        Err((status, axum::Json(events::refusal(&error))).into_response())
+        Err(Box::new(
+            (status, axum::Json(events::refusal(&error))).into_response(),
+        ))
     };
     use subtle::ConstantTimeEq;
     let given = presented_token(request.headers()).to_vec();

@@ -156,7 +156,8 @@ pub fn to_markdown() -> String {
             action.success()
         ));
         for error in action.errors() {
-            out.push_str(&format!("- {error}\n"));
+            // Placeholders like `<state>` are text, not HTML tags.
+            out.push_str(&format!("- {}\n", error.replace('<', "&lt;")));
         }
         let (request, event) = example(&action);
         out.push_str(&format!(

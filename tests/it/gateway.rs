@@ -292,7 +292,7 @@ fn offline_tdlib_account_answers_with_tdlibs_unauthorized() {
         let event = ask(&mut ws, json!({"action": "get_active_sessions", "userbot_id": 1, "request_id": "td"}).to_string()).await;
         assert_eq!(
             event,
-            json!({"type": "chat_update", "event": "get_active_sessions_error", "userbot_id": 1, "request_id": "td", "error": "Unauthorized", "code": 401})
+            json!({"v": 1, "type": "chat_update", "event": "get_active_sessions_error", "userbot_id": 1, "request_id": "td", "error": "Unauthorized", "code": 401})
         );
         // POST /command answers with TDLib's code as the status.
         let status = reqwest::Client::new()
