@@ -33,6 +33,7 @@ pub mod config;
 pub mod docs;
 pub mod effects;
 pub mod engine;
+pub mod figures;
 pub mod gateway;
 pub mod host;
 pub mod http;

@@ -167,6 +167,7 @@ impl FleetControl {
                 let mut entry = describe(bot);
                 entry["scripts"] = json!(bot.dir.display().to_string());
                 entry["tenant"] = json!(tenant(bot));
+                entry["figures"] = crate::figures::recent().of(&bot.id);
                 if let Some(elsewhere) = &self.elsewhere {
                     entry["instance"] = json!(elsewhere.instance);
                 }

@@ -33,6 +33,8 @@ const SESSION_ENDED: &str = "the store's PostgreSQL session ended, and with it t
 
 /// Quiet time after the last change of the config file before it is read again.
 const CONFIG_DEBOUNCE: Duration = Duration::from_millis(200);
+/// How often the main loop beats the heartbeat (`/livez`, systemd's watchdog).
+const HEARTBEAT: Duration = Duration::from_secs(1);
 
 /// One bot of the set, served on its own task.
 struct Member {
@@ -345,6 +347,7 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
     let report: Arc<dyn Report> = Arc::new(FleetReport {
         bots: fleet.running.clone(),
         accounts: app.host().accounts().clone(),
+        workers: app.workers.clone(),
     });
     // Whatever ends the run, the accounts open here are closed (their claims let go) and the
     // bots stopped.
@@ -424,27 +427,35 @@ async fn serve(
         ));
     }
     if let Some(chat) = sandbox_chat {
-        eprintln!(
-            "sandbox: no TELOXIDE_TOKEN, so scripts run against a simulated supergroup \"Sandbox Group\" ({}) \
-             where the bot is an administrator, with members alice, bob and carol. Type messages (you are alice); \
-             /as NAME text, /reply N text, /photo, /edit N text, /join, /leave, /request, /press [#N] DATA, /wait 10m; \
-             /login_from PLACE and /confirm_qr for the sandbox account. End of input or Ctrl-C stops.",
-            crate::sandbox::world::SANDBOX_CHAT_ID
-        );
+        eprintln!("{}", chat.introduction());
         let stop = stop.clone();
-        // Each line is handled before the next is read, like a chat; end of input stops.
+        let console = config.gateway.listen.is_some();
+        // Each line is handled before the next is read, like a chat; end of input stops,
+        // unless the web console serves the sandbox (under nohup or systemd stdin ends at
+        // once): then a stop signal does.
         tokio::spawn(async move {
             super::sandbox_chat::feed_stdin(&chat).await;
-            let _ = stop.send(true);
+            match console {
+                true => eprintln!(
+                    "sandbox: end of input; the sandbox goes on for the web console (Ctrl-C or SIGTERM stops it)"
+                ),
+                false => {
+                    let _ = stop.send(true);
+                }
+            }
         });
     }
     let (_config_watch, mut edits) = match (&config.source, config.bots.is_empty()) {
         (Some(path), false) => config_file::watch(path),
         _ => (None, mpsc::unbounded_channel().1),
     };
+    let mut hangups = config_file::hangups();
+    let mut heartbeat = tokio::time::interval(HEARTBEAT);
     let mut failed = None;
+    super::systemd::ready();
     loop {
         tokio::select! {
+            _ = heartbeat.tick() => crate::telemetry::heartbeat().beat(),
             () = bot::stopped(stop_seen.clone()) => break,
             () = app.host().store().session_ended() => {
                 failed = Some(AppError::Failed(SESSION_ENDED.into()));
@@ -462,13 +473,38 @@ async fn serve(
             },
             Some(()) = edits.recv() => {
                 while let Ok(Some(())) = tokio::time::timeout(CONFIG_DEBOUNCE, edits.recv()).await {}
-                let Some(path) = &config.source else { continue };
-                match Config::load(Some(path)) {
-                    Ok(next) => fleet.reconfigure(&next).await,
-                    Err(e) => tracing::error!("{e}; the bots stay as they are"),
-                }
+                fleet.reload(config).await;
             }
+            Some(()) = hangups.recv() => match config.bots.is_empty() {
+                false => {
+                    tracing::info!("SIGHUP: reloading the config file");
+                    super::systemd::reloading();
+                    fleet.reload(config).await;
+                    super::systemd::reloaded();
+                }
+                true => tracing::warn!(
+                    "SIGHUP: nothing to reload: a reload applies the [[bot]]s of a config file, and this run has none"
+                ),
+            },
         }
     }
+    let why = match &failed {
+        Some(e) => e.to_string(),
+        None => "stopping: the running handlers finish, no new work is taken".into(),
+    };
+    crate::telemetry::stopping(&why);
+    super::systemd::stopping();
     failed.map_or(Ok(()), Err)
+}
+
+impl Fleet<'_> {
+    /// Read the config file again and apply its `[[bot]]`s, as a save of it does; a file
+    /// that does not load changes nothing.
+    async fn reload(&mut self, config: &Config) {
+        let Some(path) = &config.source else { return };
+        match Config::load(Some(path)) {
+            Ok(next) => self.reconfigure(&next).await,
+            Err(e) => tracing::error!("{e}; the bots stay as they are"),
+        }
+    }
 }

@@ -17,6 +17,7 @@ mod remote_account;
 mod requeued;
 mod sandbox_chat;
 mod status;
+pub mod systemd;
 mod timers;
 pub mod webhook;
 
@@ -315,7 +316,18 @@ impl App {
         }
         let tokens = gateway::TenantTokens::new(configured, Some(self.host.store().clone()));
         let sealed = self.runner(Path::new(crate::engine::folder::NO_FOLDER))?;
+        let checker = on_bot::FolderCheck {
+            folder: on_bot::Target {
+                id: "scripts".into(),
+                host: self.host.clone(),
+                dir: self.config.scripts.dir.clone(),
+                inbox: None,
+                runner: runner.clone(),
+            },
+            limits: self.config.limits.clone(),
+        };
         Ok(Gateway::new(self.effects(), runner, settings)
+            .with_checker(Arc::new(checker))
             .with_accounts(
                 Arc::new(account_admin::AccountAdmin::new(self)),
                 self.host.accounts().hub().clone(),

@@ -159,6 +159,26 @@ pub(super) fn on_bot(
     }
 }
 
+/// `check_script` where no bots run (`serve`): scripts checked as scenarios of one folder,
+/// where the process's scripts run.
+pub(super) struct FolderCheck {
+    /// The folder, as a bot of its own.
+    pub(super) folder: Target,
+    /// The limits a script is held to.
+    pub(super) limits: Limits,
+}
+
+impl crate::gateway::admin::ScriptCheck for FolderCheck {
+    fn check(
+        &self,
+        action: &str,
+        scope: Option<&str>,
+        request: &Map<String, Value>,
+    ) -> Result<Value, CommandError> {
+        on_bot(&self.folder, &self.limits, action, scope, request)
+    }
+}
+
 /// `put_script`: the script checked like `tgscript check`, then written in `bot`'s folder.
 fn put_script(
     bot: &Target,

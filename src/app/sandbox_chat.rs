@@ -1,7 +1,7 @@
 //! The sandbox chat: each line — typed on stdin, or sent by the web console through the
 //! gateway's `sandbox_chat` — becomes sandbox updates (or an account event, or a move of the
 //! sandbox's clock) and is handled by the scenarios before the next line is taken. On stdin,
-//! the end of input stops the run.
+//! the end of input stops the run, unless the web console is on.
 
 use crate::accounts::Accounts;
 use crate::activity::{self, Entry, Kind};
@@ -43,6 +43,12 @@ impl SandboxChat {
             accounts,
             users: tokio::sync::Mutex::new(Users::default()),
         }
+    }
+
+    /// What the sandbox says when it starts: its Bot API server's address and the console's
+    /// lines.
+    pub(super) fn introduction(&self) -> String {
+        console::introduction(&self.server.url(), super::SANDBOX_TOKEN)
     }
 
     /// Apply `line` (see [`crate::sandbox::console`] for what it may say), show its echo with

@@ -51,6 +51,14 @@ impl BotStatus {
         self.last_ok.load(Ordering::SeqCst)
     }
 
+    /// The last error reaching the Bot API, if any.
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     /// Whether the bot reaches the Bot API.
     pub fn reachable(&self) -> bool {
         self.reachable.load(Ordering::SeqCst)

@@ -1,11 +1,12 @@
-//! `tgscript docs [NAME] [--gateway] [--format markdown|json]`: the builtins (or one of
-//! them), or the gateway's protocol.
+//! `tgscript docs [NAME] [--gateway] [--format markdown|json|openapi|asyncapi|schema]`: the
+//! builtins (or one of them), or the gateway's protocol (also as OpenAPI, AsyncAPI and JSON
+//! Schema documents).
 
 use crate::builtins::offline_engine;
 use crate::config::Config;
 use crate::docs;
 use crate::engine::ScriptEngine;
-use crate::gateway::reference;
+use crate::gateway::{reference, schema};
 use crate::sandbox::World;
 use crate::sandbox::world::{Post, SANDBOX_CHAT_ID};
 use crate::scenario::Handler;
@@ -20,6 +21,12 @@ pub enum Format {
     /// "stdlib": [...]}`, or with `--gateway`
     /// `{"envelope": [...], "actions": [{name, kind, admin, fields, success, errors, example}]}`.
     Json,
+    /// With `--gateway`: the OpenAPI 3.1 document of `POST /v1/command`.
+    Openapi,
+    /// With `--gateway`: the AsyncAPI 3.0 document of the WebSocket `/v1/ws`.
+    Asyncapi,
+    /// With `--gateway`: the JSON Schema of every request, result and event.
+    Schema,
 }
 
 /// Arguments of `docs`.
@@ -62,12 +69,20 @@ pub(super) fn docs(config: &Config, args: DocsArgs) -> anyhow::Result<u8> {
         return Ok(0);
     }
     if args.gateway {
-        match args.format {
-            Format::Markdown => out!("{}", reference::to_markdown())?,
-            Format::Json => outln!("{}", reference::to_json())?,
-        }
+        let document = match args.format {
+            Format::Markdown => {
+                out!("{}", reference::to_markdown())?;
+                return Ok(0);
+            }
+            Format::Json => reference::to_value(),
+            Format::Openapi => schema::openapi(),
+            Format::Asyncapi => schema::asyncapi(),
+            Format::Schema => schema::json_schema(),
+        };
+        outln!("{}", serde_json::to_string_pretty(&document)?)?;
         return Ok(0);
     }
+
     let engine = offline_engine(config.limits.clone(), ".");
     let name = args.name.as_deref();
     let builtins = match name {
@@ -87,6 +102,11 @@ pub(super) fn docs(config: &Config, args: DocsArgs) -> anyhow::Result<u8> {
         return Err(super::usage(unknown(&engine, name)));
     }
     match args.format {
+        Format::Openapi | Format::Asyncapi | Format::Schema => {
+            return Err(super::usage(
+                "--format openapi, asyncapi and schema describe the gateway: add --gateway",
+            ));
+        }
         Format::Markdown => {
             let mut text = String::new();
             if !builtins.is_empty() {

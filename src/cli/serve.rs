@@ -24,7 +24,13 @@ pub(super) fn serve(config: &Config, listen: Option<String>) -> anyhow::Result<u
         let listener = crate::gateway::listen(&settings)
             .await
             .map_err(|e| AppError::Failed(e.to_string()))?;
-        crate::gateway::serve(listener, gateway, crate::app::bot::stop_requested()).await;
+        tokio::spawn(crate::app::systemd::beat());
+        crate::app::systemd::ready();
+        let stop = async {
+            crate::app::bot::stop_requested().await;
+            crate::app::systemd::stopping();
+        };
+        crate::gateway::serve(listener, gateway, stop).await;
         Ok::<(), AppError>(())
     });
     app.close();

@@ -37,6 +37,19 @@ pub trait BotControl: Send + Sync {
     fn tenant_of(&self, bot: &str) -> Option<String>;
 }
 
+/// Where `check_script` checks a script when no bots run (`serve`): the scripts folder, as a
+/// scenario of it.
+pub trait ScriptCheck: Send + Sync {
+    /// Check the script of `request` (`name`, `source`) for a client of tenant `scope`, if
+    /// any; `{name, problems}` as `check_script` answers. Called on a blocking thread.
+    fn check(
+        &self,
+        action: &str,
+        scope: Option<&str>,
+        request: &Map<String, Value>,
+    ) -> Result<Value, CommandError>;
+}
+
 /// What an action that needs the bots of a `run` says where none run.
 pub(super) const NO_BOTS: &str =
     "no bots run in this process: admin actions and bot_id need `tgscript run`";

@@ -3,29 +3,34 @@
 //! cannot set headers on a WebSocket, the subprotocol `bearer.<token>`), compared in
 //! constant time and never logged.
 
-use super::Gateway;
 use super::tenants::Client;
+use super::{Gateway, cors, events};
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 use std::sync::Arc;
 
-/// The WebSocket subprotocol the gateway speaks: a client offering it (beside
+/// The WebSocket subprotocol of the protocol's version 1: a client offering it (beside
 /// `bearer.<token>`, for browsers, which cannot set `Authorization`) gets it selected.
-pub const SUBPROTOCOL: &str = "tgscript";
+pub const SUBPROTOCOL: &str = "tgscript.v1";
+/// The subprotocol's name before it had a version; still selected for a client offering it.
+pub const UNVERSIONED_SUBPROTOCOL: &str = "tgscript";
 
+/// The `Authorization` scheme of a token, with the space after it (any case: RFC 9110).
+const BEARER: &[u8] = b"bearer ";
 /// What the `Sec-WebSocket-Protocol` value carrying the token starts with.
 const BEARER_PROTOCOL: &[u8] = b"bearer.";
 
-/// The token a request presents: `Authorization: Bearer <token>`, else a
-/// `Sec-WebSocket-Protocol` value `bearer.<token>`; empty when neither.
+/// The token a request presents: `Authorization: Bearer <token>` (the scheme in any case),
+/// else a `Sec-WebSocket-Protocol` value `bearer.<token>`; empty when neither.
 fn presented_token(headers: &axum::http::HeaderMap) -> &[u8] {
-    if let Some(token) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "))
-    {
+    if let Some(token) = headers.get(header::AUTHORIZATION).and_then(|v| {
+        let (scheme, token) = v.as_bytes().split_at_checked(BEARER.len())?;
+        scheme
+            .eq_ignore_ascii_case(BEARER)
+            .then(|| token.trim_ascii())
+    }) {
         return token;
     }
     headers
@@ -35,37 +40,6 @@ fn presented_token(headers: &axum::http::HeaderMap) -> &[u8] {
         .map(<[u8]>::trim_ascii)
         .find_map(|offered| offered.strip_prefix(BEARER_PROTOCOL))
         .unwrap_or_default()
-}
-
-/// Whether a request comes from a page the gateway served itself (the console): its
-/// `Origin` is `http(s)://` and its `Host`. Only for a `Host` that is an IP address or
-/// `localhost`, unless a token is configured: a DNS name rebound to this address by a
-/// foreign page would match too, and then still needs the token.
-fn own_origin(headers: &axum::http::HeaderMap, token_required: bool) -> bool {
-    let (Some(origin), Some(host)) = (headers.get(header::ORIGIN), headers.get(header::HOST))
-    else {
-        return false;
-    };
-    let (Ok(origin), Ok(host)) = (origin.to_str(), host.to_str()) else {
-        return false;
-    };
-    let same = ["http://", "https://"]
-        .iter()
-        .any(|scheme| origin.strip_prefix(scheme) == Some(host));
-    same && (token_required || literal_host(host))
-}
-
-/// Whether `host` (`name[:port]`) names this machine by address: an IP or `localhost`.
-fn literal_host(host: &str) -> bool {
-    let name = match host.rsplit_once(':') {
-        // `[::1]:8080`, `127.0.0.1:8080`, `localhost:8080`; a bare IPv6 has more colons.
-        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !name.ends_with(':') => {
-            name
-        }
-        _ => host,
-    };
-    let name = name.trim_start_matches('[').trim_end_matches(']');
-    name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok()
 }
 
 /// Refuse what a client may not ask: a request from a web page of an origin not allowed (a
@@ -78,21 +52,31 @@ pub(super) async fn authorize(
     request: Request,
     next: Next,
 ) -> Response {
-    let refuse = |status: StatusCode, error: String| {
-        (status, axum::Json(json!({"error": error}))).into_response()
-    };
-    if let Some(origin) = request.headers().get(header::ORIGIN) {
-        let own = own_origin(request.headers(), gw.token.is_some());
-        let origin = String::from_utf8_lossy(origin.as_bytes());
-        if !own && !gw.allowed_origins.iter().any(|allowed| *allowed == origin) {
-            return refuse(
-                StatusCode::FORBIDDEN,
-                format!(
-                    "requests from web pages of {origin} are refused: add it to [gateway] allowed_origins to allow them"
-                ),
-            );
-        }
+    let origin = request.headers().get(header::ORIGIN).cloned();
+    if !cors::origin_allowed(&gw, request.headers()) {
+        let origin = origin
+            .as_ref()
+            .map(|o| String::from_utf8_lossy(o.as_bytes()));
+        return cors::refused(format!(
+            "requests from web pages of {} are refused: add it to [gateway] allowed_origins to allow them",
+            origin.unwrap_or_default()
+        ));
     }
+    // A page of an allowed origin reads every answer, refusals included.
+    let mut response = match client(&gw, request).await {
+        Ok(request) => next.run(request).await,
+        Err(refusal) => refusal,
+    };
+    cors::expose(&mut response, origin);
+    response
+}
+
+/// The request with who its client is ([`Client`]) as an extension, or the refusal of a
+/// token that is no one's.
+async fn client(gw: &Arc<Gateway>, request: Request) -> Result<Request, Response> {
+    let refuse = |status: StatusCode, error: String| {
+        Err((status, axum::Json(events::refusal(&error))).into_response())
+    };
     use subtle::ConstantTimeEq;
     let given = presented_token(request.headers()).to_vec();
     let matches = |token: &Option<String>| {
@@ -149,7 +133,7 @@ pub(super) async fn authorize(
             .insert(super::tenants::Revocable(given.clone()));
     }
     request.extensions_mut().insert(client);
-    next.run(request).await
+    Ok(request)
 }
 
 #[cfg(test)]
@@ -157,43 +141,18 @@ mod tests {
     use super::*;
     use axum::http::{HeaderMap, HeaderValue};
 
-    fn headers(origin: &str, host: &str) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::ORIGIN,
-            HeaderValue::from_str(origin).expect("origin"),
-        );
-        headers.insert(header::HOST, HeaderValue::from_str(host).expect("host"));
-        headers
-    }
-
     #[test]
-    fn a_page_of_the_gateway_itself_is_its_own_origin() {
-        for host in ["127.0.0.1:8080", "[::1]:9000", "localhost:8080", "10.0.0.5"] {
-            let own = headers(&format!("http://{host}"), host);
-            assert!(own_origin(&own, false), "{host}");
+    fn the_bearer_scheme_is_read_in_any_case() {
+        for value in ["Bearer t0k", "bearer t0k", "BEARER t0k", "bEaReR  t0k "] {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                header::AUTHORIZATION,
+                HeaderValue::from_str(value).expect("header"),
+            );
+            assert_eq!(presented_token(&headers), b"t0k", "{value}");
         }
-        assert!(own_origin(
-            &headers("https://example.org", "example.org"),
-            true
-        ));
-    }
-
-    #[test]
-    fn another_origin_or_a_rebound_name_without_a_token_is_not() {
-        assert!(!own_origin(
-            &headers("http://evil.example:8080", "127.0.0.1:8080"),
-            true
-        ));
-        assert!(!own_origin(
-            &headers("http://127.0.0.1:8081", "127.0.0.1:8080"),
-            false
-        ));
-        // A DNS name rebound to this machine: the same origin as the page, but no token.
-        assert!(!own_origin(
-            &headers("http://evil.example:8080", "evil.example:8080"),
-            false
-        ));
-        assert!(!own_origin(&HeaderMap::new(), true));
+        let mut basic = HeaderMap::new();
+        basic.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic t0k"));
+        assert_eq!(presented_token(&basic), b"");
     }
 }

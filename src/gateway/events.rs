@@ -9,6 +9,20 @@ use crate::telemetry;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
+/// The protocol's version, in every event (`"v": 1`), its paths (`/v1/command`, `/v1/ws`)
+/// and its WebSocket subprotocol (`tgscript.v1`).
+pub const PROTOCOL_VERSION: u64 = 1;
+
+/// A new event named `name`: `{"v": 1, "type": "chat_update", "event": name}`.
+pub(super) fn event(name: &str) -> Value {
+    json!({"v": PROTOCOL_VERSION, "type": "chat_update", "event": name})
+}
+
+/// What a refused HTTP request (an origin, a token) is answered with: `{"v": 1, "error"}`.
+pub(super) fn refusal(error: &str) -> Value {
+    json!({"v": PROTOCOL_VERSION, "error": error})
+}
+
 /// A stand-in for a `request_id` too big for a JSON number here, replaced by its digits in
 /// the event's text.
 const EXACT_ID: &str = "\u{0}request_id\u{0}";
@@ -195,7 +209,7 @@ fn answer(gw: &Gateway, text: &str, client: &Client) -> Value {
             }
         }
     };
-    let mut event = json!({"type": "chat_update", "event": action});
+    let mut event = event(&action);
     if let Some(id) = userbot_id {
         event["userbot_id"] = id;
     }
@@ -224,7 +238,8 @@ pub(super) fn error_event(
     request_id: Option<Value>,
     error: &str,
 ) -> Value {
-    let mut event = json!({"type": "chat_update", "event": "error", "error": error});
+    let mut event = event("error");
+    event["error"] = json!(error);
     if let Some(id) = userbot_id {
         event["userbot_id"] = id;
     }

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod actions;
 mod auth;
 mod console;
+mod cors;
 mod events;
 pub use listener::HEADER_TIMEOUT;
 pub mod admin;
@@ -15,10 +16,12 @@ mod outbox;
 pub mod places;
 pub mod reference;
 mod report;
+pub mod schema;
 pub mod subscribe;
 pub mod tenants;
 
-pub use auth::SUBPROTOCOL;
+pub use auth::{SUBPROTOCOL, UNVERSIONED_SUBPROTOCOL};
+pub use events::PROTOCOL_VERSION;
 pub use report::report_routes;
 
 use crate::accounts::EventHub;
@@ -38,7 +41,7 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::http::{StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, options, post};
 use serde_json::Value;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -152,6 +155,8 @@ pub struct Gateway {
     allowed_origins: Vec<String>,
     /// The bots of the process, for admin actions and `bot_id` (none under `serve`).
     bots: Option<Arc<dyn BotControl>>,
+    /// Where `check_script` checks scripts when no bots run.
+    checker: Option<Arc<dyn admin::ScriptCheck>>,
     /// Requests running now, across connections.
     running: Arc<tokio::sync::Semaphore>,
     /// What `/health` reports (the bots and accounts of a `run`); none: just `ok`.
@@ -182,6 +187,7 @@ impl Gateway {
             token: settings.token.clone(),
             admin_token: settings.admin_token.clone(),
             bots: None,
+            checker: None,
             allowed_origins: settings.allowed_origins.clone(),
             max_answer_size: settings.max_answer_size,
             running: Arc::new(tokio::sync::Semaphore::new(OVERALL)),
@@ -248,26 +254,39 @@ impl Gateway {
         self
     }
 
+    /// The same gateway checking scripts with `checker` while no bots run.
+    pub fn with_checker(mut self, checker: Arc<dyn admin::ScriptCheck>) -> Self {
+        self.checker = Some(checker);
+        self
+    }
+
     /// The same gateway answering `/health` with `report`.
     pub fn with_report(mut self, report: Arc<dyn Report>) -> Self {
         self.report = Some(report);
         self
     }
 
-    /// The routes: `/ws`, `POST /command`, `GET /health`, `GET /metrics`, and the console
-    /// (`GET /`).
+    /// The routes: `/v1/ws` and `POST /v1/command` (also as `/ws` and `/command`), their
+    /// browsers' preflights (`OPTIONS`), `GET /health`, `/livez`, `/readyz`, `/metrics`, and
+    /// the console (`GET /`).
     pub fn router(self) -> Router {
         let report = report_routes(self.report.clone());
         let state = Arc::new(self);
-        let protected = Router::new()
-            .route("/ws", get(websocket))
-            .route("/command", post(command))
-            .route_layer(middleware::from_fn_with_state(
-                state.clone(),
-                auth::authorize,
-            ));
+        let mut protected = Router::new();
+        let mut preflights = Router::new();
+        for (ws, command_path) in [("/v1/ws", "/v1/command"), ("/ws", "/command")] {
+            protected = protected
+                .route(ws, get(websocket))
+                .route(command_path, post(command));
+            preflights = preflights.route(command_path, options(cors::preflight));
+        }
+        let protected = protected.route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authorize,
+        ));
         Router::new()
             .merge(protected)
+            .merge(preflights)
             .with_state(state)
             .merge(report)
             .merge(console::routes())
@@ -286,7 +305,7 @@ pub async fn listen(settings: &Settings) -> Result<tokio::net::TcpListener, Gate
         .local_addr()
         .map_or_else(|_| settings.addr.to_string(), |a| a.to_string());
     tracing::info!(
-        "gateway listening on http://{local} (console /, WebSocket /ws, POST /command, GET /health){}",
+        "gateway listening on http://{local} (console /, WebSocket /v1/ws, POST /v1/command, GET /livez, /readyz, /health, /metrics){}",
         if settings.token.is_some() {
             ", bearer token required"
         } else {
@@ -391,7 +410,7 @@ async fn websocket(
     // The upgraded connection keeps its place (busy) for its whole life.
     let busy = place.map(|axum::Extension(place)| place.busy());
     upgrade
-        .protocols([SUBPROTOCOL])
+        .protocols([SUBPROTOCOL, UNVERSIONED_SUBPROTOCOL])
         .max_message_size(HARD_FRAME_LIMIT)
         .max_frame_size(HARD_FRAME_LIMIT)
         .on_upgrade(move |socket| async move {

@@ -3,6 +3,7 @@
 //! events and an example request and event.
 
 use super::actions::{self, Access, Action, ENVELOPE, Kind};
+use super::events::PROTOCOL_VERSION;
 use super::subscribe::PUSHED;
 use crate::accounts::AuthState;
 use crate::commands::{FieldSpec, fields};
@@ -37,11 +38,6 @@ pub fn to_value() -> Value {
         }).collect::<Vec<_>>(),
         "authorization_states": AuthState::NAMES,
     })
-}
-
-/// The reference as pretty JSON.
-pub fn to_json() -> String {
-    serde_json::to_string_pretty(&to_value()).unwrap_or_else(|_| "{}".to_string())
 }
 
 /// One field: `{name, type, required, default, doc}`.
@@ -86,7 +82,7 @@ fn example(action: &Action) -> (Value, Value) {
     }
     let mut request = envelope.clone();
     request.extend(fields::example_request(action.fields()));
-    let mut event = json!({"type": "chat_update", "event": action.name(), "request_id": 1});
+    let mut event = json!({"v": PROTOCOL_VERSION, "type": "chat_update", "event": action.name(), "request_id": 1});
     if let Some(id) = envelope.get("userbot_id") {
         event["userbot_id"] = id.clone();
     }
@@ -112,7 +108,7 @@ fn entry(action: &Action) -> Value {
 }
 
 /// An action's doc without the script example the builtins' reference shows.
-fn prose(doc: &str) -> &str {
+pub(super) fn prose(doc: &str) -> &str {
     doc.split("\n# Example").next().unwrap_or_default().trim()
 }
 

@@ -38,27 +38,27 @@ pub const PUSHED: &[(&str, &str, &str)] = &[
     (
         "authorization_state",
         "the account's new authorization state: {state, @type, next?, code_sent_via?, password_hint?, link?, error?}",
-        r#"{"type": "chat_update", "event": "authorization_state", "userbot_id": 7, "data": {"state": "wait_code", "@type": "authorizationStateWaitCode", "next": "login_code", "code_sent_via": "sms"}}"#,
+        r#"{"v": 1, "type": "chat_update", "event": "authorization_state", "userbot_id": 7, "data": {"state": "wait_code", "@type": "authorizationStateWaitCode", "next": "login_code", "code_sent_via": "sms"}}"#,
     ),
     (
         "unconfirmed_session",
         "a login from a new device waits for confirmation (TDLib's updateUnconfirmedSession): {session: {id, log_in_date, device_model, location}}, or {session: null} once none does",
-        r#"{"type": "chat_update", "event": "unconfirmed_session", "userbot_id": 7, "data": {"session": {"@type": "unconfirmedSession", "id": 2001, "log_in_date": 1796000000, "device_model": "iPhone 15", "location": "Lagos, Nigeria"}}}"#,
+        r#"{"v": 1, "type": "chat_update", "event": "unconfirmed_session", "userbot_id": 7, "data": {"session": {"@type": "unconfirmedSession", "id": 2001, "log_in_date": 1796000000, "device_model": "iPhone 15", "location": "Lagos, Nigeria"}}}"#,
     ),
     (
         "connection_state",
         "TDLib's connection to Telegram: {@type: connectionStateWaitingForNetwork | …Connecting | …Updating | …Ready}",
-        r#"{"type": "chat_update", "event": "connection_state", "userbot_id": 7, "data": {"@type": "connectionStateConnecting"}}"#,
+        r#"{"v": 1, "type": "chat_update", "event": "connection_state", "userbot_id": 7, "data": {"@type": "connectionStateConnecting"}}"#,
     ),
     (
         "tdlib_update",
         "a TDLib update of a type named in `events`, as TDLib sends it (without @extra / @client_id)",
-        r#"{"type": "chat_update", "event": "tdlib_update", "userbot_id": 7, "data": {"@type": "updateOption", "name": "version", "value": {"@type": "optionValueString", "value": "1.8.61"}}}"#,
+        r#"{"v": 1, "type": "chat_update", "event": "tdlib_update", "userbot_id": 7, "data": {"@type": "updateOption", "name": "version", "value": {"@type": "optionValueString", "value": "1.8.61"}}}"#,
     ),
     (
         "events_dropped",
         "this client did not read: {count} newer events were dropped (at most 256 are kept for it)",
-        r#"{"type": "chat_update", "event": "events_dropped", "data": {"count": 12, "why": "this client did not read its events; at most 256 are kept"}}"#,
+        r#"{"v": 1, "type": "chat_update", "event": "events_dropped", "data": {"count": 12, "why": "this client did not read its events; at most 256 are kept"}}"#,
     ),
 ];
 
@@ -132,12 +132,16 @@ fn event(delivery: Delivery) -> String {
                     data
                 }
             };
-            json!({"type": "chat_update", "event": event_name(&kind), "userbot_id": event.userbot_id, "data": data})
+            let mut pushed = super::events::event(event_name(&kind));
+            pushed["userbot_id"] = json!(event.userbot_id);
+            pushed["data"] = data;
+            pushed
         }
-        Delivery::Dropped(count) => json!({
-            "type": "chat_update", "event": "events_dropped",
-            "data": {"count": count, "why": format!("this client did not read its events; at most {BUFFER} are kept")},
-        }),
+        Delivery::Dropped(count) => {
+            let mut pushed = super::events::event("events_dropped");
+            pushed["data"] = json!({"count": count, "why": format!("this client did not read its events; at most {BUFFER} are kept")});
+            pushed
+        }
     }
     .to_string()
 }
@@ -180,7 +184,7 @@ impl Subscriber {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string();
-        let mut answer = json!({"type": "chat_update", "event": action});
+        let mut answer = super::events::event(&action);
         if let Some(id) = request.get("request_id") {
             answer["request_id"] = id.clone();
         }

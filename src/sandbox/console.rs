@@ -1,28 +1,16 @@
 //! The sandbox's chat console: each input line becomes an update from a sandbox user, and
 //! every Bot API call the scripts make is printed as one line with its JSON.
 //!
-//! Input lines:
-//! - `text` — a message from the current user (alice at first);
-//! - `/as NAME text` — a message from NAME (any case; alice, bob and carol are members from
-//!   the start, `owner` owns the group, anyone else must `/join` first);
-//! - `/reply N text` — a message replying to message #N (it must exist);
-//! - `/photo [caption]` — a photo; `/edit N text` — edit one's own message #N;
-//! - `/join [NAME]`, `/leave [NAME]`, `/request [NAME]` — NAME (default: the current user)
-//!   joins or leaves the group (`chat_member`), or asks to join (`chat_join_request`);
-//! - `/press [#N] DATA` — press the button with callback data DATA under message #N (default:
-//!   the newest message with buttons);
-//! - `/wait DURATION` — move the sandbox's clock ahead (`30s`, `10m`, `2h`, `1d`): mutes and
-//!   bans end on time;
-//! - `/login_from PLACE` — someone logs in to the sandbox account from a new device at PLACE
-//!   (`updateUnconfirmedSession`);
-//! - `/confirm_qr` — the QR link of the sandbox account's `login_qr` is confirmed.
-//!
-//! Prefixes combine: `/as owner /reply 3 /ban`. A console command without what it needs prints
-//! its usage and changes nothing.
+//! A line that starts with none of the console's commands ([`LINES`], each with its usage;
+//! `/help` lists them) is a message from the current user (alice at first) in the sandbox
+//! group: `/start` too is a message. Prefixes combine: `/as owner /reply 3 /ban`,
+//! `/dm bob /photo hi`. A console command without what it needs prints its usage and
+//! changes nothing.
 
 use super::server::{BotApiServer, Recorded};
 use super::world::{OWNER_ID, Post, Refusal, SANDBOX_CHAT_ID, SANDBOX_MEMBERS, World};
 use crate::accounts::Accounts;
+use crate::accounts::sandbox::SandboxAccount;
 use crate::activity::{self, Entry};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -56,7 +44,8 @@ impl Default for Users {
 }
 
 impl Users {
-    /// The id of user `name` (any case), creating the user in `world` on first use.
+    /// The id of user `name` (any case), creating the user in `world` on first use (with
+    /// their private chat with the bot).
     pub fn id(&mut self, world: &mut World, name: &str) -> i64 {
         let name = name.to_lowercase();
         if let Some(id) = self.ids.get(&name) {
@@ -72,58 +61,192 @@ impl Users {
         world.add_user(id, &first);
         id
     }
+
+    /// Whether `name` (any case) is a sandbox user already.
+    pub fn knows(&self, name: &str) -> bool {
+        self.ids.contains_key(&name.to_lowercase())
+    }
 }
 
-/// Apply a line about the sandbox account (`/login_from PLACE`, `/confirm_qr`) to the
-/// default account; `None` when the line is about the chat.
-pub fn account_line(accounts: &Accounts, line: &str) -> Option<Result<String, String>> {
-    let line = line.trim();
-    let place = line.strip_prefix("/login_from").map(str::trim);
-    if place.is_none() && line != "/confirm_qr" {
-        return None;
+/// Why a line was refused: it lacks what its command needs (its usage is shown), or the
+/// sandbox would not let it happen (the sentence says why).
+enum Refused {
+    Usage,
+    Because(String),
+}
+
+impl From<String> for Refused {
+    fn from(why: String) -> Self {
+        Refused::Because(why)
     }
-    let account = accounts
-        .default_id()
-        .and_then(|id| accounts.get(id).map(|a| (id, a)));
-    let (id, account) = match account {
-        Ok(found) => found,
-        Err(e) => return Some(Err(e.to_string())),
-    };
-    let Some(sandbox) = account.as_sandbox() else {
-        return Some(Err(format!("account {id} is not a sandbox account")));
-    };
-    Some(match place {
-        Some("") => Err("/login_from needs a place, e.g. /login_from Berlin, Germany".into()),
-        Some(place) => {
-            let session = sandbox.login_from(place);
-            Ok(format!(
-                "account {id}: session {session} logs in from {place} (waiting for confirmation)"
-            ))
+}
+
+impl From<&str> for Refused {
+    fn from(why: &str) -> Self {
+        Refused::Because(why.to_string())
+    }
+}
+
+/// Who says a line and where, as its prefixes set it.
+struct Said {
+    /// The user's name in lower case.
+    user: String,
+    /// In the user's private chat with the bot rather than the group.
+    private: bool,
+    /// The message it replies to.
+    reply_to: Option<i64>,
+}
+
+/// A prefix: sets who says the rest of the line, where, or what it replies to; the rest.
+type Prefix = for<'a> fn(&mut Said, &Users, &'a str) -> Result<&'a str, Refused>;
+/// A command: what it did, as the console echoes it.
+type Act = fn(&Said, &mut World, &mut Users, &str) -> Result<String, Refused>;
+/// A line about the sandbox account (the default one): what happened.
+type AccountAct = fn(&SandboxAccount, i64, &str) -> Result<String, Refused>;
+
+/// What a console command does.
+enum Run {
+    Prefix(Prefix),
+    Act(Act),
+    /// A command that moves the sandbox's clock: jobs that became due run before the next
+    /// line.
+    Clock(Act),
+    Account(AccountAct),
+}
+
+/// One console command: its name, its usage, what it does, and how.
+pub struct LineSpec {
+    /// The command, e.g. `/dm`.
+    pub name: &'static str,
+    /// How it is written, e.g. `/dm [NAME] text`.
+    pub usage: &'static str,
+    /// What it does.
+    pub what: &'static str,
+    run: Run,
+}
+
+/// Every console command.
+pub const LINES: &[LineSpec] = &[
+    LineSpec {
+        name: "/as",
+        usage: "/as NAME text",
+        what: "say the rest as NAME (any case; alice, bob and carol are members from the start, owner owns the group, anyone else must /join first): also /as NAME /press DATA, /as NAME /join, …",
+        run: Run::Prefix(as_user),
+    },
+    LineSpec {
+        name: "/dm",
+        usage: "/dm [NAME] text",
+        what: "say the rest in the private chat of NAME (a known user; default: the current one) with the bot: also /dm bob /photo, /dm /reply 2 text",
+        run: Run::Prefix(in_private),
+    },
+    LineSpec {
+        name: "/reply",
+        usage: "/reply N text",
+        what: "a message replying to message #N (it must exist; #N in the log)",
+        run: Run::Prefix(replying),
+    },
+    LineSpec {
+        name: "/photo",
+        usage: "/photo [caption]",
+        what: "a photo, with its caption",
+        run: Run::Act(photo),
+    },
+    LineSpec {
+        name: "/edit",
+        usage: "/edit N new text",
+        what: "edit one's own message #N",
+        run: Run::Act(edit),
+    },
+    LineSpec {
+        name: "/join",
+        usage: "/join [NAME]",
+        what: "NAME (default: the current user) joins the group (chat_member)",
+        run: Run::Act(join),
+    },
+    LineSpec {
+        name: "/leave",
+        usage: "/leave [NAME]",
+        what: "NAME (default: the current user) leaves the group (chat_member)",
+        run: Run::Act(leave),
+    },
+    LineSpec {
+        name: "/request",
+        usage: "/request [NAME]",
+        what: "NAME (default: the current user) asks to join the group (chat_join_request)",
+        run: Run::Act(request),
+    },
+    LineSpec {
+        name: "/press",
+        usage: "/press [#N] DATA",
+        what: "press the button with callback data DATA under message #N (default: the newest with buttons)",
+        run: Run::Act(press),
+    },
+    LineSpec {
+        name: "/wait",
+        usage: "/wait DURATION",
+        what: "move the sandbox's clock ahead (30s, 10m, 2h, 1d): mutes and bans end on time",
+        run: Run::Clock(wait),
+    },
+    LineSpec {
+        name: "/login_from",
+        usage: "/login_from PLACE",
+        what: "someone logs in to the sandbox account from a new device at PLACE, e.g. /login_from Berlin, Germany (updateUnconfirmedSession)",
+        run: Run::Account(login_from),
+    },
+    LineSpec {
+        name: "/confirm_qr",
+        usage: "/confirm_qr",
+        what: "the QR link of the sandbox account's login_qr is confirmed",
+        run: Run::Account(confirm_qr),
+    },
+    LineSpec {
+        name: "/help",
+        usage: "/help",
+        what: "list these commands",
+        run: Run::Act(help_line),
+    },
+];
+
+/// Every console command, one per line: its usage and what it does.
+pub fn help() -> String {
+    let mut out = String::from(
+        "Type a message (from alice at first; /start too is a message), or a console command:",
+    );
+    for line in LINES {
+        out.push_str(&format!("\n  {:<20} {}", line.usage, line.what));
+    }
+    out
+}
+
+/// What the sandbox says when it starts: where its Bot API server is (`url`, with `token`),
+/// the group and its members, and [`help`].
+pub fn introduction(url: &str, token: &str) -> String {
+    format!(
+        "sandbox: no TELOXIDE_TOKEN, so scripts run against a simulated supergroup \"Sandbox Group\" ({SANDBOX_CHAT_ID}) \
+         where the bot is an administrator, with members alice, bob and carol, each also in a private chat with the bot. \
+         Its Bot API server is {url} (token {token}: other clients can use it too, e.g. TELOXIDE_API_URL={url}). \
+         End of input or Ctrl-C stops (with the gateway on, the web console keeps it going after the end of input).\n{}",
+        help()
+    )
+}
+
+/// The command `line` starts with, and its argument (`""` when it has none).
+fn command(line: &str) -> Option<(&'static LineSpec, &str)> {
+    LINES.iter().find_map(|spec| {
+        let rest = line.strip_prefix(spec.name)?;
+        match rest.chars().next() {
+            None => Some((spec, "")),
+            Some(c) if c.is_whitespace() => Some((spec, rest.trim_start())),
+            Some(_) => None,
         }
-        None => sandbox
-            .confirm_qr()
-            .map(|state| format!("account {id}: QR link confirmed, {}", state.describe()))
-            .map_err(|e| e.message),
     })
 }
 
-/// What one input line did.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Input {
-    /// Updates were queued; the line to echo.
-    Queued(String),
-    /// The line was not understood; why.
-    Invalid(String),
-}
-
-/// The argument of console command `name` at the start of `line` (`""` when it has none), or
-/// `None` when the line does not start with it.
-fn command<'a>(line: &'a str, name: &str) -> Option<&'a str> {
-    let rest = line.strip_prefix(name)?;
-    match rest.chars().next() {
-        None => Some(""),
-        Some(c) if c.is_whitespace() => Some(rest.trim_start()),
-        Some(_) => None,
+/// Why `spec` refused, in words: its usage, or the sentence it gave.
+fn said_why(spec: &LineSpec, refused: Refused) -> String {
+    match refused {
+        Refused::Usage => format!("usage: {} ({})", spec.usage, spec.what),
+        Refused::Because(why) => why,
     }
 }
 
@@ -141,10 +264,58 @@ fn message_number(word: &str) -> Option<i64> {
     word.strip_prefix('#').unwrap_or(word).parse().ok()
 }
 
+/// Apply a line about the sandbox account (`/login_from PLACE`, `/confirm_qr`) to the
+/// default account; `None` when the line is about the chat.
+pub fn account_line(accounts: &Accounts, line: &str) -> Option<Result<String, String>> {
+    let (spec, argument) = command(line.trim())?;
+    let Run::Account(act) = spec.run else {
+        return None;
+    };
+    let account = accounts
+        .default_id()
+        .and_then(|id| accounts.get(id).map(|a| (id, a)));
+    let (id, account) = match account {
+        Ok(found) => found,
+        Err(e) => return Some(Err(e.to_string())),
+    };
+    let Some(sandbox) = account.as_sandbox() else {
+        return Some(Err(format!("account {id} is not a sandbox account")));
+    };
+    Some(act(sandbox, id, argument).map_err(|refused| said_why(spec, refused)))
+}
+
+fn login_from(sandbox: &SandboxAccount, id: i64, place: &str) -> Result<String, Refused> {
+    if place.is_empty() {
+        return Err("/login_from needs a place, e.g. /login_from Berlin, Germany".into());
+    }
+    let session = sandbox.login_from(place);
+    Ok(format!(
+        "account {id}: session {session} logs in from {place} (waiting for confirmation)"
+    ))
+}
+
+fn confirm_qr(sandbox: &SandboxAccount, id: i64, _: &str) -> Result<String, Refused> {
+    sandbox
+        .confirm_qr()
+        .map(|state| format!("account {id}: QR link confirmed, {}", state.describe()))
+        .map_err(|e| Refused::Because(e.message))
+}
+
+/// What one input line did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// Updates were queued; the line to echo.
+    Queued(String),
+    /// The line was not understood; why.
+    Invalid(String),
+}
+
 /// Whether `line` may move the sandbox's clock (it has a `/wait`, perhaps after `/as NAME`):
 /// jobs that became due then run before the next line.
 pub fn moves_the_clock(line: &str) -> bool {
-    line.split_whitespace().any(|word| word == "/wait")
+    line.split_whitespace()
+        .filter_map(command)
+        .any(|(spec, _)| matches!(spec.run, Run::Clock(_)))
 }
 
 /// Apply one input line to the world.
@@ -156,107 +327,223 @@ pub fn apply_line(world: &mut World, users: &mut Users, line: &str) -> Input {
 }
 
 fn apply(world: &mut World, users: &mut Users, line: &str) -> Result<String, String> {
-    let mut user = "alice".to_string();
-    let mut reply_to = None;
+    let mut said = Said {
+        user: "alice".to_string(),
+        private: false,
+        reply_to: None,
+    };
     let mut rest = line.trim();
-    loop {
-        if let Some(after) = command(rest, "/as") {
-            let (name, text) = first_word(after);
-            if name.is_empty() || text.is_empty() {
-                return Err(
-                    "usage: /as NAME text (also /as NAME /press DATA, /as NAME /join, …)".into(),
-                );
+    while let Some((spec, argument)) = command(rest) {
+        let act = match spec.run {
+            Run::Prefix(prefix) => {
+                rest = prefix(&mut said, users, argument).map_err(|r| said_why(spec, r))?;
+                continue;
             }
-            if name.eq_ignore_ascii_case("bot") {
-                return Err("the bot's messages come from the scripts: /as takes a user (alice, bob, carol, owner, or a new name)".into());
+            Run::Act(act) | Run::Clock(act) => act,
+            Run::Account(_) => {
+                return Err(format!(
+                    "{} is about the sandbox account: say it on a line of its own",
+                    spec.name
+                ));
             }
-            user = name.to_lowercase();
-            rest = text;
-        } else if let Some(after) = command(rest, "/reply") {
-            let (number, text) = first_word(after);
-            match message_number(number) {
-                Some(id) if !text.is_empty() => reply_to = Some(id),
-                _ => return Err("usage: /reply N text (N: a message number, #N in the log)".into()),
-            }
-            rest = text;
-        } else {
-            break;
-        }
+        };
+        return act(&said, world, users, argument).map_err(|r| said_why(spec, r));
     }
-    let chat = SANDBOX_CHAT_ID;
-    let id = users.id(world, &user);
-    let someone = |users: &mut Users, world: &mut World, name: &str| match name.is_empty() {
-        true => (user.clone(), id),
+    if rest.is_empty() {
+        return Err("empty message".into());
+    }
+    post(&said, world, users, rest, false).map_err(|r| match r {
+        Refused::Usage => "empty message".to_string(),
+        Refused::Because(why) => why,
+    })
+}
+
+fn as_user<'a>(said: &mut Said, _: &Users, argument: &'a str) -> Result<&'a str, Refused> {
+    let (name, text) = first_word(argument);
+    if name.is_empty() || text.is_empty() {
+        return Err(Refused::Usage);
+    }
+    if name.eq_ignore_ascii_case("bot") {
+        return Err("the bot's messages come from the scripts: /as takes a user (alice, bob, carol, owner, or a new name)".into());
+    }
+    said.user = name.to_lowercase();
+    Ok(text)
+}
+
+fn in_private<'a>(said: &mut Said, users: &Users, argument: &'a str) -> Result<&'a str, Refused> {
+    let (name, text) = first_word(argument);
+    let text = match users.knows(name) {
+        true => {
+            said.user = name.to_lowercase();
+            text
+        }
+        false => argument,
+    };
+    if text.is_empty() {
+        return Err(Refused::Usage);
+    }
+    said.private = true;
+    Ok(text)
+}
+
+fn replying<'a>(said: &mut Said, _: &Users, argument: &'a str) -> Result<&'a str, Refused> {
+    let (number, text) = first_word(argument);
+    match message_number(number) {
+        Some(id) if !text.is_empty() => {
+            said.reply_to = Some(id);
+            Ok(text)
+        }
+        _ => Err(Refused::Usage),
+    }
+}
+
+/// The chat a line is said in, and who says it.
+fn chat_and_user(said: &Said, world: &mut World, users: &mut Users) -> (i64, i64) {
+    let id = users.id(world, &said.user);
+    match said.private {
+        true => (id, id),
+        false => (SANDBOX_CHAT_ID, id),
+    }
+}
+
+/// The user a group command is about: `name`, else the one saying it; refused in a
+/// private chat.
+fn someone(
+    said: &Said,
+    world: &mut World,
+    users: &mut Users,
+    name: &str,
+) -> Result<(String, i64), Refused> {
+    if said.private {
+        return Err("this is about the group: say it without /dm".into());
+    }
+    Ok(match name.is_empty() {
+        true => (said.user.clone(), users.id(world, &said.user)),
         false => (name.to_lowercase(), users.id(world, name)),
+    })
+}
+
+fn join(said: &Said, world: &mut World, users: &mut Users, name: &str) -> Result<String, Refused> {
+    let (name, id) = someone(said, world, users, name)?;
+    world.user_joins(SANDBOX_CHAT_ID, id)?;
+    Ok(format!("{name} joined the group"))
+}
+
+fn leave(said: &Said, world: &mut World, users: &mut Users, name: &str) -> Result<String, Refused> {
+    let (name, id) = someone(said, world, users, name)?;
+    world.user_leaves(SANDBOX_CHAT_ID, id)?;
+    Ok(format!("{name} left the group"))
+}
+
+fn request(
+    said: &Said,
+    world: &mut World,
+    users: &mut Users,
+    name: &str,
+) -> Result<String, Refused> {
+    let (name, id) = someone(said, world, users, name)?;
+    world.request_join(SANDBOX_CHAT_ID, id)?;
+    Ok(format!("{name} asked to join the group"))
+}
+
+fn wait(_: &Said, world: &mut World, _: &mut Users, after: &str) -> Result<String, Refused> {
+    let by = crate::clock::duration_seconds(after).ok_or(Refused::Usage)?;
+    world.advance(by);
+    Ok(format!("the sandbox's clock moved {after} ahead"))
+}
+
+fn press(
+    said: &Said,
+    world: &mut World,
+    users: &mut Users,
+    after: &str,
+) -> Result<String, Refused> {
+    let (first, data) = first_word(after);
+    let (message, data) = match first.starts_with('#') {
+        true => (message_number(first), data),
+        false => (None, after),
     };
-    if let Some(name) = command(rest, "/join") {
-        let (name, id) = someone(users, world, name);
-        world.user_joins(chat, id)?;
-        return Ok(format!("{name} joined the group"));
+    if data.is_empty() || (first.starts_with('#') && message.is_none()) {
+        return Err(Refused::Usage);
     }
-    if let Some(name) = command(rest, "/leave") {
-        let (name, id) = someone(users, world, name);
-        world.user_leaves(chat, id)?;
-        return Ok(format!("{name} left the group"));
+    let (chat, id) = chat_and_user(said, world, users);
+    let message = world.press_button(chat, id, message, data)?;
+    Ok(format!("{} pressed [{data}] under #{message}", said.user))
+}
+
+fn edit(said: &Said, world: &mut World, users: &mut Users, after: &str) -> Result<String, Refused> {
+    let (number, text) = first_word(after);
+    let number = message_number(number)
+        .filter(|_| !text.is_empty())
+        .ok_or(Refused::Usage)?;
+    let (chat, id) = chat_and_user(said, world, users);
+    world.edit(chat, id, number, text)?;
+    Ok(format!(
+        "#{number} {}{} (edited): {text}",
+        said.user,
+        place(said)
+    ))
+}
+
+fn photo(
+    said: &Said,
+    world: &mut World,
+    users: &mut Users,
+    caption: &str,
+) -> Result<String, Refused> {
+    post(said, world, users, caption, true)
+}
+
+fn help_line(_: &Said, _: &mut World, _: &mut Users, _: &str) -> Result<String, Refused> {
+    Ok(help())
+}
+
+/// How an echo says where a line was said: nothing for the group.
+fn place(said: &Said) -> &'static str {
+    match said.private {
+        true => " (private)",
+        false => "",
     }
-    if let Some(name) = command(rest, "/request") {
-        let (name, id) = someone(users, world, name);
-        world.request_join(chat, id)?;
-        return Ok(format!("{name} asked to join the group"));
-    }
-    if let Some(after) = command(rest, "/wait") {
-        let by = crate::clock::duration_seconds(after)
-            .ok_or("usage: /wait DURATION (30s, 10m, 2h, 1d)")?;
-        world.advance(by);
-        return Ok(format!("the sandbox's clock moved {after} ahead"));
-    }
-    if let Some(after) = command(rest, "/press") {
-        let (first, data) = first_word(after);
-        let (message, data) = match first.starts_with('#') {
-            true => (message_number(first), data),
-            false => (None, after),
-        };
-        if data.is_empty() || (first.starts_with('#') && message.is_none()) {
-            return Err("usage: /press [#N] DATA (the callback data of a button under message #N, default: the newest with buttons)".into());
-        }
-        let message = world.press_button(chat, id, message, data)?;
-        return Ok(format!("{user} pressed [{data}] under #{message}"));
-    }
-    if let Some(after) = command(rest, "/edit") {
-        let (number, text) = first_word(after);
-        let Some(number) = message_number(number).filter(|_| !text.is_empty()) else {
-            return Err("usage: /edit N new text (N: one of your messages)".into());
-        };
-        world.edit(chat, id, number, text)?;
-        return Ok(format!("#{number} {user} (edited): {text}"));
-    }
-    let (text, photo) = match command(rest, "/photo") {
-        Some(caption) => (caption, true),
-        None => (rest, false),
-    };
+}
+
+/// A message (a photo with `text` as caption when `photo`) from the user of `said`.
+fn post(
+    said: &Said,
+    world: &mut World,
+    users: &mut Users,
+    text: &str,
+    photo: bool,
+) -> Result<String, Refused> {
     if text.is_empty() && !photo {
         return Err("empty message".into());
     }
+    let (chat, id) = chat_and_user(said, world, users);
     let post = Post {
         text,
-        reply_to,
+        reply_to: said.reply_to,
         photo,
     };
     let message = world.post(chat, id, &post)?;
     let number = message["message_id"].as_i64().unwrap_or_default();
-    let replying = reply_to
+    let replying = said
+        .reply_to
         .map(|r| format!(" (reply to #{r})"))
         .unwrap_or_default();
     let shown = match photo {
         true => format!("[photo] {text}").trim_end().to_string(),
         false => text.to_string(),
     };
-    Ok(format!("#{number} {user}{replying}: {shown}"))
+    Ok(format!(
+        "#{number} {}{}{replying}: {shown}",
+        said.user,
+        place(said)
+    ))
 }
 
 /// Print every Bot API call the scripts make: `→ method {json}`, refusals under it, and bot
-/// messages as `#N 🤖 bot: text` (a user's line is `#N name: text`); each is also kept in the
-/// process's [`crate::activity`] for the web console.
+/// messages as `#N 🤖 bot: text` (`#N 🤖 bot → NAME (private): text` in a private chat; a
+/// user's line is `#N name: text`); each is also kept in the process's [`crate::activity`]
+/// for the web console.
 pub fn print_calls(server: &BotApiServer) {
     server.observe(Box::new(
         |call: &Recorded, result: &Result<Value, Refusal>| {
@@ -266,8 +553,16 @@ pub fn print_calls(server: &BotApiServer) {
             let mut out = format!("→ {} {}", call.method, call.params);
             match result {
                 Ok(message) if call.method.eq_ignore_ascii_case("sendMessage") => {
+                    let chat = &message["chat"];
+                    let to = match chat["type"].as_str() {
+                        Some("private") => format!(
+                            " → {} (private)",
+                            chat["username"].as_str().unwrap_or_default()
+                        ),
+                        _ => String::new(),
+                    };
                     out.push_str(&format!(
-                        "\n#{} 🤖 bot: {}",
+                        "\n#{} 🤖 bot{to}: {}",
                         message["message_id"],
                         message["text"].as_str().unwrap_or_default()
                     ));

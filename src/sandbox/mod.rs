@@ -3,6 +3,7 @@
 //! when no bot token is set; the tests use the same server.
 
 pub mod console;
+pub mod params;
 pub mod server;
 pub mod world;
 

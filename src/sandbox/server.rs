@@ -1,8 +1,10 @@
 //! A Bot API server on a loopback port, answering from a simulated [`World`]: the sandbox of
 //! `tgscript run` and the server the tests run against. Real HTTP, method names matched
-//! case-insensitively, error bodies as Telegram sends them, long-polling `getUpdates`, and
-//! every request recorded.
+//! case-insensitively, JSON, form and multipart bodies and parameters given as text read as
+//! Telegram reads them ([`super::params`]), error bodies as Telegram sends them,
+//! long-polling `getUpdates`, and every request recorded.
 
+use super::params;
 use super::world::{Refusal, World};
 use crate::telegram::throttle::{FloodConfig, Throttle};
 use crate::telegram::upload::Upload;
@@ -205,6 +207,9 @@ impl Drop for BotApiServer {
     }
 }
 
+/// The content type of a form body, as python-telegram-bot sends most calls.
+const FORM: &str = "application/x-www-form-urlencoded";
+
 /// The longest `getUpdates` long poll the server holds.
 const MAX_POLL: Duration = Duration::from_secs(50);
 
@@ -240,10 +245,18 @@ async fn handle(
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
+    let form = content_type
+        .get(..FORM.len())
+        .is_some_and(|start| start.eq_ignore_ascii_case(FORM));
     let mut params: Map<String, Value> = if body.is_empty() {
         Map::new()
     } else if let Ok(boundary) = multer::parse_boundary(content_type) {
         match form_fields(body, boundary).await {
+            Ok(map) => map,
+            Err(e) => return reply(Err(Refusal::bad_request(&format!("can't parse form: {e}")))),
+        }
+    } else if form {
+        match params::form(&body) {
             Ok(map) => map,
             Err(e) => return reply(Err(Refusal::bad_request(&format!("can't parse form: {e}")))),
         }
@@ -254,9 +267,10 @@ async fn handle(
         }
     };
     for (key, value) in query {
-        let value = serde_json::from_str(&value).unwrap_or(Value::String(value));
-        params.entry(key).or_insert(value);
+        params.entry(key).or_insert(Value::String(value));
     }
+    // Recorded as sent; answered as Telegram reads it.
+    let read = params::as_telegram_reads(params.clone());
     if method.eq_ignore_ascii_case("getUpdates") {
         if lock(&shared.world).webhook().is_some() {
             return reply(Err(Refusal {
@@ -265,12 +279,12 @@ async fn handle(
                 parameters: None,
             }));
         }
-        return reply(get_updates(&shared, &params).await);
+        return reply(get_updates(&shared, &read).await);
     }
     let at = Instant::now();
     let flooded = lock(&shared.flood)
         .as_ref()
-        .and_then(|limits| limits.check(&method, params.get("chat_id")).err());
+        .and_then(|limits| limits.check(&method, read.get("chat_id")).err());
     let result = match flooded {
         Some(wait) => {
             shared.flood_refusals.fetch_add(1, Ordering::SeqCst);
@@ -278,7 +292,7 @@ async fn handle(
                 wait.as_secs_f64().ceil().max(1.0) as u64,
             ))
         }
-        None => lock(&shared.world).call(&method, &params),
+        None => lock(&shared.world).call(&method, &read),
     };
     let recorded = Recorded {
         method,

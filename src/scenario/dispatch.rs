@@ -79,6 +79,13 @@ impl Progress {
         }
     }
 
+    /// Updates taken in and not yet fully handled (queued or being handled).
+    pub fn backlog(&self) -> u64 {
+        self.received
+            .load(Ordering::SeqCst)
+            .saturating_sub(self.handled())
+    }
+
     /// Updates fully handled so far.
     pub fn handled(&self) -> u64 {
         self.handled.load(Ordering::SeqCst)
@@ -270,8 +277,9 @@ fn try_update(
         })
     });
     let bot = registry.bot().to_string();
-    metrics::histogram!(telemetry::HANDLER_SECONDS, "bot" => bot.clone())
-        .record(started.elapsed().as_secs_f64());
+    let took = started.elapsed().as_secs_f64();
+    metrics::histogram!(telemetry::HANDLER_SECONDS, "bot" => bot.clone()).record(took);
+    crate::figures::recent().tried(&bot, took, result.is_ok());
     let counted = match &result {
         Ok(_) => telemetry::UPDATES_HANDLED,
         Err(_) => telemetry::UPDATES_FAILED,
@@ -291,6 +299,7 @@ fn try_update(
             Ok(Failure::Retry { attempts }) => return Some(attempts),
             Ok(Failure::Parked { attempts }) => {
                 metrics::counter!(telemetry::UPDATES_PARKED, "bot" => bot.clone()).increment(1);
+                crate::figures::recent().parked(&bot);
                 let why = match transient {
                     true => format!("after {attempts} failed tries"),
                     false => "after one try: it would fail the same way again (a script error or a refusal)".to_string(),

@@ -126,8 +126,7 @@ impl BotClient {
                 if !waited.is_zero() {
                     metrics::counter!(telemetry::FLOOD_WAITS, "method" => label.clone())
                         .increment(1);
-                    metrics::counter!(telemetry::FLOOD_WAIT_MS)
-                        .increment(waited.as_millis() as u64);
+                    telemetry::flood_waited(waited);
                 }
             }
             let result = self.call_once(method, &params).await;

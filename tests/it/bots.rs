@@ -332,7 +332,7 @@ pub(crate) fn get(url: &str) -> (u16, String) {
 }
 
 /// Poll `url` until it answers `status`; the body then.
-fn wait_status(url: &str, status: u16) -> String {
+pub(crate) fn wait_status(url: &str, status: u16) -> String {
     let deadline = std::time::Instant::now() + WAIT;
     loop {
         let (got, body) = get(url);

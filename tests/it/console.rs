@@ -217,6 +217,14 @@ async fn screenshot(client: &Client, name: &str) {
     std::fs::write(shots.join(format!("{name}.png")), png).expect("write screenshot");
 }
 
+/// Save what the browser shows as `docs/src/screenshots/NAME.png` (committed: the book shows them).
+async fn screenshot_for_docs(client: &Client, name: &str) {
+    let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/src/screenshots");
+    std::fs::create_dir_all(&shots).expect("screenshots folder");
+    let png = client.screenshot().await.expect("screenshot");
+    std::fs::write(shots.join(format!("{name}.png")), png).expect("write screenshot");
+}
+
 /// What `POST /command` answers `request` sent from the page itself (`token`, if any).
 async fn from_page(client: &Client, request: Value, token: Option<&str>) -> Value {
     let script = r#"
@@ -368,7 +376,7 @@ fn the_console_needs_the_token_shows_the_accounts_and_reference_and_reaches_noth
         assert!(
             names
                 .as_array()
-                .is_some_and(|n| n.iter().all(|s| s.as_str().is_some_and(|s| s.starts_with("tg_chat_permission(")))),
+                .is_some_and(|n| n.iter().all(|s| s.as_str().is_some_and(|s| s.starts_with("tg_chat_permission")))),
             "{names} of {count}"
         );
 
@@ -629,6 +637,204 @@ fn the_playground_chats_edits_with_inline_problems_and_retries_a_parked_update()
     });
     let finished = run.interrupt();
     for secret in [TOKEN, ADMIN] {
+        assert!(
+            !finished.all_output().contains(secret),
+            "a token was logged"
+        );
+    }
+}
+
+const TENANT: &str = "console-tenant-token";
+
+/// `tgscript run` on the sandbox with the tutorial's scenario (and [`BOOM`]), the gateway on
+/// a free loopback port with the user, admin and a tenant's token; stdin closed (the gateway
+/// keeps the sandbox on).
+fn tutorial() -> (TestDir, crate::util::Background, String) {
+    let dir = TestDir::new();
+    let welcome =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/tutorial/welcome.rhai");
+    dir.write(
+        "scripts/welcome.rhai",
+        &std::fs::read_to_string(welcome).expect("the tutorial's scenario"),
+    );
+    dir.write("scripts/boom.rhai", BOOM);
+    dir.write(
+        "tgscript.toml",
+        &format!(
+            "[gateway]\nlisten = \"127.0.0.1:0\"\ntoken = \"{TOKEN}\"\nadmin_token = \"{ADMIN}\"\n\n\
+             [[tenant]]\nname = \"acme\"\ntoken_env = \"CONSOLE_TENANT\"\n"
+        ),
+    );
+    let run = dir.spawn(&["run", "scripts"], &[("CONSOLE_TENANT", TENANT)]);
+    let addr = run.gateway_address();
+    (dir, run, addr)
+}
+
+#[test]
+fn the_console_serves_the_tutorial_with_private_chats_join_charts_and_a_rendered_reference() {
+    let (_dir, run, addr) = tutorial();
+    let home = format!("http://{addr}/");
+    runtime().block_on(async {
+        let browser = browser().await;
+        let client = &browser.client;
+        client.goto(&home).await.expect("open the console");
+        until(client, "!document.getElementById('login').hidden").await;
+
+        // The gateway's token: the Playground says what it needs instead of logging out.
+        log_in(client, TOKEN).await;
+        until(client, "!document.getElementById('operations').hidden").await;
+        client.goto(&format!("{home}#playground")).await.expect("playground");
+        let needs = until_text(
+            client,
+            "!document.getElementById('pg-needs').hidden && document.getElementById('pg-needs').textContent",
+        )
+        .await;
+        assert!(needs.contains("admin token") && needs.contains("tenant's token"), "{needs}");
+        let said = until_text(client, "document.getElementById('pg-needs-said').textContent").await;
+        assert!(said.contains("activity needs the admin token or a tenant's"), "{said}");
+        assert!(!shown(client, "login").await, "still logged in");
+        assert!(!shown(client, "pg-main").await);
+        click(client, "#logout").await;
+
+        // A tenant's token: the Playground opens and keeps polling; the sandbox chat is the
+        // admin's, and the pane says so.
+        // (The address still names the Playground: a login opens it.)
+        log_in(client, TENANT).await;
+        until(client, "!document.getElementById('playground').hidden").await;
+        until(client, "!document.getElementById('pg-main').hidden").await;
+        until(client, "document.getElementById('pg-note').textContent.includes('no bots')").await;
+        type_into(client, "#pg-line", "hello").await;
+        click(client, "#pg-send").await;
+        let refused = until_text(client, "document.getElementById('pg-chat-error').textContent").await;
+        assert!(refused.contains("sandbox_chat needs the admin token"), "{refused}");
+        assert!(!shown(client, "login").await, "the tenant's token stays logged in");
+        assert!(!shown(client, "pg-needs").await);
+        click(client, "#logout").await;
+
+        // The admin token: the tutorial in the chat pane.
+        log_in(client, ADMIN).await;
+        until(client, "!document.getElementById('playground').hidden").await;
+        until(client, &has_text("#pg-file option", "welcome.rhai")).await;
+        choose(client, "pg-file", "welcome.rhai").await;
+        until(client, "document.getElementById('pg-source').value.includes('on_command')").await;
+        for line in ["/start", "Hi there!", "How does this work?"] {
+            say(client, line).await;
+        }
+        wait_for_text(client, "#pg-chat li.msg.bot", "Hello, Alice! Write anything and I will count it.", 1).await;
+        wait_for_text(client, "#pg-chat li.msg.bot", "That is message number 2 from you.", 1).await;
+        client.set_window_size(1280, 1000).await.expect("a taller window");
+        screenshot_for_docs(client, "tutorial").await;
+        client.set_window_size(1280, 900).await.expect("the usual window");
+
+        // Join offers who is not a member; who joined is then one to send as.
+        let offered = until(client, "[...document.getElementById('pg-join-who').options].map(o => o.value)").await;
+        assert!(offered.as_array().is_some_and(|o| !o.is_empty() && !o.contains(&json!("alice"))), "{offered}");
+        choose(client, "pg-join-who", "dave").await;
+        click(client, "#pg-join").await;
+        wait_for_text(client, "#pg-chat li.msg.user", "dave joined the group", 1).await;
+        until(client, &has_text("#pg-user option", "dave")).await;
+        until(client, "![...document.getElementById('pg-join-who').options].some(o => o.value === 'dave')").await;
+        assert_eq!(
+            client.execute("return document.getElementById('pg-chat-error').textContent;", vec![]).await.expect("script"),
+            json!("")
+        );
+
+        // A private chat with the bot, from the pane.
+        choose(client, "pg-user", "dave").await;
+        choose(client, "pg-chat-in", "in a private chat with the bot").await;
+        say(client, "hello in private").await;
+        wait_for_text(client, "#pg-chat li.msg.user.private", "dave (private): hello in private", 1).await;
+        wait_for_text(client, "#pg-chat li.msg.bot.private", "→ dave (private): That is message number 1 from you.", 1).await;
+
+        // Traffic for the charts, until the figures show it over at least six steps: handled
+        // messages, and now and then one that fails and is parked.
+        choose(client, "pg-chat-in", "in the group").await;
+        let busy_steps = "(figures) => figures.updates_per_second.filter(v => v > 0).length";
+        for n in 0.. {
+            let line = match n % 12 {
+                11 => "boom".to_string(),
+                _ => format!("message {n}"),
+            };
+            say(client, &line).await;
+            let bots = from_page(client, json!({"action": "list_bots"}), Some(ADMIN)).await;
+            let figures = &bots["body"]["data"]["bots"][0]["figures"];
+            let busy = client
+                .execute(&format!("return ({busy_steps})(arguments[0]);"), vec![figures.clone()])
+                .await
+                .expect("script");
+            if busy.as_u64().is_some_and(|steps| steps >= 6) && n >= 24 {
+                break;
+            }
+            assert!(n < 600, "the figures never showed six busy steps: {figures}");
+        }
+        wait_for_text(client, "#pg-activity li.act-error", "boom.rhai:2:", 2).await;
+
+        // Operations: four charts per bot, drawn as SVG from the figures the process keeps.
+        client.goto(&format!("{home}#operations")).await.expect("operations");
+        until(client, "document.querySelectorAll('#charts .bot-charts svg.chart').length === 4").await;
+        let drawn = until(
+            client,
+            "(() => { const c = document.querySelector('#charts .bot-charts'); \
+               const line = c.querySelector('svg.chart-updates_per_second polyline'); \
+               const latency = c.querySelector('svg.chart-latency_ms polyline'); \
+               const failed = c.querySelectorAll('svg.chart-failures rect.bar').length; \
+               const parked = c.querySelectorAll('svg.chart-parked rect.bar').length; \
+               return line && latency && failed > 0 && parked > 0 && [c.querySelector('h3').textContent, failed, parked]; })()",
+        )
+        .await;
+        assert_eq!(drawn[0], json!("default"), "{drawn}");
+        let rate = until_text(
+            client,
+            "document.querySelector('#charts svg.chart-updates_per_second title')?.textContent",
+        )
+        .await;
+        assert!(rate.starts_with("updates per second: max "), "{rate}");
+        client.set_window_size(1280, 1100).await.expect("a taller window");
+        screenshot_for_docs(client, "operations").await;
+        client.set_window_size(1280, 900).await.expect("the usual window");
+
+        // The Reference: one card per builtin, its overloads together, Markdown rendered.
+        let reference = from_page(client, json!({"action": "reference"}), Some(ADMIN)).await;
+        let builtins = reference["body"]["data"]["builtins"].as_array().cloned().unwrap_or_default();
+        let names: std::collections::BTreeSet<&str> =
+            builtins.iter().filter_map(|b| b["name"].as_str()).collect();
+        assert!(builtins.len() > names.len(), "some builtins have overloads");
+        client.goto(&format!("{home}#reference")).await.expect("reference");
+        let cards = until(
+            client,
+            &format!("document.querySelectorAll('#builtins .builtin').length === {} && document.querySelectorAll('#builtins .builtin h3').length", names.len()),
+        )
+        .await;
+        assert_eq!(cards, json!(names.len()));
+        let overloads = until(
+            client,
+            "[...document.querySelectorAll('#builtins .builtin')].find(c => c.querySelector('h3').textContent === 'edit_message_text')?.querySelectorAll('ul.overloads li').length",
+        )
+        .await;
+        let expected = builtins.iter().filter(|b| b["name"] == "edit_message_text").count();
+        assert_eq!(overloads, json!(expected));
+        let rendered = client
+            .execute(
+                "const prose = [...document.querySelectorAll('#builtins .builtin > :not(pre)')].map(e => e.innerText); \
+                 return {raw: prose.flatMap(t => t.split('\\n')).filter(l => /^\\s*#/.test(l) || l.includes('```')).length, \
+                         headings: document.querySelectorAll('#builtins .builtin h4').length, \
+                         code: document.querySelectorAll('#builtins .builtin pre.code').length, \
+                         inline: document.querySelectorAll('#builtins .builtin p code').length, \
+                         height: document.documentElement.scrollHeight};",
+                vec![],
+            )
+            .await
+            .expect("script");
+        assert_eq!(rendered["raw"], json!(0), "no raw Markdown: {rendered}");
+        for rendered_as in ["headings", "code", "inline"] {
+            assert!(rendered[rendered_as].as_u64().is_some_and(|n| n > 0), "{rendered_as}: {rendered}");
+        }
+        only_its_own_origin(client, &home).await;
+        browser.client.clone().close().await.expect("close the browser");
+    });
+    let finished = run.terminate();
+    assert_eq!(finished.code, Some(0), "{}", finished.stderr);
+    for secret in [TOKEN, ADMIN, TENANT] {
         assert!(
             !finished.all_output().contains(secret),
             "a token was logged"

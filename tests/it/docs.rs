@@ -231,6 +231,72 @@ fn definitions_are_well_formed_and_name_every_builtin_and_stdlib_module() {
         .expect_stderr_contains("cannot make file/defs");
 }
 
+/// The gateway's references committed under `docs/src/reference/` are what `docs --gateway`
+/// prints now (regenerate: `tgscript docs --gateway [--format openapi|asyncapi] > FILE`).
+#[test]
+fn the_committed_gateway_references_are_fresh() {
+    let t = TestDir::new();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/src/reference");
+    for (format, file) in [
+        ("markdown", "gateway.md"),
+        ("openapi", "openapi.json"),
+        ("asyncapi", "asyncapi.json"),
+    ] {
+        let run = t.run(&["docs", "--gateway", "--format", format]);
+        run.expect_code(0);
+        let committed = std::fs::read_to_string(root.join(file)).unwrap_or_default();
+        assert!(
+            committed == run.stdout,
+            "docs/src/reference/{file} is stale: regenerate it with `tgscript docs --gateway --format {format} > docs/src/reference/{file}`"
+        );
+    }
+}
+
+/// The OpenAPI and AsyncAPI documents are of their versions, and describe every action the
+/// gateway accepts with a typed request and result.
+#[test]
+fn openapi_and_asyncapi_describe_every_action_with_typed_results() {
+    let t = TestDir::new();
+    let json = |format: &str| -> serde_json::Value {
+        let run = t.run(&["docs", "--gateway", "--format", format]);
+        run.expect_code(0);
+        serde_json::from_str(&run.stdout).expect("JSON")
+    };
+    let (openapi, asyncapi, schema) = (json("openapi"), json("asyncapi"), json("schema"));
+    assert_eq!(openapi["openapi"], "3.1.0");
+    assert_eq!(asyncapi["asyncapi"], "3.0.0");
+    assert_eq!(asyncapi["channels"]["gateway"]["address"], "/v1/ws");
+    let post = &openapi["paths"]["/v1/command"]["post"];
+    let requests = post["requestBody"]["content"]["application/json"]["schema"]["oneOf"]
+        .as_array()
+        .map_or(0, Vec::len);
+    let names: Vec<&str> = tgscript::gateway::actions::all()
+        .map(|a| a.name())
+        .collect();
+    assert_eq!(requests, names.len());
+    for name in &names {
+        let result = &schema["$defs"][format!("{name}.result")];
+        assert!(
+            result.get("type").is_some(),
+            "{name}: an untyped result {result}"
+        );
+        let request = &openapi["components"]["schemas"][format!("{name}.request")];
+        assert_eq!(request["properties"]["action"]["const"], *name);
+        assert!(asyncapi["operations"].get(*name).is_some(), "{name}");
+    }
+    let sessions = &schema["$defs"]["get_active_sessions.result"];
+    assert_eq!(
+        sessions["properties"]["sessions"]["type"], "array",
+        "{sessions}"
+    );
+    assert_eq!(
+        schema["$defs"]["terminate_session.request"]["properties"]["session_id"]["type"],
+        "integer"
+    );
+    let refused = t.run(&["docs", "--format", "openapi"]);
+    refused
+        .expect_code(2)
+        .expect_stderr_contains("add --gateway");
 /// A committed reference must be what `tgscript docs FLAG` prints now.
 fn assert_fresh(flag: &str, committed: &str) {
     let t = TestDir::new();

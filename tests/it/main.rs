@@ -32,6 +32,7 @@ mod media;
 mod modules;
 #[path = "../support/nats.rs"]
 mod nats;
+mod operations;
 mod operator;
 #[path = "../support/postgres.rs"]
 mod pg;

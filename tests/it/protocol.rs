@@ -367,3 +367,231 @@ fn the_consoles_actions_refuse_bad_input_with_words_and_change_nothing() {
     assert_eq!(entries[0]["seq"], json!(next + 1));
     assert_eq!(after["data"]["next"], json!(next + 1));
 }
+
+/// Where `answer` does not have the shape of `example`: the same JSON types, every key of an
+/// example object present (more are fine: Telegram's objects carry more than an example
+/// shows), an array's first item like the example's first; a `null` example takes anything.
+fn unlike(answer: &Value, example: &Value, at: &str) -> Vec<String> {
+    match (example, answer) {
+        (Value::Null, _) => Vec::new(),
+        (Value::Object(want), Value::Object(got)) => want
+            .iter()
+            .flat_map(|(key, want)| match got.get(key) {
+                Some(got) => unlike(got, want, &format!("{at}.{key}")),
+                None => vec![format!("{at}.{key} is missing")],
+            })
+            .collect(),
+        (Value::Array(want), Value::Array(got)) => match (want.first(), got.first()) {
+            (Some(want), Some(got)) => unlike(got, want, &format!("{at}[0]")),
+            _ => Vec::new(),
+        },
+        (Value::Number(_), Value::Number(_))
+        | (Value::String(_), Value::String(_))
+        | (Value::Bool(_), Value::Bool(_)) => Vec::new(),
+        _ => vec![format!("{at} is {answer}, the example shows {example}")],
+    }
+}
+
+/// Every example request is taken by its action (never the generic `error` event of a
+/// request that names no action or is malformed); each the sandbox can carry out is answered
+/// with its example's event name and data shape, and each it cannot (an example's user,
+/// message, bot or account is not in the sandbox) with its action's error event, of the
+/// error event's shape.
+#[test]
+fn each_reference_example_request_gets_an_event_of_its_examples_name_and_shape() {
+    let t = TestDir::new();
+    let docs = t.run(&["docs", "--gateway", "--format", "json"]);
+    docs.expect_code(0);
+    let reference: Value = serde_json::from_str(&docs.stdout).expect("JSON");
+    let (_run, addr) = sandbox_run(&t);
+    let mut contradicted = Vec::new();
+    let (mut answered, mut succeeded) = (0, 0);
+    runtime().block_on(async {
+        let mut ws = connect(&addr, Some(ADMIN)).await.expect("connect");
+        for entry in reference["actions"].as_array().expect("actions") {
+            let example = &entry["example"];
+            let event = ask(&mut ws, example["request"].to_string()).await;
+            answered += 1;
+            let name = &example["event"]["event"];
+            let failed = json!(format!("{}_error", name.as_str().unwrap_or_default()));
+            let wrong = match &event["event"] {
+                got if got == name => {
+                    succeeded += 1;
+                    unlike(&event, &example["event"], "")
+                }
+                got if *got == failed => {
+                    let error_shape = json!({"v": 1, "type": "chat_update", "event": failed, "request_id": 1, "error": ""});
+                    unlike(&event, &error_shape, "")
+                }
+                got => vec![format!("answered {got}")],
+            };
+            if !wrong.is_empty() {
+                contradicted.push(format!(
+                    "{}: {} (got {event})",
+                    entry["name"],
+                    wrong.join("; ")
+                ));
+            }
+        }
+    });
+    assert_eq!(answered, accepted().len());
+    // Most examples act on what the sandbox has (its group, account 1, the scripts folder).
+    assert!(
+        succeeded * 2 > answered,
+        "{succeeded} of {answered} succeeded"
+    );
+    assert!(
+        contradicted.is_empty(),
+        "{} example(s) contradict the server:\n{}",
+        contradicted.len(),
+        contradicted.join("\n")
+    );
+}
+
+#[test]
+fn a_page_of_an_allowed_origin_gets_its_preflight_answered_and_another_is_refused() {
+    const TOKEN: &str = "cors-gateway-token";
+    let served = serve(
+        "default_account = 1\n[[account]]\nid = 1\nbackend = \"sandbox\"\n[gateway]\nallowed_origins = [\"https://app.example\"]\n",
+        &[("TGSCRIPT_GATEWAY_TOKEN", TOKEN)],
+    );
+    runtime().block_on(async {
+        let client = reqwest::Client::new();
+        for path in ["/v1/command", "/command"] {
+            let url = format!("http://{}{path}", served.addr);
+            let preflight = |origin: &str| {
+                client
+                    .request(reqwest::Method::OPTIONS, &url)
+                    .header("origin", origin)
+                    .header("access-control-request-method", "POST")
+                    .header(
+                        "access-control-request-headers",
+                        "authorization, content-type",
+                    )
+                    .send()
+            };
+            let allowed = preflight("https://app.example").await.expect("OPTIONS");
+            assert_eq!(allowed.status().as_u16(), 204, "{path}");
+            let header = |name: &str| {
+                allowed
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_lowercase)
+            };
+            assert_eq!(
+                header("access-control-allow-origin").as_deref(),
+                Some("https://app.example")
+            );
+            let headers = header("access-control-allow-headers").unwrap_or_default();
+            assert!(
+                headers.contains("authorization") && headers.contains("content-type"),
+                "{headers}"
+            );
+            assert!(header("access-control-allow-methods").is_some_and(|m| m.contains("post")));
+
+            let refused = preflight("https://evil.example").await.expect("OPTIONS");
+            assert_eq!(refused.status().as_u16(), 403, "{path}");
+            for name in [
+                "access-control-allow-origin",
+                "access-control-allow-headers",
+                "access-control-allow-methods",
+            ] {
+                assert!(refused.headers().get(name).is_none(), "{name} on a refusal");
+            }
+
+            // The page's request itself: answered, and readable by the page.
+            let answer = client
+                .post(&url)
+                .header("origin", "https://app.example")
+                .header("content-type", "application/json")
+                .bearer_auth(TOKEN)
+                .body(json!({"action": "get_active_sessions", "userbot_id": 1}).to_string())
+                .send()
+                .await
+                .expect("POST");
+            assert_eq!(answer.status().as_u16(), 200);
+            assert_eq!(
+                answer
+                    .headers()
+                    .get("access-control-allow-origin")
+                    .map(|v| v.as_bytes()),
+                Some(&b"https://app.example"[..])
+            );
+            let event: Value = answer.json().await.expect("an event");
+            assert_eq!(event["event"], "get_active_sessions", "{event}");
+        }
+    });
+}
+
+#[test]
+fn the_bearer_scheme_in_any_case_v1_paths_and_subprotocol_and_v_in_every_event() {
+    const TOKEN: &str = "versioned-gateway-token";
+    let served = serve(
+        "default_account = 1\n[[account]]\nid = 1\nbackend = \"sandbox\"\n",
+        &[("TGSCRIPT_GATEWAY_TOKEN", TOKEN)],
+    );
+    runtime().block_on(async {
+        let client = reqwest::Client::new();
+        let post = |path: &str, authorization: String| {
+            client
+                .post(format!("http://{}{path}", served.addr))
+                .header("content-type", "application/json")
+                .header("authorization", authorization)
+                .body(
+                    json!({"action": "get_active_sessions", "userbot_id": 1, "request_id": 3})
+                        .to_string(),
+                )
+                .send()
+        };
+        for scheme in ["Bearer", "bearer", "BEARER"] {
+            for path in ["/v1/command", "/command"] {
+                let answer = post(path, format!("{scheme} {TOKEN}")).await.expect("POST");
+                assert_eq!(answer.status().as_u16(), 200, "{scheme} on {path}");
+                let event: Value = answer.json().await.expect("an event");
+                assert_eq!(
+                    (&event["v"], &event["event"], &event["request_id"]),
+                    (&json!(1), &json!("get_active_sessions"), &json!(3)),
+                    "{event}"
+                );
+            }
+        }
+        let wrong = post("/v1/command", "bearer guess".into())
+            .await
+            .expect("POST");
+        assert_eq!(wrong.status().as_u16(), 401);
+        let refusal: Value = wrong.json().await.expect("JSON");
+        assert_eq!(refusal["v"], 1, "{refusal}");
+
+        let mut request = format!("ws://{}/v1/ws", served.addr)
+            .into_client_request()
+            .expect("request");
+        let headers = request.headers_mut();
+        headers.insert(
+            "sec-websocket-protocol",
+            "tgscript.v1".parse().expect("header"),
+        );
+        headers.insert(
+            "authorization",
+            format!("bearer {TOKEN}").parse().expect("header"),
+        );
+        let (mut ws, response) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("/v1/ws");
+        assert_eq!(
+            response
+                .headers()
+                .get("sec-websocket-protocol")
+                .map(|v| v.as_bytes()),
+            Some(&b"tgscript.v1"[..])
+        );
+        for request in [
+            json!({"action": "get_active_sessions", "userbot_id": 1}),
+            json!({"action": "no_such_action"}),
+            json!({"action": "terminate_session", "userbot_id": 1}),
+        ] {
+            let event = ask(&mut ws, request.to_string()).await;
+            assert_eq!(event["v"], 1, "{event}");
+        }
+    });
+}

@@ -225,3 +225,173 @@ fn vote_counts_one_vote_per_member_and_edits_the_score() {
     assert_eq!(lines_with(&out, "→ answerCallbackQuery").len(), 3, "{out}");
     assert!(out.contains("You voted no."), "{out}");
 }
+
+/// A scenario that tells what chat each message came from.
+const WHERE: &str = "fn on_message(msg) {\n    reply(`${msg.chat.type} chat ${msg.chat.id}, from ${msg.from.first_name}: ${msg.text}`);\n}\n";
+
+#[test]
+fn a_private_chat_message_reaches_on_message_with_a_private_chat() {
+    let t = TestDir::new();
+    t.write("scripts/where.rhai", WHERE);
+    let done = t.run_chat("/dm bob hello bot\nin the group\n");
+    assert!(
+        done.stdout
+            .contains("#2 🤖 bot → bob (private): private chat 1002, from Bob: hello bot"),
+        "{}",
+        done.all_output()
+    );
+    assert!(
+        done.stdout.contains(r#"→ sendMessage {"chat_id":1002,"#),
+        "{}",
+        done.stdout
+    );
+    assert!(
+        done.stdout
+            .contains("supergroup chat -1001234567890, from Alice: in the group"),
+        "{}",
+        done.stdout
+    );
+}
+
+/// POST `request` to the gateway at `addr` with `token`: (status, event).
+fn gateway_post(addr: &str, token: &str, request: serde_json::Value) -> (u16, serde_json::Value) {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .post(format!("http://{addr}/command"))
+            .bearer_auth(token)
+            .json(&request)
+            .send()
+            .await
+            .expect("the gateway answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("a JSON event"))
+    })
+}
+
+#[test]
+fn with_the_gateway_on_the_sandbox_outlives_its_input_and_stops_on_sigterm() {
+    let t = TestDir::new();
+    t.write("scripts/where.rhai", WHERE);
+    t.write(
+        "tgscript.toml",
+        "[gateway]\nlisten = \"127.0.0.1:0\"\nadmin_token = \"sandbox-admin\"\n",
+    );
+    // stdin closed from the start, as under nohup or systemd.
+    let run = t.spawn(&["run", "scripts"], &[]);
+    let addr = run.gateway_address();
+    run.wait_stderr(
+        "end of input; the sandbox goes on",
+        1,
+        std::time::Duration::from_secs(30),
+    );
+    let (status, event) = gateway_post(
+        &addr,
+        "sandbox-admin",
+        serde_json::json!({"action": "sandbox_chat", "line": "/dm carol still here?"}),
+    );
+    assert_eq!(status, 200, "{event}");
+    assert_eq!(event["data"]["echo"], "#1 carol (private): still here?");
+    let finished = run.terminate();
+    assert_eq!(finished.code, Some(0), "{}", finished.all_output());
+    assert!(
+        finished
+            .stdout
+            .contains("🤖 bot → carol (private): private chat 1003, from Carol: still here?"),
+        "{}",
+        finished.stdout
+    );
+}
+
+#[test]
+fn without_the_gateway_the_end_of_input_still_stops_the_sandbox() {
+    let t = TestDir::new();
+    t.write("scripts/where.rhai", WHERE);
+    let done = t.run_chat("hello\n");
+    assert!(done.stdout.contains("from Alice: hello"), "{}", done.stdout);
+    assert!(
+        !done.stderr.contains("the sandbox goes on"),
+        "{}",
+        done.stderr
+    );
+}
+
+/// The Python that runs the PTB test: `TGSCRIPT_TEST_PYTHON`, else `python3` (tests/run
+/// puts its venv's first on PATH).
+fn test_python() -> String {
+    std::env::var("TGSCRIPT_TEST_PYTHON").unwrap_or_else(|_| "python3".to_string())
+}
+
+#[test]
+fn python_telegram_bot_parses_every_answer_of_the_sandboxs_bot_api_server() {
+    let python = test_python();
+    let has_ptb = std::process::Command::new(&python)
+        .args(["-c", "import telegram"])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        has_ptb,
+        "python-telegram-bot is missing for {python} (tests/python/requirements.txt): run tests/run, which installs it"
+    );
+    let t = TestDir::new();
+    t.write("scripts/quiet.rhai", "fn on_message(msg) {}\n");
+    t.write("tgscript.toml", "[gateway]\nlisten = \"127.0.0.1:0\"\n");
+    // Join requests to approve and decline; the gateway keeps the sandbox on after them.
+    let input = t.write(".chat", "/request dave\n/request erin\n");
+    let run = t.spawn_with_input(
+        &["run", "scripts"],
+        &[],
+        std::fs::File::open(input).expect("input").into(),
+    );
+    run.wait_stderr("end of input", 1, std::time::Duration::from_secs(30));
+    let said = run.stderr_so_far();
+    let url = said
+        .split("Its Bot API server is ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("the sandbox says where its server is:\n{said}"))
+        .to_string();
+    // "(token 0:sandbox: other clients …)"
+    let token = said
+        .split("(token ")
+        .nth(1)
+        .and_then(|rest| rest.split(": ").next())
+        .expect("the sandbox's token")
+        .to_string();
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/ptb_sandbox.py");
+    let out = std::process::Command::new(&python)
+        .arg(&script)
+        .args([&url, &token])
+        .output()
+        .expect("run the PTB script");
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    let errors = String::from_utf8_lossy(&out.stderr).into_owned();
+    let finished = run.terminate();
+    assert_eq!(out.status.code(), Some(0), "{printed}\n{errors}");
+    let answered: std::collections::BTreeSet<String> = printed
+        .lines()
+        .filter_map(|l| l.strip_prefix("ok "))
+        .map(str::to_ascii_lowercase)
+        .collect();
+    assert!(answered.len() >= 38, "{printed}");
+    // Every method the sandbox saw PTB call, it answered in a form PTB parsed.
+    let called: std::collections::BTreeSet<String> = finished
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("→ "))
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    assert!(
+        called.contains("setchatphoto") && called.contains("senddocument"),
+        "{}",
+        finished.stdout
+    );
+    for method in &called {
+        assert!(
+            answered.contains(method),
+            "{method} was called, not checked:\n{printed}"
+        );
+    }
+}

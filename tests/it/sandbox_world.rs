@@ -373,3 +373,224 @@ fn console_photo_edit_join_request_and_leave_are_updates() {
     assert_eq!(left, "left");
     assert!(s.rejected("/as owner /leave").contains("owns the group"));
 }
+
+/// `method` of the sandbox at `url` with `token`, asked with `request` (a reqwest request
+/// builder's body already set): the answer's JSON.
+fn raw(
+    runtime: &tokio::runtime::Runtime,
+    url: &str,
+    method: &str,
+    body: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+) -> Value {
+    runtime.block_on(async {
+        let request = reqwest::Client::new().post(format!("{url}bot{TOKEN}/{method}"));
+        body(request)
+            .send()
+            .await
+            .expect("the sandbox answers")
+            .json()
+            .await
+            .expect("a JSON answer")
+    })
+}
+
+#[test]
+fn form_multipart_and_integers_as_text_are_read_as_telegram_reads_them() {
+    let s = Sandbox::new();
+    let url = s.server.url();
+    let chat = SANDBOX_CHAT_ID.to_string();
+    // A form, as python-telegram-bot sends: every value text, markup as JSON text.
+    let sent = raw(&s.runtime, &url, "sendMessage", |r| {
+        r.form(&[
+            ("chat_id", chat.as_str()),
+            ("text", "123"),
+            (
+                "reply_markup",
+                r#"{"inline_keyboard":[[{"text":"ok","callback_data":"ok"}]]}"#,
+            ),
+        ])
+    });
+    assert_eq!(sent["ok"], true, "{sent}");
+    assert_eq!(sent["result"]["text"], "123", "text stays text: {sent}");
+    assert_eq!(sent["result"]["chat"]["id"], SANDBOX_CHAT_ID);
+    assert_eq!(
+        sent["result"]["reply_markup"]["inline_keyboard"][0][0]["callback_data"],
+        "ok"
+    );
+    // A restriction with the user, the date and the permissions as text.
+    let until = (s.now() + 3600).to_string();
+    let restricted = raw(&s.runtime, &url, "restrictChatMember", |r| {
+        r.form(&[
+            ("chat_id", chat.as_str()),
+            ("user_id", "1002"),
+            ("until_date", until.as_str()),
+            ("permissions", r#"{"can_send_messages": false}"#),
+        ])
+    });
+    assert_eq!(restricted, json!({"ok": true, "result": true}));
+    let member = s.ok("getChatMember", chat_user(BOB));
+    assert_eq!(member["status"], "restricted");
+    assert_eq!(member["until_date"].to_string(), until);
+    // JSON with integers as strings, as Telegram takes them.
+    let unbanned = raw(&s.runtime, &url, "unbanChatMember", |r| {
+        r.json(&json!({"chat_id": chat, "user_id": "1003", "only_if_banned": "true"}))
+    });
+    assert_eq!(unbanned, json!({"ok": true, "result": true}));
+    assert_eq!(s.status(CAROL), "member", "only_if_banned read as true");
+    // Multipart, as aiogram sends: text fields and a file.
+    let form = reqwest::multipart::Form::new()
+        .text("chat_id", chat.clone())
+        .text("caption", "a file")
+        .text("reply_to_message_id", "1")
+        .part(
+            "document",
+            reqwest::multipart::Part::bytes(b"hello".to_vec()).file_name("hello.txt"),
+        );
+    let document = raw(&s.runtime, &url, "sendDocument", |r| r.multipart(form));
+    assert_eq!(document["ok"], true, "{document}");
+    assert_eq!(document["result"]["document"]["file_name"], "hello.txt");
+    assert_eq!(document["result"]["reply_to_message"]["message_id"], 1);
+    // What cannot be read as its kind is refused as Telegram refuses it, and changes nothing.
+    let refused = raw(&s.runtime, &url, "banChatMember", |r| {
+        r.form(&[("chat_id", chat.as_str()), ("user_id", "bob")])
+    });
+    assert_eq!(refused["ok"], false, "{refused}");
+    assert_eq!(refused["description"], "Bad Request: user_id is empty");
+    assert_eq!(s.status(BOB), "restricted");
+    let garbled = raw(&s.runtime, &url, "sendMessage", |r| {
+        r.header("content-type", "application/x-www-form-urlencoded")
+            .body(vec![0xff, 0xfe, b'=', 0x80])
+    });
+    assert_eq!(garbled["ok"], false, "{garbled}");
+}
+
+#[test]
+fn get_chat_member_answers_every_field_of_each_status() {
+    let s = Sandbox::new();
+    s.ok(
+        "restrictChatMember",
+        json!({"chat_id": SANDBOX_CHAT_ID, "user_id": BOB, "permissions": {"can_send_messages": false, "can_send_photos": true}}),
+    );
+    let restricted = s.ok("getChatMember", chat_user(BOB));
+    let mut fields: Vec<&str> = restricted
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    fields.sort_unstable();
+    assert_eq!(
+        fields,
+        [
+            "can_add_web_page_previews",
+            "can_change_info",
+            "can_edit_tag",
+            "can_invite_users",
+            "can_manage_topics",
+            "can_pin_messages",
+            "can_react_to_messages",
+            "can_send_audios",
+            "can_send_documents",
+            "can_send_messages",
+            "can_send_other_messages",
+            "can_send_photos",
+            "can_send_polls",
+            "can_send_video_notes",
+            "can_send_videos",
+            "can_send_voice_notes",
+            "is_member",
+            "status",
+            "until_date",
+            "user",
+        ]
+    );
+    assert_eq!(restricted["can_send_photos"], true);
+    assert_eq!(restricted["can_send_messages"], false);
+    assert_eq!(
+        restricted["can_send_polls"], false,
+        "what was not set is false"
+    );
+    let admin = s.ok("getChatMember", chat_user(BOT_ID));
+    for right in [
+        "can_be_edited",
+        "is_anonymous",
+        "can_manage_chat",
+        "can_delete_messages",
+        "can_manage_video_chats",
+        "can_restrict_members",
+        "can_promote_members",
+        "can_change_info",
+        "can_invite_users",
+        "can_post_stories",
+        "can_edit_stories",
+        "can_delete_stories",
+    ] {
+        assert!(admin[right].is_boolean(), "{right}: {admin}");
+    }
+    s.ok(
+        "banChatMember",
+        json!({"chat_id": SANDBOX_CHAT_ID, "user_id": CAROL}),
+    );
+    let kicked = s.ok("getChatMember", chat_user(CAROL));
+    assert_eq!(kicked["status"], "kicked");
+    assert_eq!(kicked["until_date"], 0);
+    let owner = s.ok("getChatMember", chat_user(OWNER_ID));
+    assert_eq!(owner["is_anonymous"], false);
+}
+
+#[test]
+fn each_user_has_a_private_chat_with_the_bot_and_dm_lines_go_there() {
+    let mut s = Sandbox::new();
+    let echo = s.accepted("/dm bob hello bot");
+    assert_eq!(echo, "#1 bob (private): hello bot");
+    let message = s.last_update()["message"].clone();
+    assert_eq!(message["chat"]["type"], "private");
+    assert_eq!(message["chat"]["id"], BOB);
+    assert_eq!(message["chat"]["first_name"], "Bob");
+    assert_eq!(message["from"]["id"], BOB);
+    // The current user, a prefix before it, and console commands after it.
+    s.accepted("/dm hi");
+    assert_eq!(s.last_update()["message"]["chat"]["id"], ALICE);
+    s.accepted("/as carol /dm /photo a cat");
+    let photo = s.last_update()["message"].clone();
+    assert_eq!(
+        (photo["chat"]["id"].clone(), photo["caption"].clone()),
+        (json!(CAROL), json!("a cat"))
+    );
+    // The bot answers in the private chat; a group command there is refused.
+    let answer = s.ok("sendMessage", json!({"chat_id": BOB, "text": "hi Bob"}));
+    assert_eq!(answer["chat"]["type"], "private");
+    assert_eq!(answer["message_id"], 2, "messages are numbered per chat");
+    let chat = s.ok("getChat", json!({"chat_id": BOB}));
+    assert_eq!(
+        (chat["type"].clone(), chat["username"].clone()),
+        (json!("private"), json!("bob"))
+    );
+    let before = s.updates().len();
+    assert!(s.rejected("/dm bob /join").contains("about the group"));
+    assert!(s.rejected("/dm").starts_with("usage: /dm [NAME] text"));
+    let (_, why) = s.refused(
+        "restrictChatMember",
+        json!({"chat_id": BOB, "user_id": BOB, "permissions": {}}),
+    );
+    assert_eq!(why, "Bad Request: method is available only for supergroups");
+    assert_eq!(s.updates().len(), before, "refused lines queue nothing");
+    // A newcomer gets a private chat on first use, and needs no /join for it.
+    s.accepted("/dm dave");
+    assert_eq!(
+        s.last_update()["message"]["chat"]["id"],
+        ALICE,
+        "dave is not known yet: text from alice"
+    );
+    s.accepted("/as dave /dm hello");
+    let dave = s.last_update()["message"]["chat"].clone();
+    assert_eq!(
+        (dave["type"].clone(), dave["first_name"].clone()),
+        (json!("private"), json!("Dave"))
+    );
+    // /help lists every console command with its usage.
+    let help = s.accepted("/help");
+    for line in tgscript::sandbox::console::LINES {
+        assert!(help.contains(line.usage), "{}: {help}", line.usage);
+    }
+}

@@ -394,6 +394,15 @@ impl Background {
         self.signal("-TERM")
     }
 
+    /// Send signal `which` (e.g. `-HUP`) and go on: the process is not waited for.
+    pub fn send_signal(&self, which: &str) {
+        let status = Command::new("kill")
+            .args([which, "--", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "could not signal {}", self.described);
+    }
+
     fn signal(self, which: &str) -> Finished {
         let pid = self.child.id().to_string();
         self.signal_target(which, &pid)

@@ -1,5 +1,6 @@
 //! The config file of a `run`, watched: each change of it (an edit, or an editor's
-//! rename-into-place) is a message, so `[[bot]]` edits take effect while running.
+//! rename-into-place) is a message, so `[[bot]]` edits take effect while running; and
+//! SIGHUP, which asks for the same reload (`systemctl reload`).
 
 use notify::{RecursiveMode, Watcher};
 use std::path::{Path, PathBuf};
@@ -40,4 +41,24 @@ pub(super) fn watch(
             (None, rx)
         }
     }
+}
+
+/// A message on every SIGHUP, from now on (none if the signal cannot be watched, which is
+/// logged). Taking the signal also keeps it from ending the process.
+pub(super) fn hangups() -> mpsc::UnboundedReceiver<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (tx, rx) = mpsc::unbounded_channel();
+    match signal(SignalKind::hangup()) {
+        Ok(mut hangup) => {
+            tokio::spawn(async move {
+                while hangup.recv().await.is_some() {
+                    if tx.send(()).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        Err(e) => tracing::warn!("cannot watch for SIGHUP ({e}): reload by saving the config file"),
+    }
+    rx
 }

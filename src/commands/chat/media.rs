@@ -57,8 +57,10 @@ const EDITED_ID: FieldSpec = FieldSpec::required(
     "the message (scripts: the one being handled, e.g. the message a pressed button is under)",
 );
 
-/// A sent message, as `sendPhoto` and `sendDocument` answer.
-const SENT: &str = r#"{"message_id": 8, "date": 1767225600, "chat": {"id": -1001234567890, "type": "supergroup"}, "caption": "hello"}"#;
+/// What `send_photo` answers: the sent message.
+const SENT_PHOTO: &str = r#"{"message_id": 8, "date": 1767225600, "chat": {"id": -1001234567890, "type": "supergroup"}, "photo": [{"file_id": "AgACAgIAAxkBAAIB", "file_unique_id": "AQADx7sxG"}]}"#;
+/// What `send_document` answers: the sent message.
+const SENT_DOCUMENT: &str = r#"{"message_id": 9, "date": 1767225600, "chat": {"id": -1001234567890, "type": "supergroup"}, "document": {"file_id": "BQACAgIAAxkBAAIC", "file_unique_id": "AgADy8sxG"}}"#;
 
 pub(super) const EDIT_MESSAGE_TEXT: ChatAction = ChatAction {
     name: "edit_message_text",
@@ -168,7 +170,7 @@ send_photo(-1001234567890, "https://example.com/rules.png");
             "a URL or file_id, or an upload {\"base64\": …, \"filename\": …}",
         ),
     ]),
-    returns: SENT,
+    returns: SENT_PHOTO,
     build: |f, ctx| send_file(f, ctx, "photo", MAX_PHOTO_BYTES),
 };
 
@@ -196,7 +198,7 @@ send_document(asset("rules.pdf"), #{caption: "The rules, to keep"});
             "a URL or file_id, or an upload {\"base64\": …, \"filename\": …}",
         ),
     ]),
-    returns: SENT,
+    returns: SENT_DOCUMENT,
     build: |f, ctx| send_file(f, ctx, "document", MAX_FILE_BYTES),
 };
 

@@ -199,18 +199,33 @@ reply("Press the button to get in", #{reply_markup: #{inline_keyboard: [[
         FieldSpec::optional(
             "chat_id",
             "integer|string",
-            "the chat (left out: the one of the message being handled)",
-        ),
+            "the chat (scripts: left out, the one of the message being handled; the gateway \
+             needs it)",
+        )
+        .eg("-1001234567890"),
+        FieldSpec::optional(
+            "message_id",
+            "integer",
+            "the message replied to (scripts: left out, the one being handled; the gateway \
+             needs it, or `reply_parameters`)",
+        )
+        .eg("1"),
     ]),
     returns: r#"{"message_id": 8, "date": 1767225600, "chat": {"id": -1001234567890, "type": "supergroup"}, "text": "hello"}"#,
     build: |f, ctx| {
         let mut params = text_message(f, ctx)?;
-        let message_id = ctx.message_id.ok_or_else(|| {
-            f.error("no current message to reply to: use send_message(chat_id, text)")
-        })?;
-        params
-            .entry("reply_parameters")
-            .or_insert_with(|| json!({ "message_id": message_id }));
+        // The message replied to: named, else the one being handled (none over the gateway).
+        let message_id = f.opt_int("message_id")?.or(ctx.message_id);
+        params.remove("message_id");
+        if !params.contains_key("reply_parameters") {
+            let message_id = message_id.ok_or_else(|| {
+                f.error("no message to reply to: pass message_id (the gateway has no current message), or use send_message(chat_id, text)")
+            })?;
+            params.insert(
+                "reply_parameters".into(),
+                json!({ "message_id": message_id }),
+            );
+        }
         Ok(params)
     },
 };

@@ -240,15 +240,10 @@ mod tests {
 
     #[test]
     fn a_request_of_only_the_documented_fields_validates() {
-        // Only `reply` needs the update being handled (its chat and message).
-        let ctx = UpdateContext {
-            chat_id: Some(-1001234567890),
-            message_id: Some(7),
-            ..UpdateContext::default()
-        };
+        // As the gateway asks: no update is being handled.
         for action in ACTIONS {
             let request = crate::commands::fields::example_request(action.takes.fields());
-            if let Err(e) = prepare(action.name, &request, Some(&ctx)) {
+            if let Err(e) = prepare(action.name, &request, None) {
                 panic!(
                     "{}: the documented example {request:?} is refused: {e}",
                     action.name
@@ -277,6 +272,36 @@ mod tests {
                 action.name
             );
         }
+    }
+
+    #[test]
+    fn reply_takes_the_message_named_else_the_one_being_handled() {
+        let named = serde_json::json!({"chat_id": 5, "text": "hi", "message_id": 3});
+        let (method, params) =
+            prepare("reply", named.as_object().expect("map"), None).expect("served");
+        assert_eq!(method, "sendMessage");
+        assert_eq!(
+            params,
+            serde_json::json!({"chat_id": 5, "text": "hi", "reply_parameters": {"message_id": 3}})
+        );
+        let ctx = UpdateContext {
+            chat_id: Some(5),
+            message_id: Some(7),
+            ..UpdateContext::default()
+        };
+        let current = serde_json::json!({"text": "hi"});
+        let (_, params) =
+            prepare("reply", current.as_object().expect("map"), Some(&ctx)).expect("served");
+        assert_eq!(
+            params["reply_parameters"],
+            serde_json::json!({"message_id": 7})
+        );
+        let none = serde_json::json!({"chat_id": 5, "text": "hi"});
+        let refused = prepare("reply", none.as_object().expect("map"), None);
+        assert!(
+            refused.is_err_and(|e| e.error.contains("pass message_id")),
+            "no message to reply to"
+        );
     }
 
     #[test]

@@ -171,7 +171,7 @@ pub(super) const SUBSCRIBE: ActionSpec = ActionSpec {
         .or(r#"["authorization_state", "unconfirmed_session", "connection_state"]"#),
     ],
     success: "{userbot_ids, events, buffer}",
-    returns: r#"{"userbot_ids": [7], "events": ["authorization_state", "unconfirmed_session", "connection_state"], "buffer": 256}"#,
+    returns: r#"{"userbot_ids": "all", "events": ["authorization_state", "unconfirmed_session", "connection_state"], "buffer": 256}"#,
     errors: &[
         WEBSOCKET_ONLY,
         "userbot_ids must be a list of integers (or \"all\")",

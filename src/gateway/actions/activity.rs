@@ -32,7 +32,7 @@ pub(super) const ACTIVITY: ActionSpec = ActionSpec {
         ),
     ],
     success: "{entries: [{seq, at (Unix ms), kind, text, ok?, method?, params?, result?, error?}], skipped, next}",
-    returns: r#"{"entries": [{"seq": 41, "at": 1796000000000, "kind": "call", "text": "→ sendMessage {\"chat_id\":-1001234567890,\"text\":\"Warning 1/3: no spam here.\"}", "method": "sendMessage", "params": {"chat_id": -1001234567890, "text": "Warning 1/3: no spam here."}, "result": {"message_id": 3}}], "skipped": 0, "next": 41}"#,
+    returns: r#"{"entries": [{"seq": 40, "at": 1796000000000, "kind": "print", "text": "n is 21"}, {"seq": 41, "at": 1796000000000, "kind": "call", "text": "→ sendMessage {\"chat_id\":-1001234567890,\"text\":\"Warning 1/3: no spam here.\"}", "method": "sendMessage", "params": {"chat_id": -1001234567890, "text": "Warning 1/3: no spam here."}, "result": {"message_id": 3}}], "skipped": 0, "next": 41}"#,
     errors: &[
         "after must be a whole number ≥ 0",
         "kind must be one of chat, call, print, warning, error, reload",

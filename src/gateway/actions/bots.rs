@@ -20,6 +20,19 @@ pub(super) fn act(
     }
 }
 
+/// `check_script`: on the bot's folder where bots run, else on the scripts folder.
+fn check(
+    gw: &Gateway,
+    client: &Client,
+    action: &str,
+    request: &Map<String, Value>,
+) -> Result<Value, CommandError> {
+    match (&gw.bots, &gw.checker) {
+        (None, Some(checker)) => checker.check(action, client.tenant(), request),
+        _ => act(gw, client, action, request),
+    }
+}
+
 /// The error of an admin action where no bots run.
 pub(super) const NOT_HERE: &str = admin::NO_BOTS;
 /// The bot a script action is about.
@@ -114,10 +127,12 @@ pub(super) const REMOVE_BOT: ActionSpec = ActionSpec {
 pub(super) const LIST_BOTS: ActionSpec = ActionSpec {
     name: "list_bots",
     access: Access::Tenant,
-    doc: "The bots running now, as `/health` describes them, with their scenario folders; in a \
+    doc: "The bots running now, as `/health` describes them, with their scenario folders and \
+          their `figures` over the last five minutes (a value per 2 s step, oldest first: \
+          `updates_per_second`, `latency_ms` (null: no update), `failures`, `parked`); in a \
           cluster, also the bots the other instances run, each with the `instance` running it.",
     fields: &[],
-    success: "{bots: [{id, mode, source, handled, inbox, scripts, ...}]}",
+    success: "{bots: [{id, mode, source, handled, inbox, scripts, figures, ...}]}",
     returns: r#"{"bots": [{"id": "shop", "mode": "polling", "source": "gateway", "handled": 12, "inbox": {"pending": 0, "parked": 0}, "scripts": "/var/lib/tgscript/bots/shop"}]}"#,
     errors: &[NOT_HERE],
     run: act,
@@ -206,7 +221,8 @@ pub(super) const CHECK_SCRIPT: ActionSpec = ActionSpec {
     doc: "Check a script as scenario `name` of a bot, like `tgscript check` and the load after \
           `put_script` would, without putting it in place or running it (it is compiled from a \
           hidden draft in the bot's folder, removed after): each problem with its line and \
-          column (the web console's editor shows them as you type).",
+          column (the web console's editor shows them as you type). Under `tgscript serve`, \
+          where no bots run, it is checked as a scenario of `[scripts] dir`.",
     fields: &[
         WHICH_BOT,
         NAME,
@@ -220,25 +236,25 @@ pub(super) const CHECK_SCRIPT: ActionSpec = ActionSpec {
     success: "{name, problems: [{line, column, message}]} (no problems: an empty list)",
     returns: r#"{"name": "anti_spam.rhai", "problems": [{"line": 1, "column": 37, "message": "syntax error: expecting ';' to terminate this statement"}]}"#,
     errors: &[
-        NOT_HERE,
         "name is required / source is required",
         "N bots run here: pass bot_id (…) / no bot \"x\" runs here",
         "name \"x\": a file name like anti_spam.rhai (letters, digits, `_`, `-`)",
         "the script has N bytes; [limits] max_script_size is M",
         "<name>: <why the draft cannot be written> (the folder must be writable)",
     ],
-    run: act,
+    run: check,
 };
 
 /// `sandbox_chat`.
 pub(super) const SANDBOX_CHAT: ActionSpec = ActionSpec {
     name: "sandbox_chat",
     access: Access::Admin,
-    doc: "Say a line in the sandbox group of `tgscript run` without a bot token, as on its \
-          console: `text` (from alice), `/as NAME text`, `/reply N text`, `/photo [caption]`, \
-          `/edit N text`, `/join [NAME]`, `/leave [NAME]`, `/request [NAME]`, `/press [#N] DATA`, \
-          `/wait DURATION`, `/login_from PLACE`, `/confirm_qr`. Answered once the scenarios \
-          have handled it (at most 30 s); what they did comes through `activity`.",
+    doc: "Say a line in the sandbox of `tgscript run` without a bot token, as on its \
+          console: `text` (from alice, in the group), `/as NAME text`, `/dm [NAME] text` (in \
+          NAME's private chat with the bot), `/reply N text`, `/photo [caption]`, \
+          `/join [NAME]`, `/press [#N] DATA`, `/wait DURATION`, … (`/help` answers the whole \
+          list). Answered once the scenarios have handled it (at most 30 s); what they did \
+          comes through `activity`.",
     fields: &[FieldSpec::required(
         "line",
         "string",

@@ -18,7 +18,23 @@ const BOT_SENDS = new Set(["sendmessage", "sendphoto", "senddocument", "editmess
 const TOKENS =
   /(\/\/[^\n]*|\/\*[\s\S]*?(?:\*\/|$))|("(?:\\[\s\S]|[^"\\\n])*"?|`(?:\\[\s\S]|[^`\\])*`?|'(?:\\.|[^'\\\n])*'?)|(0[xX][\da-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|\d[\d_]*(?:\.\d[\d_]*)?(?:[eE][+-]?\d+)?)|([A-Za-z_]\w*)/g;
 
+// The sandbox's users: members of the group from the start, and newcomers Join offers.
+const MEMBERS = ["alice", "bob", "carol", "owner"];
+const NEWCOMERS = ["dave", "erin", "frank", "grace"];
+// The charts of a bot's figures (list_bots' `figures`): key, title, unit, drawn as a line or bars.
+const CHARTS = [
+  { key: "updates_per_second", title: "updates per second", unit: "/s", bars: false },
+  { key: "latency_ms", title: "handler latency", unit: " ms", bars: false },
+  { key: "failures", title: "failures", unit: "", bars: true },
+  { key: "parked", title: "parked", unit: "", bars: true },
+];
+const SVG = "http://www.w3.org/2000/svg";
+
 const $ = (id) => document.getElementById(id);
+
+/** Whether an answer refuses the action to this token, which the gateway does take (its
+ *  error event names the action): the token lacks the right, it is not a wrong one. */
+const refusedHere = (status, event) => status === 401 && typeof event.event === "string";
 
 /** Bumped at each logout: an answer asked for before it is dropped. */
 let session = 0;
@@ -108,7 +124,90 @@ async function showBots() {
     ]),
   );
   fill("bots", rows, bots.length ? "" : "no bots");
+  showCharts(bots);
   return bots;
+}
+
+/** Draw each bot's figures as charts (nothing for a bot another instance runs). */
+function showCharts(bots) {
+  const drawn = bots
+    .filter((b) => b.figures)
+    .map((b) => {
+      const figures = recent(b.figures);
+      return el("div", "bot-charts", el("h3", "", b.id), el("div", "chart-row", ...CHARTS.map((c) => chart(figures, c))));
+    });
+  $("charts").replaceChildren(...drawn);
+}
+
+/** `figures` from the first step that saw anything (at least the last MIN_STEPS steps). */
+function recent(figures) {
+  const MIN_STEPS = 30;
+  const steps = (figures.updates_per_second ?? []).length;
+  const busy = (i) => CHARTS.some((c) => (figures[c.key]?.[i] ?? 0) > 0);
+  let first = 0;
+  while (first < steps && !busy(first)) first += 1;
+  const from = Math.max(0, Math.min(first, steps - MIN_STEPS));
+  const kept = { ...figures };
+  for (const c of CHARTS) kept[c.key] = (figures[c.key] ?? []).slice(from);
+  return kept;
+}
+
+/** A new SVG element `tag` with `attributes`. */
+function svg(tag, attributes = {}) {
+  const element = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, String(value));
+  return element;
+}
+
+/** A number as a chart shows it: at most two decimals. */
+function figure(n) {
+  return String(Math.round(n * 100) / 100);
+}
+
+/** One chart of `figures` (see CHARTS for `spec`): an inline SVG with its title, scale and
+ *  time axis; a null value is a gap in a line. */
+function chart(figures, spec) {
+  const values = figures[spec.key] ?? [];
+  const [w, h, left, top, bottom] = [250, 110, 34, 8, 18];
+  const plotW = w - left - 6;
+  const plotH = h - top - bottom;
+  const known = values.filter((v) => typeof v === "number");
+  const max = Math.max(1, ...known);
+  const x = (i) => left + (values.length > 1 ? (i * plotW) / (values.length - 1) : 0);
+  const y = (v) => top + plotH - (v / max) * plotH;
+  const picture = svg("svg", { viewBox: `0 0 ${w} ${h}`, width: w, height: h, class: `chart chart-${spec.key}`, role: "img" });
+  const last = known.length ? known[known.length - 1] : 0;
+  picture.append(svg("title"));
+  picture.firstChild.textContent = `${spec.title}: max ${figure(max)}${spec.unit}`;
+  for (const v of [0, max / 2, max]) {
+    picture.append(svg("line", { x1: left, x2: w - 6, y1: y(v), y2: y(v), class: "grid" }));
+    const label = svg("text", { x: left - 4, y: y(v) + 3, class: "scale" });
+    label.textContent = figure(v);
+    picture.append(label);
+  }
+  const span = values.length * (figures.step_seconds ?? 2);
+  const since = span >= 120 ? `-${Math.round(span / 60)} min` : `-${span} s`;
+  for (const [text, at, anchor] of [[since, left, "start"], ["now", w - 6, "end"]]) {
+    const label = svg("text", { x: at, y: h - 4, class: `scale ${anchor}` });
+    label.textContent = text;
+    picture.append(label);
+  }
+  if (spec.bars) {
+    const width = Math.max(1, plotW / values.length - 0.5);
+    values.forEach((v, i) => {
+      if (v > 0) picture.append(svg("rect", { x: x(i) - width / 2, y: y(v), width, height: top + plotH - y(v), class: "bar" }));
+    });
+  } else {
+    let run = [];
+    const flush = () => {
+      if (run.length) picture.append(svg("polyline", { points: run.join(" "), class: "line" }));
+      run = [];
+    };
+    values.forEach((v, i) => (typeof v === "number" ? run.push(`${figure(x(i))},${figure(y(v))}`) : flush()));
+    flush();
+  }
+  const head = el("figcaption", "", `${spec.title} `, el("span", "now", `now ${figure(last)}${spec.unit}`));
+  return el("figure", "chart-box", head, picture);
 }
 
 async function showAccounts() {
@@ -268,6 +367,18 @@ async function fetchReference() {
   return "";
 }
 
+/** The builtins by name, in the reference's order: [{name, signatures, doc}] (one entry
+ *  per builtin, its overloads together). */
+function byName(builtins) {
+  const named = new Map();
+  for (const b of builtins) {
+    const entry = named.get(b.name) ?? { name: b.name, signatures: [], doc: b.doc ?? "" };
+    entry.signatures.push(b.signature);
+    named.set(b.name, entry);
+  }
+  return [...named.values()];
+}
+
 async function showReference() {
   const failed = await fetchReference();
   if (failed) {
@@ -275,21 +386,90 @@ async function showReference() {
     return;
   }
   const wanted = $("filter").value.trim().toLowerCase();
-  const shown = reference
+  const all = byName(reference);
+  const shown = all
     .filter((b) => b.name.toLowerCase().includes(wanted))
     .map((b) => {
-      const div = document.createElement("div");
-      div.className = "builtin";
-      const head = document.createElement("h3");
-      const code = document.createElement("code");
-      code.textContent = b.signature;
-      head.append(code);
-      const doc = document.createElement("pre");
-      doc.textContent = b.doc;
-      div.append(head, doc);
-      return div;
+      const signatures = el("ul", "overloads", ...b.signatures.map((s) => el("li", "", el("code", "", s))));
+      return el("div", "builtin", el("h3", "", el("code", "", b.name)), signatures, ...markdown(b.doc));
     });
   $("builtins").replaceChildren(...shown);
+  $("builtins-note").textContent = `${shown.length} of ${all.length} builtins`;
+}
+
+/** Markdown `text` as page elements (headings, paragraphs, lists, fenced code, `code`,
+ *  **strong**, *emphasis*, links to http(s) addresses), all made as nodes: nothing in the
+ *  text becomes markup by itself. */
+function markdown(text) {
+  const blocks = [];
+  const lines = text.replace(/\r\n?/g, "\n").split("\n");
+  let i = 0;
+  while (i < lines.length) {
+    const line = lines[i];
+    const fence = line.match(/^\s*(```+|~~~+)\s*([\w-]*)/);
+    if (fence) {
+      const code = [];
+      i += 1;
+      while (i < lines.length && !lines[i].trim().startsWith(fence[1])) code.push(lines[i++]);
+      i += 1;
+      const block = el("code", fence[2] ? `language-${fence[2]}` : "", code.join("\n"));
+      blocks.push(el("pre", "code", block));
+      continue;
+    }
+    const heading = line.match(/^(#{1,6})\s+(.*)$/);
+    if (heading) {
+      // Inside a builtin's card: its headings are small ones.
+      const level = Math.min(6, heading[1].length + 3);
+      blocks.push(el(`h${level}`, "", ...inline(heading[2].replace(/\s+#+\s*$/, ""))));
+      i += 1;
+      continue;
+    }
+    const item = /^\s*(?:[-*+]|\d+[.)])\s+/;
+    if (item.test(line)) {
+      const ordered = /^\s*\d/.test(line);
+      const list = el(ordered ? "ol" : "ul", "");
+      while (i < lines.length && item.test(lines[i])) {
+        let said = lines[i++].replace(item, "");
+        // A continuation line is indented and is no new item.
+        while (i < lines.length && /^\s{2,}\S/.test(lines[i]) && !item.test(lines[i])) said += ` ${lines[i++].trim()}`;
+        list.append(el("li", "", ...inline(said)));
+      }
+      blocks.push(list);
+      continue;
+    }
+    if (!line.trim()) {
+      i += 1;
+      continue;
+    }
+    const paragraph = [];
+    while (i < lines.length && lines[i].trim() && !/^(#{1,6}\s|\s*(```|~~~))/.test(lines[i]) && !item.test(lines[i])) {
+      paragraph.push(lines[i++].trim());
+    }
+    blocks.push(el("p", "", ...inline(paragraph.join(" "))));
+  }
+  return blocks;
+}
+
+/** The inline Markdown of `text` as nodes: `code`, **strong**, *emphasis*, [links](http…). */
+function inline(text) {
+  const nodes = [];
+  const pattern = /`([^`]+)`|\*\*([^*]+)\*\*|\*([^*\s][^*]*)\*|\[([^\]]+)\]\((https?:\/\/[^)\s]+)\)/g;
+  let last = 0;
+  for (const m of text.matchAll(pattern)) {
+    if (m.index > last) nodes.push(text.slice(last, m.index));
+    if (m[1] !== undefined) nodes.push(el("code", "", m[1]));
+    else if (m[2] !== undefined) nodes.push(el("strong", "", m[2]));
+    else if (m[3] !== undefined) nodes.push(el("em", "", m[3]));
+    else {
+      const link = el("a", "", m[4]);
+      link.href = m[5];
+      link.rel = "noreferrer";
+      nodes.push(link);
+    }
+    last = m.index + m[0].length;
+  }
+  if (last < text.length) nodes.push(text.slice(last));
+  return nodes;
 }
 
 /** What the playground keeps between events (renewed at each login). */
@@ -304,6 +484,7 @@ function freshPlayground() {
     problems: [], // the latest check's
     awaited: null, // the reload a save waits for: {name, since, saved, entry}
     notes: { bots: "", files: "", poll: "" }, // what #pg-note says, by part
+    allowed: null, // whether this token may use the playground (null: not asked yet)
   };
 }
 
@@ -315,13 +496,28 @@ function pgNote(part, text) {
   $("pg-note").textContent = Object.values(pg.notes).filter(Boolean).join("; ");
 }
 
-/** Show the playground: its bots (asked once per login) and the activity, polled while shown. */
+/** Show the playground: its bots (asked once per login) and the activity, polled while shown;
+ *  or, for a token that may not use it, what it needs. */
 async function showPlayground() {
+  if (!(await playgroundAllowed())) return;
   pollActivity();
   pg.timer = setInterval(pollActivity, POLL_MS);
   if (!reference) fetchReference().then(() => highlight());
   if (!$("pg-bot").options.length) await showPlaygroundBots();
   else if ($("pg-file").value) checkSource();
+}
+
+/** Whether this token may use the playground (asked once per login); if not, what it needs
+ *  is shown instead. */
+async function playgroundAllowed() {
+  if (pg.allowed === null) {
+    const { status, event } = await command("activity", { after: 0, kind: "reload" });
+    pg.allowed = !refusedHere(status, event);
+    $("pg-needs-said").textContent = pg.allowed ? "" : `The gateway said: ${said(status, event)}`;
+  }
+  $("pg-needs").hidden = pg.allowed;
+  $("pg-main").hidden = !pg.allowed;
+  return pg.allowed;
 }
 
 /** Fill the bot choice from list_bots and open the first bot's files. */
@@ -532,18 +728,37 @@ function watchReload(entry) {
   if (awaited.saved) reloaded(entry);
 }
 
-/** Send `line` to the sandbox group as the chosen user; whether the scripts took it. */
-async function say(line) {
+/** Send `line` to the sandbox as the chosen user, in the chosen chat unless `inGroup`;
+ *  whether the scripts took it. */
+async function say(line, inGroup = false) {
   $("pg-send").disabled = true;
   // Account lines and lines naming their user go as typed; the rest as the chosen user.
   const asTyped = /^\/(as|login_from|confirm_qr)(\s|$)/.test(line);
+  const where = !inGroup && $("pg-chat-in").value === "private" ? "/dm " : "";
   const { status, event } = await command("sandbox_chat", {
-    line: asTyped ? line : `/as ${$("pg-user").value} ${line}`,
+    line: asTyped ? line : `/as ${$("pg-user").value} ${where}${line}`,
   });
   $("pg-send").disabled = false;
   $("pg-chat-error").textContent = status === 200 ? "" : said(status, event);
   pollActivity();
   return status === 200;
+}
+
+/** The chosen newcomer joins the group: then they are one of the users to send as, and
+ *  Join offers the others. */
+async function join() {
+  const who = $("pg-join-who").value;
+  if (!who || !(await say(`/join ${who}`, true))) return;
+  $("pg-join-who").querySelector(`option[value="${who}"]`)?.remove();
+  $("pg-user").append(new Option(who, who));
+  $("pg-join").disabled = !$("pg-join-who").options.length;
+}
+
+/** Offer the sandbox's users: its members to send as, the newcomers to Join. */
+function fillUsers() {
+  $("pg-user").replaceChildren(...MEMBERS.map((n) => new Option(n, n)));
+  $("pg-join-who").replaceChildren(...NEWCOMERS.map((n) => new Option(n, n)));
+  $("pg-join").disabled = false;
 }
 
 /** Send the typed line; it is kept when the sandbox refused it. */
@@ -563,7 +778,7 @@ async function pollActivity() {
   pg.polling = true;
   const { status, event } = await command("activity", { after: pg.after });
   pg.polling = false;
-  if (status === 401) return loggedOut("The gateway no longer takes this token.");
+  if (status === 401 && !refusedHere(status, event)) return loggedOut("The gateway no longer takes this token.");
   pgNote("poll", status === 200 ? "" : said(status, event));
   if (status === 200) {
     const entries = event.data?.entries ?? [];
@@ -590,7 +805,7 @@ function addItems(list, items, follow) {
 
 /** The chat pane's item for activity `entry`, or null when the chat shows nothing of it. */
 function chatItem(entry) {
-  if (entry.kind === "chat") return el("li", "msg user", entry.text);
+  if (entry.kind === "chat") return el("li", `msg user${/^#\d+ \S+ \(private\)/.test(entry.text) ? " private" : ""}`, entry.text);
   if (entry.kind !== "call") return null;
   const sent = BOT_SENDS.has(entry.method?.toLowerCase()) && entry.result?.message_id !== undefined;
   if (sent) return botMessage(entry);
@@ -599,9 +814,10 @@ function chatItem(entry) {
 
 /** A message the bot sent or edited, with its inline keyboard as buttons that press it. */
 function botMessage(entry) {
-  const { message_id: id, text, caption } = entry.result;
+  const { message_id: id, text, caption, chat } = entry.result;
   const edited = entry.method.toLowerCase() === "editmessagetext" ? "(edited) " : "";
-  const message = el("li", "msg bot", `${edited}#${id} bot: ${text ?? caption ?? ""}`);
+  const to = chat?.type === "private" ? ` → ${chat.username ?? chat.id} (private)` : "";
+  const message = el("li", `msg bot${to ? " private" : ""}`, `${edited}#${id} bot${to}: ${text ?? caption ?? ""}`);
   for (const buttons of inlineKeyboard(entry.params)) {
     const row = el("div", "keyboard");
     for (const b of buttons) {
@@ -659,7 +875,10 @@ function clearPlayground() {
   for (const id of ["pg-source", "pg-new-name", "pg-line"]) $(id).value = "";
   $("pg-save").disabled = true;
   $("pg-send").disabled = false;
-  $("pg-user").value = "alice";
+  fillUsers();
+  $("pg-chat-in").value = "group";
+  $("pg-needs").hidden = true;
+  $("pg-main").hidden = false;
 }
 
 let timer = null;
@@ -710,6 +929,8 @@ function loggedOut(message = "") {
   $("reloads").replaceChildren();
   $("reloads-note").textContent = "";
   $("builtins").replaceChildren();
+  $("builtins-note").textContent = "";
+  $("charts").replaceChildren();
   reference = null;
   builtinNames = new Set();
   clearPlayground();
@@ -761,8 +982,9 @@ $("pg-source").addEventListener("input", edited);
 $("pg-source").addEventListener("scroll", followScroll);
 $("pg-save").addEventListener("click", saveFile);
 $("pg-chat-form").addEventListener("submit", sendLine);
-$("pg-join").addEventListener("click", () => say("/join"));
-$("pg-wait").addEventListener("click", () => say(`/wait ${$("pg-wait-for").value.trim()}`));
+$("pg-join").addEventListener("click", join);
+$("pg-wait").addEventListener("click", () => say(`/wait ${$("pg-wait-for").value.trim()}`, true));
+fillUsers();
 window.addEventListener("hashchange", () => {
   if (!$("nav").hidden) route();
 });

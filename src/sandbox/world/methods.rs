@@ -38,17 +38,16 @@ impl World {
                 if let Some(photo) = &chat.photo {
                     full["photo"] = photo.clone();
                 }
-                // A ChatFullInfo: what a new supergroup lets its members do.
-                full["permissions"] = json!({
-                    "can_send_messages": true, "can_send_audios": true, "can_send_documents": true,
-                    "can_send_photos": true, "can_send_videos": true, "can_send_video_notes": true,
-                    "can_send_voice_notes": true, "can_send_polls": true,
-                    "can_send_other_messages": true, "can_add_web_page_previews": true,
-                    "can_change_info": false, "can_invite_users": true, "can_pin_messages": false,
-                    "can_manage_topics": false,
-                });
+                // A ChatFullInfo, with every field Telegram always sends.
+                if chat.kind != ChatKind::Private {
+                    full["permissions"] = Self::default_permissions();
+                }
                 full["accent_color_id"] = 0.into();
                 full["max_reaction_count"] = 11.into();
+                full["accepted_gift_types"] = json!({
+                    "unlimited_gifts": false, "limited_gifts": false, "unique_gifts": false,
+                    "premium_subscription": false, "gifts_from_channels": false,
+                });
                 Ok(full)
             }
             "getchatmember" => {
@@ -237,6 +236,18 @@ impl World {
                 })
             }),
         }
+    }
+
+    /// What a new supergroup lets its members do (`ChatFullInfo.permissions`).
+    fn default_permissions() -> Value {
+        json!({
+            "can_send_messages": true, "can_send_audios": true, "can_send_documents": true,
+            "can_send_photos": true, "can_send_videos": true, "can_send_video_notes": true,
+            "can_send_voice_notes": true, "can_send_polls": true,
+            "can_send_other_messages": true, "can_add_web_page_previews": true,
+            "can_change_info": false, "can_invite_users": true, "can_pin_messages": false,
+            "can_manage_topics": false,
+        })
     }
 
     /// Answer the methods of `settings` and `media`; `None` for any other.

@@ -89,6 +89,8 @@ pub enum ChatKind {
     Supergroup,
     /// A basic group: restrictions are refused.
     Group,
+    /// A user's private chat with the bot (its id is the user's).
+    Private,
 }
 
 /// A member's standing in a chat.
@@ -237,13 +239,17 @@ impl World {
         );
     }
 
-    /// Add a user (a human) by id and first name; returns the user object.
+    /// Add a user (a human) by id and first name, with their private chat with the bot
+    /// (whose id is the user's, as on Telegram); returns the user object.
     pub fn add_user(&mut self, id: i64, first_name: &str) -> Value {
         let user = json!({
             "id": id, "is_bot": false, "first_name": first_name,
             "username": first_name.to_ascii_lowercase(), "language_code": "en",
         });
         self.users.insert(id, user.clone());
+        self.add_chat(id, ChatKind::Private, first_name);
+        self.set_status(id, id, Status::Member);
+        self.set_status(id, BOT_ID, Status::Member);
         user
     }
 
@@ -337,6 +343,11 @@ impl World {
                 json!({"id": chat.id, "type": "supergroup", "title": chat.title})
             }
             ChatKind::Group => json!({"id": chat.id, "type": "group", "title": chat.title}),
+            ChatKind::Private => {
+                let user = self.user_json(chat.id);
+                json!({"id": chat.id, "type": "private", "first_name": user["first_name"],
+                    "username": user["username"]})
+            }
         }
     }
 
@@ -389,32 +400,78 @@ impl World {
         self.chats.get(&chat)?.messages.get(&id)
     }
 
-    /// The `ChatMember` object of a user.
+    /// The `ChatMember` object of a user, with every field Telegram sends for its status
+    /// (a right or permission not set is `false`).
     pub fn member_json(&self, chat: i64, user: i64) -> Value {
         let user_json = self.user_json(user);
-        match self.status(chat, user) {
-            Status::Creator => {
-                json!({"status": "creator", "user": user_json, "is_anonymous": false})
-            }
+        let every = |names: &[&str], set: &Map<String, Value>| -> Map<String, Value> {
+            names
+                .iter()
+                .map(|name| {
+                    let value = set.get(*name).and_then(Value::as_bool).unwrap_or(false);
+                    (name.to_string(), Value::Bool(value))
+                })
+                .collect()
+        };
+        let mut member = match self.status(chat, user) {
+            Status::Creator => json!({"status": "creator", "is_anonymous": false}),
             Status::Administrator(rights) => {
-                let mut m = rights;
+                let mut m = every(ADMINISTRATOR_RIGHTS, &rights);
                 m.insert("status".into(), "administrator".into());
-                m.insert("user".into(), user_json);
                 Value::Object(m)
             }
-            Status::Member => json!({"status": "member", "user": user_json}),
+            Status::Member => json!({"status": "member"}),
             Status::Restricted(perms, until) => {
-                let mut m = perms;
+                let mut m = every(RESTRICTED_PERMISSIONS, &perms);
                 m.insert("status".into(), "restricted".into());
-                m.insert("user".into(), user_json);
                 m.insert("is_member".into(), true.into());
                 m.insert("until_date".into(), until.into());
                 Value::Object(m)
             }
-            Status::Left | Status::Requested => json!({"status": "left", "user": user_json}),
-            Status::Kicked(until) => {
-                json!({"status": "kicked", "user": user_json, "until_date": until})
-            }
-        }
+            Status::Left | Status::Requested => json!({"status": "left"}),
+            Status::Kicked(until) => json!({"status": "kicked", "until_date": until}),
+        };
+        member["user"] = user_json;
+        member
     }
 }
+
+/// The fields of a `ChatMemberAdministrator` besides `status` and `user`, as Telegram sends
+/// them for a supergroup's administrator.
+const ADMINISTRATOR_RIGHTS: &[&str] = &[
+    "can_be_edited",
+    "is_anonymous",
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
+    "can_pin_messages",
+    "can_manage_topics",
+    "can_manage_direct_messages",
+];
+
+/// The permissions of a `ChatMemberRestricted`, as Telegram sends them.
+const RESTRICTED_PERMISSIONS: &[&str] = &[
+    "can_send_messages",
+    "can_send_audios",
+    "can_send_documents",
+    "can_send_photos",
+    "can_send_videos",
+    "can_send_video_notes",
+    "can_send_voice_notes",
+    "can_send_polls",
+    "can_send_other_messages",
+    "can_add_web_page_previews",
+    "can_react_to_messages",
+    "can_change_info",
+    "can_invite_users",
+    "can_pin_messages",
+    "can_manage_topics",
+    "can_edit_tag",
+];

@@ -43,6 +43,19 @@ struct Slots {
     busy_for: HashMap<Owner, usize>,
     /// The tenants the pool has served: one tenant alone may use the whole pool.
     served: HashSet<Owner>,
+    /// Calls waiting for a worker.
+    waiting: usize,
+}
+
+/// How busy the pool is now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Usage {
+    /// Workers running a call.
+    pub busy: usize,
+    /// Calls waiting for a worker.
+    pub waiting: usize,
+    /// The most workers the pool runs at once.
+    pub size: usize,
 }
 
 /// Whose calls a worker serves: a tenant, or (`None`) the operator's tools.
@@ -79,6 +92,7 @@ impl WorkerPool {
                 busy: 0,
                 busy_for: HashMap::new(),
                 served: HashSet::new(),
+                waiting: 0,
             }),
             freed: Condvar::new(),
         }
@@ -256,10 +270,22 @@ impl WorkerPool {
                         });
                 }
             }
+            slots.waiting += 1;
             slots = self
                 .freed
                 .wait(slots)
                 .unwrap_or_else(PoisonError::into_inner);
+            slots.waiting -= 1;
+        }
+    }
+
+    /// How busy the pool is now.
+    pub fn usage(&self) -> Usage {
+        let slots = self.lock();
+        Usage {
+            busy: slots.busy,
+            waiting: slots.waiting,
+            size: self.settings.workers.max(1),
         }
     }
 
