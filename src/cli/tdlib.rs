@@ -98,7 +98,15 @@ fn download(url: &str) -> anyhow::Result<Vec<u8>> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let client = reqwest::Client::builder()
+        // The system's certificate authorities too, as npm and curl trust them (a proxy of
+        // the site's own CA in front of the registry).
+        let system = rustls_native_certs::load_native_certs().certs;
+        let client = system
+            .iter()
+            .filter_map(|der| reqwest::Certificate::from_der(der).ok())
+            .fold(reqwest::Client::builder(), |builder, ca| {
+                builder.add_root_certificate(ca)
+            })
             .connect_timeout(Duration::from_secs(30))
             .read_timeout(Duration::from_secs(60))
             .build()
