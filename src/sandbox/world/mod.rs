@@ -422,7 +422,10 @@ impl World {
             }
             Status::Member => json!({"status": "member"}),
             Status::Restricted(perms, until) => {
-                let mut m = every(RESTRICTED_PERMISSIONS, &perms);
+                let mut m = every(
+                    &crate::telegram::permissions::CHAT_PERMISSION_FIELDS,
+                    &perms,
+                );
                 m.insert("status".into(), "restricted".into());
                 m.insert("is_member".into(), true.into());
                 m.insert("until_date".into(), until.into());
@@ -454,24 +457,4 @@ const ADMINISTRATOR_RIGHTS: &[&str] = &[
     "can_pin_messages",
     "can_manage_topics",
     "can_manage_direct_messages",
-];
-
-/// The permissions of a `ChatMemberRestricted`, as Telegram sends them.
-const RESTRICTED_PERMISSIONS: &[&str] = &[
-    "can_send_messages",
-    "can_send_audios",
-    "can_send_documents",
-    "can_send_photos",
-    "can_send_videos",
-    "can_send_video_notes",
-    "can_send_voice_notes",
-    "can_send_polls",
-    "can_send_other_messages",
-    "can_add_web_page_previews",
-    "can_react_to_messages",
-    "can_change_info",
-    "can_invite_users",
-    "can_pin_messages",
-    "can_manage_topics",
-    "can_edit_tag",
 ];
