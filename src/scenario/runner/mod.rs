@@ -142,10 +142,7 @@ impl Effects for Nothing {
         match effect {
             Effect::Now => self.0.apply(effect),
             Effect::State(_) => Err(Refusal::Store(CHECKING.into())),
-            Effect::Bot { command, .. }
-            | Effect::AccountId { command, .. }
-            | Effect::Account { command, .. }
-            | Effect::Http { command, .. } => Err(checking(command).into()),
+            other => Err(checking(other.command()).into()),
         }
     }
 
