@@ -51,6 +51,20 @@ pub(super) struct Running {
     _watcher: Option<watch::Watch>,
 }
 
+impl Running {
+    /// The bot as the gateway's actions on a bot reach it, its scripts held to `limits`.
+    pub(super) fn scope(&self, limits: &crate::engine::Limits) -> crate::gateway::admin::BotScope {
+        crate::gateway::admin::BotScope {
+            id: self.id.clone(),
+            host: self.host.clone(),
+            dir: self.dir.clone(),
+            inbox: self.inbox.clone(),
+            runner: self.runner.clone(),
+            limits: limits.clone(),
+        }
+    }
+}
+
 /// Bot `id`'s inbox, unless `[inbox] enabled = false`.
 pub(super) fn inbox_of(app: &App, id: &str) -> Option<Arc<Inbox>> {
     let config = app.config();

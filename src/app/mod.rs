@@ -11,7 +11,6 @@ mod control;
 pub mod fleet;
 mod health;
 mod ingress;
-mod on_bot;
 mod remote;
 mod remote_account;
 mod requeued;
@@ -316,18 +315,16 @@ impl App {
         }
         let tokens = gateway::TenantTokens::new(configured, Some(self.host.store().clone()));
         let sealed = self.runner(Path::new(crate::engine::folder::NO_FOLDER))?;
-        let checker = on_bot::FolderCheck {
-            folder: on_bot::Target {
-                id: "scripts".into(),
-                host: self.host.clone(),
-                dir: self.config.scripts.dir.clone(),
-                inbox: None,
-                runner: runner.clone(),
-            },
+        let folder = gateway::admin::BotScope {
+            id: "scripts".into(),
+            host: self.host.clone(),
+            dir: self.config.scripts.dir.clone(),
+            inbox: None,
+            runner: runner.clone(),
             limits: self.config.limits.clone(),
         };
         Ok(Gateway::new(self.effects(), runner, settings)
-            .with_checker(Arc::new(checker))
+            .with_folder(folder)
             .with_accounts(
                 Arc::new(account_admin::AccountAdmin::new(self)),
                 self.host.accounts().hub().clone(),
