@@ -1,5 +1,5 @@
 //! The Bot API client scripts use: a teloxide [`teloxide::Bot`] (token, API URL, HTTP client)
-//! under the layers that apply Telegram's rules, composed here and only here ([`layered`]):
+//! under the layers that apply Telegram's rules, composed here and only here (`layered`):
 //! flood control is kept before each request, `429 retry_after` is waited out and retried
 //! (bounded), `migrate_to_chat_id` is followed once, each request is counted, and every error
 //! keeps Telegram's own description. The token never appears in errors.
