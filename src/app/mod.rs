@@ -3,22 +3,16 @@
 //! `run`, `serve`, `repl` and `exec` alike, plus the bot loop ([`bot`]) that `run` drives.
 
 mod account_admin;
-mod account_updates;
 pub mod accounts;
 pub mod bot;
 pub mod bots;
 mod control;
 pub mod fleet;
 mod health;
-mod ingress;
 mod remote;
 mod remote_account;
-mod requeued;
 mod sandbox_chat;
-mod status;
 pub mod systemd;
-mod timers;
-pub mod webhook;
 
 use crate::builtins::{self, CallContext};
 use crate::config::{Config, Isolation, data_dir};
@@ -50,6 +44,15 @@ pub enum AppError {
     /// Something failed while starting or running.
     #[error("{0}")]
     Failed(String),
+}
+
+impl From<crate::intake::webhook::WebhookError> for AppError {
+    fn from(e: crate::intake::webhook::WebhookError) -> Self {
+        match e {
+            crate::intake::webhook::WebhookError::Listen { .. } => AppError::Config(e.to_string()),
+            _ => AppError::Failed(e.to_string()),
+        }
+    }
 }
 
 /// When scripts get a sandbox account (id 1) because no account is configured.

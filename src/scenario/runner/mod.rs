@@ -14,7 +14,7 @@ pub mod worker;
 use super::{Handler, Scenario};
 use crate::authority::Checked;
 use crate::builtins::CallContext;
-use crate::effects::Effects;
+use crate::effects::{Effect, Effects, Refusal};
 use crate::engine::{Output, RunOptions, ScriptEngine, ScriptError};
 use crate::request::CommandError;
 use crate::telegram::UpdateContext;
@@ -138,29 +138,15 @@ impl Runner {
 struct Nothing(Arc<dyn Effects>);
 
 impl Effects for Nothing {
-    fn bot(&self, command: &str, _: &str, _: &Value) -> Result<Value, CommandError> {
-        Err(checking(command))
-    }
-
-    fn account_id(&self, command: &str, _: Option<i64>) -> Result<i64, CommandError> {
-        Err(checking(command))
-    }
-
-    fn account(
-        &self,
-        command: &str,
-        _: i64,
-        _: &crate::accounts::AccountOp,
-    ) -> Result<Value, CommandError> {
-        Err(checking(command))
-    }
-
-    fn state(&self, _: &crate::store::StateOp) -> Result<Value, crate::store::StoreError> {
-        Err(crate::store::StoreError::Remote(CHECKING.into()))
-    }
-
-    fn now(&self) -> i64 {
-        self.0.now()
+    fn apply(&self, effect: &Effect<'_>) -> Result<Value, Refusal> {
+        match effect {
+            Effect::Now => self.0.apply(effect),
+            Effect::State(_) => Err(Refusal::Store(CHECKING.into())),
+            Effect::Bot { command, .. }
+            | Effect::AccountId { command, .. }
+            | Effect::Account { command, .. }
+            | Effect::Http { command, .. } => Err(checking(command).into()),
+        }
     }
 
     fn caller(&self) -> Option<&crate::effects::Caller> {
