@@ -50,12 +50,13 @@ fn start(dir: &Path, server: &BotApiServer) -> Child {
             eprintln!("  tgscript: {line}");
         }
     });
-    // deleteWebhook comes right before the first getUpdates.
+    // getWebhookInfo comes right before the first getUpdates (which the server does not
+    // record); updates queued meanwhile come with it.
     server
         .wait_for(Duration::from_secs(30), |calls| {
             calls
                 .iter()
-                .any(|c| c.method.eq_ignore_ascii_case("deleteWebhook"))
+                .any(|c| c.method.eq_ignore_ascii_case("getWebhookInfo"))
         })
         .expect("tgscript starts polling");
     child

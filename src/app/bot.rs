@@ -169,7 +169,7 @@ pub(super) async fn start_gateway(
     if let Some(announcer) = cluster {
         // An account's owner opens or closes it within about two leases.
         let patience = 2 * std::time::Duration::from_millis(app.config().cluster.lease_ms);
-        let admin = crate::gateway::accounts::AccountAdmin::new(
+        let admin = crate::gateway::account_admin::AccountAdmin::new(
             app.config(),
             app.host(),
             app.runtime.handle().clone(),

@@ -330,7 +330,7 @@ impl App {
         Ok(Gateway::new(self.effects(), runner, settings)
             .with_folder(folder)
             .with_accounts(
-                Arc::new(gateway::accounts::AccountAdmin::new(
+                Arc::new(gateway::account_admin::AccountAdmin::new(
                     &self.config,
                     &self.host,
                     self.runtime.handle().clone(),

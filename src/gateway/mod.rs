@@ -3,7 +3,7 @@
 //! Requests of one account run in order, different accounts concurrently; bad input gets an
 //! error event and never closes the connection.
 
-pub mod accounts;
+pub mod account_admin;
 pub mod actions;
 mod auth;
 mod console;
@@ -28,7 +28,7 @@ pub use report::report_routes;
 
 use crate::accounts::EventHub;
 use crate::telemetry::Report;
-use accounts::AccountAdmin;
+use account_admin::AccountAdmin;
 use actions::BotControl;
 use events::{error_event, too_large};
 pub use events::{handle, handle_as};

@@ -6,7 +6,7 @@
 use super::{Access, ActionSpec, Run, Subscription};
 use crate::accounts::Drive;
 use crate::commands::FieldSpec;
-use crate::gateway::accounts::AccountAdmin;
+use crate::gateway::account_admin::AccountAdmin;
 use crate::gateway::{Client, Gateway};
 use crate::request::{CommandError, Fields};
 use serde_json::{Map, Value};
