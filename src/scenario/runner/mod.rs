@@ -14,9 +14,8 @@ pub mod worker;
 use super::{Handler, Scenario};
 use crate::authority::Checked;
 use crate::builtins::CallContext;
-use crate::effects::Effects;
+use crate::effects::{Effects, Nothing};
 use crate::engine::{Output, RunOptions, ScriptEngine, ScriptError};
-use crate::request::CommandError;
 use crate::telegram::UpdateContext;
 use pool::WorkerPool;
 use serde_json::{Map, Value, json};
@@ -111,7 +110,7 @@ impl Runner {
                 Ok(Scenario::problems(&engine, path))
             }
             Runner::Process { pool, root } => {
-                let nothing = Nothing(caller.clone());
+                let nothing = Nothing::under(CHECKING, caller.clone());
                 pool.check(root, path, &nothing)
             }
         }
@@ -133,46 +132,8 @@ impl Runner {
     }
 }
 
-/// The effects of a check: none (every one refused), under the caller of the effects it
-/// wraps (whose tenant the worker serves).
-struct Nothing(Arc<dyn Effects>);
-
-impl Effects for Nothing {
-    fn bot(&self, command: &str, _: &str, _: &Value) -> Result<Value, CommandError> {
-        Err(checking(command))
-    }
-
-    fn account_id(&self, command: &str, _: Option<i64>) -> Result<i64, CommandError> {
-        Err(checking(command))
-    }
-
-    fn account(
-        &self,
-        command: &str,
-        _: i64,
-        _: &crate::accounts::AccountOp,
-    ) -> Result<Value, CommandError> {
-        Err(checking(command))
-    }
-
-    fn state(&self, _: &crate::store::StateOp) -> Result<Value, crate::store::StoreError> {
-        Err(crate::store::StoreError::Remote(CHECKING.into()))
-    }
-
-    fn now(&self) -> i64 {
-        self.0.now()
-    }
-
-    fn caller(&self) -> Option<&crate::effects::Caller> {
-        self.0.caller()
-    }
-}
-
+/// Why builtins act on nothing while a script is checked.
 const CHECKING: &str = "builtins do nothing while a script is checked";
-
-fn checking(command: &str) -> CommandError {
-    CommandError::invalid(command, CHECKING)
-}
 
 /// Compile the scenario at `path` on `engine`, its namespace under `prefix`, and run its
 /// `on_load` through `effects`; `compiled` is called in between.
