@@ -191,7 +191,7 @@ fn ctrl_c_in_a_terminal_stops_the_sandbox_at_once() {
     p.exp_string("usage: /as").expect("the usage");
     std::thread::sleep(std::time::Duration::from_millis(500));
     // No input pending: the console is blocked reading the terminal, and still the process
-    // ends (before, it waited for Enter or Ctrl-D; how fast is measured by bench/ctrl_c.sh).
+    // ends (before, it waited for Enter or Ctrl-D; how fast is measured by benches/scripts/ctrl_c.sh).
     p.send_control('c').expect("ctrl-c");
     p.exp_string("stopping").expect("the stop is logged");
     p.exp_eof().expect("the sandbox exits without more input");

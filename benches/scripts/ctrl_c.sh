@@ -4,9 +4,9 @@
 # 5), types one line, waits until the console is blocked reading the next, presses Ctrl-C
 # and times until the process has exited; prints each time and the median. BIN= picks the
 # binary (default target/release/tgscript).
-#   bench/ctrl_c.sh [N]     (after cargo build --release)
+#   benches/scripts/ctrl_c.sh [N]     (after cargo build --release)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 exec python3 - "${1:-5}" <<'PY'
 import os, pty, select, signal, statistics, sys, time
 
