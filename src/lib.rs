@@ -25,6 +25,7 @@ pub mod gateway;
 pub mod host;
 pub mod http;
 pub mod inbox;
+pub mod intake;
 pub mod lanes;
 pub mod logging;
 pub mod repl;

@@ -13,7 +13,7 @@ use crate::config::{AccountConfig, Backend, Config};
 use crate::gateway::accounts::AccountControl;
 use crate::request::{CommandError, Fields};
 use crate::store::Store;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -155,7 +155,7 @@ impl AccountAdmin {
         serde_json::from_str(&spec).ok()
     }
 
-    fn add(&self, f: &Fields, scope: Option<&str>) -> Result<Value, CommandError> {
+    fn add_account(&self, f: &Fields, scope: Option<&str>) -> Result<Value, CommandError> {
         let id = f.int("userbot_id")?;
         if scope.is_some() && f.opt_str("api_hash_env")?.is_some() {
             return Err(f.error(
@@ -251,7 +251,7 @@ impl AccountAdmin {
         )
     }
 
-    fn remove(&self, f: &Fields, scope: Option<&str>) -> Result<Value, CommandError> {
+    fn remove_account(&self, f: &Fields, scope: Option<&str>) -> Result<Value, CommandError> {
         let id = f.int("userbot_id")?;
         let owner = self
             .accounts
@@ -320,7 +320,7 @@ impl AccountAdmin {
         )
     }
 
-    fn list(&self, scope: Option<&str>) -> Value {
+    fn list_accounts(&self, scope: Option<&str>) -> Value {
         let default = self.accounts.default_id().ok();
         let saved: Vec<i64> = self
             .store
@@ -352,14 +352,27 @@ impl AccountAdmin {
             .collect();
         json!({"accounts": list})
     }
+}
 
-    fn sandbox(&self, f: &Fields, action: &str) -> Result<Value, CommandError> {
+impl AccountControl for AccountAdmin {
+    fn add(&self, f: &Fields, scope: Option<&str>) -> Result<Value, CommandError> {
+        self.add_account(f, scope)
+    }
+
+    fn remove(&self, f: &Fields, scope: Option<&str>) -> Result<Value, CommandError> {
+        self.remove_account(f, scope)
+    }
+
+    fn list(&self, scope: Option<&str>) -> Value {
+        self.list_accounts(scope)
+    }
+
+    fn drive(&self, f: &Fields, act: Drive) -> Result<Value, CommandError> {
         let id = f.int("userbot_id")?;
         let account = self.accounts.get(id).map_err(|e| f.error(e.to_string()))?;
-        let location = f.opt_str("location")?.unwrap_or("Berlin, Germany");
-        let act = match action {
-            "sandbox_confirm_qr" => Drive::ConfirmQr,
-            _ => Drive::LoginFrom(location.to_string()),
+        let location = match &act {
+            Drive::LoginFrom(location) => Some(location.clone()),
+            Drive::ConfirmQr => None,
         };
         let refused = |e: TdError| match e.code {
             400 => f.error(format!("account {id}: {}", e.message)),
@@ -375,28 +388,6 @@ impl AccountAdmin {
             Driven::Session(session) => {
                 Ok(json!({"userbot_id": id, "session_id": session, "location": location}))
             }
-        }
-    }
-}
-
-impl AccountControl for AccountAdmin {
-    fn act(
-        &self,
-        action: &str,
-        scope: Option<&str>,
-        request: &Map<String, Value>,
-    ) -> Result<Value, CommandError> {
-        let mut fields = request.clone();
-        for envelope in ["action", "request_id"] {
-            fields.remove(envelope);
-        }
-        let f = Fields::new(action, &fields);
-        match action {
-            "add_account" => self.add(&f, scope),
-            "remove_account" => self.remove(&f, scope),
-            "list_accounts" => Ok(self.list(scope)),
-            "sandbox_login_from" | "sandbox_confirm_qr" => self.sandbox(&f, action),
-            _ => Err(f.error(format!("unknown action '{action}'"))),
         }
     }
 }

@@ -1,27 +1,25 @@
-//! The gateway's admin actions over the bots of a `run`: `add_bot` and `remove_bot` go to
-//! the fleet's loop (which starts or stops the bot and keeps or forgets it in the database),
-//! `list_bots` is answered here; the scenario files' actions, account commands and chat
-//! actions go to the bot ([`super::on_bot`]) where it runs: here, or in a cluster perhaps on
-//! another instance ([`super::remote`]).
+//! What the gateway's actions over the bots of a `run` need of it: a bot added or removed
+//! goes to the fleet's loop (which starts or stops the bot and keeps or forgets it in the
+//! database), the list is answered here, and an action on one bot runs on it where it runs:
+//! here, or in a cluster perhaps on another instance ([`super::remote`]).
 
 use super::App;
 use super::bot::Running;
 use super::bots::{self, BotSetup, BotSource};
 use super::health::{RunningBots, describe};
-use super::on_bot::{Target, on_bot, text};
 use super::remote::Elsewhere;
 use super::sandbox_chat::SandboxChat;
-use crate::config::{BotMode, valid_bot_id};
+use crate::config::BotMode;
 use crate::effects::Effects;
 use crate::engine::Limits;
-use crate::gateway::admin::BotControl;
+use crate::gateway::actions::Action;
+use crate::gateway::admin::{BotControl, NewBot};
 use crate::host::Host;
 use crate::request::CommandError;
 use crate::store::SavedBot;
 use crate::telegram::FloodConfig;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::{Arc, PoisonError};
 use tokio::sync::{mpsc, oneshot};
 
@@ -190,168 +188,86 @@ impl FleetControl {
         json!({"bots": bots})
     }
 
-    /// `sandbox_chat`: a line said in the sandbox group, answered once the scenarios handled
-    /// it.
-    fn sandbox_chat(&self, request: &Map<String, Value>) -> Result<Value, CommandError> {
-        let command = "sandbox_chat";
-        let Some(chat) = &self.sandbox else {
-            return Err(CommandError::invalid(
-                command,
-                "no sandbox runs here: sandbox_chat needs `tgscript run` without a bot token",
-            ));
-        };
-        let line = text(command, request, "line")?;
-        let runtime = tokio::runtime::Handle::try_current()
-            .map_err(|e| CommandError::invalid(command, format!("internal error: {e}")))?;
-        runtime
-            .block_on(chat.say(&line, |_| {}))
-            .map(|echo| json!({"echo": echo}))
-            .map_err(|why| CommandError::invalid(command, why))
-    }
-
+    /// Have the fleet's loop do what `make` asks, and wait for its answer.
     fn ask(
         &self,
-        command: &str,
         make: impl FnOnce(oneshot::Sender<Result<(), String>>) -> Control,
-    ) -> Result<(), CommandError> {
+    ) -> Result<(), String> {
         let (reply, answer) = oneshot::channel();
         self.control
             .send(make(reply))
-            .map_err(|_| CommandError::invalid(command, "the bots are stopping"))?;
+            .map_err(|_| "the bots are stopping".to_string())?;
         answer
             .blocking_recv()
-            .map_err(|_| CommandError::invalid(command, "the bots are stopping"))?
-            .map_err(|e| CommandError::invalid(command, e))
+            .map_err(|_| "the bots are stopping".to_string())?
     }
+}
 
-    fn add_bot(&self, request: &Map<String, Value>) -> Result<Value, CommandError> {
-        let command = "add_bot";
-        let id = text(command, request, "id")?;
-        if !valid_bot_id(&id) {
-            return Err(CommandError::invalid(
-                command,
-                "id: use 1–64 letters, digits, `_` or `-`",
-            ));
+impl BotControl for FleetControl {
+    fn add(&self, bot: NewBot) -> Result<Value, String> {
+        if bot.mode == BotMode::Webhook && !self.webhooks {
+            return Err("mode webhook needs [webhook] listen and public_url in the config".into());
         }
-        let tenant = match request.get("tenant") {
-            None | Some(Value::Null) => None,
-            Some(_) => Some(text(command, request, "tenant")?),
-        };
-        if tenant.as_deref().is_some_and(|t| !valid_bot_id(t)) {
-            return Err(CommandError::invalid(
-                command,
-                "tenant: use 1–64 letters, digits, `_` or `-`",
-            ));
-        }
-        let token = text(command, request, "token")?;
-        crate::logging::add_secret(&token);
-        let mode = match request
-            .get("mode")
-            .and_then(Value::as_str)
-            .unwrap_or("polling")
-        {
-            "polling" => BotMode::Polling,
-            "webhook" if self.webhooks => BotMode::Webhook,
-            "webhook" => {
-                return Err(CommandError::invalid(
-                    command,
-                    "mode webhook needs [webhook] listen and public_url in the config",
-                ));
-            }
-            other => {
-                return Err(CommandError::invalid(
-                    command,
-                    format!("mode {other:?}: use \"polling\" or \"webhook\""),
-                ));
-            }
-        };
-        let scripts = match request.get("scripts").and_then(Value::as_str) {
-            Some(dir) => PathBuf::from(dir),
-            None => crate::config::data_dir().join("bots").join(&id),
-        };
-        std::fs::create_dir_all(&scripts).map_err(|e| {
-            CommandError::invalid(command, format!("scripts {}: {e}", scripts.display()))
-        })?;
+        let scripts = bot
+            .scripts
+            .unwrap_or_else(|| crate::config::data_dir().join("bots").join(&bot.id));
+        std::fs::create_dir_all(&scripts)
+            .map_err(|e| format!("scripts {}: {e}", scripts.display()))?;
         let saved = SavedBot {
-            id: id.clone(),
-            token,
-            mode: mode.name().to_string(),
+            id: bot.id.clone(),
+            token: bot.token,
+            mode: bot.mode.name().to_string(),
             scripts: scripts.display().to_string(),
-            api_url: request
-                .get("api_url")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            tenant,
+            api_url: bot.api_url,
+            tenant: bot.tenant,
         };
         let tenant = saved.tenant().to_string();
-        let setup = bots::from_saved(&self.host, &saved, &self.flood)
-            .map_err(|e| CommandError::invalid(command, e.to_string()))?;
-        self.ask(command, |reply| Control::Add {
+        let setup = bots::from_saved(&self.host, &saved, &self.flood).map_err(|e| e.to_string())?;
+        self.ask(|reply| Control::Add {
             setup: Box::new(setup),
             saved,
             reply,
         })?;
         Ok(json!({
-            "id": id,
-            "mode": mode.name(),
+            "id": bot.id,
+            "mode": bot.mode.name(),
             "scripts": scripts.display().to_string(),
             "tenant": tenant,
         }))
     }
-}
 
-impl BotControl for FleetControl {
-    fn act(
-        &self,
-        action: &str,
-        scope: Option<&str>,
-        request: &Map<String, Value>,
-    ) -> Result<Value, CommandError> {
-        match action {
-            "add_bot" => self.add_bot(request),
-            "remove_bot" => {
-                let id = text(action, request, "id")?;
-                self.ask(action, |reply| Control::Remove {
-                    id: id.clone(),
-                    reply,
-                })?;
-                Ok(json!({"id": id, "removed": true}))
-            }
-            "list_bots" => Ok(self.list_bots(scope)),
-            "put_script" | "get_script" | "delete_script" => {
-                let id = text(action, request, "bot_id")?;
-                self.execute(action, Some(&id), scope, request)
-            }
-            "check_script" | "list_scripts" | "inbox_list" | "inbox_retry" => {
-                let id = match request.get("bot_id") {
-                    None | Some(Value::Null) => None,
-                    Some(_) => Some(text(action, request, "bot_id")?),
-                };
-                self.execute(action, id.as_deref(), scope, request)
-            }
-            "sandbox_chat" => self.sandbox_chat(request),
-            other => Err(CommandError::invalid(other, "not an admin action")),
-        }
+    fn remove(&self, id: &str) -> Result<(), String> {
+        self.ask(|reply| Control::Remove {
+            id: id.to_string(),
+            reply,
+        })
     }
 
-    fn execute(
+    fn list(&self, scope: Option<&str>) -> Value {
+        self.list_bots(scope)
+    }
+
+    fn sandbox_chat(&self, line: &str) -> Result<String, String> {
+        let Some(chat) = &self.sandbox else {
+            return Err(
+                "no sandbox runs here: sandbox_chat needs `tgscript run` without a bot token"
+                    .into(),
+            );
+        };
+        let runtime =
+            tokio::runtime::Handle::try_current().map_err(|e| format!("internal error: {e}"))?;
+        runtime.block_on(chat.say(line, |_| {}))
+    }
+
+    fn on_bot(
         &self,
-        action: &str,
+        action: Action,
         bot_id: Option<&str>,
         scope: Option<&str>,
         request: &Map<String, Value>,
     ) -> Result<Value, CommandError> {
-        match self.place(action, bot_id, scope)? {
-            Place::Here(bot) => {
-                let target = Target {
-                    id: bot.id.clone(),
-                    host: bot.host.clone(),
-                    dir: bot.dir.clone(),
-                    inbox: bot.inbox.clone(),
-                    runner: bot.runner.clone(),
-                };
-                on_bot(&target, &self.limits, action, scope, request)
-            }
+        match self.place(action.name(), bot_id, scope)? {
+            Place::Here(bot) => action.run_on_bot(&bot.scope(&self.limits), scope, request),
             Place::Elsewhere(elsewhere, id) => elsewhere.ask(action, &id, scope, request),
         }
     }

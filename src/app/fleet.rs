@@ -16,9 +16,10 @@ use super::control::{self, Control, FleetControl};
 use super::health::{FleetReport, RunningBots};
 use super::remote::Answering;
 use super::sandbox_chat::SandboxChat;
-use super::{App, AppError, webhook};
+use super::{App, AppError};
 use crate::cluster::ingress::Feed;
 use crate::config::{BotConfig, BotMode, Config};
+use crate::intake::webhook;
 use crate::store::SavedBot;
 use crate::telemetry::Report;
 use std::collections::{BTreeMap, HashMap};
@@ -107,7 +108,7 @@ impl Fleet<'_> {
             Ok(feed) => feed,
             Err(e) => {
                 let _ = stop.send(true);
-                bot::wind_down(&bot).await;
+                bot.intake.wind_down().await;
                 if let Some(answering) = answering {
                     answering.close().await;
                 }
@@ -144,11 +145,7 @@ impl Fleet<'_> {
                 Ok(Some(feed.map_err(|e| AppError::Failed(e.to_string()))?))
             }
             _ => {
-                let route = webhook::Route::new(
-                    bot.inbox.clone(),
-                    bot.dispatcher.clone(),
-                    bot.status.clone(),
-                )?;
+                let route = webhook::Route::new(bot.intake.clone())?;
                 webhook::set_webhook(&bot.id, &bot.host, webhook, &route).await?;
                 self.routes.insert(&bot.id, route);
                 Ok(None)
@@ -396,7 +393,7 @@ async fn serve(
     let sandbox_chat = match (app.sandbox(), &first) {
         (Some(server), Some(first)) => Some(Arc::new(SandboxChat::new(
             server.clone(),
-            first.dispatcher.progress(),
+            first.dispatcher().progress(),
             app.host().accounts().clone(),
         ))),
         _ => None,
@@ -423,7 +420,7 @@ async fn serve(
             listener,
             fleet.routes.clone(),
             report,
-            bot::stopped(stop_seen.clone()),
+            crate::intake::polling::stopped(stop_seen.clone()),
         ));
     }
     if let Some(chat) = sandbox_chat {
@@ -456,7 +453,7 @@ async fn serve(
     loop {
         tokio::select! {
             _ = heartbeat.tick() => crate::telemetry::heartbeat().beat(),
-            () = bot::stopped(stop_seen.clone()) => break,
+            () = crate::intake::polling::stopped(stop_seen.clone()) => break,
             () = app.host().store().session_ended() => {
                 failed = Some(AppError::Failed(SESSION_ENDED.into()));
                 break;

@@ -20,12 +20,12 @@ pub(super) fn describe(bot: &Running) -> Value {
         "id": bot.id,
         "mode": bot.mode.name(),
         "source": bot.source.name(),
-        "handled": bot.dispatcher.progress().handled(),
+        "handled": bot.dispatcher().progress().handled(),
     });
-    if let (Some(map), Value::Object(status)) = (entry.as_object_mut(), bot.status.to_json()) {
+    if let (Some(map), Value::Object(status)) = (entry.as_object_mut(), bot.status().to_json()) {
         map.extend(status);
     }
-    entry["inbox"] = match bot.inbox.as_ref().map(|inbox| inbox.counts()) {
+    entry["inbox"] = match bot.inbox().map(|inbox| inbox.counts()) {
         None => json!("off"),
         Some(Ok((pending, parked))) => json!({"pending": pending, "parked": parked}),
         Some(Err(e)) => json!({"error": e.to_string()}),
@@ -79,10 +79,10 @@ impl Report for FleetReport {
     fn unready(&self) -> Vec<String> {
         self.running()
             .iter()
-            .filter(|bot| !bot.status.reachable())
+            .filter(|bot| !bot.status().reachable())
             .map(|bot| {
                 let why = bot
-                    .status
+                    .status()
                     .last_error()
                     .unwrap_or_else(|| "no answer".into());
                 format!("bot {}: the Bot API cannot be reached ({why})", bot.id)
@@ -102,14 +102,14 @@ impl Report for FleetReport {
             gauges.push(of_bot(
                 UPDATES_QUEUED,
                 "Updates taken in and not yet fully handled (queued or being handled).",
-                bot.dispatcher.progress().backlog(),
+                bot.dispatcher().progress().backlog(),
             ));
             gauges.push(of_bot(
                 BOT_API_REACHABLE,
                 "Whether the bot reaches the Bot API (1) or not (0).",
-                u64::from(bot.status.reachable()),
+                u64::from(bot.status().reachable()),
             ));
-            if let Some(Ok((pending, parked))) = bot.inbox.as_ref().map(|inbox| inbox.counts()) {
+            if let Some(Ok((pending, parked))) = bot.inbox().map(|inbox| inbox.counts()) {
                 gauges.push(of_bot(
                     INBOX_PENDING,
                     "Updates in the inbox still to be handled (new or waiting for a retry).",
@@ -150,7 +150,7 @@ impl Report for FleetReport {
 
     fn health(&self) -> (bool, Value) {
         let bots = self.running();
-        let healthy = bots.iter().all(|bot| bot.status.reachable());
+        let healthy = bots.iter().all(|bot| bot.status().reachable());
         let bots: Vec<Value> = bots.iter().map(|bot| describe(bot)).collect();
         let accounts: Vec<Value> = self
             .accounts

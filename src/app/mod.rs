@@ -3,23 +3,16 @@
 //! `run`, `serve`, `repl` and `exec` alike, plus the bot loop ([`bot`]) that `run` drives.
 
 mod account_admin;
-mod account_updates;
 pub mod accounts;
 pub mod bot;
 pub mod bots;
 mod control;
 pub mod fleet;
 mod health;
-mod ingress;
-mod on_bot;
 mod remote;
 mod remote_account;
-mod requeued;
 mod sandbox_chat;
-mod status;
 pub mod systemd;
-mod timers;
-pub mod webhook;
 
 use crate::builtins::{self, CallContext};
 use crate::config::{Config, Isolation, data_dir};
@@ -51,6 +44,15 @@ pub enum AppError {
     /// Something failed while starting or running.
     #[error("{0}")]
     Failed(String),
+}
+
+impl From<crate::intake::webhook::WebhookError> for AppError {
+    fn from(e: crate::intake::webhook::WebhookError) -> Self {
+        match e {
+            crate::intake::webhook::WebhookError::Listen { .. } => AppError::Config(e.to_string()),
+            _ => AppError::Failed(e.to_string()),
+        }
+    }
 }
 
 /// When scripts get a sandbox account (id 1) because no account is configured.
@@ -316,18 +318,16 @@ impl App {
         }
         let tokens = gateway::TenantTokens::new(configured, Some(self.host.store().clone()));
         let sealed = self.runner(Path::new(crate::engine::folder::NO_FOLDER))?;
-        let checker = on_bot::FolderCheck {
-            folder: on_bot::Target {
-                id: "scripts".into(),
-                host: self.host.clone(),
-                dir: self.config.scripts.dir.clone(),
-                inbox: None,
-                runner: runner.clone(),
-            },
+        let folder = gateway::admin::BotScope {
+            id: "scripts".into(),
+            host: self.host.clone(),
+            dir: self.config.scripts.dir.clone(),
+            inbox: None,
+            runner: runner.clone(),
             limits: self.config.limits.clone(),
         };
         Ok(Gateway::new(self.effects(), runner, settings)
-            .with_checker(Arc::new(checker))
+            .with_folder(folder)
             .with_accounts(
                 Arc::new(account_admin::AccountAdmin::new(self)),
                 self.host.accounts().hub().clone(),

@@ -6,10 +6,11 @@
 //! bot is let go.
 
 use super::bots::BotSetup;
-use super::on_bot::{Target, on_bot};
 use crate::cluster::View;
 use crate::cluster::relay::{Owned, Relay, RelayError, Requests};
 use crate::engine::Limits;
+use crate::gateway::actions::{self, Action};
+use crate::gateway::admin::BotScope;
 use crate::inbox::Inbox;
 use crate::request::CommandError;
 use crate::scenario::runner::Runner;
@@ -24,9 +25,9 @@ use tokio::task::JoinSet;
 /// Requests of one bot or account carried out at once; more wait at NATS.
 const AT_ONCE: usize = 16;
 
-/// A request as one instance relays it to another: the action and its fields (`bot_id`
-/// taken out for account commands and chat actions, kept for the script actions), and the
-/// tenant whose client asked, if one's did (the owner checks the bot is the tenant's).
+/// A request as one instance relays it to another: the action's name and the request, and
+/// the tenant whose client asked, if one's did (the owner checks the bot is the tenant's).
+/// The owner looks the action up once and runs the same [`Action::run_on_bot`].
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Relayed {
     action: String,
@@ -66,11 +67,12 @@ impl Elsewhere {
     /// whole wait), 504 (its owner took the request and did not answer) or 502 (NATS).
     pub(super) fn ask(
         &self,
-        action: &str,
+        action: Action,
         bot: &str,
         scope: Option<&str>,
         request: &Map<String, Value>,
     ) -> Result<Value, CommandError> {
+        let action = action.name();
         let relayed = Relayed {
             action: action.to_string(),
             request: request.clone(),
@@ -128,17 +130,15 @@ impl Answering {
         runner: Arc<Runner>,
         limits: Limits,
     ) -> Result<Answering, RelayError> {
-        let target = Target {
+        let scope = BotScope {
             id: setup.id.clone(),
             host: setup.host.clone(),
             dir: setup.dir.clone(),
             inbox,
             runner,
+            limits,
         };
-        let handler: Handler = Arc::new(move |body| {
-            let (bot, limits) = (target.clone(), limits.clone());
-            Box::pin(carry_out(bot, limits, body))
-        });
+        let handler: Handler = Arc::new(move |body| Box::pin(carry_out(scope.clone(), body)));
         Self::start(relay, &Owned::Bot(setup.id.clone()), handler).await
     }
 
@@ -178,16 +178,18 @@ async fn answer(mut requests: Requests, mut close: oneshot::Receiver<()>, handle
 }
 
 /// Carry out one relayed gateway request through `bot`: the answer to send.
-async fn carry_out(bot: Target, limits: Limits, body: Bytes) -> Vec<u8> {
+async fn carry_out(bot: BotScope, body: Bytes) -> Vec<u8> {
     let result =
         tokio::task::spawn_blocking(move || match serde_json::from_slice::<Relayed>(&body) {
-            Ok(relayed) => on_bot(
-                &bot,
-                &limits,
-                &relayed.action,
-                relayed.scope.as_deref(),
-                &relayed.request,
-            ),
+            Ok(relayed) => match actions::find(&relayed.action) {
+                Some(action) if action.runs_on_a_bot() => {
+                    action.run_on_bot(&bot, relayed.scope.as_deref(), &relayed.request)
+                }
+                _ => Err(CommandError::invalid(
+                    &relayed.action,
+                    "not an action on a bot: a relayed request must name one",
+                )),
+            },
             Err(e) => Err(CommandError::invalid(
                 "relay",
                 format!("a relayed request that is not one: {e}"),

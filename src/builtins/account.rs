@@ -79,7 +79,7 @@ pub(super) fn register(module: &mut Module) {
         let run = move |ctx: &super::CallContext, mut args: Args| -> RhaiResult {
             let id = take_handle(&mut args);
             let request = request(name, args.values, "TDLib")?;
-            answer(|| account::execute(&*ctx.effects, id, name, &request))
+            answer(|| command.run(&*ctx.effects, id, &request))
         };
         register_overloads(module, name, command.overloads, command.doc, run);
         let methods: Vec<Vec<&'static str>> = command

@@ -5,7 +5,7 @@
 //! integer or `"@username"`) is given; outside a handler the `chat_id` is required.
 
 use super::{RhaiResult, answer, builtin, register_overloads, request, throw, to_dynamic};
-use crate::commands::chat::{self, ACTIONS};
+use crate::commands::chat::ACTIONS;
 use crate::request::CommandError;
 use rhai::{Array, Module};
 use serde_json::Value;
@@ -31,7 +31,7 @@ pub(super) fn register(module: &mut Module) {
             action.doc,
             move |ctx, args| {
                 let request = request(name, args.values, "Telegram")?;
-                answer(|| chat::execute(&*ctx.effects, name, &request, ctx.update.as_deref()))
+                answer(|| action.run(&*ctx.effects, &request, ctx.update.as_deref()))
             },
         );
     }

@@ -134,26 +134,19 @@ pub const ACTIONS: &[LoginAction] = &[
     },
 ];
 
-/// Run a login request in the seed protocol's shape (`{"action": "login_code",
-/// "userbot_id": 7, "code": ...}`). Only the gateway calls it: `command(...)` in scripts runs
-/// account commands and chat actions, never a login step.
-pub fn execute_request(
-    effects: &dyn Effects,
-    request: &Map<String, Value>,
-) -> Result<Value, CommandError> {
-    let action = request
-        .get("action")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let entry = super::find(ACTIONS, action)
-        .ok_or_else(|| CommandError::invalid(action, format!("unknown action '{action}'")))?;
-    let userbot_id = super::required_userbot_id(action, request)?;
-    let mut fields = request.clone();
-    for envelope in ["action", "userbot_id", "request_id"] {
-        fields.remove(envelope);
+impl LoginAction {
+    /// Take this login step on account `userbot_id` with the fields of `request`. Only the
+    /// gateway calls it: `command(...)` in scripts runs account commands and chat actions,
+    /// never a login step.
+    pub fn run(
+        &self,
+        effects: &dyn Effects,
+        userbot_id: i64,
+        request: &Map<String, Value>,
+    ) -> Result<Value, CommandError> {
+        let step = (self.step)(&Fields::new(self.name, request))?;
+        let userbot_id = effects.account_id(self.name, Some(userbot_id))?;
+        let state = effects.login(self.name, userbot_id, step)?;
+        Ok(state.to_json())
     }
-    let step = (entry.step)(&Fields::new(action, &fields))?;
-    let userbot_id = effects.account_id(action, Some(userbot_id))?;
-    let state = effects.login(action, userbot_id, step)?;
-    Ok(state.to_json())
 }

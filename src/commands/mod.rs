@@ -38,12 +38,12 @@ pub fn execute_request(
     for envelope in ["action", "userbot_id", "request_id"] {
         fields.remove(envelope);
     }
-    if find(account::COMMANDS, action).is_some() {
+    if let Some(command) = find(account::COMMANDS, action) {
         let userbot_id = required_userbot_id(action, request)?;
-        return account::execute(effects, Some(userbot_id), action, &fields);
+        return command.run(effects, Some(userbot_id), &fields);
     }
-    if find(chat::ACTIONS, action).is_some() {
-        return chat::execute(effects, action, &fields, context);
+    if let Some(chat) = find(chat::ACTIONS, action) {
+        return chat.run(effects, &fields, context);
     }
     Err(CommandError::invalid(
         action,

@@ -1,33 +1,47 @@
-//! The gateway's admin actions: bots added, removed and listed while `run` runs
-//! (`add_bot`, `remove_bot`, `list_bots`) and their scenario files (`put_script`,
-//! `get_script`, `delete_script`). They need the admin token (`[gateway] admin_token`, sent
-//! as `Authorization: Bearer`) — or, for a tenant's own bots, its token — and a process that
-//! runs bots, which answers them through [`BotControl`].
+//! What the gateway's actions over bots need of the process: the set of bots
+//! ([`BotControl`]: added, removed, listed, and any action run on one of them wherever it
+//! runs) and one bot resolved ([`BotScope`]), which the actions on a bot (account commands,
+//! chat actions, scripts, the inbox) run against. Who may take which action is [`Access`].
 
 use super::Client;
+use super::actions::Action;
+use crate::config::BotMode;
+use crate::effects::Effects;
+use crate::engine::Limits;
+use crate::host::Host;
+use crate::inbox::Inbox;
 use crate::request::CommandError;
+use crate::scenario::runner::Runner;
 use serde_json::{Map, Value};
+use std::path::PathBuf;
+use std::sync::Arc;
 
-/// What the gateway asks of the process that runs the bots.
+/// What the gateway asks of the process that runs the bots: the admin actions over the set,
+/// each a typed call, and any action that runs on one bot, wherever that bot runs.
 pub trait BotControl: Send + Sync {
-    /// Run admin `action` with the fields of `request`, on the bots of tenant `scope` only
-    /// when given (called on a blocking thread).
-    fn act(
-        &self,
-        action: &str,
-        scope: Option<&str>,
-        request: &Map<String, Value>,
-    ) -> Result<Value, CommandError>;
+    /// Start `bot` and keep it in the database (`add_bot`): the bot as started, `{id, mode,
+    /// scripts, tenant}`, or why not.
+    fn add(&self, bot: NewBot) -> Result<Value, String>;
 
-    /// Carry out account command or chat action `action` (the fields of `request`) through
-    /// bot `bot_id` (`None`: the only bot; of tenant `scope`'s, when given), wherever it runs
-    /// (in a cluster, perhaps on another instance); an unknown id, one of another tenant, or
-    /// none while several bots run, is an error that names the bots. Under a `scope`, what
-    /// the bot does is checked as its scenarios' effects are (the tenant's accounts only).
-    /// Called on a blocking thread.
-    fn execute(
+    /// Stop gateway-added bot `id` and forget it (`remove_bot`).
+    fn remove(&self, id: &str) -> Result<(), String>;
+
+    /// The bots running (in a cluster, also the others'), of tenant `scope`'s only when
+    /// given (`list_bots`).
+    fn list(&self, scope: Option<&str>) -> Value;
+
+    /// Say `line` in the sandbox group of a `run` without a token, answered once the
+    /// scenarios handled it: the line as the chat shows it (`sandbox_chat`).
+    fn sandbox_chat(&self, line: &str) -> Result<String, String>;
+
+    /// Run `action` (the fields of `request`) on bot `bot_id` (`None`: the only bot; of
+    /// tenant `scope`'s, when given), wherever it runs: here, or in a cluster on its owner,
+    /// which runs the same [`Action::run_on_bot`]. An unknown id, one of another tenant, or
+    /// none while several bots run, is an error that names the bots. Called on a blocking
+    /// thread.
+    fn on_bot(
         &self,
-        action: &str,
+        action: Action,
         bot_id: Option<&str>,
         scope: Option<&str>,
         request: &Map<String, Value>,
@@ -37,17 +51,56 @@ pub trait BotControl: Send + Sync {
     fn tenant_of(&self, bot: &str) -> Option<String>;
 }
 
-/// Where `check_script` checks a script when no bots run (`serve`): the scripts folder, as a
-/// scenario of it.
-pub trait ScriptCheck: Send + Sync {
-    /// Check the script of `request` (`name`, `source`) for a client of tenant `scope`, if
-    /// any; `{name, problems}` as `check_script` answers. Called on a blocking thread.
-    fn check(
-        &self,
-        action: &str,
-        scope: Option<&str>,
-        request: &Map<String, Value>,
-    ) -> Result<Value, CommandError>;
+/// A bot `add_bot` starts, its fields checked.
+#[derive(Debug, Clone)]
+pub struct NewBot {
+    /// Its id: 1–64 letters, digits, `_` or `-`.
+    pub id: String,
+    /// Its token (never logged).
+    pub token: String,
+    /// How its updates come.
+    pub mode: BotMode,
+    /// Its scenario folder (default: `<data dir>/bots/<id>`).
+    pub scripts: Option<PathBuf>,
+    /// A Bot API server other than Telegram's.
+    pub api_url: Option<String>,
+    /// Its tenant (default: its id).
+    pub tenant: Option<String>,
+}
+
+/// A bot that runs in this process, as an action on a bot reaches it: the resolved scope
+/// every such action runs against.
+#[derive(Clone)]
+pub struct BotScope {
+    /// Its id.
+    pub id: String,
+    /// What it acts through: its Bot API client, the state, the accounts.
+    pub host: Arc<Host>,
+    /// Its scenario folder.
+    pub dir: PathBuf,
+    /// Its inbox, unless `[inbox] enabled = false`.
+    pub inbox: Option<Arc<Inbox>>,
+    /// Where its scripts run (and drafts are checked).
+    pub runner: Arc<Runner>,
+    /// The limits its scripts are held to.
+    pub limits: Limits,
+}
+
+impl BotScope {
+    /// Its tenant.
+    pub fn tenant(&self) -> Option<&str> {
+        self.host.caller().map(crate::effects::Caller::tenant_name)
+    }
+
+    /// Its inbox, or why it has none.
+    pub fn inbox(&self, command: &str) -> Result<&Inbox, CommandError> {
+        self.inbox.as_deref().ok_or_else(|| {
+            CommandError::invalid(
+                command,
+                format!("bot {} keeps no inbox: [inbox] enabled = false", self.id),
+            )
+        })
+    }
 }
 
 /// What an action that needs the bots of a `run` says where none run.

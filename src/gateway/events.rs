@@ -1,9 +1,9 @@
 //! The events that answer request frames: one per frame, an action's `data` or its
 //! `_error`, with `request_id` and `userbot_id` echoed.
 
-use super::actions::{self, Action};
+use super::actions::{self, Action, ActionSpec, Run, WhichBot};
+use super::request::{Asked, NotARequest};
 use super::{Client, Gateway, MAX_FRAME, admin};
-use crate::commands;
 use crate::request::CommandError;
 use crate::telemetry;
 use axum::http::StatusCode;
@@ -36,36 +36,31 @@ pub fn handle(gw: &Gateway, text: &str) -> String {
 
 /// [`handle`], for `client`.
 pub fn handle_as(gw: &Gateway, text: &str, client: &Client) -> String {
-    respond(gw, text, client).0
+    match Asked::parse(text) {
+        Ok(asked) => respond(gw, &asked, client).0,
+        Err(refused) => not_a_request(refused).0,
+    }
 }
 
-/// [`handle_as`], with the HTTP status `POST /command` answers the event with
-/// ([`status`]).
-pub(super) fn respond(gw: &Gateway, text: &str, client: &Client) -> (String, StatusCode) {
-    #[derive(serde::Deserialize)]
-    struct Ids<'a> {
-        #[serde(borrow)]
-        request_id: Option<&'a serde_json::value::RawValue>,
-    }
-    let mut event = answer(gw, text, client);
+/// The `error` event of a frame that is no request, with its HTTP status (400).
+pub(super) fn not_a_request(refused: NotARequest) -> (String, StatusCode) {
+    let event = error_event(refused.userbot_id, refused.request_id, &refused.error);
+    count(&event);
+    (event.to_string(), status(&event))
+}
+
+/// The event answering `asked`, as JSON text, with the HTTP status `POST /command` answers
+/// it with ([`status`]). A numeric `request_id` comes back exactly as it was written.
+pub(super) fn respond(gw: &Gateway, asked: &Asked, client: &Client) -> (String, StatusCode) {
+    let mut event = answer(gw, asked, client);
     count(&event);
     let mut status = status(&event);
-    let raw = serde_json::from_str::<Ids>(text)
-        .ok()
-        .and_then(|ids| ids.request_id)
-        .map(|raw| raw.get().to_string())
-        .filter(|raw| {
-            let digits = raw.strip_prefix('-').unwrap_or(raw);
-            !digits.is_empty()
-                && digits.bytes().all(|b| b.is_ascii_digit())
-                && raw.parse::<i64>().is_err()
-                && raw.parse::<u64>().is_err()
-        });
-    let mut text = render(&mut event, raw.as_deref());
+    let exact = asked.exact_id.as_deref();
+    let mut text = render(&mut event, exact);
     if text.len() > gw.max_answer_size {
         event = too_big_answer(&event, text.len(), gw.max_answer_size);
         status = StatusCode::UNPROCESSABLE_ENTITY;
-        text = render(&mut event, raw.as_deref());
+        text = render(&mut event, exact);
     }
     (text, status)
 }
@@ -134,87 +129,17 @@ fn count(event: &Value) {
     .increment(1);
 }
 
-/// The error event for `text` when it is an action `client`'s token does not allow.
-pub(super) fn refused_admin(text: &str, client: &Client) -> Option<String> {
-    if *client == Client::Admin {
-        return None;
+/// The event answering `asked` for `client`: its action's `data`, or its `_error`.
+fn answer(gw: &Gateway, asked: &Asked, client: &Client) -> Value {
+    let action = asked.action.name();
+    let warnings = asked.action.warnings(&asked.fields);
+    let result = asked.admit(client).and_then(|()| run(gw, asked, client));
+    let mut event = event(action);
+    if let Some(id) = asked.userbot_id() {
+        event["userbot_id"] = id.clone();
     }
-    let request = serde_json::from_str::<Value>(text).ok()?;
-    let action = request.get("action")?.as_str()?;
-    let access = actions::find(action)?.access();
-    if access.allows(client) {
-        return None;
-    }
-    let mut event = error_event(
-        request.get("userbot_id").cloned(),
-        request.get("request_id").cloned(),
-        &admin::unauthorized(action, access).error,
-    );
-    event["event"] = json!(format!("{action}_error"));
-    event["code"] = json!(401);
-    count(&event);
-    Some(event.to_string())
-}
-
-/// The event answering one request frame.
-fn answer(gw: &Gateway, text: &str, client: &Client) -> Value {
-    let mut request = match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(map)) => map,
-        Ok(other) => {
-            return error_event(
-                None,
-                None,
-                &format!("a request must be a JSON object, got {}", kind(&other)),
-            );
-        }
-        Err(e) => return error_event(None, None, &format!("invalid JSON: {e}")),
-    };
-    let request_id = request.get("request_id").cloned();
-    let userbot_id = request.get("userbot_id").cloned();
-    let action = match request.get("action") {
-        Some(Value::String(a)) if !a.is_empty() => a.clone(),
-        Some(_) => return error_event(userbot_id, request_id, "action must be a string"),
-        None => return error_event(userbot_id, request_id, "action is required"),
-    };
-    let Some(spec) = actions::find(&action) else {
-        return error_event(
-            userbot_id,
-            request_id,
-            &format!("unknown action '{action}' (known: {})", actions::names()),
-        );
-    };
-    let warnings = spec.warnings(&request);
-    let result = match spec {
-        _ if !spec.access().allows(client) => Err(admin::unauthorized(&action, spec.access())),
-        Action::Gateway(own) => (own.run)(gw, client, &action, &request),
-        Action::Login(_) => match gw.effects_for(client, &action) {
-            Ok(effects) => commands::login::execute_request(&*effects, &request),
-            Err(e) => Err(e),
-        },
-        Action::Account(_) | Action::Chat(_) => {
-            let scope = client.tenant();
-            match (request.remove("bot_id"), &gw.bots) {
-                (None, None) if scope.is_some() && matches!(spec, Action::Chat(_)) => {
-                    Err(CommandError::invalid(&action, admin::NO_BOTS))
-                }
-                (None, None) => gw
-                    .effects_for(client, &action)
-                    .and_then(|effects| commands::execute_request(&*effects, &request, None)),
-                (None, Some(bots)) => bots.execute(&action, None, scope, &request),
-                (Some(Value::String(id)), Some(bots)) => {
-                    bots.execute(&action, Some(&id), scope, &request)
-                }
-                (Some(Value::String(_)), None) => Err(admin::no_bots(&action)),
-                (Some(_), _) => Err(CommandError::invalid(&action, "bot_id must be a string")),
-            }
-        }
-    };
-    let mut event = event(&action);
-    if let Some(id) = userbot_id {
-        event["userbot_id"] = id;
-    }
-    if let Some(id) = request_id {
-        event["request_id"] = id;
+    if let Some(id) = asked.request_id() {
+        event["request_id"] = id.clone();
     }
     match result {
         Ok(data) => event["data"] = data,
@@ -230,6 +155,47 @@ fn answer(gw: &Gateway, text: &str, client: &Client) -> Value {
         event["warnings"] = json!(warnings);
     }
     event
+}
+
+/// Run `asked` for `client` where its action says: in this process, on a login of an
+/// account, or on a bot.
+fn run(gw: &Gateway, asked: &Asked, client: &Client) -> Result<Value, CommandError> {
+    let name = asked.action.name();
+    match asked.action {
+        Action::Gateway(ActionSpec {
+            run: Run::Here(run),
+            ..
+        }) => run(gw, client, name, &asked.fields),
+        Action::Gateway(ActionSpec {
+            run: Run::Connection(_),
+            ..
+        }) => Err(CommandError::invalid(name, actions::WEBSOCKET_ONLY)),
+        Action::Login(_) => gw
+            .effects_for(client, name)
+            .and_then(|effects| asked.action.run_through(&*effects, &asked.fields)),
+        Action::Account(_) | Action::Chat(_) | Action::Gateway(_) => on_a_bot(gw, asked, client),
+    }
+}
+
+/// Run `asked`, an action on a bot, on the bot it names (or the only one), wherever it runs;
+/// where no bots run, an account command or a chat action runs through the gateway's own
+/// effects, and `check_script` on the scripts folder.
+fn on_a_bot(gw: &Gateway, asked: &Asked, client: &Client) -> Result<Value, CommandError> {
+    let (action, name, scope) = (asked.action, asked.action.name(), client.tenant());
+    if let Some(bots) = &gw.bots {
+        return bots.on_bot(action, asked.bot_id()?, scope, &asked.fields);
+    }
+    match (action, &gw.folder) {
+        (Action::Gateway(_), Some(folder)) if action.which_bot() == WhichBot::OnlyNamedOrFolder => {
+            action.run_on_bot(folder, scope, &asked.fields)
+        }
+        (Action::Gateway(_), _) => Err(admin::no_bots(name)),
+        _ if asked.bot_id()?.is_some() => Err(admin::no_bots(name)),
+        (Action::Chat(_), _) if scope.is_some() => Err(CommandError::invalid(name, admin::NO_BOTS)),
+        _ => gw
+            .effects_for(client, name)
+            .and_then(|effects| action.run_through(&*effects, &asked.fields)),
+    }
 }
 
 /// An `error` event for a request that could not be run.
@@ -256,18 +222,6 @@ pub(super) fn too_large(size: usize) -> Value {
         None,
         &format!("request too large: {size} bytes (the limit is {MAX_FRAME})"),
     )
-}
-
-/// What kind of JSON value `value` is, in words.
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Array(_) => "an array",
-        Value::String(_) => "a string",
-        Value::Number(_) => "a number",
-        Value::Bool(_) => "a boolean",
-        Value::Null => "null",
-        Value::Object(_) => "an object",
-    }
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ mod outbox;
 pub mod places;
 pub mod reference;
 mod report;
+mod request;
 pub mod schema;
 pub mod subscribe;
 pub mod tenants;
@@ -42,7 +43,6 @@ use axum::http::{StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, options, post};
-use serde_json::Value;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -155,8 +155,8 @@ pub struct Gateway {
     allowed_origins: Vec<String>,
     /// The bots of the process, for admin actions and `bot_id` (none under `serve`).
     bots: Option<Arc<dyn BotControl>>,
-    /// Where `check_script` checks scripts when no bots run.
-    checker: Option<Arc<dyn admin::ScriptCheck>>,
+    /// Where `check_script` checks scripts when no bots run: the scripts folder.
+    folder: Option<admin::BotScope>,
     /// Requests running now, across connections.
     running: Arc<tokio::sync::Semaphore>,
     /// What `/health` reports (the bots and accounts of a `run`); none: just `ok`.
@@ -187,7 +187,7 @@ impl Gateway {
             token: settings.token.clone(),
             admin_token: settings.admin_token.clone(),
             bots: None,
-            checker: None,
+            folder: None,
             allowed_origins: settings.allowed_origins.clone(),
             max_answer_size: settings.max_answer_size,
             running: Arc::new(tokio::sync::Semaphore::new(OVERALL)),
@@ -254,9 +254,9 @@ impl Gateway {
         self
     }
 
-    /// The same gateway checking scripts with `checker` while no bots run.
-    pub fn with_checker(mut self, checker: Arc<dyn admin::ScriptCheck>) -> Self {
-        self.checker = Some(checker);
+    /// The same gateway checking scripts as scenarios of `folder` while no bots run.
+    pub fn with_folder(mut self, folder: admin::BotScope) -> Self {
+        self.folder = Some(folder);
         self
     }
 
@@ -365,13 +365,10 @@ async fn command(
             (too_large(size).to_string(), StatusCode::PAYLOAD_TOO_LARGE)
         }
         _ => match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_FRAME)).await {
-            Ok(Ok(body)) => {
-                let text = String::from_utf8_lossy(&body).into_owned();
-                if let Some(refused) = events::refused_admin(&text, &client) {
-                    return (StatusCode::UNAUTHORIZED, refused).into_response();
-                }
-                run(&gw, text, client).await
-            }
+            Ok(Ok(body)) => match request::Asked::parse(&String::from_utf8_lossy(&body)) {
+                Ok(asked) => run(&gw, asked, client).await,
+                Err(refused) => events::not_a_request(refused),
+            },
             Ok(Err(e)) => (
                 error_event(
                     None,
@@ -457,18 +454,19 @@ async fn connection(
         let out = outbox.clone();
         let (gw, client) = (gw.clone(), client.clone());
         Lanes::new(
-            move |(text, slot): (String, tokio::sync::OwnedSemaphorePermit)| {
+            move |(asked, slot): (request::Asked, tokio::sync::OwnedSemaphorePermit)| {
                 let (gw, out, client) = (gw.clone(), out.clone(), client.clone());
                 async move {
                     let event = match gw.running.clone().acquire_owned().await {
                         Ok(_running) => {
                             let gw = gw.clone();
-                            tokio::task::spawn_blocking(move || handle_as(&gw, &text, &client))
-                                .await
-                                .unwrap_or_else(|e| {
-                                    error_event(None, None, &format!("internal error: {e}"))
-                                        .to_string()
-                                })
+                            tokio::task::spawn_blocking(move || {
+                                events::respond(&gw, &asked, &client).0
+                            })
+                            .await
+                            .unwrap_or_else(|e| {
+                                error_event(None, None, &format!("internal error: {e}")).to_string()
+                            })
                         }
                         Err(_) => error_event(None, None, "the gateway is stopping").to_string(),
                     };
@@ -511,12 +509,23 @@ async fn connection(
             outbox.send(too_large(text.len()).to_string());
             continue;
         }
-        // Past PER_CONNECTION unanswered requests, wait: the client's frames stay unread.
-        if let Some(request) = subscribe::request(&text) {
+        let asked = match request::Asked::parse(&text) {
+            Ok(asked) => asked,
+            Err(refused) => {
+                outbox.send(events::not_a_request(refused).0);
+                continue;
+            }
+        };
+        if let actions::Action::Gateway(actions::ActionSpec {
+            run: actions::Run::Connection(what),
+            ..
+        }) = asked.action
+        {
             subscriber
                 .handle(
+                    *what,
                     events.as_ref(),
-                    &request,
+                    &asked,
                     &outbox,
                     &client,
                     gw.host.as_deref(),
@@ -524,12 +533,13 @@ async fn connection(
                 .await;
             continue;
         }
+        // Past PER_CONNECTION unanswered requests, wait: the client's frames stay unread.
         let slot = tokio::select! {
             slot = in_flight.clone().acquire_owned() => slot,
             () = outbox.closed() => break,
         };
         let Ok(slot) = slot else { break };
-        lanes.push(queue_key(&text), (text, slot));
+        lanes.push(queue_key(&asked), (asked, slot));
     }
     // The writer ends (and the socket closes) once every sender of the answers is gone: the
     // lanes' closure holds one.
@@ -541,15 +551,15 @@ async fn connection(
     let _ = writer.await;
 }
 
-/// Answer one request frame on a blocking thread, as one of the requests running at once,
-/// with the HTTP status of its event.
-async fn run(gw: &Arc<Gateway>, text: String, client: Client) -> (String, StatusCode) {
+/// Answer one request on a blocking thread, as one of the requests running at once, with
+/// the HTTP status of its event.
+async fn run(gw: &Arc<Gateway>, asked: request::Asked, client: Client) -> (String, StatusCode) {
     let Ok(_running) = gw.running.clone().acquire_owned().await else {
         let event = error_event(None, None, "the gateway is stopping");
         return (event.to_string(), StatusCode::SERVICE_UNAVAILABLE);
     };
     let gw = gw.clone();
-    tokio::task::spawn_blocking(move || events::respond(&gw, &text, &client))
+    tokio::task::spawn_blocking(move || events::respond(&gw, &asked, &client))
         .await
         .unwrap_or_else(|e| {
             let event = error_event(None, None, &format!("internal error: {e}"));
@@ -563,9 +573,9 @@ const LANES_PER_CONNECTION: i64 = 32;
 /// Requests of one account share a queue (accounts are spread over
 /// [`LANES_PER_CONNECTION`] queues, so any number of ids costs a bounded number of them);
 /// everything else (chat actions, scripts, bad input) shares queue 0.
-fn queue_key(text: &str) -> i64 {
-    serde_json::from_str::<Value>(text)
-        .ok()
-        .and_then(|v| v.get("userbot_id").and_then(crate::request::as_int))
+fn queue_key(asked: &request::Asked) -> i64 {
+    asked
+        .userbot_id()
+        .and_then(crate::request::as_int)
         .map_or(0, |id| 1 + id.rem_euclid(LANES_PER_CONNECTION))
 }

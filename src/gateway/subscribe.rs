@@ -4,6 +4,8 @@
 //! past it and then gets `events_dropped` with the count; other clients are not affected.
 
 use super::Client;
+use super::actions::Subscription;
+use super::request::Asked;
 use crate::accounts::auth::{
     UPDATE_AUTHORIZATION_STATE, UPDATE_CONNECTION_STATE, UPDATE_UNCONFIRMED_SESSION,
 };
@@ -14,8 +16,6 @@ use crate::request::as_int;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
-/// The actions of this module (WebSocket only).
-pub const SUBSCRIPTION_ACTIONS: &[&str] = &["subscribe", "unsubscribe"];
 /// Events one subscription keeps for a client that is not reading.
 pub const BUFFER: usize = 256;
 /// The event kinds of a `subscribe` that names none.
@@ -61,30 +61,6 @@ pub const PUSHED: &[(&str, &str, &str)] = &[
         r#"{"v": 1, "type": "chat_update", "event": "events_dropped", "data": {"count": 12, "why": "this client did not read its events; at most 256 are kept"}}"#,
     ),
 ];
-
-/// Whether `action` is `subscribe` or `unsubscribe`.
-pub fn is_subscription(action: &str) -> bool {
-    SUBSCRIPTION_ACTIONS.contains(&action)
-}
-
-/// The request, when `text` is a `subscribe` or `unsubscribe` (answered by the connection
-/// itself, in the order it came).
-pub(super) fn request(text: &str) -> Option<Map<String, Value>> {
-    if !text.contains("subscribe") {
-        return None;
-    }
-    match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(request))
-            if request
-                .get("action")
-                .and_then(Value::as_str)
-                .is_some_and(is_subscription) =>
-        {
-            Some(request)
-        }
-        _ => None,
-    }
-}
 
 /// The TDLib update type an event kind stands for.
 fn update_type(kind: &str) -> Result<String, String> {
@@ -171,31 +147,26 @@ impl Subscriber {
     /// account's private messages, login codes among them. A tenant's `client` gets its own
     /// accounts' events only (those of `host`'s accounts the tenant reaches, asked as each
     /// comes); naming another's is an error.
-    pub async fn handle(
+    pub(super) async fn handle(
         &mut self,
+        what: Subscription,
         hub: Option<&Arc<EventHub>>,
-        request: &Map<String, Value>,
+        asked: &Asked,
         out: &super::outbox::Outbox,
         client: &Client,
         host: Option<&Host>,
     ) {
-        let action = request
-            .get("action")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        let mut answer = super::events::event(&action);
-        if let Some(id) = request.get("request_id") {
+        let (action, request) = (asked.action.name(), &asked.fields);
+        let mut answer = super::events::event(action);
+        if let Some(id) = asked.request_id() {
             answer["request_id"] = id.clone();
         }
-        let warnings = super::actions::find(&action)
-            .map(|spec| spec.warnings(request))
-            .unwrap_or_default();
+        let warnings = asked.action.warnings(request);
         if !warnings.is_empty() {
             answer["warnings"] = json!(warnings);
         }
-        let result = match (action.as_str(), hub) {
-            ("unsubscribe", _) => {
+        let result = match (what, hub) {
+            (Subscription::Unsubscribe, _) => {
                 let was = self.forwarding.is_some();
                 self.stop();
                 Ok((json!({"unsubscribed": was}), None))

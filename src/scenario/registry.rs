@@ -358,7 +358,7 @@ impl Registry {
         };
         let request = json!({"chat_id": chat_id, "text": format!("tgscript: {text}")});
         if let Some(request) = request.as_object()
-            && let Err(e) = chat::execute(&*self.effects, "send_message", request, None)
+            && let Err(e) = chat::SEND_MESSAGE.run(&*self.effects, request, None)
         {
             tracing::warn!("could not report to chat {chat_id}: {e}");
         }

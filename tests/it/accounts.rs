@@ -232,13 +232,14 @@ fn failed_to_get_privacy_settings_carries_tdlibs_error() {
     let request = json!({"settings": ["userPrivacySettingShowStatus"]});
     let runtime = tokio::runtime::Runtime::new().expect("async runtime");
     let host = accounts_host(accounts, &runtime);
-    let err = tgscript::commands::account::execute(
-        &*host,
-        Some(1),
+    let command = tgscript::commands::find(
+        tgscript::commands::account::COMMANDS,
         "get_privacy_settings",
-        request.as_object().expect("object"),
     )
-    .expect_err("fails");
+    .expect("a command");
+    let err = command
+        .run(&*host, Some(1), request.as_object().expect("object"))
+        .expect_err("fails");
     assert_eq!(err.error, "failed to get privacy settings: Unauthorized");
     assert_eq!(err.code, Some(401));
 }

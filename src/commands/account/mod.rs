@@ -2,7 +2,7 @@
 //! ([`COMMANDS`]): the name, how scripts call it, its doc, and its validation, which turns a
 //! request into the work to do (the seed's error words, before any call). The work runs on one
 //! account through [`Effects`]; results are normalized to plain maps. The Rhai builtins,
-//! `command(...)` and the gateway all come through [`execute`].
+//! `command(...)` and the gateway all come through [`AccountCommand::run`].
 //!
 //! Adding a command is one entry in [`COMMANDS`] plus the function that does its work.
 
@@ -129,23 +129,23 @@ pub fn raw_allowed(kind: &str) -> Result<(), String> {
     }
 }
 
-/// Validate `request` as seed command `action`, pick the account (`userbot_id`, else the
-/// default) and run it.
-pub fn execute(
-    effects: &dyn Effects,
-    userbot_id: Option<i64>,
-    action: &str,
-    request: &Map<String, Value>,
-) -> Result<Value, CommandError> {
-    let command = super::find(COMMANDS, action)
-        .ok_or_else(|| CommandError::invalid(action, format!("unknown action '{action}'")))?;
-    let job = (command.prepare)(&Fields::new(action, request))?;
-    let userbot_id = effects.account_id(action, userbot_id)?;
-    job(&Target {
-        effects,
-        command: action,
-        userbot_id,
-    })
+impl AccountCommand {
+    /// Validate `request` as this command, pick the account (`userbot_id`, else the default)
+    /// and run it.
+    pub fn run(
+        &self,
+        effects: &dyn Effects,
+        userbot_id: Option<i64>,
+        request: &Map<String, Value>,
+    ) -> Result<Value, CommandError> {
+        let job = (self.prepare)(&Fields::new(self.name, request))?;
+        let userbot_id = effects.account_id(self.name, userbot_id)?;
+        job(&Target {
+            effects,
+            command: self.name,
+            userbot_id,
+        })
+    }
 }
 
 /// A raw TDLib request (`tdlib(#{"@type": ...})`) on account `userbot_id` (else the

@@ -150,7 +150,7 @@ reply(link.invite_link);
     },
 };
 
-pub(super) const SEND_MESSAGE: ChatAction = ChatAction {
+pub const SEND_MESSAGE: ChatAction = ChatAction {
     name: "send_message",
     doc: r#"
 Send a text message to a chat (`sendMessage`) and return the sent `Message`. Options are Bot

@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 
 pub use media::{MAX_CALLBACK_DATA, check_markup};
 pub use members::ADMIN_RIGHTS;
+pub use messages::SEND_MESSAGE;
 
 /// The parameters of one Bot API call.
 pub type Params = Map<String, Value>;
@@ -136,54 +137,51 @@ impl super::Named for ChatAction {
     }
 }
 
-/// The Bot API method and JSON parameters `action` sends for `request`, validated.
-/// `context` is the update being handled: its chat, user and message fill in what the
-/// request leaves out.
-pub fn prepare(
-    action: &str,
-    request: &Map<String, Value>,
-    context: Option<&UpdateContext>,
-) -> Result<(String, Value), CommandError> {
-    let spec = super::find(ACTIONS, action)
-        .ok_or_else(|| CommandError::invalid(action, format!("unknown action '{action}'")))?;
-    // A field an action does not take is ignored: its build never sees it.
-    let only: Map<String, Value>;
-    let request = match spec.takes {
-        Takes::Only(fields) => {
-            only = request
-                .iter()
-                .filter(|(key, _)| fields.iter().any(|f| f.name == key.as_str()))
-                .map(|(key, value)| (key.clone(), value.clone()))
-                .collect();
-            &only
-        }
-        Takes::AndMore(_) => request,
-    };
-    let f = Fields::new(spec.name, request);
-    let params = (spec.build)(&f, context.unwrap_or(&UpdateContext::default()))?;
-    let method = match spec.method {
-        Method::Fixed(method) | Method::Confirmed(method) => method,
-        Method::Field(field) => f.opt_str(field)?.unwrap_or_default(),
-    };
-    Ok((method.to_string(), Value::Object(params)))
-}
+impl ChatAction {
+    /// The Bot API method and JSON parameters this action sends for `request`, validated.
+    /// `context` is the update being handled: its chat, user and message fill in what the
+    /// request leaves out.
+    pub fn prepare(
+        &self,
+        request: &Map<String, Value>,
+        context: Option<&UpdateContext>,
+    ) -> Result<(String, Value), CommandError> {
+        // A field an action does not take is ignored: its build never sees it.
+        let only: Map<String, Value>;
+        let request = match self.takes {
+            Takes::Only(fields) => {
+                only = request
+                    .iter()
+                    .filter(|(key, _)| fields.iter().any(|f| f.name == key.as_str()))
+                    .map(|(key, value)| (key.clone(), value.clone()))
+                    .collect();
+                &only
+            }
+            Takes::AndMore(_) => request,
+        };
+        let f = Fields::new(self.name, request);
+        let params = (self.build)(&f, context.unwrap_or(&UpdateContext::default()))?;
+        let method = match self.method {
+            Method::Fixed(method) | Method::Confirmed(method) => method,
+            Method::Field(field) => f.opt_str(field)?.unwrap_or_default(),
+        };
+        Ok((method.to_string(), Value::Object(params)))
+    }
 
-/// Validate `request`, send it through `effects` and return Telegram's result (`true` for
-/// the actions that confirm).
-pub fn execute(
-    effects: &dyn Effects,
-    action: &str,
-    request: &Map<String, Value>,
-    context: Option<&UpdateContext>,
-) -> Result<Value, CommandError> {
-    let (method, params) = prepare(action, request, context)?;
-    let value = effects.bot(action, &method, &params)?;
-    match super::find(ACTIONS, action) {
-        Some(ChatAction {
-            method: Method::Confirmed(_),
-            ..
-        }) => Ok(Value::Bool(value != Value::Bool(false))),
-        _ => Ok(value),
+    /// Validate `request`, send it through `effects` and return Telegram's result (`true`
+    /// for the actions that confirm).
+    pub fn run(
+        &self,
+        effects: &dyn Effects,
+        request: &Map<String, Value>,
+        context: Option<&UpdateContext>,
+    ) -> Result<Value, CommandError> {
+        let (method, params) = self.prepare(request, context)?;
+        let value = effects.bot(self.name, &method, &params)?;
+        match self.method {
+            Method::Confirmed(_) => Ok(Value::Bool(value != Value::Bool(false))),
+            _ => Ok(value),
+        }
     }
 }
 
@@ -238,12 +236,17 @@ fn put(
 mod tests {
     use super::*;
 
+    /// The chat action named `name`.
+    fn by_name(name: &str) -> &'static ChatAction {
+        crate::commands::find(ACTIONS, name).expect("a chat action")
+    }
+
     #[test]
     fn a_request_of_only_the_documented_fields_validates() {
         // As the gateway asks: no update is being handled.
         for action in ACTIONS {
             let request = crate::commands::fields::example_request(action.takes.fields());
-            if let Err(e) = prepare(action.name, &request, None) {
+            if let Err(e) = action.prepare(&request, None) {
                 panic!(
                     "{}: the documented example {request:?} is refused: {e}",
                     action.name
@@ -277,8 +280,9 @@ mod tests {
     #[test]
     fn reply_takes_the_message_named_else_the_one_being_handled() {
         let named = serde_json::json!({"chat_id": 5, "text": "hi", "message_id": 3});
-        let (method, params) =
-            prepare("reply", named.as_object().expect("map"), None).expect("served");
+        let (method, params) = by_name("reply")
+            .prepare(named.as_object().expect("map"), None)
+            .expect("served");
         assert_eq!(method, "sendMessage");
         assert_eq!(
             params,
@@ -290,14 +294,15 @@ mod tests {
             ..UpdateContext::default()
         };
         let current = serde_json::json!({"text": "hi"});
-        let (_, params) =
-            prepare("reply", current.as_object().expect("map"), Some(&ctx)).expect("served");
+        let (_, params) = by_name("reply")
+            .prepare(current.as_object().expect("map"), Some(&ctx))
+            .expect("served");
         assert_eq!(
             params["reply_parameters"],
             serde_json::json!({"message_id": 7})
         );
         let none = serde_json::json!({"chat_id": 5, "text": "hi"});
-        let refused = prepare("reply", none.as_object().expect("map"), None);
+        let refused = by_name("reply").prepare(none.as_object().expect("map"), None);
         assert!(
             refused.is_err_and(|e| e.error.contains("pass message_id")),
             "no message to reply to"
@@ -307,19 +312,17 @@ mod tests {
     #[test]
     fn unknown_fields_are_ignored_not_refused() {
         let request = serde_json::json!({"chat_id": 1, "user_id": 2, "options": {}});
-        let (method, params) = prepare(
-            "tg_get_chat_member",
-            request.as_object().expect("map"),
-            None,
-        )
-        .expect("served");
+        let (method, params) = by_name("tg_get_chat_member")
+            .prepare(request.as_object().expect("map"), None)
+            .expect("served");
         assert_eq!(method, "getChatMember");
         assert_eq!(params, serde_json::json!({"chat_id": 1, "user_id": 2}));
         // Not even a field another action takes reaches the Bot API.
         let request =
             serde_json::json!({"chat_id": 1, "message_id": 2, "disable_notification": true});
-        let (_, params) =
-            prepare("tg_delete_message", request.as_object().expect("map"), None).expect("served");
+        let (_, params) = by_name("tg_delete_message")
+            .prepare(request.as_object().expect("map"), None)
+            .expect("served");
         assert_eq!(params, serde_json::json!({"chat_id": 1, "message_id": 2}));
     }
 }

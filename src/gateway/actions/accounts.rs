@@ -3,37 +3,75 @@
 //! sandbox's stand-ins for Telegram (admin), and `subscribe` / `unsubscribe` (WebSocket only:
 //! the connection answers them itself, see [`crate::gateway::subscribe`]).
 
-use super::{Access, ActionSpec};
+use super::{Access, ActionSpec, Run, Subscription};
+use crate::accounts::Drive;
 use crate::commands::FieldSpec;
+use crate::gateway::accounts::AccountControl;
 use crate::gateway::{Client, Gateway};
-use crate::request::CommandError;
+use crate::request::{CommandError, Fields};
 use serde_json::{Map, Value};
 
-/// Hand account admin `action` to the process's accounts.
-fn act(
+/// The accounts of the process, or the error of an action that needs them where none are.
+fn accounts<'a>(gw: &'a Gateway, action: &str) -> Result<&'a dyn AccountControl, CommandError> {
+    gw.accounts
+        .as_deref()
+        .ok_or_else(|| CommandError::invalid(action, NOT_HERE))
+}
+
+/// `add_account`.
+fn add_account(
     gw: &Gateway,
     client: &Client,
     action: &str,
     request: &Map<String, Value>,
 ) -> Result<Value, CommandError> {
-    match &gw.accounts {
-        Some(accounts) => accounts.act(action, client.tenant(), request),
-        None => Err(CommandError::invalid(action, NOT_HERE)),
-    }
+    accounts(gw, action)?.add(&Fields::new(action, request), client.tenant())
 }
 
-/// `subscribe` / `unsubscribe` over `POST /command`.
-fn websocket_only(
-    _: &Gateway,
-    _: &Client,
+/// `remove_account`.
+fn remove_account(
+    gw: &Gateway,
+    client: &Client,
+    action: &str,
+    request: &Map<String, Value>,
+) -> Result<Value, CommandError> {
+    accounts(gw, action)?.remove(&Fields::new(action, request), client.tenant())
+}
+
+/// `list_accounts`.
+fn list_accounts(
+    gw: &Gateway,
+    client: &Client,
     action: &str,
     _: &Map<String, Value>,
 ) -> Result<Value, CommandError> {
-    Err(CommandError::invalid(action, WEBSOCKET_ONLY))
+    Ok(accounts(gw, action)?.list(client.tenant()))
+}
+
+/// `sandbox_login_from`: someone logs in from a new device at `location`.
+fn sandbox_login_from(
+    gw: &Gateway,
+    _: &Client,
+    action: &str,
+    request: &Map<String, Value>,
+) -> Result<Value, CommandError> {
+    let f = Fields::new(action, request);
+    let location = f.opt_str("location")?.unwrap_or("Berlin, Germany");
+    accounts(gw, action)?.drive(&f, Drive::LoginFrom(location.to_string()))
+}
+
+/// `sandbox_confirm_qr`: the QR link confirmed on another device.
+fn sandbox_confirm_qr(
+    gw: &Gateway,
+    _: &Client,
+    action: &str,
+    request: &Map<String, Value>,
+) -> Result<Value, CommandError> {
+    accounts(gw, action)?.drive(&Fields::new(action, request), Drive::ConfirmQr)
 }
 
 const NOT_HERE: &str = "this process does not manage accounts";
-const WEBSOCKET_ONLY: &str =
+pub(in crate::gateway) const WEBSOCKET_ONLY: &str =
     "subscribe and unsubscribe need the WebSocket (/ws): POST /command answers one request";
 const USERBOT_ID: FieldSpec = FieldSpec::required("userbot_id", "integer", "7", "the account");
 
@@ -77,7 +115,7 @@ pub(super) const ADD_ACCOUNT: ActionSpec = ActionSpec {
         "account N: the environment variable X (api_hash_env) is not set",
         "libtdjson 1.8.61 not found …: run `tgscript tdlib install`",
     ],
-    run: act,
+    run: Run::Here(add_account),
 };
 
 /// `remove_account`.
@@ -98,7 +136,7 @@ pub(super) const REMOVE_ACCOUNT: ActionSpec = ActionSpec {
         "unknown userbot_id N",
         "account N is in the config file: remove its [[account]] there",
     ],
-    run: act,
+    run: Run::Here(remove_account),
 };
 
 /// `list_accounts`.
@@ -110,7 +148,7 @@ pub(super) const LIST_ACCOUNTS: ActionSpec = ActionSpec {
     success: "{accounts: [{userbot_id, backend, authorization_state, default, added_through}]}",
     returns: r#"{"accounts": [{"userbot_id": 7, "backend": "tdlib", "authorization_state": {"state": "ready", "@type": "authorizationStateReady"}, "default": true, "added_through": "gateway"}]}"#,
     errors: &[NOT_HERE],
-    run: act,
+    run: Run::Here(list_accounts),
 };
 
 /// `sandbox_login_from`.
@@ -127,7 +165,7 @@ pub(super) const SANDBOX_LOGIN_FROM: ActionSpec = ActionSpec {
     success: "{userbot_id, session_id, location}",
     returns: r#"{"userbot_id": 1, "session_id": 2001, "location": "Lagos, Nigeria"}"#,
     errors: &[NOT_HERE, "account N is not a sandbox account"],
-    run: act,
+    run: Run::Here(sandbox_login_from),
 };
 
 /// `sandbox_confirm_qr`.
@@ -143,7 +181,7 @@ pub(super) const SANDBOX_CONFIRM_QR: ActionSpec = ActionSpec {
         "account N is not a sandbox account",
         "no QR link to confirm: the account is <state> (send login_qr first)",
     ],
-    run: act,
+    run: Run::Here(sandbox_confirm_qr),
 };
 
 /// `subscribe`.
@@ -178,7 +216,7 @@ pub(super) const SUBSCRIBE: ActionSpec = ActionSpec {
         "unknown event kind 'x' (known: …)",
         "subscribing to updateX needs the admin token: TDLib's own updates can carry the account's private messages, …",
     ],
-    run: websocket_only,
+    run: Run::Connection(Subscription::Subscribe),
 };
 
 /// `unsubscribe`.
@@ -190,5 +228,5 @@ pub(super) const UNSUBSCRIBE: ActionSpec = ActionSpec {
     success: "{unsubscribed}: whether there was a subscription",
     returns: r#"{"unsubscribed": true}"#,
     errors: &[WEBSOCKET_ONLY],
-    run: websocket_only,
+    run: Run::Connection(Subscription::Unsubscribe),
 };

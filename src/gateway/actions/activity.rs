@@ -1,7 +1,7 @@
 //! `activity`: what the process did lately (the web console's live pane and reload history),
 //! from [`crate::activity`].
 
-use super::{Access, ActionSpec};
+use super::{Access, ActionSpec, Run};
 use crate::activity::{self, Kind};
 use crate::commands::FieldSpec;
 use crate::gateway::{Client, Gateway};
@@ -37,7 +37,7 @@ pub(super) const ACTIVITY: ActionSpec = ActionSpec {
         "after must be a whole number ≥ 0",
         "kind must be one of chat, call, print, warning, error, reload",
     ],
-    run: recent,
+    run: Run::Here(recent),
 };
 
 /// `activity`: the entries after `after`, of `kind` when given.

@@ -1,54 +1,111 @@
-//! The admin actions over the bots of a `run` and their scenario files, answered by the
-//! process's [`crate::gateway::admin::BotControl`].
+//! The admin actions over the bots of a `run`: added, removed and listed, and a line said in
+//! the sandbox's group; each request's fields checked here, the work done by the process's
+//! [`BotControl`].
 
-use super::{Access, ActionSpec};
+use super::{Access, ActionSpec, Run, text};
 use crate::commands::FieldSpec;
-use crate::gateway::{Client, Gateway, admin};
+use crate::config::{BotMode, valid_bot_id};
+use crate::gateway::admin::{self, BotControl, NewBot};
+use crate::gateway::{Client, Gateway};
 use crate::request::CommandError;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
+use std::path::PathBuf;
 
-/// Hand admin `action` to the bots of the process.
-pub(super) fn act(
-    gw: &Gateway,
-    client: &Client,
-    action: &str,
-    request: &Map<String, Value>,
-) -> Result<Value, CommandError> {
-    match &gw.bots {
-        Some(bots) => bots.act(action, client.tenant(), request),
-        None => Err(admin::no_bots(action)),
-    }
+/// The bots of the process, or the error of an action that needs them where none run.
+fn bots<'a>(gw: &'a Gateway, action: &str) -> Result<&'a dyn BotControl, CommandError> {
+    gw.bots.as_deref().ok_or_else(|| admin::no_bots(action))
 }
 
-/// `check_script`: on the bot's folder where bots run, else on the scripts folder.
-fn check(
+/// `add_bot`: the bot's fields checked, then started and kept.
+fn add_bot(
     gw: &Gateway,
-    client: &Client,
+    _: &Client,
     action: &str,
     request: &Map<String, Value>,
 ) -> Result<Value, CommandError> {
-    match (&gw.bots, &gw.checker) {
-        (None, Some(checker)) => checker.check(action, client.tenant(), request),
-        _ => act(gw, client, action, request),
+    let fail = |e: &str| CommandError::invalid(action, e);
+    let id = text(action, request, "id")?;
+    if !valid_bot_id(&id) {
+        return Err(fail("id: use 1–64 letters, digits, `_` or `-`"));
     }
+    let tenant = match request.get("tenant") {
+        None | Some(Value::Null) => None,
+        Some(_) => Some(text(action, request, "tenant")?),
+    };
+    if tenant.as_deref().is_some_and(|t| !valid_bot_id(t)) {
+        return Err(fail("tenant: use 1–64 letters, digits, `_` or `-`"));
+    }
+    let token = text(action, request, "token")?;
+    crate::logging::add_secret(&token);
+    let mode = match request.get("mode").and_then(Value::as_str) {
+        None | Some("polling") => BotMode::Polling,
+        Some("webhook") => BotMode::Webhook,
+        Some(other) => {
+            return Err(CommandError::invalid(
+                action,
+                format!("mode {other:?}: use \"polling\" or \"webhook\""),
+            ));
+        }
+    };
+    let bot = NewBot {
+        id: id.clone(),
+        token,
+        mode,
+        scripts: request
+            .get("scripts")
+            .and_then(Value::as_str)
+            .map(PathBuf::from),
+        api_url: request
+            .get("api_url")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        tenant,
+    };
+    bots(gw, action)?
+        .add(bot)
+        .map_err(|e| CommandError::invalid(action, e))
+}
+
+/// `remove_bot`.
+fn remove_bot(
+    gw: &Gateway,
+    _: &Client,
+    action: &str,
+    request: &Map<String, Value>,
+) -> Result<Value, CommandError> {
+    let id = text(action, request, "id")?;
+    bots(gw, action)?
+        .remove(&id)
+        .map_err(|e| CommandError::invalid(action, e))?;
+    Ok(json!({"id": id, "removed": true}))
+}
+
+/// `list_bots`: the caller's tenant's bots only, for a tenant's client.
+fn list_bots(
+    gw: &Gateway,
+    client: &Client,
+    action: &str,
+    _: &Map<String, Value>,
+) -> Result<Value, CommandError> {
+    Ok(bots(gw, action)?.list(client.tenant()))
+}
+
+/// `sandbox_chat`.
+fn sandbox_chat(
+    gw: &Gateway,
+    _: &Client,
+    action: &str,
+    request: &Map<String, Value>,
+) -> Result<Value, CommandError> {
+    let line = text(action, request, "line")?;
+    bots(gw, action)?
+        .sandbox_chat(&line)
+        .map(|echo| json!({"echo": echo}))
+        .map_err(|e| CommandError::invalid(action, e))
 }
 
 /// The error of an admin action where no bots run.
 pub(super) const NOT_HERE: &str = admin::NO_BOTS;
-/// The bot a script action is about.
-const BOT_ID: FieldSpec = FieldSpec::required(
-    "bot_id",
-    "string",
-    r#""shop""#,
-    "the bot whose scenario folder it is",
-);
-/// The scenario file a script action is about.
-const NAME: FieldSpec = FieldSpec::required(
-    "name",
-    "string",
-    r#""anti_spam.rhai""#,
-    "a file name like anti_spam.rhai (letters, digits, `_`, `-`; no folders)",
-);
 /// The bot an action is about, when the process runs several.
 pub(super) const WHICH_BOT: FieldSpec = FieldSpec::optional(
     "bot_id",
@@ -104,7 +161,7 @@ pub(super) const ADD_BOT: ActionSpec = ActionSpec {
         "mode webhook needs [webhook] listen and public_url in the config",
         "the Bot API refused the bot: ...",
     ],
-    run: act,
+    run: Run::Here(add_bot),
 };
 
 /// `remove_bot`.
@@ -120,7 +177,7 @@ pub(super) const REMOVE_BOT: ActionSpec = ActionSpec {
         "id is required / no bot \"x\" runs here",
         "bot \"x\" cannot be removed here: it comes from the config file: remove its [[bot]] entry there",
     ],
-    run: act,
+    run: Run::Here(remove_bot),
 };
 
 /// `list_bots`.
@@ -135,114 +192,7 @@ pub(super) const LIST_BOTS: ActionSpec = ActionSpec {
     success: "{bots: [{id, mode, source, handled, inbox, scripts, figures, ...}]}",
     returns: r#"{"bots": [{"id": "shop", "mode": "polling", "source": "gateway", "handled": 12, "inbox": {"pending": 0, "parked": 0}, "scripts": "/var/lib/tgscript/bots/shop"}]}"#,
     errors: &[NOT_HERE],
-    run: act,
-};
-
-/// `put_script`.
-pub(super) const PUT_SCRIPT: ActionSpec = ActionSpec {
-    name: "put_script",
-    access: Access::Tenant,
-    doc: "Write a scenario file of a bot, checked like `tgscript check` first (nothing is \
-          written when it has problems); hot reload then loads it.",
-    fields: &[
-        BOT_ID,
-        NAME,
-        FieldSpec::required(
-            "source",
-            "string",
-            r#""fn on_message(msg) { reply(\"hi\"); }""#,
-            "the script (at most [limits] max_script_size bytes)",
-        ),
-    ],
-    success: "{bot_id, name, bytes}",
-    returns: r#"{"bot_id": "shop", "name": "anti_spam.rhai", "bytes": 38}"#,
-    errors: &[
-        NOT_HERE,
-        "bot_id is required / name is required / source is required / no bot \"x\" runs here",
-        "name \"x\": a file name like anti_spam.rhai (letters, digits, `_`, `-`)",
-        "the script has N bytes; [limits] max_script_size is M",
-        "the problems `tgscript check` finds, separated by `; `",
-    ],
-    run: act,
-};
-
-/// `get_script`.
-pub(super) const GET_SCRIPT: ActionSpec = ActionSpec {
-    name: "get_script",
-    access: Access::Tenant,
-    doc: "Read a scenario file of a bot.",
-    fields: &[BOT_ID, NAME],
-    success: "{name, source}",
-    returns: r#"{"name": "anti_spam.rhai", "source": "fn on_message(msg) { reply(\"hi\"); }"}"#,
-    errors: &[
-        NOT_HERE,
-        "bot_id is required / name is required / no bot \"x\" runs here",
-        "<file>: No such file or directory (os error 2)",
-    ],
-    run: act,
-};
-
-/// `delete_script`.
-pub(super) const DELETE_SCRIPT: ActionSpec = ActionSpec {
-    name: "delete_script",
-    access: Access::Tenant,
-    doc: "Delete a scenario file of a bot; hot reload then unloads it.",
-    fields: &[BOT_ID, NAME],
-    success: "{name, deleted: true}",
-    returns: r#"{"name": "anti_spam.rhai", "deleted": true}"#,
-    errors: &[
-        NOT_HERE,
-        "bot_id is required / name is required / no bot \"x\" runs here",
-        "<file>: No such file or directory (os error 2)",
-    ],
-    run: act,
-};
-
-/// `list_scripts`.
-pub(super) const LIST_SCRIPTS: ActionSpec = ActionSpec {
-    name: "list_scripts",
-    access: Access::Tenant,
-    doc: "The scenario files of a bot (what hot reload loads from its folder).",
-    fields: &[WHICH_BOT],
-    success: "{bot_id, names}",
-    returns: r#"{"bot_id": "shop", "names": ["anti_spam.rhai", "vote.rhai"]}"#,
-    errors: &[
-        NOT_HERE,
-        "N bots run here: pass bot_id (…) / no bot \"x\" runs here",
-        "<folder>: No such file or directory (os error 2)",
-    ],
-    run: act,
-};
-
-/// `check_script`.
-pub(super) const CHECK_SCRIPT: ActionSpec = ActionSpec {
-    name: "check_script",
-    access: Access::Tenant,
-    doc: "Check a script as scenario `name` of a bot, like `tgscript check` and the load after \
-          `put_script` would, without putting it in place or running it (it is compiled from a \
-          hidden draft in the bot's folder, removed after): each problem with its line and \
-          column (the web console's editor shows them as you type). Under `tgscript serve`, \
-          where no bots run, it is checked as a scenario of `[scripts] dir`.",
-    fields: &[
-        WHICH_BOT,
-        NAME,
-        FieldSpec::required(
-            "source",
-            "string",
-            r#""fn on_message(msg) { reply(\"hi\") }""#,
-            "the script (at most [limits] max_script_size bytes)",
-        ),
-    ],
-    success: "{name, problems: [{line, column, message}]} (no problems: an empty list)",
-    returns: r#"{"name": "anti_spam.rhai", "problems": [{"line": 1, "column": 37, "message": "syntax error: expecting ';' to terminate this statement"}]}"#,
-    errors: &[
-        "name is required / source is required",
-        "N bots run here: pass bot_id (…) / no bot \"x\" runs here",
-        "name \"x\": a file name like anti_spam.rhai (letters, digits, `_`, `-`)",
-        "the script has N bytes; [limits] max_script_size is M",
-        "<name>: <why the draft cannot be written> (the folder must be writable)",
-    ],
-    run: check,
+    run: Run::Here(list_bots),
 };
 
 /// `sandbox_chat`.
@@ -269,5 +219,5 @@ pub(super) const SANDBOX_CHAT: ActionSpec = ActionSpec {
         "line is required / a console usage line, e.g. `usage: /press [#N] DATA (…)`",
         "\"<echo>\" was said, and the scenarios are still at it after 30 s (see the activity)",
     ],
-    run: act,
+    run: Run::Here(sandbox_chat),
 };

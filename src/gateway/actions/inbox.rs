@@ -2,9 +2,13 @@
 //! queued for another round of tries (what `tgscript inbox list` / `inbox retry` do from a
 //! shell), answered by the bot where it runs.
 
-use super::bots::{NOT_HERE, WHICH_BOT, act};
-use super::{Access, ActionSpec};
+use super::bots::{NOT_HERE, WHICH_BOT};
+use super::{Access, ActionSpec, Run, WhichBot};
 use crate::commands::FieldSpec;
+use crate::gateway::admin::BotScope;
+use crate::inbox::Status;
+use crate::request::CommandError;
+use serde_json::{Map, Value, json};
 
 /// `inbox_list`.
 pub(super) const INBOX_LIST: ActionSpec = ActionSpec {
@@ -24,7 +28,7 @@ pub(super) const INBOX_LIST: ActionSpec = ActionSpec {
         "bot x keeps no inbox: [inbox] enabled = false",
         "all must be true or false",
     ],
-    run: act,
+    run: Run::OnBot(WhichBot::OnlyOrNamed, inbox_list),
 };
 
 /// `inbox_retry`.
@@ -52,5 +56,51 @@ pub(super) const INBOX_RETRY: ActionSpec = ActionSpec {
         "update_id is required / update_id must be an integer",
         "update N is not in the inbox (…) / update N was handled already: … / update N is still pending: …",
     ],
-    run: act,
+    run: Run::OnBot(WhichBot::OnlyOrNamed, inbox_retry),
 };
+
+/// `inbox_list`: pending, retried and parked updates (with `all`, handled ones too).
+fn inbox_list(
+    bot: &BotScope,
+    command: &str,
+    request: &Map<String, Value>,
+) -> Result<Value, CommandError> {
+    let inbox = bot.inbox(command)?;
+    let mut statuses = vec![Status::Pending, Status::Retry, Status::Parked];
+    match request.get("all") {
+        None | Some(Value::Null | Value::Bool(false)) => {}
+        Some(Value::Bool(true)) => statuses.push(Status::Done),
+        Some(_) => return Err(CommandError::invalid(command, "all must be true or false")),
+    }
+    let entries = inbox
+        .list(&statuses)
+        .map_err(|e| CommandError::invalid(command, e.to_string()))?;
+    Ok(json!({"bot_id": bot.id, "entries": entries}))
+}
+
+/// `inbox_retry`: a parked update queued for another round of tries.
+fn inbox_retry(
+    bot: &BotScope,
+    command: &str,
+    request: &Map<String, Value>,
+) -> Result<Value, CommandError> {
+    let inbox = bot.inbox(command)?;
+    let id = match request.get("update_id").map(crate::request::as_int) {
+        Some(Some(id)) => id,
+        Some(None) => {
+            return Err(CommandError::invalid(
+                command,
+                "update_id must be an integer",
+            ));
+        }
+        None => return Err(CommandError::invalid(command, "update_id is required")),
+    };
+    let before = inbox
+        .retry(id)
+        .map_err(|e| CommandError::invalid(command, e.to_string()))?;
+    tracing::info!(
+        "bot {}: update {id} queued for another round of tries through the gateway",
+        bot.id
+    );
+    Ok(json!({"bot_id": bot.id, "update_id": id, "status": Status::Retry, "was": before}))
+}

@@ -8,29 +8,76 @@
 //! "known?" check ([`find`]), the unknown-field warnings ([`Action::warnings`]) and the
 //! reference (`tgscript docs --gateway`) all read them through [`all`].
 //!
-//! Adding a gateway action is one entry in [`GATEWAY_ACTIONS`] (an [`ActionSpec`] whose `run`
-//! does the work); an account command or chat action is one entry in its table.
+//! Each action runs where it is declared: a gateway action's [`Run`] does its work (in this
+//! process, or on a bot of the caller's tenant wherever that bot runs: [`Action::run_on_bot`],
+//! the same on a cluster's owner), an account command, login step or chat action runs its own
+//! entry. A request is parsed once and its action looked up once ([`super::request`]).
+//! Adding a gateway action is one entry in [`GATEWAY_ACTIONS`]; an account command or chat
+//! action is one entry in its table.
 
 mod accounts;
 mod activity;
 mod bots;
 mod inbox;
 mod reference;
-mod script;
+mod run_script;
+mod scripts;
 mod tenants;
 
+pub(super) use accounts::WEBSOCKET_ONLY;
+
 pub use super::admin::Access;
+use super::admin::BotScope;
 use super::{Client, Gateway};
+use crate::authority::Checked;
 use crate::commands::account::{self, AccountCommand};
 use crate::commands::chat::{self, ChatAction, Method};
 use crate::commands::login::{self, LoginAction};
-use crate::commands::{FieldSpec, fields};
+use crate::commands::{FieldSpec, fields, required_userbot_id};
+use crate::effects::Effects;
 use crate::request::CommandError;
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
-/// What runs a gateway action: the gateway, who asks, the action's name and the request
-/// (envelope included); called on a blocking thread.
+/// What runs a gateway action in the process that took it: the gateway, who asks, the
+/// action's name and the request (envelope included); called on a blocking thread.
 pub type Handler = fn(&Gateway, &Client, &str, &Map<String, Value>) -> Result<Value, CommandError>;
+
+/// What runs a gateway action on one bot: the bot (of the caller's tenant, resolved where it
+/// runs), the action's name and the request; called on a blocking thread.
+pub type OnBot = fn(&BotScope, &str, &Map<String, Value>) -> Result<Value, CommandError>;
+
+/// Where a gateway action runs.
+#[derive(Clone, Copy)]
+pub enum Run {
+    /// In the process that took the request.
+    Here(Handler),
+    /// On the bot named by the `bot_id` field, wherever it runs (its owner, in a cluster).
+    OnBot(WhichBot, OnBot),
+    /// On the WebSocket connection that took it (`subscribe`, `unsubscribe`).
+    Connection(Subscription),
+}
+
+/// Which bot an action on a bot is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhichBot {
+    /// The one `bot_id` names (required).
+    Named,
+    /// The one `bot_id` names, or the only one.
+    OnlyOrNamed,
+    /// The one `bot_id` names, or the only one; where no bots run (`serve`), the scripts
+    /// folder as a bot of its own.
+    OnlyNamedOrFolder,
+}
+
+/// What a connection's own action does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subscription {
+    /// Push account events to the connection.
+    Subscribe,
+    /// Stop pushing them.
+    Unsubscribe,
+}
 
 /// One action of the gateway's own.
 pub struct ActionSpec {
@@ -49,20 +96,20 @@ pub struct ActionSpec {
     /// The errors its `<name>_error` event may carry.
     pub errors: &'static [&'static str],
     /// Does the work.
-    pub run: Handler,
+    pub run: Run,
 }
 
 /// The gateway's own actions.
 pub const GATEWAY_ACTIONS: &[ActionSpec] = &[
-    script::RUN_SCRIPT,
+    run_script::RUN_SCRIPT,
     bots::ADD_BOT,
     bots::REMOVE_BOT,
     bots::LIST_BOTS,
-    bots::PUT_SCRIPT,
-    bots::GET_SCRIPT,
-    bots::DELETE_SCRIPT,
-    bots::LIST_SCRIPTS,
-    bots::CHECK_SCRIPT,
+    scripts::PUT_SCRIPT,
+    scripts::GET_SCRIPT,
+    scripts::DELETE_SCRIPT,
+    scripts::LIST_SCRIPTS,
+    scripts::CHECK_SCRIPT,
     bots::SANDBOX_CHAT,
     inbox::INBOX_LIST,
     inbox::INBOX_RETRY,
@@ -293,6 +340,124 @@ impl Action {
                     .collect()
             }
         }
+    }
+}
+
+impl Action {
+    /// Run this account command, login step or chat action through `effects` with the
+    /// fields of `request` (its envelope is not passed on; `userbot_id` picks the account).
+    pub fn run_through(
+        &self,
+        effects: &dyn Effects,
+        request: &Map<String, Value>,
+    ) -> Result<Value, CommandError> {
+        let mut fields = request.clone();
+        for envelope in ENVELOPE {
+            fields.remove(envelope.name);
+        }
+        let name = self.name();
+        match self {
+            Action::Account(command) => {
+                command.run(effects, Some(required_userbot_id(name, request)?), &fields)
+            }
+            Action::Login(step) => step.run(effects, required_userbot_id(name, request)?, &fields),
+            Action::Chat(chat) => chat.run(effects, &fields, None),
+            Action::Gateway(_) => Err(CommandError::invalid(name, "not a command")),
+        }
+    }
+
+    /// Whether the action runs on a bot where the process runs bots (`bot_id` picks it).
+    pub fn runs_on_a_bot(&self) -> bool {
+        match self {
+            Action::Account(_) | Action::Chat(_) => true,
+            Action::Gateway(spec) => matches!(spec.run, Run::OnBot(..)),
+            Action::Login(_) => false,
+        }
+    }
+
+    /// Which bot it is about, when it runs on one.
+    pub fn which_bot(&self) -> WhichBot {
+        match self {
+            Action::Gateway(ActionSpec {
+                run: Run::OnBot(which, _),
+                ..
+            }) => *which,
+            _ => WhichBot::OnlyOrNamed,
+        }
+    }
+
+    /// Run it on `bot`, which runs here, for a client of tenant `scope` when given: only
+    /// when `bot` is the tenant's, and then checked as its scenarios' effects are (the
+    /// tenant's accounts only). The asking instance has chosen a bot of the tenant already:
+    /// this holds even if it has not.
+    pub fn run_on_bot(
+        &self,
+        bot: &BotScope,
+        scope: Option<&str>,
+        request: &Map<String, Value>,
+    ) -> Result<Value, CommandError> {
+        let name = self.name();
+        if let Some(tenant) = scope
+            && bot.tenant() != Some(tenant)
+        {
+            return Err(CommandError::invalid(
+                name,
+                format!("no bot {:?} of tenant {tenant:?} runs here", bot.id),
+            ));
+        }
+        match self {
+            Action::Gateway(ActionSpec {
+                run: Run::OnBot(_, run),
+                ..
+            }) => run(bot, name, request),
+            Action::Gateway(_) | Action::Login(_) => {
+                Err(CommandError::invalid(name, "not an action on a bot"))
+            }
+            Action::Account(_) | Action::Chat(_) => {
+                let effects: Arc<dyn Effects> = match scope {
+                    Some(tenant) => {
+                        // A client reaches the accounts its tenant owns, not the unowned ones
+                        // the tenant's scenarios may use while it is the only one served.
+                        if let Some(id) = request.get("userbot_id").and_then(crate::request::as_int)
+                            && bot.host.accounts().owner(id).as_deref() != Some(tenant)
+                        {
+                            return Err(CommandError {
+                                code: Some(403),
+                                ..CommandError::invalid(
+                                    name,
+                                    crate::accounts::AccountsError::NotOwned {
+                                        id,
+                                        tenant: tenant.to_string(),
+                                    }
+                                    .to_string(),
+                                )
+                            });
+                        }
+                        Checked::around(bot.host.clone())
+                    }
+                    None => bot.host.clone(),
+                };
+                self.run_through(&*effects, request)
+            }
+        }
+    }
+}
+
+/// The string field `key` of `request`, required and not empty.
+pub(super) fn text(
+    command: &str,
+    request: &Map<String, Value>,
+    key: &str,
+) -> Result<String, CommandError> {
+    match request.get(key) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.clone()),
+        Some(Value::String(_)) | None => {
+            Err(CommandError::invalid(command, format!("{key} is required")))
+        }
+        Some(_) => Err(CommandError::invalid(
+            command,
+            format!("{key} must be a string"),
+        )),
     }
 }
 

@@ -1,7 +1,7 @@
 //! `reference`: the builtins, from the same metadata as `tgscript docs` (the console's
 //! reference page reads it; the gateway's own reference is `tgscript docs --gateway`).
 
-use super::{Access, ActionSpec};
+use super::{Access, ActionSpec, Run};
 use crate::gateway::{Client, Gateway};
 use crate::request::CommandError;
 use serde_json::{Map, Value, json};
@@ -16,7 +16,7 @@ pub(super) const REFERENCE: ActionSpec = ActionSpec {
     success: "{builtins: [{name, signature, params, returns, doc}]}",
     returns: r#"{"builtins": [{"name": "reply", "signature": "reply(text: String)", "params": [{"name": "text", "type": "String"}], "returns": null, "doc": "Reply to the message being handled."}]}"#,
     errors: &[],
-    run: reference,
+    run: Run::Here(reference),
 };
 
 /// The reference, made once per process (it never changes while it runs).

@@ -1,7 +1,7 @@
 //! The admin's actions over the tenants' gateway tokens: one added for a tenant (shown once,
 //! kept as a hash), the tokens listed, one removed.
 
-use super::{Access, ActionSpec};
+use super::{Access, ActionSpec, Run};
 use crate::commands::FieldSpec;
 use crate::config::valid_bot_id;
 use crate::gateway::{Client, Gateway, tenants::NO_STORE};
@@ -30,7 +30,7 @@ pub(super) const ADD_TENANT_TOKEN: ActionSpec = ActionSpec {
         "set [gateway] token first: …",
         NO_STORE,
     ],
-    run: add,
+    run: Run::Here(add),
 };
 
 /// `list_tenant_tokens`.
@@ -43,7 +43,7 @@ pub(super) const LIST_TENANT_TOKENS: ActionSpec = ActionSpec {
     success: "{tokens: [{id, tenant, created_at}], configured: [{tenant, tokens}]}",
     returns: r#"{"tokens": [{"id": "9a0b1c2d3e4f", "tenant": "acme", "created_at": 1796000000}], "configured": [{"tenant": "shop", "tokens": 1}]}"#,
     errors: &[NO_STORE],
-    run: list,
+    run: Run::Here(list),
 };
 
 /// `remove_tenant_token`.
@@ -61,7 +61,7 @@ pub(super) const REMOVE_TENANT_TOKEN: ActionSpec = ActionSpec {
     success: "{id, removed: true}",
     returns: r#"{"id": "9a0b1c2d3e4f", "removed": true}"#,
     errors: &["id is required / no token has id \"x\"", NO_STORE],
-    run: remove,
+    run: Run::Here(remove),
 };
 
 /// The string field `name` of `request`, which is required.

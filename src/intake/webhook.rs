@@ -1,4 +1,4 @@
-//! The webhook listener (`[webhook] listen`): Telegram posts each update of a webhook bot to
+//! Webhook deliveries in: the listener (`[webhook] listen`) and a webhook bot's health. Telegram posts each update of a webhook bot to
 //! `POST /webhook/<bot id>` with the secret tgscript gave it in `setWebhook`. The secret is
 //! checked in constant time (401 without it, the same answer as for a bot id that is no
 //! webhook bot's, so neither tells which ids exist; a peer refused too often gets 429, and
@@ -12,13 +12,10 @@
 
 mod refusals;
 
-use super::AppError;
-use super::status::BotStatus;
+use super::Intake;
 use crate::cluster::ingress::Ingress;
 use crate::config::WebhookConfig;
 use crate::host::Host;
-use crate::inbox::{Inbox, Origin};
-use crate::scenario::dispatch::Dispatcher;
 use crate::telegram::BotClient;
 use crate::telemetry::Report;
 use axum::Router;
@@ -58,6 +55,33 @@ const ALLOWED_UPDATES: &[&str] = &[
     "poll_answer",
 ];
 
+/// How often a webhook bot's deliveries are looked at (`getWebhookInfo`) for `/health`.
+const PROBE_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Why a webhook listener or bot cannot be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    /// `[webhook] listen` cannot be bound.
+    #[error("[webhook] listen = {listen:?}: cannot listen there ({error})")]
+    Listen {
+        /// The address.
+        listen: String,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// Telegram refused the webhook, or the bot has no client.
+    #[error("bot {id}: {why}")]
+    SetWebhook {
+        /// The bot.
+        id: String,
+        /// Why, in words.
+        why: String,
+    },
+    /// No secret could be made.
+    #[error("cannot make a webhook secret: /dev/urandom: {0}")]
+    Secret(std::io::Error),
+}
+
 /// What the secret of a cluster's webhook bot is derived for (with its token).
 const CLUSTER_SECRET: &str = "tgscript webhook";
 
@@ -69,32 +93,18 @@ pub struct Route {
 
 /// What is done with a checked delivery.
 enum Sink {
-    /// Kept in this process's inbox (when on) and handed to its dispatcher; each delivery
-    /// noted in `status`.
-    Here {
-        inbox: Option<Arc<Inbox>>,
-        dispatcher: Arc<Dispatcher>,
-        status: Arc<BotStatus>,
-    },
+    /// Taken in through this process's intake of the bot (kept, then dispatched).
+    Here(Arc<Intake>),
     /// Written to the cluster's stream, for the bot's owner.
     Cluster(Ingress),
 }
 
 impl Route {
-    /// A route into `inbox` (when on) and `dispatcher`, with a new random secret; each
-    /// delivery is noted in `status`.
-    pub fn new(
-        inbox: Option<Arc<Inbox>>,
-        dispatcher: Arc<Dispatcher>,
-        status: Arc<BotStatus>,
-    ) -> Result<Self, AppError> {
+    /// A route into `intake`, with a new random secret.
+    pub fn new(intake: Arc<Intake>) -> Result<Self, WebhookError> {
         Ok(Self {
             secret: new_secret()?,
-            sink: Sink::Here {
-                inbox,
-                dispatcher,
-                status,
-            },
+            sink: Sink::Here(intake),
         })
     }
 
@@ -139,13 +149,14 @@ impl Routes {
 }
 
 /// Bind `[webhook] listen`.
-pub async fn bind(config: &WebhookConfig) -> Result<tokio::net::TcpListener, AppError> {
+pub async fn bind(config: &WebhookConfig) -> Result<tokio::net::TcpListener, WebhookError> {
     let listen = config.listen.as_deref().unwrap_or_default();
-    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
-        AppError::Config(format!(
-            "[webhook] listen = {listen:?}: cannot listen there ({e})"
-        ))
-    })?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|error| WebhookError::Listen {
+            listen: listen.to_string(),
+            error,
+        })?;
     let local = listener
         .local_addr()
         .map_or_else(|_| listen.to_string(), |a| a.to_string());
@@ -160,9 +171,13 @@ pub async fn set_webhook(
     host: &Host,
     config: &WebhookConfig,
     route: &Route,
-) -> Result<(), AppError> {
+) -> Result<(), WebhookError> {
+    let failed = |why: String| WebhookError::SetWebhook {
+        id: id.to_string(),
+        why,
+    };
     let Some(bot) = host.bot() else {
-        return Err(AppError::Failed(format!("bot {id}: no Bot API client")));
+        return Err(failed("no Bot API client".into()));
     };
     let base = config.public_url.as_deref().unwrap_or_default();
     let url = format!("{}/webhook/{id}", base.trim_end_matches('/'));
@@ -174,7 +189,7 @@ pub async fn set_webhook(
     });
     bot.call("setWebhook", &params)
         .await
-        .map_err(|e| AppError::Failed(format!("bot {id}: setWebhook to {url} failed: {e}")))?;
+        .map_err(|e| failed(format!("setWebhook to {url} failed: {e}")))?;
     tracing::info!("bot {id}: webhook set to {url}");
     Ok(())
 }
@@ -257,36 +272,23 @@ async fn deliver(
                 .into_response();
         }
     };
-    let (inbox, dispatcher, status) = match &route.sink {
-        Sink::Here {
-            inbox,
-            dispatcher,
-            status,
-        } => (inbox, dispatcher, status),
+    match &route.sink {
+        // Acknowledged by the 200 this answers with, once kept.
+        Sink::Here(intake) => match intake.take(vec![update], || async {}).await {
+            Ok(()) => {
+                intake.status().ok();
+                (StatusCode::OK, "ok\n").into_response()
+            }
+            Err(e) => not_kept(&id, &e.to_string()),
+        },
         Sink::Cluster(ingress) => {
             let update_id = update["update_id"].as_i64().unwrap_or_default();
-            return match ingress.publish(&id, update_id, body).await {
+            match ingress.publish(&id, update_id, body).await {
                 Ok(_) => (StatusCode::OK, "ok\n").into_response(),
                 Err(e) => not_kept(&id, &e.to_string()),
-            };
-        }
-    };
-    let fresh = match inbox {
-        None => vec![update],
-        Some(inbox) => {
-            let (inbox, batch) = (inbox.clone(), [update]);
-            match tokio::task::spawn_blocking(move || inbox.accept(&batch)).await {
-                Ok(Ok(fresh)) => fresh,
-                Ok(Err(e)) => return not_kept(&id, &e.to_string()),
-                Err(e) => return not_kept(&id, &e.to_string()),
             }
         }
-    };
-    status.ok();
-    fresh
-        .into_iter()
-        .for_each(|update| dispatcher.dispatch(update, Origin::Fetched));
-    (StatusCode::OK, "ok\n").into_response()
+    }
 }
 
 /// The answer when an update could not be kept: Telegram delivers it again later.
@@ -301,12 +303,37 @@ fn not_kept(id: &str, error: &str) -> Response {
 
 /// 48 random hex digits from the kernel (Telegram allows `A-Z`, `a-z`, `0-9`, `_`, `-`, up
 /// to 256 characters).
-fn new_secret() -> Result<String, AppError> {
+fn new_secret() -> Result<String, WebhookError> {
     let mut bytes = [0u8; 24];
     std::fs::File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(&mut bytes))
-        .map_err(|e| {
-            AppError::Failed(format!("cannot make a webhook secret: /dev/urandom: {e}"))
-        })?;
+        .map_err(WebhookError::Secret)?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Until `stop`, ask now and then how Telegram's deliveries to `intake`'s webhook bot go
+/// (`getWebhookInfo`): unreachable while the Bot API does not answer or Telegram reports a
+/// delivery error newer than the last update that came.
+pub async fn probe(intake: &Intake, client: &BotClient, stop: tokio::sync::watch::Receiver<bool>) {
+    let status = intake.status();
+    loop {
+        tokio::select! {
+            () = super::polling::stopped(stop.clone()) => return,
+            () = tokio::time::sleep(PROBE_EVERY) => {}
+        }
+        // A bot that just got a delivery is known to work: no need to ask Telegram (with
+        // many bots, the asking itself would be load).
+        if crate::effects::system_now() - status.last_ok() < PROBE_EVERY.as_secs() as i64 {
+            continue;
+        }
+        match client.call("getWebhookInfo", &json!({})).await {
+            Ok(info) => match info["last_error_message"].as_str() {
+                Some(error) if info["last_error_date"].as_i64() > Some(status.last_ok()) => {
+                    status.failed(&format!("Telegram cannot deliver: {error}"));
+                }
+                _ => status.reachable_again(),
+            },
+            Err(e) => status.failed(&format!("getWebhookInfo failed: {e}")),
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! `run_script`: a script run once, under the sandbox limits.
 
-use super::{Access, ActionSpec};
+use super::{Access, ActionSpec, Run};
 use crate::commands::FieldSpec;
 use crate::gateway::{Client, Gateway};
 use crate::request::CommandError;
@@ -32,7 +32,7 @@ pub(super) const RUN_SCRIPT: ActionSpec = ActionSpec {
         "the script's error (a syntax error, a thrown value, a limit such as max_operations)",
         "import/asset \"x\" refused: this script has no scenario folder (a client other than the admin)",
     ],
-    run: run_script,
+    run: Run::Here(run_script),
 };
 
 /// `run_script`: `script` with `vars` in scope, under the sandbox limits; returns the value

@@ -3,9 +3,8 @@
 //! update}}`), kept in the bot's inbox before it is handled, so it has the guarantees of a
 //! Bot API update (handled once, its calls replayed after a crash, retried, then parked).
 
+use super::Intake;
 use crate::accounts::events::{Delivery, EventHub, Subscription};
-use crate::inbox::{Inbox, Origin};
-use crate::scenario::dispatch::Dispatcher;
 use crate::scenario::registry::Registry;
 use crate::scenario::route::ACCOUNT_UPDATE;
 use serde_json::json;
@@ -19,7 +18,7 @@ const BUFFER: usize = 10_000;
 /// accounts its tenant owns (asked as each is published, so a reload's new
 /// `ACCOUNT_UPDATES` count at once). Events published before it, or while the process is
 /// down, are not seen.
-pub(super) fn subscribe(hub: &EventHub, registry: Arc<Registry>) -> Arc<Subscription> {
+pub fn subscribe(hub: &EventHub, registry: Arc<Registry>) -> Arc<Subscription> {
     let caller = registry.effects().caller().cloned();
     hub.subscribe_where(
         move |event| {
@@ -33,17 +32,9 @@ pub(super) fn subscribe(hub: &EventHub, registry: Arc<Registry>) -> Arc<Subscrip
     )
 }
 
-/// Take `events` into `inbox` (when there is one) and hand them to `dispatcher`, until
-/// `stopped`.
-pub(super) async fn forward(
-    events: Arc<Subscription>,
-    registry: Arc<Registry>,
-    inbox: Option<Arc<Inbox>>,
-    dispatcher: Arc<Dispatcher>,
-    mut stopped: Receiver<bool>,
-) {
-    // Without an inbox the ids only name the events in the log.
-    let mut last_id = 0;
+/// Take `events` in through `intake` (kept in the inbox, when there is one, then
+/// dispatched), until `stopped`.
+pub async fn forward(events: Arc<Subscription>, intake: Arc<Intake>, mut stopped: Receiver<bool>) {
     loop {
         let delivery = tokio::select! {
             delivery = events.next() => delivery,
@@ -54,42 +45,24 @@ pub(super) async fn forward(
             Delivery::Dropped(n) => {
                 tracing::error!(
                     "bot {}: {n} account events were dropped: the inbox did not keep up",
-                    registry.bot()
+                    intake.bot()
                 );
                 continue;
             }
         };
-        let update = move |update_id: i64| {
-            json!({
-                "update_id": update_id,
-                ACCOUNT_UPDATE: {"account_id": event.userbot_id, "update": event.update},
+        let made = intake
+            .take_made(move |tx, next_id| {
+                Ok(vec![json!({
+                    "update_id": next_id(tx)?,
+                    ACCOUNT_UPDATE: {"account_id": event.userbot_id, "update": event.update},
+                })])
             })
-        };
-        let kept = match &inbox {
-            None => {
-                last_id = crate::inbox::local_id_after(last_id);
-                Ok(vec![update(last_id)])
-            }
-            Some(inbox) => {
-                let inbox = inbox.clone();
-                tokio::task::spawn_blocking(move || {
-                    inbox.accept_made(|tx| Ok(vec![update(inbox.local_update_id(tx)?)]))
-                })
-                .await
-                .map_err(|e| e.to_string())
-                .and_then(|kept| kept.map_err(|e| e.to_string()))
-            }
-        };
-        match kept {
-            Ok(kept) => {
-                for update in kept {
-                    dispatcher.dispatch(update, Origin::Fetched);
-                }
-            }
-            Err(e) => tracing::error!(
+            .await;
+        if let Err(e) = made {
+            tracing::error!(
                 "bot {}: an account event cannot be kept in the inbox ({e}); it is dropped",
-                registry.bot()
-            ),
+                intake.bot()
+            );
         }
     }
 }

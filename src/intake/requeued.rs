@@ -1,8 +1,8 @@
 //! A running bot's inbox upkeep: updates `tgscript inbox retry` queued again are handed to
-//! its dispatcher, and handled updates older than a day are pruned now and then.
+//! its dispatcher through its [`Intake`], and handled updates older than a day are pruned now
+//! and then.
 
-use crate::inbox::{Inbox, Origin};
-use crate::scenario::dispatch::Dispatcher;
+use super::Intake;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch::Receiver;
@@ -13,12 +13,11 @@ const REQUEUE_EVERY: Duration = Duration::from_secs(1);
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
 /// Hand updates that `tgscript inbox retry` queued to the dispatcher, and now and then prune
-/// old handled updates, until `stop`.
-pub(super) async fn take_requeued(
-    inbox: Arc<Inbox>,
-    dispatcher: Arc<Dispatcher>,
-    mut stop: Receiver<bool>,
-) {
+/// old handled updates, until `stop` (nothing to do without an inbox).
+pub async fn take_requeued(intake: Arc<Intake>, mut stop: Receiver<bool>) {
+    let Some(inbox) = intake.inbox().cloned() else {
+        return;
+    };
     let mut last_prune = std::time::Instant::now();
     loop {
         tokio::select! {
@@ -38,13 +37,13 @@ pub(super) async fn take_requeued(
         });
         match looked.await {
             Ok(Ok(updates)) => {
-                for update in updates {
+                for update in &updates {
                     tracing::info!(
                         "inbox: update {} queued again by `inbox retry`",
                         update["update_id"]
                     );
-                    dispatcher.dispatch(update, Origin::Stored);
                 }
+                intake.hand_stored(updates);
             }
             Ok(Err(e)) => tracing::warn!("{e}"),
             Err(e) => tracing::warn!("inbox: {e}"),
