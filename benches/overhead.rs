@@ -11,14 +11,11 @@ use serde_json::{Value, json};
 use std::hint::black_box;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use tgscript::accounts::AccountOp;
 use tgscript::builtins::offline_engine;
-use tgscript::effects::Effects;
+use tgscript::effects::{Effect, Effects, Refusal};
 use tgscript::engine::Limits;
-use tgscript::request::CommandError;
 use tgscript::scenario::dispatch::handle_update;
 use tgscript::scenario::runner::Runner;
-use tgscript::store::{StateOp, StoreError};
 
 /// The benchmark harness's scenario (`../shared/bench/tgscript/spam.rhai`).
 const SPAM: &str = r#"fn on_message(msg) {
@@ -35,22 +32,17 @@ struct Answering {
 }
 
 impl Effects for Answering {
-    fn bot(&self, _: &str, _: &str, params: &Value) -> Result<Value, CommandError> {
-        black_box(params);
-        self.calls.fetch_add(1, Ordering::Relaxed);
-        Ok(json!(true))
-    }
-    fn account_id(&self, _: &str, userbot_id: Option<i64>) -> Result<i64, CommandError> {
-        Ok(userbot_id.unwrap_or(1))
-    }
-    fn account(&self, _: &str, _: i64, _: &AccountOp) -> Result<Value, CommandError> {
-        Ok(Value::Null)
-    }
-    fn state(&self, _: &StateOp) -> Result<Value, StoreError> {
-        Ok(Value::Null)
-    }
-    fn now(&self) -> i64 {
-        1_700_000_000
+    fn apply(&self, effect: &Effect<'_>) -> Result<Value, Refusal> {
+        match effect {
+            Effect::Bot { params, .. } => {
+                black_box(params);
+                self.calls.fetch_add(1, Ordering::Relaxed);
+                Ok(json!(true))
+            }
+            Effect::AccountId { userbot_id, .. } => Ok(json!(userbot_id.unwrap_or(1))),
+            Effect::Now => Ok(json!(1_700_000_000)),
+            Effect::Account { .. } | Effect::Http { .. } | Effect::State(_) => Ok(Value::Null),
+        }
     }
 }
 

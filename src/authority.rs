@@ -7,10 +7,9 @@
 //! tenant's, no Bot API method that takes the bot over, raw TDLib only by allowed name.
 
 use crate::accounts::{AccountOp, AccountsError};
-use crate::effects::{Caller, Effects};
-use crate::http::HttpRequest;
+use crate::effects::{Caller, Effect, Effects, Refusal};
 use crate::request::CommandError;
-use crate::store::{StateOp, StoreError};
+use crate::store::StateOp;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -89,80 +88,83 @@ impl Checked {
 }
 
 impl Effects for Checked {
-    fn bot(&self, command: &str, method: &str, params: &Value) -> Result<Value, CommandError> {
-        if let Some(client) = self.who().filter(|c| c.is_client()) {
-            // The effects a client acts through carry the operator's bot, not one of the
-            // tenant's.
-            return Err(refused(
+    // No catch-all: a new effect is refused to compile here until its rule is written.
+    fn apply(&self, effect: &Effect<'_>) -> Result<Value, Refusal> {
+        match effect {
+            Effect::Bot {
+                command, method, ..
+            } => {
+                if let Some(client) = self.who().filter(|c| c.is_client()) {
+                    // The effects a client acts through carry the operator's bot, not one
+                    // of the tenant's.
+                    return Err(refused(
+                        command,
+                        format!(
+                            "a client of tenant {:?} has no bot in a script: send Bot API calls as chat actions over the gateway, with bot_id naming one of the tenant's bots",
+                            client.tenant_name()
+                        ),
+                    )
+                    .into());
+                }
+                if let Some(why) = crate::telegram::takeover(method) {
+                    return Err(refused(command, format!("{method} is refused: {why}")).into());
+                }
+            }
+            Effect::AccountId {
                 command,
-                format!(
-                    "a client of tenant {:?} has no bot in a script: send Bot API calls as chat actions over the gateway, with bot_id naming one of the tenant's bots",
-                    client.tenant_name()
-                ),
-            ));
-        }
-        if let Some(why) = crate::telegram::takeover(method) {
-            return Err(refused(command, format!("{method} is refused: {why}")));
-        }
-        self.inner.bot(command, method, params)
-    }
-
-    fn account_id(&self, command: &str, userbot_id: Option<i64>) -> Result<i64, CommandError> {
-        let Some(caller) = self.who() else {
-            return self.inner.account_id(command, userbot_id);
-        };
-        let id = match userbot_id {
-            Some(id) => owned(caller, command, id)?,
-            None => {
-                let id = caller
-                    .default_account()
-                    .map_err(|e| CommandError::invalid(command, e.to_string()))?;
-                owned(caller, command, id)?
+                userbot_id,
+            } => {
+                if let Some(caller) = self.who() {
+                    let id = match userbot_id {
+                        Some(id) => *id,
+                        None => caller
+                            .default_account()
+                            .map_err(|e| CommandError::invalid(command, e.to_string()))?,
+                    };
+                    let id = owned(caller, command, id)?;
+                    return self.inner.apply(&Effect::AccountId {
+                        command: command.clone(),
+                        userbot_id: Some(id),
+                    });
+                }
             }
-        };
-        self.inner.account_id(command, Some(id))
-    }
-
-    fn account(&self, command: &str, id: i64, op: &AccountOp) -> Result<Value, CommandError> {
-        if let Some(caller) = self.who() {
-            owned(caller, command, id)?;
-        }
-        if let AccountOp::Raw(request) = op {
-            let kind = request.get("@type").and_then(Value::as_str).unwrap_or("");
-            crate::commands::account::raw_allowed(kind).map_err(|why| refused(command, why))?;
-        }
-        self.inner.account(command, id, op)
-    }
-
-    fn http(&self, command: &str, request: &HttpRequest) -> Result<Value, CommandError> {
-        if let Some(allowed) = self.who().and_then(Caller::http_allow) {
-            let host = reqwest::Url::parse(&request.url)
-                .ok()
-                .and_then(|url| url.host_str().map(str::to_string))
-                .unwrap_or_default();
-            let host = host.trim_start_matches('[').trim_end_matches(']');
-            if !crate::http::guard::listed(allowed, host) {
-                let tenant = self.who().map(Caller::tenant_name).unwrap_or_default();
-                return Err(refused(
-                    command,
-                    format!(
-                        "host {host:?} is not one tenant {tenant:?} may reach: add it to the tenant's [[tenant]] http_allow"
-                    ),
-                ));
+            Effect::Account { command, id, op } => {
+                if let Some(caller) = self.who() {
+                    owned(caller, command, *id)?;
+                }
+                if let AccountOp::Raw(request) = op.as_ref() {
+                    let kind = request.get("@type").and_then(Value::as_str).unwrap_or("");
+                    crate::commands::account::raw_allowed(kind)
+                        .map_err(|why| refused(command, why))?;
+                }
             }
+            Effect::Http { command, request } => {
+                if let Some(allowed) = self.who().and_then(Caller::http_allow) {
+                    let host = reqwest::Url::parse(&request.url)
+                        .ok()
+                        .and_then(|url| url.host_str().map(str::to_string))
+                        .unwrap_or_default();
+                    let host = host.trim_start_matches('[').trim_end_matches(']');
+                    if !crate::http::guard::listed(allowed, host) {
+                        let tenant = self.who().map(Caller::tenant_name).unwrap_or_default();
+                        return Err(refused(
+                            command,
+                            format!(
+                                "host {host:?} is not one tenant {tenant:?} may reach: add it to the tenant's [[tenant]] http_allow"
+                            ),
+                        )
+                        .into());
+                    }
+                }
+            }
+            Effect::State(op) => {
+                if let Some(why) = self.who().and_then(|c| state_refusal(c, op)) {
+                    return Err(Refusal::Store(why));
+                }
+            }
+            Effect::Now => {}
         }
-        self.inner.http(command, request)
-    }
-
-    fn state(&self, op: &StateOp) -> Result<Value, StoreError> {
-        if let Some(why) = self.who().and_then(|c| state_refusal(c, op)) {
-            return Err(StoreError::Remote(why));
-        }
-        self.inner.state(op)
-    }
-
-    fn now(&self) -> i64 {
-        self.inner.now()
+        self.inner.apply(effect)
     }
 
     fn now_ms(&self) -> i64 {

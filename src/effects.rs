@@ -1,39 +1,116 @@
 //! The one interface between what scripts ask for and the world: Bot API calls, account
-//! operations, outbound HTTP, script state and the clock. Commands reach everything through [`Effects`];
-//! cross-cutting layers wrap it once (the inbox's journal is one, see
-//! [`crate::inbox::Journaled`]), the way teloxide's adaptors wrap a `Requester`. Everything
-//! that crosses it is plain data, so it can be served in-process ([`crate::host::Host`]) or, later,
-//! over a pipe to a script worker.
+//! operations, outbound HTTP, script state and the clock, each one variant of [`Effect`].
+//! Commands reach everything through [`Effects::apply`] (with a typed helper per effect on
+//! `dyn Effects`); every layer is one `apply` that matches the variants it cares about: the
+//! host serves each ([`crate::host::Host`]), the authority checks each
+//! ([`crate::authority::Checked`]), the inbox's journal records each by its class
+//! ([`crate::inbox::Journaled`]), and a script worker sends each over its pipe as it is.
+//! Adding an effect is its variant here, its arm in the host, its class in the journal (and
+//! its rule in the authority, which has no catch-all on purpose).
 
 use crate::accounts::{AccountOp, Accounts, AuthState, LoginStep};
-use crate::http::{HttpError, HttpRequest};
+use crate::http::HttpRequest;
 use crate::request::CommandError;
 use crate::store::namespace_prefix;
 use crate::store::{StateOp, StoreError};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::sync::Arc;
 
+/// One effect a script can cause, as data: served in-process, checked, journaled, or sent
+/// over a worker's pipe alike. `command` names the builtin or action an error is reported
+/// for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Effect<'a> {
+    /// Call Bot API `method` with `params`; answers its `result`.
+    Bot {
+        /// The builtin.
+        command: Cow<'a, str>,
+        /// The Bot API method.
+        method: Cow<'a, str>,
+        /// Its parameters.
+        params: Cow<'a, Value>,
+    },
+    /// The id of account `userbot_id` (the default account when `None`), checked to exist;
+    /// answers the id. No effect on the world: the journal passes it through.
+    AccountId {
+        /// The builtin.
+        command: Cow<'a, str>,
+        /// The account asked for.
+        userbot_id: Option<i64>,
+    },
+    /// Run `op` on account `id` (TDLib-shaped JSON in and out).
+    Account {
+        /// The builtin.
+        command: Cow<'a, str>,
+        /// The account.
+        id: i64,
+        /// The operation.
+        op: Cow<'a, AccountOp>,
+    },
+    /// Send an outbound HTTP `request` (`http_get`, `http_post`); answers `#{status,
+    /// headers, body, json}`.
+    Http {
+        /// The builtin.
+        command: Cow<'a, str>,
+        /// The request.
+        request: Cow<'a, HttpRequest>,
+    },
+    /// Read or change script state.
+    State(Cow<'a, StateOp>),
+    /// The clock: answers Unix seconds.
+    Now,
+}
+
+/// Why an effect was refused.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Refusal {
+    /// A command error, as the builtin throws it.
+    Command(CommandError),
+    /// A state error, in the store's words.
+    Store(String),
+}
+
+impl Refusal {
+    /// The refusal as `command`'s error.
+    pub fn for_command(self, command: &str) -> CommandError {
+        match self {
+            Refusal::Command(e) => e,
+            Refusal::Store(e) => CommandError::invalid(command, e),
+        }
+    }
+
+    /// The refusal as a state error.
+    pub fn for_state(self) -> StoreError {
+        match self {
+            Refusal::Store(e) => StoreError::Remote(e),
+            Refusal::Command(e) => StoreError::Remote(e.to_string()),
+        }
+    }
+}
+
+impl From<StoreError> for Refusal {
+    fn from(e: StoreError) -> Self {
+        Refusal::Store(e.to_string())
+    }
+}
+
+impl From<CommandError> for Refusal {
+    fn from(e: CommandError) -> Self {
+        Refusal::Command(e)
+    }
+}
+
 /// What builtins and commands act through. Calls block the calling (script) thread until
-/// they are answered; `command` names the builtin or action an error is reported for.
+/// they are answered.
 pub trait Effects: Send + Sync {
-    /// Call Bot API `method` with `params` and return its `result`.
-    fn bot(&self, command: &str, method: &str, params: &Value) -> Result<Value, CommandError>;
-
-    /// The id of account `userbot_id` (the default account when `None`), checked to exist.
-    /// No effect: the journal passes it through.
-    fn account_id(&self, command: &str, userbot_id: Option<i64>) -> Result<i64, CommandError>;
-
-    /// Run `op` on account `userbot_id` (TDLib-shaped JSON in and out).
-    fn account(
-        &self,
-        command: &str,
-        userbot_id: i64,
-        op: &AccountOp,
-    ) -> Result<Value, CommandError>;
+    /// Apply `effect` and answer it.
+    fn apply(&self, effect: &Effect<'_>) -> Result<Value, Refusal>;
 
     /// Take login `step` on account `userbot_id` (`None`: read where it stands) and return
-    /// the state it led to. Only the host the gateway acts through logs accounts in; scripts
-    /// never can.
+    /// the state it led to. Not an [`Effect`]: only the host the gateway acts through logs
+    /// accounts in; scripts never can (a worker has no way to ask).
     fn login(
         &self,
         command: &str,
@@ -46,18 +123,6 @@ pub trait Effects: Send + Sync {
         ))
     }
 
-    /// Send an outbound HTTP `request` (`http_get`, `http_post`) and answer
-    /// `#{status, headers, body, json}`.
-    fn http(&self, command: &str, _request: &HttpRequest) -> Result<Value, CommandError> {
-        Err(HttpError::Off.for_command(command))
-    }
-
-    /// Read or change script state.
-    fn state(&self, op: &StateOp) -> Result<Value, StoreError>;
-
-    /// The clock: Unix seconds.
-    fn now(&self) -> i64;
-
     /// Who is calling, as the host fixed it (the bot's tenant and namespaces); `None` for
     /// the operator's own tools (exec, the REPL, the admin gateway), which reach every
     /// account and namespace.
@@ -68,7 +133,73 @@ pub trait Effects: Send + Sync {
     /// The clock in Unix milliseconds, unjournaled (jobs are scheduled from it; the
     /// scheduling itself is journaled).
     fn now_ms(&self) -> i64 {
-        self.now().saturating_mul(1000)
+        self.apply(&Effect::Now)
+            .ok()
+            .and_then(|now| now.as_i64())
+            .unwrap_or_default()
+            .saturating_mul(1000)
+    }
+}
+
+impl dyn Effects + '_ {
+    /// Call Bot API `method` with `params` and return its `result`.
+    pub fn bot(&self, command: &str, method: &str, params: &Value) -> Result<Value, CommandError> {
+        self.apply(&Effect::Bot {
+            command: command.into(),
+            method: method.into(),
+            params: Cow::Borrowed(params),
+        })
+        .map_err(|r| r.for_command(command))
+    }
+
+    /// The id of account `userbot_id` (the default account when `None`), checked to exist.
+    pub fn account_id(&self, command: &str, userbot_id: Option<i64>) -> Result<i64, CommandError> {
+        let id = self
+            .apply(&Effect::AccountId {
+                command: command.into(),
+                userbot_id,
+            })
+            .map_err(|r| r.for_command(command))?;
+        id.as_i64()
+            .ok_or_else(|| CommandError::invalid(command, "the host sent no account id"))
+    }
+
+    /// Run `op` on account `userbot_id`.
+    pub fn account(
+        &self,
+        command: &str,
+        userbot_id: i64,
+        op: &AccountOp,
+    ) -> Result<Value, CommandError> {
+        self.apply(&Effect::Account {
+            command: command.into(),
+            id: userbot_id,
+            op: Cow::Borrowed(op),
+        })
+        .map_err(|r| r.for_command(command))
+    }
+
+    /// Send an outbound HTTP `request`.
+    pub fn http(&self, command: &str, request: &HttpRequest) -> Result<Value, CommandError> {
+        self.apply(&Effect::Http {
+            command: command.into(),
+            request: Cow::Borrowed(request),
+        })
+        .map_err(|r| r.for_command(command))
+    }
+
+    /// Read or change script state.
+    pub fn state(&self, op: &StateOp) -> Result<Value, StoreError> {
+        self.apply(&Effect::State(Cow::Borrowed(op)))
+            .map_err(Refusal::for_state)
+    }
+
+    /// The clock: Unix seconds.
+    pub fn now(&self) -> i64 {
+        self.apply(&Effect::Now)
+            .ok()
+            .and_then(|now| now.as_i64())
+            .unwrap_or_default()
     }
 }
 
@@ -101,24 +232,20 @@ impl Nothing {
 }
 
 impl Effects for Nothing {
-    fn bot(&self, command: &str, _: &str, _: &Value) -> Result<Value, CommandError> {
-        Err(CommandError::invalid(command, self.reason))
-    }
-
-    fn account_id(&self, command: &str, _: Option<i64>) -> Result<i64, CommandError> {
-        Err(CommandError::invalid(command, self.reason))
-    }
-
-    fn account(&self, command: &str, _: i64, _: &AccountOp) -> Result<Value, CommandError> {
-        Err(CommandError::invalid(command, self.reason))
-    }
-
-    fn state(&self, _: &StateOp) -> Result<Value, StoreError> {
-        Err(StoreError::Remote(self.reason.into()))
-    }
-
-    fn now(&self) -> i64 {
-        self.under.as_ref().map_or_else(system_now, |u| u.now())
+    fn apply(&self, effect: &Effect<'_>) -> Result<Value, Refusal> {
+        match effect {
+            Effect::Now => match &self.under {
+                Some(under) => under.apply(effect),
+                None => Ok(system_now().into()),
+            },
+            Effect::State(_) => Err(Refusal::Store(self.reason.into())),
+            Effect::Bot { command, .. }
+            | Effect::AccountId { command, .. }
+            | Effect::Account { command, .. }
+            | Effect::Http { command, .. } => {
+                Err(CommandError::invalid(command, self.reason).into())
+            }
+        }
     }
 
     fn caller(&self) -> Option<&Caller> {

@@ -4,10 +4,10 @@
 use crate::accounts::{AccountOp, Accounts, AuthState, LoginStep};
 use crate::clock::Clock;
 use crate::effects::Caller;
-use crate::effects::Effects;
+use crate::effects::{Effect, Effects, Refusal};
 use crate::http::{HttpClient, HttpError, HttpRequest};
 use crate::request::CommandError;
-use crate::store::{StateOp, Store, StoreError};
+use crate::store::Store;
 use crate::telegram::{BotClient, BotError, errors};
 use serde_json::Value;
 use std::future::Future;
@@ -176,8 +176,9 @@ impl Host {
     }
 }
 
-impl Effects for Host {
-    fn bot(&self, command: &str, method: &str, params: &Value) -> Result<Value, CommandError> {
+impl Host {
+    /// Bot API `method` with `params`, through this host's bot.
+    fn call_bot(&self, command: &str, method: &str, params: &Value) -> Result<Value, CommandError> {
         let bot = self.bot.as_ref().ok_or_else(|| {
             CommandError::invalid(
                 command,
@@ -188,7 +189,8 @@ impl Effects for Host {
             .map_err(|e| refusal(command, &e))
     }
 
-    fn http(&self, command: &str, request: &HttpRequest) -> Result<Value, CommandError> {
+    /// `request` sent by this host's outbound HTTP client.
+    fn send_http(&self, command: &str, request: &HttpRequest) -> Result<Value, CommandError> {
         let client = self
             .http
             .as_ref()
@@ -197,6 +199,7 @@ impl Effects for Host {
             .map_err(|e| e.for_command(command))
     }
 
+    /// Account `userbot_id` (the default when `None`), checked to exist.
     fn account_id(&self, command: &str, userbot_id: Option<i64>) -> Result<i64, CommandError> {
         let id = match userbot_id {
             Some(id) => id,
@@ -211,13 +214,34 @@ impl Effects for Host {
             .map_err(|e| CommandError::invalid(command, e.to_string()))
     }
 
-    fn account(&self, command: &str, id: i64, op: &AccountOp) -> Result<Value, CommandError> {
+    /// `op` run on account `id`.
+    fn call_account(&self, command: &str, id: i64, op: &AccountOp) -> Result<Value, CommandError> {
         let account = self
             .accounts
             .get(id)
             .map_err(|e| CommandError::invalid(command, e.to_string()))?;
         self.block_on(command, account.call(op.clone()))?
             .map_err(|e| td_refusal(command, e))
+    }
+}
+
+impl Effects for Host {
+    fn apply(&self, effect: &Effect<'_>) -> Result<Value, Refusal> {
+        match effect {
+            Effect::Bot {
+                command,
+                method,
+                params,
+            } => Ok(self.call_bot(command, method, params)?),
+            Effect::AccountId {
+                command,
+                userbot_id,
+            } => Ok(Value::from(self.account_id(command, *userbot_id)?)),
+            Effect::Account { command, id, op } => Ok(self.call_account(command, *id, op)?),
+            Effect::Http { command, request } => Ok(self.send_http(command, request)?),
+            Effect::State(op) => Ok(self.store.apply(op, self.clock.now_ms())?),
+            Effect::Now => Ok(Value::from(self.clock.now())),
+        }
     }
 
     fn login(
@@ -248,14 +272,6 @@ impl Effects for Host {
         }
         self.block_on(command, account.login(step, self.login_timeout))?
             .map_err(|e| td_refusal(command, e))
-    }
-
-    fn state(&self, op: &StateOp) -> Result<Value, StoreError> {
-        self.store.apply(op, self.clock.now_ms())
-    }
-
-    fn now(&self) -> i64 {
-        self.clock.now()
     }
 
     fn now_ms(&self) -> i64 {

@@ -4,11 +4,9 @@
 //! built the handler's context.
 
 use super::journal::HandlerJournal;
-use crate::accounts::AccountOp;
-use crate::effects::Effects;
+use crate::effects::{Effect, Effects, Refusal};
 use crate::http::HttpRequest;
-use crate::request::CommandError;
-use crate::store::{self, StateOp, StoreError};
+use crate::store;
 use crate::telegram::upload;
 use serde_json::Value;
 use std::sync::Arc;
@@ -28,62 +26,52 @@ impl Journaled {
     }
 }
 
+impl Journaled {
+    /// `effect` as an external call the journal records by `call` and replays on a rerun.
+    fn external(&self, command: &str, call: String, effect: &Effect<'_>) -> Result<Value, Refusal> {
+        Ok(self.journal.external(command, call, || {
+            self.inner.apply(effect).map_err(|r| r.for_command(command))
+        })?)
+    }
+}
+
 impl Effects for Journaled {
-    fn bot(&self, command: &str, method: &str, params: &Value) -> Result<Value, CommandError> {
-        let call = match upload::has_uploads(params) {
-            true => format!("bot {method} {}", upload::digested(params)),
-            false => format!("bot {method} {params}"),
-        };
-        self.journal
-            .external(command, call, || self.inner.bot(command, method, params))
-    }
-
-    fn account_id(&self, command: &str, userbot_id: Option<i64>) -> Result<i64, CommandError> {
-        self.inner.account_id(command, userbot_id)
-    }
-
-    fn http(&self, command: &str, request: &HttpRequest) -> Result<Value, CommandError> {
-        // The URL's query and user, the headers and the body may hold the backend's
-        // credentials: the journal (and a log line about a call without an answer) keeps
-        // the URL up to its path and a digest of the whole request, not them.
-        let path = request.url.split(['?', '#']).next().unwrap_or_default();
-        let path = match path.split_once("://") {
-            Some((scheme, rest)) => {
-                format!("{scheme}://{}", rest.rsplit('@').next().unwrap_or(rest))
+    // Each effect's journal class: an external call recorded by its key, a state write in the
+    // journal's own transaction, a state read or the clock recorded, or passed through.
+    fn apply(&self, effect: &Effect<'_>) -> Result<Value, Refusal> {
+        match effect {
+            Effect::Bot {
+                command,
+                method,
+                params,
+            } => {
+                let call = match upload::has_uploads(params) {
+                    true => format!("bot {method} {}", upload::digested(params)),
+                    false => format!("bot {method} {params}"),
+                };
+                self.external(command, call, effect)
             }
-            None => String::new(),
-        };
-        let whole = serde_json::to_vec(request).unwrap_or_default();
-        let call = format!(
-            "http {} {path} {}",
-            request.method,
-            upload::sha256_hex(&whole)
-        );
-        self.journal
-            .external(command, call, || self.inner.http(command, request))
-    }
-
-    fn account(&self, command: &str, id: i64, op: &AccountOp) -> Result<Value, CommandError> {
-        let call = format!("account {id} {}", op.describe());
-        self.journal
-            .external(command, call, || self.inner.account(command, id, op))
-    }
-
-    fn state(&self, op: &StateOp) -> Result<Value, StoreError> {
-        if op.writes() {
-            let now_ms = self.inner.now_ms();
-            let written = self.journal.write(op.describe(), |tx| {
-                store::apply_on(tx, op, self.journal.max_scopes(), now_ms)
-            })?;
-            self.journal.store().jobs_changed(op);
-            Ok(written)
-        } else {
-            self.journal.read(op.describe(), || self.inner.state(op))
+            Effect::AccountId { .. } => self.inner.apply(effect),
+            Effect::Http { command, request } => self.external(command, http_call(request), effect),
+            Effect::Account { command, id, op } => {
+                self.external(command, format!("account {id} {}", op.describe()), effect)
+            }
+            Effect::State(op) if op.writes() => {
+                let now_ms = self.inner.now_ms();
+                let written = self.journal.write(op.describe(), |tx| {
+                    store::apply_on(tx, op, self.journal.max_scopes(), now_ms)
+                })?;
+                self.journal.store().jobs_changed(op);
+                Ok(written)
+            }
+            Effect::State(op) => Ok(self.journal.read(op.describe(), || {
+                self.inner.apply(effect).map_err(Refusal::for_state)
+            })?),
+            Effect::Now => {
+                let now = self.inner.apply(effect)?.as_i64().unwrap_or_default();
+                Ok(Value::from(self.journal.clock(now)))
+            }
         }
-    }
-
-    fn now(&self) -> i64 {
-        self.journal.clock(self.inner.now())
     }
 
     fn now_ms(&self) -> i64 {
@@ -95,9 +83,30 @@ impl Effects for Journaled {
     }
 }
 
+/// The journal's key for an HTTP request. The URL's query and user, the headers and the
+/// body may hold the backend's credentials: the journal (and a log line about a call
+/// without an answer) keeps the URL up to its path and a digest of the whole request, not
+/// them.
+fn http_call(request: &HttpRequest) -> String {
+    let path = request.url.split(['?', '#']).next().unwrap_or_default();
+    let path = match path.split_once("://") {
+        Some((scheme, rest)) => format!("{scheme}://{}", rest.rsplit('@').next().unwrap_or(rest)),
+        None => String::new(),
+    };
+    let whole = serde_json::to_vec(request).unwrap_or_default();
+    format!(
+        "http {} {path} {}",
+        request.method,
+        upload::sha256_hex(&whole)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::accounts::AccountOp;
+    use crate::request::CommandError;
+    use crate::store::StateOp;
     use crate::store::testing::{Backend, on_both_backends};
     use crate::store::{StateScope, Store};
     use serde_json::json;
@@ -111,22 +120,23 @@ mod tests {
     }
 
     impl Effects for Counting {
-        fn bot(&self, _: &str, method: &str, _: &Value) -> Result<Value, CommandError> {
-            let n = self.bot_calls.fetch_add(1, Ordering::SeqCst);
-            Ok(json!({"method": method, "message_id": n}))
-        }
-        fn account_id(&self, _: &str, userbot_id: Option<i64>) -> Result<i64, CommandError> {
-            Ok(userbot_id.unwrap_or(1))
-        }
-        fn account(&self, _: &str, _: i64, _: &AccountOp) -> Result<Value, CommandError> {
-            self.account_calls.fetch_add(1, Ordering::SeqCst);
-            Ok(json!({"@type": "ok"}))
-        }
-        fn state(&self, op: &StateOp) -> Result<Value, StoreError> {
-            self.store.apply(op, 1_000_000)
-        }
-        fn now(&self) -> i64 {
-            1_000
+        fn apply(&self, effect: &Effect<'_>) -> Result<Value, Refusal> {
+            match effect {
+                Effect::Bot { method, .. } => {
+                    let n = self.bot_calls.fetch_add(1, Ordering::SeqCst);
+                    Ok(json!({"method": method, "message_id": n}))
+                }
+                Effect::AccountId { userbot_id, .. } => Ok(json!(userbot_id.unwrap_or(1))),
+                Effect::Account { .. } => {
+                    self.account_calls.fetch_add(1, Ordering::SeqCst);
+                    Ok(json!({"@type": "ok"}))
+                }
+                Effect::State(op) => Ok(self.store.apply(op, 1_000_000)?),
+                Effect::Now => Ok(json!(1_000)),
+                Effect::Http { command, .. } => {
+                    Err(CommandError::invalid(command, "no HTTP here").into())
+                }
+            }
         }
     }
 

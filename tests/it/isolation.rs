@@ -476,30 +476,17 @@ struct SlowBot {
 }
 
 impl Effects for SlowBot {
-    fn bot(&self, _: &str, _: &str, _: &Value) -> Result<Value, tgscript::request::CommandError> {
-        std::thread::sleep(self.delay);
-        Ok(json!(true))
-    }
-    fn account_id(
+    fn apply(
         &self,
-        command: &str,
-        userbot_id: Option<i64>,
-    ) -> Result<i64, tgscript::request::CommandError> {
-        self.offline.account_id(command, userbot_id)
-    }
-    fn account(
-        &self,
-        command: &str,
-        id: i64,
-        op: &tgscript::accounts::AccountOp,
-    ) -> Result<Value, tgscript::request::CommandError> {
-        self.offline.account(command, id, op)
-    }
-    fn state(&self, op: &tgscript::store::StateOp) -> Result<Value, tgscript::store::StoreError> {
-        self.offline.state(op)
-    }
-    fn now(&self) -> i64 {
-        self.offline.now()
+        effect: &tgscript::effects::Effect<'_>,
+    ) -> Result<Value, tgscript::effects::Refusal> {
+        match effect {
+            tgscript::effects::Effect::Bot { .. } => {
+                std::thread::sleep(self.delay);
+                Ok(json!(true))
+            }
+            _ => self.offline.apply(effect),
+        }
     }
 }
 

@@ -4,13 +4,10 @@
 //! dies.
 
 use super::confine::{Cage, Confinement};
-use super::protocol::{
-    Effect, FromWorker, Outcome, Refusal, Setup, ToWorker, WireError, read_frame, write_frame,
-};
-use crate::effects::Effects;
+use super::protocol::{FromWorker, Outcome, Setup, ToWorker, WireError, read_frame, write_frame};
+use crate::effects::{Effects, Refusal};
 use crate::engine::Limits;
 use crate::engine::folder::{Disk, FileError, Files, FolderFile, Outside};
-use serde_json::Value;
 use std::io::{self, BufReader, Read};
 use std::os::fd::AsRawFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -270,21 +267,22 @@ impl Worker {
                         activity.record(entry);
                     }
                 }
-                Ok(FromWorker::Effect(effect)) => {
+                Ok(asked @ (FromWorker::Effect(_) | FromWorker::File { .. })) => {
                     // Waiting on Telegram or TDLib is not the script's time, but it is the
                     // call's wall time.
-                    let asked = Instant::now();
+                    let started_waiting = Instant::now();
                     let answer = crate::engine::run::within_wall(wall_deadline, || {
-                        ToWorker::Answer(match effect {
-                            Effect::File { name, max } => {
+                        ToWorker::Answer(match asked {
+                            FromWorker::File { name, max } => {
                                 let file = files.hand_over(request, name.as_deref(), max);
                                 serde_json::to_value(file)
                                     .map_err(|e| Refusal::Store(e.to_string()))
                             }
-                            effect => serve(effects, effect),
+                            FromWorker::Effect(effect) => effects.apply(&effect),
+                            _ => Err(Refusal::Store("not a question".into())),
                         })
                     });
-                    deadline += asked.elapsed();
+                    deadline += started_waiting.elapsed();
                     if Instant::now() >= wall_deadline + grace {
                         self.stop();
                         return Err(Lost::OverranWall(started.elapsed()));
@@ -359,38 +357,6 @@ impl Worker {
             std::thread::sleep(Duration::from_millis(5));
         }
         self.stop()
-    }
-}
-
-/// Serve one effect through `effects`.
-fn serve(effects: &dyn Effects, effect: Effect) -> Result<Value, Refusal> {
-    match effect {
-        // Served by the call's `HandedOver`, which knows the request's folder.
-        Effect::File { .. } => Err(Refusal::Store("no file outside a request".into())),
-        Effect::Bot {
-            command,
-            method,
-            params,
-        } => effects
-            .bot(&command, &method, &params)
-            .map_err(Refusal::Command),
-        Effect::AccountId {
-            command,
-            userbot_id,
-        } => effects
-            .account_id(&command, userbot_id)
-            .map(Value::from)
-            .map_err(Refusal::Command),
-        Effect::Account { command, id, op } => {
-            effects.account(&command, id, &op).map_err(Refusal::Command)
-        }
-        Effect::Http { command, request } => {
-            effects.http(&command, &request).map_err(Refusal::Command)
-        }
-        Effect::State(op) => effects
-            .state(&op)
-            .map_err(|e| Refusal::Store(e.to_string())),
-        Effect::Now => Ok(Value::from(effects.now())),
     }
 }
 

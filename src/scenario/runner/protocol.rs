@@ -4,11 +4,9 @@
 //! answers each before the worker goes on.
 
 use super::confine::{Cage, Confinement};
-use crate::accounts::AccountOp;
+use crate::effects::{Effect, Refusal};
 use crate::engine::{Limits, ScriptError};
-use crate::http::HttpRequest;
 use crate::scenario::Handler;
-use crate::store::StateOp;
 use crate::telegram::UpdateContext;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -107,7 +105,17 @@ pub enum FromWorker {
     /// again).
     Compiled,
     /// The running script asks for an effect; the host answers with [`ToWorker::Answer`].
-    Effect(Effect),
+    Effect(Effect<'static>),
+    /// The running script asks for a file of the request's scenario folder (`name` inside
+    /// it; `None`: the request's scenario file), at most `max` bytes (0: as much as the host
+    /// allows): the worker reads no file itself, and the host reads only from the folder of
+    /// the request it sent. Answered with a `Result<FolderFile, FileError>` as JSON.
+    File {
+        /// The path inside the folder, as the script named it.
+        name: Option<PathBuf>,
+        /// The most bytes the worker's limit allows.
+        max: usize,
+    },
     /// What the worker's log kept since its last message (scripts' prints, warnings,
     /// errors), for the host's [`crate::activity`]; sent before each effect and before
     /// `Done`, so it comes in order with the calls.
@@ -116,64 +124,11 @@ pub enum FromWorker {
     Done(Result<Outcome, WireError>),
 }
 
-/// One effect, as [`crate::effects::Effects`] takes it.
-#[derive(Debug, Serialize, Deserialize)]
-pub enum Effect {
-    /// [`crate::effects::Effects::bot`].
-    Bot {
-        /// The builtin.
-        command: String,
-        /// The Bot API method.
-        method: String,
-        /// Its parameters.
-        params: Value,
-    },
-    /// [`crate::effects::Effects::account_id`].
-    AccountId {
-        /// The builtin.
-        command: String,
-        /// The account asked for.
-        userbot_id: Option<i64>,
-    },
-    /// [`crate::effects::Effects::account`].
-    Account {
-        /// The builtin.
-        command: String,
-        /// The account.
-        id: i64,
-        /// The operation.
-        op: AccountOp,
-    },
-    /// [`crate::effects::Effects::http`].
-    Http {
-        /// The builtin.
-        command: String,
-        /// The request.
-        request: HttpRequest,
-    },
-    /// [`crate::effects::Effects::state`].
-    State(StateOp),
-    /// [`crate::effects::Effects::now`].
-    Now,
-    /// A file of the request's scenario folder (`name` inside it; `None`: the request's
-    /// scenario file), at most `max` bytes (0: as much as the host allows): the worker reads
-    /// no file itself, and the host reads only from the folder of the request it sent.
-    /// Answered with a `Result<FolderFile, FileError>` as JSON.
-    File {
-        /// The path inside the folder, as the script named it.
-        name: Option<PathBuf>,
-        /// The most bytes the worker's limit allows.
-        max: usize,
-    },
-}
-
-/// Why the host refused an effect.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub enum Refusal {
-    /// A command error, as the builtin throws it.
-    Command(crate::request::CommandError),
-    /// A state error, in the host's words.
-    Store(String),
+/// [`FromWorker::Effect`] as the worker writes it, borrowing the effect: the same frame.
+#[derive(Serialize)]
+pub enum EffectFrame<'a> {
+    /// The effect asked for.
+    Effect(&'a Effect<'a>),
 }
 
 /// What a finished request returns.
@@ -301,6 +256,13 @@ mod tests {
         let mut pipe = Vec::new();
         write_frame(&mut pipe, &FromWorker::Compiled).expect("write");
         write_frame(&mut pipe, &FromWorker::Effect(Effect::Now)).expect("write");
+        let params = serde_json::json!({"chat_id": 1, "text": "hi"});
+        let borrowed = Effect::Bot {
+            command: "reply".into(),
+            method: "sendMessage".into(),
+            params: std::borrow::Cow::Borrowed(&params),
+        };
+        write_frame(&mut pipe, &EffectFrame::Effect(&borrowed)).expect("write");
         let mut input = pipe.as_slice();
         assert!(matches!(
             read_frame::<FromWorker>(&mut input),
@@ -310,6 +272,16 @@ mod tests {
             read_frame::<FromWorker>(&mut input),
             Ok(Some(FromWorker::Effect(Effect::Now)))
         ));
+        match read_frame::<FromWorker>(&mut input) {
+            Ok(Some(FromWorker::Effect(Effect::Bot {
+                method,
+                params: read,
+                ..
+            }))) => {
+                assert_eq!((method.as_ref(), read.as_ref()), ("sendMessage", &params));
+            }
+            _ => panic!("a borrowed effect frame reads as FromWorker::Effect"),
+        }
         assert!(matches!(read_frame::<FromWorker>(&mut input), Ok(None)));
         let huge = ((MAX_FRAME + 1) as u32).to_le_bytes();
         assert!(read_frame::<FromWorker>(&mut huge.as_slice()).is_err());

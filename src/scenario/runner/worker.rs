@@ -4,17 +4,13 @@
 //! to stderr, which is the host's log).
 
 use super::protocol::{
-    Effect, FromWorker, Outcome, Refusal, Setup, ToWorker, WireError, read_frame, write_frame,
+    EffectFrame, FromWorker, Outcome, Setup, ToWorker, WireError, read_frame, write_frame,
 };
 use super::{confine, eval, load};
-use crate::accounts::AccountOp;
 use crate::builtins::{self, CallContext};
-use crate::effects::Effects;
+use crate::effects::{Effect, Effects, Refusal};
 use crate::engine::{FileError, Files, FolderFile, Limits, ScriptEngine, ScriptError};
-use crate::http::HttpRequest;
-use crate::request::CommandError;
 use crate::scenario::Scenario;
-use crate::store::{StateOp, StoreError};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::fs::File;
@@ -40,22 +36,16 @@ struct HostEffects {
 }
 
 impl HostEffects {
-    fn ask(&self, effect: Effect) -> Result<Value, Refusal> {
+    /// Send `question` to the host and wait for its answer.
+    fn ask(&self, question: &impl serde::Serialize) -> Result<Value, Refusal> {
         let mut pipe = self.pipe.lock().unwrap_or_else(PoisonError::into_inner);
-        let asked = pass_on_activity(&mut pipe)
-            .and_then(|()| write_frame(&mut pipe.output, &FromWorker::Effect(effect)));
+        let asked =
+            pass_on_activity(&mut pipe).and_then(|()| write_frame(&mut pipe.output, question));
         match asked.and_then(|()| read_frame::<ToWorker>(&mut pipe.input)) {
             Ok(Some(ToWorker::Answer(answer))) => answer,
             // The host is gone or out of step: nothing sensible can follow.
             _ => std::process::exit(1),
         }
-    }
-
-    fn command(&self, command: &str, effect: Effect) -> Result<Value, CommandError> {
-        self.ask(effect).map_err(|refusal| match refusal {
-            Refusal::Command(e) => e,
-            Refusal::Store(e) => CommandError::invalid(command, e),
-        })
     }
 
     fn send(&self, message: &FromWorker) -> io::Result<()> {
@@ -77,55 +67,8 @@ impl HostEffects {
 }
 
 impl Effects for HostEffects {
-    fn bot(&self, command: &str, method: &str, params: &Value) -> Result<Value, CommandError> {
-        let effect = Effect::Bot {
-            command: command.to_string(),
-            method: method.to_string(),
-            params: params.clone(),
-        };
-        self.command(command, effect)
-    }
-
-    fn http(&self, command: &str, request: &HttpRequest) -> Result<Value, CommandError> {
-        let effect = Effect::Http {
-            command: command.to_string(),
-            request: request.clone(),
-        };
-        self.command(command, effect)
-    }
-
-    fn account_id(&self, command: &str, userbot_id: Option<i64>) -> Result<i64, CommandError> {
-        let effect = Effect::AccountId {
-            command: command.to_string(),
-            userbot_id,
-        };
-        let id = self.command(command, effect)?;
-        id.as_i64()
-            .ok_or_else(|| CommandError::invalid(command, "the host sent no account id"))
-    }
-
-    fn account(&self, command: &str, id: i64, op: &AccountOp) -> Result<Value, CommandError> {
-        let effect = Effect::Account {
-            command: command.to_string(),
-            id,
-            op: op.clone(),
-        };
-        self.command(command, effect)
-    }
-
-    fn state(&self, op: &StateOp) -> Result<Value, StoreError> {
-        self.ask(Effect::State(op.clone()))
-            .map_err(|refusal| match refusal {
-                Refusal::Store(e) => StoreError::Remote(e),
-                Refusal::Command(e) => StoreError::Remote(e.to_string()),
-            })
-    }
-
-    fn now(&self) -> i64 {
-        self.ask(Effect::Now)
-            .ok()
-            .and_then(|v| v.as_i64())
-            .unwrap_or_default()
+    fn apply(&self, effect: &Effect<'_>) -> Result<Value, Refusal> {
+        self.ask(&EffectFrame::Effect(effect))
     }
 }
 
@@ -135,11 +78,11 @@ struct FromHost(Arc<HostEffects>);
 
 impl FromHost {
     fn ask(&self, name: Option<&Path>, max: usize) -> Result<FolderFile, FileError> {
-        let effect = Effect::File {
+        let asked = FromWorker::File {
             name: name.map(Path::to_path_buf),
             max,
         };
-        match self.0.ask(effect) {
+        match self.0.ask(&asked) {
             Ok(answer) => serde_json::from_value(answer)
                 .unwrap_or_else(|e| Err(FileError::Io(format!("the host sent no file: {e}")))),
             Err(refusal) => Err(FileError::Io(format!("{refusal:?}"))),
