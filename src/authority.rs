@@ -134,8 +134,7 @@ impl Effects for Checked {
                 }
                 if let AccountOp::Raw(request) = op.as_ref() {
                     let kind = request.get("@type").and_then(Value::as_str).unwrap_or("");
-                    crate::commands::account::raw_allowed(kind)
-                        .map_err(|why| refused(command, why))?;
+                    crate::accounts::raw::raw_allowed(kind).map_err(|why| refused(command, why))?;
                 }
             }
             Effect::Http { command, request } => {

@@ -1,9 +1,12 @@
 //! User accounts ("userbots"): one trait, two backends — the real TDLib ([`tdlib`]) and an
 //! in-memory account that behaves like it ([`sandbox`]). Operations are typed; results and
-//! errors are TDLib-shaped JSON, normalized once in [`crate::commands::account`].
+//! errors are TDLib-shaped JSON, normalized once by the account commands.
 
 pub mod auth;
 pub mod events;
+pub mod open;
+pub mod raw;
+pub mod remote;
 pub mod sandbox;
 pub mod tdjson;
 pub mod tdlib;

@@ -158,7 +158,7 @@ pub(super) async fn start_gateway(
     app: &App,
     runner: Arc<Runner>,
     report: Arc<dyn crate::telemetry::Report>,
-    bots: Arc<dyn crate::gateway::admin::BotControl>,
+    bots: Arc<dyn crate::gateway::actions::BotControl>,
     cluster: Option<crate::cluster::Announcer>,
 ) -> Result<(), AppError> {
     let settings = super::gateway_settings(app.config(), None)?;
@@ -169,7 +169,12 @@ pub(super) async fn start_gateway(
     if let Some(announcer) = cluster {
         // An account's owner opens or closes it within about two leases.
         let patience = 2 * std::time::Duration::from_millis(app.config().cluster.lease_ms);
-        let admin = super::account_admin::AccountAdmin::new(app).in_cluster(announcer, patience);
+        let admin = crate::gateway::accounts::AccountAdmin::new(
+            app.config(),
+            app.host(),
+            app.runtime.handle().clone(),
+        )
+        .in_cluster(announcer, patience);
         gateway = gateway.with_accounts(Arc::new(admin), app.host().accounts().hub().clone());
     }
     let listener = crate::gateway::listen(&settings)

@@ -14,10 +14,10 @@ use super::bot::{self, Running};
 use super::bots::{BotSetup, BotSource};
 use super::control::{self, Control, FleetControl};
 use super::health::{FleetReport, RunningBots};
-use super::remote::Answering;
 use super::sandbox_chat::SandboxChat;
 use super::{App, AppError};
 use crate::cluster::ingress::Feed;
+use crate::cluster::relay::{Answering, Owned};
 use crate::config::{BotConfig, BotMode, Config};
 use crate::intake::webhook;
 use crate::store::SavedBot;
@@ -86,10 +86,17 @@ impl Fleet<'_> {
     async fn serve_here(&mut self, setup: BotSetup) -> Result<(), AppError> {
         let answering = match &self.seat {
             Some(seat) => {
-                let limits = self.app.config().limits.clone();
-                let inbox = bot::inbox_of(self.app, &setup.id);
-                let runner = self.app.runner(&setup.dir)?;
-                let answering = Answering::bot(seat.relay(), &setup, inbox, runner, limits).await;
+                let scope = crate::gateway::admin::BotScope {
+                    id: setup.id.clone(),
+                    host: setup.host.clone(),
+                    dir: setup.dir.clone(),
+                    inbox: bot::inbox_of(self.app, &setup.id),
+                    runner: self.app.runner(&setup.dir)?,
+                    limits: self.app.config().limits.clone(),
+                };
+                let handler = crate::gateway::elsewhere::handler(scope);
+                let answering =
+                    Answering::start(seat.relay(), &Owned::Bot(setup.id.clone()), handler).await;
                 Some(answering.map_err(|e| AppError::Failed(e.to_string()))?)
             }
             None => None,
@@ -310,7 +317,7 @@ pub async fn run(app: &App, dir: &Path) -> Result<(), AppError> {
     let setups = app.bots(dir)?;
     tracing::debug!("limits: {}", config.limits.summary());
     tracing::info!("flood control: {}", config.flood.summary());
-    tokio::spawn(super::accounts::warn_not_logged_in(
+    tokio::spawn(crate::accounts::open::warn_not_logged_in(
         app.host().accounts().clone(),
     ));
     // Bound before any bot starts, so a port in use is a start-up error.

@@ -2,15 +2,11 @@
 //! the accounts, the state database, the effects host and the engine's builtins — used by
 //! `run`, `serve`, `repl` and `exec` alike, plus the bot loop ([`bot`]) that `run` drives.
 
-mod account_admin;
-pub mod accounts;
 pub mod bot;
 pub mod bots;
 mod control;
 pub mod fleet;
 mod health;
-mod remote;
-mod remote_account;
 mod sandbox_chat;
 pub mod systemd;
 
@@ -179,12 +175,17 @@ impl App {
             SandboxAccount::WithSandboxBot => sandbox.is_some(),
         };
         if !wiring.claim_store {
-            accounts::warn_outside_cluster(config);
+            crate::accounts::open::warn_outside_cluster(config);
         }
         // An instance of a cluster opens an account only once it owns it (`fleet`).
         let accounts = match in_cluster && wiring.claim_store {
-            true => accounts::for_cluster(config),
-            false => accounts::from_config(config, runtime.handle(), sandbox_account, &store),
+            true => crate::accounts::open::for_cluster(config),
+            false => crate::accounts::open::from_config(
+                config,
+                runtime.handle(),
+                sandbox_account,
+                &store,
+            ),
         }
         .map_err(|e| AppError::Config(e.to_string()))?;
         for bot in &config.bots {
@@ -197,7 +198,7 @@ impl App {
             .map(|server| server.world(|w| w.clock()))
             .unwrap_or_default();
         let host = Host::new(bot, accounts, Arc::new(store), runtime.handle().clone())
-            .with_login_timeout(accounts::tdlib_timeout(config))
+            .with_login_timeout(crate::accounts::open::tdlib_timeout(config))
             .with_clock(clock)
             .with_http(HttpClient::new(&config.http).map_err(|e| AppError::Config(e.to_string()))?)
             .with_tenant_http(
@@ -329,7 +330,11 @@ impl App {
         Ok(Gateway::new(self.effects(), runner, settings)
             .with_folder(folder)
             .with_accounts(
-                Arc::new(account_admin::AccountAdmin::new(self)),
+                Arc::new(gateway::accounts::AccountAdmin::new(
+                    &self.config,
+                    &self.host,
+                    self.runtime.handle().clone(),
+                )),
                 self.host.accounts().hub().clone(),
             )
             .with_tenants(tokens, self.host.clone(), sealed))

@@ -4,8 +4,9 @@
 use super::{AccountCommand, usage};
 use crate::accounts::auth::UPDATE_CONNECTION_STATE;
 use crate::accounts::events::{Delivery, Filter};
+use crate::accounts::open as accounts;
 use crate::accounts::{Account, Accounts, AuthState, LoginStep};
-use crate::app::{accounts, open_existing_store, open_store, runtime, store_path};
+use crate::app::{open_existing_store, open_store, runtime, store_path};
 use crate::config::Config;
 use crate::store::Store;
 use std::io::{BufRead, Write};

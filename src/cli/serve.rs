@@ -18,7 +18,7 @@ pub(super) fn serve(config: &Config, listen: Option<String>) -> anyhow::Result<u
     let gateway = app.gateway(runner, &settings)?;
     tracing::info!("accounts {:?}", app.host().accounts().ids());
     let served = app.block_on(async {
-        tokio::spawn(crate::app::accounts::warn_not_logged_in(
+        tokio::spawn(crate::accounts::open::warn_not_logged_in(
             app.host().accounts().clone(),
         ));
         let listener = crate::gateway::listen(&settings)

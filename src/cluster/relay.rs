@@ -11,8 +11,11 @@
 use super::seal::Seal;
 use bytes::Bytes;
 use futures::StreamExt;
+use futures::future::BoxFuture;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio::task::JoinSet;
 
 /// How long to wait before asking again while nobody runs the bot.
 const ASK_AGAIN_AFTER: Duration = Duration::from_millis(100);
@@ -265,4 +268,65 @@ impl Asked {
             tracing::warn!("cluster: a gateway answer was not sent: {e}");
         }
     }
+}
+
+/// Requests of one bot or account carried out at once; more wait at NATS.
+const AT_ONCE: usize = 16;
+
+/// What carries out one relayed request: its body in, the answer to send out.
+pub type Handler = Arc<dyn Fn(Bytes) -> BoxFuture<'static, Vec<u8>> + Send + Sync>;
+
+/// The task answering the requests relayed to a bot or an account that runs here, and how to
+/// end it.
+pub struct Answering {
+    close: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Answering {
+    /// Start answering the requests `relay` has for `owned`, each carried out by `handler`.
+    pub async fn start(
+        relay: &Relay,
+        owned: &Owned,
+        handler: Handler,
+    ) -> Result<Answering, RelayError> {
+        let requests = relay.take(owned).await?;
+        let (close, closed) = oneshot::channel();
+        let task = tokio::spawn(answer(requests, closed, handler));
+        Ok(Answering { close, task })
+    }
+
+    /// Take no more requests; finish and answer those taken.
+    pub async fn close(self) {
+        let _ = self.close.send(());
+        let _ = self.task.await;
+    }
+}
+
+/// Answer `requests` with `handler` until `close` (or until it is dropped): then take no
+/// more, and finish and answer those taken and those already on their way.
+async fn answer(mut requests: Requests, mut close: oneshot::Receiver<()>, handler: Handler) {
+    let mut running = JoinSet::new();
+    let mut closing = false;
+    loop {
+        if running.len() >= AT_ONCE {
+            running.join_next().await;
+            continue;
+        }
+        let asked = match closing {
+            true => requests.next().await,
+            false => tokio::select! {
+                asked = requests.next() => asked,
+                _ = &mut close => {
+                    closing = true;
+                    requests.drain().await;
+                    continue;
+                }
+            },
+        };
+        let Some(asked) = asked else { break };
+        let handled = handler(asked.body.clone());
+        running.spawn(async move { asked.answer(handled.await.into()).await });
+    }
+    while running.join_next().await.is_some() {}
 }

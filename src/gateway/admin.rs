@@ -1,10 +1,9 @@
-//! What the gateway's actions over bots need of the process: the set of bots
-//! ([`BotControl`]: added, removed, listed, and any action run on one of them wherever it
-//! runs) and one bot resolved ([`BotScope`]), which the actions on a bot (account commands,
-//! chat actions, scripts, the inbox) run against. Who may take which action is [`Access`].
+//! What the gateway's actions are about and who may take them: one bot resolved
+//! ([`BotScope`]), which the actions on a bot (account commands, chat actions, scripts, the
+//! inbox) run against, a bot to add ([`NewBot`]), and [`Access`]. The set of bots is
+//! [`super::actions::BotControl`].
 
 use super::Client;
-use super::actions::Action;
 use crate::config::BotMode;
 use crate::effects::Effects;
 use crate::engine::Limits;
@@ -12,44 +11,9 @@ use crate::host::Host;
 use crate::inbox::Inbox;
 use crate::request::CommandError;
 use crate::scenario::runner::Runner;
-use serde_json::{Map, Value};
+
 use std::path::PathBuf;
 use std::sync::Arc;
-
-/// What the gateway asks of the process that runs the bots: the admin actions over the set,
-/// each a typed call, and any action that runs on one bot, wherever that bot runs.
-pub trait BotControl: Send + Sync {
-    /// Start `bot` and keep it in the database (`add_bot`): the bot as started, `{id, mode,
-    /// scripts, tenant}`, or why not.
-    fn add(&self, bot: NewBot) -> Result<Value, String>;
-
-    /// Stop gateway-added bot `id` and forget it (`remove_bot`).
-    fn remove(&self, id: &str) -> Result<(), String>;
-
-    /// The bots running (in a cluster, also the others'), of tenant `scope`'s only when
-    /// given (`list_bots`).
-    fn list(&self, scope: Option<&str>) -> Value;
-
-    /// Say `line` in the sandbox group of a `run` without a token, answered once the
-    /// scenarios handled it: the line as the chat shows it (`sandbox_chat`).
-    fn sandbox_chat(&self, line: &str) -> Result<String, String>;
-
-    /// Run `action` (the fields of `request`) on bot `bot_id` (`None`: the only bot; of
-    /// tenant `scope`'s, when given), wherever it runs: here, or in a cluster on its owner,
-    /// which runs the same [`Action::run_on_bot`]. An unknown id, one of another tenant, or
-    /// none while several bots run, is an error that names the bots. Called on a blocking
-    /// thread.
-    fn on_bot(
-        &self,
-        action: Action,
-        bot_id: Option<&str>,
-        scope: Option<&str>,
-        request: &Map<String, Value>,
-    ) -> Result<Value, CommandError>;
-
-    /// The tenant of bot `bot`, if the process (or its cluster) runs it.
-    fn tenant_of(&self, bot: &str) -> Option<String>;
-}
 
 /// A bot `add_bot` starts, its fields checked.
 #[derive(Debug, Clone)]

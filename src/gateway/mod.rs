@@ -8,6 +8,7 @@ pub mod actions;
 mod auth;
 mod console;
 mod cors;
+pub mod elsewhere;
 mod events;
 pub use listener::HEADER_TIMEOUT;
 pub mod admin;
@@ -27,8 +28,8 @@ pub use report::report_routes;
 
 use crate::accounts::EventHub;
 use crate::telemetry::Report;
-use accounts::AccountControl;
-use admin::BotControl;
+use accounts::AccountAdmin;
+use actions::BotControl;
 use events::{error_event, too_large};
 pub use events::{handle, handle_as};
 pub use tenants::{Client, TenantTokens};
@@ -162,7 +163,7 @@ pub struct Gateway {
     /// What `/health` reports (the bots and accounts of a `run`); none: just `ok`.
     report: Option<Arc<dyn Report>>,
     /// The accounts, for the account admin actions.
-    accounts: Option<Arc<dyn AccountControl>>,
+    accounts: Option<Arc<AccountAdmin>>,
     /// Where account events are published, for `subscribe`.
     events: Option<Arc<EventHub>>,
     /// The tenants' tokens.
@@ -242,7 +243,7 @@ impl Gateway {
 
     /// The same gateway taking the account admin actions through `accounts` and pushing
     /// the events of `hub` to subscribed clients.
-    pub fn with_accounts(mut self, accounts: Arc<dyn AccountControl>, hub: Arc<EventHub>) -> Self {
+    pub fn with_accounts(mut self, accounts: Arc<AccountAdmin>, hub: Arc<EventHub>) -> Self {
         self.accounts = Some(accounts);
         self.events = Some(hub);
         self

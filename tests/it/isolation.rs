@@ -551,7 +551,7 @@ fn a_worker_naming_imports_it_was_not_handed_gets_them_dropped() {
             "{}{}",
             crate::util::STAND_IN_WORKER,
             r#"load = read()
-write({"Effect": {"File": {"name": "lib.rhai", "max": 0}}})
+write({"File": {"name": "lib.rhai", "max": 0}})
 served = read()["Answer"]["Ok"]["Ok"]["path"]
 write({"Done": {"Ok": {"Loaded": {"handlers": [], "fingerprint": 7, "declared": {},
     "imports": ["/etc/passwd", "/dev/zero", load["Load"]["root"] + "/../stand-in.py", served]}}}})

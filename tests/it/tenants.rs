@@ -221,7 +221,8 @@ fn two_tenants_in_one_process_reach_nothing_of_each_other() {
 }
 
 /// What a stand-in worker ([`crate::util::STAND_IN_WORKER`]) does here: it answers `run_script` by asking the host for the effects named in
-/// `FORGED`, one frame each, and returns the host's answers as the script's value.
+/// `FORGED` (a file as a frame of its own), one frame each, and returns the host's answers as
+/// the script's value.
 const STAND_IN: &str = r#"
 FORGED = json.loads(sys.argv[1])
 while True:
@@ -229,7 +230,7 @@ while True:
     write("Compiled")
     answers = []
     for effect in FORGED:
-        write({"Effect": effect})
+        write(effect if "File" in effect else {"Effect": effect})
         answers.append(read()["Answer"])
     write({"Done": {"Ok": {"Evaluated": {"value": answers, "printed": []}}}})
 "#;

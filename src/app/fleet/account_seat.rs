@@ -6,10 +6,10 @@
 //! instance's is closed (TDLib flushes), and its claim let go, before another can open it.
 
 use super::Fleet;
+use crate::accounts::open::{self as accounts, Origin};
+use crate::accounts::remote::{RemoteAccount, answer_for};
 use crate::accounts::{Account, Accounts};
-use crate::app::accounts::{self, Origin};
-use crate::app::remote::Answering;
-use crate::app::remote_account::{RemoteAccount, answer_for};
+use crate::cluster::relay::Answering;
 use crate::cluster::relay::{Owned, Relay};
 use crate::config::AccountConfig;
 use crate::store::Claim;

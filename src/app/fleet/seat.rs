@@ -5,10 +5,10 @@
 
 use super::Fleet;
 use crate::app::bots::{BotSetup, BotSource};
-use crate::app::remote::Elsewhere;
 use crate::cluster::{Membership, View};
 use crate::config::BotConfig;
 use crate::effects::Effects;
+use crate::gateway::elsewhere::Elsewhere;
 use crate::store::Claim;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};

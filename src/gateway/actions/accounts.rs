@@ -6,13 +6,13 @@
 use super::{Access, ActionSpec, Run, Subscription};
 use crate::accounts::Drive;
 use crate::commands::FieldSpec;
-use crate::gateway::accounts::AccountControl;
+use crate::gateway::accounts::AccountAdmin;
 use crate::gateway::{Client, Gateway};
 use crate::request::{CommandError, Fields};
 use serde_json::{Map, Value};
 
 /// The accounts of the process, or the error of an action that needs them where none are.
-fn accounts<'a>(gw: &'a Gateway, action: &str) -> Result<&'a dyn AccountControl, CommandError> {
+fn accounts<'a>(gw: &'a Gateway, action: &str) -> Result<&'a AccountAdmin, CommandError> {
     gw.accounts
         .as_deref()
         .ok_or_else(|| CommandError::invalid(action, NOT_HERE))

@@ -2,14 +2,50 @@
 //! the sandbox's group; each request's fields checked here, the work done by the process's
 //! [`BotControl`].
 
+use super::Action;
 use super::{Access, ActionSpec, Run, text};
 use crate::commands::FieldSpec;
 use crate::config::{BotMode, valid_bot_id};
-use crate::gateway::admin::{self, BotControl, NewBot};
+use crate::gateway::admin::{self, NewBot};
 use crate::gateway::{Client, Gateway};
 use crate::request::CommandError;
 use serde_json::{Map, Value, json};
 use std::path::PathBuf;
+
+/// What the gateway asks of the process that runs the bots: the admin actions over the set,
+/// each a typed call, and any action that runs on one bot, wherever that bot runs.
+pub trait BotControl: Send + Sync {
+    /// Start `bot` and keep it in the database (`add_bot`): the bot as started, `{id, mode,
+    /// scripts, tenant}`, or why not.
+    fn add(&self, bot: NewBot) -> Result<Value, String>;
+
+    /// Stop gateway-added bot `id` and forget it (`remove_bot`).
+    fn remove(&self, id: &str) -> Result<(), String>;
+
+    /// The bots running (in a cluster, also the others'), of tenant `scope`'s only when
+    /// given (`list_bots`).
+    fn list(&self, scope: Option<&str>) -> Value;
+
+    /// Say `line` in the sandbox group of a `run` without a token, answered once the
+    /// scenarios handled it: the line as the chat shows it (`sandbox_chat`).
+    fn sandbox_chat(&self, line: &str) -> Result<String, String>;
+
+    /// Run `action` (the fields of `request`) on bot `bot_id` (`None`: the only bot; of
+    /// tenant `scope`'s, when given), wherever it runs: here, or in a cluster on its owner,
+    /// which runs the same [`super::Action::run_on_bot`]. An unknown id, one of another tenant, or
+    /// none while several bots run, is an error that names the bots. Called on a blocking
+    /// thread.
+    fn on_bot(
+        &self,
+        action: Action,
+        bot_id: Option<&str>,
+        scope: Option<&str>,
+        request: &Map<String, Value>,
+    ) -> Result<Value, CommandError>;
+
+    /// The tenant of bot `bot`, if the process (or its cluster) runs it.
+    fn tenant_of(&self, bot: &str) -> Option<String>;
+}
 
 /// The bots of the process, or the error of an action that needs them where none run.
 fn bots<'a>(gw: &'a Gateway, action: &str) -> Result<&'a dyn BotControl, CommandError> {

@@ -18,6 +18,8 @@
 mod accounts;
 mod activity;
 mod bots;
+
+pub use bots::BotControl;
 mod inbox;
 mod reference;
 mod run_script;

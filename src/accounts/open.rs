@@ -148,7 +148,7 @@ pub fn for_cluster(config: &Config) -> Result<Accounts, AccountConfigError> {
 }
 
 /// The accounts `add_account` kept; one that cannot be read back is logged and left out.
-pub(super) fn saved(store: &Store) -> Result<Vec<AccountConfig>, AccountConfigError> {
+pub fn saved(store: &Store) -> Result<Vec<AccountConfig>, AccountConfigError> {
     let rows = store
         .saved_accounts()
         .map_err(|e| AccountConfigError::Saved(e.to_string()))?;

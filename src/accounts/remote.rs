@@ -6,11 +6,10 @@
 //! [`answer_for`]. Scripts, the gateway and the bots use either through the same
 //! [`Account`] trait.
 
-use super::remote::{Answering, Handler};
 use crate::accounts::auth::UPDATE_AUTHORIZATION_STATE;
 use crate::accounts::events::Filter;
 use crate::accounts::{Account, AccountOp, AuthState, Drive, Driven, EventHub, LoginStep, TdError};
-use crate::cluster::relay::{Owned, Relay, RelayError};
+use crate::cluster::relay::{Answering, Handler, Owned, Relay, RelayError};
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use serde_json::Value;
@@ -61,7 +60,7 @@ enum Reply {
 }
 
 /// An account of the cluster that runs on another instance.
-pub(super) struct RemoteAccount {
+pub struct RemoteAccount {
     id: i64,
     backend: &'static str,
     relay: Relay,
@@ -74,7 +73,7 @@ pub(super) struct RemoteAccount {
 impl RemoteAccount {
     /// Account `id` (of `backend`) reached over `relay`, its state followed from the events
     /// on `hub` (those of the owner arrive there) on `runtime`, until it is dropped.
-    pub(super) fn follow(
+    pub fn follow(
         id: i64,
         backend: &'static str,
         relay: Relay,
@@ -214,7 +213,7 @@ impl Account for RemoteAccount {
 }
 
 /// Start answering what the other instances ask of `account` (account `id`, running here).
-pub(super) async fn answer_for(
+pub async fn answer_for(
     relay: &Relay,
     id: i64,
     account: Arc<dyn Account>,
@@ -245,8 +244,7 @@ async fn carry_out(account: &dyn Account, asked: Ask) -> Result<Reply, TdError> 
         Ask::Call(op) => {
             if let AccountOp::Raw(request) = &op {
                 let kind = request.get("@type").and_then(Value::as_str).unwrap_or("");
-                crate::commands::account::raw_allowed(kind)
-                    .map_err(|why| TdError::new(403, why))?;
+                crate::accounts::raw::raw_allowed(kind).map_err(|why| TdError::new(403, why))?;
             }
             Reply::Value(account.call(op).await?)
         }
