@@ -8,6 +8,9 @@
 //!
 //! `cargo bench --bench bots` (BOTS=… UPDATES=… POLLING=… to change the sizes).
 
+#[path = "common/binary.rs"]
+mod binary;
+
 use serde_json::json;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -55,7 +58,7 @@ fn start(dir: &Path, server: &BotApiServer, bots: usize, mode: &str, port: u16) 
         );
     }
     std::fs::write(dir.join("tgscript.toml"), config).expect("config");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tgscript"));
+    let mut command = Command::new(binary::tgscript());
     command
         .arg("run")
         .current_dir(dir)

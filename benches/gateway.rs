@@ -2,7 +2,10 @@
 //! each sending 1,000 requests one after another over its WebSocket. Reports requests per
 //! second and the median / p99 round-trip latency.
 //!
-//!   cargo bench --bench gateway
+//!   cargo bench --bench gateway   (BENCH_TGSCRIPT=<another build> to measure that one)
+
+#[path = "common/binary.rs"]
+mod binary;
 
 use futures::{SinkExt, StreamExt};
 use serde_json::json;
@@ -21,7 +24,7 @@ fn main() {
         "default_account = 1\n[[account]]\nid = 1\nbackend = \"sandbox\"\n[[account]]\nid = 2\nbackend = \"sandbox\"\n",
     )
     .expect("config");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tgscript"))
+    let mut child = Command::new(binary::tgscript())
         .args(["serve", "--listen", "127.0.0.1:0"])
         .current_dir(dir.path())
         .env("TGSCRIPT_LOG", "info")

@@ -6,7 +6,10 @@
 //! reply, and a reply that also counts messages in chat state (a durable write per update
 //! either way).
 //!
-//!   cargo bench --bench inbox
+//!   cargo bench --bench inbox   (BENCH_TGSCRIPT=<another build> to measure that one)
+
+#[path = "common/binary.rs"]
+mod binary;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -27,7 +30,7 @@ const COUNT_AND_REPLY: &str = "fn on_message(msg) {\n    let n = (chat_get(\"n\"
 
 /// Start `tgscript run` in `dir` against `server`; returns once it polls.
 fn start(dir: &Path, server: &BotApiServer) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tgscript"))
+    let mut child = Command::new(binary::tgscript())
         .args(["run", "scripts"])
         .current_dir(dir)
         .env("TELOXIDE_TOKEN", TOKEN)

@@ -63,6 +63,20 @@ pub enum Effect<'a> {
     Now,
 }
 
+impl Effect<'_> {
+    /// The builtin or action an error of this effect is reported for.
+    pub fn command(&self) -> &str {
+        match self {
+            Effect::Bot { command, .. }
+            | Effect::AccountId { command, .. }
+            | Effect::Account { command, .. }
+            | Effect::Http { command, .. } => command,
+            Effect::State(_) => "state",
+            Effect::Now => "now",
+        }
+    }
+}
+
 /// Why an effect was refused.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Refusal {
@@ -239,12 +253,7 @@ impl Effects for Nothing {
                 None => Ok(system_now().into()),
             },
             Effect::State(_) => Err(Refusal::Store(self.reason.into())),
-            Effect::Bot { command, .. }
-            | Effect::AccountId { command, .. }
-            | Effect::Account { command, .. }
-            | Effect::Http { command, .. } => {
-                Err(CommandError::invalid(command, self.reason).into())
-            }
+            other => Err(CommandError::invalid(other.command(), self.reason).into()),
         }
     }
 

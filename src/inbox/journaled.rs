@@ -133,9 +133,7 @@ mod tests {
                 }
                 Effect::State(op) => Ok(self.store.apply(op, 1_000_000)?),
                 Effect::Now => Ok(json!(1_000)),
-                Effect::Http { command, .. } => {
-                    Err(CommandError::invalid(command, "no HTTP here").into())
-                }
+                other => Err(CommandError::invalid(other.command(), "not here").into()),
             }
         }
     }

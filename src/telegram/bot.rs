@@ -1,66 +1,44 @@
-//! The Bot API client scripts use: JSON requests over teloxide's HTTP client (same proxy and
-//! TLS settings as teloxide's own requests), with Telegram's rules applied in one place:
-//! `429 retry_after` is waited out and retried (bounded), `migrate_to_chat_id` is followed
-//! once, and every error keeps Telegram's own description. The token never appears in errors.
+//! The Bot API client scripts use: a teloxide [`teloxide::Bot`] (token, API URL, HTTP client)
+//! under the layers that apply Telegram's rules, composed here and only here (`layered`):
+//! flood control is kept before each request, `429 retry_after` is waited out and retried
+//! (bounded), `migrate_to_chat_id` is followed once, each request is counted, and every error
+//! keeps Telegram's own description. The token never appears in errors.
 
+use super::call::Caller;
+use super::http::Http;
+use super::layers::{CallerExt, Counted, FollowMigration, RetryAfter, Throttled};
 use super::throttle::{FloodConfig, Throttle};
-use super::upload;
-use crate::telemetry;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::sync::Arc;
-use std::time::Duration;
 
-/// How long one HTTP request may take before it is abandoned.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-/// How many times a `429` is retried.
-pub const MAX_RETRIES: u32 = 3;
-/// The longest `retry_after` that is waited out; longer ones are returned to the script.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+pub use super::call::BotError;
+pub use super::http::{REQUEST_TIMEOUT, parse_response};
+pub use super::layers::{MAX_RETRIES, MAX_RETRY_AFTER};
 
-/// Why a Bot API call failed.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum BotError {
-    /// Telegram refused the request.
-    #[error("{description}")]
-    Api {
-        /// `error_code` (400, 403, 429, …).
-        code: i64,
-        /// Telegram's own `description`.
-        description: String,
-        /// `parameters.retry_after`, seconds.
-        retry_after: Option<u64>,
-        /// `parameters.migrate_to_chat_id`.
-        migrate_to_chat_id: Option<i64>,
-    },
-    /// The request did not get an answer (connection, TLS, timeout).
-    #[error("network error: {0}")]
-    Network(String),
-    /// The request could not be made from the parameters (an upload that is not base64).
-    #[error("{0}")]
-    BadRequest(String),
-    /// The answer was not a Bot API response.
-    #[error("unexpected response from the Bot API: {0}")]
-    BadResponse(String),
+/// The client's stack of layers around the transport `C`, outermost first.
+type Layered<C> = FollowMigration<RetryAfter<Throttled<Counted<C>>>>;
+
+/// `transport` in the client's layers, innermost first:
+/// - counting, right around the transport: every request that goes out is counted once with
+///   its own outcome, a retried one too;
+/// - flood control inside the retries: a request sent again after a `429` takes a new turn
+///   under the rates (it is a new message to Telegram), and one sent to the supergroup after
+///   a migration takes the supergroup's turn, not the old group's;
+/// - retries inside following a migration: the request is followed to the supergroup once,
+///   and its `429`s are waited out there, with the supergroup's `chat_id`.
+fn layered<C: Caller>(transport: C, throttle: Option<Arc<Throttle>>) -> Layered<C> {
+    transport
+        .counted()
+        .throttled(throttle)
+        .retrying()
+        .following_migration()
 }
 
-impl BotError {
-    /// The Telegram error code, when Telegram gave one.
-    pub fn code(&self) -> Option<i64> {
-        match self {
-            BotError::Api { code, .. } => Some(*code),
-            // Nothing was sent: a refusal, like Telegram's 400.
-            BotError::BadRequest(_) => Some(400),
-            _ => None,
-        }
-    }
-}
-
-/// A Bot API client: a teloxide [`teloxide::Bot`] (token, API URL, HTTP client) plus the
-/// retry rules and the bot's flood control (shared by its clones).
+/// A Bot API client: the bot's transport in its layers, flood control shared by its clones.
 #[derive(Clone)]
 pub struct BotClient {
     bot: teloxide::Bot,
-    throttle: Option<Arc<Throttle>>,
+    calls: Layered<Http>,
 }
 
 impl std::fmt::Debug for BotClient {
@@ -90,15 +68,14 @@ impl BotClient {
                 .map_err(|e| format!("TELOXIDE_API_URL is not a valid URL ({e})"))?;
             bot = bot.set_api_url(url);
         }
-        Ok(Self {
-            bot,
-            throttle: None,
-        })
+        let calls = layered(Http::new(bot.clone()), None);
+        Ok(Self { bot, calls })
     }
 
     /// The same client, keeping to the rates of `flood` before each request.
     pub fn with_flood(mut self, flood: &FloodConfig) -> Self {
-        self.throttle = Throttle::new(flood, 1).map(Arc::new);
+        let throttle = Throttle::new(flood, 1).map(Arc::new);
+        self.calls = layered(Http::new(self.bot.clone()), throttle);
         self
     }
 
@@ -114,110 +91,70 @@ impl BotClient {
         digest[..24].iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    /// Call Bot API `method` with JSON `params`, applying the retry rules.
+    /// Call Bot API `method` with JSON `params`, through the layers.
     pub async fn call(&self, method: &str, params: &Value) -> Result<Value, BotError> {
-        let mut params = params.clone();
-        let mut retries = 0;
-        let mut migrated = false;
-        let label = telemetry::method_label(method);
-        loop {
-            if let Some(throttle) = &self.throttle {
-                let waited = throttle.wait(method, params.get("chat_id")).await;
-                if !waited.is_zero() {
-                    metrics::counter!(telemetry::FLOOD_WAITS, "method" => label.clone())
-                        .increment(1);
-                    telemetry::flood_waited(waited);
-                }
-            }
-            let result = self.call_once(method, &params).await;
-            let outcome = match &result {
-                Ok(_) => "ok",
-                Err(e) if e.code().is_some_and(|code| code < 500) => "refused",
-                Err(_) => "failed",
-            };
-            metrics::counter!(telemetry::BOT_API_CALLS, "method" => label.clone(), "outcome" => outcome)
-                .increment(1);
-            match result {
-                Err(BotError::Api {
-                    retry_after: Some(seconds),
-                    ..
-                }) if retries < MAX_RETRIES && Duration::from_secs(seconds) <= MAX_RETRY_AFTER => {
-                    retries += 1;
-                    metrics::counter!(telemetry::RATE_LIMITED, "method" => label.clone())
-                        .increment(1);
-                    tracing::warn!(
-                        method,
-                        seconds,
-                        retries,
-                        "rate limited by Telegram, waiting"
-                    );
-                    tokio::time::sleep(Duration::from_secs(seconds)).await;
-                }
-                Err(BotError::Api {
-                    migrate_to_chat_id: Some(new_chat),
-                    ..
-                }) if !migrated && params.get("chat_id").is_some() => {
-                    migrated = true;
-                    tracing::info!(
-                        method,
-                        new_chat,
-                        "group was upgraded to a supergroup, following"
-                    );
-                    params["chat_id"] = json!(new_chat);
-                }
-                other => return other,
-            }
-        }
-    }
-
-    async fn call_once(&self, method: &str, params: &Value) -> Result<Value, BotError> {
-        let mut url = self.bot.api_url();
-        url.path_segments_mut()
-            .map_err(|_| BotError::BadResponse("the Bot API URL cannot have a path".into()))?
-            .pop_if_empty()
-            .push(&format!("bot{}", self.bot.token()))
-            .push(method);
-        let request = self.bot.client().post(url).timeout(REQUEST_TIMEOUT);
-        let request = if upload::has_uploads(params) {
-            request.multipart(upload::multipart(params).map_err(BotError::BadRequest)?)
-        } else {
-            let body =
-                serde_json::to_vec(params).map_err(|e| BotError::BadResponse(e.to_string()))?;
-            request
-                .header("content-type", "application/json")
-                .body(body)
-        };
-        let response = request
-            .send()
-            .await
-            .map_err(|e| BotError::Network(e.without_url().to_string()))?;
-        let status = response.status();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| BotError::Network(e.without_url().to_string()))?;
-        parse_response(status.as_u16(), &bytes)
+        self.calls.call(method, params).await
     }
 }
 
-/// Read a Bot API response body: `{"ok": true, "result": …}` or an error.
-pub fn parse_response(status: u16, body: &[u8]) -> Result<Value, BotError> {
-    let value: Value = serde_json::from_slice(body).map_err(|_| {
-        BotError::BadResponse(format!(
-            "HTTP {status} with a body that is not JSON ({} bytes)",
-            body.len()
-        ))
-    })?;
-    if value["ok"] == json!(true) {
-        return Ok(value.get("result").cloned().unwrap_or(Value::Null));
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::telegram::layers::fake::{Fake, refusal, run, throttle};
+    use crate::telemetry;
+    use serde_json::json;
+    use std::time::Duration;
+
+    /// 20 posts a minute into a group (one every 3 s), nothing else.
+    fn per_group() -> Option<Arc<Throttle>> {
+        throttle(0, 20)
     }
-    Err(BotError::Api {
-        code: value["error_code"].as_i64().unwrap_or(i64::from(status)),
-        description: value["description"]
-            .as_str()
-            .unwrap_or("the Bot API refused the request without a description")
-            .to_string(),
-        retry_after: value["parameters"]["retry_after"].as_u64(),
-        migrate_to_chat_id: value["parameters"]["migrate_to_chat_id"].as_i64(),
-    })
+
+    #[test]
+    fn a_retry_takes_a_new_turn_under_flood_control_and_is_counted_again() {
+        // A 429 asking for 1 s: the retry waits that second, then the group's turn (3 s after
+        // the first post), since flood control sits inside the retries.
+        let fake = Fake::new([Err(refusal(429, Some(1), None))]);
+        let client = layered(&fake, per_group());
+        let (result, metrics) = run(client.call("sendMessage", &json!({"chat_id": -5})));
+        result.expect("sent on the retry");
+        let seen = fake.seen();
+        assert_eq!(seen.len(), 2);
+        assert!(
+            seen[1].2 - seen[0].2 >= Duration::from_secs(3),
+            "the retry waited for the group's next turn, not only retry_after"
+        );
+        for line in [
+            format!(
+                "{}{{method=\"sendMessage\",outcome=\"refused\"}} 1",
+                telemetry::BOT_API_CALLS
+            ),
+            format!(
+                "{}{{method=\"sendMessage\",outcome=\"ok\"}} 1",
+                telemetry::BOT_API_CALLS
+            ),
+            format!("{}{{method=\"sendMessage\"}} 1", telemetry::RATE_LIMITED),
+            format!("{}{{method=\"sendMessage\"}} 1", telemetry::FLOOD_WAITS),
+        ] {
+            assert!(metrics.contains(&line), "{line} in {metrics}");
+        }
+    }
+
+    #[test]
+    fn a_followed_migration_posts_under_the_supergroups_turn_and_retries_there() {
+        // The old group's turn is taken by the first post; the supergroup's is free, so the
+        // followed request goes at once; its 429 is retried with the supergroup's chat_id.
+        let fake = Fake::new([
+            Err(refusal(400, None, Some(-1009))),
+            Err(refusal(429, Some(1), None)),
+        ]);
+        let client = layered(&fake, per_group());
+        let (result, _) = run(client.call("sendMessage", &json!({"chat_id": -5})));
+        result.expect("sent to the supergroup");
+        let seen = fake.seen();
+        let chats: Vec<&Value> = seen.iter().map(|(_, p, _)| &p["chat_id"]).collect();
+        assert_eq!(chats, [&json!(-5), &json!(-1009), &json!(-1009)]);
+        assert_eq!(seen[1].2, seen[0].2, "the supergroup's turn was free");
+        assert!(seen[2].2 - seen[1].2 >= Duration::from_secs(3));
+    }
 }
