@@ -217,6 +217,51 @@ impl dyn Effects + '_ {
     }
 }
 
+/// Effects that act on nothing: every Bot API call, account operation and state access is
+/// refused with `reason`; the clock and the caller are those of the effects it stands in for,
+/// if any (a check on a tenant's behalf), else the system clock and no one (`check`, `docs`).
+pub struct Nothing {
+    /// Why nothing is done, the error every refused call carries.
+    reason: &'static str,
+    /// The effects whose clock and caller it keeps.
+    under: Option<Arc<dyn Effects>>,
+}
+
+impl Nothing {
+    /// Nothing done, for `reason`, with no caller.
+    pub fn offline(reason: &'static str) -> Self {
+        Self {
+            reason,
+            under: None,
+        }
+    }
+
+    /// Nothing done, for `reason`, on behalf of the caller of `under`.
+    pub fn under(reason: &'static str, under: Arc<dyn Effects>) -> Self {
+        Self {
+            reason,
+            under: Some(under),
+        }
+    }
+}
+
+impl Effects for Nothing {
+    fn apply(&self, effect: &Effect<'_>) -> Result<Value, Refusal> {
+        match effect {
+            Effect::Now => match &self.under {
+                Some(under) => under.apply(effect),
+                None => Ok(system_now().into()),
+            },
+            Effect::State(_) => Err(Refusal::Store(self.reason.into())),
+            other => Err(CommandError::invalid(other.command(), self.reason).into()),
+        }
+    }
+
+    fn caller(&self) -> Option<&Caller> {
+        self.under.as_ref().and_then(|u| u.caller())
+    }
+}
+
 /// The system clock in Unix seconds (0 before 1970).
 pub fn system_now() -> i64 {
     std::time::SystemTime::now()

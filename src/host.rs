@@ -18,7 +18,7 @@ use tokio::runtime::Handle;
 /// How long a login step waits for TDLib by default (`[limits] tdlib_timeout_ms`).
 const LOGIN_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The connections builtins use. `check` and `docs` use [`Host::offline`].
+/// The connections builtins use, served in-process.
 #[derive(Debug)]
 pub struct Host {
     bot: Option<BotClient>,

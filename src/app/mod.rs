@@ -17,7 +17,7 @@ use crate::engine::ScriptEngine;
 use crate::gateway::{self, Gateway};
 use crate::host::Host;
 use crate::http::HttpClient;
-use crate::sandbox::{BotApiServer, World, console};
+use crate::sandbox::{BotApiServer, World, lines};
 use crate::scenario::runner::pool::{PoolSettings, WorkerPool};
 use crate::scenario::runner::{Runner, confine};
 use crate::store::{Claim, ClaimMode, Store};
@@ -120,7 +120,7 @@ impl App {
             None if wiring.sandbox_bot => {
                 let server = BotApiServer::start(World::new(), Some(SANDBOX_TOKEN))
                     .map_err(|e| AppError::Failed(format!("cannot start the sandbox: {e}")))?;
-                console::print_calls(&server);
+                lines::print_calls(&server);
                 // Not paced: the sandbox is for trying things, and its group would make the
                 // bot wait 3 s between messages.
                 let bot =
@@ -346,7 +346,7 @@ impl App {
     }
 
     /// Close the accounts (TDLib flushes its databases), then stop the runtime without
-    /// waiting on a blocked read of stdin (the sandbox console's): a Ctrl-C with no input
+    /// waiting on a blocked read of stdin (the sandbox chat's): a Ctrl-C with no input
     /// pending stops at once.
     pub fn close(self) {
         self.runtime.block_on(self.host.accounts().close_all());

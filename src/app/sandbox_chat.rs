@@ -6,7 +6,7 @@
 use crate::accounts::Accounts;
 use crate::activity::{self, Entry, Kind};
 use crate::sandbox::BotApiServer;
-use crate::sandbox::console::{self, Input, Users};
+use crate::sandbox::lines::{self, Input, Users};
 use crate::scenario::dispatch::Progress;
 use std::future::Future;
 use std::sync::Arc;
@@ -45,13 +45,13 @@ impl SandboxChat {
         }
     }
 
-    /// What the sandbox says when it starts: its Bot API server's address and the console's
+    /// What the sandbox says when it starts: its Bot API server's address and the sandbox chat's
     /// lines.
     pub(super) fn introduction(&self) -> String {
-        console::introduction(&self.server.url(), super::SANDBOX_TOKEN)
+        lines::introduction(&self.server.url(), super::SANDBOX_TOKEN)
     }
 
-    /// Apply `line` (see [`crate::sandbox::console`] for what it may say), show its echo with
+    /// Apply `line` (see [`crate::sandbox::lines`] for what it may say), show its echo with
     /// `echo` at once (before what the scenarios do about it), and wait until they have
     /// handled the updates it made (at most [`HANDLED_WITHIN`]); the echo, or why the line was
     /// not understood (then nothing changed) or is still being handled.
@@ -61,7 +61,7 @@ impl SandboxChat {
         if line.is_empty() {
             return Err("empty message".into());
         }
-        if let Some(said) = console::account_line(&self.accounts, line) {
+        if let Some(said) = lines::account_line(&self.accounts, line) {
             let said = said?;
             echo(&said);
             activity::log().record(Entry::new(Kind::Chat, said.clone()));
@@ -71,7 +71,7 @@ impl SandboxChat {
         }
         let (input, ids) = self.server.world(|w| {
             let last = w.pending() as i64;
-            let input = console::apply_line(w, &mut users, line);
+            let input = lines::apply_line(w, &mut users, line);
             if let Input::Queued(said) = &input {
                 // Shown before the bot can fetch what the line made.
                 echo(said);
@@ -84,7 +84,7 @@ impl SandboxChat {
             Input::Invalid(why) => return Err(why),
         };
         self.within(&said, self.progress.wait_updates(ids)).await?;
-        if console::moves_the_clock(line) {
+        if lines::moves_the_clock(line) {
             // Jobs the clock's move made due run before the next line.
             self.within(&said, self.settle()).await?;
         }

@@ -22,9 +22,8 @@ pub use account::AccountHandle;
 pub use files::Asset;
 pub use state::ONE_OFF_NAMESPACE;
 
-use crate::effects::Effects;
+use crate::effects::{Effects, Nothing};
 use crate::engine::{Attribution, Limits, ScriptEngine};
-use crate::host::Host;
 use crate::request::CommandError;
 use crate::telegram::UpdateContext;
 use rhai::{Dynamic, EvalAltResult, FuncRegistration, Map, Module, NativeCallContext, Position};
@@ -84,8 +83,8 @@ impl CallContext {
     }
 }
 
-/// The context of the call `ctx` belongs to; without a tag, an offline one (no bot, state in
-/// memory), as in `check` and `docs`.
+/// The context of the call `ctx` belongs to; without a tag, an offline one (every effect
+/// refused), as in `check` and `docs`.
 fn context(ctx: &NativeCallContext) -> Arc<CallContext> {
     if let Some(context) = ctx
         .tag()
@@ -96,11 +95,19 @@ fn context(ctx: &NativeCallContext) -> Arc<CallContext> {
     offline()
 }
 
-/// The context of a call with no connections: no bot, state in memory.
+/// Why an engine without connections acts on nothing.
+const OFFLINE_REASON: &str =
+    "builtins do nothing here: this engine has no connections (check, docs, the reference)";
+
+/// The context of a call with no connections: every effect refused.
 fn offline() -> Arc<CallContext> {
     static OFFLINE: OnceLock<Arc<CallContext>> = OnceLock::new();
     OFFLINE
-        .get_or_init(|| Arc::new(CallContext::direct(Arc::new(Host::offline()))))
+        .get_or_init(|| {
+            Arc::new(CallContext::direct(Arc::new(Nothing::offline(
+                OFFLINE_REASON,
+            ))))
+        })
         .clone()
 }
 
@@ -158,7 +165,11 @@ fn attribution(tag: &Dynamic) -> Attribution {
 
 /// A sandboxed engine with the builtins and no connections (for `check`, `docs` and tests).
 pub fn offline_engine(limits: Limits, root: impl Into<PathBuf>) -> ScriptEngine {
-    engine(limits, root, CallContext::direct(Arc::new(Host::offline())))
+    engine(
+        limits,
+        root,
+        CallContext::direct(Arc::new(Nothing::offline(OFFLINE_REASON))),
+    )
 }
 
 /// The registration of builtin `name` with its parameter list (`"name: Type"`, the return

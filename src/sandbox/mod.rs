@@ -2,10 +2,10 @@
 //! through the same teloxide client and HTTP path as in production. `tgscript run` uses it
 //! when no bot token is set; the tests use the same server.
 
-pub mod console;
+pub mod lines;
 pub mod params;
 pub mod server;
 pub mod world;
 
 pub use server::{BotApiServer, Recorded};
-pub use world::{Refusal, World};
+pub use world::{NOT_SIMULATED, Refusal, World};

@@ -554,7 +554,7 @@ fn account_login_at_a_terminal_shows_progress_and_gives_up_within_the_bound_offl
 }
 
 #[test]
-fn the_sandbox_console_injects_a_new_login_and_account_updates_is_checked_at_load() {
+fn the_sandbox_chat_injects_a_new_login_and_account_updates_is_checked_at_load() {
     let t = TestDir::new();
     t.write(
         "scripts/a.rhai",

@@ -1,6 +1,6 @@
 //! Hostile scripts are stopped by the sandbox with an error naming the limit they hit; the
 //! process reports it (exit 1) instead of crashing or hanging. Wall time and peak memory of
-//! each are measured by `bench/hostile.sh`, not asserted here.
+//! each are measured by `benches/scripts/hostile.sh`, not asserted here.
 
 use crate::util::TestDir;
 use std::time::Duration;

@@ -191,7 +191,7 @@ fn ctrl_c_in_a_terminal_stops_the_sandbox_at_once() {
     p.exp_string("usage: /as").expect("the usage");
     std::thread::sleep(std::time::Duration::from_millis(500));
     // No input pending: the console is blocked reading the terminal, and still the process
-    // ends (before, it waited for Enter or Ctrl-D; how fast is measured by bench/ctrl_c.sh).
+    // ends (before, it waited for Enter or Ctrl-D; how fast is measured by benches/scripts/ctrl_c.sh).
     p.send_control('c').expect("ctrl-c");
     p.exp_string("stopping").expect("the stop is logged");
     p.exp_eof().expect("the sandbox exits without more input");
@@ -394,4 +394,110 @@ fn python_telegram_bot_parses_every_answer_of_the_sandboxs_bot_api_server() {
             "{method} was called, not checked:\n{printed}"
         );
     }
+}
+
+/// Whether the sandbox's Bot API server answers `method`: anything but its 404, "method not
+/// implemented in the sandbox" (an empty call to a method it knows is refused as Telegram
+/// would, e.g. `400 chat_id is empty`).
+fn answers(server: &tgscript::sandbox::BotApiServer, method: &str) -> bool {
+    let url = format!("{}bot{}/{method}", server.url(), crate::util::TOKEN);
+    crate::bots::post(&url, None, "{}") != 404
+}
+
+/// What is wrong between the chat actions' Bot API methods (`(action, method)`) and the
+/// sandbox: a method neither answered nor in `not_simulated`, one listed there but answered,
+/// one listed that no action calls, or one listed without a reason.
+fn coverage_problems(
+    methods: &[(&str, &str)],
+    not_simulated: &[(&str, &str)],
+    answered: impl Fn(&str) -> bool,
+) -> Vec<String> {
+    let listed = |method: &str| not_simulated.iter().any(|(m, _)| *m == method);
+    let mut problems = Vec::new();
+    for (action, method) in methods {
+        if !answered(method) && !listed(method) {
+            problems.push(format!(
+                "`{action}` calls `{method}`, which the sandbox does not answer: simulate it in src/sandbox/world/ or list it in NOT_SIMULATED with the reason"
+            ));
+        }
+    }
+    for (method, reason) in not_simulated {
+        if answered(method) {
+            problems.push(format!(
+                "`{method}` is in NOT_SIMULATED but the sandbox answers it: remove it from the list"
+            ));
+        }
+        if !methods.iter().any(|(_, m)| m == method) {
+            problems.push(format!(
+                "`{method}` is in NOT_SIMULATED but no chat action calls it"
+            ));
+        }
+        if reason.trim().is_empty() {
+            problems.push(format!("`{method}` is in NOT_SIMULATED without a reason"));
+        }
+    }
+    problems
+}
+
+/// Every chat action's Bot API method, by action; `bot_api`, whose method is the request's,
+/// names none.
+fn chat_action_methods() -> Vec<(&'static str, &'static str)> {
+    use tgscript::commands::chat::{ACTIONS, Method};
+    ACTIONS
+        .iter()
+        .filter_map(|action| match action.method {
+            Method::Fixed(method) | Method::Confirmed(method) => Some((action.name, method)),
+            Method::Field(_) => None,
+        })
+        .collect()
+}
+
+#[test]
+fn every_chat_action_is_answered_by_the_sandbox_or_listed_as_not_simulated() {
+    let server = tgscript::sandbox::BotApiServer::start(tgscript::sandbox::World::new(), None)
+        .expect("start the sandbox's Bot API server");
+    assert!(
+        !answers(&server, "sendTelepathy"),
+        "a method the sandbox lacks is told apart"
+    );
+    let methods = chat_action_methods();
+    assert!(
+        methods.len() > 20 && methods.iter().any(|(a, _)| *a == "send_message"),
+        "the chat actions were read: {methods:?}"
+    );
+    let problems = coverage_problems(&methods, tgscript::sandbox::NOT_SIMULATED, |m| {
+        answers(&server, m)
+    });
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn an_unanswered_action_or_a_needless_listing_is_caught() {
+    let server = tgscript::sandbox::BotApiServer::start(tgscript::sandbox::World::new(), None)
+        .expect("start the sandbox's Bot API server");
+    let answered = |m: &str| answers(&server, m);
+    let methods = [
+        ("send_message", "sendMessage"),
+        ("tg_telepathy", "sendTelepathy"),
+    ];
+
+    let unlisted = coverage_problems(&methods, &[], answered);
+    assert_eq!(unlisted.len(), 1, "{unlisted:?}");
+    assert!(unlisted[0].starts_with("`tg_telepathy` calls `sendTelepathy`"));
+
+    let listed = [("sendTelepathy", "no telepathy in a simulation")];
+    assert_eq!(
+        coverage_problems(&methods, &listed, answered),
+        Vec::<String>::new()
+    );
+
+    let needless = [
+        ("sendTelepathy", "no telepathy in a simulation"),
+        ("sendMessage", "said to be missing"),
+    ];
+    let problems = coverage_problems(&methods, &needless, answered);
+    assert_eq!(
+        problems,
+        ["`sendMessage` is in NOT_SIMULATED but the sandbox answers it: remove it from the list"]
+    );
 }

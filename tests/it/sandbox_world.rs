@@ -1,9 +1,9 @@
 //! The sandbox behaves like Telegram where a script can tell the difference: each point is
 //! checked through the sandbox's Bot API server with the production client (teloxide over
-//! HTTP), and through the console lines a user types.
+//! HTTP), and through the sandbox chat's lines a user types.
 
 use serde_json::{Value, json};
-use tgscript::sandbox::console::{Input, Users, apply_line};
+use tgscript::sandbox::lines::{Input, Users, apply_line};
 use tgscript::sandbox::world::{BOT_ID, OWNER_ID, SANDBOX_CHAT_ID};
 use tgscript::sandbox::{BotApiServer, World};
 use tgscript::telegram::{BotClient, BotError};
@@ -13,7 +13,7 @@ const ALICE: i64 = 1001;
 const BOB: i64 = 1002;
 const CAROL: i64 = 1003;
 
-/// The sandbox server, a client for it, a runtime, and the console's users.
+/// The sandbox server, a client for it, a runtime, and the sandbox chat's users.
 struct Sandbox {
     server: BotApiServer,
     client: BotClient,
@@ -61,7 +61,7 @@ impl Sandbox {
         member["status"].as_str().unwrap_or_default().to_string()
     }
 
-    /// Type `line` into the console.
+    /// Type `line` into the sandbox chat.
     fn line(&mut self, line: &str) -> Input {
         let users = &mut self.users;
         self.server.world(|w| apply_line(w, users, line))
@@ -222,7 +222,7 @@ fn a_callback_query_takes_one_answer_and_press_checks_the_data() {
 }
 
 #[test]
-fn a_reply_to_a_deleted_message_fails_unless_allowed_and_the_console_checks_replies() {
+fn a_reply_to_a_deleted_message_fails_unless_allowed_and_the_sandbox_chat_checks_replies() {
     let mut s = Sandbox::new();
     s.accepted("hello");
     s.ok(
@@ -309,7 +309,7 @@ fn unimplemented_methods_say_so_and_chat_lookups_answer() {
 }
 
 #[test]
-fn names_are_case_insensitive_and_console_commands_print_their_usage() {
+fn names_are_case_insensitive_and_sandbox_commands_print_their_usage() {
     let mut s = Sandbox::new();
     for line in ["/as Bob one", "/as bob two", "/as BOB three"] {
         s.accepted(line);
@@ -333,7 +333,7 @@ fn names_are_case_insensitive_and_console_commands_print_their_usage() {
 }
 
 #[test]
-fn console_photo_edit_join_request_and_leave_are_updates() {
+fn sandbox_chat_photo_edit_join_request_and_leave_are_updates() {
     let mut s = Sandbox::new();
     assert_eq!(s.accepted("/photo my cat"), "#1 alice: [photo] my cat");
     let photo = s.last_update()["message"].clone();
@@ -548,7 +548,7 @@ fn each_user_has_a_private_chat_with_the_bot_and_dm_lines_go_there() {
     assert_eq!(message["chat"]["id"], BOB);
     assert_eq!(message["chat"]["first_name"], "Bob");
     assert_eq!(message["from"]["id"], BOB);
-    // The current user, a prefix before it, and console commands after it.
+    // The current user, a prefix before it, and sandbox commands after it.
     s.accepted("/dm hi");
     assert_eq!(s.last_update()["message"]["chat"]["id"], ALICE);
     s.accepted("/as carol /dm /photo a cat");
@@ -588,9 +588,9 @@ fn each_user_has_a_private_chat_with_the_bot_and_dm_lines_go_there() {
         (dave["type"].clone(), dave["first_name"].clone()),
         (json!("private"), json!("Dave"))
     );
-    // /help lists every console command with its usage.
+    // /help lists every sandbox command with its usage.
     let help = s.accepted("/help");
-    for line in tgscript::sandbox::console::LINES {
+    for line in tgscript::sandbox::lines::LINES {
         assert!(help.contains(line.usage), "{}: {help}", line.usage);
     }
 }

@@ -18,7 +18,7 @@ pub struct Post<'a> {
 }
 
 impl World {
-    /// How the console names `user`: the username, else the id.
+    /// How the sandbox chat names `user`: the username, else the id.
     pub fn name(&self, user: i64) -> String {
         self.users
             .get(&user)
@@ -272,7 +272,7 @@ impl World {
         format!("{name} is banned from the group{}", self.ending(until))
     }
 
-    /// When a restriction or ban ends, said for the console.
+    /// When a restriction or ban ends, said in the sandbox chat.
     fn ending(&self, until: i64) -> String {
         match until {
             0 => " until an administrator lifts it".to_string(),

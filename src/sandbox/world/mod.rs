@@ -5,16 +5,20 @@
 //! (plus what [`World::advance`] added), restrictions and bans end at their `until_date`, a
 //! banned user cannot come back, a callback query is answered once.
 //!
-//! This file holds the state and what is read from it; `methods` answers the Bot API calls
-//! the bot makes (`settings` those on the chat's own settings, `media` photos, documents and
-//! edits), `happenings` what the users do (post, join, leave, press a button).
+//! This file holds the state and what is read from it. The Bot API calls the bot makes are
+//! dispatched in `methods` (one table of every method answered) to the concept answering
+//! them: `settings` (the bot's and the chat's own), `members`, `messages`, `invite_links`;
+//! `happenings` is what the users do (post, join, leave, press a button).
 
 mod happenings;
-mod media;
+mod invite_links;
+mod members;
+mod messages;
 mod methods;
 mod settings;
 
 pub use happenings::Post;
+pub use methods::NOT_SIMULATED;
 
 use crate::clock::Clock;
 use serde_json::{Map, Value, json};
@@ -436,6 +440,41 @@ impl World {
         };
         member["user"] = user_json;
         member
+    }
+
+    /// The chat a call's `chat_id` names (an integer or a string of digits).
+    fn chat(&self, params: &Map<String, Value>) -> Result<&Chat, Refusal> {
+        let id = match params.get("chat_id") {
+            Some(Value::Number(n)) => n.as_i64(),
+            Some(Value::String(s)) => s.parse().ok(),
+            _ => return Err(Refusal::bad_request("chat_id is empty")),
+        };
+        id.and_then(|id| self.chats.get(&id))
+            .ok_or_else(|| Refusal::bad_request("chat not found"))
+    }
+
+    /// The chat and the user a call names (`chat_id`, `user_id`), both known.
+    fn chat_and_user(&self, params: &Map<String, Value>) -> Result<(i64, i64), Refusal> {
+        let chat = self.chat(params)?.id;
+        let user = params
+            .get("user_id")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| Refusal::bad_request("user_id is empty"))?;
+        if user != BOT_ID && !self.users.contains_key(&user) {
+            return Err(Refusal::bad_request("user not found"));
+        }
+        Ok((chat, user))
+    }
+
+    /// Telegram's refusal unless the bot is an administrator of `chat` with `right` (`what`
+    /// words the refusal).
+    fn require_right(&self, chat: i64, right: &str, what: &str) -> Result<(), Refusal> {
+        match self.status(chat, BOT_ID) {
+            Status::Administrator(rights) if rights.get(right) == Some(&json!(true)) => Ok(()),
+            _ => Err(Refusal::bad_request(&format!(
+                "not enough rights to {what}"
+            ))),
+        }
     }
 }
 

@@ -1,80 +1,136 @@
-//! The chat's own settings as the sandbox answers them: title, description, photo, channels
-//! banned from posting, invite links, and the bot's command list.
+//! The bot's and the chat's own settings as the sandbox answers them: who the bot is, its
+//! webhook and command list; the chat's full info, title, description and photo (changed
+//! only with the right to change info).
 
 use super::{ChatKind, Refusal, World};
 use crate::telegram::upload::Upload;
 use serde_json::{Map, Value, json};
 
 impl World {
-    /// Answer the settings methods (`lower` is the method name in lower case); `None` for any
-    /// other method.
-    pub(super) fn call_settings(
-        &mut self,
-        lower: &str,
-        params: &Map<String, Value>,
-    ) -> Option<Result<Value, Refusal>> {
-        Some(match lower {
-            "setchattitle" => self.change_info(params, |chat, params| {
-                let title = text(params, "title").filter(|t| !t.is_empty());
-                let title = title.ok_or_else(|| Refusal::bad_request("chat title is empty"))?;
-                if chat.title == title {
-                    return Err(Refusal::bad_request("chat title is not modified"));
-                }
-                chat.title = title.to_string();
-                Ok(())
-            }),
-            "setchatdescription" => self.change_info(params, |chat, params| {
-                let description = text(params, "description").unwrap_or_default();
-                if chat.description == description {
-                    return Err(Refusal::bad_request("chat description is not modified"));
-                }
-                chat.description = description.to_string();
-                Ok(())
-            }),
-            "setchatphoto" => self.change_info(params, |chat, params| {
-                let upload = params.get("photo").map(Upload::from_json);
-                let Some(Ok(Some(upload))) = upload else {
-                    return Err(Refusal::bad_request("there is no photo in the request"));
-                };
-                let id = format!("sandbox-chat-photo-{}-{}", chat.id, upload.bytes.len());
-                chat.photo = Some(json!({
-                    "small_file_id": format!("{id}-small"), "small_file_unique_id": format!("{id}-s"),
-                    "big_file_id": format!("{id}-big"), "big_file_unique_id": format!("{id}-b"),
-                }));
-                Ok(())
-            }),
-            "deletechatphoto" => self.change_info(params, |chat, _| match chat.photo.take() {
-                Some(_) => Ok(()),
-                None => Err(Refusal::bad_request("CHAT_NOT_MODIFIED")),
-            }),
-            "banchatsenderchat" | "unbanchatsenderchat" => self.sender_chat(lower, params),
-            "revokechatinvitelink" => self.revoke_link(params),
-            "exportchatinvitelink" => self.export_link(params),
-            "setmycommands" => {
-                self.commands = params.get("commands").cloned().unwrap_or(json!([]));
+    /// `getMe`.
+    pub(super) fn get_me(&mut self, _: &Map<String, Value>) -> Result<Value, Refusal> {
+        Ok(self.bot.clone())
+    }
+
+    /// `close`, `logOut`: confirmed, nothing to do.
+    pub(super) fn confirm(&mut self, _: &Map<String, Value>) -> Result<Value, Refusal> {
+        Ok(json!(true))
+    }
+
+    /// `setWebhook`: kept with its parameters; the URL must not be empty.
+    pub(super) fn set_webhook(&mut self, params: &Map<String, Value>) -> Result<Value, Refusal> {
+        match params.get("url").and_then(Value::as_str) {
+            Some(url) if !url.is_empty() => {
+                self.webhook = Some(params.clone());
                 Ok(json!(true))
             }
-            "getmycommands" => Ok(self.commands.clone()),
-            _ => return None,
-        })
-    }
-
-    /// A new invite link, primary or not.
-    pub(super) fn new_invite_link(&mut self, primary: bool) -> Value {
-        self.links += 1;
-        json!({
-            "invite_link": format!("https://t.me/+sandbox{}", self.links),
-            "creator": self.bot.clone(), "creates_join_request": false,
-            "is_primary": primary, "is_revoked": false,
-        })
-    }
-
-    /// Remember `link` of `chat`, so it can be revoked.
-    pub(super) fn keep_invite_link(&mut self, chat: i64, link: &Value) {
-        if let Some(url) = link["invite_link"].as_str() {
-            self.invite_links
-                .insert(url.to_string(), (chat, link.clone()));
+            _ => Err(Refusal::bad_request("bad webhook: url is empty")),
         }
+    }
+
+    /// `deleteWebhook`.
+    pub(super) fn delete_webhook(&mut self, _: &Map<String, Value>) -> Result<Value, Refusal> {
+        self.webhook = None;
+        Ok(json!(true))
+    }
+
+    /// `getWebhookInfo`: the URL set (empty: none) and the updates waiting.
+    pub(super) fn get_webhook_info(&mut self, _: &Map<String, Value>) -> Result<Value, Refusal> {
+        Ok(json!({
+            "url": self.webhook.as_ref().and_then(|w| w.get("url")).cloned().unwrap_or(json!("")),
+            "has_custom_certificate": false, "pending_update_count": self.updates.len(),
+        }))
+    }
+
+    /// `setMyCommands`.
+    pub(super) fn set_my_commands(
+        &mut self,
+        params: &Map<String, Value>,
+    ) -> Result<Value, Refusal> {
+        self.commands = params.get("commands").cloned().unwrap_or(json!([]));
+        Ok(json!(true))
+    }
+
+    /// `getMyCommands`.
+    pub(super) fn get_my_commands(&mut self, _: &Map<String, Value>) -> Result<Value, Refusal> {
+        Ok(self.commands.clone())
+    }
+
+    /// `getChat`: a `ChatFullInfo`, with every field Telegram always sends.
+    pub(super) fn get_chat(&mut self, params: &Map<String, Value>) -> Result<Value, Refusal> {
+        let chat = self.chat(params)?;
+        let mut full = self.chat_json(chat);
+        if !chat.description.is_empty() {
+            full["description"] = chat.description.clone().into();
+        }
+        if let Some(photo) = &chat.photo {
+            full["photo"] = photo.clone();
+        }
+        if chat.kind != ChatKind::Private {
+            full["permissions"] = default_permissions();
+        }
+        full["accent_color_id"] = 0.into();
+        full["max_reaction_count"] = 11.into();
+        full["accepted_gift_types"] = json!({
+            "unlimited_gifts": false, "limited_gifts": false, "unique_gifts": false,
+            "premium_subscription": false, "gifts_from_channels": false,
+        });
+        Ok(full)
+    }
+
+    /// `setChatTitle`.
+    pub(super) fn set_chat_title(&mut self, params: &Map<String, Value>) -> Result<Value, Refusal> {
+        self.change_info(params, |chat, params| {
+            let title = text(params, "title").filter(|t| !t.is_empty());
+            let title = title.ok_or_else(|| Refusal::bad_request("chat title is empty"))?;
+            if chat.title == title {
+                return Err(Refusal::bad_request("chat title is not modified"));
+            }
+            chat.title = title.to_string();
+            Ok(())
+        })
+    }
+
+    /// `setChatDescription`.
+    pub(super) fn set_chat_description(
+        &mut self,
+        params: &Map<String, Value>,
+    ) -> Result<Value, Refusal> {
+        self.change_info(params, |chat, params| {
+            let description = text(params, "description").unwrap_or_default();
+            if chat.description == description {
+                return Err(Refusal::bad_request("chat description is not modified"));
+            }
+            chat.description = description.to_string();
+            Ok(())
+        })
+    }
+
+    /// `setChatPhoto`: an uploaded photo (its file ids made from its size).
+    pub(super) fn set_chat_photo(&mut self, params: &Map<String, Value>) -> Result<Value, Refusal> {
+        self.change_info(params, |chat, params| {
+            let upload = params.get("photo").map(Upload::from_json);
+            let Some(Ok(Some(upload))) = upload else {
+                return Err(Refusal::bad_request("there is no photo in the request"));
+            };
+            let id = format!("sandbox-chat-photo-{}-{}", chat.id, upload.bytes.len());
+            chat.photo = Some(json!({
+                "small_file_id": format!("{id}-small"), "small_file_unique_id": format!("{id}-s"),
+                "big_file_id": format!("{id}-big"), "big_file_unique_id": format!("{id}-b"),
+            }));
+            Ok(())
+        })
+    }
+
+    /// `deleteChatPhoto`.
+    pub(super) fn delete_chat_photo(
+        &mut self,
+        params: &Map<String, Value>,
+    ) -> Result<Value, Refusal> {
+        self.change_info(params, |chat, _| match chat.photo.take() {
+            Some(_) => Ok(()),
+            None => Err(Refusal::bad_request("CHAT_NOT_MODIFIED")),
+        })
     }
 
     /// Change the chat's info with `change`, after Telegram's checks (the right to change it).
@@ -92,59 +148,18 @@ impl World {
         change(chat, params)?;
         Ok(json!(true))
     }
+}
 
-    fn sender_chat(&mut self, lower: &str, params: &Map<String, Value>) -> Result<Value, Refusal> {
-        let chat = self.chat(params)?;
-        if chat.kind != ChatKind::Supergroup {
-            return Err(Refusal::bad_request(
-                "method is available only for supergroups",
-            ));
-        }
-        let id = chat.id;
-        self.require_right(
-            id,
-            "can_restrict_members",
-            "restrict/unrestrict chat member",
-        )?;
-        let sender = params
-            .get("sender_chat_id")
-            .and_then(Value::as_i64)
-            .ok_or_else(|| Refusal::bad_request("sender_chat_id is empty"))?;
-        if let Some(chat) = self.chats.get_mut(&id) {
-            match lower == "banchatsenderchat" {
-                true => chat.banned_senders.insert(sender),
-                false => chat.banned_senders.remove(&sender),
-            };
-        }
-        Ok(json!(true))
-    }
-
-    fn revoke_link(&mut self, params: &Map<String, Value>) -> Result<Value, Refusal> {
-        let chat = self.chat(params)?.id;
-        self.require_right(chat, "can_invite_users", "invite users")?;
-        let url = text(params, "invite_link").unwrap_or_default();
-        match self.invite_links.get_mut(url) {
-            Some((of, link)) if *of == chat => {
-                link["is_revoked"] = true.into();
-                Ok(link.clone())
-            }
-            _ => Err(Refusal::bad_request("INVITE_HASH_EXPIRED")),
-        }
-    }
-
-    fn export_link(&mut self, params: &Map<String, Value>) -> Result<Value, Refusal> {
-        let chat = self.chat(params)?.id;
-        self.require_right(chat, "can_invite_users", "invite users")?;
-        // The old primary link stops working.
-        for (of, link) in self.invite_links.values_mut() {
-            if *of == chat && link["is_primary"] == json!(true) {
-                link["is_revoked"] = true.into();
-            }
-        }
-        let link = self.new_invite_link(true);
-        self.keep_invite_link(chat, &link);
-        Ok(link["invite_link"].clone())
-    }
+/// What a new supergroup lets its members do (`ChatFullInfo.permissions`).
+fn default_permissions() -> Value {
+    json!({
+        "can_send_messages": true, "can_send_audios": true, "can_send_documents": true,
+        "can_send_photos": true, "can_send_videos": true, "can_send_video_notes": true,
+        "can_send_voice_notes": true, "can_send_polls": true,
+        "can_send_other_messages": true, "can_add_web_page_previews": true,
+        "can_change_info": false, "can_invite_users": true, "can_pin_messages": false,
+        "can_manage_topics": false,
+    })
 }
 
 /// The string parameter `key`.

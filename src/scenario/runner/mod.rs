@@ -14,9 +14,8 @@ pub mod worker;
 use super::{Handler, Scenario};
 use crate::authority::Checked;
 use crate::builtins::CallContext;
-use crate::effects::{Effect, Effects, Refusal};
+use crate::effects::{Effects, Nothing};
 use crate::engine::{Output, RunOptions, ScriptEngine, ScriptError};
-use crate::request::CommandError;
 use crate::telegram::UpdateContext;
 use pool::WorkerPool;
 use serde_json::{Map, Value, json};
@@ -111,7 +110,7 @@ impl Runner {
                 Ok(Scenario::problems(&engine, path))
             }
             Runner::Process { pool, root } => {
-                let nothing = Nothing(caller.clone());
+                let nothing = Nothing::under(CHECKING, caller.clone());
                 pool.check(root, path, &nothing)
             }
         }
@@ -133,29 +132,8 @@ impl Runner {
     }
 }
 
-/// The effects of a check: none (every one refused), under the caller of the effects it
-/// wraps (whose tenant the worker serves).
-struct Nothing(Arc<dyn Effects>);
-
-impl Effects for Nothing {
-    fn apply(&self, effect: &Effect<'_>) -> Result<Value, Refusal> {
-        match effect {
-            Effect::Now => self.0.apply(effect),
-            Effect::State(_) => Err(Refusal::Store(CHECKING.into())),
-            other => Err(checking(other.command()).into()),
-        }
-    }
-
-    fn caller(&self) -> Option<&crate::effects::Caller> {
-        self.0.caller()
-    }
-}
-
+/// Why builtins act on nothing while a script is checked.
 const CHECKING: &str = "builtins do nothing while a script is checked";
-
-fn checking(command: &str) -> CommandError {
-    CommandError::invalid(command, CHECKING)
-}
 
 /// Compile the scenario at `path` on `engine`, its namespace under `prefix`, and run its
 /// `on_load` through `effects`; `compiled` is called in between.

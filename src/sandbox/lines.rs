@@ -1,10 +1,11 @@
-//! The sandbox's chat console: each input line becomes an update from a sandbox user, and
+//! The sandbox chat's lines (typed on stdin, or sent by the web console's `sandbox_chat`):
+//! each line becomes an update from a sandbox user, and
 //! every Bot API call the scripts make is printed as one line with its JSON.
 //!
-//! A line that starts with none of the console's commands ([`LINES`], each with its usage;
+//! A line that starts with none of the sandbox commands ([`LINES`], each with its usage;
 //! `/help` lists them) is a message from the current user (alice at first) in the sandbox
 //! group: `/start` too is a message. Prefixes combine: `/as owner /reply 3 /ban`,
-//! `/dm bob /photo hi`. A console command without what it needs prints its usage and
+//! `/dm bob /photo hi`. A sandbox command without what it needs prints its usage and
 //! changes nothing.
 
 use super::server::{BotApiServer, Recorded};
@@ -99,12 +100,12 @@ struct Said {
 
 /// A prefix: sets who says the rest of the line, where, or what it replies to; the rest.
 type Prefix = for<'a> fn(&mut Said, &Users, &'a str) -> Result<&'a str, Refused>;
-/// A command: what it did, as the console echoes it.
+/// A command: what it did, as the sandbox echoes it.
 type Act = fn(&Said, &mut World, &mut Users, &str) -> Result<String, Refused>;
 /// A line about the sandbox account (the default one): what happened.
 type AccountAct = fn(&SandboxAccount, i64, &str) -> Result<String, Refused>;
 
-/// What a console command does.
+/// What a sandbox command does.
 enum Run {
     Prefix(Prefix),
     Act(Act),
@@ -114,7 +115,7 @@ enum Run {
     Account(AccountAct),
 }
 
-/// One console command: its name, its usage, what it does, and how.
+/// One sandbox command: its name, its usage, what it does, and how.
 pub struct LineSpec {
     /// The command, e.g. `/dm`.
     pub name: &'static str,
@@ -125,7 +126,7 @@ pub struct LineSpec {
     run: Run,
 }
 
-/// Every console command.
+/// Every sandbox command.
 pub const LINES: &[LineSpec] = &[
     LineSpec {
         name: "/as",
@@ -207,10 +208,10 @@ pub const LINES: &[LineSpec] = &[
     },
 ];
 
-/// Every console command, one per line: its usage and what it does.
+/// Every sandbox command, one per line: its usage and what it does.
 pub fn help() -> String {
     let mut out = String::from(
-        "Type a message (from alice at first; /start too is a message), or a console command:",
+        "Type a message (from alice at first; /start too is a message), or a sandbox command:",
     );
     for line in LINES {
         out.push_str(&format!("\n  {:<20} {}", line.usage, line.what));

@@ -6,10 +6,10 @@
 # updates/s, the ratios to refbot, and the peak resident memory of the tgscript host process
 # and (separately) of its script workers, sampled every 50 ms while it ran.
 #
-#   bash bench/throughput.sh [N] [K] [R]      # defaults: 20000 100 2; builds the release binary
-#   TGSCRIPT_SCRIPTS_ISOLATION=inline bash bench/throughput.sh   # scripts in-process
+#   bash benches/scripts/throughput.sh [N] [K] [R]      # defaults: 20000 100 2; builds the release binary
+#   TGSCRIPT_SCRIPTS_ISOLATION=inline bash benches/scripts/throughput.sh   # scripts in-process
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 n=${1:-20000}; k=${2:-100}; rounds=${3:-2}
 harness=${BENCH_HARNESS:-../shared/bench/run.sh}
 [ -x "$harness" ] || { echo "no harness at $harness (set BENCH_HARNESS)" >&2; exit 1; }

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # How long the sandbox takes to stop after Ctrl-C in a terminal with no input pending
 # (issue 16: within 1 s). Runs `tgscript run scripts/` in a pseudo-terminal N times (default
-# 5), types one line, waits until the console is blocked reading the next, presses Ctrl-C
+# 5), types one line, waits until the sandbox chat is blocked reading the next, presses Ctrl-C
 # and times until the process has exited; prints each time and the median. BIN= picks the
 # binary (default target/release/tgscript).
-#   bench/ctrl_c.sh [N]     (after cargo build --release)
+#   benches/scripts/ctrl_c.sh [N]     (after cargo build --release)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 exec python3 - "${1:-5}" <<'PY'
 import os, pty, select, signal, statistics, sys, time
 

@@ -2,9 +2,9 @@
 # Wall time (ms, process start to exit) and peak memory (max RSS) of each hostile script under the default limits, next to a trivial
 # script as the baseline, measured side by side in one run (median of N runs each).
 #
-#   bash bench/hostile.sh [N]        # N defaults to 5; builds the release binary first
+#   bash benches/scripts/hostile.sh [N]        # N defaults to 5; builds the release binary first
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 runs=${1:-5}
 cargo build --release --quiet
 bin=$PWD/target/release/tgscript
