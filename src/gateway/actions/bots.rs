@@ -236,7 +236,7 @@ pub(super) const SANDBOX_CHAT: ActionSpec = ActionSpec {
     name: "sandbox_chat",
     access: Access::Admin,
     doc: "Say a line in the sandbox of `tgscript run` without a bot token, as on its \
-          console: `text` (from alice, in the group), `/as NAME text`, `/dm [NAME] text` (in \
+          standard input: `text` (from alice, in the group), `/as NAME text`, `/dm [NAME] text` (in \
           NAME's private chat with the bot), `/reply N text`, `/photo [caption]`, \
           `/join [NAME]`, `/press [#N] DATA`, `/wait DURATION`, … (`/help` answers the whole \
           list). Answered once the scenarios have handled it (at most 30 s); what they did \
@@ -252,7 +252,7 @@ pub(super) const SANDBOX_CHAT: ActionSpec = ActionSpec {
     errors: &[
         NOT_HERE,
         "no sandbox runs here: sandbox_chat needs `tgscript run` without a bot token",
-        "line is required / a console usage line, e.g. `usage: /press [#N] DATA (…)`",
+        "line is required / a sandbox command's usage line, e.g. `usage: /press [#N] DATA (…)`",
         "\"<echo>\" was said, and the scenarios are still at it after 30 s (see the activity)",
     ],
     run: Run::Here(sandbox_chat),
