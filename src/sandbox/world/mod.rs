@@ -420,7 +420,7 @@ impl World {
         let mut member = match self.status(chat, user) {
             Status::Creator => json!({"status": "creator", "is_anonymous": false}),
             Status::Administrator(rights) => {
-                let mut m = every(ADMINISTRATOR_RIGHTS, &rights);
+                let mut m = every(&administrator_rights(), &rights);
                 m.insert("status".into(), "administrator".into());
                 Value::Object(m)
             }
@@ -478,22 +478,17 @@ impl World {
     }
 }
 
-/// The fields of a `ChatMemberAdministrator` besides `status` and `user`, as Telegram sends
-/// them for a supergroup's administrator.
-const ADMINISTRATOR_RIGHTS: &[&str] = &[
-    "can_be_edited",
-    "is_anonymous",
-    "can_manage_chat",
-    "can_delete_messages",
-    "can_manage_video_chats",
-    "can_restrict_members",
-    "can_promote_members",
-    "can_change_info",
-    "can_invite_users",
-    "can_post_stories",
-    "can_edit_stories",
-    "can_delete_stories",
-    "can_pin_messages",
-    "can_manage_topics",
-    "can_manage_direct_messages",
-];
+/// The fields of a supergroup's `ChatMemberAdministrator` besides `status` and `user`:
+/// `can_be_edited` and the rights `tg_promote_chat_member` takes
+/// ([`crate::commands::chat::ADMIN_RIGHTS`]), but those of channels only.
+fn administrator_rights() -> Vec<&'static str> {
+    const CHANNEL_ONLY: &[&str] = &["can_post_messages", "can_edit_messages"];
+    std::iter::once("can_be_edited")
+        .chain(
+            crate::commands::chat::ADMIN_RIGHTS
+                .iter()
+                .copied()
+                .filter(|right| !CHANNEL_ONLY.contains(right)),
+        )
+        .collect()
+}
