@@ -70,6 +70,7 @@ impl CallContext {
             message_id: None,
             callback_query_id: None,
             job: None,
+            ahead: false,
         };
         Self {
             update: Some(Arc::new(update)),

@@ -34,6 +34,7 @@ mod modules;
 mod nats;
 mod operations;
 mod operator;
+mod payments;
 #[path = "../support/postgres.rs"]
 mod pg;
 mod postgres;

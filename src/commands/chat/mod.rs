@@ -6,6 +6,7 @@
 mod media;
 mod members;
 mod messages;
+mod payments;
 mod settings;
 
 use super::{FieldSpec, Overloads};
@@ -17,6 +18,7 @@ use serde_json::{Map, Value};
 pub use media::{MAX_CALLBACK_DATA, check_markup};
 pub use members::ADMIN_RIGHTS;
 pub use messages::SEND_MESSAGE;
+pub use payments::STARS;
 
 /// The parameters of one Bot API call.
 pub type Params = Map<String, Value>;
@@ -128,6 +130,14 @@ pub const ACTIONS: &[ChatAction] = &[
     media::SEND_PHOTO,
     media::SEND_DOCUMENT,
     messages::ANSWER_CALLBACK_QUERY,
+    payments::SEND_INVOICE,
+    payments::CREATE_INVOICE_LINK,
+    payments::ANSWER_PRE_CHECKOUT_QUERY,
+    payments::ANSWER_SHIPPING_QUERY,
+    payments::REFUND_STAR_PAYMENT,
+    payments::EDIT_USER_STAR_SUBSCRIPTION,
+    payments::GET_STAR_TRANSACTIONS,
+    payments::SEND_PAID_MEDIA,
     messages::BOT_API,
 ];
 

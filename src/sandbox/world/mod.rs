@@ -7,14 +7,16 @@
 //!
 //! This file holds the state and what is read from it. The Bot API calls the bot makes are
 //! dispatched in `methods` (one table of every method answered) to the concept answering
-//! them: `settings` (the bot's and the chat's own), `members`, `messages`, `invite_links`;
-//! `happenings` is what the users do (post, join, leave, press a button).
+//! them: `settings` (the bot's and the chat's own), `members`, `messages`, `invite_links`,
+//! `payments` (invoices, and a user paying one); `happenings` is what the users do (post,
+//! join, leave, press a button).
 
 mod happenings;
 mod invite_links;
 mod members;
 mod messages;
 mod methods;
+mod payments;
 mod settings;
 
 pub use happenings::Post;
@@ -162,6 +164,8 @@ pub struct World {
     commands: Value,
     /// The parameters of the last `setWebhook`, until `deleteWebhook`.
     webhook: Option<Map<String, Value>>,
+    /// Invoices, payments and refunds.
+    payments: payments::Payments,
 }
 
 /// The members of the sandbox group from the start, besides the owner: (id, first name).
@@ -203,6 +207,7 @@ impl World {
             invite_links: BTreeMap::new(),
             commands: json!([]),
             webhook: None,
+            payments: payments::Payments::default(),
         }
     }
 
