@@ -183,6 +183,18 @@ pub const LINES: &[LineSpec] = &[
         run: Run::Act(press),
     },
     LineSpec {
+        name: "/inline",
+        usage: "/inline TEXT",
+        what: "type @sandbox_bot TEXT: the bot gets an inline_query, and /choose picks from its answer",
+        run: Run::Act(inline),
+    },
+    LineSpec {
+        name: "/choose",
+        usage: "/choose N",
+        what: "pick result N of the bot's last inline answer: it is posted as your message via the bot (chosen_inline_result)",
+        run: Run::Act(choose),
+    },
+    LineSpec {
         name: "/pay",
         usage: "/pay [#N]",
         what: "pay the bot's invoice #N (default: the newest here): the bot gets a pre_checkout_query, and once it answers yes a message with successful_payment",
@@ -476,6 +488,29 @@ fn press(
     let (chat, id) = chat_and_user(said, world, users);
     let message = world.press_button(chat, id, message, data)?;
     Ok(format!("{} pressed [{data}] under #{message}", said.user))
+}
+
+fn inline(
+    said: &Said,
+    world: &mut World,
+    users: &mut Users,
+    after: &str,
+) -> Result<String, Refused> {
+    let (chat, id) = chat_and_user(said, world, users);
+    world.ask_inline(chat, id, after);
+    Ok(format!("{} types @sandbox_bot {after}", said.user))
+}
+
+fn choose(
+    said: &Said,
+    world: &mut World,
+    users: &mut Users,
+    after: &str,
+) -> Result<String, Refused> {
+    let n: usize = after.trim().parse().map_err(|_| Refused::Usage)?;
+    let (_, id) = chat_and_user(said, world, users);
+    let chosen = world.choose_inline(id, n)?;
+    Ok(format!("{} sends {chosen:?} via @sandbox_bot", said.user))
 }
 
 fn pay(said: &Said, world: &mut World, users: &mut Users, after: &str) -> Result<String, Refused> {

@@ -24,6 +24,7 @@ mod fuzz;
 mod gateway;
 mod http;
 mod inbox;
+mod inline;
 mod isolation;
 mod jobs;
 mod layers;

@@ -3,6 +3,7 @@
 //! a request into the exact Bot API call ([`prepare`], tested without a server). [`execute`]
 //! sends it through [`Effects`].
 
+mod inline;
 mod media;
 mod members;
 mod messages;
@@ -15,6 +16,7 @@ use crate::request::{CommandError, Fields, as_int};
 use crate::telegram::UpdateContext;
 use serde_json::{Map, Value};
 
+pub use inline::result_problem;
 pub use media::{MAX_CALLBACK_DATA, check_markup};
 pub use members::ADMIN_RIGHTS;
 pub use messages::SEND_MESSAGE;
@@ -130,6 +132,7 @@ pub const ACTIONS: &[ChatAction] = &[
     media::SEND_PHOTO,
     media::SEND_DOCUMENT,
     messages::ANSWER_CALLBACK_QUERY,
+    inline::ANSWER_INLINE_QUERY,
     payments::SEND_INVOICE,
     payments::CREATE_INVOICE_LINK,
     payments::ANSWER_PRE_CHECKOUT_QUERY,

@@ -1,6 +1,6 @@
 //! The Bot API methods the sandbox answers: one table from a method's name to the function
 //! of the concept that answers it ([`METHODS`]: the bot's connection and the chat's settings,
-//! members, messages, invite links, payments), and the chat actions' methods it knowingly
+//! members, messages, invite links, inline mode, payments), and the chat actions' methods it knowingly
 //! leaves out ([`NOT_SIMULATED`]). Any other method gets a 404 that says it is not
 //! implemented.
 
@@ -58,6 +58,8 @@ const METHODS: &[(&str, Answer)] = &[
     ("createchatinvitelink", World::create_chat_invite_link),
     ("exportchatinvitelink", World::export_chat_invite_link),
     ("revokechatinvitelink", World::revoke_chat_invite_link),
+    // Inline mode (inline.rs).
+    ("answerinlinequery", World::answer_inline_query),
     // Payments (payments.rs).
     ("sendinvoice", World::send_invoice),
     ("createinvoicelink", World::create_invoice_link),

@@ -8,10 +8,11 @@
 //! This file holds the state and what is read from it. The Bot API calls the bot makes are
 //! dispatched in `methods` (one table of every method answered) to the concept answering
 //! them: `settings` (the bot's and the chat's own), `members`, `messages`, `invite_links`,
-//! `payments` (invoices, and a user paying one); `happenings` is what the users do (post,
-//! join, leave, press a button).
+//! `payments` (invoices, and a user paying one), `inline` (a user's inline query, and the
+//! result they pick); `happenings` is what the users do (post, join, leave, press a button).
 
 mod happenings;
+mod inline;
 mod invite_links;
 mod members;
 mod messages;
@@ -166,6 +167,8 @@ pub struct World {
     webhook: Option<Map<String, Value>>,
     /// Invoices, payments and refunds.
     payments: payments::Payments,
+    /// Inline queries and their answers.
+    inline: inline::Inline,
 }
 
 /// The members of the sandbox group from the start, besides the owner: (id, first name).
@@ -208,6 +211,7 @@ impl World {
             commands: json!([]),
             webhook: None,
             payments: payments::Payments::default(),
+            inline: inline::Inline::default(),
         }
     }
 
