@@ -39,12 +39,12 @@ pub fn calls<'a>(
         return job_call(scenarios, job).map(|call| vec![call]);
     }
     let (kind, _, payload) = update::kind(update);
-    let pressed =
-        (kind == UpdateKind::CallbackQuery).then(|| payload["data"].as_str().unwrap_or_default());
+    let pressed = (kind == Some(UpdateKind::CallbackQuery))
+        .then(|| payload["data"].as_str().unwrap_or_default());
     let owned = pressed.is_some_and(|data| scenarios.iter().any(|s| s.owns_callback(data)));
-    let command = (kind == UpdateKind::Message)
-        .then(|| command(payload, me))
-        .flatten();
+    let message = kind == Some(UpdateKind::Message);
+    let payment = message && payload.get("successful_payment").is_some();
+    let command = message.then(|| command(payload, me)).flatten();
     Ok(scenarios
         .iter()
         .filter(|scenario| match pressed {
@@ -53,7 +53,9 @@ pub fn calls<'a>(
             None => true,
         })
         .filter_map(|scenario| {
-            let wait = (kind == UpdateKind::Message)
+            // A payment goes to its own handler, even from a scenario waiting for a message.
+            let paid = payment && scenario.has(Handler::OnSuccessfulPayment);
+            let wait = (message && !paid)
                 .then(|| waits.iter().find(|w| w["scenario"] == *scenario.namespace))
                 .flatten();
             if let Some(wait) = wait {
@@ -99,11 +101,14 @@ fn job_call<'a>(scenarios: &'a [Scenario], job: &Value) -> Result<Call<'a>, Unro
     })
 }
 
-/// Which handler of `scenario` gets an update of `kind`, and its arguments; `command` is the
+/// Which handler of `scenario` gets an update of `kind` (`None`: newer than this build), and
+/// its arguments: the kind's named handler with the payload (a message's command to
+/// `on_command`, a payment to `on_successful_payment`, when the scenario has them), else
+/// `on_update` with the whole update, for the kinds that go there; `command` is the
 /// message's command when it is one for this bot.
 fn route(
     scenario: &Scenario,
-    kind: UpdateKind,
+    kind: Option<UpdateKind>,
     payload: &Value,
     update: &Value,
     command: Option<&(String, Vec<String>)>,
@@ -117,29 +122,36 @@ fn route(
             )
         });
     }
-    let handler = match kind {
-        UpdateKind::Message => {
-            if let Some((cmd, args)) = command
-                && scenario.has(Handler::OnCommand)
-            {
-                return Some((
-                    Handler::OnCommand,
-                    vec![json!(cmd), json!(args), payload.clone()],
-                ));
-            }
-            Handler::OnMessage
-        }
-        UpdateKind::CallbackQuery => Handler::OnCallbackQuery,
-        UpdateKind::ChatMember | UpdateKind::MyChatMember => Handler::OnChatMember,
-        _ => {
-            return scenario
-                .has(Handler::OnUpdate)
-                .then(|| (Handler::OnUpdate, vec![update.clone()]));
-        }
+    let raw = || {
+        scenario
+            .has(Handler::OnUpdate)
+            .then(|| (Handler::OnUpdate, vec![update.clone()]))
     };
-    scenario
-        .has(handler)
-        .then(|| (handler, vec![payload.clone()]))
+    let Some(kind) = kind else {
+        return raw();
+    };
+    if kind == UpdateKind::Message {
+        if let Some((cmd, args)) = command
+            && scenario.has(Handler::OnCommand)
+        {
+            return Some((
+                Handler::OnCommand,
+                vec![json!(cmd), json!(args), payload.clone()],
+            ));
+        }
+        if payload.get("successful_payment").is_some() && scenario.has(Handler::OnSuccessfulPayment)
+        {
+            return Some((Handler::OnSuccessfulPayment, vec![payload.clone()]));
+        }
+    }
+    let handler = Handler::of(kind);
+    if scenario.has(handler) {
+        return Some((handler, vec![payload.clone()]));
+    }
+    if kind.spec().else_on_update {
+        return raw();
+    }
+    None
 }
 
 /// `"/warn@my_bot 3 \"for spam\""` → `("warn", ["3", "for spam"])`, when the command is for

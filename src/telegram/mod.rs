@@ -8,6 +8,7 @@ pub mod bot;
 pub mod call;
 pub mod errors;
 pub mod http;
+pub mod kinds;
 pub mod layers;
 pub mod permissions;
 pub mod polling;
