@@ -49,4 +49,5 @@ mod signals;
 mod state;
 mod tdlib_install;
 mod tenants;
+mod updates;
 mod util;
