@@ -430,3 +430,29 @@ fn called_names(ast: &AST) -> std::collections::BTreeSet<String> {
     });
     called
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_a_listed_handler_and_each_name_is_one_handler() {
+        let all = Handler::all();
+        for kind in UpdateKind::ALL {
+            assert!(all.contains(&Handler::of(*kind)), "{}", kind.key());
+            assert_eq!(Handler::of(*kind).name(), kind.spec().handler);
+        }
+        let names: std::collections::BTreeSet<&str> = all.iter().map(|h| h.name()).collect();
+        assert_eq!(names.len(), all.len());
+        for handler in all {
+            let sent = serde_json::to_value(handler).unwrap_or_default();
+            assert_eq!(sent, handler.name());
+            assert_eq!(serde_json::from_value::<Handler>(sent).ok(), Some(*handler));
+        }
+        assert_eq!(
+            Handler::of(UpdateKind::MyChatMember),
+            Handler::of(UpdateKind::ChatMember)
+        );
+        assert!(serde_json::from_value::<Handler>("on_nothing".into()).is_err());
+    }
+}

@@ -216,6 +216,68 @@ mod tests {
         assert!(arguments("").is_empty());
     }
 
+    /// A scenario `name` with `handlers` and state name `name`.
+    fn scenario(name: &str, handlers: Vec<Handler>) -> Scenario {
+        let path = std::path::Path::new(name);
+        Scenario::compiled_elsewhere(path, handlers, Vec::new(), 0, Default::default())
+    }
+
+    /// Each scenario's call for `update`: (file, function).
+    fn routed(scenarios: &[Scenario], update: &Value, waits: &[Value]) -> Vec<(String, String)> {
+        let calls = calls(scenarios, update, None, waits).unwrap_or_default();
+        calls
+            .into_iter()
+            .map(|call| (call.scenario.name.clone(), call.function))
+            .collect()
+    }
+
+    #[test]
+    fn a_payment_goes_to_on_successful_payment_even_past_a_wait() {
+        let message = Handler::of(UpdateKind::Message);
+        let scenarios = [
+            scenario("shop", vec![message, Handler::OnSuccessfulPayment]),
+            scenario("chat", vec![message]),
+        ];
+        let paid = json!({"update_id": 1, "message": {"message_id": 5, "chat": {"id": 7},
+            "from": {"id": 7}, "successful_payment": {"invoice_payload": "cart-9"}}});
+        let waits = [
+            json!({"id": 1, "scenario": "shop", "function": "got_address"}),
+            json!({"id": 2, "scenario": "chat", "function": "got_name"}),
+        ];
+        assert_eq!(
+            routed(&scenarios, &paid, &waits),
+            [
+                ("shop".to_string(), "on_successful_payment".to_string()),
+                ("chat".to_string(), "got_name".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn without_its_named_handler_an_update_goes_to_on_update_as_before() {
+        let scenarios = [
+            scenario("named", vec![Handler::of(UpdateKind::EditedMessage)]),
+            scenario("legacy", vec![Handler::OnUpdate]),
+        ];
+        let update = |key: &str| json!({"update_id": 1, key: {"chat": {"id": 7}}});
+        let names = |key: &str| {
+            routed(&scenarios, &update(key), &[])
+                .into_iter()
+                .map(|(file, function)| format!("{file} {function}"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names("edited_message"),
+            ["named on_edited_message", "legacy on_update"]
+        );
+        assert_eq!(names("pre_checkout_query"), ["legacy on_update"]);
+        assert_eq!(names("guest_arrived"), ["legacy on_update"], "a newer kind");
+        // Messages, presses and member changes never went to on_update.
+        for own in ["message", "callback_query", "chat_member", "my_chat_member"] {
+            assert!(names(own).is_empty(), "{own}");
+        }
+    }
+
     #[test]
     fn a_command_to_another_bot_is_not_ours() {
         let msg = |text: &str| json!({"text": text});
