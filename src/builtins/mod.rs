@@ -14,6 +14,7 @@ mod core;
 mod files;
 mod guarded;
 mod http;
+mod inline;
 mod jobs;
 mod keyboard;
 mod state;
@@ -117,6 +118,7 @@ rhai::def_package! {
         guarded::register(module);
         chat::register(module);
         keyboard::register(module);
+        inline::register(module);
         http::register(module);
         account::register(module);
         state::register(module);

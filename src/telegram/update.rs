@@ -32,6 +32,10 @@ pub struct UpdateContext {
     /// on the business account's behalf names.
     #[serde(default)]
     pub business_connection_id: Option<String>,
+    /// Whether it runs ahead of the other updates: a query Telegram waits on (pre-checkout,
+    /// shipping), answered within seconds or the user's payment fails.
+    #[serde(default)]
+    pub ahead: bool,
 }
 
 pub use super::kinds::UpdateKind;
@@ -49,6 +53,7 @@ impl UpdateContext {
                 callback_query_id: None,
                 job: Some(job.clone()),
                 business_connection_id: None,
+                ahead: false,
             };
         }
         let (kind, _, payload) = kind(update);
@@ -87,6 +92,7 @@ impl UpdateContext {
             callback_query_id: update["callback_query"]["id"].as_str().map(str::to_string),
             job: None,
             business_connection_id: business_connection_id.as_str().map(str::to_string),
+            ahead: runs_ahead(update),
         }
     }
 }
@@ -107,6 +113,15 @@ pub fn kind(update: &Value) -> (Option<UpdateKind>, &str, &Value) {
         Some((k, v)) => (None, k.as_str(), v),
         None => (None, "unknown", &Value::Null),
     }
+}
+
+/// Whether `update` is a query Telegram waits on (a pre-checkout or shipping query): it runs
+/// ahead of the other updates, in no chat's order.
+pub fn runs_ahead(update: &Value) -> bool {
+    matches!(
+        kind(update).0,
+        Some(UpdateKind::PreCheckoutQuery | UpdateKind::ShippingQuery)
+    )
 }
 
 /// The key updates are ordered by: their chat, else their user, else 0. Updates with one key

@@ -3,9 +3,11 @@
 //! a request into the exact Bot API call ([`prepare`], tested without a server). [`execute`]
 //! sends it through [`Effects`].
 
+mod inline;
 mod media;
 mod members;
 mod messages;
+mod payments;
 mod settings;
 
 use super::{FieldSpec, Overloads};
@@ -14,9 +16,11 @@ use crate::request::{CommandError, Fields, as_int};
 use crate::telegram::UpdateContext;
 use serde_json::{Map, Value};
 
+pub use inline::result_problem;
 pub use media::{MAX_CALLBACK_DATA, check_markup};
 pub use members::ADMIN_RIGHTS;
 pub use messages::SEND_MESSAGE;
+pub use payments::STARS;
 
 /// The parameters of one Bot API call.
 pub type Params = Map<String, Value>;
@@ -128,6 +132,15 @@ pub const ACTIONS: &[ChatAction] = &[
     media::SEND_PHOTO,
     media::SEND_DOCUMENT,
     messages::ANSWER_CALLBACK_QUERY,
+    inline::ANSWER_INLINE_QUERY,
+    payments::SEND_INVOICE,
+    payments::CREATE_INVOICE_LINK,
+    payments::ANSWER_PRE_CHECKOUT_QUERY,
+    payments::ANSWER_SHIPPING_QUERY,
+    payments::REFUND_STAR_PAYMENT,
+    payments::EDIT_USER_STAR_SUBSCRIPTION,
+    payments::GET_STAR_TRANSACTIONS,
+    payments::SEND_PAID_MEDIA,
     messages::BOT_API,
 ];
 

@@ -7,14 +7,17 @@
 //!
 //! This file holds the state and what is read from it. The Bot API calls the bot makes are
 //! dispatched in `methods` (one table of every method answered) to the concept answering
-//! them: `settings` (the bot's and the chat's own), `members`, `messages`, `invite_links`;
-//! `happenings` is what the users do (post, join, leave, press a button).
+//! them: `settings` (the bot's and the chat's own), `members`, `messages`, `invite_links`,
+//! `payments` (invoices, and a user paying one), `inline` (a user's inline query, and the
+//! result they pick); `happenings` is what the users do (post, join, leave, press a button).
 
 mod happenings;
+mod inline;
 mod invite_links;
 mod members;
 mod messages;
 mod methods;
+mod payments;
 mod settings;
 
 pub use happenings::Post;
@@ -165,6 +168,10 @@ pub struct World {
     /// The update kinds the last `getUpdates` that named some asked for: as on Telegram, a
     /// request without `allowed_updates` keeps them, and other kinds are not delivered.
     allowed_updates: Option<Vec<String>>,
+    /// Invoices, payments and refunds.
+    payments: payments::Payments,
+    /// Inline queries and their answers.
+    inline: inline::Inline,
 }
 
 /// The members of the sandbox group from the start, besides the owner: (id, first name).
@@ -207,6 +214,8 @@ impl World {
             commands: json!([]),
             webhook: None,
             allowed_updates: None,
+            payments: payments::Payments::default(),
+            inline: inline::Inline::default(),
         }
     }
 
