@@ -51,4 +51,5 @@ mod signals;
 mod state;
 mod tdlib_install;
 mod tenants;
+mod updates;
 mod util;
