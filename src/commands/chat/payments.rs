@@ -57,6 +57,30 @@ const PROVIDER_TOKEN: FieldSpec = FieldSpec::optional(
     "the payment provider's token (leave out for Stars)",
 );
 
+/// A payment, by the `telegram_payment_charge_id` of its `successful_payment` (a
+/// subscription by its first payment's).
+const CHARGE_ID: FieldSpec = FieldSpec::required(
+    "telegram_payment_charge_id",
+    "string",
+    r#""stxA1b2C3""#,
+    "the payment (its successful_payment's charge id; a subscription's first payment)",
+);
+
+/// An invoice builtin's parameters: `lead` ones, the invoice's four, then `tail` ones (the
+/// return type last).
+macro_rules! invoice_params {
+    ($($lead:literal),* ; $($tail:literal),*) => {
+        &[
+            $($lead,)*
+            "title: String",
+            "description: String",
+            "payload: String",
+            "prices: INT | Array",
+            $($tail),*
+        ]
+    };
+}
+
 /// What `send_invoice` answers: the sent message.
 const SENT_INVOICE: &str = r#"{"message_id": 9, "date": 1767225600, "chat": {"id": 1001, "type": "private"}, "invoice": {"title": "Pro for a month", "description": "Everything unlocked for 30 days", "start_parameter": "", "currency": "XTR", "total_amount": 100}}"#;
 
@@ -77,38 +101,10 @@ send_invoice(-1001234567890, "Donation", "Thank you!", "tip", [#{label: "Tip", a
 ```
 "#,
     overloads: &[
-        &[
-            "title: String",
-            "description: String",
-            "payload: String",
-            "prices: INT | Array",
-            "Map",
-        ],
-        &[
-            "title: String",
-            "description: String",
-            "payload: String",
-            "prices: INT | Array",
-            "options: Map",
-            "Map",
-        ],
-        &[
-            "chat_id: INT | String",
-            "title: String",
-            "description: String",
-            "payload: String",
-            "prices: INT | Array",
-            "Map",
-        ],
-        &[
-            "chat_id: INT | String",
-            "title: String",
-            "description: String",
-            "payload: String",
-            "prices: INT | Array",
-            "options: Map",
-            "Map",
-        ],
+        invoice_params!(; "Map"),
+        invoice_params!(; "options: Map", "Map"),
+        invoice_params!("chat_id: INT | String"; "Map"),
+        invoice_params!("chat_id: INT | String"; "options: Map", "Map"),
     ],
     method: Method::Fixed("sendInvoice"),
     takes: Takes::AndMore(&[
@@ -142,21 +138,8 @@ send_message(`Join the club: ${link}`);
 ```
 "#,
     overloads: &[
-        &[
-            "title: String",
-            "description: String",
-            "payload: String",
-            "prices: INT | Array",
-            "String",
-        ],
-        &[
-            "title: String",
-            "description: String",
-            "payload: String",
-            "prices: INT | Array",
-            "options: Map",
-            "String",
-        ],
+        invoice_params!(; "String"),
+        invoice_params!(; "options: Map", "String"),
     ],
     method: Method::Fixed("createInvoiceLink"),
     takes: Takes::AndMore(&[
@@ -352,12 +335,7 @@ fn on_successful_payment(msg) {
     method: Method::Confirmed("refundStarPayment"),
     takes: Takes::Only(&[
         FieldSpec::required("user_id", "integer|string", "1001", "the user who paid"),
-        FieldSpec::required(
-            "telegram_payment_charge_id",
-            "string",
-            r#""stxA1b2C3""#,
-            "the payment",
-        ),
+        CHARGE_ID,
     ]),
     returns: "true",
     build: |f, _| charge(f),
@@ -385,12 +363,7 @@ fn on_command(cmd, args, msg) {
     method: Method::Confirmed("editUserStarSubscription"),
     takes: Takes::Only(&[
         FieldSpec::required("user_id", "integer|string", "1001", "the subscriber"),
-        FieldSpec::required(
-            "telegram_payment_charge_id",
-            "string",
-            r#""stxA1b2C3""#,
-            "the subscription's first payment",
-        ),
+        CHARGE_ID,
         FieldSpec::required(
             "is_canceled",
             "boolean",
