@@ -1,4 +1,4 @@
-//! Messages and the rest: delete, pin and unpin, invite links, `send_message`, `reply`,
+//! Messages and the rest: delete, pin and unpin (one or all), invite links, `send_message`, `reply`,
 //! `answer_callback_query`, and the raw `bot_api`.
 
 use super::{
@@ -100,6 +100,28 @@ tg_unpin_chat_message();
         let mut params = Map::new();
         params.insert("chat_id".into(), chat_id(f, ctx)?);
         put_opt_int(f, &mut params, "message_id")?;
+        Ok(params)
+    },
+};
+
+pub(super) const TG_UNPIN_ALL: ChatAction = ChatAction {
+    name: "tg_unpin_all",
+    doc: r#"
+Unpin every pinned message of the chat (`unpinAllChatMessages`), as Salebot's `tg_unpin_all`.
+Optional `chat_id`.
+
+# Example
+```rhai
+tg_unpin_all();
+```
+"#,
+    overloads: &[&["bool"], &["chat_id: INT | String", "bool"]],
+    method: Method::Confirmed("unpinAllChatMessages"),
+    takes: Takes::Only(&[CHAT_ID]),
+    returns: "true",
+    build: |f, ctx| {
+        let mut params = Map::new();
+        params.insert("chat_id".into(), chat_id(f, ctx)?);
         Ok(params)
     },
 };
@@ -335,7 +357,7 @@ print(chat.title);
 };
 
 /// `chat_id` and `message_id` (the message being handled when left out).
-fn message(f: &Fields, ctx: &UpdateContext) -> Result<Params, CommandError> {
+pub(super) fn message(f: &Fields, ctx: &UpdateContext) -> Result<Params, CommandError> {
     let mut params = Map::new();
     params.insert("chat_id".into(), chat_id(f, ctx)?);
     let message_id = match f.opt_int("message_id")? {

@@ -313,7 +313,7 @@ fn bot_commands(f: &Fields) -> Result<Value, CommandError> {
 }
 
 /// The string field `key`, required, of `min..=max` characters.
-fn text<'a>(f: &Fields<'a>, key: &str, min: usize, max: usize) -> Result<&'a str, CommandError> {
+pub(super) fn text<'a>(f: &Fields<'a>, key: &str, min: usize, max: usize) -> Result<&'a str, CommandError> {
     let value = f
         .opt_str(key)?
         .ok_or_else(|| f.error(format!("{key} is required")))?;
@@ -327,14 +327,14 @@ fn text<'a>(f: &Fields<'a>, key: &str, min: usize, max: usize) -> Result<&'a str
 }
 
 /// Only the target chat.
-fn just_chat(f: &Fields, ctx: &UpdateContext) -> Result<Params, CommandError> {
+pub(super) fn just_chat(f: &Fields, ctx: &UpdateContext) -> Result<Params, CommandError> {
     let mut params = Map::new();
     params.insert("chat_id".into(), chat_id(f, ctx)?);
     Ok(params)
 }
 
 /// The target chat and `key`.
-fn params_with(
+pub(super) fn params_with(
     f: &Fields,
     ctx: &UpdateContext,
     key: &str,
