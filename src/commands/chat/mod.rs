@@ -12,6 +12,8 @@ mod forum;
 mod members;
 mod messages;
 mod polls;
+#[cfg(test)]
+mod refusals;
 mod relay;
 mod roster;
 mod send;
@@ -27,6 +29,7 @@ use serde_json::{Map, Value};
 pub use media::{MAX_CALLBACK_DATA, check_markup};
 pub use members::ADMIN_RIGHTS;
 pub use messages::SEND_MESSAGE;
+pub use signals::CHAT_ACTIONS;
 
 /// The parameters of one Bot API call.
 pub type Params = Map<String, Value>;
