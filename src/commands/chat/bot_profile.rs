@@ -24,7 +24,10 @@ macro_rules! by_language {
         &[&[$returns], &["language_code: String", $returns]]
     };
     ($arg:literal, $returns:literal) => {
-        &[&[$arg, $returns], &[$arg, "language_code: String", $returns]]
+        &[
+            &[$arg, $returns],
+            &[$arg, "language_code: String", $returns],
+        ]
     };
 }
 

@@ -54,9 +54,7 @@ pub(super) fn resolve(
     let mut resolved = request.clone();
     for (name, seconds) in given(fields, request) {
         if f.get("until_date").is_some() {
-            return Err(f.error(format!(
-                "give either {name} or until_date, not both"
-            )));
+            return Err(f.error(format!("give either {name} or until_date, not both")));
         }
         let length = f
             .opt_int(name)?
@@ -106,7 +104,10 @@ mod tests {
         let same = resolve("ban", &[HOURS], &request, 9).expect("untouched");
         assert_eq!(same, request);
         for (bad, error) in [
-            (json!({"hours": -1}), "hours must be a whole number, 0 or more"),
+            (
+                json!({"hours": -1}),
+                "hours must be a whole number, 0 or more",
+            ),
             (json!({"hours": 1.5}), "hours must be an integer"),
             (
                 json!({"hours": 1, "until_date": 5}),

@@ -100,7 +100,10 @@ fn on_callback_query(query) {
             .opt_map("media")?
             .ok_or_else(|| f.error("media is required: #{type, media, caption}"))?
             .clone();
-        let kind = media.get("type").and_then(Value::as_str).unwrap_or_default();
+        let kind = media
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if !MEDIA_KINDS.contains(&kind) {
             return Err(f.error(format!(
                 "media.type must be one of {}, got {kind:?}",

@@ -20,8 +20,12 @@ const THREAD: FieldSpec = FieldSpec::required(
 );
 
 /// A topic's name.
-const NAME: FieldSpec =
-    FieldSpec::required("name", "string", r#""Support""#, "the topic's name, 1–128 characters");
+const NAME: FieldSpec = FieldSpec::required(
+    "name",
+    "string",
+    r#""Support""#,
+    "the topic's name, 1–128 characters",
+);
 
 /// A topic's icon: a custom emoji id (Salebot's `icon`).
 const ICON: FieldSpec = FieldSpec::optional(
@@ -162,8 +166,7 @@ tg_edit_forum_topic(254, "Support (closed on Sundays)");
     takes: Takes::Only(&[
         CHAT_ID,
         THREAD,
-        FieldSpec::optional("name", "string", "the new name, 1–128 characters")
-            .eg(r#""Support""#),
+        FieldSpec::optional("name", "string", "the new name, 1–128 characters").eg(r#""Support""#),
         ICON,
     ]),
     returns: "true",

@@ -260,7 +260,12 @@ pub fn upload_only(f: &Fields, key: &str) -> Result<Value, CommandError> {
 }
 
 /// `value` when it is a valid upload of at most `max` bytes.
-pub(super) fn upload(f: &Fields, key: &str, value: &Value, max: usize) -> Result<Option<Value>, CommandError> {
+pub(super) fn upload(
+    f: &Fields,
+    key: &str,
+    value: &Value,
+    max: usize,
+) -> Result<Option<Value>, CommandError> {
     let upload = Upload::from_json(value).map_err(|e| f.error(format!("{key}: {e}")))?;
     match upload {
         Some(upload) if upload.bytes.is_empty() => Err(f.error(format!("{key} is an empty file"))),

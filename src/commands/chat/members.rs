@@ -206,11 +206,9 @@ tg_restrict_chat_member(-1001234567890, 42, 3, [0, 0, 0, 0, 0, 0, 0, 0, 0], [0, 
             let perms = permissions::from_flag_lists(permission, media).map_err(|e| f.error(e))?;
             return restriction(f, ctx, user_id, perms);
         }
-        let perms = f
-            .opt_map("permissions")?
-            .ok_or_else(|| {
-                f.error("permissions is required (or Salebot's permission and media_permissions)")
-            })?;
+        let perms = f.opt_map("permissions")?.ok_or_else(|| {
+            f.error("permissions is required (or Salebot's permission and media_permissions)")
+        })?;
         permissions::check_permission_map(perms).map_err(|e| f.error(e))?;
         let perms: Map<String, Value> = perms
             .iter()

@@ -46,12 +46,7 @@ tg_send_poll(-1001234567890, "Lunch?", ["pizza", "sushi"], false, true);
 "#,
     overloads: &[
         &["question: String", "options: Array", "Map"],
-        &[
-            "question: String",
-            "options: Array",
-            "settings: Map",
-            "Map",
-        ],
+        &["question: String", "options: Array", "settings: Map", "Map"],
         &[
             "chat_id: INT | String",
             "question: String",
@@ -79,12 +74,7 @@ tg_send_poll(-1001234567890, "Lunch?", ["pizza", "sushi"], false, true);
         CHAT_ID,
         QUESTION,
         OPTIONS,
-        FieldSpec::optional(
-            "is_anonymous",
-            "boolean",
-            "whether votes are anonymous",
-        )
-        .or("true"),
+        FieldSpec::optional("is_anonymous", "boolean", "whether votes are anonymous").or("true"),
         FieldSpec::optional(
             "allows_multiple_answers",
             "boolean",
@@ -242,9 +232,7 @@ fn poll(f: &Fields, ctx: &UpdateContext) -> Result<Params, CommandError> {
         };
         let length = text.map_or(0, |t| t.chars().count());
         if !(1..=100).contains(&length) {
-            return Err(f.error(format!(
-                "options[{i}] must be a text of 1–100 characters"
-            )));
+            return Err(f.error(format!("options[{i}] must be a text of 1–100 characters")));
         }
         options.push(match answer {
             Value::Object(_) => answer.clone(),

@@ -75,7 +75,10 @@ fn places_dice_actions_and_reactions_are_checked() {
         "longitude must be within -180 and 180, got -181"
     );
     let word = json!({"chat_id": 1, "latitude": "north", "longitude": 0});
-    assert_eq!(refusal("tg_send_location", word), "latitude must be a number");
+    assert_eq!(
+        refusal("tg_send_location", word),
+        "latitude must be a number"
+    );
     let venue = json!({"chat_id": 1, "latitude": 1, "longitude": 2, "title": "", "address": "a"});
     assert_eq!(
         refusal("tg_send_venue", venue),
@@ -120,14 +123,18 @@ fn topics_titles_and_profile_texts_are_checked() {
         "custom_title must be 0–16 characters, got 17"
     );
     let emoji = json!({"chat_id": 1, "user_id": 2, "custom_title": "boss 🔥"});
-    assert!(refusal("tg_set_administrator_title", emoji).starts_with("custom_title may not hold emoji"));
+    assert!(
+        refusal("tg_set_administrator_title", emoji).starts_with("custom_title may not hold emoji")
+    );
     let description = json!({"description": "d".repeat(513)});
     assert_eq!(
         refusal("tg_set_my_description", description),
         "description must be 0–512 characters, got 513"
     );
     let language = json!({"short_description": "hi", "language_code": "english"});
-    assert!(refusal("tg_set_my_short_description", language).starts_with("language_code must be two"));
+    assert!(
+        refusal("tg_set_my_short_description", language).starts_with("language_code must be two")
+    );
     let scope = json!({"scope": {"chat_id": 1}});
     assert!(refusal("tg_delete_my_commands", scope).starts_with("scope must be a BotCommandScope"));
 }

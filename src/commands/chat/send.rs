@@ -227,7 +227,12 @@ if thrown.dice.value == 6 { reply("Bullseye!"); }
         &["Map"],
         &["emoji: String", "Map"],
         &["chat_id: INT | String", "emoji: String", "Map"],
-        &["chat_id: INT | String", "emoji: String", "options: Map", "Map"],
+        &[
+            "chat_id: INT | String",
+            "emoji: String",
+            "options: Map",
+            "Map",
+        ],
     ],
     method: Method::Fixed("sendDice"),
     takes: Takes::AndMore(&[
@@ -365,12 +370,8 @@ tg_send_venue(51.5007, -0.1246, "Meetup", "Westminster, London");
 };
 
 /// A point's latitude.
-const LATITUDE: FieldSpec = FieldSpec::required(
-    "latitude",
-    "number",
-    "51.5007",
-    "degrees north, -90 to 90",
-);
+const LATITUDE: FieldSpec =
+    FieldSpec::required("latitude", "number", "51.5007", "degrees north, -90 to 90");
 
 /// A point's longitude.
 const LONGITUDE: FieldSpec = FieldSpec::required(

@@ -313,7 +313,12 @@ fn bot_commands(f: &Fields) -> Result<Value, CommandError> {
 }
 
 /// The string field `key`, required, of `min..=max` characters.
-pub(super) fn text<'a>(f: &Fields<'a>, key: &str, min: usize, max: usize) -> Result<&'a str, CommandError> {
+pub(super) fn text<'a>(
+    f: &Fields<'a>,
+    key: &str,
+    min: usize,
+    max: usize,
+) -> Result<&'a str, CommandError> {
     let value = f
         .opt_str(key)?
         .ok_or_else(|| f.error(format!("{key} is required")))?;

@@ -37,10 +37,7 @@ impl World {
     }
 
     /// `deleteMyCommands`.
-    pub(super) fn delete_my_commands(
-        &mut self,
-        _: &Map<String, Value>,
-    ) -> Result<Value, Refusal> {
+    pub(super) fn delete_my_commands(&mut self, _: &Map<String, Value>) -> Result<Value, Refusal> {
         self.commands = json!([]);
         Ok(json!(true))
     }

@@ -42,9 +42,14 @@ impl World {
             .get("media")
             .and_then(Value::as_object)
             .ok_or_else(|| Refusal::bad_request("can't parse InputMedia JSON object"))?;
-        let kind = media.get("type").and_then(Value::as_str).unwrap_or_default();
+        let kind = media
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if !MEDIA.contains(&kind) || kind == "voice" {
-            return Err(Refusal::bad_request("can't parse InputMedia: media type invalid"));
+            return Err(Refusal::bad_request(
+                "can't parse InputMedia: media type invalid",
+            ));
         }
         let file = match media.get("media").and_then(Value::as_str) {
             Some(attached) if attached.starts_with("attach://") => {
@@ -55,7 +60,11 @@ impl World {
                 }
             }
             Some(id) if !id.is_empty() => id.to_string(),
-            _ => return Err(Refusal::bad_request("can't parse InputMedia: media is empty")),
+            _ => {
+                return Err(Refusal::bad_request(
+                    "can't parse InputMedia: media is empty",
+                ));
+            }
         };
         let mut object = json!({"file_id": file, "file_unique_id": format!("u{file}")});
         if kind == "photo" {

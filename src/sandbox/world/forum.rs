@@ -72,7 +72,10 @@ impl World {
         params: &Map<String, Value>,
     ) -> Result<Value, Refusal> {
         let chat = self.managed_forum(params, "create a topic")?;
-        let name = params.get("name").and_then(Value::as_str).unwrap_or_default();
+        let name = params
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if name.is_empty() || name.chars().count() > 128 {
             return Err(Refusal::bad_request("TOPIC_TITLE_EMPTY"));
         }
@@ -93,7 +96,11 @@ impl World {
         content.insert("is_topic_message".into(), true.into());
         let message = self.store_message(chat, BOT_ID, content, None);
         let id = message["message_id"].as_i64().unwrap_or_default();
-        if let Some(m) = self.chats.get_mut(&chat).and_then(|c| c.messages.get_mut(&id)) {
+        if let Some(m) = self
+            .chats
+            .get_mut(&chat)
+            .and_then(|c| c.messages.get_mut(&id))
+        {
             m["message_thread_id"] = id.into();
         }
         let topic = Topic {
@@ -171,7 +178,10 @@ impl World {
         &mut self,
         params: &Map<String, Value>,
     ) -> Result<Value, Refusal> {
-        let name = params.get("name").and_then(Value::as_str).unwrap_or_default();
+        let name = params
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if name.is_empty() || name.chars().count() > 128 {
             return Err(Refusal::bad_request("TOPIC_TITLE_EMPTY"));
         }
@@ -234,7 +244,11 @@ impl World {
             .get("message_thread_id")
             .and_then(Value::as_i64)
             .unwrap_or_default();
-        match self.forums.get(&chat).is_some_and(|f| f.topics.contains_key(&id)) {
+        match self
+            .forums
+            .get(&chat)
+            .is_some_and(|f| f.topics.contains_key(&id))
+        {
             true => Ok((chat, id)),
             false => Err(Refusal::bad_request("message thread not found")),
         }

@@ -101,7 +101,11 @@ impl World {
 
     /// The message a message sent replies to: it must exist, unless
     /// `allow_sending_without_reply` (then the message is sent without the reply).
-    pub(super) fn reply_target(&self, chat: i64, params: &Map<String, Value>) -> Result<Option<i64>, Refusal> {
+    pub(super) fn reply_target(
+        &self,
+        chat: i64,
+        params: &Map<String, Value>,
+    ) -> Result<Option<i64>, Refusal> {
         let reply = params.get("reply_parameters");
         let Some(id) = reply
             .and_then(|r| r["message_id"].as_i64())

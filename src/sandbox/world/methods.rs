@@ -54,8 +54,12 @@ const METHODS: &[(&str, Answer)] = &[
     ("unpinallchatmessages", World::pin),
     ("answercallbackquery", World::answer_callback_query),
     // The bot's profile (bot_profile.rs).
-    ("setmydescription", |w, p| w.set_description(p, "description")),
-    ("getmydescription", |w, p| w.get_description(p, "description")),
+    ("setmydescription", |w, p| {
+        w.set_description(p, "description")
+    }),
+    ("getmydescription", |w, p| {
+        w.get_description(p, "description")
+    }),
     ("setmyshortdescription", |w, p| {
         w.set_description(p, "short_description")
     }),

@@ -27,9 +27,8 @@ impl World {
             .get("type")
             .and_then(Value::as_str)
             .unwrap_or("regular");
-        let flag = |key: &str, default: bool| {
-            params.get(key).and_then(Value::as_bool).unwrap_or(default)
-        };
+        let flag =
+            |key: &str, default: bool| params.get(key).and_then(Value::as_bool).unwrap_or(default);
         let mut poll = json!({
             "question": question, "options": options, "total_voter_count": 0,
             "is_closed": false, "is_anonymous": flag("is_anonymous", true), "type": kind,
@@ -52,7 +51,11 @@ impl World {
         let id = message["message_id"].as_i64().unwrap_or_default();
         let poll_id = format!("{}{id:06}", chat.unsigned_abs());
         message["poll"]["id"] = poll_id.clone().into();
-        if let Some(stored) = self.chats.get_mut(&chat).and_then(|c| c.messages.get_mut(&id)) {
+        if let Some(stored) = self
+            .chats
+            .get_mut(&chat)
+            .and_then(|c| c.messages.get_mut(&id))
+        {
             stored["poll"]["id"] = poll_id.into();
         }
         Ok(message)

@@ -35,10 +35,7 @@ impl World {
     }
 
     /// `sendLocation`.
-    pub(super) fn send_location(
-        &mut self,
-        params: &Map<String, Value>,
-    ) -> Result<Value, Refusal> {
+    pub(super) fn send_location(&mut self, params: &Map<String, Value>) -> Result<Value, Refusal> {
         let location = location(params)?;
         self.send_content(params, "location", location)
     }

@@ -34,7 +34,9 @@ impl World {
         }
         let reaction = params.get("reaction").cloned().unwrap_or(json!([]));
         let Some(list) = reaction.as_array() else {
-            return Err(Refusal::bad_request("can't parse reaction types JSON object"));
+            return Err(Refusal::bad_request(
+                "can't parse reaction types JSON object",
+            ));
         };
         match list.is_empty() {
             true => self.reactions.remove(&(chat, id)),
