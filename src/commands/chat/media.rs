@@ -221,13 +221,7 @@ pub(super) fn send_file(
 pub(super) fn edited(f: &Fields, ctx: &UpdateContext) -> Result<Params, CommandError> {
     let mut params = f.map.clone();
     params.insert("chat_id".into(), chat_id(f, ctx)?);
-    let message_id = match f.opt_int("message_id")? {
-        Some(id) => id,
-        None => ctx
-            .message_id
-            .ok_or_else(|| f.error("message_id is required (no current message)"))?,
-    };
-    params.insert("message_id".into(), message_id.into());
+    params.insert("message_id".into(), super::message_id(f, ctx)?.into());
     check_markup(f, &params)?;
     Ok(params)
 }

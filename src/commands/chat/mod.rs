@@ -262,6 +262,16 @@ fn chat_id(f: &Fields, ctx: &UpdateContext) -> Result<Value, CommandError> {
     }
 }
 
+/// The request's `message_id`, else the message being handled.
+fn message_id(f: &Fields, ctx: &UpdateContext) -> Result<i64, CommandError> {
+    match f.opt_int("message_id")? {
+        Some(id) => Ok(id),
+        None => ctx
+            .message_id
+            .ok_or_else(|| f.error("message_id is required (no current message)")),
+    }
+}
+
 /// A chat as a request names it: an integer id (or a string of digits), or `"@username"`.
 fn chat_ref(value: &Value) -> Option<Value> {
     if let Some(id) = as_int(value) {

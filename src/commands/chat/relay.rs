@@ -106,13 +106,7 @@ fn relayed(f: &Fields, ctx: &UpdateContext) -> Result<Params, CommandError> {
             .ok_or_else(|| f.error("from_chat_id is required (no current chat)"))?,
     };
     params.insert("from_chat_id".into(), from);
-    let message_id = match f.opt_int("message_id")? {
-        Some(id) => id,
-        None => ctx
-            .message_id
-            .ok_or_else(|| f.error("message_id is required (no current message)"))?,
-    };
-    params.insert("message_id".into(), message_id.into());
+    params.insert("message_id".into(), super::message_id(f, ctx)?.into());
     super::check_markup(f, &params)?;
     Ok(params)
 }

@@ -2,7 +2,7 @@
 //! ("typing…", `tg_send_chat_action`), a reaction on a message (`tg_set_message_reaction`),
 //! and a button press answered by opening a URL (`tg_callback_url_open`).
 
-use super::messages::message;
+use super::messages::{CACHE_TIME, CALLBACK_QUERY_ID, callback_query, message};
 use super::{CHAT_ID, ChatAction, Method, Takes, put_opt_int};
 use crate::commands::FieldSpec;
 use crate::request::{CommandError, Fields};
@@ -230,33 +230,18 @@ fn on_callback_query(query) {
     ],
     method: Method::Confirmed("answerCallbackQuery"),
     takes: Takes::Only(&[
-        FieldSpec::required(
-            "callback_query_id",
-            "string",
-            r#""4382bfdwdsb323b2d9""#,
-            "the button press (scripts: the one being handled)",
-        ),
+        CALLBACK_QUERY_ID,
         FieldSpec::required(
             "url",
             "string",
             r#""https://t.me/sandbox_bot?start=promo""#,
             "the URL to open",
         ),
-        FieldSpec::optional(
-            "cache_time",
-            "integer",
-            "seconds clients may cache the answer",
-        ),
+        CACHE_TIME,
     ]),
     returns: "true",
     build: |f, ctx| {
-        let id = match f.get("callback_query_id") {
-            Some(Value::String(id)) if !id.is_empty() => id.clone(),
-            Some(_) => return Err(f.error("callback_query_id must be a non-empty string")),
-            None => ctx.callback_query_id.clone().ok_or_else(|| {
-                f.error("no current callback query: call it from on_callback_query or pass callback_query_id")
-            })?,
-        };
+        let id = callback_query(f, ctx)?;
         let url = f
             .opt_str("url")?
             .filter(|u| !u.is_empty() && !u.chars().any(char::is_whitespace))

@@ -72,13 +72,7 @@ impl World {
         params: &Map<String, Value>,
     ) -> Result<Value, Refusal> {
         let chat = self.managed_forum(params, "create a topic")?;
-        let name = params
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        if name.is_empty() || name.chars().count() > 128 {
-            return Err(Refusal::bad_request("TOPIC_TITLE_EMPTY"));
-        }
+        let name = topic_name(params.get("name"))?;
         let icon_color = params
             .get("icon_color")
             .and_then(Value::as_i64)
@@ -124,11 +118,8 @@ impl World {
     ) -> Result<Value, Refusal> {
         self.change_topic(params, |topic| {
             let before = topic.clone();
-            if let Some(name) = params.get("name").and_then(Value::as_str) {
-                if name.is_empty() || name.chars().count() > 128 {
-                    return Err(Refusal::bad_request("TOPIC_TITLE_EMPTY"));
-                }
-                topic.name = name.to_string();
+            if let Some(name) = params.get("name") {
+                topic.name = topic_name(Some(name))?.to_string();
             }
             if let Some(emoji) = params.get("icon_custom_emoji_id").and_then(Value::as_str) {
                 topic.icon_custom_emoji_id = Some(emoji.to_string()).filter(|e| !e.is_empty());
@@ -178,51 +169,13 @@ impl World {
         &mut self,
         params: &Map<String, Value>,
     ) -> Result<Value, Refusal> {
-        let name = params
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        if name.is_empty() || name.chars().count() > 128 {
-            return Err(Refusal::bad_request("TOPIC_TITLE_EMPTY"));
-        }
+        let name = topic_name(params.get("name"))?;
         self.change_general(params, |general| match general.name == name {
             true => Err(not_modified()),
             false => {
                 general.name = name.to_string();
                 Ok(())
             }
-        })
-    }
-
-    /// `closeGeneralForumTopic` (`closed`) or `reopenGeneralForumTopic` (which shows a
-    /// hidden one too).
-    pub(super) fn close_general_forum_topic(
-        &mut self,
-        params: &Map<String, Value>,
-        closed: bool,
-    ) -> Result<Value, Refusal> {
-        self.change_general(params, |general| {
-            set_closed(general, closed)?;
-            if !closed {
-                general.hidden = false;
-            }
-            Ok(())
-        })
-    }
-
-    /// `hideGeneralForumTopic` (`hidden`: it is closed too) or `unhideGeneralForumTopic`.
-    pub(super) fn hide_general_forum_topic(
-        &mut self,
-        params: &Map<String, Value>,
-        hidden: bool,
-    ) -> Result<Value, Refusal> {
-        self.change_general(params, |general| {
-            if general.hidden == hidden {
-                return Err(not_modified());
-            }
-            general.hidden = hidden;
-            general.closed |= hidden;
-            Ok(())
         })
     }
 
@@ -261,29 +214,62 @@ impl World {
         change: impl FnOnce(&mut Topic) -> Result<(), Refusal>,
     ) -> Result<Value, Refusal> {
         let (chat, id) = self.topic_of(params)?;
-        let topic = self
-            .forums
-            .get_mut(&chat)
-            .and_then(|f| f.topics.get_mut(&id))
-            .ok_or_else(|| Refusal::bad_request("message thread not found"))?;
-        change(topic)?;
-        Ok(json!(true))
+        self.change_in(chat, |forum| forum.topics.get_mut(&id), change)
     }
 
-    /// Change the general topic of the forum a call names with `change`.
-    fn change_general(
+    /// Change the general topic of the forum a call names with `change`
+    /// ([`close_general`], [`hide_general`]).
+    pub(super) fn change_general(
         &mut self,
         params: &Map<String, Value>,
         change: impl FnOnce(&mut Topic) -> Result<(), Refusal>,
     ) -> Result<Value, Refusal> {
         let chat = self.managed_forum(params, "manage topics")?;
-        let forum = self
+        self.change_in(chat, |forum| Some(&mut forum.general), change)
+    }
+
+    /// Change the topic `pick` finds in the forum `chat` with `change`.
+    fn change_in(
+        &mut self,
+        chat: i64,
+        pick: impl FnOnce(&mut Forum) -> Option<&mut Topic>,
+        change: impl FnOnce(&mut Topic) -> Result<(), Refusal>,
+    ) -> Result<Value, Refusal> {
+        let topic = self
             .forums
             .get_mut(&chat)
-            .ok_or_else(|| Refusal::bad_request("the chat is not a forum"))?;
-        change(&mut forum.general)?;
+            .and_then(pick)
+            .ok_or_else(|| Refusal::bad_request("message thread not found"))?;
+        change(topic)?;
         Ok(json!(true))
     }
+}
+
+/// `closeGeneralForumTopic` (`closed`) or `reopenGeneralForumTopic` (which shows a hidden
+/// one too).
+pub(super) fn close_general(general: &mut Topic, closed: bool) -> Result<(), Refusal> {
+    set_closed(general, closed)?;
+    if !closed {
+        general.hidden = false;
+    }
+    Ok(())
+}
+
+/// `hideGeneralForumTopic` (`hidden`: it is closed too) or `unhideGeneralForumTopic`.
+pub(super) fn hide_general(general: &mut Topic, hidden: bool) -> Result<(), Refusal> {
+    if general.hidden == hidden {
+        return Err(not_modified());
+    }
+    general.hidden = hidden;
+    general.closed |= hidden;
+    Ok(())
+}
+
+/// A topic's new name: 1–128 characters, or Telegram's refusal.
+fn topic_name(name: Option<&Value>) -> Result<&str, Refusal> {
+    name.and_then(Value::as_str)
+        .filter(|n| (1..=128).contains(&n.chars().count()))
+        .ok_or_else(|| Refusal::bad_request("TOPIC_TITLE_EMPTY"))
 }
 
 /// Close or reopen `topic`; refused when it already is.

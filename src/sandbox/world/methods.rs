@@ -3,6 +3,7 @@
 //! settings, members, messages, polls, topics, invite links), and the chat actions' methods it knowingly leaves out
 //! ([`NOT_SIMULATED`]). Any other method gets a 404 that says it is not implemented.
 
+use super::forum::{close_general, hide_general};
 use super::{Refusal, World};
 use serde_json::{Map, Value};
 
@@ -103,16 +104,16 @@ const METHODS: &[(&str, Answer)] = &[
     ("unpinallforumtopicmessages", World::unpin_topic_messages),
     ("editgeneralforumtopic", World::edit_general_forum_topic),
     ("closegeneralforumtopic", |w, p| {
-        w.close_general_forum_topic(p, true)
+        w.change_general(p, |g| close_general(g, true))
     }),
     ("reopengeneralforumtopic", |w, p| {
-        w.close_general_forum_topic(p, false)
+        w.change_general(p, |g| close_general(g, false))
     }),
     ("hidegeneralforumtopic", |w, p| {
-        w.hide_general_forum_topic(p, true)
+        w.change_general(p, |g| hide_general(g, true))
     }),
     ("unhidegeneralforumtopic", |w, p| {
-        w.hide_general_forum_topic(p, false)
+        w.change_general(p, |g| hide_general(g, false))
     }),
     // Invite links (invite_links.rs).
     ("createchatinvitelink", World::create_chat_invite_link),
