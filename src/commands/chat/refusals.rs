@@ -86,8 +86,10 @@ fn places_dice_actions_and_reactions_are_checked() {
     );
     let die = json!({"chat_id": 1, "emoji": "🐸"});
     assert!(refusal("tg_send_dice", die).starts_with("emoji must be one of 🎲 🎯 🏀 ⚽ 🎳 🎰"));
-    let action = json!({"chat_id": 1, "action": "dancing"});
-    assert!(refusal("tg_send_chat_action", action).starts_with("action must be one of typing,"));
+    let action = json!({"chat_id": 1, "bot_action": "dancing"});
+    assert!(
+        refusal("tg_send_chat_action", action).starts_with("bot_action must be one of typing,")
+    );
     let reaction = json!({"chat_id": 1, "message_id": 2, "reaction": "🐸"});
     assert!(
         refusal("tg_set_message_reaction", reaction)

@@ -107,8 +107,9 @@ pub(super) const TG_SEND_CHAT_ACTION: ChatAction = ChatAction {
 Show what the bot is doing in a chat (`sendChatAction`) for up to 5 seconds or until it sends
 something: "typing", "upload_photo", "record_video", "upload_video", "record_voice",
 "upload_voice", "upload_document", "choose_sticker", "find_location", "record_video_note" or
-"upload_video_note". As Salebot's: optional leading `chat_id` and trailing
-`message_thread_id` (a forum topic).
+"upload_video_note" (Salebot's `bot_action`, the gateway's field too, as `action` names the
+gateway's action). As Salebot's: optional leading `chat_id` and trailing `message_thread_id`
+(a forum topic).
 
 # Example
 ```rhai
@@ -118,11 +119,11 @@ reply(answer);
 ```
 "#,
     overloads: &[
-        &["action: String", "bool"],
-        &["chat_id: INT | String", "action: String", "bool"],
+        &["bot_action: String", "bool"],
+        &["chat_id: INT | String", "bot_action: String", "bool"],
         &[
             "chat_id: INT | String",
-            "action: String",
+            "bot_action: String",
             "message_thread_id: INT",
             "bool",
         ],
@@ -130,7 +131,12 @@ reply(answer);
     method: Method::Confirmed("sendChatAction"),
     takes: Takes::Only(&[
         CHAT_ID,
-        FieldSpec::required("action", "string", r#""typing""#, "what the bot is doing"),
+        FieldSpec::required(
+            "bot_action",
+            "string",
+            r#""typing""#,
+            "what the bot is doing (Salebot's name; sent as the Bot API's action)",
+        ),
         FieldSpec::optional(
             "message_thread_id",
             "integer",
@@ -140,11 +146,11 @@ reply(answer);
     returns: "true",
     build: |f, ctx| {
         let action = f
-            .opt_str("action")?
-            .ok_or_else(|| f.error("action is required"))?;
+            .opt_str("bot_action")?
+            .ok_or_else(|| f.error("bot_action is required"))?;
         if !CHAT_ACTIONS.contains(&action) {
             return Err(f.error(format!(
-                "action must be one of {}, got {action:?}",
+                "bot_action must be one of {}, got {action:?}",
                 CHAT_ACTIONS.join(", ")
             )));
         }
