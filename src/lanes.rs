@@ -56,6 +56,21 @@ impl<K: Eq + Hash, T: Send + 'static> Lanes<K, T> {
         lane.send(item).is_ok()
     }
 
+    /// Work on `item` at once, in no lane (behind nothing, and nothing behind it); `false`
+    /// (and the item dropped) once [`Self::finish`] began. Must be called within the runtime.
+    pub fn run_now(&self, item: T) -> bool {
+        let _lanes = self.lanes.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.closed.load(Ordering::SeqCst) {
+            return false;
+        }
+        let work = self.work.clone();
+        self.workers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .spawn(async move { work(item).await });
+        true
+    }
+
     /// Stop taking items and wait until every queued item has been worked on.
     pub async fn finish(&self) {
         {

@@ -28,6 +28,7 @@ pub fn micros_per_call<'a>(
         message_id: Some(1),
         callback_query_id: None,
         job: None,
+        ahead: false,
     });
     let message =
         json!({"message_id": 1, "chat": {"id": -100}, "from": {"id": 1001}, "text": "hi"});

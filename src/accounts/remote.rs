@@ -1,7 +1,7 @@
 //! Accounts across a cluster's instances: each account runs (its TDLib client open) on one
 //! instance only, and every other instance holds a [`RemoteAccount`] in its place, which
 //! relays each operation, login step and sandbox act to the owner over NATS
-//! ([`crate::cluster::relay`], `tgscript.gw.account.<id>`) and follows the account's
+//! ([`crate::cluster::relay`], `tgscript.gw.<instance>.account.<id>`) and follows the account's
 //! authorization state from the events the owner publishes. The owner answers with
 //! [`answer_for`]. Scripts, the gateway and the bots use either through the same
 //! [`Account`] trait.

@@ -14,6 +14,7 @@ mod core;
 mod files;
 mod guarded;
 mod http;
+mod inline;
 mod jobs;
 mod keyboard;
 mod state;
@@ -70,6 +71,7 @@ impl CallContext {
             message_id: None,
             callback_query_id: None,
             job: None,
+            ahead: false,
         };
         Self {
             update: Some(Arc::new(update)),
@@ -120,6 +122,7 @@ rhai::def_package! {
         guarded::register(module);
         chat::register(module);
         keyboard::register(module);
+        inline::register(module);
         http::register(module);
         account::register(module);
         state::register(module);

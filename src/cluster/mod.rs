@@ -167,13 +167,6 @@ impl Membership {
                     _ => ClusterError::Connect { url, message },
                 }
             })?;
-        // A request finds nobody while its bot moves, which takes about a lease.
-        let relay = relay::Relay::new(
-            client.clone(),
-            seal.clone(),
-            2 * ttl,
-            Duration::from_millis(config.gateway_timeout_ms),
-        );
         let subscribe = |subject: &'static str| {
             let (client, shown, seal) = (client.clone(), shown.clone(), seal.clone());
             async move {
@@ -213,6 +206,15 @@ impl Membership {
             ttl.as_millis()
         );
         let (views, view) = watch::channel(View::default());
+        // A request finds nobody while its bot moves, which takes about a lease.
+        let relay = relay::Relay::new(
+            client.clone(),
+            seal.clone(),
+            &instance,
+            view.clone(),
+            2 * ttl,
+            Duration::from_millis(config.gateway_timeout_ms),
+        );
         let (leave, left) = oneshot::channel();
         let lease = lease::Lease::new(bucket, seal.clone(), instance.clone(), ttl);
         let kept = tokio::spawn(lease.keep(views, left));

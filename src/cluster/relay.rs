@@ -1,29 +1,38 @@
-//! Requests for a bot or an account, from whichever instance got them to its owner: NATS
-//! request/reply on `tgscript.gw.bot.<id>` or `tgscript.gw.account.<id>`, which only the
-//! instance running it answers (it subscribes once it holds the claim and unsubscribes before
-//! it lets the claim go; in one queue group, so even two subscriptions at once would never
-//! both get a request). While it moves nobody answers ("no responders", which NATS says at
-//! once and which means nobody got the request), so the request is asked again until a bound;
-//! a request someone took but did not answer in time is never asked again (it may have been
-//! done). Requests and answers are sealed ([`super::seal`]): one that does not open is
-//! dropped (a request is then never answered, an answer fails its request).
+//! Requests for a bot or an account, from whichever instance got them to the instance running
+//! it: NATS request/reply on `tgscript.gw.<instance>.bot.<id>` or
+//! `tgscript.gw.<instance>.account.<id>`, the instance being the one the asker's [`View`] says
+//! should run it. Each instance subscribes once to its own subjects and keeps that
+//! subscription for its whole life; what it runs registers here ([`Relay::take`]) and lets go
+//! ([`Requests::drain`]) without touching the subscription, so no request is ever in flight to
+//! a subscription that is going away (a NATS client drops those). A request for something that
+//! does not run on the instance that got it (it has not started there yet, or has let go) is
+//! answered "not here", and nothing was done: it is asked again, like a request that found no
+//! instance at all ("no responders", which NATS says at once), until a bound. A request someone
+//! took but did not answer in time is never asked again (it may have been done). Requests and
+//! answers are sealed ([`super::seal`]): one that does not open is dropped (a request is then
+//! never answered, an answer fails its request).
 
+use super::View;
 use super::seal::Seal;
 use bytes::Bytes;
 use futures::StreamExt;
 use futures::future::BoxFuture;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use tokio::sync::oneshot;
+use tokio::sync::{OnceCell, mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 
 /// How long to wait before asking again while nobody runs the bot.
 const ASK_AGAIN_AFTER: Duration = Duration::from_millis(100);
-/// The queue group of a bot's subscribers: a request goes to one of them.
+/// The queue group of an instance's subscribers: a request goes to one of them, even should
+/// two processes ever subscribe as one instance.
 const OWNERS: &str = "owner";
-/// How long a drained subscription waits for the server to confirm it (never while NATS is
-/// away: the server dropped the subscription with the connection).
-const UNSUBSCRIBE_WAIT: Duration = Duration::from_secs(1);
+/// The first byte of a sealed answer: what the owner answered.
+const ANSWERED: u8 = 0;
+/// The first byte of a sealed answer: the instance that got the request does not run what it
+/// is for, and did nothing.
+const NOT_HERE: u8 = 1;
 
 /// What a relayed request is for: one bot or one account of the cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,15 +44,15 @@ pub enum Owned {
 }
 
 impl Owned {
-    /// The subject its owner answers on.
-    fn subject(&self) -> String {
+    /// The subject `instance` takes its requests on.
+    fn subject(&self, instance: &str) -> String {
         match self {
-            Owned::Bot(id) => format!("tgscript.gw.bot.{id}"),
-            Owned::Account(id) => format!("tgscript.gw.account.{id}"),
+            Owned::Bot(id) => format!("{}.bot.{id}", instance_subjects(instance)),
+            Owned::Account(id) => format!("{}.account.{id}", instance_subjects(instance)),
         }
     }
 
-    /// What rendezvous hashing assigns it by ([`super::View::owner`]): the bot's id, or
+    /// What rendezvous hashing assigns it by ([`View::owner`]): the bot's id, or
     /// `account:<id>` (no bot id has a `:`).
     pub fn key(&self) -> String {
         match self {
@@ -112,31 +121,81 @@ impl RelayError {
     }
 }
 
+/// The prefix of the subjects `instance` takes requests on.
+fn instance_subjects(instance: &str) -> String {
+    format!("tgscript.gw.{instance}")
+}
+
 /// Requests relayed to the owners of bots and accounts, and answered for those running here.
 #[derive(Clone)]
 pub struct Relay {
     client: async_nats::Client,
     seal: Arc<Seal>,
+    /// This instance's name: what runs here takes its requests on its subjects.
+    instance: String,
+    /// Which instance runs what, as this one sees the cluster.
+    view: watch::Receiver<View>,
     /// How long a request is asked again while nobody runs what it is for.
     patience: Duration,
     /// How long an owner that took a request has to answer it.
     timeout: Duration,
+    /// What runs here, and this instance's subscription.
+    here: Arc<Here>,
+}
+
+/// What runs on this instance: where each one's requests go, by subject.
+#[derive(Default)]
+struct Here {
+    /// By subject: the taker's number (so only it lets go) and where its requests go.
+    takers: Mutex<HashMap<String, (u64, mpsc::UnboundedSender<Asked>)>>,
+    /// The number of the next taker.
+    next_taker: std::sync::atomic::AtomicU64,
+    /// Set once this instance subscribed to its subjects (on the first take).
+    subscribed: OnceCell<()>,
+}
+
+impl Here {
+    fn takers(&self) -> MutexGuard<'_, HashMap<String, (u64, mpsc::UnboundedSender<Asked>)>> {
+        self.takers.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Hand `asked` to whoever takes `subject`'s requests here; back if nobody does.
+    fn hand(&self, subject: &str, asked: Asked) -> Option<Asked> {
+        match self.takers().get(subject) {
+            Some((_, taker)) => taker.send(asked).err().map(|e| e.0),
+            None => Some(asked),
+        }
+    }
+
+    /// Stop handing `subject`'s requests to taker `number` (if it still takes them).
+    fn let_go(&self, subject: &str, number: u64) {
+        let mut takers = self.takers();
+        if takers.get(subject).is_some_and(|(n, _)| *n == number) {
+            takers.remove(subject);
+        }
+    }
 }
 
 impl Relay {
-    /// Requests over `client`, sealed with `seal`, asked again for `patience` while nobody
-    /// runs their bot and waited for `timeout` once taken.
+    /// Requests over `client` for instance `instance`, sealed with `seal`, sent where `view`
+    /// says, asked again for `patience` while nobody runs what they are for and waited for
+    /// `timeout` once taken.
     pub fn new(
         client: async_nats::Client,
         seal: Arc<Seal>,
+        instance: &str,
+        view: watch::Receiver<View>,
         patience: Duration,
         timeout: Duration,
     ) -> Self {
         Relay {
             client,
             seal,
+            instance: instance.to_owned(),
+            view,
             patience,
             timeout,
+            here: Arc::default(),
         }
     }
 
@@ -155,65 +214,114 @@ impl Relay {
     ) -> Result<Bytes, RelayError> {
         use async_nats::RequestErrorKind;
         let started = tokio::time::Instant::now();
-        let subject = owned.subject();
+        let key = owned.key();
         loop {
-            // Sealed anew each time: a nonce is never sent twice.
-            let request = async_nats::Request::new()
-                .payload(self.seal.seal(&subject, &body))
-                .timeout(Some(timeout));
-            match self.client.send_request(subject.clone(), request).await {
-                Ok(answer) => {
-                    return self
-                        .seal
-                        .open(&answer.subject, &answer.payload)
-                        .ok_or_else(|| RelayError::Unsealed {
+            let owner = self.view.borrow().owner(&key).map(str::to_owned);
+            if let Some(owner) = owner {
+                let subject = owned.subject(&owner);
+                // Sealed anew each time: a nonce is never sent twice.
+                let request = async_nats::Request::new()
+                    .payload(self.seal.seal(&subject, &body))
+                    .timeout(Some(timeout));
+                match self.client.send_request(subject, request).await {
+                    Ok(answer) => {
+                        let opened = self.seal.open(&answer.subject, &answer.payload);
+                        match opened.as_ref().and_then(|o| o.first()) {
+                            Some(&ANSWERED) => {
+                                return Ok(opened.unwrap_or_default().slice(1..));
+                            }
+                            Some(&NOT_HERE) => {}
+                            _ => {
+                                return Err(RelayError::Unsealed {
+                                    owned: owned.clone(),
+                                });
+                            }
+                        }
+                    }
+                    Err(e) if e.kind() == RequestErrorKind::NoResponders => {}
+                    Err(e) if e.kind() == RequestErrorKind::TimedOut => {
+                        return Err(RelayError::TimedOut {
                             owned: owned.clone(),
-                        });
-                }
-                Err(e) if e.kind() == RequestErrorKind::NoResponders => {
-                    if started.elapsed() >= self.patience {
-                        return Err(RelayError::NoOwner {
-                            owned: owned.clone(),
-                            waited: started.elapsed(),
+                            after: timeout,
                         });
                     }
-                    tokio::time::sleep(ASK_AGAIN_AFTER).await;
+                    Err(e) => return Err(RelayError::Nats(e.to_string())),
                 }
-                Err(e) if e.kind() == RequestErrorKind::TimedOut => {
-                    return Err(RelayError::TimedOut {
-                        owned: owned.clone(),
-                        after: timeout,
-                    });
-                }
-                Err(e) => return Err(RelayError::Nats(e.to_string())),
             }
+            // Nobody runs it now (or nobody is live): nothing was done, ask again.
+            if started.elapsed() >= self.patience {
+                return Err(RelayError::NoOwner {
+                    owned: owned.clone(),
+                    waited: started.elapsed(),
+                });
+            }
+            tokio::time::sleep(ASK_AGAIN_AFTER).await;
         }
     }
 
-    /// Take `owned`'s requests (it runs here now), until [`Requests::close`]; until the
-    /// server has the subscription, requests find nobody and are asked again.
+    /// Take `owned`'s requests (it runs here now), until [`Requests::drain`]: those sent to
+    /// this instance come out of [`Requests::next`]; until the server has this instance's
+    /// subscription (on the first take), requests find nobody and are asked again.
     pub async fn take(&self, owned: &Owned) -> Result<Requests, RelayError> {
-        let subscriber = self
+        self.here
+            .subscribed
+            .get_or_try_init(|| self.subscribe())
+            .await?;
+        let subject = owned.subject(&self.instance);
+        let number = self
+            .here
+            .next_taker
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (taker, taken) = mpsc::unbounded_channel();
+        self.here.takers().insert(subject.clone(), (number, taker));
+        Ok(Requests {
+            taken,
+            here: self.here.clone(),
+            subject,
+            number,
+        })
+    }
+
+    /// Subscribe to this instance's subjects and hand what comes to whoever takes it here,
+    /// answering "not here" for what nobody takes (on a task of its own, for as long as the
+    /// client is connected).
+    async fn subscribe(&self) -> Result<(), RelayError> {
+        let mut subscriber = self
             .client
-            .queue_subscribe(owned.subject(), OWNERS.into())
+            .queue_subscribe(
+                format!("{}.>", instance_subjects(&self.instance)),
+                OWNERS.into(),
+            )
             .await
             .map_err(|e| RelayError::Nats(e.to_string()))?;
-        Ok(Requests {
-            subscriber,
-            client: self.client.clone(),
-            seal: self.seal.clone(),
-            draining_until: None,
-        })
+        let (client, seal, here) = (self.client.clone(), self.seal.clone(), self.here.clone());
+        tokio::spawn(async move {
+            while let Some(message) = subscriber.next().await {
+                let Some(body) = seal.open(&message.subject, &message.payload) else {
+                    continue;
+                };
+                let asked = Asked {
+                    body,
+                    reply: message.reply,
+                    client: client.clone(),
+                    seal: seal.clone(),
+                };
+                if let Some(asked) = here.hand(&message.subject, asked) {
+                    asked.reply(NOT_HERE, &[]).await;
+                }
+            }
+        });
+        Ok(())
     }
 }
 
-/// One bot's or account's requests, as they come to its owner.
+/// One bot's or account's requests, as they come to the instance running it.
 pub struct Requests {
-    subscriber: async_nats::Subscriber,
-    client: async_nats::Client,
-    seal: Arc<Seal>,
-    /// Once draining: when to stop waiting for the server to confirm the last requests.
-    draining_until: Option<tokio::time::Instant>,
+    taken: mpsc::UnboundedReceiver<Asked>,
+    here: Arc<Here>,
+    subject: String,
+    /// Which taker this is (a later take of the same subject replaces it).
+    number: u64,
 }
 
 /// One request to answer.
@@ -226,44 +334,38 @@ pub struct Asked {
 }
 
 impl Requests {
-    /// The next request (none once the subscription ended, or the drain's wait is over);
-    /// one that does not open is dropped.
+    /// The next request (none once drained and every request taken before came out).
     pub async fn next(&mut self) -> Option<Asked> {
-        loop {
-            let message = match self.draining_until {
-                Some(until) => tokio::time::timeout_at(until, self.subscriber.next())
-                    .await
-                    .ok()??,
-                None => self.subscriber.next().await?,
-            };
-            let Some(body) = self.seal.open(&message.subject, &message.payload) else {
-                continue;
-            };
-            return Some(Asked {
-                body,
-                reply: message.reply,
-                client: self.client.clone(),
-                seal: self.seal.clone(),
-            });
-        }
+        self.taken.recv().await
     }
 
-    /// Take no more requests: those the server sent before it knew still come out of
-    /// [`Requests::next`] (to be answered, not lost to a timeout), until it confirms (within
-    /// `UNSUBSCRIBE_WAIT`); from then on they find nobody (and are asked again elsewhere).
-    pub async fn drain(&mut self) {
-        self.draining_until = Some(tokio::time::Instant::now() + UNSUBSCRIBE_WAIT);
-        if let Err(e) = self.subscriber.drain().await {
-            tracing::warn!("cluster: cannot stop taking requests cleanly: {e}");
-        }
+    /// Take no more requests: those taken before still come out of [`Requests::next`] (to be
+    /// answered, not lost to a timeout); from now on they are answered "not here" (and asked
+    /// again elsewhere).
+    pub fn drain(&mut self) {
+        self.here.let_go(&self.subject, self.number);
+    }
+}
+
+impl Drop for Requests {
+    fn drop(&mut self) {
+        self.here.let_go(&self.subject, self.number);
     }
 }
 
 impl Asked {
     /// Send `answer` to whoever asked.
     pub async fn answer(self, answer: Bytes) {
+        self.reply(ANSWERED, &answer).await;
+    }
+
+    /// Send `answer`, after its first byte `kind`, to whoever asked.
+    async fn reply(self, kind: u8, answer: &[u8]) {
         let Some(reply) = self.reply else { return };
-        let sealed = self.seal.seal(&reply, &answer);
+        let mut framed = Vec::with_capacity(answer.len() + 1);
+        framed.push(kind);
+        framed.extend_from_slice(answer);
+        let sealed = self.seal.seal(&reply, &framed);
         if let Err(e) = self.client.publish(reply, sealed).await {
             tracing::warn!("cluster: a gateway answer was not sent: {e}");
         }
@@ -319,7 +421,7 @@ async fn answer(mut requests: Requests, mut close: oneshot::Receiver<()>, handle
                 asked = requests.next() => asked,
                 _ = &mut close => {
                     closing = true;
-                    requests.drain().await;
+                    requests.drain();
                     continue;
                 }
             },

@@ -129,7 +129,8 @@ pub struct ScriptsConfig {
     /// Where scenario handlers, `on_load` and the gateway's `run_script` run (default
     /// `process`).
     pub isolation: Isolation,
-    /// The most worker processes at once (default 0: eight per core).
+    /// The most worker processes at once (default 0: eight per core), plus one for the queries
+    /// Telegram waits on (pre-checkout, shipping).
     pub workers: usize,
     /// Each worker's address-space limit in MiB (default 256; 0 = none). A worker is replaced
     /// once it holds more than half of it.

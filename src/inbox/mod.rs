@@ -308,6 +308,25 @@ impl Inbox {
         })
     }
 
+    /// The updates `ids` kept and still pending (held back while the bot's handlers were
+    /// busy), in the order of `ids`.
+    pub fn pending_of(&self, ids: &[i64]) -> Result<Vec<Value>, InboxError> {
+        self.store.transaction_with(Durability::Process, |tx| {
+            let mut rows = Vec::with_capacity(ids.len());
+            for id in ids {
+                let text: Option<String> = tx
+                    .query_opt(
+                        "SELECT payload FROM inbox WHERE update_id = ?1 AND bot = ?2 AND status = 'pending'",
+                        params![id, self.bot],
+                        |row| row.get(0),
+                    )
+                    .map_err(db)?;
+                rows.extend(text.map(|text| (*id, text)));
+            }
+            payloads(tx, &self.bot, rows)
+        })
+    }
+
     /// Drop handled updates older than a day (parked ones stay until retried).
     pub fn prune(&self) -> Result<(), InboxError> {
         self.store.transaction_with(Durability::Process, |tx| {

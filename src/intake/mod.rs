@@ -6,6 +6,12 @@
 //! them to the bot's dispatcher only then. So nothing acknowledged is lost in a crash, and
 //! nothing is dispatched twice. Without an inbox (`[inbox] enabled = false`) the same steps
 //! run and nothing is kept ([`Keeper::Nothing`]).
+//!
+//! While [`MAX_BACKLOG`] updates wait for their handlers, what comes next is held back in the
+//! inbox (its id in memory) and handed on, oldest first, as the handlers catch up — except
+//! the queries Telegram waits on (pre-checkout, shipping), which go to the dispatcher at once
+//! and run ahead. So fetching never stops, and a payment is answered in time however long
+//! the queue. Without an inbox nothing can be held: polling pauses instead.
 
 pub mod account_events;
 pub mod feed;
@@ -23,12 +29,21 @@ use crate::store::sql::Connection;
 use crate::store::{Store, StoreError};
 use crate::telegram::BotClient;
 use crate::telegram::polling::Poller;
+use crate::telegram::update;
 use serde_json::Value;
 use status::BotStatus;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
+use tokio::sync::Notify;
 use tokio::sync::watch::Receiver;
 use tokio::task::JoinHandle;
+
+/// How many taken updates may wait for their handlers before more are held back (in the
+/// inbox; without one, polling pauses): the rest wait on disk or at Telegram, not in memory.
+pub const MAX_BACKLOG: u64 = 1000;
+/// How many held updates are read back from the inbox at a time.
+const RELEASE_BATCH: usize = 100;
 
 /// Why updates could not be taken in: nothing of them was kept, acknowledged or dispatched.
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +80,10 @@ pub struct Intake {
     /// The sources besides the poller (retries, timers, account events): joined when the bot
     /// stops, before its handlers are waited for.
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    /// Updates kept in the inbox and held back while the handlers were busy, oldest first.
+    held: Mutex<VecDeque<(i64, Origin)>>,
+    /// Told when updates are held.
+    held_more: Notify,
 }
 
 impl Intake {
@@ -91,6 +110,8 @@ impl Intake {
             dispatcher,
             status,
             tasks: Mutex::default(),
+            held: Mutex::default(),
+            held_more: Notify::new(),
         }
     }
 
@@ -112,6 +133,7 @@ impl Intake {
         stopped: Receiver<bool>,
     ) {
         self.spawn(requeued::take_requeued(self.clone(), stopped.clone()));
+        self.spawn(self.clone().release_held(stopped.clone()));
         let timers = timers::Timers {
             intake: self.clone(),
             store: self.store().clone(),
@@ -278,10 +300,97 @@ impl Intake {
         self.hand(updates, Origin::Stored);
     }
 
+    /// Hand `updates` to the dispatcher, or hold them back (kept in the inbox) while it has
+    /// [`MAX_BACKLOG`] waiting or holds some already — but for those that run ahead.
     fn hand(&self, updates: Vec<Value>, origin: Origin) {
-        updates
-            .into_iter()
-            .for_each(|update| self.dispatcher.dispatch(update, origin));
+        if self.inbox().is_none() {
+            updates
+                .into_iter()
+                .for_each(|update| self.dispatcher.dispatch(update, origin));
+            return;
+        }
+        let progress = self.dispatcher.progress();
+        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        let before = held.len();
+        for update in updates {
+            let busy = !held.is_empty() || progress.backlog() >= MAX_BACKLOG;
+            match (
+                busy && !update::runs_ahead(&update),
+                update["update_id"].as_i64(),
+            ) {
+                (true, Some(id)) => held.push_back((id, origin)),
+                _ => self.dispatcher.dispatch(update, origin),
+            }
+        }
+        if held.len() > before {
+            if before == 0 {
+                tracing::info!(
+                    "bot {}: {MAX_BACKLOG} updates wait for their handlers; the next ones wait in the inbox until they catch up",
+                    self.bot
+                );
+            }
+            self.held_more.notify_one();
+        }
+    }
+
+    /// Hand the held updates to the dispatcher as it catches up (below half of
+    /// [`MAX_BACKLOG`]), oldest first, [`RELEASE_BATCH`] at a time, until `stop`; what is
+    /// still held then stays pending in the inbox for the next start.
+    async fn release_held(self: Arc<Self>, mut stop: Receiver<bool>) {
+        let Some(inbox) = self.inbox().cloned() else {
+            return;
+        };
+        let progress = self.dispatcher.progress();
+        loop {
+            let first: Vec<(i64, Origin)> = self
+                .held
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .iter()
+                .take(RELEASE_BATCH)
+                .copied()
+                .collect();
+            if first.is_empty() {
+                tokio::select! {
+                    _ = stop.wait_for(|s| *s) => return,
+                    _ = self.held_more.notified() => continue,
+                }
+            }
+            tokio::select! {
+                _ = stop.wait_for(|s| *s) => return,
+                _ = progress.wait_backlog_below(MAX_BACKLOG / 2) => {}
+            }
+            let ids: Vec<i64> = first.iter().map(|(id, _)| *id).collect();
+            let reader = inbox.clone();
+            let read = match tokio::task::spawn_blocking(move || reader.pending_of(&ids)).await {
+                Ok(read) => read.map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            let mut updates: HashMap<i64, Value> = match read {
+                Ok(updates) => updates
+                    .into_iter()
+                    .filter_map(|u| Some((u["update_id"].as_i64()?, u)))
+                    .collect(),
+                Err(why) => {
+                    tracing::warn!(
+                        "bot {}: held updates cannot be read back from the inbox ({why}); trying again",
+                        self.bot
+                    );
+                    tokio::select! {
+                        _ = stop.wait_for(|s| *s) => return,
+                        _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => continue,
+                    }
+                }
+            };
+            // Handed on under the lock, so nothing newer overtakes them; only this task
+            // takes from the front.
+            let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+            for (id, origin) in held.drain(..first.len()) {
+                if let Some(update) = updates.remove(&id) {
+                    self.dispatcher.dispatch(update, origin);
+                }
+            }
+        }
     }
 
     /// Hand what a previous run left to the dispatcher before anything new. The first

@@ -1,9 +1,10 @@
 //! Long polling: `getUpdates` asked until the bot stops, each batch taken in through the
 //! bot's [`Intake`] (kept, then acknowledged by the next request's offset, then dispatched);
-//! fetching pauses while [`MAX_BACKLOG`] updates wait for their handlers, and backs off
-//! while Telegram does not answer.
+//! without an inbox fetching pauses while [`MAX_BACKLOG`] updates wait for their handlers
+//! (with one, the intake holds what comes next in the inbox), and backs off while Telegram
+//! does not answer.
 
-use super::Intake;
+use super::{Intake, MAX_BACKLOG};
 use crate::telegram::polling::Poller;
 use crate::telegram::{BotClient, BotError};
 use std::time::Duration;
@@ -13,9 +14,6 @@ use tokio::sync::watch::Receiver;
 pub const POLL_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest wait before asking again after `getUpdates` failed.
 const MAX_POLL_BACKOFF: Duration = Duration::from_secs(30);
-/// How many fetched updates may wait for their handlers before polling pauses: the rest
-/// wait at Telegram (or in the inbox), not in memory.
-const MAX_BACKLOG: u64 = 1000;
 
 /// Resolves once `stop` has been set.
 pub async fn stopped(mut stop: Receiver<bool>) {
@@ -23,15 +21,17 @@ pub async fn stopped(mut stop: Receiver<bool>) {
 }
 
 /// Fetch updates until `stop`: keep each batch in the inbox before it is acknowledged, then
-/// hand the updates not seen before to the dispatcher. While [`MAX_BACKLOG`] of them wait
-/// for their handlers, fetching pauses.
+/// hand the updates not seen before to the dispatcher. Without an inbox, fetching pauses
+/// while [`MAX_BACKLOG`] of them wait for their handlers.
 pub async fn poll(poller: &mut Poller, intake: &Intake, stop: Receiver<bool>) {
     let mut backoff = Duration::from_secs(1);
     let progress = intake.dispatcher().progress();
     loop {
-        tokio::select! {
-            _ = stopped(stop.clone()) => return,
-            _ = progress.wait_backlog_below(MAX_BACKLOG) => {}
+        if intake.inbox().is_none() {
+            tokio::select! {
+                _ = stopped(stop.clone()) => return,
+                _ = progress.wait_backlog_below(MAX_BACKLOG) => {}
+            }
         }
         let fetched = tokio::select! {
             _ = stopped(stop.clone()) => return,

@@ -183,6 +183,24 @@ pub const LINES: &[LineSpec] = &[
         run: Run::Act(press),
     },
     LineSpec {
+        name: "/inline",
+        usage: "/inline TEXT",
+        what: "type @sandbox_bot TEXT: the bot gets an inline_query, and /choose picks from its answer",
+        run: Run::Act(inline),
+    },
+    LineSpec {
+        name: "/choose",
+        usage: "/choose N",
+        what: "pick result N of the bot's last inline answer: it is posted as your message via the bot (chosen_inline_result)",
+        run: Run::Act(choose),
+    },
+    LineSpec {
+        name: "/pay",
+        usage: "/pay [#N]",
+        what: "pay the bot's invoice #N (default: the newest here): the bot gets a pre_checkout_query, and once it answers yes a message with successful_payment",
+        run: Run::Act(pay),
+    },
+    LineSpec {
         name: "/wait",
         usage: "/wait DURATION",
         what: "move the sandbox's clock ahead (30s, 10m, 2h, 1d): mutes and bans end on time",
@@ -470,6 +488,43 @@ fn press(
     let (chat, id) = chat_and_user(said, world, users);
     let message = world.press_button(chat, id, message, data)?;
     Ok(format!("{} pressed [{data}] under #{message}", said.user))
+}
+
+fn inline(
+    said: &Said,
+    world: &mut World,
+    users: &mut Users,
+    after: &str,
+) -> Result<String, Refused> {
+    let (chat, id) = chat_and_user(said, world, users);
+    world.ask_inline(chat, id, after);
+    Ok(format!("{} types @sandbox_bot {after}", said.user))
+}
+
+fn choose(
+    said: &Said,
+    world: &mut World,
+    users: &mut Users,
+    after: &str,
+) -> Result<String, Refused> {
+    let n: usize = after.trim().parse().map_err(|_| Refused::Usage)?;
+    let (_, id) = chat_and_user(said, world, users);
+    let chosen = world.choose_inline(id, n)?;
+    Ok(format!("{} sends {chosen:?} via @sandbox_bot", said.user))
+}
+
+fn pay(said: &Said, world: &mut World, users: &mut Users, after: &str) -> Result<String, Refused> {
+    let message = match after {
+        "" => None,
+        number => Some(message_number(number).ok_or(Refused::Usage)?),
+    };
+    let (chat, id) = chat_and_user(said, world, users);
+    let invoice = world.pay(chat, id, message)?;
+    Ok(format!(
+        "{} pays invoice #{invoice}{}: the bot is asked to confirm",
+        said.user,
+        place(said)
+    ))
 }
 
 fn edit(said: &Said, world: &mut World, users: &mut Users, after: &str) -> Result<String, Refused> {

@@ -1,5 +1,5 @@
 //! Routing updates to scenario handlers: updates of one chat are handled in order, different
-//! chats concurrently; handlers run on blocking threads; a failing handler is logged with its
+//! chats concurrently, queries Telegram waits on (pre-checkout, shipping) at once; handlers run on blocking threads; a failing handler is logged with its
 //! location, handler name and update id, and everything else goes on.
 //!
 //! With an [`Inbox`], each handler that finishes is recorded, its calls are journaled, and an
@@ -158,15 +158,21 @@ impl Dispatcher {
         self.progress.clone()
     }
 
-    /// Queue `update` (from `origin`) behind the earlier updates of its chat. Must be called
-    /// within the runtime. After [`Self::finish`] began, updates are not taken (the inbox
-    /// keeps them for the next start).
+    /// Queue `update` (from `origin`) behind the earlier updates of its chat, or run it at
+    /// once if it runs ahead ([`update::runs_ahead`]: a query Telegram waits on). Must be
+    /// called within the runtime. After [`Self::finish`] began, updates are not taken (the
+    /// inbox keeps them for the next start).
     pub fn dispatch(&self, update: Value, origin: Origin) {
-        let key = update::chat_key(&update);
         let id = update["update_id"].clone();
         self.progress.received.fetch_add(1, Ordering::SeqCst);
         metrics::counter!(telemetry::UPDATES_RECEIVED, "bot" => self.bot.clone()).increment(1);
-        if !self.lanes.push(key, (Arc::new(update), origin)) {
+        let taken = match update::runs_ahead(&update) {
+            true => self.lanes.run_now((Arc::new(update), origin)),
+            false => self
+                .lanes
+                .push(update::chat_key(&update), (Arc::new(update), origin)),
+        };
+        if !taken {
             self.progress.received.fetch_sub(1, Ordering::SeqCst);
             tracing::debug!("stopping: update {id} is left for the next start");
         }
@@ -227,8 +233,9 @@ impl ChatWorker {
 pub struct Routing<'a> {
     /// The bot's username, when known: commands to other bots are not its.
     pub me: Option<&'a str>,
-    /// Where the bot's `expect_message` waits are kept, and the bot.
-    pub waits: Option<(&'a Store, &'a str)>,
+    /// Where the bot's `expect_message` waits and its ledger of payments are kept, and the
+    /// bot.
+    pub kept: Option<(&'a Store, &'a str)>,
 }
 
 /// Why a try of an update failed, and whether another may succeed.
@@ -259,7 +266,7 @@ fn try_update(
             inbox.map(|inbox| (inbox, origin)),
             &Routing {
                 me: registry.username().as_deref().map(String::as_str),
-                waits: registry
+                kept: registry
                     .store()
                     .map(|store| (store.as_ref(), registry.bot())),
             },
@@ -325,9 +332,15 @@ fn try_update(
     None
 }
 
+/// The charge id of the payment `update` brings (a message with `successful_payment`).
+fn payment_charge(update: &Value) -> Option<&str> {
+    update["message"]["successful_payment"]["telegram_payment_charge_id"].as_str()
+}
+
 /// Call every scenario's handler for `update`, in order, acting through `effects`, routed
 /// as `routing` says (commands to other bots are not the bot's; a message some scenario
-/// waits for goes to its waiting function). Failures are
+/// waits for goes to its waiting function; a payment an earlier update brought is not
+/// handled again). Failures are
 /// logged and every handler still runs, until one claims the update (`stop()`); the result
 /// says which failed, or whether an earlier try had failed. With an inbox (and where the
 /// update comes from), scenarios whose handler finished on an earlier try are skipped, and
@@ -343,7 +356,28 @@ pub fn handle_update(
     routing: &Routing,
 ) -> Result<bool, TryFailed> {
     let ctx = Arc::new(UpdateContext::from_update(update));
-    let waits = match (routing.waits, ctx.chat_id, ctx.user_id) {
+    if let (Some((store, bot)), Some(charge)) = (routing.kept, payment_charge(update)) {
+        let first = store
+            .payment_update(
+                bot,
+                charge,
+                ctx.update_id,
+                crate::clock::system_ms().div_euclid(1000),
+            )
+            .map_err(|e| TryFailed {
+                error: e.to_string(),
+                transient: true,
+            })?;
+        if first != ctx.update_id {
+            tracing::warn!(
+                bot,
+                "update {}: payment {charge} came in update {first} already and was handled there; not again",
+                ctx.update_id
+            );
+            return Ok(false);
+        }
+    }
+    let waits = match (routing.kept, ctx.chat_id, ctx.user_id) {
         (Some((store, bot)), Some(chat), Some(user)) if update.get("message").is_some() => store
             .waits_on(bot, chat, user, ctx.update_id)
             .map_err(|e| TryFailed {
@@ -393,7 +427,7 @@ pub fn handle_update(
         let called = runner.call(scenario, handler, call.args, effects, Some(ctx.clone()));
         // An answered wait ends once its function succeeded (a failed one is tried again
         // with the wait still there); a try of this update run again still routes to it.
-        if let (Ok(_), Some(wait), Some((store, _))) = (&called, call.answers, routing.waits)
+        if let (Ok(_), Some(wait), Some((store, _))) = (&called, call.answers, routing.kept)
             && let Err(e) = store.end_wait(wait, ctx.update_id)
         {
             tracing::error!(

@@ -81,10 +81,14 @@ impl Drop for Claim {
     }
 }
 
+/// How long a claim of a PostgreSQL store is asked again before it is refused as in use.
+const HANDOVER_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
 impl Store {
     /// Claim the database for this process (`mode`): on SQLite `PATH.lock`, an advisory
     /// lock the OS drops when the process ends, however it ends; on PostgreSQL an advisory
-    /// lock the server drops when the connection ends (shared among a cluster's instances).
+    /// lock the server drops when the connection ends (shared among a cluster's instances),
+    /// asked again for [`HANDOVER_WAIT`] before it is refused.
     /// `None` for an in-memory store.
     pub fn claim(&self, mode: ClaimMode) -> Result<Option<Claim>, StoreError> {
         if self.is_in_memory() {
@@ -94,10 +98,21 @@ impl Store {
             path: self.shared.path.clone(),
         };
         if self.is_postgres() {
-            return self
-                .advisory(STORE_KEY, mode == ClaimMode::Cluster)?
-                .ok_or_else(in_use)
-                .map(Some);
+            // A process killed a moment ago holds it until the server notices that its
+            // connection is gone (at once, unless its backend was busy): ask again a while.
+            let deadline = std::time::Instant::now() + HANDOVER_WAIT;
+            loop {
+                if let Some(claim) = self.advisory(STORE_KEY, mode == ClaimMode::Cluster)? {
+                    return Ok(Some(claim));
+                }
+                if std::time::Instant::now() >= deadline {
+                    return Err(in_use());
+                }
+                tracing::debug!(
+                    "the database is claimed; asking again in case its holder just ended"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
         }
         let lock_path = format!("{}.lock", self.shared.path);
         let file = std::fs::OpenOptions::new()

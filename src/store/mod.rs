@@ -12,6 +12,7 @@ mod bots;
 mod claim;
 mod commit;
 pub mod jobs;
+mod payments;
 mod pg_tls;
 mod postgres;
 mod schema;
@@ -52,7 +53,7 @@ pub const DEFAULT_BOT: &str = "default";
 const MEMORY: &str = ":memory:";
 
 /// The schema version this build writes.
-const SCHEMA_VERSION: i64 = 9;
+const SCHEMA_VERSION: i64 = 10;
 
 /// Why the store could not be opened or used.
 #[derive(Debug, thiserror::Error)]

@@ -27,6 +27,10 @@ pub struct UpdateContext {
     /// The job being run (`current_job()`): its `id`, `function`, `due_at`, `late_ms`, ….
     #[serde(default)]
     pub job: Option<Value>,
+    /// Whether it runs ahead of the other updates: a query Telegram waits on (pre-checkout,
+    /// shipping), answered within seconds or the user's payment fails.
+    #[serde(default)]
+    pub ahead: bool,
 }
 
 /// The kinds of update tgscript knows, by the key their payload sits under.
@@ -109,6 +113,7 @@ impl UpdateContext {
                 message_id: job["message_id"].as_i64(),
                 callback_query_id: None,
                 job: Some(job.clone()),
+                ahead: false,
             };
         }
         let (_, _, payload) = kind(update);
@@ -130,6 +135,7 @@ impl UpdateContext {
             message_id: message["message_id"].as_i64(),
             callback_query_id: update["callback_query"]["id"].as_str().map(str::to_string),
             job: None,
+            ahead: runs_ahead(update),
         }
     }
 }
@@ -149,6 +155,12 @@ pub fn kind(update: &Value) -> (UpdateKind, &str, &Value) {
         Some((k, v)) => (UpdateKind::Other, k.as_str(), v),
         None => (UpdateKind::Other, "unknown", &Value::Null),
     }
+}
+
+/// Whether `update` is a query Telegram waits on (a pre-checkout or shipping query): it runs
+/// ahead of the other updates, in no chat's order.
+pub fn runs_ahead(update: &Value) -> bool {
+    update.get("pre_checkout_query").is_some() || update.get("shipping_query").is_some()
 }
 
 /// The key updates are ordered by: their chat, else their user, else 0. Updates with one key

@@ -304,11 +304,11 @@ fn clients_of_nats_without_the_key_neither_read_nor_drive_nor_forge_anything() {
             .is_some_and(|s| s.contains(MARKER)),
         "{script}"
     );
-    let request_subject = "tgscript.gw.bot.bot1";
+    let request_subject = format!("tgscript.gw.{bot_owner}.bot.bot1");
     let started = Instant::now();
     let (request, answers) = loop {
         let seen = sniffed.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let request = seen.iter().find(|(s, _)| s == request_subject).cloned();
+        let request = seen.iter().find(|(s, _)| *s == request_subject).cloned();
         let answers = seen
             .iter()
             .filter(|(s, _)| s.starts_with("_INBOX."))
@@ -344,7 +344,7 @@ fn clients_of_nats_without_the_key_neither_read_nor_drive_nor_forge_anything() {
         &rt,
         &intruder,
         owner,
-        request_subject,
+        &request_subject,
         request.1.clone(),
         "replayed",
     );
@@ -354,8 +354,9 @@ fn clients_of_nats_without_the_key_neither_read_nor_drive_nor_forge_anything() {
         |action: &str, request: Value| json!({"action": action, "request": request, "scope": null});
     let evil = "fn on_message(msg) { send_message(msg.chat.id, \"owned\"); }";
     let account = &running[account_owner];
-    let to_bot = |body: Value| (owner, request_subject, body);
-    let to_account = |body: Value| (account, "tgscript.gw.account.7", body);
+    let account_subject = format!("tgscript.gw.{account_owner}.account.7");
+    let to_bot = |body: Value| (owner, request_subject.as_str(), body);
+    let to_account = |body: Value| (account, account_subject.as_str(), body);
     let forged = [
         to_bot(relayed(
             "get_script",
@@ -451,7 +452,9 @@ fn clients_of_nats_without_the_key_neither_read_nor_drive_nor_forge_anything() {
     let log = owner.stderr_so_far();
     assert!(!log.contains("queued for another round"), "{log}");
     assert!(
-        log.contains("cluster: dropped a NATS message on tgscript.gw.bot.bot1"),
+        log.contains(&format!(
+            "cluster: dropped a NATS message on {request_subject}"
+        )),
         "{log}"
     );
     for run in running.values() {

@@ -14,11 +14,13 @@ use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+use tgscript::cluster::View;
 use tgscript::cluster::assign;
 use tgscript::cluster::relay::{Owned, Relay};
 use tgscript::cluster::seal::Seal;
 use tgscript::sandbox::BotApiServer;
 use tgscript::sandbox::world::SANDBOX_CHAT_ID;
+use tokio::sync::watch;
 
 const ADMIN: &str = "cluster-admin-token-for-the-tests";
 
@@ -302,9 +304,10 @@ fn any_instance_relays_a_gateway_request_to_the_bots_owner_and_answers_each_once
     );
 }
 
-/// An owner letting go of a bot (it stops, or moves) drains its subscription: the requests
-/// the server had already sent it come out and are answered; those sent after go to the next
-/// owner. None is lost to the askers' timeout.
+/// An owner letting go of a bot (it stops, or moves) drains what it took: the requests it
+/// had already taken come out and are answered; those that come after are answered "not
+/// here", asked again and go to the next owner once the askers' view names it. None is lost to
+/// the askers' timeout, and none is carried out twice.
 #[test]
 fn requests_on_their_way_when_an_owner_lets_go_are_answered_by_it_or_the_next() {
     const ASKS: usize = 200;
@@ -315,17 +318,33 @@ fn requests_on_their_way_when_an_owner_lets_go_are_answered_by_it_or_the_next() 
                 .await
                 .expect("connect to NATS")
         };
+        let view = |live: &str| View {
+            held: true,
+            live: vec![live.to_owned()],
+        };
+        let (views, seen) = watch::channel(view("owner"));
         // A lost request fails with TimedOut after 5 s; an answered one comes back at once.
         let seal = std::sync::Arc::new(Seal::new(crate::cluster::KEY.as_bytes()));
-        let relay = |client| {
+        let relay = |client, instance| {
             let patience = Duration::from_secs(10);
-            Relay::new(client, seal.clone(), patience, Duration::from_secs(5))
+            let timeout = Duration::from_secs(5);
+            Relay::new(
+                client,
+                seal.clone(),
+                instance,
+                seen.clone(),
+                patience,
+                timeout,
+            )
         };
-        let owner = relay(connect().await);
-        let next_owner = relay(connect().await);
-        let asker = relay(connect().await);
+        let owner = relay(connect().await, "owner");
+        let next_owner = relay(connect().await, "next");
+        let asker = relay(connect().await, "asker");
         let bot = Owned::Bot("moving".into());
         let mut requests = owner.take(&bot).await.expect("take the requests");
+        // The next owner's subscription is there already: it answers "not here" until it takes.
+        let not_yet = next_owner.take(&Owned::Bot("another".into())).await;
+        drop(not_yet.expect("take another bot"));
         let asks: Vec<_> = (0..ASKS)
             .map(|n| {
                 let (asker, bot) = (asker.clone(), bot.clone());
@@ -334,13 +353,17 @@ fn requests_on_their_way_when_an_owner_lets_go_are_answered_by_it_or_the_next() 
             .collect();
         // The owner answers one, then lets go with the rest on their way.
         let first = requests.next().await.expect("a request");
-        requests.drain().await;
+        requests.drain();
         let mut answered_by_owner = 1;
         first.answer(Bytes::from_static(b"owner")).await;
         while let Some(asked) = requests.next().await {
             asked.answer(Bytes::from_static(b"owner")).await;
             answered_by_owner += 1;
         }
+        // Asked of the owner meanwhile: "not here", again and again. Then the view moves the
+        // bot, and the next owner takes it.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        views.send_replace(view("next"));
         let mut taken = next_owner
             .take(&bot)
             .await
@@ -359,5 +382,6 @@ fn requests_on_their_way_when_an_owner_lets_go_are_answered_by_it_or_the_next() 
         next.abort();
         assert_eq!(by.values().sum::<usize>(), ASKS, "{by:?}");
         assert_eq!(by.get("owner"), Some(&answered_by_owner), "{by:?}");
+        assert!(answered_by_owner < ASKS, "the owner let go of none: {by:?}");
     });
 }

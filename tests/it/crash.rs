@@ -93,7 +93,7 @@ impl Rng {
 
 /// Which (update, scenario) calls a restarted process reported as having got no answer
 /// before the crash: the only ones that may reach Telegram twice.
-fn in_doubt(logs: &str) -> BTreeSet<(i64, String)> {
+pub(crate) fn in_doubt(logs: &str) -> BTreeSet<(i64, String)> {
     logs.lines()
         .filter(|line| line.contains("got no answer in an earlier try"))
         .filter_map(|line| {

@@ -11,14 +11,14 @@ use tgscript::sandbox::{BotApiServer, Refusal};
 
 const WAIT: Duration = Duration::from_secs(180);
 
-fn bot_env(server: &BotApiServer) -> [(&'static str, String); 2] {
+pub(crate) fn bot_env(server: &BotApiServer) -> [(&'static str, String); 2] {
     [
         ("TELOXIDE_TOKEN", TOKEN.to_string()),
         ("TELOXIDE_API_URL", server.url()),
     ]
 }
 
-fn refs<'a>(pairs: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+pub(crate) fn refs<'a>(pairs: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     pairs.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 

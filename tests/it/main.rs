@@ -24,6 +24,7 @@ mod fuzz;
 mod gateway;
 mod http;
 mod inbox;
+mod inline;
 mod isolation;
 mod jobs;
 mod layers;
@@ -34,6 +35,7 @@ mod modules;
 mod nats;
 mod operations;
 mod operator;
+mod payments;
 #[path = "../support/postgres.rs"]
 mod pg;
 mod postgres;

@@ -3,6 +3,7 @@
 //! a request into the exact Bot API call ([`prepare`], tested without a server). [`execute`]
 //! sends it through [`Effects`].
 
+mod inline;
 #[macro_use]
 mod media;
 mod bot_profile;
@@ -11,6 +12,7 @@ mod edits;
 mod forum;
 mod members;
 mod messages;
+mod payments;
 mod polls;
 #[cfg(test)]
 mod refusals;
@@ -26,9 +28,11 @@ use crate::request::{CommandError, Fields, as_int};
 use crate::telegram::UpdateContext;
 use serde_json::{Map, Value};
 
+pub use inline::result_problem;
 pub use media::{MAX_CALLBACK_DATA, check_markup};
 pub use members::ADMIN_RIGHTS;
 pub use messages::SEND_MESSAGE;
+pub use payments::STARS;
 pub use signals::CHAT_ACTIONS;
 
 /// The parameters of one Bot API call.
@@ -181,6 +185,15 @@ pub const ACTIONS: &[ChatAction] = &[
     polls::TG_SEND_POLL,
     polls::TG_SEND_QUIZ_POLL,
     polls::TG_STOP_POLL,
+    inline::ANSWER_INLINE_QUERY,
+    payments::SEND_INVOICE,
+    payments::CREATE_INVOICE_LINK,
+    payments::ANSWER_PRE_CHECKOUT_QUERY,
+    payments::ANSWER_SHIPPING_QUERY,
+    payments::REFUND_STAR_PAYMENT,
+    payments::EDIT_USER_STAR_SUBSCRIPTION,
+    payments::GET_STAR_TRANSACTIONS,
+    payments::SEND_PAID_MEDIA,
     messages::BOT_API,
 ];
 

@@ -1,7 +1,8 @@
 //! The Bot API methods the sandbox answers: one table from a method's name to the function
 //! of the concept that answers it ([`METHODS`]: the bot's connection, profile and the chat's
-//! settings, members, messages, polls, topics, invite links), and the chat actions' methods it knowingly leaves out
-//! ([`NOT_SIMULATED`]). Any other method gets a 404 that says it is not implemented.
+//! settings, members, messages, polls, topics, invite links, inline mode, payments), and the
+//! chat actions' methods it knowingly leaves out ([`NOT_SIMULATED`]). Any other method gets a
+//! 404 that says it is not implemented.
 
 use super::forum::{close_general, hide_general};
 use super::{Refusal, World};
@@ -119,6 +120,20 @@ const METHODS: &[(&str, Answer)] = &[
     ("createchatinvitelink", World::create_chat_invite_link),
     ("exportchatinvitelink", World::export_chat_invite_link),
     ("revokechatinvitelink", World::revoke_chat_invite_link),
+    // Inline mode (inline.rs).
+    ("answerinlinequery", World::answer_inline_query),
+    // Payments (payments.rs).
+    ("sendinvoice", World::send_invoice),
+    ("createinvoicelink", World::create_invoice_link),
+    ("answerprecheckoutquery", World::answer_pre_checkout_query),
+    ("answershippingquery", World::answer_shipping_query),
+    ("refundstarpayment", World::refund_star_payment),
+    (
+        "edituserstarsubscription",
+        World::edit_user_star_subscription,
+    ),
+    ("getstartransactions", World::get_star_transactions),
+    ("sendpaidmedia", World::send_paid_media),
 ];
 
 /// The Bot API methods of chat actions (`crate::commands::chat::ACTIONS`) the sandbox does

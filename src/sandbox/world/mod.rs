@@ -10,17 +10,20 @@
 //! them: `settings` (the bot's and the chat's own), `bot_profile` (its descriptions),
 //! `members`, `roster` (administrators' titles), `messages`, `sends` (contacts, dice,
 //! places), `polls`, `relay` (copies and forwards), `edits` (captions, media), `signals`
-//! (chat actions, reactions), `forum` (topics), `invite_links`; `happenings` is what the
-//! users do (post, join, leave, press a button).
+//! (chat actions, reactions), `forum` (topics), `invite_links`, `payments` (invoices, and a
+//! user paying one), `inline` (a user's inline query, and the result they pick);
+//! `happenings` is what the users do (post, join, leave, press a button).
 
 mod bot_profile;
 mod edits;
 mod forum;
 mod happenings;
+mod inline;
 mod invite_links;
 mod members;
 mod messages;
 mod methods;
+mod payments;
 mod polls;
 mod relay;
 mod roster;
@@ -180,6 +183,10 @@ pub struct World {
     reactions: BTreeMap<(i64, i64), Value>,
     /// The bot's descriptions, by kind ("description", "short_description") and language.
     descriptions: BTreeMap<(&'static str, String), String>,
+    /// Invoices, payments and refunds.
+    payments: payments::Payments,
+    /// Inline queries and their answers.
+    inline: inline::Inline,
 }
 
 /// The members of the sandbox group from the start, besides the owner: (id, first name).
@@ -224,6 +231,8 @@ impl World {
             forums: BTreeMap::new(),
             reactions: BTreeMap::new(),
             descriptions: BTreeMap::new(),
+            payments: payments::Payments::default(),
+            inline: inline::Inline::default(),
         }
     }
 

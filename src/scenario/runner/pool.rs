@@ -3,7 +3,10 @@
 //! takes an idle worker of its caller's tenant, else starts one (up to the pool's size), else
 //! replaces an idle worker of another tenant (nothing of one tenant — compiled scenarios, the
 //! folder `asset` reads — stays in a worker that serves another), else waits; while the
-//! pool serves several tenants, one tenant holds at most `tenant_workers` at once. It
+//! pool serves several tenants, one tenant holds at most `tenant_workers` at once. A call
+//! for an update that runs ahead (a query Telegram waits on: see
+//! [`UpdateContext::ahead`]) goes before the calls waiting, and may start one worker more
+//! than the pool's size, so it never waits for a long handler to end. It
 //! sends its request, serves the effects the script asks for through the caller's
 //! [`Effects`] (journaled or not, as the caller decided), and returns the worker. A worker
 //! that overruns the call's time limit or its wall time (`wall_timeout_ms`, waits on effects
@@ -45,7 +48,12 @@ struct Slots {
     served: HashSet<Owner>,
     /// Calls waiting for a worker.
     waiting: usize,
+    /// Calls that run ahead, waiting for a worker: the others let them go first.
+    waiting_ahead: usize,
 }
+
+/// How many workers the pool may run beyond its size for calls that run ahead.
+const SPARE_FOR_AHEAD: usize = 1;
 
 /// How busy the pool is now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +101,7 @@ impl WorkerPool {
                 busy_for: HashMap::new(),
                 served: HashSet::new(),
                 waiting: 0,
+                waiting_ahead: 0,
             }),
             freed: Condvar::new(),
         }
@@ -211,7 +220,8 @@ impl WorkerPool {
     /// Run `request` in a worker, serving its effects through `effects`.
     fn exchange(&self, request: ToWorker, effects: &dyn Effects) -> Result<Outcome, ScriptError> {
         let owner: Owner = effects.caller().map(|c| Arc::from(c.tenant_name()));
-        let mut worker = self.acquire(&owner).map_err(|e| self.explain(e))?;
+        let ahead = matches!(&request, ToWorker::Call { update: Some(u), .. } if u.ahead);
+        let mut worker = self.acquire(&owner, ahead).map_err(|e| self.explain(e))?;
         let limits = &self.settings.limits;
         let result = worker.run(
             &request,
@@ -235,22 +245,25 @@ impl WorkerPool {
 
     /// A worker for `owner`'s call: an idle one of its own, a new one if the pool has room,
     /// one in place of another tenant's idle worker, else the next one freed — each only
-    /// while `owner` is under its share.
-    fn acquire(&self, owner: &Owner) -> Result<Worker, Lost> {
+    /// while `owner` is under its share. A call that runs `ahead` goes before the others
+    /// waiting and has room for [`SPARE_FOR_AHEAD`] more.
+    fn acquire(&self, owner: &Owner, ahead: bool) -> Result<Worker, Lost> {
         let mut slots = self.lock();
         if let Some(tenant) = owner
             && !slots.served.contains(owner)
         {
             slots.served.insert(Some(tenant.clone()));
         }
+        let size = self.settings.workers.max(1) + if ahead { SPARE_FOR_AHEAD } else { 0 };
         loop {
-            if !slots.over_share(owner, self.settings.tenant_workers.max(1)) {
+            let gives_way = !ahead && slots.waiting_ahead > 0;
+            if !gives_way && !slots.over_share(owner, self.settings.tenant_workers.max(1)) {
                 if let Some(at) = slots.idle.iter().position(|(o, _)| o == owner) {
                     let (_, worker) = slots.idle.swap_remove(at);
                     slots.take(owner);
                     return Ok(worker);
                 }
-                let room = slots.busy + slots.idle.len() < self.settings.workers.max(1);
+                let room = slots.busy + slots.idle.len() < size;
                 // No room: another tenant's idle worker is stopped to make some.
                 let replaced = match room {
                     true => None,
@@ -271,11 +284,13 @@ impl WorkerPool {
                 }
             }
             slots.waiting += 1;
+            slots.waiting_ahead += usize::from(ahead);
             slots = self
                 .freed
                 .wait(slots)
                 .unwrap_or_else(PoisonError::into_inner);
             slots.waiting -= 1;
+            slots.waiting_ahead -= usize::from(ahead);
         }
     }
 
