@@ -8,7 +8,7 @@ use std::time::Instant;
 use tgscript::effects::Effects;
 use tgscript::scenario::runner::Runner;
 use tgscript::scenario::{Handler, Scenario};
-use tgscript::telegram::UpdateContext;
+use tgscript::telegram::{UpdateContext, UpdateKind};
 
 /// The scenario both benchmarks call.
 pub const SCENARIO: &str =
@@ -26,9 +26,7 @@ pub fn micros_per_call<'a>(
         chat_id: Some(-100),
         user_id: Some(1001),
         message_id: Some(1),
-        callback_query_id: None,
-        job: None,
-        ahead: false,
+        ..UpdateContext::default()
     });
     let message =
         json!({"message_id": 1, "chat": {"id": -100}, "from": {"id": 1001}, "text": "hi"});
@@ -38,7 +36,7 @@ pub fn micros_per_call<'a>(
         runner
             .call(
                 scenario,
-                Handler::OnMessage.name(),
+                Handler::of(UpdateKind::Message).name(),
                 vec![message.clone()],
                 effects.clone(),
                 Some(update.clone()),

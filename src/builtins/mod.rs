@@ -67,11 +67,7 @@ impl CallContext {
         let update = UpdateContext {
             update_id: 0,
             chat_id: Some(chat),
-            user_id: None,
-            message_id: None,
-            callback_query_id: None,
-            job: None,
-            ahead: false,
+            ..UpdateContext::default()
         };
         Self {
             update: Some(Arc::new(update)),

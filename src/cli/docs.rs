@@ -10,6 +10,7 @@ use crate::gateway::{reference, schema};
 use crate::sandbox::World;
 use crate::sandbox::world::{Post, SANDBOX_CHAT_ID};
 use crate::scenario::Handler;
+use crate::telegram::UpdateKind;
 use serde_json::{Map, Value, json};
 
 /// Output format of `docs`.
@@ -89,8 +90,9 @@ pub(super) fn docs(config: &Config, args: DocsArgs) -> anyhow::Result<u8> {
         None => docs::builtins(&engine),
         Some(name) => docs::lookup(&engine, name),
     };
-    let handlers: Vec<Handler> = Handler::ALL
-        .into_iter()
+    let handlers: Vec<Handler> = Handler::all()
+        .iter()
+        .copied()
         .filter(|h| name.is_none_or(|name| h.name() == name))
         .collect();
     let stdlib = stdlib_matching(docs::stdlib_json(&engine), name);
@@ -136,7 +138,7 @@ fn unknown(engine: &ScriptEngine, name: &str) -> String {
     let builtins = docs::builtins(engine);
     let stdlib = docs::stdlib_json(engine);
     let mut names: Vec<String> = builtins.iter().map(|d| d.name.clone()).collect();
-    names.extend(Handler::ALL.iter().map(|h| h.name().to_string()));
+    names.extend(Handler::all().iter().map(|h| h.name().to_string()));
     for module in stdlib.as_array().into_iter().flatten() {
         let prefix = module["module"].as_str().unwrap_or_default();
         names.push(prefix.to_string());
@@ -240,20 +242,47 @@ fn made_by_the_sandbox(handler: Handler) -> Value {
     };
     match handler {
         Handler::OnLoad | Handler::OnAccountUpdate => Value::Null,
-        Handler::OnMessage => post(&mut world, "hello"),
+        Handler::Of(UpdateKind::Message) => post(&mut world, "hello"),
         Handler::OnCommand => json!(["warn", ["3", "spam"], post(&mut world, "/warn 3 spam")]),
-        Handler::OnCallbackQuery => {
+        Handler::OnSuccessfulPayment => {
+            let mut paid = post(&mut world, "");
+            if let Some(fields) = paid.as_object_mut() {
+                fields.remove("text");
+                fields.insert("successful_payment".into(), json!({
+                    "currency": "XTR", "total_amount": 50, "invoice_payload": "order-42",
+                    "telegram_payment_charge_id": "stxK3c9mQ0aZ", "provider_payment_charge_id": "",
+                }));
+            }
+            paid
+        }
+        Handler::Of(UpdateKind::EditedMessage) => {
+            post(&mut world, "helo");
+            let _ = world.edit(chat, 1001, 1, "hello");
+            last(&mut world)["edited_message"].take()
+        }
+        Handler::Of(UpdateKind::CallbackQuery) => {
             let markup = json!({"inline_keyboard": [[{"text": "Yes", "callback_data": "yes"}]]});
             let ask = json!({"chat_id": chat, "text": "Sure?", "reply_markup": markup});
             let _ = world.call("sendMessage", ask.as_object().unwrap_or(&Map::new()));
             let _ = world.press_button(chat, 1002, None, "yes");
             last(&mut world)["callback_query"].take()
         }
-        Handler::OnChatMember => {
+        Handler::Of(UpdateKind::ChatMember) => {
             world.add_user(1004, "Dave");
             let _ = world.user_joins(chat, 1004);
             last(&mut world)["chat_member"].take()
         }
+        Handler::Of(UpdateKind::ChatJoinRequest) => {
+            world.add_user(1004, "Dave");
+            let _ = world.request_join(chat, 1004);
+            last(&mut world)["chat_join_request"].take()
+        }
+        // Kinds the sandbox does not make: the payload the kind's table entry shows.
+        Handler::Of(kind) => kind
+            .spec()
+            .example
+            .and_then(|example| serde_json::from_str(example).ok())
+            .unwrap_or_default(),
         Handler::OnUpdate => {
             post(&mut world, "helo");
             let _ = world.edit(chat, 1001, 1, "hello");
@@ -268,8 +297,10 @@ fn signature(handler: Handler) -> String {
 
 fn handlers_markdown(handlers: &[Handler]) -> String {
     let mut out = String::from(
-        "\n# Handlers\n\nA scenario defines some of these; each update goes to one of them. \
-         The examples are real updates from the sandbox.\n",
+        "\n# Handlers\n\nA scenario defines some of these; each update goes to one of them \
+         (`on_update` gets an update whose kind's handler the scenario lacks). The examples \
+         are real updates from the sandbox where it makes them, else payloads shaped as the \
+         Bot API documents them.\n",
     );
     for &handler in handlers {
         out.push_str(&format!(

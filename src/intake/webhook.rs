@@ -39,22 +39,6 @@ const TOO_MANY: &str = "too many refused webhook requests from this address; try
 const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 /// The most deliveries served at once (Telegram opens at most 100 per bot).
 const MAX_CONNECTIONS: usize = 1024;
-/// The updates a webhook bot asks Telegram for: every kind a scenario can handle, member
-/// changes included (Telegram leaves `chat_member` out unless asked).
-const ALLOWED_UPDATES: &[&str] = &[
-    "message",
-    "edited_message",
-    "channel_post",
-    "edited_channel_post",
-    "callback_query",
-    "chat_member",
-    "my_chat_member",
-    "chat_join_request",
-    "message_reaction",
-    "inline_query",
-    "poll_answer",
-];
-
 /// How often a webhook bot's deliveries are looked at (`getWebhookInfo`) for `/health`.
 const PROBE_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
 
@@ -184,7 +168,7 @@ pub async fn set_webhook(
     let params = json!({
         "url": url,
         "secret_token": route.secret,
-        "allowed_updates": ALLOWED_UPDATES,
+        "allowed_updates": crate::telegram::UpdateKind::allowed_updates(),
         "max_connections": config.max_connections,
     });
     bot.call("setWebhook", &params)

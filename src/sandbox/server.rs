@@ -350,6 +350,7 @@ async fn get_updates(shared: &Shared, params: &Map<String, Value>) -> Result<Val
         .map_or(Duration::ZERO, Duration::from_secs)
         .min(MAX_POLL);
     let deadline = tokio::time::Instant::now() + timeout;
+    lock(&shared.world).poll_asks(params);
     // Subscribing marks the current version seen: any change after it wakes the poll.
     let mut changes = shared.world_version.subscribe();
     shared.polls.send_modify(|n| *n += 1);

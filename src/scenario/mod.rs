@@ -12,82 +12,143 @@ pub use declared::Declared;
 
 use crate::engine::resolver::{Import, digest};
 use crate::engine::{ScriptEngine, ScriptError};
+use crate::telegram::UpdateKind;
 use rhai::{AST, Stmt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// The handler functions a scenario may define.
+/// The handler functions a scenario may define: one per kind of update (the table of
+/// [`UpdateKind::spec`]: `on_message`, `on_edited_message`, `on_pre_checkout_query`, …; both
+/// member kinds share `on_chat_member`), and those tgscript adds around them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(into = "&'static str", try_from = "String")]
 pub enum Handler {
     /// `fn on_load()`: once per (re)load, before the version goes live.
     OnLoad,
-    /// `fn on_message(msg)`
-    OnMessage,
     /// `fn on_command(cmd, args, msg)`
     OnCommand,
-    /// `fn on_callback_query(query)`
-    OnCallbackQuery,
-    /// `fn on_chat_member(update)`
-    OnChatMember,
+    /// `fn on_successful_payment(msg)`: a message that carries `successful_payment`.
+    OnSuccessfulPayment,
+    /// The named handler of a kind of update (its first kind, for handlers two kinds share).
+    Of(UpdateKind),
     /// `fn on_update(update)`: any other update, raw.
     OnUpdate,
     /// `fn on_account_update(account_id, update)`: an event of a user account.
     OnAccountUpdate,
 }
 
+/// Every handler, in the order the docs list them.
+static ALL: std::sync::LazyLock<Vec<Handler>> = std::sync::LazyLock::new(|| {
+    let mut all = vec![Handler::OnLoad, Handler::Of(UpdateKind::Message)];
+    all.extend([Handler::OnCommand, Handler::OnSuccessfulPayment]);
+    let kinds = UpdateKind::ALL.iter().map(|&kind| Handler::of(kind));
+    for handler in kinds {
+        if !all.contains(&handler) {
+            all.push(handler);
+        }
+    }
+    all.extend([Handler::OnUpdate, Handler::OnAccountUpdate]);
+    all
+});
+
 impl Handler {
-    /// Every handler, in the order they are looked for.
-    pub const ALL: [Handler; 7] = [
-        Handler::OnLoad,
-        Handler::OnMessage,
-        Handler::OnCommand,
-        Handler::OnCallbackQuery,
-        Handler::OnChatMember,
-        Handler::OnUpdate,
-        Handler::OnAccountUpdate,
-    ];
+    /// Every handler: `on_load`, then one per kind of update with `on_command` and
+    /// `on_successful_payment` after `on_message`, then `on_update` and `on_account_update`.
+    pub fn all() -> &'static [Handler] {
+        &ALL
+    }
+
+    /// The handler updates of `kind` go to.
+    pub fn of(kind: UpdateKind) -> Handler {
+        let name = kind.spec().handler;
+        let first = UpdateKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.spec().handler == name)
+            .unwrap_or(kind);
+        Handler::Of(first)
+    }
+
+    /// The handler named `name`, if one is.
+    pub fn named(name: &str) -> Option<Handler> {
+        Self::all().iter().copied().find(|h| h.name() == name)
+    }
 
     /// The function's name in the script.
     pub fn name(self) -> &'static str {
         match self {
             Handler::OnLoad => "on_load",
-            Handler::OnMessage => "on_message",
             Handler::OnCommand => "on_command",
-            Handler::OnCallbackQuery => "on_callback_query",
-            Handler::OnChatMember => "on_chat_member",
+            Handler::OnSuccessfulPayment => "on_successful_payment",
+            Handler::Of(kind) => kind.spec().handler,
             Handler::OnUpdate => "on_update",
             Handler::OnAccountUpdate => "on_account_update",
         }
     }
 
     /// What it is called for, in a sentence.
-    pub fn doc(self) -> &'static str {
+    pub fn doc(self) -> String {
         match self {
-            Handler::OnLoad => "once when the scenario is loaded or reloaded",
-            Handler::OnMessage => "a message (not a command when the file has on_command)",
+            Handler::OnLoad => "once when the scenario is loaded or reloaded".into(),
             Handler::OnCommand => {
-                "a message that starts with /name (\"/warn@this_bot 3 \\\"for spam\\\"\" → \"warn\", [\"3\", \"for spam\"]; a command to another bot is an ordinary message)"
+                "a message that starts with /name (\"/warn@this_bot 3 \\\"for spam\\\"\" → \"warn\", [\"3\", \"for spam\"]; a command to another bot is an ordinary message)".into()
             }
-            Handler::OnCallbackQuery => "a press of an inline button",
-            Handler::OnChatMember => "a member's status changed (chat_member, my_chat_member)",
-            Handler::OnUpdate => "any other update, whole (edited_message, chat_join_request, …)",
+            Handler::OnSuccessfulPayment => {
+                "a message saying a payment went through (msg.successful_payment: currency, total_amount, invoice_payload, telegram_payment_charge_id); it goes here instead of on_message".into()
+            }
+            Handler::Of(kind) => {
+                let name = kind.spec().handler;
+                let docs: Vec<&str> = UpdateKind::ALL
+                    .iter()
+                    .map(|k| k.spec())
+                    .filter(|spec| spec.handler == name)
+                    .map(|spec| spec.doc)
+                    .collect();
+                docs.join("; or ")
+            }
+            Handler::OnUpdate => {
+                let named: Vec<&str> = UpdateKind::ALL
+                    .iter()
+                    .filter(|k| !k.spec().else_on_update)
+                    .map(|k| k.spec().handler)
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                format!(
+                    "an update the scenario has no named handler for, whole (an update of a kind newer than this build too); {} get only their own",
+                    named.join(", ")
+                )
+            }
             Handler::OnAccountUpdate => {
-                "an event of a user account: updateAuthorizationState, updateUnconfirmedSession, and the types in const ACCOUNT_UPDATES"
+                "an event of a user account: updateAuthorizationState, updateUnconfirmedSession, and the types in const ACCOUNT_UPDATES".into()
             }
         }
     }
 
     /// Its parameters.
-    pub fn params(self) -> &'static [&'static str] {
+    pub fn params(self) -> Vec<&'static str> {
         match self {
-            Handler::OnLoad => &[],
-            Handler::OnMessage => &["msg"],
-            Handler::OnCommand => &["cmd", "args", "msg"],
-            Handler::OnCallbackQuery => &["query"],
-            Handler::OnChatMember | Handler::OnUpdate => &["update"],
-            Handler::OnAccountUpdate => &["account_id", "update"],
+            Handler::OnLoad => vec![],
+            Handler::OnCommand => vec!["cmd", "args", "msg"],
+            Handler::OnSuccessfulPayment => vec!["msg"],
+            Handler::Of(kind) => vec![kind.spec().param],
+            Handler::OnUpdate => vec!["update"],
+            Handler::OnAccountUpdate => vec!["account_id", "update"],
         }
+    }
+}
+
+impl From<Handler> for &'static str {
+    fn from(handler: Handler) -> Self {
+        handler.name()
+    }
+}
+
+impl TryFrom<String> for Handler {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        Handler::named(&name).ok_or_else(|| format!("no handler is named {name}"))
     }
 }
 
@@ -286,7 +347,7 @@ pub fn scenario_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 /// The handlers `ast` defines when it is a scenario and nothing else: a top level of
 /// declarations only, so running it once (`exec`) would do nothing. `None` otherwise.
 pub fn scenario_handlers(ast: &AST) -> Option<Vec<&'static str>> {
-    let handlers: Vec<&'static str> = Handler::ALL
+    let handlers: Vec<&'static str> = Handler::all()
         .iter()
         .map(|h| h.name())
         .filter(|name| ast.iter_functions().any(|f| f.name == *name))
@@ -321,8 +382,8 @@ fn handlers(ast: &AST, file: &str, problems: &mut Vec<ScriptError>) -> Vec<Handl
     for f in ast.iter_functions() {
         let name = f.name;
         let at = |message: String| ScriptError::new(message).in_file(file);
-        match Handler::ALL.iter().find(|h| h.name() == name) {
-            Some(handler) if f.params.len() == handler.params().len() => found.push(*handler),
+        match Handler::named(name) {
+            Some(handler) if f.params.len() == handler.params().len() => found.push(handler),
             Some(handler) => {
                 let params = handler.params();
                 problems.push(at(format!(
@@ -334,7 +395,7 @@ fn handlers(ast: &AST, file: &str, problems: &mut Vec<ScriptError>) -> Vec<Handl
                 )));
             }
             None if name.starts_with("on_") && !called.contains(name) => {
-                let names: Vec<&str> = Handler::ALL.iter().map(|h| h.name()).collect();
+                let names: Vec<&str> = Handler::all().iter().map(|h| h.name()).collect();
                 let hint = crate::check::closest_name(name, names.iter().copied())
                     .map(|close| format!("did you mean '{close}'? "))
                     .unwrap_or_default();
@@ -346,7 +407,7 @@ fn handlers(ast: &AST, file: &str, problems: &mut Vec<ScriptError>) -> Vec<Handl
             None => {}
         }
     }
-    found.sort_by_key(|h| Handler::ALL.iter().position(|x| x == h));
+    found.sort_by_key(|h| Handler::all().iter().position(|x| x == h));
     found
 }
 
@@ -368,4 +429,30 @@ fn called_names(ast: &AST) -> std::collections::BTreeSet<String> {
         true
     });
     called
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_a_listed_handler_and_each_name_is_one_handler() {
+        let all = Handler::all();
+        for kind in UpdateKind::ALL {
+            assert!(all.contains(&Handler::of(*kind)), "{}", kind.key());
+            assert_eq!(Handler::of(*kind).name(), kind.spec().handler);
+        }
+        let names: std::collections::BTreeSet<&str> = all.iter().map(|h| h.name()).collect();
+        assert_eq!(names.len(), all.len());
+        for handler in all {
+            let sent = serde_json::to_value(handler).unwrap_or_default();
+            assert_eq!(sent, handler.name());
+            assert_eq!(serde_json::from_value::<Handler>(sent).ok(), Some(*handler));
+        }
+        assert_eq!(
+            Handler::of(UpdateKind::MyChatMember),
+            Handler::of(UpdateKind::ChatMember)
+        );
+        assert!(serde_json::from_value::<Handler>("on_nothing".into()).is_err());
+    }
 }

@@ -39,12 +39,12 @@ pub fn calls<'a>(
         return job_call(scenarios, job).map(|call| vec![call]);
     }
     let (kind, _, payload) = update::kind(update);
-    let pressed =
-        (kind == UpdateKind::CallbackQuery).then(|| payload["data"].as_str().unwrap_or_default());
+    let pressed = (kind == Some(UpdateKind::CallbackQuery))
+        .then(|| payload["data"].as_str().unwrap_or_default());
     let owned = pressed.is_some_and(|data| scenarios.iter().any(|s| s.owns_callback(data)));
-    let command = (kind == UpdateKind::Message)
-        .then(|| command(payload, me))
-        .flatten();
+    let message = kind == Some(UpdateKind::Message);
+    let payment = message && payload.get("successful_payment").is_some();
+    let command = message.then(|| command(payload, me)).flatten();
     Ok(scenarios
         .iter()
         .filter(|scenario| match pressed {
@@ -53,7 +53,9 @@ pub fn calls<'a>(
             None => true,
         })
         .filter_map(|scenario| {
-            let wait = (kind == UpdateKind::Message)
+            // A payment goes to its own handler, even from a scenario waiting for a message.
+            let paid = payment && scenario.has(Handler::OnSuccessfulPayment);
+            let wait = (message && !paid)
                 .then(|| waits.iter().find(|w| w["scenario"] == *scenario.namespace))
                 .flatten();
             if let Some(wait) = wait {
@@ -99,11 +101,14 @@ fn job_call<'a>(scenarios: &'a [Scenario], job: &Value) -> Result<Call<'a>, Unro
     })
 }
 
-/// Which handler of `scenario` gets an update of `kind`, and its arguments; `command` is the
+/// Which handler of `scenario` gets an update of `kind` (`None`: newer than this build), and
+/// its arguments: the kind's named handler with the payload (a message's command to
+/// `on_command`, a payment to `on_successful_payment`, when the scenario has them), else
+/// `on_update` with the whole update, for the kinds that go there; `command` is the
 /// message's command when it is one for this bot.
 fn route(
     scenario: &Scenario,
-    kind: UpdateKind,
+    kind: Option<UpdateKind>,
     payload: &Value,
     update: &Value,
     command: Option<&(String, Vec<String>)>,
@@ -117,29 +122,36 @@ fn route(
             )
         });
     }
-    let handler = match kind {
-        UpdateKind::Message => {
-            if let Some((cmd, args)) = command
-                && scenario.has(Handler::OnCommand)
-            {
-                return Some((
-                    Handler::OnCommand,
-                    vec![json!(cmd), json!(args), payload.clone()],
-                ));
-            }
-            Handler::OnMessage
-        }
-        UpdateKind::CallbackQuery => Handler::OnCallbackQuery,
-        UpdateKind::ChatMember | UpdateKind::MyChatMember => Handler::OnChatMember,
-        _ => {
-            return scenario
-                .has(Handler::OnUpdate)
-                .then(|| (Handler::OnUpdate, vec![update.clone()]));
-        }
+    let raw = || {
+        scenario
+            .has(Handler::OnUpdate)
+            .then(|| (Handler::OnUpdate, vec![update.clone()]))
     };
-    scenario
-        .has(handler)
-        .then(|| (handler, vec![payload.clone()]))
+    let Some(kind) = kind else {
+        return raw();
+    };
+    if kind == UpdateKind::Message {
+        if let Some((cmd, args)) = command
+            && scenario.has(Handler::OnCommand)
+        {
+            return Some((
+                Handler::OnCommand,
+                vec![json!(cmd), json!(args), payload.clone()],
+            ));
+        }
+        if payload.get("successful_payment").is_some() && scenario.has(Handler::OnSuccessfulPayment)
+        {
+            return Some((Handler::OnSuccessfulPayment, vec![payload.clone()]));
+        }
+    }
+    let handler = Handler::of(kind);
+    if scenario.has(handler) {
+        return Some((handler, vec![payload.clone()]));
+    }
+    if kind.spec().else_on_update {
+        return raw();
+    }
+    None
 }
 
 /// `"/warn@my_bot 3 \"for spam\""` → `("warn", ["3", "for spam"])`, when the command is for
@@ -202,6 +214,68 @@ mod tests {
             ["open", "runs to the end"]
         );
         assert!(arguments("").is_empty());
+    }
+
+    /// A scenario `name` with `handlers` and state name `name`.
+    fn scenario(name: &str, handlers: Vec<Handler>) -> Scenario {
+        let path = std::path::Path::new(name);
+        Scenario::compiled_elsewhere(path, handlers, Vec::new(), 0, Default::default())
+    }
+
+    /// Each scenario's call for `update`: (file, function).
+    fn routed(scenarios: &[Scenario], update: &Value, waits: &[Value]) -> Vec<(String, String)> {
+        let calls = calls(scenarios, update, None, waits).unwrap_or_default();
+        calls
+            .into_iter()
+            .map(|call| (call.scenario.name.clone(), call.function))
+            .collect()
+    }
+
+    #[test]
+    fn a_payment_goes_to_on_successful_payment_even_past_a_wait() {
+        let message = Handler::of(UpdateKind::Message);
+        let scenarios = [
+            scenario("shop", vec![message, Handler::OnSuccessfulPayment]),
+            scenario("chat", vec![message]),
+        ];
+        let paid = json!({"update_id": 1, "message": {"message_id": 5, "chat": {"id": 7},
+            "from": {"id": 7}, "successful_payment": {"invoice_payload": "cart-9"}}});
+        let waits = [
+            json!({"id": 1, "scenario": "shop", "function": "got_address"}),
+            json!({"id": 2, "scenario": "chat", "function": "got_name"}),
+        ];
+        assert_eq!(
+            routed(&scenarios, &paid, &waits),
+            [
+                ("shop".to_string(), "on_successful_payment".to_string()),
+                ("chat".to_string(), "got_name".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn without_its_named_handler_an_update_goes_to_on_update_as_before() {
+        let scenarios = [
+            scenario("named", vec![Handler::of(UpdateKind::EditedMessage)]),
+            scenario("legacy", vec![Handler::OnUpdate]),
+        ];
+        let update = |key: &str| json!({"update_id": 1, key: {"chat": {"id": 7}}});
+        let names = |key: &str| {
+            routed(&scenarios, &update(key), &[])
+                .into_iter()
+                .map(|(file, function)| format!("{file} {function}"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names("edited_message"),
+            ["named on_edited_message", "legacy on_update"]
+        );
+        assert_eq!(names("pre_checkout_query"), ["legacy on_update"]);
+        assert_eq!(names("guest_arrived"), ["legacy on_update"], "a newer kind");
+        // Messages, presses and member changes never went to on_update.
+        for own in ["message", "callback_query", "chat_member", "my_chat_member"] {
+            assert!(names(own).is_empty(), "{own}");
+        }
     }
 
     #[test]

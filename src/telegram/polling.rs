@@ -57,7 +57,7 @@ impl Poller {
         let mut params = json!({
             "timeout": timeout.as_secs(),
             "limit": limit,
-            "allowed_updates": UpdateKind::KNOWN.map(UpdateKind::key),
+            "allowed_updates": UpdateKind::allowed_updates(),
         });
         if let Some(offset) = self.offset {
             params["offset"] = offset.into();

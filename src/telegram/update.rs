@@ -27,79 +27,18 @@ pub struct UpdateContext {
     /// The job being run (`current_job()`): its `id`, `function`, `due_at`, `late_ms`, ….
     #[serde(default)]
     pub job: Option<Value>,
+    /// The business connection the update came through (business messages, their edits and
+    /// deletions, the connection itself, a button under a business message): what sending
+    /// on the business account's behalf names.
+    #[serde(default)]
+    pub business_connection_id: Option<String>,
     /// Whether it runs ahead of the other updates: a query Telegram waits on (pre-checkout,
     /// shipping), answered within seconds or the user's payment fails.
     #[serde(default)]
     pub ahead: bool,
 }
 
-/// The kinds of update tgscript knows, by the key their payload sits under.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum UpdateKind {
-    /// `message`
-    Message,
-    /// `edited_message`
-    EditedMessage,
-    /// `channel_post`
-    ChannelPost,
-    /// `edited_channel_post`
-    EditedChannelPost,
-    /// `callback_query`: a button press.
-    CallbackQuery,
-    /// `chat_member`: joins, leaves, promotions.
-    ChatMember,
-    /// `my_chat_member`: the bot's own membership.
-    MyChatMember,
-    /// `chat_join_request`
-    ChatJoinRequest,
-    /// `inline_query`
-    InlineQuery,
-    /// `poll`
-    Poll,
-    /// `poll_answer`
-    PollAnswer,
-    /// `message_reaction`
-    MessageReaction,
-    /// Anything newer than this build.
-    Other,
-}
-
-impl UpdateKind {
-    /// The known kinds.
-    pub const KNOWN: [UpdateKind; 12] = [
-        UpdateKind::Message,
-        UpdateKind::EditedMessage,
-        UpdateKind::ChannelPost,
-        UpdateKind::EditedChannelPost,
-        UpdateKind::CallbackQuery,
-        UpdateKind::ChatMember,
-        UpdateKind::MyChatMember,
-        UpdateKind::ChatJoinRequest,
-        UpdateKind::InlineQuery,
-        UpdateKind::Poll,
-        UpdateKind::PollAnswer,
-        UpdateKind::MessageReaction,
-    ];
-
-    /// The key the payload sits under (`"other"` for [`UpdateKind::Other`]).
-    pub fn key(self) -> &'static str {
-        match self {
-            UpdateKind::Message => "message",
-            UpdateKind::EditedMessage => "edited_message",
-            UpdateKind::ChannelPost => "channel_post",
-            UpdateKind::EditedChannelPost => "edited_channel_post",
-            UpdateKind::CallbackQuery => "callback_query",
-            UpdateKind::ChatMember => "chat_member",
-            UpdateKind::MyChatMember => "my_chat_member",
-            UpdateKind::ChatJoinRequest => "chat_join_request",
-            UpdateKind::InlineQuery => "inline_query",
-            UpdateKind::Poll => "poll",
-            UpdateKind::PollAnswer => "poll_answer",
-            UpdateKind::MessageReaction => "message_reaction",
-            UpdateKind::Other => "other",
-        }
-    }
-}
+pub use super::kinds::UpdateKind;
 
 impl UpdateContext {
     /// Read the context out of a raw update.
@@ -113,21 +52,38 @@ impl UpdateContext {
                 message_id: job["message_id"].as_i64(),
                 callback_query_id: None,
                 job: Some(job.clone()),
+                business_connection_id: None,
                 ahead: false,
             };
         }
-        let (_, _, payload) = kind(update);
+        let (kind, _, payload) = kind(update);
         let message = if payload.get("message_id").is_some() {
             payload
         } else {
             &payload["message"]
         };
-        let chat_id = payload["chat"]["id"]
-            .as_i64()
-            .or_else(|| message["chat"]["id"].as_i64());
-        let user_id = payload["from"]["id"]
-            .as_i64()
-            .or_else(|| payload["user"]["id"].as_i64());
+        // Where Telegram puts the chat and the user, first found wins: a message's or
+        // reaction's `chat`, a button's message's chat, a business connection's private chat
+        // with its owner; the sender (`from`), a reactor's or voter's `user`, a booster.
+        let chat_id = [&payload["chat"], &message["chat"]]
+            .iter()
+            .find_map(|chat| chat["id"].as_i64())
+            .or_else(|| payload["user_chat_id"].as_i64());
+        let user_id = [
+            &payload["from"],
+            &payload["user"],
+            &payload["boost"]["source"]["user"],
+            &payload["source"]["user"],
+        ]
+        .iter()
+        .find_map(|user| user["id"].as_i64());
+        let business_connection_id = match kind {
+            Some(UpdateKind::BusinessConnection) => &payload["id"],
+            _ if payload.get("business_connection_id").is_some() => {
+                &payload["business_connection_id"]
+            }
+            _ => &message["business_connection_id"],
+        };
         Self {
             update_id,
             chat_id,
@@ -135,32 +91,37 @@ impl UpdateContext {
             message_id: message["message_id"].as_i64(),
             callback_query_id: update["callback_query"]["id"].as_str().map(str::to_string),
             job: None,
+            business_connection_id: business_connection_id.as_str().map(str::to_string),
             ahead: runs_ahead(update),
         }
     }
 }
 
-/// The kind of an update, the key its payload sits under (`"message"`, `"callback_query"`,
-/// or a newer one's own key), and the payload.
-pub fn kind(update: &Value) -> (UpdateKind, &str, &Value) {
-    for kind in UpdateKind::KNOWN {
-        if let Some(payload) = update.get(kind.key()) {
-            return (kind, kind.key(), payload);
-        }
+/// The kind of an update (`None`: one newer than this build), the key its payload sits under
+/// (`"message"`, `"callback_query"`, or a newer one's own key), and the payload.
+pub fn kind(update: &Value) -> (Option<UpdateKind>, &str, &Value) {
+    let known = UpdateKind::ALL
+        .iter()
+        .find_map(|kind| Some((*kind, update.get(kind.key())?)));
+    if let Some((kind, payload)) = known {
+        return (Some(kind), kind.key(), payload);
     }
     let other = update
         .as_object()
         .and_then(|o| o.iter().find(|(k, _)| k.as_str() != "update_id"));
     match other {
-        Some((k, v)) => (UpdateKind::Other, k.as_str(), v),
-        None => (UpdateKind::Other, "unknown", &Value::Null),
+        Some((k, v)) => (None, k.as_str(), v),
+        None => (None, "unknown", &Value::Null),
     }
 }
 
 /// Whether `update` is a query Telegram waits on (a pre-checkout or shipping query): it runs
 /// ahead of the other updates, in no chat's order.
 pub fn runs_ahead(update: &Value) -> bool {
-    update.get("pre_checkout_query").is_some() || update.get("shipping_query").is_some()
+    matches!(
+        kind(update).0,
+        Some(UpdateKind::PreCheckoutQuery | UpdateKind::ShippingQuery)
+    )
 }
 
 /// The key updates are ordered by: their chat, else their user, else 0. Updates with one key
@@ -168,4 +129,107 @@ pub fn runs_ahead(update: &Value) -> bool {
 pub fn chat_key(update: &Value) -> i64 {
     let ctx = UpdateContext::from_update(update);
     ctx.chat_id.or(ctx.user_id).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// An update of `kind` carrying the kind's example payload.
+    fn example(kind: UpdateKind) -> Value {
+        let payload: Value =
+            serde_json::from_str(kind.spec().example.unwrap_or("{}")).unwrap_or_default();
+        json!({"update_id": 9, kind.key(): payload})
+    }
+
+    fn context_of(kind: UpdateKind) -> UpdateContext {
+        UpdateContext::from_update(&example(kind))
+    }
+
+    #[test]
+    fn each_kind_gives_its_chat_user_and_business_connection() {
+        let (alice, bob, group, channel) = (1001, 1002, -1001234567890, -1002000000001);
+        let expected = [
+            (UpdateKind::ChannelPost, Some(channel), None, None),
+            (
+                UpdateKind::BusinessConnection,
+                Some(alice),
+                Some(alice),
+                Some("AbCdEfGh12345"),
+            ),
+            (
+                UpdateKind::BusinessMessage,
+                Some(bob),
+                Some(bob),
+                Some("AbCdEfGh12345"),
+            ),
+            (
+                UpdateKind::EditedBusinessMessage,
+                Some(bob),
+                Some(bob),
+                Some("AbCdEfGh12345"),
+            ),
+            (
+                UpdateKind::DeletedBusinessMessages,
+                Some(bob),
+                None,
+                Some("AbCdEfGh12345"),
+            ),
+            (UpdateKind::MessageReaction, Some(group), Some(alice), None),
+            (UpdateKind::MessageReactionCount, Some(channel), None, None),
+            (UpdateKind::InlineQuery, None, Some(alice), None),
+            (UpdateKind::ChosenInlineResult, None, Some(alice), None),
+            (UpdateKind::ShippingQuery, None, Some(alice), None),
+            (UpdateKind::PreCheckoutQuery, None, Some(alice), None),
+            (UpdateKind::PurchasedPaidMedia, None, Some(alice), None),
+            (UpdateKind::Poll, None, None, None),
+            (UpdateKind::PollAnswer, None, Some(alice), None),
+            (UpdateKind::ChatBoost, Some(channel), Some(alice), None),
+            (
+                UpdateKind::RemovedChatBoost,
+                Some(channel),
+                Some(alice),
+                None,
+            ),
+            (UpdateKind::ManagedBot, None, Some(alice), None),
+        ];
+        for (kind, chat, user, connection) in expected {
+            let ctx = context_of(kind);
+            assert_eq!(
+                (
+                    ctx.chat_id,
+                    ctx.user_id,
+                    ctx.business_connection_id.as_deref()
+                ),
+                (chat, user, connection),
+                "{}",
+                kind.key()
+            );
+            assert_eq!(chat_key(&example(kind)), chat.or(user).unwrap_or(0));
+        }
+        assert_eq!(context_of(UpdateKind::MessageReaction).message_id, Some(7));
+    }
+
+    #[test]
+    fn a_button_under_a_business_message_keeps_its_connection() {
+        let update = json!({"update_id": 3, "callback_query": {"id": "cq1",
+            "from": {"id": 1002, "is_bot": false, "first_name": "Bob"}, "chat_instance": "1", "data": "yes",
+            "message": {"message_id": 52, "date": 1, "business_connection_id": "AbC",
+                "chat": {"id": 1002, "type": "private"}}}});
+        let ctx = UpdateContext::from_update(&update);
+        assert_eq!(ctx.chat_id, Some(1002));
+        assert_eq!(ctx.message_id, Some(52));
+        assert_eq!(ctx.callback_query_id.as_deref(), Some("cq1"));
+        assert_eq!(ctx.business_connection_id.as_deref(), Some("AbC"));
+    }
+
+    #[test]
+    fn a_kind_newer_than_this_build_is_named_by_its_key() {
+        let update = json!({"update_id": 4, "guest_arrived": {"chat": {"id": 5}}});
+        let (kind, key, payload) = kind(&update);
+        assert_eq!((kind, key), (None, "guest_arrived"));
+        assert_eq!(payload["chat"]["id"], 5);
+        assert_eq!(chat_key(&update), 5);
+    }
 }

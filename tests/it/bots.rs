@@ -42,7 +42,7 @@ pub(crate) fn free_port() -> u16 {
 }
 
 /// The texts of the messages `server`'s bot sent, once at least `n` were.
-fn sent(server: &BotApiServer, n: usize) -> Vec<String> {
+pub(crate) fn sent(server: &BotApiServer, n: usize) -> Vec<String> {
     let texts = |calls: &[tgscript::sandbox::Recorded]| -> Vec<String> {
         calls
             .iter()

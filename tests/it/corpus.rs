@@ -67,6 +67,16 @@ const BROKEN: &[(&str, &str, &str)] = &[
         "did you mean 'on_message'",
     ),
     (
+        "misspelled_payment.rhai",
+        "fn on_pre_checkout_querry(query) { }\n",
+        "did you mean 'on_pre_checkout_query'",
+    ),
+    (
+        "payment_arity.rhai",
+        "fn on_successful_payment() { }\n",
+        "on_successful_payment takes 1 parameter",
+    ),
+    (
         "misspelled_update.rhai",
         "fn on_updte(update) { }\n",
         "did you mean 'on_update'",

@@ -5,17 +5,15 @@
 use crate::util::TestDir;
 
 const INLINE: &str = r#"
-fn on_update(update) {
-    if "inline_query" in update {
-        let q = update.inline_query;
-        answer_inline_query(q.id, [
-            inline_article("hi", "Say hi", `Hi, ${q.query}!`),
-            inline_photo("cat", "https://example.com/cat.jpg", #{caption: "a cat"}),
-        ], #{cache_time: 0});
-    } else if "chosen_inline_result" in update {
-        let r = update.chosen_inline_result;
-        send_message(-1001234567890, `chosen ${r.result_id} for ${r.query}`);
-    }
+fn on_inline_query(q) {
+    answer_inline_query(q.id, [
+        inline_article("hi", "Say hi", `Hi, ${q.query}!`),
+        inline_photo("cat", "https://example.com/cat.jpg", #{caption: "a cat"}),
+    ], #{cache_time: 0});
+}
+
+fn on_chosen_inline_result(r) {
+    send_message(-1001234567890, `chosen ${r.result_id} for ${r.query}`);
 }
 
 fn on_message(msg) {

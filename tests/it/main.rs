@@ -52,4 +52,5 @@ mod signals;
 mod state;
 mod tdlib_install;
 mod tenants;
+mod updates;
 mod util;

@@ -18,25 +18,24 @@ const WAIT: Duration = Duration::from_secs(180);
 /// for the payload "sold-out"), a thank-you for each payment.
 const SHOP: &str = r#"
 fn on_message(msg) {
-    if msg.successful_payment != () {
-        let p = msg.successful_payment;
-        reply(`paid ${p.total_amount} ${p.currency} for ${p.invoice_payload}`);
-    } else if msg.text == "buy" {
+    if msg.text == "buy" {
         send_invoice("Pro", "Everything for 30 days", "pro-30d", 100);
     } else if msg.text == "buy the last one" {
         send_invoice("Last one", "Gone already", "sold-out", 5);
     }
 }
 
-fn on_update(update) {
-    if "pre_checkout_query" in update {
-        let query = update.pre_checkout_query;
-        if query.invoice_payload == "sold-out" {
-            answer_pre_checkout_query(query.id, false, "Sold out, sorry");
-        } else {
-            answer_pre_checkout_query(query.id, true);
-        }
+fn on_pre_checkout_query(query) {
+    if query.invoice_payload == "sold-out" {
+        answer_pre_checkout_query(query.id, false, "Sold out, sorry");
+    } else {
+        answer_pre_checkout_query(query.id, true);
     }
+}
+
+fn on_successful_payment(msg) {
+    let p = msg.successful_payment;
+    reply(`paid ${p.total_amount} ${p.currency} for ${p.invoice_payload}`);
 }
 "#;
 
@@ -72,17 +71,16 @@ fn a_sandbox_user_pays_an_invoice_and_the_payment_is_handled_once() {
 const SLOW_ECHO: &str = r#"
 fn on_message(msg) {
     sleep(0.01);
-    if msg.successful_payment != () {
-        send_message(msg.chat.id, `paid ${msg.successful_payment.telegram_payment_charge_id}`);
-        return;
-    }
     reply(msg.text);
 }
 
-fn on_update(update) {
-    if "pre_checkout_query" in update {
-        answer_pre_checkout_query(update.pre_checkout_query.id, true);
-    }
+fn on_successful_payment(msg) {
+    sleep(0.01);
+    send_message(msg.chat.id, `paid ${msg.successful_payment.telegram_payment_charge_id}`);
+}
+
+fn on_pre_checkout_query(query) {
+    answer_pre_checkout_query(query.id, true);
 }
 "#;
 

@@ -240,7 +240,10 @@ fn on_pre_checkout_query(query) {
         ),
     ]),
     returns: "true",
-    build: |f, _| answer(f, "pre_checkout_query_id"),
+    build: |f, _| {
+        let ok = f.opt_bool("ok")?.ok_or_else(|| f.error("ok is required"))?;
+        answer(f, "pre_checkout_query_id", ok)
+    },
 };
 
 pub(super) const ANSWER_SHIPPING_QUERY: ChatAction = ChatAction {
@@ -282,7 +285,8 @@ fn on_shipping_query(query) {
             "shipping_options",
             "list",
             "the options [{id, title, prices: [{label, amount}]}] (ok true)",
-        ),
+        )
+        .eg(r#"[{"id": "post", "title": "Post", "prices": [{"label": "Post", "amount": 500}]}]"#),
         FieldSpec::optional(
             "ok",
             "boolean",
@@ -296,16 +300,25 @@ fn on_shipping_query(query) {
     ]),
     returns: "true",
     build: |f, _| {
-        let mut params = answer(f, "shipping_query_id")?;
-        match (params["ok"].as_bool(), f.get("shipping_options")) {
-            (Some(true), Some(Value::Array(options))) if !options.is_empty() => {
+        let ok = match (f.opt_bool("ok")?, f.get("shipping_options")) {
+            (Some(ok), _) => ok,
+            (None, Some(_)) => true,
+            (None, None) => {
+                return Err(
+                    f.error("give shipping_options, or ok false with an error_message saying why")
+                );
+            }
+        };
+        let mut params = answer(f, "shipping_query_id", ok)?;
+        match (ok, f.get("shipping_options")) {
+            (true, Some(Value::Array(options))) if !options.is_empty() => {
                 let options = options
                     .iter()
                     .map(|option| shipping_option(f, option))
                     .collect::<Result<Vec<_>, _>>()?;
                 params.insert("shipping_options".into(), options.into());
             }
-            (Some(true), _) => {
+            (true, _) => {
                 return Err(
                     f.error("shipping_options must be a non-empty list of #{id, title, prices}")
                 );
@@ -587,18 +600,13 @@ fn shipping_option(f: &Fields, option: &Value) -> Result<Value, CommandError> {
     }
 }
 
-/// The answer to a pre-checkout or shipping query `id_key`: `ok`, and the `error_message`
+/// The answer `ok` to a pre-checkout or shipping query `id_key`, with the `error_message`
 /// that a refusal needs.
-fn answer(f: &Fields, id_key: &str) -> Result<Params, CommandError> {
+fn answer(f: &Fields, id_key: &str, ok: bool) -> Result<Params, CommandError> {
     let id = f
         .opt_str(id_key)?
         .filter(|id| !id.is_empty())
         .ok_or_else(|| f.error(format!("{id_key} is required (the query's id)")))?;
-    let ok = match (f.opt_bool("ok")?, f.get("shipping_options")) {
-        (Some(ok), _) => ok,
-        (None, Some(_)) => true,
-        (None, None) => return Err(f.error("ok is required")),
-    };
     let mut params = Map::new();
     params.insert(id_key.into(), id.into());
     params.insert("ok".into(), ok.into());

@@ -183,6 +183,9 @@ pub struct World {
     reactions: BTreeMap<(i64, i64), Value>,
     /// The bot's descriptions, by kind ("description", "short_description") and language.
     descriptions: BTreeMap<(&'static str, String), String>,
+    /// The update kinds the last `getUpdates` that named some asked for: as on Telegram, a
+    /// request without `allowed_updates` keeps them, and other kinds are not delivered.
+    allowed_updates: Option<Vec<String>>,
     /// Invoices, payments and refunds.
     payments: payments::Payments,
     /// Inline queries and their answers.
@@ -231,6 +234,7 @@ impl World {
             forums: BTreeMap::new(),
             reactions: BTreeMap::new(),
             descriptions: BTreeMap::new(),
+            allowed_updates: None,
             payments: payments::Payments::default(),
             inline: inline::Inline::default(),
         }
@@ -361,7 +365,7 @@ impl World {
     }
 
     /// Updates with `update_id >= offset` (older ones are confirmed and dropped), at most
-    /// `limit`.
+    /// `limit`, of the kinds [`World::allowed_updates`] names (any, when none were named).
     pub fn updates_from(&mut self, offset: i64, limit: usize) -> Vec<Value> {
         while self
             .updates
@@ -370,7 +374,41 @@ impl World {
         {
             self.updates.pop_front();
         }
-        self.updates.iter().take(limit).cloned().collect()
+        let allowed = |update: &&Value| match &self.allowed_updates {
+            Some(kinds) => {
+                let (_, key, _) = crate::telegram::update::kind(update);
+                kinds.iter().any(|kind| kind == key)
+            }
+            None => true,
+        };
+        self.updates
+            .iter()
+            .filter(allowed)
+            .take(limit)
+            .cloned()
+            .collect()
+    }
+
+    /// The update kinds `getUpdates` last asked for (`allowed_updates`), if it named any.
+    pub fn allowed_updates(&self) -> Option<&[String]> {
+        self.allowed_updates.as_deref()
+    }
+
+    /// A `getUpdates` with `params`: its `allowed_updates`, when it names kinds, replace
+    /// those kept; without them the kept ones stay, as Telegram does.
+    pub fn poll_asks(&mut self, params: &Map<String, Value>) {
+        let named: Option<Vec<String>> = params
+            .get("allowed_updates")
+            .and_then(Value::as_array)
+            .map(|kinds| {
+                kinds
+                    .iter()
+                    .filter_map(|kind| kind.as_str().map(str::to_string))
+                    .collect()
+            });
+        if let Some(kinds) = named.filter(|kinds| !kinds.is_empty()) {
+            self.allowed_updates = Some(kinds);
+        }
     }
 
     fn chat_json(&self, chat: &Chat) -> Value {
