@@ -19,6 +19,7 @@ const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
 fn field_type(ty: &str) -> Value {
     let one = |ty: &str| match ty {
         "integer" => json!({"type": "integer"}),
+        "number" => json!({"type": "number"}),
         "string" => json!({"type": "string"}),
         "boolean" => json!({"type": "boolean"}),
         "list" => json!({"type": "array"}),

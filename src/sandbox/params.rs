@@ -35,6 +35,9 @@ const KINDS: &[(&str, Kind)] = &[
     ("timeout", Kind::Integer),
     ("cache_time", Kind::Integer),
     ("max_connections", Kind::Integer),
+    ("from_chat_id", Kind::Integer),
+    ("icon_color", Kind::Integer),
+    ("correct_option_id", Kind::Integer),
     ("only_if_banned", Kind::Boolean),
     ("revoke_messages", Kind::Boolean),
     ("is_anonymous", Kind::Boolean),
@@ -46,6 +49,8 @@ const KINDS: &[(&str, Kind)] = &[
     ("drop_pending_updates", Kind::Boolean),
     ("has_spoiler", Kind::Boolean),
     ("use_independent_chat_permissions", Kind::Boolean),
+    ("allows_multiple_answers", Kind::Boolean),
+    ("is_big", Kind::Boolean),
     ("reply_markup", Kind::Json),
     ("reply_parameters", Kind::Json),
     ("permissions", Kind::Json),
@@ -55,6 +60,9 @@ const KINDS: &[(&str, Kind)] = &[
     ("entities", Kind::Json),
     ("caption_entities", Kind::Json),
     ("link_preview_options", Kind::Json),
+    ("media", Kind::Json),
+    ("options", Kind::Json),
+    ("reaction", Kind::Json),
 ];
 
 /// The kind of parameter `name`, if the sandbox reads it as other than text.

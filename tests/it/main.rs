@@ -44,6 +44,7 @@ mod reload;
 mod repl;
 mod retries;
 mod routing;
+mod salebot;
 mod sandbox;
 mod sandbox_world;
 mod servers;

@@ -273,11 +273,11 @@ fn message_dates_are_the_current_time() {
 #[test]
 fn unimplemented_methods_say_so_and_chat_lookups_answer() {
     let s = Sandbox::new();
-    let (code, description) = s.refused("sendDice", json!({"chat_id": SANDBOX_CHAT_ID}));
+    let (code, description) = s.refused("sendGame", json!({"chat_id": SANDBOX_CHAT_ID}));
     assert_eq!(code, 404);
     assert_eq!(
         description,
-        "Not Found: method not implemented in the sandbox: sendDice"
+        "Not Found: method not implemented in the sandbox: sendGame"
     );
     let admins = s.ok("getChatAdministrators", json!({"chat_id": SANDBOX_CHAT_ID}));
     let mut found: Vec<(i64, String)> = admins

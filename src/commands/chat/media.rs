@@ -203,7 +203,7 @@ send_document(asset("rules.pdf"), #{caption: "The rules, to keep"});
 };
 
 /// `sendPhoto` / `sendDocument`: the request's fields passed through, the file checked.
-fn send_file(
+pub(super) fn send_file(
     f: &Fields,
     ctx: &UpdateContext,
     key: &str,
@@ -218,16 +218,10 @@ fn send_file(
 
 /// `chat_id` and `message_id` of the message to edit (the one being handled when left out),
 /// and the other fields passed through.
-fn edited(f: &Fields, ctx: &UpdateContext) -> Result<Params, CommandError> {
+pub(super) fn edited(f: &Fields, ctx: &UpdateContext) -> Result<Params, CommandError> {
     let mut params = f.map.clone();
     params.insert("chat_id".into(), chat_id(f, ctx)?);
-    let message_id = match f.opt_int("message_id")? {
-        Some(id) => id,
-        None => ctx
-            .message_id
-            .ok_or_else(|| f.error("message_id is required (no current message)"))?,
-    };
-    params.insert("message_id".into(), message_id.into());
+    params.insert("message_id".into(), super::message_id(f, ctx)?.into());
     check_markup(f, &params)?;
     Ok(params)
 }
@@ -260,7 +254,12 @@ pub fn upload_only(f: &Fields, key: &str) -> Result<Value, CommandError> {
 }
 
 /// `value` when it is a valid upload of at most `max` bytes.
-fn upload(f: &Fields, key: &str, value: &Value, max: usize) -> Result<Option<Value>, CommandError> {
+pub(super) fn upload(
+    f: &Fields,
+    key: &str,
+    value: &Value,
+    max: usize,
+) -> Result<Option<Value>, CommandError> {
     let upload = Upload::from_json(value).map_err(|e| f.error(format!("{key}: {e}")))?;
     match upload {
         Some(upload) if upload.bytes.is_empty() => Err(f.error(format!("{key} is an empty file"))),

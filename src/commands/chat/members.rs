@@ -2,8 +2,8 @@
 //! unban, promote, get a member, approve and decline join requests.
 
 use super::{
-    CHAT_ID, ChatAction, Method, Params, Takes, UNTIL_DATE, USER_ID, chat_id, put_opt_bool,
-    put_opt_int,
+    CHAT_ID, ChatAction, Method, Params, Takes, UNTIL_DATE, USER_ID, chat_id, durations,
+    put_opt_bool, put_opt_int,
 };
 use crate::commands::FieldSpec;
 use crate::request::{CommandError, Fields};
@@ -128,10 +128,16 @@ API 10.1 (`can_send_messages`, `can_send_audios`, … `can_react_to_messages`, `
 fields left out are false. Sent with `use_independent_chat_permissions: true`. Optional
 `until_date` (Unix seconds) and leading `chat_id`.
 
+As Salebot's, `tg_restrict_chat_member(chat_id, user_id, minutes, permission,
+media_permissions)` restricts for that many minutes (0: forever) with the flag lists of
+`tg_chat_permission` (9 and 6 flags). Over the gateway, `minutes` stands for `until_date`.
+
 # Example
 ```rhai
 tg_restrict_chat_member(msg.from.id, #{can_send_messages: true, can_react_to_messages: true},
                         now() + 3600);
+// read-only for 3 minutes, Salebot's way
+tg_restrict_chat_member(-1001234567890, 42, 3, [0, 0, 0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0]);
 ```
 "#,
     overloads: &[
@@ -155,25 +161,54 @@ tg_restrict_chat_member(msg.from.id, #{can_send_messages: true, can_react_to_mes
             "until_date: INT",
             "bool",
         ],
+        &[
+            "chat_id: INT | String",
+            "user_id: INT | String",
+            "minutes: INT",
+            "permission: Array",
+            "media_permissions: Array",
+            "bool",
+        ],
     ],
     method: Method::Fixed("restrictChatMember"),
     takes: Takes::Only(&[
         CHAT_ID,
         USER_ID,
-        FieldSpec::required(
+        FieldSpec::optional(
             "permissions",
             "map",
-            r#"{"can_send_messages": true}"#,
-            "ChatPermissions fields (left out: false)",
-        ),
+            "ChatPermissions fields (left out: false); required unless permission is given",
+        )
+        .eg(r#"{"can_send_messages": true}"#),
         UNTIL_DATE,
+        durations::MINUTES,
+        FieldSpec::optional(
+            "permission",
+            "list",
+            "instead of permissions: Salebot's 9 flags, as tg_chat_permission takes them",
+        ),
+        FieldSpec::optional(
+            "media_permissions",
+            "list",
+            "with permission: Salebot's 6 media flags",
+        ),
     ]),
     returns: "true",
     build: |f, ctx| {
         let user_id = f.int("user_id")?;
-        let perms = f
-            .opt_map("permissions")?
-            .ok_or_else(|| f.error("permissions is required"))?;
+        if let Some(permission) = f.get("permission") {
+            if f.get("permissions").is_some() {
+                return Err(f.error(
+                    "give either permissions (a map) or permission and media_permissions (flag lists), not both",
+                ));
+            }
+            let media = f.get("media_permissions").unwrap_or(&Value::Null);
+            let perms = permissions::from_flag_lists(permission, media).map_err(|e| f.error(e))?;
+            return restriction(f, ctx, user_id, perms);
+        }
+        let perms = f.opt_map("permissions")?.ok_or_else(|| {
+            f.error("permissions is required (or Salebot's permission and media_permissions)")
+        })?;
         permissions::check_permission_map(perms).map_err(|e| f.error(e))?;
         let perms: Map<String, Value> = perms
             .iter()
@@ -191,12 +226,14 @@ tg_restrict_chat_member(msg.from.id, #{can_send_messages: true, can_react_to_mes
 pub(super) const TG_BAN_CHAT_MEMBER: ChatAction = ChatAction {
     name: "tg_ban_chat_member",
     doc: r#"
-Ban a user from the chat (`banChatMember`). Options: `#{until_date, revoke_messages}`.
-Optional leading `chat_id`.
+Ban a user from the chat (`banChatMember`). Options: `#{until_date, revoke_messages}`, or
+`hours` instead of `until_date`. As Salebot's, `tg_ban_chat_member(chat_id, user_id, hours)`
+bans for that many hours (0: forever; over 366 days: forever). Optional leading `chat_id`.
 
 # Example
 ```rhai
 tg_ban_chat_member(msg.reply_to_message.from.id);
+tg_ban_chat_member(-1001234567890, 42, 24);   // for a day
 ```
 "#,
     overloads: &[
@@ -209,12 +246,19 @@ tg_ban_chat_member(msg.reply_to_message.from.id);
             "options: Map",
             "bool",
         ],
+        &[
+            "chat_id: INT | String",
+            "user_id: INT | String",
+            "hours: INT",
+            "bool",
+        ],
     ],
     method: Method::Fixed("banChatMember"),
     takes: Takes::Only(&[
         CHAT_ID,
         USER_ID,
         UNTIL_DATE,
+        durations::HOURS,
         FieldSpec::optional(
             "revoke_messages",
             "boolean",
@@ -394,7 +438,7 @@ fn restriction(
 }
 
 /// `chat_id` and `user_id` (the current update's user when left out).
-fn member(f: &Fields, ctx: &UpdateContext) -> Result<Params, CommandError> {
+pub(super) fn member(f: &Fields, ctx: &UpdateContext) -> Result<Params, CommandError> {
     let user_id = match f.opt_int("user_id")? {
         Some(id) => id,
         None => ctx.user_id.ok_or_else(|| f.error("user_id is required"))?,

@@ -1,4 +1,4 @@
-//! Messages and the rest: delete, pin and unpin, invite links, `send_message`, `reply`,
+//! Messages and the rest: delete, pin and unpin (one or all), invite links, `send_message`, `reply`,
 //! `answer_callback_query`, and the raw `bot_api`.
 
 use super::{
@@ -100,6 +100,28 @@ tg_unpin_chat_message();
         let mut params = Map::new();
         params.insert("chat_id".into(), chat_id(f, ctx)?);
         put_opt_int(f, &mut params, "message_id")?;
+        Ok(params)
+    },
+};
+
+pub(super) const TG_UNPIN_ALL: ChatAction = ChatAction {
+    name: "tg_unpin_all",
+    doc: r#"
+Unpin every pinned message of the chat (`unpinAllChatMessages`), as Salebot's `tg_unpin_all`.
+Optional `chat_id`.
+
+# Example
+```rhai
+tg_unpin_all();
+```
+"#,
+    overloads: &[&["bool"], &["chat_id: INT | String", "bool"]],
+    method: Method::Confirmed("unpinAllChatMessages"),
+    takes: Takes::Only(&[CHAT_ID]),
+    returns: "true",
+    build: |f, ctx| {
+        let mut params = Map::new();
+        params.insert("chat_id".into(), chat_id(f, ctx)?);
         Ok(params)
     },
 };
@@ -248,12 +270,7 @@ fn on_callback_query(query) { answer_callback_query("Welcome!"); }
     ],
     method: Method::Fixed("answerCallbackQuery"),
     takes: Takes::Only(&[
-        FieldSpec::required(
-            "callback_query_id",
-            "string",
-            r#""4382bfdwdsb323b2d9""#,
-            "the button press (scripts: the one being handled)",
-        ),
+        CALLBACK_QUERY_ID,
         FieldSpec::optional("text", "string", "a notification to show").eg(r#""Welcome!""#),
         FieldSpec::optional(
             "show_alert",
@@ -261,23 +278,12 @@ fn on_callback_query(query) { answer_callback_query("Welcome!"); }
             "an alert instead of a notification",
         ),
         FieldSpec::optional("url", "string", "a URL to open (games, t.me links)"),
-        FieldSpec::optional(
-            "cache_time",
-            "integer",
-            "seconds clients may cache the answer",
-        ),
+        CACHE_TIME,
     ]),
     returns: "true",
     build: |f, ctx| {
-        let id = match f.get("callback_query_id") {
-            Some(Value::String(id)) => id.clone(),
-            Some(_) => return Err(f.error("callback_query_id must be a string")),
-            None => ctx.callback_query_id.clone().ok_or_else(|| {
-                f.error("no current callback query: call it from on_callback_query or pass callback_query_id")
-            })?,
-        };
         let mut params = Map::new();
-        params.insert("callback_query_id".into(), id.into());
+        params.insert("callback_query_id".into(), callback_query(f, ctx)?.into());
         put_opt_str(f, &mut params, "text")?;
         put_opt_bool(f, &mut params, "show_alert")?;
         put_opt_str(f, &mut params, "url")?;
@@ -334,17 +340,37 @@ print(chat.title);
     },
 };
 
+/// The button press an answer is for.
+pub(super) const CALLBACK_QUERY_ID: FieldSpec = FieldSpec::required(
+    "callback_query_id",
+    "string",
+    r#""4382bfdwdsb323b2d9""#,
+    "the button press (scripts: the one being handled)",
+);
+
+/// How long clients may keep an answer to a button press.
+pub(super) const CACHE_TIME: FieldSpec = FieldSpec::optional(
+    "cache_time",
+    "integer",
+    "seconds clients may cache the answer",
+);
+
+/// The request's `callback_query_id`, else the button press being handled.
+pub(super) fn callback_query(f: &Fields, ctx: &UpdateContext) -> Result<String, CommandError> {
+    match f.get("callback_query_id") {
+        Some(Value::String(id)) if !id.is_empty() => Ok(id.clone()),
+        Some(_) => Err(f.error("callback_query_id must be a non-empty string")),
+        None => ctx.callback_query_id.clone().ok_or_else(|| {
+            f.error("no current callback query: call it from on_callback_query or pass callback_query_id")
+        }),
+    }
+}
+
 /// `chat_id` and `message_id` (the message being handled when left out).
-fn message(f: &Fields, ctx: &UpdateContext) -> Result<Params, CommandError> {
+pub(super) fn message(f: &Fields, ctx: &UpdateContext) -> Result<Params, CommandError> {
     let mut params = Map::new();
     params.insert("chat_id".into(), chat_id(f, ctx)?);
-    let message_id = match f.opt_int("message_id")? {
-        Some(id) => id,
-        None => ctx
-            .message_id
-            .ok_or_else(|| f.error("message_id is required (no current message)"))?,
-    };
-    params.insert("message_id".into(), message_id.into());
+    params.insert("message_id".into(), super::message_id(f, ctx)?.into());
     Ok(params)
 }
 

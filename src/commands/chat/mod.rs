@@ -4,11 +4,23 @@
 //! sends it through [`Effects`].
 
 mod inline;
+#[macro_use]
 mod media;
+mod bot_profile;
+mod durations;
+mod edits;
+mod forum;
 mod members;
 mod messages;
 mod payments;
+mod polls;
+#[cfg(test)]
+mod refusals;
+mod relay;
+mod roster;
+mod send;
 mod settings;
+mod signals;
 
 use super::{FieldSpec, Overloads};
 use crate::effects::Effects;
@@ -21,6 +33,7 @@ pub use media::{MAX_CALLBACK_DATA, check_markup};
 pub use members::ADMIN_RIGHTS;
 pub use messages::SEND_MESSAGE;
 pub use payments::STARS;
+pub use signals::CHAT_ACTIONS;
 
 /// The parameters of one Bot API call.
 pub type Params = Map<String, Value>;
@@ -132,6 +145,46 @@ pub const ACTIONS: &[ChatAction] = &[
     media::SEND_PHOTO,
     media::SEND_DOCUMENT,
     messages::ANSWER_CALLBACK_QUERY,
+    messages::TG_UNPIN_ALL,
+    forum::TG_CREATE_FORUM_TOPIC,
+    forum::TG_EDIT_FORUM_TOPIC,
+    forum::TG_CLOSE_FORUM_TOPIC,
+    forum::TG_REOPEN_FORUM_TOPIC,
+    forum::TG_DELETE_FORUM_TOPIC,
+    forum::TG_UNPIN_TOPIC_MESSAGES,
+    forum::TG_EDIT_GENERAL_FORUM_TOPIC,
+    forum::TG_CLOSE_GENERAL_FORUM_TOPIC,
+    forum::TG_REOPEN_GENERAL_FORUM_TOPIC,
+    forum::TG_HIDE_GENERAL_FORUM_TOPIC,
+    forum::TG_UNHIDE_GENERAL_FORUM_TOPIC,
+    relay::TG_COPY_MESSAGE,
+    relay::TG_FORWARD_MESSAGE,
+    edits::TG_EDIT_MESSAGE_CAPTION,
+    edits::TG_EDIT_MESSAGE_MEDIA,
+    bot_profile::TG_SET_MY_DESCRIPTION,
+    bot_profile::TG_GET_MY_DESCRIPTION,
+    bot_profile::TG_SET_MY_SHORT_DESCRIPTION,
+    bot_profile::TG_GET_MY_SHORT_DESCRIPTION,
+    bot_profile::TG_GET_MY_COMMANDS,
+    bot_profile::TG_DELETE_MY_COMMANDS,
+    roster::TG_GET_CHAT_MEMBER_COUNT,
+    roster::TG_SET_ADMINISTRATOR_TITLE,
+    signals::TG_SEND_CHAT_ACTION,
+    signals::TG_SET_MESSAGE_REACTION,
+    signals::TG_CALLBACK_URL_OPEN,
+    send::TG_SEND_ANIMATION,
+    send::TG_SEND_AUDIO,
+    send::TG_SEND_STICKER,
+    send::TG_SEND_VIDEO,
+    send::TG_SEND_VIDEO_NOTE,
+    send::TG_SEND_VOICE,
+    send::TG_SEND_CONTACT,
+    send::TG_SEND_DICE,
+    send::TG_SEND_LOCATION,
+    send::TG_SEND_VENUE,
+    polls::TG_SEND_POLL,
+    polls::TG_SEND_QUIZ_POLL,
+    polls::TG_STOP_POLL,
     inline::ANSWER_INLINE_QUERY,
     payments::SEND_INVOICE,
     payments::CREATE_INVOICE_LINK,
@@ -189,6 +242,16 @@ impl ChatAction {
         request: &Map<String, Value>,
         context: Option<&UpdateContext>,
     ) -> Result<Value, CommandError> {
+        // A length (`hours`, `minutes`) becomes `until_date` by the effects' clock.
+        let resolved;
+        let request = match durations::wanted(self.takes.fields(), request) {
+            true => {
+                let now = effects.now();
+                resolved = durations::resolve(self.name, self.takes.fields(), request, now)?;
+                &resolved
+            }
+            false => request,
+        };
         let (method, params) = self.prepare(request, context)?;
         let value = effects.bot(self.name, &method, &params)?;
         match self.method {
@@ -203,20 +266,34 @@ impl ChatAction {
 fn chat_id(f: &Fields, ctx: &UpdateContext) -> Result<Value, CommandError> {
     match f.get("chat_id") {
         Some(value) => {
-            if let Some(id) = as_int(value) {
-                Ok(id.into())
-            } else if let Some(name) = value.as_str().filter(|s| s.len() > 1 && s.starts_with('@'))
-            {
-                Ok(name.into())
-            } else {
-                Err(f.error("chat_id must be an integer or an \"@username\""))
-            }
+            chat_ref(value).ok_or_else(|| f.error("chat_id must be an integer or an \"@username\""))
         }
         None => ctx
             .chat_id
             .map(Value::from)
             .ok_or_else(|| f.error("no current chat: pass chat_id as the first argument")),
     }
+}
+
+/// The request's `message_id`, else the message being handled.
+fn message_id(f: &Fields, ctx: &UpdateContext) -> Result<i64, CommandError> {
+    match f.opt_int("message_id")? {
+        Some(id) => Ok(id),
+        None => ctx
+            .message_id
+            .ok_or_else(|| f.error("message_id is required (no current message)")),
+    }
+}
+
+/// A chat as a request names it: an integer id (or a string of digits), or `"@username"`.
+fn chat_ref(value: &Value) -> Option<Value> {
+    if let Some(id) = as_int(value) {
+        return Some(id.into());
+    }
+    value
+        .as_str()
+        .filter(|s| s.len() > 1 && s.starts_with('@'))
+        .map(Value::from)
 }
 
 /// Copy the optional integer `key` of the request into `params`.

@@ -332,14 +332,14 @@ pub(super) fn text<'a>(
 }
 
 /// Only the target chat.
-fn just_chat(f: &Fields, ctx: &UpdateContext) -> Result<Params, CommandError> {
+pub(super) fn just_chat(f: &Fields, ctx: &UpdateContext) -> Result<Params, CommandError> {
     let mut params = Map::new();
     params.insert("chat_id".into(), chat_id(f, ctx)?);
     Ok(params)
 }
 
 /// The target chat and `key`.
-fn params_with(
+pub(super) fn params_with(
     f: &Fields,
     ctx: &UpdateContext,
     key: &str,

@@ -1,4 +1,5 @@
-//! Messages as the sandbox answers the bot about them: sending text, photos and documents,
+//! Messages as the sandbox answers the bot about them: sending text, photos, documents and
+//! other files,
 //! editing what the bot sent, deleting, pinning, and answering callback queries. An uploaded
 //! file gets a `file_id` from its content, so the same bytes get the same id; a URL or a
 //! `file_id` is taken as Telegram would take a reachable one.
@@ -100,7 +101,11 @@ impl World {
 
     /// The message a message sent replies to: it must exist, unless
     /// `allow_sending_without_reply` (then the message is sent without the reply).
-    fn reply_target(&self, chat: i64, params: &Map<String, Value>) -> Result<Option<i64>, Refusal> {
+    pub(super) fn reply_target(
+        &self,
+        chat: i64,
+        params: &Map<String, Value>,
+    ) -> Result<Option<i64>, Refusal> {
         let reply = params.get("reply_parameters");
         let Some(id) = reply
             .and_then(|r| r["message_id"].as_i64())
@@ -120,7 +125,8 @@ impl World {
         }
     }
 
-    /// `sendPhoto` / `sendDocument`: the file as Telegram describes it, in a new message.
+    /// `sendPhoto`, `sendDocument`, `sendVideo` and the other files: the file as Telegram
+    /// describes it, under `key`, in a new message.
     pub(super) fn send_file(
         &mut self,
         params: &Map<String, Value>,
@@ -155,7 +161,7 @@ impl World {
             if let Some(name) = name {
                 file["file_name"] = name.into();
             }
-            content.insert("document".into(), file);
+            content.insert(key.into(), file);
         }
         for field in ["caption", "reply_markup"] {
             if let Some(value) = params.get(field) {
@@ -167,7 +173,7 @@ impl World {
 
     /// Edit a message the bot sent with `change`, after Telegram's checks; returns the edited
     /// message.
-    fn edit_sent(
+    pub(super) fn edit_sent(
         &mut self,
         params: &Map<String, Value>,
         change: impl FnOnce(&mut Map<String, Value>, &Map<String, Value>) -> Result<(), Refusal>,
@@ -207,13 +213,13 @@ impl World {
 }
 
 /// The `file_id` the sandbox gives a file's content.
-fn file_id(bytes: &[u8]) -> String {
+pub(super) fn file_id(bytes: &[u8]) -> String {
     let hex = crate::telegram::upload::sha256_hex(bytes);
     format!("sandbox-file-{}", &hex[..24])
 }
 
 /// An edit's `reply_markup` in place of the message's (none: the keyboard goes).
-fn replace_markup(message: &mut Map<String, Value>, params: &Map<String, Value>) {
+pub(super) fn replace_markup(message: &mut Map<String, Value>, params: &Map<String, Value>) {
     match params.get("reply_markup") {
         Some(markup) => message.insert("reply_markup".into(), markup.clone()),
         None => message.remove("reply_markup"),

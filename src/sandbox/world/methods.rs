@@ -1,9 +1,10 @@
 //! The Bot API methods the sandbox answers: one table from a method's name to the function
-//! of the concept that answers it ([`METHODS`]: the bot's connection and the chat's settings,
-//! members, messages, invite links, inline mode, payments), and the chat actions' methods it knowingly
-//! leaves out ([`NOT_SIMULATED`]). Any other method gets a 404 that says it is not
-//! implemented.
+//! of the concept that answers it ([`METHODS`]: the bot's connection, profile and the chat's
+//! settings, members, messages, polls, topics, invite links, inline mode, payments), and the
+//! chat actions' methods it knowingly leaves out ([`NOT_SIMULATED`]). Any other method gets a
+//! 404 that says it is not implemented.
 
+use super::forum::{close_general, hide_general};
 use super::{Refusal, World};
 use serde_json::{Map, Value};
 
@@ -54,6 +55,67 @@ const METHODS: &[(&str, Answer)] = &[
     ("unpinchatmessage", World::pin),
     ("unpinallchatmessages", World::pin),
     ("answercallbackquery", World::answer_callback_query),
+    // The bot's profile (bot_profile.rs).
+    ("setmydescription", |w, p| {
+        w.set_description(p, "description")
+    }),
+    ("getmydescription", |w, p| {
+        w.get_description(p, "description")
+    }),
+    ("setmyshortdescription", |w, p| {
+        w.set_description(p, "short_description")
+    }),
+    ("getmyshortdescription", |w, p| {
+        w.get_description(p, "short_description")
+    }),
+    ("deletemycommands", World::delete_my_commands),
+    // Administrators' titles (roster.rs).
+    (
+        "setchatadministratorcustomtitle",
+        World::set_administrator_title,
+    ),
+    // Files, contacts, dice and places (messages.rs, sends.rs).
+    ("sendanimation", |w, p| w.send_file(p, "animation")),
+    ("sendaudio", |w, p| w.send_file(p, "audio")),
+    ("sendsticker", |w, p| w.send_file(p, "sticker")),
+    ("sendvideo", |w, p| w.send_file(p, "video")),
+    ("sendvideonote", |w, p| w.send_file(p, "video_note")),
+    ("sendvoice", |w, p| w.send_file(p, "voice")),
+    ("sendcontact", World::send_contact),
+    ("senddice", World::send_dice),
+    ("sendlocation", World::send_location),
+    ("sendvenue", World::send_venue),
+    // Polls (polls.rs).
+    ("sendpoll", World::send_poll),
+    ("stoppoll", World::stop_poll),
+    // Copies and forwards (relay.rs), captions and media (edits.rs).
+    ("copymessage", World::copy_message),
+    ("forwardmessage", World::forward_message),
+    ("editmessagecaption", World::edit_message_caption),
+    ("editmessagemedia", World::edit_message_media),
+    // Chat actions and reactions (signals.rs).
+    ("sendchataction", World::send_chat_action),
+    ("setmessagereaction", World::set_message_reaction),
+    // Forum topics (forum.rs).
+    ("createforumtopic", World::create_forum_topic),
+    ("editforumtopic", World::edit_forum_topic),
+    ("closeforumtopic", |w, p| w.close_forum_topic(p, true)),
+    ("reopenforumtopic", |w, p| w.close_forum_topic(p, false)),
+    ("deleteforumtopic", World::delete_forum_topic),
+    ("unpinallforumtopicmessages", World::unpin_topic_messages),
+    ("editgeneralforumtopic", World::edit_general_forum_topic),
+    ("closegeneralforumtopic", |w, p| {
+        w.change_general(p, |g| close_general(g, true))
+    }),
+    ("reopengeneralforumtopic", |w, p| {
+        w.change_general(p, |g| close_general(g, false))
+    }),
+    ("hidegeneralforumtopic", |w, p| {
+        w.change_general(p, |g| hide_general(g, true))
+    }),
+    ("unhidegeneralforumtopic", |w, p| {
+        w.change_general(p, |g| hide_general(g, false))
+    }),
     // Invite links (invite_links.rs).
     ("createchatinvitelink", World::create_chat_invite_link),
     ("exportchatinvitelink", World::export_chat_invite_link),

@@ -7,10 +7,16 @@
 //!
 //! This file holds the state and what is read from it. The Bot API calls the bot makes are
 //! dispatched in `methods` (one table of every method answered) to the concept answering
-//! them: `settings` (the bot's and the chat's own), `members`, `messages`, `invite_links`,
-//! `payments` (invoices, and a user paying one), `inline` (a user's inline query, and the
-//! result they pick); `happenings` is what the users do (post, join, leave, press a button).
+//! them: `settings` (the bot's and the chat's own), `bot_profile` (its descriptions),
+//! `members`, `roster` (administrators' titles), `messages`, `sends` (contacts, dice,
+//! places), `polls`, `relay` (copies and forwards), `edits` (captions, media), `signals`
+//! (chat actions, reactions), `forum` (topics), `invite_links`, `payments` (invoices, and a
+//! user paying one), `inline` (a user's inline query, and the result they pick);
+//! `happenings` is what the users do (post, join, leave, press a button).
 
+mod bot_profile;
+mod edits;
+mod forum;
 mod happenings;
 mod inline;
 mod invite_links;
@@ -18,8 +24,14 @@ mod members;
 mod messages;
 mod methods;
 mod payments;
+mod polls;
+mod relay;
+mod roster;
+mod sends;
 mod settings;
+mod signals;
 
+pub use forum::{Forum, Topic};
 pub use happenings::Post;
 pub use methods::NOT_SIMULATED;
 
@@ -165,6 +177,12 @@ pub struct World {
     commands: Value,
     /// The parameters of the last `setWebhook`, until `deleteWebhook`.
     webhook: Option<Map<String, Value>>,
+    /// The forum supergroups' topics, by chat.
+    forums: BTreeMap<i64, Forum>,
+    /// The bot's reactions, by chat and message.
+    reactions: BTreeMap<(i64, i64), Value>,
+    /// The bot's descriptions, by kind ("description", "short_description") and language.
+    descriptions: BTreeMap<(&'static str, String), String>,
     /// The update kinds the last `getUpdates` that named some asked for: as on Telegram, a
     /// request without `allowed_updates` keeps them, and other kinds are not delivered.
     allowed_updates: Option<Vec<String>>,
@@ -213,17 +231,22 @@ impl World {
             invite_links: BTreeMap::new(),
             commands: json!([]),
             webhook: None,
+            forums: BTreeMap::new(),
+            reactions: BTreeMap::new(),
+            descriptions: BTreeMap::new(),
             allowed_updates: None,
             payments: payments::Payments::default(),
             inline: inline::Inline::default(),
         }
     }
 
-    /// The sandbox: a supergroup owned by `owner` where the bot is an administrator with
-    /// every right, and alice (1001), bob (1002) and carol (1003) are members.
+    /// The sandbox: a supergroup (a forum, with topics) owned by `owner` where the bot is an
+    /// administrator with every right, and alice (1001), bob (1002) and carol (1003) are
+    /// members.
     pub fn new() -> Self {
         let mut world = Self::empty();
         world.add_chat(SANDBOX_CHAT_ID, ChatKind::Supergroup, "Sandbox Group");
+        world.make_forum(SANDBOX_CHAT_ID);
         world.add_user(OWNER_ID, "owner");
         world.set_status(SANDBOX_CHAT_ID, OWNER_ID, Status::Creator);
         world.set_status(
@@ -469,6 +492,9 @@ impl World {
             Status::Administrator(rights) => {
                 let mut m = every(&administrator_rights(), &rights);
                 m.insert("status".into(), "administrator".into());
+                if let Some(title) = rights.get("custom_title") {
+                    m.insert("custom_title".into(), title.clone());
+                }
                 Value::Object(m)
             }
             Status::Member => json!({"status": "member"}),
