@@ -10,12 +10,14 @@
 //! them: `settings` (the bot's and the chat's own), `bot_profile` (its descriptions),
 //! `members`, `roster` (administrators' titles), `messages`, `sends` (contacts, dice,
 //! places), `polls`, `relay` (copies and forwards), `edits` (captions, media), `signals`
-//! (chat actions, reactions), `forum` (topics), `invite_links`, `payments` (invoices, and a
+//! (chat actions, reactions), `forum` (topics), `invite_links`, `files` (what users and the
+//! bot sent, `getFile`, a local server's disk), `payments` (invoices, and a
 //! user paying one), `inline` (a user's inline query, and the result they pick);
 //! `happenings` is what the users do (post, join, leave, press a button).
 
 mod bot_profile;
 mod edits;
+mod files;
 mod forum;
 mod happenings;
 mod inline;
@@ -31,6 +33,7 @@ mod sends;
 mod settings;
 mod signals;
 
+pub use files::{Content, generated};
 pub use forum::{Forum, Topic};
 pub use happenings::Post;
 pub use methods::NOT_SIMULATED;
@@ -190,6 +193,8 @@ pub struct World {
     payments: payments::Payments,
     /// Inline queries and their answers.
     inline: inline::Inline,
+    /// Files sent and uploaded, by `file_id`.
+    files: files::Files,
 }
 
 /// The members of the sandbox group from the start, besides the owner: (id, first name).
@@ -237,6 +242,7 @@ impl World {
             allowed_updates: None,
             payments: payments::Payments::default(),
             inline: inline::Inline::default(),
+            files: files::Files::default(),
         }
     }
 
