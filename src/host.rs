@@ -51,7 +51,10 @@ struct Downloads {
 
 impl Default for Downloads {
     fn default() -> Self {
-        Self::new(&FilesConfig::default(), crate::engine::Limits::default().max_array_size)
+        Self::new(
+            &FilesConfig::default(),
+            crate::engine::Limits::default().max_array_size,
+        )
     }
 }
 

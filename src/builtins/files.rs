@@ -4,8 +4,8 @@
 //! `download(file_id)` brings a file from Telegram as a blob.
 
 use super::{RhaiResult, answer, builtin, context, throw};
-use crate::request::CommandError;
 use crate::engine::folder::{FileError, Folder, Outside};
+use crate::request::CommandError;
 use crate::telegram::upload::Upload;
 use rhai::{
     Blob, Dynamic, EvalAltResult, FuncRegistration, INT, Module, NativeCallContext, Position,

@@ -18,8 +18,8 @@ pub use tenants::TenantConfig;
 
 use crate::engine::Limits;
 use crate::http::HttpConfig;
-use crate::telegram::download::FilesConfig;
 use crate::telegram::FloodConfig;
+use crate::telegram::download::FilesConfig;
 use env::{env_key, typed_env_value, unknown_variable};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;

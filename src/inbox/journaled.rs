@@ -55,13 +55,15 @@ impl Effects for Journaled {
             Effect::AccountId { .. } => self.inner.apply(effect),
             Effect::Http { command, request } => self.external(command, http_call(request), effect),
             // A read the journal records by digest, not bytes: made again on a rerun.
-            Effect::Download { command, file_id } => self.journal.refetch(
-                command,
-                format!("download {file_id}"),
-                || self.inner.apply(effect).map_err(|r| r.for_command(command)),
-                upload::digest,
-            )
-            .map_err(Refusal::from),
+            Effect::Download { command, file_id } => self
+                .journal
+                .refetch(
+                    command,
+                    format!("download {file_id}"),
+                    || self.inner.apply(effect).map_err(|r| r.for_command(command)),
+                    upload::digest,
+                )
+                .map_err(Refusal::from),
             Effect::Account { command, id, op } => {
                 self.external(command, format!("account {id} {}", op.describe()), effect)
             }

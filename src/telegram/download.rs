@@ -125,7 +125,9 @@ pub enum DownloadError {
     )]
     Outside,
     /// The file inside `local_dir` could not be read.
-    #[error("the file the local Bot API server answered cannot be read from [files] local_dir: {0}")]
+    #[error(
+        "the file the local Bot API server answered cannot be read from [files] local_dir: {0}"
+    )]
     Disk(String),
     /// The file server answered an HTTP error.
     #[error("the Bot API's file server answered HTTP {0}")]
@@ -205,7 +207,9 @@ fn file_name(file_path: &str) -> String {
 
 /// At most `cap` bytes read from `reader`, or the cap's refusal once there are more.
 fn read_capped(reader: impl Read, cap: Cap) -> Result<Vec<u8>, DownloadError> {
-    let most = u64::try_from(cap.bytes).unwrap_or(u64::MAX).saturating_add(1);
+    let most = u64::try_from(cap.bytes)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
     let mut bytes = Vec::new();
     reader
         .take(most)
@@ -316,7 +320,10 @@ mod tests {
         };
         assert_eq!(Cap::of(&none, 0).bytes, usize::MAX);
         let error = Cap::of(&none, 5).over(Some(9)).to_string();
-        assert!(error.contains("9 bytes, over [limits] max_array_size (5 bytes)"), "{error}");
+        assert!(
+            error.contains("9 bytes, over [limits] max_array_size (5 bytes)"),
+            "{error}"
+        );
     }
 
     #[test]
