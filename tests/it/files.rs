@@ -99,8 +99,11 @@ fn error_of(t: &TestDir, server: &BotApiServer, call: &str, extra: &[(&str, &str
     serde_json::from_str(&run.stdout).expect("exec --json prints JSON")
 }
 
+/// Each POST a backend got: its content type and body.
+type Posted = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
 /// A backend on a loopback port keeping each POST's content type and body.
-fn backend() -> (u16, Arc<Mutex<Vec<(String, Vec<u8>)>>>) {
+fn backend() -> (u16, Posted) {
     let kept = Arc::new(Mutex::new(Vec::new()));
     let keep = kept.clone();
     let app = Router::new().route(
