@@ -495,3 +495,53 @@ fn the_doc_example_runs_in_the_repl_on_the_sandbox_and_a_sandbox_document_downlo
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn the_gateway_downloads_a_file_as_base64_with_the_errors_scripts_get() {
+    use crate::gateway::{ask, connect, runtime, serve};
+    let server = server();
+    let id = alice_sends_a_document(&server, "report.bin");
+    let expected = bytes_of(&server, &id);
+    let url = server.url();
+    const ADMIN: &str = "files-admin-token-0123456789abcdef";
+    let served = serve(
+        &format!("[gateway]\nadmin_token = \"{ADMIN}\"\n"),
+        &[
+            ("TELOXIDE_TOKEN", TOKEN),
+            ("TELOXIDE_API_URL", &url),
+            ("TGSCRIPT_FILES_MAX_DOWNLOAD_SIZE", "3000"),
+        ],
+    );
+    runtime().block_on(async {
+        let mut ws = connect(&served.addr, Some(ADMIN)).await.expect("connect");
+        let event = ask(
+            &mut ws,
+            json!({"action": "download", "file_id": id, "request_id": 1}).to_string(),
+        )
+        .await;
+        assert_eq!(event["event"], json!("download"), "{event}");
+        assert_eq!(event["data"]["base64"], json!(STANDARD.encode(&expected)));
+        assert_eq!(event["data"]["size"], json!(expected.len()));
+        assert_eq!(event["data"]["filename"], json!("file_1.bin"));
+        let event = ask(
+            &mut ws,
+            json!({"action": "download", "file_id": "AgADnope"}).to_string(),
+        )
+        .await;
+        assert_eq!(event["event"], json!("download_error"), "{event}");
+        assert_eq!(
+            event["error"],
+            json!("Bad Request: invalid file_id"),
+            "{event}"
+        );
+        let event = ask(&mut ws, json!({"action": "download"}).to_string()).await;
+        assert_eq!(event["error"], json!("file_id is required"), "{event}");
+    });
+    let done = served.bot.interrupt();
+    assert!(!done.all_output().contains(TOKEN), "{}", done.all_output());
+    assert_eq!(
+        server.calls_of("getFile").len(),
+        2,
+        "the missing file_id was not sent"
+    );
+}
