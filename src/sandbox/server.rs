@@ -34,6 +34,8 @@ pub struct Recorded {
     pub params: Value,
     /// When it arrived.
     pub at: Instant,
+    /// The body's type as sent (`application/json`, `multipart/form-data; boundary=…`).
+    pub content_type: String,
 }
 
 /// Called for each recorded request with the answer it got.
@@ -282,6 +284,7 @@ async fn handle(
         method,
         params: Value::Object(params),
         at,
+        content_type: content_type.to_string(),
     };
     if let Some(observer) = lock(&shared.observer).as_ref() {
         observer(&recorded, &result);
@@ -334,6 +337,8 @@ async fn serve_file(
         method: FILE_DOWNLOAD.into(),
         params: json!({ "path": path }),
         at: Instant::now(),
+        // A GET: no body.
+        content_type: String::new(),
     };
     lock(&shared.calls).push(recorded);
     shared.calls_changed.notify_all();

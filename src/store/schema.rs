@@ -56,6 +56,7 @@ fn steps(tx: &Connection, path: &str) -> Result<(), StoreError> {
         // A new PostgreSQL database starts at the current schema: there is nothing older
         // to migrate.
         tx.execute_batch(POSTGRES).map_err(sqlite)?;
+        tx.execute_batch(ALBUM_PARTS).map_err(sqlite)?;
         return set_version(tx).map_err(sqlite);
     }
     if version < 1 {
@@ -184,11 +185,23 @@ fn steps(tx: &Connection, path: &str) -> Result<(), StoreError> {
         )
         .map_err(sqlite)?;
     }
+    if version < 11 {
+        // The parts of albums still gathering: an album half-received when the process stops
+        // is completed after the restart.
+        tx.execute_batch(ALBUM_PARTS).map_err(sqlite)?;
+    }
     if version < SCHEMA_VERSION {
         set_version(tx).map_err(sqlite)?;
     }
     Ok(())
 }
+
+/// The parts of albums still gathering (the same in SQLite and PostgreSQL).
+const ALBUM_PARTS: &str = "
+    CREATE TABLE inbox_album_parts (
+        bot TEXT NOT NULL, update_id BIGINT NOT NULL, chat_key BIGINT NOT NULL,
+        media_group_id TEXT NOT NULL, message TEXT NOT NULL, PRIMARY KEY (bot, update_id));
+    CREATE INDEX inbox_album_parts_by_album ON inbox_album_parts (bot, chat_key, media_group_id);";
 
 /// Record that the schema is at [`SCHEMA_VERSION`].
 fn set_version(tx: &Connection) -> Result<(), DbError> {
@@ -200,8 +213,9 @@ fn set_version(tx: &Connection) -> Result<(), DbError> {
     .map(drop)
 }
 
-/// The schema at [`SCHEMA_VERSION`] in PostgreSQL's types: the tables SQLite reaches
-/// through the steps above, one for one (integers 64-bit, so both hold the same values).
+/// The schema at version 10 in PostgreSQL's types: the tables SQLite reaches through the
+/// steps above, one for one (integers 64-bit, so both hold the same values); the tables of
+/// later steps are written for both alike and created after it.
 const POSTGRES: &str = "
     CREATE TABLE state (
         namespace TEXT NOT NULL, scope TEXT NOT NULL, scope_id TEXT NOT NULL,

@@ -2,9 +2,10 @@
 //! transport; counting, flood control, retry on `429` and following a migration as layers
 //! around it, composed in [`bot`]), Telegram's error words and hints, the pure permission
 //! mapping, long polling that acknowledges only what was kept, every kind of update (one
-//! table), what an update tells about its context, files sent as uploads and files
+//! table), albums, what an update tells about its context, files sent as uploads and files
 //! downloaded, and the flood-control schedule.
 
+pub mod album;
 pub mod bot;
 pub mod call;
 pub mod download;

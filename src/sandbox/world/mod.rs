@@ -15,6 +15,7 @@
 //! user paying one), `inline` (a user's inline query, and the result they pick);
 //! `happenings` is what the users do (post, join, leave, press a button).
 
+mod albums;
 mod bot_profile;
 mod edits;
 mod files;
