@@ -249,7 +249,7 @@ mod tests {
             (
                 "http_post",
                 json!({"url": "https://a", "body": 5}),
-                "string, a map or an array",
+                "string, a blob, a map or an array",
             ),
         ] {
             let got = prepared(name, request).expect_err("refused");
