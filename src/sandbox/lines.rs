@@ -203,7 +203,7 @@ pub const LINES: &[LineSpec] = &[
     LineSpec {
         name: "/pay",
         usage: "/pay [#N]",
-        what: "pay the bot's invoice #N (default: the newest here): the bot gets a pre_checkout_query, and once it answers yes a message with successful_payment",
+        what: "pay the bot's invoice #N (default: the newest here): the bot gets a pre_checkout_query (for a flexible invoice first a shipping_query, and its first option is taken), and once it answers yes a message with successful_payment",
         run: Run::Act(pay),
     },
     LineSpec {

@@ -61,7 +61,7 @@ impl Progress {
 
     /// Wait until every update of `ids` has been handled (one of the last [`RECENT_IDS`]
     /// handled, should more have come meanwhile).
-    pub async fn wait_updates(&self, ids: std::ops::RangeInclusive<i64>) {
+    pub async fn wait_updates(&self, ids: &[i64]) {
         loop {
             let changed = self.changed.notified();
             tokio::pin!(changed);
@@ -71,7 +71,7 @@ impl Progress {
                     .recent
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
-                ids.clone().all(|id| recent.contains(&id))
+                ids.iter().all(|id| recent.contains(id))
             };
             if done {
                 return;

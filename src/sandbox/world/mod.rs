@@ -375,19 +375,35 @@ impl World {
         {
             self.updates.pop_front();
         }
-        let allowed = |update: &&Value| match &self.allowed_updates {
+        self.updates
+            .iter()
+            .filter(|update| self.delivers(update))
+            .take(limit)
+            .cloned()
+            .collect()
+    }
+
+    /// The ids of the updates queued after update `after` that `getUpdates` delivers (of
+    /// the kinds [`World::allowed_updates`] names), in order.
+    pub fn deliverable_after(&self, after: i64) -> Vec<i64> {
+        self.updates
+            .iter()
+            .filter(|u| u["update_id"].as_i64().unwrap_or(0) > after)
+            .filter(|update| self.delivers(update))
+            .filter_map(|u| u["update_id"].as_i64())
+            .collect()
+    }
+
+    /// Whether `getUpdates` delivers `update`: of a kind [`World::allowed_updates`] names
+    /// (any, when none were named).
+    fn delivers(&self, update: &Value) -> bool {
+        match &self.allowed_updates {
             Some(kinds) => {
                 let (_, key, _) = crate::telegram::update::kind(update);
                 kinds.iter().any(|kind| kind == key)
             }
             None => true,
-        };
-        self.updates
-            .iter()
-            .filter(allowed)
-            .take(limit)
-            .cloned()
-            .collect()
+        }
     }
 
     /// The update kinds `getUpdates` last asked for (`allowed_updates`), if it named any.
