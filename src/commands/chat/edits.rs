@@ -3,6 +3,7 @@
 //! `message_id`, the message being handled (in `on_callback_query`, the one the button is
 //! under).
 
+use super::BUSINESS;
 use super::media::{MAX_FILE_BYTES, edited, upload};
 use super::{CHAT_ID, ChatAction, Method, Takes};
 use crate::commands::FieldSpec;
@@ -47,6 +48,7 @@ fn on_callback_query(query) {
     overloads: edit_overloads!("caption: String", "Map"),
     method: Method::Fixed("editMessageCaption"),
     takes: Takes::AndMore(&[
+        BUSINESS,
         CHAT_ID,
         EDITED_ID,
         FieldSpec::required(
@@ -84,6 +86,7 @@ fn on_callback_query(query) {
     overloads: edit_overloads!("media: Map", "Map"),
     method: Method::Fixed("editMessageMedia"),
     takes: Takes::AndMore(&[
+        BUSINESS,
         CHAT_ID,
         EDITED_ID,
         FieldSpec::required(
