@@ -35,7 +35,7 @@ pub use media::{MAX_CALLBACK_DATA, check_markup};
 pub use members::ADMIN_RIGHTS;
 pub use messages::SEND_MESSAGE;
 pub use payments::STARS;
-pub use signals::CHAT_ACTIONS;
+pub use signals::{CHAT_ACTIONS, REACTIONS};
 
 /// The parameters of one Bot API call.
 pub type Params = Map<String, Value>;
