@@ -16,11 +16,18 @@ const ALICE: i64 = 1001;
 /// A customer writing to it.
 const BOB: i64 = 1002;
 
-/// Answers each business message through its connection; marks "read" ones read first.
+/// Answers each business message through its connection; marks "read me" read first,
+/// deletes "delete me", names the owner on "who".
 const DESK: &str = r#"
 fn on_business_connection(c) { print(`connection ${c.id} enabled ${c.is_enabled}`); }
 fn on_business_message(msg) {
     if msg.text == "read me" { tg_read_business_message(); }
+    if msg.text == "delete me" { tg_delete_business_messages(); return; }
+    if msg.text == "who" {
+        let c = tg_get_business_connection();
+        reply(`the owner is ${c.user.first_name}`);
+        return;
+    }
     reply(`thanks for "${msg.text}"`);
 }
 "#;
@@ -56,26 +63,49 @@ fn calls(server: &BotApiServer, method: &str, n: usize) -> Vec<Recorded> {
 
 #[test]
 fn a_business_message_is_answered_through_its_connection() {
-    let (world, id) = world_with(&["can_reply", "can_read_messages"]);
+    let (world, id) = world_with(&["can_reply", "can_read_messages", "can_delete_all_messages"]);
     let server = BotApiServer::start(world, Some(TOKEN)).expect("a local Bot API server");
     let t = TestDir::new();
     let bot = run(&t, &server, DESK);
     bot.wait_stderr(&format!("connection {id} enabled true"), 1, WAIT);
-    let message = server.world(|w| w.business_message(ALICE, BOB, "read me"));
-    let message_id = message.expect("sent")["message_id"].clone();
-    let sent = calls(&server, "sendMessage", 1);
+    let sent: Vec<Value> = ["read me", "delete me", "who"]
+        .iter()
+        .map(|text| {
+            let message = server.world(|w| w.business_message(ALICE, BOB, text));
+            message.expect("sent")["message_id"].clone()
+        })
+        .collect();
+    let answers = calls(&server, "sendMessage", 2);
     assert_eq!(
-        sent[0].params,
+        answers[0].params,
         json!({"business_connection_id": id, "chat_id": BOB, "text": "thanks for \"read me\"",
-               "reply_parameters": {"message_id": message_id}})
+               "reply_parameters": {"message_id": sent[0]}})
     );
-    let read = server.calls_of("readBusinessMessage");
     assert_eq!(
-        read.iter().map(|c| c.params.clone()).collect::<Vec<_>>(),
-        [json!({"business_connection_id": id, "chat_id": BOB, "message_id": message_id})]
+        answers[1].params,
+        json!({"business_connection_id": id, "chat_id": BOB, "text": "the owner is Alice",
+               "reply_parameters": {"message_id": sent[2]}})
     );
-    // The update told the host of the connection: it never had to ask.
-    assert!(server.calls_of("getBusinessConnection").is_empty());
+    let params = |method: &str| -> Vec<Value> {
+        server
+            .calls_of(method)
+            .into_iter()
+            .map(|c| c.params)
+            .collect()
+    };
+    assert_eq!(
+        params("readBusinessMessage"),
+        [json!({"business_connection_id": id, "chat_id": BOB, "message_id": sent[0]})]
+    );
+    assert_eq!(
+        params("deleteBusinessMessages"),
+        [json!({"business_connection_id": id, "message_ids": [sent[1]]})]
+    );
+    // The script's look-up only: the update told the host of the connection.
+    assert_eq!(
+        params("getBusinessConnection"),
+        [json!({"business_connection_id": id})]
+    );
     let done = bot.terminate();
     assert_eq!(done.code, Some(0), "{}", done.stderr);
 }
