@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 /// The connection an action sends or edits through, on a business account's behalf.
 pub const BUSINESS: FieldSpec = FieldSpec::optional(
     FIELD,
-    "string",
+    "string|boolean",
     "send or edit on a business account's behalf, through this connection (scripts: handling \
      a business message, its connection when the chat is its chat; false: as the bot); the \
      connection must be this bot's, enabled, and grant the right",
