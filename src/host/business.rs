@@ -8,6 +8,7 @@
 use super::Host;
 use crate::request::CommandError;
 use crate::store::DEFAULT_BOT;
+use crate::telegram::BotError;
 use crate::telegram::business::{self, Connection, FIELD};
 use serde_json::{Value, json};
 
@@ -73,13 +74,16 @@ impl Host {
                 command,
                 client.call("getBusinessConnection", &json!({ FIELD: id })),
             )?
-            .map_err(|e| {
-                refused(
+            .map_err(|e| match e {
+                // Telegram answers the look-up only for the bot the connection belongs to.
+                BotError::Api { code: 400, .. } => refused(
                     command,
                     format!(
                         "business connection {id:?} is not one of this bot's ({e}): use the business_connection_id of an update this bot received"
                     ),
-                )
+                ),
+                // Not Telegram's word on the connection (the network, a flood wait): as it is.
+                _ => super::refusal(command, &e),
             })?;
         let connection = Connection::from_api(&asked).ok_or_else(|| {
             CommandError::invalid(
