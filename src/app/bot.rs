@@ -99,7 +99,11 @@ pub(super) async fn start(
     learn_username(&registry, &setup).await;
     let account_events = account_events::subscribe(app.host().accounts().hub(), registry.clone());
     let watcher = load(&registry, &setup.dir, config.scripts.hot_reload).await?;
-    let dispatcher = Arc::new(Dispatcher::new(registry, inbox.clone()));
+    let dispatcher = Arc::new(Dispatcher::new(
+        registry,
+        inbox.clone(),
+        std::time::Duration::from_millis(config.scripts.album_wait_ms),
+    ));
     let intake = Arc::new(Intake::new(
         &setup.id,
         inbox,

@@ -244,6 +244,10 @@ fn made_by_the_sandbox(handler: Handler) -> Value {
         Handler::OnLoad | Handler::OnAccountUpdate => Value::Null,
         Handler::Of(UpdateKind::Message) => post(&mut world, "hello"),
         Handler::OnCommand => json!(["warn", ["3", "spam"], post(&mut world, "/warn 3 spam")]),
+        Handler::OnAlbum => {
+            let parts = world.post_album(chat, 1001, 3, "Our new flat", None);
+            Value::Array(parts.unwrap_or_default())
+        }
         Handler::OnSuccessfulPayment => {
             let mut paid = post(&mut world, "");
             if let Some(fields) = paid.as_object_mut() {

@@ -149,6 +149,10 @@ pub struct ScriptsConfig {
     /// (default 1 MiB; 0 = no limit): past it the rest of the minute's lines are dropped, and
     /// one line says how much was.
     pub tenant_log_bytes_per_minute: usize,
+    /// How long an album waits for more parts after its last one before `on_album` gets it,
+    /// in milliseconds (default 1000): Telegram sends an album's parts one by one, nearly at
+    /// once.
+    pub album_wait_ms: u64,
 }
 
 impl Default for ScriptsConfig {
@@ -164,6 +168,7 @@ impl Default for ScriptsConfig {
             worker_user: None,
             tenant_workers: 0,
             tenant_log_bytes_per_minute: crate::budget::DEFAULT_LOG_BYTES_PER_MINUTE,
+            album_wait_ms: 1000,
         }
     }
 }

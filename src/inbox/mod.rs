@@ -6,6 +6,8 @@
 //!   only the handlers that did not finish run again.
 //! - The calls a handler makes are journaled ([`journal`]), so a handler run again replays
 //!   what it already did instead of doing it twice.
+//! - The parts of an album are recorded as they are kept, and the album, once complete, is
+//!   kept as one update of its own ([`albums`]).
 //! - An update whose handlers keep failing gets `[inbox] max_attempts` tries, then is parked
 //!   with its error; `tgscript inbox retry ID` queues it again.
 //!
@@ -13,19 +15,21 @@
 //! the process being killed: one lost to a power loss means a handler runs again, replaying
 //! its journal.
 
+mod albums;
 mod entry;
 pub mod journal;
 mod journaled;
 mod local;
 mod tries;
 
+pub use albums::OpenAlbum;
 pub use entry::{Entry, Failure, Origin, Status, Try, Unfinished};
 pub use journaled::Journaled;
 pub use local::local_id_after;
 
 use crate::store::sql::{Connection, params};
 use crate::store::{DbError, Durability, Store, StoreError};
-use crate::telegram::update;
+use crate::telegram::{album, update};
 use journal::HandlerJournal;
 use serde_json::Value;
 use std::sync::Arc;
@@ -233,7 +237,12 @@ impl Inbox {
                         tracing::warn!(
                             "inbox: Telegram reused update_id {id} for a new update; the old one ({status}) is dropped"
                         );
-                        delete_records(tx, &self.bot, id, &["inbox", "inbox_handled", "journal"])?;
+                        delete_records(
+                            tx,
+                            &self.bot,
+                            id,
+                            &["inbox", "inbox_handled", "journal", "inbox_album_parts"],
+                        )?;
                     }
                     None => {}
                 }
@@ -251,6 +260,9 @@ impl Inbox {
                     ],
                 )
                 .map_err(db)?;
+                if let Some(part) = album::part(update) {
+                    self.record_part(tx, id, &part)?;
+                }
                 fresh.push(update.clone());
             }
             Ok((fresh, arrival))

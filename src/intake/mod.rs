@@ -413,6 +413,10 @@ impl Intake {
             self.dispatcher.dispatch(update, Origin::Stored);
             progress.wait_handled(before + 1).await;
         }
+        // Albums half-received gather on, their waiting parts and new ones joining them.
+        for album in inbox.open_albums()? {
+            self.dispatcher.reopen(album);
+        }
         self.hand_stored(left.waiting);
         Ok(())
     }

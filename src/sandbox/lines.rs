@@ -155,6 +155,12 @@ pub const LINES: &[LineSpec] = &[
         run: Run::Act(photo),
     },
     LineSpec {
+        name: "/album",
+        usage: "/album N [caption]",
+        what: "an album of N photos (2 to 10), the caption under the first: each part its own update, as Telegram sends them; on_album gets them together",
+        run: Run::Act(album),
+    },
+    LineSpec {
         name: "/edit",
         usage: "/edit N new text",
         what: "edit one's own message #N",
@@ -570,6 +576,31 @@ fn photo(
     post(said, world, users, caption, true)
 }
 
+fn album(
+    said: &Said,
+    world: &mut World,
+    users: &mut Users,
+    after: &str,
+) -> Result<String, Refused> {
+    let (count, caption) = first_word(after);
+    let count = count.parse::<usize>().map_err(|_| Refused::Usage)?;
+    let (chat, id) = chat_and_user(said, world, users);
+    let parts = world.post_album(chat, id, count, caption, said.reply_to)?;
+    let number = |part: Option<&Value>| {
+        part.and_then(|m| m["message_id"].as_i64())
+            .unwrap_or_default()
+    };
+    Ok(format!(
+        "#{}–#{} {}{}: [album of {count} photos] {caption}",
+        number(parts.first()),
+        number(parts.last()),
+        said.user,
+        place(said)
+    )
+    .trim_end()
+    .to_string())
+}
+
 fn help_line(_: &Said, _: &mut World, _: &mut Users, _: &str) -> Result<String, Refused> {
     Ok(help())
 }
@@ -598,6 +629,7 @@ fn post(
         text,
         reply_to: said.reply_to,
         photo,
+        album: None,
     };
     let message = world.post(chat, id, &post)?;
     let number = message["message_id"].as_i64().unwrap_or_default();

@@ -33,6 +33,8 @@ pub struct Recorded {
     pub params: Value,
     /// When it arrived.
     pub at: Instant,
+    /// The body's type as sent (`application/json`, `multipart/form-data; boundary=…`).
+    pub content_type: String,
 }
 
 /// Called for each recorded request with the answer it got.
@@ -298,6 +300,7 @@ async fn handle(
         method,
         params: Value::Object(params),
         at,
+        content_type: content_type.to_string(),
     };
     if let Some(observer) = lock(&shared.observer).as_ref() {
         observer(&recorded, &result);

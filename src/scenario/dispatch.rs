@@ -6,20 +6,21 @@
 //! update whose handlers fail is tried again (only the failed handlers) up to
 //! `[inbox] max_attempts` times, then parked; later updates of its chat wait for that.
 
-use super::Scenario;
+use super::albums::{Albums, Gathering};
 use super::registry::Registry;
 use super::route;
 use super::runner::Runner;
+use super::{Handler, Scenario};
 use crate::effects::Effects;
-use crate::inbox::{Failure, Inbox, Journaled, Origin};
+use crate::inbox::{Failure, Inbox, Journaled, OpenAlbum, Origin};
 use crate::lanes::Lanes;
 use crate::store::Store;
 use crate::telegram::UpdateContext;
-use crate::telegram::update;
+use crate::telegram::{album, update};
 use crate::telemetry;
 use serde_json::Value;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::Notify;
 
@@ -119,10 +120,19 @@ impl Progress {
     }
 }
 
+/// What a chat's lane works on.
+enum Work {
+    /// An update, from where it came.
+    Update(Arc<Value>, Origin),
+    /// An album being gathered: handled once complete.
+    Album(Arc<Gathering>),
+}
+
 /// Hands updates to per-chat workers that call the scenarios' handlers.
 pub struct Dispatcher {
-    lanes: Lanes<i64, (Arc<Value>, Origin)>,
+    lanes: Lanes<i64, Work>,
     progress: Arc<Progress>,
+    albums: Arc<Albums>,
     /// Its bot (metrics label).
     bot: String,
 }
@@ -130,25 +140,33 @@ pub struct Dispatcher {
 impl Dispatcher {
     /// A dispatcher over the scenarios of `registry` (called in file-name order for each
     /// update; each try sees one version of the set, even across a reload), recording in
-    /// `inbox` what was handled.
-    pub fn new(registry: Arc<Registry>, inbox: Option<Arc<Inbox>>) -> Self {
+    /// `inbox` what was handled; an album is complete once no part of it came for
+    /// `album_wait`.
+    pub fn new(registry: Arc<Registry>, inbox: Option<Arc<Inbox>>, album_wait: Duration) -> Self {
         let progress = Arc::new(Progress::default());
         let bot = registry.bot().to_string();
+        let albums = Arc::new(Albums::default());
         let worker = Arc::new(ChatWorker {
             registry,
             inbox,
             progress: progress.clone(),
+            albums: albums.clone(),
+            album_wait,
+            last_album_id: AtomicI64::new(0),
         });
-        let lanes = Lanes::new(move |(update, origin): (Arc<Value>, Origin)| {
+        let lanes = Lanes::new(move |work: Work| {
             let worker = worker.clone();
             async move {
-                worker.handle(&update, origin).await;
-                worker.progress.handled_one(update["update_id"].as_i64());
+                match work {
+                    Work::Update(update, origin) => worker.handle_counted(&update, origin).await,
+                    Work::Album(gathering) => worker.album(&gathering).await,
+                }
             }
         });
         Self {
             lanes,
             progress,
+            albums,
             bot,
         }
     }
@@ -166,15 +184,32 @@ impl Dispatcher {
         let id = update["update_id"].clone();
         self.progress.received.fetch_add(1, Ordering::SeqCst);
         metrics::counter!(telemetry::UPDATES_RECEIVED, "bot" => self.bot.clone()).increment(1);
+        let update = Arc::new(update);
         let taken = match update::runs_ahead(&update) {
-            true => self.lanes.run_now((Arc::new(update), origin)),
-            false => self
-                .lanes
-                .push(update::chat_key(&update), (Arc::new(update), origin)),
+            true => self.lanes.run_now(Work::Update(update.clone(), origin)),
+            false => self.lanes.push(
+                update::chat_key(&update),
+                Work::Update(update.clone(), origin),
+            ),
         };
         if !taken {
             self.progress.received.fetch_sub(1, Ordering::SeqCst);
             tracing::debug!("stopping: update {id} is left for the next start");
+            return;
+        }
+        if let Some(part) = album::part(&update)
+            && let Some(gathering) = self.albums.add(&part)
+        {
+            self.lanes.push(part.chat, Work::Album(gathering));
+        }
+    }
+
+    /// Gather `album` on (its parts kept by the inbox before a restart), in its chat's
+    /// order from here.
+    pub fn reopen(&self, album: OpenAlbum) {
+        let chat = album.chat;
+        if let Some(gathering) = self.albums.reopen(album) {
+            self.lanes.push(chat, Work::Album(gathering));
         }
     }
 
@@ -189,9 +224,64 @@ struct ChatWorker {
     registry: Arc<Registry>,
     inbox: Option<Arc<Inbox>>,
     progress: Arc<Progress>,
+    albums: Arc<Albums>,
+    album_wait: Duration,
+    /// The id the last album update got, without an inbox.
+    last_album_id: AtomicI64,
 }
 
 impl ChatWorker {
+    /// Handle `update` (see [`Self::handle`]) and count it handled.
+    async fn handle_counted(&self, update: &Arc<Value>, origin: Origin) {
+        self.handle(update, origin).await;
+        self.progress.handled_one(update["update_id"].as_i64());
+    }
+
+    /// Wait until `gathering` is complete, keep it as one update (in the inbox, with the
+    /// parts it kept) and handle that. Without a scenario that has `on_album` the album does
+    /// not hold its chat up.
+    async fn album(&self, gathering: &Gathering) {
+        let wanted = self
+            .registry
+            .snapshot()
+            .iter()
+            .any(|scenario| scenario.has(Handler::OnAlbum));
+        let wait = if wanted {
+            self.album_wait
+        } else {
+            Duration::ZERO
+        };
+        let here = self.albums.complete(gathering, wait).await;
+        let media_group_id = &gathering.album.media_group_id;
+        let closed = match &self.inbox {
+            Some(inbox) => {
+                let (inbox, open) = (inbox.clone(), gathering.album.clone());
+                tokio::task::spawn_blocking(move || inbox.close_album(&open))
+                    .await
+                    .map_err(|e| e.to_string())
+                    .and_then(|closed| closed.map_err(|e| e.to_string()))
+            }
+            None => {
+                let last = self.last_album_id.load(Ordering::SeqCst);
+                let id = crate::inbox::local_id_after(last);
+                self.last_album_id.store(id, Ordering::SeqCst);
+                Ok(album::update(id, media_group_id, here))
+            }
+        };
+        match closed {
+            Ok(Some(update)) => {
+                self.progress.received.fetch_add(1, Ordering::SeqCst);
+                self.handle_counted(&Arc::new(update), Origin::Fetched)
+                    .await;
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(
+                bot = self.registry.bot(),
+                "album {media_group_id}: cannot keep it as one update ({e}); its parts stay kept and the next start gathers it again"
+            ),
+        }
+    }
+
     /// Handle `update`, trying again while handlers fail and tries are left.
     async fn handle(&self, update: &Arc<Value>, mut origin: Origin) {
         let mut delay = FIRST_RETRY_DELAY;

@@ -1,6 +1,7 @@
 //! Scenarios: the `.rhai` files `tgscript run` loads, each compiled with its imports embedded,
 //! checked to hold only declarations at the top level, and called through its handlers.
 
+mod albums;
 mod declared;
 pub mod dispatch;
 pub mod registry;
@@ -29,6 +30,8 @@ pub enum Handler {
     OnCommand,
     /// `fn on_successful_payment(msg)`: a message that carries `successful_payment`.
     OnSuccessfulPayment,
+    /// `fn on_album(messages)`: every part of an album at once.
+    OnAlbum,
     /// The named handler of a kind of update (its first kind, for handlers two kinds share).
     Of(UpdateKind),
     /// `fn on_update(update)`: any other update, raw.
@@ -40,7 +43,11 @@ pub enum Handler {
 /// Every handler, in the order the docs list them.
 static ALL: std::sync::LazyLock<Vec<Handler>> = std::sync::LazyLock::new(|| {
     let mut all = vec![Handler::OnLoad, Handler::Of(UpdateKind::Message)];
-    all.extend([Handler::OnCommand, Handler::OnSuccessfulPayment]);
+    all.extend([
+        Handler::OnCommand,
+        Handler::OnSuccessfulPayment,
+        Handler::OnAlbum,
+    ]);
     let kinds = UpdateKind::ALL.iter().map(|&kind| Handler::of(kind));
     for handler in kinds {
         if !all.contains(&handler) {
@@ -52,8 +59,8 @@ static ALL: std::sync::LazyLock<Vec<Handler>> = std::sync::LazyLock::new(|| {
 });
 
 impl Handler {
-    /// Every handler: `on_load`, then one per kind of update with `on_command` and
-    /// `on_successful_payment` after `on_message`, then `on_update` and `on_account_update`.
+    /// Every handler: `on_load`, then one per kind of update with `on_command`,
+    /// `on_successful_payment` and `on_album` after `on_message`, then `on_update` and `on_account_update`.
     pub fn all() -> &'static [Handler] {
         &ALL
     }
@@ -80,6 +87,7 @@ impl Handler {
             Handler::OnLoad => "on_load",
             Handler::OnCommand => "on_command",
             Handler::OnSuccessfulPayment => "on_successful_payment",
+            Handler::OnAlbum => "on_album",
             Handler::Of(kind) => kind.spec().handler,
             Handler::OnUpdate => "on_update",
             Handler::OnAccountUpdate => "on_account_update",
@@ -95,6 +103,9 @@ impl Handler {
             }
             Handler::OnSuccessfulPayment => {
                 "a message saying a payment went through (msg.successful_payment: currency, total_amount, invoice_payload, telegram_payment_charge_id); it goes here instead of on_message".into()
+            }
+            Handler::OnAlbum => {
+                "an album (photos, videos, documents or audio sent together: messages sharing msg.media_group_id), once, with every part in order, once no part has come for [scripts] album_wait_ms; a scenario that has it gets album parts only here, and later updates of the chat wait for it".into()
             }
             Handler::Of(kind) => {
                 let name = kind.spec().handler;
@@ -131,6 +142,7 @@ impl Handler {
             Handler::OnLoad => vec![],
             Handler::OnCommand => vec!["cmd", "args", "msg"],
             Handler::OnSuccessfulPayment => vec!["msg"],
+            Handler::OnAlbum => vec!["messages"],
             Handler::Of(kind) => vec![kind.spec().param],
             Handler::OnUpdate => vec!["update"],
             Handler::OnAccountUpdate => vec!["account_id", "update"],

@@ -1,8 +1,10 @@
 //! Which scenarios get an update, and which of their functions with what arguments: handlers
 //! by update kind, button presses by the callback data a scenario owns (`CALLBACKS`), commands
-//! only when addressed to this bot, and a job only to the scenario that scheduled it.
+//! only when addressed to this bot, a job only to the scenario that scheduled it, and an
+//! album's parts together to the scenarios with `on_album` (one by one to the others).
 
 use super::{Handler, Scenario};
+use crate::telegram::album;
 use crate::telegram::update::{self, UpdateKind};
 use serde_json::{Value, json};
 
@@ -38,6 +40,11 @@ pub fn calls<'a>(
     if let Some(job) = update.get(JOB) {
         return job_call(scenarios, job).map(|call| vec![call]);
     }
+    if let Some(messages) = album::messages(update) {
+        return Ok(album_calls(scenarios, messages));
+    }
+    // A scenario with `on_album` gets an album's parts there, together, and not one by one.
+    let part = album::part(update).is_some();
     let (kind, _, payload) = update::kind(update);
     let pressed = (kind == Some(UpdateKind::CallbackQuery))
         .then(|| payload["data"].as_str().unwrap_or_default());
@@ -52,6 +59,7 @@ pub fn calls<'a>(
             Some(_) => scenario.declared.callbacks.is_empty(),
             None => true,
         })
+        .filter(|scenario| !(part && scenario.has(Handler::OnAlbum)))
         .filter_map(|scenario| {
             // A payment goes to its own handler, even from a scenario waiting for a message.
             let paid = payment && scenario.has(Handler::OnSuccessfulPayment);
@@ -75,6 +83,20 @@ pub fn calls<'a>(
             })
         })
         .collect())
+}
+
+/// The calls of a complete album: `on_album(messages)` of each scenario that has it.
+fn album_calls<'a>(scenarios: &'a [Scenario], messages: &Value) -> Vec<Call<'a>> {
+    scenarios
+        .iter()
+        .filter(|scenario| scenario.has(Handler::OnAlbum))
+        .map(|scenario| Call {
+            scenario,
+            function: Handler::OnAlbum.name().to_string(),
+            args: vec![messages.clone()],
+            answers: None,
+        })
+        .collect()
 }
 
 /// The call of a due job: its function in the scenario that scheduled it, with its data.
@@ -251,6 +273,38 @@ mod tests {
                 ("chat".to_string(), "got_name".to_string()),
             ]
         );
+    }
+
+    #[test]
+    fn album_parts_go_one_by_one_to_scenarios_without_on_album_and_the_album_to_the_others() {
+        let message = Handler::of(UpdateKind::Message);
+        let scenarios = [
+            scenario("gallery", vec![message, Handler::OnAlbum]),
+            scenario("log", vec![message, Handler::OnUpdate]),
+        ];
+        let photo = |id: i64| {
+            json!({"message_id": id, "media_group_id": "g7", "chat": {"id": 7}, "from": {"id": 7},
+                "photo": [{"file_id": "f"}]})
+        };
+        let part = json!({"update_id": 1, "message": photo(5)});
+        assert_eq!(
+            routed(&scenarios, &part, &[]),
+            [("log".to_string(), "on_message".to_string())]
+        );
+        let plain = json!({"update_id": 2, "message": {"message_id": 6, "chat": {"id": 7}}});
+        assert_eq!(routed(&scenarios, &plain, &[]).len(), 2, "not a part");
+        let album = album::update(-3, "g7", vec![photo(5), photo(6)]).unwrap_or_default();
+        let calls = calls(&scenarios, &album, None, &[]).unwrap_or_default();
+        assert_eq!(
+            calls.len(),
+            1,
+            "only the scenario with on_album, not on_update"
+        );
+        assert_eq!(
+            (calls[0].scenario.name.as_str(), calls[0].function.as_str()),
+            ("gallery", "on_album")
+        );
+        assert_eq!(calls[0].args[0].as_array().map(Vec::len), Some(2));
     }
 
     #[test]

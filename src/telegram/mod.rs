@@ -2,9 +2,10 @@
 //! transport; counting, flood control, retry on `429` and following a migration as layers
 //! around it, composed in [`bot`]), Telegram's error words and hints, the pure permission
 //! mapping, business connections and the rights they grant, long polling that acknowledges
-//! only what was kept, every kind of update (one table), what an update tells about its
-//! context, files sent as uploads, and the flood-control schedule.
+//! only what was kept, every kind of update (one table), albums, what an update tells about
+//! its context, files sent as uploads, and the flood-control schedule.
 
+pub mod album;
 pub mod bot;
 pub mod business;
 pub mod call;

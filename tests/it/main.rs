@@ -2,6 +2,7 @@
 
 mod account_events;
 mod accounts;
+mod albums;
 mod backup;
 mod book;
 mod bot;

@@ -344,6 +344,7 @@ mod tests {
             "tg_send_voice",
             "tg_send_venue",
             "send_paid_media",
+            "send_media_group",
         ] {
             assert!(takes.contains(&name), "{name} does not take {FIELD}");
         }

@@ -4,13 +4,9 @@
 //! under).
 
 use super::BUSINESS;
-use super::media::{MAX_FILE_BYTES, edited, upload};
+use super::media::{MAX_CAPTION, edited, input_media};
 use super::{CHAT_ID, ChatAction, Method, Takes};
 use crate::commands::FieldSpec;
-use serde_json::Value;
-
-/// Telegram's limit on a caption.
-const MAX_CAPTION: usize = 1024;
 
 /// The kinds of media `editMessageMedia` takes.
 pub const MEDIA_KINDS: [&str; 5] = ["animation", "document", "audio", "photo", "video"];
@@ -99,43 +95,11 @@ fn on_callback_query(query) {
     returns: EDITED,
     build: |f, ctx| {
         let mut params = edited(f, ctx)?;
-        let mut media = f
-            .opt_map("media")?
-            .ok_or_else(|| f.error("media is required: #{type, media, caption}"))?
-            .clone();
-        let kind = media
-            .get("type")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        if !MEDIA_KINDS.contains(&kind) {
-            return Err(f.error(format!(
-                "media.type must be one of {}, got {kind:?}",
-                MEDIA_KINDS.join(", ")
-            )));
-        }
-        let file = media.get("media").cloned().unwrap_or(Value::Null);
-        match &file {
-            Value::String(s) if !s.trim().is_empty() => {}
-            _ => match upload(f, "media.media", &file, MAX_FILE_BYTES)? {
-                Some(uploaded) => {
-                    params.insert(ATTACHED.into(), uploaded);
-                    media.insert("media".into(), format!("attach://{ATTACHED}").into());
-                }
-                None => {
-                    return Err(f.error(
-                        "media.media must be a URL, a file_id or a file (asset(\"name\") or a blob)",
-                    ));
-                }
-            },
-        }
-        if let Some(caption) = media.get("caption").and_then(Value::as_str)
-            && caption.chars().count() > MAX_CAPTION
-        {
-            return Err(f.error(format!(
-                "media.caption must be at most {MAX_CAPTION} characters"
-            )));
-        }
-        params.insert("media".into(), Value::Object(media));
+        let media = f
+            .get("media")
+            .ok_or_else(|| f.error("media is required: #{type, media, caption}"))?;
+        let media = input_media(f, "media", media, &MEDIA_KINDS, ATTACHED, &mut params)?;
+        params.insert("media".into(), media);
         Ok(params)
     },
 };

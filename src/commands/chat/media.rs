@@ -16,6 +16,8 @@ pub const MAX_PHOTO_BYTES: usize = 10 * 1024 * 1024;
 pub const MAX_FILE_BYTES: usize = 50 * 1024 * 1024;
 /// Telegram's limit on a button's `callback_data`.
 pub const MAX_CALLBACK_DATA: usize = 64;
+/// Telegram's limit on a caption.
+pub const MAX_CAPTION: usize = 1024;
 
 /// A message to edit: the one being handled (a button's message) or one by id, perhaps in
 /// another chat; then what the overload takes.
@@ -256,6 +258,61 @@ pub fn upload_only(f: &Fields, key: &str) -> Result<Value, CommandError> {
         .get(key)
         .ok_or_else(|| f.error(format!("{key} is required")))?;
     upload(f, key, value, MAX_PHOTO_BYTES)?.ok_or_else(refused)
+}
+
+/// The `InputMedia` `item` (named `what` in errors: `media`, `media[2]`), checked: its
+/// `type` one of `kinds`; its `media` a URL or `file_id`, or an upload put into `params` as
+/// the part `part` it then points at (`attach://part`: Telegram takes files inside a JSON
+/// field so); its caption within Telegram's limit.
+pub(super) fn input_media(
+    f: &Fields,
+    what: &str,
+    item: &Value,
+    kinds: &[&str],
+    part: &str,
+    params: &mut Params,
+) -> Result<Value, CommandError> {
+    let mut media = item
+        .as_object()
+        .ok_or_else(|| f.error(format!("{what} must be a map #{{type, media, caption}}")))?
+        .clone();
+    let kind = media
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if !kinds.contains(&kind) {
+        return Err(f.error(format!(
+            "{what}.type must be one of {}, got {kind:?}",
+            kinds.join(", ")
+        )));
+    }
+    let file = media.get("media").cloned().unwrap_or(Value::Null);
+    let max = match kind {
+        "photo" => MAX_PHOTO_BYTES,
+        _ => MAX_FILE_BYTES,
+    };
+    match &file {
+        Value::String(s) if !s.trim().is_empty() => {}
+        _ => match upload(f, &format!("{what}.media"), &file, max)? {
+            Some(uploaded) => {
+                params.insert(part.into(), uploaded);
+                media.insert("media".into(), format!("attach://{part}").into());
+            }
+            None => {
+                return Err(f.error(format!(
+                    "{what}.media must be a URL, a file_id or a file (asset(\"name\") or a blob)"
+                )));
+            }
+        },
+    }
+    if let Some(caption) = media.get("caption").and_then(Value::as_str)
+        && caption.chars().count() > MAX_CAPTION
+    {
+        return Err(f.error(format!(
+            "{what}.caption must be at most {MAX_CAPTION} characters"
+        )));
+    }
+    Ok(Value::Object(media))
 }
 
 /// `value` when it is a valid upload of at most `max` bytes.

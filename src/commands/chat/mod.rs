@@ -3,6 +3,7 @@
 //! a request into the exact Bot API call ([`prepare`], tested without a server). [`execute`]
 //! sends it through [`Effects`].
 
+mod albums;
 mod inline;
 #[macro_use]
 mod media;
@@ -146,6 +147,7 @@ pub const ACTIONS: &[ChatAction] = &[
     media::EDIT_MESSAGE_REPLY_MARKUP,
     media::SEND_PHOTO,
     media::SEND_DOCUMENT,
+    albums::SEND_MEDIA_GROUP,
     messages::ANSWER_CALLBACK_QUERY,
     messages::TG_UNPIN_ALL,
     forum::TG_CREATE_FORUM_TOPIC,

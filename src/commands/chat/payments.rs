@@ -425,7 +425,8 @@ pub(super) const SEND_PAID_MEDIA: ChatAction = ChatAction {
     name: "send_paid_media",
     doc: r#"
 Send photos or videos that users see after paying Stars (`sendPaidMedia`) and return the sent
-message. `media` is a list of `#{type: "photo" | "video", media: URL or file_id}` (1–10).
+message. `media` is a list of `#{type: "photo" | "video", media: a URL, file_id or file}`
+(1–10; files go up in the same call).
 Options are Bot API fields passed through (`caption`, `payload`, …). Optional leading
 `chat_id`.
 
@@ -460,7 +461,7 @@ send_paid_media(25, [#{type: "photo", media: "https://example.com/full.jpg"}], #
             "media",
             "list",
             r#"[{"type": "photo", "media": "https://example.com/full.jpg"}]"#,
-            "1–10 items {type: photo|video, media: URL or file_id}",
+            "1–10 items {type: photo|video, media: a URL, file_id or upload {\"base64\": …, \"filename\": …}}",
         ),
     ]),
     returns: r#"{"message_id": 10, "date": 1767225600, "chat": {"id": -1001234567890, "type": "supergroup"}, "paid_media": {"star_count": 25, "paid_media": [{"type": "preview"}]}}"#,
@@ -471,19 +472,9 @@ send_paid_media(25, [#{type: "photo", media: "https://example.com/full.jpg"}], #
                 "star_count must be 1–{MAX_PAID_MEDIA_STARS}, got {stars}"
             )));
         }
-        let media = match f.get("media") {
-            Some(Value::Array(items)) if (1..=10).contains(&items.len()) => items,
-            _ => return Err(f.error("media must be a list of 1–10 #{type, media}")),
-        };
-        for item in media {
-            let kind = item["type"].as_str();
-            if !matches!(kind, Some("photo" | "video")) || !item["media"].is_string() {
-                return Err(f.error(format!(
-                    "each media item must be #{{type: \"photo\" or \"video\", media: a URL or file_id}}, got {item}"
-                )));
-            }
-        }
         let mut params = f.map.clone();
+        let media = super::albums::media_list(f, &["photo", "video"], 1, &mut params)?;
+        params.insert("media".into(), Value::Array(media));
         params.insert("chat_id".into(), chat_id(f, ctx)?);
         params.insert("star_count".into(), stars.into());
         Ok(params)

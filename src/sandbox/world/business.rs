@@ -291,9 +291,13 @@ impl World {
         params: &Map<String, Value>,
     ) -> Result<Value, Refusal> {
         let Some((_, through)) = THROUGH.iter().find(|(name, _)| *name == method) else {
-            return Err(Refusal::bad_request(&format!(
-                "method {method} can't be used on behalf of a business account"
-            )));
+            return Err(Refusal {
+                code: 404,
+                description: format!(
+                    "Not Found: method not implemented in the sandbox through a business connection: {method}"
+                ),
+                parameters: None,
+            });
         };
         let connection = self.through(params, &["can_reply"])?;
         let chat = self.customer_chat(&connection.id, params)?;

@@ -15,6 +15,8 @@ pub struct Post<'a> {
     pub reply_to: Option<i64>,
     /// A photo (with `text` as its caption) instead of a text message.
     pub photo: bool,
+    /// The album (`media_group_id`) the photo is a part of.
+    pub album: Option<&'a str>,
 }
 
 impl World {
@@ -41,9 +43,40 @@ impl World {
         let post = Post {
             text,
             reply_to,
-            photo: false,
+            ..Post::default()
         };
         self.store_post(chat, user, &post)
+    }
+
+    /// `user` posts an album of `count` photos in `chat` (Telegram's 2 to 10), `caption` under
+    /// the first, as [`World::post`] allows it: each part its own update, as Telegram sends
+    /// them. Returns the parts.
+    pub fn post_album(
+        &mut self,
+        chat: i64,
+        user: i64,
+        count: usize,
+        caption: &str,
+        reply_to: Option<i64>,
+    ) -> Result<Vec<Value>, String> {
+        if !(2..=crate::telegram::album::MAX_PARTS).contains(&count) {
+            return Err(format!(
+                "an album has 2 to {} parts, not {count}",
+                crate::telegram::album::MAX_PARTS
+            ));
+        }
+        let group = format!("sandbox-album-{}", self.pending() + 1);
+        (0..count)
+            .map(|n| {
+                let post = Post {
+                    text: if n == 0 { caption } else { "" },
+                    reply_to,
+                    photo: true,
+                    album: Some(&group),
+                };
+                self.post(chat, user, &post)
+            })
+            .collect()
     }
 
     /// `user` posts in `chat`, as Telegram allows it: members only, not banned, not
@@ -97,6 +130,9 @@ impl World {
         };
         if !post.text.is_empty() || !post.photo {
             content.insert(text_key.into(), post.text.into());
+        }
+        if let Some(album) = post.album {
+            content.insert("media_group_id".into(), album.into());
         }
         if post.text.starts_with('/') {
             let len = post

@@ -49,6 +49,7 @@ const METHODS: &[(&str, Answer)] = &[
     ("sendmessage", World::send_message),
     ("sendphoto", |w, p| w.send_file(p, "photo")),
     ("senddocument", |w, p| w.send_file(p, "document")),
+    ("sendmediagroup", World::send_media_group),
     ("editmessagetext", World::edit_message_text),
     ("editmessagereplymarkup", World::edit_message_reply_markup),
     ("deletemessage", World::delete_message),

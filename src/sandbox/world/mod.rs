@@ -15,6 +15,7 @@
 //! (a user's business account connected to the bot, their customers' messages);
 //! `happenings` is what the users do (post, join, leave, press a button).
 
+mod albums;
 mod bot_profile;
 mod business;
 mod edits;
