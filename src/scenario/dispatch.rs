@@ -467,6 +467,17 @@ pub fn handle_update(
             return Ok(false);
         }
     }
+    if let (Some((store, bot)), Some(connection)) =
+        (routing.kept, crate::telegram::business::announced(update))
+    {
+        // What the host checks calls on the account's behalf against, from now on.
+        store
+            .record_business_connection(bot, &connection)
+            .map_err(|e| TryFailed {
+                error: e.to_string(),
+                transient: true,
+            })?;
+    }
     let waits = match (routing.kept, ctx.chat_id, ctx.user_id) {
         (Some((store, bot)), Some(chat), Some(user)) if update.get("message").is_some() => store
             .waits_on(bot, chat, user, ctx.update_id)

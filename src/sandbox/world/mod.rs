@@ -11,11 +11,13 @@
 //! `members`, `roster` (administrators' titles), `messages`, `sends` (contacts, dice,
 //! places), `polls`, `relay` (copies and forwards), `edits` (captions, media), `signals`
 //! (chat actions, reactions), `forum` (topics), `invite_links`, `payments` (invoices, and a
-//! user paying one), `inline` (a user's inline query, and the result they pick);
+//! user paying one), `inline` (a user's inline query, and the result they pick), `business`
+//! (a user's business account connected to the bot, their customers' messages);
 //! `happenings` is what the users do (post, join, leave, press a button).
 
 mod albums;
 mod bot_profile;
+mod business;
 mod edits;
 mod forum;
 mod happenings;
@@ -191,6 +193,8 @@ pub struct World {
     payments: payments::Payments,
     /// Inline queries and their answers.
     inline: inline::Inline,
+    /// Business connections and the accounts' chats with their customers.
+    business: business::Business,
 }
 
 /// The members of the sandbox group from the start, besides the owner: (id, first name).
@@ -238,6 +242,7 @@ impl World {
             allowed_updates: None,
             payments: payments::Payments::default(),
             inline: inline::Inline::default(),
+            business: business::Business::default(),
         }
     }
 
@@ -440,6 +445,13 @@ impl World {
                     "username": user["username"]})
             }
         }
+    }
+
+    /// Chat `id` as updates show it (`Null` for an unknown chat).
+    fn chat_of(&self, id: i64) -> Value {
+        self.chats
+            .get(&id)
+            .map_or(Value::Null, |chat| self.chat_json(chat))
     }
 
     fn user_json(&self, id: i64) -> Value {
