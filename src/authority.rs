@@ -85,6 +85,21 @@ impl Checked {
     fn who(&self) -> Option<&Caller> {
         self.client.as_ref().or_else(|| self.inner.caller())
     }
+
+    /// Refused when the caller is a gateway client: the effects it acts through carry the
+    /// operator's bot, not one of the tenant's.
+    fn bot_of_caller(&self, command: &str) -> Result<(), CommandError> {
+        match self.who().filter(|c| c.is_client()) {
+            Some(client) => Err(refused(
+                command,
+                format!(
+                    "a client of tenant {:?} has no bot in a script: send Bot API calls as chat actions over the gateway, with bot_id naming one of the tenant's bots",
+                    client.tenant_name()
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
 }
 
 impl Effects for Checked {
@@ -94,22 +109,13 @@ impl Effects for Checked {
             Effect::Bot {
                 command, method, ..
             } => {
-                if let Some(client) = self.who().filter(|c| c.is_client()) {
-                    // The effects a client acts through carry the operator's bot, not one
-                    // of the tenant's.
-                    return Err(refused(
-                        command,
-                        format!(
-                            "a client of tenant {:?} has no bot in a script: send Bot API calls as chat actions over the gateway, with bot_id naming one of the tenant's bots",
-                            client.tenant_name()
-                        ),
-                    )
-                    .into());
-                }
+                self.bot_of_caller(command)?;
                 if let Some(why) = crate::telegram::takeover(method) {
                     return Err(refused(command, format!("{method} is refused: {why}")).into());
                 }
             }
+            // A download reads what the bot may read: its own files, through its own token.
+            Effect::Download { command, .. } => self.bot_of_caller(command)?,
             Effect::AccountId {
                 command,
                 userbot_id,

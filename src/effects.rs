@@ -13,6 +13,7 @@ use crate::http::HttpRequest;
 use crate::request::CommandError;
 use crate::store::namespace_prefix;
 use crate::store::{StateOp, StoreError};
+use crate::telegram::upload::Upload;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::borrow::Cow;
@@ -57,6 +58,14 @@ pub enum Effect<'a> {
         /// The request.
         request: Cow<'a, HttpRequest>,
     },
+    /// Download the file Telegram knows as `file_id` (Bot API `getFile`, then its bytes, at
+    /// most the host's cap); answers it as an upload, `{"base64", "filename"}`.
+    Download {
+        /// The builtin.
+        command: Cow<'a, str>,
+        /// The file.
+        file_id: Cow<'a, str>,
+    },
     /// Read or change script state.
     State(Cow<'a, StateOp>),
     /// The clock: answers Unix seconds.
@@ -70,7 +79,8 @@ impl Effect<'_> {
             Effect::Bot { command, .. }
             | Effect::AccountId { command, .. }
             | Effect::Account { command, .. }
-            | Effect::Http { command, .. } => command,
+            | Effect::Http { command, .. }
+            | Effect::Download { command, .. } => command,
             Effect::State(_) => "state",
             Effect::Now => "now",
         }
@@ -200,6 +210,20 @@ impl dyn Effects + '_ {
             request: Cow::Borrowed(request),
         })
         .map_err(|r| r.for_command(command))
+    }
+
+    /// Download the file Telegram knows as `file_id`: its name and bytes.
+    pub fn download(&self, command: &str, file_id: &str) -> Result<Upload, CommandError> {
+        let answer = self
+            .apply(&Effect::Download {
+                command: command.into(),
+                file_id: file_id.into(),
+            })
+            .map_err(|r| r.for_command(command))?;
+        match Upload::from_json(&answer) {
+            Ok(Some(file)) => Ok(file),
+            _ => Err(CommandError::invalid(command, "the host sent no file")),
+        }
     }
 
     /// Read or change script state.

@@ -11,6 +11,7 @@ use crate::effects::{Effect, Effects, Refusal};
 use crate::http::{HttpClient, HttpError, HttpRequest};
 use crate::request::CommandError;
 use crate::store::Store;
+use crate::telegram::download::{Cap, DownloadError, FilesConfig};
 use crate::telegram::{BotClient, BotError, errors};
 use serde_json::Value;
 use std::future::Future;
@@ -38,6 +39,35 @@ pub struct Host {
     caller: Option<Caller>,
     /// The hosts each tenant's outbound HTTP is narrowed to (`[[tenant]] http_allow`).
     tenant_http: Arc<TenantHttp>,
+    /// What downloads may fetch: the cap, and a local Bot API server's folder.
+    downloads: Arc<Downloads>,
+}
+
+/// What `download(file_id)` may fetch (`[files]`, and the blob limit of `[limits]`).
+#[derive(Debug)]
+struct Downloads {
+    /// The most bytes one download brings.
+    cap: Cap,
+    /// `[files] local_dir`.
+    local_dir: Option<std::path::PathBuf>,
+}
+
+impl Default for Downloads {
+    fn default() -> Self {
+        Self::new(
+            &FilesConfig::default(),
+            crate::engine::Limits::default().max_array_size,
+        )
+    }
+}
+
+impl Downloads {
+    fn new(config: &FilesConfig, max_array_size: usize) -> Self {
+        Self {
+            cap: Cap::of(config, max_array_size),
+            local_dir: config.local_dir.clone(),
+        }
+    }
 }
 
 /// The hosts each tenant's outbound HTTP is narrowed to, by tenant.
@@ -57,6 +87,7 @@ impl Host {
             http: None,
             caller: None,
             tenant_http: Arc::default(),
+            downloads: Arc::default(),
         }
     }
 
@@ -83,6 +114,7 @@ impl Host {
             http: None,
             caller: None,
             tenant_http: Arc::default(),
+            downloads: Arc::default(),
         }
     }
 
@@ -103,6 +135,7 @@ impl Host {
                     .with_http_allow(self.tenant_http.get(tenant).cloned()),
             ),
             tenant_http: self.tenant_http.clone(),
+            downloads: self.downloads.clone(),
         }
     }
 
@@ -122,6 +155,13 @@ impl Host {
     /// The same host sending scripts' outbound HTTP through `http`.
     pub fn with_http(mut self, http: Option<HttpClient>) -> Self {
         self.http = http;
+        self
+    }
+
+    /// The same host downloading files as `config` says, no larger than a blob may be
+    /// (`max_array_size`, `[limits]`).
+    pub fn with_files(mut self, config: &FilesConfig, max_array_size: usize) -> Self {
+        self.downloads = Arc::new(Downloads::new(config, max_array_size));
         self
     }
 
@@ -180,14 +220,19 @@ impl Host {
 }
 
 impl Host {
-    /// Bot API `method` with `params`, through this host's bot.
-    fn call_bot(&self, command: &str, method: &str, params: &Value) -> Result<Value, CommandError> {
-        let bot = self.bot.as_ref().ok_or_else(|| {
+    /// This host's bot, or why `command` has none.
+    fn connected_bot(&self, command: &str) -> Result<&BotClient, CommandError> {
+        self.bot.as_ref().ok_or_else(|| {
             CommandError::invalid(
                 command,
                 "no bot connected: set TELOXIDE_TOKEN (or use `tgscript run` without a token for the sandbox)",
             )
-        })?;
+        })
+    }
+
+    /// Bot API `method` with `params`, through this host's bot.
+    fn call_bot(&self, command: &str, method: &str, params: &Value) -> Result<Value, CommandError> {
+        let bot = self.connected_bot(command)?;
         self.check_business(command, method, params)?;
         self.block_on(command, bot.call(method, params))?
             .map_err(|e| refusal(command, &e))
@@ -201,6 +246,24 @@ impl Host {
             .ok_or_else(|| HttpError::Off.for_command(command))?;
         self.block_on(command, client.send(request))?
             .map_err(|e| e.for_command(command))
+    }
+
+    /// The file Telegram knows as `file_id`, through this host's bot, as an upload.
+    fn download(&self, command: &str, file_id: &str) -> Result<Value, CommandError> {
+        let bot = self.connected_bot(command)?;
+        let downloads = &self.downloads;
+        self.block_on(
+            command,
+            bot.download(file_id, downloads.cap, downloads.local_dir.as_deref()),
+        )?
+        .map(|file| file.to_json())
+        .map_err(|e| match e {
+            DownloadError::GetFile(e) => refusal(command, &e),
+            other => CommandError {
+                code: other.code(),
+                ..CommandError::invalid(command, other.to_string())
+            },
+        })
     }
 
     /// Account `userbot_id` (the default when `None`), checked to exist.
@@ -243,6 +306,7 @@ impl Effects for Host {
             } => Ok(Value::from(self.account_id(command, *userbot_id)?)),
             Effect::Account { command, id, op } => Ok(self.call_account(command, *id, op)?),
             Effect::Http { command, request } => Ok(self.send_http(command, request)?),
+            Effect::Download { command, file_id } => Ok(self.download(command, file_id)?),
             Effect::State(op) => Ok(self.store.apply(op, self.clock.now_ms())?),
             Effect::Now => Ok(Value::from(self.clock.now())),
         }

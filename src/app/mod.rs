@@ -201,6 +201,7 @@ impl App {
             .with_login_timeout(crate::accounts::open::tdlib_timeout(config))
             .with_clock(clock)
             .with_http(HttpClient::new(&config.http).map_err(|e| AppError::Config(e.to_string()))?)
+            .with_files(&config.files, config.limits.max_array_size)
             .with_tenant_http(
                 config
                     .tenants

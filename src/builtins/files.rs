@@ -1,11 +1,15 @@
-//! Files a script sends: `asset("logo.png")` reads a file of the scenario folder (the same
-//! confinement as `import`, at most `[limits] max_asset_size`) into an [`Asset`], and an
-//! asset or a blob given to a builtin becomes an upload ([`to_json`]).
+//! Files a script sends and gets: `asset("logo.png")` reads a file of the scenario folder
+//! (the same confinement as `import`, at most `[limits] max_asset_size`) into an [`Asset`],
+//! an asset or a blob given to a builtin becomes an upload ([`to_json`]), and
+//! `download(file_id)` brings a file from Telegram as a blob.
 
-use super::{RhaiResult, builtin};
+use super::{RhaiResult, answer, builtin, context, throw};
 use crate::engine::folder::{FileError, Folder, Outside};
+use crate::request::CommandError;
 use crate::telegram::upload::Upload;
-use rhai::{Blob, Dynamic, EvalAltResult, FuncRegistration, INT, Module, Position};
+use rhai::{
+    Blob, Dynamic, EvalAltResult, FuncRegistration, INT, Module, NativeCallContext, Position,
+};
 use serde_json::Value;
 use std::path::Path;
 use std::sync::Arc;
@@ -43,6 +47,23 @@ send_photo(logo, #{caption: "Our new logo"});
 ```
 "#;
 
+const DOWNLOAD: &str = r#"
+Download the file Telegram knows as `file_id` (a photo's, a document's, … from a message the
+bot received or sent) and return its bytes as a blob. The host asks the Bot API (`getFile`) and
+fetches the file; a file larger than `[files] max_download_size` (20 MiB) or than a blob may be
+(`[limits] max_array_size`, 10,000 bytes by default: raise it for real files) is refused, with
+the key to raise. The blob can be sent again (`send_document(blob)`, `send_photo(blob)`) or
+posted (`http_post(url, blob)`, or inside a map as a multipart file). A handler run again from
+the inbox downloads the file again (the journal keeps its digest, not its bytes).
+
+# Example
+```rhai
+let sent = send_document(blob(5, 0x41));        // the bot uploads a file…
+let bytes = download(sent.document.file_id);    // …and reads it back
+print(`${bytes.len()} bytes: ${bytes.as_string()}`);
+```
+"#;
+
 /// The module holding `asset`, reading from the engine's scenario folder `folder` (the
 /// current call's: a worker moves it from call to call) and no file over `max_size` bytes (0:
 /// no limit); one per engine.
@@ -52,6 +73,12 @@ pub(super) fn module(folder: Folder, max_size: usize) -> Module {
         .set_into_module(&mut module, move |path: &str| -> RhaiResult {
             read(&folder, path, max_size).map(Dynamic::from)
         });
+    builtin("download", &["file_id: String", "Blob"], DOWNLOAD).set_into_module(
+        &mut module,
+        |ctx: NativeCallContext, file_id: &str| -> RhaiResult {
+            download(&ctx, file_id).map(Dynamic::from_blob)
+        },
+    );
     FuncRegistration::new_getter("name")
         .with_params_info(["asset: &mut Asset", "String"])
         .with_comments(["/// The file name Telegram shows."])
@@ -61,6 +88,25 @@ pub(super) fn module(folder: Folder, max_size: usize) -> Module {
         .with_comments(["/// The size in bytes."])
         .set_into_module(&mut module, |asset: &mut Asset| asset.bytes.len() as INT);
     module
+}
+
+/// The bytes of the file Telegram knows as `file_id`, through the call's effects.
+fn download(ctx: &NativeCallContext, file_id: &str) -> Result<Blob, Box<EvalAltResult>> {
+    const NAME: &str = "download";
+    if file_id.trim().is_empty() {
+        return Err(throw(&CommandError::invalid(
+            NAME,
+            "file_id is empty: pass the file_id of a message's file (msg.document.file_id, msg.photo[-1].file_id)",
+        )));
+    }
+    let effects = context(ctx).effects.clone();
+    let mut bytes = Blob::new();
+    // The answer is the unit: the bytes come back through `bytes`, never as a map.
+    let _unit: Dynamic = answer(|| {
+        bytes = effects.download(NAME, file_id)?.bytes;
+        Ok(serde_json::Value::Null)
+    })?;
+    Ok(bytes)
 }
 
 /// The file `path` names inside `folder`, checked and read.

@@ -45,9 +45,9 @@ const TIMEOUT_MS: FieldSpec = FieldSpec::optional(
 );
 const BODY: FieldSpec = FieldSpec::required(
     "body",
-    "string|map|list",
+    "string|map|list|blob",
     r#"{"user": 42}"#,
-    "a string is sent as it is; a map or an array as JSON (content-type application/json)",
+    "a string is sent as it is; a blob or an asset as its bytes (application/octet-stream unless headers say otherwise); a map holding blobs or assets as multipart/form-data (each a file part named after its key); any other map or array as JSON (content-type application/json)",
 );
 
 /// Headers a script may not set: `host` would send the request to another site behind the
@@ -93,9 +93,12 @@ if r.status == 200 { print(r.json.name); }
     HttpCommand {
         name: "http_post",
         doc: r#"
-POST `body` to a URL (a string as it is, a map or an array as JSON) and answer
-`#{status, headers, body, json}` like `http_get`, under the same `[http]` rules. Options:
-`headers` (e.g. your own `content-type` for a string body), `timeout_ms`.
+POST `body` to a URL and answer `#{status, headers, body, json}` like `http_get`, under the
+same `[http]` rules. A string is sent as it is; a blob (say from `download`) or an asset as its
+bytes (`application/octet-stream` unless you set `content-type`); a map whose values include
+blobs or assets as `multipart/form-data` (each file a part named after its key, the other
+values as text fields); any other map or array as JSON. Options: `headers` (e.g. your own
+`content-type` for a string body), `timeout_ms`.
 
 # Example
 ```rhai
@@ -104,10 +107,10 @@ r.status
 ```
 "#,
         overloads: &[
-            &["url: String", "body: String | Map | Array", "Map"],
+            &["url: String", "body: String | Map | Array | Blob", "Map"],
             &[
                 "url: String",
-                "body: String | Map | Array",
+                "body: String | Map | Array | Blob",
                 "options: Map",
                 "Map",
             ],
@@ -175,7 +178,7 @@ pub fn prepare(
         (_, Some(body @ (Value::String(_) | Value::Object(_) | Value::Array(_)))) => {
             Some(body.clone())
         }
-        (_, Some(_)) => return Err(f.error("body must be a string, a map or an array")),
+        (_, Some(_)) => return Err(f.error("body must be a string, a blob, a map or an array")),
         (_, None) => None,
     };
     Ok(HttpRequest {

@@ -19,6 +19,7 @@ pub use tenants::TenantConfig;
 use crate::engine::Limits;
 use crate::http::HttpConfig;
 use crate::telegram::FloodConfig;
+use crate::telegram::download::FilesConfig;
 use env::{env_key, typed_env_value, unknown_variable};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
@@ -32,7 +33,8 @@ pub const CONFIG_VARIABLE: &str = "TGSCRIPT_CONFIG";
 
 /// Sections whose keys can be overridden with `TGSCRIPT_<SECTION>_<KEY>`.
 const SECTIONS: &[&str] = &[
-    "scripts", "limits", "flood", "http", "store", "inbox", "gateway", "webhook", "cluster",
+    "scripts", "limits", "flood", "http", "files", "store", "inbox", "gateway", "webhook",
+    "cluster",
 ];
 
 /// The whole configuration.
@@ -49,6 +51,8 @@ pub struct Config {
     pub flood: FloodConfig,
     /// `[http]`: what scripts' outbound HTTP may reach (off by default).
     pub http: HttpConfig,
+    /// `[files]`: what `download(file_id)` may fetch.
+    pub files: FilesConfig,
     /// `[store]`: the state database.
     pub store: StoreConfig,
     /// `[inbox]`: how `run` keeps and retries the updates it receives.

@@ -7,6 +7,7 @@
 pub mod guard;
 
 use crate::request::CommandError;
+use crate::telegram::upload;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -56,6 +57,9 @@ pub enum HttpError {
     /// The URL cannot be used.
     #[error("bad URL: {0}")]
     BadUrl(String),
+    /// The body cannot be sent (a file in it is not valid).
+    #[error("bad body: {0}")]
+    BadBody(String),
     /// The host is not in `[http] allow`.
     #[error("{0} is not in [http] allow; add it there to let scripts call it")]
     NotAllowed(String),
@@ -103,7 +107,7 @@ impl HttpError {
             | HttpError::NotAllowed(_)
             | HttpError::PlainHttp(_)
             | HttpError::Internal { .. } => Some(403),
-            HttpError::Config(_) | HttpError::BadUrl(_) => Some(400),
+            HttpError::Config(_) | HttpError::BadUrl(_) | HttpError::BadBody(_) => Some(400),
             HttpError::TooLarge(_) => Some(413),
             HttpError::Timeout(_) => Some(504),
             HttpError::Network(_) => None,
@@ -120,7 +124,8 @@ pub struct HttpRequest {
     pub url: String,
     /// Headers to send.
     pub headers: BTreeMap<String, String>,
-    /// The body: a string is sent as it is, anything else as JSON.
+    /// The body: a string is sent as it is, a file (an upload) as its bytes, a map holding
+    /// files as `multipart/form-data`, anything else as JSON.
     pub body: Option<Value>,
     /// A shorter timeout than `[http] timeout_ms`, in milliseconds.
     pub timeout_ms: Option<u64>,
@@ -184,10 +189,19 @@ impl HttpClient {
         for (name, value) in &request.headers {
             builder = builder.header(name, value);
         }
-        builder = match &request.body {
-            None => builder,
-            Some(Value::String(text)) => builder.body(text.clone()),
-            Some(other) => builder.json(other),
+        builder = match (&request.body, request.body.as_ref().and_then(file_body)) {
+            (_, Some(bytes)) => match request.headers.contains_key("content-type") {
+                true => builder.body(bytes),
+                false => builder
+                    .header("content-type", "application/octet-stream")
+                    .body(bytes),
+            },
+            (None, None) => builder,
+            (Some(Value::String(text)), None) => builder.body(text.clone()),
+            (Some(form), None) if upload::has_uploads(form) => {
+                builder.multipart(upload::multipart(form).map_err(HttpError::BadBody)?)
+            }
+            (Some(other), None) => builder.json(other),
         };
         let failed = |e: reqwest::Error| match e.is_timeout() {
             true => HttpError::Timeout(timeout_ms),
@@ -222,6 +236,14 @@ impl HttpClient {
             "json": json,
         }))
     }
+}
+
+/// The bytes of a body that is one file (a blob or an asset, as an upload), if it is one.
+fn file_body(body: &Value) -> Option<Vec<u8>> {
+    upload::Upload::from_json(body)
+        .ok()
+        .flatten()
+        .map(|file| file.bytes)
 }
 
 /// The address refusal of the resolver, when that is why `error` happened.

@@ -409,5 +409,6 @@ impl HandlerJournal {
 }
 
 mod record;
+mod refetch;
 #[cfg(test)]
 mod tests;

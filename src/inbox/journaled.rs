@@ -37,7 +37,8 @@ impl Journaled {
 
 impl Effects for Journaled {
     // Each effect's journal class: an external call recorded by its key, a state write in the
-    // journal's own transaction, a state read or the clock recorded, or passed through.
+    // journal's own transaction, a state read or the clock recorded, a download made again
+    // and checked by its digest, or passed through.
     fn apply(&self, effect: &Effect<'_>) -> Result<Value, Refusal> {
         match effect {
             Effect::Bot {
@@ -53,6 +54,16 @@ impl Effects for Journaled {
             }
             Effect::AccountId { .. } => self.inner.apply(effect),
             Effect::Http { command, request } => self.external(command, http_call(request), effect),
+            // A read the journal records by digest, not bytes: made again on a rerun.
+            Effect::Download { command, file_id } => self
+                .journal
+                .refetch(
+                    command,
+                    format!("download {file_id}"),
+                    || self.inner.apply(effect).map_err(|r| r.for_command(command)),
+                    upload::digest,
+                )
+                .map_err(Refusal::from),
             Effect::Account { command, id, op } => {
                 self.external(command, format!("account {id} {}", op.describe()), effect)
             }

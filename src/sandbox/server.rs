@@ -2,10 +2,11 @@
 //! `tgscript run` and the server the tests run against. Real HTTP, method names matched
 //! case-insensitively, JSON, form and multipart bodies and parameters given as text read as
 //! Telegram reads them ([`super::params`]), error bodies as Telegram sends them,
-//! long-polling `getUpdates`, and every request recorded.
+//! long-polling `getUpdates`, files handed out at `/file/bot<token>/<path>`, and every request
+//! recorded.
 
 use super::params;
-use super::world::{Refusal, World};
+use super::world::{Content, Refusal, World};
 use crate::telegram::throttle::{FloodConfig, Throttle};
 use crate::telegram::upload::Upload;
 use axum::Router;
@@ -93,6 +94,7 @@ impl BotApiServer {
         let (shutdown, stopped) = oneshot::channel::<()>();
         let app = Router::new()
             .route("/{token}/{method}", any(handle))
+            .route("/file/{token}/{*path}", any(serve_file))
             .with_state(shared.clone());
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -222,26 +224,8 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if shared.down.load(std::sync::atomic::Ordering::SeqCst) {
-        return reply(Err(Refusal::bad_gateway()));
-    }
-    let Some(token) = token_segment.strip_prefix("bot") else {
-        return reply(Err(Refusal {
-            code: 404,
-            description: "Not Found".into(),
-            parameters: None,
-        }));
-    };
-    if shared
-        .token
-        .as_deref()
-        .is_some_and(|expected| expected != token)
-    {
-        return reply(Err(Refusal {
-            code: 401,
-            description: "Unauthorized".into(),
-            parameters: None,
-        }));
+    if let Err(refused) = admit(&shared, &token_segment) {
+        return reply(Err(refused));
     }
     let content_type = headers
         .get(CONTENT_TYPE)
@@ -308,6 +292,71 @@ async fn handle(
     lock(&shared.calls).push(recorded);
     shared.calls_changed.notify_all();
     reply(result)
+}
+
+/// Why a request for `token_segment` (`bot<token>`) is not served: the server is down (502),
+/// the segment is not a token's (404), or another bot's (401).
+fn admit(shared: &Shared, token_segment: &str) -> Result<(), Refusal> {
+    if shared.down.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(Refusal::bad_gateway());
+    }
+    let token = token_segment.strip_prefix("bot").ok_or_else(not_found)?;
+    match shared.token.as_deref() {
+        Some(expected) if expected != token => Err(Refusal {
+            code: 401,
+            description: "Unauthorized".into(),
+            parameters: None,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Telegram's `404 Not Found`.
+fn not_found() -> Refusal {
+    Refusal {
+        code: 404,
+        description: "Not Found".into(),
+        parameters: None,
+    }
+}
+
+/// The name a file download is recorded under (no Bot API method has it).
+pub const FILE_DOWNLOAD: &str = "file";
+
+/// `GET /file/bot<token>/<path>`: the bytes of the file `getFile` answered `path` for,
+/// recorded as a call of [`FILE_DOWNLOAD`] with the path (never the token).
+async fn serve_file(
+    State(shared): State<Arc<Shared>>,
+    Path((token_segment, path)): Path<(String, String)>,
+) -> Response {
+    if let Err(refused) = admit(&shared, &token_segment) {
+        return reply(Err(refused));
+    }
+    let content = lock(&shared.world).file_at(&path);
+    let recorded = Recorded {
+        method: FILE_DOWNLOAD.into(),
+        params: json!({ "path": path }),
+        at: Instant::now(),
+        // A GET: no body.
+        content_type: String::new(),
+    };
+    lock(&shared.calls).push(recorded);
+    shared.calls_changed.notify_all();
+    match content {
+        Some(Content::Bytes(bytes)) => (
+            [(CONTENT_TYPE, "application/octet-stream")],
+            bytes.as_slice().to_vec(),
+        )
+            .into_response(),
+        Some(Content::Endless) => {
+            let chunk = Bytes::from(vec![b'x'; 64 * 1024]);
+            let endless = futures::stream::repeat_with(move || {
+                Ok::<_, std::convert::Infallible>(chunk.clone())
+            });
+            axum::body::Body::from_stream(endless).into_response()
+        }
+        None => reply(Err(not_found())),
+    }
 }
 
 /// The fields of a `multipart/form-data` body: each file an upload

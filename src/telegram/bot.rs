@@ -91,6 +91,12 @@ impl BotClient {
         digest[..24].iter().map(|b| format!("{b:02x}")).collect()
     }
 
+    /// The teloxide bot under the layers: its token, API URL and HTTP client (downloads
+    /// fetch files with them).
+    pub(super) fn teloxide(&self) -> &teloxide::Bot {
+        &self.bot
+    }
+
     /// Call Bot API `method` with JSON `params`, through the layers.
     pub async fn call(&self, method: &str, params: &Value) -> Result<Value, BotError> {
         self.calls.call(method, params).await

@@ -49,6 +49,18 @@ pub fn hint(description: &str) -> Option<&'static str> {
             "the bot needs the right to delete messages, and messages older than 48 hours cannot be deleted",
         ),
         (
+            "invalid file_id",
+            "check the file_id: take it from a message this bot received or sent (file ids are per bot)",
+        ),
+        (
+            "wrong file_id",
+            "check the file_id: take it from a message this bot received or sent (file ids are per bot)",
+        ),
+        (
+            "file is too big",
+            "Telegram's Bot API serves files up to 20 MB; a local Bot API server (--local) serves larger ones",
+        ),
+        (
             "unauthorized",
             "the bot token is wrong or was revoked: check TELOXIDE_TOKEN",
         ),

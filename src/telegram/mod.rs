@@ -3,12 +3,13 @@
 //! around it, composed in [`bot`]), Telegram's error words and hints, the pure permission
 //! mapping, business connections and the rights they grant, long polling that acknowledges
 //! only what was kept, every kind of update (one table), albums, what an update tells about
-//! its context, files sent as uploads, and the flood-control schedule.
+//! its context, files sent as uploads and files downloaded, and the flood-control schedule.
 
 pub mod album;
 pub mod bot;
 pub mod business;
 pub mod call;
+pub mod download;
 pub mod errors;
 pub mod http;
 pub mod kinds;

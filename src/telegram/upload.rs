@@ -84,13 +84,18 @@ pub fn digested(params: &Value) -> Value {
     let Some(map) = params.as_object() else {
         return params.clone();
     };
-    let digest = |value: &Value| match Upload::from_json(value) {
+    Value::Object(map.iter().map(|(k, v)| (k.clone(), digest(v))).collect())
+}
+
+/// `value` with an upload's bytes replaced by their SHA-256 and length (any other value as
+/// it is): how the journal keeps a file sent or downloaded.
+pub fn digest(value: &Value) -> Value {
+    match Upload::from_json(value) {
         Ok(Some(upload)) => {
             json!({"sha256": sha256_hex(&upload.bytes), "bytes": upload.bytes.len(), NAME_KEY: upload.filename})
         }
         _ => value.clone(),
-    };
-    Value::Object(map.iter().map(|(k, v)| (k.clone(), digest(v))).collect())
+    }
 }
 
 /// The SHA-256 of `bytes`, in hex.

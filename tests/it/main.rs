@@ -21,6 +21,7 @@ mod corpus;
 mod crash;
 mod docs;
 mod exec;
+mod files;
 mod flood;
 mod fuzz;
 mod gateway;

@@ -2,8 +2,7 @@
 
 use crate::util::TestDir;
 use rexpect::session::{PtySession, spawn_command};
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 const TIMEOUT_MS: u64 = 20_000;
 
@@ -131,26 +130,7 @@ fn piped(input: &str) -> (Option<i32>, String, String) {
 /// The REPL reading `input` from a pipe, with `env` added.
 fn piped_with_env(input: &str, env: &[(&str, &str)]) -> (Option<i32>, String, String) {
     let t = TestDir::new();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tgscript"))
-        .arg("repl")
-        .current_dir(t.path())
-        .env_remove("TELOXIDE_TOKEN")
-        .env("TGSCRIPT_DATA_DIR", t.path().join(".data"))
-        .env_remove("TGSCRIPT_TEST_STORE")
-        .env("TGSCRIPT_LOG", "warn")
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write");
-    let out = child.wait_with_output().expect("wait");
+    let out = crate::util::piped(&t, &["repl"], env, input);
     (
         out.status.code(),
         String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -2,32 +2,17 @@
 //! lines of chat in, the printed Bot API calls out.
 
 use crate::util::TestDir;
-use std::io::Write;
-use std::process::Stdio;
 
 /// Run `tgscript run <repo>/scripts` on the sandbox with `input` as the chat; returns stdout.
 fn sandbox(input: &str) -> String {
     let scripts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts");
     let t = TestDir::new();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tgscript"))
-        .args(["run", scripts.to_str().expect("utf-8 path")])
-        .current_dir(t.path())
-        .env_remove("TELOXIDE_TOKEN")
-        .env("TGSCRIPT_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start tgscript");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write chat");
-    let out = child
-        .wait_with_output()
-        .expect("tgscript ends at end of input");
+    let out = crate::util::piped(
+        &t,
+        &["run", scripts.to_str().expect("utf-8 path")],
+        &[],
+        input,
+    );
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(

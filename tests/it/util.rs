@@ -494,3 +494,50 @@ def write(message):
 read()
 write({"Ready": {"confinement": {"layers": [{"name": "stand-in", "enforced": False, "detail": "a stand-in"}]}}})
 "#;
+
+/// Serve `app` on a free loopback port from a thread of its own (for the life of the test
+/// process); the port.
+pub fn serve_on_loopback(app: axum::Router) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let port = listener.local_addr().expect("address").port();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            let _ = axum::serve(listener, app).await;
+        });
+    });
+    port
+}
+
+/// `tgscript <args>` in `t` on the sandbox (no token, logs at `warn`), with `env` added and
+/// `input` piped in; its output once it ends.
+pub fn piped(t: &TestDir, args: &[&str], env: &[(&str, &str)], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tgscript"))
+        .args(args)
+        .current_dir(t.path())
+        .env_remove("TELOXIDE_TOKEN")
+        .env("TGSCRIPT_DATA_DIR", t.path().join(".data"))
+        .env_remove("TGSCRIPT_TEST_STORE")
+        .env("TGSCRIPT_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start tgscript");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write the input");
+    child
+        .wait_with_output()
+        .expect("tgscript ends at end of input")
+}

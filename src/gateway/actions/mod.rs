@@ -2,9 +2,9 @@
 //! ([`crate::commands::account::COMMANDS`]), the login steps
 //! ([`crate::commands::login::ACTIONS`]), the chat actions
 //! ([`crate::commands::chat::ACTIONS`]) and the gateway's own ([`GATEWAY_ACTIONS`]:
-//! `run_script`, the admin actions over bots, their scripts and inboxes, over accounts and
-//! over the tenants' tokens, the
-//! sandbox chat, `activity`, `subscribe`, `reference`). The dispatch's
+//! `run_script`, the admin actions over bots, their scripts and inboxes, `download`, over
+//! accounts and over the tenants' tokens, the sandbox chat, `activity`, `subscribe`,
+//! `reference`). The dispatch's
 //! "known?" check ([`find`]), the unknown-field warnings ([`Action::warnings`]) and the
 //! reference (`tgscript docs --gateway`) all read them through [`all`].
 //!
@@ -18,6 +18,7 @@
 mod accounts;
 mod activity;
 mod bots;
+mod files;
 
 pub use bots::BotControl;
 mod inbox;
@@ -115,6 +116,7 @@ pub const GATEWAY_ACTIONS: &[ActionSpec] = &[
     bots::SANDBOX_CHAT,
     inbox::INBOX_LIST,
     inbox::INBOX_RETRY,
+    files::DOWNLOAD,
     activity::ACTIVITY,
     accounts::ADD_ACCOUNT,
     accounts::REMOVE_ACCOUNT,

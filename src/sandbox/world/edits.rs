@@ -2,7 +2,7 @@
 //! (only on a message that can have one) and its media (replaced by the new file, a URL,
 //! `file_id` or an upload attached as `attach://<part>`).
 
-use super::messages::{file_id, replace_markup};
+use super::messages::replace_markup;
 use super::{Refusal, World};
 use crate::telegram::upload::Upload;
 use serde_json::{Map, Value, json};
@@ -55,7 +55,7 @@ impl World {
             Some(attached) if attached.starts_with("attach://") => {
                 let part = params.get(&attached["attach://".len()..]);
                 match part.map(Upload::from_json) {
-                    Some(Ok(Some(upload))) => file_id(&upload.bytes),
+                    Some(Ok(Some(upload))) => self.keep_upload(&upload, kind),
                     _ => return Err(Refusal::bad_request("can't find attached file")),
                 }
             }

@@ -1,9 +1,9 @@
-//! What the sandbox's users do: post (text or a photo, maybe replying), edit, join, leave, ask
-//! to join, press a button, react to a message, boost the chat. Each is refused where Telegram's app would not let it happen (a
+//! What the sandbox's users do: post (text, a photo or a document, maybe replying), edit,
+//! join, leave, ask to join, press a button, react to a message, boost the chat. Each is refused where Telegram's app would not let it happen (a
 //! non-member cannot post, a banned user cannot come back, a button that is not on the
 //! message cannot be pressed), with a sentence that says why and what to do.
 
-use super::{Status, World};
+use super::{Status, World, generated};
 use serde_json::{Map, Value, json};
 
 /// A message a user posts.
@@ -15,9 +15,17 @@ pub struct Post<'a> {
     pub reply_to: Option<i64>,
     /// A photo (with `text` as its caption) instead of a text message.
     pub photo: bool,
+    /// A document of this name (with `text` as its caption) instead of a text message.
+    pub document: Option<&'a str>,
     /// The album (`media_group_id`) the photo is a part of.
     pub album: Option<&'a str>,
 }
+
+/// The size of a photo a sandbox user sends (small enough for a blob under the default
+/// `[limits] max_array_size`).
+const PHOTO_BYTES: usize = 4096;
+/// The size of a document a sandbox user sends.
+const DOCUMENT_BYTES: usize = 2048;
 
 impl World {
     /// How the sandbox chat names `user`: the username, else the id.
@@ -73,6 +81,7 @@ impl World {
                     reply_to,
                     photo: true,
                     album: Some(&group),
+                    document: None,
                 };
                 self.post(chat, user, &post)
             })
@@ -84,9 +93,10 @@ impl World {
     /// Queues the update; returns the message.
     pub fn post(&mut self, chat: i64, user: i64, post: &Post) -> Result<Value, String> {
         let name = self.name(user);
-        let right = match post.photo {
-            true => ("can_send_photos", "photos"),
-            false => ("can_send_messages", "messages"),
+        let right = match (post.photo, post.document) {
+            (true, _) => ("can_send_photos", "photos"),
+            (false, Some(_)) => ("can_send_documents", "documents"),
+            (false, None) => ("can_send_messages", "messages"),
         };
         match self.status(chat, user) {
             Status::Kicked(until) => return Err(self.banned(&name, until)),
@@ -116,19 +126,31 @@ impl World {
 
     fn store_post(&mut self, chat: i64, user: i64, post: &Post) -> Value {
         let mut content = Map::new();
-        let text_key = match post.photo {
-            true => {
+        // A file's bytes are generated from the update it comes with: each is new.
+        let seed = format!("{}", self.pending() + 1);
+        let text_key = match (post.photo, post.document) {
+            (true, _) => {
+                let id = self.keep_file(generated(&seed, PHOTO_BYTES), "photo", None);
                 content.insert(
                     "photo".into(),
-                    json!([{"file_id": format!("sandbox-photo-{}", self.pending() + 1),
-                        "file_unique_id": format!("sp{}", self.pending() + 1),
-                        "width": 800, "height": 600, "file_size": 51_200}]),
+                    json!([{"file_id": id, "file_unique_id": format!("u{id}"),
+                        "width": 800, "height": 600, "file_size": PHOTO_BYTES}]),
                 );
                 "caption"
             }
-            false => "text",
+            (false, Some(name)) => {
+                let id = self.keep_file(generated(&seed, DOCUMENT_BYTES), "document", Some(name));
+                content.insert(
+                    "document".into(),
+                    json!({"file_id": id, "file_unique_id": format!("u{id}"),
+                        "file_name": name, "file_size": DOCUMENT_BYTES}),
+                );
+                "caption"
+            }
+            (false, None) => "text",
         };
-        if !post.text.is_empty() || !post.photo {
+        let captioned = post.photo || post.document.is_some();
+        if !post.text.is_empty() || !captioned {
             content.insert(text_key.into(), post.text.into());
         }
         if let Some(album) = post.album {
@@ -140,7 +162,7 @@ impl World {
                 .split_whitespace()
                 .next()
                 .map_or(0, |w| w.encode_utf16().count());
-            let key = match post.photo {
+            let key = match captioned {
                 true => "caption_entities",
                 false => "entities",
             };
@@ -168,7 +190,7 @@ impl World {
                 "message #{id} is not {name}'s: only its sender can edit it"
             ));
         }
-        let key = match message.get("photo") {
+        let key = match message.get("photo").or_else(|| message.get("document")) {
             Some(_) => "caption",
             None => "text",
         };

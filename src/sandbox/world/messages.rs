@@ -1,8 +1,8 @@
 //! Messages as the sandbox answers the bot about them: sending text, photos, documents and
 //! other files,
 //! editing what the bot sent, deleting, pinning, and answering callback queries. An uploaded
-//! file gets a `file_id` from its content, so the same bytes get the same id; a URL or a
-//! `file_id` is taken as Telegram would take a reachable one.
+//! file is kept (`files`) under a `file_id` from its content, so the same bytes get the same
+//! id; a URL or a `file_id` is taken as Telegram would take a reachable one.
 
 use super::{BOT_ID, Refusal, World};
 use crate::telegram::upload::Upload;
@@ -138,7 +138,7 @@ impl World {
             Some(Value::String(id)) if !id.is_empty() => (id.clone(), None, None),
             Some(value) => match Upload::from_json(value) {
                 Ok(Some(upload)) => (
-                    file_id(&upload.bytes),
+                    self.keep_upload(&upload, key),
                     Some(upload.bytes.len()),
                     Some(upload.filename),
                 ),
@@ -210,12 +210,6 @@ impl World {
         fields.insert("edit_date".into(), now.into());
         Ok(Value::Object(fields.clone()))
     }
-}
-
-/// The `file_id` the sandbox gives a file's content.
-pub(super) fn file_id(bytes: &[u8]) -> String {
-    let hex = crate::telegram::upload::sha256_hex(bytes);
-    format!("sandbox-file-{}", &hex[..24])
 }
 
 /// An edit's `reply_markup` in place of the message's (none: the keyboard goes).

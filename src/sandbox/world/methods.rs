@@ -95,6 +95,8 @@ const METHODS: &[(&str, Answer)] = &[
     ("forwardmessage", World::forward_message),
     ("editmessagecaption", World::edit_message_caption),
     ("editmessagemedia", World::edit_message_media),
+    // Files (files.rs).
+    ("getfile", World::get_file),
     // Chat actions and reactions (signals.rs).
     ("sendchataction", World::send_chat_action),
     ("setmessagereaction", World::set_message_reaction),

@@ -10,7 +10,8 @@
 //! them: `settings` (the bot's and the chat's own), `bot_profile` (its descriptions),
 //! `members`, `roster` (administrators' titles), `messages`, `sends` (contacts, dice,
 //! places), `polls`, `relay` (copies and forwards), `edits` (captions, media), `signals`
-//! (chat actions, reactions), `forum` (topics), `invite_links`, `payments` (invoices, and a
+//! (chat actions, reactions), `forum` (topics), `invite_links`, `files` (what users and the
+//! bot sent, `getFile`, a local server's disk), `payments` (invoices, and a
 //! user paying one), `inline` (a user's inline query, and the result they pick), `business`
 //! (a user's business account connected to the bot, their customers' messages);
 //! `happenings` is what the users do (post, join, leave, press a button).
@@ -19,6 +20,7 @@ mod albums;
 mod bot_profile;
 mod business;
 mod edits;
+mod files;
 mod forum;
 mod happenings;
 mod inline;
@@ -34,6 +36,7 @@ mod sends;
 mod settings;
 mod signals;
 
+pub use files::{Content, generated};
 pub use forum::{Forum, Topic};
 pub use happenings::Post;
 pub use methods::NOT_SIMULATED;
@@ -195,6 +198,8 @@ pub struct World {
     inline: inline::Inline,
     /// Business connections and the accounts' chats with their customers.
     business: business::Business,
+    /// Files sent and uploaded, by `file_id`.
+    files: files::Files,
 }
 
 /// The members of the sandbox group from the start, besides the owner: (id, first name).
@@ -243,6 +248,7 @@ impl World {
             payments: payments::Payments::default(),
             inline: inline::Inline::default(),
             business: business::Business::default(),
+            files: files::Files::default(),
         }
     }
 
