@@ -10,10 +10,9 @@
 
 #[path = "common/binary.rs"]
 mod binary;
+#[path = "common/polling.rs"]
+mod polling;
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use tgscript::sandbox::world::ChatKind;
@@ -27,40 +26,6 @@ const USER: i64 = 1001;
 
 const REPLY: &str = "fn on_message(msg) {\n    reply(msg.text);\n}\n";
 const COUNT_AND_REPLY: &str = "fn on_message(msg) {\n    let n = (chat_get(\"n\") ?? 0) + 1;\n    chat_set(\"n\", n);\n    reply(`${msg.text} #${n}`);\n}\n";
-
-/// Start `tgscript run` in `dir` against `server`; returns once it polls.
-fn start(dir: &Path, server: &BotApiServer) -> Child {
-    let mut child = Command::new(binary::tgscript())
-        .args(["run", "scripts"])
-        .current_dir(dir)
-        .env("TELOXIDE_TOKEN", TOKEN)
-        .env("TELOXIDE_API_URL", server.url())
-        .env("TGSCRIPT_DATA_DIR", dir.join(".data"))
-        .env("TGSCRIPT_LOG", "warn")
-        // The host's own speed, like the plain teloxide bot: no flood-control pacing.
-        .env("TGSCRIPT_FLOOD_ENABLED", "false")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start tgscript run");
-    let stderr = child.stderr.take().expect("stderr");
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            eprintln!("  tgscript: {line}");
-        }
-    });
-    // getWebhookInfo comes right before the first getUpdates (which the server does not
-    // record); updates queued meanwhile come with it.
-    server
-        .wait_for(Duration::from_secs(30), |calls| {
-            calls
-                .iter()
-                .any(|c| c.method.eq_ignore_ascii_case("getWebhookInfo"))
-        })
-        .expect("tgscript starts polling");
-    child
-}
 
 /// One round: a fresh server and data dir; seconds from queueing to the last reply.
 fn round(script: &str, inbox: bool, isolation: &str) -> f64 {
@@ -78,7 +43,7 @@ fn round(script: &str, inbox: bool, isolation: &str) -> f64 {
         world.add_chat(-1_002_000_000_000 - c, ChatKind::Supergroup, "bench");
     }
     let server = BotApiServer::start(world, Some(TOKEN)).expect("server");
-    let mut child = start(dir.path(), &server);
+    let mut child = polling::start(&binary::tgscript(), dir.path(), &server, TOKEN);
     let (tx, rx) = mpsc::channel();
     server.observe(Box::new(move |call, _| {
         if call.method.eq_ignore_ascii_case("sendMessage") {
@@ -104,11 +69,6 @@ fn round(script: &str, inbox: bool, isolation: &str) -> f64 {
     elapsed
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
 fn main() {
     println!(
         "inbox benchmark: {UPDATES} updates over {CHATS} chats, median of {ROUNDS} rounds each, alternating"
@@ -127,7 +87,7 @@ fn main() {
                 times[i].push(round(script, *inbox, isolation));
             }
         }
-        let medians: Vec<f64> = times.into_iter().map(median).collect();
+        let medians: Vec<f64> = times.into_iter().map(polling::median).collect();
         for (i, (inbox, isolation)) in configs.iter().enumerate() {
             println!(
                 "{name:>18}: inbox {:<3} isolation {isolation:<7} {:>7.0} updates/s ({:.0} µs/update)",

@@ -10,10 +10,11 @@
 
 #[path = "common/binary.rs"]
 mod binary;
+#[path = "common/polling.rs"]
+mod polling;
 
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tgscript::sandbox::world::ChatKind;
 use tgscript::sandbox::{BotApiServer, World};
@@ -38,30 +39,6 @@ fn on_update(update) {
 }
 "#;
 
-fn start(binary: &Path, dir: &Path, server: &BotApiServer) -> Child {
-    let child = Command::new(binary)
-        .args(["run", "scripts"])
-        .current_dir(dir)
-        .env("TELOXIDE_TOKEN", TOKEN)
-        .env("TELOXIDE_API_URL", server.url())
-        .env("TGSCRIPT_DATA_DIR", dir.join(".data"))
-        .env("TGSCRIPT_LOG", "error")
-        .env("TGSCRIPT_FLOOD_ENABLED", "false")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start tgscript run");
-    server
-        .wait_for(Duration::from_secs(30), |calls| {
-            calls
-                .iter()
-                .any(|c| c.method.eq_ignore_ascii_case("getWebhookInfo"))
-        })
-        .expect("tgscript starts polling");
-    child
-}
-
 /// One round with `binary`: seconds until the pre-checkout query was answered, and until
 /// the last message was.
 fn round(binary: &Path) -> (f64, f64) {
@@ -85,7 +62,7 @@ fn round(binary: &Path) -> (f64, f64) {
     }
     world.pay(USER, USER, None).expect("a payment");
     let server = BotApiServer::start(world, Some(TOKEN)).expect("server");
-    let mut child = start(binary, dir.path(), &server);
+    let mut child = polling::start(binary, dir.path(), &server, TOKEN);
     let started = Instant::now();
     let answered = |calls: &[tgscript::sandbox::Recorded]| {
         calls
@@ -119,11 +96,6 @@ fn round(binary: &Path) -> (f64, f64) {
     )
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
 fn main() {
     let mut builds: Vec<(String, PathBuf)> = vec![("this build".into(), binary::tgscript())];
     if let Some(base) = std::env::var_os("BENCH_BASELINE") {
@@ -141,7 +113,7 @@ fn main() {
         }
     }
     for ((name, _), (answered, all)) in builds.iter().zip(times) {
-        let (answered, all) = (median(answered), median(all));
+        let (answered, all) = (polling::median(answered), polling::median(all));
         let query = match answered.is_finite() {
             true => format!(
                 "answered after {:.0} ms ({:.0}% of the way)",

@@ -1,5 +1,8 @@
 //! The effects served in-process: the Bot API client (real or sandbox), the accounts, the
-//! state database, and the async runtime the blocking script threads bridge into.
+//! state database, and the async runtime the blocking script threads bridge into. Calls on a
+//! business account's behalf are checked against the bot's connections first (`business`).
+
+mod business;
 
 use crate::accounts::{AccountOp, Accounts, AuthState, LoginStep};
 use crate::clock::Clock;
@@ -230,6 +233,7 @@ impl Host {
     /// Bot API `method` with `params`, through this host's bot.
     fn call_bot(&self, command: &str, method: &str, params: &Value) -> Result<Value, CommandError> {
         let bot = self.connected_bot(command)?;
+        self.check_business(command, method, params)?;
         self.block_on(command, bot.call(method, params))?
             .map_err(|e| refusal(command, &e))
     }

@@ -69,7 +69,7 @@ impl SandboxChat {
             self.within(&said, self.settle()).await?;
             return Ok(said);
         }
-        let (input, ids) = self.server.world(|w| {
+        let (input, mut last) = self.server.world(|w| {
             let last = w.pending() as i64;
             let input = lines::apply_line(w, &mut users, line);
             if let Input::Queued(said) = &input {
@@ -77,13 +77,22 @@ impl SandboxChat {
                 echo(said);
                 activity::log().record(Entry::new(Kind::Chat, said.clone()));
             }
-            (input, last + 1..=w.pending() as i64)
+            (input, last)
         });
         let said = match input {
             Input::Queued(said) => said,
             Input::Invalid(why) => return Err(why),
         };
-        self.within(&said, self.progress.wait_updates(ids)).await?;
+        // What the line made, then what handling it made (a payment after the bot's yes to
+        // its pre-checkout query, …), until no more come.
+        loop {
+            let ids = self.server.world(|w| w.deliverable_after(last));
+            let Some(&newest) = ids.last() else {
+                break;
+            };
+            self.within(&said, self.progress.wait_updates(&ids)).await?;
+            last = newest;
+        }
         if lines::moves_the_clock(line) {
             // Jobs the clock's move made due run before the next line.
             self.within(&said, self.settle()).await?;

@@ -6,7 +6,9 @@
 //! `/help` lists them) is a message from the current user (alice at first) in the sandbox
 //! group: `/start` too is a message. Prefixes combine: `/as owner /reply 3 /ban`,
 //! `/dm bob /photo hi`. A sandbox command without what it needs prints its usage and
-//! changes nothing.
+//! changes nothing. The lines about business accounts, reactions and boosts are in `business`.
+
+mod business;
 
 use super::server::{BotApiServer, Recorded};
 use super::world::{OWNER_ID, Post, Refusal, SANDBOX_CHAT_ID, SANDBOX_MEMBERS, World};
@@ -209,8 +211,26 @@ pub const LINES: &[LineSpec] = &[
     LineSpec {
         name: "/pay",
         usage: "/pay [#N]",
-        what: "pay the bot's invoice #N (default: the newest here): the bot gets a pre_checkout_query, and once it answers yes a message with successful_payment",
+        what: "pay the bot's invoice #N (default: the newest here): the bot gets a pre_checkout_query (for a flexible invoice first a shipping_query, and its first option is taken), and once it answers yes a message with successful_payment",
         run: Run::Act(pay),
+    },
+    LineSpec {
+        name: "/business",
+        usage: "/business connect [RIGHT…] | disconnect | edit N text | delete N… | text",
+        what: "connect the bot to your business account (rights: reply, read_messages, delete_sent_messages, …; default: reply read_messages), turn it off, or, /as another user, write to the connected account, edit or delete those messages",
+        run: Run::Act(business::business),
+    },
+    LineSpec {
+        name: "/react",
+        usage: "/react EMOJI [#N]",
+        what: "react to message #N (default: the newest here) with one of Telegram's reactions (message_reaction)",
+        run: Run::Act(business::react),
+    },
+    LineSpec {
+        name: "/boost",
+        usage: "/boost",
+        what: "boost the group with Telegram Premium (chat_boost)",
+        run: Run::Act(business::boost),
     },
     LineSpec {
         name: "/wait",
@@ -669,8 +689,15 @@ pub fn print_calls(server: &BotApiServer) {
                     let chat = &message["chat"];
                     let to = match chat["type"].as_str() {
                         Some("private") => format!(
-                            " → {} (private)",
-                            chat["username"].as_str().unwrap_or_default()
+                            " → {} ({})",
+                            chat["username"]
+                                .as_str()
+                                .or(chat["first_name"].as_str())
+                                .unwrap_or_default(),
+                            match message.get(crate::telegram::business::FIELD) {
+                                Some(_) => "business",
+                                None => "private",
+                            }
                         ),
                         _ => String::new(),
                     };

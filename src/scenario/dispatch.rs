@@ -61,7 +61,7 @@ impl Progress {
 
     /// Wait until every update of `ids` has been handled (one of the last [`RECENT_IDS`]
     /// handled, should more have come meanwhile).
-    pub async fn wait_updates(&self, ids: std::ops::RangeInclusive<i64>) {
+    pub async fn wait_updates(&self, ids: &[i64]) {
         loop {
             let changed = self.changed.notified();
             tokio::pin!(changed);
@@ -71,7 +71,7 @@ impl Progress {
                     .recent
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
-                ids.clone().all(|id| recent.contains(&id))
+                ids.iter().all(|id| recent.contains(id))
             };
             if done {
                 return;
@@ -466,6 +466,17 @@ pub fn handle_update(
             );
             return Ok(false);
         }
+    }
+    if let (Some((store, bot)), Some(connection)) =
+        (routing.kept, crate::telegram::business::announced(update))
+    {
+        // What the host checks calls on the account's behalf against, from now on.
+        store
+            .record_business_connection(bot, &connection)
+            .map_err(|e| TryFailed {
+                error: e.to_string(),
+                transient: true,
+            })?;
     }
     let waits = match (routing.kept, ctx.chat_id, ctx.user_id) {
         (Some((store, bot)), Some(chat), Some(user)) if update.get("message").is_some() => store

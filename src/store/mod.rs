@@ -9,6 +9,7 @@
 mod accounts;
 mod backup;
 mod bots;
+mod business;
 mod claim;
 mod commit;
 pub mod jobs;
@@ -53,7 +54,7 @@ pub const DEFAULT_BOT: &str = "default";
 const MEMORY: &str = ":memory:";
 
 /// The schema version this build writes.
-const SCHEMA_VERSION: i64 = 11;
+const SCHEMA_VERSION: i64 = 12;
 
 /// Why the store could not be opened or used.
 #[derive(Debug, thiserror::Error)]

@@ -57,6 +57,7 @@ fn steps(tx: &Connection, path: &str) -> Result<(), StoreError> {
         // to migrate.
         tx.execute_batch(POSTGRES).map_err(sqlite)?;
         tx.execute_batch(ALBUM_PARTS).map_err(sqlite)?;
+        tx.execute_batch(BUSINESS_CONNECTIONS).map_err(sqlite)?;
         return set_version(tx).map_err(sqlite);
     }
     if version < 1 {
@@ -190,6 +191,10 @@ fn steps(tx: &Connection, path: &str) -> Result<(), StoreError> {
         // is completed after the restart.
         tx.execute_batch(ALBUM_PARTS).map_err(sqlite)?;
     }
+    if version < 12 {
+        // The business connections each bot knows, as JSON, by bot and connection id.
+        tx.execute_batch(BUSINESS_CONNECTIONS).map_err(sqlite)?;
+    }
     if version < SCHEMA_VERSION {
         set_version(tx).map_err(sqlite)?;
     }
@@ -202,6 +207,11 @@ const ALBUM_PARTS: &str = "
         bot TEXT NOT NULL, update_id BIGINT NOT NULL, chat_key BIGINT NOT NULL,
         media_group_id TEXT NOT NULL, message TEXT NOT NULL, PRIMARY KEY (bot, update_id));
     CREATE INDEX inbox_album_parts_by_album ON inbox_album_parts (bot, chat_key, media_group_id);";
+
+/// The business connections each bot knows (the same in SQLite and PostgreSQL).
+const BUSINESS_CONNECTIONS: &str = "
+    CREATE TABLE business_connections (
+        bot TEXT NOT NULL, id TEXT NOT NULL, connection TEXT NOT NULL, PRIMARY KEY (bot, id));";
 
 /// Record that the schema is at [`SCHEMA_VERSION`].
 fn set_version(tx: &Connection) -> Result<(), DbError> {

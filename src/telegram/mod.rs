@@ -1,12 +1,13 @@
 //! Everything that speaks the Bot API: the client (one [`call::Caller`] trait; the HTTP
 //! transport; counting, flood control, retry on `429` and following a migration as layers
 //! around it, composed in [`bot`]), Telegram's error words and hints, the pure permission
-//! mapping, long polling that acknowledges only what was kept, every kind of update (one
-//! table), albums, what an update tells about its context, files sent as uploads and files
-//! downloaded, and the flood-control schedule.
+//! mapping, business connections and the rights they grant, long polling that acknowledges
+//! only what was kept, every kind of update (one table), albums, what an update tells about
+//! its context, files sent as uploads and files downloaded, and the flood-control schedule.
 
 pub mod album;
 pub mod bot;
+pub mod business;
 pub mod call;
 pub mod download;
 pub mod errors;

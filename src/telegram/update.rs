@@ -32,6 +32,10 @@ pub struct UpdateContext {
     /// on the business account's behalf names.
     #[serde(default)]
     pub business_connection_id: Option<String>,
+    /// Whether it happened in a chat of a business account (a business message, its edit or
+    /// deletion, a button under one), where a reply goes out through the connection.
+    #[serde(default)]
+    pub in_business_chat: bool,
     /// Whether it runs ahead of the other updates: a query Telegram waits on (pre-checkout,
     /// shipping), answered within seconds or the user's payment fails.
     #[serde(default)]
@@ -53,6 +57,7 @@ impl UpdateContext {
                 callback_query_id: None,
                 job: Some(job.clone()),
                 business_connection_id: None,
+                in_business_chat: false,
                 ahead: false,
             };
         }
@@ -92,6 +97,8 @@ impl UpdateContext {
             callback_query_id: update["callback_query"]["id"].as_str().map(str::to_string),
             job: None,
             business_connection_id: business_connection_id.as_str().map(str::to_string),
+            in_business_chat: kind != Some(UpdateKind::BusinessConnection)
+                && business_connection_id.is_string(),
             ahead: runs_ahead(update),
         }
     }

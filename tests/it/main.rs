@@ -7,6 +7,7 @@ mod backup;
 mod book;
 mod bot;
 mod bots;
+mod business;
 #[path = "../support/certs.rs"]
 mod certs;
 mod check;

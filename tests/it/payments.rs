@@ -67,6 +67,48 @@ fn a_sandbox_user_pays_an_invoice_and_the_payment_is_handled_once() {
     );
 }
 
+/// Sells a mug shipped by post: a flexible invoice, its shipping options, the payment.
+const MUGS: &str = r#"
+fn on_message(msg) {
+    if msg.text == "mug" {
+        send_invoice("Mug", "A mug", "mug-1", [#{label: "Mug", amount: 1500}],
+            #{currency: "EUR", provider_token: "sandbox-provider", is_flexible: true});
+    }
+}
+
+fn on_shipping_query(query) {
+    if query.shipping_address.country_code == "DE" {
+        answer_shipping_query(query.id, [#{id: "post", title: "Post", prices: [#{label: "Post", amount: 500}]}]);
+    } else {
+        answer_shipping_query(query.id, false, "We ship to Germany only");
+    }
+}
+
+fn on_pre_checkout_query(query) {
+    answer_pre_checkout_query(query.id, true);
+}
+
+fn on_successful_payment(msg) {
+    let p = msg.successful_payment;
+    reply(`paid ${p.total_amount} ${p.currency}, shipped by ${p.shipping_option_id}`);
+}
+"#;
+
+#[test]
+fn a_sandbox_user_pays_a_flexible_invoice_after_the_shipping_query() {
+    let t = TestDir::new();
+    t.write("scripts/mugs.rhai", MUGS);
+    let done = t.run_chat("mug\n/pay\n");
+    let out = done.all_output();
+    let shipping = out.find("→ answerShippingQuery").unwrap_or(usize::MAX);
+    let checkout = out.find("→ answerPreCheckoutQuery").unwrap_or(usize::MAX);
+    assert!(shipping < checkout && checkout < usize::MAX, "{out}");
+    assert!(
+        out.contains("bot: paid 2000 EUR, shipped by post"),
+        "the post's 500 added to the mug's 1500:\n{out}"
+    );
+}
+
 /// A handler that takes a while for each of many messages.
 const SLOW_ECHO: &str = r#"
 fn on_message(msg) {

@@ -1,6 +1,7 @@
 //! Albums sent: `send_media_group`, 2 to 10 photos and videos (or documents, or audio files)
 //! as one album, files among them uploaded as parts of one multipart call.
 
+use super::BUSINESS;
 use super::media::input_media;
 use super::{CHAT_ID, ChatAction, Method, Params, Takes, chat_id};
 use crate::commands::FieldSpec;
@@ -49,6 +50,7 @@ print(`album ${sent[0].media_group_id} of ${sent.len()}`);
     method: Method::Fixed("sendMediaGroup"),
     takes: Takes::AndMore(&[
         CHAT_ID,
+        BUSINESS,
         FieldSpec::required(
             "media",
             "list",

@@ -3,6 +3,7 @@
 //! `message_id`, the message being handled (in `on_callback_query`, the one the button is
 //! under).
 
+use super::BUSINESS;
 use super::media::{MAX_CAPTION, edited, input_media};
 use super::{CHAT_ID, ChatAction, Method, Takes};
 use crate::commands::FieldSpec;
@@ -43,6 +44,7 @@ fn on_callback_query(query) {
     overloads: edit_overloads!("caption: String", "Map"),
     method: Method::Fixed("editMessageCaption"),
     takes: Takes::AndMore(&[
+        BUSINESS,
         CHAT_ID,
         EDITED_ID,
         FieldSpec::required(
@@ -80,6 +82,7 @@ fn on_callback_query(query) {
     overloads: edit_overloads!("media: Map", "Map"),
     method: Method::Fixed("editMessageMedia"),
     takes: Takes::AndMore(&[
+        BUSINESS,
         CHAT_ID,
         EDITED_ID,
         FieldSpec::required(

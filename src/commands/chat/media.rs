@@ -2,6 +2,7 @@
 //! a media argument is a URL or `file_id` (sent to Telegram as is) or an upload (sent as
 //! multipart), and a button's `callback_data` fits Telegram's 64 bytes.
 
+use super::BUSINESS;
 use super::{CHAT_ID, ChatAction, Method, Params, Takes, chat_id};
 use crate::commands::FieldSpec;
 use crate::request::{CommandError, Fields};
@@ -83,6 +84,7 @@ fn on_callback_query(query) {
     overloads: edit_overloads!("text: String", "Map"),
     method: Method::Fixed("editMessageText"),
     takes: Takes::AndMore(&[
+        BUSINESS,
         CHAT_ID,
         EDITED_ID,
         FieldSpec::required("text", "string", r#""hello""#, "the new text"),
@@ -124,6 +126,7 @@ fn on_callback_query(query) {
     ],
     method: Method::Fixed("editMessageReplyMarkup"),
     takes: Takes::Only(&[
+        BUSINESS,
         CHAT_ID,
         EDITED_ID,
         FieldSpec::required(
@@ -164,6 +167,7 @@ send_photo(-1001234567890, "https://example.com/rules.png");
     overloads: send_overloads!("photo: String | Asset | Blob"),
     method: Method::Fixed("sendPhoto"),
     takes: Takes::AndMore(&[
+        BUSINESS,
         CHAT_ID,
         FieldSpec::required(
             "photo",
@@ -192,6 +196,7 @@ send_document(asset("rules.pdf"), #{caption: "The rules, to keep"});
     overloads: send_overloads!("document: String | Asset | Blob"),
     method: Method::Fixed("sendDocument"),
     takes: Takes::AndMore(&[
+        BUSINESS,
         CHAT_ID,
         FieldSpec::required(
             "document",

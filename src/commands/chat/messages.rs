@@ -1,6 +1,7 @@
 //! Messages and the rest: delete, pin and unpin (one or all), invite links, `send_message`, `reply`,
 //! `answer_callback_query`, and the raw `bot_api`.
 
+use super::BUSINESS;
 use super::{
     CHAT_ID, ChatAction, Method, Params, Takes, chat_id, put_opt_bool, put_opt_int, put_opt_str,
 };
@@ -58,6 +59,7 @@ tg_pin_chat_message(msg.message_id);
     overloads: MESSAGE,
     method: Method::Fixed("pinChatMessage"),
     takes: Takes::Only(&[
+        BUSINESS,
         CHAT_ID,
         MESSAGE_ID,
         FieldSpec::optional(
@@ -88,6 +90,7 @@ tg_unpin_chat_message();
     overloads: MESSAGE,
     method: Method::Fixed("unpinChatMessage"),
     takes: Takes::Only(&[
+        BUSINESS,
         CHAT_ID,
         FieldSpec::optional(
             "message_id",
@@ -193,7 +196,7 @@ send_message(-1001234567890, "<b>Rules</b> updated", #{parse_mode: "HTML"});
         ],
     ],
     method: Method::Fixed("sendMessage"),
-    takes: Takes::AndMore(&[CHAT_ID, TEXT]),
+    takes: Takes::AndMore(&[BUSINESS, CHAT_ID, TEXT]),
     returns: r#"{"message_id": 8, "date": 1767225600, "chat": {"id": -1001234567890, "type": "supergroup"}, "text": "hello"}"#,
     build: text_message,
 };
@@ -217,6 +220,7 @@ reply("Press the button to get in", #{reply_markup: #{inline_keyboard: [[
     ],
     method: Method::Fixed("sendMessage"),
     takes: Takes::AndMore(&[
+        BUSINESS,
         TEXT,
         FieldSpec::optional(
             "chat_id",

@@ -8,6 +8,7 @@ mod inline;
 #[macro_use]
 mod media;
 mod bot_profile;
+mod business;
 mod durations;
 mod edits;
 mod forum;
@@ -29,12 +30,13 @@ use crate::request::{CommandError, Fields, as_int};
 use crate::telegram::UpdateContext;
 use serde_json::{Map, Value};
 
+pub use business::BUSINESS;
 pub use inline::result_problem;
 pub use media::{MAX_CALLBACK_DATA, check_markup};
 pub use members::ADMIN_RIGHTS;
 pub use messages::SEND_MESSAGE;
 pub use payments::STARS;
-pub use signals::CHAT_ACTIONS;
+pub use signals::{CHAT_ACTIONS, REACTIONS};
 
 /// The parameters of one Bot API call.
 pub type Params = Map<String, Value>;
@@ -196,6 +198,9 @@ pub const ACTIONS: &[ChatAction] = &[
     payments::EDIT_USER_STAR_SUBSCRIPTION,
     payments::GET_STAR_TRANSACTIONS,
     payments::SEND_PAID_MEDIA,
+    business::TG_GET_BUSINESS_CONNECTION,
+    business::TG_READ_BUSINESS_MESSAGE,
+    business::TG_DELETE_BUSINESS_MESSAGES,
     messages::BOT_API,
 ];
 
@@ -228,7 +233,12 @@ impl ChatAction {
             Takes::AndMore(_) => request,
         };
         let f = Fields::new(self.name, request);
-        let params = (self.build)(&f, context.unwrap_or(&UpdateContext::default()))?;
+        let none = UpdateContext::default();
+        let ctx = context.unwrap_or(&none);
+        let mut params = (self.build)(&f, ctx)?;
+        if self.takes.fields().contains(&BUSINESS) {
+            business::fill(&f, ctx, &mut params)?;
+        }
         let method = match self.method {
             Method::Fixed(method) | Method::Confirmed(method) => method,
             Method::Field(field) => f.opt_str(field)?.unwrap_or_default(),

@@ -4,6 +4,7 @@
 //! message with `successful_payment`: `on_successful_payment` runs once for each (see the
 //! payments guide).
 
+use super::BUSINESS;
 use super::{CHAT_ID, ChatAction, Method, Params, Takes, chat_id, put_opt_int, put_opt_str};
 use crate::commands::FieldSpec;
 use crate::request::{CommandError, Fields, as_int};
@@ -453,6 +454,7 @@ send_paid_media(25, [#{type: "photo", media: "https://example.com/full.jpg"}], #
     ],
     method: Method::Fixed("sendPaidMedia"),
     takes: Takes::AndMore(&[
+        BUSINESS,
         CHAT_ID,
         FieldSpec::required("star_count", "integer", "25", "the price in Stars, 1–10000"),
         FieldSpec::required(

@@ -2,6 +2,7 @@
 //! with `type: "quiz"`) and `tg_stop_poll`. The answers are checked before anything is sent:
 //! 2–12 of them, each 1–100 characters, a quiz's correct one among them.
 
+use super::BUSINESS;
 use super::{CHAT_ID, ChatAction, Method, Params, Takes, chat_id, put_opt_bool};
 use crate::commands::FieldSpec;
 use crate::request::{CommandError, Fields};
@@ -71,6 +72,7 @@ tg_send_poll(-1001234567890, "Lunch?", ["pizza", "sushi"], false, true);
     ],
     method: Method::Fixed("sendPoll"),
     takes: Takes::AndMore(&[
+        BUSINESS,
         CHAT_ID,
         QUESTION,
         OPTIONS,
@@ -139,6 +141,7 @@ tg_send_quiz_poll(-1001234567890, "2 + 2?", ["3", "4"], "Count again.", 2);
     ],
     method: Method::Fixed("sendPoll"),
     takes: Takes::AndMore(&[
+        BUSINESS,
         CHAT_ID,
         QUESTION,
         OPTIONS,
@@ -197,6 +200,7 @@ print(result.options[0].voter_count);
     ],
     method: Method::Fixed("stopPoll"),
     takes: Takes::Only(&[
+        BUSINESS,
         CHAT_ID,
         FieldSpec::required("message_id", "integer", "9", "the poll's message"),
     ]),

@@ -3,6 +3,7 @@
 //! uploaded the way `send_photo` uploads one), and contacts, dice, locations and venues.
 //! Each answers the sent message; options are Bot API fields passed through.
 
+use super::BUSINESS;
 use super::media::{MAX_FILE_BYTES, send_file};
 use super::{CHAT_ID, ChatAction, Method, Params, Takes, chat_id};
 use crate::commands::FieldSpec;
@@ -25,6 +26,7 @@ macro_rules! file_action {
             overloads: send_overloads!($arg),
             method: Method::Fixed($method),
             takes: Takes::AndMore(&[
+                BUSINESS,
                 CHAT_ID,
                 FieldSpec::required(
                     $key,
@@ -178,6 +180,7 @@ tg_send_contact("+15551234567", "Support desk", #{last_name: "(9–17)"});
     ],
     method: Method::Fixed("sendContact"),
     takes: Takes::AndMore(&[
+        BUSINESS,
         CHAT_ID,
         FieldSpec::required(
             "phone_number",
@@ -236,6 +239,7 @@ if thrown.dice.value == 6 { reply("Bullseye!"); }
     ],
     method: Method::Fixed("sendDice"),
     takes: Takes::AndMore(&[
+        BUSINESS,
         CHAT_ID,
         FieldSpec::optional("emoji", "string", "🎲, 🎯, 🏀, ⚽, 🎳 or 🎰")
             .or(r#""🎲""#)
@@ -289,7 +293,7 @@ tg_send_location(51.5007, -0.1246);
         ],
     ],
     method: Method::Fixed("sendLocation"),
-    takes: Takes::AndMore(&[CHAT_ID, LATITUDE, LONGITUDE]),
+    takes: Takes::AndMore(&[BUSINESS, CHAT_ID, LATITUDE, LONGITUDE]),
     returns: r#"{"message_id": 9, "date": 1767225600, "chat": {"id": -1001234567890, "type": "supergroup"}, "location": {"latitude": 51.5007, "longitude": -0.1246}}"#,
     build: |f, ctx| {
         let mut params = passed_through(f, ctx)?;
@@ -346,6 +350,7 @@ tg_send_venue(51.5007, -0.1246, "Meetup", "Westminster, London");
     ],
     method: Method::Fixed("sendVenue"),
     takes: Takes::AndMore(&[
+        BUSINESS,
         CHAT_ID,
         LATITUDE,
         LONGITUDE,

@@ -2,6 +2,7 @@
 //! ("typing…", `tg_send_chat_action`), a reaction on a message (`tg_set_message_reaction`),
 //! and a button press answered by opening a URL (`tg_callback_url_open`).
 
+use super::BUSINESS;
 use super::messages::{CACHE_TIME, CALLBACK_QUERY_ID, callback_query, message};
 use super::{CHAT_ID, ChatAction, Method, Takes, put_opt_int};
 use crate::commands::FieldSpec;
@@ -130,6 +131,7 @@ reply(answer);
     ],
     method: Method::Confirmed("sendChatAction"),
     takes: Takes::Only(&[
+        BUSINESS,
         CHAT_ID,
         FieldSpec::required(
             "bot_action",

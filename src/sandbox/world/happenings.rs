@@ -1,5 +1,5 @@
 //! What the sandbox's users do: post (text, a photo or a document, maybe replying), edit,
-//! join, leave, ask to join, press a button. Each is refused where Telegram's app would not let it happen (a
+//! join, leave, ask to join, press a button, react to a message, boost the chat. Each is refused where Telegram's app would not let it happen (a
 //! non-member cannot post, a banned user cannot come back, a button that is not on the
 //! message cannot be pressed), with a sentence that says why and what to do.
 
@@ -199,6 +199,62 @@ impl World {
         let edited = message.clone();
         self.push_update(json!({"edited_message": edited.clone()}));
         Ok(edited)
+    }
+
+    /// `user` reacts to message `id` of `chat` (the newest when `None`) with `emoji` (one of
+    /// Telegram's reactions): queues a `message_reaction`; returns the message's id.
+    pub fn react(
+        &mut self,
+        chat: i64,
+        user: i64,
+        id: Option<i64>,
+        emoji: &str,
+    ) -> Result<i64, String> {
+        if !crate::commands::chat::REACTIONS.contains(&emoji) {
+            return Err(format!(
+                "{emoji:?} is not one of Telegram's reactions (👍, ❤, 🔥, 🎉, …)"
+            ));
+        }
+        let id = match id {
+            Some(id) => id,
+            None => self
+                .chats
+                .get(&chat)
+                .and_then(|c| c.messages.keys().next_back().copied())
+                .ok_or("no message to react to")?,
+        };
+        if self.message(chat, id).is_none() {
+            return Err(format!(
+                "message #{id} does not exist (never sent, or deleted)"
+            ));
+        }
+        let (chat_json, user_json) = (self.chat_of(chat), self.user_json(user));
+        self.push_update(json!({"message_reaction": {
+            "chat": chat_json, "message_id": id, "user": user_json, "date": self.now(),
+            "old_reaction": [], "new_reaction": [{"type": "emoji", "emoji": emoji}],
+        }}));
+        Ok(id)
+    }
+
+    /// `user` boosts `chat` with Telegram Premium for a year: queues a `chat_boost`.
+    pub fn boost(&mut self, chat: i64, user: i64) -> Result<(), String> {
+        if !self.is_member(chat, user) {
+            return Err(format!(
+                "{} is not a member of the group: /join first",
+                self.name(user)
+            ));
+        }
+        let now = self.now();
+        let (chat_json, user_json) = (self.chat_of(chat), self.user_json(user));
+        self.push_update(json!({"chat_boost": {
+            "chat": chat_json,
+            "boost": {
+                "boost_id": format!("sandbox-boost-{}", self.pending() + 1),
+                "add_date": now, "expiration_date": now + 365 * 86_400,
+                "source": {"source": "premium", "user": user_json},
+            },
+        }}));
+        Ok(())
     }
 
     /// `user` joins `chat` (a `chat_member` update, left → member); a banned user cannot.

@@ -1,11 +1,12 @@
 //! The Bot API methods the sandbox answers: one table from a method's name to the function
 //! of the concept that answers it ([`METHODS`]: the bot's connection, profile and the chat's
-//! settings, members, messages, polls, topics, invite links, inline mode, payments), and the
-//! chat actions' methods it knowingly leaves out ([`NOT_SIMULATED`]). Any other method gets a
-//! 404 that says it is not implemented.
+//! settings, members, messages, polls, topics, invite links, inline mode, payments; business
+//! accounts in a table of their own), and the chat actions' methods it knowingly leaves out
+//! ([`NOT_SIMULATED`]). Any other method gets a 404 that says it is not implemented.
 
 use super::forum::{close_general, hide_general};
 use super::{Refusal, World};
+use crate::telegram::business::FIELD;
 use serde_json::{Map, Value};
 
 /// What answers one method: the world, the call's parameters, Telegram's result or refusal.
@@ -139,6 +140,17 @@ const METHODS: &[(&str, Answer)] = &[
     ("sendpaidmedia", World::send_paid_media),
 ];
 
+/// The business-only methods (business.rs). Any other call naming a business connection is
+/// answered as sent on the account's behalf ([`World::call_through`]).
+const BUSINESS_METHODS: &[(&str, Answer)] = &[
+    ("getbusinessconnection", World::get_business_connection),
+    ("readbusinessmessage", World::read_business_message),
+    (
+        "deletebusinessmessages",
+        World::delete_business_messages_call,
+    ),
+];
+
 /// The Bot API methods of chat actions (`crate::commands::chat::ACTIONS`) the sandbox does
 /// not answer, each with the reason: in the sandbox such an action gets the 404 below. A
 /// test asks the running server for every action's method and fails on one neither
@@ -152,6 +164,12 @@ impl World {
         let lower = method.to_ascii_lowercase();
         if let Some(i) = self.failures.iter().position(|(m, _)| *m == lower) {
             return Err(self.failures.remove(i).1);
+        }
+        if let Some((_, answer)) = BUSINESS_METHODS.iter().find(|(name, _)| *name == lower) {
+            return answer(self, params);
+        }
+        if params.get(FIELD).is_some_and(|id| !id.is_null()) {
+            return self.call_through(&lower, params);
         }
         match METHODS.iter().find(|(name, _)| *name == lower) {
             Some((_, answer)) => answer(self, params),

@@ -12,11 +12,13 @@
 //! places), `polls`, `relay` (copies and forwards), `edits` (captions, media), `signals`
 //! (chat actions, reactions), `forum` (topics), `invite_links`, `files` (what users and the
 //! bot sent, `getFile`, a local server's disk), `payments` (invoices, and a
-//! user paying one), `inline` (a user's inline query, and the result they pick);
+//! user paying one), `inline` (a user's inline query, and the result they pick), `business`
+//! (a user's business account connected to the bot, their customers' messages);
 //! `happenings` is what the users do (post, join, leave, press a button).
 
 mod albums;
 mod bot_profile;
+mod business;
 mod edits;
 mod files;
 mod forum;
@@ -194,6 +196,8 @@ pub struct World {
     payments: payments::Payments,
     /// Inline queries and their answers.
     inline: inline::Inline,
+    /// Business connections and the accounts' chats with their customers.
+    business: business::Business,
     /// Files sent and uploaded, by `file_id`.
     files: files::Files,
 }
@@ -243,6 +247,7 @@ impl World {
             allowed_updates: None,
             payments: payments::Payments::default(),
             inline: inline::Inline::default(),
+            business: business::Business::default(),
             files: files::Files::default(),
         }
     }
@@ -381,19 +386,35 @@ impl World {
         {
             self.updates.pop_front();
         }
-        let allowed = |update: &&Value| match &self.allowed_updates {
+        self.updates
+            .iter()
+            .filter(|update| self.delivers(update))
+            .take(limit)
+            .cloned()
+            .collect()
+    }
+
+    /// The ids of the updates queued after update `after` that `getUpdates` delivers (of
+    /// the kinds [`World::allowed_updates`] names), in order.
+    pub fn deliverable_after(&self, after: i64) -> Vec<i64> {
+        self.updates
+            .iter()
+            .filter(|u| u["update_id"].as_i64().unwrap_or(0) > after)
+            .filter(|update| self.delivers(update))
+            .filter_map(|u| u["update_id"].as_i64())
+            .collect()
+    }
+
+    /// Whether `getUpdates` delivers `update`: of a kind [`World::allowed_updates`] names
+    /// (any, when none were named).
+    fn delivers(&self, update: &Value) -> bool {
+        match &self.allowed_updates {
             Some(kinds) => {
                 let (_, key, _) = crate::telegram::update::kind(update);
                 kinds.iter().any(|kind| kind == key)
             }
             None => true,
-        };
-        self.updates
-            .iter()
-            .filter(allowed)
-            .take(limit)
-            .cloned()
-            .collect()
+        }
     }
 
     /// The update kinds `getUpdates` last asked for (`allowed_updates`), if it named any.
@@ -430,6 +451,13 @@ impl World {
                     "username": user["username"]})
             }
         }
+    }
+
+    /// Chat `id` as updates show it (`Null` for an unknown chat).
+    fn chat_of(&self, id: i64) -> Value {
+        self.chats
+            .get(&id)
+            .map_or(Value::Null, |chat| self.chat_json(chat))
     }
 
     fn user_json(&self, id: i64) -> Value {

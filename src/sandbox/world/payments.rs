@@ -1,5 +1,7 @@
-//! Payments in the sandbox: the bot's invoices, a sandbox user paying one (a
-//! `pre_checkout_query`, then — once the bot says yes — a message with `successful_payment`),
+//! Payments in the sandbox: the bot's invoices, a sandbox user paying one (for a flexible
+//! invoice first a `shipping_query` to a sandbox address, and the first shipping option the
+//! bot offers taken; then a `pre_checkout_query`, then — once the bot says yes — a message
+//! with `successful_payment`),
 //! refunds and cancelled subscriptions of Stars, the bot's Star transactions, paid media.
 //! Nobody is charged: every payment succeeds once the bot answers yes.
 
@@ -14,6 +16,8 @@ pub struct Payments {
     invoices: BTreeMap<(i64, i64), Invoice>,
     /// Pre-checkout queries asked and not answered yet, by id.
     asked: HashMap<String, Checkout>,
+    /// Shipping queries asked and not answered yet, by id.
+    shipping: HashMap<String, Checkout>,
     /// The payments made, by `telegram_payment_charge_id`, in order.
     charges: BTreeMap<String, Charge>,
     /// Numbers for query ids, charge ids and invoice links.
@@ -27,15 +31,23 @@ struct Invoice {
     total_amount: i64,
     payload: String,
     subscription: bool,
+    /// The price depends on the shipping (`is_flexible`; never for Stars).
+    flexible: bool,
 }
 
-/// A pre-checkout query on its way: who pays what, where.
+/// A pre-checkout query on its way: who pays what, where, shipped how.
 #[derive(Debug, Clone)]
 struct Checkout {
     chat: i64,
     user: i64,
     invoice: Invoice,
+    /// The shipping option taken, for a flexible invoice.
+    shipping_option: Option<String>,
 }
+
+/// Where sandbox users have things shipped.
+const ADDRESS: &str = r#"{"country_code": "DE", "state": "", "city": "Berlin",
+    "street_line1": "Sandboxstraße 1", "street_line2": "", "post_code": "10115"}"#;
 
 /// A payment made.
 #[derive(Debug, Clone)]
@@ -71,11 +83,14 @@ fn terms(params: &Map<String, Value>) -> Result<Invoice, Refusal> {
     if text("title").is_empty() || text("description").is_empty() || text("payload").is_empty() {
         return Err(Refusal::bad_request("INVOICE_PAYLOAD_INVALID"));
     }
+    let currency = text("currency");
     Ok(Invoice {
-        currency: text("currency").to_string(),
+        currency: currency.to_string(),
         total_amount,
         payload: text("payload").to_string(),
         subscription: params.get("subscription_period").is_some(),
+        flexible: params.get("is_flexible").and_then(Value::as_bool) == Some(true)
+            && currency != crate::commands::chat::STARS,
     })
 }
 
@@ -163,19 +178,38 @@ impl World {
             return Err(format!("invoice #{id} was deleted"));
         }
         let query = format!("{}", 7_000_000 + self.payments.next());
-        self.push_update(json!({"pre_checkout_query": {
-            "id": query, "from": self.user_json(user), "currency": invoice.currency,
-            "total_amount": invoice.total_amount, "invoice_payload": invoice.payload,
-        }}));
-        self.payments.asked.insert(
-            query,
-            Checkout {
-                chat,
-                user,
-                invoice,
-            },
-        );
+        let checkout = Checkout {
+            chat,
+            user,
+            invoice,
+            shipping_option: None,
+        };
+        if checkout.invoice.flexible {
+            let address: Value = serde_json::from_str(ADDRESS).unwrap_or_default();
+            self.push_update(json!({"shipping_query": {
+                "id": query, "from": self.user_json(user),
+                "invoice_payload": checkout.invoice.payload, "shipping_address": address,
+            }}));
+            self.payments.shipping.insert(query, checkout);
+        } else {
+            self.ask_pre_checkout(query, checkout);
+        }
         Ok(id)
+    }
+
+    /// Queue the `pre_checkout_query` `id` of `checkout`.
+    fn ask_pre_checkout(&mut self, id: String, checkout: Checkout) {
+        let invoice = &checkout.invoice;
+        let mut query = json!({
+            "id": id, "from": self.user_json(checkout.user), "currency": invoice.currency,
+            "total_amount": invoice.total_amount, "invoice_payload": invoice.payload,
+        });
+        if let Some(option) = &checkout.shipping_option {
+            query["shipping_option_id"] = option.clone().into();
+            query["order_info"] = json!({"shipping_address": serde_json::from_str::<Value>(ADDRESS).unwrap_or_default()});
+        }
+        self.push_update(json!({ "pre_checkout_query": query }));
+        self.payments.asked.insert(id, checkout);
     }
 
     /// `answerPreCheckoutQuery`: yes charges the user (a message with `successful_payment`
@@ -206,6 +240,9 @@ impl World {
                 "invoice_payload": invoice.payload, "telegram_payment_charge_id": charge,
                 "provider_payment_charge_id": "",
             });
+            if let Some(option) = &checkout.shipping_option {
+                paid["shipping_option_id"] = option.clone().into();
+            }
             if invoice.subscription {
                 paid["subscription_expiration_date"] = (self.now() + 2_592_000).into();
                 paid["is_first_recurring"] = true.into();
@@ -230,12 +267,44 @@ impl World {
         Ok(true.into())
     }
 
-    /// `answerShippingQuery`: the sandbox never asks one (its invoices are not flexible).
+    /// `answerShippingQuery`: with options, the user takes the first (its prices added to the
+    /// total) and the pre-checkout query follows; without, the user is told why not.
     pub(super) fn answer_shipping_query(
         &mut self,
-        _: &Map<String, Value>,
+        params: &Map<String, Value>,
     ) -> Result<Value, Refusal> {
-        Err(Refusal::bad_request("QUERY_ID_INVALID"))
+        let id = params
+            .get("shipping_query_id")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let ok = params.get("ok").and_then(Value::as_bool).unwrap_or(false);
+        let first = params
+            .get("shipping_options")
+            .and_then(Value::as_array)
+            .and_then(|options| options.first());
+        if ok && first.is_none() {
+            return Err(Refusal::bad_request("SHIPPING_OPTIONS_EMPTY"));
+        }
+        let reason = params.get("error_message").and_then(Value::as_str);
+        if !ok && reason.is_none_or(str::is_empty) {
+            return Err(Refusal::bad_request("ERROR_MESSAGE_EMPTY"));
+        }
+        let mut checkout = self
+            .payments
+            .shipping
+            .remove(id)
+            .ok_or_else(|| Refusal::bad_request("QUERY_ID_INVALID"))?;
+        if let Some(option) = first {
+            let shipping: i64 = option["prices"]
+                .as_array()
+                .map(|prices| prices.iter().filter_map(|p| p["amount"].as_i64()).sum())
+                .unwrap_or(0);
+            checkout.invoice.total_amount += shipping;
+            checkout.shipping_option = option["id"].as_str().map(str::to_string);
+            let query = format!("{}", 7_000_000 + self.payments.next());
+            self.ask_pre_checkout(query, checkout);
+        }
+        Ok(true.into())
     }
 
     /// The Stars payment `params` name, of its user.
