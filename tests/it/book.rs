@@ -118,7 +118,6 @@ fn the_readme_is_an_entry_page_whose_test_command_is_what_ci_runs() {
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .filter(|l| !l.starts_with("set ") && !l.starts_with("cd "))
         .collect();
     assert_eq!(
         run,
